@@ -1,0 +1,48 @@
+import type { Engine } from '../engine/engine';
+import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
+
+type Handlers = { [M in MethodName]: (args: MethodArgs<M>) => Promise<MethodResult<M>> | MethodResult<M> };
+
+/** The contract mapped onto the engine: the only place that knows both. */
+export function createHandlers(engine: Engine): Handlers {
+  const project = () => engine.requireProject();
+  return {
+    'app.info': () => engine.info(),
+    'project.create': async ({ dir, name }) => (await engine.createProject(dir, name)).info(),
+    'project.open': async ({ dir }) => (await engine.openProject(dir)).info(),
+    'sources.list': () => project().sources.list(),
+    'sources.add': ({ path, kind }) => engine.addSource(path, kind),
+    'items.count': ({ sourceId }) => project().items.count(sourceId),
+    'items.page': ({ offset, limit, sourceId }) => project().items.page(offset, limit, sourceId),
+    'items.get': ({ id }) => {
+      const item = project().items.get(id);
+      if (!item) throw new ApiError('not_found', `no item ${id}`);
+      return { ...item, issues: project().issues.forItem(id) };
+    },
+    'issues.list': ({ offset, limit, sourceId }) => ({ total: project().issues.count(sourceId), issues: project().issues.list(offset, limit, sourceId) }),
+    'jobs.list': () => project().jobs.list(),
+    'jobs.cancel': ({ id }) => project().jobs.cancel(id),
+    'jobs.resume': ({ id }) => project().jobs.resume(id),
+  };
+}
+
+export type Dispatch = (method: string, input: unknown) => Promise<unknown>;
+
+/** Validates a call from any transport against the contract, then runs it. */
+export function createDispatch(engine: Engine): Dispatch {
+  const handlers = createHandlers(engine);
+  return async (method, input) => {
+    if (!isMethodName(method)) throw new ApiError('not_found', `unknown method ${method}`);
+    const parsed = methods[method].input.safeParse(input ?? {});
+    if (!parsed.success) {
+      throw new ApiError('bad_input', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
+    }
+    const handler = handlers[method] as (args: unknown) => unknown;
+    return await handler(parsed.data);
+  };
+}
+
+export function errorPayload(err: unknown): { code: string; message: string } {
+  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { net, protocol } from 'electron';
+import { pathToFileURL } from 'node:url';
+import type { MlHost } from './ml-host';
+
+export const SCHEME = 'winnow';
+
+/** Must run before app 'ready': lets winnow:// behave like https (fetch, CSP 'self', secure context). */
+export function registerScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+}
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/** winnow://app/* is the built renderer; winnow://media/{thumb|image}/<id> is item media from the ML host. */
+export function handleProtocol(host: MlHost, rendererDir: string): void {
+  protocol.handle(SCHEME, async (request) => {
+    const url = new URL(request.url);
+    if (url.host === 'media') {
+      const m = /^\/(thumb|image)\/(\d+)$/.exec(url.pathname);
+      if (!m) return new Response('not found', { status: 404 });
+      try {
+        const media = await host.media(m[1] as 'thumb' | 'image', Number(m[2]));
+        return new Response(Buffer.from(media.body), { headers: { 'content-type': media.contentType } });
+      } catch (err) {
+        return new Response((err as Error).message, { status: 404 });
+      }
+    }
+    if (url.host !== 'app') return new Response('not found', { status: 404 });
+    const file = path.join(rendererDir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '') || 'index.html');
+    if (!file.startsWith(rendererDir + path.sep)) return new Response('forbidden', { status: 403 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('content-security-policy', CSP);
+    return new Response(res.body, { status: res.status, headers });
+  });
+}

@@ -1,0 +1,131 @@
+import path from 'node:path';
+import type { JobT } from '../api/contract';
+import { Engine } from '../engine/engine';
+import { startServer } from '../server/server';
+import { runDoctor } from './doctor';
+import { gpuInstall } from './gpu';
+import { openBrowser } from './open-browser';
+import { ProgressBar } from './progress-bar';
+import { projectDir } from './project-arg';
+import { ensureRendererBuilt } from './renderer-build';
+import { startApp } from './start';
+
+export interface CommandContext {
+  args: string[];
+  values: { project?: string; name?: string; port?: string; 'no-open'?: boolean; json?: boolean };
+  /** Human text, or the JSON value with --json. */
+  print(human: string, json: unknown): void;
+}
+
+/** Exit code; -1 keeps the process alive (a server). */
+type Command = (ctx: CommandContext) => Promise<number>;
+
+function requireProjectDir(ctx: CommandContext): string {
+  const dir = projectDir(ctx.values.project);
+  if (!dir) throw new Error('no project: pass --project DIR, set WINNOW_PROJECT, or run inside a project folder (see `winnow init`)');
+  return dir;
+}
+
+/** Runs jobs to completion with a progress bar; Ctrl-C stops cleanly and leaves them resumable. */
+async function followJobs(engine: Engine, ctx: CommandContext): Promise<JobT[]> {
+  const bar = ctx.values.json ? null : new ProgressBar();
+  const off = engine.events.on('job.progress', (job) => bar?.update(job));
+  const stop = () => {
+    process.stderr.write('\nstopping; run `winnow resume` to continue\n');
+    void engine.close();
+  };
+  process.once('SIGINT', stop);
+  try {
+    await engine.requireProject().jobs.idle();
+    return engine.requireProject().jobs.list();
+  } finally {
+    off();
+    process.off('SIGINT', stop);
+  }
+}
+
+export const commands: Record<string, Command> = {
+  async init(ctx) {
+    const dir = ctx.args[0];
+    if (!dir) throw new Error('usage: winnow init DIR [--name NAME]');
+    const engine = new Engine('cli');
+    const info = (await engine.createProject(dir, ctx.values.name)).info();
+    await engine.close();
+    ctx.print(`Created project "${info.name}" in ${info.dir}`, info);
+    return 0;
+  },
+
+  async import(ctx) {
+    const target = ctx.args[0];
+    if (!target) throw new Error('usage: winnow import PATH [--project DIR]');
+    const engine = new Engine('cli');
+    await engine.openProject(requireProjectDir(ctx), { resume: false });
+    const { source, jobId } = await engine.addSource(path.resolve(target));
+    const jobs = await followJobs(engine, ctx);
+    const project = engine.project;
+    const job = jobs.find((j) => j.id === jobId);
+    const result = { source: project?.sources.get(source.id) ?? source, job };
+    await engine.close();
+    ctx.print(`${result.source.itemCount} items from ${result.source.name}; ${result.source.issueCount} issues${job?.state !== 'done' ? ` (job ${job?.state})` : ''}`, result);
+    return job?.state === 'done' ? 0 : 1;
+  },
+
+  async resume(ctx) {
+    const engine = new Engine('cli');
+    const project = await engine.openProject(requireProjectDir(ctx), { resume: true });
+    const jobs = await followJobs(engine, ctx);
+    await engine.close();
+    ctx.print(jobs.slice(0, 10).map((j) => `#${j.id} ${j.title}: ${j.state} ${j.done}/${j.total ?? '?'}`).join('\n') || 'no jobs', { project: project.dir, jobs });
+    return jobs.some((j) => j.state === 'failed') ? 1 : 0;
+  },
+
+  async status(ctx) {
+    const engine = new Engine('cli');
+    const project = await engine.openProject(requireProjectDir(ctx), { resume: false });
+    const info = project.info();
+    const sources = project.sources.list();
+    const jobs = project.jobs.list().slice(0, 10);
+    await engine.close();
+    const human = [
+      `${info.name} (${info.dir})`,
+      `${info.itemCount} items, ${info.sourceCount} sources, ${info.issueCount} issues`,
+      ...sources.map((s) => `  source #${s.id} ${s.kind} ${s.path}: ${s.itemCount} items, ${s.issueCount} issues`),
+      ...jobs.map((j) => `  job #${j.id} ${j.title}: ${j.state} ${j.done}/${j.total ?? '?'}${j.error ? ` (${j.error})` : ''}`),
+    ].join('\n');
+    ctx.print(human, { ...info, sources, jobs });
+    return 0;
+  },
+
+  async serve(ctx) {
+    const engine = new Engine('browser');
+    const dir = projectDir(ctx.values.project);
+    if (dir) await engine.openProject(dir);
+    const staticDir = await ensureRendererBuilt();
+    const server = await startServer({ engine, port: ctx.values.port ? Number(ctx.values.port) : undefined, staticDir });
+    ctx.print(server.url, { url: server.url, port: server.port, token: server.token, project: dir });
+    if (!ctx.values['no-open']) openBrowser(server.url);
+    const shutdown = async () => {
+      await server.close();
+      await engine.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown());
+    process.once('SIGTERM', () => void shutdown());
+    return -1;
+  },
+
+  async start(ctx) {
+    return startApp(ctx);
+  },
+
+  async doctor(ctx) {
+    const checks = await runDoctor();
+    ctx.print(checks.map((c) => `${c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}${c.advice ? `\n    → ${c.advice}` : ''}`).join('\n'), checks);
+    return checks.every((c) => c.ok || c.name === 'electron' || c.name === 'cuda provider') ? 0 : 1;
+  },
+
+  async gpu(ctx) {
+    if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');
+    return gpuInstall();
+  },
+};

@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { commands, type CommandContext } from './commands';
+
+const USAGE = `winnow — curate image-text datasets with a local vision-language model
+
+Usage: winnow <command> [options]
+
+  start [--project DIR]            open Winnow (desktop window, or browser mode without Electron) on the demo project
+  init DIR [--name NAME]           create a project folder
+  import PATH [--project DIR]      import an image folder or a JSONL/CSV manifest (resumable)
+  resume [--project DIR]           resume jobs a killed process left unfinished
+  serve [--project DIR] [--port N] [--no-open]
+                                   serve the UI and API on 127.0.0.1 with a token
+  status [--project DIR]           items, sources, jobs and issues of a project
+  doctor                           check native modules, execution providers and Electron
+  gpu install                      install onnxruntime-node's CUDA execution provider
+
+Options: --json prints a machine-readable result on stdout.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      project: { type: 'string' }, name: { type: 'string' }, port: { type: 'string' },
+      'no-open': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 1;
+  }
+  const run = commands[command];
+  if (!run) {
+    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const ctx: CommandContext = { args, values, print: (human, json) => (values.json ? console.log(JSON.stringify(json, null, 2)) : console.log(human)) };
+  return run(ctx);
+}
+
+main().then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`winnow: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

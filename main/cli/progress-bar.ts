@@ -1,0 +1,35 @@
+import type { JobT } from '../api/contract';
+
+/** A terminal progress bar on stderr: redrawn in place on a TTY, a line every few seconds otherwise. */
+export class ProgressBar {
+  private lastLine = 0;
+  private readonly tty = process.stderr.isTTY === true;
+
+  update(job: JobT): void {
+    const now = Date.now();
+    const final = job.state !== 'running' && job.state !== 'queued';
+    if (!this.tty && !final && now - this.lastLine < 3000) return;
+    this.lastLine = now;
+    const line = formatJob(job, this.tty ? Math.max(10, Math.min(40, (process.stderr.columns ?? 80) - 60)) : 30);
+    if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
+    else process.stderr.write(`${line}\n`);
+  }
+}
+
+export function formatJob(job: JobT, width = 30): string {
+  const total = job.total ?? 0;
+  const frac = total > 0 ? Math.min(1, job.done / total) : 0;
+  const filled = Math.round(frac * width);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+  const rate = job.ratePerSec !== null ? `${job.ratePerSec.toFixed(job.ratePerSec < 10 ? 1 : 0)}/s` : '';
+  const eta = job.etaSec !== null ? `ETA ${formatDuration(job.etaSec)}` : '';
+  const count = job.total !== null ? `${job.done}/${job.total}` : `${job.done}`;
+  return [job.title.padEnd(24).slice(0, 24), bar, `${(frac * 100).toFixed(0).padStart(3)}%`, count, rate, eta, job.state === 'running' ? '' : job.state]
+    .filter(Boolean).join('  ');
+}
+
+export function formatDuration(sec: number): string {
+  if (sec < 60) return `${Math.ceil(sec)}s`;
+  if (sec < 3600) return `${Math.floor(sec / 60)}m${String(Math.round(sec % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(sec / 3600)}h${String(Math.floor((sec % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,57 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
+
+const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
+
+/** A folder of images, walked recursively in sorted order; a caption comes from a sidecar of the same stem. */
+export class ImageFolderSource implements IngestSource {
+  constructor(readonly root: string) {}
+
+  async count(signal?: AbortSignal): Promise<number> {
+    let n = 0;
+    for await (const _ of this.walk(this.root, signal)) n++;
+    return n;
+  }
+
+  async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    let position = 0;
+    for await (const { file, siblings } of this.walk(this.root, signal)) {
+      if (position++ < skip) continue;
+      const key = path.relative(this.root, file).split(path.sep).join('/');
+      try {
+        const caption = await readSidecar(file, siblings);
+        yield { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
+      } catch (err) {
+        yield { type: 'bad', key, location: key, kind: 'bad_caption', message: `caption sidecar unreadable: ${(err as Error).message}` };
+      }
+    }
+  }
+
+  /** Yields image files; one directory's names are held at a time (needed to sort and to find sidecars). */
+  private async *walk(dir: string, signal?: AbortSignal): AsyncIterable<{ file: string; siblings: Set<string> }> {
+    signal?.throwIfAborted();
+    const dirents = await readdir(dir, { withFileTypes: true });
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const names = new Set(dirents.filter((d) => d.isFile()).map((d) => d.name));
+    for (const d of dirents) {
+      if (d.name.startsWith('.')) continue;
+      const full = path.join(dir, d.name);
+      if (d.isDirectory()) yield* this.walk(full, signal);
+      else if (d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())) yield { file: full, siblings: names };
+    }
+  }
+}
+
+async function readSidecar(file: string, siblings: Set<string>): Promise<{ text: string; origin: string } | null> {
+  const stem = path.basename(file, path.extname(file));
+  for (const ext of CAPTION_SIDECARS) {
+    if (!siblings.has(stem + ext)) continue;
+    const raw = await readFile(path.join(path.dirname(file), stem + ext), 'utf8');
+    if (ext !== '.json') return { text: raw.trim(), origin: `sidecar${ext}` };
+    const json = JSON.parse(raw) as Record<string, unknown>;
+    const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
+    if (typeof text === 'string') return { text: text.trim(), origin: 'sidecar.json' };
+  }
+  return null;
+}

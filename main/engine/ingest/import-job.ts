@@ -1,0 +1,85 @@
+import type { JobKind } from '../jobs/runner';
+import type { NewItem } from '../store/items';
+import type { Project } from '../project';
+import type { IngestEntry } from './entry';
+import { probeImage, UnreadableImage } from './probe';
+import { openSource } from './open-source';
+
+export interface ImportParams { sourceId: number }
+interface ImportCheckpoint { position: number }
+
+const BATCH = 256;
+const PROBE_CONCURRENCY = 8;
+
+type Outcome =
+  | { entry: IngestEntry; item: NewItem; warning: string | null }
+  | { entry: IngestEntry; issue: { kind: string; message: string; location: string } };
+
+/** Streams a source into the project's items: probe in parallel, write each batch with its checkpoint. */
+export function importJob(project: Project): JobKind<ImportParams, ImportCheckpoint> {
+  return {
+    kind: 'import',
+    title: (p) => `Import ${project.sources.get(p.sourceId)?.name ?? `source ${p.sourceId}`}`,
+    async run(ctx) {
+      const source = project.sources.get(ctx.params.sourceId);
+      if (!source) throw new Error(`source ${ctx.params.sourceId} no longer exists`);
+      const ingest = openSource(source.kind, source.path);
+      ctx.setTotal(await ingest.count(ctx.signal));
+      let position = ctx.checkpoint?.position ?? 0;
+      let batch: IngestEntry[] = [];
+      const flush = async () => {
+        const outcomes = await mapLimit(batch, PROBE_CONCURRENCY, probeEntry);
+        position += batch.length;
+        batch = [];
+        let added = 0;
+        ctx.commit(() => {
+          for (const o of outcomes) {
+            if ('issue' in o) {
+              project.issues.add({ jobId: ctx.jobId, sourceId: source.id, ...o.issue });
+              continue;
+            }
+            const id = project.items.insert(source.id, o.item);
+            if (id !== null) added++;
+            if (id !== null && o.warning) {
+              project.issues.add({ severity: 'warning', kind: 'extension_mismatch', message: o.warning, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
+            }
+          }
+        }, position, { position });
+        project.notifyItemsChanged(source.id, added, outcomes.some((o) => 'issue' in o || o.warning));
+      };
+      for await (const entry of ingest.entries(position, ctx.signal)) {
+        batch.push(entry);
+        if (batch.length >= BATCH) await flush();
+      }
+      if (batch.length) await flush();
+    },
+  };
+}
+
+async function probeEntry(entry: IngestEntry): Promise<Outcome> {
+  if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location } };
+  const base = { key: entry.key, caption: entry.caption, captionOrigin: entry.captionOrigin, extra: entry.extra };
+  if (entry.type === 'remote') {
+    return { entry, item: { ...base, uri: entry.url, format: null, width: null, height: null, bytes: null, sha256: null }, warning: null };
+  }
+  try {
+    const p = await probeImage(entry.file);
+    return { entry, item: { ...base, uri: entry.file, format: p.format, width: p.width, height: p.height, bytes: p.bytes, sha256: p.sha256 }, warning: p.extensionMismatch };
+  } catch (err) {
+    const kind = err instanceof UnreadableImage ? err.kind : 'unreadable';
+    return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.key } };
+  }
+}
+
+async function mapLimit<T, R>(input: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(input.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < input.length) {
+      const i = next++;
+      out[i] = await fn(input[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, input.length) }, worker));
+  return out;
+}

@@ -1,0 +1,81 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse';
+import type { IngestEntry, IngestSource } from './entry';
+
+const PATH_COLUMNS = ['path', 'file_name', 'filename', 'file', 'image', 'image_path', 'url', 'uri'];
+const CAPTION_COLUMNS = ['caption', 'text', 'TEXT', 'alt', 'description'];
+
+/** A JSONL or CSV manifest: one row per item with a path (relative to the manifest) or URL, a caption, extra columns. */
+export class ManifestSource implements IngestSource {
+  readonly root: string;
+
+  constructor(readonly file: string, readonly format: 'jsonl' | 'csv') {
+    this.root = path.dirname(file);
+  }
+
+  async count(signal?: AbortSignal): Promise<number> {
+    let n = 0;
+    for await (const _ of this.rows(signal)) n++;
+    return n;
+  }
+
+  async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    let position = 0;
+    for await (const row of this.rows(signal)) {
+      if (position++ < skip) continue;
+      yield this.toEntry(row);
+    }
+  }
+
+  private toEntry(row: { line: number; record?: Record<string, unknown>; error?: string }): IngestEntry {
+    const key = `row:${row.line}`;
+    const location = `${path.basename(this.file)}:${row.line}`;
+    if (!row.record) return { type: 'bad', key, location, kind: 'bad_row', message: row.error ?? 'unparseable row' };
+    const record = row.record;
+    const pathColumn = PATH_COLUMNS.find((c) => typeof record[c] === 'string' && (record[c] as string).trim() !== '');
+    if (!pathColumn) {
+      return { type: 'bad', key, location, kind: 'bad_row', message: `row has no image column (expected one of ${PATH_COLUMNS.join(', ')})` };
+    }
+    const captionColumn = CAPTION_COLUMNS.find((c) => record[c] !== undefined && record[c] !== null);
+    const caption = captionColumn ? String(record[captionColumn]) : null;
+    const extra: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(record)) if (k !== pathColumn && k !== captionColumn) extra[k] = v;
+    const extraOrNull = Object.keys(extra).length ? extra : null;
+    const ref = (record[pathColumn] as string).trim();
+    const captionOrigin = captionColumn ? `manifest.${captionColumn}` : null;
+    if (/^https?:\/\//i.test(ref)) return { type: 'remote', key, url: ref, caption, captionOrigin, extra: extraOrNull };
+    const file = path.resolve(this.root, ref);
+    const rel = path.relative(this.root, file);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the manifest's folder; only files under it are imported` };
+    }
+    return { type: 'file', key, file, caption, captionOrigin, extra: extraOrNull };
+  }
+
+  private async *rows(signal?: AbortSignal): AsyncIterable<{ line: number; record?: Record<string, unknown>; error?: string }> {
+    if (this.format === 'jsonl') {
+      const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
+      let line = 0;
+      for await (const text of lines) {
+        line++;
+        signal?.throwIfAborted();
+        if (text.trim() === '') continue;
+        try {
+          const value = JSON.parse(text) as unknown;
+          if (value === null || typeof value !== 'object' || Array.isArray(value)) yield { line, error: 'row is not a JSON object' };
+          else yield { line, record: value as Record<string, unknown> };
+        } catch (err) {
+          yield { line, error: `invalid JSON: ${(err as Error).message}` };
+        }
+      }
+      return;
+    }
+    const parser = createReadStream(this.file).pipe(parse({ columns: true, bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
+      signal?.throwIfAborted();
+      yield { line: info.lines, record };
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { imageSize } from 'image-size';
+
+/** Decoders refuse images above this many pixels (sharp's default): anything larger is treated as a decompression bomb. */
+export const MAX_PIXELS = 268_402_689;
+const HEADER_BYTES = 512 * 1024;
+
+export interface Probe {
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+  sha256: string;
+  /** Set when the file is readable but its extension names another format. */
+  extensionMismatch: string | null;
+}
+
+export class UnreadableImage extends Error {
+  constructor(readonly kind: 'empty_file' | 'unreadable' | 'too_large' | 'io_error', message: string) {
+    super(message);
+  }
+}
+
+const EXTENSION_FORMATS: Record<string, string[]> = {
+  '.jpg': ['jpg'], '.jpeg': ['jpg'], '.png': ['png'], '.webp': ['webp'], '.gif': ['gif'],
+  '.avif': ['heif'], '.tif': ['tiff'], '.tiff': ['tiff'],
+};
+
+/** Reads width/height from the header (no decode) and hashes the bytes in one streaming pass. */
+export async function probeImage(file: string): Promise<Probe> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    throw new UnreadableImage('io_error', `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(HEADER_BYTES);
+    let header: Buffer | null = null;
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      if (header === null) header = Buffer.from(chunk.subarray(0, bytesRead));
+      hash.update(chunk.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+    if (bytes === 0 || header === null) throw new UnreadableImage('empty_file', 'file is empty (0 bytes)');
+    let size;
+    try {
+      size = imageSize(header);
+    } catch (err) {
+      throw new UnreadableImage('unreadable', `not a readable image: ${(err as Error).message}`);
+    }
+    if (!size.width || !size.height) throw new UnreadableImage('unreadable', 'image header has no dimensions');
+    // EXIF orientations 5-8 rotate by 90°: store the size a viewer shows.
+    const rotated = (size.orientation ?? 1) >= 5;
+    const width = rotated ? size.height : size.width;
+    const height = rotated ? size.width : size.height;
+    if (width * height > MAX_PIXELS) {
+      throw new UnreadableImage('too_large', `${width}×${height} exceeds the ${MAX_PIXELS.toLocaleString('en')} pixel limit (possible decompression bomb)`);
+    }
+    const format = size.type ?? 'unknown';
+    const expected = EXTENSION_FORMATS[path.extname(file).toLowerCase()];
+    const extensionMismatch = expected && !expected.includes(format) ? `extension ${path.extname(file)} but content is ${format}` : null;
+    return { format, width, height, bytes, sha256: hash.digest('hex'), extensionMismatch };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,76 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import type { MediaKind } from '../../api/contract';
+import { ApiError } from '../../api/contract';
+import { MAX_PIXELS } from '../ingest/probe';
+import type { Project } from '../project';
+import { resolveItemFile } from './resolve';
+
+export const THUMB_SIZE = 320;
+const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', heif: 'image/avif' };
+
+export interface Media { body: Buffer; contentType: string }
+
+/** Thumbnails (made on first request, cached in the project) and full images, for the protocol and /media. */
+export class MediaService {
+  private readonly inFlight = new Map<number, Promise<Media>>();
+
+  constructor(private readonly project: Project) {}
+
+  get(kind: MediaKind, itemId: number): Promise<Media> {
+    return kind === 'thumb' ? this.thumb(itemId) : this.image(itemId);
+  }
+
+  thumbPath(itemId: number): string {
+    return path.join(this.project.thumbsDir, String(Math.floor(itemId / 1000)), `${itemId}.webp`);
+  }
+
+  private thumb(itemId: number): Promise<Media> {
+    let pending = this.inFlight.get(itemId);
+    if (!pending) {
+      pending = this.makeThumb(itemId).finally(() => this.inFlight.delete(itemId));
+      this.inFlight.set(itemId, pending);
+    }
+    return pending;
+  }
+
+  private async makeThumb(itemId: number): Promise<Media> {
+    const cached = this.thumbPath(itemId);
+    try {
+      return { body: await readFile(cached), contentType: 'image/webp' };
+    } catch {
+      // not cached yet
+    }
+    const { file } = await resolveItemFile(this.project, itemId);
+    const body = await this.decode(itemId, file, (img) =>
+      // Resizing lets libvips shrink on load (JPEG/WebP decode at 1/2..1/8 scale), so big originals stay cheap.
+      img.resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 78 }).toBuffer());
+    await mkdir(path.dirname(cached), { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, cached);
+    return { body, contentType: 'image/webp' };
+  }
+
+  private async image(itemId: number): Promise<Media> {
+    const { file, format } = await resolveItemFile(this.project, itemId);
+    const type = format ? BROWSER_FORMATS[format] : undefined;
+    if (type) return { body: await readFile(file), contentType: type };
+    return { body: await this.decode(itemId, file, (img) => img.png().toBuffer()), contentType: 'image/png' };
+  }
+
+  private async decode(itemId: number, file: string, render: (img: Sharp) => Promise<Buffer>): Promise<Buffer> {
+    try {
+      return await render(sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate());
+    } catch (err) {
+      const message = `cannot decode ${path.basename(file)}: ${(err as Error).message}`;
+      if (!this.project.issues.has(itemId, 'decode_failed')) {
+        const item = this.project.items.get(itemId);
+        this.project.issues.add({ kind: 'decode_failed', message, itemId, sourceId: item?.sourceId ?? null, location: item?.key ?? null });
+        this.project.notifyItemsChanged(null, 0, true);
+      }
+      throw new ApiError('bad_input', message);
+    }
+  }
+}

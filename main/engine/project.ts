@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ProjectInfoT } from '../api/contract';
+import { ApiError } from '../api/contract';
+import type { EngineEvents } from './events';
+import { importJob } from './ingest/import-job';
+import { JobRunner } from './jobs/runner';
+import { type Db, openDatabase, schemaVersion } from './store/database';
+import { IssueStore } from './store/issues';
+import { ItemStore } from './store/items';
+import { SourceStore } from './store/sources';
+
+export const DB_FILE = 'project.sqlite';
+
+/** A project is a folder: project.sqlite plus caches. One Project owns the open database and its job runner. */
+export class Project {
+  readonly items: ItemStore;
+  readonly sources: SourceStore;
+  readonly issues: IssueStore;
+  readonly jobs: JobRunner;
+  readonly thumbsDir: string;
+
+  private constructor(readonly dir: string, readonly db: Db, private readonly events: EngineEvents) {
+    this.items = new ItemStore(db);
+    this.sources = new SourceStore(db);
+    this.issues = new IssueStore(db);
+    this.jobs = new JobRunner(db, this.issues, events);
+    this.jobs.register(importJob(this));
+    this.thumbsDir = path.join(dir, 'thumbs');
+  }
+
+  static create(dir: string, events: EngineEvents, name?: string): Project {
+    const abs = path.resolve(dir);
+    if (existsSync(path.join(abs, DB_FILE))) throw new ApiError('conflict', `${abs} already holds a Winnow project; open it instead`);
+    mkdirSync(abs, { recursive: true });
+    const project = new Project(abs, openDatabase(path.join(abs, DB_FILE)), events);
+    project.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('name', name ?? path.basename(abs));
+    return project;
+  }
+
+  static open(dir: string, events: EngineEvents): Project {
+    const abs = path.resolve(dir);
+    if (!existsSync(path.join(abs, DB_FILE))) throw new ApiError('not_found', `${abs} is not a Winnow project (no ${DB_FILE})`);
+    return new Project(abs, openDatabase(path.join(abs, DB_FILE)), events);
+  }
+
+  static exists(dir: string): boolean {
+    return existsSync(path.join(path.resolve(dir), DB_FILE));
+  }
+
+  get name(): string {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'name'`).get() as { value: string } | undefined;
+    return row?.value ?? path.basename(this.dir);
+  }
+
+  info(): ProjectInfoT {
+    return {
+      dir: this.dir, name: this.name, schemaVersion: schemaVersion(this.db), itemCount: this.items.count(),
+      sourceCount: this.sources.list().length, issueCount: this.issues.count(),
+    };
+  }
+
+  notifyItemsChanged(sourceId: number | null, added: number, issuesChanged: boolean): void {
+    this.events.emit('items.changed', { sourceId, count: added });
+    if (issuesChanged) this.events.emit('issues.changed', { count: this.issues.count() });
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,74 @@
+import type { ItemT } from '../../api/contract';
+import type { Db } from './database';
+
+/** One item as an ingest stage produces it, before it has an id. */
+export interface NewItem {
+  key: string;
+  uri: string;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  bytes: number | null;
+  sha256: string | null;
+  caption: string | null;
+  captionOrigin: string | null;
+  extra: Record<string, unknown> | null;
+}
+
+interface ItemRow {
+  id: number; source_id: number; key: string; uri: string; format: string | null; width: number | null;
+  height: number | null; bytes: number | null; sha256: string | null; extra: string | null;
+  caption: string | null; caption_origin: string | null; issue_count: number;
+}
+
+const SELECT = `SELECT i.*, c.text caption, c.origin caption_origin,
+  (SELECT count(*) FROM issues x WHERE x.item_id = i.id) issue_count
+  FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1`;
+
+const toItem = (r: ItemRow): ItemT => ({
+  id: r.id, sourceId: r.source_id, key: r.key, uri: r.uri, format: r.format, width: r.width, height: r.height,
+  bytes: r.bytes, sha256: r.sha256, caption: r.caption, captionOrigin: r.caption_origin,
+  extra: r.extra ? (JSON.parse(r.extra) as Record<string, unknown>) : null, issueCount: r.issue_count,
+});
+
+export class ItemStore {
+  private readonly insertItem;
+  private readonly insertCaption;
+
+  constructor(private readonly db: Db) {
+    // OR IGNORE keeps a resumed import from creating a second row for an item it already stored.
+    this.insertItem = db.prepare(
+      `INSERT OR IGNORE INTO items (source_id, key, uri, format, width, height, bytes, sha256, extra)
+       VALUES (@sourceId, @key, @uri, @format, @width, @height, @bytes, @sha256, @extra)`,
+    );
+    this.insertCaption = db.prepare('INSERT OR REPLACE INTO captions (item_id, origin, text, is_primary) VALUES (?, ?, ?, 1)');
+  }
+
+  /** Inserts one item (call inside a transaction for batches); returns its id, or null when it already existed. */
+  insert(sourceId: number, item: NewItem): number | null {
+    const res = this.insertItem.run({ sourceId, ...item, extra: item.extra ? JSON.stringify(item.extra) : null });
+    if (res.changes === 0) return null;
+    const id = Number(res.lastInsertRowid);
+    if (item.caption !== null) this.insertCaption.run(id, item.captionOrigin ?? 'source', item.caption);
+    return id;
+  }
+
+  count(sourceId?: number): number {
+    const row = sourceId === undefined
+      ? this.db.prepare('SELECT count(*) n FROM items').get()
+      : this.db.prepare('SELECT count(*) n FROM items WHERE source_id = ?').get(sourceId);
+    return (row as { n: number }).n;
+  }
+
+  page(offset: number, limit: number, sourceId?: number): ItemT[] {
+    const rows = sourceId === undefined
+      ? this.db.prepare(`${SELECT} ORDER BY i.id LIMIT ? OFFSET ?`).all(limit, offset)
+      : this.db.prepare(`${SELECT} WHERE i.source_id = ? ORDER BY i.id LIMIT ? OFFSET ?`).all(sourceId, limit, offset);
+    return (rows as ItemRow[]).map(toItem);
+  }
+
+  get(id: number): ItemT | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE i.id = ?`).get(id) as ItemRow | undefined;
+    return row && toItem(row);
+  }
+}

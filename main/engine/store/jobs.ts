@@ -1,0 +1,49 @@
+import type { Db } from './database';
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobRow {
+  id: number; kind: string; title: string; params: string; state: JobState; done: number; total: number | null;
+  checkpoint: string | null; error: string | null; created_at: string; updated_at: string; finished_at: string | null;
+}
+
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+
+/** Durable job records: what ran, how far it got, and the checkpoint to resume from. */
+export class JobStore {
+  constructor(private readonly db: Db) {}
+
+  create(kind: string, title: string, params: unknown): JobRow {
+    const id = Number(this.db.prepare(`INSERT INTO jobs (kind, title, params, state) VALUES (?, ?, ?, 'queued')`).run(kind, title, JSON.stringify(params)).lastInsertRowid);
+    return this.get(id)!;
+  }
+
+  get(id: number): JobRow | undefined {
+    return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  }
+
+  list(limit = 200): JobRow[] {
+    return this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[];
+  }
+
+  setState(id: number, state: JobState, error: string | null = null): void {
+    const finished = state === 'done' || state === 'failed' || state === 'cancelled';
+    this.db.prepare(`UPDATE jobs SET state = ?, error = ?, updated_at = ${NOW}, finished_at = ${finished ? NOW : 'NULL'} WHERE id = ?`).run(state, error, id);
+  }
+
+  setTotal(id: number, total: number | null): void {
+    this.db.prepare(`UPDATE jobs SET total = ?, updated_at = ${NOW} WHERE id = ?`).run(total, id);
+  }
+
+  /** Records progress and the resume point; called inside the same transaction as the batch's writes. */
+  checkpoint(id: number, done: number, checkpoint: unknown): void {
+    this.db.prepare(`UPDATE jobs SET done = ?, checkpoint = ?, updated_at = ${NOW} WHERE id = ?`).run(done, JSON.stringify(checkpoint), id);
+  }
+
+  /** Jobs left 'running' by a process that died: they resume from their last checkpoint. */
+  markInterrupted(): number[] {
+    const rows = this.db.prepare(`SELECT id FROM jobs WHERE state IN ('running', 'queued')`).all() as { id: number }[];
+    this.db.prepare(`UPDATE jobs SET state = 'interrupted', updated_at = ${NOW} WHERE state IN ('running', 'queued')`).run();
+    return rows.map((r) => r.id);
+  }
+}

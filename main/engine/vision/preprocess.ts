@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { tensorLength, type PreprocessSpec } from './preprocess-spec';
+
+export type ImageInput = string | Uint8Array;
+
+export interface PreprocessedImage {
+  /** CHW float32, 3 × spec.height × spec.width. */
+  data: Float32Array;
+  /** Size of the source image after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+interface Geometry {
+  resizeWidth: number;
+  resizeHeight: number;
+  /** Region of the resized image that lands in the tensor, and where it lands. */
+  crop: { left: number; top: number; width: number; height: number };
+  padLeft: number;
+  padTop: number;
+}
+
+/** Mirrors transformers' get_resize_output_image_size + center_crop so tensors match Python. */
+export function computeGeometry(spec: PreprocessSpec, width: number, height: number): Geometry {
+  let resizeWidth = width;
+  let resizeHeight = height;
+  if (spec.resize.mode === 'exact') {
+    resizeWidth = spec.resize.width;
+    resizeHeight = spec.resize.height;
+  } else if (spec.resize.mode === 'shortest-edge') {
+    const edge = spec.resize.shortestEdge;
+    if (width <= height) {
+      resizeWidth = edge;
+      resizeHeight = Math.floor((edge * height) / width);
+    } else {
+      resizeHeight = edge;
+      resizeWidth = Math.floor((edge * width) / height);
+    }
+  }
+  const target = { width: spec.width, height: spec.height };
+  // Python's floor division; when the image is smaller than the crop it is centred on zero padding.
+  const top = Math.floor((resizeHeight - target.height) / 2);
+  const left = Math.floor((resizeWidth - target.width) / 2);
+  return {
+    resizeWidth,
+    resizeHeight,
+    crop: {
+      left: Math.max(0, left),
+      top: Math.max(0, top),
+      width: Math.min(target.width, resizeWidth),
+      height: Math.min(target.height, resizeHeight),
+    },
+    padLeft: Math.max(0, Math.ceil((target.width - resizeWidth) / 2)),
+    padTop: Math.max(0, Math.ceil((target.height - resizeHeight) / 2)),
+  };
+}
+
+async function decodeToRgb(source: ImageInput, spec: PreprocessSpec) {
+  // Read once: metadata and decode both need the bytes, and a missing file should fail here clearly.
+  const input = typeof source === 'string' ? await readFile(source) : source;
+  const metadata = await sharp(input).metadata();
+  const width = metadata.autoOrient?.width ?? metadata.width;
+  const height = metadata.autoOrient?.height ?? metadata.height;
+  if (!width || !height) throw new ImageDecodeError('image has no dimensions');
+  const geometry = computeGeometry(spec, width, height);
+  let pipeline = sharp(input, { failOn: 'warning' }).autoOrient();
+  // Transparent pixels become white (what a viewer shows), not the arbitrary colour hidden under alpha.
+  if (metadata.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
+  pipeline = pipeline
+    .resize(geometry.resizeWidth, geometry.resizeHeight, { fit: 'fill', kernel: spec.kernel })
+    .extract(geometry.crop)
+    // CMYK (through its ICC profile or sharp's default one), greyscale and 16-bit all end as 8-bit sRGB.
+    .toColourspace('srgb')
+    .removeAlpha();
+  const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
+    throw new ImageDecodeError(`unexpected decoded layout: ${info.width}x${info.height}x${info.channels}, ${data.length} bytes`);
+  }
+  return { pixels: data, geometry, width, height };
+}
+
+/**
+ * Decodes and preprocesses one image into `target` at `offset` (floats). Writing in place lets a
+ * batch fill one preallocated tensor without per-image copies.
+ */
+export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, target: Float32Array, offset = 0): Promise<{ width: number; height: number }> {
+  let decoded: Awaited<ReturnType<typeof decodeToRgb>>;
+  try {
+    decoded = await decodeToRgb(input, spec);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    throw new ImageDecodeError((error as Error).message);
+  }
+  const { pixels, geometry } = decoded;
+  const plane = spec.height * spec.width;
+  if (target.length < offset + 3 * plane) throw new RangeError('target tensor too small for this image');
+  for (let channel = 0; channel < 3; channel++) {
+    // Padding is the normalized value of a black pixel, as transformers pads before normalizing.
+    const scale = spec.rescale / spec.std[channel];
+    const shift = spec.mean[channel] / spec.std[channel];
+    const base = offset + channel * plane;
+    target.fill(-shift, base, base + plane);
+    for (let y = 0; y < geometry.crop.height; y++) {
+      const row = base + (y + geometry.padTop) * spec.width + geometry.padLeft;
+      let source = y * geometry.crop.width * 3 + channel;
+      for (let x = 0; x < geometry.crop.width; x++, source += 3) {
+        target[row + x] = pixels[source] * scale - shift;
+      }
+    }
+  }
+  return { width: decoded.width, height: decoded.height };
+}
+
+export async function preprocessImage(input: ImageInput, spec: PreprocessSpec): Promise<PreprocessedImage> {
+  const data = new Float32Array(tensorLength(spec));
+  const size = await preprocessInto(input, spec, data);
+  return { data, ...size };
+}
+
+export type BatchItemResult = { ok: true; width: number; height: number } | { ok: false; reason: string };
+
+/**
+ * Preprocesses a batch into one preallocated tensor; slot i holds image i. Failed slots are left
+ * as zeros and reported, so callers decide whether to drop them or run them anyway.
+ */
+export async function preprocessBatch(
+  inputs: readonly ImageInput[],
+  spec: PreprocessSpec,
+  target: Float32Array = new Float32Array(inputs.length * tensorLength(spec)),
+): Promise<{ data: Float32Array; results: BatchItemResult[] }> {
+  const length = tensorLength(spec);
+  const results = await Promise.all(
+    inputs.map(async (input, index): Promise<BatchItemResult> => {
+      try {
+        return { ok: true, ...(await preprocessInto(input, spec, target, index * length)) };
+      } catch (error) {
+        target.fill(0, index * length, (index + 1) * length);
+        return { ok: false, reason: (error as Error).message };
+      }
+    }),
+  );
+  return { data: target, results };
+}

@@ -1,0 +1,77 @@
+// COCO uncompressed RLE: counts alternate runs of 0 and 1 starting with 0, over the mask read
+// column by column (Fortran order), as pycocotools expects.
+
+export interface CocoRle {
+  size: [number, number];
+  counts: number[];
+}
+
+/** Box as [x, y, w, h] in pixels. */
+export type Box = [number, number, number, number];
+
+/** Encodes a row-major H x W mask (non-zero = inside). */
+export function encodeRle(mask: Uint8Array, height: number, width: number): CocoRle {
+  if (mask.length !== height * width) throw new Error(`mask has ${mask.length} pixels, expected ${height}x${width}`);
+  const counts: number[] = [];
+  let current = 0;
+  let run = 0;
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      const v = mask[y * width + x] ? 1 : 0;
+      if (v !== current) {
+        counts.push(run);
+        run = 0;
+        current = v;
+      }
+      run++;
+    }
+  }
+  counts.push(run);
+  return { size: [height, width], counts };
+}
+
+/** Decodes to a row-major H x W mask of 0/1. */
+export function decodeRle(rle: CocoRle): Uint8Array {
+  const [height, width] = rle.size;
+  const mask = new Uint8Array(height * width);
+  let pos = 0;
+  let value = 0;
+  for (const count of rle.counts) {
+    if (value === 1) {
+      for (let k = pos; k < pos + count; k++) mask[(k % height) * width + Math.floor(k / height)] = 1;
+    }
+    pos += count;
+    value ^= 1;
+  }
+  if (pos !== height * width) throw new Error(`RLE counts sum to ${pos}, expected ${height * width}`);
+  return mask;
+}
+
+export function rleArea(rle: CocoRle): number {
+  let area = 0;
+  for (let i = 1; i < rle.counts.length; i += 2) area += rle.counts[i];
+  return area;
+}
+
+/** Tight integer box [x, y, w, h] of the mask's pixels, or null for an empty mask. */
+export function maskBbox(mask: Uint8Array, height: number, width: number): Box | null {
+  let minX = width;
+  let minY = height;
+  let maxX = -1;
+  let maxY = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (!mask[row + x]) continue;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  return maxX < 0 ? null : [minX, minY, maxX - minX + 1, maxY - minY + 1];
+}
+
+export function rleBbox(rle: CocoRle): Box | null {
+  return maskBbox(decodeRle(rle), rle.size[0], rle.size[1]);
+}

@@ -1,0 +1,70 @@
+import { useState } from 'react';
+import { api } from '../api/client';
+import { useStore } from '../state/store';
+
+/** Project name, sources (click to filter the grid), adding a source, and the views. */
+export function Sidebar() {
+  const info = useStore((s) => s.info)!;
+  const sources = useStore((s) => s.sources);
+  const sourceFilter = useStore((s) => s.sourceFilter);
+  const view = useStore((s) => s.view);
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const project = info.project!;
+
+  const add = async () => {
+    setBusy(true);
+    try {
+      await api.call('sources.add', { path: path.trim() });
+      setPath('');
+      await useStore.getState().refresh();
+    } catch (err) {
+      useStore.getState().report(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <aside className="sidebar">
+      <div className="brand">
+        <span className="logo">W</span>
+        <div>
+          <div className="project-name" title={project.dir}>{project.name}</div>
+          <div className="muted small">{project.itemCount.toLocaleString()} items</div>
+        </div>
+      </div>
+      <nav className="nav">
+        <button className={view === 'grid' && sourceFilter === null ? 'active' : ''} onClick={() => useStore.getState().setSourceFilter(null)}>
+          All items <span className="count">{project.itemCount.toLocaleString()}</span>
+        </button>
+        <button className={view === 'issues' ? 'active' : ''} onClick={() => useStore.getState().setView('issues')} data-testid="nav-issues">
+          Issues <span className={`count ${project.issueCount ? 'warn' : ''}`}>{project.issueCount.toLocaleString()}</span>
+        </button>
+      </nav>
+      <h3>Sources</h3>
+      <ul className="sources">
+        {sources.map((s) => (
+          <li key={s.id}>
+            <button className={sourceFilter === s.id && view === 'grid' ? 'active' : ''} title={s.path} onClick={() => useStore.getState().setSourceFilter(s.id)}>
+              <span className="kind">{s.kind}</span>
+              <span className="name">{s.name}</span>
+              <span className="count">{s.itemCount.toLocaleString()}</span>
+            </button>
+          </li>
+        ))}
+        {sources.length === 0 && <li className="muted small">No sources yet: add an image folder or a JSONL/CSV manifest.</li>}
+      </ul>
+      <form
+        className="add-source"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim()) void add();
+        }}
+      >
+        <input name="source-path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="Folder or manifest path" />
+        <button type="submit" disabled={busy || !path.trim()}>Import</button>
+      </form>
+    </aside>
+  );
+}

@@ -1,0 +1,19 @@
+import { useStore } from '../state/store';
+
+/** Bottom line: engine connection, running jobs, platform and version. */
+export function StatusBar() {
+  const info = useStore((s) => s.info)!;
+  const connected = useStore((s) => s.connected);
+  const running = useStore((s) => s.jobs.filter((j) => j.state === 'running').length);
+  const cursor = useStore((s) => s.cursor);
+  const count = useStore((s) => s.itemCount);
+  return (
+    <footer className="statusbar">
+      <span className={connected ? 'ok' : 'bad'}>{connected ? '● engine connected' : '● engine disconnected — reconnecting'}</span>
+      <span>{count > 0 ? `item ${(cursor + 1).toLocaleString()} of ${count.toLocaleString()}` : ''}</span>
+      <span>{running ? `${running} job running` : 'idle'}</span>
+      <span className="spacer" />
+      <span className="muted">{info.mode} mode · {info.platform} · Winnow {info.version}</span>
+    </footer>
+  );
+}

@@ -1,0 +1,151 @@
+import { create } from 'zustand';
+import type { AppInfoT, IssueT, ItemT, JobT, SourceT } from '../../../main/api/contract';
+import { api } from '../api/client';
+
+export const PAGE_SIZE = 200;
+export type View = 'grid' | 'issues';
+
+interface State {
+  info: AppInfoT | null;
+  error: string | null;
+  connected: boolean;
+  sources: SourceT[];
+  sourceFilter: number | null;
+  view: View;
+  itemCount: number;
+  /** Item pages by page index; a new generation invalidates stale responses. */
+  pages: Map<number, ItemT[]>;
+  generation: number;
+  cursor: number;
+  openItem: number | null;
+  jobs: JobT[];
+  issues: IssueT[];
+  issueTotal: number;
+
+  boot(): Promise<void>;
+  refresh(): Promise<void>;
+  /** Items were appended (an import is running): update counts, reload only the pages that can have changed. */
+  refreshCounts(): Promise<void>;
+  loadPage(page: number): Promise<void>;
+  setSourceFilter(id: number | null): void;
+  setView(view: View): void;
+  setCursor(index: number): void;
+  openAt(index: number | null): Promise<void>;
+  upsertJob(job: JobT): void;
+  loadIssues(): Promise<void>;
+  report(err: unknown): void;
+}
+
+const loading = new Set<string>();
+
+export const useStore = create<State>((set, get) => ({
+  info: null, error: null, connected: true, sources: [], sourceFilter: null, view: 'grid', itemCount: 0,
+  pages: new Map(), generation: 0, cursor: 0, openItem: null, jobs: [], issues: [], issueTotal: 0,
+
+  async boot() {
+    try {
+      const info = await api.call('app.info', {});
+      set({ info });
+      if (info.project) await get().refresh();
+    } catch (err) {
+      get().report(err);
+    }
+  },
+
+  async refresh() {
+    const { sourceFilter } = get();
+    try {
+      const [info, sources, itemCount, jobs] = await Promise.all([
+        api.call('app.info', {}), api.call('sources.list', {}),
+        api.call('items.count', sourceFilter ? { sourceId: sourceFilter } : {}), api.call('jobs.list', {}),
+      ]);
+      loading.clear();
+      set((s) => ({ info, sources, itemCount, jobs, pages: new Map(), generation: s.generation + 1 }));
+      if (get().view === 'issues') await get().loadIssues();
+    } catch (err) {
+      get().report(err);
+    }
+  },
+
+  async refreshCounts() {
+    const { sourceFilter } = get();
+    try {
+      const [sources, itemCount, info] = await Promise.all([
+        api.call('sources.list', {}), api.call('items.count', sourceFilter ? { sourceId: sourceFilter } : {}), api.call('app.info', {}),
+      ]);
+      set((s) => {
+        const firstStale = Math.floor(s.itemCount / PAGE_SIZE);
+        const pages = new Map([...s.pages].filter(([p]) => p < firstStale));
+        return { sources, itemCount, info, pages };
+      });
+      if (get().view === 'issues') await get().loadIssues();
+    } catch (err) {
+      get().report(err);
+    }
+  },
+
+  async loadPage(page) {
+    const { generation, sourceFilter, pages } = get();
+    const key = `${generation}:${page}`;
+    if (pages.has(page) || loading.has(key)) return;
+    loading.add(key);
+    try {
+      const items = await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...(sourceFilter ? { sourceId: sourceFilter } : {}) });
+      if (get().generation !== generation) return;
+      set((s) => ({ pages: new Map(s.pages).set(page, items) }));
+    } catch (err) {
+      get().report(err);
+    } finally {
+      loading.delete(key);
+    }
+  },
+
+  setSourceFilter(id) {
+    set({ sourceFilter: id, cursor: 0, openItem: null, view: 'grid' });
+    void get().refresh();
+  },
+
+  setView(view) {
+    set({ view, openItem: null });
+    if (view === 'issues') void get().loadIssues();
+  },
+
+  setCursor(index) {
+    const max = Math.max(0, get().itemCount - 1);
+    set({ cursor: Math.max(0, Math.min(max, index)) });
+  },
+
+  async openAt(index) {
+    if (index === null) return set({ openItem: null });
+    get().setCursor(index);
+    const cursor = get().cursor;
+    await get().loadPage(Math.floor(cursor / PAGE_SIZE));
+    const item = itemAt(get(), cursor);
+    if (item) set({ openItem: item.id });
+  },
+
+  upsertJob(job) {
+    set((s) => {
+      const others = s.jobs.filter((j) => j.id !== job.id);
+      return { jobs: [job, ...others].sort((a, b) => b.id - a.id) };
+    });
+  },
+
+  async loadIssues() {
+    const { sourceFilter } = get();
+    try {
+      const res = await api.call('issues.list', { offset: 0, limit: 500, ...(sourceFilter ? { sourceId: sourceFilter } : {}) });
+      set({ issues: res.issues, issueTotal: res.total });
+    } catch (err) {
+      get().report(err);
+    }
+  },
+
+  report(err) {
+    set({ error: err instanceof Error ? err.message : String(err) });
+  },
+}));
+
+export function itemAt(state: Pick<State, 'pages'>, index: number): ItemT | undefined {
+  return state.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+}

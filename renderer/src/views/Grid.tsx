@@ -1,0 +1,94 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { itemAt, PAGE_SIZE, useStore } from '../state/store';
+import { Tile } from '../components/Tile';
+
+const MIN_TILE = 190;
+const CAPTION_HEIGHT = 58;
+
+/** Virtualized grid: only visible rows are in the DOM and only their pages are fetched, so 100k+ items scroll smoothly. */
+export function Grid() {
+  const itemCount = useStore((s) => s.itemCount);
+  const pages = useStore((s) => s.pages);
+  const cursor = useStore((s) => s.cursor);
+  const openItem = useStore((s) => s.openItem);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(1000);
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
+    ro.observe(el);
+    setWidth(el.clientWidth);
+    return () => ro.disconnect();
+  }, [itemCount === 0]);
+
+  const columns = Math.max(1, Math.floor((width - 16) / MIN_TILE));
+  const tile = Math.floor((width - 16) / columns);
+  const rowHeight = tile - 8 + CAPTION_HEIGHT;
+  const rows = Math.ceil(itemCount / columns);
+  const virtualizer = useVirtualizer({ count: rows, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 4 });
+
+  useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
+
+  const virtualRows = virtualizer.getVirtualItems();
+  const first = virtualRows[0]?.index ?? 0;
+  const last = virtualRows.at(-1)?.index ?? 0;
+  useEffect(() => {
+    const firstPage = Math.floor((first * columns) / PAGE_SIZE);
+    const lastPage = Math.floor(Math.min(itemCount - 1, (last + 1) * columns) / PAGE_SIZE);
+    for (let p = firstPage; p <= lastPage && itemCount > 0; p++) void useStore.getState().loadPage(p);
+  }, [first, last, columns, itemCount, pages]);
+
+  useEffect(() => {
+    virtualizer.scrollToIndex(Math.floor(cursor / columns), { align: 'auto' });
+  }, [cursor, columns, virtualizer]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (openItem !== null || (e.target as HTMLElement).closest('input, textarea, select')) return;
+      const s = useStore.getState();
+      const pageRows = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 600) / rowHeight));
+      const moves: Record<string, number> = {
+        ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns,
+        PageDown: columns * pageRows, PageUp: -columns * pageRows, Home: -Infinity, End: Infinity,
+      };
+      if (e.key in moves) {
+        e.preventDefault();
+        const delta = moves[e.key];
+        s.setCursor(delta === -Infinity ? 0 : delta === Infinity ? s.itemCount - 1 : s.cursor + delta);
+      } else if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        s.openAt(s.cursor);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [columns, rowHeight, openItem]);
+
+  if (itemCount === 0) {
+    return (
+      <div className="empty" data-testid="grid-empty">
+        <h2>No items yet</h2>
+        <p className="muted">Import an image folder or a JSONL/CSV manifest from the sidebar. Import runs as a job; items appear as they are read.</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="grid-scroll" ref={scrollRef} data-testid="grid" tabIndex={0} aria-label={`${itemCount} items`}>
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {virtualRows.map((row) => (
+          <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start}px)`, height: rowHeight }}>
+            {Array.from({ length: columns }, (_, c) => {
+              const index = row.index * columns + c;
+              if (index >= itemCount) return null;
+              return <Tile key={index} index={index} item={itemAt({ pages }, index)} size={tile} selected={index === cursor} />;
+            })}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

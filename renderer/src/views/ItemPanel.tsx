@@ -1,0 +1,86 @@
+import { useEffect, useState } from 'react';
+import type { MethodResult } from '../../../main/api/contract';
+import { api } from '../api/client';
+import { useStore } from '../state/store';
+
+type Detail = MethodResult<'items.get'>;
+
+function formatBytes(n: number | null): string {
+  if (n === null) return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}
+
+/** The open item: full image, caption, metadata and its issues; ←/→ step through the grid, Esc closes. */
+export function ItemPanel({ id }: { id: number }) {
+  const [item, setItem] = useState<Detail | null>(null);
+  const [broken, setBroken] = useState(false);
+  const sources = useStore((s) => s.sources);
+
+  useEffect(() => {
+    let live = true;
+    setBroken(false);
+    api.call('items.get', { id }).then((d) => live && setItem(d), (err) => useStore.getState().report(err));
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).closest('input, textarea, select')) return;
+      const s = useStore.getState();
+      if (e.key === 'Escape') s.openAt(null);
+      else if (e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'j') void s.openAt(s.cursor + 1);
+      else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp' || e.key === 'k') void s.openAt(s.cursor - 1);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const source = item && sources.find((s) => s.id === item.sourceId);
+  return (
+    <section className="item-panel" data-testid="item-panel" aria-label="Item details">
+      <header>
+        <span className="muted small">{item?.key ?? '…'}</span>
+        <button className="icon" aria-label="Close" onClick={() => useStore.getState().openAt(null)}>✕</button>
+      </header>
+      <div className="viewer">
+        {!broken ? <img src={api.mediaUrl('image', id)} alt={item?.caption ?? ''} onError={() => setBroken(true)} /> : <div className="broken">This image cannot be decoded.</div>}
+      </div>
+      {item && (
+        <div className="details">
+          <h3>Caption</h3>
+          <p className="caption-full" data-testid="item-caption">{item.caption || <span className="muted">(no caption)</span>}</p>
+          {item.captionOrigin && <p className="muted small">from {item.captionOrigin}</p>}
+          <h3>Metadata</h3>
+          <table className="meta">
+            <tbody>
+              <tr><th>Source</th><td>{source?.name ?? item.sourceId}</td></tr>
+              <tr><th>File</th><td className="mono wrap">{item.uri}</td></tr>
+              <tr><th>Format</th><td>{item.format ?? '—'}</td></tr>
+              <tr><th>Size</th><td>{item.width ? `${item.width} × ${item.height} px` : '—'}</td></tr>
+              <tr><th>Bytes</th><td>{formatBytes(item.bytes)}</td></tr>
+              <tr><th>SHA-256</th><td className="mono wrap">{item.sha256 ?? '—'}</td></tr>
+              {item.extra && Object.entries(item.extra).map(([k, v]) => (
+                <tr key={k}><th>{k}</th><td className="wrap">{typeof v === 'string' ? v : JSON.stringify(v)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+          {item.issues.length > 0 && (
+            <>
+              <h3>Issues</h3>
+              <ul className="issue-list compact">
+                {item.issues.map((i) => <li key={i.id} className={i.severity}><b>{i.kind}</b> {i.message}</li>)}
+              </ul>
+            </>
+          )}
+          <p className="muted small keys">← → previous / next · Esc close</p>
+        </div>
+      )}
+    </section>
+  );
+}
