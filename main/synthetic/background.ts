@@ -65,14 +65,10 @@ export function sampleBackground(rng: Rng, vocab: Vocabulary, width: number, hei
 export function renderBackground(spec: BackgroundSpec, width: number, height: number, makeRng: (seed: string) => Rng): Buffer {
   const out = Buffer.allocUnsafe(width * height * 3);
   const [c0, c1] = [spec.colors[0], spec.colors[1] ?? spec.colors[0]];
-  const put = (i: number, r: number, g: number, b: number): void => {
-    out[i] = r;
-    out[i + 1] = g;
-    out[i + 2] = b;
-  };
+  // Loops below avoid per-pixel calls: backgrounds are a large share of generation time.
   switch (spec.kind) {
     case 'plain':
-      for (let i = 0; i < out.length; i += 3) put(i, c0[0], c0[1], c0[2]);
+      out.fill(Buffer.from(c0));
       break;
     case 'gradient': {
       const theta = (spec.angleDeg * Math.PI) / 180;
@@ -82,10 +78,16 @@ export function renderBackground(spec: BackgroundSpec, width: number, height: nu
       const corners = [0, ux * (width - 1), uy * (height - 1), ux * (width - 1) + uy * (height - 1)];
       const lo = Math.min(...corners);
       const span = Math.max(...corners) - lo || 1;
+      const [r0, g0, b0] = c0;
+      const dr = c1[0] - r0;
+      const dg = c1[1] - g0;
+      const db = c1[2] - b0;
       for (let y = 0, i = 0; y < height; y++) {
         for (let x = 0; x < width; x++, i += 3) {
           const t = (x * ux + y * uy - lo) / span;
-          put(i, Math.round(c0[0] + (c1[0] - c0[0]) * t), Math.round(c0[1] + (c1[1] - c0[1]) * t), Math.round(c0[2] + (c1[2] - c0[2]) * t));
+          out[i] = Math.round(r0 + dr * t);
+          out[i + 1] = Math.round(g0 + dg * t);
+          out[i + 2] = Math.round(b0 + db * t);
         }
       }
       break;
@@ -107,21 +109,27 @@ export function renderBackground(spec: BackgroundSpec, width: number, height: nu
       const ny = Math.sin(theta);
       const half = spec.periodPx / 2;
       for (let y = 0, i = 0; y < height; y++) {
+        const rowOffset = y * ny + spec.offsetPx;
         for (let x = 0; x < width; x++, i += 3) {
-          const band = Math.floor((x * nx + y * ny + spec.offsetPx) / half);
-          const c = (band & 1) === 0 ? c0 : c1;
-          put(i, c[0], c[1], c[2]);
+          const c = (Math.floor((x * nx + rowOffset) / half) & 1) === 0 ? c0 : c1;
+          out[i] = c[0];
+          out[i + 1] = c[1];
+          out[i + 2] = c[2];
         }
       }
       break;
     }
     case 'checker': {
       const cell = spec.periodPx;
+      const columnParity = new Uint8Array(width);
+      for (let x = 0; x < width; x++) columnParity[x] = Math.floor((x + spec.offsetPx) / cell) & 1;
       for (let y = 0, i = 0; y < height; y++) {
-        const cy = Math.floor((y + spec.offsetPx) / cell);
+        const rowParity = Math.floor((y + spec.offsetPx) / cell) & 1;
         for (let x = 0; x < width; x++, i += 3) {
-          const c = ((Math.floor((x + spec.offsetPx) / cell) + cy) & 1) === 0 ? c0 : c1;
-          put(i, c[0], c[1], c[2]);
+          const c = (columnParity[x] ^ rowParity) === 0 ? c0 : c1;
+          out[i] = c[0];
+          out[i + 1] = c[1];
+          out[i + 2] = c[2];
         }
       }
       break;

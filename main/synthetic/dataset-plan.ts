@@ -60,7 +60,8 @@ export function resolveFractions(vocab: Vocabulary, fractions: Partial<DirtFract
   return out;
 }
 
-function sceneSize(rng: Rng, vocab: Vocabulary, kind: DirtKind | undefined, options: PlanOptions): [number, number] {
+/** `ordinal` counts items of the same kind, so extreme aspects alternate wide / tall. */
+function sceneSize(rng: Rng, vocab: Vocabulary, kind: DirtKind | undefined, ordinal: number, options: PlanOptions): [number, number] {
   const orient = (short: number, long: number): [number, number] => (rng.bool() ? [long, short] : [short, long]);
   if (kind === 'tiny_image') {
     const short = rng.int(vocab.dirt.tiny_side[0], vocab.dirt.tiny_side[1]);
@@ -69,7 +70,8 @@ function sceneSize(rng: Rng, vocab: Vocabulary, kind: DirtKind | undefined, opti
   if (kind === 'extreme_aspect') {
     const ratio = rng.uniform(vocab.dirt.extreme_aspect_ratio[0], vocab.dirt.extreme_aspect_ratio[1]);
     const short = rng.int(100, 160);
-    return orient(short, Math.round(short * ratio));
+    const long = Math.round(short * ratio);
+    return ordinal % 2 === 0 ? [long, short] : [short, long];
   }
   const [lo, hi] = DEFAULT_SIDE_RANGE;
   return [options.width ?? rng.int(lo, hi), options.height ?? rng.int(lo, hi)];
@@ -100,21 +102,22 @@ export function planDataset(vocab: Vocabulary, options: PlanOptions): DatasetPla
   }
 
   const items: PlannedItem[] = [];
-  let corruptSeen = 0;
-  let nearSeen = 0;
+  const seen = new Map<DirtKind | undefined, number>();
   for (let index = 0; index < count; index++) {
     const kind = kindOf[index];
     const rng = root.fork('item', index);
     const item: PlannedItem = { index, id: itemId(index), dirt: kind ? [kind] : [], format: 'jpeg', caption: '', cleanCaption: '' };
+    const ordinal = seen.get(kind) ?? 0;
+    seen.set(kind, ordinal + 1);
     if (kind !== 'exact_duplicate' && kind !== 'near_duplicate') {
-      const [width, height] = sceneSize(rng.fork('size'), vocab, kind, options);
+      const [width, height] = sceneSize(rng.fork('size'), vocab, kind, ordinal, options);
       item.spec = sampleScene(rng.fork('scene'), vocab, { width, height, heldOut: options.heldOut });
       item.caption = item.cleanCaption = item.spec.caption;
       const roll = rng.fork('format').next();
       if (options.format !== 'jpg' && kind !== 'corrupt_file') item.format = roll < 0.05 ? 'png' : roll < 0.1 ? 'webp' : 'jpeg';
     }
-    if (kind === 'corrupt_file') item.corruption = CORRUPTIONS[corruptSeen++ % CORRUPTIONS.length];
-    if (kind === 'near_duplicate') item.nearDuplicateVariant = vocab.dirt.near_duplicate_variants[nearSeen++ % vocab.dirt.near_duplicate_variants.length];
+    if (kind === 'corrupt_file') item.corruption = CORRUPTIONS[ordinal % CORRUPTIONS.length];
+    if (kind === 'near_duplicate') item.nearDuplicateVariant = vocab.dirt.near_duplicate_variants[ordinal % vocab.dirt.near_duplicate_variants.length];
     if (kind === 'empty_caption') item.caption = '';
     if (kind === 'junk_caption') {
       // Blank junk would be indistinguishable from empty_caption, which is its own kind.

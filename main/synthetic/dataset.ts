@@ -132,6 +132,8 @@ async function renderItem(vocab: Vocabulary, seed: string, item: PlannedItem): P
     const png = item.corruption === 'wrong_extension' ? await encodeRgb(scene.rgb, spec.width, spec.height, { format: 'png', quality: 100, blurSigma }) : bytes;
     fileBytes = corruptBytes(rng.fork('corrupt'), item.corruption, bytes, png);
     record.corruption = item.corruption;
+    // `format` is what the bytes are, which for wrong_extension is not what the .jpg name says.
+    if (item.corruption === 'wrong_extension') record.format = 'png';
     record.readable = isReadableCorruption(item.corruption);
   }
   if (item.captionFrom !== undefined) record.caption_from = `${item.captionFrom + 1}`.padStart(6, '0');

@@ -134,7 +134,7 @@ def main():
     tok = T.ClipBPE(tj, MAX_LEN)
     vocab = len(tj["model"]["vocab"])
 
-    pool_n = args.pool or int(min(80000, max(6000, args.minutes * 1300)))
+    pool_n = args.pool or int(min(60000, max(6000, args.minutes * 800)))
     pool = D.render_pool(pool_n, seed=args.seed + 1, single_frac=0.45, combos="seen", procs=args.threads)
     log(f"rendered pool of {pool_n} images in {time.time() - t0:.0f}s", lf)
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
 
@@ -16,9 +16,13 @@ export class ImageFolderSource implements IngestSource {
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
     let position = 0;
-    for await (const { file, siblings } of this.walk(this.root, signal)) {
+    for await (const { file, siblings, outside } of this.walk(this.root, signal)) {
       if (position++ < skip) continue;
       const key = path.relative(this.root, file).split(path.sep).join('/');
+      if (outside) {
+        yield { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
+        continue;
+      }
       try {
         const caption = await readSidecar(file, siblings);
         yield { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
@@ -29,16 +33,25 @@ export class ImageFolderSource implements IngestSource {
   }
 
   /** Yields image files; one directory's names are held at a time (needed to sort and to find sidecars). */
-  private async *walk(dir: string, signal?: AbortSignal): AsyncIterable<{ file: string; siblings: Set<string> }> {
+  private async *walk(dir: string, signal?: AbortSignal, realRoot?: string): AsyncIterable<{ file: string; siblings: Set<string>; outside?: boolean }> {
     signal?.throwIfAborted();
+    realRoot ??= await realpath(this.root);
     const dirents = await readdir(dir, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const names = new Set(dirents.filter((d) => d.isFile()).map((d) => d.name));
+    const names = new Set(dirents.filter((d) => d.isFile() || d.isSymbolicLink()).map((d) => d.name));
     for (const d of dirents) {
       if (d.name.startsWith('.')) continue;
       const full = path.join(dir, d.name);
-      if (d.isDirectory()) yield* this.walk(full, signal);
-      else if (d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())) yield { file: full, siblings: names };
+      if (d.isDirectory()) yield* this.walk(full, signal, realRoot);
+      else if (!IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())) continue;
+      else if (d.isFile()) yield { file: full, siblings: names };
+      else if (d.isSymbolicLink()) {
+        // Linked files are imported only when they resolve inside the source: the media server serves nothing else.
+        const target = await realpath(full).catch(() => null);
+        const isFile = target !== null && (await stat(target)).isFile();
+        const rel = target === null ? '..' : path.relative(realRoot, target);
+        if (isFile || target === null) yield { file: full, siblings: names, outside: rel.startsWith('..') || path.isAbsolute(rel) };
+      }
     }
   }
 }

@@ -25,7 +25,7 @@ export class UnreadableImage extends Error {
 
 const EXTENSION_FORMATS: Record<string, string[]> = {
   '.jpg': ['jpg'], '.jpeg': ['jpg'], '.png': ['png'], '.webp': ['webp'], '.gif': ['gif'],
-  '.avif': ['heif'], '.tif': ['tiff'], '.tiff': ['tiff'],
+  '.avif': ['avif', 'heif'], '.tif': ['tiff'], '.tiff': ['tiff'],
 };
 
 /** Reads width/height from the header (no decode) and hashes the bytes in one streaming pass. */
@@ -53,7 +53,8 @@ export async function probeImage(file: string): Promise<Probe> {
     try {
       size = imageSize(header);
     } catch (err) {
-      throw new UnreadableImage('unreadable', `not a readable image: ${(err as Error).message}`);
+      const why = /unsupported file type/i.test((err as Error).message) ? 'unknown or damaged format' : (err as Error).message;
+      throw new UnreadableImage('unreadable', `not a readable image: ${why}`);
     }
     if (!size.width || !size.height) throw new UnreadableImage('unreadable', 'image header has no dimensions');
     // EXIF orientations 5-8 rotate by 90°: store the size a viewer shows.

@@ -8,7 +8,7 @@ import type { Project } from '../project';
 import { resolveItemFile } from './resolve';
 
 export const THUMB_SIZE = 320;
-const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', heif: 'image/avif' };
+const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif' };
 
 export interface Media { body: Buffer; contentType: string }
 

@@ -64,12 +64,12 @@ export class ClipModel {
     this.provider = reports;
     this.preprocess = preprocessSpecFromConfig(folder.preprocessorConfig);
     this.pixelInput = requireInput(vision, ['pixel_values'], 'image');
-    this.imageOutput = pickOutput(vision.outputs, IMAGE_OUTPUTS);
+    this.imageOutput = pickOutput(vision.outputs, [folder.config.winnow?.image_output ?? '', ...IMAGE_OUTPUTS]);
     const patchName = folder.config.winnow?.patch_output ?? 'patch_embeds';
     this.patchOutput = vision.output(patchName) ? patchName : undefined;
     this.idsInput = requireInput(text, ['input_ids'], 'token');
     this.maskInput = text.input('attention_mask') ? 'attention_mask' : undefined;
-    this.textOutput = pickOutput(text.outputs, TEXT_OUTPUTS);
+    this.textOutput = pickOutput(text.outputs, [folder.config.winnow?.text_output ?? '', ...TEXT_OUTPUTS]);
     const declared = fixedDim(vision.output(this.imageOutput), 1) ?? fixedDim(text.output(this.textOutput), 1) ?? folder.config.projection_dim;
     if (!declared) throw new Error(`${folder.dir}: cannot tell the embedding size from the graphs or config.json`);
     this.dim = declared;

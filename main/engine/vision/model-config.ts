@@ -28,6 +28,8 @@ export const winnowModelExtrasSchema = z.looseObject({
   logit_scale: z.number().positive(),
   patch_grid: z.union([z.number().int().positive(), z.array(z.number().int().positive()).length(2)]).optional(),
   patch_output: z.string().min(1).optional(),
+  image_output: z.string().min(1).optional(),
+  text_output: z.string().min(1).optional(),
 });
 
 export const modelConfigSchema = z.looseObject({

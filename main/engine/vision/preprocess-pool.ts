@@ -23,6 +23,7 @@ interface Pending {
 interface PoolWorker {
   worker: Worker;
   running: Map<number, Pending>;
+  completed: number;
 }
 
 const DEFAULT_WORKER_URL = new URL('./preprocess-worker-entry.mjs', import.meta.url);
@@ -52,11 +53,12 @@ export class PreprocessPool {
   }
 
   private spawn(): PoolWorker {
-    const entry: PoolWorker = { worker: new Worker(this.workerUrl, { workerData: { spec: this.spec } }), running: new Map() };
+    const entry: PoolWorker = { worker: new Worker(this.workerUrl, { workerData: { spec: this.spec } }), running: new Map(), completed: 0 };
     entry.worker.on('message', (reply: PreprocessReply) => {
       const pending = entry.running.get(reply.id);
       if (!pending) return;
       entry.running.delete(reply.id);
+      entry.completed++;
       pending.resolve(reply.ok ? { ok: true, data: reply.data, width: reply.width, height: reply.height } : { ok: false, reason: reply.reason });
       this.dispatch();
     });
@@ -100,6 +102,11 @@ export class PreprocessPool {
 
   preprocessMany(inputs: readonly ImageInput[]): Promise<PoolResult[]> {
     return Promise.all(inputs.map((input) => this.preprocess(input)));
+  }
+
+  /** Images finished by each live worker: shows whether work really spreads over the threads. */
+  completedPerWorker(): number[] {
+    return this.workers.map((entry) => entry.completed);
   }
 
   /** Stops the workers; queued and running tasks resolve as failures. */

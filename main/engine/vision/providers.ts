@@ -43,7 +43,8 @@ export function providerOrder(requested?: ProviderName, platform = process.platf
 /** Per-provider session options; each choice is one ORT documents for that provider. */
 export function sessionOptions(provider: ProviderName, threads?: number): InferenceSession.SessionOptions {
   // 'all' enables layout-specific fusions; the cost is paid once per load (and cached for CPU).
-  const common: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+  // Accelerator load failures are returned as attempt reasons; ORT printing them too would be noise.
+  const common: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: provider === 'cpu' ? 3 : 4 };
   switch (provider) {
     case 'cpu':
       return {
@@ -72,11 +73,26 @@ export function sessionOptions(provider: ProviderName, threads?: number): Infere
   }
 }
 
+// A provider whose runtime libraries failed to load will fail the same way for every later model
+// in this process; remembering it avoids repeating the slow attempt and ORT's console noise.
+const unloadableProviders = new Map<ProviderName, string>();
+
 function backendAvailability(provider: ProviderName): string | undefined {
   if (provider === 'cpu') return undefined;
   const backend = listSupportedBackends().find((entry) => entry.name === provider);
   if (!backend) return `${provider} is not supported by this onnxruntime-node build on ${process.platform}-${process.arch}`;
-  return undefined;
+  return unloadableProviders.get(provider);
+}
+
+function failureReason(provider: ProviderName, error: unknown): string {
+  const message = (error as Error).message.split('\n')[0];
+  const backend = listSupportedBackends().find((entry) => entry.name === provider);
+  if (/load(ing)? (shared )?librar/i.test(message)) {
+    const reason = backend && !backend.bundled ? `${message} (onnxruntime-node does not bundle the ${provider} provider; its libraries, e.g. CUDA 12 + cuDNN 9 for cuda, must be installed separately)` : message;
+    unloadableProviders.set(provider, reason);
+    return reason;
+  }
+  return message;
 }
 
 /** A cache key that changes whenever the model file or the runtime that optimized it changes. */
@@ -133,7 +149,7 @@ export async function createSessionWithFallback(modelPath: string, request: Sess
       attempts.push({ provider, ok: true });
       return { session: new OnnxSession(session, modelPath, provider), report: { provider, attempts } };
     } catch (error) {
-      attempts.push({ provider, ok: false, reason: (error as Error).message.split('\n')[0] });
+      attempts.push({ provider, ok: false, reason: failureReason(provider, error) });
     }
   }
   const reasons = attempts.map((attempt) => `${attempt.provider}: ${attempt.reason}`).join('; ');

@@ -58,6 +58,8 @@ export function Grid() {
         e.preventDefault();
         const delta = moves[e.key];
         s.setCursor(delta === -Infinity ? 0 : delta === Infinity ? s.itemCount - 1 : s.cursor + delta);
+        // The cursor may not change (Home on the first item) while the view has scrolled away from it.
+        virtualizer.scrollToIndex(Math.floor(useStore.getState().cursor / columns), { align: 'auto' });
       } else if (e.key === 'Enter' || e.key === ' ') {
         e.preventDefault();
         s.openAt(s.cursor);
@@ -65,7 +67,7 @@ export function Grid() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [columns, rowHeight, openItem]);
+  }, [columns, rowHeight, openItem, virtualizer]);
 
   if (itemCount === 0) {
     return (

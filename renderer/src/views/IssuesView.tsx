@@ -17,7 +17,7 @@ export function IssuesView() {
           </thead>
           <tbody>
             {issues.map((i) => (
-              <tr key={i.id} className={i.severity} data-testid="issue-row">
+              <tr key={i.id} data-testid="issue-row">
                 <td><span className={`sev ${i.severity}`}>{i.severity}</span></td>
                 <td className="mono">{i.kind}</td>
                 <td className="mono">{i.location ?? (i.itemId ? `item ${i.itemId}` : '')}</td>

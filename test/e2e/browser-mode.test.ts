@@ -1,0 +1,99 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/engine/engine';
+import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import { launchChromium, shotPath } from '../fixtures/browser';
+import { type FolderTruth, makeImageFolder, tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let data: string;
+let truth: FolderTruth;
+let home: string;
+
+beforeAll(async () => {
+  home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  data = await tempDir();
+  truth = await makeImageFolder(data, { count: 1200, dirty: true, width: 96, height: 72 });
+  engine = new Engine('browser');
+  server = await startServer({ engine, staticDir: defaultStaticDir() });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.close();
+});
+
+describe('browser mode end to end', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('failure.png') });
+  });
+
+  it('creates a project, imports a folder, scrolls the grid, opens an item and finds the corrupt file in the issues list', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'New project' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('token')).toBeNull();
+    await page.screenshot({ path: shotPath('01-welcome.png') });
+
+    await page.fill('input[name=project-dir]', path.join(home, 'e2e-project'));
+    await page.fill('input[name=project-name]', 'E2E project');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByText('No items yet').waitFor();
+
+    await page.fill('input[name=source-path]', data);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.locator('[data-testid=job][data-state=done]').waitFor({ timeout: 120_000 });
+    const expected = truth.good.length;
+    await page.locator('.project-name + div', { hasText: `${expected.toLocaleString('en-US')} items` }).waitFor();
+    await page.locator('[data-testid=tile] img').first().waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=tile] img')].slice(0, 6).every((i) => i.complete && i.naturalWidth > 0));
+    await page.screenshot({ path: shotPath('02-grid.png') });
+
+    // Only visible rows are in the DOM, even with over a thousand items.
+    const tilesInDom = await page.locator('[data-testid=tile]').count();
+    expect(tilesInDom).toBeGreaterThan(0);
+    expect(tilesInDom).toBeLessThan(200);
+
+    // Scroll to the end: the last item renders with its caption.
+    await page.locator('[data-testid=grid]').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    const last = page.locator(`[data-testid=tile][data-index="${expected - 1}"]`);
+    await last.waitFor();
+    await expect.poll(async () => (await last.locator('.caption').innerText()).length).toBeGreaterThan(0);
+    await page.screenshot({ path: shotPath('03-grid-scrolled.png') });
+
+    // Keyboard: Home goes to the first item, End to the last, ← moves, Enter opens the panel with the caption.
+    await page.locator('[data-testid=grid]').focus();
+    await page.keyboard.press('Home');
+    await page.locator('[data-testid=tile][data-index="0"].selected').waitFor();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    await page.locator(`[data-testid=tile][data-index="${expected - 2}"].selected`).waitFor();
+    await page.keyboard.press('Enter');
+    const panel = page.locator('[data-testid=item-panel]');
+    await panel.locator('[data-testid=item-caption]').waitFor();
+    const key = await panel.locator('header .muted').innerText();
+    expect(truth.captions.has(key)).toBe(true);
+    await expect.poll(() => panel.locator('[data-testid=item-caption]').innerText()).toBe(truth.captions.get(key));
+    await panel.locator('.viewer img').evaluate((img: HTMLImageElement) => img.decode());
+    await page.screenshot({ path: shotPath('04-item.png') });
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => panel.locator('header .muted').innerText()).not.toBe(key);
+    await page.keyboard.press('Escape');
+    await expect(panel.count()).resolves.toBe(0);
+
+    await page.getByTestId('nav-issues').click();
+    const corrupt = page.locator('[data-testid=issue-row]', { hasText: truth.broken.corrupt });
+    await corrupt.waitFor();
+    expect(await corrupt.innerText()).toMatch(/not a readable image/);
+    await expect.poll(() => page.locator('[data-testid=issue-row]').count()).toBeGreaterThanOrEqual(4);
+    await page.screenshot({ path: shotPath('05-issues.png') });
+  });
+});

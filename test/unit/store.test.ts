@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase, schemaVersion } from '../../main/engine/store/database';
+import { migrations } from '../../main/engine/store/migrations';
+import { IssueStore } from '../../main/engine/store/issues';
+import { ItemStore, type NewItem } from '../../main/engine/store/items';
+import { SourceStore } from '../../main/engine/store/sources';
+import { tempDir } from '../fixtures/images';
+
+const item = (key: string, caption: string | null = 'hello'): NewItem => ({
+  key, uri: `/data/${key}`, format: 'jpg', width: 10, height: 20, bytes: 100, sha256: 'ab', caption, captionOrigin: caption ? 'sidecar.txt' : null, extra: { split: 'train' },
+});
+
+describe('project database', () => {
+  it('opens in WAL mode at the latest schema version and reopens without re-running migrations', async () => {
+    const file = path.join(await tempDir(), 'project.sqlite');
+    const db = openDatabase(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(schemaVersion(db)).toBe(migrations.at(-1)!.version);
+    new SourceStore(db).add('folder', '/data', '/data', 'data');
+    db.close();
+    const again = openDatabase(file);
+    expect(new SourceStore(again).list()).toHaveLength(1);
+    again.close();
+  });
+
+  it('refuses a database written by a newer Winnow', async () => {
+    const file = path.join(await tempDir(), 'project.sqlite');
+    const db = openDatabase(file);
+    db.pragma('user_version = 999');
+    db.close();
+    expect(() => openDatabase(file)).toThrow(/newer than this Winnow/);
+  });
+
+  it('stores items with their primary caption and extra columns, once per key', async () => {
+    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
+    const source = new SourceStore(db).add('folder', '/data', '/data', 'data');
+    const items = new ItemStore(db);
+    const id = items.insert(source.id, item('a.jpg'));
+    expect(id).not.toBeNull();
+    expect(items.insert(source.id, item('a.jpg'))).toBeNull();
+    items.insert(source.id, item('b.jpg', null));
+    expect(items.count()).toBe(2);
+    const [a, b] = items.page(0, 10);
+    expect(a).toMatchObject({ key: 'a.jpg', caption: 'hello', captionOrigin: 'sidecar.txt', extra: { split: 'train' }, issueCount: 0 });
+    expect(b.caption).toBeNull();
+    const issues = new IssueStore(db);
+    issues.add({ kind: 'decode_failed', message: 'x', itemId: id, sourceId: source.id });
+    expect(items.get(id!)!.issueCount).toBe(1);
+    expect(issues.has(id!, 'decode_failed')).toBe(true);
+    expect(new SourceStore(db).get(source.id)).toMatchObject({ itemCount: 2, issueCount: 1 });
+  });
+});
