@@ -81,8 +81,8 @@ const empty = z.object({}).strict();
 const absPath = z.string().min(1).max(4096);
 const id = z.number().int().positive();
 
-/** Every method: name → { input, output }. */
-export const methods = {
+/** The core methods: app, project, sources, items, issues, jobs. Areas add theirs from main/api/methods/. */
+const coreMethods = {
   'app.info': { input: empty, output: AppInfo },
   'project.create': { input: z.object({ dir: absPath, name: z.string().min(1).max(200).optional() }).strict(), output: ProjectInfo },
   'project.open': { input: z.object({ dir: absPath }).strict(), output: ProjectInfo },
@@ -105,6 +105,9 @@ export const methods = {
   'jobs.cancel': { input: z.object({ id }).strict(), output: Job },
   'jobs.resume': { input: z.object({ id }).strict(), output: Job },
 } as const;
+
+/** Every method: name → { input, output }. */
+export const methods = { ...coreMethods } as const;
 
 /** Every event pushed from the engine to front ends. */
 export const events = {

@@ -26,9 +26,13 @@ describe.skipIf(!binary.path)('desktop app (Electron)', () => {
     const app = await electron.launch({ executablePath: binary.path!, args: [path.join(ROOT, 'dist/main/app/main.cjs'), '--project', path.join(home, 'p')], env: { ...process.env, WINNOW_HOME: home } });
     const win = await app.firstWindow();
     await win.locator('[data-testid=tile] img').first().waitFor({ timeout: 60_000 });
-    const prefs = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0].webContents.getLastWebPreferences());
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
-    expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
+    // Sandboxed and isolated: no Node in the page, only the typed bridge.
+    const page = await win.evaluate(() => ({
+      require: typeof (globalThis as { require?: unknown }).require,
+      process: typeof (globalThis as { process?: unknown }).process,
+      bridge: Object.keys((globalThis as { winnow?: object }).winnow ?? {}).sort(),
+    }));
+    expect(page).toEqual({ require: 'undefined', process: 'undefined', bridge: ['call', 'on'] });
     await win.screenshot({ path: shotPath('electron-grid.png') });
     await app.close();
   });
