@@ -41,10 +41,21 @@ function requireInput(session: OnnxSession, names: string[], what: string): stri
   throw new Error(`${session.modelPath}: no ${what} input (looked for ${names.join(', ')}; graph has ${session.inputs.map((input) => input.name).join(', ')})`);
 }
 
+function patchGridOf(configured: number | number[] | undefined, output: TensorInfo | undefined): [number, number] | undefined {
+  if (Array.isArray(configured)) return [configured[0], configured[1]];
+  if (typeof configured === 'number') return [configured, configured];
+  // Without a configured grid, assume a square one when the token count allows it.
+  const tokens = fixedDim(output, 1);
+  const side = tokens ? Math.round(Math.sqrt(tokens)) : undefined;
+  return side && side * side === tokens ? [side, side] : undefined;
+}
+
 /** A CLIP-style dual encoder: images and texts into one normalized embedding space. */
 export class ClipModel {
   readonly dim: number;
   readonly logitScale: number;
+  /** [rows, columns] of patch tokens (row-major) when the vision graph exports them. */
+  readonly patchGrid: [number, number] | undefined;
   readonly preprocess: PreprocessSpec;
   readonly provider: { vision: ProviderReport; text: ProviderReport };
   private readonly pixelInput: string;
@@ -73,7 +84,9 @@ export class ClipModel {
     const declared = fixedDim(vision.output(this.imageOutput), 1) ?? fixedDim(text.output(this.textOutput), 1) ?? folder.config.projection_dim;
     if (!declared) throw new Error(`${folder.dir}: cannot tell the embedding size from the graphs or config.json`);
     this.dim = declared;
-    this.logitScale = folder.config.winnow?.logit_scale ?? (folder.config.logit_scale_init_value !== undefined ? Math.exp(folder.config.logit_scale_init_value) : CLIP_LOGIT_SCALE);
+    // Not logit_scale_init_value: HF configs carry the *initial* temperature (exp = 14.3), not the trained one.
+    this.logitScale = folder.config.winnow?.logit_scale ?? CLIP_LOGIT_SCALE;
+    this.patchGrid = this.patchOutput ? patchGridOf(folder.config.winnow?.patch_grid, vision.output(this.patchOutput)) : undefined;
   }
 
   static async load(dir: string, options: ClipLoadOptions = {}): Promise<ClipModel> {
@@ -87,10 +100,10 @@ export class ClipModel {
       await vision.session.dispose();
       throw error;
     }
-    // A graph with a fixed sequence axis dictates the padded length (SigLIP exports use 64).
-    const sequenceLength = fixedDim(text.session.input('input_ids') ?? text.session.inputs[0], 1);
-    const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, sequenceLength);
     try {
+      // A graph with a fixed sequence axis dictates the padded length (SigLIP exports use 64).
+      const sequenceLength = fixedDim(text.session.input('input_ids') ?? text.session.inputs[0], 1);
+      const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, sequenceLength);
       return new ClipModel(folder, vision.session, text.session, tokenizer, { vision: vision.report, text: text.report });
     } catch (error) {
       await Promise.all([vision.session.dispose(), text.session.dispose()]);

@@ -35,7 +35,6 @@ export const winnowModelExtrasSchema = z.looseObject({
 export const modelConfigSchema = z.looseObject({
   model_type: z.string().optional(),
   projection_dim: z.number().int().positive().optional(),
-  logit_scale_init_value: z.number().optional(),
   text_config: z.looseObject({ max_position_embeddings: z.number().int().positive().optional() }).optional(),
   winnow: winnowModelExtrasSchema.optional(),
 });

@@ -22,6 +22,7 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('ClipModel on the built-in winnow-clip-mini 
   it('reads dim, logit scale, sequence length and I/O names from the folder and sessions', () => {
     expect(model.dim).toBe(128);
     expect(model.logitScale).toBeCloseTo(14.2588, 3);
+    expect(model.patchGrid).toEqual([8, 8]);
     expect(model.tokenizer.maxLength).toBe(reference.max_length);
     expect([model.preprocess.height, model.preprocess.width]).toEqual([64, 64]);
     expect(model.describeGraph('vision').outputs.map((output) => output.name)).toEqual(expect.arrayContaining(['image_embeds', 'patch_embeds']));
