@@ -6,7 +6,9 @@ import { EngineEvents } from './events';
 import { detectSourceKind } from './ingest/open-source';
 import { type Media, MediaService } from './media/media';
 import { Project } from './project';
-import { readRecent, rememberRecent } from './recent';
+import { APP_ROOT } from './paths';
+import { readRecent, rememberRecent, winnowHome } from './recent';
+import { ModelManager } from './vision/model-manager';
 
 export const WINNOW_VERSION = pkg.version;
 
@@ -15,6 +17,11 @@ export type EngineMode = AppInfoT['mode'];
 /** The engine behind every front end: the open project, its jobs and media. Never imports electron. */
 export class Engine {
   readonly events = new EngineEvents();
+  /** Installed, downloadable and built-in models; WINNOW_MODELS_DIR moves the install folder. */
+  readonly models = new ModelManager({
+    modelsDir: process.env.WINNOW_MODELS_DIR ?? path.join(winnowHome(), 'models'),
+    builtinRoot: path.join(APP_ROOT, 'models'),
+  });
   private current: Project | null = null;
   private media: MediaService | null = null;
 

@@ -10,7 +10,3 @@ export function normalizeRows(data: Float32Array, dim: number): Float32Array {
   return data;
 }
 
-/** Copies `count` rows starting at `row` into a standalone array (ORT output buffers are reused). */
-export function sliceRows(data: Float32Array, dim: number, row: number, count: number): Float32Array {
-  return data.slice(row * dim, (row + count) * dim);
-}
