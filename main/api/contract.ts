@@ -1,6 +1,8 @@
 // The one typed contract between the engine and every front end (Electron IPC, HTTP/WS, CLI).
 // Each method has an input and an output schema; every input is validated before it reaches the engine.
 import { z } from 'zod';
+import { visionMethods } from './methods/vision';
+import { ModelJob, modelMethods } from './methods/models';
 
 export const SourceKind = z.enum(['folder', 'jsonl', 'csv']);
 
@@ -107,7 +109,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods } as const;
 
 /** Every event pushed from the engine to front ends. */
 export const events = {
@@ -115,6 +117,8 @@ export const events = {
   'items.changed': z.object({ sourceId: z.number().int().nullable(), count: z.number().int() }),
   'issues.changed': z.object({ count: z.number().int() }),
   'project.changed': ProjectInfo.nullable(),
+  /** Progress of app-level jobs (model pulls), which belong to no project. */
+  'models.job': ModelJob,
 } as const;
 
 export type Methods = typeof methods;

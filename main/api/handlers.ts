@@ -1,7 +1,11 @@
 import type { Engine } from '../engine/engine';
+import { visionHandlers } from './handlers-vision';
+import { createModelHandlers } from './handlers-models';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
-type Handlers = { [M in MethodName]: (args: MethodArgs<M>) => Promise<MethodResult<M>> | MethodResult<M> };
+/** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
+export type HandlersFor<K extends MethodName> = { [M in K]: (args: MethodArgs<M>) => Promise<MethodResult<M>> | MethodResult<M> };
+type Handlers = HandlersFor<MethodName>;
 
 /** The contract mapped onto the engine: the only place that knows both. */
 export function createHandlers(engine: Engine): Handlers {
@@ -23,6 +27,8 @@ export function createHandlers(engine: Engine): Handlers {
     'jobs.list': () => project().jobs.list(),
     'jobs.cancel': ({ id }) => project().jobs.cancel(id),
     'jobs.resume': ({ id }) => project().jobs.resume(id),
+    ...visionHandlers(engine),
+    ...createModelHandlers(engine),
   };
 }
 

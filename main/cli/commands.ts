@@ -4,6 +4,7 @@ import { Engine } from '../engine/engine';
 import { startServer } from '../server/server';
 import { runDoctor } from './doctor';
 import { gpuInstall } from './gpu';
+import { modelsCommand } from './models';
 import { openBrowser } from './open-browser';
 import { ProgressBar } from './progress-bar';
 import { projectDir } from './project-arg';
@@ -12,7 +13,7 @@ import { startApp } from './start';
 
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; port?: string; 'no-open'?: boolean; json?: boolean };
+  values: { project?: string; name?: string; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
 }
@@ -70,6 +71,22 @@ export const commands: Record<string, Command> = {
     return job?.state === 'done' ? 0 : 1;
   },
 
+  async embed(ctx) {
+    const engine = new Engine('cli');
+    await engine.openProject(requireProjectDir(ctx), { resume: false });
+    const status = await engine.visionStatus(ctx.values.model);
+    const failed = status.attempts.filter((a) => !a.ok).map((a) => `${a.provider} unavailable: ${a.reason}`);
+    if (!ctx.values.json) process.stderr.write(`${[...failed, `model ${status.model} (${status.dim}-d) on ${status.provider}`].join('\n')}\n`);
+    const jobId = engine.embed(status.model);
+    const jobs = await followJobs(engine, ctx);
+    const job = jobs.find((j) => j.id === jobId);
+    const sets = engine.project?.embeddings.listSets() ?? [];
+    await engine.close();
+    const set = sets.find((s) => s.model === status.model);
+    ctx.print(`${set?.images ?? 0} images and ${set?.texts ?? 0} distinct captions embedded with ${status.model} on ${status.provider}${job?.state !== 'done' ? ` (job ${job?.state})` : ''}`, { status, job, set });
+    return job?.state === 'done' ? 0 : 1;
+  },
+
   async resume(ctx) {
     const engine = new Engine('cli');
     const project = await engine.openProject(requireProjectDir(ctx), { resume: true });
@@ -123,6 +140,8 @@ export const commands: Record<string, Command> = {
     ctx.print(checks.map((c) => `${c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}${c.advice ? `\n    → ${c.advice}` : ''}`).join('\n'), checks);
     return checks.every((c) => c.ok || c.name === 'electron' || c.name === 'cuda provider') ? 0 : 1;
   },
+
+  models: modelsCommand,
 
   async gpu(ctx) {
     if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
+import { cudaProviderInstalled } from '../engine/vision/providers';
 import { electronBinary } from './electron-binary';
 
 const require = createRequire(import.meta.url);
@@ -27,18 +27,6 @@ export function hasNvidiaGpu(): boolean {
   }
 }
 
-export function ortBinFolder(): string {
-  const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
-  return path.join(root, 'bin', 'napi-v6', process.platform, process.arch);
-}
-
-export function cudaProviderInstalled(): boolean {
-  try {
-    return readdirSync(ortBinFolder()).some((f) => f.includes('providers_cuda'));
-  } catch {
-    return false;
-  }
-}
 
 /** What works on this machine and what would make Winnow faster, in plain words. */
 export async function runDoctor(): Promise<Check[]> {

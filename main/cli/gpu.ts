@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { cudaProviderInstalled, hasNvidiaGpu } from './doctor';
+import { cudaProviderInstalled } from '../engine/vision/providers';
+import { hasNvidiaGpu } from './doctor';
 
 const require = createRequire(import.meta.url);
 

@@ -8,12 +8,19 @@ Usage: winnow <command> [options]
   start [--project DIR]            open Winnow (desktop window, or browser mode without Electron) on the demo project
   init DIR [--name NAME]           create a project folder
   import PATH [--project DIR]      import an image folder or a JSONL/CSV manifest (resumable)
+  embed [--project DIR] [--model ID]
+                                   embed every image and caption (built-in model by default; resumable)
   resume [--project DIR]           resume jobs a killed process left unfinished
   serve [--project DIR] [--port N] [--no-open]
                                    serve the UI and API on 127.0.0.1 with a token
   status [--project DIR]           items, sources, jobs and issues of a project
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
+  models list                      built-in, downloadable and installed models with sizes
+  models pull ID [--dtype D]       download a registry model (resumable, sha256-verified) with a progress bar
+  models import PATH [--id ID]     copy a local model folder in after validating it
+  models validate ID [--dtype D]   check files, load the graphs, report input/output names and shapes
+  models rm ID                     remove an installed model (the built-in one stays)
 
 Options: --json prints a machine-readable result on stdout.`;
 
@@ -21,8 +28,8 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      project: { type: 'string' }, name: { type: 'string' }, port: { type: 'string' },
-      'no-open': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      project: { type: 'string' }, name: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' },
+      'no-open': { type: 'boolean' }, json: { type: 'boolean' }, dtype: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;

@@ -8,7 +8,9 @@ import { type Media, MediaService } from './media/media';
 import { Project } from './project';
 import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
+import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
 import { ModelManager } from './vision/model-manager';
+import { createModelJobs } from './vision/model-pull-job';
 
 export const WINNOW_VERSION = pkg.version;
 
@@ -22,6 +24,10 @@ export class Engine {
     modelsDir: process.env.WINNOW_MODELS_DIR ?? path.join(winnowHome(), 'models'),
     builtinRoot: path.join(APP_ROOT, 'models'),
   });
+  /** App-level jobs (model pulls): they belong to no project and run whether or not one is open. */
+  readonly modelJobs = createModelJobs(this.events, this.models);
+  /** The dual encoder every embedding, label and search job uses (loaded on first use). */
+  readonly active = new ActiveModel(this.models, path.join(winnowHome(), 'cache', 'onnx'));
   private current: Project | null = null;
   private media: MediaService | null = null;
 
@@ -42,14 +48,14 @@ export class Engine {
 
   async createProject(dir: string, name?: string): Promise<Project> {
     await this.closeProject();
-    return this.attach(Project.create(dir, this.events, name));
+    return this.attach(Project.create(dir, this.services(), name));
   }
 
   /** Opens a project and resumes the jobs a killed process left unfinished. */
   async openProject(dir: string, { resume = true } = {}): Promise<Project> {
     if (this.current && this.current.dir === path.resolve(dir)) return this.current;
     await this.closeProject();
-    const project = this.attach(Project.open(dir, this.events));
+    const project = this.attach(Project.open(dir, this.services()));
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);
     return project;
@@ -67,6 +73,20 @@ export class Engine {
     return { source, jobId: job.id };
   }
 
+  /** Starts embedding every image and caption of the project with a model (the built-in one by default). */
+  embed(model: string = DEFAULT_MODEL): number {
+    const jobs = this.requireProject().jobs;
+    // An unfinished run for the same model continues from its checkpoint rather than starting over.
+    const unfinished = jobs.list().find((j) => j.kind === 'embed' && j.title === `Embed with ${model}` && (j.state === 'interrupted' || j.state === 'cancelled' || j.state === 'failed'));
+    if (unfinished) return jobs.resume(unfinished.id).id;
+    const running = jobs.list().find((j) => j.kind === 'embed' && j.title === `Embed with ${model}` && (j.state === 'running' || j.state === 'queued'));
+    return running ? running.id : jobs.start('embed', { model }).id;
+  }
+
+  visionStatus(model?: string): Promise<VisionStatus> {
+    return this.active.status(model);
+  }
+
   getMedia(kind: MediaKind, itemId: number): Promise<Media> {
     this.requireProject();
     return this.media!.get(kind, itemId);
@@ -81,7 +101,13 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.modelJobs.close();
     await this.closeProject();
+    await this.active.dispose();
+  }
+
+  private services() {
+    return { events: this.events, active: this.active };
   }
 
   private attach(project: Project): Project {

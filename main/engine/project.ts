@@ -3,14 +3,25 @@ import path from 'node:path';
 import type { ProjectInfoT } from '../api/contract';
 import { ApiError } from '../api/contract';
 import type { EngineEvents } from './events';
+import { statsJob } from './curate/stats-job';
 import { importJob } from './ingest/import-job';
 import { JobRunner } from './jobs/runner';
 import { type Db, openDatabase, schemaVersion } from './store/database';
+import { AnnotationStore } from './store/annotations';
+import { EmbeddingStore } from './store/embeddings';
 import { IssueStore } from './store/issues';
 import { ItemStore } from './store/items';
 import { SourceStore } from './store/sources';
+import type { ActiveModel } from './vision/active-model';
+import { embedJob } from './vision/embed-job';
 
 export const DB_FILE = 'project.sqlite';
+
+/** What a project borrows from the engine: its event bus and the loaded model. */
+export interface ProjectServices {
+  events: EngineEvents;
+  active: ActiveModel;
+}
 
 /** A project is a folder: project.sqlite plus caches. One Project owns the open database and its job runner. */
 export class Project {
@@ -18,30 +29,39 @@ export class Project {
   readonly sources: SourceStore;
   readonly issues: IssueStore;
   readonly jobs: JobRunner;
+  readonly annotations: AnnotationStore;
+  readonly embeddings: EmbeddingStore;
   readonly thumbsDir: string;
 
-  private constructor(readonly dir: string, readonly db: Db, private readonly events: EngineEvents) {
+  private readonly events: EngineEvents;
+
+  private constructor(readonly dir: string, readonly db: Db, services: ProjectServices) {
+    this.events = services.events;
     this.items = new ItemStore(db);
     this.sources = new SourceStore(db);
     this.issues = new IssueStore(db);
-    this.jobs = new JobRunner(db, this.issues, events);
+    this.annotations = new AnnotationStore(db);
+    this.jobs = new JobRunner(db, this.issues, this.events);
     this.jobs.register(importJob(this));
+    this.jobs.register(statsJob(this));
+    this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
+    this.jobs.register(embedJob(this, services.active));
     this.thumbsDir = path.join(dir, 'thumbs');
   }
 
-  static create(dir: string, events: EngineEvents, name?: string): Project {
+  static create(dir: string, services: ProjectServices, name?: string): Project {
     const abs = path.resolve(dir);
     if (existsSync(path.join(abs, DB_FILE))) throw new ApiError('conflict', `${abs} already holds a Winnow project; open it instead`);
     mkdirSync(abs, { recursive: true });
-    const project = new Project(abs, openDatabase(path.join(abs, DB_FILE)), events);
+    const project = new Project(abs, openDatabase(path.join(abs, DB_FILE)), services);
     project.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('name', name ?? path.basename(abs));
     return project;
   }
 
-  static open(dir: string, events: EngineEvents): Project {
+  static open(dir: string, services: ProjectServices): Project {
     const abs = path.resolve(dir);
     if (!existsSync(path.join(abs, DB_FILE))) throw new ApiError('not_found', `${abs} is not a Winnow project (no ${DB_FILE})`);
-    return new Project(abs, openDatabase(path.join(abs, DB_FILE)), events);
+    return new Project(abs, openDatabase(path.join(abs, DB_FILE)), services);
   }
 
   static exists(dir: string): boolean {

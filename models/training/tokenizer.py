@@ -177,3 +177,36 @@ class ClipBPE:
             mask.append([1] * len(x) + [0] * (L - len(x)))
             ids.append(x + [self.eot] * (L - len(x)))
         return ids, mask
+
+
+if __name__ == "__main__":
+    # Writes tokenizer files + parity cases for verify_tokenizer.mjs:
+    #   python3 models/training/tokenizer.py /tmp/tok && node models/training/verify_tokenizer.mjs /tmp/tok /tmp/tok/cases.json
+    import json
+    import os
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from world import World
+
+    out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/tok"
+    os.makedirs(out, exist_ok=True)
+    w = World()
+    tj = build(w.all_words())
+    enc = ClipBPE(tj)
+    rng = np.random.default_rng(1)
+    caps = []
+    for _ in range(300):
+        sc = w.sample_scene(rng, combos=w.all_combos, W=8, H=8)
+        caps.append(w.caption(sc, rng))
+    caps += [w.v["templates"]["zero_shot"].format(color=c, shape=s) for c, s in w.all_combos]
+    caps += w.v["junk_captions"] + w.v.get("watermark_texts", [])
+    caps += ["Hello, World!", "naïve café 42", "a RED   Star\n\ton a noisy background", "zebra xylophone",
+             "don't it's we'll", "emoji 🙂 test", "UPPER lower MiXeD", "a_b-c.d", "   leading", "x" * 40,
+             "<|startoftext|>a red star<|endoftext|>", "red,blue;green", "1234567890", "Ünïcödé ß"]
+    json.dump(tj, open(os.path.join(out, "tokenizer.json"), "w"), ensure_ascii=False)
+    json.dump(tokenizer_config(32), open(os.path.join(out, "tokenizer_config.json"), "w"))
+    json.dump([{"text": c, "ids": enc.encode(c)} for c in caps], open(os.path.join(out, "cases.json"), "w"))
+    print(f"{len(caps)} cases, vocab {len(tj['model']['vocab'])}, merges {len(tj['model']['merges'])}")

@@ -1,19 +1,82 @@
-// Resolving a selection (a saved, named rule list) into the item ids it keeps.
-// Export and other stages import resolveSelection; it streams ids in id order so memory stays bounded.
+// Selections: a named, saved rule list. resolveSelection streams the ids a selection keeps, in id
+// order, for export and every later stage (imported by main/engine/export/*: keep the signature).
+import { ApiError } from '../../api/contract';
+import { type RuleInput, type RuleT, type SelectionFilterT, type SelectionT, RuleList } from '../../api/methods/curation';
 import type { Project } from '../project';
+import type { Db } from '../store/database';
+import { compileRules, removedPredicate } from './rules';
 
 export interface SelectionCounts { total: number; kept: number; removed: number }
 
-/** Kept item ids of a saved selection in id order; null = every item. */
+interface SelectionRow { id: number; name: string; rules: string; created_at: string; updated_at: string }
+const toSelection = (r: SelectionRow): SelectionT => ({ id: r.id, name: r.name, rules: RuleList.parse(JSON.parse(r.rules)), createdAt: r.created_at, updatedAt: r.updated_at });
+
+export class SelectionStore {
+  constructor(private readonly db: Db) {}
+
+  list(): SelectionT[] {
+    return (this.db.prepare('SELECT * FROM selections ORDER BY name').all() as SelectionRow[]).map(toSelection);
+  }
+
+  find(name: string): SelectionT | undefined {
+    const row = this.db.prepare('SELECT * FROM selections WHERE name = ?').get(name) as SelectionRow | undefined;
+    return row && toSelection(row);
+  }
+
+  get(name: string): SelectionT {
+    const s = this.find(name);
+    if (!s) throw new ApiError('not_found', `no selection named "${name}"`);
+    return s;
+  }
+
+  /** Creates or replaces the named selection; the rules are validated by compiling them first. */
+  save(name: string, rules: readonly (RuleInput | RuleT)[]): SelectionT {
+    const parsed = RuleList.parse(rules);
+    compileRules(this.db, parsed);
+    this.db.prepare(
+      `INSERT INTO selections (name, rules) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET rules = excluded.rules, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+    ).run(name, JSON.stringify(parsed));
+    return this.get(name);
+  }
+
+  delete(name: string): boolean {
+    return this.db.prepare('DELETE FROM selections WHERE name = ?').run(name).changes > 0;
+  }
+}
+
+/** SQL over alias `i` that is true for the items a filter shows (kept or removed), or null for all items. */
+export function filterPredicate(db: Db, filter: SelectionFilterT | undefined): string | null {
+  if (!filter) return null;
+  const rules = 'rules' in filter ? filter.rules : new SelectionStore(db).get(filter.name).rules;
+  const removed = removedPredicate(compileRules(db, rules));
+  return filter.show === 'removed' ? removed : `NOT ${removed}`;
+}
+
+const CHUNK = 4096;
+
+/**
+ * Kept item ids of a saved selection in id order; null = every item. Ids are read in keyset-paged
+ * chunks (a typed array at a time), so no statement stays open between yields: the caller may use
+ * the database freely while iterating, and memory stays bounded.
+ */
 export function* resolveSelection(project: Project, selection: string | null): Iterable<number> {
-  const stmt = project.db.prepare('SELECT id FROM items ORDER BY id').pluck();
-  void selection;
-  for (const id of stmt.iterate()) yield id as number;
+  const where = selection === null ? '1' : filterPredicate(project.db, { name: selection, show: 'kept' })!;
+  const stmt = project.db.prepare(`SELECT i.id FROM items i WHERE i.id > ? AND ${where} ORDER BY i.id LIMIT ${CHUNK}`).pluck();
+  let last = 0;
+  for (;;) {
+    const ids = Int32Array.from(stmt.all(last) as number[]);
+    for (const id of ids) yield id;
+    if (ids.length < CHUNK) return;
+    last = ids[ids.length - 1];
+  }
 }
 
 /** Counts for a saved selection (null = all items kept). */
 export function selectionCounts(project: Project, selection: string | null): SelectionCounts {
-  void selection;
-  const total = project.items.count();
-  return { total, kept: total, removed: 0 };
+  const total = project.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  if (selection === null) return { total, kept: total, removed: 0 };
+  const where = filterPredicate(project.db, { name: selection, show: 'removed' })!;
+  const removed = project.db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+  return { total, kept: total - removed, removed };
 }

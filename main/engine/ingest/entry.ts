@@ -1,7 +1,48 @@
+/** An annotation as a source format carries it; `normalized` coordinates (0..1, YOLO) become pixels once the image size is known. */
+export interface EntryAnnotation {
+  kind: 'box' | 'mask' | 'label';
+  label: string;
+  score?: number | null;
+  /** [x, y, w, h], pixels (or 0..1 when normalized). */
+  bbox?: [number, number, number, number] | null;
+  /** COCO RLE, uncompressed counts. */
+  rle?: { size: [number, number]; counts: number[] } | null;
+  /** Polygons as flat [x1, y1, x2, y2, ...] lists (pixels, or 0..1 when normalized); rasterized to an RLE on import. */
+  polygons?: number[][] | null;
+  normalized?: boolean;
+  params?: Record<string, unknown> | null;
+}
+
+/** Where an item came from: enough to find it again in the source. */
+export interface Provenance {
+  source: string;
+  shard?: string;
+  key?: string;
+  row?: number;
+  /** Member of an archive and the byte range of its data inside the archive (tar). */
+  member?: string;
+  offset?: number;
+  size?: number;
+  /** Column holding the image bytes (parquet). */
+  column?: string;
+  [k: string]: unknown;
+}
+
+interface EntryCommon {
+  key: string;
+  caption: string | null;
+  captionOrigin: string | null;
+  extra: Record<string, unknown> | null;
+  provenance?: Provenance;
+  annotations?: EntryAnnotation[];
+}
+
 /** What every source format yields, in a stable order, so an import can resume at a position. */
 export type IngestEntry =
-  | { type: 'file'; key: string; file: string; caption: string | null; captionOrigin: string | null; extra: Record<string, unknown> | null }
-  | { type: 'remote'; key: string; url: string; caption: string | null; captionOrigin: string | null; extra: Record<string, unknown> | null }
+  | (EntryCommon & { type: 'file'; file: string })
+  | (EntryCommon & { type: 'remote'; url: string })
+  /** Bytes that live inside a container (a tar member, a parquet cell): `uri` names them, `data` is the bytes read while streaming. */
+  | (EntryCommon & { type: 'embedded'; uri: string; name: string; data: Buffer })
   | { type: 'bad'; key: string; location: string; kind: string; message: string };
 
 export interface IngestSource {

@@ -2,7 +2,8 @@ import type { JobKind } from '../jobs/runner';
 import type { NewItem } from '../store/items';
 import type { Project } from '../project';
 import type { IngestEntry } from './entry';
-import { probeImage, UnreadableImage } from './probe';
+import { type FinalAnnotation, finalizeAnnotations } from './annotations';
+import { probeBuffer, probeImage, UnreadableImage } from './probe';
 import { openSource } from './open-source';
 
 export interface ImportParams { sourceId: number }
@@ -12,7 +13,7 @@ const BATCH = 256;
 const PROBE_CONCURRENCY = 8;
 
 type Outcome =
-  | { entry: IngestEntry; item: NewItem; warning: string | null }
+  | { entry: IngestEntry; item: NewItem; warning: string | null; annotations: FinalAnnotation[]; annotationIssue?: string }
   | { entry: IngestEntry; issue: { kind: string; message: string; location: string } };
 
 /** Streams a source into the project's items: probe in parallel, write each batch with its checkpoint. */
@@ -40,6 +41,10 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
             }
             const id = project.items.insert(source.id, o.item);
             if (id !== null) added++;
+            if (id !== null) for (const a of o.annotations) project.annotations.insert(id, a);
+            if (id !== null && o.annotationIssue) {
+              project.issues.add({ severity: 'warning', kind: 'bad_annotation', message: o.annotationIssue, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
+            }
             if (id !== null && o.warning) {
               project.issues.add({ severity: 'warning', kind: 'extension_mismatch', message: o.warning, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
             }
@@ -58,13 +63,19 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
 
 async function probeEntry(entry: IngestEntry): Promise<Outcome> {
   if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location } };
-  const base = { key: entry.key, caption: entry.caption, captionOrigin: entry.captionOrigin, extra: entry.extra };
+  const base = { key: entry.key, caption: entry.caption, captionOrigin: entry.captionOrigin, extra: entry.extra, provenance: entry.provenance ?? null };
   if (entry.type === 'remote') {
-    return { entry, item: { ...base, uri: entry.url, format: null, width: null, height: null, bytes: null, sha256: null }, warning: null };
+    const anns = finalizeAnnotations(entry.annotations, null, null);
+    return { entry, item: { ...base, uri: entry.url, format: null, width: null, height: null, bytes: null, sha256: null }, warning: null, annotations: anns.annotations, annotationIssue: anns.issue };
   }
   try {
-    const p = await probeImage(entry.file);
-    return { entry, item: { ...base, uri: entry.file, format: p.format, width: p.width, height: p.height, bytes: p.bytes, sha256: p.sha256 }, warning: p.extensionMismatch };
+    const p = entry.type === 'file' ? await probeImage(entry.file) : probeBuffer(entry.data, entry.name);
+    const anns = finalizeAnnotations(entry.annotations, p.width, p.height);
+    const uri = entry.type === 'file' ? entry.file : entry.uri;
+    return {
+      entry, item: { ...base, uri, format: p.format, width: p.width, height: p.height, bytes: p.bytes, sha256: p.sha256 },
+      warning: p.extensionMismatch, annotations: anns.annotations, annotationIssue: anns.issue,
+    };
   } catch (err) {
     const kind = err instanceof UnreadableImage ? err.kind : 'unreadable';
     return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.key } };

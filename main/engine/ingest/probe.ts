@@ -48,27 +48,37 @@ export async function probeImage(file: string): Promise<Probe> {
       hash.update(chunk.subarray(0, bytesRead));
       bytes += bytesRead;
     }
-    if (bytes === 0 || header === null) throw new UnreadableImage('empty_file', 'file is empty (0 bytes)');
-    let size;
-    try {
-      size = imageSize(header);
-    } catch (err) {
-      const why = /unsupported file type/i.test((err as Error).message) ? 'unknown or damaged format' : (err as Error).message;
-      throw new UnreadableImage('unreadable', `not a readable image: ${why}`);
-    }
-    if (!size.width || !size.height) throw new UnreadableImage('unreadable', 'image header has no dimensions');
-    // EXIF orientations 5-8 rotate by 90°: store the size a viewer shows.
-    const rotated = (size.orientation ?? 1) >= 5;
-    const width = rotated ? size.height : size.width;
-    const height = rotated ? size.width : size.height;
-    if (width * height > MAX_PIXELS) {
-      throw new UnreadableImage('too_large', `${width}×${height} exceeds the ${MAX_PIXELS.toLocaleString('en')} pixel limit (possible decompression bomb)`);
-    }
-    const format = size.type ?? 'unknown';
-    const expected = EXTENSION_FORMATS[path.extname(file).toLowerCase()];
-    const extensionMismatch = expected && !expected.includes(format) ? `extension ${path.extname(file)} but content is ${format}` : null;
-    return { format, width, height, bytes, sha256: hash.digest('hex'), extensionMismatch };
+    return describe(header, bytes, hash.digest('hex'), file);
   } finally {
     await handle.close();
   }
+}
+
+/** Probes bytes already in memory (a tar member, a parquet cell); `name` gives the extension to check against. */
+export function probeBuffer(data: Uint8Array, name: string): Probe {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return describe(buf.length ? buf.subarray(0, HEADER_BYTES) : null, buf.length, createHash('sha256').update(buf).digest('hex'), name);
+}
+
+function describe(header: Buffer | null, bytes: number, sha256: string, file: string): Probe {
+  if (bytes === 0 || header === null) throw new UnreadableImage('empty_file', 'file is empty (0 bytes)');
+  let size;
+  try {
+    size = imageSize(header);
+  } catch (err) {
+    const why = /unsupported file type/i.test((err as Error).message) ? 'unknown or damaged format' : (err as Error).message;
+    throw new UnreadableImage('unreadable', `not a readable image: ${why}`);
+  }
+  if (!size.width || !size.height) throw new UnreadableImage('unreadable', 'image header has no dimensions');
+  // EXIF orientations 5-8 rotate by 90°: store the size a viewer shows.
+  const rotated = (size.orientation ?? 1) >= 5;
+  const width = rotated ? size.height : size.width;
+  const height = rotated ? size.width : size.height;
+  if (width * height > MAX_PIXELS) {
+    throw new UnreadableImage('too_large', `${width}×${height} exceeds the ${MAX_PIXELS.toLocaleString('en')} pixel limit (possible decompression bomb)`);
+  }
+  const format = size.type ?? 'unknown';
+  const expected = EXTENSION_FORMATS[path.extname(file).toLowerCase()];
+  const extensionMismatch = expected && !expected.includes(format) ? `extension ${path.extname(file)} but content is ${format}` : null;
+  return { format, width, height, bytes, sha256, extensionMismatch };
 }

@@ -5,6 +5,7 @@ import type { MediaKind } from '../../api/contract';
 import { ApiError } from '../../api/contract';
 import { MAX_PIXELS } from '../ingest/probe';
 import type { Project } from '../project';
+import { readEmbedded } from './embedded';
 import { resolveItemFile } from './resolve';
 
 export const THUMB_SIZE = 320;
@@ -42,8 +43,10 @@ export class MediaService {
     } catch {
       // not cached yet
     }
-    const { file } = await resolveItemFile(this.project, itemId);
-    const body = await this.decode(itemId, file, (img) =>
+    const { file, embedded } = await resolveItemFile(this.project, itemId);
+    // Tar members and parquet cells are read by range into memory; plain files are opened by libvips.
+    const input = embedded ? await readEmbedded(file, embedded) : file;
+    const body = await this.decode(itemId, input, (img) =>
       // Resizing lets libvips shrink on load (JPEG/WebP decode at 1/2..1/8 scale), so big originals stay cheap.
       img.resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 78 }).toBuffer());
     await mkdir(path.dirname(cached), { recursive: true });
@@ -54,17 +57,18 @@ export class MediaService {
   }
 
   private async image(itemId: number): Promise<Media> {
-    const { file, format } = await resolveItemFile(this.project, itemId);
+    const { file, format, embedded } = await resolveItemFile(this.project, itemId);
+    const input = embedded ? await readEmbedded(file, embedded) : file;
     const type = format ? BROWSER_FORMATS[format] : undefined;
-    if (type) return { body: await readFile(file), contentType: type };
-    return { body: await this.decode(itemId, file, (img) => img.png().toBuffer()), contentType: 'image/png' };
+    if (type) return { body: typeof input === 'string' ? await readFile(input) : input, contentType: type };
+    return { body: await this.decode(itemId, input, (img) => img.png().toBuffer()), contentType: 'image/png' };
   }
 
-  private async decode(itemId: number, file: string, render: (img: Sharp) => Promise<Buffer>): Promise<Buffer> {
+  private async decode(itemId: number, file: string | Buffer, render: (img: Sharp) => Promise<Buffer>): Promise<Buffer> {
     try {
       return await render(sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate());
     } catch (err) {
-      const message = `cannot decode ${path.basename(file)}: ${(err as Error).message}`;
+      const message = `cannot decode ${typeof file === 'string' ? path.basename(file) : `item ${itemId}`}: ${(err as Error).message}`;
       if (!this.project.issues.has(itemId, 'decode_failed')) {
         const item = this.project.items.get(itemId);
         this.project.issues.add({ kind: 'decode_failed', message, itemId, sourceId: item?.sourceId ?? null, location: item?.key ?? null });

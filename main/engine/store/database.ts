@@ -21,11 +21,12 @@ export function schemaVersion(db: Db): number {
 
 function migrate(db: Db): void {
   const current = schemaVersion(db);
-  const latest = migrations.at(-1)?.version ?? 0;
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  const latest = ordered.at(-1)?.version ?? 0;
   if (current > latest) {
     throw new Error(`project.sqlite has schema version ${current}, newer than this Winnow understands (${latest}); update Winnow`);
   }
-  for (const m of migrations) {
+  for (const m of ordered) {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);

@@ -13,6 +13,8 @@ export interface NewItem {
   caption: string | null;
   captionOrigin: string | null;
   extra: Record<string, unknown> | null;
+  /** Where the item came from in its source (JSON: source, shard, key, row, member/offset/size for archives). */
+  provenance?: Record<string, unknown> | null;
 }
 
 interface ItemRow {
@@ -38,15 +40,15 @@ export class ItemStore {
   constructor(private readonly db: Db) {
     // OR IGNORE keeps a resumed import from creating a second row for an item it already stored.
     this.insertItem = db.prepare(
-      `INSERT OR IGNORE INTO items (source_id, key, uri, format, width, height, bytes, sha256, extra)
-       VALUES (@sourceId, @key, @uri, @format, @width, @height, @bytes, @sha256, @extra)`,
+      `INSERT OR IGNORE INTO items (source_id, key, uri, format, width, height, bytes, sha256, extra, provenance)
+       VALUES (@sourceId, @key, @uri, @format, @width, @height, @bytes, @sha256, @extra, @provenance)`,
     );
     this.insertCaption = db.prepare('INSERT OR REPLACE INTO captions (item_id, origin, text, is_primary) VALUES (?, ?, ?, 1)');
   }
 
   /** Inserts one item (call inside a transaction for batches); returns its id, or null when it already existed. */
   insert(sourceId: number, item: NewItem): number | null {
-    const res = this.insertItem.run({ sourceId, ...item, extra: item.extra ? JSON.stringify(item.extra) : null });
+    const res = this.insertItem.run({ sourceId, ...item, extra: item.extra ? JSON.stringify(item.extra) : null, provenance: item.provenance ? JSON.stringify(item.provenance) : null });
     if (res.changes === 0) return null;
     const id = Number(res.lastInsertRowid);
     if (item.caption !== null) this.insertCaption.run(id, item.captionOrigin ?? 'source', item.caption);
@@ -65,6 +67,12 @@ export class ItemStore {
       ? this.db.prepare(`${SELECT} ORDER BY i.id LIMIT ? OFFSET ?`).all(limit, offset)
       : this.db.prepare(`${SELECT} WHERE i.source_id = ? ORDER BY i.id LIMIT ? OFFSET ?`).all(sourceId, limit, offset);
     return (rows as ItemRow[]).map(toItem);
+  }
+
+  /** The item's provenance (see NewItem.provenance), or null. */
+  provenance(id: number): Record<string, unknown> | null {
+    const raw = this.db.prepare('SELECT provenance FROM items WHERE id = ?').pluck().get(id) as string | null | undefined;
+    return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
   }
 
   get(id: number): ItemT | undefined {

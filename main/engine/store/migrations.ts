@@ -65,4 +65,84 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX issues_source ON issues(source_id);
     `,
   },
+  {
+    version: 2,
+    name: 'annotations (boxes, masks, labels with origin and review state); items.provenance',
+    sql: `
+      CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('box', 'mask', 'label')),
+        label TEXT NOT NULL,
+        score REAL,
+        bbox TEXT,
+        rle TEXT,
+        origin TEXT NOT NULL,
+        params TEXT,
+        state TEXT NOT NULL CHECK (state IN ('source', 'proposed', 'accepted', 'rejected', 'edited')),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE INDEX annotations_item ON annotations(item_id);
+      CREATE INDEX annotations_state ON annotations(state);
+      ALTER TABLE items ADD COLUMN provenance TEXT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'embedding sets: per-model image/text matrices and their row maps',
+    sql: `
+      CREATE TABLE embedding_sets (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL UNIQUE,
+        dim INTEGER NOT NULL,
+        model_hash TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE embedding_rows (
+        set_id INTEGER NOT NULL REFERENCES embedding_sets(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        image_row INTEGER NOT NULL,
+        text_row INTEGER,
+        PRIMARY KEY (set_id, item_id)
+      );
+      CREATE UNIQUE INDEX embedding_rows_image ON embedding_rows(set_id, image_row);
+      CREATE TABLE text_embeddings (
+        set_id INTEGER NOT NULL REFERENCES embedding_sets(id) ON DELETE CASCADE,
+        text_hash TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        PRIMARY KEY (set_id, text_hash)
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'curation: per-item signals (with model + params), perceptual hashes, saved selections',
+    sql: `
+      CREATE TABLE signals (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        model TEXT,
+        params TEXT,
+        computed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (item_id, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX signals_name_value ON signals(name, value);
+      CREATE TABLE item_hashes (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        phash TEXT NOT NULL,
+        algo TEXT NOT NULL DEFAULT 'dct64',
+        computed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE selections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        rules TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+    `,
+  },
 ];

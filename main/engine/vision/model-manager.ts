@@ -168,6 +168,16 @@ export class ModelManager {
     return validateModelFolder(path.resolve(folder), options);
   }
 
+  /** The files a pull of `id` (at `dtype`, else its default) would fetch, with approximate sizes. */
+  async plannedFiles(id: string, dtype?: string): Promise<{ dtype: string; files: { path: string; approxBytes: number }[] }> {
+    const registry = await this.loadRegistry();
+    const entry = registry.models.find((model) => model.id === id);
+    if (!entry) throw new Error(`unknown model '${id}'; known: ${registry.models.map((model) => model.id).join(', ')}`);
+    if (isBuiltin(entry)) throw new Error(`'${id}' is built in and needs no download`);
+    const chosen = dtype ?? entry.defaultDtype;
+    return { dtype: chosen, files: filesFor(entry, chosen).map((file) => ({ path: file.path, approxBytes: file.approxBytes ?? 0 })) };
+  }
+
   /** Downloads one dtype of a registry model, verifies and validates it, then installs it. */
   pull(id: string, options: PullOptions = {}): Promise<PullResult> {
     const running = this.pulling.get(id);

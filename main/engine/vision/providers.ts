@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -77,10 +79,27 @@ export function sessionOptions(provider: ProviderName, threads?: number): Infere
 // in this process; remembering it avoids repeating the slow attempt and ORT's console noise.
 const unloadableProviders = new Map<ProviderName, string>();
 
+/** Folder holding onnxruntime-node's native libraries for this platform. */
+export function ortBinFolder(): string {
+  const root = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  return path.join(root, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** Whether `winnow gpu install` (onnxruntime-node's installer) has put the CUDA provider libraries in place. */
+export function cudaProviderInstalled(): boolean {
+  try {
+    return readdirSync(ortBinFolder()).some((f) => f.includes('providers_cuda'));
+  } catch {
+    return false;
+  }
+}
+
 function backendAvailability(provider: ProviderName): string | undefined {
   if (provider === 'cpu') return undefined;
   const backend = listSupportedBackends().find((entry) => entry.name === provider);
   if (!backend) return `${provider} is not supported by this onnxruntime-node build on ${process.platform}-${process.arch}`;
+  // Checking the files first spares a doomed attempt and the error ORT would print on the console.
+  if (provider === 'cuda' && !backend.bundled && !cudaProviderInstalled()) return 'the CUDA provider is not installed (run `winnow gpu install` on a machine with an NVIDIA GPU)';
   return unloadableProviders.get(provider);
 }
 

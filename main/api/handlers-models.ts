@@ -1,0 +1,82 @@
+import { stat } from 'node:fs/promises';
+import type { Engine } from '../engine/engine';
+import { loadRegistry, DEFAULT_REGISTRY_PATH } from '../engine/vision/model-registry';
+import { installedSizes } from '../engine/vision/model-sizes';
+import { MODEL_PULL_JOB, type ModelPullParams } from '../engine/vision/model-pull-job';
+import { ApiError } from './contract';
+import type { HandlersFor } from './handlers';
+import type { modelMethods } from './methods/models';
+
+type ModelHandlers = HandlersFor<keyof typeof modelMethods>;
+
+/** ModelManager's plain errors, mapped to the API's stable codes. */
+function apiError(err: unknown): never {
+  if (err instanceof ApiError) throw err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/^unknown model|is not installed|has no dtype/.test(message)) throw new ApiError('not_found', message);
+  if (/built.in|already installed|cannot derive/.test(message)) throw new ApiError('conflict', message);
+  throw new ApiError('internal', message);
+}
+
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    apiError(err);
+  }
+}
+
+/** models.* mapped onto engine.models (list, import, validate, remove) and engine.modelJobs (pulls). */
+export function createModelHandlers(engine: Engine): ModelHandlers {
+  const runningPull = (id: string) =>
+    engine.modelJobs.list().find((job) => job.kind === MODEL_PULL_JOB && (job.state === 'running' || job.state === 'queued') && /^Pull (\S+)/.exec(job.title)?.[1] === id);
+  return {
+    'models.list': () =>
+      guard(async () => {
+        const [listing, registry] = await Promise.all([engine.models.list(), loadRegistry(DEFAULT_REGISTRY_PATH).catch(() => undefined)]);
+        return Promise.all(
+          listing.map(async (model) => {
+            const entry = registry?.models.find((m) => m.id === model.id);
+            const sizes = model.path ? await installedSizes(model.path) : undefined;
+            return {
+              id: model.id,
+              name: model.name,
+              task: model.task,
+              licence: model.licence ?? null,
+              description: entry?.description ?? null,
+              builtin: model.builtin,
+              installed: model.installed,
+              path: model.path ?? null,
+              repo: model.repo ?? null,
+              defaultDtype: entry && 'defaultDtype' in entry ? entry.defaultDtype : null,
+              offered: model.offered,
+              installedDtypes: model.installedDtypes.map((dtype) => ({ dtype, bytes: sizes?.byDtype.find((s) => s.dtype === dtype)?.bytes ?? 0 })),
+              installedBytes: sizes?.totalBytes ?? null,
+              pullJobId: runningPull(model.id)?.id ?? null,
+            };
+          }),
+        );
+      }),
+    'models.pull': ({ id, dtype }) =>
+      guard(async () => {
+        // Fail fast on an unknown id or dtype instead of starting a job that fails at once.
+        await engine.models.plannedFiles(id, dtype);
+        return engine.modelJobs.start<ModelPullParams>(MODEL_PULL_JOB, dtype ? { id, dtype } : { id });
+      }),
+    'models.jobs': () => engine.modelJobs.list(),
+    'models.cancel': ({ jobId }) => engine.modelJobs.cancel(jobId),
+    'models.import': ({ path, id }) =>
+      guard(async () => {
+        if (!(await stat(path).then((s) => s.isDirectory(), () => false))) throw new ApiError('not_found', `${path} is not a folder`);
+        const result = await engine.models.import(path, { id });
+        return { id: result.id, path: result.path, report: result.report };
+      }),
+    'models.validate': ({ id, dtype }) => guard(async () => engine.models.validate(await engine.models.resolve(id), { dtype })),
+    'models.remove': ({ id }) =>
+      guard(async () => {
+        if (runningPull(id)) throw new ApiError('conflict', `model '${id}' is being pulled; cancel the pull first`);
+        await engine.models.remove(id);
+        return { id, removed: true as const };
+      }),
+  };
+}

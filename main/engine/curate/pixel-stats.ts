@@ -1,0 +1,106 @@
+// Pure pixel statistics over a greyscale buffer: what the stats job computes once per decoded image.
+// Kept free of I/O so the maths is unit-tested on synthetic buffers.
+
+export interface PixelStats {
+  /** Variance of the 4-neighbour Laplacian: low for blurred images (edges are spread out). */
+  sharpness: number;
+  /** Mean grey level, 0-255. */
+  brightness: number;
+  /** Shannon entropy (bits) of the 256-bin grey histogram, 0-8: low for flat, low-information images. */
+  entropy: number;
+}
+
+export function pixelStats(grey: Uint8Array, width: number, height: number): PixelStats {
+  const hist = new Float64Array(256);
+  let sum = 0;
+  for (let i = 0; i < grey.length; i++) {
+    hist[grey[i]]++;
+    sum += grey[i];
+  }
+  const n = grey.length;
+  let entropy = 0;
+  for (let v = 0; v < 256; v++) {
+    if (hist[v] === 0) continue;
+    const p = hist[v] / n;
+    entropy -= p * Math.log2(p);
+  }
+  // Laplacian over interior pixels only: borders have no full neighbourhood.
+  let lsum = 0;
+  let lsq = 0;
+  let count = 0;
+  for (let y = 1; y < height - 1; y++) {
+    const row = y * width;
+    for (let x = 1; x < width - 1; x++) {
+      const o = row + x;
+      const lap = grey[o - 1] + grey[o + 1] + grey[o - width] + grey[o + width] - 4 * grey[o];
+      lsum += lap;
+      lsq += lap * lap;
+      count++;
+    }
+  }
+  const mean = count > 0 ? lsum / count : 0;
+  const sharpness = count > 0 ? Math.max(0, lsq / count - mean * mean) : 0;
+  return { sharpness, brightness: n > 0 ? sum / n : 0, entropy };
+}
+
+/** Orthonormal-free DCT-II basis for size N (only the first `keep` frequencies are needed). */
+function dctBasis(n: number, keep: number): Float64Array {
+  const basis = new Float64Array(keep * n);
+  for (let k = 0; k < keep; k++) for (let i = 0; i < n; i++) basis[k * n + i] = Math.cos(((2 * i + 1) * k * Math.PI) / (2 * n));
+  return basis;
+}
+
+export const PHASH_SIZE = 32;
+const PHASH_KEEP = 8;
+const BASIS = dctBasis(PHASH_SIZE, PHASH_KEEP);
+
+/**
+ * pHash: 32×32 grey → 2-D DCT → the 8×8 lowest frequencies → one bit per coefficient (above the median
+ * of the 63 AC terms; the DC term only carries mean brightness, so it is left out of the median) → 16 hex chars.
+ * Robust to re-encoding, resizing and brightness/contrast changes, which move the DCT only slightly.
+ */
+export function phash(grey32: Uint8Array): string {
+  const n = PHASH_SIZE;
+  if (grey32.length !== n * n) throw new Error(`phash needs ${n}×${n} grey pixels, got ${grey32.length}`);
+  // Separable DCT: rows first (n × 8), then columns (8 × 8).
+  const rows = new Float64Array(n * PHASH_KEEP);
+  for (let y = 0; y < n; y++) {
+    for (let k = 0; k < PHASH_KEEP; k++) {
+      let acc = 0;
+      for (let x = 0; x < n; x++) acc += grey32[y * n + x] * BASIS[k * n + x];
+      rows[y * PHASH_KEEP + k] = acc;
+    }
+  }
+  const coeffs = new Float64Array(PHASH_KEEP * PHASH_KEEP);
+  for (let u = 0; u < PHASH_KEEP; u++) {
+    for (let v = 0; v < PHASH_KEEP; v++) {
+      let acc = 0;
+      for (let y = 0; y < n; y++) acc += rows[y * PHASH_KEEP + v] * BASIS[u * n + y];
+      coeffs[u * PHASH_KEEP + v] = acc;
+    }
+  }
+  const ac = Array.from(coeffs.subarray(1)).sort((a, b) => a - b);
+  const median = (ac[31] + ac[32]) / 2;
+  let hex = '';
+  for (let nib = 0; nib < 16; nib++) {
+    let bits = 0;
+    for (let b = 0; b < 4; b++) bits = (bits << 1) | (coeffs[nib * 4 + b] > median ? 1 : 0);
+    hex += bits.toString(16);
+  }
+  return hex;
+}
+
+const POPCOUNT4 = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
+
+/** Hamming distance of two 64-bit hashes given as 16 hex chars. */
+export function hamming(a: string, b: string): number {
+  let d = 0;
+  for (let i = 0; i < 16; i++) d += POPCOUNT4[parseInt(a[i], 16) ^ parseInt(b[i], 16)];
+  return d;
+}
+
+/** Caption statistics for DataComp's basic filter (words split on whitespace, characters of the trimmed text). */
+export function captionStats(caption: string | null): { words: number; chars: number } {
+  const text = (caption ?? '').trim();
+  return { words: text === '' ? 0 : text.split(/\s+/u).length, chars: [...text].length };
+}

@@ -1,0 +1,110 @@
+// Rules → SQL. Every rule compiles to one predicate "this rule removes item i.id" over the signals
+// table (or issues, for unreadable files). Predicates use `i.id IN (SELECT item_id FROM signals WHERE
+// name = 'n' AND value <op> t)`: SQLite runs each subquery once against the (name, value) index, so a
+// rule list costs one pass over items whatever its length. An item without the signal is not in the
+// subquery, so a rule never removes what it cannot judge (missing signal = rule does not apply).
+import { ApiError } from '../../api/contract';
+import { type RuleInput, type RuleT, Rule, SIGNAL_NAME_RE } from '../../api/methods/curation';
+import type { Db } from '../store/database';
+import { SIGNAL } from './signals';
+
+type Op = NonNullable<RuleT['op']>;
+
+/** Which signal and keep-condition each kind means when the rule does not say (DataComp basic filter + pixel checks). */
+export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; threshold?: number; label: string }> = {
+  caption_words: { signal: SIGNAL.captionWords, op: '>', threshold: 2, label: 'Caption has more than 2 words' },
+  caption_chars: { signal: SIGNAL.captionChars, op: '>', threshold: 5, label: 'Caption has more than 5 characters' },
+  min_side: { signal: SIGNAL.minSide, op: '>=', threshold: 200, label: 'Shortest side at least 200 px' },
+  aspect: { signal: SIGNAL.aspect, op: '<=', threshold: 3, label: 'Aspect ratio at most 3' },
+  unreadable: { label: 'Image decodes' },
+  exact_dup: { signal: SIGNAL.dupExact, label: 'Not an exact duplicate' },
+  near_dup: { signal: SIGNAL.dupPhash, label: 'Not a perceptual duplicate' },
+  // Thresholds measured on the synthetic dirty datasets (see test/integration/curate-stats.test.ts).
+  blurry: { signal: SIGNAL.sharpness, op: '>=', threshold: 25, label: 'Sharp enough' },
+  dark: { signal: SIGNAL.brightness, op: '>=', threshold: 40, label: 'Not too dark' },
+  bright: { signal: SIGNAL.brightness, op: '<=', threshold: 235, label: 'Not too bright' },
+  low_info: { signal: SIGNAL.entropy, op: '>=', threshold: 2, label: 'Enough information' },
+  signal: { label: 'Signal' },
+};
+
+/** The default rule list a new Filters panel starts from. */
+export function defaultRules(): RuleT[] {
+  const on = ['caption_words', 'caption_chars', 'min_side', 'aspect', 'unreadable', 'exact_dup', 'near_dup', 'blurry', 'dark'] as const;
+  const off = ['bright', 'low_info'] as const;
+  return [...on.map((kind) => ({ kind, enabled: true })), ...off.map((kind) => ({ kind, enabled: false }))].map(({ kind, enabled }) => {
+    const d = KIND_DEFAULTS[kind];
+    return { id: kind, kind, enabled, ...(d.signal && { signal: d.signal }), ...(d.op && { op: d.op }), ...(d.threshold !== undefined && { threshold: d.threshold }), label: d.label };
+  });
+}
+
+/** A rule with its kind's defaults filled in. */
+export function normalizeRule(input: RuleInput | RuleT): RuleT {
+  const rule = Rule.parse(input);
+  const d = KIND_DEFAULTS[rule.kind];
+  return { ...rule, signal: rule.signal ?? d.signal, op: rule.op ?? d.op, threshold: rule.threshold ?? d.threshold, label: rule.label ?? d.label };
+}
+
+export interface CompiledRule {
+  rule: RuleT;
+  /** SQL boolean over alias `i` (items): true when the rule removes the item. */
+  removes: string;
+  /** Threshold actually used (keepTop resolved), or null for existence rules. */
+  threshold: number | null;
+  signal: string | null;
+}
+
+// Removing = failing the keep condition, so each keep-op maps to its complement.
+const COMPLEMENT: Record<Op, string> = { '>': '<=', '>=': '<', '<': '>=', '<=': '>' };
+
+/** A SQL string literal; names are also restricted to SIGNAL_NAME_RE before they get here. */
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const num = (n: number): string => {
+  if (!Number.isFinite(n)) throw new ApiError('bad_input', `threshold must be a finite number, got ${n}`);
+  return String(n);
+};
+
+/** The value at the (1 - keepTop) quantile, so `>= value` keeps the top fraction (ties may keep a few more). */
+function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): number | null {
+  const n = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(signal) as number;
+  if (n === 0) return null;
+  const keep = Math.max(1, Math.round(keepTop * n));
+  // For ">"-style rules the top is the largest values; for "<"-style the smallest.
+  const order = op === '<' || op === '<=' ? 'ASC' : 'DESC';
+  return db.prepare(`SELECT value FROM signals WHERE name = ? ORDER BY value ${order} LIMIT 1 OFFSET ?`).pluck().get(signal, keep - 1) as number;
+}
+
+export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {
+  const rule = normalizeRule(input);
+  if (rule.kind === 'unreadable') {
+    return { rule, signal: null, threshold: null, removes: `i.id IN (SELECT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN ('decode_failed', 'unreadable', 'io_error'))` };
+  }
+  const signal = rule.signal;
+  if (!signal || !SIGNAL_NAME_RE.test(signal)) throw new ApiError('bad_input', `rule ${rule.id}: a ${rule.kind} rule needs a signal name`);
+  if (rule.kind === 'exact_dup' || rule.kind === 'near_dup') {
+    return { rule, signal, threshold: null, removes: `i.id IN (SELECT item_id FROM signals WHERE name = ${lit(signal)})` };
+  }
+  const op = rule.op ?? '>=';
+  const threshold = rule.keepTop !== undefined ? quantileThreshold(db, signal, rule.keepTop, op) : rule.threshold ?? null;
+  if (rule.keepTop !== undefined && threshold === null) return { rule, signal, threshold: null, removes: '0' };
+  if (threshold === null) throw new ApiError('bad_input', `rule ${rule.id}: needs a threshold or keepTop`);
+  // keepTop is a keep-condition too: ">= quantile" (or "<=" for smallest-first rules).
+  const keepOp: Op = rule.keepTop !== undefined ? (op === '<' || op === '<=' ? '<=' : '>=') : op;
+  return { rule, signal, threshold, removes: `i.id IN (SELECT item_id FROM signals WHERE name = ${lit(signal)} AND value ${COMPLEMENT[keepOp]} ${num(threshold)})` };
+}
+
+/** Compiles a rule list; only enabled rules take part in the selection. */
+export function compileRules(db: Db, rules: readonly (RuleInput | RuleT)[]): CompiledRule[] {
+  const ids = new Set<string>();
+  return rules.map((r) => {
+    const c = compileRule(db, r);
+    if (ids.has(c.rule.id)) throw new ApiError('bad_input', `two rules share the id ${c.rule.id}`);
+    ids.add(c.rule.id);
+    return c;
+  });
+}
+
+/** SQL over alias `i`: true when any enabled rule removes the item. */
+export function removedPredicate(compiled: readonly CompiledRule[]): string {
+  const on = compiled.filter((c) => c.rule.enabled);
+  return on.length === 0 ? '0' : `(${on.map((c) => c.removes).join(' OR ')})`;
+}

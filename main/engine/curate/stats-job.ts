@@ -1,0 +1,141 @@
+// The `curate.stats` job: per item, decode once at reduced size and compute pixel statistics and a
+// pHash, plus caption and geometry statistics; then group exact and perceptual duplicates.
+// Resumable: each batch's signals and the last item id are committed together (ctx.commit).
+import path from 'node:path';
+import sharp from 'sharp';
+import type { JobKind } from '../jobs/runner';
+import { MAX_PIXELS } from '../ingest/probe';
+import { resolveItemFile } from '../media/resolve';
+import type { Project } from '../project';
+import { computeDuplicates, DEFAULT_PHASH_K } from './duplicates';
+import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
+import { SIGNAL, SignalStore } from './signals';
+
+export interface StatsParams { force?: boolean; k?: number }
+interface StatsCheckpoint { lastId: number; done: number }
+
+export const STATS_JOB = 'curate.stats';
+/** Longest side the statistics are computed at: enough for blur and hashing, cheap to decode (shrink-on-load). */
+export const STATS_MAX_SIDE = 256;
+const BATCH = 64;
+const DECODE_CONCURRENCY = 3;
+
+// Parameters stored with every signal, so a changed recipe is visible (and comparable) later.
+const PIXEL_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, grey: 'rec601' });
+const SHARP_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, kernel: 'laplace4', measure: 'variance' });
+const CAPTION_PARAMS = JSON.stringify({ split: 'whitespace' });
+
+interface Row { id: number; key: string; source_id: number; uri: string; width: number | null; height: number | null; caption: string | null }
+
+type Decoded = { id: number; sharpness: number; brightness: number; entropy: number; phash: string } | { id: number; error: string } | { id: number; skipped: true };
+
+async function decodeItem(project: Project, row: Row): Promise<Decoded> {
+  if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
+  let file: string;
+  try {
+    file = (await resolveItemFile(project, row.id)).file;
+  } catch (err) {
+    return { id: row.id, error: (err as Error).message };
+  }
+  try {
+    const { data, info } = await sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+      .rotate()
+      .flatten({ background: '#808080' })
+      .resize(STATS_MAX_SIDE, STATS_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const grey = info.channels === 1 ? data : pickChannel(data, info.channels);
+    const stats = pixelStats(grey, info.width, info.height);
+    // The hash works from the same decoded grey pixels: no second decode of the file.
+    const small = await sharp(grey, { raw: { width: info.width, height: info.height, channels: 1 } })
+      .resize(PHASH_SIZE, PHASH_SIZE, { fit: 'fill' }).raw().toBuffer();
+    return { id: row.id, ...stats, phash: phash(small) };
+  } catch (err) {
+    return { id: row.id, error: `cannot decode ${path.basename(file)}: ${(err as Error).message}` };
+  }
+}
+
+function pickChannel(data: Buffer, channels: number): Buffer {
+  const out = Buffer.allocUnsafe(data.length / channels);
+  for (let i = 0, o = 0; o < out.length; i += channels, o++) out[o] = data[i];
+  return out;
+}
+
+async function mapLimit<T, R>(input: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(input.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < input.length) {
+      const i = next++;
+      out[i] = await fn(input[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, input.length) }, worker));
+  return out;
+}
+
+export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint> {
+  return {
+    kind: STATS_JOB,
+    title: (p) => (p.force ? 'Image statistics and duplicates (all items)' : 'Image statistics and duplicates'),
+    async run(ctx) {
+      const db = project.db;
+      const signals = new SignalStore(db);
+      // Without force, only items not yet measured (caption.words is written for every item) are decoded.
+      const todo = ctx.params.force ? '1' : `i.id NOT IN (SELECT item_id FROM signals WHERE name = '${SIGNAL.captionWords}')`;
+      const startId = ctx.checkpoint?.lastId ?? 0;
+      let done = ctx.checkpoint?.done ?? 0;
+      const remaining = db.prepare(`SELECT count(*) FROM items i WHERE i.id > ? AND ${todo}`).pluck().get(startId) as number;
+      ctx.setTotal(done + remaining);
+      const next = db.prepare(
+        `SELECT i.id, i.key, i.source_id, i.uri, i.width, i.height, c.text caption FROM items i
+         LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1
+         WHERE i.id > ? AND ${todo} ORDER BY i.id LIMIT ${BATCH}`,
+      );
+      const putHash = db.prepare(`INSERT OR REPLACE INTO item_hashes (item_id, phash, algo) VALUES (?, ?, 'dct64')`);
+      const dropPixel = db.prepare(`DELETE FROM signals WHERE item_id = ? AND name IN (?, ?, ?)`);
+      const dropHash = db.prepare('DELETE FROM item_hashes WHERE item_id = ?');
+      let lastId = startId;
+      for (;;) {
+        if (ctx.signal.aborted) return;
+        const rows = next.all(lastId) as Row[];
+        if (rows.length === 0) break;
+        const decoded = await mapLimit(rows, DECODE_CONCURRENCY, (r) => decodeItem(project, r));
+        lastId = rows[rows.length - 1].id;
+        done += rows.length;
+        let newIssues = false;
+        ctx.commit(() => {
+          rows.forEach((row, n) => {
+            const cap = captionStats(row.caption);
+            signals.set(row.id, SIGNAL.captionWords, cap.words, null, CAPTION_PARAMS);
+            signals.set(row.id, SIGNAL.captionChars, cap.chars, null, CAPTION_PARAMS);
+            if (row.width && row.height) {
+              signals.set(row.id, SIGNAL.minSide, Math.min(row.width, row.height));
+              signals.set(row.id, SIGNAL.aspect, Math.max(row.width, row.height) / Math.min(row.width, row.height));
+            }
+            const d = decoded[n];
+            if ('error' in d) {
+              // Unreadable: no pixel signals (pixel rules do not apply), one decode issue for the unreadable rule.
+              dropPixel.run(row.id, SIGNAL.sharpness, SIGNAL.brightness, SIGNAL.entropy);
+              dropHash.run(row.id);
+              if (!project.issues.has(row.id, 'decode_failed')) {
+                project.issues.add({ kind: 'decode_failed', message: d.error, itemId: row.id, sourceId: row.source_id, jobId: ctx.jobId, location: row.key });
+                newIssues = true;
+              }
+            } else if ('sharpness' in d) {
+              signals.set(row.id, SIGNAL.sharpness, d.sharpness, null, SHARP_PARAMS);
+              signals.set(row.id, SIGNAL.brightness, d.brightness, null, PIXEL_PARAMS);
+              signals.set(row.id, SIGNAL.entropy, d.entropy, null, PIXEL_PARAMS);
+              putHash.run(row.id, d.phash);
+            }
+          });
+        }, done, { lastId, done });
+        if (newIssues) project.notifyItemsChanged(null, 0, true);
+      }
+      // Duplicates are a whole-dataset pass: one transaction, committed with the final progress.
+      ctx.commit(() => computeDuplicates(db, ctx.params.k ?? DEFAULT_PHASH_K), done, { lastId, done });
+      project.notifyItemsChanged(null, 0, false);
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { cellBytes } from '../media/embedded';
+import type { IngestEntry, IngestSource, Provenance } from './entry';
+import { jsonSafe } from './json-safe';
+
+const URL_COLUMNS = ['url', 'URL', 'image_url'];
+const CAPTION_COLUMNS = ['caption', 'TEXT', 'text', 'alt', 'description'];
+const BYTES_COLUMNS = ['jpg', 'image', 'image_bytes', 'bytes', 'img', 'png', 'webp', 'jpeg'];
+const PATH_COLUMNS = ['file_name', 'path', 'image_path'];
+
+/**
+ * Parquet (LAION / img2dataset / Hugging Face): one row per item with a URL, a caption, optional image bytes and extra
+ * columns kept as metadata. Read one row group at a time. Embedded image bytes stay in the parquet file: the item's uri is
+ * `<file>#row=<n>` and its provenance names the row and column, so media reads just that cell back when needed.
+ */
+export class ParquetSource implements IngestSource {
+  readonly root: string;
+
+  constructor(readonly location: string) {
+    this.root = location.toLowerCase().endsWith('.parquet') ? path.dirname(location) : location;
+  }
+
+  async files(): Promise<string[]> {
+    if ((await stat(this.location)).isFile()) return [this.location];
+    return (await readdir(this.location)).filter((n) => n.toLowerCase().endsWith('.parquet') && !n.startsWith('.')).sort().map((n) => path.join(this.location, n));
+  }
+
+  async count(signal?: AbortSignal): Promise<number> {
+    let n = 0;
+    for (const f of await this.files()) {
+      signal?.throwIfAborted();
+      n += Number((await parquetMetadataAsync(await asyncBufferFromFile(f))).num_rows);
+    }
+    return n;
+  }
+
+  async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    let position = 0;
+    for (const f of await this.files()) {
+      const file = await asyncBufferFromFile(f);
+      const metadata = await parquetMetadataAsync(file);
+      const columns = parquetSchema(metadata).children.map((c) => c.element.name);
+      let rowStart = 0;
+      for (const group of metadata.row_groups) {
+        signal?.throwIfAborted();
+        const rows = Number(group.num_rows);
+        const rowEnd = rowStart + rows;
+        if (position + rows <= skip) {
+          position += rows;
+          rowStart = rowEnd;
+          continue;
+        }
+        const records = await parquetReadObjects({ file, metadata, rowStart, rowEnd });
+        for (let i = 0; i < records.length; i++) {
+          if (position++ < skip) continue;
+          yield this.toEntry(f, rowStart + i, records[i], columns);
+        }
+        rowStart = rowEnd;
+      }
+    }
+  }
+
+  private toEntry(file: string, row: number, record: Record<string, unknown>, columns: string[]): IngestEntry {
+    const name = path.basename(file);
+    const key = typeof record.key === 'string' && record.key ? `${name}/${record.key}` : `${name}:${row}`;
+    const location = `${name}:row ${row}`;
+    const captionColumn = CAPTION_COLUMNS.find((c) => typeof record[c] === 'string');
+    const caption = captionColumn ? (record[captionColumn] as string).trim() : null;
+    const bytesColumn = BYTES_COLUMNS.find((c) => cellBytes(record[c]) !== null);
+    const urlColumn = URL_COLUMNS.find((c) => typeof record[c] === 'string' && /^https?:\/\//i.test(record[c] as string));
+    const pathColumn = PATH_COLUMNS.find((c) => typeof record[c] === 'string' && record[c]);
+    const extra: Record<string, unknown> = {};
+    for (const c of columns) {
+      if (c === captionColumn || c === bytesColumn || c === urlColumn) continue;
+      const v = jsonSafe(record[c]);
+      if (v !== undefined && v !== null) extra[c] = v;
+    }
+    if (urlColumn) extra.url = record[urlColumn];
+    const common = { key, caption, captionOrigin: captionColumn ? `parquet.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null };
+    const provenance: Provenance = { source: 'parquet', shard: name, row, key: typeof record.key === 'string' ? record.key : undefined };
+    if (bytesColumn) {
+      const data = cellBytes(record[bytesColumn])!;
+      return { type: 'embedded', ...common, uri: `${file}#row=${row}`, name: '', data, provenance: { ...provenance, column: bytesColumn } };
+    }
+    if (urlColumn) return { type: 'remote', ...common, url: record[urlColumn] as string, provenance };
+    if (pathColumn) {
+      const ref = record[pathColumn] as string;
+      const abs = path.resolve(this.root, ref);
+      const rel = path.relative(this.root, abs);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the parquet file's folder` };
+      return { type: 'file', ...common, file: abs, provenance };
+    }
+    return { type: 'bad', key, location, kind: 'bad_row', message: `row has no image bytes, url or path (looked for ${[...BYTES_COLUMNS, ...URL_COLUMNS, ...PATH_COLUMNS].join(', ')})` };
+  }
+}

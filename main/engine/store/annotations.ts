@@ -1,0 +1,74 @@
+import type { Db } from './database';
+
+export type AnnotationKind = 'box' | 'mask' | 'label';
+export type AnnotationState = 'source' | 'proposed' | 'accepted' | 'rejected' | 'edited';
+
+export interface Annotation {
+  id: number;
+  itemId: number;
+  kind: AnnotationKind;
+  label: string;
+  score: number | null;
+  /** [x, y, w, h] in pixels. */
+  bbox: [number, number, number, number] | null;
+  /** COCO RLE (uncompressed counts), size [h, w]. */
+  rle: { size: [number, number]; counts: number[] } | null;
+  origin: string;
+  params: Record<string, unknown> | null;
+  state: AnnotationState;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewAnnotation = Omit<Annotation, 'id' | 'itemId' | 'createdAt' | 'updatedAt' | 'score' | 'bbox' | 'rle' | 'params'>
+  & Partial<Pick<Annotation, 'score' | 'bbox' | 'rle' | 'params'>>;
+
+interface Row {
+  id: number; item_id: number; kind: AnnotationKind; label: string; score: number | null; bbox: string | null; rle: string | null;
+  origin: string; params: string | null; state: AnnotationState; created_by: string; created_at: string; updated_at: string;
+}
+
+const toAnnotation = (r: Row): Annotation => ({
+  id: r.id, itemId: r.item_id, kind: r.kind, label: r.label, score: r.score,
+  bbox: r.bbox ? JSON.parse(r.bbox) : null, rle: r.rle ? JSON.parse(r.rle) : null, origin: r.origin,
+  params: r.params ? JSON.parse(r.params) : null, state: r.state, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+/** Boxes, masks and labels per item: from the source (origin 'source') or a model (origin = model id), with a review state. */
+export class AnnotationStore {
+  private readonly insertStmt;
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by)
+       VALUES (@itemId, @kind, @label, @score, @bbox, @rle, @origin, @params, @state, @createdBy)`,
+    );
+  }
+
+  /** Inserts one annotation (call inside a transaction for batches). */
+  insert(itemId: number, a: NewAnnotation): number {
+    return Number(this.insertStmt.run({
+      itemId, kind: a.kind, label: a.label, score: a.score ?? null, bbox: a.bbox ? JSON.stringify(a.bbox) : null,
+      rle: a.rle ? JSON.stringify(a.rle) : null, origin: a.origin, params: a.params ? JSON.stringify(a.params) : null,
+      state: a.state, createdBy: a.createdBy,
+    }).lastInsertRowid);
+  }
+
+  forItem(itemId: number): Annotation[] {
+    return (this.db.prepare('SELECT * FROM annotations WHERE item_id = ? ORDER BY id').all(itemId) as Row[]).map(toAnnotation);
+  }
+
+  /** What an export keeps: review decisions applied ('rejected' dropped, 'proposed' only when asked). */
+  forExport(itemId: number, includeProposed: boolean): Annotation[] {
+    return this.forItem(itemId).filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) n FROM annotations').get() as { n: number }).n;
+  }
+
+  /** Distinct labels of box/mask annotations, sorted: the category list of an export. */
+  labels(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT label FROM annotations WHERE kind IN ('box', 'mask') ORDER BY label`).pluck().all() as string[]);
+  }
+}
