@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { visionMethods } from './methods/vision';
 import { ModelJob, modelMethods } from './methods/models';
 
-export const SourceKind = z.enum(['folder', 'jsonl', 'csv']);
+export const SourceKind = z.enum(['folder', 'jsonl', 'csv', 'webdataset', 'parquet', 'hf-imagefolder', 'coco', 'yolo']);
 
 export const Source = z.object({
   id: z.number().int(),

@@ -38,6 +38,10 @@ export function obtainElectron(timeoutMs = 90_000): { path: string | null; reaso
   const res = spawnSync(process.execPath, [installer], { stdio: 'pipe', timeout: timeoutMs, encoding: 'utf8' });
   const after = electronBinary();
   if (after.path) return after;
-  const why = (res.stderr || res.stdout || res.error?.message || '').trim().split('\n').filter(Boolean).at(-1) ?? 'download failed';
+  const lines = (res.stderr || res.stdout || res.error?.message || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  // The installer prints a stack; the line naming the error says why (offline, proxy, 404…).
+  const cause = lines.find((l) => /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ECONNRESET|status code/.test(l));
+  const why = (cause ?? lines.find((l) => /^[A-Za-z]*Error\b/.test(l)) ?? lines[0] ?? (res.signal ? `timed out after ${timeoutMs / 1000}s` : 'download failed'))
+    .replace(/^\[cause\]:\s*/, '');
   return { path: null, reason: `the Electron binary could not be downloaded (${why.slice(0, 160)})` };
 }

@@ -3,7 +3,7 @@ import type { AppInfoT, MediaKind, SourceT } from '../api/contract';
 import { ApiError } from '../api/contract';
 import pkg from '../../package.json' with { type: 'json' };
 import { EngineEvents } from './events';
-import { detectSourceKind } from './ingest/open-source';
+import { detectSourceKind, sourceRoot } from './ingest/open-source';
 import { type Media, MediaService } from './media/media';
 import { Project } from './project';
 import { APP_ROOT } from './paths';
@@ -66,7 +66,7 @@ export class Engine {
     const abs = path.resolve(location);
     const resolvedKind = kind ?? (await detectSourceKind(abs));
     const existing = project.sources.find(resolvedKind, abs);
-    const source = existing ?? project.sources.add(resolvedKind, abs, resolvedKind === 'folder' ? abs : path.dirname(abs), path.basename(abs));
+    const source = existing ?? project.sources.add(resolvedKind, abs, sourceRoot(resolvedKind, abs), path.basename(abs));
     // Importing a source again picks up new files; rows already stored are kept as they are.
     const job = project.jobs.start('import', { sourceId: source.id });
     this.events.emit('project.changed', project.info());

@@ -77,7 +77,7 @@ Scores: normalize both embeddings, cosine x `winnow.logit_scale` gives CLIP logi
 
 ## Training
 
-- Data: images rendered on the fly into a pool (numpy uint8) by `models/training/world.py` from
+- Data: a pool of images pre-rendered once (numpy uint8) by `models/training/world.py` from
   the vocabulary, 1-3 objects, **only the 56 seen colour-shape combinations**; the 8 held-out
   combinations ({held}) are never rendered for training. Captions re-sampled from the templates
   every step. Horizontal flips. Pool size {info.get('pool', '?')}.
@@ -92,9 +92,10 @@ Scores: normalize both embeddings, cosine x `winnow.logit_scale` gives CLIP logi
 - AdamW (lr {info.get('lr', '?')}, wd 0.05), warmup + cosine schedule sized to the wall-clock budget.
 - {steps} steps, {mins:.1f} minutes of training on 2 CPU cores (PyTorch {__import__('torch').__version__}), seed {info.get('seed', 0)}.
 
-Retrain (about {info.get('total_minutes_budget', 55):.0f} minutes on 2 cores, writes this folder):
+Retrain (wall-clock budget {info.get('total_minutes_budget', 55):g} minutes on 2 cores, including pool rendering,
+validation and export; writes this folder; results vary with the CPU speed since training stops by the clock):
 
-    nice -n 5 python3 models/training/train.py --minutes 55 --seed 0
+    nice -n 5 python3 models/training/train.py --minutes {info.get('total_minutes_budget', 55):g} --seed {info.get('seed', 0)}
 
 Verify an export with Node + onnxruntime-node: `node models/training/verify_export.mjs models/winnow-clip-mini`.
 

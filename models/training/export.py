@@ -157,6 +157,8 @@ def write_reference(model, tok, w, ref_dir):
 
 def export(model, tj, tok, w, out, metrics=None, train_info=None, logf=print):
     import tokenizer as T
+    import model as model_module
+    model_module.FAST_LINEAR = False  # export and reference values use plain F.linear (ONNX MatMul/Gemm)
     model.eval()
     out = os.path.abspath(out)
     tmp = out + f".tmp-{os.getpid()}"

@@ -20,6 +20,9 @@ CLIP_SPLIT = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L
 PY_SPLIT = re.compile(r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|(?:[^\s\w]|_)+""")
 
 
+SPECIAL_SPLIT = re.compile(r"(<\|startoftext\|>|<\|endoftext\|>)")
+
+
 def bytes_to_unicode():
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     cs = bs[:]
@@ -160,8 +163,12 @@ class ClipBPE:
         if text in self.cache:
             return self.cache[text]
         ids = [self.sot]
-        for w in pretokenize(text):
-            ids += [self.vocab[t] for t in self.bpe(w)]
+        for part in SPECIAL_SPLIT.split(text):  # special tokens in the text map to their ids, as in HF
+            if part in (SOT, EOT):
+                ids.append(self.vocab[part])
+                continue
+            for w in pretokenize(part):
+                ids += [self.vocab[t] for t in self.bpe(w)]
         ids.append(self.eot)
         self.cache[text] = ids
         return ids

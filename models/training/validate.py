@@ -39,8 +39,10 @@ def _render(job):
         if kind == "zs":
             combo = w.all_combos[i % 64]
             sc = w.sample_scene(rng, n_objects=1, first_combo=combo)
-        elif kind == "loc":
+        elif kind == "loc":  # exactly two objects (resample scenes where the second did not fit)
             sc = w.sample_scene(rng, n_objects=2, combos=w.all_combos)
+            while len(sc["objects"]) != 2:
+                sc = w.sample_scene(rng, n_objects=2, combos=w.all_combos)
         else:
             sc = w.sample_scene(rng, combos=w.all_combos)
         img, m = w.render(sc, raster=raster)

@@ -20,10 +20,12 @@ export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; th
   exact_dup: { signal: SIGNAL.dupExact, label: 'Not an exact duplicate' },
   near_dup: { signal: SIGNAL.dupPhash, label: 'Not a perceptual duplicate' },
   // Thresholds measured on the synthetic dirty datasets (see test/integration/curate-stats.test.ts).
-  blurry: { signal: SIGNAL.sharpness, op: '>=', threshold: 25, label: 'Sharp enough' },
+  // Blur uses the re-blur metric, not the raw Laplacian variance (image.sharpness), which also drops
+  // for sharp but plain images (measured: clean items as low as 0-2, blurred ones 1-8).
+  blurry: { signal: SIGNAL.blur, op: '<=', threshold: 0.6, label: 'Not blurred' },
   dark: { signal: SIGNAL.brightness, op: '>=', threshold: 40, label: 'Not too dark' },
   bright: { signal: SIGNAL.brightness, op: '<=', threshold: 235, label: 'Not too bright' },
-  low_info: { signal: SIGNAL.entropy, op: '>=', threshold: 2, label: 'Enough information' },
+  low_info: { signal: SIGNAL.entropy, op: '>=', threshold: 1, label: 'Enough information' },
   signal: { label: 'Signal' },
 };
 

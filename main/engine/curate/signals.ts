@@ -6,6 +6,7 @@ import type { Db } from '../store/database';
 /** Names written by the stats + duplicates job. Embedding-based stages add their own (e.g. `clip.pair`, `label.<name>`). */
 export const SIGNAL = {
   sharpness: 'image.sharpness',
+  blur: 'image.blur',
   brightness: 'image.brightness',
   entropy: 'image.entropy',
   minSide: 'image.min_side',

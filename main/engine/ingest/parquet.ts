@@ -52,7 +52,7 @@ export class ParquetSource implements IngestSource {
           rowStart = rowEnd;
           continue;
         }
-        const records = await parquetReadObjects({ file, metadata, rowStart, rowEnd });
+        const records = await parquetReadObjects({ file, metadata, rowStart, rowEnd, utf8: false });
         for (let i = 0; i < records.length; i++) {
           if (position++ < skip) continue;
           yield this.toEntry(f, rowStart + i, records[i], columns);
@@ -63,6 +63,8 @@ export class ParquetSource implements IngestSource {
   }
 
   private toEntry(file: string, row: number, record: Record<string, unknown>, columns: string[]): IngestEntry {
+    // Unannotated binary columns arrive as bytes: only the image columns stay binary, text columns are decoded.
+    for (const c of columns) if (record[c] instanceof Uint8Array && !BYTES_COLUMNS.includes(c)) record[c] = new TextDecoder().decode(record[c] as Uint8Array);
     const name = path.basename(file);
     const key = typeof record.key === 'string' && record.key ? `${name}/${record.key}` : `${name}:${row}`;
     const location = `${name}:row ${row}`;

@@ -28,7 +28,7 @@ export async function readEmbedded(container: string, where: Embedded): Promise<
   }
   // hyparquet reads only the row group and column chunk holding this row.
   const file = await asyncBufferFromFile(container);
-  const rows = await parquetReadObjects({ file, columns: [where.column], rowStart: where.row, rowEnd: where.row + 1 });
+  const rows = await parquetReadObjects({ file, columns: [where.column], rowStart: where.row, rowEnd: where.row + 1, utf8: false });
   const bytes = cellBytes(rows[0]?.[where.column]);
   if (!bytes) throw new Error(`row ${where.row} of ${container} has no image bytes in column ${where.column}`);
   return bytes;

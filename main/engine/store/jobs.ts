@@ -40,10 +40,9 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET done = ?, checkpoint = ?, updated_at = ${NOW} WHERE id = ?`).run(done, JSON.stringify(checkpoint), id);
   }
 
-  /** Jobs left 'running' by a process that died: they resume from their last checkpoint. */
+  /** Jobs a process left running or queued when it died or closed: all are 'interrupted', oldest first, to resume from their checkpoints. */
   markInterrupted(): number[] {
-    const rows = this.db.prepare(`SELECT id FROM jobs WHERE state IN ('running', 'queued')`).all() as { id: number }[];
     this.db.prepare(`UPDATE jobs SET state = 'interrupted', updated_at = ${NOW} WHERE state IN ('running', 'queued')`).run();
-    return rows.map((r) => r.id);
+    return (this.db.prepare(`SELECT id FROM jobs WHERE state = 'interrupted' ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
   }
 }

@@ -1,4 +1,5 @@
 import { useStore } from '../state/store';
+import { ModelStatus } from './ModelStatus';
 
 /** Bottom line: engine connection, running jobs, platform and version. */
 export function StatusBar() {
@@ -13,6 +14,7 @@ export function StatusBar() {
       <span>{count > 0 ? `item ${(cursor + 1).toLocaleString()} of ${count.toLocaleString()}` : ''}</span>
       <span>{running ? `${running} job running` : 'idle'}</span>
       <span className="spacer" />
+      <ModelStatus />
       <span className="muted">{info.mode} mode · {info.platform} · Winnow {info.version}</span>
     </footer>
   );

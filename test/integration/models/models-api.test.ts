@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelInfoT, ModelJobT, ValidationReportT } from '../../../main/api/methods/models';
 import { type Dispatch, createDispatch } from '../../../main/api/handlers';
 import { Engine } from '../../../main/engine/engine';
-import { winnowSync } from '../../fixtures/cli';
+import { winnowSpawn } from '../../fixtures/cli';
 import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
 import { folderFiles, startHubServer, type HubServer } from '../../fixtures/vision/hub-server';
 
@@ -20,6 +20,16 @@ let hub: HubServer;
 let engine: Engine;
 let call: Dispatch;
 const saved = { home: process.env.WINNOW_HOME, models: process.env.WINNOW_MODELS_DIR, hf: process.env.HF_ENDPOINT };
+
+/** The CLI run asynchronously: the loopback hub lives in this process and must keep serving. */
+function winnow(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = winnowSpawn(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
 
 const exists = (file: string) => stat(file).then(() => true, () => false);
 
@@ -107,20 +117,20 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('models.* over the API and the CLI against a
     hub.faults.chunkDelayMs = {};
   });
 
-  it('winnow models list | pull | validate | rm from the command line', () => {
+  it('winnow models list | pull | validate | rm from the command line', async () => {
     const env = { WINNOW_HOME: path.join(root, 'cli-home'), WINNOW_MODELS_DIR: path.join(root, 'cli-models'), HF_ENDPOINT: hub.endpoint };
-    const pull = winnowSync(['models', 'pull', MODEL, '--dtype', 'fp32'], env);
+    const pull = await winnow(['models', 'pull', MODEL, '--dtype', 'fp32'], env);
     expect(pull.stderr).toMatch(/Pull mobileclip-s0.*100%.*MB/);
     expect(pull.stdout).toMatch(/mobileclip-s0 \(fp32\) installed in .*cli-models.*6 files/);
     expect(pull.code).toBe(0);
-    const list = winnowSync(['models', 'list', '--json'], env);
+    const list = await winnow(['models', 'list', '--json'], env);
     expect((JSON.parse(list.stdout) as ModelInfoT[]).find((m) => m.id === MODEL)).toMatchObject({ installed: true });
-    const validate = winnowSync(['models', 'validate', MODEL], env);
+    const validate = await winnow(['models', 'validate', MODEL], env);
     expect(validate.code).toBe(0);
     expect(validate.stdout).toMatch(/✔ mobileclip-s0 \(clip, fp32\)[\s\S]*pixel_values float32\[batch_size,3,64,64\]/);
-    const removed = winnowSync(['models', 'rm', MODEL, '--json'], env);
+    const removed = await winnow(['models', 'rm', MODEL, '--json'], env);
     expect(JSON.parse(removed.stdout)).toEqual({ id: MODEL, removed: true });
-    const builtin = winnowSync(['models', 'rm', 'winnow-clip-mini'], env);
+    const builtin = await winnow(['models', 'rm', 'winnow-clip-mini'], env);
     expect(builtin.code).toBe(1);
     expect(builtin.stderr).toMatch(/built in/);
   });

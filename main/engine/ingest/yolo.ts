@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { IMAGE_EXTENSIONS, type EntryAnnotation, type IngestEntry, type IngestSource } from './entry';
+
+interface DataYaml { path?: string; train?: string | string[]; val?: string | string[]; test?: string | string[]; names?: string[] | Record<string, string> }
+
+/** The data.yaml of a YOLO folder (or the file itself). */
+export function yoloYaml(location: string): string {
+  if (location.endsWith('.yaml') || location.endsWith('.yml')) return location;
+  return [path.join(location, 'data.yaml'), path.join(location, 'data.yml')].find((f) => existsSync(f)) ?? path.join(location, 'data.yaml');
+}
+
+/**
+ * YOLO detect/segment folders described by `data.yaml`: images per split (folders or .txt lists), labels next to them under
+ * `labels/` (`class cx cy w h` boxes or `class x1 y1 x2 y2 ...` polygons, normalized 0..1). The split is kept as metadata.
+ */
+export class YoloSource implements IngestSource {
+  readonly root: string;
+  private readonly yamlFile: string;
+  private list: Promise<{ file: string; split: string }[]> | null = null;
+  private names: string[] = [];
+
+  constructor(location: string) {
+    this.yamlFile = yoloYaml(location);
+    this.root = path.dirname(this.yamlFile);
+  }
+
+  private images(): Promise<{ file: string; split: string }[]> {
+    this.list ??= (async () => {
+      const data = (YAML.parse(await readFile(this.yamlFile, 'utf8')) ?? {}) as DataYaml;
+      this.names = Array.isArray(data.names) ? data.names.map(String)
+        : data.names ? Object.entries(data.names).sort((a, b) => Number(a[0]) - Number(b[0])).map(([, v]) => String(v)) : [];
+      const base = data.path ? path.resolve(this.root, data.path) : this.root;
+      const out: { file: string; split: string }[] = [];
+      for (const split of ['train', 'val', 'test'] as const) {
+        const specs = data[split] === undefined ? [] : Array.isArray(data[split]) ? data[split] : [data[split]];
+        for (const spec of specs as string[]) {
+          const target = path.resolve(base, spec);
+          if (!existsSync(target)) continue;
+          const files = (await stat(target)).isDirectory() ? await walkImages(target)
+            : (await readFile(target, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean).map((l) => path.resolve(base, l));
+          for (const file of files) out.push({ file, split });
+        }
+      }
+      return out;
+    })();
+    return this.list;
+  }
+
+  async count(): Promise<number> {
+    return (await this.images()).length;
+  }
+
+  async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    const list = await this.images();
+    for (let i = skip; i < list.length; i++) {
+      signal?.throwIfAborted();
+      const { file, split } = list[i];
+      const rel = path.relative(this.root, file);
+      const key = rel.split(path.sep).join('/');
+      if (rel.startsWith('..') || path.isAbsolute(rel)) { yield { type: 'bad', key, location: key, kind: 'outside_source', message: `${file} lies outside the dataset folder` }; continue; }
+      const labelFile = labelPath(file);
+      const annotations: EntryAnnotation[] = [];
+      const problems: string[] = [];
+      if (labelFile && existsSync(labelFile)) {
+        const lines = (await readFile(labelFile, 'utf8')).split('\n');
+        lines.forEach((line, n) => {
+          const t = line.trim().split(/\s+/).filter(Boolean).map(Number);
+          if (!t.length) return;
+          if (t.some((v) => !Number.isFinite(v)) || !Number.isInteger(t[0])) { problems.push(`line ${n + 1}: not numbers`); return; }
+          const label = this.names[t[0]] ?? String(t[0]);
+          if (t.length === 5) {
+            const [, cx, cy, w, h] = t;
+            annotations.push({ kind: 'box', label, bbox: [cx - w / 2, cy - h / 2, w, h], normalized: true });
+          } else if (t.length >= 7 && t.length % 2 === 1) {
+            annotations.push({ kind: 'mask', label, polygons: [t.slice(1)], normalized: true });
+          } else problems.push(`line ${n + 1}: ${t.length} numbers (expected 5 or 1 + 2k, k ≥ 3)`);
+        });
+      }
+      const extra: Record<string, unknown> = { split };
+      if (problems.length) extra.annotation_errors = problems;
+      yield { type: 'file', key, file, caption: null, captionOrigin: null, extra, provenance: { source: 'yolo', shard: split, key }, annotations };
+    }
+  }
+}
+
+/** images/…/x.jpg → labels/…/x.txt (the last `images` folder in the path). */
+export function labelPath(image: string): string | null {
+  const parts = image.split(path.sep);
+  const at = parts.lastIndexOf('images');
+  if (at < 0) return null;
+  parts[at] = 'labels';
+  const out = parts.join(path.sep);
+  return out.slice(0, out.length - path.extname(out).length) + '.txt';
+}
+
+async function walkImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const ents = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const d of ents) {
+    if (d.name.startsWith('.')) continue;
+    const full = path.join(dir, d.name);
+    if (d.isDirectory()) out.push(...(await walkImages(full)));
+    else if (d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())) out.push(full);
+  }
+  return out;
+}
