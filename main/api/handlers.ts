@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine';
 import { visionHandlers } from './handlers-vision';
 import { createModelHandlers } from './handlers-models';
+import { curationHandlers, selectionWhere } from './handlers-curation';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
 /** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
@@ -16,8 +17,8 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir)).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId }) => project().items.count(sourceId),
-    'items.page': ({ offset, limit, sourceId }) => project().items.page(offset, limit, sourceId),
+    'items.count': ({ sourceId, selection }) => project().items.count(sourceId, selectionWhere(project(), selection)),
+    'items.page': ({ offset, limit, sourceId, selection }) => project().items.page(offset, limit, sourceId, selectionWhere(project(), selection)),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
       if (!item) throw new ApiError('not_found', `no item ${id}`);
@@ -29,6 +30,7 @@ export function createHandlers(engine: Engine): Handlers {
     'jobs.resume': ({ id }) => project().jobs.resume(id),
     ...visionHandlers(engine),
     ...createModelHandlers(engine),
+    ...curationHandlers(engine),
   };
 }
 

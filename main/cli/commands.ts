@@ -10,10 +10,11 @@ import { ProgressBar } from './progress-bar';
 import { projectDir } from './project-arg';
 import { ensureRendererBuilt } from './renderer-build';
 import { startApp } from './start';
+import { selectCommand, statsCommand } from './curate';
 
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string };
+  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
 }
@@ -142,6 +143,10 @@ export const commands: Record<string, Command> = {
   },
 
   models: modelsCommand,
+
+  // Curation: image statistics + duplicates, and rule-list counts (main/cli/curate.ts).
+  stats: (ctx) => statsCommand(ctx, { requireProjectDir, followJobs }),
+  select: (ctx) => selectCommand(ctx, { requireProjectDir, followJobs }),
 
   async gpu(ctx) {
     if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');

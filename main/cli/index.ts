@@ -14,6 +14,9 @@ Usage: winnow <command> [options]
   serve [--project DIR] [--port N] [--no-open]
                                    serve the UI and API on 127.0.0.1 with a token
   status [--project DIR]           items, sources, jobs and issues of a project
+  stats [--project DIR] [--force]  image statistics, pHash and duplicate groups for every item (resumable)
+  select --rules FILE | --name N [--project DIR]
+                                   kept / removed counts of a rule list (JSON file) or a saved selection, per rule
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
@@ -28,7 +31,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      project: { type: 'string' }, name: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' },
+      project: { type: 'string' }, rules: { type: 'string' }, force: { type: 'boolean' }, name: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' },
       'no-open': { type: 'boolean' }, json: { type: 'boolean' }, dtype: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });

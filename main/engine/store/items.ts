@@ -55,17 +55,20 @@ export class ItemStore {
     return id;
   }
 
-  count(sourceId?: number): number {
+  /** `where` is an optional trusted SQL predicate over alias `i` (a compiled selection, see curate/selection.ts). */
+  count(sourceId?: number, where?: string | null): number {
+    const filter = where ? ` AND ${where}` : '';
     const row = sourceId === undefined
-      ? this.db.prepare('SELECT count(*) n FROM items').get()
-      : this.db.prepare('SELECT count(*) n FROM items WHERE source_id = ?').get(sourceId);
+      ? this.db.prepare(`SELECT count(*) n FROM items i WHERE 1${filter}`).get()
+      : this.db.prepare(`SELECT count(*) n FROM items i WHERE i.source_id = ?${filter}`).get(sourceId);
     return (row as { n: number }).n;
   }
 
-  page(offset: number, limit: number, sourceId?: number): ItemT[] {
+  page(offset: number, limit: number, sourceId?: number, where?: string | null): ItemT[] {
+    const filter = where ? ` AND ${where}` : '';
     const rows = sourceId === undefined
-      ? this.db.prepare(`${SELECT} ORDER BY i.id LIMIT ? OFFSET ?`).all(limit, offset)
-      : this.db.prepare(`${SELECT} WHERE i.source_id = ? ORDER BY i.id LIMIT ? OFFSET ?`).all(sourceId, limit, offset);
+      ? this.db.prepare(`${SELECT} WHERE 1${filter} ORDER BY i.id LIMIT ? OFFSET ?`).all(limit, offset)
+      : this.db.prepare(`${SELECT} WHERE i.source_id = ?${filter} ORDER BY i.id LIMIT ? OFFSET ?`).all(sourceId, limit, offset);
     return (rows as ItemRow[]).map(toItem);
   }
 

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useStore } from '../state/store';
 import { Grid } from '../views/Grid';
 import { IssuesView } from '../views/IssuesView';
+import { ModelsView } from '../views/ModelsView';
 import { ItemPanel } from '../views/ItemPanel';
 import { Welcome } from '../views/Welcome';
 import { JobsPanel } from '../components/JobsPanel';
@@ -27,7 +28,7 @@ export function App() {
     <div className="app">
       <Sidebar />
       <main className="main">
-        {view === 'grid' ? <Grid /> : <IssuesView />}
+        {view === 'grid' ? <Grid /> : view === 'models' ? <ModelsView /> : <IssuesView />}
         <JobsPanel />
       </main>
       {openItem !== null && <ItemPanel id={openItem} />}

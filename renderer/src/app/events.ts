@@ -1,4 +1,5 @@
 import { api, connection } from '../api/client';
+import { useModels } from '../state/models';
 import { useStore } from '../state/store';
 
 /** Engine events → store updates, throttled so a fast import does not re-render the grid hundreds of times a second. */
@@ -13,6 +14,7 @@ export function subscribeToEngine(): () => void {
   };
   const offs = [
     api.on('job.progress', (job) => useStore.getState().upsertJob(job)),
+    api.on('models.job', (job) => useModels.getState().upsertJob(job)),
     api.on('items.changed', countsSoon),
     api.on('issues.changed', countsSoon),
     api.on('project.changed', () => void useStore.getState().refresh()),

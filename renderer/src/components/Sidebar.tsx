@@ -41,6 +41,9 @@ export function Sidebar() {
         <button className={view === 'issues' ? 'active' : ''} onClick={() => useStore.getState().setView('issues')} data-testid="nav-issues">
           Issues <span className={`count ${project.issueCount ? 'warn' : ''}`}>{project.issueCount.toLocaleString()}</span>
         </button>
+        <button className={view === 'models' ? 'active' : ''} onClick={() => useStore.getState().setView('models')} data-testid="nav-models">
+          Models
+        </button>
       </nav>
       <h3>Sources</h3>
       <ul className="sources">

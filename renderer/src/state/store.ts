@@ -3,7 +3,7 @@ import type { AppInfoT, IssueT, ItemT, JobT, SourceT } from '../../../main/api/c
 import { api } from '../api/client';
 
 export const PAGE_SIZE = 200;
-export type View = 'grid' | 'issues';
+export type View = 'grid' | 'issues' | 'models';
 
 interface State {
   info: AppInfoT | null;

@@ -1,0 +1,178 @@
+// `npm run bench:embed`: image-embedding throughput on this machine, three ways, for the built-in
+// model and for a ViT-B/32-shaped CLIP vision graph (random weights, built by bench/make-vit-b32.py):
+//   (a) ONNX Runtime alone on ready tensors — the ceiling;
+//   (b) the real pipeline: JPEG files on disk → PreprocessPool workers → embedImageFiles batches;
+//   (c) a naive baseline: decode, preprocess, run batch 1, one image after another.
+// Options (env): BENCH_IMAGES (built-in model, default 384), BENCH_B32_IMAGES (default 64),
+// BENCH_SKIP_B32=1, BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-bench).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { ClipModel } from '../main/engine/vision/clip-model';
+import { defaultBatchSize, embedImageFiles } from '../main/engine/vision/embed-files';
+import { preprocessBatch, preprocessImage } from '../main/engine/vision/preprocess';
+import { PreprocessPool } from '../main/engine/vision/preprocess-pool';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILTIN = path.join(ROOT, 'models', 'winnow-clip-mini');
+const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-bench');
+
+/** Photo-like JPEGs: smooth colour fields with edges and mild noise, 512–1024 px on each side. */
+async function makeJpegs(dir: string, count: number): Promise<string[]> {
+  const files: string[] = [];
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < count; i++) {
+    const width = 512 + Math.floor(random() * 513);
+    const height = 512 + Math.floor(random() * 513);
+    const pixels = Buffer.alloc(width * height * 3);
+    const [fx, fy, phase] = [random() * 0.05, random() * 0.05, random() * 6];
+    const cx = random() * width;
+    const cy = random() * height;
+    const radius = (0.2 + random() * 0.3) * Math.min(width, height);
+    for (let y = 0, o = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, o += 3) {
+        const inside = (x - cx) ** 2 + (y - cy) ** 2 < radius ** 2;
+        const wave = Math.sin(x * fx + phase) * Math.cos(y * fy);
+        const noise = (random() - 0.5) * 24;
+        pixels[o] = Math.max(0, Math.min(255, 128 + 90 * wave + (inside ? 60 : 0) + noise));
+        pixels[o + 1] = Math.max(0, Math.min(255, 100 + 70 * Math.cos(x * fy - phase) + noise));
+        pixels[o + 2] = Math.max(0, Math.min(255, inside ? 40 + noise : 160 + 60 * wave + noise));
+      }
+    }
+    const file = path.join(dir, `img-${String(i).padStart(5, '0')}.jpg`);
+    await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toFile(file);
+    files.push(file);
+  }
+  return files;
+}
+
+/** Peak RSS while `work` runs, sampled every 20 ms (worker threads share the process's RSS). */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakRss: number }> {
+  let peakRss = process.memoryUsage.rss();
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+  const started = performance.now();
+  try {
+    const result = await work();
+    return { result, seconds: (performance.now() - started) / 1000, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+interface Row {
+  model: string;
+  images: number;
+  batch: number;
+  poolSize: number;
+  ceiling: number;
+  pipeline: number;
+  naive: number;
+  inferenceBusy: number;
+  rss: [number, number, number];
+}
+
+async function benchModel(label: string, folder: string, files: string[]): Promise<Row> {
+  const model = await ClipModel.load(folder, { provider: 'cpu' });
+  const batch = defaultBatchSize(model);
+  const length = model.imageTensorLength;
+  try {
+    // (a) Ready tensors: every image preprocessed up front, then only inference is timed.
+    const tensors: Float32Array[] = [];
+    for (let i = 0; i < files.length; i += batch) tensors.push((await preprocessBatch(files.slice(i, i + batch), model.preprocess)).data);
+    await model.embedImages(tensors[0], tensors[0].length / length); // warm-up: first run allocates the arena
+    const a = await measured(async () => {
+      for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length);
+    });
+    tensors.length = 0;
+
+    // (b) The pipeline as the embed job runs it; the pool is started and warmed before timing.
+    const pool = new PreprocessPool(model.preprocess);
+    await pool.preprocessMany(files.slice(0, pool.size * 2));
+    let inferenceMs = 0;
+    const b = await measured(async () => {
+      let embedded = 0;
+      for await (const out of embedImageFiles(model, files, { pool, batchSize: batch })) {
+        embedded += out.indexes.length;
+        inferenceMs += out.inferenceMs;
+      }
+      return embedded;
+    });
+    await pool.close();
+    if (b.result !== files.length) throw new Error(`pipeline embedded ${b.result} of ${files.length}`);
+
+    // (c) Naive: one image at a time, decode then infer, on the main thread.
+    const c = await measured(async () => {
+      for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1);
+    });
+    return {
+      model: label,
+      images: files.length,
+      batch,
+      poolSize: pool.size,
+      ceiling: files.length / a.seconds,
+      pipeline: files.length / b.seconds,
+      naive: files.length / c.seconds,
+      inferenceBusy: inferenceMs / 1000 / b.seconds,
+      rss: [a.peakRss, b.peakRss, c.peakRss],
+    };
+  } finally {
+    await model.dispose();
+  }
+}
+
+function vitB32Folder(): string | undefined {
+  const folder = path.join(CACHE, 'vit-b32');
+  if (existsSync(path.join(folder, '.complete'))) return folder;
+  const python = process.env.PYTHON ?? '/usr/bin/python3';
+  process.stderr.write(`building a random-weight ViT-B/32 CLIP graph in ${folder} (once; needs ${python} with torch)…\n`);
+  try {
+    execFileSync(python, [path.join(ROOT, 'bench', 'make-vit-b32.py'), folder, BUILTIN], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return folder;
+  } catch (error) {
+    process.stderr.write(`skipping ViT-B/32: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
+function table(rows: Row[]): string {
+  const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`;
+  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', 'b/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
+  const body = rows.map((r) => [
+    r.model, String(r.images), String(r.batch), String(r.poolSize), r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1),
+    (r.pipeline / r.ceiling).toFixed(2), (r.pipeline / r.naive).toFixed(2), `${Math.round(r.inferenceBusy * 100)}%`, r.rss.map(mb).join('/'),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.env.BENCH_IMAGES ?? 384);
+  const b32Count = Number(process.env.BENCH_B32_IMAGES ?? 64);
+  await mkdir(CACHE, { recursive: true });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'winnow-bench-jpegs-'));
+  try {
+    process.stderr.write(`generating ${count} JPEGs (512–1024 px) in ${dir}…\n`);
+    const files = await makeJpegs(dir, count);
+    const rows: Row[] = [];
+    process.stderr.write('winnow-clip-mini…\n');
+    rows.push(await benchModel('winnow-clip-mini (64 px)', BUILTIN, files));
+    const b32 = process.env.BENCH_SKIP_B32 ? undefined : vitB32Folder();
+    if (b32) {
+      process.stderr.write('ViT-B/32…\n');
+      rows.push(await benchModel('ViT-B/32 random (224 px)', b32, files.slice(0, b32Count)));
+    }
+    console.log(`\nImage embedding throughput — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, CPU provider, node ${process.version}\n`);
+    console.log(table(rows));
+    console.log('\n(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential.');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

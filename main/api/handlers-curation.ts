@@ -1,0 +1,40 @@
+// Curation methods → engine (stats job, signals, histograms, rule evaluation, selections, duplicates).
+import { listGroups, setKeeper } from '../engine/curate/duplicates';
+import type { Engine } from '../engine/engine';
+import { evaluateRules } from '../engine/curate/evaluate';
+import { signalHistogram } from '../engine/curate/histogram';
+import { defaultRules } from '../engine/curate/rules';
+import { filterPredicate, SelectionStore } from '../engine/curate/selection';
+import { SignalStore } from '../engine/curate/signals';
+import { STATS_JOB } from '../engine/curate/stats-job';
+import type { Project } from '../engine/project';
+import { ApiError } from './contract';
+import type { HandlersFor } from './handlers';
+import type { curationMethods, SelectionFilterT } from './methods/curation';
+
+/** The SQL predicate items.page / items.count apply for a selection filter (undefined: no filter). */
+export function selectionWhere(project: Project, selection: SelectionFilterT | undefined): string | null {
+  return filterPredicate(project.db, selection);
+}
+
+export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curationMethods> {
+  const project = () => engine.requireProject();
+  return {
+    'curate.runStats': ({ force, k }) => ({ jobId: project().jobs.start(STATS_JOB, { force, k }).id }),
+    'signals.list': () => new SignalStore(project().db).list(),
+    'signals.forItem': ({ id }) => new SignalStore(project().db).forItem(id).map(({ name, value, model, params }) => ({ name, value, model, params })),
+    'signals.histogram': ({ name, scale, bins, rules, excludeRule }) => signalHistogram(project().db, name, { scale, bins, rules, excludeRule }),
+    'selection.defaults': () => defaultRules(),
+    'selection.evaluate': ({ rules }) => evaluateRules(project().db, rules),
+    'selection.save': ({ name, rules }) => new SelectionStore(project().db).save(name, rules),
+    'selection.list': () => new SelectionStore(project().db).list(),
+    'selection.get': ({ name }) => new SelectionStore(project().db).get(name),
+    'selection.delete': ({ name }) => ({ deleted: new SelectionStore(project().db).delete(name) }),
+    'duplicates.groups': ({ kind, offset, limit }) => listGroups(project().db, kind, offset, limit),
+    'duplicates.setKeeper': ({ itemId }) => {
+      const db = project().db;
+      if (!project().items.get(itemId)) throw new ApiError('not_found', `no item ${itemId}`);
+      return db.transaction(() => setKeeper(db, itemId))();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { resolveSelection, selectionCounts } from '../curate/selection';
+import type { JobKind } from '../jobs/runner';
+import { readItemBytes } from '../media/resolve';
+import type { Project } from '../project';
+import { checkDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
+import { datasetCard } from './card';
+import { exportFormat } from './formats';
+import { resolveOptions, type ExportRecord, type WriterContext } from './types';
+
+export interface ExportParams { format: string; dest: string; selection: string | null; options: Record<string, unknown> }
+interface ExportCheckpoint { partial: string }
+
+const PROGRESS_EVERY = 256;
+
+/** Validates an export request before a job is created (bad format/options/destination fail the call, not the job). */
+export async function validateExport(params: ExportParams): Promise<ExportParams> {
+  const spec = exportFormat(params.format);
+  const options = resolveOptions(spec.options, params.options);
+  const dest = path.resolve(params.dest);
+  await checkDestination(dest, options.overwrite === true);
+  return { ...params, dest, options };
+}
+
+/** Counts an export would write, without writing: for the Export dialog's preview. */
+export function previewExport(project: Project, format: string, selection: string | null, options: Record<string, unknown> = {}) {
+  const spec = exportFormat(format);
+  const opts = resolveOptions(spec.options, options);
+  const counts = selectionCounts(project, selection);
+  // Annotation counts over the selected items, by state (review decisions applied below).
+  const byState = new Map<string, number>();
+  let remote = 0;
+  const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id = ? GROUP BY state');
+  const stmtRemote = project.db.prepare(`SELECT (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL) FROM items WHERE id = ?`).pluck();
+  for (const id of resolveSelection(project, selection)) {
+    for (const r of stmtAnn.all(id) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
+    if (stmtRemote.get(id)) remote++;
+  }
+  const kept = (byState.get('source') ?? 0) + (byState.get('accepted') ?? 0) + (byState.get('edited') ?? 0) + (opts.includeProposed ? byState.get('proposed') ?? 0 : 0);
+  return {
+    format: spec.id, total: counts.total, selected: counts.kept, removedBySelection: counts.removed,
+    withoutImage: remote, willWrite: spec.needsImages ? counts.kept - remote : counts.kept,
+    annotations: { kept, rejected: byState.get('rejected') ?? 0, proposed: byState.get('proposed') ?? 0 },
+  };
+}
+
+/** The export job: streams the selection through a format writer into a partial folder, then renames it into place. */
+export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpoint> {
+  return {
+    kind: 'export',
+    title: (p) => `Export ${p.format} → ${path.basename(p.dest)}`,
+    async run(ctx) {
+      const { format, dest, selection } = ctx.params;
+      const spec = exportFormat(format);
+      const options = resolveOptions(spec.options, ctx.params.options);
+      const overwrite = options.overwrite === true;
+      // A resumed export starts over: what a killed run wrote is only ever in a partial folder.
+      await removeStalePartials(dest);
+      await checkDestination(dest, overwrite);
+      const partial = await makePartial(dest);
+      let published = false;
+      try {
+        const total = selectionCounts(project, selection).kept;
+        ctx.setTotal(total);
+        const warned = new Set<string>();
+        const wctx: WriterContext = {
+          dir: partial, file: (rel) => safeJoin(partial, rel), options, total, signal: ctx.signal,
+          warn: (message, itemId) => {
+            if (warned.size > 1000 || warned.has(message)) return;
+            warned.add(message);
+            ctx.issue({ severity: 'warning', kind: 'export_skipped', message, itemId: itemId ?? null });
+          },
+        };
+        const writer = await spec.create(wctx);
+        const includeProposed = options.includeProposed === true;
+        const ann = { kept: 0, droppedRejected: 0, droppedProposed: 0, byLabel: new Map<string, number>() };
+        let index = 0;
+        for (const id of resolveSelection(project, selection)) {
+          ctx.signal.throwIfAborted();
+          const item = project.items.get(id);
+          if (!item) continue;
+          const all = project.annotations.forItem(id);
+          const annotations = all.filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
+          ann.droppedRejected += all.filter((a) => a.state === 'rejected').length;
+          ann.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;
+          ann.kept += annotations.length;
+          for (const a of annotations) ann.byLabel.set(a.label, (ann.byLabel.get(a.label) ?? 0) + 1);
+          const record: ExportRecord = {
+            index: index++, item, annotations, provenance: project.items.provenance(id),
+            bytes: async () => {
+              try {
+                return (await readItemBytes(project, id)).data;
+              } catch (err) {
+                wctx.warn(`item ${id} (${item.key}) has no image to export: ${(err as Error).message}`, id);
+                return null;
+              }
+            },
+          };
+          await writer.add(record);
+          if (index % PROGRESS_EVERY === 0) ctx.commit(() => undefined, index, { partial });
+        }
+        ctx.signal.throwIfAborted();
+        const summary = await writer.finish();
+        ctx.signal.throwIfAborted();
+        await writeFile(safeJoin(partial, 'README.md'), datasetCard({ project, format: spec, selection, options, selected: total, summary, annotations: ann, date: new Date() }));
+        ctx.commit(() => undefined, index, { partial });
+        await publish(partial, dest, overwrite);
+        published = true;
+      } finally {
+        if (!published) await rm(partial, { recursive: true, force: true });
+      }
+    },
+  };
+}
