@@ -20,9 +20,13 @@ export const appBuild = {
   bundles: [
     { ...shared, entryPoints: ['main/app/main.ts'], outfile: 'dist/main/app/main.cjs' },
     { ...shared, entryPoints: ['main/app/ml-host-entry.ts'], outfile: 'dist/main/app/ml-host.cjs' },
+    // Preprocessing workers: the pool starts preprocess-worker-entry.mjs beside the bundle, which loads this ESM build.
+    { ...shared, entryPoints: ['main/engine/vision/preprocess-worker.ts'], outfile: 'dist/main/app/preprocess-worker.js', format: 'esm', banner: undefined, define: undefined },
     // The preload runs sandboxed: one self-contained file, electron as the only import.
     { ...shared, entryPoints: ['preload/index.ts'], outfile: 'dist/main/app/preload.cjs', platform: 'browser', external: ['electron'], banner: undefined, define: undefined },
   ] satisfies BuildOptions[],
+  /** Plain files copied beside the bundles. */
+  copies: [['main/engine/vision/preprocess-worker-entry.mjs', 'dist/main/app/preprocess-worker-entry.mjs']] as [string, string][],
   rendererConfig: 'renderer/vite.config.ts',
 };
 

@@ -4,7 +4,7 @@
 //   (b) the real pipeline: JPEG files on disk → PreprocessPool workers → embedImageFiles batches;
 //   (c) a naive baseline: decode, preprocess, run batch 1, one image after another.
 // Options (env): BENCH_IMAGES (built-in model, default 384), BENCH_B32_IMAGES (default 64),
-// BENCH_SKIP_B32=1, BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-bench).
+// BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-bench).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { PreprocessPool } from '../main/engine/vision/preprocess-pool';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILTIN = path.join(ROOT, 'models', 'winnow-clip-mini');
+const POOL_SIZE = process.env.BENCH_POOL ? Number(process.env.BENCH_POOL) : undefined;
 const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-bench');
 
 /** Photo-like JPEGs: smooth colour fields with edges and mild noise, 512–1024 px on each side. */
@@ -72,6 +73,7 @@ interface Row {
   ceiling: number;
   pipeline: number;
   naive: number;
+  decode: number;
   inferenceBusy: number;
   rss: [number, number, number];
 }
@@ -91,8 +93,12 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
     tensors.length = 0;
 
     // (b) The pipeline as the embed job runs it; the pool is started and warmed before timing.
-    const pool = new PreprocessPool(model.preprocess);
+    const pool = new PreprocessPool(model.preprocess, POOL_SIZE ? { size: POOL_SIZE } : {});
     await pool.preprocessMany(files.slice(0, pool.size * 2));
+    // (d) The decode side alone: how fast the pool turns files into tensors with nothing else running.
+    const d = await measured(async () => {
+      for (let i = 0; i < files.length; i += batch) await pool.preprocessMany(files.slice(i, i + batch));
+    });
     let inferenceMs = 0;
     const b = await measured(async () => {
       let embedded = 0;
@@ -117,6 +123,7 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       ceiling: files.length / a.seconds,
       pipeline: files.length / b.seconds,
       naive: files.length / c.seconds,
+      decode: files.length / d.seconds,
       inferenceBusy: inferenceMs / 1000 / b.seconds,
       rss: [a.peakRss, b.peakRss, c.peakRss],
     };
@@ -141,9 +148,9 @@ function vitB32Folder(): string | undefined {
 
 function table(rows: Row[]): string {
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`;
-  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', 'b/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
+  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', '(d) decode-only img/s', 'b/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
   const body = rows.map((r) => [
-    r.model, String(r.images), String(r.batch), String(r.poolSize), r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1),
+    r.model, String(r.images), String(r.batch), String(r.poolSize), r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1), r.decode.toFixed(1),
     (r.pipeline / r.ceiling).toFixed(2), (r.pipeline / r.naive).toFixed(2), `${Math.round(r.inferenceBusy * 100)}%`, r.rss.map(mb).join('/'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
@@ -153,7 +160,7 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   const count = Number(process.env.BENCH_IMAGES ?? 384);
-  const b32Count = Number(process.env.BENCH_B32_IMAGES ?? 64);
+  const b32Count = Number(process.env.BENCH_B32_IMAGES ?? 96);
   await mkdir(CACHE, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'winnow-bench-jpegs-'));
   try {
@@ -169,7 +176,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nImage embedding throughput — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, CPU provider, node ${process.version}\n`);
     console.log(table(rows));
-    console.log('\n(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential.');
+    console.log('\n(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential;\n(d) the same pool preprocessing the files with no inference running (the decode side’s own ceiling).');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

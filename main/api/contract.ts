@@ -2,8 +2,11 @@
 // Each method has an input and an output schema; every input is validated before it reaches the engine.
 import { z } from 'zod';
 import { visionMethods } from './methods/vision';
+import { formatMethods } from './methods/formats';
 import { ModelJob, modelMethods } from './methods/models';
 import { curationMethods, SelectionFilter } from './methods/curation';
+import { labelMethods } from './methods/labels';
+import { similarityMethods } from './methods/similarity';
 
 export const SourceKind = z.enum(['folder', 'jsonl', 'csv', 'webdataset', 'parquet', 'hf-imagefolder', 'coco', 'yolo']);
 
@@ -94,9 +97,9 @@ const coreMethods = {
     input: z.object({ path: absPath, kind: SourceKind.optional() }).strict(),
     output: z.object({ source: Source, jobId: z.number().int() }),
   },
-  'items.count': { input: z.object({ sourceId: id.optional(), selection: SelectionFilter.optional() }).strict(), output: z.number().int() },
+  'items.count': { input: z.object({ sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional() }).strict(), output: z.number().int() },
   'items.page': {
-    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), sourceId: id.optional(), selection: SelectionFilter.optional() }).strict(),
+    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional() }).strict(),
     output: z.array(Item),
   },
   'items.get': { input: z.object({ id }).strict(), output: Item.extend({ issues: z.array(Issue) }) },
@@ -110,7 +113,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods } as const;
 
 /** Every event pushed from the engine to front ends. */
 export const events = {

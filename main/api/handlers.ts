@@ -2,6 +2,10 @@ import type { Engine } from '../engine/engine';
 import { visionHandlers } from './handlers-vision';
 import { createModelHandlers } from './handlers-models';
 import { curationHandlers, selectionWhere } from './handlers-curation';
+import { labelHandlers } from './handlers-labels';
+import { similarityHandlers } from './handlers-similarity';
+import { formatHandlers } from './handlers-formats';
+import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
 /** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
@@ -17,8 +21,8 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir)).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId, selection }) => project().items.count(sourceId, selectionWhere(project(), selection)),
-    'items.page': ({ offset, limit, sourceId, selection }) => project().items.page(offset, limit, sourceId, selectionWhere(project(), selection)),
+    'items.count': ({ sourceId, selection, label }) => project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
+    'items.page': ({ offset, limit, sourceId, selection, label }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
       if (!item) throw new ApiError('not_found', `no item ${id}`);
@@ -31,6 +35,9 @@ export function createHandlers(engine: Engine): Handlers {
     ...visionHandlers(engine),
     ...createModelHandlers(engine),
     ...curationHandlers(engine),
+    ...formatHandlers(engine),
+    ...labelHandlers(engine),
+    ...similarityHandlers(engine),
   };
 }
 

@@ -1,20 +1,20 @@
 import path from 'node:path';
 import type { JobT } from '../api/contract';
 import { Engine } from '../engine/engine';
-import { startServer } from '../server/server';
 import { runDoctor } from './doctor';
 import { gpuInstall } from './gpu';
 import { modelsCommand } from './models';
-import { openBrowser } from './open-browser';
 import { ProgressBar } from './progress-bar';
 import { projectDir } from './project-arg';
-import { ensureRendererBuilt } from './renderer-build';
+import { serveBrowserMode } from './browser-mode';
 import { startApp } from './start';
 import { selectCommand, statsCommand } from './curate';
+import { conceptsCommand, labelCommand, scoreCommand } from './labels';
+import { downloadCommand, exportCommand } from './export';
 
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string };
+  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
 }
@@ -118,17 +118,8 @@ export const commands: Record<string, Command> = {
     const engine = new Engine('browser');
     const dir = projectDir(ctx.values.project);
     if (dir) await engine.openProject(dir);
-    const staticDir = await ensureRendererBuilt();
-    const server = await startServer({ engine, port: ctx.values.port ? Number(ctx.values.port) : undefined, staticDir });
+    const server = await serveBrowserMode(engine, { port: ctx.values.port, open: !ctx.values['no-open'] });
     ctx.print(server.url, { url: server.url, port: server.port, token: server.token, project: dir });
-    if (!ctx.values['no-open']) openBrowser(server.url);
-    const shutdown = async () => {
-      await server.close();
-      await engine.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown());
-    process.once('SIGTERM', () => void shutdown());
     return -1;
   },
 
@@ -147,6 +138,15 @@ export const commands: Record<string, Command> = {
   // Curation: image statistics + duplicates, and rule-list counts (main/cli/curate.ts).
   stats: (ctx) => statsCommand(ctx, { requireProjectDir, followJobs }),
   select: (ctx) => selectCommand(ctx, { requireProjectDir, followJobs }),
+
+  // Embedding-based signals: zero-shot labels, pair scores, concept scores (main/cli/labels.ts).
+  label: (ctx) => labelCommand(ctx, { requireProjectDir, followJobs }),
+  score: (ctx) => scoreCommand(ctx, { requireProjectDir, followJobs }),
+  concepts: (ctx) => conceptsCommand(ctx, { requireProjectDir, followJobs }),
+
+  // Formats: export a selection, download URL-only items (main/cli/export.ts).
+  export: (ctx) => exportCommand(ctx, { requireProjectDir, followJobs }),
+  download: (ctx) => downloadCommand(ctx, { requireProjectDir, followJobs }),
 
   async gpu(ctx) {
     if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');

@@ -7,7 +7,7 @@ Usage: winnow <command> [options]
 
   start [--project DIR]            open Winnow (desktop window, or browser mode without Electron) on the demo project
   init DIR [--name NAME]           create a project folder
-  import PATH [--project DIR]      import an image folder or a JSONL/CSV manifest (resumable)
+  import PATH [--project DIR]      import a folder, JSONL/CSV manifest, WebDataset tars, Parquet, HF imagefolder, COCO json or YOLO data.yaml (resumable)
   embed [--project DIR] [--model ID]
                                    embed every image and caption (built-in model by default; resumable)
   resume [--project DIR]           resume jobs a killed process left unfinished
@@ -17,6 +17,15 @@ Usage: winnow <command> [options]
   stats [--project DIR] [--force]  image statistics, pHash and duplicate groups for every item (resumable)
   select --rules FILE | --name N [--project DIR]
                                    kept / removed counts of a rule list (JSON file) or a saved selection, per rule
+  label --classes "a,b,c" [--templates FILE] [--multi] [--k N] [--threshold P] [--model ID]
+                                   zero-shot labels (top-k proposals, label.* signals); counts per label (resumable)
+  score [--model ID]               image-caption pair score, signal clip.pair (resumable)
+  concepts --prompts "a watermark,..." [--model ID]
+                                   concept scores, signals concept.<slug> (resumable)
+  export --format F --out DIR [--selection NAME] [--opt key=value ...]
+                                   export the selection (webdataset, parquet, imagefolder, coco, yolo, manifest) with a dataset card
+  download [--opt concurrency=8 --opt timeoutMs=20000 --opt retries=2 --opt maxBytes=N --opt resize=N]
+                                   download images of URL-only items into the project (resumable)
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
@@ -32,7 +41,9 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       project: { type: 'string' }, rules: { type: 'string' }, force: { type: 'boolean' }, name: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' },
-      'no-open': { type: 'boolean' }, json: { type: 'boolean' }, dtype: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'no-open': { type: 'boolean' }, json: { type: 'boolean' }, dtype: { type: 'string' }, id: { type: 'string' },
+      format: { type: 'string' }, out: { type: 'string' }, selection: { type: 'string' }, opt: { type: 'string', multiple: true },
+      classes: { type: 'string' }, templates: { type: 'string' }, multi: { type: 'boolean' }, k: { type: 'string' }, threshold: { type: 'string' }, prompts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;

@@ -2,13 +2,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Engine } from '../engine/engine';
 import { APP_ROOT } from '../engine/paths';
-import { startServer } from '../server/server';
 import type { CommandContext } from './commands';
 import { ensureDemoProject } from './demo';
 import { obtainElectron } from './electron-binary';
-import { openBrowser } from './open-browser';
 import { projectDir } from './project-arg';
-import { ensureRendererBuilt } from './renderer-build';
+import { serveBrowserMode } from './browser-mode';
 
 /** `npm start`: the desktop window when an Electron binary can be had, else the same UI in browser mode. */
 export async function startApp(ctx: CommandContext): Promise<number> {
@@ -22,17 +20,8 @@ export async function startApp(ctx: CommandContext): Promise<number> {
   }
   const engine = new Engine('browser');
   await engine.openProject(dir);
-  const staticDir = await ensureRendererBuilt();
-  const server = await startServer({ engine, port: ctx.values.port ? Number(ctx.values.port) : undefined, staticDir });
+  const server = await serveBrowserMode(engine, { port: ctx.values.port, open: !ctx.values['no-open'] });
   console.log(`No Electron window (${electron.reason}); Winnow runs in browser mode at ${server.url}`);
-  if (!ctx.values['no-open']) openBrowser(server.url);
-  const shutdown = async () => {
-    await server.close();
-    await engine.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
   return -1;
 }
 

@@ -4,7 +4,13 @@ import type { ProjectInfoT } from '../api/contract';
 import { ApiError } from '../api/contract';
 import type { EngineEvents } from './events';
 import { statsJob } from './curate/stats-job';
+import { conceptsJob } from './curate/concepts-job';
+import { labelJob } from './curate/label-job';
+import { pairScoreJob } from './curate/pair-score-job';
+import { semDedupJob } from './curate/semantic-job';
 import { importJob } from './ingest/import-job';
+import { exportJob } from './export/export-job';
+import { downloadJob } from './ingest/download-job';
 import { JobRunner } from './jobs/runner';
 import { type Db, openDatabase, schemaVersion } from './store/database';
 import { AnnotationStore } from './store/annotations';
@@ -43,9 +49,15 @@ export class Project {
     this.annotations = new AnnotationStore(db);
     this.jobs = new JobRunner(db, this.issues, this.events);
     this.jobs.register(importJob(this));
+    this.jobs.register(exportJob(this));
+    this.jobs.register(downloadJob(this));
     this.jobs.register(statsJob(this));
+    this.jobs.register(semDedupJob(this));
     this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
     this.jobs.register(embedJob(this, services.active));
+    this.jobs.register(labelJob(this, services.active));
+    this.jobs.register(pairScoreJob(this, services.active));
+    this.jobs.register(conceptsJob(this, services.active));
     this.thumbsDir = path.join(dir, 'thumbs');
   }
 

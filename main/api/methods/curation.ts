@@ -8,7 +8,7 @@ const signalName = z.string().regex(SIGNAL_NAME_RE, 'letters, digits and . _ : -
 
 export const RuleKind = z.enum([
   'caption_words', 'caption_chars', 'min_side', 'aspect', 'unreadable',
-  'exact_dup', 'near_dup', 'blurry', 'dark', 'bright', 'low_info', 'signal',
+  'exact_dup', 'near_dup', 'semantic_dup', 'blurry', 'dark', 'bright', 'low_info', 'signal',
 ]);
 export const RuleOp = z.enum(['<', '<=', '>', '>=']);
 
@@ -75,7 +75,7 @@ export const Evaluation = z.object({ total: z.number().int(), kept: z.number().i
 
 export const Selection = z.object({ id: z.number().int(), name: z.string(), rules: RuleList, createdAt: z.string(), updatedAt: z.string() });
 
-export const DupKind = z.enum(['exact', 'phash']);
+export const DupKind = z.enum(['exact', 'phash', 'semantic']);
 export const DupMember = z.object({
   id: z.number().int(), key: z.string(), width: z.number().int().nullable(), height: z.number().int().nullable(),
   caption: z.string().nullable(), keeper: z.boolean(), distance: z.number().int().nullable(),

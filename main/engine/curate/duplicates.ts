@@ -7,8 +7,8 @@ import { BkTree, distance64, splitHash } from './bk-tree';
 import { SIGNAL, SignalStore } from './signals';
 
 export const DEFAULT_PHASH_K = 6;
-export type DupKind = 'exact' | 'phash';
-const NAME: Record<DupKind, string> = { exact: SIGNAL.dupExact, phash: SIGNAL.dupPhash };
+export type DupKind = 'exact' | 'phash' | 'semantic';
+const NAME: Record<DupKind, string> = { exact: SIGNAL.dupExact, phash: SIGNAL.dupPhash, semantic: SIGNAL.dupSemantic };
 
 /** Keeper of a group: the item a person marked (dup.keep), else the first seen (lowest id). */
 function pickKeeper(members: number[], manual: Set<number>): number {
@@ -105,7 +105,7 @@ export function setKeeper(db: Db, itemId: number): { changed: boolean; groups: {
   const signals = new SignalStore(db);
   const out: { kind: DupKind; keeper: number }[] = [];
   let changed = false;
-  for (const kind of ['exact', 'phash'] as const) {
+  for (const kind of ['exact', 'phash', 'semantic'] as const) {
     const name = NAME[kind];
     const current = signals.get(itemId, name);
     const isKeeper = current === undefined && db.prepare('SELECT 1 FROM signals WHERE name = ? AND value = ? LIMIT 1').get(name, itemId) !== undefined;
@@ -123,8 +123,8 @@ export function setKeeper(db: Db, itemId: number): { changed: boolean; groups: {
   if (out.length > 0) {
     // The mark is per item: clear it on the other members of the groups, set it here.
     const others = db.prepare(
-      `SELECT item_id FROM signals WHERE name IN (?, ?) AND value = ?`,
-    ).pluck().all(SIGNAL.dupExact, SIGNAL.dupPhash, itemId) as number[];
+      `SELECT item_id FROM signals WHERE name IN (?, ?, ?) AND value = ?`,
+    ).pluck().all(SIGNAL.dupExact, SIGNAL.dupPhash, SIGNAL.dupSemantic, itemId) as number[];
     const clear = db.prepare('DELETE FROM signals WHERE item_id = ? AND name = ?');
     for (const o of others) clear.run(o, SIGNAL.dupKeep);
     signals.set(itemId, SIGNAL.dupKeep, 1, null, JSON.stringify({ manual: true }));

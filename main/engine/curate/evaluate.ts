@@ -28,7 +28,8 @@ export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Ev
       id: c.rule.id,
       removedAlone: row[`a${k}`],
       removedCumulative: row[`c${k}`],
-      withSignal: c.signal ? (withSignal.get(c.signal) as number) : null,
+      // Only threshold rules judge a measurement; for duplicate rules the signal marks what they remove.
+      withSignal: c.signal && c.threshold !== null ? (withSignal.get(c.signal) as number) : null,
       threshold: c.threshold,
     })),
   };

@@ -25,7 +25,10 @@ export function signalHistogram(db: Db, name: string, opts: HistogramOptions = {
   const integer = scale === 'linear' && stat.frac === 0 && max - min + 1 <= MAX_INTEGER_BINS;
   const bins = integer ? max - min + 1 : opts.bins ?? 1024;
   // Integer bins are centred on each value: bin b holds exactly min + b.
-  const [lo, hi] = integer ? [min - 0.5, max + 0.5] : scale === 'log' ? [Math.log1p(min), Math.log1p(max)] : [min, max];
+  // Continuous: the top edge sits a hair above the maximum, so the maximum lies inside the last bin and
+  // a handle at the very end means "remove everything" exactly as the SQL would.
+  const [lo, top] = integer ? [min - 0.5, max + 0.5] : scale === 'log' ? [Math.log1p(min), Math.log1p(max)] : [min, max];
+  const hi = integer ? top : top + Math.max(1e-9, (top - lo) * 1e-6);
   const width = hi > lo ? (hi - lo) / bins : 1;
   const x = scale === 'log' ? 'ln(1 + s.value)' : 's.value';
   const binExpr = `max(0, min(${bins - 1}, CAST((${x} - ${lo}) / ${width} AS INTEGER)))`;

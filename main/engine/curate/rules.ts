@@ -19,6 +19,7 @@ export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; th
   unreadable: { label: 'Image decodes' },
   exact_dup: { signal: SIGNAL.dupExact, label: 'Not an exact duplicate' },
   near_dup: { signal: SIGNAL.dupPhash, label: 'Not a perceptual duplicate' },
+  semantic_dup: { signal: SIGNAL.dupSemantic, label: 'Not a semantic near-duplicate' },
   // Thresholds measured on the synthetic dirty datasets (see test/integration/curate-stats.test.ts).
   // Blur uses the re-blur metric, not the raw Laplacian variance (image.sharpness), which also drops
   // for sharp but plain images (measured: clean items as low as 0-2, blurred ones 1-8).
@@ -31,7 +32,7 @@ export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; th
 
 /** The default rule list a new Filters panel starts from. */
 export function defaultRules(): RuleT[] {
-  const on = ['caption_words', 'caption_chars', 'min_side', 'aspect', 'unreadable', 'exact_dup', 'near_dup', 'blurry', 'dark'] as const;
+  const on = ['caption_words', 'caption_chars', 'min_side', 'aspect', 'unreadable', 'exact_dup', 'near_dup', 'semantic_dup', 'blurry', 'dark'] as const;
   const off = ['bright', 'low_info'] as const;
   return [...on.map((kind) => ({ kind, enabled: true })), ...off.map((kind) => ({ kind, enabled: false }))].map(({ kind, enabled }) => {
     const d = KIND_DEFAULTS[kind];
@@ -82,7 +83,7 @@ export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {
   }
   const signal = rule.signal;
   if (!signal || !SIGNAL_NAME_RE.test(signal)) throw new ApiError('bad_input', `rule ${rule.id}: a ${rule.kind} rule needs a signal name`);
-  if (rule.kind === 'exact_dup' || rule.kind === 'near_dup') {
+  if (rule.kind === 'exact_dup' || rule.kind === 'near_dup' || rule.kind === 'semantic_dup') {
     return { rule, signal, threshold: null, removes: `i.id IN (SELECT item_id FROM signals WHERE name = ${lit(signal)})` };
   }
   const op = rule.op ?? '>=';

@@ -15,6 +15,8 @@ export const SIGNAL = {
   captionChars: 'caption.chars',
   dupExact: 'dup.exact',
   dupPhash: 'dup.phash',
+  /** Semantic near-duplicates from image embeddings (curate.semdedup job, semantic-job.ts). */
+  dupSemantic: 'dup.semantic',
   /** 1 on items a person chose as keeper of their duplicate group; recomputation honours it. */
   dupKeep: 'dup.keep',
 } as const;

@@ -1,5 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ApiError } from '../../api/contract';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import type { JobKind } from '../jobs/runner';
 import { readItemBytes } from '../media/resolve';
@@ -15,17 +16,29 @@ interface ExportCheckpoint { partial: string }
 const PROGRESS_EVERY = 256;
 
 /** Validates an export request before a job is created (bad format/options/destination fail the call, not the job). */
-export async function validateExport(params: ExportParams): Promise<ExportParams> {
-  const spec = exportFormat(params.format);
-  const options = resolveOptions(spec.options, params.options);
+export async function validateExport(project: Project, params: ExportParams): Promise<ExportParams> {
+  const spec = exportFormat(project, params.format);
+  let options;
+  try {
+    options = resolveOptions(spec.options, params.options);
+  } catch (err) {
+    throw new ApiError('bad_input', (err as Error).message);
+  }
+  if (params.selection !== null) selectionCounts(project, params.selection);
+  const problem = spec.check?.(options);
+  if (problem) throw new ApiError('bad_input', problem);
   const dest = path.resolve(params.dest);
-  await checkDestination(dest, options.overwrite === true);
+  try {
+    await checkDestination(dest, options.overwrite === true);
+  } catch (err) {
+    throw new ApiError('bad_input', (err as Error).message);
+  }
   return { ...params, dest, options };
 }
 
 /** Counts an export would write, without writing: for the Export dialog's preview. */
 export function previewExport(project: Project, format: string, selection: string | null, options: Record<string, unknown> = {}) {
-  const spec = exportFormat(format);
+  const spec = exportFormat(project, format);
   const opts = resolveOptions(spec.options, options);
   const counts = selectionCounts(project, selection);
   // Annotation counts over the selected items, by state (review decisions applied below).
@@ -52,7 +65,7 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
     title: (p) => `Export ${p.format} → ${path.basename(p.dest)}`,
     async run(ctx) {
       const { format, dest, selection } = ctx.params;
-      const spec = exportFormat(format);
+      const spec = exportFormat(project, format);
       const options = resolveOptions(spec.options, ctx.params.options);
       const overwrite = options.overwrite === true;
       // A resumed export starts over: what a killed run wrote is only ever in a partial folder.

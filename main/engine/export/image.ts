@@ -3,9 +3,9 @@ import { MAX_PIXELS } from '../ingest/probe';
 import type { OptionSpec } from './types';
 
 export const IMAGE_OPTIONS: OptionSpec[] = [
-  { name: 'resize', type: 'number', default: null, description: 'Shrink images so the longer side is at most this many pixels (never enlarges)', min: 8, max: 16384 },
-  { name: 'reencode', type: 'enum', default: 'keep', choices: ['keep', 'jpg', 'png', 'webp'], description: 'Re-encode images (keep = copy bytes unchanged)' },
-  { name: 'quality', type: 'number', default: 95, min: 1, max: 100, description: 'JPEG/WebP quality when re-encoding' },
+  { name: 'resize', label: 'Max image side (px)', type: 'number', default: null, description: 'Shrink images so the longer side is at most this many pixels (never enlarges)', min: 8, max: 16384 },
+  { name: 'reencode', label: 'Re-encode images', type: 'enum', default: 'keep', choices: ['keep', 'jpg', 'png', 'webp'], description: 'Re-encode images (keep = copy bytes unchanged)' },
+  { name: 'quality', label: 'Quality', type: 'number', default: 95, min: 1, max: 100, description: 'JPEG/WebP quality when re-encoding' },
 ];
 
 export interface OutImage { data: Buffer; ext: string; width: number | null; height: number | null; original: { width: number | null; height: number | null } }

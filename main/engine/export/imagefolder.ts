@@ -41,13 +41,14 @@ class ImageFolderWriter implements FormatWriter {
     const sx = img.width && r.item.width ? img.width / r.item.width : 1;
     const sy = img.height && r.item.height ? img.height / r.item.height : 1;
     const fileName = `${pad(r.index, 9)}.${img.ext}`;
+    const meta = await this.split(split);
     await writeFile(this.ctx.file(`${split}/${fileName}`), img.data);
     const boxes = r.annotations.filter((a) => a.bbox && (a.kind === 'box' || a.kind === 'mask'));
     const extra = { ...(r.item.extra ?? {}) };
     delete extra.split;
     const row: Record<string, unknown> = { file_name: fileName, text: r.item.caption, ...extra, winnow_key: r.item.key };
     if (boxes.length) row.objects = { bbox: boxes.map((a) => [a.bbox![0] * sx, a.bbox![1] * sy, a.bbox![2] * sx, a.bbox![3] * sy]), category: boxes.map((a) => a.label) };
-    await (await this.split(split)).write(`${JSON.stringify(row)}\n`);
+    await meta.write(`${JSON.stringify(row)}\n`);
     this.summary.written++;
   }
 

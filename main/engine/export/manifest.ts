@@ -33,8 +33,8 @@ export const manifestFormat: ExportFormatSpec = {
   needsImages: false,
   options: [
     ...COMMON_OPTIONS,
-    { name: 'format', type: 'enum', default: 'jsonl', choices: ['jsonl', 'csv'], description: 'Manifest file type' },
-    { name: 'copyImages', type: 'boolean', default: true, description: 'Copy images into images/ (off: the manifest points at the original files/URLs)' },
+    { name: 'format', label: 'Manifest type', type: 'enum', default: 'jsonl', choices: ['jsonl', 'csv'], description: 'Manifest file type' },
+    { name: 'copyImages', label: 'Copy images', type: 'boolean', default: true, description: 'Copy images into images/ (off: the manifest points at the original files/URLs)' },
   ],
   create: (ctx) => new ManifestWriter(ctx),
 };

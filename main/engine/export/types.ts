@@ -39,6 +39,8 @@ export interface FormatWriter {
 
 export interface OptionSpec {
   name: string;
+  /** Short human label for the UI. */
+  label: string;
   type: 'boolean' | 'number' | 'string' | 'enum';
   default: boolean | number | string | null;
   description: string;
@@ -55,11 +57,13 @@ export interface ExportFormatSpec {
   /** Items this format can write without image bytes (manifests, parquet) or not. */
   needsImages: boolean;
   create(ctx: WriterContext): Promise<FormatWriter> | FormatWriter;
+  /** Why this export cannot run with these options (checked before a job is created), or null. */
+  check?(options: Record<string, unknown>): string | null;
 }
 
 export const COMMON_OPTIONS: OptionSpec[] = [
-  { name: 'includeProposed', type: 'boolean', default: false, description: 'Also export model annotations still awaiting review (state "proposed")' },
-  { name: 'overwrite', type: 'boolean', default: false, description: 'Replace the destination folder if it exists' },
+  { name: 'includeProposed', label: 'Include unreviewed proposals', type: 'boolean', default: false, description: 'Also export model annotations still awaiting review (state "proposed")' },
+  { name: 'overwrite', label: 'Overwrite destination', type: 'boolean', default: false, description: 'Replace the destination folder if it exists' },
 ];
 
 /** Options with defaults filled in and types checked against the spec. */

@@ -16,7 +16,7 @@ export const webdatasetFormat: ExportFormatSpec = {
   needsImages: true,
   options: [
     ...COMMON_OPTIONS,
-    { name: 'samplesPerShard', type: 'number', default: 10000, min: 1, max: 1_000_000, description: 'Samples per tar shard' },
+    { name: 'samplesPerShard', label: 'Samples per shard', type: 'number', default: 10000, min: 1, max: 1_000_000, description: 'Samples per tar shard' },
     ...IMAGE_OPTIONS,
   ],
   create: (ctx) => new WebDatasetWriter(ctx),

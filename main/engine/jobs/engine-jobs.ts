@@ -41,6 +41,7 @@ export class EngineJobs {
     const title = def.title(params);
     const same = [...this.jobs.values()].find((r) => r.job.kind === kind && r.job.title === title && (r.job.state === 'running' || r.job.state === 'queued'));
     if (same) return same.job;
+    this.forgetOldFinished();
     const now = new Date().toISOString();
     const job: JobT = { id: this.nextId++, kind, title, state: 'running', done: 0, total: null, ratePerSec: null, etaSec: null, error: null, createdAt: now, updatedAt: now, finishedAt: null };
     const entry: Running = { job, kind: def, params, controller: new AbortController(), meter: new RateMeter(0), lastEmit: 0, finished: Promise.resolve() };
@@ -125,6 +126,12 @@ export class EngineJobs {
       entry.controller = null;
       entry.meter = null;
     }
+  }
+
+  /** Finished jobs are kept for the UI to show their outcome; only the most recent few. */
+  private forgetOldFinished(keep = 20): void {
+    const finished = [...this.jobs.values()].filter((entry) => entry.job.finishedAt !== null).sort((x, y) => y.job.id - x.job.id);
+    for (const entry of finished.slice(keep)) this.jobs.delete(entry.job.id);
   }
 
   private snapshot(entry: Running): JobT {

@@ -5,8 +5,13 @@ import { IssuesView } from '../views/IssuesView';
 import { ModelsView } from '../views/ModelsView';
 import { ItemPanel } from '../views/ItemPanel';
 import { Welcome } from '../views/Welcome';
+import { DuplicatesView } from '../views/DuplicatesView';
+import { FiltersView } from '../views/FiltersView';
+import { SelectionBanner } from '../components/SelectionBanner';
 import { JobsPanel } from '../components/JobsPanel';
+import { ExportDialog } from '../components/ExportDialog';
 import { Sidebar } from '../components/Sidebar';
+import { LabelBanner, LabelsView } from '../views/LabelsView';
 import { StatusBar } from '../components/StatusBar';
 import { subscribeToEngine } from './events';
 
@@ -28,11 +33,12 @@ export function App() {
     <div className="app">
       <Sidebar />
       <main className="main">
-        {view === 'grid' ? <Grid /> : view === 'models' ? <ModelsView /> : <IssuesView />}
+        {view === 'grid' ? <><SelectionBanner /><LabelBanner /><Grid /></> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
         <JobsPanel />
       </main>
       {openItem !== null && <ItemPanel id={openItem} />}
       <StatusBar />
+      <ExportDialog />
       {error && (
         <div className="toast" role="alert" onClick={() => useStore.setState({ error: null })}>
           {error}

@@ -1,12 +1,15 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { openExportDialog } from './ExportDialog';
 
 /** Project name, sources (click to filter the grid), adding a source, and the views. */
 export function Sidebar() {
   const info = useStore((s) => s.info)!;
   const sources = useStore((s) => s.sources);
   const sourceFilter = useStore((s) => s.sourceFilter);
+  const gridSelection = useStore((s) => s.gridSelection);
+  const labelFilter = useStore((s) => s.labelFilter);
   const view = useStore((s) => s.view);
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
@@ -35,14 +38,26 @@ export function Sidebar() {
         </div>
       </div>
       <nav className="nav">
-        <button className={view === 'grid' && sourceFilter === null ? 'active' : ''} onClick={() => useStore.getState().setSourceFilter(null)}>
+        <button className={view === 'grid' && sourceFilter === null && !gridSelection && !labelFilter ? 'active' : ''} onClick={() => useStore.getState().setSourceFilter(null)}>
           All items <span className="count">{project.itemCount.toLocaleString()}</span>
         </button>
         <button className={view === 'issues' ? 'active' : ''} onClick={() => useStore.getState().setView('issues')} data-testid="nav-issues">
           Issues <span className={`count ${project.issueCount ? 'warn' : ''}`}>{project.issueCount.toLocaleString()}</span>
         </button>
+        <button className={view === 'filters' || (view === 'grid' && gridSelection) ? 'active' : ''} onClick={() => useStore.getState().setView('filters')} data-testid="nav-filters">
+          Filters
+        </button>
+        <button className={view === 'duplicates' ? 'active' : ''} onClick={() => useStore.getState().setView('duplicates')} data-testid="nav-duplicates">
+          Duplicates
+        </button>
+        <button className={view === 'labels' || (view === 'grid' && labelFilter) ? 'active' : ''} onClick={() => useStore.getState().setView('labels')} data-testid="nav-labels">
+          Labels
+        </button>
         <button className={view === 'models' ? 'active' : ''} onClick={() => useStore.getState().setView('models')} data-testid="nav-models">
           Models
+        </button>
+        <button onClick={openExportDialog} data-testid="nav-export">
+          Export…
         </button>
       </nav>
       <h3>Sources</h3>

@@ -1,9 +1,11 @@
 import { create } from 'zustand';
-import type { AppInfoT, IssueT, ItemT, JobT, SourceT } from '../../../main/api/contract';
+import type { AppInfoT, IssueT, ItemT, JobT, MethodInput, SourceT } from '../../../main/api/contract';
 import { api } from '../api/client';
 
 export const PAGE_SIZE = 200;
-export type View = 'grid' | 'issues' | 'models';
+export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels';
+/** A rule list or saved selection the grid is filtered by (set from the Filters view). */
+export type GridSelection = NonNullable<MethodInput<'items.count'>['selection']>;
 
 interface State {
   info: AppInfoT | null;
@@ -11,6 +13,9 @@ interface State {
   connected: boolean;
   sources: SourceT[];
   sourceFilter: number | null;
+  gridSelection: GridSelection | null;
+  /** A zero-shot label the grid is filtered by (set from the Labels view); combines with the other filters. */
+  labelFilter: string | null;
   view: View;
   itemCount: number;
   /** Item pages by page index; a new generation invalidates stale responses. */
@@ -28,6 +33,8 @@ interface State {
   refreshCounts(): Promise<void>;
   loadPage(page: number): Promise<void>;
   setSourceFilter(id: number | null): void;
+  setGridSelection(selection: GridSelection | null): void;
+  setLabelFilter(label: string | null): void;
   setView(view: View): void;
   setCursor(index: number): void;
   openAt(index: number | null): Promise<void>;
@@ -39,7 +46,7 @@ interface State {
 const loading = new Set<string>();
 
 export const useStore = create<State>((set, get) => ({
-  info: null, error: null, connected: true, sources: [], sourceFilter: null, view: 'grid', itemCount: 0,
+  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, view: 'grid', itemCount: 0,
   pages: new Map(), generation: 0, cursor: 0, openItem: null, jobs: [], issues: [], issueTotal: 0,
 
   async boot() {
@@ -53,11 +60,10 @@ export const useStore = create<State>((set, get) => ({
   },
 
   async refresh() {
-    const { sourceFilter } = get();
     try {
       const [info, sources, itemCount, jobs] = await Promise.all([
         api.call('app.info', {}), api.call('sources.list', {}),
-        api.call('items.count', sourceFilter ? { sourceId: sourceFilter } : {}), api.call('jobs.list', {}),
+        api.call('items.count', itemFilter(get())), api.call('jobs.list', {}),
       ]);
       loading.clear();
       set((s) => ({ info, sources, itemCount, jobs, pages: new Map(), generation: s.generation + 1 }));
@@ -68,10 +74,9 @@ export const useStore = create<State>((set, get) => ({
   },
 
   async refreshCounts() {
-    const { sourceFilter } = get();
     try {
       const [sources, itemCount, info] = await Promise.all([
-        api.call('sources.list', {}), api.call('items.count', sourceFilter ? { sourceId: sourceFilter } : {}), api.call('app.info', {}),
+        api.call('sources.list', {}), api.call('items.count', itemFilter(get())), api.call('app.info', {}),
       ]);
       set((s) => {
         const firstStale = Math.floor(s.itemCount / PAGE_SIZE);
@@ -90,7 +95,7 @@ export const useStore = create<State>((set, get) => ({
     if (pages.has(page) || loading.has(key)) return;
     loading.add(key);
     try {
-      const items = await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...(sourceFilter ? { sourceId: sourceFilter } : {}) });
+      const items = await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ sourceFilter, gridSelection: get().gridSelection, labelFilter: get().labelFilter }) });
       if (get().generation !== generation) return;
       set((s) => ({ pages: new Map(s.pages).set(page, items) }));
     } catch (err) {
@@ -100,8 +105,18 @@ export const useStore = create<State>((set, get) => ({
     }
   },
 
+  setGridSelection(selection) {
+    set({ gridSelection: selection, cursor: 0, openItem: null, view: 'grid' });
+    void get().refresh();
+  },
+
+  setLabelFilter(label) {
+    set({ labelFilter: label, cursor: 0, openItem: null, view: 'grid' });
+    void get().refresh();
+  },
+
   setSourceFilter(id) {
-    set({ sourceFilter: id, cursor: 0, openItem: null, view: 'grid' });
+    set({ sourceFilter: id, gridSelection: null, labelFilter: null, cursor: 0, openItem: null, view: 'grid' });
     void get().refresh();
   },
 
@@ -148,4 +163,9 @@ export const useStore = create<State>((set, get) => ({
 
 export function itemAt(state: Pick<State, 'pages'>, index: number): ItemT | undefined {
   return state.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+}
+
+/** items.count / items.page arguments for the grid's current source and selection filters. */
+function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter'>): { sourceId?: number; selection?: GridSelection; label?: string } {
+  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}) };
 }

@@ -20,7 +20,7 @@ function eta(sec: number | null): string {
 }
 
 const TASKS: Record<string, string> = {
-  clip: 'image–text embedding',
+  clip: 'CLIP embedding',
   'zero-shot-object-detection': 'detection',
   'image-segmentation': 'segmentation',
   'mask-generation': 'masks (SAM)',
@@ -158,7 +158,8 @@ function ModelRow({ model }: { model: ModelInfoT }) {
           <Status model={model} />
         </td>
         <td className="actions">
-          {!model.builtin && !pulling && model.offered.length > 0 && (
+          <div>
+          {!confirming && !model.builtin && !pulling && model.offered.length > 0 && (
             <span className="pull-control">
               <select aria-label={`dtype for ${model.id}`} value={dtype} onChange={(e) => setDtype(e.target.value)}>
                 {model.offered.map((d) => (
@@ -170,7 +171,7 @@ function ModelRow({ model }: { model: ModelInfoT }) {
               <button onClick={() => void pull(model.id, dtype || undefined)}>{model.installedDtypes.some((d) => d.dtype === dtype) ? 'Re-pull' : 'Pull'}</button>
             </span>
           )}
-          {model.installed && (
+          {model.installed && !confirming && (
             <button className="secondary" disabled={report === 'running'} onClick={() => void validate(model.id)}>
               {report === 'running' ? 'Validating…' : 'Validate'}
             </button>
@@ -191,6 +192,7 @@ function ModelRow({ model }: { model: ModelInfoT }) {
               </button>
             </span>
           )}
+          </div>
         </td>
       </tr>
       {(showJob || (report && report !== 'running')) && (
@@ -254,6 +256,14 @@ export function ModelsView() {
       {!loaded && <p className="muted">Loading models…</p>}
       {loaded && (
         <table className="models-table">
+          <colgroup>
+            <col />
+            <col style={{ width: 140 }} />
+            <col style={{ width: 96 }} />
+            <col style={{ width: 200 }} />
+            <col style={{ width: 100 }} />
+            <col style={{ width: 250 }} />
+          </colgroup>
           <thead>
             <tr>
               <th>Model</th>

@@ -222,6 +222,42 @@ describe('curate.stats on a dirty dataset', () => {
     expect(log.fine.reduce((a, b) => a + b, 0)).toBe(log.count);
   });
 
+  it('a keeper chosen by hand moves the group, survives recomputation, and the rules follow it', async () => {
+    const [group] = listGroups(project.db, 'phash', 0, 1).groups;
+    const other = group.members.find((m) => !m.keeper)!.id;
+    const call = createDispatch(engine);
+    expect(await call('duplicates.setKeeper', { itemId: other })).toMatchObject({ changed: true });
+    const moved = listGroups(project.db, 'phash', 0, 100).groups.find((g) => g.members.some((m) => m.id === other))!;
+    expect(moved.keeper).toBe(other);
+    expect(moved.members.map((m) => m.id).sort()).toEqual(group.members.map((m) => m.id).sort());
+    expect(removedBy({ id: 'n', kind: 'near_dup' }).has(other)).toBe(false);
+    expect(removedBy({ id: 'n', kind: 'near_dup' }).has(group.keeper)).toBe(true);
+    // Re-running the job (all items) recomputes the groups and honours the choice.
+    const job = project.jobs.start(STATS_JOB, { force: true });
+    expect((await project.jobs.wait(job.id)).state).toBe('done');
+    expect(listGroups(project.db, 'phash', 0, 100).groups.find((g) => g.members.some((m) => m.id === other))!.keeper).toBe(other);
+  });
+
+  it('the stats job resumes after a cancel: every item measured once, progress reaches the total', async () => {
+    const before = project.db.prepare('SELECT count(*) FROM signals').pluck().get() as number;
+    const job = project.jobs.start(STATS_JOB, { force: true });
+    const off = engine.events.on('job.progress', (j) => {
+      if (j.id === job.id && j.state === 'running' && j.done > 0) project.jobs.cancel(j.id);
+    });
+    const cancelled = await project.jobs.wait(job.id);
+    off();
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.done).toBeGreaterThan(0);
+    expect(cancelled.done).toBeLessThan(byId.size);
+    project.jobs.resume(job.id);
+    const resumed = await project.jobs.wait(job.id);
+    expect(resumed).toMatchObject({ state: 'done', done: byId.size, total: byId.size });
+    expect(project.db.prepare('SELECT count(*) FROM signals').pluck().get()).toBe(before);
+    // Without force, a new run finds nothing left to measure.
+    const again = await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
+    expect(again).toMatchObject({ state: 'done', done: 0, total: 0 });
+  });
+
   it('keepTop: a quantile rule on any signal keeps that fraction', () => {
     const n = signals.list().find((s) => s.name === SIGNAL.blur)!.count;
     const ev = evaluateRules(project.db, [{ id: 'q', kind: 'signal', signal: SIGNAL.blur, op: '<=', keepTop: 0.5 }]);

@@ -1,0 +1,42 @@
+// Similarity methods → engine: semantic dedup job, text / image search, embedding map.
+import type { ItemT } from './contract';
+import { ApiError } from './contract';
+import type { Engine } from '../engine/engine';
+import { requireSet } from '../engine/curate/embedding-pages';
+import { mapPoints } from '../engine/curate/embedding-map';
+import { itemVector, searchVector } from '../engine/curate/search';
+import { SEMDEDUP_JOB } from '../engine/curate/semantic-job';
+import { DEFAULT_MODEL } from '../engine/vision/active-model';
+import type { HandlersFor } from './handlers';
+import type { similarityMethods } from './methods/similarity';
+
+export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof similarityMethods> {
+  const project = () => engine.requireProject();
+  return {
+    'dedup.semantic.run': ({ model, threshold, policy, method }) => ({
+      jobId: project().jobs.start(SEMDEDUP_JOB, { model: model ?? DEFAULT_MODEL, threshold, policy, method }).id,
+    }),
+    'search.text': async ({ query, k, model }) => {
+      const set = requireSet(project(), model ?? DEFAULT_MODEL);
+      const { model: clip } = await engine.active.get(set.model);
+      if (clip.dim !== set.dim) throw new ApiError('conflict', `${set.model} now gives ${clip.dim}-d embeddings, the stored ones are ${set.dim}-d: re-embed`);
+      const vector = (await clip.embedTexts([query])).subarray(0, clip.dim);
+      return { model: set.model, ...searchVector(project(), set, vector, k) };
+    },
+    'search.similar': ({ itemId, k, model }) => {
+      const p = project();
+      const set = requireSet(p, model ?? DEFAULT_MODEL);
+      const vector = itemVector(p, set, itemId);
+      if (!vector) throw new ApiError('not_found', `item ${itemId} has no image embedding for ${set.model}`);
+      return { model: set.model, ...searchVector(p, set, vector, k, itemId) };
+    },
+    'search.items': ({ ids }) => {
+      const items = project().items;
+      return ids.map((id) => items.get(id)).filter((i): i is ItemT => i !== undefined);
+    },
+    'map.get': ({ model, colorBy }) => {
+      const p = project();
+      return mapPoints(p, requireSet(p, model ?? DEFAULT_MODEL), colorBy);
+    },
+  };
+}

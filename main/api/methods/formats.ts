@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+export const ExportOption = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.enum(['boolean', 'number', 'string', 'enum']),
+  default: z.union([z.boolean(), z.number(), z.string(), z.null()]),
+  description: z.string(),
+  choices: z.array(z.string()).optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+});
+
+export const ExportFormatInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  needsImages: z.boolean(),
+  options: z.array(ExportOption),
+});
+
+export const ExportPreview = z.object({
+  format: z.string(),
+  total: z.number().int(),
+  selected: z.number().int(),
+  removedBySelection: z.number().int(),
+  withoutImage: z.number().int(),
+  willWrite: z.number().int(),
+  annotations: z.object({ kept: z.number().int(), rejected: z.number().int(), proposed: z.number().int() }),
+});
+
+const formatId = z.string().min(1).max(40);
+const selection = z.string().trim().min(1).max(120).nullable().default(null);
+const options = z.record(z.string().max(60), z.union([z.boolean(), z.number(), z.string(), z.null()])).default({});
+
+export const DownloadOptions = z.object({
+  concurrency: z.number().int().min(1).max(64).default(8),
+  timeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+  retries: z.number().int().min(0).max(10).default(2),
+  maxBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
+  resize: z.number().int().min(8).max(16384).nullable().default(null),
+}).strict();
+
+/** Export (formats, preview, start) and URL downloads. */
+export const formatMethods = {
+  'export.formats': { input: z.object({}).strict(), output: z.array(ExportFormatInfo) },
+  'export.preview': {
+    input: z.object({ format: formatId, selection, options }).strict(),
+    output: ExportPreview,
+  },
+  'export.start': {
+    input: z.object({ format: formatId, dest: z.string().min(1).max(4096), selection, options }).strict(),
+    output: z.object({ jobId: z.number().int(), dest: z.string() }),
+  },
+  'downloads.start': {
+    input: z.object({ sourceId: z.number().int().positive().optional(), options: DownloadOptions.default(DownloadOptions.parse({})) }).strict(),
+    output: z.object({ jobId: z.number().int(), pending: z.number().int() }),
+  },
+} as const;
+
+export type ExportFormatInfoT = z.output<typeof ExportFormatInfo>;
+export type ExportPreviewT = z.output<typeof ExportPreview>;
+export type DownloadOptionsT = z.output<typeof DownloadOptions>;

@@ -1,0 +1,50 @@
+// Similarity methods: semantic near-duplicates (job), text and image search, the embedding map.
+// Imports only zod: contract.ts imports this file.
+import { z } from 'zod';
+import type { ItemT } from '../contract';
+
+const modelId = z.string().min(1).max(200);
+const id = z.number().int().positive();
+const k = z.number().int().min(1).max(1000);
+
+export const SearchHit = z.object({ itemId: z.number().int(), score: z.number() });
+export const SearchResult = z.object({ model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit) });
+
+export const MapPoints = z.object({
+  model: z.string(),
+  count: z.number().int(),
+  /** base64 Int32Array (little-endian) of item ids. */
+  ids: z.string(),
+  /** base64 Float32Array of x, y per point. */
+  xy: z.string(),
+  explained: z.tuple([z.number(), z.number()]),
+  colorBy: z.string().nullable(),
+  /** base64 Float32Array of the signal value per point (NaN: none). */
+  values: z.string().nullable(),
+  /** base64 Int16Array index into categories per point (-1: none). */
+  codes: z.string().nullable(),
+  categories: z.array(z.string()),
+});
+
+export const similarityMethods = {
+  'dedup.semantic.run': {
+    input: z.object({
+      model: modelId.optional(),
+      threshold: z.number().min(0.5).max(1).optional(),
+      policy: z.enum(['pair', 'resolution', 'first']).optional(),
+      method: z.enum(['graph', 'semdedup']).optional(),
+    }).strict(),
+    output: z.object({ jobId: z.number().int() }),
+  },
+  'search.text': { input: z.object({ query: z.string().trim().min(1).max(1000), k: k.default(50), model: modelId.optional() }).strict(), output: SearchResult },
+  'search.similar': { input: z.object({ itemId: id, k: k.default(50), model: modelId.optional() }).strict(), output: SearchResult },
+  /** Items by id in the given order (a results page of the grid); unknown ids are left out. */
+  'search.items': { input: z.object({ ids: z.array(id).max(1000) }).strict(), output: z.array(z.custom<ItemT>()) },
+  'map.get': {
+    input: z.object({ model: modelId.optional(), colorBy: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional() }).strict(),
+    output: MapPoints,
+  },
+} as const;
+
+export type SearchHitT = z.output<typeof SearchHit>;
+export type MapPointsT = z.output<typeof MapPoints>;

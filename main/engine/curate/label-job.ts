@@ -1,0 +1,155 @@
+// The zero-shot labeling job (`curate.label`): streams a model's image matrix, scores every item
+// against the class embeddings and stores the result as proposed label annotations + signals.
+//
+// Single-label: softmax over logitScale × cosine; the top-k classes become annotations (score = the
+// probability); an item whose top-1 probability is below `threshold` is "uncertain" (its top-k are
+// still stored, marked uncertain, but it is not counted under any label).
+// Multi-label: an independent sigmoid per class, sigmoid(logitScale × (cos − t_c)), with t_c the
+// class's cosine threshold: given per class, or chosen automatically per class (Otsu's cut on the
+// histogram of that class's cosines over the dataset, a first streaming pass). Every class whose
+// probability reaches `threshold` (default 0.5, i.e. cos ≥ t_c) is assigned; none = uncertain.
+import type { JobKind } from '../jobs/runner';
+import type { Project } from '../project';
+import type { ActiveModel } from '../vision/active-model';
+import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from './embedding-pages';
+import { SignalStore } from './signals';
+import { type ClassSpec, classEmbeddings, configHash, cosines, CosineHistogram, sigmoidProb, softmax, topK } from './zero-shot';
+
+export const LABEL_JOB = 'curate.label';
+
+export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.margin', uncertain: 'label.uncertain' } as const;
+
+export type LabelRun = 'zero-shot' | 'multi-label';
+
+export interface LabelParams {
+  model: string;
+  classes: ClassSpec[];
+  templates: string[];
+  /** Single-label: how many top classes to store per item. Multi-label: at most this many assigned classes. */
+  k: number;
+  /** Single-label: top-1 probability below which an item is uncertain. Multi-label: per-class probability cutoff. */
+  threshold: number;
+  multiLabel: boolean;
+  /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (Otsu). */
+  thresholds?: Record<string, number>;
+}
+
+interface LabelCheckpoint { lastItemId: number; cleared: true; thresholds?: number[] }
+
+/** The annotation params of a label proposal (the full configuration is in meta `label.config.<config>`). */
+export interface LabelAnnotationParams {
+  run: LabelRun;
+  job: number;
+  config: string;
+  rank: number;
+  /** True when the run assigns this label to the item (counted, filterable); false for uncertain top-k. */
+  assigned: boolean;
+  threshold: number;
+  /** Multi-label: the class's cosine threshold t_c. */
+  t?: number;
+}
+
+export const runOf = (p: Pick<LabelParams, 'multiLabel'>): LabelRun => (p.multiLabel ? 'multi-label' : 'zero-shot');
+
+export function labelJob(project: Project, active: ActiveModel): JobKind<LabelParams, LabelCheckpoint> {
+  return {
+    kind: LABEL_JOB,
+    title: (p) => `${p.multiLabel ? 'Multi-label' : 'Zero-shot'} labels (${p.classes.length} classes) with ${p.model}`,
+    async run(ctx) {
+      const p = ctx.params;
+      const { id: model, model: clip, hash } = await active.get(p.model);
+      const set = requireSet(project, model);
+      const dim = set.dim;
+      if (clip.dim !== dim) throw new Error(`${model} gives ${clip.dim}-d embeddings but the stored set has ${dim}`);
+      const run = runOf(p);
+      const config = configHash({ model, hash, classes: p.classes, templates: p.templates, k: p.k, threshold: p.threshold, multiLabel: p.multiLabel, thresholds: p.thresholds ?? null });
+      const classes = await classEmbeddings((t) => clip.embedTexts(t), dim, p.classes, p.templates);
+      const scale = clip.logitScale;
+      const images = project.embeddings.matrix(set, 'image');
+      const signals = new SignalStore(project.db);
+      const insertMeta = project.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+      const signalParams = JSON.stringify({ run, job: ctx.jobId, config });
+      try {
+        ctx.setTotal(totalEmbedded(project, set));
+        let checkpoint = ctx.checkpoint;
+        if (!checkpoint) {
+          const thresholds = p.multiLabel ? autoThresholds(project, set, images, classes, p, ctx.signal) : undefined;
+          checkpoint = { lastItemId: 0, cleared: true, thresholds };
+          const cp = checkpoint;
+          // A new run replaces the previous run's proposals of the same kind (reviewed ones stay).
+          ctx.commit(() => {
+            project.db.prepare(`DELETE FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') = ?`).run(run);
+            for (const name of Object.values(LABEL_SIGNAL)) signals.deleteName(name);
+            insertMeta.run(`label.config.${config}`, JSON.stringify({ run, ...p, model, modelHash: hash, logitScale: scale, thresholds: cp.thresholds && Object.fromEntries(p.classes.map((c, i) => [c.name, cp.thresholds![i]])) }));
+          }, 0, cp);
+        }
+        const tc = checkpoint.thresholds;
+        let done = embeddedCount(project, set, checkpoint.lastItemId);
+        const cos = new Float32Array(p.classes.length);
+        for (const page of embeddedPages(project, set, checkpoint.lastItemId)) {
+          if (ctx.signal.aborted) return;
+          const vectors = readRows(images, page.map((r) => r.imageRow));
+          const results = page.map((row, n) => {
+            cosines(vectors.subarray(n * dim, (n + 1) * dim), classes, dim, cos);
+            return p.multiLabel ? scoreMulti(cos, scale, tc!, p) : scoreSingle(cos, scale, p);
+          });
+          done += page.length;
+          ctx.commit(() => {
+            page.forEach((row, n) => {
+              const r = results[n];
+              r.labels.forEach((l, rank) => {
+                const params: LabelAnnotationParams = { run, job: ctx.jobId, config, rank: rank + 1, assigned: !r.uncertain && (p.multiLabel || rank === 0), threshold: p.threshold, ...(tc && { t: round(tc[l.index]) }) };
+                project.annotations.insert(row.itemId, { kind: 'label', label: p.classes[l.index].name, score: l.prob, origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}` });
+              });
+              signals.set(row.itemId, LABEL_SIGNAL.confidence, r.confidence, model, signalParams);
+              signals.set(row.itemId, LABEL_SIGNAL.margin, r.margin, model, signalParams);
+              signals.set(row.itemId, LABEL_SIGNAL.uncertain, r.uncertain ? 1 : 0, model, signalParams);
+            });
+          }, done, { ...checkpoint!, lastItemId: page[page.length - 1].itemId });
+        }
+      } finally {
+        images.close();
+      }
+      project.notifyItemsChanged(null, 0, false);
+    },
+  };
+}
+
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+interface Scored { labels: { index: number; prob: number }[]; confidence: number; margin: number; uncertain: boolean }
+
+export function scoreSingle(cos: Float32Array, scale: number, p: Pick<LabelParams, 'k' | 'threshold'>): Scored {
+  const probs = softmax(cos, scale);
+  const top = topK(probs, Math.max(2, p.k));
+  const p1 = probs[top[0]];
+  const p2 = top.length > 1 ? probs[top[1]] : 0;
+  return { labels: top.slice(0, p.k).map((index) => ({ index, prob: round(probs[index]) })), confidence: p1, margin: p1 - p2, uncertain: p1 < p.threshold };
+}
+
+export function scoreMulti(cos: Float32Array, scale: number, t: readonly number[], p: Pick<LabelParams, 'k' | 'threshold'>): Scored {
+  const probs = Array.from(cos, (c, i) => sigmoidProb(c, scale, t[i]));
+  const order = topK(probs, probs.length);
+  const assigned = order.filter((i) => probs[i] >= p.threshold).slice(0, p.k);
+  const p1 = probs[order[0]] ?? 0;
+  const p2 = probs[order[1]] ?? 0;
+  return { labels: assigned.map((index) => ({ index, prob: round(probs[index]) })), confidence: p1, margin: p1 - p2, uncertain: assigned.length === 0 };
+}
+
+/** Per-class cosine thresholds: the caller's, else Otsu's cut of the class's cosine histogram (one streaming pass). */
+function autoThresholds(project: Project, set: ReturnType<typeof requireSet>, images: ReturnType<Project['embeddings']['matrix']>, classes: Float32Array, p: LabelParams, signal: AbortSignal): number[] {
+  const given = p.classes.map((c) => p.thresholds?.[c.name]);
+  if (given.every((t) => t !== undefined)) return given as number[];
+  const hists = p.classes.map(() => new CosineHistogram());
+  const dim = set.dim;
+  const cos = new Float32Array(p.classes.length);
+  for (const page of embeddedPages(project, set, 0)) {
+    if (signal.aborted) break;
+    const vectors = readRows(images, page.map((r) => r.imageRow));
+    for (let n = 0; n < page.length; n++) {
+      cosines(vectors.subarray(n * dim, (n + 1) * dim), classes, dim, cos);
+      for (let c = 0; c < cos.length; c++) hists[c].add(cos[c]);
+    }
+  }
+  return given.map((t, c) => t ?? hists[c].otsu());
+}

@@ -1,0 +1,64 @@
+// Reading what the labeling runs stored: counts per label (+ uncertain) and the grid's label filter,
+// plus starting the embedding-based jobs with the embeddings they need queued in front of them.
+import type { Engine } from '../engine';
+import type { Db } from '../store/database';
+import { DEFAULT_MODEL } from '../vision/active-model';
+import { LABEL_SIGNAL, type LabelRun } from './label-job';
+
+/** Pseudo-label of the grid filter and the counts: items the latest run could not label confidently. */
+export const UNCERTAIN = '__uncertain__';
+
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const ASSIGNED = `kind = 'label' AND state IN ('proposed', 'accepted', 'edited') AND json_extract(params, '$.assigned') = 1`;
+
+export interface LabelCounts {
+  run: LabelRun | null;
+  model: string | null;
+  labels: { label: string; count: number }[];
+  uncertain: number;
+  /** Items with label signals (i.e. scored by the latest run). */
+  scored: number;
+}
+
+/** The run kind of the newest model label proposal, or null when there is none. */
+export function latestRun(db: Db): { run: LabelRun; model: string } | null {
+  const row = db.prepare(`SELECT json_extract(params, '$.run') run, origin model FROM annotations WHERE kind = 'label' AND state != 'source' AND json_extract(params, '$.run') IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as { run: LabelRun; model: string } | undefined;
+  return row ?? null;
+}
+
+export function labelCounts(db: Db, run?: LabelRun): LabelCounts {
+  const latest = latestRun(db);
+  const which = run ?? latest?.run ?? null;
+  if (!which) return { run: null, model: null, labels: [], uncertain: 0, scored: 0 };
+  const labels = db.prepare(`SELECT label, count(DISTINCT item_id) count FROM annotations WHERE ${ASSIGNED} AND json_extract(params, '$.run') = ? GROUP BY label ORDER BY count DESC, label`).all(which) as { label: string; count: number }[];
+  const uncertain = db.prepare('SELECT count(*) FROM signals WHERE name = ? AND value = 1').pluck().get(LABEL_SIGNAL.uncertain) as number;
+  const scored = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(LABEL_SIGNAL.uncertain) as number;
+  return { run: which, model: latest?.model ?? null, labels, uncertain, scored };
+}
+
+/** SQL over alias `i`: items the label runs assign `label` to (UNCERTAIN: items flagged uncertain). */
+export function labelPredicate(label: string): string {
+  if (label === UNCERTAIN) return `i.id IN (SELECT item_id FROM signals WHERE name = ${lit(LABEL_SIGNAL.uncertain)} AND value = 1)`;
+  return `i.id IN (SELECT item_id FROM annotations WHERE ${ASSIGNED} AND label = ${lit(label)})`;
+}
+
+/** ANDs optional predicates (null = none). */
+export function andWhere(...preds: (string | null | undefined)[]): string | null {
+  const on = preds.filter((p): p is string => !!p);
+  return on.length === 0 ? null : on.map((p) => `(${p})`).join(' AND ');
+}
+
+/**
+ * Queues an embed job first when the model has not embedded every readable local item yet (the job
+ * runner runs jobs in order, so the signal job then reads complete matrices), then the job itself.
+ */
+export function startWithEmbeddings(engine: Engine, model: string | undefined, kind: string, params: Record<string, unknown>): number {
+  const project = engine.requireProject();
+  const id = model ?? DEFAULT_MODEL;
+  const set = project.embeddings.getSet(id);
+  const missing = !set || (project.db.prepare(`SELECT EXISTS (SELECT 1 FROM items i WHERE i.uri NOT LIKE 'http://%' AND i.uri NOT LIKE 'https://%'
+    AND NOT EXISTS (SELECT 1 FROM embedding_rows r WHERE r.set_id = ? AND r.item_id = i.id)
+    AND NOT EXISTS (SELECT 1 FROM issues x WHERE x.item_id = i.id AND x.kind = 'decode_failed'))`).pluck().get(set.id) as number) === 1;
+  if (missing) engine.embed(id);
+  return project.jobs.start(kind, { model: id, ...params }).id;
+}

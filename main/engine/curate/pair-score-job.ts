@@ -1,0 +1,52 @@
+// The pair score job (`curate.pairscore`): cosine of each image with its own caption, as signal
+// `clip.pair` (model recorded). Items without a caption get none, so a rule on it never removes them.
+// An absolute threshold or "keep top X%" is a plain signal rule (rules.ts, kind 'signal' + keepTop).
+import type { JobKind } from '../jobs/runner';
+import type { Project } from '../project';
+import type { ActiveModel } from '../vision/active-model';
+import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from './embedding-pages';
+import { SignalStore } from './signals';
+import { dot } from './zero-shot';
+
+export const PAIR_JOB = 'curate.pairscore';
+export const PAIR_SIGNAL = 'clip.pair';
+
+export interface PairParams { model: string }
+interface PairCheckpoint { lastItemId: number }
+
+export function pairScoreJob(project: Project, active: ActiveModel): JobKind<PairParams, PairCheckpoint> {
+  return {
+    kind: PAIR_JOB,
+    title: (p) => `Image-caption scores with ${p.model}`,
+    async run(ctx) {
+      // The model is only resolved for its canonical id and hash; no inference runs here.
+      const { id: model, hash } = await active.get(ctx.params.model);
+      const set = requireSet(project, model);
+      const images = project.embeddings.matrix(set, 'image');
+      const texts = project.embeddings.matrix(set, 'text');
+      const signals = new SignalStore(project.db);
+      const params = JSON.stringify({ job: ctx.jobId, modelHash: hash, score: 'cosine' });
+      const dim = set.dim;
+      try {
+        ctx.setTotal(totalEmbedded(project, set));
+        const after = ctx.checkpoint?.lastItemId ?? 0;
+        let done = embeddedCount(project, set, after);
+        for (const page of embeddedPages(project, set, after)) {
+          if (ctx.signal.aborted) return;
+          const withText = page.filter((r) => r.textRow !== null);
+          const iv = readRows(images, withText.map((r) => r.imageRow));
+          const tv = readRows(texts, withText.map((r) => r.textRow!));
+          const scores = withText.map((_, n) => dot(iv.subarray(n * dim, (n + 1) * dim), tv.subarray(n * dim, (n + 1) * dim)));
+          done += page.length;
+          ctx.commit(() => {
+            withText.forEach((r, n) => signals.set(r.itemId, PAIR_SIGNAL, scores[n], model, params));
+          }, done, { lastItemId: page[page.length - 1].itemId });
+        }
+      } finally {
+        images.close();
+        texts.close();
+      }
+      project.notifyItemsChanged(null, 0, false);
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// Semantic near-duplicate clustering over embedding rows, independent of any project (the job and the
+// 1M-vector bench both use it). Two methods, both ending in a union-find over rows:
+//  - graph: HNSW index, k nearest neighbours of every row (batch search), union every pair with cosine
+//    ≥ threshold. Near-linear; the index lives in native memory.
+//  - semdedup (Abbas et al. 2023): spherical mini-batch k-means, then exact all-pairs inside each
+//    cluster (native SIMD). No graph to hold; duplicates split across a cluster boundary are missed.
+import type { Index } from 'usearch';
+import usearch from 'usearch';
+import { type AnnOptions, buildIndex, CHUNK_ROWS, type RowSource, searchBatch, tick } from './ann-index';
+import { assignClusters, trainKMeans } from './kmeans';
+
+export type DedupMethod = 'graph' | 'semdedup';
+
+/** Above this many rows `method: 'auto'` switches from the kNN graph to SemDeDup. */
+export const SEMDEDUP_AUTO_ROWS = 2_000_000;
+
+export interface DedupOptions {
+  threshold: number;
+  method?: DedupMethod;
+  /** Neighbours searched per row (graph). */
+  k?: number;
+  ann?: AnnOptions;
+  /** k-means clusters (semdedup); default ≈ rows / 1000. */
+  clusters?: number;
+  /** An index already built over the same rows (graph); otherwise one is built. */
+  index?: Index;
+  signal?: AbortSignal;
+  /** Rows processed within the current phase. */
+  progress?: (phase: 'index' | 'search' | 'kmeans' | 'clusters', done: number, total: number) => void;
+}
+
+export interface DedupResult {
+  uf: UnionFind;
+  /** Pairs at or above the threshold (each unordered pair counted once per direction it was found in). */
+  pairs: number;
+  /** The index built or used (graph), so callers can save it. */
+  index: Index | null;
+}
+
+/** Disjoint sets over rows 0..n-1 (union by size, path halving); 8 bytes per row. */
+export class UnionFind {
+  readonly parent: Int32Array;
+  private readonly size: Int32Array;
+
+  constructor(readonly n: number) {
+    this.parent = new Int32Array(n);
+    this.size = new Int32Array(n).fill(1);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+
+  find(x: number): number {
+    const p = this.parent;
+    while (p[x] !== x) {
+      p[x] = p[p[x]];
+      x = p[x];
+    }
+    return x;
+  }
+
+  union(a: number, b: number): boolean {
+    let ra = this.find(a);
+    let rb = this.find(b);
+    if (ra === rb) return false;
+    if (this.size[ra] < this.size[rb]) [ra, rb] = [rb, ra];
+    this.parent[rb] = ra;
+    this.size[ra] += this.size[rb];
+    return true;
+  }
+
+  /** Groups of 2+ rows, each sorted ascending, ordered by their first row. */
+  groups(): number[][] {
+    const byRoot = new Map<number, number[]>();
+    for (let i = 0; i < this.n; i++) {
+      const r = this.find(i);
+      if (this.size[r] < 2) continue;
+      let g = byRoot.get(r);
+      if (!g) byRoot.set(r, (g = []));
+      g.push(i);
+    }
+    return [...byRoot.values()].sort((a, b) => a[0] - b[0]);
+  }
+}
+
+export function chooseMethod(rows: number, method?: DedupMethod): DedupMethod {
+  return method ?? (rows > SEMDEDUP_AUTO_ROWS ? 'semdedup' : 'graph');
+}
+
+export async function findNearDuplicates(src: RowSource, options: DedupOptions): Promise<DedupResult> {
+  return chooseMethod(src.rows, options.method) === 'graph' ? graphDedup(src, options) : semDeDup(src, options);
+}
+
+async function graphDedup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
+  const n = src.rows;
+  const index = o.index ?? (await buildIndex(src, o.ann, (d) => o.progress?.('index', d, n), o.signal));
+  const uf = new UnionFind(n);
+  const k = (o.k ?? 16) + 1;
+  let pairs = 0;
+  for (let first = 0; first < n && !o.signal?.aborted; first += CHUNK_ROWS) {
+    const count = Math.min(CHUNK_ROWS, n - first);
+    const res = searchBatch(index, src.read(first, count), src.dim, k, o.ann?.threads ?? 0);
+    for (let q = 0; q < count; q++) {
+      const row = first + q;
+      const found = Number(res.counts[q]);
+      for (let j = 0; j < found; j++) {
+        const at = q * res.k + j;
+        const other = Number(res.keys[at]);
+        // Results are sorted by similarity: stop at the first one under the threshold.
+        if (res.sims[at] < o.threshold) break;
+        if (other === row) continue;
+        pairs++;
+        uf.union(row, other);
+      }
+    }
+    o.progress?.('search', first + count, n);
+    await tick();
+  }
+  return { uf, pairs, index };
+}
+
+async function semDeDup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
+  const n = src.rows;
+  const k = Math.max(1, Math.min(n, o.clusters ?? Math.round(n / 1000)));
+  const centroids = await trainKMeans(src, k, { signal: o.signal, progress: (d, t) => o.progress?.('kmeans', d, t) });
+  const assignment = await assignClusters(src, centroids, k, { signal: o.signal, progress: (d) => o.progress?.('kmeans', d, n) });
+  // Counting sort of rows by cluster: starts[c]..starts[c+1] in `order` are cluster c's rows.
+  const starts = new Int32Array(k + 1);
+  for (let i = 0; i < n; i++) starts[assignment[i] + 1]++;
+  for (let c = 0; c < k; c++) starts[c + 1] += starts[c];
+  const order = new Int32Array(n);
+  const fill = starts.slice(0, k);
+  for (let i = 0; i < n; i++) order[fill[assignment[i]]++] = i;
+
+  const uf = new UnionFind(n);
+  const dim = src.dim;
+  let pairs = 0;
+  let done = 0;
+  for (let c = 0; c < k && !o.signal?.aborted; c++) {
+    const size = starts[c + 1] - starts[c];
+    done += size;
+    if (size < 2) continue;
+    const rows = order.subarray(starts[c], starts[c + 1]);
+    const vecs = new Float32Array(size * dim);
+    for (let i = 0; i < size; i++) vecs.set(src.read(rows[i], 1), i * dim);
+    const kk = Math.min(size, (o.k ?? 16) + 1);
+    const m = usearch.exactSearch(vecs, vecs, dim, kk, 'cos' as never, o.ann?.threads ?? 0) as unknown as { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array };
+    for (let q = 0; q < size; q++) {
+      for (let j = 0; j < kk; j++) {
+        const at = q * kk + j;
+        if (1 - m.distances[at] < o.threshold) break;
+        const other = Number(m.keys[at]);
+        if (other === q) continue;
+        pairs++;
+        uf.union(rows[q], rows[other]);
+      }
+    }
+    if (c % 16 === 0) {
+      o.progress?.('clusters', done, n);
+      await tick();
+    }
+  }
+  o.progress?.('clusters', n, n);
+  return { uf, pairs, index: null };
+}

@@ -1,0 +1,113 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { encodeCountsString } from '../formats/rle';
+import { rleArea } from '../../synthetic/rle';
+import { LineWriter } from './manifest';
+import { COMMON_OPTIONS, type ExportFormatSpec, type ExportRecord, type FormatWriter, type WriterContext, type WriterSummary, extensionOf, pad } from './types';
+
+/** Appends one JSON array: items are written as they come, with commas between them. */
+class JsonArrayWriter {
+  private first = true;
+  constructor(private readonly out: LineWriter) {}
+  async push(v: unknown): Promise<void> {
+    await this.out.write(`${this.first ? '' : ',\n'}${JSON.stringify(v)}`);
+    this.first = false;
+  }
+}
+
+/** COCO: `annotations/instances.json` (bbox [x,y,w,h] px, RLE masks with size [h,w], categories) and `annotations/captions.json`, images under `images/`. */
+export const cocoFormat: ExportFormatSpec = {
+  id: 'coco',
+  name: 'COCO (detection, segmentation, captions)',
+  description: 'images/ + annotations/instances.json (boxes, RLE masks, categories) and annotations/captions.json',
+  needsImages: true,
+  options: [
+    ...COMMON_OPTIONS,
+    { name: 'rle', label: 'Mask encoding', type: 'enum', default: 'compressed', choices: ['compressed', 'uncompressed'], description: 'Mask encoding: compressed counts string (pycocotools) or a counts list' },
+  ],
+  create: async (ctx) => {
+    await mkdir(ctx.file('images'), { recursive: true });
+    await mkdir(ctx.file('annotations'), { recursive: true });
+    return new CocoWriter(ctx);
+  },
+};
+
+class CocoWriter implements FormatWriter {
+  private readonly inst: LineWriter;
+  private readonly instAnnTmp: LineWriter;
+  private readonly caps: LineWriter;
+  private readonly capsAnnTmp: LineWriter;
+  private readonly instImages: JsonArrayWriter;
+  private readonly instAnns: JsonArrayWriter;
+  private readonly capImages: JsonArrayWriter;
+  private readonly capAnns: JsonArrayWriter;
+  private readonly categories = new Map<string, number>();
+  private annId = 0;
+  private captionCount = 0;
+  private readonly summary: WriterSummary = { written: 0, skipped: 0, files: ['annotations/instances.json', 'annotations/captions.json'], notes: [] };
+
+  constructor(private readonly ctx: WriterContext) {
+    const info = JSON.stringify({ description: 'Exported by Winnow', date_created: new Date().toISOString(), version: '1.0' });
+    this.inst = new LineWriter(ctx.file('annotations/instances.json'));
+    this.caps = new LineWriter(ctx.file('annotations/captions.json'));
+    this.instAnnTmp = new LineWriter(ctx.file('annotations/.instances.annotations.tmp'));
+    this.capsAnnTmp = new LineWriter(ctx.file('annotations/.captions.annotations.tmp'));
+    void this.inst.write(`{"info":${info},"licenses":[],"images":[\n`);
+    void this.caps.write(`{"info":${info},"licenses":[],"images":[\n`);
+    this.instImages = new JsonArrayWriter(this.inst);
+    this.capImages = new JsonArrayWriter(this.caps);
+    this.instAnns = new JsonArrayWriter(this.instAnnTmp);
+    this.capAnns = new JsonArrayWriter(this.capsAnnTmp);
+  }
+
+  async add(r: ExportRecord): Promise<void> {
+    const bytes = await r.bytes();
+    if (!bytes) { this.summary.skipped++; return; }
+    const id = r.index + 1;
+    const fileName = `${pad(r.index, 9)}.${extensionOf(r.item.format)}`;
+    await writeFile(this.ctx.file(`images/${fileName}`), bytes);
+    const image = { id, file_name: fileName, width: r.item.width, height: r.item.height, winnow_key: r.item.key };
+    await this.instImages.push(image);
+    await this.capImages.push(image);
+    if (r.item.caption !== null) {
+      await this.capAnns.push({ id: ++this.captionCount, image_id: id, caption: r.item.caption });
+    }
+    for (const a of r.annotations) {
+      if (a.kind === 'label' || (!a.bbox && !a.rle)) continue;
+      let category = this.categories.get(a.label);
+      if (category === undefined) {
+        category = this.categories.size + 1;
+        this.categories.set(a.label, category);
+      }
+      const segmentation = a.rle ? { size: a.rle.size, counts: this.ctx.options.rle === 'uncompressed' ? a.rle.counts : encodeCountsString(a.rle.counts) } : [];
+      const bbox = a.bbox ?? [0, 0, 0, 0];
+      const ann: Record<string, unknown> = {
+        id: ++this.annId, image_id: id, category_id: category, bbox, area: a.rle ? rleArea(a.rle) : bbox[2] * bbox[3],
+        iscrowd: 0, segmentation,
+      };
+      if (a.score !== null) ann.score = a.score;
+      if (a.origin !== 'source') Object.assign(ann, { winnow_origin: a.origin, winnow_state: a.state });
+      await this.instAnns.push(ann);
+    }
+    this.summary.written++;
+  }
+
+  async finish(): Promise<WriterSummary> {
+    await this.instAnnTmp.close();
+    await this.capsAnnTmp.close();
+    const tail = async (main: LineWriter, tmp: string, after: string) => {
+      await main.write('],\n"annotations":[\n');
+      await main.close();
+      await pipeline(createReadStream(this.ctx.file(tmp)), createWriteStream(this.ctx.file(main === this.inst ? 'annotations/instances.json' : 'annotations/captions.json'), { flags: 'a' }));
+      await writeFile(this.ctx.file(main === this.inst ? 'annotations/instances.json' : 'annotations/captions.json'), `],\n${after}}\n`, { flag: 'a' });
+      await rm(this.ctx.file(tmp));
+    };
+    const categories = [...this.categories].map(([name, id]) => ({ id, name, supercategory: 'object' }));
+    await tail(this.inst, 'annotations/.instances.annotations.tmp', `"categories":${JSON.stringify(categories)}`);
+    await tail(this.caps, 'annotations/.captions.annotations.tmp', '"categories":[]');
+    this.summary.notes.push(`${this.annId} object annotations in ${categories.length} categories; ${this.captionCount} captions`);
+    return this.summary;
+  }
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import { rleToPolygon } from '../formats/rle';
+import type { Annotation } from '../store/annotations';
+import { COMMON_OPTIONS, type ExportFormatSpec, type ExportRecord, type FormatWriter, type WriterContext, type WriterSummary, extensionOf, pad } from './types';
+
+/** Deterministic train/val assignment: the same seed and item always land in the same split. */
+export function isVal(seed: string, itemId: number, fraction: number): boolean {
+  const h = createHash('sha256').update(`${seed}:${itemId}`).digest();
+  return h.readUInt32BE(0) / 2 ** 32 < fraction;
+}
+
+/** YOLO (Ultralytics): images/{train,val}, labels/{train,val} with normalized boxes or polygons, and data.yaml. */
+export const yoloFormat: ExportFormatSpec = {
+  id: 'yolo',
+  name: 'YOLO (detect / segment)',
+  description: 'images/ and labels/ per split with normalized labels, data.yaml with class names',
+  needsImages: true,
+  options: [
+    ...COMMON_OPTIONS,
+    { name: 'task', label: 'Task', type: 'enum', default: 'detect', choices: ['detect', 'segment'], description: 'detect: class cx cy w h; segment: class x1 y1 x2 y2 … (polygons)' },
+    { name: 'valFraction', label: 'Validation fraction', type: 'number', default: 0.1, min: 0, max: 1, description: 'Fraction of items in the val split' },
+    { name: 'seed', label: 'Split seed', type: 'string', default: 'winnow', description: 'Seed of the train/val split' },
+  ],
+  create: async (ctx) => {
+    for (const d of ['images/train', 'images/val', 'labels/train', 'labels/val']) await mkdir(ctx.file(d), { recursive: true });
+    return new YoloWriter(ctx);
+  },
+};
+
+const fmt = (v: number) => String(Math.min(1, Math.max(0, Number(v.toFixed(6)))));
+
+class YoloWriter implements FormatWriter {
+  private readonly names = new Map<string, number>();
+  private readonly counts = { train: 0, val: 0, labels: 0, noPolygon: 0 };
+  private readonly summary: WriterSummary = { written: 0, skipped: 0, files: ['data.yaml'], notes: [] };
+  constructor(private readonly ctx: WriterContext) {}
+
+  private cls(label: string): number {
+    let c = this.names.get(label);
+    if (c === undefined) { c = this.names.size; this.names.set(label, c); }
+    return c;
+  }
+
+  async add(r: ExportRecord): Promise<void> {
+    const bytes = await r.bytes();
+    const { width: w, height: h } = r.item;
+    if (!bytes || !w || !h) { this.summary.skipped++; return; }
+    const split = isVal(String(this.ctx.options.seed), r.item.id, this.ctx.options.valFraction as number) ? 'val' : 'train';
+    const stem = pad(r.index, 9);
+    await writeFile(this.ctx.file(`images/${split}/${stem}.${extensionOf(r.item.format)}`), bytes);
+    const lines = this.ctx.options.task === 'segment' ? this.segmentLines(r.annotations, w, h) : this.detectLines(r.annotations, w, h);
+    await writeFile(this.ctx.file(`labels/${split}/${stem}.txt`), lines.length ? `${lines.join('\n')}\n` : '');
+    this.counts[split]++;
+    this.counts.labels += lines.length;
+    this.summary.written++;
+  }
+
+  private detectLines(anns: Annotation[], w: number, h: number): string[] {
+    return anns.filter((a) => a.bbox && a.kind !== 'label').map((a) => {
+      const [x, y, bw, bh] = a.bbox!;
+      return `${this.cls(a.label)} ${fmt((x + bw / 2) / w)} ${fmt((y + bh / 2) / h)} ${fmt(bw / w)} ${fmt(bh / h)}`;
+    });
+  }
+
+  private segmentLines(anns: Annotation[], w: number, h: number): string[] {
+    const out: string[] = [];
+    for (const a of anns) {
+      if (a.kind === 'label') continue;
+      // A polygon the source gave is written back as it was; otherwise the mask's outline is traced.
+      let poly: number[] | null = null;
+      const given = a.params?.polygons_normalized as number[][] | undefined;
+      const givenPx = a.params?.polygons as number[][] | undefined;
+      if (given?.length === 1) poly = given[0];
+      else if (givenPx?.length === 1) poly = givenPx[0].map((v, i) => v / (i % 2 ? h : w));
+      else if (a.rle) poly = rleToPolygon(a.rle)?.map((v, i) => v / (i % 2 ? h : w)) ?? null;
+      else if (a.bbox) {
+        const [x, y, bw, bh] = a.bbox;
+        poly = [x, y, x + bw, y, x + bw, y + bh, x, y + bh].map((v, i) => v / (i % 2 ? h : w));
+      }
+      if (!poly || poly.length < 6) { this.counts.noPolygon++; continue; }
+      out.push(`${this.cls(a.label)} ${poly.map(fmt).join(' ')}`);
+    }
+    return out;
+  }
+
+  async finish(): Promise<WriterSummary> {
+    const names = Object.fromEntries([...this.names].map(([n, i]) => [i, n]));
+    await writeFile(this.ctx.file('data.yaml'), YAML.stringify({ path: '.', train: 'images/train', val: 'images/val', nc: this.names.size, names }));
+    this.summary.notes.push(`${this.counts.train} train / ${this.counts.val} val images, ${this.counts.labels} ${this.ctx.options.task} labels, ${this.names.size} classes`);
+    if (this.counts.noPolygon) this.summary.notes.push(`${this.counts.noPolygon} annotations had no usable polygon and were left out`);
+    return this.summary;
+  }
+}

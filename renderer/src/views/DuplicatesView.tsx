@@ -1,0 +1,133 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { DupGroupT } from '../../../main/api/methods/curation';
+import { api } from '../api/client';
+import { useStore } from '../state/store';
+
+type Kind = 'exact' | 'phash' | 'semantic';
+const PAGE = 40;
+
+/**
+ * Duplicate clusters side by side, keeper marked. ↑/↓ move between clusters, ←/→ between items,
+ * `k` makes the focused item the keeper (saved at once; recomputing groups honours it).
+ */
+export function DuplicatesView() {
+  const [kind, setKind] = useState<Kind>('phash');
+  const [groups, setGroups] = useState<DupGroupT[]>([]);
+  const [total, setTotal] = useState(0);
+  const [focus, setFocus] = useState<[number, number]>([0, 0]);
+  const [loading, setLoading] = useState(false);
+  const listRef = useRef<HTMLDivElement>(null);
+  const report = useStore.getState().report;
+
+  const load = useCallback(async (k: Kind, count: number) => {
+    setLoading(true);
+    try {
+      const res = await api.call('duplicates.groups', { kind: k, offset: 0, limit: Math.max(PAGE, count) });
+      setGroups(res.groups);
+      setTotal(res.total);
+    } catch (err) {
+      report(err);
+    } finally {
+      setLoading(false);
+    }
+  }, [report]);
+
+  useEffect(() => {
+    setFocus([0, 0]);
+    void load(kind, PAGE);
+  }, [kind, load]);
+
+  useEffect(
+    () => api.on('job.progress', (job) => {
+      if ((job.kind === 'curate.stats' || job.kind === 'curate.semdedup') && job.state === 'done') void load(kind, PAGE);
+    }),
+    [kind, load],
+  );
+
+  const makeKeeper = useCallback(async (itemId: number) => {
+    try {
+      await api.call('duplicates.setKeeper', { itemId });
+      await load(kind, groups.length);
+    } catch (err) {
+      report(err);
+    }
+  }, [kind, groups.length, load, report]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).closest('input, textarea, select') || groups.length === 0) return;
+      const [g, m] = focus;
+      const members = groups[g]?.members.length ?? 1;
+      if (e.key === 'ArrowDown' || e.key === 'j') setFocus([Math.min(groups.length - 1, g + 1), 0]);
+      else if (e.key === 'ArrowUp') setFocus([Math.max(0, g - 1), 0]);
+      else if (e.key === 'ArrowRight') setFocus([g, Math.min(members - 1, m + 1)]);
+      else if (e.key === 'ArrowLeft') setFocus([g, Math.max(0, m - 1)]);
+      else if (e.key === 'k') void makeKeeper(groups[g].members[m].id);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [focus, groups, makeKeeper]);
+
+  useEffect(() => {
+    listRef.current?.querySelector('.dup-member.focused')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    // Near the end of what is loaded: fetch the next page.
+    if (focus[0] >= groups.length - 3 && groups.length < total && !loading) void load(kind, groups.length + PAGE);
+  }, [focus, groups.length, total, loading, kind, load]);
+
+  return (
+    <div className="dups-view" data-testid="duplicates">
+      <div className="dups-head">
+        <h2>Duplicates <span className="muted">{total.toLocaleString()} groups</span></h2>
+        <div className="segmented" role="tablist">
+          <button role="tab" aria-selected={kind === 'phash'} className={kind === 'phash' ? 'active' : ''} onClick={() => setKind('phash')}>Perceptual</button>
+          <button role="tab" aria-selected={kind === 'exact'} className={kind === 'exact' ? 'active' : ''} onClick={() => setKind('exact')}>Exact</button>
+          <button role="tab" aria-selected={kind === 'semantic'} className={kind === 'semantic' ? 'active' : ''} onClick={() => setKind('semantic')} data-testid="dup-kind-semantic">Semantic</button>
+        </div>
+        <span className="spacer" />
+        <span className="muted small keys-hint"><kbd>↑</kbd><kbd>↓</kbd> group · <kbd>←</kbd><kbd>→</kbd> item · <kbd>k</kbd> keep this one</span>
+      </div>
+      {total === 0 && !loading && (
+        <div className="empty">
+          <h3>No {kind === 'exact' ? 'exact' : kind === 'semantic' ? 'semantic' : 'perceptual'} duplicates</h3>
+          <p className="muted">{kind === 'semantic' ? 'Semantic near-duplicates come from the image embeddings: run “Find semantic duplicates” (winnow dedup --semantic).' : 'Duplicates are found by the statistics job (Filters → Run statistics).'}</p>
+        </div>
+      )}
+      <div className="dups-list" ref={listRef}>
+        {groups.map((g, gi) => (
+          <section key={g.members[0].id} className={`dup-group ${gi === focus[0] ? 'focused' : ''}`} data-testid="dup-group">
+            <div className="dup-group-head small muted">
+              Group {gi + 1} · {g.members.length} items
+            </div>
+            <div className="dup-members">
+              {g.members.map((m, mi) => (
+                <figure
+                  key={m.id}
+                  className={`dup-member ${m.keeper ? 'keeper' : ''} ${gi === focus[0] && mi === focus[1] ? 'focused' : ''}`}
+                  data-testid="dup-member"
+                  data-item={m.id}
+                  data-keeper={m.keeper}
+                  onClick={() => setFocus([gi, mi])}
+                  onDoubleClick={() => void makeKeeper(m.id)}
+                >
+                  <div className="dup-thumb">
+                    <img src={api.mediaUrl('thumb', m.id)} alt={m.caption ?? m.key} loading="lazy" />
+                    {m.keeper && <span className="keeper-badge">KEEPER</span>}
+                  </div>
+                  <figcaption>
+                    <div className="mono wrap">{m.key}</div>
+                    <div className="muted small">
+                      {m.width && `${m.width}×${m.height}`}
+                      {kind !== 'semantic' && m.distance !== null && !m.keeper && ` · Δ ${m.distance} bits`}
+                    </div>
+                  </figcaption>
+                </figure>
+              ))}
+            </div>
+          </section>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/engine/engine';
+import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import { launchChromium, shotPath } from '../fixtures/browser';
+import { scenes, writeCoco } from '../fixtures/formats';
+import { tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let home: string;
+
+beforeAll(async () => {
+  home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  const data = await tempDir();
+  const { instances } = await writeCoco(data, await scenes(8, 'e2e-export'));
+  engine = new Engine('browser');
+  const project = await engine.createProject(path.join(home, 'proj'), 'Export demo');
+  const { jobId } = await engine.addSource(instances);
+  await project.jobs.wait(jobId);
+  server = await startServer({ engine, staticDir: defaultStaticDir() });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.close();
+});
+
+describe('Export dialog', () => {
+  it('picks a format and options, previews counts, and starts an export job shown in the Jobs panel', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-export').click();
+    const dialog = page.getByTestId('export-dialog');
+    await dialog.waitFor();
+    await page.getByTestId('format-coco').click();
+    await page.getByTestId('export-preview').getByText('items to write').waitFor();
+    const dest = path.join(home, 'coco-out');
+    await page.getByTestId('export-dest').fill(dest);
+    await page.screenshot({ path: shotPath('export-dialog.png') });
+    expect(await page.getByTestId('export-preview').locator('.xstat .n').first().textContent()).toBe('8');
+    await page.getByTestId('export-start').click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Export coco' }).waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: shotPath('export-done.png') });
+    expect(existsSync(path.join(dest, 'annotations', 'instances.json'))).toBe(true);
+    expect(existsSync(path.join(dest, 'README.md'))).toBe(true);
+  });
+});

@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/engine/engine';
+import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import { launchChromium, shotPath } from '../fixtures/browser';
+import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL } from '../fixtures/vision/builtin-model';
+import { folderFiles, startHubServer, type HubServer } from '../fixtures/vision/hub-server';
+
+// The Models view against a loopback hub that serves the built-in model's files as the registry's
+// MobileCLIP S0 repository: pull with live progress, install, validate, remove.
+const MODEL = 'mobileclip-s0';
+const REPO = 'Xenova/mobileclip_s0';
+const FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'];
+
+let root: string;
+let hub: HubServer;
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const saved = { home: process.env.WINNOW_HOME, models: process.env.WINNOW_MODELS_DIR, hf: process.env.HF_ENDPOINT };
+
+describe.skipIf(!HAS_BUILTIN_MODEL)('Models view in browser mode', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'winnow-models-e2e-'));
+    // Slow chunks on the vision graph so the progress bar is seen moving, not only finished.
+    hub = await startHubServer(REPO, folderFiles(BUILTIN_MODEL_DIR, FILES), { chunkDelayMs: { 'onnx/vision_model.onnx': 8 } });
+    process.env.WINNOW_HOME = path.join(root, 'home');
+    process.env.WINNOW_MODELS_DIR = path.join(root, 'models');
+    process.env.HF_ENDPOINT = hub.endpoint;
+    engine = new Engine('browser');
+    await engine.createProject(path.join(root, 'project'), 'Models e2e');
+    server = await startServer({ engine, staticDir: defaultStaticDir() });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    page.on('pageerror', (err) => console.error('page error:', err));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await engine?.close();
+    await hub?.close();
+    for (const [key, value] of [['WINNOW_HOME', saved.home], ['WINNOW_MODELS_DIR', saved.models], ['HF_ENDPOINT', saved.hf]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await rm(root, { recursive: true, force: true });
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('models-failure.png') });
+  });
+
+  it('lists models, pulls one with live progress, validates it and removes it', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-models').click();
+    const builtin = page.locator('[data-testid=model-row][data-model=winnow-clip-mini]');
+    await builtin.waitFor();
+    expect(await builtin.innerText()).toMatch(/Built-in/i);
+    const row = page.locator(`[data-testid=model-row][data-model=${MODEL}]`);
+    expect(await row.innerText()).toMatch(/Available/i);
+    await page.screenshot({ path: shotPath('models-01-list.png') });
+
+    await row.getByRole('button', { name: 'Pull' }).click();
+    const progress = page.locator('[data-testid=pull-progress]');
+    await progress.locator('[role=progressbar]').waitFor();
+    await expect.poll(async () => Number(await progress.locator('[role=progressbar]').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: shotPath('models-02-pulling.png') });
+    await page.locator('[data-testid=pull-progress][data-state=done]').waitFor({ timeout: 60_000 });
+    const bar = progress.locator('[role=progressbar]');
+    expect(await bar.getAttribute('aria-valuenow')).toBe(await bar.getAttribute('aria-valuemax'));
+    await expect.poll(() => row.innerText()).toMatch(/Installed/i);
+    expect(await row.innerText()).toMatch(/fp32\s+[\d.]+ MB/);
+
+    await row.getByRole('button', { name: 'Validate' }).click();
+    const report = page.locator('[data-testid=validation-report]');
+    await report.waitFor({ timeout: 60_000 });
+    expect(await report.innerText()).toMatch(/valid/i);
+    expect(await report.innerText()).toMatch(/pixel_values/);
+    expect(await report.innerText()).toMatch(/128-d embeddings/);
+    await report.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: shotPath('models-03-validated.png') });
+
+    await row.getByRole('button', { name: 'Remove' }).click();
+    const confirm = page.getByRole('alertdialog', { name: `Remove ${MODEL}?` });
+    await confirm.waitFor();
+    await page.screenshot({ path: shotPath('models-04-confirm-remove.png') });
+    await confirm.getByRole('button', { name: 'Remove' }).click();
+    await expect.poll(() => row.innerText()).toMatch(/Available/i);
+    expect(await builtin.getByRole('button', { name: 'Remove' }).count()).toBe(0);
+  });
+});
