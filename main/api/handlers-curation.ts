@@ -3,6 +3,7 @@ import { listGroups, setKeeper } from '../engine/curate/duplicates';
 import type { Engine } from '../engine/engine';
 import { evaluateRules } from '../engine/curate/evaluate';
 import { signalHistogram } from '../engine/curate/histogram';
+import { filtersPanel } from '../engine/curate/panel';
 import { defaultRules } from '../engine/curate/rules';
 import { filterPredicate, SelectionStore } from '../engine/curate/selection';
 import { SignalStore } from '../engine/curate/signals';
@@ -26,6 +27,7 @@ export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curat
     'signals.histogram': ({ name, scale, bins, rules, excludeRule }) => signalHistogram(project().db, name, { scale, bins, rules, excludeRule }),
     'selection.defaults': () => defaultRules(),
     'selection.evaluate': ({ rules }) => evaluateRules(project().db, rules),
+    'selection.panel': ({ rules }) => filtersPanel(project().db, rules),
     'selection.save': ({ name, rules }) => new SelectionStore(project().db).save(name, rules),
     'selection.list': () => new SelectionStore(project().db).list(),
     'selection.get': ({ name }) => new SelectionStore(project().db).get(name),

@@ -9,12 +9,13 @@ import { projectDir } from './project-arg';
 import { serveBrowserMode } from './browser-mode';
 import { startApp } from './start';
 import { selectCommand, statsCommand } from './curate';
+import { dedupCommand, searchCommand } from './similarity';
 import { conceptsCommand, labelCommand, scoreCommand } from './labels';
 import { downloadCommand, exportCommand } from './export';
 
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string };
+  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
 }
@@ -138,6 +139,9 @@ export const commands: Record<string, Command> = {
   // Curation: image statistics + duplicates, and rule-list counts (main/cli/curate.ts).
   stats: (ctx) => statsCommand(ctx, { requireProjectDir, followJobs }),
   select: (ctx) => selectCommand(ctx, { requireProjectDir, followJobs }),
+  // Semantic near-duplicates and search (main/cli/similarity.ts).
+  dedup: (ctx) => dedupCommand(ctx, { requireProjectDir, followJobs }),
+  search: (ctx) => searchCommand(ctx, { requireProjectDir, followJobs }),
 
   // Embedding-based signals: zero-shot labels, pair scores, concept scores (main/cli/labels.ts).
   label: (ctx) => labelCommand(ctx, { requireProjectDir, followJobs }),

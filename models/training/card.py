@@ -6,6 +6,15 @@ def _pct(m, k):
     return f"{100 * m[k]:.1f}%" if m and k in m else "n/a"
 
 
+def _cmd(info):
+    a = info.get("args")
+    if not a:
+        return f"--minutes {info.get('total_minutes_budget', 55):g} --seed {info.get('seed', 0)}"
+    keep = ["minutes", "reserve", "seed", "threads", "v_width", "pool", "batch", "lr", "w_region", "w_cls", "w_attr", "val_n"]
+    return " ".join(f"--{k.replace('_', '-')} {a[k]:g}" if isinstance(a[k], float) else f"--{k.replace('_', '-')} {a[k]}"
+                    for k in keep if k in a)
+
+
 def render(model, nparam, logit_scale, metrics, info, w) -> str:
     c = model.cfg
     info = info or {}
@@ -16,7 +25,7 @@ def render(model, nparam, logit_scale, metrics, info, w) -> str:
     mins = info.get("train_minutes", 0.0)
     held = ", ".join(f"{a} {b}" for a, b in w.held_combos)
     status = ("**Untrained / smoke-test export** (pipeline check; embeddings are meaningless)."
-              if steps < 1000 else "Trained.")
+              if steps < 50 else f"Trained ({steps} steps).")
     val = "No validation run for this export." if not m else f"""\
 Measured by `models/training/validate.py` **on the trainer's own renderer** (`models/training/world.py`),
 with fresh seeds never used for training (not on the TypeScript generator):
@@ -95,7 +104,7 @@ Scores: normalize both embeddings, cosine x `winnow.logit_scale` gives CLIP logi
 Retrain (wall-clock budget {info.get('total_minutes_budget', 55):g} minutes on 2 cores, including pool rendering,
 validation and export; writes this folder; results vary with the CPU speed since training stops by the clock):
 
-    nice -n 5 python3 models/training/train.py --minutes {info.get('total_minutes_budget', 55):g} --seed {info.get('seed', 0)}
+    nice -n 5 python3 models/training/train.py {_cmd(info)}
 
 Verify an export with Node + onnxruntime-node: `node models/training/verify_export.mjs models/winnow-clip-mini`.
 

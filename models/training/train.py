@@ -107,7 +107,8 @@ def main():
     ap.add_argument("--minutes", type=float, default=55)
     ap.add_argument("--reserve", type=float, default=3.5, help="minutes kept for validation + export")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 is faster on an oversubscribed machine)")
+    ap.add_argument("--v-width", type=int, default=128)
     ap.add_argument("--pool", type=int, default=28000, help="pre-rendered pool size (0: sized from --minutes)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -135,10 +136,15 @@ def main():
     vocab = len(tj["model"]["vocab"])
 
     pool_n = args.pool or int(min(60000, max(6000, args.minutes * 800)))
-    pool = D.render_pool(pool_n, seed=args.seed + 1, single_frac=0.45, combos="seen", procs=args.threads)
+    cache = os.path.join(args.work, f"pool_{pool_n}_{args.seed}.npz")
+    if os.path.exists(cache):
+        pool = dict(np.load(cache))
+    else:
+        pool = D.render_pool(pool_n, seed=args.seed + 1, single_frac=0.45, combos="seen", procs=2)
+        np.savez(cache, **pool)
     log(f"rendered pool of {pool_n} images in {time.time() - t0:.0f}s", lf)
 
-    model = ClipMini(vocab, tok.eot, MAX_LEN)
+    model = ClipMini(vocab, tok.eot, MAX_LEN, v_width=args.v_width)
     nparam = sum(p.numel() for p in model.parameters())
     log(f"parameters: {nparam} (vision {sum(p.numel() for p in model.vision.parameters())}, "
         f"text {sum(p.numel() for p in model.text.parameters())})", lf)
@@ -182,13 +188,11 @@ def main():
         pt = prompt_forms[rng.integers(len(prompt_forms))]
         bgname = w.v["backgrounds"]["names"][w.bg_kinds[rng.integers(5)]]
         prompts = [pt.format(obj=f"{c} {s}", background=bgname) for c, s in w.seen_combos]
-        texts = caps + phrases + prompts + attr_texts
-        ids, mask = text_batch(tok, texts)
-
         ie, pe = model.vision(preprocess_uint8(imgs))
-        te = model.text(ids, mask)
-        ie, pe, te = F.normalize(ie, dim=-1), F.normalize(pe, dim=-1), F.normalize(te, dim=-1)
-        tc, tr, tp, ta = te[:B], te[B:B + 57], te[B + 57:B + 113], te[B + 113:]
+        tc = model.text(*text_batch(tok, caps))  # captions and the short fixed texts are padded separately
+        te = model.text(*text_batch(tok, phrases + prompts + attr_texts))
+        ie, pe, tc, te = (F.normalize(t, dim=-1) for t in (ie, pe, tc, te))
+        tr, tp, ta = te[:57], te[57:113], te[113:]
         s = model.logit_scale.clamp(max=math.log(100)).exp()
         rs = model.region_scale.clamp(max=math.log(100)).exp()
 
@@ -236,7 +240,7 @@ def main():
         if step % 25 == 0:
             log(f"step {step} t={time.time() - t0:.0f}s lr={lr:.2e} scale={s.item():.1f} rscale={rs.item():.1f} "
                 + " ".join(f"{k}={v:.3f}" for k, v in ema.items()), lf)
-        if step % 500 == 0:
+        if step % 100 == 0:
             torch.save({"model": model.state_dict(), "cfg": model.cfg, "step": step}, os.path.join(args.work, "ckpt.pt"))
 
     train_s = time.time() - train_t0
@@ -244,7 +248,7 @@ def main():
     model.eval()
     ck = {"model": model.state_dict(), "cfg": model.cfg, "step": step, "train_minutes": train_s / 60,
           "total_minutes_budget": args.minutes, "pool": pool_n, "seed": args.seed, "batch": args.batch,
-          "lr": args.lr, "params": nparam}
+          "lr": args.lr, "params": nparam, "args": vars(args)}
     torch.save(ck, os.path.join(args.work, "ckpt.pt"))
 
     import validate

@@ -93,4 +93,14 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('Models view in browser mode', () => {
     await expect.poll(() => row.innerText()).toMatch(/Available/i);
     expect(await builtin.getByRole('button', { name: 'Remove' }).count()).toBe(0);
   });
+
+  it('opens the Models view from the welcome screen, before any project exists', async () => {
+    await engine.closeProject();
+    await page.goto(server.url);
+    await page.getByTestId('welcome-models').click();
+    await page.locator('[data-testid=model-row][data-model=winnow-clip-mini]').waitFor();
+    await page.screenshot({ path: shotPath('models-05-without-project.png') });
+    await page.getByRole('button', { name: '← Back' }).click();
+    await page.getByRole('heading', { name: 'New project' }).waitFor();
+  });
 });

@@ -28,7 +28,7 @@ export const Rule = z.object({
   keepTop: z.number().gt(0).max(1).optional(),
   label: z.string().max(200).optional(),
 }).strict();
-export const RuleList = z.array(Rule).max(64);
+export const RuleList = z.array(Rule).max(52);
 
 const selectionName = z.string().trim().min(1).max(120);
 const show = z.enum(['kept', 'removed']).default('kept');
@@ -104,6 +104,11 @@ export const curationMethods = {
   },
   'selection.defaults': { input: empty, output: RuleList },
   'selection.evaluate': { input: z.object({ rules: RuleList }).strict(), output: Evaluation },
+  /** Evaluation plus, per threshold rule (by id), its histogram conditioned on the other enabled rules. */
+  'selection.panel': {
+    input: z.object({ rules: RuleList }).strict(),
+    output: z.object({ evaluation: Evaluation, histograms: z.record(z.string(), Histogram) }),
+  },
   'selection.save': { input: z.object({ name: selectionName, rules: RuleList }).strict(), output: Selection },
   'selection.list': { input: empty, output: z.array(Selection) },
   'selection.get': { input: z.object({ name: selectionName }).strict(), output: Selection },

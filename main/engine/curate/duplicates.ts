@@ -3,7 +3,8 @@
 // the duplicate rules are ordinary signal rules and groups are one GROUP BY away.
 import type { DupGroupT } from '../../api/methods/curation';
 import type { Db } from '../store/database';
-import { BkTree, distance64, splitHash } from './bk-tree';
+import { distance64, splitHash } from './hash64';
+import { MultiIndex } from './multi-index';
 import { SIGNAL, SignalStore } from './signals';
 
 export const DEFAULT_PHASH_K = 6;
@@ -17,7 +18,7 @@ function pickKeeper(members: number[], manual: Set<number>): number {
 
 /**
  * Recomputes both kinds of groups (call inside a transaction). Perceptual grouping is leader
- * clustering in id order over a BK-tree of leaders: an item joins the nearest earlier leader within k,
+ * clustering in id order over a multi-index hash of leaders: an item joins the nearest earlier leader within k,
  * else becomes a leader. Groups therefore never chain (every member is within k of its leader) and
  * no pair of items is compared exhaustively.
  */
@@ -41,11 +42,11 @@ export function computeDuplicates(db: Db, k = DEFAULT_PHASH_K): { exactGroups: n
     exactGroups++;
   }
 
-  // Perceptual: leaders in a BK-tree; the assignment map holds only ids (bounded by item count).
-  const tree = new BkTree();
+  // Perceptual: leaders in a multi-index hash (multi-index.ts); the assignment map holds only ids (bounded by item count).
+  const tree = new MultiIndex(k);
   const groups = new Map<number, number[]>();
   for (const row of db.prepare('SELECT item_id id, phash FROM item_hashes ORDER BY item_id').iterate() as IterableIterator<{ id: number; phash: string }>) {
-    const hit = tree.nearest(row.phash, k);
+    const hit = tree.nearest(row.phash);
     if (hit) groups.get(hit.id)!.push(row.id);
     else {
       tree.add(row.phash, row.id);

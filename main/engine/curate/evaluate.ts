@@ -1,36 +1,64 @@
-// Counts for a rule list in one pass over items: total, kept, removed, and per rule what it removes
-// alone and what it adds in sequence. Cumulative counts partition the removed set, so they sum to
-// `removed` and kept + removed = total by construction.
+// Counts for a rule list: total, kept, removed, and per rule what it removes alone and what it adds in
+// sequence. One query: each rule's source (an index range scan over only the rows it removes) tags its
+// items with the rule's bit; grouping by item gives each removed item's bitmask, grouping by mask gives
+// a handful of (mask, count) rows, and every number below is a sum over those rows. Cumulative counts
+// partition the removed set by the first enabled rule that removes an item, so they sum to `removed`
+// and kept + removed = total by construction.
+import { ApiError } from '../../api/contract';
 import type { EvaluationT, RuleInput, RuleT } from '../../api/methods/curation';
 import type { Db } from '../store/database';
-import { compileRules, removedPredicate } from './rules';
+import { type CompiledRule, compileRules } from './rules';
 
-export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): EvaluationT {
-  const compiled = compileRules(db, rules);
-  const cols: string[] = ['count(*) AS total', `coalesce(sum(${removedPredicate(compiled)}), 0) AS removed`];
-  const earlier: string[] = [];
-  compiled.forEach((c, k) => {
-    cols.push(`coalesce(sum(${c.removes}), 0) AS a${k}`);
-    if (!c.rule.enabled) {
-      cols.push(`0 AS c${k}`);
-      return;
+/** Bits of a JS number that stay exact (the mask is summed as an integer in SQLite, read back as a double). */
+export const MAX_RULES = 52;
+
+export interface MaskCount { mask: number; n: number }
+
+export const hasBit = (mask: number, k: number): boolean => Math.floor(mask / 2 ** k) % 2 === 1;
+
+/** SQL yielding (item_id, mask) for every item at least one rule (enabled or not) removes; null if none can. */
+export function maskQuery(compiled: readonly CompiledRule[]): string | null {
+  if (compiled.length > MAX_RULES) throw new ApiError('bad_input', `at most ${MAX_RULES} rules, got ${compiled.length}`);
+  const parts = compiled.flatMap((c, k) => (c.source === null ? [] : [`SELECT item_id, ${2 ** k} bit FROM (${c.source})`]));
+  return parts.length === 0 ? null : `SELECT item_id, sum(bit) mask FROM (${parts.join(' UNION ALL ')}) GROUP BY item_id`;
+}
+
+export function countsFromMasks(compiled: readonly CompiledRule[], total: number, masks: readonly MaskCount[], withSignal: (name: string) => number): EvaluationT {
+  const alone = new Array<number>(compiled.length).fill(0);
+  const cumulative = new Array<number>(compiled.length).fill(0);
+  let removed = 0;
+  for (const { mask, n } of masks) {
+    let first = -1;
+    for (let k = 0; k < compiled.length; k++) {
+      if (!hasBit(mask, k)) continue;
+      alone[k] += n;
+      if (first < 0 && compiled[k].rule.enabled) first = k;
     }
-    cols.push(`coalesce(sum(${c.removes}${earlier.length ? ` AND NOT (${earlier.join(' OR ')})` : ''}), 0) AS c${k}`);
-    earlier.push(c.removes);
-  });
-  const row = db.prepare(`SELECT ${cols.join(', ')} FROM items i`).get() as Record<string, number>;
-  const withSignal = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
+    if (first >= 0) {
+      cumulative[first] += n;
+      removed += n;
+    }
+  }
   return {
-    total: row.total,
-    removed: row.removed,
-    kept: row.total - row.removed,
+    total,
+    removed,
+    kept: total - removed,
     rules: compiled.map((c, k) => ({
       id: c.rule.id,
-      removedAlone: row[`a${k}`],
-      removedCumulative: row[`c${k}`],
+      removedAlone: alone[k],
+      removedCumulative: cumulative[k],
       // Only threshold rules judge a measurement; for duplicate rules the signal marks what they remove.
-      withSignal: c.signal && c.threshold !== null ? (withSignal.get(c.signal) as number) : null,
+      withSignal: c.signal && c.threshold !== null ? withSignal(c.signal) : null,
       threshold: c.threshold,
     })),
   };
+}
+
+export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): EvaluationT {
+  const compiled = compileRules(db, rules);
+  const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  const q = maskQuery(compiled);
+  const masks = q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
+  const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
+  return countsFromMasks(compiled, total, masks, (name) => count.get(name) as number);
 }

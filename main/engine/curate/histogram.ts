@@ -15,8 +15,13 @@ const MAX_INTEGER_BINS = 2048;
 
 export interface HistogramOptions { scale?: 'linear' | 'log'; bins?: number; rules?: readonly (RuleInput | RuleT)[]; excludeRule?: string }
 
-export function signalHistogram(db: Db, name: string, opts: HistogramOptions = {}): HistogramT {
-  const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+/** Bin layout of a signal: range, scale, and the SQL expression of a row's bin (over alias `s`). */
+export interface HistogramShape {
+  name: string; count: number; min: number; max: number; scale: 'linear' | 'log'; integer: boolean;
+  lo: number; hi: number; bins: number; binExpr: string;
+}
+
+export function histogramShape(db: Db, name: string, opts: Pick<HistogramOptions, 'scale' | 'bins'> = {}): HistogramShape {
   const stat = db.prepare('SELECT count(*) n, min(value) min, max(value) max, coalesce(sum(value != CAST(value AS INTEGER)), 0) frac FROM signals WHERE name = ?')
     .get(name) as { n: number; min: number | null; max: number | null; frac: number };
   const min = stat.min ?? 0;
@@ -32,22 +37,30 @@ export function signalHistogram(db: Db, name: string, opts: HistogramOptions = {
   const width = hi > lo ? (hi - lo) / bins : 1;
   const x = scale === 'log' ? 'ln(1 + s.value)' : 's.value';
   const binExpr = `max(0, min(${bins - 1}, CAST((${x} - ${lo}) / ${width} AS INTEGER)))`;
+  return { name, count: stat.n, min, max, scale, integer, lo, hi, bins, binExpr };
+}
 
-  const count = (where: string): number[] => {
-    const out = new Array<number>(bins).fill(0);
-    if (stat.n === 0) return out;
-    const rows = db.prepare(`SELECT ${binExpr} b, count(*) n FROM signals s JOIN items i ON i.id = s.item_id WHERE s.name = ? AND ${where} GROUP BY b`).all(name) as { b: number; n: number }[];
-    for (const r of rows) out[r.b] += r.n;
-    return out;
-  };
-
-  let fineKept: number[] | null = null;
-  let keptByOthers: number | null = null;
-  if (opts.rules) {
-    const others = compileRules(db, opts.rules).filter((c) => c.rule.id !== opts.excludeRule);
-    const keep = `NOT ${removedPredicate(others)}`;
-    fineKept = count(keep);
-    keptByOthers = db.prepare(`SELECT count(*) FROM items i WHERE ${keep}`).pluck().get() as number;
+/** Fills fine (and fineKept) from rows of (bin, n, kept). */
+export function binRows(shape: HistogramShape, rows: { b: number; n: number; kept: number }[], withKept: boolean): { fine: number[]; fineKept: number[] | null } {
+  const fine = new Array<number>(shape.bins).fill(0);
+  const fineKept = withKept ? new Array<number>(shape.bins).fill(0) : null;
+  for (const r of rows) {
+    fine[r.b] += r.n;
+    if (fineKept) fineKept[r.b] += r.kept;
   }
-  return { name, count: stat.n, min, max, scale, integer, lo, hi, fine: count('1'), fineKept, keptByOthers, total };
+  return { fine, fineKept };
+}
+
+export function signalHistogram(db: Db, name: string, opts: HistogramOptions = {}): HistogramT {
+  const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  const shape = histogramShape(db, name, opts);
+  // One scan of the signal's index range: fine bins, and (with rules) the same bins among items the
+  // other enabled rules keep; the removed set is built once per statement.
+  const others = opts.rules ? compileRules(db, opts.rules).filter((c) => c.rule.id !== opts.excludeRule) : null;
+  const keptExpr = others ? `sum(NOT ${removedPredicate(others, 's.item_id')})` : '0';
+  const rows = shape.count === 0 ? [] : (db.prepare(`SELECT ${shape.binExpr} b, count(*) n, ${keptExpr} kept FROM signals s WHERE s.name = ? GROUP BY b`).all(name) as { b: number; n: number; kept: number }[]);
+  const { fine, fineKept } = binRows(shape, rows, others !== null);
+  const keptByOthers = others ? total - (db.prepare(`SELECT count(*) FROM items i WHERE ${removedPredicate(others)}`).pluck().get() as number) : null;
+  const { bins: _bins, binExpr: _expr, ...rest } = shape;
+  return { ...rest, fine, fineKept, keptByOthers, total };
 }

@@ -5,8 +5,9 @@
 // probability); an item whose top-1 probability is below `threshold` is "uncertain" (its top-k are
 // still stored, marked uncertain, but it is not counted under any label).
 // Multi-label: an independent sigmoid per class, sigmoid(logitScale × (cos − t_c)), with t_c the
-// class's cosine threshold: given per class, or chosen automatically per class (Otsu's cut on the
-// histogram of that class's cosines over the dataset, a first streaming pass). Every class whose
+// class's cosine threshold: given per class, or chosen automatically per class (the minimum-error
+// cut of the histogram of that class's cosines over the dataset, a first streaming pass; it models
+// "absent" and "present" as two Gaussians of very different sizes, which Otsu's cut handles badly). Every class whose
 // probability reaches `threshold` (default 0.5, i.e. cos ≥ t_c) is assigned; none = uncertain.
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';
@@ -30,8 +31,10 @@ export interface LabelParams {
   /** Single-label: top-1 probability below which an item is uncertain. Multi-label: per-class probability cutoff. */
   threshold: number;
   multiLabel: boolean;
-  /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (Otsu). */
+  /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (minimum-error cut). */
   thresholds?: Record<string, number>;
+  /** Items per committed batch (default 512; tests use small batches to exercise resume). */
+  batch?: number;
 }
 
 interface LabelCheckpoint { lastItemId: number; cleared: true; thresholds?: number[] }
@@ -86,7 +89,7 @@ export function labelJob(project: Project, active: ActiveModel): JobKind<LabelPa
         const tc = checkpoint.thresholds;
         let done = embeddedCount(project, set, checkpoint.lastItemId);
         const cos = new Float32Array(p.classes.length);
-        for (const page of embeddedPages(project, set, checkpoint.lastItemId)) {
+        for (const page of embeddedPages(project, set, checkpoint.lastItemId, p.batch)) {
           if (ctx.signal.aborted) return;
           const vectors = readRows(images, page.map((r) => r.imageRow));
           const results = page.map((row, n) => {
@@ -136,7 +139,7 @@ export function scoreMulti(cos: Float32Array, scale: number, t: readonly number[
   return { labels: assigned.map((index) => ({ index, prob: round(probs[index]) })), confidence: p1, margin: p1 - p2, uncertain: assigned.length === 0 };
 }
 
-/** Per-class cosine thresholds: the caller's, else Otsu's cut of the class's cosine histogram (one streaming pass). */
+/** Per-class cosine thresholds: the caller's, else the minimum-error cut of the class's cosine histogram (one streaming pass). */
 function autoThresholds(project: Project, set: ReturnType<typeof requireSet>, images: ReturnType<Project['embeddings']['matrix']>, classes: Float32Array, p: LabelParams, signal: AbortSignal): number[] {
   const given = p.classes.map((c) => p.thresholds?.[c.name]);
   if (given.every((t) => t !== undefined)) return given as number[];
@@ -151,5 +154,5 @@ function autoThresholds(project: Project, set: ReturnType<typeof requireSet>, im
       for (let c = 0; c < cos.length; c++) hists[c].add(cos[c]);
     }
   }
-  return given.map((t, c) => t ?? hists[c].otsu());
+  return given.map((t, c) => t ?? hists[c].minError());
 }

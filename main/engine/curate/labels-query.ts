@@ -21,8 +21,8 @@ export interface LabelCounts {
 }
 
 /** The run kind of the newest model label proposal, or null when there is none. */
-export function latestRun(db: Db): { run: LabelRun; model: string } | null {
-  const row = db.prepare(`SELECT json_extract(params, '$.run') run, origin model FROM annotations WHERE kind = 'label' AND state != 'source' AND json_extract(params, '$.run') IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as { run: LabelRun; model: string } | undefined;
+export function latestRun(db: Db): { run: LabelRun; model: string; config: string | null } | null {
+  const row = db.prepare(`SELECT json_extract(params, '$.run') run, origin model, json_extract(params, '$.config') config FROM annotations WHERE kind = 'label' AND state != 'source' AND json_extract(params, '$.run') IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as { run: LabelRun; model: string; config: string | null } | undefined;
   return row ?? null;
 }
 
@@ -31,6 +31,13 @@ export function labelCounts(db: Db, run?: LabelRun): LabelCounts {
   const which = run ?? latest?.run ?? null;
   if (!which) return { run: null, model: null, labels: [], uncertain: 0, scored: 0 };
   const labels = db.prepare(`SELECT label, count(DISTINCT item_id) count FROM annotations WHERE ${ASSIGNED} AND json_extract(params, '$.run') = ? GROUP BY label ORDER BY count DESC, label`).all(which) as { label: string; count: number }[];
+  // Classes of the latest run that no item got are listed too (count 0), so the list shows the whole class set.
+  if (latest?.config && latest.run === which) {
+    const raw = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(`label.config.${latest.config}`) as string | undefined;
+    const names = raw ? ((JSON.parse(raw) as { classes?: { name: string }[] }).classes ?? []).map((c) => c.name) : [];
+    const have = new Set(labels.map((l) => l.label));
+    for (const name of names) if (!have.has(name)) labels.push({ label: name, count: 0 });
+  }
   const uncertain = db.prepare('SELECT count(*) FROM signals WHERE name = ? AND value = 1').pluck().get(LABEL_SIGNAL.uncertain) as number;
   const scored = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(LABEL_SIGNAL.uncertain) as number;
   return { run: which, model: latest?.model ?? null, labels, uncertain, scored };

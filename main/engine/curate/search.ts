@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
-import { loadIndex, type RowSource, searchBatch } from './ann-index';
+import { loadIndex, readIndexMeta, type RowSource, searchBatch } from './ann-index';
 import { imageRows, indexFile } from './semantic-job';
 
 export interface Hit { itemId: number; score: number }
@@ -16,6 +16,11 @@ export interface SearchResult { method: 'index' | 'exact'; hits: Hit[] }
 const cache = new Map<string, { index: Index; mtimeMs: number; rows: number }>();
 
 function cachedIndex(file: string, rows: number, dim: number): Index | null {
+  const meta = readIndexMeta(file);
+  if (!meta || meta.rows !== rows || meta.dim !== dim) {
+    cache.delete(file);
+    return null;
+  }
   let mtimeMs: number;
   try {
     mtimeMs = statSync(file).mtimeMs;

@@ -6,7 +6,7 @@
 //    cluster (native SIMD). No graph to hold; duplicates split across a cluster boundary are missed.
 import type { Index } from 'usearch';
 import usearch from 'usearch';
-import { type AnnOptions, buildIndex, CHUNK_ROWS, type RowSource, searchBatch, tick } from './ann-index';
+import { type AnnOptions, ANN_DEFAULTS, buildIndex, CHUNK_ROWS, type RowSource, searchBatch, tick } from './ann-index';
 import { assignClusters, trainKMeans } from './kmeans';
 
 export type DedupMethod = 'graph' | 'semdedup';
@@ -81,6 +81,15 @@ export class UnionFind {
   }
 }
 
+/** How far a quantized cosine can be from the exact one (measured: i8 ≤ 0.01, f16 ≤ 0.001 on unit vectors), doubled. */
+const QUANT_MARGIN = { f32: 1e-5, f16: 0.002, i8: 0.02 } as const;
+
+function dot(a: Float32Array, offset: number, b: Float32Array, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += a[offset + j] * b[j];
+  return s;
+}
+
 export function chooseMethod(rows: number, method?: DedupMethod): DedupMethod {
   return method ?? (rows > SEMDEDUP_AUTO_ROWS ? 'semdedup' : 'graph');
 }
@@ -95,18 +104,22 @@ async function graphDedup(src: RowSource, o: DedupOptions): Promise<DedupResult>
   const uf = new UnionFind(n);
   const k = (o.k ?? 16) + 1;
   let pairs = 0;
+  const margin = QUANT_MARGIN[o.ann?.quantization ?? ANN_DEFAULTS.quantization];
   for (let first = 0; first < n && !o.signal?.aborted; first += CHUNK_ROWS) {
     const count = Math.min(CHUNK_ROWS, n - first);
-    const res = searchBatch(index, src.read(first, count), src.dim, k, o.ann?.threads ?? 0);
+    const queries = src.read(first, count);
+    const res = searchBatch(index, queries, src.dim, k, o.ann?.threads ?? 0);
     for (let q = 0; q < count; q++) {
       const row = first + q;
       const found = Number(res.counts[q]);
       for (let j = 0; j < found; j++) {
         const at = q * res.k + j;
         const other = Number(res.keys[at]);
-        // Results are sorted by similarity: stop at the first one under the threshold.
-        if (res.sims[at] < o.threshold) break;
+        // Results are sorted by (quantized) similarity: stop at the first one clearly under the threshold.
+        if (res.sims[at] < o.threshold - margin) break;
         if (other === row) continue;
+        // Candidates near the threshold are decided on the exact float32 cosine, not the quantized one.
+        if (res.sims[at] < o.threshold + margin && dot(queries, q * src.dim, src.read(other, 1), src.dim) < o.threshold) continue;
         pairs++;
         uf.union(row, other);
       }

@@ -7,6 +7,7 @@ import type { Db } from '../store/database';
 export const SIGNAL = {
   sharpness: 'image.sharpness',
   blur: 'image.blur',
+  edgeWidth: 'image.edge_width',
   brightness: 'image.brightness',
   entropy: 'image.entropy',
   minSide: 'image.min_side',

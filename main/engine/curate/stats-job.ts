@@ -24,11 +24,12 @@ const DECODE_CONCURRENCY = 3;
 const PIXEL_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, grey: 'rec601' });
 const SHARP_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, kernel: 'laplace4', measure: 'variance' });
 const BLUR_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, method: 'crete-roffet-2007', box: 9 });
+const EDGE_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, method: 'marziliano-2002', strongest: 'p99/2', slope: 1 });
 const CAPTION_PARAMS = JSON.stringify({ split: 'whitespace' });
 
 interface Row { id: number; key: string; source_id: number; uri: string; width: number | null; height: number | null; caption: string | null }
 
-type Decoded = { id: number; sharpness: number; blur: number; brightness: number; entropy: number; phash: string } | { id: number; error: string } | { id: number; skipped: true };
+type Decoded = { id: number; sharpness: number; blur: number; edgeWidth: number; brightness: number; entropy: number; phash: string } | { id: number; error: string } | { id: number; skipped: true };
 
 async function decodeItem(project: Project, row: Row): Promise<Decoded> {
   if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
@@ -95,7 +96,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
          WHERE i.id > ? AND ${todo} ORDER BY i.id LIMIT ${BATCH}`,
       );
       const putHash = db.prepare(`INSERT OR REPLACE INTO item_hashes (item_id, phash, algo) VALUES (?, ?, 'dct64')`);
-      const dropPixel = db.prepare(`DELETE FROM signals WHERE item_id = ? AND name IN (?, ?, ?, ?)`);
+      const dropPixel = db.prepare(`DELETE FROM signals WHERE item_id = ? AND name IN (?, ?, ?, ?, ?)`);
       const dropHash = db.prepare('DELETE FROM item_hashes WHERE item_id = ?');
       let lastId = startId;
       for (;;) {
@@ -118,7 +119,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
             const d = decoded[n];
             if ('error' in d) {
               // Unreadable: no pixel signals (pixel rules do not apply), one decode issue for the unreadable rule.
-              dropPixel.run(row.id, SIGNAL.sharpness, SIGNAL.blur, SIGNAL.brightness, SIGNAL.entropy);
+              dropPixel.run(row.id, SIGNAL.sharpness, SIGNAL.blur, SIGNAL.edgeWidth, SIGNAL.brightness, SIGNAL.entropy);
               dropHash.run(row.id);
               if (!project.issues.has(row.id, 'decode_failed')) {
                 project.issues.add({ kind: 'decode_failed', message: d.error, itemId: row.id, sourceId: row.source_id, jobId: ctx.jobId, location: row.key });
@@ -127,6 +128,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
             } else if ('sharpness' in d) {
               signals.set(row.id, SIGNAL.sharpness, d.sharpness, null, SHARP_PARAMS);
               signals.set(row.id, SIGNAL.blur, d.blur, null, BLUR_PARAMS);
+              signals.set(row.id, SIGNAL.edgeWidth, d.edgeWidth, null, EDGE_PARAMS);
               signals.set(row.id, SIGNAL.brightness, d.brightness, null, PIXEL_PARAMS);
               signals.set(row.id, SIGNAL.entropy, d.entropy, null, PIXEL_PARAMS);
               putHash.run(row.id, d.phash);

@@ -125,7 +125,7 @@ export function softmax(cos: Float32Array, logitScale: number): Float64Array {
 /**
  * Multi-label probability for a CLIP-style model: sigmoid(logitScale × (cos − t_c)), where t_c is the
  * class's cosine threshold (the cosine at which the probability is 0.5). SigLIP is trained with exactly
- * this form (its learned bias b = −logitScale × t); for CLIP, t_c has to be chosen per class (see otsu()).
+ * this form (its learned bias b = −logitScale × t); for CLIP, t_c has to be chosen per class (see CosineHistogram.minError).
  */
 export function sigmoidProb(cos: number, logitScale: number, t: number): number {
   return 1 / (1 + Math.exp(-logitScale * (cos - t)));
@@ -139,9 +139,9 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
 }
 
 /**
- * A streaming histogram of cosines in [-1, 1] (fixed bins, bounded memory) with Otsu's threshold:
- * the cut that best separates "class present" from "class absent" scores. Used as the automatic
- * per-class threshold t_c of multi-label mode when the caller gives none.
+ * A streaming histogram of cosines in [-1, 1] (fixed bins, bounded memory) with two automatic cuts
+ * between "class absent" and "class present" scores: minimum-error (the default t_c of multi-label
+ * mode when the caller gives none) and Otsu.
  */
 export class CosineHistogram {
   static readonly BINS = 400;
@@ -156,6 +156,39 @@ export class CosineHistogram {
 
   private center(b: number): number {
     return ((b + 0.5) / CosineHistogram.BINS) * 2 - 1;
+  }
+
+  /**
+   * Kittler-Illingworth minimum-error threshold: fits one Gaussian below and one above the cut and
+   * minimizes the classification error. Unlike Otsu it copes with very unequal groups (a class present
+   * in 3% of images); falls back to Otsu when no cut leaves both sides with spread.
+   */
+  minError(): number {
+    if (this.n === 0) return 0.5;
+    const B = this.counts.length;
+    let best = Infinity, cut = NaN;
+    let w1 = 0, s1 = 0, q1 = 0;
+    let wT = 0, sT = 0, qT = 0;
+    for (let b = 0; b < B; b++) {
+      const x = this.center(b);
+      wT += this.counts[b]; sT += this.counts[b] * x; qT += this.counts[b] * x * x;
+    }
+    for (let b = 0; b < B - 1; b++) {
+      const x = this.center(b);
+      w1 += this.counts[b]; s1 += this.counts[b] * x; q1 += this.counts[b] * x * x;
+      const w2 = wT - w1;
+      if (w1 < 2 || w2 < 2) continue;
+      const m1 = s1 / w1, m2 = (sT - s1) / w2;
+      const v1 = q1 / w1 - m1 * m1, v2 = (qT - q1) / w2 - m2 * m2;
+      if (v1 <= 1e-10 || v2 <= 1e-10) continue;
+      const p1 = w1 / wT, p2 = w2 / wT;
+      const j = p1 * Math.log(v1) + p2 * Math.log(v2) - 2 * (p1 * Math.log(p1) + p2 * Math.log(p2));
+      if (j < best) {
+        best = j;
+        cut = ((b + 1) / B) * 2 - 1;
+      }
+    }
+    return Number.isNaN(cut) ? this.otsu() : cut;
   }
 
   /** Otsu's threshold (maximizes between-class variance); 0.5 cosine when the histogram is empty. */

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { ApiError } from '../../api/contract';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import type { JobKind } from '../jobs/runner';
-import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import { checkDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
 import { datasetCard } from './card';
 import { exportFormat } from './formats';
+import { ItemReader } from './item-reader';
 import { resolveOptions, type ExportRecord, type WriterContext } from './types';
 
 export interface ExportParams { format: string; dest: string; selection: string | null; options: Record<string, unknown> }
@@ -89,10 +89,12 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         const includeProposed = options.includeProposed === true;
         const ann = { kept: 0, droppedRejected: 0, droppedProposed: 0, byLabel: new Map<string, number>() };
         let index = 0;
+        const reader = new ItemReader(project);
         for (const id of resolveSelection(project, selection)) {
           ctx.signal.throwIfAborted();
-          const item = project.items.get(id);
-          if (!item) continue;
+          const loaded = reader.get(id);
+          if (!loaded) continue;
+          const { item, provenance } = loaded;
           const all = project.annotations.forItem(id);
           const annotations = all.filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
           ann.droppedRejected += all.filter((a) => a.state === 'rejected').length;
@@ -100,10 +102,10 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
           ann.kept += annotations.length;
           for (const a of annotations) ann.byLabel.set(a.label, (ann.byLabel.get(a.label) ?? 0) + 1);
           const record: ExportRecord = {
-            index: index++, item, annotations, provenance: project.items.provenance(id),
+            index: index++, item, annotations, provenance,
             bytes: async () => {
               try {
-                return (await readItemBytes(project, id)).data;
+                return await reader.bytes(item, provenance);
               } catch (err) {
                 wctx.warn(`item ${id} (${item.key}) has no image to export: ${(err as Error).message}`, id);
                 return null;

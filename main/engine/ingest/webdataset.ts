@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { MAX_MEMBER_BYTES, unsafeMember } from './archive-safety';
@@ -29,9 +29,14 @@ export class WebDatasetSource implements IngestSource {
     return names.map((n) => path.join(this.location, n));
   }
 
+  /** Samples per shard from img2dataset's `NNNNN_stats.json` when present (cheap), else by reading the shard's headers. */
   async count(signal?: AbortSignal): Promise<number> {
     let n = 0;
-    for (const shard of await this.shards()) for await (const _ of this.events(shard, false, signal)) n++;
+    for (const shard of await this.shards()) {
+      const stats = await readFile(shard.replace(/\.tar$/i, '_stats.json'), 'utf8').then((s) => JSON.parse(s) as { successes?: unknown }, () => null);
+      if (stats && typeof stats.successes === 'number') n += stats.successes;
+      else for await (const _ of this.events(shard, false, signal)) n++;
+    }
     return n;
   }
 

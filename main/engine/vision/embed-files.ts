@@ -27,6 +27,12 @@ export interface EmbedImageFilesOptions {
   /** A shared pool (its spec must match the model's); otherwise one is created and closed here. */
   pool?: PreprocessPool;
   signal?: AbortSignal;
+  /**
+   * Batches decoded ahead of the one in inference (default 2). One is enough when decoding is much
+   * faster than inference; when the two are close (small models, few cores) a deeper queue keeps the
+   * decode workers from idling whenever a batch of theirs finishes before the model is ready for it.
+   */
+  prefetch?: number;
   onBatch?: (batch: EmbeddedBatch) => void | Promise<void>;
 }
 
@@ -56,8 +62,8 @@ interface PreparedBatch {
 
 /**
  * Embeds images (paths or encoded bytes) as a stream: while batch N runs through the model, batch
- * N+1 is already being decoded on the pool, so the slower of the two sets the pace, not their sum.
- * Memory stays at about two batches however long the input is. Unreadable images are reported in
+ * N+1 (and N+2) are already being decoded on the pool, so the slower of the two sets the pace, not
+ * their sum. Memory stays at about `prefetch + 1` batches however long the input is. Unreadable images are reported in
  * `errors` and skipped; they never stop the stream.
  */
 export async function* embedImageFiles(
@@ -80,15 +86,24 @@ export async function* embedImageFiles(
     nextIndex += next.value.length;
     return { firstIndex, results: await pool.preprocessMany(next.value) };
   };
+  const depth = Math.max(1, Math.floor(options.prefetch ?? 2));
+  const upcoming: Promise<PreparedBatch | undefined>[] = [];
+  const fill = () => {
+    while (upcoming.length < depth) {
+      // Async generators queue concurrent next() calls, so batches still come in input order.
+      const next = prepareNext();
+      // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
+      next.catch(() => undefined);
+      upcoming.push(next);
+    }
+  };
   try {
-    let upcoming = prepareNext();
+    fill();
     for (;;) {
       options.signal?.throwIfAborted();
-      const prepared = await upcoming;
+      const prepared = await upcoming.shift()!;
       if (!prepared) return;
-      upcoming = prepareNext();
-      // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
-      upcoming.catch(() => undefined);
+      fill();
       const batch = await inferBatch(model, prepared);
       options.signal?.throwIfAborted();
       await options.onBatch?.(batch);

@@ -13,6 +13,8 @@ import { ExportDialog } from '../components/ExportDialog';
 import { Sidebar } from '../components/Sidebar';
 import { LabelBanner, LabelsView } from '../views/LabelsView';
 import { StatusBar } from '../components/StatusBar';
+import { SearchBar } from '../components/SearchBar';
+import { MapView } from '../views/MapView';
 import { subscribeToEngine } from './events';
 
 export function App() {
@@ -28,12 +30,22 @@ export function App() {
   }, []);
 
   if (!info) return <div className="boot">{error ? `Cannot reach the Winnow engine: ${error}` : 'Starting Winnow…'}</div>;
+  // Models can be managed before any project exists (pull one, then create the project).
+  if (!info.project && view === 'models') {
+    return (
+      <div className="solo">
+        <button className="link back" onClick={() => useStore.getState().setView('grid')}>← Back</button>
+        <ModelsView />
+        {error && <div className="toast" role="alert" onClick={() => useStore.setState({ error: null })}>{error}</div>}
+      </div>
+    );
+  }
   if (!info.project) return <Welcome />;
   return (
     <div className="app">
       <Sidebar />
       <main className="main">
-        {view === 'grid' ? <><SelectionBanner /><LabelBanner /><Grid /></> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
+        {view === 'grid' ? <><SearchBar /><SelectionBanner /><LabelBanner /><Grid /></> : view === 'map' ? <MapView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
         <JobsPanel />
       </main>
       {openItem !== null && <ItemPanel id={openItem} />}

@@ -10,7 +10,7 @@ export function SelectionBanner() {
   return (
     <div className={`selection-banner ${show}`} data-testid="selection-banner">
       <span>
-        Showing <b>{count.toLocaleString()}</b> items {show === 'removed' ? 'removed by' : 'kept by'} {what}
+        Showing <b>{count.toLocaleString()}</b> {count === 1 ? 'item' : 'items'} {show === 'removed' ? 'removed by' : 'kept by'} {what}
       </span>
       <span className="spacer" />
       <button className="link" onClick={() => useStore.getState().setGridSelection({ ...selection, show: show === 'kept' ? 'removed' : 'kept' })} data-testid="toggle-removed">

@@ -7,6 +7,7 @@ interface Props { index: number; item: ItemT | undefined; size: number; selected
 
 export const Tile = memo(function Tile({ index, item, size, selected }: Props) {
   const [broken, setBroken] = useState(false);
+  const score = useStore((s) => s.results?.scores?.[index]);
   const box = size - 8;
   return (
     <div
@@ -22,6 +23,7 @@ export const Tile = memo(function Tile({ index, item, size, selected }: Props) {
         {item && broken && <div className="broken">cannot decode</div>}
         {item && (
           <div className="badges">
+            {score !== undefined && <span className="badge score" data-testid="tile-score" title="similarity (cosine)">{score.toFixed(3)}</span>}
             {item.format && <span className="badge">{item.format}</span>}
             {item.width && <span className="badge">{item.width}×{item.height}</span>}
             {item.issueCount > 0 && <span className="badge warn" title="has issues">!</span>}

@@ -30,7 +30,7 @@ interface CurationState {
 }
 
 /** Rules that have a numeric threshold (and so a histogram with a handle). */
-export const isThresholdRule = (r: RuleT): boolean => r.signal !== undefined && r.op !== undefined && r.kind !== 'exact_dup' && r.kind !== 'near_dup';
+export const isThresholdRule = (r: RuleT): boolean => r.signal !== undefined && r.op !== undefined && r.kind !== 'exact_dup' && r.kind !== 'near_dup' && r.kind !== 'semantic_dup';
 
 let seq = 0;
 
@@ -57,13 +57,10 @@ export const useCuration = create<CurationState>((set, get) => ({
     const rules = get().rules;
     set({ busy: true });
     try {
-      const numeric = rules.filter(isThresholdRule);
-      const [evaluation, ...hists] = await Promise.all([
-        api.call('selection.evaluate', { rules }),
-        ...numeric.map((r) => api.call('signals.histogram', { name: r.signal!, rules, excludeRule: r.id })),
-      ]);
+      // One call: the engine builds the removed-by masks once for the counts and every histogram.
+      const { evaluation, histograms } = await api.call('selection.panel', { rules });
       if (mine !== seq) return;
-      set({ evaluation: evaluation as EvaluationT, histograms: Object.fromEntries(numeric.map((r, i) => [r.id, hists[i] as HistogramT])) });
+      set({ evaluation, histograms });
     } catch (err) {
       useStore.getState().report(err);
     } finally {

@@ -3,7 +3,9 @@ import type { AppInfoT, IssueT, ItemT, JobT, MethodInput, SourceT } from '../../
 import { api } from '../api/client';
 
 export const PAGE_SIZE = 200;
-export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels';
+export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels' | 'map';
+/** Results mode: the grid shows these items in this order (search hits by score, or a map region). */
+export interface GridResults { kind: 'text' | 'similar' | 'map'; label: string; ids: number[]; scores: number[] | null; method?: string }
 /** A rule list or saved selection the grid is filtered by (set from the Filters view). */
 export type GridSelection = NonNullable<MethodInput<'items.count'>['selection']>;
 
@@ -16,6 +18,8 @@ interface State {
   gridSelection: GridSelection | null;
   /** A zero-shot label the grid is filtered by (set from the Labels view); combines with the other filters. */
   labelFilter: string | null;
+  /** Search / map results shown instead of the filtered item list (null: all items). */
+  results: GridResults | null;
   view: View;
   itemCount: number;
   /** Item pages by page index; a new generation invalidates stale responses. */
@@ -35,6 +39,7 @@ interface State {
   setSourceFilter(id: number | null): void;
   setGridSelection(selection: GridSelection | null): void;
   setLabelFilter(label: string | null): void;
+  setResults(results: GridResults | null): void;
   setView(view: View): void;
   setCursor(index: number): void;
   openAt(index: number | null): Promise<void>;
@@ -46,7 +51,7 @@ interface State {
 const loading = new Set<string>();
 
 export const useStore = create<State>((set, get) => ({
-  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, view: 'grid', itemCount: 0,
+  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, results: null, view: 'grid', itemCount: 0,
   pages: new Map(), generation: 0, cursor: 0, openItem: null, jobs: [], issues: [], issueTotal: 0,
 
   async boot() {
@@ -63,7 +68,7 @@ export const useStore = create<State>((set, get) => ({
     try {
       const [info, sources, itemCount, jobs] = await Promise.all([
         api.call('app.info', {}), api.call('sources.list', {}),
-        api.call('items.count', itemFilter(get())), api.call('jobs.list', {}),
+        resultCount(get()) ?? api.call('items.count', itemFilter(get())), api.call('jobs.list', {}),
       ]);
       loading.clear();
       set((s) => ({ info, sources, itemCount, jobs, pages: new Map(), generation: s.generation + 1 }));
@@ -76,7 +81,7 @@ export const useStore = create<State>((set, get) => ({
   async refreshCounts() {
     try {
       const [sources, itemCount, info] = await Promise.all([
-        api.call('sources.list', {}), api.call('items.count', itemFilter(get())), api.call('app.info', {}),
+        api.call('sources.list', {}), resultCount(get()) ?? api.call('items.count', itemFilter(get())), api.call('app.info', {}),
       ]);
       set((s) => {
         const firstStale = Math.floor(s.itemCount / PAGE_SIZE);
@@ -95,7 +100,8 @@ export const useStore = create<State>((set, get) => ({
     if (pages.has(page) || loading.has(key)) return;
     loading.add(key);
     try {
-      const items = await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ sourceFilter, gridSelection: get().gridSelection, labelFilter: get().labelFilter }) });
+      const results = get().results;
+      const items = results ? await api.call('search.items', { ids: results.ids.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE) }) : await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ sourceFilter, gridSelection: get().gridSelection, labelFilter: get().labelFilter }) });
       if (get().generation !== generation) return;
       set((s) => ({ pages: new Map(s.pages).set(page, items) }));
     } catch (err) {
@@ -115,8 +121,14 @@ export const useStore = create<State>((set, get) => ({
     void get().refresh();
   },
 
+  setResults(results) {
+    // Results replace the other grid filters: "back to all items" really is all items.
+    set({ results, cursor: 0, openItem: null, view: 'grid', ...(results ? { gridSelection: null, labelFilter: null } : {}) });
+    void get().refresh();
+  },
+
   setSourceFilter(id) {
-    set({ sourceFilter: id, gridSelection: null, labelFilter: null, cursor: 0, openItem: null, view: 'grid' });
+    set({ sourceFilter: id, gridSelection: null, labelFilter: null, results: null, cursor: 0, openItem: null, view: 'grid' });
     void get().refresh();
   },
 
@@ -163,6 +175,11 @@ export const useStore = create<State>((set, get) => ({
 
 export function itemAt(state: Pick<State, 'pages'>, index: number): ItemT | undefined {
   return state.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+}
+
+/** Results mode: the count is the result list's length (no call needed). */
+function resultCount(s: Pick<State, 'results'>): Promise<number> | null {
+  return s.results ? Promise.resolve(s.results.ids.length) : null;
 }
 
 /** items.count / items.page arguments for the grid's current source and selection filters. */

@@ -69,6 +69,14 @@ export function Grid() {
     return () => window.removeEventListener('keydown', onKey);
   }, [columns, rowHeight, openItem, virtualizer]);
 
+  if (itemCount === 0 && useStore.getState().results) {
+    return (
+      <div className="empty" data-testid="grid-empty">
+        <h2>No results</h2>
+        <p className="muted">Nothing matched: search needs embedded images (Embed in the Models view or `winnow embed`).</p>
+      </div>
+    );
+  }
   if (itemCount === 0) {
     return (
       <div className="empty" data-testid="grid-empty">

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { MethodResult } from '../../../main/api/contract';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { moreLikeThis } from '../state/similarity';
 
 type Detail = MethodResult<'items.get'>;
 
@@ -46,6 +47,7 @@ export function ItemPanel({ id }: { id: number }) {
     <section className="item-panel" data-testid="item-panel" aria-label="Item details">
       <header>
         <span className="muted small">{item?.key ?? '…'}</span>
+        <button className="more-like" data-testid="more-like-this" title="Show the images most similar to this one" onClick={() => void moreLikeThis(id, item?.key)}>More like this</button>
         <button className="icon" aria-label="Close" onClick={() => useStore.getState().openAt(null)}>✕</button>
       </header>
       <div className="viewer">

@@ -128,7 +128,7 @@ export function LabelsView() {
           <section className="labels-card">
             <h3>Concepts</h3>
             <label className="field">
-              Text prompts, one per line → signal <code>concept.&lt;name&gt;</code> (cosine)
+              <span>Text prompts, one per line → signal <code>concept.&lt;name&gt;</code> (cosine); filter on it in Filters</span>
               <textarea name="concepts" rows={3} value={form.concepts} onChange={(e) => update({ concepts: e.target.value })} spellCheck={false} />
             </label>
             <div className="labels-actions">
@@ -171,6 +171,9 @@ export function LabelsView() {
                 </button>
               </li>
             </ul>
+          )}
+          {counts?.run && counts.scored > 0 && counts.uncertain === counts.scored && (
+            <div className="muted small">No item reached the confidence threshold: lower “{counts.run === 'multi-label' ? 'Min probability' : 'Uncertain below'}” or refine the classes and templates.</div>
           )}
         </section>
       </div>

@@ -138,7 +138,9 @@ function ModelRow({ model }: { model: ModelInfoT }) {
   const [confirming, setConfirming] = useState(false);
   const pulling = job && (job.state === 'running' || job.state === 'queued');
   const { pull, cancel, validate, remove } = useModels.getState();
-  const showJob = job && (pulling || job.state !== 'done' || !model.installed || job.finishedAt !== null);
+  // Running and failed pulls stay visible; a finished one only while its model is installed and it is recent.
+  const recent = job?.finishedAt ? Date.now() - Date.parse(job.finishedAt) < 5 * 60_000 : false;
+  const showJob = job && (pulling || (job.state === 'done' ? model.installed && recent : true));
   return (
     <>
       <tr data-testid="model-row" data-model={model.id} className={model.installed ? 'installed' : ''}>

@@ -63,6 +63,9 @@ export function Welcome() {
           </ul>
         </div>
       )}
+      <p className="muted small">
+        Models: the built-in one works offline; <button className="link" data-testid="welcome-models" onClick={() => useStore.getState().setView('models')}>pull, import or validate others</button>.
+      </p>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { createDispatch } from '../../../main/api/handlers';
 import { listGroups } from '../../../main/engine/curate/duplicates';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { signalHistogram } from '../../../main/engine/curate/histogram';
+import { filtersPanel } from '../../../main/engine/curate/panel';
 import { defaultRules } from '../../../main/engine/curate/rules';
 import { resolveSelection, SelectionStore, selectionCounts } from '../../../main/engine/curate/selection';
 import { SIGNAL, SignalStore } from '../../../main/engine/curate/signals';
@@ -70,7 +71,7 @@ function score(removed: Set<number>, positives: number[]) {
 describe('curate.stats on a dirty dataset', () => {
   it('stores every signal per item with its model (null: pixel statistics) and parameters', () => {
     const names = signals.list().map((s) => s.name);
-    for (const n of [SIGNAL.sharpness, SIGNAL.blur, SIGNAL.brightness, SIGNAL.entropy, SIGNAL.minSide, SIGNAL.aspect, SIGNAL.captionWords, SIGNAL.captionChars, SIGNAL.dupExact, SIGNAL.dupPhash]) {
+    for (const n of [SIGNAL.sharpness, SIGNAL.blur, SIGNAL.edgeWidth, SIGNAL.brightness, SIGNAL.entropy, SIGNAL.minSide, SIGNAL.aspect, SIGNAL.captionWords, SIGNAL.captionChars, SIGNAL.dupExact, SIGNAL.dupPhash]) {
       expect(names).toContain(n);
     }
     const clean = ids((t) => t.dirt.length === 0)[0];
@@ -164,11 +165,11 @@ describe('curate.stats on a dirty dataset', () => {
     const dark = score(removedBy({ id: 'd', kind: 'dark' }), ids(has('dark')));
     const blur = score(removedBy({ id: 'b', kind: 'blurry' }), ids(has('blurred')));
     console.log('dark', dark, 'blurred', blur);
-    // Measured: dark 5/6 recall (one dark scene was bright to begin with: mean 44), precision 1;
-    // blurred 6/6 recall, precision 1 (blur ≥ 0.62 vs ≤ 0.59 for every other item).
-    expect(dark.recall).toBeGreaterThanOrEqual(0.8);
+    // Measured on this seed: dark 6/6, precision 1 (mean grey ≤ 44 vs ≥ 50); blurred 6/6, precision 1
+    // (edge width). Other seeds (400 items): blurred recall 6-7/8 with at most one false positive.
+    expect(dark.recall).toBeGreaterThanOrEqual(5 / 6);
     expect(dark.precision).toBe(1);
-    expect(blur.recall).toBe(1);
+    expect(blur.recall).toBeGreaterThanOrEqual(5 / 6);
     expect(blur.precision).toBeGreaterThanOrEqual(0.85);
   });
 
@@ -217,6 +218,14 @@ describe('curate.stats on a dirty dataset', () => {
     // Kept overall at threshold 200 = keptByOthers minus the kept-by-others items below 200.
     const below = h.fineKept!.slice(0, 200 - h.min).reduce((a, b) => a + b, 0);
     expect(h.keptByOthers! - below).toBe(evaluateRules(project.db, rules).kept);
+    // The Filters panel's one-call version (shared mask table) gives the same numbers.
+    const panel = filtersPanel(project.db, rules);
+    expect(panel.evaluation).toEqual(evaluateRules(project.db, rules));
+    for (const id of ['min_side', 'blurry', 'caption_words']) {
+      const r = rules.find((x) => x.id === id)!;
+      expect(panel.histograms[id]).toEqual(signalHistogram(project.db, r.signal!, { rules, excludeRule: id }));
+    }
+    expect(Object.keys(panel.histograms)).not.toContain('exact_dup');
     const log = signalHistogram(project.db, SIGNAL.sharpness);
     expect(log.scale).toBe('log');
     expect(log.fine.reduce((a, b) => a + b, 0)).toBe(log.count);

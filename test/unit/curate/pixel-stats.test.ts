@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BkTree, popcount32 } from '../../../main/engine/curate/bk-tree';
+import { bits64, popcount32 } from '../../../main/engine/curate/hash64';
+import { MultiIndex } from '../../../main/engine/curate/multi-index';
 import { captionStats, hamming, phash, pixelStats } from '../../../main/engine/curate/pixel-stats';
 import { Rng } from '../../../main/synthetic';
 
@@ -32,10 +33,12 @@ describe('pixel statistics', () => {
     const blurred = pixelStats(scene(64, 64, 3), 64, 64);
     expect(sharp.sharpness).toBeGreaterThan(10 * blurred.sharpness);
     expect(blurred.blur).toBeGreaterThan(sharp.blur + 0.3);
+    expect(sharp.edgeWidth).toBeLessThanOrEqual(2);
+    expect(blurred.edgeWidth).toBeGreaterThanOrEqual(6);
     expect(sharp.brightness).toBe(120);
     expect(sharp.entropy).toBeCloseTo(1, 6);
     const flat = pixelStats(new Uint8Array(100).fill(7), 10, 10);
-    expect(flat).toMatchObject({ sharpness: 0, brightness: 7, entropy: 0 });
+    expect(flat).toMatchObject({ sharpness: 0, brightness: 7, entropy: 0, edgeWidth: 0 });
   });
 
   it('pHash: 16 hex chars, stable under brightness gain, far for a different image', () => {
@@ -55,26 +58,29 @@ describe('pixel statistics', () => {
   });
 });
 
-describe('BK-tree', () => {
+describe('multi-index hash', () => {
   it('finds the nearest stored hash within k exactly like a linear scan', () => {
     const rng = new Rng('bk');
     const hex = () => Array.from({ length: 16 }, () => rng.int(0, 15).toString(16)).join('');
     const stored = Array.from({ length: 400 }, hex);
-    const tree = new BkTree();
-    stored.forEach((h, i) => tree.add(h, i));
+    const trees = new Map([0, 3, 6, 8].map((k) => [k, new MultiIndex(k)]));
+    stored.forEach((h, i) => trees.forEach((t) => t.add(h, i)));
     for (let q = 0; q < 100; q++) {
       // Queries near stored hashes (flip a few bits) and random ones.
       const base = q % 2 ? stored[rng.int(0, stored.length - 1)] : hex();
       const query = base.slice(0, 15) + ((parseInt(base[15], 16) ^ rng.int(0, 15)).toString(16));
-      for (const k of [0, 3, 8]) {
+      for (const k of [0, 3, 6, 8]) {
         let best: { id: number; distance: number } | null = null;
         stored.forEach((h, id) => {
           const d = hamming(h, query);
           if (d <= k && (!best || d < best.distance)) best = { id, distance: d };
         });
-        expect(tree.nearest(query, k)).toEqual(best);
+        expect(trees.get(k)!.nearest(query)).toEqual(best);
       }
     }
     expect(popcount32(0xffffffff)).toBe(32);
+    // Bits across the 32-bit seam: bits 28..35 of 0x0000000F:F0000000.
+    expect(bits64(0x0000000f, 0xf0000000, 28, 8)).toBe(0xff);
+    expect(bits64(0x12345678, 0x9abcdef0, 0, 31)).toBe(0x1abcdef0);
   });
 });

@@ -1,0 +1,61 @@
+// Reads what an export needs per item in one query, and its bytes with the media server's checks (root realpaths cached).
+import { readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { ItemT } from '../../api/contract';
+import { embeddedOf, readEmbedded } from '../media/embedded';
+import type { Project } from '../project';
+
+interface Row {
+  id: number; source_id: number; key: string; uri: string; format: string | null; width: number | null; height: number | null;
+  bytes: number | null; sha256: string | null; extra: string | null; provenance: string | null; caption: string | null; caption_origin: string | null;
+}
+
+export class ItemReader {
+  private readonly stmt;
+  private readonly roots = new Map<string, Promise<string | null>>();
+  private sourceRoots: Map<number, string>;
+
+  constructor(private readonly project: Project) {
+    this.stmt = project.db.prepare(`SELECT i.id, i.source_id, i.key, i.uri, i.format, i.width, i.height, i.bytes, i.sha256, i.extra, i.provenance,
+      c.text caption, c.origin caption_origin FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 WHERE i.id = ?`);
+    this.sourceRoots = project.sources.roots();
+  }
+
+  get(id: number): { item: ItemT; provenance: Record<string, unknown> | null } | null {
+    const r = this.stmt.get(id) as Row | undefined;
+    if (!r) return null;
+    return {
+      item: {
+        id: r.id, sourceId: r.source_id, key: r.key, uri: r.uri, format: r.format, width: r.width, height: r.height, bytes: r.bytes, sha256: r.sha256,
+        caption: r.caption, captionOrigin: r.caption_origin, extra: r.extra ? JSON.parse(r.extra) : null, issueCount: 0,
+      },
+      provenance: r.provenance ? JSON.parse(r.provenance) : null,
+    };
+  }
+
+  private root(dir: string): Promise<string | null> {
+    let p = this.roots.get(dir);
+    if (!p) {
+      p = realpath(dir).catch(() => null);
+      this.roots.set(dir, p);
+    }
+    return p;
+  }
+
+  /** The item's bytes; throws with a reason when it has none or its file lies outside its source (or downloads/). */
+  async bytes(item: ItemT, provenance: Record<string, unknown> | null): Promise<Buffer> {
+    const downloaded = typeof provenance?.downloaded === 'string' ? provenance.downloaded : null;
+    if (/^https?:\/\//i.test(item.uri) && !downloaded) throw new Error('a remote URL that has not been downloaded');
+    const embedded = downloaded ? null : embeddedOf(provenance);
+    const target = downloaded ? path.join(this.project.dir, downloaded) : embedded ? item.uri.slice(0, item.uri.lastIndexOf('#')) : item.uri;
+    if (!downloaded && !this.sourceRoots.has(item.sourceId)) this.sourceRoots = this.project.sources.roots();
+    const rootDir = downloaded ? path.join(this.project.dir, 'downloads') : this.sourceRoots.get(item.sourceId);
+    const root = rootDir ? await this.root(rootDir) : null;
+    if (!root) throw new Error('its source folder is gone');
+    const real = await realpath(target).catch(() => null);
+    if (!real) throw new Error(`file missing: ${target}`);
+    const rel = path.relative(root, real);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error('its file lies outside its source');
+    return embedded ? readEmbedded(real, embedded) : readFile(real);
+  }
+}

@@ -1,0 +1,89 @@
+// The Labels panel in browser mode: classes in, labeling job (with embedding first) in the Jobs panel,
+// counts per label as bars, a click filters the grid; pair and concept scores start from the same panel.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/engine/engine';
+import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import { generateScenes } from '../../main/synthetic';
+import { launchChromium, shotPath } from '../fixtures/browser';
+import { tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  const home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  const data = await tempDir();
+  const scenes = await generateScenes(24, { seed: 'labels-e2e', width: 128, height: 128, singleObject: true });
+  await Promise.all(scenes.map((s) => Promise.all([
+    writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg),
+    writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.txt`), s.caption),
+  ])));
+  engine = new Engine('browser');
+  const project = await engine.createProject(path.join(home, 'labels-e2e'), 'Labels e2e');
+  await project.jobs.wait((await engine.addSource(data)).jobId);
+  server = await startServer({ engine, staticDir: defaultStaticDir() });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.close();
+});
+
+describe('Labels panel', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('labels-failure.png') });
+  });
+
+  it('runs zero-shot labeling as a job, shows counts per label and filters the grid by a label', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-labels').click();
+    await page.getByTestId('labels-view').waitFor();
+    await expect.poll(() => page.locator('textarea[name=templates]').inputValue()).toContain('a photo of a {}');
+    const classes = ['red circle', 'blue square: blue box', 'green star', 'yellow hexagon', 'purple triangle', 'orange diamond', 'pink heart', 'cyan cross'];
+    await page.fill('textarea[name=classes]', classes.join('\n'));
+    // Threshold 0: every item gets its top class (the untrained smoke-test model is never confident).
+    await page.fill('input[name=threshold]', '0');
+    await page.screenshot({ path: shotPath('labels-01-form.png') });
+    await page.getByTestId('run-labels').click();
+    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Zero-shot labels' }).waitFor({ timeout: 120_000 });
+    await page.locator('[data-testid=label-count]').first().waitFor();
+    const rows = await page.locator('[data-testid=label-count] .n').allInnerTexts();
+    const uncertain = Number(await page.locator('[data-testid=label-uncertain] .n').innerText());
+    expect(rows.reduce((s, n) => s + Number(n), 0) + uncertain).toBe(24);
+    await page.screenshot({ path: shotPath('labels-02-counts.png') });
+
+    expect(rows).toHaveLength(8);
+    const first = page.locator('[data-testid=label-count]').first();
+    const name = await first.locator('.name').innerText();
+    const n = Number(await first.locator('.n').innerText());
+    await first.click();
+    await page.getByTestId('label-banner').waitFor();
+    await expect.poll(() => page.locator('[data-testid=grid]').getAttribute('aria-label')).toBe(`${n} items`);
+    await expect.poll(() => page.getByTestId('label-banner').innerText()).toContain(name);
+    await page.locator('[data-testid=tile] img').first().waitFor();
+    await page.screenshot({ path: shotPath('labels-03-filtered-grid.png') });
+    await page.getByTestId('label-banner').getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.locator('[data-testid=grid]').getAttribute('aria-label')).toBe('24 items');
+  });
+
+  it('starts pair scores and concept scores as jobs', async () => {
+    await page.getByTestId('nav-labels').click();
+    await page.getByTestId('run-pairscore').click();
+    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Image-caption scores' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('run-concepts').click();
+    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Concept scores' }).waitFor({ timeout: 60_000 });
+    await page.locator('.signal-names code', { hasText: 'concept.a_watermark' }).waitFor();
+    expect(engine.requireProject().db.prepare(`SELECT count(*) FROM signals WHERE name = 'clip.pair'`).pluck().get()).toBe(24);
+    await page.screenshot({ path: shotPath('labels-04-scores.png') });
+  });
+});

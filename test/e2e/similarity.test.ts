@@ -1,0 +1,104 @@
+// Search bar, "more like this", the embedding map with a rectangle selection, and semantic duplicates
+// in the Duplicates view, in browser mode on a small synthetic dirty dataset.
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SEMDEDUP_JOB } from '../../main/engine/curate/semantic-job';
+import { STATS_JOB } from '../../main/engine/curate/stats-job';
+import { Engine } from '../../main/engine/engine';
+import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import { writeDirtyDataset } from '../../main/synthetic';
+import { launchChromium, shotPath } from '../fixtures/browser';
+import { tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  const home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  const data = await tempDir();
+  await writeDirtyDataset(data, { count: 120, seed: 'similarity-e2e' });
+  engine = new Engine('browser');
+  const project = await engine.createProject(path.join(home, 'similarity-e2e'), 'Similarity e2e');
+  await project.jobs.wait((await engine.addSource(data)).jobId);
+  await project.jobs.wait(engine.embed());
+  await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
+  await project.jobs.wait(project.jobs.start(SEMDEDUP_JOB, {}).id);
+  server = await startServer({ engine, staticDir: defaultStaticDir() });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.close();
+});
+
+describe('search, more like this, embedding map', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('similarity-failure.png') });
+  });
+
+  it('runs a text search from the search bar, shows scored results and goes back to all items', async () => {
+    await page.goto(server.url);
+    await page.locator('[data-testid=tile] img').first().waitFor();
+    await page.fill('[data-testid=search-input]', 'a photo of a red circle');
+    await page.press('[data-testid=search-input]', 'Enter');
+    await page.getByTestId('results-info').waitFor();
+    await expect.poll(() => page.getByTestId('results-info').innerText()).toContain('a photo of a red circle');
+    await page.locator('[data-testid=tile-score]').first().waitFor();
+    const scores = (await page.locator('[data-testid=tile-score]').allInnerTexts()).map(Number);
+    expect(scores.length).toBeGreaterThan(3);
+    expect(scores.slice(0, 4)).toEqual([...scores.slice(0, 4)].sort((a, b) => b - a));
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=tile] img')].slice(0, 4).every((i) => i.complete && i.naturalWidth > 0));
+    await page.screenshot({ path: shotPath('similarity-01-search.png') });
+
+    // "More like this" from the item panel: the item first, then its neighbours.
+    await page.locator('[data-testid=tile]').nth(1).dblclick();
+    await page.getByTestId('more-like-this').click();
+    await expect.poll(() => page.getByTestId('results-info').innerText()).toContain('more like');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-testid=tile-score]').first().innerText()).toBe('1.000');
+    await page.screenshot({ path: shotPath('similarity-02-more-like-this.png') });
+
+    await page.getByTestId('results-clear').click();
+    await page.getByTestId('results-info').waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('[data-testid=tile-score]').count()).toBe(0);
+  });
+
+  it('opens the embedding map, selects a region with a rectangle and shows it in the grid', async () => {
+    await page.getByTestId('nav-map').click();
+    await page.getByTestId('map-canvas').waitFor();
+    await expect.poll(() => page.getByTestId('map-view').innerText()).toMatch(/\d+ images · PCA/);
+    await page.selectOption('[data-testid=map-color]', 'image.brightness');
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: shotPath('similarity-03-map.png') });
+
+    const box = (await page.getByTestId('map-canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.6, { steps: 8 });
+    await page.screenshot({ path: shotPath('similarity-04-map-dragging.png') });
+    await page.mouse.up();
+    await page.getByTestId('map-show-selection').waitFor();
+    const selected = Number((await page.locator('.map-actions b').innerText()).replace(/,/g, ''));
+    expect(selected).toBeGreaterThan(0);
+    await page.screenshot({ path: shotPath('similarity-05-map-selected.png') });
+    await page.getByTestId('map-show-selection').click();
+    await expect.poll(() => page.getByTestId('results-info').innerText()).toContain('items selected on the embedding map');
+    await expect.poll(() => page.locator('[data-testid=grid]').getAttribute('aria-label')).toBe(`${selected} items`);
+    await page.screenshot({ path: shotPath('similarity-06-map-region-grid.png') });
+  });
+
+  it('shows semantic near-duplicate groups in the Duplicates view', async () => {
+    await page.getByTestId('nav-duplicates').click();
+    await page.getByTestId('dup-kind-semantic').click();
+    await page.locator('[data-testid=dup-group]').first().waitFor();
+    await page.screenshot({ path: shotPath('similarity-07-semantic-duplicates.png') });
+  });
+});
