@@ -4,7 +4,7 @@
 //   (b) the real pipeline: JPEG files on disk → PreprocessPool workers → embedImageFiles batches;
 //   (c) a naive baseline: decode, preprocess, run batch 1, one image after another.
 // Options (env): BENCH_IMAGES (built-in model, default 384), BENCH_B32_IMAGES (default 64),
-// BENCH_ROUNDS (default 2; the best round is reported), BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-bench).
+// BENCH_ROUNDS (default 2; the best round is reported), BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-embed-bench).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +21,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILTIN = path.join(ROOT, 'models', 'winnow-clip-mini');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const POOL_SIZE = process.env.BENCH_POOL ? Number(process.env.BENCH_POOL) : undefined;
-const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-bench');
+const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-embed-bench');
 
 /** Photo-like JPEGs: smooth colour fields with edges and mild noise, 512–1024 px on each side. */
 async function makeJpegs(dir: string, count: number): Promise<string[]> {

@@ -1,4 +1,5 @@
 // npm run bench:formats — export throughput and peak memory per format for 5k vs 50k items, each run in a fresh process.
+// WINNOW_BENCH_SIZES, WINNOW_BENCH_FORMATS select what runs; WINNOW_BENCH_HEAP=40 caps the V8 heap of each export process.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,8 @@ const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-ben
 const SIZES = (process.env.WINNOW_BENCH_SIZES ?? '5000,50000').split(',').map(Number);
 const FORMATS = (process.env.WINNOW_BENCH_FORMATS ?? 'webdataset,parquet,imagefolder,coco,yolo,manifest,clip-retrieval').split(',');
 const DIM = 64;
+/** Optional V8 old-space cap (MiB) for the export processes: an export that finishes under a small cap provably keeps memory flat. */
+const HEAP = process.env.WINNOW_BENCH_HEAP;
 
 /** A project of `count` items (tiny generated JPEGs, a caption and a box each, embeddings), built once and cached. */
 async function makeProject(count: number): Promise<string> {
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
   for (const format of FORMATS) {
     results[format] = {};
     for (const n of SIZES) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', projects.get(n)!, format], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const r = spawnSync(process.execPath, [...(HEAP ? [`--max-old-space-size=${HEAP}`] : []), '--import', 'tsx', import.meta.filename, '--child', projects.get(n)!, format], { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`${format} ${n}: ${r.stderr}`);
       results[format][n] = JSON.parse(r.stdout);
       const x = results[format][n];

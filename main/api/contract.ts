@@ -7,6 +7,7 @@ import { ModelJob, modelMethods } from './methods/models';
 import { curationMethods, SelectionFilter } from './methods/curation';
 import { labelMethods } from './methods/labels';
 import { similarityMethods } from './methods/similarity';
+import { detectionMethods } from './methods/detection';
 
 export const SourceKind = z.enum(['folder', 'jsonl', 'csv', 'webdataset', 'parquet', 'hf-imagefolder', 'coco', 'yolo']);
 
@@ -113,7 +114,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods } as const;
 
 /** Every event pushed from the engine to front ends. */
 export const events = {

@@ -5,6 +5,7 @@ import { curationHandlers, selectionWhere } from './handlers-curation';
 import { labelHandlers } from './handlers-labels';
 import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
+import { detectionHandlers } from './handlers-detection';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
@@ -38,6 +39,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...formatHandlers(engine),
     ...labelHandlers(engine),
     ...similarityHandlers(engine),
+    ...detectionHandlers(engine),
   };
 }
 

@@ -5,6 +5,7 @@ import { ApiError } from '../api/contract';
 import type { EngineEvents } from './events';
 import { statsJob } from './curate/stats-job';
 import { conceptsJob } from './curate/concepts-job';
+import { detectJob } from './detect/detect-job';
 import { labelJob } from './curate/label-job';
 import { pairScoreJob } from './curate/pair-score-job';
 import { semDedupJob } from './curate/semantic-job';
@@ -58,6 +59,7 @@ export class Project {
     this.jobs.register(labelJob(this, services.active));
     this.jobs.register(pairScoreJob(this, services.active));
     this.jobs.register(conceptsJob(this, services.active));
+    this.jobs.register(detectJob(this, services.active));
     this.thumbsDir = path.join(dir, 'thumbs');
   }
 

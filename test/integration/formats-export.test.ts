@@ -168,6 +168,22 @@ describe('export round trips', () => {
   it('preview counts what an export would write', () => {
     expect(previewExport(project, 'coco', null)).toMatchObject({ selected: 6, willWrite: 6, annotations: { rejected: 6, proposed: 6 } });
   });
+
+  it('contract methods: export.formats, export.preview, export.start (validated)', async () => {
+    const { createDispatch } = await import('../../main/api/handlers');
+    const dispatch = createDispatch(engine);
+    const formats = await dispatch('export.formats', {}) as { id: string; options: { name: string; label: string }[] }[];
+    expect(formats.map((f) => f.id)).toEqual(['webdataset', 'parquet', 'imagefolder', 'coco', 'yolo', 'manifest', 'clip-retrieval']);
+    expect(formats[0].options.map((o) => o.name)).toContain('samplesPerShard');
+    expect(await dispatch('export.preview', { format: 'yolo', options: { includeProposed: true } })).toMatchObject({ selected: 6, annotations: { kept: project.annotations.count() - 6 } });
+    await expect(dispatch('export.preview', { format: 'clip-retrieval' })).rejects.toThrow(/no embeddings/);
+    await expect(dispatch('export.start', { format: 'coco', dest: '/nonexistent-parent/x' })).rejects.toMatchObject({ code: 'bad_input' });
+    await expect(dispatch('export.start', { format: 'coco', dest: path.join(home, 'x'), extra: 1 })).rejects.toMatchObject({ code: 'bad_input' });
+    const dest = path.join(await tempDir('winnow-export-'), 'api');
+    const { jobId } = await dispatch('export.start', { format: 'manifest', dest, options: { format: 'csv', copyImages: false } }) as { jobId: number };
+    expect((await project.jobs.wait(jobId)).state).toBe('done');
+    expect(readFileSync(path.join(dest, 'manifest.csv'), 'utf8').split('\n')[0]).toBe('path,caption,key,width,height,sha256,url,metadata');
+  });
 });
 
 describe('export safety', () => {
@@ -251,5 +267,24 @@ describe('clip-retrieval export', () => {
       expect(meta.map((m) => m.caption)).toEqual(embedded.map((i) => i.caption));
       expect(readFileSync(path.join(dest, 'README.md'), 'utf8')).toContain('test/clip');
     }
+  });
+});
+
+describe('export of a saved selection', () => {
+  it('writes only the kept items and the card lists each rule with what it removed', async () => {
+    const { SelectionStore } = await import('../../main/engine/curate/selection');
+    const items = project.items.page(0, 100);
+    const ins = project.db.prepare(`INSERT OR REPLACE INTO signals (item_id, name, value) VALUES (?, 'image.min_side', ?)`);
+    items.forEach((it, i) => ins.run(it.id, i < 2 ? 10 : 300));
+    new SelectionStore(project.db).save('big-enough', [{ id: 'min_side', kind: 'min_side', enabled: true, threshold: 100 }]);
+    const dest = path.join(await tempDir('winnow-export-'), 'sel');
+    const params = await validateExport(project, { format: 'manifest', dest, selection: 'big-enough', options: {} });
+    expect((await project.jobs.wait(project.jobs.start('export', params).id)).state).toBe('done');
+    const rows = readFileSync(path.join(dest, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.caption)).toEqual(items.slice(2).map((i) => i.caption));
+    const card = readFileSync(path.join(dest, 'README.md'), 'utf8');
+    expect(card).toContain('| removed by the selection | 2 |');
+    expect(card).toContain('| min_side | image.min_side | >= 100 | 2 |');
+    await expect(validateExport(project, { format: 'manifest', dest: path.join(dest, 'x'), selection: 'nope', options: {} })).rejects.toThrow(/no selection/);
   });
 });

@@ -56,3 +56,26 @@ describe('export helpers', () => {
     expect(isVal('s', 7, 0.2)).toBe(isVal('s', 7, 0.2));
   });
 });
+
+describe('streaming JSON arrays', () => {
+  it('yields the elements of chosen top-level arrays across tiny chunks, ignoring look-alikes in strings and nested keys', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { streamTopLevelArrays } = await import('../../main/engine/ingest/json-stream');
+    const { tempDir } = await import('../fixtures/images');
+    const doc = {
+      info: { images: [{ id: 'nested, not top level' }], note: 'a "quoted" ] } [ { string' },
+      images: [{ id: 1, file_name: 'a\u00e9.jpg' }, { id: 2, file_name: 'b}.jpg', extra: { deep: [1, { x: '{' }] } }],
+      licenses: [],
+      annotations: [{ id: 7, image_id: 2, bbox: [1, 2, 3, 4], segmentation: [[1, 2, 3, 4, 5, 6]] }],
+    };
+    const file = `${await tempDir()}/doc.json`;
+    await writeFile(file, JSON.stringify(doc, null, 1));
+    for (const chunk of [1, 3, 7, 1 << 20]) {
+      const got: [string, unknown][] = [];
+      await streamTopLevelArrays(file, new Set(['images', 'annotations']), (k, v) => got.push([k, v]), undefined, chunk);
+      expect(got).toEqual([['images', doc.images[0]], ['images', doc.images[1]], ['annotations', doc.annotations[0]]]);
+    }
+    await writeFile(file, '{"images": [{"id": 1}');
+    await expect(streamTopLevelArrays(file, new Set(['images']), () => undefined)).rejects.toThrow(/truncated/);
+  });
+});

@@ -41,7 +41,8 @@ export function datasetCard(c: CardInput): string {
         if (!r.rule.enabled) continue;
         const n = p.db.prepare(`SELECT count(*) FROM items i WHERE ${r.removes}`).pluck().get() as number;
         const keep = r.threshold !== null ? `${r.rule.op ?? '>='} ${r.threshold}${r.rule.keepTop !== undefined ? ` (top ${r.rule.keepTop * 100}%)` : ''}` : '—';
-        lines.push(`| ${esc(r.rule.label ?? r.rule.kind)} | ${r.signal ?? '—'} | ${keep} | ${n} |`);
+        // The rule's id and kind, not its label: a label may describe the kind's default threshold rather than this one.
+        lines.push(`| ${esc(r.rule.id === r.rule.kind ? r.rule.kind : `${r.rule.id} (${r.rule.kind})`)} | ${r.signal ?? '—'} | ${keep} | ${n} |`);
       }
     } catch (err) {
       lines.push(`(rules unavailable: ${(err as Error).message})`);
@@ -76,7 +77,8 @@ export function datasetCard(c: CardInput): string {
   lines.push(...(models.length ? ['| model | used for | hash |', '| --- | --- | --- |', ...models] : ['No model outputs were used.']), '');
 
   lines.push('## Export options', '', '```json', JSON.stringify(c.options, null, 2), '```', '');
-  lines.push('## Files', '', ...c.summary.notes.map((n) => `- ${n}`), `- ${c.summary.files.length} data files`, '');
+  const shown = c.summary.files.slice(0, 12).map((f) => `\`${f}\``).join(', ');
+  lines.push('## Files', '', ...c.summary.notes.map((n) => `- ${n}`), `- ${shown}${c.summary.files.length > 12 ? `, … (${c.summary.files.length} in all)` : ''}`, '');
   lines.push('## Sources', '');
   for (const s of p.sources.list()) lines.push(`- \`${s.kind}\` ${esc(s.name)}: ${s.itemCount} items, ${s.issueCount} issues`);
   lines.push('');

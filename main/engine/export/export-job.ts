@@ -14,6 +14,7 @@ export interface ExportParams { format: string; dest: string; selection: string 
 interface ExportCheckpoint { partial: string }
 
 const PROGRESS_EVERY = 256;
+const READ_AHEAD = 16;
 
 /** Validates an export request before a job is created (bad format/options/destination fail the call, not the job). */
 export async function validateExport(project: Project, params: ExportParams): Promise<ExportParams> {
@@ -40,6 +41,8 @@ export async function validateExport(project: Project, params: ExportParams): Pr
 export function previewExport(project: Project, format: string, selection: string | null, options: Record<string, unknown> = {}) {
   const spec = exportFormat(project, format);
   const opts = resolveOptions(spec.options, options);
+  const problem = spec.check?.(opts);
+  if (problem) throw new ApiError('bad_input', problem);
   const counts = selectionCounts(project, selection);
   // Annotation counts over the selected items, by state (review decisions applied below).
   const byState = new Map<string, number>();
@@ -89,7 +92,15 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         const includeProposed = options.includeProposed === true;
         const ann = { kept: 0, droppedRejected: 0, droppedProposed: 0, byLabel: new Map<string, number>() };
         let index = 0;
+        let added = 0;
         const reader = new ItemReader(project);
+        const prefetch = spec.needsImages || options.includeImages === true || options.copyImages === true;
+        const queue: ExportRecord[] = [];
+        const addNext = async () => {
+          ctx.signal.throwIfAborted();
+          await writer.add(queue.shift()!);
+          if (++added % PROGRESS_EVERY === 0) ctx.commit(() => undefined, added, { partial });
+        };
         for (const id of resolveSelection(project, selection)) {
           ctx.signal.throwIfAborted();
           const loaded = reader.get(id);
@@ -101,20 +112,17 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
           ann.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;
           ann.kept += annotations.length;
           for (const a of annotations) ann.byLabel.set(a.label, (ann.byLabel.get(a.label) ?? 0) + 1);
-          const record: ExportRecord = {
-            index: index++, item, annotations, provenance,
-            bytes: async () => {
-              try {
-                return await reader.bytes(item, provenance);
-              } catch (err) {
-                wctx.warn(`item ${id} (${item.key}) has no image to export: ${(err as Error).message}`, id);
-                return null;
-              }
-            },
-          };
-          await writer.add(record);
-          if (index % PROGRESS_EVERY === 0) ctx.commit(() => undefined, index, { partial });
+          let pending: Promise<Buffer | null> | null = null;
+          const bytes = () => (pending ??= reader.bytes(item, provenance).catch((err: Error) => {
+            wctx.warn(`item ${id} (${item.key}) has no image to export: ${err.message}`, id);
+            return null;
+          }));
+          // Read-ahead: the next few items' bytes are read while the writer works on this one (bounded by READ_AHEAD).
+          if (prefetch) void bytes();
+          queue.push({ index: index++, item, annotations, provenance, bytes });
+          if (queue.length > READ_AHEAD) await addNext();
         }
+        while (queue.length) await addNext();
         ctx.signal.throwIfAborted();
         const summary = await writer.finish();
         ctx.signal.throwIfAborted();

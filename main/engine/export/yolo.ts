@@ -87,7 +87,8 @@ class YoloWriter implements FormatWriter {
 
   async finish(): Promise<WriterSummary> {
     const names = Object.fromEntries([...this.names].map(([n, i]) => [i, n]));
-    await writeFile(this.ctx.file('data.yaml'), YAML.stringify({ path: '.', train: 'images/train', val: 'images/val', nc: this.names.size, names }));
+    // No `path:` key: Ultralytics then resolves train/val against the yaml's own folder (a relative `path` would go under its datasets dir).
+    await writeFile(this.ctx.file('data.yaml'), YAML.stringify({ train: 'images/train', val: 'images/val', nc: this.names.size, names }));
     this.summary.notes.push(`${this.counts.train} train / ${this.counts.val} val images, ${this.counts.labels} ${this.ctx.options.task} labels, ${this.names.size} classes`);
     if (this.counts.noPolygon) this.summary.notes.push(`${this.counts.noPolygon} annotations had no usable polygon and were left out`);
     return this.summary;

@@ -1,15 +1,18 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { normalizeRle } from '../formats/rle';
 import type { EntryAnnotation, IngestEntry, IngestSource } from './entry';
+import { streamTopLevelArrays } from './json-stream';
 
 interface CocoImage { id: number; file_name: string; width?: number; height?: number; [k: string]: unknown }
 interface CocoAnn {
   id?: number; image_id: number; category_id?: number; bbox?: number[]; iscrowd?: number; area?: number; caption?: string;
   segmentation?: number[][] | { size: [number, number]; counts: number[] | string };
 }
-interface CocoIndex { images: CocoImage[]; byImage: Map<number, CocoAnn[]>; categories: Map<number, string> }
+interface CocoIndex { images: CocoImage[]; annotations: (imageId: number) => CocoAnn[]; categories: Map<number, string>; close(): void }
 
 /** The folder a COCO file's images live under: the parent of an `annotations/` folder, else the file's folder. */
 export function cocoRoot(file: string): string {
@@ -18,8 +21,9 @@ export function cocoRoot(file: string): string {
 }
 
 /**
- * COCO instances (boxes; polygons → RLE; RLE as given) and captions files. The JSON is one document, so it is parsed whole
- * (memory ~ the annotation file, not the images); images are resolved under the dataset root.
+ * COCO instances (boxes; polygons → RLE; RLE as given) and captions files. The JSON is streamed element by element:
+ * images and categories are kept (small), annotations are spilled to a temporary SQLite index by image id, so memory does not
+ * grow with the annotation file.
  */
 export class CocoSource implements IngestSource {
   readonly root: string;
@@ -29,28 +33,65 @@ export class CocoSource implements IngestSource {
     this.root = cocoRoot(file);
   }
 
-  private load(): Promise<CocoIndex> {
+  private load(signal?: AbortSignal): Promise<CocoIndex> {
     this.index ??= (async () => {
-      const doc = JSON.parse(await readFile(this.file, 'utf8')) as { images?: CocoImage[]; annotations?: CocoAnn[]; categories?: { id: number; name: string }[] };
-      if (!Array.isArray(doc.images)) throw new Error(`${path.basename(this.file)} has no "images" list: not a COCO file`);
-      const images = [...doc.images].sort((a, b) => a.id - b.id);
-      const byImage = new Map<number, CocoAnn[]>();
-      for (const a of doc.annotations ?? []) {
-        const list = byImage.get(a.image_id);
-        if (list) list.push(a);
-        else byImage.set(a.image_id, [a]);
+      const tmp = path.join(os.tmpdir(), `winnow-coco-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
+      const db = new Database(tmp);
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+      db.exec('CREATE TABLE ann (image_id INTEGER NOT NULL, json TEXT NOT NULL); CREATE INDEX ann_image ON ann(image_id)');
+      const insert = db.prepare('INSERT INTO ann (image_id, json) VALUES (?, ?)');
+      const images: CocoImage[] = [];
+      const categories = new Map<number, string>();
+      let pending: [number, string][] = [];
+      const flush = db.transaction((rows: [number, string][]) => { for (const r of rows) insert.run(r[0], r[1]); });
+      let sawImages = false;
+      try {
+        await streamTopLevelArrays(this.file, new Set(['images', 'annotations', 'categories']), (key, v) => {
+          const o = v as Record<string, unknown>;
+          if (key === 'images') { sawImages = true; images.push(o as CocoImage); }
+          else if (key === 'categories') categories.set(Number(o.id), String(o.name));
+          else {
+            pending.push([Number(o.image_id), JSON.stringify(o)]);
+            if (pending.length >= 5000) { flush(pending); pending = []; }
+          }
+        }, signal);
+        flush(pending);
+      } catch (err) {
+        db.close();
+        rmSync(tmp, { force: true });
+        throw new Error(`${path.basename(this.file)}: ${(err as Error).message}`);
       }
-      return { images, byImage, categories: new Map((doc.categories ?? []).map((c) => [c.id, c.name])) };
+      if (!sawImages && images.length === 0) {
+        db.close();
+        rmSync(tmp, { force: true });
+        throw new Error(`${path.basename(this.file)} has no "images" list: not a COCO file`);
+      }
+      images.sort((a, b) => a.id - b.id);
+      const select = db.prepare('SELECT json FROM ann WHERE image_id = ? ORDER BY rowid').pluck();
+      return {
+        images, categories,
+        annotations: (id) => (select.all(id) as string[]).map((j) => JSON.parse(j) as CocoAnn),
+        close: () => { db.close(); rmSync(tmp, { force: true }); this.index = null; },
+      };
     })();
     return this.index;
   }
 
-  async count(): Promise<number> {
-    return (await this.load()).images.length;
+  async count(signal?: AbortSignal): Promise<number> {
+    return (await this.load(signal)).images.length;
   }
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
-    const { images, byImage, categories } = await this.load();
+    const index = await this.load(signal);
+    try {
+      yield* this.walk(index, skip, signal);
+    } finally {
+      index.close();
+    }
+  }
+
+  private async *walk({ images, annotations: annotationsOf, categories }: CocoIndex, skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
     const jsonDir = path.dirname(this.file);
     const stem = path.basename(this.file, '.json').replace(/^(instances|captions|person_keypoints)_/, '');
     const dirs = [this.root, jsonDir, path.join(this.root, 'images'), path.join(this.root, stem), path.join(this.root, 'images', stem)];
@@ -63,7 +104,7 @@ export class CocoSource implements IngestSource {
       const file = dirs.map((d) => path.resolve(d, img.file_name)).find((f) => existsSync(f)) ?? path.resolve(this.root, img.file_name);
       const rel = path.relative(this.root, file);
       if (rel.startsWith('..') || path.isAbsolute(rel)) { yield { type: 'bad', key, location, kind: 'outside_source', message: `${img.file_name} points outside the dataset folder` }; continue; }
-      const anns = byImage.get(img.id) ?? [];
+      const anns = annotationsOf(img.id);
       const captions = anns.filter((a) => typeof a.caption === 'string').map((a) => a.caption!.trim());
       const annotations: EntryAnnotation[] = [];
       const badAnnotations: string[] = [];

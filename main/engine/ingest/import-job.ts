@@ -10,6 +10,8 @@ export interface ImportParams { sourceId: number }
 interface ImportCheckpoint { position: number }
 
 const BATCH = 256;
+/** Embedded sources (tar members, parquet cells) carry their bytes: a batch is also flushed at this many bytes. */
+const BATCH_BYTES = 64 * 1024 * 1024;
 const PROBE_CONCURRENCY = 8;
 
 type Outcome =
@@ -52,9 +54,14 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
         }, position, { position });
         project.notifyItemsChanged(source.id, added, outcomes.some((o) => 'issue' in o || o.warning));
       };
+      let batchBytes = 0;
       for await (const entry of ingest.entries(position, ctx.signal)) {
         batch.push(entry);
-        if (batch.length >= BATCH) await flush();
+        if (entry.type === 'embedded') batchBytes += entry.data.length;
+        if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
+          batchBytes = 0;
+          await flush();
+        }
       }
       if (batch.length) await flush();
     },

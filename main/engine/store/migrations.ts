@@ -145,4 +145,21 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'review: annotations.updated_by, per-project undo/redo history of annotation edits',
+    sql: `
+      ALTER TABLE annotations ADD COLUMN updated_by TEXT;
+      CREATE TABLE annotation_history (
+        id INTEGER PRIMARY KEY,
+        action TEXT NOT NULL,
+        annotation_ids TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        user TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+    `,
+  },
 ];

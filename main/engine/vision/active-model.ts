@@ -58,6 +58,11 @@ export class ActiveModel {
     return this.loaded;
   }
 
+  /** The folder of an installed model (detectors that are not dual encoders load from it themselves). */
+  resolveDir(id: string = DEFAULT_MODEL): Promise<string> {
+    return this.models.resolve(id);
+  }
+
   async status(id?: string): Promise<VisionStatus> {
     const { id: model, model: clip, hash } = await this.get(id);
     return { model, dim: clip.dim, provider: clip.provider.vision.provider, attempts: clip.provider.vision.attempts, hash };

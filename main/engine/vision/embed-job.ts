@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobKind } from '../jobs/runner';
-import { resolveItemFile } from '../media/resolve';
+import { readItemBytes, resolveItemFile } from '../media/resolve';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
@@ -35,7 +35,8 @@ export function embedJob(project: Project, active: ActiveModel): JobKind<EmbedPa
         texts.truncate(committed.text);
         let nextImageRow = committed.image;
         let nextTextRow = committed.text;
-        const localItems = `FROM items i WHERE i.uri NOT LIKE 'http://%' AND i.uri NOT LIKE 'https://%'`;
+        // URL-only items are embedded once the download job has fetched them.
+        const localItems = `FROM items i WHERE ((i.uri NOT LIKE 'http://%' AND i.uri NOT LIKE 'https://%') OR json_extract(i.provenance, '$.downloaded') IS NOT NULL)`;
         ctx.setTotal((project.db.prepare(`SELECT count(*) n ${localItems}`).get() as { n: number }).n);
         let done = (project.db.prepare(`SELECT count(*) n ${localItems} AND i.id <= ?`).get(ctx.checkpoint?.lastItemId ?? 0) as { n: number }).n;
 
@@ -46,16 +47,18 @@ export function embedJob(project: Project, active: ActiveModel): JobKind<EmbedPa
         // Items whose file cannot be found are not sent to the embedder; they are recorded with the next batch.
         const missing: { id: number; reason: string }[] = [];
         let cursor = ctx.checkpoint?.lastItemId ?? 0;
-        async function* paths(): AsyncGenerator<string> {
+        // Plain files go to the workers as paths (they read them); images inside tars or parquet go as bytes.
+        async function* paths(): AsyncGenerator<string | Uint8Array> {
           for (;;) {
             const page = pending.all(cursor, set.id, ID_PAGE) as { id: number; caption: string | null }[];
             if (page.length === 0) return;
             for (const row of page) {
               cursor = row.id;
               try {
-                const { file } = await resolveItemFile(project, row.id);
+                const resolved = await resolveItemFile(project, row.id);
+                const input = resolved.embedded ? new Uint8Array((await readItemBytes(project, row.id)).data) : resolved.file;
                 queue.push(row);
-                yield file;
+                yield input;
               } catch (err) {
                 missing.push({ id: row.id, reason: (err as Error).message });
               }

@@ -136,6 +136,14 @@ export function ExportDialog() {
                 <div className="xstat"><div className="n">{preview.annotations.kept.toLocaleString()}</div><div className="l">annotations ({preview.annotations.rejected} rejected dropped)</div></div>
               </div>
             ) : <div className="muted small">{error ? '' : 'Counting…'}</div>}
+            {preview && preview.withoutImage > 0 && (
+              <div className="download-hint small">
+                {preview.withoutImage.toLocaleString()} selected items are URLs without a downloaded image{spec?.needsImages ? ' and will be skipped' : ''}.{' '}
+                <button className="link" data-testid="download-urls" onClick={() => api.call('downloads.start', {}).then(() => setError(null), (e) => setError((e as Error).message))}>
+                  Download them now
+                </button>
+              </div>
+            )}
           </div>
           {error && <div className="error" role="alert">{error}</div>}
         </div>

@@ -74,7 +74,7 @@ export function Sidebar() {
             </button>
           </li>
         ))}
-        {sources.length === 0 && <li className="muted small">No sources yet: add an image folder or a JSONL/CSV manifest.</li>}
+        {sources.length === 0 && <li className="muted small">No sources yet: add an image folder, a JSONL/CSV manifest, WebDataset tars, Parquet, a Hugging Face imagefolder, a COCO .json or a YOLO data.yaml.</li>}
       </ul>
       <form
         className="add-source"

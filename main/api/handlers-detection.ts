@@ -1,0 +1,65 @@
+// Detection + review methods → engine (main/engine/detect/, main/engine/review/).
+import { DETECT_JOB } from '../engine/detect/detect-job';
+import type { Engine } from '../engine/engine';
+import type { Project } from '../engine/project';
+import type { HistoryEntry } from '../engine/review/history';
+import { ReviewService } from '../engine/review/review';
+import { ApiError } from './contract';
+import type { HandlersFor } from './handlers';
+import type { detectionMethods } from './methods/detection';
+
+const services = new WeakMap<Project, ReviewService>();
+
+export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof detectionMethods> {
+  const review = () => {
+    const project = engine.requireProject();
+    let s = services.get(project);
+    if (!s) services.set(project, (s = new ReviewService(project.db)));
+    return s;
+  };
+  const guard = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('bad_input', (error as Error).message);
+    }
+  };
+  const edited = (annotations: ReturnType<ReviewService['forItem']>) => ({ annotations, canUndo: review().history.canUndo(), canRedo: review().history.canRedo() });
+  const step = (entry: HistoryEntry | null) => {
+    const r = review();
+    const itemIds = entry ? [...new Set(entry.changes.map((c) => (c.after?.item_id ?? c.before?.item_id) as number | undefined).filter((v): v is number => typeof v === 'number'))] : [];
+    // Partial snapshots carry no item id: look them up.
+    if (entry && itemIds.length === 0) for (const c of entry.changes) { const a = r.get(c.id); if (a) itemIds.push(a.itemId); }
+    return { action: entry?.action ?? null, itemIds: [...new Set(itemIds)], canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
+  };
+  return {
+    'detect.run': ({ queries, model, threshold, thresholds, selection, segment }) => {
+      const project = engine.requireProject();
+      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model, threshold, thresholds, selection: selection ?? null, segment: segment ?? false });
+      return { jobId: job.id };
+    },
+    'review.queue': ({ filter, offset, limit }) => {
+      const r = review();
+      const labels = engine.requireProject().db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' ORDER BY label`).pluck().all() as string[];
+      return { items: r.queue(filter, offset, limit), progress: r.progress(filter), labels, canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
+    },
+    'review.item': ({ itemId }) => {
+      const row = engine.requireProject().db.prepare('SELECT width, height FROM items WHERE id = ?').get(itemId) as { width: number | null; height: number | null } | undefined;
+      if (!row) throw new ApiError('not_found', `item ${itemId} not found`);
+      return { itemId, ...row, annotations: review().forItem(itemId) };
+    },
+    'review.decide': ({ ids, state, user }) => guard(() => edited(review().decide(ids, state, user))),
+    'review.relabel': ({ id, label, user }) => guard(() => edited([review().relabel(id, label, user)])),
+    'review.setBox': ({ id, bbox, user }) => guard(() => edited([review().setBox(id, bbox, user)])),
+    'review.setMask': ({ id, rle, user }) => guard(() => edited([review().setMask(id, rle as never, user)])),
+    'review.add': ({ itemId, label, bbox, kind, rle, user }) => guard(() => edited([review().add(itemId, { label, bbox, kind, rle: rle as never }, user)])),
+    'review.delete': ({ id, user }) => guard(() => {
+      review().delete(id, user);
+      return edited([]);
+    }),
+    'review.acceptAbove': ({ threshold, filter, user }) => guard(() => ({ count: review().acceptAbove(threshold, filter, user), progress: review().progress(filter) })),
+    'review.undo': () => step(review().undo()),
+    'review.redo': () => step(review().redo()),
+  };
+}

@@ -1,0 +1,119 @@
+// The detection job (`detect.run`): runs a detector over a selection's items and stores its boxes
+// (or masks + boxes when `segment`) as 'proposed' annotations (origin = model id; params = the run,
+// the threshold used, detector extras). Checkpoints per batch; a fresh run replaces the earlier
+// run's unreviewed proposals for the same queries (reviewed ones stay).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { resolveSelection, selectionCounts } from '../curate/selection';
+import type { JobKind } from '../jobs/runner';
+import { readItemBytes } from '../media/resolve';
+import type { Project } from '../project';
+import type { ActiveModel } from '../vision/active-model';
+import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
+
+export const DETECT_JOB = 'detect.run';
+
+export interface DetectParams {
+  model?: string;
+  queries: string[];
+  /** Default threshold (per detector kind when absent). */
+  threshold?: number;
+  thresholds?: Record<string, number>;
+  segment: boolean;
+  selection: string | null;
+  batch?: number;
+}
+
+interface DetectCheckpoint { lastItemId: number }
+
+/** What a detection annotation's params hold. */
+export interface DetectAnnotationParams {
+  run: 'detect';
+  job: number;
+  detector: string;
+  threshold: number;
+  [extra: string]: unknown;
+}
+
+export async function loadDetector(active: ActiveModel, model: string | undefined): Promise<{ id: string; detector: Detector; owned: boolean }> {
+  const dir = await active.resolveDir(model);
+  const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { model_type?: string };
+  const kind = detectorKindOf(config, true);
+  if (kind === 'owlvit' || kind === 'owlv2' || kind === 'clipseg') return { id: model ?? path.basename(dir), detector: await OnnxQueryDetector.load(dir, kind), owned: true };
+  const loaded = await active.get(model);
+  return { id: loaded.id, detector: new DenseClipDetector(loaded.model), owned: false };
+}
+
+export function detectJob(project: Project, active: ActiveModel): JobKind<DetectParams, DetectCheckpoint> {
+  return {
+    kind: DETECT_JOB,
+    title: (p) => `Detect ${p.queries.join(', ')}${p.segment ? ' (+ masks)' : ''}`,
+    async run(ctx) {
+      const p = ctx.params;
+      const { id: model, detector, owned } = await loadDetector(active, p.model);
+      const threshold = p.threshold ?? DEFAULT_THRESHOLD[detector.kind];
+      const batch = Math.max(1, p.batch ?? 16);
+      try {
+        ctx.setTotal(selectionCounts(project, p.selection).kept);
+        let checkpoint = ctx.checkpoint;
+        if (!checkpoint) {
+          checkpoint = { lastItemId: 0 };
+          ctx.commit(() => {
+            const del = project.db.prepare(`DELETE FROM annotations WHERE kind IN ('box', 'mask') AND state = 'proposed' AND json_extract(params, '$.run') = 'detect' AND label = ?`);
+            for (const q of p.queries) del.run(q);
+          }, 0, checkpoint);
+        }
+        let done = 0;
+        let ids: number[] = [];
+        const flush = async () => {
+          const images: { id: number; data: Buffer }[] = [];
+          for (const id of ids) {
+            try {
+              images.push({ id, data: (await readItemBytes(project, id)).data });
+            } catch (error) {
+              ctx.issue({ severity: 'warning', kind: 'detect', message: `cannot read item ${id}: ${(error as Error).message}`, itemId: id, jobId: ctx.jobId });
+            }
+          }
+          const results: Proposal[][] = [];
+          const kept: number[] = [];
+          for (const image of images) {
+            if (ctx.signal.aborted) return;
+            try {
+              results.push((await detector.detect([{ input: image.data }], { queries: p.queries, threshold, thresholds: p.thresholds, segment: p.segment }))[0]);
+              kept.push(image.id);
+            } catch (error) {
+              ctx.issue({ severity: 'warning', kind: 'detect', message: `detection failed: ${(error as Error).message}`, itemId: image.id, jobId: ctx.jobId });
+            }
+          }
+          done += ids.length;
+          const last = ids[ids.length - 1];
+          ids = [];
+          ctx.commit(() => {
+            kept.forEach((itemId, k) => {
+              for (const d of results[k]) {
+                const params: DetectAnnotationParams = { run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra };
+                project.annotations.insert(itemId, {
+                  kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: d.box, rle: d.rle ?? null, origin: model,
+                  params, state: 'proposed', createdBy: `job:${ctx.jobId}`,
+                });
+              }
+            });
+          }, done, { lastItemId: last });
+        };
+        for (const id of resolveSelection(project, p.selection)) {
+          if (ctx.signal.aborted) return;
+          if (id <= checkpoint.lastItemId) {
+            done++;
+            continue;
+          }
+          ids.push(id);
+          if (ids.length >= batch) await flush();
+        }
+        if (ids.length) await flush();
+      } finally {
+        if (owned) await detector.dispose?.();
+      }
+      project.notifyItemsChanged(null, 0, false);
+    },
+  };
+}

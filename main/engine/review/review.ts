@@ -1,0 +1,182 @@
+// Review of model proposals (boxes, masks, image-level labels): decisions and edits saved at once
+// with who and when (updated_by / updated_at; the model stays in `origin`), undoable per project,
+// and a queue that puts the most uncertain proposals (|score − threshold| smallest) first.
+import { rleBbox, type CocoRle } from '../../synthetic/rle';
+import type { AnnotationKind, AnnotationState } from '../store/annotations';
+import type { Db } from '../store/database';
+import { type Change, type HistoryEntry, ReviewHistory, type RowPart } from './history';
+
+export const LOCAL_USER = 'local user';
+export const MANUAL_ORIGIN = 'manual';
+/** Threshold assumed for proposals whose params name none. */
+export const DEFAULT_REVIEW_THRESHOLD = 0.5;
+
+export interface ReviewAnnotation {
+  id: number;
+  itemId: number;
+  kind: AnnotationKind;
+  label: string;
+  score: number | null;
+  bbox: [number, number, number, number] | null;
+  rle: CocoRle | null;
+  origin: string;
+  params: Record<string, unknown> | null;
+  state: AnnotationState;
+  createdBy: string;
+  updatedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** |score − threshold| (null without a score). */
+  uncertainty: number | null;
+}
+
+export interface QueueItem { itemId: number; pending: number; total: number; uncertainty: number | null }
+export interface QueueProgress { reviewed: number; total: number }
+export interface QueueFilter { kinds?: AnnotationKind[]; label?: string }
+
+const UNCERTAINTY = `abs(a.score - coalesce(json_extract(a.params, '$.threshold'), ${DEFAULT_REVIEW_THRESHOLD}))`;
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+
+type Raw = Record<string, unknown> & { id: number };
+
+function toReview(r: Raw): ReviewAnnotation {
+  return {
+    id: r.id, itemId: r.item_id as number, kind: r.kind as AnnotationKind, label: r.label as string, score: r.score as number | null,
+    bbox: r.bbox ? JSON.parse(r.bbox as string) : null, rle: r.rle ? JSON.parse(r.rle as string) : null, origin: r.origin as string,
+    params: r.params ? JSON.parse(r.params as string) : null, state: r.state as AnnotationState, createdBy: r.created_by as string,
+    updatedBy: (r.updated_by as string | null) ?? null, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+    uncertainty: (r.uncertainty as number | null) ?? null,
+  };
+}
+
+function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
+  const parts = [`a.origin != 'source'`];
+  const args: unknown[] = [];
+  if (f.kinds?.length) {
+    parts.push(`a.kind IN (${f.kinds.map(() => '?').join(', ')})`);
+    args.push(...f.kinds);
+  }
+  if (f.label) {
+    parts.push('a.label = ?');
+    args.push(f.label);
+  }
+  return { sql: parts.join(' AND '), args };
+}
+
+export class ReviewService {
+  readonly history: ReviewHistory;
+  constructor(private readonly db: Db) {
+    this.history = new ReviewHistory(db);
+  }
+
+  get(id: number): ReviewAnnotation | null {
+    const r = this.db.prepare(`SELECT a.*, ${UNCERTAINTY} AS uncertainty FROM annotations a WHERE a.id = ?`).get(id) as Raw | undefined;
+    return r ? toReview(r) : null;
+  }
+
+  /** An item's annotations, most uncertain proposals first, then the rest by id. */
+  forItem(itemId: number): ReviewAnnotation[] {
+    return (this.db.prepare(
+      `SELECT a.*, ${UNCERTAINTY} AS uncertainty FROM annotations a WHERE a.item_id = ?
+       ORDER BY a.state != 'proposed', a.kind = 'label', uncertainty IS NULL, uncertainty, a.id`,
+    ).all(itemId) as Raw[]).map(toReview);
+  }
+
+  /** Items with model (or manual) annotations: items with pending proposals first, most uncertain first. */
+  queue(filter: QueueFilter = {}, offset = 0, limit = 100): QueueItem[] {
+    const f = filterSql(filter);
+    return (this.db.prepare(
+      `SELECT a.item_id AS itemId, sum(a.state = 'proposed') AS pending, count(*) AS total,
+              min(CASE WHEN a.state = 'proposed' THEN ${UNCERTAINTY} END) AS uncertainty
+       FROM annotations a WHERE ${f.sql} GROUP BY a.item_id
+       ORDER BY pending = 0, uncertainty IS NULL, uncertainty, a.item_id LIMIT ? OFFSET ?`,
+    ).all(...f.args, limit, offset) as QueueItem[]);
+  }
+
+  progress(filter: QueueFilter = {}): QueueProgress {
+    const f = filterSql(filter);
+    const r = this.db.prepare(`SELECT count(*) AS total, coalesce(sum(a.state != 'proposed'), 0) AS reviewed FROM annotations a WHERE ${f.sql}`).get(...f.args) as QueueProgress;
+    return { reviewed: r.reviewed, total: r.total };
+  }
+
+  decide(ids: number[], state: 'accepted' | 'rejected' | 'proposed', user = LOCAL_USER): ReviewAnnotation[] {
+    return this.edit(state === 'proposed' ? 'reset' : state === 'accepted' ? 'accept' : 'reject', ids, () => ({ state }), user);
+  }
+
+  relabel(id: number, label: string, user = LOCAL_USER): ReviewAnnotation {
+    return this.edit('relabel', [id], () => ({ label, state: 'edited' }), user)[0];
+  }
+
+  setBox(id: number, bbox: [number, number, number, number], user = LOCAL_USER): ReviewAnnotation {
+    const box = bbox.map((v) => Math.round(v * 100) / 100);
+    if (box[2] <= 0 || box[3] <= 0) throw new Error('a box needs a positive width and height');
+    return this.edit('box', [id], () => ({ bbox: JSON.stringify(box), state: 'edited' }), user)[0];
+  }
+
+  /** Replaces the mask (and its box, derived from the mask). */
+  setMask(id: number, rle: CocoRle, user = LOCAL_USER): ReviewAnnotation {
+    const box = rleBbox(rle);
+    return this.edit('mask', [id], () => ({ rle: JSON.stringify(rle), bbox: box ? JSON.stringify(box) : null, state: 'edited' }), user)[0];
+  }
+
+  /** Proposals scoring ≥ threshold become accepted, in one undoable step. */
+  acceptAbove(threshold: number, filter: QueueFilter = {}, user = LOCAL_USER): number {
+    const f = filterSql(filter);
+    const ids = this.db.prepare(`SELECT a.id FROM annotations a WHERE ${f.sql} AND a.state = 'proposed' AND a.score >= ?`).pluck().all(...f.args, threshold) as number[];
+    if (ids.length) this.edit('accept-above', ids, () => ({ state: 'accepted' }), user);
+    return ids.length;
+  }
+
+  add(itemId: number, a: { kind?: 'box' | 'mask'; label: string; bbox: [number, number, number, number]; rle?: CocoRle }, user = LOCAL_USER): ReviewAnnotation {
+    return this.db.transaction(() => {
+      const id = Number(this.db.prepare(
+        `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by, updated_by) VALUES (?, ?, ?, NULL, ?, ?, ?, NULL, 'accepted', ?, ?)`,
+      ).run(itemId, a.kind ?? 'box', a.label, JSON.stringify(a.bbox), a.rle ? JSON.stringify(a.rle) : null, MANUAL_ORIGIN, user, user).lastInsertRowid);
+      this.history.record('add', [{ id, before: null, after: this.raw(id) ?? null }], user);
+      return this.get(id)!;
+    })();
+  }
+
+  delete(id: number, user = LOCAL_USER): void {
+    this.db.transaction(() => {
+      const before = this.raw(id);
+      if (!before) throw new Error(`annotation ${id} not found`);
+      this.db.prepare('DELETE FROM annotations WHERE id = ?').run(id);
+      this.history.record('delete', [{ id, before, after: null }], user);
+    })();
+  }
+
+  undo(): HistoryEntry | null {
+    return this.history.undo();
+  }
+
+  redo(): HistoryEntry | null {
+    return this.history.redo();
+  }
+
+  private raw(id: number): RowPart | undefined {
+    return this.db.prepare('SELECT * FROM annotations WHERE id = ?').get(id) as RowPart | undefined;
+  }
+
+  /** Applies `set` (raw column values) to each annotation, stamps who/when, records one history entry. */
+  private edit(action: string, ids: number[], set: () => RowPart, user: string): ReviewAnnotation[] {
+    return this.db.transaction(() => {
+      const changes: Change[] = [];
+      const values = set();
+      const cols = Object.keys(values);
+      const update = this.db.prepare(`UPDATE annotations SET ${cols.map((c) => `${c} = @${c}`).join(', ')}, updated_by = @user, updated_at = ${NOW} WHERE id = @id`);
+      for (const id of ids) {
+        const before = this.raw(id);
+        if (!before) throw new Error(`annotation ${id} not found`);
+        update.run({ ...values, user, id });
+        const after = this.raw(id)!;
+        const keys = [...cols, 'updated_by', 'updated_at'];
+        changes.push({ id, before: pick(before, keys), after: pick(after, keys) });
+      }
+      this.history.record(action, changes, user);
+      return ids.map((id) => this.get(id)!);
+    })();
+  }
+}
+
+const pick = (row: RowPart, keys: string[]): RowPart => Object.fromEntries(keys.map((k) => [k, row[k]]));
