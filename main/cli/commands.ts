@@ -12,6 +12,7 @@ import { selectCommand, statsCommand } from './curate';
 import { dedupCommand, searchCommand } from './similarity';
 import { conceptsCommand, labelCommand, scoreCommand } from './labels';
 import { downloadCommand, exportCommand } from './export';
+import { detectCommand } from './detect';
 
 export interface CommandContext {
   args: string[];
@@ -147,6 +148,8 @@ export const commands: Record<string, Command> = {
   label: (ctx) => labelCommand(ctx, { requireProjectDir, followJobs }),
   score: (ctx) => scoreCommand(ctx, { requireProjectDir, followJobs }),
   concepts: (ctx) => conceptsCommand(ctx, { requireProjectDir, followJobs }),
+  // Zero-shot detection / segmentation proposals (main/cli/detect.ts).
+  detect: (ctx) => detectCommand(ctx, { requireProjectDir, followJobs }),
 
   // Formats: export a selection, download URL-only items (main/cli/export.ts).
   export: (ctx) => exportCommand(ctx, { requireProjectDir, followJobs }),

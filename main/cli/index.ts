@@ -19,6 +19,8 @@ Usage: winnow <command> [options]
                                    kept / removed counts of a rule list (JSON file) or a saved selection, per rule
   label --classes "a,b,c" [--templates FILE] [--multi] [--k N] [--threshold P] [--model ID]
                                    zero-shot labels (top-k proposals, label.* signals); counts per label (resumable)
+  detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID]
+                                   zero-shot detection (+ masks) as proposals to review (resumable)
   score [--model ID]               image-caption pair score, signal clip.pair (resumable)
   concepts --prompts "a watermark,..." [--model ID]
                                    concept scores, signals concept.<slug> (resumable)
@@ -47,6 +49,7 @@ async function main(): Promise<number> {
       'no-open': { type: 'boolean' }, json: { type: 'boolean' }, dtype: { type: 'string' }, id: { type: 'string' },
       format: { type: 'string' }, out: { type: 'string' }, selection: { type: 'string' }, opt: { type: 'string', multiple: true },
       classes: { type: 'string' }, templates: { type: 'string' }, multi: { type: 'boolean' }, k: { type: 'string' }, threshold: { type: 'string' }, prompts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      queries: { type: 'string' }, segment: { type: 'boolean' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' },
     },
   });

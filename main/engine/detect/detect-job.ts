@@ -9,6 +9,7 @@ import type { JobKind } from '../jobs/runner';
 import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
+import { type Box, boxIou } from './geometry';
 import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
 
 export const DETECT_JOB = 'detect.run';
@@ -88,9 +89,13 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
           done += ids.length;
           const last = ids[ids.length - 1];
           ids = [];
+          const reviewed = project.db.prepare(`SELECT label, bbox FROM annotations WHERE item_id = ? AND kind IN ('box', 'mask') AND state != 'proposed' AND bbox IS NOT NULL`);
           ctx.commit(() => {
             kept.forEach((itemId, k) => {
+              // A region a person already decided on (same label, IoU ≥ 0.5) is not proposed again.
+              const decided = (reviewed.all(itemId) as { label: string; bbox: string }[]).map((r) => ({ label: r.label, box: JSON.parse(r.bbox) as Box }));
               for (const d of results[k]) {
+                if (decided.some((r) => r.label === d.label && boxIou(r.box, d.box) >= 0.5)) continue;
                 const params: DetectAnnotationParams = { run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra };
                 project.annotations.insert(itemId, {
                   kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: d.box, rle: d.rle ?? null, origin: model,

@@ -15,6 +15,7 @@ import { LabelBanner, LabelsView } from '../views/LabelsView';
 import { StatusBar } from '../components/StatusBar';
 import { SearchBar } from '../components/SearchBar';
 import { MapView } from '../views/MapView';
+import { ReviewView } from '../views/review/ReviewView';
 import { subscribeToEngine } from './events';
 
 export function App() {
@@ -45,7 +46,7 @@ export function App() {
     <div className="app">
       <Sidebar />
       <main className="main">
-        {view === 'grid' ? <><SearchBar /><SelectionBanner /><LabelBanner /><Grid /></> : view === 'map' ? <MapView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
+        {view === 'grid' ? <><SearchBar /><SelectionBanner /><LabelBanner /><Grid /></> : view === 'map' ? <MapView /> : view === 'review' ? <ReviewView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
         <JobsPanel />
       </main>
       {openItem !== null && <ItemPanel id={openItem} />}

@@ -53,6 +53,9 @@ export function Sidebar() {
         <button className={view === 'labels' || (view === 'grid' && labelFilter) ? 'active' : ''} onClick={() => useStore.getState().setView('labels')} data-testid="nav-labels">
           Labels
         </button>
+        <button className={view === 'review' ? 'active' : ''} onClick={() => useStore.getState().setView('review')} data-testid="nav-review">
+          Review
+        </button>
         <button className={view === 'map' ? 'active' : ''} onClick={() => useStore.getState().setView('map')} data-testid="nav-map">
           Embedding map
         </button>

@@ -3,7 +3,7 @@ import type { AppInfoT, IssueT, ItemT, JobT, MethodInput, SourceT } from '../../
 import { api } from '../api/client';
 
 export const PAGE_SIZE = 200;
-export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels' | 'map';
+export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels' | 'map' | 'review';
 /** Results mode: the grid shows these items in this order (search hits by score, or a map region). */
 export interface GridResults { kind: 'text' | 'similar' | 'map'; label: string; ids: number[]; scores: number[] | null; method?: string }
 /** A rule list or saved selection the grid is filtered by (set from the Filters view). */

@@ -1,0 +1,133 @@
+import { useEffect, useState } from 'react';
+import { api } from '../../api/client';
+import { classColor, css } from './rle';
+import { Overlay } from './Overlay';
+import { RunDetection } from './RunDetection';
+import { ShortcutSheet } from './ShortcutSheet';
+import { useReview } from './state';
+import './review.css';
+
+type Box = [number, number, number, number];
+
+/** Keyboard-first review of detections, masks and zero-shot labels, most uncertain first. */
+export function ReviewView() {
+  const s = useReview();
+  const [sheet, setSheet] = useState(false);
+  const [above, setAbove] = useState('0.9');
+  const [masks, setMasks] = useState(true);
+
+  useEffect(() => {
+    void useReview.getState().load();
+    // Reload the queue when a job (e.g. detection) finishes.
+    return api.on('job.progress', (job) => { if (job.state === 'done') void useReview.getState().load(); });
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') && e.key !== 'Escape') return;
+      const r = useReview.getState();
+      const ann = r.item?.annotations.find((a) => a.id === r.selected) ?? null;
+      const box = ann?.bbox as Box | null | undefined;
+      const key = e.key;
+      const ctrl = e.ctrlKey || e.metaKey;
+      const arrow = key.startsWith('Arrow');
+      if (ctrl && (key === 'z' || key === 'Z')) { e.preventDefault(); void r.undo(e.shiftKey); return; }
+      if (ctrl && (key === 'y' || key === 'Y')) { e.preventDefault(); void r.undo(true); return; }
+      if (ctrl) return;
+      if (arrow && (e.altKey || e.shiftKey) && box) {
+        e.preventDefault();
+        const w = r.item?.width ?? 1e9;
+        const h = r.item?.height ?? 1e9;
+        const step = e.altKey && e.shiftKey ? 10 : 1;
+        let [x, y, bw, bh] = box;
+        if (e.altKey) {
+          if (key === 'ArrowLeft') x -= step; if (key === 'ArrowRight') x += step;
+          if (key === 'ArrowUp') y -= step; if (key === 'ArrowDown') y += step;
+          x = Math.max(0, Math.min(w - bw, x)); y = Math.max(0, Math.min(h - bh, y));
+        } else {
+          if (key === 'ArrowRight') bw += 1; if (key === 'ArrowLeft') bw = Math.max(1, bw - 1);
+          if (key === 'ArrowDown') bh += 1; if (key === 'ArrowUp') bh = Math.max(1, bh - 1);
+          bw = Math.min(w - x, bw); bh = Math.min(h - y, bh);
+        }
+        void r.setBox(ann!.id, [x, y, bw, bh]);
+        return;
+      }
+      if (e.altKey) return;
+      if (key === 'j' || key === 'ArrowRight') { e.preventDefault(); void r.go(r.index + 1); }
+      else if (key === 'k' || key === 'ArrowLeft') { e.preventDefault(); void r.go(r.index - 1); }
+      else if (key === 'Tab') { e.preventDefault(); r.select(e.shiftKey ? -1 : 1); }
+      else if (key === 'a') void r.decide('accepted');
+      else if (key === 'r' || key === 'x') void r.decide('rejected');
+      else if (/^[1-9]$/.test(key)) { const label = r.labels[Number(key) - 1]; if (label) void r.relabel(label); }
+      else if (key === 'n') r.set({ drawing: !r.drawing, brush: null });
+      else if (key === 'b') r.set({ brush: r.brush === 'add' ? null : 'add', drawing: false });
+      else if (key === 'e') r.set({ brush: r.brush === 'erase' ? null : 'erase', drawing: false });
+      else if (key === 'm') setMasks((v) => !v);
+      else if (key === 'Delete' || key === 'Backspace') void r.remove();
+      else if (key === '?') setSheet((v) => !v);
+      else if (key === 'Escape') { setSheet(false); r.set({ drawing: false, brush: null }); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const anns = s.item?.annotations ?? [];
+  const pct = s.progress.total ? Math.round((100 * s.progress.reviewed) / s.progress.total) : 0;
+  return (
+    <div className="review" data-testid="review-view">
+      <header className="review-head">
+        <h2>Review</h2>
+        <div className="review-progress" data-testid="review-progress" title="annotations reviewed / total">
+          <div className="bar"><div style={{ width: `${pct}%` }} /></div>
+          <span>{s.progress.reviewed} / {s.progress.total} reviewed</span>
+        </div>
+        <span className="muted">item {s.queue.length ? s.index + 1 : 0} of {s.queue.length}</span>
+        <form className="review-above" onSubmit={async (e) => { e.preventDefault(); const t = Number(above); if (Number.isFinite(t)) await s.acceptAbove(t); }}>
+          <label>Accept all above <input name="accept-above" type="number" min={0} max={1} step={0.05} value={above} onChange={(e) => setAbove(e.target.value)} /></label>
+          <button type="submit" className="secondary">Accept</button>
+        </form>
+        <button className="secondary" disabled={!s.canUndo} onClick={() => void s.undo()} title="Ctrl+Z">Undo</button>
+        <button className="secondary" disabled={!s.canRedo} onClick={() => void s.undo(true)} title="Ctrl+Shift+Z">Redo</button>
+        <button className="icon" onClick={() => setSheet(true)} title="Keyboard shortcuts (?)">?</button>
+      </header>
+      <div className="review-body">
+        <section className={`review-main ${masks ? '' : 'no-masks'}`}>
+          {s.item ? <Overlay /> : <div className="muted review-empty">Nothing to review yet: run a detection (right) or a zero-shot labeling job.</div>}
+          {s.drawing && <div className="review-hint">Drag on the image to draw a box · Esc to cancel</div>}
+          {s.brush && <div className="review-hint">Mask brush: {s.brush === 'add' ? 'paint' : 'erase'} the selected mask by dragging · b / e to switch · Esc to stop</div>}
+        </section>
+        <aside className="review-side">
+          <h3>Annotations</h3>
+          <ul className="review-anns" data-testid="review-anns">
+            {anns.map((a) => (
+              <li key={a.id} className={`${a.state} ${a.id === s.selected ? 'selected' : ''}`} onClick={() => s.set({ selected: a.id })} data-testid={`ann-${a.id}`} data-state={a.state}>
+                <span className="swatch" style={{ background: css(classColor(Math.max(0, s.labels.indexOf(a.label)))) }} />
+                <span className="kind">{a.kind}</span>
+                <span className="label">{a.label}</span>
+                <span className="score">{a.score !== null ? a.score.toFixed(2) : '—'}</span>
+                <span className={`state ${a.state}`}>{a.state}</span>
+              </li>
+            ))}
+            {s.item && anns.length === 0 && <li className="muted">No annotations on this item.</li>}
+          </ul>
+          <h3>Classes</h3>
+          <ul className="review-classes">
+            {s.labels.map((l, i) => (
+              <li key={l}>
+                <label>
+                  <input type="checkbox" checked={!s.hidden.includes(l)} onChange={() => s.toggle(l)} />
+                  <span className="swatch" style={{ background: css(classColor(i)) }} />
+                  {i < 9 && <kbd>{i + 1}</kbd>} {l}
+                </label>
+              </li>
+            ))}
+          </ul>
+          <label className="review-opacity">Mask opacity <input type="range" min={0} max={1} step={0.05} value={s.opacity} onChange={(e) => s.set({ opacity: Number(e.target.value) })} /></label>
+          <RunDetection />
+        </aside>
+      </div>
+      {sheet && <ShortcutSheet onClose={() => setSheet(false)} />}
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import { useState } from 'react';
+import { api } from '../../api/client';
+import { useStore } from '../../state/store';
+
+/** Starts a detection job: queries (comma or newline separated), threshold, masks on/off. */
+export function RunDetection() {
+  const [queries, setQueries] = useState('');
+  const [threshold, setThreshold] = useState('0.5');
+  const [segment, setSegment] = useState(true);
+  const [busy, setBusy] = useState(false);
+  const list = queries.split(/[,\n]/).map((q) => q.trim()).filter(Boolean);
+  const run = async () => {
+    setBusy(true);
+    try {
+      const t = Number(threshold);
+      await api.call('detect.run', { queries: list, segment, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}) });
+    } catch (err) {
+      useStore.getState().report(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="review-run" onSubmit={(e) => { e.preventDefault(); if (list.length) void run(); }} data-testid="run-detection">
+      <h3>Run detection</h3>
+      <textarea name="queries" rows={3} value={queries} onChange={(e) => setQueries(e.target.value)} placeholder="red circle, blue square" />
+      <label>Threshold <input name="threshold" type="number" min={0} max={1} step={0.05} value={threshold} onChange={(e) => setThreshold(e.target.value)} /></label>
+      <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
+      <button type="submit" disabled={busy || list.length === 0}>Detect</button>
+    </form>
+  );
+}

@@ -1,0 +1,65 @@
+// COCO uncompressed RLE (column-major runs starting with 0) → RGBA pixels of one colour.
+export interface Rle { size: [number, number]; counts: number[] }
+
+/** Paints the mask's pixels into `rgba` (row-major, width × height) with colour [r, g, b, a]. */
+export function paintRle(rle: Rle, rgba: Uint8ClampedArray, color: [number, number, number, number]): void {
+  const [height, width] = rle.size;
+  let pos = 0;
+  let value = 0;
+  for (const count of rle.counts) {
+    if (value === 1) {
+      for (let k = pos; k < pos + count; k++) {
+        const o = ((k % height) * width + Math.floor(k / height)) * 4;
+        rgba[o] = color[0]; rgba[o + 1] = color[1]; rgba[o + 2] = color[2]; rgba[o + 3] = color[3];
+      }
+    }
+    pos += count;
+    value ^= 1;
+  }
+}
+
+const PALETTE: [number, number, number][] = [
+  [91, 156, 255], [239, 91, 91], [76, 195, 138], [240, 181, 58], [190, 120, 255], [255, 140, 60], [255, 110, 190], [60, 210, 220], [170, 200, 80],
+];
+
+/** A stable colour per class index. */
+export const classColor = (index: number): [number, number, number] => PALETTE[((index % PALETTE.length) + PALETTE.length) % PALETTE.length];
+export const css = (c: [number, number, number], a = 1) => `rgba(${c[0]}, ${c[1]}, ${c[2]}, ${a})`;
+
+/** Row-major 0/1 mask → COCO uncompressed RLE (column-major runs, first run = zeros). */
+export function encodeRle(mask: Uint8Array, height: number, width: number): Rle {
+  const counts: number[] = [];
+  let current = 0;
+  let run = 0;
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      const v = mask[y * width + x] ? 1 : 0;
+      if (v !== current) { counts.push(run); run = 0; current = v; }
+      run++;
+    }
+  }
+  counts.push(run);
+  return { size: [height, width], counts };
+}
+
+export function decodeRle(rle: Rle): Uint8Array {
+  const [height, width] = rle.size;
+  const mask = new Uint8Array(height * width);
+  let pos = 0;
+  let value = 0;
+  for (const count of rle.counts) {
+    if (value === 1) for (let k = pos; k < pos + count; k++) mask[(k % height) * width + Math.floor(k / height)] = 1;
+    pos += count;
+    value ^= 1;
+  }
+  return mask;
+}
+
+/** Sets (or clears) a disc of radius r around (cx, cy). */
+export function paintDisc(mask: Uint8Array, width: number, height: number, cx: number, cy: number, r: number, value: 0 | 1): void {
+  for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(height - 1, Math.ceil(cy + r)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(width - 1, Math.ceil(cx + r)); x++) {
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r) mask[y * width + x] = value;
+    }
+  }
+}

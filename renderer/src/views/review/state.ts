@@ -1,0 +1,176 @@
+// Review view state: the queue (a snapshot of item ids, most uncertain first), the current item and
+// its annotations, the selected annotation, display options. Every edit goes to the engine at once.
+import { create } from 'zustand';
+import type { ReviewAnnotationT } from '../../../../main/api/methods/detection';
+import { api } from '../../api/client';
+import { useStore } from '../../state/store';
+
+export type Ann = ReviewAnnotationT;
+type Box = [number, number, number, number];
+
+interface ReviewState {
+  queue: number[];
+  index: number;
+  progress: { reviewed: number; total: number };
+  labels: string[];
+  item: { itemId: number; width: number | null; height: number | null; annotations: Ann[] } | null;
+  selected: number | null;
+  hidden: string[];
+  opacity: number;
+  drawing: boolean;
+  /** Mask brush: paint ('add') or erase the selected mask; null = off. */
+  brush: 'add' | 'erase' | null;
+  setMask(id: number, rle: { size: [number, number]; counts: number[] }): Promise<void>;
+  canUndo: boolean;
+  canRedo: boolean;
+  load(): Promise<void>;
+  go(index: number): Promise<void>;
+  reloadItem(): Promise<void>;
+  select(delta: number): void;
+  decide(state: 'accepted' | 'rejected'): Promise<void>;
+  relabel(label: string): Promise<void>;
+  setBox(id: number, box: Box): Promise<void>;
+  addBox(box: Box): Promise<void>;
+  remove(): Promise<void>;
+  undo(redo?: boolean): Promise<void>;
+  acceptAbove(threshold: number): Promise<number>;
+  toggle(label: string): void;
+  set(p: Partial<ReviewState>): void;
+}
+
+const report = (err: unknown) => useStore.getState().report(err);
+
+let boxCalls: Promise<void> = Promise.resolve();
+
+export const useReview = create<ReviewState>((set, get) => {
+  const refreshProgress = async () => {
+    const q = await api.call('review.queue', { limit: 1 });
+    set({ progress: q.progress, labels: [...new Set([...get().labels, ...q.labels])].sort(), canUndo: q.canUndo, canRedo: q.canRedo });
+  };
+  const applyEdited = (r: { annotations: Ann[]; canUndo: boolean; canRedo: boolean }) => {
+    const item = get().item;
+    if (item) set({ item: { ...item, annotations: item.annotations.map((a) => r.annotations.find((b) => b.id === a.id) ?? a) } });
+    set({ canUndo: r.canUndo, canRedo: r.canRedo });
+  };
+  const selectedAnn = () => get().item?.annotations.find((a) => a.id === get().selected) ?? null;
+  return {
+    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, canUndo: false, canRedo: false,
+    async load() {
+      try {
+        const q = await api.call('review.queue', { limit: 10_000 });
+        set({ queue: q.items.map((i) => i.itemId), progress: q.progress, labels: q.labels, canUndo: q.canUndo, canRedo: q.canRedo });
+        await get().go(Math.min(get().index, Math.max(0, q.items.length - 1)));
+      } catch (err) { report(err); }
+    },
+    async go(index) {
+      const { queue } = get();
+      if (queue.length === 0) { set({ item: null, selected: null, index: 0 }); return; }
+      const i = Math.max(0, Math.min(queue.length - 1, index));
+      try {
+        const item = await api.call('review.item', { itemId: queue[i] });
+        const first = item.annotations.find((a) => a.state === 'proposed') ?? item.annotations[0];
+        set({ index: i, item, selected: first?.id ?? null, drawing: false });
+      } catch (err) { report(err); }
+    },
+    async reloadItem() {
+      const cur = get().item;
+      if (!cur) return;
+      const item = await api.call('review.item', { itemId: cur.itemId });
+      set({ item, selected: item.annotations.some((a) => a.id === get().selected) ? get().selected : item.annotations[0]?.id ?? null });
+    },
+    select(delta) {
+      const anns = get().item?.annotations ?? [];
+      if (!anns.length) return;
+      const at = anns.findIndex((a) => a.id === get().selected);
+      set({ selected: anns[(at + delta + anns.length) % anns.length].id });
+    },
+    async decide(state) {
+      const a = selectedAnn();
+      if (!a) return;
+      try {
+        applyEdited(await api.call('review.decide', { ids: [a.id], state }));
+        // Advance to the next annotation still pending in this item.
+        const anns = get().item!.annotations;
+        const at = anns.findIndex((x) => x.id === a.id);
+        const next = [...anns.slice(at + 1), ...anns.slice(0, at)].find((x) => x.state === 'proposed');
+        if (next) set({ selected: next.id });
+        await refreshProgress();
+      } catch (err) { report(err); }
+    },
+    async relabel(label) {
+      const a = selectedAnn();
+      if (!a || a.label === label) return;
+      try {
+        applyEdited(await api.call('review.relabel', { id: a.id, label }));
+        await refreshProgress();
+      } catch (err) { report(err); }
+    },
+    async setBox(id, box) {
+      // Optimistic: the next key press (a burst of arrow keys) builds on this box; calls stay in order.
+      const item = get().item;
+      if (item) set({ item: { ...item, annotations: item.annotations.map((a) => (a.id === id ? { ...a, bbox: box, state: 'edited' } : a)) } });
+      const send = async () => {
+        try {
+          // Only the flags: the local box may already be newer than this reply.
+          const r = await api.call('review.setBox', { id, bbox: box });
+          set({ canUndo: r.canUndo, canRedo: r.canRedo });
+          await refreshProgress();
+        } catch (err) { report(err); }
+      };
+      boxCalls = boxCalls.then(send, send);
+      await boxCalls;
+    },
+    async setMask(id, rle) {
+      try {
+        applyEdited(await api.call('review.setMask', { id, rle }));
+        await refreshProgress();
+      } catch (err) { report(err); }
+    },
+    async addBox(box) {
+      const item = get().item;
+      if (!item) return;
+      const label = selectedAnn()?.label ?? get().labels[0] ?? 'object';
+      try {
+        const r = await api.call('review.add', { itemId: item.itemId, label, bbox: box });
+        set({ item: { ...item, annotations: [...item.annotations, ...r.annotations] }, selected: r.annotations[0]?.id ?? null, drawing: false, canUndo: r.canUndo, canRedo: r.canRedo });
+        await refreshProgress();
+      } catch (err) { report(err); }
+    },
+    async remove() {
+      const a = selectedAnn();
+      if (!a) return;
+      try {
+        await api.call('review.delete', { id: a.id });
+        await get().reloadItem();
+        await refreshProgress();
+      } catch (err) { report(err); }
+    },
+    async undo(redo = false) {
+      try {
+        const step = await api.call(redo ? 'review.redo' : 'review.undo', {});
+        set({ canUndo: step.canUndo, canRedo: step.canRedo });
+        const cur = get().item;
+        // Show the item the step touched (it may be another one than the current).
+        const target = step.itemIds.find((id) => id !== cur?.itemId);
+        if (target !== undefined && !step.itemIds.includes(cur?.itemId ?? -1)) {
+          const at = get().queue.indexOf(target);
+          if (at >= 0) await get().go(at);
+        } else await get().reloadItem();
+        await refreshProgress();
+      } catch (err) { report(err); }
+    },
+    async acceptAbove(threshold) {
+      try {
+        const r = await api.call('review.acceptAbove', { threshold });
+        await get().reloadItem();
+        await refreshProgress();
+        return r.count;
+      } catch (err) { report(err); return 0; }
+    },
+    toggle(label) {
+      const hidden = get().hidden;
+      set({ hidden: hidden.includes(label) ? hidden.filter((l) => l !== label) : [...hidden, label] });
+    },
+    set: (p) => set(p),
+  };
+});

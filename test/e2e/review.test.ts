@@ -1,0 +1,151 @@
+// The Review view in browser mode: 20 proposals (boxes + masks) reviewed with the keyboard only
+// (accept, reject, relabel, resize a box, undo/redo), every decision persisted across a reload.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/engine/engine';
+import type { Project } from '../../main/engine/project';
+import { ReviewService } from '../../main/engine/review/review';
+import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import { generateScenes } from '../../main/synthetic';
+import { launchChromium, shotPath } from '../fixtures/browser';
+import { tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let project: Project;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  const home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  const data = await tempDir();
+  const scenes = await generateScenes(10, { seed: 'review-e2e', width: 160, height: 128, objects: [{}, {}] });
+  await Promise.all(scenes.map((s) => writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg)));
+  engine = new Engine('browser');
+  project = await engine.createProject(path.join(home, 'review-e2e'), 'Review e2e');
+  await project.jobs.wait((await engine.addSource(data)).jobId);
+  // Proposals as a detector would store them: ground-truth masks, boxes nudged, spread-out scores.
+  const ids = project.db.prepare('SELECT id, key FROM items ORDER BY key').all() as { id: number; key: string }[];
+  project.db.transaction(() => {
+    scenes.forEach((s, i) => s.objects.forEach((o, k) => {
+      const [x, y, w, h] = o.box;
+      project.annotations.insert(ids[i].id, {
+        kind: 'mask', label: `${o.color} ${o.shape}`, score: Math.round((0.3 + ((i * 2 + k) * 0.031) % 0.65) * 1000) / 1000, bbox: [x + 1, y, w - 1, h],
+        rle: o.rle, origin: 'winnow-clip-mini', params: { run: 'detect', threshold: 0.5 }, state: 'proposed', createdBy: 'job:0',
+      });
+    }));
+  })();
+  server = await startServer({ engine, staticDir: process.env.WINNOW_STATIC_DIR ?? defaultStaticDir() });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.close();
+});
+
+const annIds = async () => (await page.locator('[data-testid=review-anns] li[data-testid^=ann-]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-testid')!.slice(4)))));
+const stateOf = (id: number) => page.getByTestId(`ann-${id}`).getAttribute('data-state');
+
+describe('Review view', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('review-failure.png') });
+  });
+
+  it('reviews 20 proposals by keyboard only and persists every decision', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-view').waitFor();
+    await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain('0 / 20 reviewed');
+    await page.locator('[data-testid=review-stage] img').waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-testid=review-stage] img') as HTMLImageElement)?.complete);
+    await page.screenshot({ path: shotPath('review-01-item.png') });
+    await page.keyboard.press('?');
+    await page.getByTestId('shortcut-sheet').waitFor();
+    await page.screenshot({ path: shotPath('review-02-shortcuts.png') });
+    await page.keyboard.press('Escape');
+
+    const labels = await page.locator('.review-classes li').allInnerTexts();
+    const second = labels[1].replace(/^\s*2\s*/, '').trim();
+    const expected = new Map<number, { state: string; label?: string; box?: number[] }>();
+    const review = new ReviewService(project.db);
+    for (let item = 0; item < 10; item++) {
+      await expect.poll(() => page.locator('.review-head .muted').innerText()).toBe(`item ${item + 1} of 10`);
+      const [first, other] = await annIds();
+      expect(other).toBeDefined();
+      if (item === 0) {
+        // Resize the selected box: 3 px wider, 2 px taller.
+        const before = review.get(first)!.bbox!;
+        for (let k = 0; k < 3; k++) await page.keyboard.press('Shift+ArrowRight');
+        for (let k = 0; k < 2; k++) await page.keyboard.press('Shift+ArrowDown');
+        await expect.poll(() => review.get(first)!.bbox).toEqual([before[0], before[1], before[2] + 3, before[3] + 2]);
+        expected.set(first, { state: 'accepted', box: [before[0], before[1], before[2] + 3, before[3] + 2] });
+      } else expected.set(first, { state: 'accepted' });
+      await page.keyboard.press('a');
+      await expect.poll(() => stateOf(first)).toBe('accepted');
+      if (item % 3 === 0) {
+        await page.keyboard.press(item % 2 ? 'x' : 'r');
+        expected.set(other, { state: 'rejected' });
+        await expect.poll(() => stateOf(other)).toBe('rejected');
+      } else if (item % 3 === 1) {
+        await page.keyboard.press('2');
+        expected.set(other, { state: 'edited', label: second });
+        await expect.poll(() => stateOf(other)).toBe('edited');
+      } else {
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('a');
+        expected.set(other, { state: 'accepted' });
+        await expect.poll(() => stateOf(other)).toBe('accepted');
+      }
+      if (item === 4) await page.screenshot({ path: shotPath('review-03-decided.png') });
+      await page.keyboard.press('j');
+    }
+    await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain('20 / 20 reviewed');
+
+    // Undo the last decision, redo it.
+    const [lastId] = [...expected.keys()].slice(-1);
+    const lastState = expected.get(lastId)!.state;
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => review.get(lastId)!.state).toBe('proposed');
+    await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain('19 / 20 reviewed');
+    await page.keyboard.press('Control+Shift+Z');
+    await expect.poll(() => review.get(lastId)!.state).toBe(lastState);
+
+    await page.reload();
+    await page.getByTestId('nav-review').click();
+    await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain('20 / 20 reviewed');
+    for (const [id, want] of expected) {
+      const a = review.get(id)!;
+      expect(a.state, `annotation ${id}`).toBe(want.state);
+      expect(a.updatedBy).toBe('local user');
+      expect(a.origin).toBe('winnow-clip-mini');
+      if (want.label) expect(a.label).toBe(want.label);
+      if (want.box) expect(a.bbox).toEqual(want.box);
+    }
+    // The reloaded view shows the persisted states too.
+    for (const id of await annIds()) expect(await stateOf(id)).toBe(expected.get(id)!.state);
+    await page.screenshot({ path: shotPath('review-04-reloaded.png') });
+  });
+
+  it('draws a new box with n + drag, and starts a detection job from the form', async () => {
+    const before = (await annIds()).length;
+    await page.keyboard.press('n');
+    const svg = await page.getByTestId('review-svg').boundingBox();
+    await page.mouse.move(svg!.x + svg!.width * 0.1, svg!.y + svg!.height * 0.1);
+    await page.mouse.down();
+    await page.mouse.move(svg!.x + svg!.width * 0.4, svg!.y + svg!.height * 0.5, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(async () => (await annIds()).length).toBe(before + 1);
+    await page.fill('textarea[name=queries]', 'red circle, blue square');
+    await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
+    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Detect red circle' }).waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: shotPath('review-05-detect-job.png') });
+  });
+});

@@ -1,0 +1,64 @@
+// The detection job end to end on the built-in model: proposals stored per query with origin,
+// params and masks sized to the image; a rerun replaces unreviewed proposals, keeps reviewed ones.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../../main/engine/engine';
+import { DETECT_JOB } from '../../../main/engine/detect/detect-job';
+import { decodeRle } from '../../../main/engine/formats/rle';
+import type { Project } from '../../../main/engine/project';
+import { ReviewService } from '../../../main/engine/review/review';
+import { generateScenes } from '../../../main/synthetic';
+import { tempDir } from '../../fixtures/images';
+import { HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
+
+let engine: Engine;
+let project: Project;
+
+describe.skipIf(!HAS_BUILTIN_MODEL)('detect.run job', () => {
+  beforeAll(async () => {
+    process.env.WINNOW_HOME = await tempDir();
+    const data = await tempDir();
+    const scenes = await generateScenes(4, { seed: 'detect-job', width: 150, height: 100, objects: [{ color: 'red', shape: 'circle' }, { color: 'blue', shape: 'square' }] });
+    await Promise.all(scenes.map((s) => writeFile(path.join(data, `s${s.index}.jpg`), s.jpeg)));
+    engine = new Engine('cli');
+    project = await engine.createProject(path.join(process.env.WINNOW_HOME!, 'p'));
+    await project.jobs.wait((await engine.addSource(data)).jobId);
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('stores proposals (boxes + masks) with origin, params and progress over the selection', async () => {
+    // Threshold 0: every query yields a region on every image, whatever the model's quality.
+    const job = project.jobs.start(DETECT_JOB, { queries: ['red circle', 'blue square'], threshold: 0, segment: true, selection: null, batch: 3 });
+    const done = await project.jobs.wait(job.id);
+    expect(done).toMatchObject({ state: 'done', done: 4, total: 4 });
+    const rows = project.db.prepare(`SELECT * FROM annotations`).all() as { item_id: number; kind: string; label: string; state: string; origin: string; params: string; rle: string; bbox: string; score: number }[];
+    expect(new Set(rows.map((r) => r.item_id)).size).toBe(4);
+    for (const r of rows) {
+      expect(r).toMatchObject({ kind: 'mask', state: 'proposed', origin: 'winnow-clip-mini' });
+      expect(JSON.parse(r.params)).toMatchObject({ run: 'detect', job: job.id, detector: 'dense-clip', threshold: 0 });
+      const rle = JSON.parse(r.rle);
+      expect(rle.size).toEqual([100, 150]);
+      const [x, y, w, h] = JSON.parse(r.bbox);
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x + w).toBeLessThanOrEqual(150);
+      expect(y + h).toBeLessThanOrEqual(100);
+      expect(decodeRle(rle).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    }
+    expect(new Set(rows.map((r) => r.label))).toEqual(new Set(['red circle', 'blue square']));
+  });
+
+  it('a rerun replaces unreviewed proposals and keeps reviewed ones', async () => {
+    const review = new ReviewService(project.db);
+    const first = review.queue()[0];
+    const kept = review.forItem(first.itemId)[0];
+    review.decide([kept.id], 'accepted');
+    const before = project.db.prepare('SELECT count(*) FROM annotations').pluck().get() as number;
+    await project.jobs.wait(project.jobs.start(DETECT_JOB, { queries: ['red circle', 'blue square'], threshold: 0, segment: false, selection: null }).id);
+    expect(review.get(kept.id)!.state).toBe('accepted');
+    const kinds = project.db.prepare(`SELECT kind, count(*) n FROM annotations WHERE state = 'proposed' GROUP BY kind`).all();
+    expect(kinds).toEqual([{ kind: 'box', n: before - 1 }]);
+  });
+});
