@@ -42,6 +42,8 @@ with fresh seeds never used for training (not on the TypeScript generator):
 | pair-score ROC AUC (own caption vs caption of a different object set) | {m.get('pair_auc', float('nan')):.4f} |
 | two-object scenes: best patch for "{{color}} {{shape}}" inside the object's mask (n={m.get('n_loc_objects', '?')}) | {_pct(m, 'loc_in_mask')} |
 | same, patch centre inside the object's box | {_pct(m, 'loc_in_box')} |
+
+{m.get('note', '')}
 """
     return f"""---
 license: apache-2.0

@@ -134,7 +134,22 @@ describe('Review view', () => {
     await page.screenshot({ path: shotPath('review-04-reloaded.png') });
   });
 
-  it('draws a new box with n + drag, and starts a detection job from the form', async () => {
+  it('paints a mask with the brush (b + drag), draws a new box (n + drag), and starts a detection job from the form', async () => {
+    const review = new ReviewService(project.db);
+    const [maskId] = await annIds();
+    const area = (id: number) => review.get(id)!.rle!.counts.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0);
+    const areaBefore = area(maskId);
+    const box0 = await page.getByTestId('review-svg').boundingBox();
+    await page.keyboard.press('b');
+    await page.mouse.move(box0!.x + box0!.width * 0.05, box0!.y + box0!.height * 0.9);
+    await page.mouse.down();
+    await page.mouse.move(box0!.x + box0!.width * 0.6, box0!.y + box0!.height * 0.9, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(() => review.get(maskId)!.state).toBe('edited');
+    expect(area(maskId)).toBeGreaterThan(areaBefore);
+    await page.screenshot({ path: shotPath('review-05-brush.png') });
+    await page.keyboard.press('Escape');
+
     const before = (await annIds()).length;
     await page.keyboard.press('n');
     const svg = await page.getByTestId('review-svg').boundingBox();
@@ -143,9 +158,36 @@ describe('Review view', () => {
     await page.mouse.move(svg!.x + svg!.width * 0.4, svg!.y + svg!.height * 0.5, { steps: 4 });
     await page.mouse.up();
     await expect.poll(async () => (await annIds()).length).toBe(before + 1);
-    await page.fill('textarea[name=queries]', 'red circle, blue square');
+    await page.fill('textarea[name=queries]', 'red circle, blue square=0.6');
     await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
     await page.locator('[data-testid=job][data-state=done]', { hasText: 'Detect red circle' }).waitFor({ timeout: 120_000 });
-    await page.screenshot({ path: shotPath('review-05-detect-job.png') });
+    const params = JSON.parse(project.db.prepare(`SELECT params FROM jobs WHERE kind = 'detect.run' ORDER BY id DESC`).pluck().get() as string);
+    expect(params).toMatchObject({ queries: ['red circle', 'blue square'], threshold: 0.5, thresholds: { 'blue square': 0.6 }, segment: true });
+    await page.screenshot({ path: shotPath('review-06-detect-job.png') });
+  });
+
+  it('reviews image-level zero-shot labels through the same queue', async () => {
+    const item = project.db.prepare('SELECT id FROM items ORDER BY id DESC LIMIT 1').pluck().get() as number;
+    const id = project.annotations.insert(item, { kind: 'label', label: 'a star', score: 0.41, origin: 'winnow-clip-mini', params: { run: 'zero-shot', threshold: 0.3 }, state: 'proposed', createdBy: 'job:9' });
+    await page.selectOption('select[name=review-kinds]', 'label');
+    await expect.poll(() => page.locator('.review-head .muted').innerText()).toBe('item 1 of 1');
+    await page.getByTestId('review-labels').waitFor();
+    await page.keyboard.press('r');
+    await expect.poll(() => new ReviewService(project.db).get(id)!.state).toBe('rejected');
+    await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain('1 / 1 reviewed');
+    await page.screenshot({ path: shotPath('review-07-labels.png') });
+  });
+
+  it('shows the built-in model\'s own detections (boxes + masks) for the scenes\' classes', async () => {
+    await page.selectOption('select[name=review-kinds]', 'box,mask');
+    const labels = project.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin = 'winnow-clip-mini' AND kind = 'mask' ORDER BY label`).pluck().all() as string[];
+    await page.fill('textarea[name=queries]', labels.join(', '));
+    await page.fill('input[name=threshold]', '0.5');
+    await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
+    await page.locator('[data-testid=job][data-state=done]', { hasText: `Detect ${labels[0]}` }).waitFor({ timeout: 120_000 });
+    const found = project.db.prepare(`SELECT count(*) FROM annotations WHERE json_extract(params, '$.run') = 'detect' AND state = 'proposed'`).pluck().get() as number;
+    console.log(`built-in model: ${found} proposals on 10 scenes for ${labels.length} queries`);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: shotPath('review-08-model-detections.png') });
   });
 });

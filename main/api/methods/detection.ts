@@ -34,6 +34,8 @@ export const detectionMethods = {
       model: modelId.optional(),
       threshold: z.number().min(0).max(1).optional(),
       thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),
+      /** Dense (built-in) detection: probability a mask pixel needs (default threshold + 0.15). */
+      maskThreshold: z.number().min(0).max(1).optional(),
       selection: z.string().min(1).max(200).nullable().optional(),
       segment: z.boolean().optional(),
     }).strict(),

@@ -82,6 +82,8 @@ export interface DenseOptions {
   segment: boolean;
   /** Regions with fewer upsampled pixels are dropped (default 4). */
   minPixels?: number;
+  /** Mask pixels need at least this value (default: threshold); boxes are the extent of the pixels ≥ threshold. */
+  maskThreshold?: number;
 }
 
 /**
@@ -100,6 +102,7 @@ export function denseRegions(map: ArrayLike<number>, grid: [number, number], map
   const maxY = new Int32Array(count).fill(-1);
   const pixels = new Int32Array(count);
   const owner = options.segment ? new Int32Array(width * height).fill(-1) : null;
+  const maskCut = Math.max(options.threshold, options.maskThreshold ?? options.threshold);
   const gxs = new Float64Array(width);
   for (let x = 0; x < width; x++) gxs[x] = mapping.toTensorX(x + 0.5);
   for (let y = 0; y < height; y++) {
@@ -133,7 +136,7 @@ export function denseRegions(map: ArrayLike<number>, grid: [number, number], map
       if (x > maxX[comp]) maxX[comp] = x;
       if (y < minY[comp]) minY[comp] = y;
       if (y > maxY[comp]) maxY[comp] = y;
-      if (owner) owner[y * width + x] = comp;
+      if (owner && v >= maskCut) owner[y * width + x] = comp;
     }
   }
   const regions: DenseRegion[] = [];

@@ -9,6 +9,7 @@ import { decodeRle } from '../../../main/engine/formats/rle';
 import type { Project } from '../../../main/engine/project';
 import { ReviewService } from '../../../main/engine/review/review';
 import { generateScenes } from '../../../main/synthetic';
+import { winnowSync } from '../../fixtures/cli';
 import { tempDir } from '../../fixtures/images';
 import { HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
 
@@ -38,7 +39,8 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('detect.run job', () => {
     expect(new Set(rows.map((r) => r.item_id)).size).toBe(4);
     for (const r of rows) {
       expect(r).toMatchObject({ kind: 'mask', state: 'proposed', origin: 'winnow-clip-mini' });
-      expect(JSON.parse(r.params)).toMatchObject({ run: 'detect', job: job.id, detector: 'dense-clip', threshold: 0 });
+      // 150 × 100 is covered by two overlapping square tiles, not one center crop.
+      expect(JSON.parse(r.params)).toMatchObject({ run: 'detect', job: job.id, detector: 'dense-clip', threshold: 0, tiles: 2 });
       const rle = JSON.parse(r.rle);
       expect(rle.size).toEqual([100, 150]);
       const [x, y, w, h] = JSON.parse(r.bbox);
@@ -60,5 +62,15 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('detect.run job', () => {
     expect(review.get(kept.id)!.state).toBe('accepted');
     const kinds = project.db.prepare(`SELECT kind, count(*) n FROM annotations WHERE state = 'proposed' GROUP BY kind`).all();
     expect(kinds).toEqual([{ kind: 'box', n: before - 1 }]);
+  });
+
+  it('runs from the CLI: winnow detect --queries … --segment --json', async () => {
+    const dir = project.dir;
+    await engine.close();
+    const res = winnowSync(['detect', '--project', dir, '--queries', 'red circle,blue square', '--threshold', '0', '--segment', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.job).toMatchObject({ kind: 'detect.run', state: 'done', done: 4 });
+    expect(out.counts.map((c: { label: string }) => c.label).sort()).toEqual(['blue square', 'red circle']);
   });
 });

@@ -17,7 +17,7 @@ export function Overlay() {
   const drawing = useReview((s) => s.drawing);
   const brush = useReview((s) => s.brush);
   // The mask being brushed (decoded once per stroke), drawn in place of its stored RLE.
-  const stroke$ = useRef<{ id: number; mask: Uint8Array } | null>(null);
+  const stroke$ = useRef<{ id: number; mask: Uint8Array; last: { x: number; y: number } } | null>(null);
   const [, redraw] = useState(0);
   const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
   const [drag, setDrag] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
@@ -84,8 +84,8 @@ export function Overlay() {
             const target = item.annotations.find((a) => a.id === selected);
             if (brush && target?.rle && target.rle.size[0] === h && target.rle.size[1] === w) {
               e.preventDefault();
-              stroke$.current = { id: target.id, mask: decodeRle(target.rle as never) };
               const p = toImage(e);
+              stroke$.current = { id: target.id, mask: decodeRle(target.rle as never), last: p };
               paintDisc(stroke$.current.mask, w, h, p.x, p.y, 10 / scale, brush === 'add' ? 1 : 0);
               redraw((n) => n + 1);
               return;
@@ -96,8 +96,13 @@ export function Overlay() {
           }}
           onMouseMove={(e) => {
             if (stroke$.current && brush) {
+              // Discs along the segment from the last point, so a fast drag leaves no gaps.
               const p = toImage(e);
-              paintDisc(stroke$.current.mask, w, h, p.x, p.y, 10 / scale, brush === 'add' ? 1 : 0);
+              const { last } = stroke$.current;
+              const r = 10 / scale;
+              const steps = Math.max(1, Math.ceil(Math.hypot(p.x - last.x, p.y - last.y) / (r / 2)));
+              for (let k = 1; k <= steps; k++) paintDisc(stroke$.current.mask, w, h, last.x + ((p.x - last.x) * k) / steps, last.y + ((p.y - last.y) * k) / steps, r, brush === 'add' ? 1 : 0);
+              stroke$.current.last = p;
               redraw((n) => n + 1);
               return;
             }

@@ -83,6 +83,16 @@ export function ReviewView() {
           <span>{s.progress.reviewed} / {s.progress.total} reviewed</span>
         </div>
         <span className="muted">item {s.queue.length ? s.index + 1 : 0} of {s.queue.length}</span>
+        <select
+          name="review-kinds"
+          value={s.kinds ? s.kinds.join(',') : ''}
+          onChange={(e) => { s.set({ kinds: e.target.value ? (e.target.value.split(',') as ('box' | 'mask' | 'label')[]) : null, index: 0 }); void s.load(); }}
+          title="What the queue holds"
+        >
+          <option value="">Boxes, masks and labels</option>
+          <option value="box,mask">Boxes and masks</option>
+          <option value="label">Image labels</option>
+        </select>
         <form className="review-above" onSubmit={async (e) => { e.preventDefault(); const t = Number(above); if (Number.isFinite(t)) await s.acceptAbove(t); }}>
           <label>Accept all above <input name="accept-above" type="number" min={0} max={1} step={0.05} value={above} onChange={(e) => setAbove(e.target.value)} /></label>
           <button type="submit" className="secondary">Accept</button>
@@ -93,6 +103,15 @@ export function ReviewView() {
       </header>
       <div className="review-body">
         <section className={`review-main ${masks ? '' : 'no-masks'}`}>
+          {s.item && anns.some((a) => a.kind === 'label') && (
+            <div className="review-chips" data-testid="review-labels">
+              {anns.filter((a) => a.kind === 'label').map((a) => (
+                <button key={a.id} className={`chip ${a.state} ${a.id === s.selected ? 'selected' : ''}`} onClick={() => s.set({ selected: a.id })}>
+                  {a.label}{a.score !== null ? ` ${a.score.toFixed(2)}` : ''}
+                </button>
+              ))}
+            </div>
+          )}
           {s.item ? <Overlay /> : <div className="muted review-empty">Nothing to review yet: run a detection (right) or a zero-shot labeling job.</div>}
           {s.drawing && <div className="review-hint">Drag on the image to draw a box · Esc to cancel</div>}
           {s.brush && <div className="review-hint">Mask brush: {s.brush === 'add' ? 'paint' : 'erase'} the selected mask by dragging · b / e to switch · Esc to stop</div>}

@@ -8,12 +8,18 @@ export function RunDetection() {
   const [threshold, setThreshold] = useState('0.5');
   const [segment, setSegment] = useState(true);
   const [busy, setBusy] = useState(false);
-  const list = queries.split(/[,\n]/).map((q) => q.trim()).filter(Boolean);
+  // "red circle" or "red circle=0.4" (a per-class threshold).
+  const entries = queries.split(/[,\n]/).map((q) => q.trim()).filter(Boolean).map((q) => {
+    const m = /^(.*?)\s*=\s*([0-9.]+)$/.exec(q);
+    return m ? { q: m[1], t: Number(m[2]) } : { q, t: undefined };
+  });
+  const list = entries.map((e) => e.q).filter(Boolean);
+  const thresholds = Object.fromEntries(entries.filter((e) => e.t !== undefined && e.t >= 0 && e.t <= 1).map((e) => [e.q, e.t!]));
   const run = async () => {
     setBusy(true);
     try {
       const t = Number(threshold);
-      await api.call('detect.run', { queries: list, segment, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}) });
+      await api.call('detect.run', { queries: list, segment, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}) });
     } catch (err) {
       useStore.getState().report(err);
     } finally {
@@ -23,7 +29,7 @@ export function RunDetection() {
   return (
     <form className="review-run" onSubmit={(e) => { e.preventDefault(); if (list.length) void run(); }} data-testid="run-detection">
       <h3>Run detection</h3>
-      <textarea name="queries" rows={3} value={queries} onChange={(e) => setQueries(e.target.value)} placeholder="red circle, blue square" />
+      <textarea name="queries" rows={3} value={queries} onChange={(e) => setQueries(e.target.value)} placeholder="red circle, blue square=0.4" />
       <label>Threshold <input name="threshold" type="number" min={0} max={1} step={0.05} value={threshold} onChange={(e) => setThreshold(e.target.value)} /></label>
       <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
       <button type="submit" disabled={busy || list.length === 0}>Detect</button>

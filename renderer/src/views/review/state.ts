@@ -18,6 +18,8 @@ interface ReviewState {
   hidden: string[];
   opacity: number;
   drawing: boolean;
+  /** Which kinds the queue holds (null = all). */
+  kinds: ('box' | 'mask' | 'label')[] | null;
   /** Mask brush: paint ('add') or erase the selected mask; null = off. */
   brush: 'add' | 'erase' | null;
   setMask(id: number, rle: { size: [number, number]; counts: number[] }): Promise<void>;
@@ -42,9 +44,14 @@ const report = (err: unknown) => useStore.getState().report(err);
 
 let boxCalls: Promise<void> = Promise.resolve();
 
+/** The item's annotations of the kinds the queue holds. */
+const onlyKinds = <T extends { annotations: Ann[] }>(item: T, kinds: Ann['kind'][] | null): T =>
+  kinds ? { ...item, annotations: item.annotations.filter((a) => kinds.includes(a.kind)) } : item;
+
 export const useReview = create<ReviewState>((set, get) => {
   const refreshProgress = async () => {
-    const q = await api.call('review.queue', { limit: 1 });
+    const kinds = get().kinds;
+    const q = await api.call('review.queue', { limit: 1, ...(kinds ? { filter: { kinds } } : {}) });
     set({ progress: q.progress, labels: [...new Set([...get().labels, ...q.labels])].sort(), canUndo: q.canUndo, canRedo: q.canRedo });
   };
   const applyEdited = (r: { annotations: Ann[]; canUndo: boolean; canRedo: boolean }) => {
@@ -54,10 +61,11 @@ export const useReview = create<ReviewState>((set, get) => {
   };
   const selectedAnn = () => get().item?.annotations.find((a) => a.id === get().selected) ?? null;
   return {
-    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, canUndo: false, canRedo: false,
+    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, kinds: null, canUndo: false, canRedo: false,
     async load() {
       try {
-        const q = await api.call('review.queue', { limit: 10_000 });
+        const kinds = get().kinds;
+        const q = await api.call('review.queue', { limit: 10_000, ...(kinds ? { filter: { kinds } } : {}) });
         set({ queue: q.items.map((i) => i.itemId), progress: q.progress, labels: q.labels, canUndo: q.canUndo, canRedo: q.canRedo });
         await get().go(Math.min(get().index, Math.max(0, q.items.length - 1)));
       } catch (err) { report(err); }
@@ -67,7 +75,7 @@ export const useReview = create<ReviewState>((set, get) => {
       if (queue.length === 0) { set({ item: null, selected: null, index: 0 }); return; }
       const i = Math.max(0, Math.min(queue.length - 1, index));
       try {
-        const item = await api.call('review.item', { itemId: queue[i] });
+        const item = onlyKinds(await api.call('review.item', { itemId: queue[i] }), get().kinds);
         const first = item.annotations.find((a) => a.state === 'proposed') ?? item.annotations[0];
         set({ index: i, item, selected: first?.id ?? null, drawing: false });
       } catch (err) { report(err); }
@@ -75,7 +83,7 @@ export const useReview = create<ReviewState>((set, get) => {
     async reloadItem() {
       const cur = get().item;
       if (!cur) return;
-      const item = await api.call('review.item', { itemId: cur.itemId });
+      const item = onlyKinds(await api.call('review.item', { itemId: cur.itemId }), get().kinds);
       set({ item, selected: item.annotations.some((a) => a.id === get().selected) ? get().selected : item.annotations[0]?.id ?? null });
     },
     select(delta) {
@@ -161,7 +169,8 @@ export const useReview = create<ReviewState>((set, get) => {
     },
     async acceptAbove(threshold) {
       try {
-        const r = await api.call('review.acceptAbove', { threshold });
+        const kinds = get().kinds;
+        const r = await api.call('review.acceptAbove', { threshold, ...(kinds ? { filter: { kinds } } : {}) });
         await get().reloadItem();
         await refreshProgress();
         return r.count;
