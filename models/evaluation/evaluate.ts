@@ -1,10 +1,10 @@
 // Evaluates a CLIP-style model folder on scenes from Winnow's TypeScript generator (not the trainer's renderer),
 // through the engine's own loader, preprocessing and tokenizer.
-//   npm run eval:model -- [--model DIR] [--n 2000] [--seed S] [--json OUT]
+//   npm run eval:model -- [--model DIR] [--n 2000] [--seed S] [--json OUT] [--write-card]
 // Prints the quality table of the built-in model's card.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ClipModel } from '../../main/engine/vision/clip-model';
 import { embedImageFiles } from '../../main/engine/vision/embed-files';
 import { APP_ROOT } from '../../main/engine/paths';
@@ -140,9 +140,27 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, n: { type: 'string', default: '2000' }, seed: { type: 'string', default: 'eval-1' }, size: { type: 'string', default: '96' }, json: { type: 'string' } } });
-  const result = await evaluate({ modelDir: values.model ?? path.join(APP_ROOT, 'models', 'winnow-clip-mini'), n: Number(values.n), seed: values.seed!, size: Number(values.size) });
+  const { values } = parseArgs({ options: { model: { type: 'string' }, n: { type: 'string', default: '2000' }, seed: { type: 'string', default: 'eval-1' }, size: { type: 'string', default: '96' }, json: { type: 'string' }, 'write-card': { type: 'boolean' } } });
+  const modelDir = values.model ?? path.join(APP_ROOT, 'models', 'winnow-clip-mini');
+  const result = await evaluate({ modelDir, n: Number(values.n), seed: values.seed!, size: Number(values.size) });
   console.log(formatEvaluation(result));
   console.log(`\n(${result.seconds.toFixed(0)} s)`);
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  if (values['write-card']) writeCard(modelDir, result);
+}
+
+/** Replaces the table under the card's "Quality on the TypeScript generator" heading and writes evaluation.json. */
+function writeCard(modelDir: string, result: Evaluation): void {
+  const card = path.join(modelDir, 'README.md');
+  const text = readFileSync(card, 'utf8');
+  const start = text.indexOf('## Quality on the TypeScript generator');
+  if (start < 0) throw new Error(`${card} has no "Quality on the TypeScript generator" section`);
+  const tableStart = text.indexOf('| metric', start);
+  const sectionEnd = text.indexOf('\n## ', start + 3);
+  const table = formatEvaluation(result);
+  const updated = tableStart >= 0 && (sectionEnd < 0 || tableStart < sectionEnd)
+    ? text.slice(0, tableStart) + table + text.slice(text.indexOf('\n\n', tableStart))
+    : text.slice(0, sectionEnd < 0 ? text.length : sectionEnd) + `\n${table}\n` + (sectionEnd < 0 ? '' : text.slice(sectionEnd));
+  writeFileSync(card, updated);
+  writeFileSync(path.join(modelDir, 'evaluation.json'), JSON.stringify(result, null, 2));
 }

@@ -101,7 +101,7 @@ Scores: normalize both embeddings, cosine x `winnow.logit_scale` gives CLIP logi
 - Batches of {info.get('batch', '?')}: half hard-negative pairs (same colour other shape / same shape other
   colour), half random; curriculum from mostly single-object to mixed scenes.
 - AdamW (lr {info.get('lr', '?')}, wd 0.05), warmup + cosine schedule sized to the wall-clock budget.
-- {steps} steps, {mins:.1f} minutes of training on 2 CPU cores (PyTorch {__import__('torch').__version__}), seed {info.get('seed', 0)}.
+- {steps} steps, {mins:.1f} minutes of training on a shared 2-core CPU machine ({(info.get('args') or {}).get('threads', 2)} torch thread(s); PyTorch {__import__('torch').__version__}), seed {info.get('seed', 0)}.
 
 Retrain (wall-clock budget {info.get('total_minutes_budget', 55):g} minutes on 2 cores, including pool rendering,
 validation and export; writes this folder; results vary with the CPU speed since training stops by the clock):
@@ -115,8 +115,8 @@ Verify an export with Node + onnxruntime-node: `node models/training/verify_expo
 {val}
 ## Quality on the TypeScript generator
 
-Filled by `models/training/evaluate` (the Node evaluation on images from the TypeScript scene
-generator). Not measured here.
+Measured by `npm run eval:model -- --write-card` (`models/evaluation/evaluate.ts`), which writes its table into this
+section and `evaluation.json` beside it; rerun it after retraining.
 
 ## Limitations
 

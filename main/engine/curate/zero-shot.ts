@@ -163,8 +163,19 @@ export class CosineHistogram {
    * minimizes the classification error. Unlike Otsu it copes with very unequal groups (a class present
    * in 3% of images); falls back to Otsu when no cut leaves both sides with spread.
    */
-  minError(): number {
+  minError(fromQuantile = 0): number {
     if (this.n === 0) return 0.5;
+    if (fromQuantile > 0) {
+      // Only the upper part of the distribution: drops the bulk of clearly-absent scores so the cut
+      // falls between "partly matching" (same colour or same shape, say) and "present".
+      const upper = new CosineHistogram();
+      let below = 0;
+      for (let b = 0; b < this.counts.length; b++) {
+        if (below >= fromQuantile * this.n) { upper.counts[b] = this.counts[b]; upper.n += this.counts[b]; }
+        below += this.counts[b];
+      }
+      return upper.n >= 4 ? upper.minError() : this.minError();
+    }
     const B = this.counts.length;
     let best = Infinity, cut = NaN;
     let w1 = 0, s1 = 0, q1 = 0;

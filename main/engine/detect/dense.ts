@@ -8,30 +8,45 @@ import type { Box, TensorMapping } from './geometry';
 
 /**
  * Per-patch probabilities [queries, tokens] for one image. `patches` [tokens, dim] and `texts`
- * [queries, dim] are L2-normalized. With a background embedding: softmax over queries + background
- * (scaled cosines); without one: the raw cosine (then thresholds are cosines).
+ * [queries, dim] are L2-normalized. With `others` (rows of [dim]: "background" and any negative
+ * phrases): softmax of scale·cosine over queries + others, so a patch of something that is none of
+ * the queries goes to "background" or its own phrase instead of the nearest query. Without: the raw
+ * cosine (thresholds are then cosines).
  */
-export function patchProbabilities(patches: Float32Array, tokens: number, texts: Float32Array, queries: number, dim: number, scale: number, background: Float32Array | null): Float32Array {
+export function patchProbabilities(patches: Float32Array, tokens: number, texts: Float32Array, queries: number, dim: number, scale: number, others: Float32Array | null, negatives?: Float32Array | null): Float32Array {
   const out = new Float32Array(queries * tokens);
-  const logits = new Float64Array(queries + 1);
+  const negCount = negatives ? Math.floor(negatives.length / dim) : 0;
+  const extra = others ? Math.floor(others.length / dim) : 0;
+  const logits = new Float64Array(queries + extra);
   for (let t = 0; t < tokens; t++) {
     const p = t * dim;
     let max = -Infinity;
-    for (let q = 0; q <= queries; q++) {
-      const v = q < queries ? texts.subarray(q * dim, (q + 1) * dim) : background;
-      if (!v) continue;
+    for (let q = 0; q < queries + extra; q++) {
+      const v = q < queries ? texts.subarray(q * dim, (q + 1) * dim) : others!.subarray((q - queries) * dim, (q - queries + 1) * dim);
       let dot = 0;
       for (let d = 0; d < dim; d++) dot += patches[p + d] * v[d];
-      logits[q] = background ? scale * dot : dot;
+      logits[q] = others ? scale * dot : dot;
       if (logits[q] > max) max = logits[q];
     }
-    if (!background) {
+    if (!others) {
       for (let q = 0; q < queries; q++) out[q * tokens + t] = logits[q];
       continue;
     }
     let sum = 0;
-    for (let q = 0; q <= queries; q++) sum += Math.exp(logits[q] - max);
-    for (let q = 0; q < queries; q++) out[q * tokens + t] = Math.exp(logits[q] - max) / sum;
+    for (let q = 0; q < queries + extra; q++) sum += Math.exp(logits[q] - max);
+    // Veto by negative phrases: a patch a non-query phrase matches better than query q loses q's
+    // probability smoothly (factor min(1, 2·σ(l_q − l_neg))); it does not dilute the softmax.
+    let negMax = -Infinity;
+    for (let n = 0; n < negCount; n++) {
+      let dot = 0;
+      const v = negatives!.subarray(n * dim, (n + 1) * dim);
+      for (let d = 0; d < dim; d++) dot += patches[p + d] * v[d];
+      if (scale * dot > negMax) negMax = scale * dot;
+    }
+    for (let q = 0; q < queries; q++) {
+      const veto = negCount ? Math.min(1, 2 / (1 + Math.exp(-(logits[q] - negMax)))) : 1;
+      out[q * tokens + t] = (Math.exp(logits[q] - max) / sum) * veto;
+    }
   }
   return out;
 }
@@ -82,7 +97,7 @@ export interface DenseOptions {
   segment: boolean;
   /** Regions with fewer upsampled pixels are dropped (default 4). */
   minPixels?: number;
-  /** Mask pixels need at least this value (default: threshold); boxes are the extent of the pixels ≥ threshold. */
+  /** Mask pixels need at least this value (default: threshold; capped per region halfway to its peak); boxes are the extent of the pixels ≥ threshold. */
   maskThreshold?: number;
 }
 
@@ -102,7 +117,10 @@ export function denseRegions(map: ArrayLike<number>, grid: [number, number], map
   const maxY = new Int32Array(count).fill(-1);
   const pixels = new Int32Array(count);
   const owner = options.segment ? new Int32Array(width * height).fill(-1) : null;
-  const maskCut = Math.max(options.threshold, options.maskThreshold ?? options.threshold);
+  // Per region: the mask threshold, but never above halfway from the threshold to the region's peak (a weak region keeps a mask).
+  const peak = new Float64Array(count);
+  for (let i = 0; i < labels.length; i++) if (labels[i] >= 0 && map[i] > peak[labels[i]]) peak[labels[i]] = map[i];
+  const maskCut = Array.from(peak, (p) => Math.max(options.threshold, Math.min(options.maskThreshold ?? options.threshold, (options.threshold + p) / 2)));
   const gxs = new Float64Array(width);
   for (let x = 0; x < width; x++) gxs[x] = mapping.toTensorX(x + 0.5);
   for (let y = 0; y < height; y++) {
@@ -136,7 +154,7 @@ export function denseRegions(map: ArrayLike<number>, grid: [number, number], map
       if (x > maxX[comp]) maxX[comp] = x;
       if (y < minY[comp]) minY[comp] = y;
       if (y > maxY[comp]) maxY[comp] = y;
-      if (owner && v >= maskCut) owner[y * width + x] = comp;
+      if (owner && v >= maskCut[comp]) owner[y * width + x] = comp;
     }
   }
   const regions: DenseRegion[] = [];

@@ -28,6 +28,8 @@ export interface DetectOptions {
   nmsIou?: number;
   /** Dense detection: mask pixels need this probability (default threshold + 0.15: masks hug the object; boxes use the threshold). */
   maskThreshold?: number;
+  /** Dense detection: let the model's other known phrases compete with the queries (default true). */
+  negatives?: boolean;
   /** Dense detection on non-square images: embed overlapping square tiles instead of one center crop (default true). */
   tile?: boolean;
 }
@@ -68,7 +70,7 @@ export const DEFAULT_THRESHOLD: Record<DetectorKind, number> = { 'dense-clip': 0
 /** Dense detection with a dual encoder that exports patch tokens in the text space (the built-in model). */
 export class DenseClipDetector implements Detector {
   readonly kind = 'dense-clip' as const;
-  private background: Promise<Float32Array | null> | null = null;
+  private readonly textCache = new Map<string, Float32Array>();
   constructor(private readonly model: ClipModel) {
     if (!model.patchGrid) throw new Error('this model exports no patch tokens; dense detection needs them');
   }
@@ -78,10 +80,29 @@ export class DenseClipDetector implements Detector {
     return (this.model.folder.config.winnow as { region_scale?: number } | undefined)?.region_scale ?? this.model.logitScale;
   }
 
-  private backgroundEmbedding(): Promise<Float32Array | null> {
-    const phrase = (this.model.folder.config.winnow as { background_phrase?: string } | undefined)?.background_phrase;
-    this.background ??= phrase ? this.model.embedTexts([phrase]) : Promise.resolve(null);
-    return this.background;
+  /**
+   * What competes with the queries for each patch: the model's background phrase, plus (unless
+   * `negatives` is false) the phrases the model knows (`winnow.classes`) that are not queries, so
+   * an object that is none of the queries is claimed by its own phrase rather than the nearest query.
+   */
+  private async others(queries: string[], negatives: boolean): Promise<{ background: Float32Array | null; negatives: Float32Array | null }> {
+    const extras = this.model.folder.config.winnow as { background_phrase?: string; classes?: string[] } | undefined;
+    const asked = new Set(queries.map((q) => q.trim().toLowerCase()));
+    const negs = negatives ? (extras?.classes ?? []).filter((c) => !asked.has(c.toLowerCase())) : [];
+    const bg = extras?.background_phrase ? [extras.background_phrase] : [];
+    return { background: bg.length ? await this.embedCached(bg) : null, negatives: negs.length && bg.length ? await this.embedCached(negs) : null };
+  }
+
+  private async embedCached(phrases: string[]): Promise<Float32Array> {
+    const dim = this.model.dim;
+    const missing = phrases.filter((p) => !this.textCache.has(p));
+    if (missing.length) {
+      const rows = await this.model.embedTexts(missing);
+      missing.forEach((p, i) => this.textCache.set(p, rows.slice(i * dim, (i + 1) * dim)));
+    }
+    const out = new Float32Array(phrases.length * dim);
+    phrases.forEach((p, i) => out.set(this.textCache.get(p)!, i * dim));
+    return out;
   }
 
   async detect(images: DetectorImage[], o: DetectOptions): Promise<Proposal[][]> {
@@ -108,9 +129,9 @@ export class DenseClipDetector implements Detector {
     const { patches } = await model.embedImages(pixels, inputs.length);
     if (!patches) throw new Error('the model returned no patch tokens');
     const texts = await model.embedTexts(o.queries);
-    const background = await this.backgroundEmbedding();
+    const { background, negatives } = await this.others(o.queries, o.negatives !== false);
     const tokens = patches.tokens;
-    const probsOf = (row: number) => patchProbabilities(patches.data.subarray(row * tokens * patches.dim, (row + 1) * tokens * patches.dim), tokens, texts, o.queries.length, patches.dim, this.regionScale, background);
+    const probsOf = (row: number) => patchProbabilities(patches.data.subarray(row * tokens * patches.dim, (row + 1) * tokens * patches.dim), tokens, texts, o.queries.length, patches.dim, this.regionScale, background, negatives);
     return plans.map((plan) => {
       const { width, height, tiles } = plan;
       const mosaic = tiles ? mosaicFor(width, height, tiles, grid[0], grid[1]) : null;

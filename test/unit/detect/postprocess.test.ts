@@ -87,6 +87,17 @@ describe('dense patch-map detection', () => {
     expect(mask[28 * 32 + 28]).toBe(0);
   });
 
+  it('masks use the tighter mask threshold, but a weak region keeps a mask (cut halfway to its peak)', () => {
+    const map = new Float32Array(16).fill(0.1);
+    map[5] = 0.95; map[6] = 0.7; map[15] = 0.56;
+    const [strong, weak] = denseRegions(map, [4, 4], tensorMapping(spec(32), 32, 32), 32, 32, { threshold: 0.5, maskThreshold: 0.8, segment: true });
+    const area = (r: typeof strong) => decodeRle(r.rle!).reduce((a, b) => a + b, 0);
+    const loose = denseRegions(map, [4, 4], tensorMapping(spec(32), 32, 32), 32, 32, { threshold: 0.5, segment: true });
+    expect(area(strong)).toBeLessThan(area(loose[0]));
+    expect(strong.box).toEqual(loose[0].box);
+    expect(area(weak)).toBeGreaterThan(0);
+  });
+
   it('non-maximum suppression is per label', () => {
     const dets = [
       { label: 'a', score: 0.9, box: [0, 0, 10, 10] as [number, number, number, number] },

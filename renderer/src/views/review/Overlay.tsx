@@ -38,6 +38,18 @@ export function Overlay() {
     return () => ro.disconnect();
   }, [w]);
   useEffect(() => setNatural(null), [item.itemId]);
+  // The largest size with the image's aspect that fits the stage (which shrinks when the jobs panel grows).
+  const stage = useRef<HTMLDivElement>(null);
+  const [room, setRoom] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const el = stage.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setRoom({ width: el.clientWidth - 24, height: el.clientHeight - 24 }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const k = Math.max(0.01, Math.min(room.width / w, room.height / h));
+  const fit = { width: Math.floor(w * k), height: Math.floor(h * k) };
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -71,8 +83,8 @@ export function Overlay() {
   const stroke = 2 / scale;
   const font = 13 / scale;
   return (
-    <div className="review-stage" data-testid="review-stage">
-      <div className="review-canvas" style={{ aspectRatio: `${w} / ${h}`, width: `min(100%, calc((100vh - 230px) * ${(w / h).toFixed(4)}))` }}>
+    <div className="review-stage" data-testid="review-stage" ref={stage}>
+      <div className="review-canvas" style={{ width: fit.width, height: fit.height }}>
         <img src={api.mediaUrl('image', item.itemId)} alt="" onLoad={(e) => setNatural({ w: e.currentTarget.naturalWidth, h: e.currentTarget.naturalHeight })} draggable={false} />
         <canvas ref={canvas} style={{ opacity }} className="review-masks" />
         <svg
