@@ -51,7 +51,7 @@ describe('Labels panel', () => {
     await expect.poll(() => page.locator('textarea[name=templates]').inputValue()).toContain('a photo of a {}');
     const classes = ['red circle', 'blue square: blue box', 'green star', 'yellow hexagon', 'purple triangle', 'orange diamond', 'pink heart', 'cyan cross'];
     await page.fill('textarea[name=classes]', classes.join('\n'));
-    // Threshold 0: every item gets its top class (the untrained smoke-test model is never confident).
+    // Threshold 0: every item gets its top class whatever the model's confidence (any export of the model).
     await page.fill('input[name=threshold]', '0');
     await page.screenshot({ path: shotPath('labels-01-form.png') });
     await page.getByTestId('run-labels').click();

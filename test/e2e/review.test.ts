@@ -162,7 +162,7 @@ describe('Review view', () => {
     await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
     await page.locator('[data-testid=job][data-state=done]', { hasText: 'Detect red circle' }).waitFor({ timeout: 120_000 });
     const params = JSON.parse(project.db.prepare(`SELECT params FROM jobs WHERE kind = 'detect.run' ORDER BY id DESC`).pluck().get() as string);
-    expect(params).toMatchObject({ queries: ['red circle', 'blue square'], threshold: 0.5, thresholds: { 'blue square': 0.6 }, segment: true });
+    expect(params).toMatchObject({ queries: ['red circle', 'blue square'], threshold: 0.5, thresholds: { 'blue square': 0.6 }, segment: true, negatives: true });
     await page.screenshot({ path: shotPath('review-06-detect-job.png') });
   });
 
@@ -189,5 +189,15 @@ describe('Review view', () => {
     console.log(`built-in model: ${found} proposals on 10 scenes for ${labels.length} queries`);
     await page.waitForTimeout(500);
     await page.screenshot({ path: shotPath('review-08-model-detections.png') });
+    // "Accept all above X" accepts every pending proposal scoring ≥ X in one undoable step.
+    const pendingAbove = () => project.db.prepare(`SELECT count(*) FROM annotations WHERE state = 'proposed' AND kind IN ('box', 'mask') AND score >= 0.6`).pluck().get() as number;
+    const n = pendingAbove();
+    await page.fill('input[name=accept-above]', '0.6');
+    await page.locator('.review-above').getByRole('button', { name: 'Accept' }).click();
+    await expect.poll(pendingAbove).toBe(0);
+    if (n > 0) {
+      await page.locator('.review-head').getByRole('button', { name: 'Undo' }).click();
+      await expect.poll(pendingAbove).toBe(n);
+    }
   });
 });

@@ -36,6 +36,8 @@ export const detectionMethods = {
       thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),
       /** Dense (built-in) detection: probability a mask pixel needs (default threshold + 0.15). */
       maskThreshold: z.number().min(0).max(1).optional(),
+      /** Dense (built-in) detection: the model's other known phrases veto look-alikes (default true; false = higher recall, many more false positives on absent queries). */
+      negatives: z.boolean().optional(),
       selection: z.string().min(1).max(200).nullable().optional(),
       segment: z.boolean().optional(),
     }).strict(),

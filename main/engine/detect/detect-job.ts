@@ -22,6 +22,8 @@ export interface DetectParams {
   thresholds?: Record<string, number>;
   /** Dense detection: probability a mask pixel needs (default threshold + 0.15). */
   maskThreshold?: number;
+  /** Dense detection: the model's other known phrases veto look-alikes (default true). */
+  negatives?: boolean;
   segment: boolean;
   selection: string | null;
   batch?: number;
@@ -82,7 +84,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
           for (const image of images) {
             if (ctx.signal.aborted) return;
             try {
-              results.push((await detector.detect([{ input: image.data }], { queries: p.queries, threshold, thresholds: p.thresholds, maskThreshold: p.maskThreshold, segment: p.segment }))[0]);
+              results.push((await detector.detect([{ input: image.data }], { queries: p.queries, threshold, thresholds: p.thresholds, maskThreshold: p.maskThreshold, negatives: p.negatives, segment: p.segment }))[0]);
               kept.push(image.id);
             } catch (error) {
               ctx.issue({ severity: 'warning', kind: 'detect', message: `detection failed: ${(error as Error).message}`, itemId: image.id, jobId: ctx.jobId });

@@ -81,9 +81,9 @@ export class DenseClipDetector implements Detector {
   }
 
   /**
-   * What competes with the queries for each patch: the model's background phrase, plus (unless
-   * `negatives` is false) the phrases the model knows (`winnow.classes`) that are not queries, so
-   * an object that is none of the queries is claimed by its own phrase rather than the nearest query.
+   * The background phrase (competes with the queries in each patch's softmax) and, unless `negatives`
+   * is false, the phrases the model knows (`winnow.classes`) that are not queries: they veto a query on
+   * patches they match better, so an object that is none of the queries is not claimed by the nearest one.
    */
   private async others(queries: string[], negatives: boolean): Promise<{ background: Float32Array | null; negatives: Float32Array | null }> {
     const extras = this.model.folder.config.winnow as { background_phrase?: string; classes?: string[] } | undefined;

@@ -29,12 +29,17 @@ const CARD = readFileSync(path.join(BUILTIN_MODEL_DIR, 'README.md'), 'utf8');
 /** The zero-shot top-1 accuracy the card states (a fraction), or null for the untrained smoke-test export. */
 function cardAccuracy(): number | null {
   if (/untrained/i.test(CARD)) return null;
-  const m = /zero-shot[^\n]*?(\d+(?:\.\d+)?)\s*%/i.exec(CARD);
+  // Prefer the card's number on the TypeScript generator (what this test renders), else the trainer's.
+  const ts = CARD.split(/^## Quality on the TypeScript generator/m)[1]?.split(/^## /m)[0] ?? '';
+  const re = /zero-shot[^\n]*seen[^\n]*?\|\s*(\d+(?:\.\d+)?)\s*%/i;
+  const m = re.exec(ts) ?? re.exec(CARD);
   return m ? Number(m[1]) / 100 : null;
 }
 const CARD_ACCURACY = cardAccuracy();
 const TRAINED = CARD_ACCURACY !== null;
-// Untrained export: chance is 1/64 ≈ 0.016; measured 0.013 (300 scenes), so only "above zero" is held.
+// The card's first zero-shot line is top-1 on seen combinations (trained export of 14:31: 95.5%); this
+// test measures the same on generateScenes images (0.962 seen, 0.806 held-out, 0.943 all; 300 scenes).
+// Untrained smoke-test export: chance is 1/64 ≈ 0.016 (measured 0.013), so only "above zero" is held.
 const MIN_ZERO_SHOT = TRAINED ? CARD_ACCURACY! - 0.02 : 0;
 
 const vocab = loadVocabulary();
@@ -199,6 +204,9 @@ describe('multi-label on 2-object scenes', () => {
       for (const w of want) if (!labels.has(w)) fn++;
       if (labels.size === want.size && [...want].every((w) => labels.has(w))) exact++;
     }
+    const precision = tp / Math.max(1, tp + fp);
+    // Measured with the trained export: P 0.40, R 0.35 (a global image embedding mixes both objects).
+    if (TRAINED) expect(precision).toBeGreaterThan(0.25);
     report.multiLabel = { items: truthOf.size, precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), exactSetMatch: exact / truthOf.size, meanAssigned: (tp + fp) / truthOf.size };
     const counts = labelCounts(project.db);
     expect(counts.run).toBe('multi-label');

@@ -74,6 +74,16 @@ describe('dense patch-map detection', () => {
     expect(p[1]).toBeCloseTo(1 / (1 + Math.exp(10)), 5);
   });
 
+  it('lets negative phrases veto a query on patches they match better (without diluting the softmax)', () => {
+    const patches = new Float32Array([1, 0, 0, 0, 1, 0]); // 2 tokens, dim 3
+    const query = new Float32Array([0.8, 0.6, 0]);
+    const bg = new Float32Array([0, 0, 1]);
+    const plain = patchProbabilities(patches, 2, query, 1, 3, 10, bg);
+    const vetoed = patchProbabilities(patches, 2, query, 1, 3, 10, bg, new Float32Array([0, 1, 0]));
+    expect(vetoed[0]).toBeCloseTo(plain[0], 6); // the negative matches token 0 worse than the query: no veto
+    expect(vetoed[1]).toBeLessThan(plain[1] * 0.1); // token 1 is the negative's: vetoed
+  });
+
   it('finds 8-connected components, one region per component, with boxes and masks on the image', () => {
     const map = new Float32Array(16).fill(0.1);
     map[1 * 4 + 1] = 0.9; map[1 * 4 + 2] = 0.9; map[2 * 4 + 1] = 0.9; map[3 * 4 + 3] = 0.8;
