@@ -153,6 +153,11 @@ export class DenseClipDetector implements Detector {
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
+async function imageSize(input: ImageInput): Promise<{ width: number; height: number }> {
+  const meta = await sharp(typeof input === 'string' ? await readFile(input) : input).metadata();
+  return { width: meta.autoOrient?.width ?? meta.width ?? 0, height: meta.autoOrient?.height ?? meta.height ?? 0 };
+}
+
 /**
  * An exported OWL-ViT/OWLv2 or CLIPSeg graph (`onnx/model.onnx`): input and output names are read from
  * the session (input_ids / attention_mask / pixel_values; logits + pred_boxes, or logits).
@@ -179,8 +184,18 @@ export class OnnxQueryDetector implements Detector {
     const ids = this.tokenizer.encodeBatch(o.queries);
     const out: Proposal[][] = [];
     for (const image of images) {
-      const pre = await preprocessImage(image.input, this.spec);
-      const size = { width: pre.width, height: pre.height };
+      let input = image.input;
+      if (this.kind === 'owlv2') {
+        // OWLv2 pads the image to a square at the bottom/right (grey, 0.5 after rescaling) before resizing; its boxes are relative to that square.
+        const bytes = typeof input === 'string' ? await readFile(input) : input;
+        const meta = await sharp(bytes).metadata();
+        const w = meta.autoOrient?.width ?? meta.width ?? 0;
+        const h = meta.autoOrient?.height ?? meta.height ?? 0;
+        const side = Math.max(w, h);
+        input = await sharp(bytes).autoOrient().extend({ right: side - w, bottom: side - h, background: { r: 128, g: 128, b: 128 } }).png().toBuffer();
+      }
+      const pre = await preprocessImage(input, this.spec);
+      const size = this.kind === 'owlv2' ? await imageSize(image.input) : { width: pre.width, height: pre.height };
       const feeds: Record<string, Tensor> = {
         [this.name(['pixel_values'], this.session.inputs)]: new Tensor('float32', pre.data, [1, 3, this.spec.height, this.spec.width]),
         [this.name(['input_ids'], this.session.inputs)]: new Tensor('int64', ids.inputIds, [ids.count, ids.sequenceLength]),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,10 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('ClipModel on the built-in winnow-clip-mini 
 
   it('reads dim, logit scale, sequence length and I/O names from the folder and sessions', () => {
     expect(model.dim).toBe(128);
-    expect(model.logitScale).toBeCloseTo(14.2588, 3);
+    // The trained temperature the config records (not logit_scale_init_value, the starting one).
+    const config = JSON.parse(readFileSync(path.join(BUILTIN_MODEL_DIR, 'config.json'), 'utf8')) as { winnow: { logit_scale: number } };
+    expect(model.logitScale).toBeCloseTo(config.winnow.logit_scale, 5);
+    expect(model.logitScale).toBeGreaterThan(1);
     expect(model.patchGrid).toEqual([8, 8]);
     expect(model.tokenizer.maxLength).toBe(reference.max_length);
     expect([model.preprocess.height, model.preprocess.width]).toEqual([64, 64]);
