@@ -1,6 +1,7 @@
 // The one typed contract between the engine and every front end (Electron IPC, HTTP/WS, CLI).
 // Each method has an input and an output schema; every input is validated before it reaches the engine.
 import { z } from 'zod';
+import { Job } from './job-schema';
 import { visionMethods } from './methods/vision';
 import { formatMethods } from './methods/formats';
 import { ModelJob, modelMethods } from './methods/models';
@@ -38,22 +39,7 @@ export const Item = z.object({
   issueCount: z.number().int(),
 });
 
-export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
-
-export const Job = z.object({
-  id: z.number().int(),
-  kind: z.string(),
-  title: z.string(),
-  state: JobState,
-  done: z.number().int(),
-  total: z.number().int().nullable(),
-  ratePerSec: z.number().nullable(),
-  etaSec: z.number().nullable(),
-  error: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
+export { Job, JobState } from './job-schema';
 
 export const Issue = z.object({
   id: z.number().int(),

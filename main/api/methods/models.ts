@@ -1,25 +1,13 @@
 // Model management methods: list, pull (a job), import, validate, remove.
 import { z } from 'zod';
+import { Job } from '../job-schema';
 
 const modelId = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ - only');
 const dtype = z.string().min(1).max(32).regex(/^[a-z0-9]+$/, 'a dtype name such as fp32, fp16, quantized');
 const ModelTaskName = z.enum(['clip', 'zero-shot-object-detection', 'image-segmentation', 'mask-generation', 'unknown']);
 
-// Same shape as the contract's Job (kept here: this file is imported by contract.ts, so it cannot import from it).
-export const ModelJob = z.object({
-  id: z.number().int(),
-  kind: z.string(),
-  title: z.string(),
-  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']),
-  done: z.number().int(),
-  total: z.number().int().nullable(),
-  ratePerSec: z.number().nullable(),
-  etaSec: z.number().nullable(),
-  error: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
+/** A model pull is a job like any other. */
+export const ModelJob = Job;
 
 export const ModelInfo = z.object({
   id: z.string(),

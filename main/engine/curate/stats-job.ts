@@ -10,6 +10,7 @@ import type { Project } from '../project';
 import { computeDuplicates, DEFAULT_PHASH_K } from './duplicates';
 import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
 import { SIGNAL, SignalStore } from './signals';
+import { mapLimit } from '../jobs/map-limit';
 
 export interface StatsParams { force?: boolean; k?: number }
 interface StatsCheckpoint { lastId: number; done: number }
@@ -61,19 +62,6 @@ async function decodeItem(project: Project, row: Row): Promise<Decoded> {
 function pickChannel(data: Buffer, channels: number): Buffer {
   const out = Buffer.allocUnsafe(data.length / channels);
   for (let i = 0, o = 0; o < out.length; i += channels, o++) out[o] = data[i];
-  return out;
-}
-
-async function mapLimit<T, R>(input: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(input.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < input.length) {
-      const i = next++;
-      out[i] = await fn(input[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, input.length) }, worker));
   return out;
 }
 

@@ -5,6 +5,7 @@ import type { IngestEntry } from './entry';
 import { type FinalAnnotation, finalizeAnnotations } from './annotations';
 import { probeBuffer, probeImage, UnreadableImage } from './probe';
 import { openSource } from './open-source';
+import { mapLimit } from '../jobs/map-limit';
 
 export interface ImportParams { sourceId: number }
 interface ImportCheckpoint { position: number }
@@ -87,17 +88,4 @@ async function probeEntry(entry: IngestEntry): Promise<Outcome> {
     const kind = err instanceof UnreadableImage ? err.kind : 'unreadable';
     return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.key } };
   }
-}
-
-async function mapLimit<T, R>(input: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(input.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < input.length) {
-      const i = next++;
-      out[i] = await fn(input[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, input.length) }, worker));
-  return out;
 }
