@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
 import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
 import { launchChromium, shotPath } from '../fixtures/browser';
-import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL } from '../fixtures/vision/builtin-model';
+import { BUILTIN_MODEL_DIR } from '../fixtures/vision/builtin-model';
 import { folderFiles, startHubServer, type HubServer } from '../fixtures/vision/hub-server';
 
 // The Models view against a loopback hub that serves the built-in model's files as the registry's
@@ -23,7 +23,7 @@ let browser: Browser;
 let page: Page;
 const saved = { home: process.env.WINNOW_HOME, models: process.env.WINNOW_MODELS_DIR, hf: process.env.HF_ENDPOINT };
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('Models view in browser mode', () => {
+describe('Models view in browser mode', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'winnow-models-e2e-'));
     // Slow chunks on the vision graph so the progress bar is seen moving, not only finished.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DenseClipDetector } from '../../../main/engine/detect/detector';
 import { ClipModel } from '../../../main/engine/vision/clip-model';
 import { SHOTS } from '../../fixtures/browser';
-import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
+import { BUILTIN_MODEL_DIR } from '../../fixtures/vision/builtin-model';
 import { generateScenes } from '../../../main/synthetic';
 import { evaluate } from './eval-lib';
 
@@ -32,7 +32,7 @@ const MARGIN = { overall: 0.05, perClass: 0.12 };
 
 let model: ClipModel;
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('dense detection quality on generated scenes', () => {
+describe('dense detection quality on generated scenes', () => {
   beforeAll(async () => {
     model = await ClipModel.load(BUILTIN_MODEL_DIR, { threads: 1 });
   });

@@ -11,12 +11,11 @@ import { ReviewService } from '../../../main/engine/review/review';
 import { generateScenes } from '../../../main/synthetic';
 import { winnowSync } from '../../fixtures/cli';
 import { tempDir } from '../../fixtures/images';
-import { HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
 
 let engine: Engine;
 let project: Project;
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('detect.run job', () => {
+describe('detect.run job', () => {
   beforeAll(async () => {
     process.env.WINNOW_HOME = await tempDir();
     const data = await tempDir();

@@ -6,7 +6,7 @@ import type { ModelInfoT, ModelJobT, ValidationReportT } from '../../../main/api
 import { type Dispatch, createDispatch } from '../../../main/api/handlers';
 import { Engine } from '../../../main/engine/engine';
 import { winnowSpawn } from '../../fixtures/cli';
-import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
+import { BUILTIN_MODEL_DIR } from '../../fixtures/vision/builtin-model';
 import { folderFiles, startHubServer, type HubServer } from '../../fixtures/vision/hub-server';
 
 // The registry's MobileCLIP S0 entry, served by a loopback hub with the built-in model's bytes in
@@ -33,7 +33,7 @@ function winnow(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
 
 const exists = (file: string) => stat(file).then(() => true, () => false);
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('models.* over the API and the CLI against a loopback hub', () => {
+describe('models.* over the API and the CLI against a loopback hub', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'winnow-models-api-'));
     hub = await startHubServer(REPO, folderFiles(BUILTIN_MODEL_DIR, FILES), { chunkDelayMs: { 'onnx/vision_model.onnx': 2 } });

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipModel } from '../../../main/engine/vision/clip-model';
 import { preprocessImage } from '../../../main/engine/vision/preprocess';
 import { createSessionWithFallback } from '../../../main/engine/vision/providers';
-import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL, REFERENCE_DIR, loadReference, maxAbsDiff, normalized, readF32, type Reference } from '../../fixtures/vision/builtin-model';
+import { BUILTIN_MODEL_DIR, REFERENCE_DIR, loadReference, maxAbsDiff, normalized, readF32, type Reference } from '../../fixtures/vision/builtin-model';
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('ClipModel on the built-in winnow-clip-mini (reference.json)', () => {
+describe('ClipModel on the built-in winnow-clip-mini (reference.json)', () => {
   let model: ClipModel;
   let reference: Reference;
 
@@ -84,7 +84,7 @@ describe.skipIf(!HAS_BUILTIN_MODEL)('ClipModel on the built-in winnow-clip-mini 
   });
 });
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('CPU optimized-graph cache', () => {
+describe('CPU optimized-graph cache', () => {
   let cacheDir: string;
   beforeAll(async () => {
     cacheDir = await mkdtemp(path.join(os.tmpdir(), 'winnow-ort-cache-'));

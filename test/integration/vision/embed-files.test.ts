@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipModel } from '../../../main/engine/vision/clip-model';
 import { embedImageFiles, type EmbeddedBatch } from '../../../main/engine/vision/embed-files';
 import { PreprocessPool } from '../../../main/engine/vision/preprocess-pool';
-import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL, REFERENCE_DIR, loadReference, maxAbsDiff, normalized, type Reference } from '../../fixtures/vision/builtin-model';
+import { BUILTIN_MODEL_DIR, REFERENCE_DIR, loadReference, maxAbsDiff, normalized, type Reference } from '../../fixtures/vision/builtin-model';
 import { truncatedJpeg } from '../../fixtures/vision/images';
 
 async function collect(stream: AsyncIterable<EmbeddedBatch>): Promise<EmbeddedBatch[]> {
@@ -14,7 +14,7 @@ async function collect(stream: AsyncIterable<EmbeddedBatch>): Promise<EmbeddedBa
   return batches;
 }
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('embedImageFiles on a folder with a corrupt file', () => {
+describe('embedImageFiles on a folder with a corrupt file', () => {
   let model: ClipModel;
   let reference: Reference;
   let folder: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumError } from '../../../main/engine/vision/download';
 import { INSTALL_RECORD, ModelManager } from '../../../main/engine/vision/model-manager';
-import { BUILTIN_MODEL_DIR, HAS_BUILTIN_MODEL } from '../../fixtures/vision/builtin-model';
+import { BUILTIN_MODEL_DIR } from '../../fixtures/vision/builtin-model';
 import { folderFiles, startHubServer, type HubServer } from '../../fixtures/vision/hub-server';
 import { startLoopbackProxy } from '../../fixtures/vision/loopback-proxy';
 
@@ -25,7 +25,7 @@ async function exists(file: string) {
   return stat(file).then(() => true, () => false);
 }
 
-describe.skipIf(!HAS_BUILTIN_MODEL)('ModelManager against a loopback hub serving the built-in model', () => {
+describe('ModelManager against a loopback hub serving the built-in model', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'winnow-models-'));
     registryPath = path.join(root, 'registry.json');
