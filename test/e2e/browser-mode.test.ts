@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import type { RunningServer } from '../../main/server/server';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { type FolderTruth, makeImageFolder, tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -20,16 +20,11 @@ beforeAll(async () => {
   data = await tempDir();
   truth = await makeImageFolder(data, { count: 1200, dirty: true, width: 96, height: 72 });
   engine = new Engine('browser');
-  server = await startServer({ engine, staticDir: defaultStaticDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openUi(engine));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.close();
+  await closeUi({ browser, server }, engine);
 });
 
 describe('browser mode end to end', () => {

@@ -5,9 +5,9 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -24,16 +24,11 @@ beforeAll(async () => {
   const project = await engine.createProject(path.join(home, 'curation'), 'Curation e2e');
   await engine.addSource(data);
   await project.jobs.idle();
-  server = await startServer({ engine, staticDir: defaultStaticDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openUi(engine, { width: 1440, height: 900 }));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.close();
+  await closeUi({ browser, server }, engine);
 });
 
 const number = async (testId: string) => Number((await page.getByTestId(testId).locator('b').innerText()).replace(/,/g, ''));

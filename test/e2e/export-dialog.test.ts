@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import type { RunningServer } from '../../main/server/server';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { scenes, writeCoco } from '../fixtures/formats';
 import { tempDir } from '../fixtures/images';
 
@@ -23,16 +23,11 @@ beforeAll(async () => {
   const project = await engine.createProject(path.join(home, 'proj'), 'Export demo');
   const { jobId } = await engine.addSource(instances);
   await project.jobs.wait(jobId);
-  server = await startServer({ engine, staticDir: defaultStaticDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openUi(engine));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.close();
+  await closeUi({ browser, server }, engine);
 });
 
 describe('Export dialog', () => {

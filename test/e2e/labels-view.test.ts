@@ -5,9 +5,9 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import type { RunningServer } from '../../main/server/server';
 import { generateScenes } from '../../main/synthetic';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -27,16 +27,11 @@ beforeAll(async () => {
   engine = new Engine('browser');
   const project = await engine.createProject(path.join(home, 'labels-e2e'), 'Labels e2e');
   await project.jobs.wait((await engine.addSource(data)).jobId);
-  server = await startServer({ engine, staticDir: defaultStaticDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openUi(engine));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.close();
+  await closeUi({ browser, server }, engine);
 });
 
 describe('Labels panel', () => {

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import type { RunningServer } from '../../main/server/server';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { BUILTIN_MODEL_DIR } from '../fixtures/vision/builtin-model';
 import { folderFiles, startHubServer, type HubServer } from '../fixtures/vision/hub-server';
 
@@ -33,16 +33,11 @@ describe('Models view in browser mode', () => {
     process.env.HF_ENDPOINT = hub.endpoint;
     engine = new Engine('browser');
     await engine.createProject(path.join(root, 'project'), 'Models e2e');
-    server = await startServer({ engine, staticDir: defaultStaticDir() });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    page.on('pageerror', (err) => console.error('page error:', err));
+    ({ server, browser, page } = await openUi(engine));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await engine?.close();
+    await closeUi({ browser, server }, engine);
     await hub?.close();
     for (const [key, value] of [['WINNOW_HOME', saved.home], ['WINNOW_MODELS_DIR', saved.models], ['HF_ENDPOINT', saved.hf]] as const) {
       if (value === undefined) delete process.env[key];

@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
 import type { Project } from '../../main/engine/project';
 import { ReviewService } from '../../main/engine/review/review';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import type { RunningServer } from '../../main/server/server';
 import { generateScenes } from '../../main/synthetic';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -38,16 +38,11 @@ beforeAll(async () => {
       });
     }));
   })();
-  server = await startServer({ engine, staticDir: process.env.WINNOW_STATIC_DIR ?? defaultStaticDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openUi(engine));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.close();
+  await closeUi({ browser, server }, engine);
 });
 
 const annIds = async () => (await page.locator('[data-testid=review-anns] li[data-testid^=ann-]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-testid')!.slice(4)))));

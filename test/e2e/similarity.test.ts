@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SEMDEDUP_JOB } from '../../main/engine/curate/semantic-job';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
 import { Engine } from '../../main/engine/engine';
-import { defaultStaticDir, type RunningServer, startServer } from '../../main/server/server';
+import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
-import { launchChromium, shotPath } from '../fixtures/browser';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
 import { tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -27,16 +27,11 @@ beforeAll(async () => {
   await project.jobs.wait(engine.embed());
   await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
   await project.jobs.wait(project.jobs.start(SEMDEDUP_JOB, {}).id);
-  server = await startServer({ engine, staticDir: defaultStaticDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openUi(engine));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.close();
+  await closeUi({ browser, server }, engine);
 });
 
 describe('search, more like this, embedding map', () => {
