@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { parse } from 'csv-parse';
 import type { IngestEntry, IngestSource } from './entry';
+import { readRows, type Row } from './rows';
 
 const PATH_COLUMNS = ['path', 'file_name', 'filename', 'file', 'image', 'image_path', 'url', 'uri'];
 const CAPTION_COLUMNS = ['caption', 'text', 'TEXT', 'alt', 'description'];
@@ -29,7 +27,7 @@ export class ManifestSource implements IngestSource {
     }
   }
 
-  private toEntry(row: { line: number; record?: Record<string, unknown>; error?: string }): IngestEntry {
+  private toEntry(row: Row): IngestEntry {
     const key = `row:${row.line}`;
     const location = `${path.basename(this.file)}:${row.line}`;
     if (!row.record) return { type: 'bad', key, location, kind: 'bad_row', message: row.error ?? 'unparseable row' };
@@ -54,28 +52,7 @@ export class ManifestSource implements IngestSource {
     return { type: 'file', key, file, caption, captionOrigin, extra: extraOrNull };
   }
 
-  private async *rows(signal?: AbortSignal): AsyncIterable<{ line: number; record?: Record<string, unknown>; error?: string }> {
-    if (this.format === 'jsonl') {
-      const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
-      let line = 0;
-      for await (const text of lines) {
-        line++;
-        signal?.throwIfAborted();
-        if (text.trim() === '') continue;
-        try {
-          const value = JSON.parse(text) as unknown;
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) yield { line, error: 'row is not a JSON object' };
-          else yield { line, record: value as Record<string, unknown> };
-        } catch (err) {
-          yield { line, error: `invalid JSON: ${(err as Error).message}` };
-        }
-      }
-      return;
-    }
-    const parser = createReadStream(this.file).pipe(parse({ columns: true, bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
-      signal?.throwIfAborted();
-      yield { line: info.lines, record };
-    }
+  private rows(signal?: AbortSignal): AsyncIterable<Row> {
+    return readRows(this.file, this.format, signal);
   }
 }
