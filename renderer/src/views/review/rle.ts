@@ -1,5 +1,9 @@
 // COCO uncompressed RLE (column-major runs starting with 0) → RGBA pixels of one colour.
-export interface Rle { size: [number, number]; counts: number[] }
+import type { CocoRle } from '../../../../main/synthetic/rle';
+
+// One COCO RLE codec for engine, exports and the review canvas.
+export { decodeRle, encodeRle } from '../../../../main/synthetic/rle';
+export type Rle = CocoRle;
 
 /** Paints the mask's pixels into `rgba` (row-major, width × height) with colour [r, g, b, a]. */
 export function paintRle(rle: Rle, rgba: Uint8ClampedArray, color: [number, number, number, number]): void {
@@ -25,35 +29,6 @@ const PALETTE: [number, number, number][] = [
 /** A stable colour per class index. */
 export const classColor = (index: number): [number, number, number] => PALETTE[((index % PALETTE.length) + PALETTE.length) % PALETTE.length];
 export const css = (c: [number, number, number], a = 1) => `rgba(${c[0]}, ${c[1]}, ${c[2]}, ${a})`;
-
-/** Row-major 0/1 mask → COCO uncompressed RLE (column-major runs, first run = zeros). */
-export function encodeRle(mask: Uint8Array, height: number, width: number): Rle {
-  const counts: number[] = [];
-  let current = 0;
-  let run = 0;
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
-      const v = mask[y * width + x] ? 1 : 0;
-      if (v !== current) { counts.push(run); run = 0; current = v; }
-      run++;
-    }
-  }
-  counts.push(run);
-  return { size: [height, width], counts };
-}
-
-export function decodeRle(rle: Rle): Uint8Array {
-  const [height, width] = rle.size;
-  const mask = new Uint8Array(height * width);
-  let pos = 0;
-  let value = 0;
-  for (const count of rle.counts) {
-    if (value === 1) for (let k = pos; k < pos + count; k++) mask[(k % height) * width + Math.floor(k / height)] = 1;
-    pos += count;
-    value ^= 1;
-  }
-  return mask;
-}
 
 /** Sets (or clears) a disc of radius r around (cx, cy). */
 export function paintDisc(mask: Uint8Array, width: number, height: number, cx: number, cy: number, r: number, value: 0 | 1): void {
