@@ -73,15 +73,15 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
       const db = project.db;
       const signals = new SignalStore(db);
       // Without force, only items not yet measured (caption.words is written for every item) are decoded.
-      const todo = ctx.params.force ? '1' : `i.id NOT IN (SELECT item_id FROM signals WHERE name = '${SIGNAL.captionWords}')`;
+      const unmeasured = ctx.params.force ? '1' : `i.id NOT IN (SELECT item_id FROM signals WHERE name = '${SIGNAL.captionWords}')`;
       const startId = ctx.checkpoint?.lastId ?? 0;
       let done = ctx.checkpoint?.done ?? 0;
-      const remaining = db.prepare(`SELECT count(*) FROM items i WHERE i.id > ? AND ${todo}`).pluck().get(startId) as number;
+      const remaining = db.prepare(`SELECT count(*) FROM items i WHERE i.id > ? AND ${unmeasured}`).pluck().get(startId) as number;
       ctx.setTotal(done + remaining);
       const next = db.prepare(
         `SELECT i.id, i.key, i.source_id, i.uri, i.width, i.height, c.text caption FROM items i
          LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1
-         WHERE i.id > ? AND ${todo} ORDER BY i.id LIMIT ${BATCH}`,
+         WHERE i.id > ? AND ${unmeasured} ORDER BY i.id LIMIT ${BATCH}`,
       );
       const putHash = db.prepare(`INSERT OR REPLACE INTO item_hashes (item_id, phash, algo) VALUES (?, ?, 'dct64')`);
       const dropPixel = db.prepare(`DELETE FROM signals WHERE item_id = ? AND name IN (?, ?, ?, ?, ?)`);
