@@ -75,3 +75,12 @@ export function maskBbox(mask: Uint8Array, height: number, width: number): Box |
 export function rleBbox(rle: CocoRle): Box | null {
   return maskBbox(decodeRle(rle), rle.size[0], rle.size[1]);
 }
+
+/** Intersection over union of two [x, y, w, h] boxes. */
+export function boxIou(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
+  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
+  const inter = ix * iy;
+  const union = a[2] * a[3] + b[2] * b[3] - inter;
+  return union > 0 ? inter / union : 0;
+}

@@ -2,7 +2,7 @@ import { sampleBackground, type BackgroundSpec } from './background';
 import { captionFor } from './captions';
 import { polygonBounds, transformPolygon, type Point } from './raster';
 import type { Rng } from './random';
-import type { Box } from './rle';
+import { type Box, boxIou } from './rle';
 import { isHeldOut, type Rgb, type Vocabulary } from './vocabulary';
 
 export type HeldOutMode = 'exclude' | 'only' | 'include';
@@ -56,14 +56,6 @@ export interface SceneSpec {
 const SIZE_TRIES = 50;
 const POSITION_TRIES = 100;
 const SCENE_TRIES = 20;
-
-export function boxIou(a: Box, b: Box): number {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 function round2(v: number): number {
   return Math.round(v * 100) / 100;

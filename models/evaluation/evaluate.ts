@@ -9,7 +9,8 @@ import { ClipModel } from '../../main/engine/vision/clip-model';
 import { embedImageFiles } from '../../main/engine/vision/embed-files';
 import { APP_ROOT } from '../../main/engine/paths';
 import { generateScenes, loadVocabulary, type GeneratedScene } from '../../main/synthetic/index';
-import { argmaxRow, dot, maskIou, rocAuc, upsample } from './metrics';
+import { resizeBilinear } from '../../main/engine/detect/clipseg';
+import { argmaxRow, dot, maskIou, rocAuc } from './metrics';
 
 export interface EvaluationOptions { modelDir: string; n: number; seed: string; size: number }
 
@@ -106,7 +107,7 @@ export async function evaluate(opts: EvaluationOptions): Promise<Evaluation> {
         const cx = Math.min(scene.width - 1, Math.floor(((best % cols) + 0.5) * (scene.width / cols)));
         const cy = Math.min(scene.height - 1, Math.floor((Math.floor(best / cols) + 0.5) * (scene.height / rows)));
         if (o.mask[cy * scene.width + cx]) inside++;
-        const up = upsample(map, rows, cols, scene.height, scene.width);
+        const up = resizeBilinear(map, rows, cols, scene.height, scene.width);
         thresholds.forEach((t, k) => ious[k].push(maskIou(Uint8Array.from(up, (v) => (v > t ? 1 : 0)), o.mask)));
       }
     });

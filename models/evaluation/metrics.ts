@@ -28,27 +28,6 @@ export function rocAuc(positives: number[], negatives: number[]): number {
   return (rankSum - (n1 * (n1 + 1)) / 2) / (n1 * n0);
 }
 
-/** Bilinear upsampling of a rows×cols map to height×width (pixel centres aligned, as image resizers do). */
-export function upsample(map: Float32Array, rows: number, cols: number, height: number, width: number): Float32Array {
-  const out = new Float32Array(height * width);
-  for (let y = 0; y < height; y++) {
-    const fy = Math.min(rows - 1, Math.max(0, ((y + 0.5) * rows) / height - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(rows - 1, y0 + 1);
-    const wy = fy - y0;
-    for (let x = 0; x < width; x++) {
-      const fx = Math.min(cols - 1, Math.max(0, ((x + 0.5) * cols) / width - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(cols - 1, x0 + 1);
-      const wx = fx - x0;
-      const top = map[y0 * cols + x0] * (1 - wx) + map[y0 * cols + x1] * wx;
-      const bottom = map[y1 * cols + x0] * (1 - wx) + map[y1 * cols + x1] * wx;
-      out[y * width + x] = top * (1 - wy) + bottom * wy;
-    }
-  }
-  return out;
-}
-
 export function maskIou(a: Uint8Array, b: Uint8Array): number {
   let inter = 0;
   let union = 0;

@@ -1,17 +1,10 @@
 // Boxes, IoU, non-maximum suppression and the tensor → original-image mapping of the preprocessing crop.
 import { computeGeometry } from '../vision/preprocess';
 import type { PreprocessSpec } from '../vision/preprocess-spec';
+import { type Box, boxIou } from '../../synthetic/rle';
 
-/** [x, y, w, h] in original-image pixels. */
-export type Box = [number, number, number, number];
-
-export function boxIou(a: Box, b: Box): number {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union > 0 ? inter / union : 0;
-}
+/** Boxes are [x, y, w, h] in original-image pixels, as the generator and COCO write them. */
+export { type Box, boxIou };
 
 /** Greedy NMS per label: keeps the highest-scoring box and drops same-label boxes overlapping it above `iou`. Returns kept input indexes, by score. */
 export function nms<T extends { box: Box; score: number; label: string }>(dets: readonly T[], iou = 0.5): number[] {

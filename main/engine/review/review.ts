@@ -2,7 +2,7 @@
 // with who and when (updated_by / updated_at; the model stays in `origin`), undoable per project,
 // and a queue that puts the most uncertain proposals (|score − threshold| smallest) first.
 import { rleBbox, type CocoRle } from '../../synthetic/rle';
-import type { AnnotationKind, AnnotationState } from '../store/annotations';
+import type { Annotation, AnnotationKind, AnnotationState } from '../store/annotations';
 import type { Db } from '../store/database';
 import { type Change, type HistoryEntry, ReviewHistory, type RowPart } from './history';
 
@@ -11,21 +11,8 @@ export const MANUAL_ORIGIN = 'manual';
 /** Threshold assumed for proposals whose params name none. */
 export const DEFAULT_REVIEW_THRESHOLD = 0.5;
 
-export interface ReviewAnnotation {
-  id: number;
-  itemId: number;
-  kind: AnnotationKind;
-  label: string;
-  score: number | null;
-  bbox: [number, number, number, number] | null;
-  rle: CocoRle | null;
-  origin: string;
-  params: Record<string, unknown> | null;
-  state: AnnotationState;
-  createdBy: string;
+export interface ReviewAnnotation extends Annotation {
   updatedBy: string | null;
-  createdAt: string;
-  updatedAt: string;
   /** |score − threshold| (null without a score). */
   uncertainty: number | null;
 }

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generateScenes } from '../../../main/synthetic/generate';
 import { decodeRle, maskBbox } from '../../../main/synthetic/rle';
-import { boxIou } from '../../../main/synthetic/scene';
+import { boxIou } from '../../../main/synthetic/rle';
 import { isHeldOut, loadVocabulary } from '../../../main/synthetic/vocabulary';
 
 const vocab = loadVocabulary();
