@@ -13,8 +13,8 @@ import type { similarityMethods } from './methods/similarity';
 export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof similarityMethods> {
   const project = () => engine.requireProject();
   return {
-    'dedup.semantic.run': ({ model, threshold, policy, method }) => ({
-      jobId: project().jobs.start(SEMDEDUP_JOB, { model: model ?? DEFAULT_MODEL, threshold, policy, method }).id,
+    'dedup.semantic.run': ({ model, ...params }) => ({
+      jobId: project().jobs.start(SEMDEDUP_JOB, { model: model ?? DEFAULT_MODEL, ...params }).id,
     }),
     'search.text': async ({ query, k, model }) => {
       const set = requireSet(project(), model ?? DEFAULT_MODEL);

@@ -28,7 +28,7 @@ Usage: winnow <command> [options]
                                    export the selection (webdataset, parquet, imagefolder, coco, yolo, manifest) with a dataset card
   download [--opt concurrency=8 --opt timeoutMs=20000 --opt retries=2 --opt maxBytes=N --opt resize=N]
                                    download images of URL-only items into the project (resumable)
-  dedup --semantic [--threshold T] [--policy pair|resolution|first] [--method graph|semdedup]
+  dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup]
                                    semantic near-duplicate groups from the image embeddings (dup.semantic)
   search "text" [--k N] [--json]   text → image search over the embedded images
   doctor                           check native modules, execution providers and Electron
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
       format: { type: 'string' }, out: { type: 'string' }, selection: { type: 'string' }, opt: { type: 'string', multiple: true },
       classes: { type: 'string' }, templates: { type: 'string' }, multi: { type: 'boolean' }, k: { type: 'string' }, threshold: { type: 'string' }, prompts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       queries: { type: 'string' }, segment: { type: 'boolean' },
-      semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' },
+      semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
     },
   });
   const [command, ...args] = positionals;

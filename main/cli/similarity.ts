@@ -2,7 +2,7 @@
 import type { JobT } from '../api/contract';
 import { requireSet } from '../engine/curate/embedding-pages';
 import { searchVector } from '../engine/curate/search';
-import { DEFAULT_SEMANTIC_THRESHOLD, DUP_SEMANTIC, type KeepPolicy, SEMDEDUP_JOB } from '../engine/curate/semantic-job';
+import { DUP_SEMANTIC, type KeepPolicy, SEMDEDUP_JOB, semanticDefaults, type VerifyMode } from '../engine/curate/semantic-job';
 import { Engine } from '../engine/engine';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 import type { CommandContext } from './commands';
@@ -12,7 +12,7 @@ interface Helpers {
   followJobs(engine: Engine, ctx: CommandContext): Promise<JobT[]>;
 }
 
-type Values = CommandContext['values'] & { semantic?: boolean; threshold?: string; k?: string; policy?: string; method?: string };
+type Values = CommandContext['values'] & { semantic?: boolean; threshold?: string; k?: string; policy?: string; method?: string; verify?: string; 'min-alignment'?: string };
 
 function num(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -23,8 +23,11 @@ function num(v: string | undefined, name: string): number | undefined {
 
 export async function dedupCommand(ctx: CommandContext, h: Helpers): Promise<number> {
   const v = ctx.values as Values;
-  if (!v.semantic) throw new Error('usage: winnow dedup --semantic [--threshold T] [--policy pair|resolution|first] [--method graph|semdedup] [--model ID] (exact and perceptual duplicates come from `winnow stats`)');
-  const threshold = num(v.threshold, 'threshold') ?? DEFAULT_SEMANTIC_THRESHOLD;
+  if (!v.semantic) throw new Error('usage: winnow dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup] [--model ID] (exact and perceptual duplicates come from `winnow stats`)');
+  if (v.verify && !['pixels', 'none'].includes(v.verify)) throw new Error('--verify must be pixels or none');
+  const minAlignment = num(v['min-alignment'], 'min-alignment');
+  if (minAlignment !== undefined && (minAlignment < 0 || minAlignment > 1)) throw new Error('--min-alignment must be within 0..1');
+  const { threshold, verify } = semanticDefaults({ threshold: num(v.threshold, 'threshold'), verify: v.verify as VerifyMode | undefined, minAlignment });
   if (threshold < 0.5 || threshold > 1) throw new Error('--threshold must be within 0.5..1');
   if (v.policy && !['pair', 'resolution', 'first'].includes(v.policy)) throw new Error('--policy must be pair, resolution or first');
   if (v.method && !['graph', 'semdedup'].includes(v.method)) throw new Error('--method must be graph or semdedup');
@@ -33,15 +36,15 @@ export async function dedupCommand(ctx: CommandContext, h: Helpers): Promise<num
   try {
     const model = v.model ?? DEFAULT_MODEL;
     requireSet(project, model);
-    const job = project.jobs.start(SEMDEDUP_JOB, { model, threshold, policy: v.policy as KeepPolicy | undefined, method: v.method as 'graph' | 'semdedup' | undefined });
+    const job = project.jobs.start(SEMDEDUP_JOB, { model, threshold, verify, minAlignment, policy: v.policy as KeepPolicy | undefined, method: v.method as 'graph' | 'semdedup' | undefined });
     const jobs = await h.followJobs(engine, ctx);
     const final = jobs.find((j) => j.id === job.id) ?? job;
     const db = project.db;
     const groups = db.prepare('SELECT count(DISTINCT value) FROM signals WHERE name = ?').pluck().get(DUP_SEMANTIC) as number;
     const duplicates = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(DUP_SEMANTIC) as number;
     ctx.print(
-      final.state === 'done' ? `${groups} semantic near-duplicate groups (cos ≥ ${threshold}); ${duplicates} non-keepers marked ${DUP_SEMANTIC}` : `semantic dedup job ${final.state}${final.error ? `: ${final.error}` : ''}`,
-      { job: final, threshold, groups, duplicates },
+      final.state === 'done' ? `${groups} semantic near-duplicate groups (cos ≥ ${threshold}${verify === 'pixels' ? ', verified by pixels' : ''}); ${duplicates} non-keepers marked ${DUP_SEMANTIC}` : `semantic dedup job ${final.state}${final.error ? `: ${final.error}` : ''}`,
+      { job: final, threshold, verify, groups, duplicates },
     );
     return final.state === 'done' ? 0 : 1;
   } finally {

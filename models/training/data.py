@@ -28,6 +28,13 @@ def patch_labels(masks: np.ndarray, H=64, W=64) -> np.ndarray:
     return lab
 
 
+def patch_coverage(masks: np.ndarray, H=64, W=64) -> np.ndarray:
+    """masks (n,H,W) coverage -> (n,8,8) fraction of each patch covered by each object."""
+    if len(masks) == 0:
+        return np.zeros((0, GRID, GRID))
+    return masks.reshape(len(masks), GRID, H // GRID, GRID, W // GRID).mean((2, 4))
+
+
 def _render_chunk(args):
     seed, n, single_frac, combos_key, raster, keep_masks = args
     w = World()
@@ -37,6 +44,7 @@ def _render_chunk(args):
     objs = np.full((n, MAXOBJ, 3), -1, np.int16)  # color, shape, size indices
     bgk = np.zeros(n, np.int8)
     plab = np.zeros((n, GRID, GRID), np.int8)
+    pcov = np.zeros((n, MAXOBJ, GRID, GRID), np.uint8)  # per-object patch coverage x255
     masks = np.zeros((n if keep_masks else 0, MAXOBJ, 64, 64), np.uint8)
     for i in range(n):
         k = 1 if rng.random() < single_frac else None
@@ -44,6 +52,12 @@ def _render_chunk(args):
         img, m = w.render(sc, raster=raster)
         imgs[i] = img
         lab = patch_labels(m)
+        if len(m):
+            # later objects are drawn over earlier ones: keep only what stays visible
+            vis = m.copy()
+            for j in range(len(m) - 1):
+                vis[j] = m[j] * np.prod(1 - m[j + 1:], axis=0)
+            pcov[i, :len(m)] = np.rint(patch_coverage(vis) * 255)
         for j, o in enumerate(sc["objects"]):
             ci, si = w.colors.index(o["color"]), w.shapes.index(o["shape"])
             objs[i, j] = (ci, si, w.sizes.index(o["size"]))
@@ -53,7 +67,7 @@ def _render_chunk(args):
         lab = np.where(lab >= 100, lab - 100, lab)
         plab[i] = lab
         bgk[i] = w.bg_kinds.index(sc["background"]["kind"])
-    return imgs, objs, bgk, plab, masks
+    return imgs, objs, bgk, plab, masks, pcov
 
 
 def render_pool(n, seed, single_frac=0.4, combos="seen", raster="numpy", procs=2, keep_masks=False):
@@ -65,7 +79,7 @@ def render_pool(n, seed, single_frac=0.4, combos="seen", raster="numpy", procs=2
             parts = p.map(_render_chunk, jobs)
     else:
         parts = [_render_chunk(j) for j in jobs]
-    keys = ["imgs", "objs", "bg", "plab", "masks"]
+    keys = ["imgs", "objs", "bg", "plab", "masks", "pcov"]
     return {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(keys)}
 
 

@@ -20,6 +20,11 @@ What it does:
        - region-word alignment: every patch embedding inside object k is classified (softmax with
          a learned scale) among the text embeddings of the 56 seen phrases "{color} {shape}"
          and "background"; background patches target "background", mixed patches are ignored,
+         with soft targets (a patch's share of each object and of the background, so patches on thin
+         or small objects still learn),
+       - phrase localization: for every object, a softmax over the 64 patches of its image scored
+         against the object's phrase, targeting the patches it covers (the dense use ranks patches
+         for one phrase, which the per-patch classification alone does not train),
        - attribute alignment: object patches vs the 8 colour words and the 8 shape words;
      hard negatives: half of each batch are single-object pairs sharing the colour or the shape;
      a curriculum starts with mostly single-object scenes; AdamW, warmup + cosine by wall clock;
@@ -115,6 +120,7 @@ def main():
     ap.add_argument("--w-region", type=float, default=1.0)
     ap.add_argument("--w-cls", type=float, default=1.0)
     ap.add_argument("--w-attr", type=float, default=0.5)
+    ap.add_argument("--w-loc", type=float, default=1.0)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "winnow-clip-mini"))
     ap.add_argument("--work", default="/tmp/winnow-train")
     ap.add_argument("--val-n", type=int, default=20, help="validation images per combination")
@@ -181,6 +187,8 @@ def main():
         flip = torch.from_numpy(rng.random(B) < 0.5)
         imgs = torch.where(flip.view(B, 1, 1, 1), imgs.flip(2), imgs)
         plab = torch.where(flip.view(B, 1, 1), plab.flip(2), plab).reshape(B, 64)
+        pcov = torch.from_numpy(pool["pcov"][idx]).float() / 255.0  # (B,3,8,8)
+        pcov = torch.where(flip.view(B, 1, 1, 1), pcov.flip(3), pcov).reshape(B, D.MAXOBJ, 64)
         objs = pool["objs"][idx]
         caps = [D.caption_for(w, objs[i], pool["bg"][idx[i]], rng) for i in range(B)]
         pf = phrase_forms[rng.integers(len(phrase_forms))]
@@ -210,12 +218,24 @@ def main():
                     tgt[i, to_seen[int(o[0]) * 8 + int(o[1])]] = 1
         tgt = tgt / tgt.sum(1, keepdim=True)
         l_cls = -(tgt * (s * ie @ tp.t()).log_softmax(1)).sum(1).mean()
-        # region-word alignment
+        # region-word alignment, soft targets: each patch's share of every object and of the background
+        slot = torch.from_numpy(to_seen[np.where(objs[:, :, 0] >= 0, objs[:, :, 0].astype(np.int64) * 8 + objs[:, :, 1], D.BG)])
+        slot = torch.where(slot < 0, torch.full_like(slot, 56), slot)  # (B,3); empty slots have no coverage
         rl = rs * pe @ tr.t()  # (B,64,57)
-        valid = plab >= 0
-        ce = F.cross_entropy(rl.reshape(-1, 57), plab.reshape(-1).clamp(min=0), reduction="none").view(B, 64)
-        wts = valid.float() * torch.where(plab == 56, 0.3, 1.0)
-        l_reg = (ce * wts).sum() / wts.sum().clamp(min=1)
+        soft = torch.zeros(B, 64, 57).scatter_add_(2, slot.view(B, 1, -1).expand(B, 64, -1), pcov.transpose(1, 2))
+        objcov = pcov.sum(1).clamp(max=1.0)
+        soft[:, :, 56] = 1.0 - objcov
+        wts = torch.where(objcov > 0.05, 1.0, 0.3)
+        l_reg = (-(soft * rl.log_softmax(-1)).sum(-1) * wts).sum() / wts.sum()
+        # phrase localization: for each visible object, which of its image's patches carry its phrase
+        lp = rs * torch.einsum("bpd,bkd->bkp", pe, tr[slot])  # (B,3,64)
+        mass = pcov.sum(-1)
+        keep = (slot < 56) & (mass > 0.5)
+        if keep.any():
+            tgt_loc = pcov[keep] / mass[keep].unsqueeze(-1)
+            l_loc = -(tgt_loc * lp[keep].log_softmax(-1)).sum(-1).mean()
+        else:
+            l_loc = torch.zeros(())
         # attribute alignment on object patches
         objp = (plab >= 0) & (plab < 56)
         if objp.any():
@@ -224,7 +244,7 @@ def main():
             l_attr = F.cross_entropy(al[:, :8], comb // 8) + F.cross_entropy(al[:, 8:], comb % 8)
         else:
             l_attr = torch.zeros(())
-        loss = l_clip + args.w_cls * l_cls + args.w_region * l_reg + args.w_attr * l_attr
+        loss = l_clip + args.w_cls * l_cls + args.w_region * l_reg + args.w_attr * l_attr + args.w_loc * l_loc
 
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -234,8 +254,9 @@ def main():
         with torch.no_grad():
             acc = ((s * ie @ tp.t()).argmax(1) == tgt.argmax(1))[tgt.max(1).values == 1].float().mean().item()
             racc = (rl.argmax(-1)[objp] == plab[objp]).float().mean().item() if objp.any() else 0.0
-        for k, v in dict(loss=loss.item(), clip=l_clip.item(), cls=l_cls.item(), reg=l_reg.item(),
-                         attr=float(l_attr), acc1=acc, racc=racc).items():
+            inside = (pcov[keep].gather(1, lp[keep].argmax(-1, keepdim=True)) > 0.3).float().mean().item() if keep.any() else 0.0
+        for k, v in dict(loss=loss.item(), clip=l_clip.item(), cls=l_cls.item(), reg=l_reg.item(), loc=float(l_loc),
+                         attr=float(l_attr), acc1=acc, racc=racc, inside=inside).items():
             ema[k] = v if k not in ema else 0.95 * ema[k] + 0.05 * v
         if step % 25 == 0:
             log(f"step {step} t={time.time() - t0:.0f}s lr={lr:.2e} scale={s.item():.1f} rscale={rs.item():.1f} "

@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SEMDEDUP_JOB } from '../../main/engine/curate/semantic-job';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
 import { Engine } from '../../main/engine/engine';
+import type { Project } from '../../main/engine/project';
+import { SEMANTIC_DEDUP_DEFAULTS } from '../../main/api/methods/similarity-defaults';
 import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
 import { closeUi, openUi, shotPath } from '../fixtures/browser';
@@ -15,6 +17,7 @@ let engine: Engine;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
+let project: Project;
 
 beforeAll(async () => {
   const home = await tempDir();
@@ -22,7 +25,7 @@ beforeAll(async () => {
   const data = await tempDir();
   await writeDirtyDataset(data, { count: 120, seed: 'similarity-e2e' });
   engine = new Engine('browser');
-  const project = await engine.createProject(path.join(home, 'similarity-e2e'), 'Similarity e2e');
+  project = await engine.createProject(path.join(home, 'similarity-e2e'), 'Similarity e2e');
   await project.jobs.wait((await engine.addSource(data)).jobId);
   await project.jobs.wait(engine.embed());
   await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
@@ -95,5 +98,19 @@ describe('search, more like this, embedding map', () => {
     await page.getByTestId('dup-kind-semantic').click();
     await page.locator('[data-testid=dup-group]').first().waitFor();
     await page.screenshot({ path: shotPath('similarity-07-semantic-duplicates.png') });
+
+    // The threshold follows the pixel-verification switch; a run with other options is a new job.
+    const threshold = page.getByTestId('semantic-threshold');
+    expect(Number(await threshold.inputValue())).toBe(SEMANTIC_DEDUP_DEFAULTS.candidateThreshold);
+    await page.getByTestId('semantic-verify').uncheck();
+    expect(Number(await threshold.inputValue())).toBe(SEMANTIC_DEDUP_DEFAULTS.cosineThreshold);
+    await page.getByTestId('semantic-verify').check();
+    await page.getByTestId('semantic-policy').selectOption('resolution');
+    await page.getByTestId('run-semantic').click();
+    const latest = () => project.db.prepare('SELECT state, params FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1').get(SEMDEDUP_JOB) as { state: string; params: string };
+    await expect.poll(() => latest().state, { timeout: 60_000 }).toBe('done');
+    expect(JSON.parse(latest().params)).toMatchObject({ verify: 'pixels', policy: 'resolution', threshold: SEMANTIC_DEDUP_DEFAULTS.candidateThreshold });
+    await page.locator('[data-testid=dup-group]').first().waitFor();
+    await page.screenshot({ path: shotPath('similarity-08-semantic-options.png') });
   });
 });

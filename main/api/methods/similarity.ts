@@ -33,6 +33,10 @@ export const similarityMethods = {
       threshold: z.number().min(0.5).max(1).optional(),
       policy: z.enum(['pair', 'resolution', 'first']).optional(),
       method: z.enum(['graph', 'semdedup']).optional(),
+      /** 'pixels': candidate pairs must align as copies (crop, resize, re-encode, brightness); 'none': cosine alone. */
+      verify: z.enum(['pixels', 'none']).optional(),
+      minAlignment: z.number().min(0).max(1).optional(),
+      k: z.number().int().min(1).max(256).optional(),
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
   },

@@ -25,6 +25,11 @@ export interface DedupOptions {
   /** An index already built over the same rows (graph); otherwise one is built. */
   index?: Index;
   signal?: AbortSignal;
+  /**
+   * Return the pairs at or above the threshold (`candidates`) instead of joining them, so a caller can
+   * verify each pair before grouping.
+   */
+  collect?: boolean;
   /** Rows processed within the current phase. */
   progress?: (phase: 'index' | 'search' | 'kmeans' | 'clusters', done: number, total: number) => void;
 }
@@ -35,6 +40,40 @@ export interface DedupResult {
   pairs: number;
   /** The index built or used (graph), so callers can save it. */
   index: Index | null;
+  /** With `collect`: each unordered pair once (a < b) with its cosine. */
+  candidates: CandidatePair[];
+}
+
+export interface CandidatePair { a: number; b: number; cos: number }
+
+/** Collects unordered pairs once, or joins them straight away. */
+class PairSink {
+  readonly uf: UnionFind;
+  readonly candidates: CandidatePair[] = [];
+  private readonly seen = new Set<number>();
+  pairs = 0;
+
+  constructor(n: number, private readonly collect: boolean) {
+    this.uf = new UnionFind(collect ? 0 : n);
+  }
+
+  add(a: number, b: number, cos: number): void {
+    this.pairs++;
+    if (!this.collect) {
+      this.uf.union(a, b);
+      return;
+    }
+    const [lo, hi] = a < b ? [a, b] : [b, a];
+    // lo·2^26 + hi stays an exact double for up to 2^26 rows per side.
+    const key = lo * 67_108_864 + hi;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.candidates.push({ a: lo, b: hi, cos });
+  }
+
+  result(index: Index | null): DedupResult {
+    return { uf: this.uf, pairs: this.pairs, index, candidates: this.candidates };
+  }
 }
 
 /** Disjoint sets over rows 0..n-1 (union by size, path halving); 8 bytes per row. */
@@ -101,9 +140,8 @@ export async function findNearDuplicates(src: RowSource, options: DedupOptions):
 async function graphDedup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
   const n = src.rows;
   const index = o.index ?? (await buildIndex(src, o.ann, (d) => o.progress?.('index', d, n), o.signal));
-  const uf = new UnionFind(n);
+  const sink = new PairSink(n, o.collect ?? false);
   const k = (o.k ?? 16) + 1;
-  let pairs = 0;
   const margin = QUANT_MARGIN[o.ann?.quantization ?? ANN_DEFAULTS.quantization];
   for (let first = 0; first < n && !o.signal?.aborted; first += CHUNK_ROWS) {
     const count = Math.min(CHUNK_ROWS, n - first);
@@ -119,15 +157,15 @@ async function graphDedup(src: RowSource, o: DedupOptions): Promise<DedupResult>
         if (res.sims[at] < o.threshold - margin) break;
         if (other === row) continue;
         // Candidates near the threshold are decided on the exact float32 cosine, not the quantized one.
-        if (res.sims[at] < o.threshold + margin && dot(queries, q * src.dim, src.read(other, 1), src.dim) < o.threshold) continue;
-        pairs++;
-        uf.union(row, other);
+        const cos = res.sims[at] < o.threshold + margin ? dot(queries, q * src.dim, src.read(other, 1), src.dim) : res.sims[at];
+        if (cos < o.threshold) continue;
+        sink.add(row, other, cos);
       }
     }
     o.progress?.('search', first + count, n);
     await tick();
   }
-  return { uf, pairs, index };
+  return sink.result(index);
 }
 
 async function semDeDup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
@@ -143,9 +181,8 @@ async function semDeDup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
   const fill = starts.slice(0, k);
   for (let i = 0; i < n; i++) order[fill[assignment[i]]++] = i;
 
-  const uf = new UnionFind(n);
+  const sink = new PairSink(n, o.collect ?? false);
   const dim = src.dim;
-  let pairs = 0;
   let done = 0;
   for (let c = 0; c < k && !o.signal?.aborted; c++) {
     const size = starts[c + 1] - starts[c];
@@ -159,11 +196,11 @@ async function semDeDup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
     for (let q = 0; q < size; q++) {
       for (let j = 0; j < kk; j++) {
         const at = q * kk + j;
-        if (1 - m.distances[at] < o.threshold) break;
+        const cos = 1 - m.distances[at];
+        if (cos < o.threshold) break;
         const other = Number(m.keys[at]);
         if (other === q) continue;
-        pairs++;
-        uf.union(rows[q], rows[other]);
+        sink.add(rows[q], rows[other], cos);
       }
     }
     if (c % 16 === 0) {
@@ -172,5 +209,5 @@ async function semDeDup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
     }
   }
   o.progress?.('clusters', n, n);
-  return { uf, pairs, index: null };
+  return sink.result(null);
 }

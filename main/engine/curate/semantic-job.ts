@@ -3,31 +3,93 @@
 // so the Duplicates view, the rules and the export read them the same way. Not resumable mid-way (a
 // rerun starts over; nothing is written until the end), but cancellable at every chunk.
 import path from 'node:path';
+import { SEMANTIC_DEDUP_DEFAULTS } from '../../api/methods/similarity-defaults';
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';
 import { type EmbeddingSet, modelFolderName } from '../store/embeddings';
 import { DEFAULT_MODEL } from '../vision/active-model';
-import { ANN_DEFAULTS, loadIndex, type RowSource, saveIndex } from './ann-index';
+import { ANN_DEFAULTS, loadIndex, type RowSource, saveIndex, tick } from './ann-index';
 import { requireSet } from './embedding-pages';
-import { chooseMethod, type DedupMethod, findNearDuplicates } from './semantic-dedup';
+import { type CandidatePair, chooseMethod, type DedupMethod, findNearDuplicates, UnionFind } from './semantic-dedup';
+import { fingerprintItems } from './fingerprint-file';
+import { alignmentScore, DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
 import { SIGNAL, SignalStore } from './signals';
 
 export const SEMDEDUP_JOB = 'curate.semdedup';
 export const DUP_SEMANTIC = 'dup.semantic';
 /**
- * Default cosine threshold, measured with the built-in model (winnow-clip-mini, 64 px input) on the
- * 400-item synthetic dirty set (test/integration/curate/semantic-dedup.test.ts). The model embeds what
- * a caption says, so distinct scenes with the same content reach cos 0.999 while planted crops fall to
- * 0.93-0.98: no threshold gives both precision and recall ≥ 0.95. Measured (pairs / precision / recall):
- * 0.95: 164 / 0.11 / 0.88 · 0.99: 44 / 0.46 / 0.63 · 0.996: 24 / 0.92 / 0.63 (re-encode 4/4, resize 4/4,
- * brighten 2/4, crop 0/4) · 0.998: 22 / 0.96 / 0.56. 0.996 keeps precision high; larger CLIP models
- * separate content from pixels better and usually want ~0.95 (pass `threshold`).
+ * Cosine threshold when pairs are not verified by pixels. Measured with the built-in model (winnow-clip-mini,
+ * 64 px input) on the 400-item synthetic dirty set (test/integration/curate/semantic-dedup.test.ts): the model
+ * embeds what a caption says, so distinct scenes with the same content reach cos 0.999 while planted crops fall
+ * to 0.93-0.98, and no cosine alone gives precision and recall ≥ 0.95. This one keeps precision high.
  */
-export const DEFAULT_SEMANTIC_THRESHOLD = 0.996;
+export const DEFAULT_SEMANTIC_THRESHOLD = SEMANTIC_DEDUP_DEFAULTS.cosineThreshold;
+/** Cosine threshold for candidates that pixel verification then confirms or drops (default path). */
+export const DEFAULT_CANDIDATE_THRESHOLD = SEMANTIC_DEDUP_DEFAULTS.candidateThreshold;
+/** Neighbours searched per image when verifying: same-content images crowd the list ahead of crops. */
+const VERIFY_K = 32;
+export type VerifyMode = 'pixels' | 'none';
 export type KeepPolicy = 'pair' | 'resolution' | 'first';
 export const PAIR_SIGNAL = 'clip.pair';
 
-export interface SemDedupParams { model?: string; threshold?: number; policy?: KeepPolicy; method?: DedupMethod; k?: number }
+export interface SemDedupParams {
+  model?: string;
+  /** Cosine threshold (candidates when verifying); defaults per `verify`. */
+  threshold?: number;
+  policy?: KeepPolicy;
+  method?: DedupMethod;
+  k?: number;
+  /** 'pixels' (default): keep only candidate pairs that align as copies (pixel-verify.ts); 'none': cosine alone. */
+  verify?: VerifyMode;
+  /** Minimum alignment score with `verify: 'pixels'`. */
+  minAlignment?: number;
+}
+
+/** Where the job is, and with verification what became of the candidate pairs. */
+export interface SemDedupProgress { phase: string; candidates?: number; verified?: number; rejected?: number; unverifiable?: number }
+
+export function semanticDefaults(p: SemDedupParams) {
+  const verify = p.verify ?? 'pixels';
+  return {
+    verify,
+    threshold: p.threshold ?? (verify === 'pixels' ? DEFAULT_CANDIDATE_THRESHOLD : DEFAULT_SEMANTIC_THRESHOLD),
+    minAlignment: p.minAlignment ?? DEFAULT_MIN_ALIGNMENT,
+    k: p.k ?? (verify === 'pixels' ? VERIFY_K : undefined),
+  };
+}
+
+/**
+ * Joins the candidate pairs that hold up as copies. Pairs where either image cannot be decoded (remote,
+ * missing) are judged by the cosine alone, at the strict unverified threshold.
+ */
+async function verifiedGroups(project: Project, items: Int32Array, candidates: CandidatePair[], minAlignment: number,
+  signal: AbortSignal, progress: (done: number) => void): Promise<{ uf: UnionFind; verified: number; rejected: number; unverifiable: number }> {
+  const uf = new UnionFind(items.length);
+  const ids = [...new Set(candidates.flatMap((c) => [items[c.a], items[c.b]]).filter((id) => id > 0))];
+  const prints = await fingerprintItems(project, ids, 3, signal);
+  let verified = 0, rejected = 0, unverifiable = 0;
+  for (let i = 0; i < candidates.length && !signal.aborted; i++) {
+    const c = candidates[i];
+    const fa = prints.get(items[c.a]);
+    const fb = prints.get(items[c.b]);
+    let keep: boolean;
+    if (fa && fb) {
+      keep = alignmentScore(fa, fb) >= minAlignment;
+      if (keep) verified++;
+      else rejected++;
+    } else {
+      unverifiable++;
+      keep = c.cos >= DEFAULT_SEMANTIC_THRESHOLD;
+    }
+    if (keep) uf.union(c.a, c.b);
+    if (i % 256 === 255) {
+      progress(i + 1);
+      await tick();
+    }
+  }
+  progress(candidates.length);
+  return { uf, verified, rejected, unverifiable };
+}
 
 export function indexFile(project: Project, set: EmbeddingSet): string {
   return path.join(project.dir, 'embeddings', modelFolderName(set.model), 'image.usearch');
@@ -63,13 +125,16 @@ export function chooseKeeper(project: Project, members: number[], policy: KeepPo
   return sorted[0].id;
 }
 
-export function semDedupJob(project: Project): JobKind<SemDedupParams, { phase: string }> {
+export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupProgress> {
   return {
     kind: SEMDEDUP_JOB,
-    title: (p) => `Semantic near-duplicates (${p.model ?? DEFAULT_MODEL}, cos ≥ ${p.threshold ?? DEFAULT_SEMANTIC_THRESHOLD})`,
+    title: (p) => {
+      const d = semanticDefaults(p);
+      return `Semantic near-duplicates (${p.model ?? DEFAULT_MODEL}, cos ≥ ${d.threshold}${d.verify === 'pixels' ? `, verified by pixels ≥ ${d.minAlignment}` : ''})`;
+    },
     async run(ctx) {
       const model = ctx.params.model ?? DEFAULT_MODEL;
-      const threshold = ctx.params.threshold ?? DEFAULT_SEMANTIC_THRESHOLD;
+      const { threshold, verify, minAlignment, k } = semanticDefaults(ctx.params);
       const policy = ctx.params.policy ?? 'pair';
       const set = requireSet(project, model);
       const src = imageRows(project, set);
@@ -84,7 +149,7 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, { phase: 
         ctx.setTotal(total);
         let lastReport = 0;
         const result = await findNearDuplicates(src, {
-          threshold, method, k: ctx.params.k, index: saved ?? undefined, signal: ctx.signal,
+          threshold, method, k, index: saved ?? undefined, signal: ctx.signal, collect: verify === 'pixels',
           progress: (phase, done, total) => {
             const at = phase === 'kmeans' && total !== n ? 0 : offset[phase] + done;
             const now = performance.now();
@@ -99,9 +164,19 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, { phase: 
           saveIndex(result.index, file, { rows: n, dim: set.dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString() });
         }
         const items = rowItems(project, set, n);
+        let uf = result.uf;
+        let counts: Record<string, number> = {};
+        if (verify === 'pixels') {
+          ctx.setTotal(total + result.candidates.length);
+          const v = await verifiedGroups(project, items, result.candidates, minAlignment, ctx.signal,
+            (done) => ctx.commit(() => undefined, total + done, { phase: 'verify' }));
+          if (ctx.signal.aborted) return;
+          uf = v.uf;
+          counts = { candidates: result.candidates.length, verified: v.verified, rejected: v.rejected, unverifiable: v.unverifiable };
+        }
         const manual = new Set(project.db.prepare('SELECT item_id FROM signals WHERE name = ? AND value = 1').pluck().all(SIGNAL.dupKeep) as number[]);
-        const groups = result.uf.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
-        const params = JSON.stringify({ threshold, policy, model, method });
+        const groups = uf.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
+        const params = JSON.stringify({ threshold, policy, model, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}) });
         const signals = new SignalStore(project.db);
         ctx.commit(() => {
           signals.deleteName(DUP_SEMANTIC);
@@ -109,7 +184,7 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, { phase: 
             const keeper = chooseKeeper(project, members, policy, manual);
             for (const m of members) if (m !== keeper) signals.set(m, DUP_SEMANTIC, keeper, model, params);
           }
-        }, total, { phase: 'done' });
+        }, total + (verify === 'pixels' ? result.candidates.length : 0), { phase: 'done', ...counts });
         project.notifyItemsChanged(null, 0, false);
       } finally {
         src.close();

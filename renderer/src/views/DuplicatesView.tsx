@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DupGroupT } from '../../../main/api/methods/curation';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { SemanticDedupControls } from './SemanticDedupControls';
 
 type Kind = 'exact' | 'phash' | 'semantic';
 const PAGE = 40;
@@ -85,11 +86,7 @@ export function DuplicatesView() {
           <button role="tab" aria-selected={kind === 'exact'} className={kind === 'exact' ? 'active' : ''} onClick={() => setKind('exact')}>Exact</button>
           <button role="tab" aria-selected={kind === 'semantic'} className={kind === 'semantic' ? 'active' : ''} onClick={() => setKind('semantic')} data-testid="dup-kind-semantic">Semantic</button>
         </div>
-        {kind === 'semantic' && (
-          <button className="secondary" data-testid="run-semantic" title="Group images whose embeddings have cosine ≥ 0.95 (a job; needs embeddings)" onClick={() => api.call('dedup.semantic.run', {}).catch(report)}>
-            Find semantic duplicates
-          </button>
-        )}
+        {kind === 'semantic' && <SemanticDedupControls />}
         <span className="spacer" />
         <span className="muted small keys-hint"><kbd>↑</kbd><kbd>↓</kbd> group · <kbd>←</kbd><kbd>→</kbd> item · <kbd>k</kbd> keep this one</span>
       </div>

@@ -7,7 +7,8 @@ import { createDispatch, type Dispatch } from '../../../main/api/handlers';
 import type { MapPointsT } from '../../../main/api/methods/similarity';
 import { setKeeper } from '../../../main/engine/curate/duplicates';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
-import { DEFAULT_SEMANTIC_THRESHOLD, DUP_SEMANTIC, indexFile } from '../../../main/engine/curate/semantic-job';
+import { DEFAULT_CANDIDATE_THRESHOLD, DEFAULT_SEMANTIC_THRESHOLD, DUP_SEMANTIC, indexFile, type SemDedupProgress } from '../../../main/engine/curate/semantic-job';
+import { DEFAULT_MIN_ALIGNMENT } from '../../../main/engine/curate/pixel-verify';
 import { SignalStore } from '../../../main/engine/curate/signals';
 import { Engine } from '../../../main/engine/engine';
 import type { Project } from '../../../main/engine/project';
@@ -93,35 +94,43 @@ async function runDedup(args: Record<string, unknown> = {}) {
 }
 
 describe('semantic near-duplicates (built-in model)', () => {
-  // Target was precision and recall ≥ 0.95. The built-in 64-px model cannot reach it at any threshold
-  // (it embeds content, so distinct same-content scenes score above planted crops; see semantic-job.ts):
-  // measured at 0.996: precision 0.917 (22/24 pairs), recall 0.625 (re-encode 4/4, resize 4/4, brighten
-  // 2/4, crop 0/4). The assertions hold that measurement, minus one pair of margin.
-  it(`finds planted near-duplicates at cos ≥ ${DEFAULT_SEMANTIC_THRESHOLD}: every re-encode and resize, precision ≥ 0.85`, async () => {
+  it(`finds planted near-duplicates: candidates at cos ≥ ${DEFAULT_CANDIDATE_THRESHOLD} verified by pixels, precision and recall ≥ 0.95`, async () => {
     const job = await runDedup();
-    expect(job.total).toBe(2 * project.embeddings.listSets()[0].images);
+    const progress = JSON.parse(project.db.prepare('SELECT checkpoint FROM jobs WHERE id = ?').pluck().get(job.id) as string) as SemDedupProgress;
     const m = measure();
-    console.log('semantic dedup (graph)', JSON.stringify(m));
+    console.log('semantic dedup (graph, verified)', JSON.stringify(m), JSON.stringify(progress));
     expect(m.nearPairs).toBeGreaterThanOrEqual(12);
-    expect(m.perVariant.reencode).toBe('4/4');
-    expect(m.perVariant.resize).toBe('4/4');
+    expect(m.recall).toBeGreaterThanOrEqual(0.95);
+    expect(m.precision).toBeGreaterThanOrEqual(0.95);
     expect(m.exact).toBe('12/12');
-    expect(m.recall).toBeGreaterThanOrEqual(0.56);
-    expect(m.precision).toBeGreaterThanOrEqual(0.85);
+    // Verification did the work: most candidates were same-content scenes the pixels told apart.
+    expect(progress.rejected).toBeGreaterThan(progress.verified!);
     // Stored like the other duplicate kinds: model + params on the signal; the index saved for search.
     const row = project.db.prepare('SELECT model, params FROM signals WHERE name = ? LIMIT 1').get(DUP_SEMANTIC) as { model: string; params: string };
     expect(row.model).toBe(DEFAULT_MODEL);
-    expect(JSON.parse(row.params)).toMatchObject({ threshold: DEFAULT_SEMANTIC_THRESHOLD, policy: 'pair', model: DEFAULT_MODEL, method: 'graph' });
+    expect(JSON.parse(row.params)).toMatchObject({ threshold: DEFAULT_CANDIDATE_THRESHOLD, policy: 'pair', model: DEFAULT_MODEL, method: 'graph', verify: 'pixels', minAlignment: DEFAULT_MIN_ALIGNMENT });
     const { existsSync } = await import('node:fs');
     expect(existsSync(indexFile(project, project.embeddings.getSet(DEFAULT_MODEL)!))).toBe(true);
+  });
+
+  // Cosine alone cannot reach the target with this model: it embeds content, so distinct same-content
+  // scenes score above planted crops (see semantic-job.ts). Asserted at the measurement minus one pair.
+  it(`cosine alone (verify: none, cos ≥ ${DEFAULT_SEMANTIC_THRESHOLD}) finds re-encodes and resizes at high precision`, async () => {
+    await runDedup({ verify: 'none' });
+    const m = measure();
+    console.log('semantic dedup (graph, cosine only)', JSON.stringify(m));
+    expect(m.perVariant.reencode).toBe('4/4');
+    expect(m.perVariant.resize).toBe('4/4');
+    expect(m.recall).toBeGreaterThanOrEqual(COSINE_ONLY.recall);
+    expect(m.precision).toBeGreaterThanOrEqual(COSINE_ONLY.precision);
   });
 
   it('the SemDeDup path (k-means + within-cluster) finds the same groups', async () => {
     await runDedup({ method: 'semdedup' });
     const m = measure();
-    console.log('semantic dedup (semdedup)', JSON.stringify(m));
-    expect(m.recall).toBeGreaterThanOrEqual(0.56);
-    expect(m.precision).toBeGreaterThanOrEqual(0.85);
+    console.log('semantic dedup (semdedup, verified)', JSON.stringify(m));
+    expect(m.recall).toBeGreaterThanOrEqual(0.9);
+    expect(m.precision).toBeGreaterThanOrEqual(0.95);
     await runDedup();
   });
 
@@ -221,6 +230,9 @@ describe('search and map (built-in model)', () => {
     expect(winnowSync(['dedup', '--project', project.dir], { WINNOW_HOME: home }).code).toBe(1);
   });
 });
+
+/** Cosine-only measurement with the built-in model at DEFAULT_SEMANTIC_THRESHOLD, minus one pair. */
+const COSINE_ONLY = { recall: 0.56, precision: 0.85 };
 
 /**
  * Measured with the built-in model (relevant = the scene has an object of that colour and shape; P@10 over
