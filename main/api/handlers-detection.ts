@@ -53,6 +53,18 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
     'review.relabel': ({ id, label, user }) => guard(() => edited([review().relabel(id, label, user)])),
     'review.setBox': ({ id, bbox, user }) => guard(() => edited([review().setBox(id, bbox, user)])),
     'review.setMask': ({ id, rle, user }) => guard(() => edited([review().setMask(id, rle as never, user)])),
+    'review.refine': async ({ id, points, model, user }) => {
+      const a = review().get(id);
+      if (!a) throw new ApiError('not_found', `annotation ${id} not found`);
+      let mask;
+      try {
+        mask = await engine.sam.refine(engine.requireProject(), a.itemId, { box: a.bbox ?? undefined, points }, model);
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        throw new ApiError('conflict', (error as Error).message);
+      }
+      return guard(() => edited([review().refineMask(id, mask.rle, mask.model, user)]));
+    },
     'review.add': ({ itemId, label, bbox, kind, rle, user }) => guard(() => edited([review().add(itemId, { label, bbox, kind, rle: rle as never }, user)])),
     'review.delete': ({ id, user }) => guard(() => {
       review().delete(id, user);

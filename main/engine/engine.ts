@@ -10,6 +10,7 @@ import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
 import { ModelManager } from './vision/model-manager';
+import { SamRefiner } from './review/sam-refiner';
 import { createModelJobs } from './vision/model-pull-job';
 
 export const WINNOW_VERSION = pkg.version;
@@ -27,6 +28,8 @@ export class Engine {
   /** App-level jobs (model pulls): they belong to no project and run whether or not one is open. */
   readonly modelJobs = createModelJobs(this.events, this.models);
   /** The dual encoder every embedding, label and search job uses (loaded on first use). */
+  /** Segment Anything for "refine" in review, loaded on first use. */
+  readonly sam = new SamRefiner(this.models);
   readonly active = new ActiveModel(this.models, path.join(winnowHome(), 'cache', 'onnx'));
   private current: Project | null = null;
   private media: MediaService | null = null;
@@ -104,6 +107,7 @@ export class Engine {
     await this.modelJobs.close();
     await this.closeProject();
     await this.active.dispose();
+    await this.sam.dispose();
   }
 
   private services() {

@@ -195,4 +195,16 @@ describe('Review view', () => {
       await expect.poll(pendingAbove).toBe(n);
     }
   });
+
+  it('refines the selected annotation into a Segment Anything mask with s (stand-in SAM export installed)', async () => {
+    await engine.models.import(path.join(__dirname, '..', 'fixtures', 'sam-standin'), { id: 'sam-standin', task: 'mask-generation' });
+    await page.keyboard.press('j');
+    const first = (await annIds())[0];
+    await page.getByTestId(`ann-${first}`).click();
+    await page.keyboard.press('s');
+    await expect.poll(() => new ReviewService(project.db).get(first)!.params?.refinedWith, { timeout: 30_000 }).toBe('sam-standin');
+    expect(new ReviewService(project.db).get(first)).toMatchObject({ kind: 'mask', state: 'edited' });
+    await expect.poll(() => stateOf(first)).toBe('edited');
+    await page.screenshot({ path: shotPath('review-09-sam-refine.png') });
+  });
 });

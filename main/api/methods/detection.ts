@@ -61,6 +61,16 @@ export const detectionMethods = {
   'review.add': { input: z.object({ itemId: annId, label, bbox: Bbox, kind: z.enum(['box', 'mask']).optional(), rle: Rle.optional(), user }).strict(), output: Edited },
   'review.delete': { input: z.object({ id: annId, user }).strict(), output: Edited },
   'review.acceptAbove': { input: z.object({ threshold: z.number().min(0).max(1), filter: QueueFilter.optional(), user }).strict(), output: z.object({ count: z.number().int(), progress: Progress }) },
+  /** A Segment Anything mask from the annotation's box (and optional clicks, image pixels): undoable like any edit. */
+  'review.refine': {
+    input: z.object({
+      id: annId,
+      points: z.array(z.object({ x: z.number().min(0), y: z.number().min(0), label: z.union([z.literal(0), z.literal(1)]) })).max(32).optional(),
+      model: z.string().min(1).max(200).optional(),
+      user,
+    }).strict(),
+    output: Edited,
+  },
   'review.undo': { input: z.object({}).strict(), output: HistoryStep },
   'review.redo': { input: z.object({}).strict(), output: HistoryStep },
 } as const;

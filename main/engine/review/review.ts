@@ -106,6 +106,16 @@ export class ReviewService {
     return this.edit('mask', [id], () => ({ rle: JSON.stringify(rle), bbox: box ? JSON.stringify(box) : null, state: 'edited' }), user)[0];
   }
 
+  /** A mask computed for an annotation (SAM refine): it becomes a mask annotation, `params.refinedWith` names the model. */
+  refineMask(id: number, rle: CocoRle, model: string, user = LOCAL_USER): ReviewAnnotation {
+    const box = rleBbox(rle);
+    if (!box) throw new Error('the refined mask is empty');
+    return this.edit('refine', [id], () => {
+      const params = { ...((JSON.parse((this.raw(id)?.params as string | null) ?? 'null') as Record<string, unknown> | null) ?? {}), refinedWith: model };
+      return { kind: 'mask', rle: JSON.stringify(rle), bbox: JSON.stringify(box), params: JSON.stringify(params), state: 'edited' };
+    }, user)[0];
+  }
+
   /** Proposals scoring ≥ threshold become accepted, in one undoable step. */
   acceptAbove(threshold: number, filter: QueueFilter = {}, user = LOCAL_USER): number {
     const f = filterSql(filter);

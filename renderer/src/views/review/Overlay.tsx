@@ -16,6 +16,7 @@ export function Overlay() {
   const labels = useReview((s) => s.labels);
   const drawing = useReview((s) => s.drawing);
   const brush = useReview((s) => s.brush);
+  const brushSize = useReview((s) => s.brushSize);
   // The mask being brushed (decoded once per stroke), drawn in place of its stored RLE.
   const stroke$ = useRef<{ id: number; mask: Uint8Array; last: { x: number; y: number } } | null>(null);
   const [, redraw] = useState(0);
@@ -98,7 +99,7 @@ export function Overlay() {
               e.preventDefault();
               const p = toImage(e);
               stroke$.current = { id: target.id, mask: decodeRle(target.rle as never), last: p };
-              paintDisc(stroke$.current.mask, w, h, p.x, p.y, 10 / scale, brush === 'add' ? 1 : 0);
+              paintDisc(stroke$.current.mask, w, h, p.x, p.y, brushSize / scale, brush === 'add' ? 1 : 0);
               redraw((n) => n + 1);
               return;
             }
@@ -111,7 +112,7 @@ export function Overlay() {
               // Discs along the segment from the last point, so a fast drag leaves no gaps.
               const p = toImage(e);
               const { last } = stroke$.current;
-              const r = 10 / scale;
+              const r = brushSize / scale;
               const steps = Math.max(1, Math.ceil(Math.hypot(p.x - last.x, p.y - last.y) / (r / 2)));
               for (let k = 1; k <= steps; k++) paintDisc(stroke$.current.mask, w, h, last.x + ((p.x - last.x) * k) / steps, last.y + ((p.y - last.y) * k) / steps, r, brush === 'add' ? 1 : 0);
               stroke$.current.last = p;

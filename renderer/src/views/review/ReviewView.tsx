@@ -64,6 +64,8 @@ export function ReviewView() {
       else if (key === 'b') r.set({ brush: r.brush === 'add' ? null : 'add', drawing: false });
       else if (key === 'e') r.set({ brush: r.brush === 'erase' ? null : 'erase', drawing: false });
       else if (key === 'm') setMasks((v) => !v);
+      else if (key === 's') void r.refine();
+      else if (key === '[' || key === ']') r.set({ brushSize: Math.max(2, Math.min(80, Math.round(r.brushSize * (key === ']' ? 1.4 : 1 / 1.4)))) });
       else if (key === 'Delete' || key === 'Backspace') void r.remove();
       else if (key === '?') setSheet((v) => !v);
       else if (key === 'Escape') { setSheet(false); r.set({ drawing: false, brush: null }); }
@@ -114,7 +116,8 @@ export function ReviewView() {
           )}
           {s.item ? <Overlay /> : <div className="muted review-empty">Nothing to review yet: run a detection (right) or a zero-shot labeling job.</div>}
           {s.drawing && <div className="review-hint">Drag on the image to draw a box · Esc to cancel</div>}
-          {s.brush && <div className="review-hint">Mask brush: {s.brush === 'add' ? 'paint' : 'erase'} the selected mask by dragging · b / e to switch · Esc to stop</div>}
+          {s.brush && <div className="review-hint">Mask brush ({s.brushSize} px): {s.brush === 'add' ? 'paint' : 'erase'} the selected mask by dragging · [ ] size · b / e to switch · Esc to stop</div>}
+          {s.refining !== null && <div className="review-hint" data-testid="refining">Refining with Segment Anything…</div>}
         </section>
         <aside className="review-side">
           <h3>Annotations</h3>
@@ -130,6 +133,15 @@ export function ReviewView() {
             ))}
             {s.item && anns.length === 0 && <li className="muted">No annotations on this item.</li>}
           </ul>
+          {(() => {
+            const sel = anns.find((a) => a.id === s.selected);
+            return (
+              <button className="secondary review-refine" data-testid="refine-sam" disabled={!sel || sel.kind === 'label' || s.refining !== null}
+                onClick={() => void s.refine()} title="Turn the selected box into a mask with Segment Anything (download SlimSAM under Models)">
+                Refine into mask (SAM) <kbd>s</kbd>
+              </button>
+            );
+          })()}
           <h3>Classes</h3>
           <ul className="review-classes">
             {s.labels.map((l, i) => (

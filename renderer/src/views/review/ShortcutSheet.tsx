@@ -1,7 +1,7 @@
 export const SHORTCUTS: [string, string][] = [
   ['j / →', 'next item'], ['k / ←', 'previous item'], ['Tab / Shift+Tab', 'next / previous annotation'],
   ['a', 'accept'], ['r / x', 'reject'], ['1–9', 'relabel to class N'], ['Alt + arrows', 'move box (Shift+Alt: 10×)'],
-  ['Shift + arrows', 'resize box (→/↓ grow, ←/↑ shrink)'], ['n', 'draw a new box (drag)'], ['b / e', 'mask brush: paint / erase (drag)'], ['Delete', 'delete annotation'],
+  ['Shift + arrows', 'resize box (→/↓ grow, ←/↑ shrink)'], ['n', 'draw a new box (drag)'], ['b / e', 'mask brush: paint / erase (drag)'], ['[ / ]', 'smaller / larger brush'], ['s', 'refine the box into a mask (Segment Anything)'], ['Delete', 'delete annotation'],
   ['m', 'masks on / off'], ['Ctrl+Z', 'undo'], ['Ctrl+Shift+Z / Ctrl+Y', 'redo'], ['?', 'this sheet'], ['Esc', 'close / cancel drawing'],
 ];
 

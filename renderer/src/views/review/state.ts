@@ -22,6 +22,12 @@ interface ReviewState {
   kinds: ('box' | 'mask' | 'label')[] | null;
   /** Mask brush: paint ('add') or erase the selected mask; null = off. */
   brush: 'add' | 'erase' | null;
+  /** Brush radius in screen pixels ([ and ] change it). */
+  brushSize: number;
+  /** A Segment Anything refine is running for this annotation. */
+  refining: number | null;
+  /** The selected box → a SAM mask (needs an installed Segment Anything model). */
+  refine(): Promise<void>;
   setMask(id: number, rle: { size: [number, number]; counts: number[] }): Promise<void>;
   canUndo: boolean;
   canRedo: boolean;
@@ -61,7 +67,7 @@ export const useReview = create<ReviewState>((set, get) => {
   };
   const selectedAnn = () => get().item?.annotations.find((a) => a.id === get().selected) ?? null;
   return {
-    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, kinds: null, canUndo: false, canRedo: false,
+    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, brushSize: 10, refining: null, kinds: null, canUndo: false, canRedo: false,
     async load() {
       try {
         const kinds = get().kinds;
@@ -127,6 +133,15 @@ export const useReview = create<ReviewState>((set, get) => {
       };
       boxCalls = boxCalls.then(send, send);
       await boxCalls;
+    },
+    async refine() {
+      const a = selectedAnn();
+      if (!a || a.kind === 'label' || !a.bbox || get().refining !== null) return;
+      set({ refining: a.id });
+      try {
+        applyEdited(await api.call('review.refine', { id: a.id }));
+        await refreshProgress();
+      } catch (err) { report(err); } finally { set({ refining: null }); }
     },
     async setMask(id, rle) {
       try {
