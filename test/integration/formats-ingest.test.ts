@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STATS_JOB } from '../../main/engine/curate/stats-job';
 import { Engine } from '../../main/engine/engine';
 import { detectSourceKind } from '../../main/engine/ingest/open-source';
 import { decodeRle } from '../../main/engine/formats/rle';
@@ -41,6 +42,10 @@ describe('ingest of the field formats', () => {
     expect(image.body.equals(list[5].jpeg)).toBe(true);
     expect((await engine.getMedia('thumb', items[5].id)).contentType).toBe('image/webp');
     expect(items[0].extra).toMatchObject({ status: 'success', key: '000000000' });
+    // Pixel statistics read tar members too (no file of their own): every item measured, no issue.
+    expect((await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id)).state).toBe('done');
+    expect(project.db.prepare(`SELECT count(DISTINCT item_id) FROM signals WHERE name = 'image.brightness'`).pluck().get()).toBe(list.length);
+    expect(project.db.prepare(`SELECT count(*) FROM issues WHERE message LIKE '%decode%'`).pluck().get()).toBe(0);
     await engine.close();
   });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { JobKind } from '../jobs/runner';
 import { MAX_PIXELS } from '../ingest/probe';
-import { resolveItemFile } from '../media/resolve';
+import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import { computeDuplicates, DEFAULT_PHASH_K } from './duplicates';
 import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
@@ -33,15 +33,18 @@ interface Row { id: number; key: string; source_id: number; uri: string; width: 
 type Decoded = { id: number; sharpness: number; blur: number; edgeWidth: number; brightness: number; entropy: number; phash: string } | { id: number; error: string } | { id: number; skipped: true };
 
 async function decodeItem(project: Project, row: Row): Promise<Decoded> {
-  if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
   let file: string;
+  let bytes: Buffer;
   try {
-    file = (await resolveItemFile(project, row.id)).file;
+    // Bytes, not a path: tar members and parquet cells have no file of their own.
+    ({ data: bytes, file } = await readItemBytes(project, row.id));
   } catch (err) {
+    // A URL item not downloaded yet has no pixels to measure: not an error.
+    if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
     return { id: row.id, error: (err as Error).message };
   }
   try {
-    const { data, info } = await sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
       .rotate()
       .flatten({ background: '#808080' })
       .resize(STATS_MAX_SIDE, STATS_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
