@@ -52,6 +52,24 @@ describe('semantic near-duplicates', () => {
     expect(s.precision).toBe(1);
   });
 
+  it('collect mode returns each unordered pair once, with its cosine, instead of joining them', async () => {
+    for (const method of ['graph', 'semdedup'] as const) {
+      const joined = await findNearDuplicates(planted, { threshold: 0.95, method, clusters: 6, k: 8, ann: { threads: 1 } });
+      const collected = await findNearDuplicates(planted, { threshold: 0.95, method, clusters: 6, k: 8, ann: { threads: 1 }, collect: true });
+      const keys = collected.candidates.map((c) => `${c.a}-${c.b}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      for (const c of collected.candidates) {
+        expect(c.a).toBeLessThan(c.b);
+        expect(c.cos).toBeGreaterThanOrEqual(0.95);
+        expect(joined.uf.find(c.a)).toBe(joined.uf.find(c.b));
+      }
+      // Joining the collected pairs gives the same groups.
+      const uf = new UnionFind(planted.rows);
+      for (const c of collected.candidates) uf.union(c.a, c.b);
+      expect(uf.groups()).toEqual(joined.uf.groups());
+    }
+  });
+
   it('i8 index: candidates near the threshold are decided on exact cosines', async () => {
     const r = await findNearDuplicates(planted, { threshold: 0.95, method: 'graph', k: 8, ann: { quantization: 'i8', connectivity: 8, expansionAdd: 40, threads: 1 } });
     expect(score(r.uf, planted)).toMatchObject({ recall: 1, precision: 1 });
