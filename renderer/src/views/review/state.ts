@@ -71,9 +71,18 @@ export const useReview = create<ReviewState>((set, get) => {
     async load() {
       try {
         const kinds = get().kinds;
-        const q = await api.call('review.queue', { limit: 10_000, ...(kinds ? { filter: { kinds } } : {}) });
-        set({ queue: q.items.map((i) => i.itemId), progress: q.progress, labels: q.labels, canUndo: q.canUndo, canRedo: q.canRedo });
-        await get().go(Math.min(get().index, Math.max(0, q.items.length - 1)));
+        // The queue is a snapshot of item ids (ints, cheap even for 100k items), read in pages of 10k.
+        const page = 10_000;
+        const ids: number[] = [];
+        let q = await api.call('review.queue', { limit: page, ...(kinds ? { filter: { kinds } } : {}) });
+        ids.push(...q.items.map((i) => i.itemId));
+        while (q.items.length === page) {
+          q = await api.call('review.queue', { offset: ids.length, limit: page, ...(kinds ? { filter: { kinds } } : {}) });
+          ids.push(...q.items.map((i) => i.itemId));
+        }
+        const queue = [...new Set(ids)];
+        set({ queue, progress: q.progress, labels: q.labels, canUndo: q.canUndo, canRedo: q.canRedo });
+        await get().go(Math.min(get().index, Math.max(0, queue.length - 1)));
       } catch (err) { report(err); }
     },
     async go(index) {
