@@ -10,7 +10,7 @@ def _cmd(info):
     a = info.get("args")
     if not a:
         return f"--minutes {info.get('total_minutes_budget', 55):g} --seed {info.get('seed', 0)}"
-    keep = ["minutes", "reserve", "seed", "threads", "v_width", "pool", "batch", "lr", "w_region", "w_cls", "w_attr", "val_n"]
+    keep = ["minutes", "reserve", "seed", "threads", "v_width", "pool", "batch", "lr", "w_region", "w_cls", "w_attr", "w_loc", "val_n"]
     return " ".join(f"--{k.replace('_', '-')} {a[k]:g}" if isinstance(a[k], float) else f"--{k.replace('_', '-')} {a[k]}"
                     for k in keep if k in a)
 
@@ -94,9 +94,12 @@ Scores: normalize both embeddings, cosine x `winnow.logit_scale` gives CLIP logi
   every step. Horizontal flips. Pool size {info.get('pool', '?')}.
 - Objectives: symmetric image-caption InfoNCE (captions describing the same object set count as
   positives); image-prompt classification against the 56 seen prompts; region-word alignment
-  (each patch inside object k classified among the text embeddings of the 56 seen phrases
-  "{{color}} {{shape}}" and "background"; background patches -> "background", mixed patches ignored);
-  attribute alignment of object patches with the 8 colour words and the 8 shape words.
+  (each patch classified among the text embeddings of the 56 seen phrases "{{color}} {{shape}}" and
+  "background", with soft targets: the patch's visible share of each object, the rest background);
+  phrase localization (for every visible object, a softmax over the 64 patches of its image scored
+  against the object's phrase, targeting the patches it covers: the dense use ranks patches for one
+  phrase, which per-patch classification alone does not train); attribute alignment of object
+  patches with the 8 colour words and the 8 shape words.
   Held-out phrases are never used as targets or negatives.
 - Batches of {info.get('batch', '?')}: half hard-negative pairs (same colour other shape / same shape other
   colour), half random; curriculum from mostly single-object to mixed scenes.
