@@ -3,29 +3,44 @@ import path from 'node:path';
 import { Engine } from '../engine/engine';
 import { Project } from '../engine/project';
 import { winnowHome } from '../engine/recent';
-import { writeDirtyDataset } from '../synthetic/index';
+import { writeDirtyDataset, loadVocabulary } from '../synthetic/index';
+import { LABEL_JOB } from '../engine/curate/label-job';
+import { PAIR_JOB } from '../engine/curate/pair-score-job';
+import { STATS_JOB } from '../engine/curate/stats-job';
+import { DEFAULT_TEMPLATES } from '../engine/curate/zero-shot';
+import { LABEL_DEFAULTS } from '../api/handlers-labels';
+import { DEFAULT_MODEL } from '../engine/vision/active-model';
 
 export const DEMO_ITEMS = 2000;
 const DEMO_SEED = 'winnow-demo';
 
 /**
  * The demo project in Winnow's home folder. On first start it generates a dirty synthetic dataset
- * (~2,000 images with planted problems and a ground-truth file) and queues its import and embedding
- * as jobs, which the app then runs with visible progress.
+ * (~2,000 images with planted problems and a ground-truth file) and queues, as jobs the app then runs
+ * with visible progress: import, embedding, image statistics and duplicates, pair scores, and zero-shot
+ * labels over the world's colour-shape classes, all with the built-in model.
  */
 export async function ensureDemoProject(): Promise<string> {
   const dir = path.join(winnowHome(), 'demo-project');
   if (Project.exists(dir)) return dir;
   const data = path.join(winnowHome(), 'demo-data');
   if (!existsSync(path.join(data, 'ground_truth.json'))) {
-    process.stderr.write(`Generating the demo dataset (${DEMO_ITEMS.toLocaleString('en')} synthetic images) in ${data}…\n`);
-    await writeDirtyDataset(data, { count: DEMO_ITEMS, seed: DEMO_SEED });
+    // WINNOW_DEMO_ITEMS: a smaller demo for tests.
+    const count = Number(process.env.WINNOW_DEMO_ITEMS) || DEMO_ITEMS;
+    process.stderr.write(`Generating the demo dataset (${count.toLocaleString('en')} synthetic images) in ${data}…\n`);
+    await writeDirtyDataset(data, { count, seed: DEMO_SEED });
   }
   const engine = new Engine('cli');
   await engine.createProject(dir, 'Winnow demo');
   await engine.addSource(path.join(data, 'images'));
-  engine.embed();
-  // Closing leaves both jobs interrupted; the app resumes them as soon as it opens the project.
+  const project = engine.requireProject();
+  engine.embed(DEFAULT_MODEL);
+  project.jobs.start(STATS_JOB, {});
+  project.jobs.start(PAIR_JOB, { model: DEFAULT_MODEL });
+  const vocab = loadVocabulary();
+  const classes = Object.keys(vocab.colors).flatMap((c) => Object.keys(vocab.shapes).map((shape) => ({ name: `${c} ${shape}` })));
+  project.jobs.start(LABEL_JOB, { model: DEFAULT_MODEL, classes, templates: [...DEFAULT_TEMPLATES], k: LABEL_DEFAULTS.k, threshold: LABEL_DEFAULTS.threshold, multiLabel: false });
+  // Closing leaves the jobs interrupted, in order; the app resumes them as soon as it opens the project.
   await engine.close();
   return dir;
 }

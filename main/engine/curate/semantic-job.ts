@@ -14,6 +14,7 @@ import { type CandidatePair, chooseMethod, type DedupMethod, findNearDuplicates,
 import { fingerprintItems } from './fingerprint-file';
 import { alignmentScore, DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
 import { SIGNAL, SignalStore } from './signals';
+import { PAIR_SIGNAL } from './pair-score-job';
 
 export const SEMDEDUP_JOB = 'curate.semdedup';
 export const DUP_SEMANTIC = 'dup.semantic';
@@ -30,7 +31,6 @@ export const DEFAULT_CANDIDATE_THRESHOLD = SEMANTIC_DEDUP_DEFAULTS.candidateThre
 const VERIFY_K = 32;
 export type VerifyMode = 'pixels' | 'none';
 export type KeepPolicy = 'pair' | 'resolution' | 'first';
-export const PAIR_SIGNAL = 'clip.pair';
 
 export interface SemDedupParams {
   model?: string;
