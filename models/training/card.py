@@ -109,7 +109,7 @@ Scores: normalize both embeddings, cosine x `winnow.logit_scale` gives CLIP logi
 Retrain (wall-clock budget {info.get('total_minutes_budget', 55):g} minutes on 2 cores, including pool rendering,
 validation and export; writes this folder; results vary with the CPU speed since training stops by the clock):
 
-    nice -n 5 python3 models/training/train.py {_cmd(info)}
+    nice -n 5 /usr/bin/python3 models/training/train.py {_cmd(info)}
 
 Verify an export with Node + onnxruntime-node: `node models/training/verify_export.mjs models/winnow-clip-mini`.
 

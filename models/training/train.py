@@ -2,7 +2,7 @@
 
 How to run (from the repository root, CPU only, PyTorch >= 1.13 with numpy and PIL):
 
-    nice -n 5 python3 models/training/train.py --minutes 55
+    nice -n 5 /usr/bin/python3 models/training/train.py --minutes 55
 
 Time budget: `--minutes` is the wall-clock budget of the whole run (rendering the image pool,
 training, validation and export); training stops by the clock, leaving `--reserve` minutes for
