@@ -8,10 +8,11 @@ import { evaluate } from '../../models/evaluation/evaluate';
 describe('built-in model quality on the TypeScript generator', () => {
   it('keeps zero-shot accuracy, pair-score AUC and dense localization near the card', async () => {
     const e = await evaluate({ modelDir: path.join(APP_ROOT, 'models', 'winnow-clip-mini'), n: 300, seed: 'ci-quality', size: 96 });
-    expect(e.zeroShotSeen).toBeGreaterThanOrEqual(0.92);
-    expect(e.zeroShotHeldOut).toBeGreaterThanOrEqual(0.74);
+    // Card (n=2000): 99.9% seen, 98.5% held-out, AUC 0.9997, best patch inside 98.0%, mask IoU 0.674.
+    expect(e.zeroShotSeen).toBeGreaterThanOrEqual(0.97);
+    expect(e.zeroShotHeldOut).toBeGreaterThanOrEqual(0.93);
     expect(e.pairAuc).toBeGreaterThanOrEqual(0.995);
-    expect(e.bestPatchInside).toBeGreaterThanOrEqual(0.78);
-    expect(e.meanMaskIou).toBeGreaterThanOrEqual(0.5);
+    expect(e.bestPatchInside).toBeGreaterThanOrEqual(0.93);
+    expect(e.meanMaskIou).toBeGreaterThanOrEqual(0.6);
   }, 300_000);
 });

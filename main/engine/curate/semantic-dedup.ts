@@ -173,41 +173,74 @@ async function semDeDup(src: RowSource, o: DedupOptions): Promise<DedupResult> {
   const k = Math.max(1, Math.min(n, o.clusters ?? Math.round(n / 1000)));
   const centroids = await trainKMeans(src, k, { signal: o.signal, progress: (d, t) => o.progress?.('kmeans', d, t) });
   const assignment = await assignClusters(src, centroids, k, { signal: o.signal, progress: (d) => o.progress?.('kmeans', d, n) });
-  // Counting sort of rows by cluster: starts[c]..starts[c+1] in `order` are cluster c's rows.
-  const starts = new Int32Array(k + 1);
-  for (let i = 0; i < n; i++) starts[assignment[i] + 1]++;
-  for (let c = 0; c < k; c++) starts[c + 1] += starts[c];
-  const order = new Int32Array(n);
-  const fill = starts.slice(0, k);
-  for (let i = 0; i < n; i++) order[fill[assignment[i]]++] = i;
-
   const sink = new PairSink(n, o.collect ?? false);
-  const dim = src.dim;
+  // Mini-batch k-means leaves some clusters far larger than n / k; the work inside a cluster is quadratic,
+  // so those are split again (k-means on their own rows) until each is at most MAX_SPREAD × the target size.
+  const target = Math.max(64, Math.ceil(n / k));
   let done = 0;
-  for (let c = 0; c < k && !o.signal?.aborted; c++) {
-    const size = starts[c + 1] - starts[c];
-    done += size;
-    if (size < 2) continue;
-    const rows = order.subarray(starts[c], starts[c + 1]);
-    const vecs = new Float32Array(size * dim);
-    for (let i = 0; i < size; i++) vecs.set(src.read(rows[i], 1), i * dim);
-    const kk = Math.min(size, (o.k ?? 16) + 1);
-    const m = usearch.exactSearch(vecs, vecs, dim, kk, 'cos' as never, o.ann?.threads ?? 0) as unknown as { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array };
-    for (let q = 0; q < size; q++) {
+  const within = async (rows: Int32Array, depth: number): Promise<void> => {
+    if (o.signal?.aborted || rows.length < 2) return;
+    if (rows.length > MAX_SPREAD * target && depth < MAX_SPLITS) {
+      const parts = Math.ceil(rows.length / target);
+      const sub: RowSource = { dim: src.dim, rows: rows.length, read: (r, c = 1) => gatherRows(src, rows.subarray(r, r + c)) };
+      const subCentroids = await trainKMeans(sub, parts, { signal: o.signal, iterations: 10, seed: depth + 2 });
+      const subAssign = await assignClusters(sub, subCentroids, parts, { signal: o.signal });
+      for (const group of groupBy(subAssign, parts)) await within(group.map((i) => rows[i]), depth + 1);
+      return;
+    }
+    pairsWithin(src, rows, o, sink);
+    done += rows.length;
+    o.progress?.('clusters', done, n);
+    await tick();
+  };
+  for (const rows of groupBy(assignment, k)) await within(rows, 0);
+  o.progress?.('clusters', n, n);
+  return sink.result(null);
+}
+
+/** How far over the target size a cluster may grow before it is split again, and how many times. */
+const MAX_SPREAD = 4;
+const MAX_SPLITS = 3;
+/** Rows of one exact-search call: bounds the distance block usearch allocates (rows × cluster size). */
+const QUERY_CHUNK = 1024;
+
+/** Row indexes per cluster id (counting sort). */
+function groupBy(assignment: Int32Array, k: number): Int32Array[] {
+  const starts = new Int32Array(k + 1);
+  for (let i = 0; i < assignment.length; i++) starts[assignment[i] + 1]++;
+  for (let c = 0; c < k; c++) starts[c + 1] += starts[c];
+  const order = new Int32Array(assignment.length);
+  const fill = starts.slice(0, k);
+  for (let i = 0; i < assignment.length; i++) order[fill[assignment[i]]++] = i;
+  return Array.from({ length: k }, (_, c) => order.subarray(starts[c], starts[c + 1]));
+}
+
+function gatherRows(src: RowSource, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length * src.dim);
+  for (let i = 0; i < rows.length; i++) out.set(src.read(rows[i], 1), i * src.dim);
+  return out;
+}
+
+/** Exact all-pairs inside one cluster (native SIMD), queries in chunks so memory stays bounded. */
+function pairsWithin(src: RowSource, rows: Int32Array, o: DedupOptions, sink: PairSink): void {
+  const size = rows.length;
+  const dim = src.dim;
+  const vecs = gatherRows(src, rows);
+  const kk = Math.min(size, (o.k ?? 16) + 1);
+  for (let first = 0; first < size; first += QUERY_CHUNK) {
+    const count = Math.min(QUERY_CHUNK, size - first);
+    // A copy, not a view: the native call reads the buffer from its start.
+    const queries = count === size ? vecs : vecs.slice(first * dim, (first + count) * dim);
+    const m = usearch.exactSearch(vecs, queries, dim, kk, 'cos' as never, o.ann?.threads ?? 0) as unknown as { keys: BigUint64Array; distances: Float32Array };
+    for (let q = 0; q < count; q++) {
       for (let j = 0; j < kk; j++) {
         const at = q * kk + j;
         const cos = 1 - m.distances[at];
         if (cos < o.threshold) break;
         const other = Number(m.keys[at]);
-        if (other === q) continue;
-        sink.add(rows[q], rows[other], cos);
+        if (other === first + q) continue;
+        sink.add(rows[first + q], rows[other], cos);
       }
     }
-    if (c % 16 === 0) {
-      o.progress?.('clusters', done, n);
-      await tick();
-    }
   }
-  o.progress?.('clusters', n, n);
-  return sink.result(null);
 }
