@@ -11,8 +11,12 @@ import { assignClusters, trainKMeans } from './kmeans';
 
 export type DedupMethod = 'graph' | 'semdedup';
 
-/** Above this many rows `method: 'auto'` switches from the kNN graph to SemDeDup. */
-export const SEMDEDUP_AUTO_ROWS = 2_000_000;
+/**
+ * Above this many rows the default method switches from the kNN graph to SemDeDup. Measured on planted
+ * 512-d vectors (npm run bench:dedup, 2 cores): graph 100k in 184 s (recall 1.0, machine loaded), SemDeDup
+ * 100k in 17 s and 1M in 250 s (planted-pair recall 0.9925, precision 1.0, peak RSS 252 MB).
+ */
+export const SEMDEDUP_AUTO_ROWS = 250_000;
 
 export interface DedupOptions {
   threshold: number;
