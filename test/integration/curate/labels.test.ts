@@ -37,8 +37,8 @@ function cardAccuracy(): number | null {
 }
 const CARD_ACCURACY = cardAccuracy();
 const TRAINED = CARD_ACCURACY !== null;
-// The card's first zero-shot line is top-1 on seen combinations (trained export of 14:31: 95.5%); this
-// test measures the same on generateScenes images (0.962 seen, 0.806 held-out, 0.943 all; 300 scenes).
+// The card's first zero-shot line is top-1 on seen combinations (current export: 99.9%); this test
+// measures the same on generateScenes images (300 scenes: 1.0 seen, 1.0 held-out, 1.0 all).
 // Untrained smoke-test export: chance is 1/64 ≈ 0.016 (measured 0.013), so only "above zero" is held.
 const MIN_ZERO_SHOT = TRAINED ? CARD_ACCURACY! - 0.02 : 0;
 
@@ -205,8 +205,8 @@ describe('multi-label on 2-object scenes', () => {
       if (labels.size === want.size && [...want].every((w) => labels.has(w))) exact++;
     }
     const precision = tp / Math.max(1, tp + fp);
-    // Measured with the trained export: P 0.40, R 0.35 (a global image embedding mixes both objects).
-    if (TRAINED) expect(precision).toBeGreaterThan(0.25);
+    // Measured with the trained export: P 0.51, R 0.57 (a global image embedding mixes both objects).
+    if (TRAINED) expect(precision).toBeGreaterThan(0.4);
     report.multiLabel = { items: truthOf.size, precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), exactSetMatch: exact / truthOf.size, meanAssigned: (tp + fp) / truthOf.size };
     const counts = labelCounts(project.db);
     expect(counts.run).toBe('multi-label');

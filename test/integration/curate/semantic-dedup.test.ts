@@ -231,13 +231,17 @@ describe('search and map (built-in model)', () => {
   });
 });
 
-/** Cosine-only measurement with the built-in model at DEFAULT_SEMANTIC_THRESHOLD, minus one pair. */
-const COSINE_ONLY = { recall: 0.56, precision: 0.85 };
+/**
+ * Cosine-only measurement with the built-in model at DEFAULT_SEMANTIC_THRESHOLD: 34 pairs, precision 0.647,
+ * recall 0.625 (crops 0/4, brightened 2/4); asserted minus one pair.
+ */
+const COSINE_ONLY = { recall: 0.56, precision: 0.6 };
 
 /**
  * Measured with the built-in model (relevant = the scene has an object of that colour and shape; P@10 over
- * min(10, relevant)): red circle 0.375 (3 of its 8 items in the top 10), green circle 0.6, yellow heart
- * 0.6, pink cross 0.7, red hexagon 0.6, mean 0.575. Asserted at the measurement minus one hit / 0.125.
+ * min(10, relevant)): red circle 0.5 (4 of its 8 items in the top 10), green circle 0.6, yellow heart
+ * 0.9, pink cross 0.9, red hexagon 0.8, mean 0.74. Asserted at the measurement minus one hit / 0.125.
+ * (Multi-object scenes share the image embedding between their objects, which bounds P@10.)
  */
-const MIN_RED_CIRCLE_P10 = 0.25;
-const MIN_MEAN_P10 = 0.45;
+const MIN_RED_CIRCLE_P10 = 0.375;
+const MIN_MEAN_P10 = 0.6;

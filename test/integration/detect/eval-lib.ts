@@ -12,7 +12,7 @@ export interface EvalResult {
   meanMaskIou: number;
 }
 
-export async function evaluate(detector: Detector, n: number, options: { threshold: number; seed?: string; size?: number; height?: number; negatives?: boolean }): Promise<EvalResult> {
+export async function evaluate(detector: Detector, n: number, options: { threshold: number; maskThreshold?: number; seed?: string; size?: number; height?: number; negatives?: boolean }): Promise<EvalResult> {
   const side = options.size ?? 128;
   const scenes = await generateScenes(n, { seed: options.seed ?? 'detect-eval', width: side, height: options.height ?? side, objects: [{}, {}] });
   const dets = new Map<string, ScoredBox[]>();
@@ -23,7 +23,7 @@ export async function evaluate(detector: Detector, n: number, options: { thresho
     const batch = scenes.slice(i, i + 16);
     for (const [k, scene] of batch.entries()) {
       const queries = [...new Set(scene.objects.map((o) => `${o.color} ${o.shape}`))];
-      const [proposals] = await detector.detect([{ input: scene.jpeg }], { queries, threshold: options.threshold, segment: true, negatives: options.negatives });
+      const [proposals] = await detector.detect([{ input: scene.jpeg }], { queries, threshold: options.threshold, maskThreshold: options.maskThreshold, segment: true, negatives: options.negatives });
       const image = i + k;
       for (const p of proposals) {
         const s = shapeOf(p.label);

@@ -5,7 +5,8 @@ import { useStore } from '../../state/store';
 /** Starts a detection job: queries (comma or newline separated), threshold, masks on/off. */
 export function RunDetection() {
   const [queries, setQueries] = useState('');
-  const [threshold, setThreshold] = useState('0.5');
+  // Empty: the detector's own default (it differs per model family: probabilities, sigmoid scores).
+  const [threshold, setThreshold] = useState('');
   const [segment, setSegment] = useState(true);
   const [negatives, setNegatives] = useState(true);
   const [busy, setBusy] = useState(false);
@@ -31,7 +32,7 @@ export function RunDetection() {
     <form className="review-run" onSubmit={(e) => { e.preventDefault(); if (list.length) void run(); }} data-testid="run-detection">
       <h3>Run detection</h3>
       <textarea name="queries" rows={3} value={queries} onChange={(e) => setQueries(e.target.value)} placeholder="red circle, blue square=0.4" />
-      <label>Threshold <input name="threshold" type="number" min={0} max={1} step={0.05} value={threshold} onChange={(e) => setThreshold(e.target.value)} /></label>
+      <label>Threshold <input name="threshold" type="number" min={0} max={1} step={0.05} value={threshold} placeholder="default" onChange={(e) => setThreshold(e.target.value)} /></label>
       <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
       <label className="check" title="The model's other known phrases veto look-alikes: far fewer false positives on images without the object, somewhat lower recall"><input type="checkbox" checked={negatives} onChange={(e) => setNegatives(e.target.checked)} /> reject look-alikes</label>
       <button type="submit" disabled={busy || list.length === 0}>Detect</button>
