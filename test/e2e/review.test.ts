@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLD } from '../../main/engine/detect/detector';
 import { Engine } from '../../main/engine/engine';
 import type { Project } from '../../main/engine/project';
 import { ReviewService } from '../../main/engine/review/review';
@@ -157,7 +158,11 @@ describe('Review view', () => {
     await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
     await page.locator('[data-testid=job][data-state=done]', { hasText: 'Detect red circle' }).waitFor({ timeout: 120_000 });
     const params = JSON.parse(project.db.prepare(`SELECT params FROM jobs WHERE kind = 'detect.run' ORDER BY id DESC`).pluck().get() as string);
-    expect(params).toMatchObject({ queries: ['red circle', 'blue square'], threshold: 0.5, thresholds: { 'blue square': 0.6 }, segment: true, negatives: true });
+    // The threshold field was left empty: the detector's own default applies, per-class thresholds as typed.
+    expect(params).toMatchObject({ queries: ['red circle', 'blue square'], thresholds: { 'blue square': 0.6 }, segment: true, negatives: true });
+    expect(params.threshold).toBeUndefined();
+    const stored = project.db.prepare(`SELECT json_extract(params, '$.threshold') FROM annotations WHERE json_extract(params, '$.run') = 'detect' AND label = 'red circle' LIMIT 1`).pluck().get();
+    if (stored !== undefined) expect(stored).toBe(DEFAULT_THRESHOLD['dense-clip']);
     await page.screenshot({ path: shotPath('review-06-detect-job.png') });
   });
 
@@ -177,7 +182,7 @@ describe('Review view', () => {
     await page.selectOption('select[name=review-kinds]', 'box,mask');
     const labels = project.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin = 'winnow-clip-mini' AND kind = 'mask' ORDER BY label`).pluck().all() as string[];
     await page.fill('textarea[name=queries]', labels.join(', '));
-    await page.fill('input[name=threshold]', '0.5');
+    await page.fill('input[name=threshold]', ''); // the detector's default
     await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
     await page.locator('[data-testid=job][data-state=done]', { hasText: `Detect ${labels[0]}` }).waitFor({ timeout: 120_000 });
     const found = project.db.prepare(`SELECT count(*) FROM annotations WHERE json_extract(params, '$.run') = 'detect' AND state = 'proposed'`).pluck().get() as number;
@@ -198,7 +203,6 @@ describe('Review view', () => {
 
   it('refines the selected annotation into a Segment Anything mask with s (stand-in SAM export installed)', async () => {
     await engine.models.import(path.join(__dirname, '..', 'fixtures', 'sam-standin'), { id: 'sam-standin', task: 'mask-generation' });
-    await page.keyboard.press('j');
     const first = (await annIds())[0];
     await page.getByTestId(`ann-${first}`).click();
     await page.keyboard.press('s');
