@@ -31,6 +31,14 @@ export const CHUNK_ROWS = 2048;
 /** Lets the event loop breathe between native calls (progress events, cancel requests). */
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * `a` as a Float32Array that starts at offset 0 of its own buffer: usearch's exactSearch reads a typed
+ * array's buffer from its start, so a subarray view would silently search other rows.
+ */
+export function ownBuffer(a: Float32Array): Float32Array {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+}
+
 export function createIndex(dim: number, options: AnnOptions = {}): Index {
   const o = { ...ANN_DEFAULTS, ...options };
   return new usearch.Index({

@@ -2,7 +2,7 @@
 // Batches are read as contiguous runs at evenly spread offsets, so only one batch is in memory; the
 // nearest centre of every row is found natively (usearch exactSearch, cosine).
 import usearch from 'usearch';
-import { type RowSource, tick } from './ann-index';
+import { ownBuffer, type RowSource, tick } from './ann-index';
 
 export interface KMeansOptions {
   batch?: number;
@@ -38,7 +38,7 @@ export function nearest(centroids: Float32Array, k: number, rows: Float32Array, 
   const n = rows.length / dim;
   const out = new Int32Array(n);
   if (k === 1) return out;
-  const m = usearch.exactSearch(centroids, rows, dim, 1, 'cos' as never, 0) as unknown as { keys: BigUint64Array };
+  const m = usearch.exactSearch(ownBuffer(centroids), ownBuffer(rows), dim, 1, 'cos' as never, 0) as unknown as { keys: BigUint64Array };
   for (let i = 0; i < n; i++) out[i] = Number(m.keys[i]);
   return out;
 }

@@ -6,7 +6,7 @@
 //    cluster (native SIMD). No graph to hold; duplicates split across a cluster boundary are missed.
 import type { Index } from 'usearch';
 import usearch from 'usearch';
-import { type AnnOptions, ANN_DEFAULTS, buildIndex, CHUNK_ROWS, type RowSource, searchBatch, tick } from './ann-index';
+import { type AnnOptions, ANN_DEFAULTS, buildIndex, CHUNK_ROWS, ownBuffer, type RowSource, searchBatch, tick } from './ann-index';
 import { assignClusters, trainKMeans } from './kmeans';
 
 export type DedupMethod = 'graph' | 'semdedup';
@@ -233,8 +233,7 @@ function pairsWithin(src: RowSource, rows: Int32Array, o: DedupOptions, sink: Pa
   const kk = Math.min(size, (o.k ?? 16) + 1);
   for (let first = 0; first < size; first += QUERY_CHUNK) {
     const count = Math.min(QUERY_CHUNK, size - first);
-    // A copy, not a view: the native call reads the buffer from its start.
-    const queries = count === size ? vecs : vecs.slice(first * dim, (first + count) * dim);
+    const queries = ownBuffer(vecs.subarray(first * dim, (first + count) * dim));
     const m = usearch.exactSearch(vecs, queries, dim, kk, 'cos' as never, o.ann?.threads ?? 0) as unknown as { keys: BigUint64Array; distances: Float32Array };
     for (let q = 0; q < count; q++) {
       for (let j = 0; j < kk; j++) {
