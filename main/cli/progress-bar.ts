@@ -1,4 +1,7 @@
 import type { JobT } from '../api/contract';
+import { formatBytes, formatDuration } from '../api/format';
+
+export { formatBytes, formatDuration };
 
 /** A terminal progress bar on stderr: redrawn in place on a TTY, a line every few seconds otherwise. */
 export class ProgressBar {
@@ -30,22 +33,4 @@ export function formatJob(job: JobT, width = 30, unit: 'items' | 'bytes' = 'item
   const count = job.total !== null ? `${amount(job.done)}/${amount(job.total)}` : amount(job.done);
   return [job.title.padEnd(24).slice(0, 24), bar, `${(frac * 100).toFixed(0).padStart(3)}%`, count, rate, eta, job.state === 'running' ? '' : job.state]
     .filter(Boolean).join('  ');
-}
-
-/** 1536 → "1.5 KB": decimal units, like download sizes elsewhere. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 || value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
-
-export function formatDuration(sec: number): string {
-  if (sec < 60) return `${Math.ceil(sec)}s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)}m${String(Math.round(sec % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(sec / 3600)}h${String(Math.floor((sec % 3600) / 60)).padStart(2, '0')}m`;
 }

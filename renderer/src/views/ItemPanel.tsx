@@ -2,16 +2,12 @@ import { useEffect, useState } from 'react';
 import type { MethodResult } from '../../../main/api/contract';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { formatBytes } from '../../../main/api/format';
 import { moreLikeThis } from '../state/similarity';
 
 type Detail = MethodResult<'items.get'>;
 
-function formatBytes(n: number | null): string {
-  if (n === null) return '—';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MB`;
-}
+const size = (n: number | null): string => (n === null ? '—' : formatBytes(n));
 
 /** The open item: full image, caption, metadata and its issues; ←/→ step through the grid, Esc closes. */
 export function ItemPanel({ id }: { id: number }) {
@@ -65,7 +61,7 @@ export function ItemPanel({ id }: { id: number }) {
               <tr><th>File</th><td className="mono wrap">{item.uri}</td></tr>
               <tr><th>Format</th><td>{item.format ?? '—'}</td></tr>
               <tr><th>Size</th><td>{item.width ? `${item.width} × ${item.height} px` : '—'}</td></tr>
-              <tr><th>Bytes</th><td>{formatBytes(item.bytes)}</td></tr>
+              <tr><th>Bytes</th><td>{size(item.bytes)}</td></tr>
               <tr><th>SHA-256</th><td className="mono wrap">{item.sha256 ?? '—'}</td></tr>
               {item.extra && Object.entries(item.extra).map(([k, v]) => (
                 <tr key={k}><th>{k}</th><td className="wrap">{typeof v === 'string' ? v : JSON.stringify(v)}</td></tr>

@@ -1,17 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ModelInfoT, ModelJobT, ValidationReportT } from '../../../main/api/methods/models';
+import { formatBytes } from '../../../main/api/format';
 import { useModels } from '../state/models';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 || value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
 
 function eta(sec: number | null): string {
   if (sec === null) return '';
