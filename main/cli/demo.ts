@@ -7,8 +7,7 @@ import { writeDirtyDataset, loadVocabulary } from '../synthetic/index';
 import { LABEL_JOB } from '../engine/curate/label-job';
 import { PAIR_JOB } from '../engine/curate/pair-score-job';
 import { STATS_JOB } from '../engine/curate/stats-job';
-import { DEFAULT_TEMPLATES } from '../engine/curate/zero-shot';
-import { LABEL_DEFAULTS } from '../api/handlers-labels';
+import { labelJobParams } from '../api/handlers-labels';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 
 export const DEMO_ITEMS = 2000;
@@ -39,7 +38,7 @@ export async function ensureDemoProject(): Promise<string> {
   project.jobs.start(PAIR_JOB, { model: DEFAULT_MODEL });
   const vocab = loadVocabulary();
   const classes = Object.keys(vocab.colors).flatMap((c) => Object.keys(vocab.shapes).map((shape) => ({ name: `${c} ${shape}` })));
-  project.jobs.start(LABEL_JOB, { model: DEFAULT_MODEL, classes, templates: [...DEFAULT_TEMPLATES], k: LABEL_DEFAULTS.k, threshold: LABEL_DEFAULTS.threshold, multiLabel: false });
+  project.jobs.start(LABEL_JOB, { model: DEFAULT_MODEL, ...labelJobParams({ classes }) });
   // Closing leaves the jobs interrupted, in order; the app resumes them as soon as it opens the project.
   await engine.close();
   return dir;

@@ -5,9 +5,9 @@ import { CONCEPTS_JOB, conceptSignal } from '../engine/curate/concepts-job';
 import { LABEL_JOB } from '../engine/curate/label-job';
 import { labelCounts, startWithEmbeddings } from '../engine/curate/labels-query';
 import { PAIR_JOB, PAIR_SIGNAL } from '../engine/curate/pair-score-job';
-import { DEFAULT_TEMPLATES, parseClassList } from '../engine/curate/zero-shot';
+import { parseClassList } from '../engine/curate/zero-shot';
 import { Engine } from '../engine/engine';
-import { LABEL_DEFAULTS } from '../api/handlers-labels';
+import { labelJobParams } from '../api/handlers-labels';
 import type { CommandContext } from './commands';
 
 interface Helpers {
@@ -57,12 +57,9 @@ export function labelCommand(ctx: CommandContext, h: Helpers): Promise<number> {
   const classes = parseClassList(v.classes, { commaSeparated: !v.classes.includes('\n') });
   if (classes.length < 2) throw new Error('--classes needs at least two class names');
   return (async () => {
-    const templates = v.templates ? await readTemplates(v.templates) : [...DEFAULT_TEMPLATES];
-    const multiLabel = v.multi === true;
-    return runJob(ctx, h, (engine) => startWithEmbeddings(engine, v.model, LABEL_JOB, {
-      classes, templates, multiLabel, k: num(v.k, 'k') ?? LABEL_DEFAULTS.k,
-      threshold: num(v.threshold, 'threshold') ?? (multiLabel ? LABEL_DEFAULTS.multiThreshold : LABEL_DEFAULTS.threshold),
-    }), (engine, job) => {
+    const params = labelJobParams({ classes, templates: v.templates ? await readTemplates(v.templates) : undefined, multiLabel: v.multi === true, k: num(v.k, 'k'), threshold: num(v.threshold, 'threshold') });
+    const { templates } = params;
+    return runJob(ctx, h, (engine) => startWithEmbeddings(engine, v.model, LABEL_JOB, params), (engine, job) => {
       const counts = labelCounts(engine.requireProject().db);
       const pad = Math.max(9, ...counts.labels.map((l) => l.label.length));
       const human = [
