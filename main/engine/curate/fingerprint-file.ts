@@ -10,10 +10,8 @@ import { FP_SIZE, type Fingerprint, fingerprint } from './pixel-verify';
 export async function fingerprintBytes(data: Buffer): Promise<Fingerprint> {
   const img = sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate();
   const meta = await img.metadata();
-  // Sizes after EXIF rotation: the orientation tags 5-8 swap width and height.
-  const swap = (meta.orientation ?? 1) >= 5;
-  const width = (swap ? meta.height : meta.width) ?? FP_SIZE;
-  const height = (swap ? meta.width : meta.height) ?? FP_SIZE;
+  const width = meta.autoOrient?.width ?? meta.width ?? FP_SIZE;
+  const height = meta.autoOrient?.height ?? meta.height ?? FP_SIZE;
   const raw = await img.flatten({ background: '#808080' }).greyscale().resize(FP_SIZE, FP_SIZE, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
   const grey = new Float32Array(FP_SIZE * FP_SIZE);
   const step = raw.info.channels;

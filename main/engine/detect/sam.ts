@@ -5,10 +5,10 @@
 // A point or a box prompt gives the mask with the best predicted IoU, in original image pixels.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { type CocoRle, encodeRle, maskBbox } from '../../synthetic/rle';
+import { resolveOnnxGraph } from '../vision/model-folder';
 import { createSessionWithFallback } from '../vision/providers';
 import type { OnnxSession } from '../vision/session';
 import type { Box } from './geometry';
@@ -79,15 +79,6 @@ export function samMaskFromLogits(logits: Float32Array, offset: number, lowH: nu
   return mask;
 }
 
-function onnxFile(dir: string, stem: string): string {
-  // The quantized graph is what the registry installs by default; fall back to fp32.
-  for (const name of [`${stem}_quantized.onnx`, `${stem}.onnx`]) {
-    const file = path.join(dir, 'onnx', name);
-    if (existsSync(file)) return file;
-  }
-  throw new Error(`${path.join(dir, 'onnx')} has no ${stem}.onnx (a Transformers.js SAM export is expected)`);
-}
-
 export class SamSegmenter {
   private constructor(readonly dir: string, private readonly encoder: OnnxSession, private readonly decoder: OnnxSession, private readonly pre: SamPreprocessor) {}
 
@@ -101,8 +92,8 @@ export class SamSegmenter {
       rescale: config.rescale_factor ?? 1 / 255, padSide: config.pad_size?.height ?? longest,
     };
     const [{ session: encoder }, { session: decoder }] = await Promise.all([
-      createSessionWithFallback(onnxFile(dir, 'vision_encoder')),
-      createSessionWithFallback(onnxFile(dir, 'prompt_encoder_mask_decoder')),
+      resolveOnnxGraph(dir, 'vision_encoder').then((g) => createSessionWithFallback(g.path)),
+      resolveOnnxGraph(dir, 'prompt_encoder_mask_decoder').then((g) => createSessionWithFallback(g.path)),
     ]);
     return new SamSegmenter(dir, encoder, decoder, pre);
   }
