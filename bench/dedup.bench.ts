@@ -15,9 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import usearch from 'usearch';
 import { type AnnOptions, buildIndex, type Quantization, type RowSource, searchBatch } from '../main/engine/curate/ann-index';
-import { chooseMethod, type DedupMethod, findNearDuplicates, type UnionFind } from '../main/engine/curate/semantic-dedup';
+import { chooseMethod, type DedupMethod, findNearDuplicates } from '../main/engine/curate/semantic-dedup';
 import { MatrixFile } from '../main/engine/store/matrix-file';
-import { PlantedVectors } from '../test/fixtures/planted-vectors';
+import { PlantedVectors, scorePlanted } from '../test/fixtures/planted-vectors';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const ROWS = env('BENCH_ROWS', 1_000_000);
@@ -34,25 +34,6 @@ const ANN: AnnOptions = {
 const secs = (t0: number) => (performance.now() - t0) / 1000;
 const mb = (kb: number) => Math.round(kb / 1024);
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-function score(uf: UnionFind, planted: PlantedVectors, rows: number) {
-  let truePairs = 0;
-  let found = 0;
-  for (let i = 0; i < rows; i++) {
-    const d = planted.dupOf(i);
-    if (d < 0) continue;
-    truePairs++;
-    if (uf.find(i) === uf.find(d)) found++;
-  }
-  let grouped = 0;
-  let wrong = 0;
-  for (const g of uf.groups()) {
-    const fam = planted.family(g[0]);
-    grouped += g.length;
-    wrong += g.filter((r) => planted.family(r) !== fam).length;
-  }
-  return { truePairs, recall: found / truePairs, precision: grouped ? 1 - wrong / grouped : 1 };
-}
 
 async function main() {
   const dir = mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'winnow-dedup-bench-'));
@@ -92,7 +73,7 @@ async function main() {
     phase[current] = secs(phaseStart);
     const fullSec = secs(t0);
     const peakRss = process.resourceUsage().maxRSS;
-    const fullScore = score(full.uf, planted, ROWS);
+    const fullScore = scorePlanted(full.uf, planted);
     log(`full run ${fullSec.toFixed(1)} s: recall ${fullScore.recall.toFixed(4)} precision ${fullScore.precision.toFixed(4)}`);
 
     full.index = null; // let the native index go before the sample run
@@ -130,7 +111,7 @@ async function main() {
       for (let j = 0; j < nn.k; j++) if (truth.has(Number(nn.keys[q * nn.k + j]))) hit++;
     }
     const recallAt10 = hit / (SAMPLE * 10);
-    const sampleScore = score(annSample.uf, planted, SAMPLE);
+    const sampleScore = scorePlanted(annSample.uf, planted);
     const exactExtrapolated = exactSec * (ROWS / SAMPLE) ** 2;
 
     const rows: [string, string][] = [

@@ -4,28 +4,9 @@ import { buildIndex, searchBatch } from '../../../main/engine/curate/ann-index';
 import { pca2 } from '../../../main/engine/curate/embedding-map';
 import { exactTopK } from '../../../main/engine/curate/search';
 import { findNearDuplicates, UnionFind } from '../../../main/engine/curate/semantic-dedup';
-import { PlantedVectors } from '../../fixtures/planted-vectors';
+import { PlantedVectors, scorePlanted } from '../../fixtures/planted-vectors';
 
 const planted = new PlantedVectors({ rows: 3000, dim: 128, clusters: 6, dupRate: 0.04, seed: 3 });
-
-function score(uf: UnionFind, src: PlantedVectors) {
-  let truePairs = 0;
-  let found = 0;
-  for (let i = 0; i < src.rows; i++) {
-    const d = src.dupOf(i);
-    if (d < 0) continue;
-    truePairs++;
-    if (uf.find(i) === uf.find(d)) found++;
-  }
-  let grouped = 0;
-  let wrong = 0;
-  for (const g of uf.groups()) {
-    const fam = src.family(g[0]);
-    grouped += g.length;
-    wrong += g.filter((r) => src.family(r) !== fam).length;
-  }
-  return { recall: found / truePairs, precision: grouped ? 1 - wrong / grouped : 1, truePairs };
-}
 
 describe('semantic near-duplicates', () => {
   it('union-find groups', () => {
@@ -40,14 +21,14 @@ describe('semantic near-duplicates', () => {
   it('graph method (HNSW kNN + union-find) finds every planted pair and nothing else', async () => {
     // One native thread: HNSW built by several threads differs from run to run; the assertions must not.
     const r = await findNearDuplicates(planted, { threshold: 0.95, method: 'graph', k: 8, ann: { threads: 1 } });
-    const s = score(r.uf, planted);
+    const s = scorePlanted(r.uf, planted);
     expect(s.truePairs).toBeGreaterThan(80);
     expect(s).toMatchObject({ recall: 1, precision: 1 });
   });
 
   it('semdedup method (k-means + within-cluster exact pairs) agrees', async () => {
     const r = await findNearDuplicates(planted, { threshold: 0.95, method: 'semdedup', clusters: 6, k: 8 });
-    const s = score(r.uf, planted);
+    const s = scorePlanted(r.uf, planted);
     expect(s.recall).toBeGreaterThanOrEqual(0.98);
     expect(s.precision).toBe(1);
   });
@@ -57,7 +38,7 @@ describe('semantic near-duplicates', () => {
     const all = planted.read(0, planted.rows);
     const views = { dim: planted.dim, rows: planted.rows, read: (r: number, c = 1) => all.subarray(r * planted.dim, (r + c) * planted.dim) };
     const r = await findNearDuplicates(views, { threshold: 0.95, method: 'semdedup', clusters: 6, k: 8 });
-    const s = score(r.uf, planted);
+    const s = scorePlanted(r.uf, planted);
     expect(s.recall).toBeGreaterThanOrEqual(0.98);
     expect(s.precision).toBe(1);
   });
@@ -82,7 +63,7 @@ describe('semantic near-duplicates', () => {
 
   it('i8 index: candidates near the threshold are decided on exact cosines', async () => {
     const r = await findNearDuplicates(planted, { threshold: 0.95, method: 'graph', k: 8, ann: { quantization: 'i8', connectivity: 8, expansionAdd: 40, threads: 1 } });
-    expect(score(r.uf, planted)).toMatchObject({ recall: 1, precision: 1 });
+    expect(scorePlanted(r.uf, planted)).toMatchObject({ recall: 1, precision: 1 });
   });
 
   it('exact top-k scan matches brute force; the index agrees on the nearest rows', async () => {
