@@ -166,8 +166,10 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupP
         const items = rowItems(project, set, n);
         let uf = result.uf;
         let counts: Record<string, number> = {};
+        // Verification adds one step per candidate pair after the search phases.
+        const end = total + result.candidates.length;
         if (verify === 'pixels') {
-          ctx.setTotal(total + result.candidates.length);
+          ctx.setTotal(end);
           const v = await verifiedGroups(project, items, result.candidates, minAlignment, ctx.signal,
             (done) => ctx.commit(() => undefined, total + done, { phase: 'verify' }));
           if (ctx.signal.aborted) return;
@@ -184,7 +186,7 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupP
             const keeper = chooseKeeper(project, members, policy, manual);
             for (const m of members) if (m !== keeper) signals.set(m, DUP_SEMANTIC, keeper, model, params);
           }
-        }, total + (verify === 'pixels' ? result.candidates.length : 0), { phase: 'done', ...counts });
+        }, end, { phase: 'done', ...counts });
         project.notifyItemsChanged(null, 0, false);
       } finally {
         src.close();
