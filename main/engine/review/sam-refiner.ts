@@ -41,7 +41,8 @@ export class SamRefiner {
   }
 
   async refine(project: Project, itemId: number, prompt: { box?: Box; points?: SamPoint[] }, model?: string): Promise<SamMask & { model: string }> {
-    const id = await this.pick(model);
+    // The loaded segmenter serves later refines without listing the models folder again.
+    const id = model === undefined && this.loaded ? this.loaded.id : await this.pick(model);
     const segmenter = await this.segmenter(id);
     const key = `${project.dir}\n${itemId}`;
     let embedding = this.embeddings.get(key);
