@@ -75,6 +75,7 @@ export function ReviewView() {
   }, []);
 
   const anns = s.item?.annotations ?? [];
+  const selectedAnn = anns.find((a) => a.id === s.selected);
   const pct = s.progress.total ? Math.round((100 * s.progress.reviewed) / s.progress.total) : 0;
   return (
     <div className="review" data-testid="review-view">
@@ -133,15 +134,10 @@ export function ReviewView() {
             ))}
             {s.item && anns.length === 0 && <li className="muted">No annotations on this item.</li>}
           </ul>
-          {(() => {
-            const sel = anns.find((a) => a.id === s.selected);
-            return (
-              <button className="secondary review-refine" data-testid="refine-sam" disabled={!sel || sel.kind === 'label' || s.refining !== null}
-                onClick={() => void s.refine()} title="Turn the selected box into a mask with Segment Anything (download SlimSAM under Models)">
-                Refine into mask (SAM) <kbd>s</kbd>
-              </button>
-            );
-          })()}
+          <button className="secondary review-refine" data-testid="refine-sam" disabled={!selectedAnn || selectedAnn.kind === 'label' || s.refining !== null}
+            onClick={() => void s.refine()} title="Turn the selected box into a mask with Segment Anything (download SlimSAM under Models)">
+            Refine into mask (SAM) <kbd>s</kbd>
+          </button>
           <h3>Classes</h3>
           <ul className="review-classes">
             {s.labels.map((l, i) => (
