@@ -203,7 +203,15 @@ describe('Review view', () => {
 
   it('refines the selected annotation into a Segment Anything mask with s (stand-in SAM export installed)', async () => {
     await engine.models.import(path.join(__dirname, '..', 'fixtures', 'sam-standin'), { id: 'sam-standin', task: 'mask-generation' });
-    const first = (await annIds())[0];
+    // The previous test's undo reloads the item: wait until the annotation list stops changing.
+    let first = -1;
+    await expect.poll(async () => {
+      const before = (await annIds()).join(',');
+      await page.waitForTimeout(300);
+      const ids = await annIds();
+      first = ids[0] ?? -1;
+      return ids.length > 0 && ids.join(',') === before;
+    }).toBe(true);
     await page.getByTestId(`ann-${first}`).click();
     await page.keyboard.press('s');
     await expect.poll(() => new ReviewService(project.db).get(first)!.params?.refinedWith, { timeout: 30_000 }).toBe('sam-standin');
