@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ProjectInfoT } from '../api/contract';
-import { ApiError } from '../api/contract';
+import type { ProjectInfoT } from '../../main/domain/project';
+import { ApiError } from '../../main/domain/errors';
 import type { EngineEvents } from './events';
 import { statsJob } from './curate/stats-job';
 import { conceptsJob } from './curate/concepts-job';

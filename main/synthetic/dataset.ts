@@ -8,7 +8,7 @@ import { planDataset, type DirtFractions, type PlanOptions, type PlannedItem } f
 import { makeNearDuplicate } from './near-duplicate';
 import { Rng } from './random';
 import { renderScene, type ObjectTruth } from './render';
-import type { Box, CocoRle } from './rle';
+import type { Box, CocoRle } from '../domain/rle';
 import { loadVocabulary, type DirtKind, type NearDuplicateVariant, type Rgb, type Vocabulary } from './vocabulary';
 
 export type DirtyDatasetOptions = PlanOptions;

@@ -1,7 +1,7 @@
 // Near-duplicates of an encoded image, with ground truth carried through the same geometry.
 import sharp from 'sharp';
 import type { Rng } from './random';
-import { encodeRle, type Box, type CocoRle } from './rle';
+import { encodeRle, type Box, type CocoRle } from '../domain/rle';
 import type { NearDuplicateVariant } from './vocabulary';
 
 export interface TruthLike {

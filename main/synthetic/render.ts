@@ -1,7 +1,7 @@
 import { renderBackground } from './background';
 import { Rng } from './random';
 import { MASK_THRESHOLD, polygonBounds, rasterizeCoverage } from './raster';
-import { encodeRle, type Box, type CocoRle } from './rle';
+import { encodeRle, type Box, type CocoRle } from '../domain/rle';
 import type { SceneSpec } from './scene';
 import type { Rgb } from './vocabulary';
 

@@ -2,7 +2,7 @@ import { sampleBackground, type BackgroundSpec } from './background';
 import { captionFor } from './captions';
 import { polygonBounds, transformPolygon, type Point } from './raster';
 import type { Rng } from './random';
-import { type Box, boxIou } from './rle';
+import { type Box, boxIou } from '../domain/rle';
 import { isHeldOut, type Rgb, type Vocabulary } from './vocabulary';
 
 export type HeldOutMode = 'exclude' | 'only' | 'include';

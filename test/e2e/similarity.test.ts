@@ -7,7 +7,7 @@ import { SEMDEDUP_JOB } from '../../main/engine/curate/semantic-job';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
 import { Engine } from '../../main/engine/engine';
 import type { Project } from '../../main/engine/project';
-import { SEMANTIC_DEDUP_DEFAULTS } from '../../main/api/methods/similarity-defaults';
+import { SEMANTIC_DEDUP_DEFAULTS } from '../../main/domain/similarity-defaults';
 import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
 import { closeUi, openUi, shotPath } from '../fixtures/browser';

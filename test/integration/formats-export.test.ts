@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../main/engine/engine';
 import { safeJoin } from '../../main/engine/export/atomic';
 import { previewExport, validateExport } from '../../main/engine/export/export-job';
-import { decodeRle } from '../../main/engine/formats/rle';
+import { decodeRle } from '../../main/domain/rle';
 import type { Project } from '../../main/engine/project';
 import type { GeneratedScene } from '../../main/synthetic';
 import { label, scenes } from '../fixtures/formats';

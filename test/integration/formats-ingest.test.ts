@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
 import { Engine } from '../../main/engine/engine';
 import { detectSourceKind } from '../../main/engine/ingest/open-source';
-import { decodeRle } from '../../main/engine/formats/rle';
+import { decodeRle } from '../../main/domain/rle';
 import type { GeneratedScene } from '../../main/synthetic';
 import { tempDir } from '../fixtures/images';
 import { label, patchTarSize, scenes, tarBuffer, writeCoco, writeHfImageFolder, writeParquet, writeWebDataset, writeYolo } from '../fixtures/formats';

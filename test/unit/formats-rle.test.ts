@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { unsafeMember } from '../../main/engine/ingest/archive-safety';
-import { decodeCountsString, decodeRle, encodeCountsString, encodeRle, normalizeRle, polygonsToRle, rleToPolygon } from '../../main/engine/formats/rle';
+import { decodeCountsString, decodeRle, encodeCountsString, encodeRle, normalizeRle } from '../../main/domain/rle';
+import { polygonsToRle, rleToPolygon } from '../../main/domain/polygon';
 import { toHalf } from '../../main/engine/export/npy';
 import { isVal } from '../../main/engine/export/yolo';
 

@@ -1,86 +1,9 @@
 // Curation methods: image statistics job, signals and histograms, rule evaluation, saved selections,
-// duplicate groups. Imports only zod: contract.ts imports this file, so it cannot import from it.
+// duplicate groups. The shapes they use live in main/domain/curation.ts.
 import { z } from 'zod';
+import { signalName, selectionName, Rule, RuleList, SelectionFilter, SignalSummary, Histogram, Evaluation, Selection, DupKind, DupGroup } from '../../domain/curation';
 
-/** Signal names are restricted to this alphabet (it also keeps compiled rule SQL injection-free). */
-export const SIGNAL_NAME_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
-const signalName = z.string().regex(SIGNAL_NAME_RE, 'letters, digits and . _ : - only');
-
-export const RuleKind = z.enum([
-  'caption_words', 'caption_chars', 'min_side', 'aspect', 'unreadable',
-  'exact_dup', 'near_dup', 'semantic_dup', 'blurry', 'dark', 'bright', 'low_info', 'signal',
-]);
-export const RuleOp = z.enum(['<', '<=', '>', '>=']);
-
-/**
- * A filter rule. `op threshold` says what an item needs to be KEPT ("caption.words > 2"); items whose
- * signal fails it are removed. An item without the signal is not touched by the rule. `keepTop` (0-1]
- * replaces the threshold by a quantile: keep the top fraction of items that have the signal.
- * Duplicate rules remove non-keepers; `unreadable` removes items with decode errors.
- */
-export const Rule = z.object({
-  id: z.string().min(1).max(64),
-  kind: RuleKind,
-  enabled: z.boolean().default(true),
-  signal: signalName.optional(),
-  op: RuleOp.optional(),
-  threshold: z.number().finite().optional(),
-  keepTop: z.number().gt(0).max(1).optional(),
-  label: z.string().max(200).optional(),
-}).strict();
-export const RuleList = z.array(Rule).max(52);
-
-const selectionName = z.string().trim().min(1).max(120);
-const show = z.enum(['kept', 'removed']).default('kept');
-/** Filters items.page / items.count: an ad-hoc rule list or a saved selection, showing kept or removed items. */
-export const SelectionFilter = z.union([
-  z.object({ rules: RuleList, show }).strict(),
-  z.object({ name: selectionName, show }).strict(),
-]);
-
-export const SignalSummary = z.object({ name: z.string(), count: z.number().int(), min: z.number(), max: z.number(), model: z.string().nullable() });
-
-export const Histogram = z.object({
-  name: z.string(),
-  /** Items that have the signal. */
-  count: z.number().int(),
-  min: z.number(),
-  max: z.number(),
-  scale: z.enum(['linear', 'log']),
-  /** True when every value is an integer and each fine bin holds exactly one integer value. */
-  integer: z.boolean(),
-  /** Fine bin edges are lo + i*(hi-lo)/fine.length in scale space (log: ln(1+v)). */
-  lo: z.number(),
-  hi: z.number(),
-  fine: z.array(z.number().int()),
-  /** Same bins, counting only items the other enabled rules keep; null without rules. */
-  fineKept: z.array(z.number().int()).nullable(),
-  /** Items the other enabled rules keep (with or without this signal); null without rules. */
-  keptByOthers: z.number().int().nullable(),
-  total: z.number().int(),
-});
-
-export const RuleCounts = z.object({
-  id: z.string(),
-  /** Items this rule removes on its own. */
-  removedAlone: z.number().int(),
-  /** Items this rule removes that no earlier enabled rule removed (sums to `removed`). */
-  removedCumulative: z.number().int(),
-  /** Items that have the rule's signal (the rule does not apply to the others). */
-  withSignal: z.number().int().nullable(),
-  /** The threshold used, after resolving keepTop. */
-  threshold: z.number().nullable(),
-});
-export const Evaluation = z.object({ total: z.number().int(), kept: z.number().int(), removed: z.number().int(), rules: z.array(RuleCounts) });
-
-export const Selection = z.object({ id: z.number().int(), name: z.string(), rules: RuleList, createdAt: z.string(), updatedAt: z.string() });
-
-export const DupKind = z.enum(['exact', 'phash', 'semantic']);
-export const DupMember = z.object({
-  id: z.number().int(), key: z.string(), width: z.number().int().nullable(), height: z.number().int().nullable(),
-  caption: z.string().nullable(), keeper: z.boolean(), distance: z.number().int().nullable(),
-});
-export const DupGroup = z.object({ keeper: z.number().int(), members: z.array(DupMember) });
+export * from '../../domain/curation';
 
 const empty = z.object({}).strict();
 const id = z.number().int().positive();
@@ -122,12 +45,3 @@ export const curationMethods = {
     output: z.object({ changed: z.boolean(), groups: z.array(z.object({ kind: DupKind, keeper: z.number().int() })) }),
   },
 } as const;
-
-export type RuleT = z.output<typeof Rule>;
-export type RuleInput = z.input<typeof Rule>;
-export type HistogramT = z.output<typeof Histogram>;
-export type EvaluationT = z.output<typeof Evaluation>;
-export type SelectionT = z.output<typeof Selection>;
-export type SelectionFilterT = z.output<typeof SelectionFilter>;
-export type DupGroupT = z.output<typeof DupGroup>;
-export type SignalSummaryT = z.output<typeof SignalSummary>;

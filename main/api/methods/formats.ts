@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { DownloadOptions } from '../../domain/downloads';
+
+export { DownloadOptions, type DownloadOptionsT } from '../../domain/downloads';
 
 export const ExportOption = z.object({
   name: z.string(),
@@ -33,14 +36,6 @@ const formatId = z.string().min(1).max(40);
 const selection = z.string().trim().min(1).max(120).nullable().default(null);
 const options = z.record(z.string().max(60), z.union([z.boolean(), z.number(), z.string(), z.null()])).default({});
 
-export const DownloadOptions = z.object({
-  concurrency: z.number().int().min(1).max(64).default(8),
-  timeoutMs: z.number().int().min(100).max(600_000).default(20_000),
-  retries: z.number().int().min(0).max(10).default(2),
-  maxBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
-  resize: z.number().int().min(8).max(16384).nullable().default(null),
-}).strict();
-
 /** Export (formats, preview, start) and URL downloads. */
 export const formatMethods = {
   'export.formats': { input: z.object({}).strict(), output: z.array(ExportFormatInfo) },
@@ -60,4 +55,3 @@ export const formatMethods = {
 
 export type ExportFormatInfoT = z.output<typeof ExportFormatInfo>;
 export type ExportPreviewT = z.output<typeof ExportPreview>;
-export type DownloadOptionsT = z.output<typeof DownloadOptions>;

@@ -1,7 +1,7 @@
 // Duplicate groups. Exact: same sha256. Perceptual: pHash within Hamming distance k of a group's
 // keeper. A group is stored as signals on its non-keepers (`dup.exact` / `dup.phash` = keeper id), so
 // the duplicate rules are ordinary signal rules and groups are one GROUP BY away.
-import type { DupGroupT } from '../../api/methods/curation';
+import type { DupGroupT } from '../../../main/domain/curation';
 import type { Db } from '../store/database';
 import { distance64, splitHash } from './hash64';
 import { MultiIndex } from './multi-index';

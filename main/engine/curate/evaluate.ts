@@ -4,8 +4,8 @@
 // a handful of (mask, count) rows, and every number below is a sum over those rows. Cumulative counts
 // partition the removed set by the first enabled rule that removes an item, so they sum to `removed`
 // and kept + removed = total by construction.
-import { ApiError } from '../../api/contract';
-import type { EvaluationT, RuleInput, RuleT } from '../../api/methods/curation';
+import { ApiError } from '../../../main/domain/errors';
+import type { EvaluationT, RuleInput, RuleT } from '../../../main/domain/curation';
 import type { Db } from '../store/database';
 import { type CompiledRule, compileRules } from './rules';
 

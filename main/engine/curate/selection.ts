@@ -1,7 +1,7 @@
 // Selections: a named, saved rule list. resolveSelection streams the ids a selection keeps, in id
 // order, for export and every later stage (imported by main/engine/export/*: keep the signature).
-import { ApiError } from '../../api/contract';
-import { type RuleInput, type RuleT, type SelectionFilterT, type SelectionT, RuleList } from '../../api/methods/curation';
+import { ApiError } from '../../../main/domain/errors';
+import { type RuleInput, type RuleT, type SelectionFilterT, type SelectionT, RuleList } from '../../../main/domain/curation';
 import type { Project } from '../project';
 import type { Db } from '../store/database';
 import { compileRules, removedPredicate } from './rules';

@@ -3,7 +3,7 @@
 // so the Duplicates view, the rules and the export read them the same way. Not resumable mid-way (a
 // rerun starts over; nothing is written until the end), but cancellable at every chunk.
 import path from 'node:path';
-import { SEMANTIC_DEDUP_DEFAULTS } from '../../api/methods/similarity-defaults';
+import { SEMANTIC_DEDUP_DEFAULTS } from '../../../main/domain/similarity-defaults';
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';
 import { type EmbeddingSet, modelFolderName } from '../store/embeddings';

@@ -23,7 +23,7 @@ export const SIGNAL = {
 } as const;
 
 /** A valid signal name: letters, digits and . _ : - (also what keeps rule SQL free of injection). */
-export { SIGNAL_NAME_RE as SIGNAL_NAME } from '../../api/methods/curation';
+export { SIGNAL_NAME_RE as SIGNAL_NAME } from '../../domain/curation';
 
 export interface SignalRow { itemId: number; name: string; value: number; model: string | null; params: string | null }
 

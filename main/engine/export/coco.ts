@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { encodeCountsString } from '../formats/rle';
-import { rleArea } from '../../synthetic/rle';
+import { encodeCountsString } from '../../../main/domain/rle';
+import { rleArea } from '../../../main/domain/rle';
 import { LineWriter } from './manifest';
 import { COMMON_OPTIONS, type ExportFormatSpec, type ExportRecord, type FormatWriter, type WriterContext, type WriterSummary, extensionOf, pad } from './types';
 

@@ -1,6 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApiError } from '../../api/contract';
+import { ApiError } from '../../../main/domain/errors';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';

@@ -1,7 +1,7 @@
 // Reads what an export needs per item in one query, and its bytes with the media server's checks (root realpaths cached).
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { ItemT } from '../../api/contract';
+import type { ItemT } from '../../../main/domain/project';
 import { embeddedOf, readEmbedded } from '../media/embedded';
 import type { Project } from '../project';
 

@@ -1,4 +1,4 @@
-import type { ItemT } from '../../api/contract';
+import type { ItemT } from '../../../main/domain/project';
 import type { Annotation } from '../store/annotations';
 
 /** One exported item: the item, its annotations after review decisions, where it came from, and its bytes on demand. */

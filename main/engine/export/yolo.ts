@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
-import { rleToPolygon } from '../formats/rle';
+import { rleToPolygon } from '../../../main/domain/polygon';
 import type { Annotation } from '../store/annotations';
 import { COMMON_OPTIONS, type ExportFormatSpec, type ExportRecord, type FormatWriter, type WriterContext, type WriterSummary, extensionOf, pad } from './types';
 

@@ -1,4 +1,4 @@
-import { polygonsToRle } from '../formats/rle';
+import { polygonsToRle } from '../../../main/domain/polygon';
 import type { NewAnnotation } from '../store/annotations';
 import type { EntryAnnotation } from './entry';
 

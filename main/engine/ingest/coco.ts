@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { normalizeRle } from '../formats/rle';
+import { normalizeRle } from '../../../main/domain/rle';
 import type { EntryAnnotation, IngestEntry, IngestSource } from './entry';
 import { streamTopLevelArrays } from './json-stream';
 

@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DownloadOptionsT } from '../../api/methods/formats';
+import type { DownloadOptionsT } from '../../../main/domain/downloads';
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';
 import { fetchImage, type FetchResult } from './fetch-image';

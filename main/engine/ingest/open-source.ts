@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceT } from '../../api/contract';
-import { ApiError } from '../../api/contract';
+import type { SourceT } from '../../../main/domain/project';
+import { ApiError } from '../../../main/domain/errors';
 import { CocoSource, cocoRoot } from './coco';
 import type { IngestSource } from './entry';
 import { HfImageFolderSource, imageFolderUnits } from './hf-imagefolder';

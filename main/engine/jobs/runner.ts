@@ -1,5 +1,5 @@
-import type { JobT } from '../../api/contract';
-import { ApiError } from '../../api/contract';
+import type { JobT } from '../../../main/domain/job';
+import { ApiError } from '../../../main/domain/errors';
 import type { EngineEvents } from '../events';
 import type { Db } from '../store/database';
 import type { IssueStore, NewIssue } from '../store/issues';

@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import type { MediaKind } from '../../api/contract';
-import { ApiError } from '../../api/contract';
+import type { MediaKind } from '../../../main/domain/project';
+import { ApiError } from '../../../main/domain/errors';
 import { MAX_PIXELS } from '../ingest/probe';
 import type { Project } from '../project';
 import { readEmbedded } from './embedded';

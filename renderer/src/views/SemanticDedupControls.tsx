@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { SEMANTIC_DEDUP_DEFAULTS as D } from '../../../main/api/methods/similarity-defaults';
+import { SEMANTIC_DEDUP_DEFAULTS as D } from '../../../main/domain/similarity-defaults';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../main/engine/engine';
 import { DETECT_JOB } from '../../../main/engine/detect/detect-job';
-import { decodeRle } from '../../../main/engine/formats/rle';
+import { decodeRle } from '../../../main/domain/rle';
 import type { Project } from '../../../main/engine/project';
 import { ReviewService } from '../../../main/engine/review/review';
 import { generateScenes } from '../../../main/synthetic';

@@ -1,5 +1,5 @@
 // Box AP@0.5 and mask IoU of a detector on generated 2-object scenes ("{color} {shape}" per GT object).
-import { decodeRle } from '../../../main/engine/formats/rle';
+import { decodeRle } from '../../../main/domain/rle';
 import type { Detector } from '../../../main/engine/detect/detector';
 import { averagePrecision, maskIou, type ScoredBox, type TruthBox } from '../../../main/engine/detect/metrics';
 import { generateScenes } from '../../../main/synthetic';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatch, type Dispatch } from '../../../main/api/handlers';
 import { Engine } from '../../../main/engine/engine';
-import { decodeRle } from '../../../main/engine/formats/rle';
+import { decodeRle } from '../../../main/domain/rle';
 import type { Project } from '../../../main/engine/project';
 import { type GeneratedScene, generateScenes } from '../../../main/synthetic';
 import { maskIou } from '../../../models/evaluation/metrics';

@@ -6,7 +6,7 @@ import { denseRegions } from '../../../main/engine/detect/dense';
 import { tensorMapping } from '../../../main/engine/detect/geometry';
 import { mosaicFor, tilesFor } from '../../../main/engine/detect/tiles';
 import { averagePrecision, maskIou, type ScoredBox, type TruthBox } from '../../../main/engine/detect/metrics';
-import { decodeRle } from '../../../main/engine/formats/rle';
+import { decodeRle } from '../../../main/domain/rle';
 import type { PreprocessSpec } from '../../../main/engine/vision/preprocess-spec';
 import { generateScenes } from '../../../main/synthetic';
 

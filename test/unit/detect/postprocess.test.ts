@@ -4,7 +4,7 @@ import { denseRegions, gridComponents, patchProbabilities } from '../../../main/
 import { boxIou, nms, tensorMapping } from '../../../main/engine/detect/geometry';
 import { averagePrecision } from '../../../main/engine/detect/metrics';
 import { owlBoxToPixels, owlPostprocess, sigmoid } from '../../../main/engine/detect/owl';
-import { decodeRle } from '../../../main/engine/formats/rle';
+import { decodeRle } from '../../../main/domain/rle';
 import type { PreprocessSpec } from '../../../main/engine/vision/preprocess-spec';
 
 const spec = (size: number): PreprocessSpec => ({ resize: { mode: 'shortest-edge', shortestEdge: size }, crop: { width: size, height: size }, width: size, height: size } as unknown as PreprocessSpec);

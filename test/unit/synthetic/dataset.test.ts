@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDirtyDataset, type GroundTruth, type GroundTruthItem } from '../../../main/synthetic/dataset';
-import { decodeRle } from '../../../main/synthetic/rle';
+import { decodeRle } from '../../../main/domain/rle';
 import { DIRT_KINDS, loadVocabulary, type DirtKind } from '../../../main/synthetic/vocabulary';
 
 const vocab = loadVocabulary();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRle, encodeRle, maskBbox, rleArea, rleBbox } from '../../../main/synthetic/rle';
+import { decodeRle, encodeRle, maskBbox, rleArea, rleBbox } from '../../../main/domain/rle';
 
 // 3 rows x 4 columns, row-major:
 //   0 1 1 0

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generateScenes } from '../../../main/synthetic/generate';
-import { decodeRle, maskBbox } from '../../../main/synthetic/rle';
-import { boxIou } from '../../../main/synthetic/rle';
+import { decodeRle, maskBbox } from '../../../main/domain/rle';
+import { boxIou } from '../../../main/domain/rle';
 import { isHeldOut, loadVocabulary } from '../../../main/synthetic/vocabulary';
 
 const vocab = loadVocabulary();

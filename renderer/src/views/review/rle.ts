@@ -1,8 +1,8 @@
 // COCO uncompressed RLE (column-major runs starting with 0) → RGBA pixels of one colour.
-import type { CocoRle } from '../../../../main/synthetic/rle';
+import type { CocoRle } from '../../../../main/domain/rle';
 
 // One COCO RLE codec for engine, exports and the review canvas.
-export { decodeRle, encodeRle } from '../../../../main/synthetic/rle';
+export { decodeRle, encodeRle } from '../../../../main/domain/rle';
 export type Rle = CocoRle;
 
 /** Paints the mask's pixels into `rgba` (row-major, width × height) with colour [r, g, b, a]. */

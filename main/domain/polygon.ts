@@ -1,7 +1,5 @@
-// COCO masks: polygons → RLE (rasterized at pixel centres, even-odd), compressed RLE strings, RLE → outline polygon.
-import { decodeRle, encodeRle, type CocoRle } from '../../synthetic/rle';
-
-export { decodeRle, encodeRle, type CocoRle };
+// COCO polygons <-> RLE: polygons rasterized at pixel centres (even-odd), RLE -> outline polygon.
+import { decodeRle, encodeRle, type CocoRle } from './rle';
 
 /** Rasterizes flat polygons [x1, y1, x2, y2, ...] (pixels) into one mask; a pixel is inside when its centre is (even-odd per polygon, union across). */
 export function polygonsToRle(polygons: number[][], height: number, width: number): CocoRle {
@@ -26,55 +24,6 @@ export function polygonsToRle(polygons: number[][], height: number, width: numbe
     }
   }
   return encodeRle(mask, height, width);
-}
-
-/** Decodes pycocotools' compressed counts string (LEB128-like, delta coded from the third run). */
-export function decodeCountsString(s: string): number[] {
-  const counts: number[] = [];
-  let p = 0;
-  while (p < s.length) {
-    let x = 0;
-    let k = 0;
-    let more = true;
-    while (more) {
-      if (p >= s.length) throw new Error('truncated RLE string');
-      const c = s.charCodeAt(p) - 48;
-      x |= (c & 0x1f) << (5 * k);
-      more = (c & 0x20) !== 0;
-      p++;
-      k++;
-      if (!more && c & 0x10) x |= -1 << (5 * k);
-    }
-    if (counts.length > 2) x += counts[counts.length - 2];
-    counts.push(x);
-  }
-  return counts;
-}
-
-/** Encodes counts as pycocotools' compressed string. */
-export function encodeCountsString(counts: number[]): string {
-  let out = '';
-  for (let i = 0; i < counts.length; i++) {
-    let x = counts[i];
-    if (i > 2) x -= counts[i - 2];
-    let more = true;
-    while (more) {
-      let c = x & 0x1f;
-      x >>= 5;
-      more = c & 0x10 ? x !== -1 : x !== 0;
-      if (more) c |= 0x20;
-      out += String.fromCharCode(c + 48);
-    }
-  }
-  return out;
-}
-
-/** Accepts any COCO segmentation RLE (counts list or compressed string) and returns counts as a list. */
-export function normalizeRle(rle: { size: [number, number]; counts: number[] | string }): CocoRle {
-  const counts = typeof rle.counts === 'string' ? decodeCountsString(rle.counts) : rle.counts;
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total !== rle.size[0] * rle.size[1]) throw new Error(`RLE counts sum to ${total}, expected ${rle.size[0]}×${rle.size[1]}`);
-  return { size: [rle.size[0], rle.size[1]], counts };
 }
 
 /**

@@ -1,5 +1,5 @@
-// COCO uncompressed RLE: counts alternate runs of 0 and 1 starting with 0, over the mask read
-// column by column (Fortran order), as pycocotools expects.
+// COCO RLE, the one codec every layer uses: uncompressed counts alternate runs of 0 and 1 starting with 0,
+// over the mask read column by column (Fortran order), as pycocotools expects; plus pycocotools' compressed strings.
 
 export interface CocoRle {
   size: [number, number];
@@ -83,4 +83,53 @@ export function boxIou(a: Box, b: Box): number {
   const inter = ix * iy;
   const union = a[2] * a[3] + b[2] * b[3] - inter;
   return union > 0 ? inter / union : 0;
+}
+
+/** Decodes pycocotools' compressed counts string (LEB128-like, delta coded from the third run). */
+export function decodeCountsString(s: string): number[] {
+  const counts: number[] = [];
+  let p = 0;
+  while (p < s.length) {
+    let x = 0;
+    let k = 0;
+    let more = true;
+    while (more) {
+      if (p >= s.length) throw new Error('truncated RLE string');
+      const c = s.charCodeAt(p) - 48;
+      x |= (c & 0x1f) << (5 * k);
+      more = (c & 0x20) !== 0;
+      p++;
+      k++;
+      if (!more && c & 0x10) x |= -1 << (5 * k);
+    }
+    if (counts.length > 2) x += counts[counts.length - 2];
+    counts.push(x);
+  }
+  return counts;
+}
+
+/** Encodes counts as pycocotools' compressed string. */
+export function encodeCountsString(counts: number[]): string {
+  let out = '';
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i];
+    if (i > 2) x -= counts[i - 2];
+    let more = true;
+    while (more) {
+      let c = x & 0x1f;
+      x >>= 5;
+      more = c & 0x10 ? x !== -1 : x !== 0;
+      if (more) c |= 0x20;
+      out += String.fromCharCode(c + 48);
+    }
+  }
+  return out;
+}
+
+/** Accepts any COCO segmentation RLE (counts list or compressed string) and returns counts as a list. */
+export function normalizeRle(rle: { size: [number, number]; counts: number[] | string }): CocoRle {
+  const counts = typeof rle.counts === 'string' ? decodeCountsString(rle.counts) : rle.counts;
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total !== rle.size[0] * rle.size[1]) throw new Error(`RLE counts sum to ${total}, expected ${rle.size[0]}×${rle.size[1]}`);
+  return { size: [rle.size[0], rle.size[1]], counts };
 }

@@ -1,0 +1,21 @@
+// The job record every transport shows (project jobs and app-level model pulls alike).
+import { z } from 'zod';
+
+export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+
+export const Job = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  title: z.string(),
+  state: JobState,
+  done: z.number().int(),
+  total: z.number().int().nullable(),
+  ratePerSec: z.number().nullable(),
+  etaSec: z.number().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export type JobT = z.output<typeof Job>;
