@@ -39,6 +39,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model, threshold, thresholds, maskThreshold, negatives, selection: selection ?? null, segment: segment ?? false });
       return { jobId: job.id };
     },
+    'detect.counts': ({ jobId }) => engine.requireProject().annotations.countsForJob(jobId),
     'review.queue': ({ filter, offset, limit }) => {
       const r = review();
       const labels = engine.requireProject().db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' ORDER BY label`).pluck().all() as string[];

@@ -31,6 +31,7 @@ export function createHandlers(engine: Engine): Handlers {
     },
     'issues.list': ({ offset, limit, sourceId }) => ({ total: project().issues.count(sourceId), issues: project().issues.list(offset, limit, sourceId) }),
     'jobs.list': () => project().jobs.list(),
+    'jobs.get': ({ id }) => project().jobs.get(id),
     'jobs.cancel': ({ id }) => project().jobs.cancel(id),
     'jobs.resume': ({ id }) => project().jobs.resume(id),
     ...visionHandlers(engine),
@@ -55,7 +56,13 @@ export function createDispatch(engine: Engine): Dispatch {
       throw new ApiError('bad_input', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
     }
     const handler = handlers[method] as (args: unknown) => unknown;
-    return await handler(parsed.data);
+    try {
+      return await handler(parsed.data);
+    } catch (err) {
+      // A read-only project (another process owns it) refuses writes in SQLite itself: say who owns it.
+      if ((err as { code?: string }).code === 'SQLITE_READONLY' && engine.project) throw new ApiError('conflict', engine.project.readOnlyReason());
+      throw err;
+    }
   };
 }
 

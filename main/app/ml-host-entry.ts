@@ -1,6 +1,8 @@
 // Runs inside an Electron utilityProcess: the whole engine (SQLite, sharp, onnxruntime) lives here so inference never stalls the UI.
 import { createDispatch, errorPayload } from '../api/handlers';
+import { ProjectOwnedError } from '../api/contract';
 import { Engine } from '../engine/engine';
+import { startServer } from '../server/server';
 import type { FromHost, ToHost } from './ml-protocol';
 
 interface ParentPort {
@@ -30,7 +32,24 @@ port.on('message', ({ data }) => {
 
 const projectFlag = process.argv.indexOf('--project');
 const project = projectFlag >= 0 ? process.argv[projectFlag + 1] : undefined;
-(project ? engine.openProject(project).then(() => undefined) : Promise.resolve()).then(
+
+/** The engine's API on loopback, so a CLI command run on the open project attaches here instead of writing it too. */
+async function publishApi(): Promise<void> {
+  const server = await startServer({ engine, staticDir: '/nonexistent-winnow-api-only' });
+  engine.publishApi(`http://127.0.0.1:${server.port}`, server.token);
+}
+
+/** Opens the project as its owner, or read-only while another live process owns it. */
+async function openProject(dir: string): Promise<void> {
+  try {
+    await engine.openProject(dir);
+  } catch (err) {
+    if (!(err instanceof ProjectOwnedError)) throw err;
+    await engine.openProject(dir, { access: 'read-only' });
+  }
+}
+
+publishApi().then(() => (project ? openProject(project) : undefined)).then(
   () => port.postMessage({ type: 'ready' }),
   (err) => {
     port.postMessage({ type: 'event', event: 'host.error', payload: errorPayload(err) });

@@ -42,6 +42,15 @@ export const Issue = z.object({
   createdAt: z.string(),
 });
 
+/** The process that writes a project (one at a time); others attach to it or read. */
+export const ProjectOwner = z.object({
+  pid: z.number().int(),
+  host: z.string(),
+  command: z.string(),
+  startedAt: z.string(),
+  heartbeatAt: z.string(),
+});
+
 export const ProjectInfo = z.object({
   dir: z.string(),
   name: z.string(),
@@ -49,6 +58,10 @@ export const ProjectInfo = z.object({
   itemCount: z.number().int(),
   sourceCount: z.number().int(),
   issueCount: z.number().int(),
+  /** 'owner': this process writes the project; 'read-only': another process owns it and this one only reads. */
+  access: z.enum(['owner', 'read-only']),
+  /** Who owns the project when this process does not. */
+  owner: ProjectOwner.nullable(),
 });
 
 export const AppInfo = z.object({
@@ -63,5 +76,11 @@ export type SourceT = z.output<typeof Source>;
 export type ItemT = z.output<typeof Item>;
 export type IssueT = z.output<typeof Issue>;
 export type ProjectInfoT = z.output<typeof ProjectInfo>;
+export type ProjectOwnerT = z.output<typeof ProjectOwner>;
 export type AppInfoT = z.output<typeof AppInfo>;
 export type MediaKind = 'thumb' | 'image';
+
+/** One line for other processes: "pid 4121 on host-a (winnow embed, since 12:01:07 UTC)". */
+export function describeOwner(o: { pid: number; host: string; command: string; startedAt: string }): string {
+  return `pid ${o.pid} on ${o.host} (${o.command}, since ${o.startedAt.slice(11, 19)} UTC)`;
+}

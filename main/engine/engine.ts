@@ -5,7 +5,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { EngineEvents } from './events';
 import { detectSourceKind, sourceRoot } from './ingest/open-source';
 import { type Media, MediaService } from './media/media';
-import { Project } from './project';
+import { type OpenMode, Project } from './project';
 import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
@@ -32,9 +32,15 @@ export class Engine {
   readonly sam = new SamRefiner(this.models);
   readonly active = new ActiveModel(this.models, path.join(winnowHome(), 'cache', 'onnx'));
   private current: Project | null = null;
+  private api: { url: string; token: string } | null = null;
   private media: MediaService | null = null;
 
-  constructor(readonly mode: EngineMode) {}
+  /** What this process runs, as other processes that find its project owned are told ("winnow embed"). */
+  readonly command: string;
+
+  constructor(readonly mode: EngineMode, options: { command?: string } = {}) {
+    this.command = options.command ?? { cli: 'winnow', browser: 'winnow serve', electron: 'Winnow app' }[mode];
+  }
 
   get project(): Project | null {
     return this.current;
@@ -51,21 +57,36 @@ export class Engine {
 
   async createProject(dir: string, name?: string): Promise<Project> {
     await this.closeProject();
-    return this.attach(Project.create(dir, this.services(), name));
+    return this.attach(Project.create(dir, this.services(), this.command, name));
   }
 
-  /** Opens a project and resumes the jobs a killed process left unfinished. */
-  async openProject(dir: string, { resume = true } = {}): Promise<Project> {
-    if (this.current && this.current.dir === path.resolve(dir)) return this.current;
+  /**
+   * Opens a project. As its owner (the default) it takes the project's lock, failing with ProjectOwnedError
+   * while another live process owns it, then marks the jobs dead owners left unfinished as interrupted and
+   * (with `resume`) resumes them. Read-only it never writes, so it can sit beside a live owner.
+   */
+  async openProject(dir: string, { resume = true, access = 'owner' as OpenMode['access'] } = {}): Promise<Project> {
+    const current = this.current;
+    if (current && current.dir === path.resolve(dir) && (access === 'read-only' || !current.readOnly)) return current;
     await this.closeProject();
-    const project = this.attach(Project.open(dir, this.services()));
+    const project = this.attach(Project.open(dir, this.services(), { access, command: this.command }));
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);
     return project;
   }
 
+  /**
+   * Where this process's API listens: published on every project it owns (now and opened later), so other
+   * processes opening the project attach to this one instead of writing it themselves.
+   */
+  publishApi(url: string, token: string): void {
+    this.api = { url, token };
+    this.current?.lock?.announce(url, token);
+  }
+
   async addSource(location: string, kind?: SourceT['kind']): Promise<{ source: SourceT; jobId: number }> {
     const project = this.requireProject();
+    project.requireOwner();
     const abs = path.resolve(location);
     const resolvedKind = kind ?? (await detectSourceKind(abs));
     const existing = project.sources.find(resolvedKind, abs);
@@ -116,6 +137,7 @@ export class Engine {
 
   private attach(project: Project): Project {
     this.current = project;
+    if (this.api) project.lock?.announce(this.api.url, this.api.token);
     this.media = new MediaService(project);
     rememberRecent(project.dir);
     this.events.emit('project.changed', project.info());

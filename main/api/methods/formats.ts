@@ -51,6 +51,8 @@ export const formatMethods = {
     input: z.object({ sourceId: z.number().int().positive().optional(), options: DownloadOptions.default(DownloadOptions.parse({})) }).strict(),
     output: z.object({ jobId: z.number().int(), pending: z.number().int() }),
   },
+  /** URL items per download status (ok, http_404, timeout, ...). */
+  'downloads.status': { input: z.object({}).strict(), output: z.record(z.string(), z.number().int()) },
 } as const;
 
 export type ExportFormatInfoT = z.output<typeof ExportFormatInfo>;

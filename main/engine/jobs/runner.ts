@@ -37,7 +37,17 @@ export class JobRunner {
   private running: Promise<void> | null = null;
   private closed = false;
 
-  constructor(private readonly db: Db, private readonly issues: IssueStore, private readonly events: EngineEvents) {
+  /**
+   * `owner` is the id of the process that owns the project; null for a read-only project, whose runner
+   * lists jobs but refuses to start, resume or cancel any (`readOnlyReason` says who owns them).
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly issues: IssueStore,
+    private readonly events: EngineEvents,
+    private readonly owner: string | null,
+    private readonly readOnlyReason: () => string = () => 'the project is open read-only',
+  ) {
     this.store = new JobStore(db);
   }
 
@@ -46,6 +56,7 @@ export class JobRunner {
   }
 
   start<P>(kind: string, params: P): JobT {
+    this.requireOwner();
     const def = this.kinds.get(kind);
     if (!def) throw new ApiError('bad_input', `unknown job kind ${kind}`);
     const row = this.store.create(kind, def.title(params), params);
@@ -55,10 +66,11 @@ export class JobRunner {
 
   /** Marks jobs a dead process left running as interrupted; returns their ids. */
   recoverInterrupted(): number[] {
-    return this.store.markInterrupted();
+    return this.owner === null ? [] : this.store.markInterrupted(this.owner);
   }
 
   resume(id: number): JobT {
+    this.requireOwner();
     const row = this.requireJob(id);
     if (row.state === 'done') throw new ApiError('conflict', `job ${id} is already done`);
     if (row.state === 'running' || this.queue.includes(id)) return this.toJob(row);
@@ -68,6 +80,7 @@ export class JobRunner {
   }
 
   cancel(id: number): JobT {
+    this.requireOwner();
     const row = this.requireJob(id);
     const queued = this.queue.indexOf(id);
     if (queued >= 0) {
@@ -131,6 +144,7 @@ export class JobRunner {
     this.controllers.set(id, controller);
     this.meters.set(id, new RateMeter(row.done));
     this.store.setState(id, 'running');
+    this.store.setOwner(id, this.owner!);
     this.emitProgress(id, true);
     const ctx: JobContext<unknown, unknown> = {
       jobId: id,
@@ -181,6 +195,11 @@ export class JobRunner {
     if (!force && now - (this.lastEmit.get(id) ?? 0) < 100) return;
     this.lastEmit.set(id, now);
     this.events.emit('job.progress', this.get(id));
+  }
+
+  private requireOwner(): void {
+    if (this.owner === null) throw new ApiError('conflict', this.readOnlyReason());
+    if (this.closed) throw new ApiError('conflict', 'the project is closing');
   }
 
   private requireJob(id: number): JobRow {

@@ -162,4 +162,21 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'project ownership: the owner row (one writer process per project) and the owner of each job',
+    sql: `
+      CREATE TABLE owner (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        process_start TEXT,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        api_url TEXT
+      );
+      ALTER TABLE jobs ADD COLUMN owner TEXT;
+    `,
+  },
 ];
