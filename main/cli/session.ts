@@ -13,7 +13,32 @@ import { startServer, type RunningServer } from '../server/server';
 const ATTACH_WAIT_MS = 15_000;
 
 export class ProjectSession {
-  client!: ApiClient;
+  /** The contract for this project; calls made while the owner goes away reconnect (to a new owner, or as owner) and go again. */
+  readonly client: ApiClient = {
+    call: async (method, input) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.inner.call(method, input);
+        } catch (err) {
+          if (!(err instanceof ApiUnreachableError) || attempt >= 2) throw err;
+          await this.reconnect();
+        }
+      }
+    },
+    on: (event, listener) => {
+      // Subscriptions follow the session from one owner to the next.
+      const entry = { event, listener: listener as (payload: unknown) => void, off: this.inner.on(event, listener) };
+      this.subscriptions.add(entry);
+      return () => {
+        entry.off();
+        this.subscriptions.delete(entry);
+      };
+    },
+    ready: () => this.inner.ready(),
+    close: () => this.inner.close(),
+  };
+  private inner!: ApiClient;
+  private readonly subscriptions = new Set<{ event: Parameters<ApiClient['on']>[0]; listener: (payload: unknown) => void; off: () => void }>();
   /** The owner this session is attached to, or null while this process owns the project. */
   attachedTo: ProjectOwnedError['owner'] | null = null;
   private engine: Engine | null = null;
@@ -39,8 +64,9 @@ export class ProjectSession {
   }
 
   async reconnect(): Promise<void> {
-    await this.client.close();
+    await this.inner.close();
     await this.connect();
+    for (const s of this.subscriptions) s.off = this.inner.on(s.event, s.listener);
   }
 
   /**
@@ -48,7 +74,7 @@ export class ProjectSession {
    * stay resumable); an attached session only disconnects, and the owner's jobs go on there.
    */
   async close(): Promise<void> {
-    await this.client.close();
+    await this.inner.close();
     const engine = this.engine;
     if (!engine) return;
     engine.project?.lock?.withdrawApi();
@@ -59,7 +85,7 @@ export class ProjectSession {
 
   /** Stops at once (Ctrl-C): an owner interrupts its jobs, resumable later; an attached session detaches. */
   async abort(): Promise<void> {
-    await this.client.close();
+    await this.inner.close();
     await this.server?.close();
     await this.engine?.close();
   }
@@ -83,7 +109,7 @@ export class ProjectSession {
       this.attachedTo = null;
       this.server = await startServer({ engine, staticDir: '/nonexistent-winnow-api-only' });
       engine.publishApi(`http://127.0.0.1:${this.server.port}`, this.server.token);
-      this.client = localClient(engine);
+      this.inner = localClient(engine);
       return;
     }
     throw new Error(`${this.dir} is owned by ${last ? describeOwner(last.owner) : 'another process'}, whose API does not answer; wait for it to finish or stop it`);
@@ -107,7 +133,7 @@ export class ProjectSession {
     remote.onDisconnect(() => {
       for (const l of [...this.lostListeners]) l();
     });
-    this.client = remote;
+    this.inner = remote;
     this.attachedTo = owned.owner;
     return true;
   }

@@ -129,7 +129,9 @@ export class Project {
 
   /** The process that owns this project when this one only reads it (null when this process owns it). */
   owner(): OwnerRecord | null {
-    return this.lock ? null : readOwner(this.db);
+    if (this.lock) return null;
+    const owner = readOwner(this.db);
+    return owner && ownerState(owner).kind === 'live' ? owner : null;
   }
 
   info(): ProjectInfoT {

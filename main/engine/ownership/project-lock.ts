@@ -53,11 +53,13 @@ export class ProjectLock {
 
   /** The owner's API address and token: the token goes to a file only this user can read, never into the database. */
   announce(apiUrl: string, token: string): void {
+    this.update('api_url = ?', apiUrl);
+    // A process that lost the project must not overwrite the new owner's token; attachers retry until it appears.
+    if (this.lost) return;
     const file = path.join(this.dir, TOKEN_FILE);
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
     writeFileSync(tmp, token, { mode: 0o600 });
     renameSync(tmp, file);
-    this.update('api_url = ?', apiUrl);
   }
 
   /** Stops new calls from attaching (they retry, then find the project free once released). */
