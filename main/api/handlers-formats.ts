@@ -20,7 +20,7 @@ export function formatHandlers(engine: Engine): HandlersFor<keyof typeof formatM
     },
     'export.start': async ({ format, dest, selection, options }) => {
       const params = await validateExport(project(), { format, dest, selection, options });
-      return { jobId: project().jobs.start('export', params).id, dest: params.dest };
+      return { jobId: project().jobs.start('export', params).id, dest: params.dest, options: params.options };
     },
     'downloads.start': ({ sourceId, options }) => {
       const p = project();

@@ -23,8 +23,7 @@ export function exportCommand(ctx: CommandContext): Promise<number> {
       const list = (await client.call('export.formats', {})).map((f) => `  ${f.id.padEnd(12)} ${f.description}\n${f.options.map((o) => `      --opt ${o.name}=${o.choices ? o.choices.join('|') : o.type} (default ${o.default}) ${o.description}`).join('\n')}`).join('\n');
       throw new Error(`usage: winnow export --format F --out DIR [--selection NAME] [--opt key=value ...] [--json]\n\nformats:\n${list}`);
     }
-    const options = parseOpts(ctx.values.opt);
-    const { jobId, dest } = await client.call('export.start', { format: ctx.values.format, dest: path.resolve(ctx.values.out), selection: ctx.values.selection ?? null, options });
+    const { jobId, dest, options } = await client.call('export.start', { format: ctx.values.format, dest: path.resolve(ctx.values.out), selection: ctx.values.selection ?? null, options: parseOpts(ctx.values.opt) });
     const job = await followJob(session, jobId, ctx);
     ctx.print(job.state === 'done' ? `Exported ${job.done} items as ${ctx.values.format} to ${dest}` : jobFailure(job), { job, dest, format: ctx.values.format, options });
     return job.state === 'done' ? 0 : 1;

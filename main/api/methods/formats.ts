@@ -45,7 +45,8 @@ export const formatMethods = {
   },
   'export.start': {
     input: z.object({ format: formatId, dest: z.string().min(1).max(4096), selection, options }).strict(),
-    output: z.object({ jobId: z.number().int(), dest: z.string() }),
+    /** `options` as the format typed and filled them (defaults included). */
+    output: z.object({ jobId: z.number().int(), dest: z.string(), options: z.record(z.string(), z.unknown()) }),
   },
   'downloads.start': {
     input: z.object({ sourceId: z.number().int().positive().optional(), options: DownloadOptions.default(DownloadOptions.parse({})) }).strict(),
