@@ -19,7 +19,8 @@ export function createHandlers(engine: Engine): Handlers {
   return {
     'app.info': () => engine.info(),
     'project.create': async ({ dir, name }) => (await engine.createProject(dir, name)).info(),
-    'project.open': async ({ dir }) => (await engine.openProject(dir)).info(),
+    // A UI opens a project another process owns read-only (and takes it over once that process is done).
+    'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
     'items.count': ({ sourceId, selection, label }) => project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),

@@ -1,6 +1,5 @@
 // Runs inside an Electron utilityProcess: the whole engine (SQLite, sharp, onnxruntime) lives here so inference never stalls the UI.
 import { createDispatch, errorPayload } from '../api/handlers';
-import { ProjectOwnedError } from '../api/contract';
 import { Engine } from '../engine/engine';
 import { startServer } from '../server/server';
 import type { FromHost, ToHost } from './ml-protocol';
@@ -39,17 +38,8 @@ async function publishApi(): Promise<void> {
   engine.publishApi(`http://127.0.0.1:${server.port}`, server.token);
 }
 
-/** Opens the project as its owner, or read-only while another live process owns it. */
-async function openProject(dir: string): Promise<void> {
-  try {
-    await engine.openProject(dir);
-  } catch (err) {
-    if (!(err instanceof ProjectOwnedError)) throw err;
-    await engine.openProject(dir, { access: 'read-only' });
-  }
-}
-
-publishApi().then(() => (project ? openProject(project) : undefined)).then(
+// Read-only while another live process owns the project; the engine takes it over once that process is done.
+publishApi().then(() => (project ? engine.openProject(project, { access: 'owner-or-read-only' }) : undefined)).then(
   () => port.postMessage({ type: 'ready' }),
   (err) => {
     port.postMessage({ type: 'event', event: 'host.error', payload: errorPayload(err) });

@@ -1,4 +1,4 @@
-import { describeOwner, ProjectOwnedError } from '../api/contract';
+import { describeOwner } from '../api/contract';
 import type { Engine } from '../engine/engine';
 import { type RunningServer, startServer } from '../server/server';
 import { openBrowser } from './open-browser';
@@ -9,13 +9,9 @@ import { ensureRendererBuilt } from './renderer-build';
  * line saying who owns it (jobs and edits then belong to that process).
  */
 export async function openForUi(engine: Engine, dir: string): Promise<void> {
-  try {
-    await engine.openProject(dir);
-  } catch (err) {
-    if (!(err instanceof ProjectOwnedError)) throw err;
-    await engine.openProject(dir, { access: 'read-only' });
-    process.stderr.write(`${err.dir} is open in ${describeOwner(err.owner)}: showing it read-only\n`);
-  }
+  const project = await engine.openProject(dir, { access: 'owner-or-read-only' });
+  const owner = project.owner();
+  if (owner) process.stderr.write(`${project.dir} is open in ${describeOwner(owner)}: showing it read-only until that process is done\n`);
 }
 
 /** Serves the UI and API for an engine on 127.0.0.1 until Ctrl-C, then closes both cleanly (jobs stay resumable). */

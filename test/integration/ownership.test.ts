@@ -120,6 +120,12 @@ describe('one owner per project', () => {
     expect(result.code).toBe(0);
     expect(jobs(dir).filter((j) => j.kind === 'embed')).toMatchObject([{ state: 'done', done: ITEMS, total: ITEMS }]);
     expectEmbeddedExactlyOnce(dir);
+
+    // Once the CLI is done the app takes the project over by itself, and can write.
+    const changed = new Promise((resolve) => app.events.on('project.changed', (p) => p?.access === 'owner' && resolve(p)));
+    await changed;
+    expect((await client.call('app.info', {})).project).toMatchObject({ access: 'owner', owner: null });
+    expect((await client.call('selection.save', { name: 'mine', rules: [] })).name).toBe('mine');
   });
 
   it('the app owns the project, then `winnow embed` runs through the app\'s API with the same progress and result', async () => {
