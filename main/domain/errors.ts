@@ -1,5 +1,5 @@
 // The one error every layer throws and every transport carries, with a stable code.
-import { describeOwner } from './project';
+import { describeOwner } from './owner';
 
 export class ApiError extends Error {
   constructor(
