@@ -98,7 +98,7 @@ export function indexFile(project: Project, set: EmbeddingSet): string {
 /** The committed image rows of a set as a RowSource (rows a killed embed run wrote past its checkpoint are left out). */
 export function imageRows(project: Project, set: EmbeddingSet): RowSource & { close(): void } {
   const matrix = project.embeddings.matrix(set, 'image');
-  const rows = Math.min(matrix.rows, project.embeddings.committedRows(set).image);
+  const rows = Math.min(matrix.rows, project.embeddings.committedImageRows(set));
   return { dim: set.dim, rows, read: (row, count = 1) => matrix.read(row, count), close: () => matrix.close() };
 }
 
