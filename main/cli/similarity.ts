@@ -62,8 +62,8 @@ export async function searchCommand(ctx: CommandContext, h: Helpers): Promise<nu
   const project = await engine.openProject(h.requireProjectDir(ctx), { resume: false });
   try {
     const set = requireSet(project, v.model ?? DEFAULT_MODEL);
-    const { model } = await engine.active.get(set.model);
-    const result = searchVector(project, set, (await model.embedTexts([query])).subarray(0, model.dim), k);
+    const { vectors, dim } = await engine.active.embedTexts(set.model, [query]);
+    const result = searchVector(project, set, vectors.subarray(0, dim), k);
     const hits = result.hits.map((hit) => {
       const item = project.items.get(hit.itemId);
       return { ...hit, key: item?.key ?? null, caption: item?.caption ?? null };
