@@ -1,8 +1,14 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { mapLimit } from '../jobs/map-limit';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
 
 const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
+/** Sidecars read at once: one await per file left the disk idle between small reads. */
+const SIDECAR_WINDOW = 64;
+const SIDECAR_CONCURRENCY = 16;
+
+type Walked = { file: string; siblings: Set<string>; outside?: boolean };
 
 /** A folder of images, walked recursively in sorted order; a caption comes from a sidecar of the same stem. */
 export class ImageFolderSource implements IngestSource {
@@ -16,24 +22,30 @@ export class ImageFolderSource implements IngestSource {
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
     let position = 0;
-    for await (const { file, siblings, outside } of this.walk(this.root, signal)) {
+    let window: Walked[] = [];
+    for await (const walked of this.walk(this.root, signal)) {
       if (position++ < skip) continue;
-      const key = path.relative(this.root, file).split(path.sep).join('/');
-      if (outside) {
-        yield { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
-        continue;
-      }
-      try {
-        const caption = await readSidecar(file, siblings);
-        yield { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
-      } catch (err) {
-        yield { type: 'bad', key, location: key, kind: 'bad_caption', message: `caption sidecar unreadable: ${(err as Error).message}` };
-      }
+      window.push(walked);
+      if (window.length < SIDECAR_WINDOW) continue;
+      yield* await mapLimit(window, SIDECAR_CONCURRENCY, (w) => this.entry(w));
+      window = [];
+    }
+    yield* await mapLimit(window, SIDECAR_CONCURRENCY, (w) => this.entry(w));
+  }
+
+  private async entry({ file, siblings, outside }: Walked): Promise<IngestEntry> {
+    const key = path.relative(this.root, file).split(path.sep).join('/');
+    if (outside) return { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
+    try {
+      const caption = await readSidecar(file, siblings);
+      return { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
+    } catch (err) {
+      return { type: 'bad', key, location: key, kind: 'bad_caption', message: `caption sidecar unreadable: ${(err as Error).message}` };
     }
   }
 
   /** Yields image files; one directory's names are held at a time (needed to sort and to find sidecars). */
-  private async *walk(dir: string, signal?: AbortSignal, realRoot?: string): AsyncIterable<{ file: string; siblings: Set<string>; outside?: boolean }> {
+  private async *walk(dir: string, signal?: AbortSignal, realRoot?: string): AsyncIterable<Walked> {
     signal?.throwIfAborted();
     realRoot ??= await realpath(this.root);
     const dirents = await readdir(dir, { withFileTypes: true });
