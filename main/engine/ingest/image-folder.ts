@@ -1,12 +1,11 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { mapLimit } from '../jobs/map-limit';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
 
 const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
-/** Sidecars read at once: one await per file left the disk idle between small reads. */
-const SIDECAR_WINDOW = 64;
-const SIDECAR_CONCURRENCY = 16;
+/** Sidecars larger than this are read asynchronously; captions are small and read with one synchronous call. */
+const SYNC_SIDECAR_BYTES = 64 * 1024;
 
 type Walked = { file: string; siblings: Set<string>; outside?: boolean };
 
@@ -22,15 +21,10 @@ export class ImageFolderSource implements IngestSource {
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
     let position = 0;
-    let window: Walked[] = [];
     for await (const walked of this.walk(this.root, signal)) {
       if (position++ < skip) continue;
-      window.push(walked);
-      if (window.length < SIDECAR_WINDOW) continue;
-      yield* await mapLimit(window, SIDECAR_CONCURRENCY, (w) => this.entry(w));
-      window = [];
+      yield await this.entry(walked);
     }
-    yield* await mapLimit(window, SIDECAR_CONCURRENCY, (w) => this.entry(w));
   }
 
   private async entry({ file, siblings, outside }: Walked): Promise<IngestEntry> {
@@ -72,11 +66,28 @@ async function readSidecar(file: string, siblings: Set<string>): Promise<{ text:
   const stem = path.basename(file, path.extname(file));
   for (const ext of CAPTION_SIDECARS) {
     if (!siblings.has(stem + ext)) continue;
-    const raw = await readFile(path.join(path.dirname(file), stem + ext), 'utf8');
+    const raw = await readCaptionFile(path.join(path.dirname(file), stem + ext));
     if (ext !== '.json') return { text: raw.trim(), origin: `sidecar${ext}` };
     const json = JSON.parse(raw) as Record<string, unknown>;
     const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
     if (typeof text === 'string') return { text: text.trim(), origin: 'sidecar.json' };
   }
   return null;
+}
+
+/** Small files in one synchronous read (a thread-pool round trip per tiny caption dominated imports). */
+async function readCaptionFile(file: string): Promise<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= SYNC_SIDECAR_BYTES) {
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      for (let n; got < size && (n = readSync(fd, buf, got, size - got, got)) > 0;) got += n;
+      return buf.toString('utf8', 0, got);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return readFile(file, 'utf8');
 }
