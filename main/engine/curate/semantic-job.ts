@@ -140,7 +140,7 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupP
       const src = imageRows(project, set);
       try {
         const n = src.rows;
-        const method = chooseMethod(n, ctx.params.method);
+        const method = chooseMethod(n, set.dim, ctx.params.method);
         const file = indexFile(project, set);
         const saved = method === 'graph' ? loadIndex(file, n, set.dim) : null;
         // Phases: build index (n, skipped when a saved one covers the rows) + search (n); or k-means + clusters.
