@@ -98,7 +98,7 @@ export function indexFile(project: Project, set: EmbeddingSet): string {
 /** The committed image rows of a set as a RowSource (rows a killed embed run wrote past its checkpoint are left out). */
 export function imageRows(project: Project, set: EmbeddingSet): RowSource & { close(): void } {
   const matrix = project.embeddings.matrix(set, 'image');
-  const rows = Math.min(matrix.rows, project.embeddings.committedRows(set).image);
+  const rows = Math.min(matrix.rows, project.embeddings.committedImageRows(set));
   return { dim: set.dim, rows, read: (row, count = 1) => matrix.read(row, count), close: () => matrix.close() };
 }
 
@@ -140,7 +140,7 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupP
       const src = imageRows(project, set);
       try {
         const n = src.rows;
-        const method = chooseMethod(n, ctx.params.method);
+        const method = chooseMethod(n, set.dim, ctx.params.method);
         const file = indexFile(project, set);
         const saved = method === 'graph' ? loadIndex(file, n, set.dim) : null;
         // Phases: build index (n, skipped when a saved one covers the rows) + search (n); or k-means + clusters.

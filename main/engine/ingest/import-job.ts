@@ -31,10 +31,11 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
       ctx.setTotal(await ingest.count(ctx.signal));
       let position = ctx.checkpoint?.position ?? 0;
       let batch: IngestEntry[] = [];
-      const flush = async () => {
-        const outcomes = await mapLimit(batch, PROBE_CONCURRENCY, probeEntry);
-        position += batch.length;
-        batch = [];
+      // One batch is probed while the source reads the next: the walk, caption reads and header/sha256
+      // probes overlap, and batches still commit in order with their checkpoint.
+      let inFlight: Promise<void> = Promise.resolve();
+      const commit = (entries: number, outcomes: Outcome[]) => {
+        position += entries;
         let added = 0;
         ctx.commit(() => {
           for (const o of outcomes) {
@@ -55,16 +56,33 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
         }, position, { position });
         project.notifyItemsChanged(source.id, added, outcomes.some((o) => 'issue' in o || o.warning));
       };
+      const flush = async () => {
+        const entries = batch;
+        batch = [];
+        const probed = mapLimit(entries, PROBE_CONCURRENCY, probeEntry);
+        probed.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+        const previous = inFlight;
+        inFlight = (async () => {
+          const outcomes = await probed;
+          await previous;
+          commit(entries.length, outcomes);
+        })();
+        await previous; // at most two batches in flight: memory stays bounded
+      };
       let batchBytes = 0;
-      for await (const entry of ingest.entries(position, ctx.signal)) {
-        batch.push(entry);
-        if (entry.type === 'embedded') batchBytes += entry.data.length;
-        if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
-          batchBytes = 0;
-          await flush();
+      try {
+        for await (const entry of ingest.entries(position, ctx.signal)) {
+          batch.push(entry);
+          if (entry.type === 'embedded') batchBytes += entry.data.length;
+          if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
+            batchBytes = 0;
+            await flush();
+          }
         }
+        if (batch.length) await flush();
+      } finally {
+        await inFlight;
       }
-      if (batch.length) await flush();
     },
   };
 }
