@@ -31,6 +31,9 @@ function runJob(ctx: CommandContext, command: string, start: (client: ApiClient)
       return 1;
     }
     const { human, json } = await summary(session.client, job);
+    // Labels and scores from a model that does not know these images are not to be trusted: say so.
+    const fit = await session.client.call('models.fit', ctx.values.model ? { model: ctx.values.model } : {});
+    if (fit.verdict === 'outside' && !ctx.values.json) process.stderr.write(`warning: ${fit.message}\n`);
     ctx.print(human, json);
     return 0;
   });

@@ -41,7 +41,9 @@ export function embedCommand(ctx: CommandContext): Promise<number> {
     const { jobId } = await client.call('embed.start', { model: status.model });
     const job = await followJob(session, jobId, ctx);
     const set = (await client.call('embeddings.list', {})).find((s) => s.model === status.model);
-    ctx.print(`${set?.images ?? 0} images and ${set?.texts ?? 0} distinct captions embedded with ${status.model} on ${status.provider}${job.state !== 'done' ? ` (${jobFailure(job)})` : ''}`, { status, job, set });
+    const fit = job.state === 'done' ? await client.call('models.fit', { model: status.model }) : null;
+    if (fit?.verdict === 'outside' && !ctx.values.json) process.stderr.write(`warning: ${fit.message}\n`);
+    ctx.print(`${set?.images ?? 0} images and ${set?.texts ?? 0} distinct captions embedded with ${status.model} on ${status.provider}${job.state !== 'done' ? ` (${jobFailure(job)})` : ''}`, { status, job, set, fit });
     return job.state === 'done' ? 0 : 1;
   });
 }
