@@ -83,8 +83,12 @@ export class ProjectSession {
     await engine.close();
   }
 
+  /** True once Ctrl-C stopped the session: calls after that fail, and the command ends with 130. */
+  aborted = false;
+
   /** Stops at once (Ctrl-C): an owner interrupts its jobs, resumable later; an attached session detaches. */
   async abort(): Promise<void> {
+    this.aborted = true;
     await this.inner.close();
     await this.server?.close();
     await this.engine?.close();

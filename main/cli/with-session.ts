@@ -24,6 +24,10 @@ export async function withSession(ctx: CommandContext, command: string, body: (s
   process.once('SIGINT', stop);
   try {
     return await body(session);
+  } catch (err) {
+    // After Ctrl-C the project is closed under the command: what follows fails, and was already explained.
+    if (session.aborted) return 130;
+    throw err;
   } finally {
     process.off('SIGINT', stop);
     await session.close();

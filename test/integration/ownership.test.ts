@@ -227,4 +227,21 @@ describe('one owner per project', () => {
     expect(readDb(dir, (db) => db.prepare('SELECT count(*) FROM owner').pluck().get())).toBe(0);
     expectEmbeddedExactlyOnce(dir);
   });
+
+  it('Ctrl-C stops the owner cleanly: the job is interrupted, the project released, and `winnow resume` finishes it', async () => {
+    const dir = freshProject();
+    const cli = spawnCli(['embed', '--project', dir]);
+    const running = await embedRunning(dir);
+    cli.child.kill('SIGINT');
+    const stopped = await cli.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('run `winnow resume` to continue');
+    expect(stopped.stderr).not.toContain('winnow:');
+    expect(jobs(dir).find((j) => j.id === running.id)!.state).toBe('interrupted');
+    expect(readDb(dir, (db) => db.prepare('SELECT count(*) FROM owner').pluck().get())).toBe(0);
+    const resumed = await spawnCli(['resume', '--project', dir]).done;
+    expect(resumed.code).toBe(0);
+    expect(jobs(dir).filter((j) => j.kind === 'embed')).toMatchObject([{ id: running.id, state: 'done', done: ITEMS }]);
+    expectEmbeddedExactlyOnce(dir);
+  });
 });
