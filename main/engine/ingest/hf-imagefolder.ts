@@ -43,7 +43,7 @@ export class HfImageFolderSource implements IngestSource {
       for await (const row of readRows(u.file, u.format, signal)) {
         if (position++ < skip) continue;
         const key = `${rel}:${row.line}`;
-        if (!row.record) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: row.error ?? 'unparseable row' }; continue; }
+        if (!row.record) { yield { type: 'bad', key, location: key, kind: row.errorKind ?? 'bad_row', message: row.error ?? 'unparseable row' }; continue; }
         const r = row.record;
         const ref = typeof r.file_name === 'string' ? r.file_name : null;
         if (!ref) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: 'row has no file_name' }; continue; }

@@ -30,7 +30,7 @@ export class ManifestSource implements IngestSource {
   private toEntry(row: Row): IngestEntry {
     const key = `row:${row.line}`;
     const location = `${path.basename(this.file)}:${row.line}`;
-    if (!row.record) return { type: 'bad', key, location, kind: 'bad_row', message: row.error ?? 'unparseable row' };
+    if (!row.record) return { type: 'bad', key, location, kind: row.errorKind ?? 'bad_row', message: row.error ?? 'unparseable row' };
     const record = row.record;
     const pathColumn = PATH_COLUMNS.find((c) => typeof record[c] === 'string' && (record[c] as string).trim() !== '');
     if (!pathColumn) {
