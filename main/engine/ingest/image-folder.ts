@@ -1,6 +1,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
+import { parseJsonGuarded } from './json-depth';
 
 const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
 
@@ -27,7 +28,9 @@ export class ImageFolderSource implements IngestSource {
         const caption = await readSidecar(file, siblings);
         yield { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
       } catch (err) {
-        yield { type: 'bad', key, location: key, kind: 'bad_caption', message: `caption sidecar unreadable: ${(err as Error).message}` };
+        // The image is still good: imported without a caption, the sidecar's problem recorded.
+        const problems = [{ kind: 'bad_caption', message: `caption sidecar unreadable (${(err as Error).message}): imported without a caption`, location: key }];
+        yield { type: 'file', key, file, caption: null, captionOrigin: null, extra: null, problems };
       }
     }
   }
@@ -62,7 +65,9 @@ async function readSidecar(file: string, siblings: Set<string>): Promise<{ text:
     if (!siblings.has(stem + ext)) continue;
     const raw = await readFile(path.join(path.dirname(file), stem + ext), 'utf8');
     if (ext !== '.json') return { text: raw.trim(), origin: `sidecar${ext}` };
-    const json = JSON.parse(raw) as Record<string, unknown>;
+    const parsed = parseJsonGuarded(raw);
+    if ('error' in parsed) throw new Error(`${stem}.json: ${parsed.error}`);
+    const json = (parsed.value ?? {}) as Record<string, unknown>;
     const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
     if (typeof text === 'string') return { text: text.trim(), origin: 'sidecar.json' };
   }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { IMAGE_EXTENSIONS, type EntryAnnotation, type IngestEntry, type IngestSource } from './entry';
+import { IMAGE_EXTENSIONS, type EntryAnnotation, type EntryProblem, type IngestEntry, type IngestSource } from './entry';
+import { parseYoloLine } from './validate-yolo';
 
 interface DataYaml { path?: string; train?: string | string[]; val?: string | string[]; test?: string | string[]; names?: string[] | Record<string, string> }
 
@@ -63,25 +64,18 @@ export class YoloSource implements IngestSource {
       if (rel.startsWith('..') || path.isAbsolute(rel)) { yield { type: 'bad', key, location: key, kind: 'outside_source', message: `${file} lies outside the dataset folder` }; continue; }
       const labelFile = labelPath(file);
       const annotations: EntryAnnotation[] = [];
-      const problems: string[] = [];
+      const problems: EntryProblem[] = [];
       if (labelFile && existsSync(labelFile)) {
+        const labelRel = path.relative(this.root, labelFile).split(path.sep).join('/');
         const lines = (await readFile(labelFile, 'utf8')).split('\n');
         lines.forEach((line, n) => {
-          const t = line.trim().split(/\s+/).filter(Boolean).map(Number);
-          if (!t.length) return;
-          if (t.some((v) => !Number.isFinite(v)) || !Number.isInteger(t[0])) { problems.push(`line ${n + 1}: not numbers`); return; }
-          const label = this.names[t[0]] ?? String(t[0]);
-          if (t.length === 5) {
-            const [, cx, cy, w, h] = t;
-            annotations.push({ kind: 'box', label, bbox: [cx - w / 2, cy - h / 2, w, h], normalized: true });
-          } else if (t.length >= 7 && t.length % 2 === 1) {
-            annotations.push({ kind: 'mask', label, polygons: [t.slice(1)], normalized: true });
-          } else problems.push(`line ${n + 1}: ${t.length} numbers (expected 5 or 1 + 2k, k ≥ 3)`);
+          const parsed = parseYoloLine(line, this.names, `${labelRel}:line ${n + 1}`);
+          if (parsed && 'annotation' in parsed) annotations.push(parsed.annotation);
+          else if (parsed) problems.push(parsed.problem);
         });
       }
       const extra: Record<string, unknown> = { split };
-      if (problems.length) extra.annotation_errors = problems;
-      yield { type: 'file', key, file, caption: null, captionOrigin: null, extra, provenance: { source: 'yolo', shard: split, key }, annotations };
+      yield { type: 'file', key, file, caption: null, captionOrigin: null, extra, provenance: { source: 'yolo', shard: split, key }, annotations, problems };
     }
   }
 }
