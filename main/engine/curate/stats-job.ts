@@ -42,14 +42,17 @@ async function decodeItem(project: Project, row: Row): Promise<Decoded> {
     if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
     return { id: row.id, error: (err as Error).message };
   }
+  const decode = () => sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    .rotate()
+    .flatten({ background: '#808080' })
+    .resize(STATS_MAX_SIDE, STATS_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
-      .rotate()
-      .flatten({ background: '#808080' })
-      .resize(STATS_MAX_SIDE, STATS_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    // libvips keeps one error buffer for all its threads: a decode failing while others run can come back as
+    // "Unknown error". Once more gives the decoder's real words for the issue.
+    const { data, info } = await decode().catch((err: Error) => (/^unknown error$/i.test(err.message.trim()) ? decode() : Promise.reject(err)));
     const grey = info.channels === 1 ? data : pickChannel(data, info.channels);
     const stats = pixelStats(grey, info.width, info.height);
     // The hash works from the same decoded grey pixels: no second decode of the file.

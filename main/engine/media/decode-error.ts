@@ -2,6 +2,7 @@
 // "vipspng: libpng read error"). Issues say what happened in plain words; the raw text goes to the issue's `detail`.
 const RULES: [RegExp, string][] = [
   [/input (file|buffer) is (missing|empty)|is empty/i, 'the file is empty or missing'],
+  [/^unknown error$/i, 'the image could not be decoded (the decoder gave no reason)'],
   [/exceeds pixel limit/i, 'the image is larger than the pixel limit (possible decompression bomb)'],
   [/unsupported image format|not a known (file )?format|is not in a known format/i, 'not an image format Winnow can read (unknown or damaged file)'],
   [/premature end|unexpected end|truncated|end of (jpeg|gif|file|data)|read error|out of data/i, 'the image is cut off (the file ends before the image does)'],
@@ -16,7 +17,8 @@ const RULES: [RegExp, string][] = [
 
 /** A decoder's message in plain words, and the raw text kept as the detail. */
 export function plainDecodeError(raw: string): { message: string; detail: string } {
-  const text = raw.trim();
+  // libvips repeats a message once per thread that met it: each distinct line once.
+  const text = [...new Set(raw.split('\n').map((l) => l.trim()).filter(Boolean))].join('\n');
   const hit = RULES.find(([re]) => re.test(text));
   return { message: hit ? hit[1] : 'the image could not be decoded', detail: text };
 }
