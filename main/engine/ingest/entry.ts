@@ -56,7 +56,7 @@ export type IngestEntry =
   | (EntryCommon & { type: 'remote'; url: string })
   /** Bytes that live inside a container (a tar member, a parquet cell): `uri` names them, `data` is the bytes read while streaming. */
   | (EntryCommon & { type: 'embedded'; uri: string; name: string; data: Buffer })
-  | { type: 'bad'; key: string; location: string; kind: string; message: string; detail?: string };
+  | { type: 'bad'; key: string; location: string; kind: string; message: string; detail?: string; severity?: 'error' | 'warning' };
 
 export interface IngestSource {
   /** The source folder that media may be served from. */

@@ -19,7 +19,7 @@ const PROBE_CONCURRENCY = 8;
 
 type Outcome =
   | { entry: IngestEntry; item: NewItem; warning: string | null; annotations: FinalAnnotation[]; problems: EntryProblem[] }
-  | { entry: IngestEntry; issue: { kind: string; message: string; location: string; detail?: string } };
+  | { entry: IngestEntry; issue: { kind: string; message: string; location: string; detail?: string; severity?: 'error' | 'warning' } };
 
 /** Streams a source into the project's items: probe in parallel, write each batch with its checkpoint. */
 export function importJob(project: Project): JobKind<ImportParams, ImportCheckpoint> {
@@ -71,7 +71,7 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
 }
 
 async function probeEntry(entry: IngestEntry): Promise<Outcome> {
-  if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location, detail: entry.detail } };
+  if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location, detail: entry.detail, severity: entry.severity } };
   // Metadata nested past the limit would overflow the stack when stored: the whole row is refused, the job goes on.
   const depth = valueDepth(entry.extra);
   if (depth > MAX_JSON_DEPTH) return { entry, issue: { kind: 'too_deep', message: `${entry.key}: metadata ${tooDeepMessage(depth)}`, location: entry.key } };

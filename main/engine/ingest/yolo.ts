@@ -20,7 +20,7 @@ export function yoloYaml(location: string): string {
 export class YoloSource implements IngestSource {
   readonly root: string;
   private readonly yamlFile: string;
-  private list: Promise<{ file: string; split: string }[]> | null = null;
+  private list: Promise<{ file: string; split: string; missing?: string }[]> | null = null;
   private names: string[] = [];
 
   constructor(location: string) {
@@ -28,18 +28,19 @@ export class YoloSource implements IngestSource {
     this.root = path.dirname(this.yamlFile);
   }
 
-  private images(): Promise<{ file: string; split: string }[]> {
+  private images(): Promise<{ file: string; split: string; missing?: string }[]> {
     this.list ??= (async () => {
       const data = (YAML.parse(await readFile(this.yamlFile, 'utf8')) ?? {}) as DataYaml;
       this.names = Array.isArray(data.names) ? data.names.map(String)
         : data.names ? Object.entries(data.names).sort((a, b) => Number(a[0]) - Number(b[0])).map(([, v]) => String(v)) : [];
       const base = data.path ? path.resolve(this.root, data.path) : this.root;
-      const out: { file: string; split: string }[] = [];
+      const out: { file: string; split: string; missing?: string }[] = [];
       for (const split of ['train', 'val', 'test'] as const) {
         const specs = data[split] === undefined ? [] : Array.isArray(data[split]) ? data[split] : [data[split]];
         for (const spec of specs as string[]) {
           const target = path.resolve(base, spec);
-          if (!existsSync(target)) continue;
+          // A split data.yaml names but the folder lacks: one warning, so a missing `val` is not mistaken for an empty one.
+          if (!existsSync(target)) { out.push({ file: target, split, missing: spec }); continue; }
           const files = (await stat(target)).isDirectory() ? await walkImages(target)
             : (await readFile(target, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean).map((l) => path.resolve(base, l));
           for (const file of files) out.push({ file, split });
@@ -58,7 +59,12 @@ export class YoloSource implements IngestSource {
     const list = await this.images();
     for (let i = skip; i < list.length; i++) {
       signal?.throwIfAborted();
-      const { file, split } = list[i];
+      const { file, split, missing } = list[i];
+      if (missing !== undefined) {
+        const location = `${path.basename(this.yamlFile)}:${split}`;
+        yield { type: 'bad', key: location, location, kind: 'missing_split', severity: 'warning', message: `${split} split ${missing} named in ${path.basename(this.yamlFile)} does not exist` };
+        continue;
+      }
       const rel = path.relative(this.root, file);
       const key = rel.split(path.sep).join('/');
       if (rel.startsWith('..') || path.isAbsolute(rel)) { yield { type: 'bad', key, location: key, kind: 'outside_source', message: `${file} lies outside the dataset folder` }; continue; }

@@ -109,7 +109,7 @@ describe('YOLO import validates every label line', () => {
     const dir = await tempDir();
     await mkdir(path.join(dir, 'images', 'train'), { recursive: true });
     await mkdir(path.join(dir, 'labels', 'train'), { recursive: true });
-    await writeFile(path.join(dir, 'data.yaml'), 'path: .\ntrain: images/train\nnames: [cat, dog]\n');
+    await writeFile(path.join(dir, 'data.yaml'), 'path: .\ntrain: images/train\nval: images/val\nnames: [cat, dog]\n');
     await solid(100, 50).png().toFile(path.join(dir, 'images', 'train', 'a.png'));
     await writeFile(path.join(dir, 'labels', 'train', 'a.txt'), [
       '0 0.5 0.5 0.2 0.4', // good: [40, 15, 20, 20]
@@ -148,6 +148,10 @@ describe('YOLO import validates every label line', () => {
   it('out-of-range coordinates: refused when nothing is inside the image, clipped otherwise', () => {
     expect(r.at('labels/train/a.txt:line 5')).toMatchObject([{ kind: 'bad_annotation', message: expect.stringContaining('entirely outside') }]);
     expect(r.at('labels/train/a.txt:line 6')).toMatchObject([{ kind: 'box_clipped' }]);
-    expect(r.issues).toHaveLength(5);
+  });
+
+  it('a split data.yaml names but the folder lacks', () => {
+    expect(r.at('data.yaml:val')).toMatchObject([{ kind: 'missing_split', severity: 'warning', message: expect.stringContaining('images/val') }]);
+    expect(r.issues).toHaveLength(6);
   });
 });

@@ -58,6 +58,18 @@ describe('manifests', () => {
     expect(r.issues()).toMatchObject([{ kind: 'bad_row', location: 'm.csv:3', message: expect.stringContaining('malformed CSV') }]);
   });
 
+  it('a caption that is an object is not stored as "[object Object]": the row is kept without a caption, its value kept as metadata', async () => {
+    const dir = await tempDir();
+    await solid(8, 8).png().toFile(path.join(dir, 'a.png'));
+    await solid(8, 8, 1).png().toFile(path.join(dir, 'b.png'));
+    await writeFile(path.join(dir, 'm.jsonl'), [JSON.stringify({ path: 'a.png', caption: { en: 'a cat' } }), JSON.stringify({ path: 'b.png', caption: 'a dog' })].join('\n'));
+    const r = await importInto(path.join(dir, 'm.jsonl'));
+    const items = r.project.items.page(0, 10);
+    expect(items.map((i) => i.caption)).toEqual([null, 'a dog']);
+    expect(items[0].extra).toEqual({ caption: { en: 'a cat' } });
+    expect(r.issues()).toMatchObject([{ kind: 'bad_caption', location: 'm.jsonl:1' }]);
+  });
+
   it('importing the same source again does not record its issues twice', async () => {
     const dir = await tempDir();
     await solid(8, 8).png().toFile(path.join(dir, 'a.png'));
