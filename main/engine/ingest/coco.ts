@@ -69,7 +69,7 @@ export class CocoSource implements IngestSource {
             imageIds.add(o.id as number);
             images.push(o as CocoImage);
           } else if (key === 'categories') {
-            const bad = cocoCategoryProblem(o, new Set(categories.keys()), location);
+            const bad = cocoCategoryProblem(o, categories, location);
             if (bad) problems.push(bad);
             else categories.set(o.id as number, o.name as string);
           } else {

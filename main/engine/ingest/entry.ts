@@ -48,6 +48,8 @@ interface EntryCommon {
   provenance?: Provenance;
   annotations?: EntryAnnotation[];
   problems?: EntryProblem[];
+  /** Where the entry sits in its source (`m.jsonl:12`), for its issues; the key when absent. */
+  location?: string;
 }
 
 /** What every source format yields, in a stable order, so an import can resume at a position. */

@@ -60,7 +60,7 @@ export class HfImageFolderSource implements IngestSource {
         yield {
           type: 'file', key: relFile.split(path.sep).join('/'), file, caption: captionColumn ? (r[captionColumn] as string).trim() : null,
           captionOrigin: captionColumn ? `metadata.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null,
-          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, ...objectsToAnnotations(r.objects, key),
+          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, ...objectsToAnnotations(r.objects, key), location: key,
         };
       }
     }

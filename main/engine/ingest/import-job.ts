@@ -74,16 +74,16 @@ async function probeEntry(entry: IngestEntry): Promise<Outcome> {
   if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location, detail: entry.detail, severity: entry.severity } };
   // Metadata nested past the limit would overflow the stack when stored: the whole row is refused, the job goes on.
   const depth = valueDepth(entry.extra);
-  if (depth > MAX_JSON_DEPTH) return { entry, issue: { kind: 'too_deep', message: `${entry.key}: metadata ${tooDeepMessage(depth)}`, location: entry.key } };
+  if (depth > MAX_JSON_DEPTH) return { entry, issue: { kind: 'too_deep', message: `${entry.key}: metadata ${tooDeepMessage(depth)}`, location: entry.location ?? entry.key } };
   const problems = [...(entry.problems ?? []), ...captionProblems(entry)];
   const base = { key: entry.key, caption: entry.caption, captionOrigin: entry.captionOrigin, extra: entry.extra, provenance: entry.provenance ?? null };
   if (entry.type === 'remote') {
-    const anns = finalizeAnnotations(entry.annotations, null, null, entry.key);
+    const anns = finalizeAnnotations(entry.annotations, null, null, entry.location ?? entry.key);
     return { entry, item: { ...base, uri: entry.url, format: null, width: null, height: null, bytes: null, sha256: null }, warning: null, annotations: anns.annotations, problems: [...problems, ...anns.problems] };
   }
   try {
     const p = entry.type === 'file' ? await probeImage(entry.file) : probeBuffer(entry.data, entry.name);
-    const anns = finalizeAnnotations(entry.annotations, p.width, p.height, entry.key);
+    const anns = finalizeAnnotations(entry.annotations, p.width, p.height, entry.location ?? entry.key);
     const uri = entry.type === 'file' ? entry.file : entry.uri;
     return {
       entry, item: { ...base, uri, format: p.format, width: p.width, height: p.height, bytes: p.bytes, sha256: p.sha256 },
@@ -91,7 +91,7 @@ async function probeEntry(entry: IngestEntry): Promise<Outcome> {
     };
   } catch (err) {
     const kind = err instanceof UnreadableImage ? err.kind : 'unreadable';
-    return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.key } };
+    return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.location ?? entry.key } };
   }
 }
 
@@ -107,5 +107,5 @@ function captionProblems(entry: Exclude<IngestEntry, { type: 'bad' }>): EntryPro
   const more = entry.extra?.captions;
   if (Array.isArray(more)) entry.extra!.captions = more.map((c) => (typeof c === 'string' ? clean(c) : c));
   if (!found.length) return [];
-  return [{ kind: 'bad_caption', severity: 'warning', message: `caption cleaned: ${[...new Set(found)].join(', ')}`, location: entry.key }];
+  return [{ kind: 'bad_caption', severity: 'warning', message: `caption cleaned: ${[...new Set(found)].join(', ')}`, location: entry.location ?? entry.key }];
 }

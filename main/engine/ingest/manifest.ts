@@ -48,13 +48,13 @@ export class ManifestSource implements IngestSource {
     const extraOrNull = Object.keys(extra).length ? extra : null;
     const ref = (record[pathColumn] as string).trim();
     const captionOrigin = caption !== null ? `manifest.${captionColumn}` : null;
-    if (/^https?:\/\//i.test(ref)) return { type: 'remote', key, url: ref, caption, captionOrigin, extra: extraOrNull, problems };
+    if (/^https?:\/\//i.test(ref)) return { type: 'remote', key, url: ref, caption, captionOrigin, extra: extraOrNull, problems, location };
     const file = path.resolve(this.root, ref);
     const rel = path.relative(this.root, file);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
       return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the manifest's folder; only files under it are imported` };
     }
-    return { type: 'file', key, file, caption, captionOrigin, extra: extraOrNull, problems };
+    return { type: 'file', key, file, caption, captionOrigin, extra: extraOrNull, problems, location };
   }
 
   private rows(signal?: AbortSignal): AsyncIterable<Row> {

@@ -35,7 +35,7 @@ export function cocoImageProblem(image: Record<string, unknown>, seen: ReadonlyS
   return null;
 }
 
-export function cocoCategoryProblem(category: Record<string, unknown>, seen: ReadonlySet<number>, location: string): CocoProblem | null {
+export function cocoCategoryProblem(category: Record<string, unknown>, seen: { has(id: number): boolean }, location: string): CocoProblem | null {
   const id = category.id;
   if (typeof id !== 'number' || !Number.isInteger(id)) return { kind: 'bad_row', message: `category id ${show(id)} is not an integer: category not imported`, location };
   if (typeof category.name !== 'string' || !category.name.trim()) return { kind: 'bad_row', message: `category ${id} has no name: category not imported`, location };

@@ -76,7 +76,7 @@ describe('manifests', () => {
     await writeFile(path.join(dir, 'm.jsonl'), [JSON.stringify({ path: 'a.png' }), '{ not json', JSON.stringify({ path: 'missing.png' }), JSON.stringify({ nothing: 1 })].join('\n'));
     const r = await importInto(path.join(dir, 'm.jsonl'));
     const first = r.issues().map((i) => `${i.kind} ${i.location}`);
-    expect(first.sort()).toEqual(['bad_row m.jsonl:2', 'bad_row m.jsonl:4', 'io_error row:3']);
+    expect(first.sort()).toEqual(['bad_row m.jsonl:2', 'bad_row m.jsonl:4', 'io_error m.jsonl:3']);
     const again = await r.engine.addSource(path.join(dir, 'm.jsonl'));
     expect((await r.project.jobs.wait(again.jobId)).state).toBe('done');
     expect(r.issues().map((i) => `${i.kind} ${i.location}`).sort()).toEqual(first);
@@ -98,7 +98,7 @@ describe('captions are cleaned by one rule, for every source kind', () => {
     const r = await importInto(path.join(dir, 'm.jsonl'));
     expect(r.project.items.page(0, 10).map((i) => i.caption)).toEqual([cleaned, 'clean']);
     const [issue] = r.issues();
-    expect(issue).toMatchObject({ kind: 'bad_caption', location: 'row:1', severity: 'warning' });
+    expect(issue).toMatchObject({ kind: 'bad_caption', location: 'm.jsonl:1', severity: 'warning' });
     expect(issue.message).toMatch(/2 invalid UTF-8 sequences.*1 NUL byte removed.*1 control character removed/);
     expect(r.issues()).toHaveLength(1);
   });
