@@ -103,6 +103,16 @@ describe('captions are cleaned by one rule, for every source kind', () => {
     expect(r.issues()).toHaveLength(1);
   });
 
+  it('a CSV manifest', async () => {
+    const dir = await tempDir();
+    await solid(8, 8).png().toFile(path.join(dir, 'a.png'));
+    await writeFile(path.join(dir, 'm.csv'), Buffer.concat([Buffer.from('path,caption\na.png,"'), dirty, Buffer.from('"\n')]));
+    const r = await importInto(path.join(dir, 'm.csv'));
+    expect(r.project.items.page(0, 10)[0].caption).toBe(cleaned);
+    // The quoted caption spans two lines (its CR LF); the parser reports the line where the record ends.
+    expect(r.issues()).toMatchObject([{ kind: 'bad_caption', location: expect.stringMatching(/^m\.csv:\d+$/) }]);
+  });
+
   it('a folder with .txt sidecars', async () => {
     const dir = await tempDir();
     await solid(8, 8).png().toFile(path.join(dir, 'a.png'));
