@@ -120,6 +120,7 @@ describe('YOLO import validates every label line', () => {
       '1 0.95 0.5 0.2 0.2', // reaches past the right edge: clipped to [85, 20, 15, 10]
       '',
     ].join('\n'));
+    await writeFile(path.join(dir, 'labels', 'train', 'ghost.txt'), '0 0.5 0.5 0.1 0.1\n');
     r = await importInto(dir);
   });
   afterAll(() => r?.engine.close());
@@ -150,8 +151,12 @@ describe('YOLO import validates every label line', () => {
     expect(r.at('labels/train/a.txt:line 6')).toMatchObject([{ kind: 'box_clipped' }]);
   });
 
+  it('a label file without an image', () => {
+    expect(r.at('labels/train/ghost.txt')).toMatchObject([{ kind: 'orphan_label', severity: 'warning' }]);
+  });
+
   it('a split data.yaml names but the folder lacks', () => {
     expect(r.at('data.yaml:val')).toMatchObject([{ kind: 'missing_split', severity: 'warning', message: expect.stringContaining('images/val') }]);
-    expect(r.issues).toHaveLength(6);
+    expect(r.issues).toHaveLength(7);
   });
 });
