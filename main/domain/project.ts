@@ -39,6 +39,8 @@ export const Issue = z.object({
   itemId: z.number().int().nullable(),
   jobId: z.number().int().nullable(),
   location: z.string().nullable(),
+  /** A tool's raw message (libvips, a parser) when `message` puts it in plain words. */
+  detail: z.string().nullable().optional(),
   createdAt: z.string(),
 });
 

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
+import { parseJsonGuarded } from './json-depth';
 
 const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
 /** Sidecars larger than this are read asynchronously; captions are small and read with one synchronous call. */
@@ -34,7 +35,9 @@ export class ImageFolderSource implements IngestSource {
       const caption = await readSidecar(file, siblings);
       return { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
     } catch (err) {
-      return { type: 'bad', key, location: key, kind: 'bad_caption', message: `caption sidecar unreadable: ${(err as Error).message}` };
+      // The image is still good: imported without a caption, the sidecar's problem recorded.
+      const problems = [{ kind: 'bad_caption', message: `caption sidecar unreadable (${(err as Error).message}): imported without a caption`, location: key }];
+      return { type: 'file', key, file, caption: null, captionOrigin: null, extra: null, problems };
     }
   }
 
@@ -68,7 +71,9 @@ async function readSidecar(file: string, siblings: Set<string>): Promise<{ text:
     if (!siblings.has(stem + ext)) continue;
     const raw = await readCaptionFile(path.join(path.dirname(file), stem + ext));
     if (ext !== '.json') return { text: raw.trim(), origin: `sidecar${ext}` };
-    const json = JSON.parse(raw) as Record<string, unknown>;
+    const parsed = parseJsonGuarded(raw);
+    if ('error' in parsed) throw new Error(`${stem}.json: ${parsed.error}`);
+    const json = (parsed.value ?? {}) as Record<string, unknown>;
     const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
     if (typeof text === 'string') return { text: text.trim(), origin: 'sidecar.json' };
   }

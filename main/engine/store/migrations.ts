@@ -179,4 +179,17 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE jobs ADD COLUMN owner TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'issues: recorded once per kind + source + item + location (re-imports no longer double them); issues.detail keeps raw tool messages',
+    // Issues with no location are one-run events (a failed job, a skipped export item): the job is part of their identity.
+    sql: `
+      ALTER TABLE issues ADD COLUMN detail TEXT;
+      DELETE FROM issues WHERE id NOT IN (
+        SELECT min(id) FROM issues
+        GROUP BY kind, COALESCE(source_id, -1), COALESCE(item_id, -1), COALESCE(location, 'job ' || COALESCE(job_id, -1))
+      );
+      CREATE UNIQUE INDEX issues_once ON issues(kind, COALESCE(source_id, -1), COALESCE(item_id, -1), COALESCE(location, 'job ' || COALESCE(job_id, -1)));
+    `,
+  },
 ];
