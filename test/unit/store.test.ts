@@ -50,4 +50,26 @@ describe('project database', () => {
     expect(issues.has(id!, 'decode_failed')).toBe(true);
     expect(new SourceStore(db).get(source.id)).toMatchObject({ itemCount: 2, issueCount: 1 });
   });
+
+  it('pages by source and filter at any offset exactly like slicing the full ordered list', async () => {
+    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
+    const sources = new SourceStore(db);
+    const a = sources.add('folder', '/a', '/a', 'a');
+    const b = sources.add('folder', '/b', '/b', 'b');
+    const items = new ItemStore(db);
+    for (let i = 0; i < 300; i++) items.insert(i % 3 === 0 ? b.id : a.id, { ...item(`k${i}.jpg`, i % 4 ? `caption ${i}` : null), width: i });
+    // Ground truth from plain JavaScript over every item, not from SQL paging.
+    const all = Array.from({ length: 300 }, (_, i) => ({ id: i + 1, source: i % 3 === 0 ? b.id : a.id, width: i, caption: i % 4 ? `caption ${i}` : null }));
+    for (const [sourceId, where, keep] of [
+      [undefined, null, () => true],
+      [a.id, null, (x: (typeof all)[0]) => x.source === a.id],
+      [b.id, 'i.width % 2 = 0', (x: (typeof all)[0]) => x.source === b.id && x.width % 2 === 0],
+    ] as const) {
+      const want = all.filter(keep);
+      for (const [offset, limit] of [[0, 7], [13, 50], [want.length - 3, 10], [want.length + 5, 10]]) {
+        const got = items.page(offset, limit, sourceId, where);
+        expect(got.map((x) => [x.id, x.width, x.caption])).toEqual(want.slice(offset, offset + limit).map((x) => [x.id, x.width, x.caption]));
+      }
+    }
+  });
 });
