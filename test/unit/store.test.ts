@@ -72,4 +72,26 @@ describe('project database', () => {
       }
     }
   });
+
+  it('keeps item counts per source through inserts, deletes, moves and a source deleted with its items', async () => {
+    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
+    const sources = new SourceStore(db);
+    const a = sources.add('folder', '/a', '/a', 'a');
+    const b = sources.add('folder', '/b', '/b', 'b');
+    const items = new ItemStore(db);
+    for (let i = 0; i < 40; i++) items.insert(i < 25 ? a.id : b.id, item(`k${i}.jpg`));
+    items.insert(a.id, item('k0.jpg')); // already there: not counted twice
+    const truth = () => [db.prepare('SELECT count(*) FROM items').pluck().get(), db.prepare('SELECT count(*) FROM items WHERE source_id = ?').pluck().get(a.id), db.prepare('SELECT count(*) FROM items WHERE source_id = ?').pluck().get(b.id)];
+    const counted = () => [items.count(), items.count(a.id), items.count(b.id)];
+    expect(counted()).toEqual([40, 25, 15]);
+    db.prepare('DELETE FROM items WHERE id IN (1, 2, 30)').run();
+    db.prepare('UPDATE items SET source_id = ? WHERE id IN (3, 4, 5)').run(b.id);
+    expect(counted()).toEqual(truth());
+    expect(counted()).toEqual([37, 20, 17]);
+    expect(sources.get(b.id)!.itemCount).toBe(17);
+    db.prepare('DELETE FROM sources WHERE id = ?').run(a.id); // items go with it (ON DELETE CASCADE)
+    expect(counted()).toEqual(truth());
+    expect(items.count()).toBe(17);
+    expect(items.count(a.id)).toBe(0);
+  });
 });

@@ -8,6 +8,7 @@ import { ApiError } from '../../../main/domain/errors';
 import type { EvaluationT, RuleInput, RuleT } from '../../../main/domain/curation';
 import type { Db } from '../store/database';
 import { type CompiledRule, compileRules } from './rules';
+import { totalItems } from '../store/items';
 
 /** Bits of a JS number that stay exact (the mask is summed as an integer in SQLite, read back as a double). */
 export const MAX_RULES = 52;
@@ -56,7 +57,7 @@ export function countsFromMasks(compiled: readonly CompiledRule[], total: number
 
 export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): EvaluationT {
   const compiled = compileRules(db, rules);
-  const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  const total = totalItems(db);
   const q = maskQuery(compiled);
   const masks = q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
   const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();

@@ -5,6 +5,7 @@ import { type RuleInput, type RuleT, type SelectionFilterT, type SelectionT, Rul
 import type { Project } from '../project';
 import type { Db } from '../store/database';
 import { compileRules, removedPredicate } from './rules';
+import { totalItems } from '../store/items';
 
 export interface SelectionCounts { total: number; kept: number; removed: number }
 
@@ -74,7 +75,7 @@ export function* resolveSelection(project: Project, selection: string | null): I
 
 /** Counts for a saved selection (null = all items kept). */
 export function selectionCounts(project: Project, selection: string | null): SelectionCounts {
-  const total = project.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  const total = totalItems(project.db);
   if (selection === null) return { total, kept: total, removed: 0 };
   const where = filterPredicate(project.db, { name: selection, show: 'removed' })!;
   const removed = project.db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
