@@ -17,6 +17,12 @@ export { exactTopK } from './exact-search';
 export interface Hit { itemId: number; score: number }
 export interface SearchResult { method: 'index' | 'exact'; hits: Hit[] }
 
+/**
+ * Search-time HNSW beam width. Measured on 1M × 128 planted vectors (index M=16, f16), recall@10 vs the
+ * exact scan / median ms per query: ef 128 0.928 / 1.4 ms, 256 0.963 / 1.3, 512 0.972 / 2.4, 1024 0.984 / 4.4.
+ */
+export const SEARCH_EXPANSION = 512;
+
 /** Loaded indexes by file, reloaded when the file changes. */
 const cache = new Map<string, { index: Index; mtimeMs: number; rows: number }>();
 
@@ -34,7 +40,7 @@ function cachedIndex(file: string, rows: number, dim: number): Index | null {
   }
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === mtimeMs && hit.rows === rows) return hit.index;
-  const index = loadIndex(file, rows, dim, { view: true });
+  const index = loadIndex(file, rows, dim, { view: true, expansionSearch: SEARCH_EXPANSION });
   if (index) cache.set(file, { index, mtimeMs, rows });
   else cache.delete(file);
   return index;
