@@ -7,10 +7,10 @@ import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
-import { residentRows } from '../store/resident-matrix';
+import { residentRows, scanRows } from '../store/resident-matrix';
 import { loadIndex, readIndexMeta, searchBatch } from './ann-index';
-import { exactTopK, topKOf } from './exact-search';
-import { imageRows, indexFile } from './semantic-job';
+import { mergeTop, type TopK, topKOf } from './exact-search';
+import { indexFile } from './semantic-job';
 
 export { exactTopK } from './exact-search';
 
@@ -78,17 +78,17 @@ function committedImageRows(project: Project, set: EmbeddingSet): number {
   return Math.min(onDisk, project.embeddings.committedImageRows(set));
 }
 
-/** From the resident copy of the matrix when it fits the budget, else streamed from disk. */
-function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Float32Array, k: number) {
+/** From the resident copy of the matrix when it fits the budget, else streamed through a reused buffer. */
+function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Float32Array, k: number): TopK {
   if (rows === 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
-  const resident = residentRows(project.embeddings.matrixPath(set, 'image'), set.dim, rows);
+  const file = project.embeddings.matrixPath(set, 'image');
+  const resident = residentRows(file, set.dim, rows);
   if (resident) return topKOf(resident, set.dim, query, k);
-  const src = imageRows(project, set);
-  try {
-    return exactTopK(src, query, k);
-  } finally {
-    src.close();
-  }
+  let best: TopK = { rows: new Int32Array(0), scores: new Float32Array(0) };
+  scanRows(file, set.dim, rows, (data, first) => {
+    best = mergeTop([best, topKOf(data, set.dim, query, k, first)], k);
+  });
+  return best;
 }
 
 /** Image vector of an item, or undefined when the item was not embedded with this set. */

@@ -2,12 +2,17 @@
 // disk each time. Bounded: an entry is dropped (least recently used first) when the total passes the
 // budget, and a matrix larger than the budget is never cached (callers stream it instead). An entry is
 // valid while the file's size and mtime are unchanged (an embed run appending rows invalidates it).
+// A matrix becomes resident on its second use: filling hundreds of MB of fresh memory costs more than
+// streaming the file once through a reused buffer, so a one-off search (the CLI) never pays for the copy.
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import os from 'node:os';
 
 interface Entry { size: number; mtimeMs: number; rows: number; data: Float32Array }
 
 const entries = new Map<string, Entry>();
+/** Matrices used once (file → size:mtime:rows): the next use makes them resident. */
+const seen = new Map<string, string>();
+const SEEN_LIMIT = 64;
 
 /** Bytes of matrices kept resident: WINNOW_RESIDENT_MB, else an eighth of this machine's memory (at least 256 MB). */
 export function residentBudget(): number {
@@ -24,9 +29,10 @@ function residentBytes(): number {
 
 /**
  * The first `rows` rows of `file` (row-major float32, `dim` wide) as one Float32Array that owns its
- * buffer, from memory when the file has not changed since it was read; null when it would not fit the budget.
+ * buffer, from memory when the file has not changed since it was read; null when it would not fit the
+ * budget, or on the first use of this version of the file (`always` loads it then too): stream it instead.
  */
-export function residentRows(file: string, dim: number, rows: number): Float32Array | null {
+export function residentRows(file: string, dim: number, rows: number, { always = false } = {}): Float32Array | null {
   const bytes = rows * dim * 4;
   const budget = residentBudget();
   if (bytes > budget) return null;
@@ -38,6 +44,14 @@ export function residentRows(file: string, dim: number, rows: number): Float32Ar
     return hit.data;
   }
   entries.delete(file);
+  const version = `${st.size}:${st.mtimeMs}:${rows}`;
+  if (!always && seen.get(file) !== version) {
+    seen.delete(file);
+    seen.set(file, version);
+    if (seen.size > SEEN_LIMIT) seen.delete(seen.keys().next().value as string);
+    return null;
+  }
+  seen.delete(file);
   while (entries.size > 0 && residentBytes() + bytes > budget) entries.delete(entries.keys().next().value as string);
   const data = readRows(file, bytes);
   entries.set(file, { size: st.size, mtimeMs: st.mtimeMs, rows, data });
@@ -46,8 +60,39 @@ export function residentRows(file: string, dim: number, rows: number): Float32Ar
 
 /** Forgets every resident matrix (a project closed, or a test wants a cold start). */
 export function dropResident(file?: string): void {
-  if (file === undefined) entries.clear();
-  else entries.delete(file);
+  if (file === undefined) {
+    entries.clear();
+    seen.clear();
+  } else {
+    entries.delete(file);
+    seen.delete(file);
+  }
+}
+
+let scratch: Float32Array | null = null;
+
+/**
+ * Calls `fn` on the first `rows` rows of `file` in chunks of `chunkRows` rows, read into one reused
+ * buffer (each chunk array owns its buffer; the last, shorter one gets its own). Returns nothing: `fn`
+ * must not keep the arrays.
+ */
+export function scanRows(file: string, dim: number, rows: number, fn: (data: Float32Array, first: number) => void, chunkRows = 32_768): void {
+  const fd = openSync(file, 'r');
+  try {
+    for (let first = 0; first < rows; first += chunkRows) {
+      const count = Math.min(chunkRows, rows - first);
+      const data = count === chunkRows ? (scratch?.length === count * dim ? scratch : (scratch = new Float32Array(count * dim))) : new Float32Array(count * dim);
+      const view = new Uint8Array(data.buffer);
+      for (let at = 0; at < view.length;) {
+        const n = readSync(fd, view, at, view.length - at, first * dim * 4 + at);
+        if (n <= 0) throw new Error(`matrix ${file}: rows ${first}..${first + count} are past its end`);
+        at += n;
+      }
+      fn(data, first);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readRows(file: string, bytes: number): Float32Array {

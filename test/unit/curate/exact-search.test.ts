@@ -4,8 +4,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exactTopK, topKOf } from '../../../main/engine/curate/exact-search';
-import { dropResident, residentRows } from '../../../main/engine/store/resident-matrix';
+import { exactTopK, mergeTop, type TopK, topKOf } from '../../../main/engine/curate/exact-search';
+import { dropResident, residentRows, scanRows } from '../../../main/engine/store/resident-matrix';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
 const planted = new PlantedVectors({ rows: 5000, dim: 96, clusters: 8, dupRate: 0.03, seed: 5 });
@@ -54,17 +54,33 @@ describe('exact top-k', () => {
 });
 
 describe('resident matrix', () => {
-  it('is reused while the file is unchanged and re-read after rows are appended', () => {
+  it('becomes resident on second use, is reused while the file is unchanged and re-read after rows are appended', () => {
     const file = path.join(dir, 'image.f32');
     writeFileSync(file, new Uint8Array(planted.read(0, 100).buffer));
+    expect(residentRows(file, planted.dim, 100)).toBeNull(); // first use: the caller streams
     const first = residentRows(file, planted.dim, 100)!;
+    expect([...first.subarray(0, planted.dim)]).toEqual([...planted.row(0)]);
     expect(residentRows(file, planted.dim, 100)).toBe(first);
     appendFileSync(file, new Uint8Array(planted.read(100, 50).buffer));
-    const grown = residentRows(file, planted.dim, 150)!;
+    const grown = residentRows(file, planted.dim, 150, { always: true })!;
     expect(grown).not.toBe(first);
     expect(grown.length).toBe(150 * planted.dim);
     expect([...grown.subarray(149 * planted.dim, 150 * planted.dim)]).toEqual([...planted.row(149)]);
     dropResident(file);
+  });
+
+  it('streams rows in chunks through a reused buffer, each chunk an array of its own', () => {
+    const file = path.join(dir, 'scan.f32');
+    writeFileSync(file, new Uint8Array(planted.read(0, 1000).buffer));
+    const q = planted.row(321);
+    const parts: { first: number; length: number; own: boolean }[] = [];
+    let best: TopK = { rows: new Int32Array(0), scores: new Float32Array(0) };
+    scanRows(file, planted.dim, 1000, (data, first) => {
+      parts.push({ first, length: data.length / planted.dim, own: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength });
+      best = mergeTop([best, topKOf(data, planted.dim, q, 5, first)], 5);
+    }, 300);
+    expect(parts).toEqual([0, 300, 600, 900].map((first) => ({ first, length: first === 900 ? 100 : 300, own: true })));
+    expect([...best.rows]).toEqual([...topKOf(planted.read(0, 1000), planted.dim, q, 5).rows]);
   });
 
   it('declines a matrix larger than the budget, so the caller streams it', () => {
@@ -73,7 +89,7 @@ describe('resident matrix', () => {
     const saved = process.env.WINNOW_RESIDENT_MB;
     process.env.WINNOW_RESIDENT_MB = '0.01';
     try {
-      expect(residentRows(file, planted.dim, 200)).toBeNull();
+      expect(residentRows(file, planted.dim, 200, { always: true })).toBeNull();
     } finally {
       if (saved === undefined) delete process.env.WINNOW_RESIDENT_MB;
       else process.env.WINNOW_RESIDENT_MB = saved;
