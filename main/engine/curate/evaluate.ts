@@ -58,8 +58,13 @@ export function countsFromMasks(compiled: readonly CompiledRule[], total: number
 export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): EvaluationT {
   const compiled = compileRules(db, rules);
   const total = totalItems(db);
-  const q = maskQuery(compiled);
-  const masks = q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
+  const withSource = compiled.flatMap((c, k) => (c.source === null ? [] : [k]));
+  // One rule that can remove anything: its mask is its bit, and counting its source (index-only) is
+  // enough; grouping half a million removed ids by item took ~0.9 s on a 1M-item project.
+  const q = withSource.length === 1 ? null : maskQuery(compiled);
+  const masks = withSource.length === 1
+    ? [{ mask: 2 ** withSource[0], n: db.prepare(`SELECT count(*) FROM (${compiled[withSource[0]].source})`).pluck().get() as number }].filter((m) => m.n > 0)
+    : q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
   const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
   return countsFromMasks(compiled, total, masks, (name) => count.get(name) as number);
 }
