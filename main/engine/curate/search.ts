@@ -7,9 +7,9 @@ import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
-import { residentRows, scanRows } from '../store/resident-matrix';
+import { residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
 import { loadIndex, readIndexMeta, searchBatch } from './ann-index';
-import { mergeTop, type TopK, topKOf } from './exact-search';
+import { exactTopK, type TopK, topKOf } from './exact-search';
 import { indexFile } from './semantic-job';
 
 export { exactTopK } from './exact-search';
@@ -84,11 +84,12 @@ function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Flo
   const file = project.embeddings.matrixPath(set, 'image');
   const resident = residentRows(file, set.dim, rows);
   if (resident) return topKOf(resident, set.dim, query, k);
-  let best: TopK = { rows: new Int32Array(0), scores: new Float32Array(0) };
-  scanRows(file, set.dim, rows, (data, first) => {
-    best = mergeTop([best, topKOf(data, set.dim, query, k, first)], k);
-  });
-  return best;
+  const src = streamedRows(file, set.dim, rows);
+  try {
+    return exactTopK(src, query, k, scanChunkRows(set.dim));
+  } finally {
+    src.close();
+  }
 }
 
 /** Image vector of an item, or undefined when the item was not embedded with this set. */

@@ -80,27 +80,28 @@ export function scanChunkRows(dim: number): number {
 }
 
 /**
- * Calls `fn` on the first `rows` rows of `file` in chunks of `chunkRows` rows, read into one reused
- * buffer (each chunk array owns its buffer; the last, shorter one gets its own). Returns nothing: `fn`
- * must not keep the arrays.
+ * The first `rows` rows of `file` as a row source for chunked scans: each read of a full chunk
+ * (scanChunkRows rows) lands in one reused buffer that the caller must not keep; other
+ * reads get arrays of their own. Every array owns its buffer (what the native scan needs).
  */
-export function scanRows(file: string, dim: number, rows: number, fn: (data: Float32Array, first: number) => void, chunkRows = scanChunkRows(dim)): void {
+export function streamedRows(file: string, dim: number, rows: number): { dim: number; rows: number; read(row: number, count?: number): Float32Array; close(): void } {
   const fd = openSync(file, 'r');
-  try {
-    for (let first = 0; first < rows; first += chunkRows) {
-      const count = Math.min(chunkRows, rows - first);
-      const data = count === chunkRows ? (scratch?.length === count * dim ? scratch : (scratch = new Float32Array(count * dim))) : new Float32Array(count * dim);
+  const chunk = scanChunkRows(dim);
+  return {
+    dim,
+    rows,
+    read(row, count = 1) {
+      const data = count === chunk ? (scratch?.length === count * dim ? scratch : (scratch = new Float32Array(count * dim))) : new Float32Array(count * dim);
       const view = new Uint8Array(data.buffer);
       for (let at = 0; at < view.length;) {
-        const n = readSync(fd, view, at, view.length - at, first * dim * 4 + at);
-        if (n <= 0) throw new Error(`matrix ${file}: rows ${first}..${first + count} are past its end`);
+        const n = readSync(fd, view, at, view.length - at, row * dim * 4 + at);
+        if (n <= 0) throw new Error(`matrix ${file}: rows ${row}..${row + count} are past its end`);
         at += n;
       }
-      fn(data, first);
-    }
-  } finally {
-    closeSync(fd);
-  }
+      return data;
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 function readRows(file: string, bytes: number): Float32Array {

@@ -4,8 +4,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exactTopK, mergeTop, type TopK, topKOf } from '../../../main/engine/curate/exact-search';
-import { dropResident, residentRows, scanRows } from '../../../main/engine/store/resident-matrix';
+import { exactTopK, topKOf } from '../../../main/engine/curate/exact-search';
+import { dropResident, residentRows, scanChunkRows, streamedRows } from '../../../main/engine/store/resident-matrix';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
 const planted = new PlantedVectors({ rows: 5000, dim: 96, clusters: 8, dupRate: 0.03, seed: 5 });
@@ -69,18 +69,25 @@ describe('resident matrix', () => {
     dropResident(file);
   });
 
-  it('streams rows in chunks through a reused buffer, each chunk an array of its own', () => {
+  it('streams rows through a reused chunk buffer; every array owns its buffer and the scan matches the resident one', () => {
+    const chunk = scanChunkRows(planted.dim);
+    const rows = chunk + 100;
+    const big = new PlantedVectors({ rows, dim: planted.dim, clusters: 8, seed: 9 });
     const file = path.join(dir, 'scan.f32');
-    writeFileSync(file, new Uint8Array(planted.read(0, 1000).buffer));
-    const q = planted.row(321);
-    const parts: { first: number; length: number; own: boolean }[] = [];
-    let best: TopK = { rows: new Int32Array(0), scores: new Float32Array(0) };
-    scanRows(file, planted.dim, 1000, (data, first) => {
-      parts.push({ first, length: data.length / planted.dim, own: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength });
-      best = mergeTop([best, topKOf(data, planted.dim, q, 5, first)], 5);
-    }, 300);
-    expect(parts).toEqual([0, 300, 600, 900].map((first) => ({ first, length: first === 900 ? 100 : 300, own: true })));
-    expect([...best.rows]).toEqual([...topKOf(planted.read(0, 1000), planted.dim, q, 5).rows]);
+    writeFileSync(file, new Uint8Array(big.read(0, rows).buffer));
+    const src = streamedRows(file, planted.dim, rows);
+    try {
+      const a = src.read(0, chunk);
+      const b = src.read(chunk, rows - chunk);
+      const again = src.read(0, chunk);
+      expect(again.buffer).toBe(a.buffer); // full chunks reuse one buffer
+      for (const x of [a, b]) expect(x.byteOffset === 0 && x.byteLength === x.buffer.byteLength).toBe(true);
+      expect([...b.subarray(0, planted.dim)]).toEqual([...big.row(chunk)]);
+      const q = big.row(321);
+      expect([...exactTopK(src, q, 5, chunk).rows]).toEqual(bruteForce(big.read(0, rows), planted.dim, q, 5).map((w) => w.i));
+    } finally {
+      src.close();
+    }
   });
 
   it('declines a matrix larger than the budget, so the caller streams it', () => {
