@@ -7,6 +7,7 @@ import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
+import { filterCount } from '../engine/curate/selection';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
 /** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
@@ -23,7 +24,9 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId, selection, label }) => project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
+    'items.count': ({ sourceId, selection, label }) => (selection && sourceId === undefined && !label
+      ? filterCount(project().db, selection)
+      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label)))),
     'items.page': ({ offset, limit, sourceId, selection, label }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
     'items.get': ({ id }) => {
       const item = project().items.get(id);

@@ -7,15 +7,21 @@ import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
-import { residentRows } from '../store/resident-matrix';
+import { residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
 import { loadIndex, readIndexMeta, searchBatch } from './ann-index';
-import { exactTopK, topKOf } from './exact-search';
-import { imageRows, indexFile } from './semantic-job';
+import { exactTopK, type TopK, topKOf } from './exact-search';
+import { indexFile } from './semantic-job';
 
 export { exactTopK } from './exact-search';
 
 export interface Hit { itemId: number; score: number }
 export interface SearchResult { method: 'index' | 'exact'; hits: Hit[] }
+
+/**
+ * Search-time HNSW beam width. Measured on 1M × 128 planted vectors (index M=16, f16), recall@10 vs the
+ * exact scan / median ms per query: ef 128 0.928 / 1.4 ms, 256 0.963 / 1.3, 512 0.972 / 2.4, 1024 0.984 / 4.4.
+ */
+export const SEARCH_EXPANSION = 512;
 
 /** Loaded indexes by file, reloaded when the file changes. */
 const cache = new Map<string, { index: Index; mtimeMs: number; rows: number }>();
@@ -34,7 +40,7 @@ function cachedIndex(file: string, rows: number, dim: number): Index | null {
   }
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === mtimeMs && hit.rows === rows) return hit.index;
-  const index = loadIndex(file, rows, dim, { view: true });
+  const index = loadIndex(file, rows, dim, { view: true, expansionSearch: SEARCH_EXPANSION });
   if (index) cache.set(file, { index, mtimeMs, rows });
   else cache.delete(file);
   return index;
@@ -72,14 +78,15 @@ function committedImageRows(project: Project, set: EmbeddingSet): number {
   return Math.min(onDisk, project.embeddings.committedImageRows(set));
 }
 
-/** From the resident copy of the matrix when it fits the budget, else streamed from disk. */
-function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Float32Array, k: number) {
+/** From the resident copy of the matrix when it fits the budget, else streamed through a reused buffer. */
+function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Float32Array, k: number): TopK {
   if (rows === 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
-  const resident = residentRows(project.embeddings.matrixPath(set, 'image'), set.dim, rows);
+  const file = project.embeddings.matrixPath(set, 'image');
+  const resident = residentRows(file, set.dim, rows);
   if (resident) return topKOf(resident, set.dim, query, k);
-  const src = imageRows(project, set);
+  const src = streamedRows(file, set.dim, rows);
   try {
-    return exactTopK(src, query, k);
+    return exactTopK(src, query, k, scanChunkRows(set.dim));
   } finally {
     src.close();
   }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exactTopK, topKOf } from '../../../main/engine/curate/exact-search';
-import { dropResident, residentRows } from '../../../main/engine/store/resident-matrix';
+import { dropResident, residentRows, scanChunkRows, streamedRows } from '../../../main/engine/store/resident-matrix';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
 const planted = new PlantedVectors({ rows: 5000, dim: 96, clusters: 8, dupRate: 0.03, seed: 5 });
@@ -54,17 +54,40 @@ describe('exact top-k', () => {
 });
 
 describe('resident matrix', () => {
-  it('is reused while the file is unchanged and re-read after rows are appended', () => {
+  it('becomes resident on second use, is reused while the file is unchanged and re-read after rows are appended', () => {
     const file = path.join(dir, 'image.f32');
     writeFileSync(file, new Uint8Array(planted.read(0, 100).buffer));
+    expect(residentRows(file, planted.dim, 100)).toBeNull(); // first use: the caller streams
     const first = residentRows(file, planted.dim, 100)!;
+    expect([...first.subarray(0, planted.dim)]).toEqual([...planted.row(0)]);
     expect(residentRows(file, planted.dim, 100)).toBe(first);
     appendFileSync(file, new Uint8Array(planted.read(100, 50).buffer));
-    const grown = residentRows(file, planted.dim, 150)!;
+    const grown = residentRows(file, planted.dim, 150, { always: true })!;
     expect(grown).not.toBe(first);
     expect(grown.length).toBe(150 * planted.dim);
     expect([...grown.subarray(149 * planted.dim, 150 * planted.dim)]).toEqual([...planted.row(149)]);
     dropResident(file);
+  });
+
+  it('streams rows through a reused chunk buffer; every array owns its buffer and the scan matches the resident one', () => {
+    const chunk = scanChunkRows(planted.dim);
+    const rows = chunk + 100;
+    const big = new PlantedVectors({ rows, dim: planted.dim, clusters: 8, seed: 9 });
+    const file = path.join(dir, 'scan.f32');
+    writeFileSync(file, new Uint8Array(big.read(0, rows).buffer));
+    const src = streamedRows(file, planted.dim, rows);
+    try {
+      const a = src.read(0, chunk);
+      const b = src.read(chunk, rows - chunk);
+      const again = src.read(0, chunk);
+      expect(again.buffer).toBe(a.buffer); // full chunks reuse one buffer
+      for (const x of [a, b]) expect(x.byteOffset === 0 && x.byteLength === x.buffer.byteLength).toBe(true);
+      expect([...b.subarray(0, planted.dim)]).toEqual([...big.row(chunk)]);
+      const q = big.row(321);
+      expect([...exactTopK(src, q, 5, chunk).rows]).toEqual(bruteForce(big.read(0, rows), planted.dim, q, 5).map((w) => w.i));
+    } finally {
+      src.close();
+    }
   });
 
   it('declines a matrix larger than the budget, so the caller streams it', () => {
@@ -73,7 +96,7 @@ describe('resident matrix', () => {
     const saved = process.env.WINNOW_RESIDENT_MB;
     process.env.WINNOW_RESIDENT_MB = '0.01';
     try {
-      expect(residentRows(file, planted.dim, 200)).toBeNull();
+      expect(residentRows(file, planted.dim, 200, { always: true })).toBeNull();
     } finally {
       if (saved === undefined) delete process.env.WINNOW_RESIDENT_MB;
       else process.env.WINNOW_RESIDENT_MB = saved;
