@@ -20,7 +20,7 @@ export const LABEL_JOB = 'curate.label';
 
 export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.margin', uncertain: 'label.uncertain' } as const;
 
-export type LabelRun = 'zero-shot' | 'multi-label';
+export type LabelRun = 'zero-shot' | 'multi-label' | 'adapted';
 
 export interface LabelParams {
   model: string;
