@@ -37,6 +37,8 @@ export const AdaptReport = z.object({
   /** Items the run labelled (the unreviewed embedded items). */
   applied: z.number().int(),
   seconds: z.number(),
+  /** Set when the run labelled with a distilled head folder instead of fitting. */
+  head: z.string().optional(),
 });
 export type AdaptReportT = z.output<typeof AdaptReport>;
 

@@ -14,7 +14,9 @@ import { type ClassSpec, classEmbeddings, configHash } from '../curate/zero-shot
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
+import { ApiError } from '../../../main/domain/errors';
 import { rank, zeroShotClassifier } from './classifier';
+import { readHeadFolder } from './distill';
 import { classifierToOnnx, OnnxHead } from './onnx-head';
 import { adaptClassifier } from './select';
 import { reviewedExamples, SETTLED_ITEMS } from './training-set';
@@ -31,6 +33,8 @@ export interface AdaptParams {
   templates: string[];
   k: number;
   threshold: number;
+  /** A distilled head folder to label with instead of fitting one (its card names classes and embedding model). */
+  head?: string;
   /** Items per committed page (tests use small pages to exercise resume). */
   batch?: number;
 }
@@ -48,30 +52,45 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
       const started = performance.now();
       const { id: model, model: clip, hash } = await active.get(p.model);
       const set = requireSet(project, model);
-      const names = p.classes.map((c) => c.name);
+      const loaded = p.head ? readHeadFolder(p.head) : null;
+      if (loaded && (loaded.card.embeddingModel !== model || loaded.card.dim !== set.dim)) {
+        throw new ApiError('bad_input', `${p.head} reads ${loaded.card.dim}-d embeddings of ${loaded.card.embeddingModel}, not ${set.dim}-d ones of ${model}`);
+      }
+      const classes = loaded ? loaded.card.classes.map((name) => ({ name })) : p.classes;
+      const names = classes.map((c) => c.name);
       ctx.setTotal(totalEmbedded(project, set));
       let checkpoint = ctx.checkpoint;
       if (!checkpoint) {
-        const text = await classEmbeddings((t) => clip.embedTexts(t), set.dim, p.classes, p.templates);
-        const base = zeroShotClassifier(text, set.dim, clip.logitScale);
-        const training = reviewedExamples(project, set, names);
-        const adapted = adaptClassifier(base, training.examples, { seed: ctx.jobId });
-        const config = configHash({ model, hash, classes: p.classes, templates: p.templates, adapted: ctx.jobId });
-        const report: AdaptReportT = {
-          job: ctx.jobId, at: new Date().toISOString(), model, classes: names, trainingSize: training.itemIds.length, labelled: training.labelled,
-          rejectedOnly: training.rejectedOnly, folds: adapted.folds, chosen: adapted.chosen, zeroShot: adapted.zeroShot, applied: 0, seconds: 0,
-        };
+        let report: AdaptReportT;
+        let onnxBytes: Uint8Array;
+        if (loaded) {
+          const c = loaded.card;
+          const candidate = (method: AdaptReportT['chosen']['method'], accuracy: number) => ({ method, params: method === c.method ? c.params : {}, accuracy, logLoss: 0 });
+          report = { job: ctx.jobId, at: new Date().toISOString(), model, classes: names, trainingSize: c.trainingSize, labelled: c.trainingSize, rejectedOnly: 0, folds: 0, chosen: candidate(c.method, c.accuracy), zeroShot: candidate('zero-shot', c.zeroShotAccuracy), applied: 0, seconds: 0, head: p.head };
+          onnxBytes = loaded.onnx;
+        } else {
+          const text = await classEmbeddings((t) => clip.embedTexts(t), set.dim, classes, p.templates);
+          const base = zeroShotClassifier(text, set.dim, clip.logitScale);
+          const training = reviewedExamples(project, set, names);
+          const adapted = adaptClassifier(base, training.examples, { seed: ctx.jobId });
+          report = {
+            job: ctx.jobId, at: new Date().toISOString(), model, classes: names, trainingSize: training.itemIds.length, labelled: training.labelled,
+            rejectedOnly: training.rejectedOnly, folds: adapted.folds, chosen: adapted.chosen, zeroShot: adapted.zeroShot, applied: 0, seconds: 0,
+          };
+          onnxBytes = classifierToOnnx(adapted.classifier, { docString: `Winnow adapted head over ${model} image embeddings`, metadata: { classes: JSON.stringify(names), embedding_model: model } });
+        }
+        const config = configHash({ model, hash, classes, templates: p.templates, adapted: ctx.jobId });
         const dir = path.join(project.dir, ADAPT_DIR);
         mkdirSync(dir, { recursive: true });
         const head = path.join(dir, `head-${ctx.jobId}.onnx`);
-        writeFileSync(head, classifierToOnnx(adapted.classifier, { docString: `Winnow adapted head over ${model} image embeddings`, metadata: { classes: JSON.stringify(names), embedding_model: model } }));
+        writeFileSync(head, onnxBytes);
         checkpoint = { lastItemId: 0, head: path.relative(project.dir, head), report, config };
         const cp = checkpoint;
         ctx.commit(() => {
           project.db.prepare(`DELETE FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') IN ('zero-shot', '${ADAPT_RUN}')`).run();
           const signals = new SignalStore(project.db);
           for (const name of Object.values(LABEL_SIGNAL)) signals.deleteName(name);
-          setMeta(project, `label.config.${config}`, { run: ADAPT_RUN, ...p, model, modelHash: hash, logitScale: clip.logitScale, adapted: { job: ctx.jobId, method: report.chosen.method, trainingSize: report.trainingSize } });
+          setMeta(project, `label.config.${config}`, { run: ADAPT_RUN, ...p, classes, model, modelHash: hash, logitScale: clip.logitScale, adapted: { job: ctx.jobId, method: report.chosen.method, trainingSize: report.trainingSize } });
         }, 0, cp);
       }
       const cp = checkpoint;
@@ -82,7 +101,8 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
       const settled = project.db.prepare(`SELECT 1 FROM (${SETTLED_ITEMS}) WHERE item_id = ?`).pluck();
       let done = embeddedCount(project, set, cp.lastItemId);
       let applied = (project.db.prepare(`SELECT count(DISTINCT item_id) FROM annotations WHERE kind = 'label' AND json_extract(params, '$.job') = ? AND json_extract(params, '$.run') = '${ADAPT_RUN}'`).pluck().get(ctx.jobId) as number);
-      const C = p.classes.length;
+      const C = classes.length;
+      if (head.classes !== C) throw new ApiError('bad_input', `the head gives ${head.classes} classes, expected ${C}`);
       try {
         for (const page of embeddedPages(project, set, cp.lastItemId, p.batch ?? PAGE)) {
           if (ctx.signal.aborted) return;
@@ -97,7 +117,7 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
               const uncertain = r.confidence < p.threshold;
               order.forEach((k, i) => {
                 const params: AdaptAnnotationParams = { run: ADAPT_RUN, job: ctx.jobId, config: cp.config, rank: i + 1, assigned: !uncertain && i === 0, threshold: p.threshold, trainingSize: cp.report.trainingSize, method: cp.report.chosen.method };
-                project.annotations.insert(row.itemId, { kind: 'label', label: p.classes[k].name, score: round(probs[n * C + k]), origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}` });
+                project.annotations.insert(row.itemId, { kind: 'label', label: names[k], score: round(probs[n * C + k]), origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}` });
               });
               signals.set(row.itemId, LABEL_SIGNAL.confidence, r.confidence, model, signalParams);
               signals.set(row.itemId, LABEL_SIGNAL.margin, r.margin, model, signalParams);
