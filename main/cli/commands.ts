@@ -146,6 +146,7 @@ export const commands: Record<string, Command> = {
 
   // Embedding-based signals: zero-shot labels, pair scores, concept scores (main/cli/labels.ts).
   label: (ctx) => labelCommand(ctx, { requireProjectDir, followJobs }),
+  adapt: (ctx) => import('./adapt').then((m) => m.adaptCommand(ctx, { requireProjectDir, followJobs })),
   score: (ctx) => scoreCommand(ctx, { requireProjectDir, followJobs }),
   concepts: (ctx) => conceptsCommand(ctx, { requireProjectDir, followJobs }),
   // Zero-shot detection / segmentation proposals (main/cli/detect.ts).

@@ -53,6 +53,7 @@ async function runJob(ctx: CommandContext, h: Helpers, start: (engine: Engine) =
 
 export function labelCommand(ctx: CommandContext, h: Helpers): Promise<number> {
   const v = ctx.values as Values;
+  if ((v as { adapted?: boolean }).adapted) return import('./adapt').then((m) => m.adaptCommand(ctx, h));
   if (!v.classes) throw new Error('usage: winnow label --classes "a,b,c" [--templates FILE] [--multi] [--k N] [--threshold P] [--model ID]');
   const classes = parseClassList(v.classes, { commaSeparated: !v.classes.includes('\n') });
   if (classes.length < 2) throw new Error('--classes needs at least two class names');
