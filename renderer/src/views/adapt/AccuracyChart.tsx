@@ -7,8 +7,10 @@ const W = 320, H = 150, PAD = { left: 36, right: 10, top: 10, bottom: 26 };
 
 export function AccuracyChart({ series, xLabel }: { series: ChartSeries[]; xLabel: string }) {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  // One point: the axis starts at 0; several: it spans the reviews charted, so close counts stay apart.
   const xMax = Math.max(1, ...xs);
-  const sx = (x: number) => PAD.left + (x / xMax) * (W - PAD.left - PAD.right);
+  const xMin = xs.length > 1 && Math.min(...xs) < xMax ? Math.min(...xs) : 0;
+  const sx = (x: number) => PAD.left + ((x - xMin) / (xMax - xMin)) * (W - PAD.left - PAD.right);
   const sy = (y: number) => PAD.top + (1 - y) * (H - PAD.top - PAD.bottom);
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return (
@@ -19,7 +21,7 @@ export function AccuracyChart({ series, xLabel }: { series: ChartSeries[]; xLabe
           <text x={PAD.left - 4} y={sy(t) + 3} textAnchor="end" className="tick">{Math.round(t * 100)}%</text>
         </g>
       ))}
-      <text x={PAD.left} y={H - 6} className="tick">0</text>
+      <text x={PAD.left} y={H - 6} className="tick">{xMin}</text>
       <text x={W - PAD.right} y={H - 6} textAnchor="end" className="tick">{xMax}</text>
       <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle" className="tick">{xLabel}</text>
       {series.map((s) => (

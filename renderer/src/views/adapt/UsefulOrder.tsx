@@ -7,10 +7,10 @@ export type QueueOrder = AdaptStrategyT | null;
 export function UsefulOrder({ value, onChange }: { value: QueueOrder; onChange: (v: QueueOrder) => void }) {
   return (
     <select name="review-order" value={value ?? ''} onChange={(e) => onChange((e.target.value || null) as QueueOrder)} title="Order of the queue" data-testid="review-order">
-      <option value="">Most uncertain proposal first</option>
-      <option value="margin">Most useful for adaptation (margin)</option>
-      <option value="uncertainty">Most useful for adaptation (least confident)</option>
-      <option value="diverse">Most useful for adaptation (uncertain and diverse)</option>
+      <option value="">Most uncertain first</option>
+      <option value="margin" title="Smallest margin of the adapted classifier">Most useful: margin</option>
+      <option value="uncertainty" title="Least confident under the adapted classifier">Most useful: least confident</option>
+      <option value="diverse" title="Uncertain and spread over the embedding space">Most useful: diverse</option>
     </select>
   );
 }
