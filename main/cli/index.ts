@@ -24,7 +24,7 @@ Usage: winnow <command> [options]
                                    relabel unreviewed items as run "adapted"; --head labels with a distilled head; --distill writes one
   adapt --order uncertainty|margin|diverse|random [--limit N]
                                    items most useful to review next for the adapted classifier
-  adapt --regions                  per-class detection thresholds learnt from reviewed boxes (pass them to detect)
+  adapt --regions                  per-class minimum detection scores learnt from reviewed boxes (detect.run minScores)
   detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID]
                                    zero-shot detection (+ masks) as proposals to review (resumable)
   score [--model ID]               image-caption pair score, signal clip.pair (resumable)

@@ -1,7 +1,8 @@
 // Regions: reviewed detection proposals adapt each class's score threshold. For a class, the cut is
 // the proposal score that keeps the most accepted boxes net of rejected ones (accepted kept − rejected
 // kept, ties to the lower cut so recall is not traded for nothing); the next detection run passes it as
-// `thresholds[label]` and proposes fewer boxes the curator would reject.
+// `minScores[label]` and proposes fewer boxes the curator would reject. (A minimum score, not the
+// detector's threshold: for the dense detector the threshold also shapes the region, hence the box.)
 import type { RegionThresholdT } from '../../../main/domain/adapt';
 import type { Db } from '../store/database';
 

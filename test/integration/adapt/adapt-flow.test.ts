@@ -18,6 +18,9 @@ import type { Project } from '../../../main/engine/project';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { generateScenes, loadVocabulary } from '../../../main/synthetic';
 import { winnowSync } from '../../fixtures/cli';
+import { boxIou } from '../../../main/domain/rle';
+import type { RegionThresholdT } from '../../../main/domain/adapt';
+import { bestCut } from '../../../main/engine/adapt/regions';
 import { tempDir } from '../../fixtures/images';
 
 const vocab = loadVocabulary();
@@ -29,6 +32,7 @@ let engine: Engine;
 let project: Project;
 let dispatch: ReturnType<typeof createDispatch>;
 const truthOf = new Map<number, string>();
+const objectsOf = new Map<number, { label: string; box: [number, number, number, number] }[]>();
 
 beforeAll(async () => {
   process.env.WINNOW_HOME = await tempDir();
@@ -42,8 +46,10 @@ beforeAll(async () => {
   project = await engine.createProject(path.join(process.env.WINNOW_HOME!, 'adapt'));
   await project.jobs.wait((await engine.addSource(dir)).jobId);
   for (const it of project.items.page(0, 1000)) {
-    const o = scenes[Number(/(\d+)/.exec(it.key)![1])].objects[0];
+    const scene = scenes[Number(/(\d+)/.exec(it.key)![1])];
+    const o = scene.objects[0];
     truthOf.set(it.id, `${o.color} ${o.shape}`);
+    objectsOf.set(it.id, scene.objects.map((x) => ({ label: `${x.color} ${x.shape}`, box: x.box })));
   }
   const { jobId } = (await dispatch('labels.run', { classes: classNames.map((name) => ({ name })), k: 3, threshold: 0.3 })) as { jobId: number };
   expect((await project.jobs.wait(jobId)).state).toBe('done');
@@ -176,5 +182,43 @@ describe('adapting labels to reviews', () => {
     const bad = winnowSync(['adapt', '--order', 'best', '--project', dir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--order must be one of uncertainty, margin, diverse, random/);
+  });
+});
+
+describe('adapting detection thresholds to reviewed boxes', () => {
+  type Box = { id: number; itemId: number; label: string; score: number; bbox: [number, number, number, number] };
+  const proposals = (): Box[] => (project.db.prepare(`SELECT id, item_id itemId, label, score, bbox FROM annotations WHERE kind = 'box' AND state = 'proposed' AND json_extract(params, '$.run') = 'detect'`).all() as { id: number; itemId: number; label: string; score: number; bbox: string }[]).map((r) => ({ ...r, bbox: JSON.parse(r.bbox) }));
+  /** The ground truth's verdict: a proposal is right when it overlaps an object of its class (IoU ≥ 0.5). */
+  const isRight = (p: Box) => objectsOf.get(p.itemId)!.some((o) => o.label === p.label && boxIou(o.box, p.bbox) >= 0.5);
+  const rejectsPerAccept = (list: Box[]) => list.filter((p) => !isRight(p)).length / Math.max(1, list.filter(isRight).length);
+
+  it('learns per-class cuts from accepted and rejected boxes, and the next run proposes fewer rejects per accept on items not reviewed', async () => {
+    await engine.openProject(project.dir);
+    project = engine.requireProject();
+    const queries = [...new Set([...objectsOf.values()].flat().map((o) => o.label))].slice(0, 24);
+    const run = async (minScores?: Record<string, number>) => {
+      const { jobId } = (await dispatch('detect.run', { queries, segment: false, ...(minScores && { minScores }) })) as { jobId: number };
+      expect((await project.jobs.wait(jobId)).state).toBe('done');
+      return proposals();
+    };
+    // Review the proposals of the first half of the items; the second half is held out.
+    const cutItem = [...objectsOf.keys()].sort((a, b) => a - b)[Math.floor(objectsOf.size / 2)];
+    const all = await run();
+    const first = all.filter((p) => p.itemId < cutItem);
+    const heldBefore = all.filter((p) => p.itemId >= cutItem);
+    expect(first.some(isRight) && first.some((p) => !isRight(p))).toBe(true);
+    for (const p of first) await dispatch('review.decide', { ids: [p.id], state: isRight(p) ? 'accepted' : 'rejected' });
+    const learnt = (await dispatch('adapt.regions', {})) as RegionThresholdT[];
+    // Each class's cut is the one an exhaustive search over its reviewed scores picks.
+    for (const r of learnt) {
+      const reviews = first.filter((p) => p.label === r.label).map((p) => ({ score: p.score, accepted: isRight(p) }));
+      expect(r.threshold).toBe(bestCut(reviews));
+      expect(r.accepted + r.rejected).toBe(reviews.length);
+    }
+    const thresholds = Object.fromEntries(learnt.filter((r) => r.threshold !== null).map((r) => [r.label, r.threshold!]));
+    expect(Object.keys(thresholds).length).toBeGreaterThan(0);
+    const heldAfter = (await run(thresholds)).filter((p) => p.itemId >= cutItem);
+    expect(heldAfter.filter(isRight).length).toBeGreaterThan(0);
+    expect(rejectsPerAccept(heldAfter)).toBeLessThan(rejectsPerAccept(heldBefore));
   });
 });
