@@ -8,9 +8,10 @@ import { classNames, embeddedScenes, MODEL_DIR, SETTINGS, textClassifier } from 
 import { accuracy, type CurvePoint, simulate } from './adapt/simulate';
 import { applyThroughput } from './adapt/throughput';
 import { detectionBench } from './adapt/detection';
+import { jobScale } from './adapt/job-scale';
 
 
-const { values } = parseArgs({ options: { detection: { type: 'boolean' }, quick: { type: 'boolean' }, seeds: { type: 'string' }, settings: { type: 'string' }, pool: { type: 'string' }, test: { type: 'string' }, orders: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seeds: { type: 'string' }, settings: { type: 'string' }, pool: { type: 'string' }, test: { type: 'string' }, orders: { type: 'string' } } });
 const quick = values.quick === true;
 const seeds = Number(values.seeds ?? (quick ? 2 : 5));
 const poolSize = Number(values.pool ?? (quick ? 600 : 1500));
@@ -69,6 +70,7 @@ for (const setting of settings) {
 }
 await model.dispose();
 await applyThroughput(quick ? 20_000 : 100_000, model.dim, 64);
+await jobScale(quick ? 20_000 : 100_000);
 await detectionBench(quick);
 
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
