@@ -222,3 +222,15 @@ describe('adapting detection thresholds to reviewed boxes', () => {
     expect(rejectsPerAccept(heldAfter)).toBeLessThan(rejectsPerAccept(heldBefore));
   });
 });
+
+describe('a new zero-shot run', () => {
+  it('replaces the adapted proposals (one single-label run at a time) and keeps the reviews', async () => {
+    const reviewedBefore = project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'label' AND state != 'proposed'`).pluck().get() as number;
+    expect(rank1('adapted').size).toBeGreaterThan(0);
+    const { jobId } = (await dispatch('labels.run', { classes: classNames.map((name) => ({ name })), k: 3, threshold: 0.3 })) as { jobId: number };
+    expect((await project.jobs.wait(jobId)).state).toBe('done');
+    expect(rank1('adapted').size).toBe(0);
+    expect(rank1('zero-shot').size).toBe(SCENES);
+    expect(project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'label' AND state != 'proposed'`).pluck().get()).toBe(reviewedBefore);
+  });
+});
