@@ -21,7 +21,8 @@ export interface ChooseOptions {
   reviewed?: Float32Array;
 }
 
-const DIVERSE_POOL = 4;
+/** The diverse pick draws from this many times `count` of the lowest-margin candidates. */
+export const DIVERSE_POOL = 4;
 
 function byAscending(values: ArrayLike<number>): number[] {
   return Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a] - values[b] || a - b);

@@ -4,7 +4,7 @@ import type { AdaptStrategyT } from '../../../main/domain/adapt';
 import { readRows } from '../curate/embedding-pages';
 import { LABEL_SIGNAL } from '../curate/label-job';
 import type { Project } from '../project';
-import { chooseForReview } from './active';
+import { chooseForReview, DIVERSE_POOL } from './active';
 
 export interface UsefulItem { itemId: number; confidence: number; margin: number }
 
@@ -21,6 +21,9 @@ export function usefulQueue(project: Project, strategy: AdaptStrategyT, limit: n
   let reviewed: Float32Array | undefined;
   let dim: number | undefined;
   if (strategy === 'diverse') {
+    // Only the uncertain pool the k-center pick draws from is read from the matrix (memory stays bounded).
+    rows.sort((a, b) => a.margin - b.margin || a.itemId - b.itemId);
+    rows.length = Math.min(rows.length, limit * DIVERSE_POOL);
     const set = model ? project.embeddings.getSet(model) : project.embeddings.listSets()[0];
     if (!set) return [];
     dim = set.dim;

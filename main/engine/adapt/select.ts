@@ -13,6 +13,9 @@ export interface AdaptGrid { alphas: number[]; betas: number[]; lambdas: number[
 /** α in logit units (the text classifier's logits are logitScale × cosine); β sharpens the affinity. */
 export const DEFAULT_GRID: AdaptGrid = { alphas: [0.5, 1, 2, 4, 8], betas: [1, 3, 6, 12, 24], lambdas: [0.001, 0.01, 0.1], blends: [0.25, 0.5, 0.75, 1] };
 
+/** Cross-validation runs on at most this many reviews (a seeded sample); the chosen classifier is fitted on all. */
+export const CV_MAX_EXAMPLES = 1500;
+
 export interface AdaptOptions {
   grid?: AdaptGrid;
   /** At most this many folds (leave-one-out below it). */
@@ -76,6 +79,16 @@ export function adaptClassifier(base: Classifier, e: Examples, options: AdaptOpt
     for (const alpha of grid.alphas) for (const beta of grid.betas) tallies.push({ method: 'cache', params: { alpha, beta }, correct: 0, loss: 0 });
     for (const lambda of grid.lambdas) for (const w of grid.blends) tallies.push({ method: 'probe', params: { lambda, w }, correct: 0, loss: 0 });
   }
+  const all = e;
+  if (e.target.length > CV_MAX_EXAMPLES && !options.fixed) {
+    const rnd = mulberry32((options.seed ?? 1) ^ 0x5eed);
+    const rows = [...e.target.keys()];
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    e = subset(e, rows.slice(0, CV_MAX_EXAMPLES).sort((a, b) => a - b));
+  }
   const { fold, folds } = assignFolds(e, options.folds ?? 5, options.seed ?? 1);
   let evaluated = 0;
   const z0 = new Float64Array(C);
@@ -124,5 +137,5 @@ export function adaptClassifier(base: Classifier, e: Examples, options: AdaptOpt
   let best = candidates[0];
   for (const c of candidates) if (c.accuracy > best.accuracy + 1e-12 || (Math.abs(c.accuracy - best.accuracy) <= 1e-12 && c.logLoss < best.logLoss - 1e-12)) best = c;
   const chosen = options.fixed ?? best;
-  return { classifier: fitCandidate(base, e, chosen, options.maxIterations), chosen, zeroShot: candidates[0], candidates, folds: options.fixed ? 0 : folds };
+  return { classifier: fitCandidate(base, all, chosen, options.maxIterations), chosen, zeroShot: candidates[0], candidates, folds: options.fixed ? 0 : folds };
 }
