@@ -1,7 +1,9 @@
 // Chooses the adapted classifier by cross-validation on the reviews: the text classifier as it is,
 // Tip-Adapter caches over a grid of (α, β), and linear probes over a grid of (λ, blend w). Every
-// candidate is scored on the same folds (held-out reviews with a known label); the most accurate wins,
-// ties go to the lower log-loss. The winner is refitted on all reviews.
+// candidate is scored on the same folds (held-out reviews with a known label). An adapted candidate
+// has to get more held-out reviews right than the text classifier to replace it (with a handful of
+// reviews, and with reviews chosen for being hard, a lower log-loss alone is weak evidence); among
+// those the most accurate wins, ties go to the lower log-loss. The winner is refitted on all reviews.
 import type { AdaptCandidateT } from '../../../main/domain/adapt';
 import { mulberry32 } from '../curate/kmeans';
 import { buildCache } from './cache';
@@ -11,7 +13,7 @@ import { blendProbe, fitProbe } from './probe';
 export interface AdaptGrid { alphas: number[]; betas: number[]; lambdas: number[]; blends: number[] }
 
 /** α in logit units (the text classifier's logits are logitScale × cosine); β sharpens the affinity. */
-export const DEFAULT_GRID: AdaptGrid = { alphas: [0.5, 1, 2, 4, 8], betas: [1, 3, 6, 12, 24], lambdas: [0.001, 0.01, 0.1], blends: [0.25, 0.5, 0.75, 1] };
+export const DEFAULT_GRID: AdaptGrid = { alphas: [0.5, 1, 2, 4, 8], betas: [1, 3, 6, 12, 24], lambdas: [0.00001, 0.0001, 0.001, 0.01, 0.1], blends: [0.25, 0.5, 0.75, 1] };
 
 /** Cross-validation runs on at most this many reviews (a seeded sample); the chosen classifier is fitted on all. */
 export const CV_MAX_EXAMPLES = 1500;
@@ -135,7 +137,10 @@ export function adaptClassifier(base: Classifier, e: Examples, options: AdaptOpt
   }
   const candidates = tallies.map((t) => candidateOf(t, evaluated));
   let best = candidates[0];
-  for (const c of candidates) if (c.accuracy > best.accuracy + 1e-12 || (Math.abs(c.accuracy - best.accuracy) <= 1e-12 && c.logLoss < best.logLoss - 1e-12)) best = c;
+  for (const c of candidates.slice(1)) {
+    if (c.accuracy <= candidates[0].accuracy + 1e-12) continue;
+    if (best === candidates[0] || c.accuracy > best.accuracy + 1e-12 || (Math.abs(c.accuracy - best.accuracy) <= 1e-12 && c.logLoss < best.logLoss - 1e-12)) best = c;
+  }
   const chosen = options.fixed ?? best;
   return { classifier: fitCandidate(base, all, chosen, options.maxIterations), chosen, zeroShot: candidates[0], candidates, folds: options.fixed ? 0 : folds };
 }
