@@ -81,6 +81,15 @@ describe('Adapt from reviews', () => {
     await page.getByTestId('distilled').waitFor();
     expect(existsSync(path.join(out, 'head.onnx'))).toBe(true);
     expect(JSON.parse(readFileSync(path.join(out, 'winnow-head.json'), 'utf8'))).toMatchObject({ trainingSize: 20, classes: classNames });
+
+    // Loaded back: labelling with the distilled head reproduces the adapted labels.
+    const rank1 = () => project.db.prepare(`SELECT item_id, label FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') = 'adapted' AND json_extract(params, '$.rank') = 1 ORDER BY item_id`).all();
+    const before = rank1();
+    await page.fill('input[name=head-folder]', out);
+    await page.getByTestId('label-with-head').click();
+    await expect.poll(() => page.getByTestId('adapt-latest').innerText(), { timeout: 60_000 }).toContain('Labelled with a distilled head');
+    expect(rank1()).toEqual(before);
+    await page.getByTestId('adapt-panel').screenshot({ path: shotPath('adapt-03-head.png') });
   });
 
   it('orders the review queue by usefulness to the adapted classifier', async () => {

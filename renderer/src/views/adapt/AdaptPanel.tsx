@@ -9,12 +9,14 @@ import { AccuracyChart } from './AccuracyChart';
 import './adapt.css';
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const isAbsolute = (p: string) => p.trim().startsWith('/') || /^[A-Za-z]:[\\/]/.test(p.trim());
 
 export function AdaptPanel({ onAdapted }: { onAdapted?: () => void }) {
   const [reports, setReports] = useState<AdaptReportT[]>([]);
   const [busy, setBusy] = useState(false);
   const [out, setOut] = useState('');
   const [distilled, setDistilled] = useState<string | null>(null);
+  const [head, setHead] = useState('');
   const report = useStore((s) => s.report);
   const jobs = useStore((s) => s.jobs);
 
@@ -26,10 +28,10 @@ export function AdaptPanel({ onAdapted }: { onAdapted?: () => void }) {
   }, [finished, load, onAdapted]);
   const running = jobs.some((j) => j.kind === 'adapt.run' && (j.state === 'running' || j.state === 'queued'));
 
-  const adapt = async () => {
+  const adapt = async (withHead?: string) => {
     setBusy(true);
     try {
-      await api.call('adapt.run', {});
+      await api.call('adapt.run', withHead ? { head: withHead } : {});
       await useStore.getState().refresh();
     } catch (err) {
       report(err);
@@ -82,11 +84,15 @@ export function AdaptPanel({ onAdapted }: { onAdapted?: () => void }) {
           <div className="adapt-legend small"><span className="key series-adapted" /> adapted <span className="key series-zero-shot" /> zero-shot (both cross-validated on the reviews)</div>
           <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void distill(); }}>
             <input name="distill-out" placeholder="/path/to/new/model-folder" value={out} onChange={(e) => setOut(e.target.value)} />
-            <button type="submit" className="secondary" disabled={!out.trim().startsWith('/') && !/^[A-Za-z]:\\/.test(out.trim())} data-testid="distill">Distill to ONNX</button>
+            <button type="submit" className="secondary" disabled={!isAbsolute(out)} data-testid="distill">Distill to ONNX</button>
           </form>
           {distilled && <div className="muted small" data-testid="distilled">Wrote {distilled}</div>}
         </>
       )}
+      <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void adapt(head.trim()); }} title="A folder written by “Distill to ONNX” (here or in another project with the same embedding model)">
+        <input name="head-folder" placeholder="/path/to/distilled/model-folder" value={head} onChange={(e) => setHead(e.target.value)} />
+        <button type="submit" className="secondary" disabled={busy || running || !isAbsolute(head)} data-testid="label-with-head">Label with a distilled head</button>
+      </form>
     </section>
   );
 }
