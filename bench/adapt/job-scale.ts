@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADAPT_JOB, adaptReports } from '../../main/engine/adapt/adapt-job';
+import { ADAPT_JOB } from '../../main/engine/adapt/adapt-job';
+import { adaptReports } from '../../main/engine/adapt/reports';
 import { resolveAdaptParams } from '../../main/engine/adapt/adapt-params';
 import { LABEL_JOB } from '../../main/engine/curate/label-job';
 import { DEFAULT_TEMPLATES } from '../../main/engine/curate/zero-shot';

@@ -1,5 +1,6 @@
 // Adaptation methods → main/engine/adapt.
-import { ADAPT_JOB, adaptReports } from '../engine/adapt/adapt-job';
+import { ADAPT_JOB } from '../engine/adapt/adapt-job';
+import { adaptReports } from '../engine/adapt/reports';
 import { resolveAdaptParams } from '../engine/adapt/adapt-params';
 import { distill } from '../engine/adapt/distill';
 import { usefulQueue } from '../engine/adapt/queue';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { JobT } from '../api/contract';
 import { AdaptStrategy } from '../domain/adapt';
 import { startAdapt } from '../api/handlers-adapt';
-import { adaptReports } from '../engine/adapt/adapt-job';
+import { adaptReports } from '../engine/adapt/reports';
 import { distill } from '../engine/adapt/distill';
 import { usefulQueue } from '../engine/adapt/queue';
 import { regionThresholds } from '../engine/adapt/regions';

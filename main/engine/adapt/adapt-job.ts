@@ -19,12 +19,11 @@ import { rank, zeroShotClassifier } from './classifier';
 import { readHeadFolder } from './distill';
 import { classifierToOnnx, OnnxHead } from './onnx-head';
 import { adaptClassifier } from './select';
+import { headPath, REPORT_KEY, setMeta } from './reports';
 import { reviewedExamples, SETTLED_ITEMS } from './training-set';
 
 export const ADAPT_JOB = 'adapt.run';
 export const ADAPT_RUN = 'adapted' as const;
-export const ADAPT_DIR = 'adapt';
-const REPORT_KEY = 'adapt.report.';
 const PAGE = 2048;
 
 export interface AdaptParams {
@@ -80,9 +79,8 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
           onnxBytes = classifierToOnnx(adapted.classifier, { docString: `Winnow adapted head over ${model} image embeddings`, metadata: { classes: JSON.stringify(names), embedding_model: model } });
         }
         const config = configHash({ model, hash, classes, templates: p.templates, adapted: ctx.jobId });
-        const dir = path.join(project.dir, ADAPT_DIR);
-        mkdirSync(dir, { recursive: true });
-        const head = path.join(dir, `head-${ctx.jobId}.onnx`);
+        const head = headPath(project, ctx.jobId);
+        mkdirSync(path.dirname(head), { recursive: true });
         writeFileSync(head, onnxBytes);
         checkpoint = { lastItemId: 0, head: path.relative(project.dir, head), report, config };
         const cp = checkpoint;
@@ -142,18 +140,4 @@ function topOf(probs: Float32Array, offset: number, classes: number, k: number):
   const idx = Array.from({ length: classes }, (_, i) => i);
   idx.sort((a, b) => probs[offset + b] - probs[offset + a]);
   return idx.slice(0, Math.min(k, classes));
-}
-
-function setMeta(project: Project, key: string, value: unknown): void {
-  project.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, JSON.stringify(value));
-}
-
-/** Every finished adaptation's report, oldest first (the accuracy-as-reviews-accumulate chart). */
-export function adaptReports(project: Project): AdaptReportT[] {
-  return (project.db.prepare(`SELECT value FROM meta WHERE key LIKE '${REPORT_KEY}%' ORDER BY key`).pluck().all() as string[]).map((v) => JSON.parse(v) as AdaptReportT);
-}
-
-/** Path of a finished adaptation's ONNX head. */
-export function headPath(project: Project, job: number): string {
-  return path.join(project.dir, ADAPT_DIR, `head-${job}.onnx`);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ApiError } from '../../../main/domain/errors';
 import { HeadCard, type AdaptReportT, type HeadCardT } from '../../../main/domain/adapt';
 import type { Project } from '../project';
-import { adaptReports, headPath } from './adapt-job';
+import { adaptReports, headPath } from './reports';
 import { HEAD_INPUT, HEAD_OUTPUTS } from './onnx-head';
 
 export const HEAD_FILE = 'head.onnx';
