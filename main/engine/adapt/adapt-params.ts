@@ -2,7 +2,7 @@
 // unless the caller names them.
 import { ApiError } from '../../../main/domain/errors';
 import type { Db } from '../store/database';
-import type { ClassSpec } from '../curate/zero-shot';
+import { type ClassSpec, DEFAULT_TEMPLATES } from '../curate/zero-shot';
 import type { AdaptParams } from './adapt-job';
 
 interface StoredConfig { run: string; model: string; classes: ClassSpec[]; templates: string[]; k: number; threshold: number }
@@ -22,7 +22,7 @@ export function resolveAdaptParams(db: Db, given: Partial<Omit<AdaptParams, 'hea
   return {
     model: given.model ?? latest?.model ?? 'winnow-clip-mini',
     classes: classes ?? [],
-    templates: given.templates ?? latest?.templates ?? [],
+    templates: given.templates ?? (latest?.templates?.length ? latest.templates : [...DEFAULT_TEMPLATES]),
     k: given.k ?? latest?.k ?? 3,
     threshold: given.threshold ?? latest?.threshold ?? 0.3,
     ...(given.head && { head: given.head }),
