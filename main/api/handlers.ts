@@ -3,6 +3,7 @@ import { visionHandlers } from './handlers-vision';
 import { createModelHandlers } from './handlers-models';
 import { curationHandlers, selectionWhere } from './handlers-curation';
 import { labelHandlers } from './handlers-labels';
+import { adaptHandlers } from './handlers-adapt';
 import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
@@ -43,6 +44,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...curationHandlers(engine),
     ...formatHandlers(engine),
     ...labelHandlers(engine),
+    ...adaptHandlers(engine),
     ...similarityHandlers(engine),
     ...detectionHandlers(engine),
   };

@@ -11,6 +11,7 @@ import { dedupCommand, searchCommand } from './similarity';
 import { conceptsCommand, labelCommand, scoreCommand } from './labels';
 import { downloadCommand, exportCommand } from './export';
 import { detectCommand } from './detect';
+import { adaptCommand } from './adapt';
 import { embedCommand, importCommand, initCommand, resumeCommand, statusCommand } from './project-commands';
 
 export interface CommandContext {
@@ -60,6 +61,7 @@ export const commands: Record<string, Command> = {
 
   // Embedding-based signals: zero-shot labels, pair scores, concept scores (main/cli/labels.ts).
   label: labelCommand,
+  adapt: adaptCommand,
   score: scoreCommand,
   concepts: conceptsCommand,
   // Zero-shot detection / segmentation proposals (main/cli/detect.ts).

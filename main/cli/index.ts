@@ -19,6 +19,12 @@ Usage: winnow <command> [options]
                                    kept / removed counts of a rule list (JSON file) or a saved selection, per rule
   label --classes "a,b,c" [--templates FILE] [--multi] [--k N] [--threshold P] [--model ID]
                                    zero-shot labels (top-k proposals, label.* signals); counts per label (resumable)
+  adapt [--model ID] [--head DIR] [--distill OUT]   (also: label --adapted)
+                                   adapt the labels to the reviews (Tip-Adapter cache or linear probe, chosen by cross-validation),
+                                   relabel unreviewed items as run "adapted"; --head labels with a distilled head; --distill writes one
+  adapt --order uncertainty|margin|diverse|random [--limit N]
+                                   items most useful to review next for the adapted classifier
+  adapt --regions                  per-class minimum detection scores learnt from reviewed boxes (detect.run minScores)
   detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID]
                                    zero-shot detection (+ masks) as proposals to review (resumable)
   score [--model ID]               image-caption pair score, signal clip.pair (resumable)
@@ -50,6 +56,7 @@ async function main(): Promise<number> {
       format: { type: 'string' }, out: { type: 'string' }, selection: { type: 'string' }, opt: { type: 'string', multiple: true },
       classes: { type: 'string' }, templates: { type: 'string' }, multi: { type: 'boolean' }, k: { type: 'string' }, threshold: { type: 'string' }, prompts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       queries: { type: 'string' }, segment: { type: 'boolean' },
+      adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
     },
   });

@@ -7,6 +7,7 @@ import type { JobT } from '../api/contract';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
 import { withSession } from './with-session';
+import { adaptCommand } from './adapt';
 
 function num(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -41,6 +42,7 @@ function runJob(ctx: CommandContext, command: string, start: (client: ApiClient)
 
 export async function labelCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values;
+  if ((v as { adapted?: boolean }).adapted) return adaptCommand(ctx);
   if (!v.classes) throw new Error('usage: winnow label --classes "a,b,c" [--templates FILE] [--multi] [--k N] [--threshold P] [--model ID]');
   const classes = parseClassList(v.classes, { commaSeparated: !v.classes.includes('\n') });
   if (classes.length < 2) throw new Error('--classes needs at least two class names');

@@ -10,6 +10,7 @@ import { statsJob } from './curate/stats-job';
 import { conceptsJob } from './curate/concepts-job';
 import { detectJob } from './detect/detect-job';
 import { labelJob } from './curate/label-job';
+import { adaptJob } from './adapt/adapt-job';
 import { pairScoreJob } from './curate/pair-score-job';
 import { semDedupJob } from './curate/semantic-job';
 import { importJob } from './ingest/import-job';
@@ -70,6 +71,7 @@ export class Project {
     this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
     this.jobs.register(embedJob(this, services.active));
     this.jobs.register(labelJob(this, services.active));
+    this.jobs.register(adaptJob(this, services.active));
     this.jobs.register(pairScoreJob(this, services.active));
     this.jobs.register(conceptsJob(this, services.active));
     this.jobs.register(detectJob(this, services.active));

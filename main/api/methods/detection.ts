@@ -34,6 +34,8 @@ export const detectionMethods = {
       model: modelId.optional(),
       threshold: z.number().min(0).max(1).optional(),
       thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),
+      /** Per-class minimum proposal score (from adapt.regions): the detector runs as usual, lower-scoring proposals are dropped. */
+      minScores: z.record(z.string(), z.number().min(0).max(1)).optional(),
       /** Dense (built-in) detection: probability a mask pixel needs (default threshold + 0.15). */
       maskThreshold: z.number().min(0).max(1).optional(),
       /** Dense (built-in) detection: the model's other known phrases veto look-alikes (default true; false = higher recall, many more false positives on absent queries). */

@@ -12,7 +12,7 @@ export const ClassSpecSchema = z.object({
 }).strict();
 
 export const LabelCountsSchema = z.object({
-  run: z.enum(['zero-shot', 'multi-label']).nullable(),
+  run: z.enum(['zero-shot', 'multi-label', 'adapted']).nullable(),
   model: z.string().nullable(),
   labels: z.array(z.object({ label: z.string(), count: z.number().int() })),
   uncertain: z.number().int(),
@@ -38,7 +38,7 @@ export const labelMethods = {
     }).strict().refine((v) => new Set(v.classes.map((c) => c.name)).size === v.classes.length, 'class names must be unique'),
     output: jobId,
   },
-  'labels.counts': { input: z.object({ run: z.enum(['zero-shot', 'multi-label']).optional() }).strict(), output: LabelCountsSchema },
+  'labels.counts': { input: z.object({ run: z.enum(['zero-shot', 'multi-label', 'adapted']).optional() }).strict(), output: LabelCountsSchema },
   'labels.defaults': {
     input: z.object({}).strict(),
     output: z.object({ templates: z.array(z.string()), k: z.number().int(), threshold: z.number(), multiThreshold: z.number(), uncertainLabel: z.string() }),

@@ -20,7 +20,7 @@ export const LABEL_JOB = 'curate.label';
 
 export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.margin', uncertain: 'label.uncertain' } as const;
 
-export type LabelRun = 'zero-shot' | 'multi-label';
+export type LabelRun = 'zero-shot' | 'multi-label' | 'adapted';
 
 export interface LabelParams {
   model: string;
@@ -79,9 +79,10 @@ export function labelJob(project: Project, active: ActiveModel): JobKind<LabelPa
           const thresholds = p.multiLabel ? autoThresholds(project, set, images, classes, p, ctx.signal) : undefined;
           checkpoint = { lastItemId: 0, cleared: true, thresholds };
           const cp = checkpoint;
-          // A new run replaces the previous run's proposals of the same kind (reviewed ones stay).
+          // A new run replaces the previous run's proposals of the same kind (reviewed ones stay); a
+          // zero-shot run also replaces an adapted one (both are the project's single-label proposals).
           ctx.commit(() => {
-            project.db.prepare(`DELETE FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') = ?`).run(run);
+            project.db.prepare(`DELETE FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') IN (?, ?)`).run(run, run === 'zero-shot' ? 'adapted' : run);
             for (const name of Object.values(LABEL_SIGNAL)) signals.deleteName(name);
             insertMeta.run(`label.config.${config}`, JSON.stringify({ run, ...p, model, modelHash: hash, logitScale: scale, thresholds: cp.thresholds && Object.fromEntries(p.classes.map((c, i) => [c.name, cp.thresholds![i]])) }));
           }, 0, cp);

@@ -20,6 +20,8 @@ export interface DetectParams {
   /** Default threshold (per detector kind when absent). */
   threshold?: number;
   thresholds?: Record<string, number>;
+  /** Per-class minimum proposal score, learnt from reviewed boxes (adapt.regions); lower proposals are not stored. */
+  minScores?: Record<string, number>;
   /** Dense detection: probability a mask pixel needs (default threshold + 0.15). */
   maskThreshold?: number;
   /** Dense detection: the model's other known phrases veto look-alikes (default true). */
@@ -100,6 +102,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
               const decided = (reviewed.all(itemId) as { label: string; bbox: string }[]).map((r) => ({ label: r.label, box: JSON.parse(r.bbox) as Box }));
               for (const d of results[k]) {
                 if (decided.some((r) => r.label === d.label && boxIou(r.box, d.box) >= 0.5)) continue;
+                if (d.score < (p.minScores?.[d.label] ?? -Infinity)) continue;
                 const params: DetectAnnotationParams = { run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra };
                 project.annotations.insert(itemId, {
                   kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: d.box, rle: d.rle ?? null, origin: model,

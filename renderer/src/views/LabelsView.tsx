@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import { useStore } from '../state/store';
 import { parseClasses, parseLines } from './labels/parse';
 import './labels/labels.css';
+import { AdaptPanel } from './adapt/AdaptPanel';
 
 const KEY = 'winnow.labels.form';
 interface Form { classes: string; templates: string; k: string; threshold: string; multi: boolean; concepts: string }
@@ -143,6 +144,7 @@ export function LabelsView() {
             </div>
             {conceptSignals.length > 0 && <div className="signal-names">{conceptSignals.map((s) => <code key={s}>{s}</code>)}</div>}
           </section>
+          <AdaptPanel onAdapted={loadCounts} />
         </div>
         <section className="labels-card" data-testid="label-counts">
           <div className="labels-actions">

@@ -5,6 +5,7 @@ import { Overlay } from './Overlay';
 import { RunDetection } from './RunDetection';
 import { ShortcutSheet } from './ShortcutSheet';
 import { useReview } from './state';
+import { UsefulOrder } from '../adapt/UsefulOrder';
 import './review.css';
 
 type Box = [number, number, number, number];
@@ -96,6 +97,7 @@ export function ReviewView() {
           <option value="box,mask">Boxes and masks</option>
           <option value="label">Image labels</option>
         </select>
+        <UsefulOrder value={s.order} onChange={(order) => { s.set({ order, index: 0 }); void s.load(); }} />
         <form className="review-above" onSubmit={async (e) => { e.preventDefault(); const t = Number(above); if (Number.isFinite(t)) await s.acceptAbove(t); }}>
           <label>Accept all above <input name="accept-above" type="number" min={0} max={1} step={0.05} value={above} onChange={(e) => setAbove(e.target.value)} /></label>
           <button type="submit" className="secondary">Accept</button>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { useStore } from '../../state/store';
+import { LearntThresholds } from '../adapt/LearntThresholds';
 
 /** Starts a detection job: queries (comma or newline separated), threshold, masks on/off. */
 export function RunDetection() {
@@ -10,6 +11,7 @@ export function RunDetection() {
   const [segment, setSegment] = useState(true);
   const [negatives, setNegatives] = useState(true);
   const [busy, setBusy] = useState(false);
+  const [minScores, setMinScores] = useState<Record<string, number> | null>(null);
   // "red circle" or "red circle=0.4" (a per-class threshold).
   const entries = queries.split(/[,\n]/).map((q) => q.trim()).filter(Boolean).map((q) => {
     const m = /^(.*?)\s*=\s*([0-9.]+)$/.exec(q);
@@ -21,7 +23,7 @@ export function RunDetection() {
     setBusy(true);
     try {
       const t = Number(threshold);
-      await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}) });
+      await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}) });
     } catch (err) {
       useStore.getState().report(err);
     } finally {
@@ -35,6 +37,7 @@ export function RunDetection() {
       <label>Threshold <input name="threshold" type="number" min={0} max={1} step={0.05} value={threshold} placeholder="default" onChange={(e) => setThreshold(e.target.value)} /></label>
       <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
       <label className="check" title="The model's other known phrases veto look-alikes: far fewer false positives on images without the object, somewhat lower recall"><input type="checkbox" checked={negatives} onChange={(e) => setNegatives(e.target.checked)} /> reject look-alikes</label>
+      <LearntThresholds value={minScores} onChange={setMinScores} />
       <button type="submit" disabled={busy || list.length === 0}>Detect</button>
     </form>
   );

@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import type { ReviewAnnotationT } from '../../../../main/api/methods/detection';
 import { api } from '../../api/client';
 import { useStore } from '../../state/store';
+import type { QueueOrder } from '../adapt/UsefulOrder';
 
 export type Ann = ReviewAnnotationT;
 type Box = [number, number, number, number];
@@ -20,6 +21,8 @@ interface ReviewState {
   drawing: boolean;
   /** Which kinds the queue holds (null = all). */
   kinds: ('box' | 'mask' | 'label')[] | null;
+  /** Items most useful to the adapted classifier first (adapt.queue), or null for most uncertain first. */
+  order: QueueOrder;
   /** Mask brush: paint ('add') or erase the selected mask; null = off. */
   brush: 'add' | 'erase' | null;
   /** Brush radius in screen pixels ([ and ] change it). */
@@ -67,7 +70,7 @@ export const useReview = create<ReviewState>((set, get) => {
   };
   const selectedAnn = () => get().item?.annotations.find((a) => a.id === get().selected) ?? null;
   return {
-    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, brushSize: 10, refining: null, kinds: null, canUndo: false, canRedo: false,
+    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, brushSize: 10, refining: null, kinds: null, order: null, canUndo: false, canRedo: false,
     async load() {
       try {
         const kinds = get().kinds;
@@ -80,7 +83,10 @@ export const useReview = create<ReviewState>((set, get) => {
           q = await api.call('review.queue', { offset: ids.length, limit: page, ...(kinds ? { filter: { kinds } } : {}) });
           ids.push(...q.items.map((i) => i.itemId));
         }
-        const queue = [...new Set(ids)];
+        const order = get().order;
+        const useful = order ? (await api.call('adapt.queue', { strategy: order, limit: 1000 })).map((u) => u.itemId) : [];
+        const pending = new Set(ids);
+        const queue = [...new Set([...useful.filter((id) => pending.has(id)), ...ids])];
         set({ queue, progress: q.progress, labels: q.labels, canUndo: q.canUndo, canRedo: q.canRedo });
         await get().go(Math.min(get().index, Math.max(0, queue.length - 1)));
       } catch (err) { report(err); }

@@ -1,0 +1,106 @@
+// "Adapt from reviews" in browser mode: zero-shot labels, reviews through the API with the generator's
+// ground truth, the Labels view's adapt button runs the job and charts the cross-validated accuracy per
+// adaptation, the Review view's "most useful" order puts the adapted classifier's lowest-margin item
+// first, and distilling writes the model folder.
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatch } from '../../main/api/handlers';
+import { Engine } from '../../main/engine/engine';
+import type { Project } from '../../main/engine/project';
+import type { RunningServer } from '../../main/server/server';
+import { generateScenes, loadVocabulary } from '../../main/synthetic';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let project: Project;
+const vocab = loadVocabulary();
+const classNames = Object.keys(vocab.colors).flatMap((c) => Object.keys(vocab.shapes).map((s) => `${c} ${s}`));
+
+beforeAll(async () => {
+  const home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  const data = await tempDir();
+  const scenes = await generateScenes(40, { seed: 'adapt-e2e', width: 96, height: 96, objects: [{ size: 'large' }, { size: 'small' }] });
+  await Promise.all(scenes.map((s) => writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg)));
+  engine = new Engine('browser');
+  project = await engine.createProject(path.join(home, 'adapt-e2e'), 'Adapt e2e');
+  await project.jobs.wait((await engine.addSource(data)).jobId);
+  const dispatch = createDispatch(engine);
+  const { jobId } = (await dispatch('labels.run', { classes: classNames.map((name) => ({ name })), k: 3, threshold: 0.3 })) as { jobId: number };
+  await project.jobs.wait(jobId);
+  // Review the first 16 items: accept a right top-1, relabel a wrong one to the truth.
+  for (const item of project.items.page(0, 16)) {
+    const o = scenes[Number(/(\d+)/.exec(item.key)![1])].objects[0];
+    const truth = `${o.color} ${o.shape}`;
+    const top = project.annotations.forItem(item.id).find((a) => a.kind === 'label' && a.params?.rank === 1)!;
+    if (top.label === truth) await dispatch('review.decide', { ids: [top.id], state: 'accepted' });
+    else await dispatch('review.relabel', { id: top.id, label: truth });
+  }
+  ({ server, browser, page } = await openUi(engine));
+}, 120_000);
+
+afterAll(async () => {
+  await closeUi({ browser, server }, engine);
+});
+
+describe('Adapt from reviews', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('adapt-failure.png') });
+  });
+
+  it('adapts from the Labels view and charts the estimated accuracy', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-labels').click();
+    await page.getByTestId('adapt-panel').waitFor();
+    await page.getByTestId('run-adapt').click();
+    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Adapt labels from reviews' }).waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('adapt-latest').innerText(), { timeout: 20_000 }).toMatch(/from 16 reviews: estimated accuracy \d+\.\d%/);
+    await expect.poll(() => page.getByTestId('adapt-latest').innerText()).toContain('24 items relabelled');
+    await expect.poll(() => page.locator('[data-testid=adapt-chart] .series-adapted circle').count()).toBe(1);
+    // The counts now show the adapted run.
+    await expect.poll(() => page.getByTestId('label-counts').innerText()).toContain('adapted');
+    // A second adaptation after more reviews adds a point to the chart.
+    const dispatch = createDispatch(engine);
+    const open = project.db.prepare(`SELECT id FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.rank') = 1 ORDER BY item_id LIMIT 4`).pluck().all() as number[];
+    await dispatch('review.decide', { ids: open, state: 'accepted' });
+    await page.getByTestId('run-adapt').click();
+    await expect.poll(() => page.locator('[data-testid=adapt-chart] .series-adapted circle').count(), { timeout: 120_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('adapt-latest').innerText()).toContain('from 20 reviews');
+    await page.getByTestId('adapt-panel').screenshot({ path: shotPath('adapt-01-panel.png') });
+
+    const out = path.join(await tempDir(), 'distilled');
+    await page.fill('input[name=distill-out]', out);
+    await page.getByTestId('distill').click();
+    await page.getByTestId('distilled').waitFor();
+    expect(existsSync(path.join(out, 'head.onnx'))).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(out, 'winnow-head.json'), 'utf8'))).toMatchObject({ trainingSize: 20, classes: classNames });
+
+    // Loaded back: labelling with the distilled head reproduces the adapted labels.
+    const rank1 = () => project.db.prepare(`SELECT item_id, label FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') = 'adapted' AND json_extract(params, '$.rank') = 1 ORDER BY item_id`).all();
+    const before = rank1();
+    await page.fill('input[name=head-folder]', out);
+    await page.getByTestId('label-with-head').click();
+    await expect.poll(() => page.getByTestId('adapt-latest').innerText(), { timeout: 60_000 }).toContain('Labelled with a distilled head');
+    expect(rank1()).toEqual(before);
+    await page.getByTestId('adapt-panel').screenshot({ path: shotPath('adapt-03-head.png') });
+  });
+
+  it('orders the review queue by usefulness to the adapted classifier', async () => {
+    const dispatch = createDispatch(engine);
+    const useful = (await dispatch('adapt.queue', { strategy: 'margin', limit: 5 })) as { itemId: number }[];
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-view').waitFor();
+    await page.selectOption('select[name=review-kinds]', 'label');
+    await page.selectOption('select[name=review-order]', 'margin');
+    // The item shown first is the adapted classifier's lowest-margin one (the image URL names the item).
+    await expect.poll(() => page.locator('[data-testid=review-view] img').first().getAttribute('src'), { timeout: 20_000 }).toMatch(new RegExp(`/${useful[0].itemId}$`));
+    await page.screenshot({ path: shotPath('adapt-02-review-order.png') });
+  });
+});
