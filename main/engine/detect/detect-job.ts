@@ -10,6 +10,7 @@ import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { type Box, boxIou } from './geometry';
+import { rleBbox } from '../../../main/domain/rle';
 import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
 
 export const DETECT_JOB = 'detect.run';
@@ -99,10 +100,12 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
               // A region a person already decided on (same label, IoU ≥ 0.5) is not proposed again.
               const decided = (reviewed.all(itemId) as { label: string; bbox: string }[]).map((r) => ({ label: r.label, box: JSON.parse(r.bbox) as Box }));
               for (const d of results[k]) {
-                if (decided.some((r) => r.label === d.label && boxIou(r.box, d.box) >= 0.5)) continue;
+                // A segmentation's box is its mask's tight box (the detector's own box is looser, or elsewhere).
+                const box: Box = (d.rle && rleBbox(d.rle)) || d.box;
+                if (decided.some((r) => r.label === d.label && boxIou(r.box, box) >= 0.5)) continue;
                 const params: DetectAnnotationParams = { run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra };
                 project.annotations.insert(itemId, {
-                  kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: d.box, rle: d.rle ?? null, origin: model,
+                  kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: box, rle: d.rle ?? null, origin: model,
                   params, state: 'proposed', createdBy: `job:${ctx.jobId}`,
                 });
               }
