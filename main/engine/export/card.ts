@@ -20,12 +20,16 @@ export interface CardInput {
 }
 
 /**
- * Escapes text for Markdown: every ASCII punctuation character gets a backslash (CommonMark allows it for all of them), so a name
- * can never open a link, an image, emphasis, a table cell, an HTML tag or an entity, nor autolink (`http\:`, `www\.`); line
- * breaks become spaces.
+ * Escapes text for Markdown so a name can never open a link, an image, emphasis, code, a table cell, an HTML tag or an entity,
+ * nor become an autolink: the characters that start those get a backslash (CommonMark allows it before any ASCII punctuation),
+ * `_` only where it could start emphasis (not inside a word), and `://` / `www.` are broken; line breaks become spaces.
  */
 export function mdEscape(s: string): string {
-  return s.replace(/[\r\n\t]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, '\\$&');
+  return s.replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\\`*{}[\]()<>#!|~&@$"]/g, '\\$&')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/:\/\//g, '\\://')
+    .replace(/\b(www)\./gi, '$1\\.');
 }
 
 const byCount = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
@@ -60,7 +64,7 @@ export function datasetCard(c: CardInput): string {
         const n = p.db.prepare(`SELECT count(*) FROM items i WHERE ${r.removes}`).pluck().get() as number;
         const keep = r.threshold !== null ? `${r.rule.op ?? '>='} ${r.threshold}${r.rule.keepTop !== undefined ? ` (top ${r.rule.keepTop * 100}%)` : ''}` : '—';
         // The rule's id and kind, not its label: a label may describe the kind's default threshold rather than this one.
-        lines.push(`| ${mdEscape(r.rule.id === r.rule.kind ? r.rule.kind : `${r.rule.id} (${r.rule.kind})`)} | ${r.signal ? mdEscape(r.signal) : '—'} | ${mdEscape(keep)} | ${n} |`);
+        lines.push(`| ${mdEscape(r.rule.id === r.rule.kind ? r.rule.kind : `${r.rule.id} (${r.rule.kind})`)} | ${r.signal ? mdEscape(r.signal) : '—'} | ${keep} | ${n} |`);
       }
     } catch (err) {
       lines.push(`(rules unavailable: ${mdEscape((err as Error).message)})`);
@@ -88,11 +92,11 @@ export function datasetCard(c: CardInput): string {
   lines.push('## Files', '', ...s.notes.map((n) => `- ${n}`));
   const perFile = [...w.perFile];
   if (perFile.length) {
-    lines.push('', '| file | rows / samples / images |', '| --- | ---: |', ...perFile.slice(0, 50).map(([f, n]) => `| ${mdEscape(f)} | ${n} |`));
+    lines.push('', '| file | rows / samples / images |', '| --- | ---: |', ...perFile.slice(0, 50).map(([f, n]) => `| ${f} | ${n} |`));
     if (perFile.length > 50) lines.push(`| … ${perFile.length - 50} more | ${perFile.slice(50).reduce((a, [, n]) => a + n, 0)} |`);
   }
   const others = s.files.filter((f) => !w.perFile.has(f));
-  if (others.length) lines.push('', `Also: ${others.slice(0, 12).map(mdEscape).join(', ')}${others.length > 12 ? `, … (${others.length} in all)` : ''}`);
+  if (others.length) lines.push('', `Also: ${others.slice(0, 12).join(', ')}${others.length > 12 ? `, … (${others.length} in all)` : ''}`);
   lines.push('');
   lines.push('## Sources', '');
   for (const [name, n] of byCount(w.sources)) lines.push(`- ${mdEscape(name)}: ${n} items written`);

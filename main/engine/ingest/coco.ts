@@ -6,11 +6,13 @@ import Database from 'better-sqlite3';
 import { normalizeRle } from '../../../main/domain/rle';
 import type { EntryAnnotation, IngestEntry, IngestSource } from './entry';
 import { streamTopLevelArrays } from './json-stream';
+import { takePortable } from './portable';
 
 interface CocoImage { id: number; file_name: string; width?: number; height?: number; [k: string]: unknown }
 interface CocoAnn {
   id?: number; image_id: number; category_id?: number; bbox?: number[]; iscrowd?: number; area?: number; caption?: string;
   segmentation?: number[][] | { size: [number, number]; counts: number[] | string };
+  score?: number; winnow_state?: string; winnow_origin?: string;
 }
 interface CocoIndex { images: CocoImage[]; annotations: (imageId: number) => CocoAnn[]; categories: Map<number, string>; close(): void }
 
@@ -111,25 +113,33 @@ export class CocoSource implements IngestSource {
       for (const a of anns) {
         if (a.category_id === undefined) continue;
         const label = categories.get(a.category_id) ?? String(a.category_id);
-        const params = { coco_id: a.id, iscrowd: a.iscrowd ?? 0, area: a.area };
+        const params: Record<string, unknown> = { coco_id: a.id, iscrowd: a.iscrowd ?? 0, area: a.area };
+        // Winnow's COCO export marks model annotations with their review state and origin, and keeps their score.
+        if (typeof a.winnow_state === 'string') params.exported_state = a.winnow_state;
+        if (typeof a.winnow_origin === 'string') params.exported_origin = a.winnow_origin;
+        const score = typeof a.score === 'number' && Number.isFinite(a.score) ? a.score : null;
         const bbox = Array.isArray(a.bbox) && a.bbox.length === 4 ? (a.bbox.map(Number) as [number, number, number, number]) : null;
         const seg = a.segmentation;
-        if (Array.isArray(seg) && seg.length) annotations.push({ kind: 'mask', label, bbox, polygons: seg, params });
+        if (Array.isArray(seg) && seg.length) annotations.push({ kind: 'mask', label, bbox, polygons: seg, params, score });
         else if (seg && !Array.isArray(seg) && seg.counts !== undefined) {
           try {
-            annotations.push({ kind: 'mask', label, bbox, rle: normalizeRle(seg), params });
+            annotations.push({ kind: 'mask', label, bbox, rle: normalizeRle(seg), params, score });
           } catch (err) {
             badAnnotations.push(`annotation ${a.id}: ${(err as Error).message}`);
           }
-        } else if (bbox) annotations.push({ kind: 'box', label, bbox, params });
+        } else if (bbox) annotations.push({ kind: 'box', label, bbox, params, score });
       }
       const extra: Record<string, unknown> = { coco_id: img.id };
       if (captions.length > 1) extra.captions = captions;
+      for (const [k, v] of Object.entries(img)) if (!['id', 'file_name', 'width', 'height', 'winnow_labels', 'winnow_scores'].includes(k)) extra[k] = v;
+      // Image-level labels and scores Winnow's COCO export keeps as extra image fields.
+      const carried = takePortable({ labels: img.winnow_labels, scores: img.winnow_scores });
+      annotations.push(...carried.annotations);
+      if (carried.problems.length) badAnnotations.push(...carried.problems);
       if (badAnnotations.length) extra.annotation_errors = badAnnotations;
-      for (const [k, v] of Object.entries(img)) if (!['id', 'file_name', 'width', 'height'].includes(k)) extra[k] = v;
       yield {
         type: 'file', key: rel.split(path.sep).join('/'), file, caption: captions[0] ?? null, captionOrigin: captions.length ? 'coco.caption' : null, extra,
-        provenance: { source: 'coco', shard: path.basename(this.file), key: img.file_name, row: img.id }, annotations,
+        provenance: { source: 'coco', shard: path.basename(this.file), key: img.file_name, row: img.id }, annotations, scores: carried.scores,
       };
     }
   }

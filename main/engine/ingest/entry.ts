@@ -35,6 +35,8 @@ interface EntryCommon {
   extra: Record<string, unknown> | null;
   provenance?: Provenance;
   annotations?: EntryAnnotation[];
+  /** Scores a Winnow export carried (e.g. `clip.pair`), stored back as signals. */
+  scores?: Record<string, number>;
 }
 
 /** What every source format yields, in a stable order, so an import can resume at a position. */

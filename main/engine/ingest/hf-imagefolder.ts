@@ -3,6 +3,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryAnnotation, IngestEntry, IngestSource } from './entry';
 import { readRows } from './rows';
+import { takePortable } from './portable';
+import { normalizeRle } from '../../../main/domain/rle';
 
 const CAPTION_COLUMNS = ['text', 'caption', 'TEXT', 'alt', 'description'];
 
@@ -44,7 +46,8 @@ export class HfImageFolderSource implements IngestSource {
         if (position++ < skip) continue;
         const key = `${rel}:${row.line}`;
         if (!row.record) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: row.error ?? 'unparseable row' }; continue; }
-        const r = row.record;
+        const r = { ...row.record };
+        const portable = takePortable(r);
         const ref = typeof r.file_name === 'string' ? r.file_name : null;
         if (!ref) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: 'row has no file_name' }; continue; }
         const file = path.resolve(u.dir, ref);
@@ -57,22 +60,45 @@ export class HfImageFolderSource implements IngestSource {
         const extra: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(r)) if (k !== 'file_name' && k !== captionColumn && k !== 'objects') extra[k] = v;
         if (u.split) extra.split = u.split;
+        const objects = objectsToAnnotations(r.objects);
+        if (portable.problems.length || objects.problems.length) extra.annotation_errors = [...portable.problems, ...objects.problems];
         yield {
           type: 'file', key: relFile.split(path.sep).join('/'), file, caption: captionColumn ? (r[captionColumn] as string).trim() : null,
           captionOrigin: captionColumn ? `metadata.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null,
-          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, annotations: objectsToAnnotations(r.objects),
+          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref },
+          annotations: [...portable.annotations, ...objects.annotations], scores: portable.scores,
         };
       }
     }
   }
 }
 
-function objectsToAnnotations(objects: unknown): EntryAnnotation[] | undefined {
-  if (!objects || typeof objects !== 'object') return undefined;
-  const o = objects as { bbox?: unknown; category?: unknown; categories?: unknown };
-  const boxes = Array.isArray(o.bbox) ? o.bbox : [];
-  const cats = (Array.isArray(o.category) ? o.category : Array.isArray(o.categories) ? o.categories : []) as unknown[];
-  return boxes.flatMap((b, i) => Array.isArray(b) && b.length === 4
-    ? [{ kind: 'box' as const, label: String(cats[i] ?? 'object'), bbox: b.map(Number) as [number, number, number, number] }]
-    : []);
+/** The Hugging Face detection layout: parallel lists bbox + category, and the score/state/origin/segmentation lists Winnow adds. */
+function objectsToAnnotations(objects: unknown): { annotations: EntryAnnotation[]; problems: string[] } {
+  const out = { annotations: [] as EntryAnnotation[], problems: [] as string[] };
+  if (!objects || typeof objects !== 'object' || Array.isArray(objects)) return out;
+  const o = objects as Record<string, unknown>;
+  const list = (k: string) => (Array.isArray(o[k]) ? (o[k] as unknown[]) : []);
+  const boxes = list('bbox');
+  const cats = Array.isArray(o.category) ? list('category') : list('categories');
+  const scores = list('score');
+  const states = list('state');
+  const origins = list('origin');
+  const segs = list('segmentation');
+  boxes.forEach((b, i) => {
+    if (!Array.isArray(b) || b.length !== 4) { out.problems.push(`objects.bbox[${i}] is not [x, y, w, h]`); return; }
+    const seg = segs[i] as { size: [number, number]; counts: number[] | string } | null | undefined;
+    let rle: EntryAnnotation['rle'] = null;
+    if (seg && typeof seg === 'object') {
+      try { rle = normalizeRle(seg); } catch (err) { out.problems.push(`objects.segmentation[${i}]: ${(err as Error).message}`); return; }
+    }
+    const params: Record<string, unknown> = {};
+    if (typeof states[i] === 'string') params.exported_state = states[i];
+    if (typeof origins[i] === 'string') params.exported_origin = origins[i];
+    out.annotations.push({
+      kind: rle ? 'mask' : 'box', label: String(cats[i] ?? 'object'), bbox: b.map(Number) as [number, number, number, number], rle,
+      score: typeof scores[i] === 'number' ? (scores[i] as number) : null, params: Object.keys(params).length ? params : null,
+    });
+  });
+  return out;
 }

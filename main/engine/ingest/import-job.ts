@@ -6,6 +6,7 @@ import { type FinalAnnotation, finalizeAnnotations } from './annotations';
 import { probeBuffer, probeImage, UnreadableImage } from './probe';
 import { openSource } from './open-source';
 import { mapLimit } from '../jobs/map-limit';
+import { SignalStore } from '../curate/signals';
 
 export interface ImportParams { sourceId: number }
 interface ImportCheckpoint { position: number }
@@ -31,6 +32,8 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
       ctx.setTotal(await ingest.count(ctx.signal));
       let position = ctx.checkpoint?.position ?? 0;
       let batch: IngestEntry[] = [];
+      const signals = new SignalStore(project.db);
+      const scoreParams = JSON.stringify({ imported: source.name });
       const flush = async () => {
         const outcomes = await mapLimit(batch, PROBE_CONCURRENCY, probeEntry);
         position += batch.length;
@@ -45,6 +48,7 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
             const id = project.items.insert(source.id, o.item);
             if (id !== null) added++;
             if (id !== null) for (const a of o.annotations) project.annotations.insert(id, a);
+            if (id !== null && o.entry.type !== 'bad' && o.entry.scores) for (const [name, v] of Object.entries(o.entry.scores)) signals.set(id, name, v, 'import', scoreParams);
             if (id !== null && o.annotationIssue) {
               project.issues.add({ severity: 'warning', kind: 'bad_annotation', message: o.annotationIssue, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
             }

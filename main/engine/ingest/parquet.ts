@@ -4,6 +4,10 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetS
 import { cellBytes } from '../media/embedded';
 import type { IngestEntry, IngestSource, Provenance } from './entry';
 import { jsonSafe } from './json-safe';
+import { takePortable } from './portable';
+
+/** Winnow's Parquet export names score columns `score:<signal>`. */
+const SCORE_PREFIX = 'score:';
 
 const URL_COLUMNS = ['url', 'URL', 'image_url'];
 const CAPTION_COLUMNS = ['caption', 'TEXT', 'text', 'alt', 'description'];
@@ -65,6 +69,17 @@ export class ParquetSource implements IngestSource {
   private toEntry(file: string, row: number, record: Record<string, unknown>, columns: string[]): IngestEntry {
     // Unannotated binary columns arrive as bytes: only the image columns stay binary, text columns are decoded.
     for (const c of columns) if (record[c] instanceof Uint8Array && !BYTES_COLUMNS.includes(c)) record[c] = new TextDecoder().decode(record[c] as Uint8Array);
+    const portable = takePortable(record);
+    for (const c of columns) {
+      if (!c.startsWith(SCORE_PREFIX)) continue;
+      const v = record[c];
+      if (typeof v === 'number' && Number.isFinite(v)) portable.scores[c.slice(SCORE_PREFIX.length)] = v;
+      delete record[c];
+    }
+    if (typeof record.metadata === 'string' && record.metadata.startsWith('{')) {
+      try { record.metadata = JSON.parse(record.metadata); } catch { /* left as text */ }
+    }
+    columns = columns.filter((c) => c in record);
     const name = path.basename(file);
     const key = typeof record.key === 'string' && record.key ? `${name}/${record.key}` : `${name}:${row}`;
     const location = `${name}:row ${row}`;
@@ -80,7 +95,11 @@ export class ParquetSource implements IngestSource {
       if (v !== undefined && v !== null) extra[c] = v;
     }
     if (urlColumn) extra.url = record[urlColumn];
-    const common = { key, caption, captionOrigin: captionColumn ? `parquet.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null };
+    if (portable.problems.length) extra.annotation_errors = portable.problems;
+    const common = {
+      key, caption, captionOrigin: captionColumn ? `parquet.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null,
+      annotations: portable.annotations, scores: portable.scores,
+    };
     const provenance: Provenance = { source: 'parquet', shard: name, row, key: typeof record.key === 'string' ? record.key : undefined };
     if (bytesColumn) {
       const data = cellBytes(record[bytesColumn])!;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { MAX_MEMBER_BYTES, unsafeMember } from './archive-safety';
 import type { IngestEntry, IngestSource, Provenance } from './entry';
+import { takePortable } from './portable';
 
 const IMAGE_EXT = new Set(['jpg', 'jpeg', 'png', 'webp']);
 const CAPTION_FIELDS = ['caption', 'text', 'TEXT'];
@@ -69,13 +70,17 @@ export class WebDatasetSource implements IngestSource {
         json = { json_error: 'unparseable json sidecar' };
       }
     }
+    const portable = json ? takePortable(json) : null;
+    if (portable?.problems.length) json!.annotation_errors = portable.problems;
     const jsonCaption = json ? CAPTION_FIELDS.map((f) => json![f]).find((v) => typeof v === 'string') as string | undefined : undefined;
-    const caption = txt ?? jsonCaption ?? null;
+    // img2dataset writes an empty .txt for a sample without a caption (and "caption": null in its json).
+    const txtCaption = txt !== null && txt.trim() !== '' ? txt : null;
+    const caption = txtCaption ?? jsonCaption ?? null;
     const provenance: Provenance = { source: 'webdataset', shard: shardName, key, member: image.name, offset: image.offset, size: image.size };
     return {
       type: 'embedded', key: itemKey, uri: `${shard}#${image.name}`, name: image.name, data: image.data,
-      caption: caption === null ? null : caption.trim(), captionOrigin: txt !== null ? 'webdataset.txt' : jsonCaption !== undefined ? 'webdataset.json' : null,
-      extra: json, provenance,
+      caption: caption === null ? null : caption.trim(), captionOrigin: txtCaption !== null ? 'webdataset.txt' : jsonCaption !== undefined ? 'webdataset.json' : null,
+      extra: json, provenance, annotations: portable?.annotations, scores: portable?.scores,
     };
   }
 
