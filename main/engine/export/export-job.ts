@@ -56,16 +56,19 @@ export function previewExport(project: Project, format: string, selection: strin
   // Annotation counts over the selected items, by state (review decisions applied below).
   const byState = new Map<string, number>();
   let remote = 0;
+  let undecodable = 0;
+  const stmtUndecodable = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE} LIMIT 1`).pluck();
   const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id = ? GROUP BY state');
   const stmtRemote = project.db.prepare(`SELECT (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL) FROM items WHERE id = ?`).pluck();
   for (const id of resolveSelection(project, selection)) {
+    if (opts.includeUndecodable !== true && stmtUndecodable.get(id)) { undecodable++; continue; }
     for (const r of stmtAnn.all(id) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
     if (stmtRemote.get(id)) remote++;
   }
   const kept = (byState.get('source') ?? 0) + (byState.get('accepted') ?? 0) + (byState.get('edited') ?? 0) + (opts.includeProposed ? byState.get('proposed') ?? 0 : 0);
   return {
     format: spec.id, total: counts.total, selected: counts.kept, removedBySelection: counts.removed,
-    withoutImage: remote, willWrite: spec.needsImages ? counts.kept - remote : counts.kept,
+    withoutImage: remote, willWrite: (spec.needsImages ? counts.kept - remote : counts.kept) - undecodable,
     annotations: { kept, rejected: byState.get('rejected') ?? 0, proposed: byState.get('proposed') ?? 0 },
   };
 }
