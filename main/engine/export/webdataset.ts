@@ -83,7 +83,11 @@ class WebDatasetWriter implements FormatWriter {
   }
 
   private entry(name: string, data: Buffer): Promise<void> {
-    const written = new Promise<void>((resolve, reject) => this.tar!.entry({ name, size: data.length, mtime: new Date(0) }, data, (err) => (err ? reject(err) : resolve())));
+    const written = new Promise<void>((resolve, reject) => {
+      const sink = this.tar!.entry({ name, size: data.length, mtime: new Date(0) }, data, (err) => (err ? reject(err) : resolve()));
+      // When the file fails (disk full), the pack destroys its entry with that error: it reaches the callback, not the process.
+      sink.on('error', reject);
+    });
     return Promise.race([written, this.out!]);
   }
 
