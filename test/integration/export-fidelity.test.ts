@@ -1,7 +1,7 @@
 // What the curator decided is what the export holds: every format, read back by Winnow's importers (round trip) and by a reader
 // Winnow does not own (Python's tarfile / csv, DuckDB, the COCO and YOLO specs), compared with the dataset card's counts.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -168,6 +168,22 @@ print(json.dumps(out))`, dest) as Record<string, { samples: number; txt: number;
     const { e, p } = await reimport(path.join(dest, 'data.parquet'));
     checkRoundTrip(p, { captions: true, labels: true, masks: true, scores: true });
     await e.close();
+  });
+
+  it('parquet without image bytes: rows point at the originals by uri; next to its images it round-trips, elsewhere each row says why', async () => {
+    const { dest, card } = await exportTo('parquet');
+    expect(cardNumbers(card)).toMatchObject(expectedCard);
+    const next = path.join(home, 'data', 'metadata-only.parquet');
+    copyFileSync(path.join(dest, 'data.parquet'), next);
+    const { e, p } = await reimport(next);
+    checkRoundTrip(p, { captions: true, labels: true, masks: true, scores: true });
+    await e.close();
+    const away = await reimport(path.join(dest, 'data.parquet'));
+    expect(away.p.items.page(0, 10)).toHaveLength(0);
+    const issues = away.p.db.prepare(`SELECT kind, message FROM issues WHERE kind = 'outside_source'`).all() as { message: string }[];
+    expect(issues).toHaveLength(5);
+    expect(issues[0].message).toMatch(/includeImages=true/);
+    await away.e.close();
   });
 
   it('imagefolder: metadata.jsonl counts match the card; labels, objects with masks and scores round-trip', async () => {

@@ -12,7 +12,8 @@ const SCORE_PREFIX = 'score:';
 const URL_COLUMNS = ['url', 'URL', 'image_url'];
 const CAPTION_COLUMNS = ['caption', 'TEXT', 'text', 'alt', 'description'];
 const BYTES_COLUMNS = ['jpg', 'image', 'image_bytes', 'bytes', 'img', 'png', 'webp', 'jpeg'];
-const PATH_COLUMNS = ['file_name', 'path', 'image_path'];
+/** `uri` is what Winnow's Parquet export writes for a row without image bytes (the original file's path). */
+const PATH_COLUMNS = ['file_name', 'path', 'image_path', 'uri'];
 
 /**
  * Parquet (LAION / img2dataset / Hugging Face): one row per item with a URL, a caption, optional image bytes and extra
@@ -110,7 +111,9 @@ export class ParquetSource implements IngestSource {
       const ref = record[pathColumn] as string;
       const abs = path.resolve(this.root, ref);
       const rel = path.relative(this.root, abs);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the parquet file's folder` };
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the parquet file's folder (only files under it are imported; a Winnow export made with includeImages=true carries the images itself)` };
+      }
       return { type: 'file', ...common, file: abs, provenance };
     }
     return { type: 'bad', key, location, kind: 'bad_row', message: `row has no image bytes, url or path (looked for ${[...BYTES_COLUMNS, ...URL_COLUMNS, ...PATH_COLUMNS].join(', ')})` };
