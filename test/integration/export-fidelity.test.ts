@@ -325,3 +325,34 @@ function tightBox(mask: Uint8Array, h: number, w: number): number[] {
 }
 
 export type { CocoRle };
+
+describe('a running export owns its destination', () => {
+  it('a second export to a destination a live process holds is refused and leaves the first one\'s partial folder alone; a dead holder\'s lock is taken over', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync, writeFileSync } = await import('node:fs');
+    const { LOCK_SUFFIX } = await import('../../main/engine/export/atomic');
+    const parent = await tempDir('winnow-lock-');
+    const dest = path.join(parent, 'out');
+    // Another process mid-export: its lock file (pid of a live process) and its partial folder.
+    const other = spawn('/bin/sleep', ['60']);
+    await mkdir(path.join(parent, 'out.partial-0therjob'));
+    writeFileSync(path.join(parent, 'out.partial-0therjob', '00000.tar'), 'half written');
+    writeFileSync(dest + LOCK_SUFFIX, JSON.stringify({ pid: other.pid, job: 7 }));
+    try {
+      await expect(validateExport(project, { format: 'webdataset', dest, selection: null, options: {} })).rejects.toMatchObject({ code: 'conflict' });
+      // Even a job that got past validation (queued before the other started) refuses to touch it.
+      const job = await project.jobs.wait(project.jobs.start('export', { format: 'webdataset', dest, selection: null, options: {} }).id);
+      expect(job.state).toBe('failed');
+      expect(job.error).toMatch(new RegExp(`another export \\(process ${other.pid}, job 7\\)`));
+      expect(readFileSync(path.join(parent, 'out.partial-0therjob', '00000.tar'), 'utf8')).toBe('half written');
+      expect(existsSync(dest)).toBe(false);
+    } finally {
+      other.kill();
+    }
+    await new Promise((r) => other.once('exit', r));
+    // The holder died: its lock is stale, its partial folder is removed, the export goes through and releases the lock.
+    const params = await validateExport(project, { format: 'webdataset', dest, selection: null, options: {} });
+    expect((await project.jobs.wait(project.jobs.start('export', params).id)).state).toBe('done');
+    expect(readdirSync(parent)).toEqual(['out']);
+  });
+});
