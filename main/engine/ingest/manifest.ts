@@ -43,7 +43,8 @@ export class ManifestSource implements IngestSource {
         if (typeof record[k] !== 'string' || !(record[k] as string).startsWith('{')) continue;
         try { record[k] = JSON.parse(record[k] as string); } catch { /* left as text */ }
       }
-      for (const k of Object.keys(record)) if (record[k] === '') delete record[k];
+      // An empty CSV cell is no value: an empty caption is no caption (img2dataset's convention), empty JSON columns are absent.
+      for (const k of ['caption', 'text', 'TEXT', 'url', 'metadata', 'provenance', 'width', 'height', 'sha256']) if (record[k] === '') delete record[k];
     }
     const pathColumn = PATH_COLUMNS.find((c) => typeof record[c] === 'string' && (record[c] as string).trim() !== '');
     if (!pathColumn) {
