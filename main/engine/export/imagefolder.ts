@@ -22,7 +22,7 @@ class ImageFolderWriter implements FormatWriter {
   private readonly splits = new Map<string, LineWriter>();
   private masksDroppedByResize = 0;
   private readonly tally = new Tally([
-    '<split>/ images and metadata.jsonl: file_name, text (caption; null when none), source metadata, winnow_key',
+    'SPLIT/ folders (train, validation, test) with images and metadata.jsonl: file_name, text (caption; null when none), source metadata, winnow_key',
     'objects: {bbox [x,y,w,h] px, category, score, state, origin, segmentation (COCO RLE, compressed counts)} as parallel lists (the Hugging Face detection layout)',
     'labels: image-level labels with confidence/state/origin; scores: chosen scores; provenance',
   ]);

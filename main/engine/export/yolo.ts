@@ -40,7 +40,7 @@ class YoloWriter implements FormatWriter {
   constructor(private readonly ctx: WriterContext) {
     const segment = ctx.options.task === 'segment';
     this.tally = new Tally(
-      [`images/{train,val} (bytes unchanged), labels/{train,val}/*.txt: ${segment ? 'class x1 y1 … (normalized polygons traced from masks, or from boxes)' : 'class cx cy w h (normalized boxes)'}`, 'data.yaml with class names'],
+      [`images/{train,val} (bytes unchanged), labels/{train,val}/NNNNNNNNN.txt: ${segment ? 'class x1 y1 … (normalized polygons traced from masks, or from boxes)' : 'class cx cy w h (normalized boxes)'}`, 'data.yaml with class names'],
       ['captions, image-level labels, scores, confidences, review states and provenance: YOLO label files hold only class and geometry', ...(segment ? [] : ['masks (task=detect writes their tight boxes)'])],
     );
     this.tally.file('data.yaml');
