@@ -82,7 +82,9 @@ export function datasetCard(c: CardInput): string {
 
   lines.push('## Scores written', '');
   if (w.scores.size) lines.push('| score | items |', '| --- | ---: |', ...byCount(w.scores).map(([l, n]) => `| ${mdEscape(l)} | ${n} |`), '');
-  else lines.push(c.scoreNames.length ? `None (asked for ${c.scoreNames.map(mdEscape).join(', ')}; no written item has them${s.carries.some((x) => x.startsWith('scores')) ? '' : ', or this format has no place for them'}).` : 'None (no scores chosen).', '');
+  else if (!c.scoreNames.length) lines.push('None (no scores chosen).', '');
+  else if (s.leftOut.some((x) => /\bscores\b/.test(x))) lines.push(`None: this format has no place for scores (asked for ${c.scoreNames.map(mdEscape).join(', ')}).`, '');
+  else lines.push(`None (asked for ${c.scoreNames.map(mdEscape).join(', ')}; no written item has them).`, '');
 
   lines.push('## Models', '');
   const models = [...w.models].map(([m, use]) => `| ${mdEscape(m)} | ${mdEscape(use)} |`);

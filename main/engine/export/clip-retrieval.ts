@@ -88,7 +88,7 @@ class ClipRetrievalWriter implements FormatWriter {
     this.txt.close();
     this.imageMatrix.close();
     this.textMatrix.close();
-    this.tally.counts.models.set(this.set.model, `embeddings (${this.set.dim}-d)`);
+    this.tally.model(this.set.model, `embeddings (${this.set.dim}-d)`);
     this.tally.notes.push(`${n} rows of ${this.set.dim}-d ${this.ctx.options.dtype} embeddings from ${this.set.model}${this.set.modelHash ? ` (${this.set.modelHash})` : ''}`);
     if (this.noText) this.tally.notes.push(`${this.noText} items had no caption embedding: their text_emb rows are zeros`);
     if (this.tally.skipped) this.tally.notes.push(`${this.tally.skipped} selected items had no image embedding and were left out`);

@@ -20,6 +20,11 @@ export interface WrittenCounts {
 }
 
 const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
+/** Adds a use to a model's list ("labels, score clip.pair"). */
+const use = (m: Map<string, string>, model: string, what: string) => {
+  const prev = m.get(model);
+  m.set(model, prev === undefined ? what : prev.split(', ').includes(what) ? prev : `${prev}, ${what}`);
+};
 
 export class Tally {
   readonly counts: WrittenCounts = {
@@ -50,16 +55,20 @@ export class Tally {
   }
   label(label: string, origin: string): void {
     bump(this.counts.labels, label);
-    if (origin !== 'source' && origin !== 'manual') this.counts.models.set(origin, 'labels');
+    if (origin !== 'source' && origin !== 'manual') use(this.counts.models, origin, 'labels');
   }
   object(label: string, origin: string, mask: boolean): void {
     bump(this.counts.objects, label);
     if (mask) this.counts.masks++;
-    if (origin !== 'source' && origin !== 'manual') this.counts.models.set(origin, mask ? 'masks' : 'boxes');
+    if (origin !== 'source' && origin !== 'manual') use(this.counts.models, origin, mask ? 'masks' : 'boxes');
   }
   score(name: string, model: string | null): void {
     bump(this.counts.scores, name);
-    if (model) this.counts.models.set(model, `score ${name}`);
+    if (model) use(this.counts.models, model, `score ${name}`);
+  }
+  /** A model whose output the files hold in another way (embeddings). */
+  model(model: string, what: string): void {
+    use(this.counts.models, model, what);
   }
 
   summary(): WriterSummary {
