@@ -280,6 +280,28 @@ print(json.dumps(list(csv.DictReader(open(sys.argv[1], newline='')))))`, path.jo
     await e.close();
   });
 
+  it('yolo: a box reaching past the image edge is clipped to it, one wholly outside is left out, and the card says so', async () => {
+    const item = project.items.page(0, 1)[0];
+    const ids = [
+      project.annotations.insert(item.id, { kind: 'box', label: 'edge thing', bbox: [-10, -5, 30, 20], origin: 'manual', state: 'accepted', createdBy: 'test' }),
+      project.annotations.insert(item.id, { kind: 'box', label: 'gone thing', bbox: [500, 500, 10, 10], origin: 'manual', state: 'accepted', createdBy: 'test' }),
+    ];
+    try {
+      const { dest, card } = await exportTo('yolo', { valFraction: 0 });
+      const yaml = YAML.parse(readFileSync(path.join(dest, 'data.yaml'), 'utf8')) as { names: Record<string, string> };
+      const cls = Object.entries(yaml.names).find(([, n]) => n === 'edge thing')![0];
+      expect(Object.values(yaml.names)).not.toContain('gone thing');
+      const line = readFileSync(path.join(dest, 'labels', 'train', '000000000.txt'), 'utf8').split('\n').find((l) => l.startsWith(`${cls} `))!;
+      const [cx, cy, w, h] = line.split(' ').slice(1).map(Number);
+      // Clipped to [0, 0, 20, 15] px on a 48 × 40 image.
+      [cx - 10 / 48, cy - 7.5 / 40, w - 20 / 48, h - 15 / 40].forEach((d) => expect(Math.abs(d)).toBeLessThan(1e-5));
+      expect(card).toContain('1 boxes reaching past the image edge were clipped to it');
+      expect(card).toContain('- 1 boxes lying wholly outside their image');
+    } finally {
+      project.db.prepare(`DELETE FROM annotations WHERE id IN (${ids.join(',')})`).run();
+    }
+  });
+
   it('undecodable items go out only when asked', async () => {
     const { card } = await exportTo('manifest', { includeUndecodable: true, copyImages: false });
     expect(cardNumbers(card)).toMatchObject({ written: 6, undecodable: 0 });

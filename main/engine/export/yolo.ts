@@ -35,7 +35,7 @@ const fmt = (v: number) => String(Math.min(1, Math.max(0, Number(v.toFixed(6))))
 
 class YoloWriter implements FormatWriter {
   private readonly names = new Map<string, number>();
-  private readonly counts = { train: 0, val: 0, labels: 0, noPolygon: 0 };
+  private readonly counts = { train: 0, val: 0, labels: 0, noPolygon: 0, clipped: 0, outside: 0 };
   private readonly tally: Tally;
   constructor(private readonly ctx: WriterContext) {
     const segment = ctx.options.task === 'segment';
@@ -70,11 +70,18 @@ class YoloWriter implements FormatWriter {
   }
 
   private detectLines(anns: Annotation[], w: number, h: number): string[] {
-    return anns.filter((a) => a.kind !== 'label' && exportBox(a)).map((a) => {
-      const [x, y, bw, bh] = exportBox(a)!;
+    const out: string[] = [];
+    for (const a of anns) {
+      const box = a.kind === 'label' ? null : exportBox(a);
+      if (!box) continue;
+      // YOLO boxes live inside the image: a box reaching past an edge is clipped to it (one that lies wholly outside is left out).
+      const x0 = Math.max(0, box[0]), y0 = Math.max(0, box[1]), x1 = Math.min(w, box[0] + box[2]), y1 = Math.min(h, box[1] + box[3]);
+      if (x1 <= x0 || y1 <= y0) { this.counts.outside++; continue; }
+      if (x0 !== box[0] || y0 !== box[1] || x1 !== box[0] + box[2] || y1 !== box[1] + box[3]) this.counts.clipped++;
       this.tally.object(a.label, a.origin, false);
-      return `${this.cls(a.label)} ${fmt((x + bw / 2) / w)} ${fmt((y + bh / 2) / h)} ${fmt(bw / w)} ${fmt(bh / h)}`;
-    });
+      out.push(`${this.cls(a.label)} ${fmt((x0 + x1) / 2 / w)} ${fmt((y0 + y1) / 2 / h)} ${fmt((x1 - x0) / w)} ${fmt((y1 - y0) / h)}`);
+    }
+    return out;
   }
 
   private segmentLines(anns: Annotation[], w: number, h: number): string[] {
@@ -104,6 +111,8 @@ class YoloWriter implements FormatWriter {
     // No `path:` key: Ultralytics then resolves train/val against the yaml's own folder (a relative `path` would go under its datasets dir).
     await writeFile(this.ctx.file('data.yaml'), YAML.stringify({ train: 'images/train', val: 'images/val', nc: this.names.size, names }));
     this.tally.notes.push(`${this.counts.train} train / ${this.counts.val} val images, ${this.counts.labels} ${this.ctx.options.task} labels, ${this.names.size} classes`);
+    if (this.counts.clipped) this.tally.notes.push(`${this.counts.clipped} boxes reaching past the image edge were clipped to it`);
+    if (this.counts.outside) this.tally.leftOut.push(`${this.counts.outside} boxes lying wholly outside their image`);
     if (this.counts.noPolygon) this.tally.leftOut.push(`${this.counts.noPolygon} annotations with no usable polygon`);
     return this.tally.summary();
   }
