@@ -36,7 +36,7 @@ export function parquetFormat(project: Project): ExportFormatSpec {
       { name: 'includeImages', label: 'Embed image bytes', type: 'boolean', default: false, description: 'Embed image bytes in an "image" column' },
       { name: 'rowGroupSize', label: 'Rows per row group', type: 'number', default: 1000, min: 1, max: 1_000_000, description: 'Rows per row group' },
     ],
-    create: (ctx) => new ParquetExportWriter(ctx, project, chosenScores(project, ctx.options.scores)),
+    create: (ctx) => new ParquetExportWriter(ctx, chosenScores(project, ctx.options.scores)),
   };
 }
 
@@ -46,7 +46,7 @@ class ParquetExportWriter implements FormatWriter {
   private rows: unknown[][] = [];
   private readonly tally: Tally;
 
-  constructor(private readonly ctx: WriterContext, project: Project, scoreNames: string[]) {
+  constructor(private readonly ctx: WriterContext, scoreNames: string[]) {
     const json = (v: unknown) => (v === null || v === undefined || (Array.isArray(v) && !v.length) || (typeof v === 'object' && !Object.keys(v as object).length) ? null : JSON.stringify(v));
     this.cols = [
       { name: 'key', type: 'STRING', get: (r) => r.item.key },
@@ -71,7 +71,6 @@ class ParquetExportWriter implements FormatWriter {
       ctx.options.includeImages ? 'image bytes (image column)' : 'no image bytes (includeImages=false): rows point at the original files by uri / url',
     ]);
     this.tally.file('data.parquet');
-    void project;
     const schema = schemaFromColumnData({ columnData: this.cols.map((c) => ({ name: c.name, type: c.type, data: [] })) });
     this.writer = new ParquetWriter({ writer: fileWriter(ctx.file('data.parquet')), schema, createdBy: 'winnow' });
   }
