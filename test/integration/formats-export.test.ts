@@ -182,7 +182,7 @@ describe('export round trips', () => {
     const dest = path.join(await tempDir('winnow-export-'), 'api');
     const { jobId } = await dispatch('export.start', { format: 'manifest', dest, options: { format: 'csv', copyImages: false } }) as { jobId: number };
     expect((await project.jobs.wait(jobId)).state).toBe('done');
-    expect(readFileSync(path.join(dest, 'manifest.csv'), 'utf8').split('\n')[0]).toBe('path,caption,key,width,height,sha256,url,metadata');
+    expect(readFileSync(path.join(dest, 'manifest.csv'), 'utf8').split('\n')[0]).toBe('path,caption,key,width,height,sha256,url,metadata,labels,objects,scores,provenance');
   });
 });
 

@@ -74,6 +74,7 @@ describe('manifest source', () => {
     const entries = await collect(new ManifestSource(file, 'csv').entries(0));
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({ type: 'file', caption: 'a caption, with a comma', extra: { split: 'train' } });
-    expect(entries[1]).toMatchObject({ type: 'file', caption: '', extra: { split: 'val' } });
+    // An empty caption cell is no caption (img2dataset writes none as empty; Winnow's CSV export too).
+    expect(entries[1]).toMatchObject({ type: 'file', caption: null, extra: { split: 'val' } });
   });
 });

@@ -10,6 +10,7 @@ import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { type Box, boxIou } from './geometry';
+import { rleBbox } from '../../../main/domain/rle';
 import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
 
 export const DETECT_JOB = 'detect.run';
@@ -95,17 +96,24 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
           done += ids.length;
           const last = ids[ids.length - 1];
           ids = [];
-          const reviewed = project.db.prepare(`SELECT label, bbox FROM annotations WHERE item_id = ? AND kind IN ('box', 'mask') AND state != 'proposed' AND bbox IS NOT NULL`);
+          const reviewed = project.db.prepare(`SELECT label, bbox, json_extract(params, '$.detector_box') detector_box FROM annotations WHERE item_id = ? AND kind IN ('box', 'mask') AND state != 'proposed' AND bbox IS NOT NULL`);
           ctx.commit(() => {
             kept.forEach((itemId, k) => {
               // A region a person already decided on (same label, IoU ≥ 0.5) is not proposed again.
-              const decided = (reviewed.all(itemId) as { label: string; bbox: string }[]).map((r) => ({ label: r.label, box: JSON.parse(r.bbox) as Box }));
+              // A decided mask is matched by its tight box or by the detector box it was proposed with.
+              const decided = (reviewed.all(itemId) as { label: string; bbox: string; detector_box: string | null }[]).flatMap((r) => [
+                { label: r.label, box: JSON.parse(r.bbox) as Box }, ...(r.detector_box ? [{ label: r.label, box: JSON.parse(r.detector_box) as Box }] : []),
+              ]);
               for (const d of results[k]) {
-                if (decided.some((r) => r.label === d.label && boxIou(r.box, d.box) >= 0.5)) continue;
+                // A segmentation's box is its mask's tight box (the detector's own box is looser, or elsewhere).
+                const box: Box = (d.rle && rleBbox(d.rle)) || d.box;
+                if (decided.some((r) => r.label === d.label && (boxIou(r.box, box) >= 0.5 || boxIou(r.box, d.box) >= 0.5))) continue;
                 if (d.score < (p.minScores?.[d.label] ?? -Infinity)) continue;
-                const params: DetectAnnotationParams = { run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra };
+                const params: DetectAnnotationParams = {
+                  run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra, ...(box !== d.box && { detector_box: d.box }),
+                };
                 project.annotations.insert(itemId, {
-                  kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: d.box, rle: d.rle ?? null, origin: model,
+                  kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: box, rle: d.rle ?? null, origin: model,
                   params, state: 'proposed', createdBy: `job:${ctx.jobId}`,
                 });
               }

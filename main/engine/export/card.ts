@@ -1,4 +1,5 @@
-// The dataset card (README.md) written into every export: what was kept, what each filter removed, which models.
+// The dataset card (README.md) written into every export: built from what the writer reports it wrote (counts per file, labels,
+// objects, scores, models, sources), plus the selection's rules. Every name that came from data is escaped for Markdown.
 import { WINNOW_VERSION_FOR_CARD } from './version';
 import { SelectionStore, selectionCounts } from '../curate/selection';
 import { compileRules } from '../curate/rules';
@@ -12,28 +13,49 @@ export interface CardInput {
   options: Record<string, unknown>;
   selected: number;
   summary: WriterSummary;
-  annotations: { kept: number; droppedRejected: number; droppedProposed: number; byLabel: Map<string, number> };
+  /** What the export left out before the writer saw it: review decisions applied and undecodable items. */
+  review: { droppedRejected: number; droppedProposed: number; undecodable: number };
+  scoreNames: string[];
   date: Date;
 }
 
-const tableExists = (p: Project, name: string) => p.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Escapes text for Markdown so a name can never open a link, an image, emphasis, code, a table cell, an HTML tag or an entity,
+ * nor become an autolink: the characters that start those get a backslash (CommonMark allows it before any ASCII punctuation),
+ * `_` only where it could start emphasis (not inside a word), and `://` / `www.` are broken; line breaks become spaces.
+ */
+export function mdEscape(s: string): string {
+  return s.replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\\`*{}[\]()<>#!|~&@$"]/g, '\\$&')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/:\/\//g, '\\://')
+    .replace(/\b(www)\./gi, '$1\\.');
+}
+
+const byCount = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 
 export function datasetCard(c: CardInput): string {
   const p = c.project;
+  const s = c.summary;
+  const w = s.counts;
   const lines: string[] = [];
   const counts = selectionCounts(p, c.selection);
-  lines.push('---', `pretty_name: ${JSON.stringify(p.name)}`, `size_categories: [${sizeCategory(c.summary.written)}]`, 'tags: [winnow, image-text]', '---', '');
-  lines.push(`# ${p.name}`, '');
-  lines.push(`Exported by Winnow ${WINNOW_VERSION_FOR_CARD} on ${c.date.toISOString()} as **${c.format.name}** (\`${c.format.id}\`).`, '');
+  lines.push('---', `pretty_name: ${JSON.stringify(p.name)}`, `size_categories: [${sizeCategory(s.written)}]`, 'tags: [winnow, image-text]', '---', '');
+  lines.push(`# ${mdEscape(p.name)}`, '');
+  lines.push(`Exported by Winnow ${WINNOW_VERSION_FOR_CARD} on ${c.date.toISOString()} as **${mdEscape(c.format.name)}** (${mdEscape(c.format.id)}).`, '');
   lines.push('## Counts', '', '| | items |', '| --- | ---: |');
   lines.push(`| in the project | ${counts.total} |`, `| removed by the selection | ${counts.removed} |`, `| selected | ${c.selected} |`);
-  lines.push(`| written | ${c.summary.written} |`, `| skipped (no image bytes, e.g. URL not downloaded) | ${c.summary.skipped} |`, '');
+  lines.push(`| left out: undecodable | ${c.review.undecodable} |`);
+  lines.push(`| written | ${s.written} |`, `| skipped (no image bytes, e.g. URL not downloaded) | ${s.skipped} |`, `| with a caption | ${w.captions} |`, '');
+
+  lines.push('## What this format holds', '');
+  lines.push('Carried:', '', ...s.carries.map((x) => `- ${x}`), '');
+  lines.push('Left out (no place for it in this format):', '', ...(s.leftOut.length ? s.leftOut.map((x) => `- ${x}`) : ['- nothing']), '');
 
   lines.push('## Selection', '');
   if (c.selection === null) lines.push('All items (no saved selection).', '');
   else {
-    lines.push(`Saved selection **${c.selection}**. Each enabled rule and the items it removes on its own (an item may fail several):`, '');
+    lines.push(`Saved selection **${mdEscape(c.selection)}**. Each enabled rule and the items it removes on its own (an item may fail several):`, '');
     try {
       const rules = new SelectionStore(p.db).get(c.selection).rules;
       lines.push('| rule | signal | keep if | removes |', '| --- | --- | --- | ---: |');
@@ -42,45 +64,45 @@ export function datasetCard(c: CardInput): string {
         const n = p.db.prepare(`SELECT count(*) FROM items i WHERE ${r.removes}`).pluck().get() as number;
         const keep = r.threshold !== null ? `${r.rule.op ?? '>='} ${r.threshold}${r.rule.keepTop !== undefined ? ` (top ${r.rule.keepTop * 100}%)` : ''}` : '—';
         // The rule's id and kind, not its label: a label may describe the kind's default threshold rather than this one.
-        lines.push(`| ${esc(r.rule.id === r.rule.kind ? r.rule.kind : `${r.rule.id} (${r.rule.kind})`)} | ${r.signal ?? '—'} | ${keep} | ${n} |`);
+        lines.push(`| ${mdEscape(r.rule.id === r.rule.kind ? r.rule.kind : `${r.rule.id} (${r.rule.kind})`)} | ${r.signal ? mdEscape(r.signal) : '—'} | ${keep} | ${n} |`);
       }
     } catch (err) {
-      lines.push(`(rules unavailable: ${(err as Error).message})`);
+      lines.push(`(rules unavailable: ${mdEscape((err as Error).message)})`);
     }
     lines.push('');
   }
 
-  lines.push('## Annotations', '');
-  lines.push(`Kept ${c.annotations.kept} (states source/accepted/edited${c.options.includeProposed ? '/proposed' : ''}); dropped ${c.annotations.droppedRejected} rejected in review` +
-    `${c.options.includeProposed ? '' : ` and ${c.annotations.droppedProposed} proposals not reviewed`}.`, '');
-  if (c.annotations.byLabel.size) {
-    lines.push('| label | annotations |', '| --- | ---: |');
-    for (const [label, n] of [...c.annotations.byLabel].sort((a, b) => b[1] - a[1])) lines.push(`| ${esc(label)} | ${n} |`);
-    lines.push('');
-  }
+  lines.push('## Annotations written', '');
+  const objects = [...w.objects.values()].reduce((a, b) => a + b, 0);
+  const labels = [...w.labels.values()].reduce((a, b) => a + b, 0);
+  lines.push(`${objects} objects (${w.masks} with a mask) and ${labels} image-level labels written (review states source/accepted/edited${c.options.includeProposed ? '/proposed' : ''}). ` +
+    `Not passed to the writer: ${c.review.droppedRejected} rejected in review${c.options.includeProposed ? '' : `, ${c.review.droppedProposed} proposals not reviewed`}.`, '');
+  if (w.objects.size) lines.push('| object label | written |', '| --- | ---: |', ...byCount(w.objects).map(([l, n]) => `| ${mdEscape(l)} | ${n} |`), '');
+  if (w.labels.size) lines.push('| image label | written |', '| --- | ---: |', ...byCount(w.labels).map(([l, n]) => `| ${mdEscape(l)} | ${n} |`), '');
+
+  lines.push('## Scores written', '');
+  if (w.scores.size) lines.push('| score | items |', '| --- | ---: |', ...byCount(w.scores).map(([l, n]) => `| ${mdEscape(l)} | ${n} |`), '');
+  else if (!c.scoreNames.length) lines.push('None (no scores chosen).', '');
+  else if (s.leftOut.some((x) => /\bscores\b/.test(x))) lines.push(`None: this format has no place for scores (asked for ${c.scoreNames.map(mdEscape).join(', ')}).`, '');
+  else lines.push(`None (asked for ${c.scoreNames.map(mdEscape).join(', ')}; no written item has them).`, '');
 
   lines.push('## Models', '');
-  const models: string[] = [];
-  if (tableExists(p, 'embedding_sets')) {
-    for (const r of p.db.prepare('SELECT model, dim, model_hash FROM embedding_sets ORDER BY id').all() as { model: string; dim: number; model_hash: string | null }[]) {
-      models.push(`| ${esc(r.model)} | embeddings (${r.dim}-d) | ${r.model_hash ?? '—'} |`);
-    }
-  }
-  if (tableExists(p, 'signals')) {
-    for (const r of p.db.prepare('SELECT model, group_concat(DISTINCT name) names FROM signals WHERE model IS NOT NULL GROUP BY model').all() as { model: string; names: string }[]) {
-      models.push(`| ${esc(r.model)} | signals: ${esc(r.names)} | — |`);
-    }
-  }
-  for (const r of p.db.prepare(`SELECT origin, count(*) n FROM annotations WHERE origin != 'source' GROUP BY origin`).all() as { origin: string; n: number }[]) {
-    models.push(`| ${esc(r.origin)} | ${r.n} annotations | — |`);
-  }
-  lines.push(...(models.length ? ['| model | used for | hash |', '| --- | --- | --- |', ...models] : ['No model outputs were used.']), '');
+  const models = [...w.models].map(([m, use]) => `| ${mdEscape(m)} | ${mdEscape(use)} |`);
+  lines.push(...(models.length ? ['| model | used for |', '| --- | --- |', ...models] : ['No model outputs were written.']), '');
 
-  lines.push('## Export options', '', '```json', JSON.stringify(c.options, null, 2), '```', '');
-  const shown = c.summary.files.slice(0, 12).map((f) => `\`${f}\``).join(', ');
-  lines.push('## Files', '', ...c.summary.notes.map((n) => `- ${n}`), `- ${shown}${c.summary.files.length > 12 ? `, … (${c.summary.files.length} in all)` : ''}`, '');
+  lines.push('## Export options', '', '```json', JSON.stringify(c.options, null, 2).replace(/```/g, '`\u200b``'), '```', '');
+  lines.push('## Files', '', ...s.notes.map((n) => `- ${n}`));
+  const perFile = [...w.perFile];
+  if (perFile.length) {
+    lines.push('', '| file | rows / samples / images |', '| --- | ---: |', ...perFile.slice(0, 50).map(([f, n]) => `| ${f} | ${n} |`));
+    if (perFile.length > 50) lines.push(`| … ${perFile.length - 50} more | ${perFile.slice(50).reduce((a, [, n]) => a + n, 0)} |`);
+  }
+  const others = s.files.filter((f) => !w.perFile.has(f));
+  if (others.length) lines.push('', `Also: ${others.slice(0, 12).join(', ')}${others.length > 12 ? `, … (${others.length} in all)` : ''}`);
+  lines.push('');
   lines.push('## Sources', '');
-  for (const s of p.sources.list()) lines.push(`- \`${s.kind}\` ${esc(s.name)}: ${s.itemCount} items, ${s.issueCount} issues`);
+  for (const [name, n] of byCount(w.sources)) lines.push(`- ${mdEscape(name)}: ${n} items written`);
+  if (!w.sources.size) lines.push('- none');
   lines.push('');
   return lines.join('\n');
 }

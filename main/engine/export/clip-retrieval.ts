@@ -4,6 +4,7 @@ import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { MatrixFile } from '../store/matrix-file';
 import { NpyWriter } from './npy';
+import { Tally } from './tally';
 import { COMMON_OPTIONS, type ExportFormatSpec, type ExportRecord, type FormatWriter, type WriterContext, type WriterSummary } from './types';
 
 /** clip-retrieval's index input: `img_emb/img_emb_0.npy`, `text_emb/text_emb_0.npy`, `metadata/metadata_0.parquet`, rows aligned. */
@@ -36,11 +37,15 @@ class ClipRetrievalWriter implements FormatWriter {
   private readonly textMatrix: MatrixFile;
   private readonly meta: ParquetWriter;
   private rows: { image_path: string; caption: string | null; url: string | null; key: string; sha256: string | null }[] = [];
-  private readonly summary: WriterSummary = { written: 0, skipped: 0, files: ['img_emb/img_emb_0.npy', 'text_emb/text_emb_0.npy', 'metadata/metadata_0.parquet'], notes: [] };
+  private readonly tally = new Tally(
+    ['img_emb/img_emb_0.npy and text_emb/text_emb_0.npy (stored embeddings, rows aligned) and metadata/metadata_0.parquet (image_path, caption, url, key, sha256)'],
+    ['image bytes, boxes, masks, image-level labels, scores, review states and provenance: clip-retrieval\'s index input holds embeddings and captions only'],
+  );
   private noText = 0;
 
   constructor(private readonly ctx: WriterContext, private readonly project: Project, private readonly set: EmbeddingSet) {
     const dtype = ctx.options.dtype as 'float16' | 'float32';
+    for (const f of ['img_emb/img_emb_0.npy', 'text_emb/text_emb_0.npy', 'metadata/metadata_0.parquet']) this.tally.file(f);
     this.img = new NpyWriter(ctx.file('img_emb/img_emb_0.npy'), set.dim, dtype);
     this.txt = new NpyWriter(ctx.file('text_emb/text_emb_0.npy'), set.dim, dtype);
     this.imageMatrix = project.embeddings.matrix(set, 'image');
@@ -51,13 +56,14 @@ class ClipRetrievalWriter implements FormatWriter {
 
   async add(r: ExportRecord): Promise<void> {
     const at = this.project.embeddings.rowsOf(this.set, r.item.id);
-    if (!at) { this.summary.skipped++; return; }
+    if (!at) { this.tally.skipped++; return; }
     this.img.append(this.imageMatrix.read(at.imageRow));
     if (at.textRow !== null) this.txt.append(this.textMatrix.read(at.textRow));
     else { this.txt.append(new Float32Array(this.set.dim)); this.noText++; }
     const url = typeof r.item.extra?.url === 'string' ? r.item.extra.url : /^https?:/i.test(r.item.uri) ? r.item.uri : null;
     this.rows.push({ image_path: r.item.uri, caption: r.item.caption, url, key: r.item.key, sha256: r.item.sha256 });
-    this.summary.written++;
+    for (const f of ['img_emb/img_emb_0.npy', 'text_emb/text_emb_0.npy', 'metadata/metadata_0.parquet']) this.tally.row(f);
+    this.tally.item(r.source, r.item.caption);
     if (this.rows.length >= 10_000) this.flush();
   }
 
@@ -68,6 +74,13 @@ class ClipRetrievalWriter implements FormatWriter {
     this.rows = [];
   }
 
+  abort(): void {
+    this.img.dispose();
+    this.txt.dispose();
+    this.imageMatrix.close();
+    this.textMatrix.close();
+  }
+
   async finish(): Promise<WriterSummary> {
     this.flush();
     this.meta.finish();
@@ -75,9 +88,10 @@ class ClipRetrievalWriter implements FormatWriter {
     this.txt.close();
     this.imageMatrix.close();
     this.textMatrix.close();
-    this.summary.notes.push(`${n} rows of ${this.set.dim}-d ${this.ctx.options.dtype} embeddings from ${this.set.model}${this.set.modelHash ? ` (${this.set.modelHash})` : ''}`);
-    if (this.noText) this.summary.notes.push(`${this.noText} items had no caption embedding: their text_emb rows are zeros`);
-    if (this.summary.skipped) this.summary.notes.push(`${this.summary.skipped} selected items had no image embedding and were left out`);
-    return this.summary;
+    this.tally.model(this.set.model, `embeddings (${this.set.dim}-d)`);
+    this.tally.notes.push(`${n} rows of ${this.set.dim}-d ${this.ctx.options.dtype} embeddings from ${this.set.model}${this.set.modelHash ? ` (${this.set.modelHash})` : ''}`);
+    if (this.noText) this.tally.notes.push(`${this.noText} items had no caption embedding: their text_emb rows are zeros`);
+    if (this.tally.skipped) this.tally.notes.push(`${this.tally.skipped} selected items had no image embedding and were left out`);
+    return this.tally.summary();
   }
 }

@@ -4,16 +4,19 @@ import { ApiError } from '../../../main/domain/errors';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import type { JobKind } from '../jobs/runner';
 import type { Project } from '../project';
-import { checkDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
+import { checkDestination, destinationOwner, lockDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
 import { datasetCard } from './card';
 import { exportFormat } from './formats';
 import { ItemReader } from './item-reader';
-import { resolveOptions, type ExportRecord, type WriterContext } from './types';
+import { resolveOptions, type ExportRecord, type ExportScore, type FormatWriter, type WriterContext } from './types';
+import { chosenScores, signalNames } from './parquet';
 
 export interface ExportParams { format: string; dest: string; selection: string | null; options: Record<string, unknown> }
 interface ExportCheckpoint { partial: string }
 
 const PROGRESS_EVERY = 256;
+/** Errors that mean the destination cannot take the bytes (disk full, quota, file too large, read-only, I/O). */
+const WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE']);
 const READ_AHEAD = 16;
 
 /** Validates an export request before a job is created (bad format/options/destination fail the call, not the job). */
@@ -34,8 +37,14 @@ export async function validateExport(project: Project, params: ExportParams): Pr
   } catch (err) {
     throw new ApiError('bad_input', (err as Error).message);
   }
+  const owner = destinationOwner(dest);
+  if (owner) throw new ApiError('conflict', `another export (process ${owner.pid}${owner.job !== null ? `, job ${owner.job}` : ''}) is writing to ${dest}; wait for it or choose another folder`);
   return { ...params, dest, options };
 }
+
+/** Issue kinds that mark an item Winnow could not decode (the `unreadable` curation rule uses the same list). */
+const UNDECODABLE = `kind IN ('decode_failed', 'unreadable', 'io_error')`;
+
 
 /** Counts an export would write, without writing: for the Export dialog's preview. */
 export function previewExport(project: Project, format: string, selection: string | null, options: Record<string, unknown> = {}) {
@@ -47,16 +56,19 @@ export function previewExport(project: Project, format: string, selection: strin
   // Annotation counts over the selected items, by state (review decisions applied below).
   const byState = new Map<string, number>();
   let remote = 0;
+  let undecodable = 0;
+  const stmtUndecodable = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE} LIMIT 1`).pluck();
   const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id = ? GROUP BY state');
   const stmtRemote = project.db.prepare(`SELECT (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL) FROM items WHERE id = ?`).pluck();
   for (const id of resolveSelection(project, selection)) {
+    if (opts.includeUndecodable !== true && stmtUndecodable.get(id)) { undecodable++; continue; }
     for (const r of stmtAnn.all(id) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
     if (stmtRemote.get(id)) remote++;
   }
   const kept = (byState.get('source') ?? 0) + (byState.get('accepted') ?? 0) + (byState.get('edited') ?? 0) + (opts.includeProposed ? byState.get('proposed') ?? 0 : 0);
   return {
     format: spec.id, total: counts.total, selected: counts.kept, removedBySelection: counts.removed,
-    withoutImage: remote, willWrite: spec.needsImages ? counts.kept - remote : counts.kept,
+    withoutImage: remote, willWrite: (spec.needsImages ? counts.kept - remote : counts.kept) - undecodable,
     annotations: { kept, rejected: byState.get('rejected') ?? 0, proposed: byState.get('proposed') ?? 0 },
   };
 }
@@ -71,26 +83,38 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
       const spec = exportFormat(project, format);
       const options = resolveOptions(spec.options, ctx.params.options);
       const overwrite = options.overwrite === true;
-      // A resumed export starts over: what a killed run wrote is only ever in a partial folder.
-      await removeStalePartials(dest);
       await checkDestination(dest, overwrite);
-      const partial = await makePartial(dest);
+      // The destination belongs to this job until it ends: a second export to it is refused, not allowed to delete our partial folder.
+      const release = lockDestination(dest, ctx.jobId);
+      let partial: string | null = null;
+      let writer: FormatWriter | null = null;
       let published = false;
       try {
+        // A resumed export starts over: what a killed or failed run wrote is only ever in a partial folder, removed here.
+        await removeStalePartials(dest);
+        partial = await makePartial(dest);
+        const dir = partial;
         const total = selectionCounts(project, selection).kept;
         ctx.setTotal(total);
         const warned = new Set<string>();
         const wctx: WriterContext = {
-          dir: partial, file: (rel) => safeJoin(partial, rel), options, total, signal: ctx.signal,
+          dir, file: (rel) => safeJoin(dir, rel), options, total, signal: ctx.signal,
           warn: (message, itemId) => {
             if (warned.size > 1000 || warned.has(message)) return;
             warned.add(message);
             ctx.issue({ severity: 'warning', kind: 'export_skipped', message, itemId: itemId ?? null });
           },
         };
-        const writer = await spec.create(wctx);
+        writer = await spec.create(wctx);
+        const w = writer;
         const includeProposed = options.includeProposed === true;
-        const ann = { kept: 0, droppedRejected: 0, droppedProposed: 0, byLabel: new Map<string, number>() };
+        const review = { droppedRejected: 0, droppedProposed: 0, undecodable: 0 };
+        const scoreNames = chosenScores(project, options.scores);
+        const scoreStmt = scoreNames.length && signalNames(project).length
+          ? project.db.prepare(`SELECT name, value, model FROM signals WHERE item_id = ? AND name IN (${scoreNames.map(() => '?').join(',')}) ORDER BY name`)
+          : null;
+        const undecodableStmt = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE} LIMIT 1`).pluck();
+        const sourceNames = new Map(project.sources.list().map((src) => [src.id, src.name]));
         let index = 0;
         let added = 0;
         const reader = new ItemReader(project);
@@ -98,20 +122,20 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         const queue: ExportRecord[] = [];
         const addNext = async () => {
           ctx.signal.throwIfAborted();
-          await writer.add(queue.shift()!);
-          if (++added % PROGRESS_EVERY === 0) ctx.commit(() => undefined, added, { partial });
+          await w.add(queue.shift()!);
+          if (++added % PROGRESS_EVERY === 0) ctx.commit(() => undefined, added, { partial: dir });
         };
         for (const id of resolveSelection(project, selection)) {
           ctx.signal.throwIfAborted();
+          if (options.includeUndecodable !== true && undecodableStmt.get(id)) { review.undecodable++; continue; }
           const loaded = reader.get(id);
           if (!loaded) continue;
           const { item, provenance } = loaded;
           const all = project.annotations.forItem(id);
           const annotations = all.filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
-          ann.droppedRejected += all.filter((a) => a.state === 'rejected').length;
-          ann.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;
-          ann.kept += annotations.length;
-          for (const a of annotations) ann.byLabel.set(a.label, (ann.byLabel.get(a.label) ?? 0) + 1);
+          review.droppedRejected += all.filter((a) => a.state === 'rejected').length;
+          review.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;
+          const scores = scoreStmt ? (scoreStmt.all(id, ...scoreNames) as ExportScore[]) : [];
           let pending: Promise<Buffer | null> | null = null;
           const bytes = () => (pending ??= reader.bytes(item, provenance).catch((err: Error) => {
             wctx.warn(`item ${id} (${item.key}) has no image to export: ${err.message}`, id);
@@ -119,19 +143,29 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
           }));
           // Read-ahead: the next few items' bytes are read while the writer works on this one (bounded by READ_AHEAD).
           if (prefetch) void bytes();
-          queue.push({ index: index++, item, annotations, provenance, bytes });
+          queue.push({ index: index++, item, annotations, scores, source: sourceNames.get(item.sourceId) ?? null, provenance, bytes });
           if (queue.length > READ_AHEAD) await addNext();
         }
         while (queue.length) await addNext();
         ctx.signal.throwIfAborted();
-        const summary = await writer.finish();
+        const summary = await w.finish();
+        writer = null;
         ctx.signal.throwIfAborted();
-        await writeFile(safeJoin(partial, 'README.md'), datasetCard({ project, format: spec, selection, options, selected: total, summary, annotations: ann, date: new Date() }));
-        ctx.commit(() => undefined, index, { partial });
-        await publish(partial, dest, overwrite);
+        await writeFile(safeJoin(dir, 'README.md'), datasetCard({ project, format: spec, selection, options, selected: total, summary, review, scoreNames, date: new Date() }));
+        ctx.commit(() => undefined, index, { partial: dir });
+        await publish(dir, dest, overwrite);
         published = true;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code && WRITE_ERRORS.has(code)) {
+          throw new Error(`writing the export to ${dest} failed: ${(err as Error).message}. The partial output was removed; resume the job once the problem (e.g. free space) is fixed`);
+        }
+        throw err;
       } finally {
-        if (!published) await rm(partial, { recursive: true, force: true });
+        // A write error (disk full, file too large, I/O error) or a cancel: close what is open, remove the partial folder, release.
+        if (writer?.abort) await Promise.resolve(writer.abort()).catch(() => undefined);
+        if (!published && partial) await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+        release();
       }
     },
   };

@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { IMAGE_OPTIONS, prepareImage } from './image';
-import { LineWriter } from './manifest';
+import { LineWriter } from './line-writer';
+import { portableFields } from './portable';
+import { Tally } from './tally';
 import { COMMON_OPTIONS, type ExportFormatSpec, type ExportRecord, type FormatWriter, type WriterContext, type WriterSummary, extensionOf, pad } from './types';
 
 const SPLITS = new Set(['train', 'validation', 'test']);
@@ -18,7 +20,12 @@ export const imageFolderFormat: ExportFormatSpec = {
 
 class ImageFolderWriter implements FormatWriter {
   private readonly splits = new Map<string, LineWriter>();
-  private readonly summary: WriterSummary = { written: 0, skipped: 0, files: [], notes: [] };
+  private masksDroppedByResize = 0;
+  private readonly tally = new Tally([
+    'SPLIT/ folders (train, validation, test) with images and metadata.jsonl: file_name, text (caption; null when none), source metadata, winnow_key',
+    'objects: {bbox [x,y,w,h] px, category, score, state, origin, segmentation (COCO RLE, compressed counts)} as parallel lists (the Hugging Face detection layout)',
+    'labels: image-level labels with confidence/state/origin; scores: chosen scores; provenance',
+  ]);
   constructor(private readonly ctx: WriterContext) {}
 
   private async split(name: string): Promise<LineWriter> {
@@ -27,14 +34,14 @@ class ImageFolderWriter implements FormatWriter {
       await mkdir(this.ctx.file(name), { recursive: true });
       w = new LineWriter(this.ctx.file(`${name}/metadata.jsonl`));
       this.splits.set(name, w);
-      this.summary.files.push(`${name}/metadata.jsonl`);
+      this.tally.file(`${name}/metadata.jsonl`);
     }
     return w;
   }
 
   async add(r: ExportRecord): Promise<void> {
     const bytes = await r.bytes();
-    if (!bytes) { this.summary.skipped++; return; }
+    if (!bytes) { this.tally.skipped++; return; }
     const raw = typeof r.item.extra?.split === 'string' ? r.item.extra.split : 'train';
     const split = SPLITS.has(raw) ? raw : SPLIT_ALIASES[raw] ?? 'train';
     const img = await prepareImage(bytes, extensionOf(r.item.format), r.item.width, r.item.height, this.ctx.options);
@@ -43,18 +50,39 @@ class ImageFolderWriter implements FormatWriter {
     const fileName = `${pad(r.index, 9)}.${img.ext}`;
     const meta = await this.split(split);
     await writeFile(this.ctx.file(`${split}/${fileName}`), img.data);
-    const boxes = r.annotations.filter((a) => a.bbox && (a.kind === 'box' || a.kind === 'mask'));
+    const { labels, objects, scores } = portableFields(r, this.tally);
     const extra = { ...(r.item.extra ?? {}) };
     delete extra.split;
-    const row: Record<string, unknown> = { file_name: fileName, text: r.item.caption, ...extra, winnow_key: r.item.key };
-    if (boxes.length) row.objects = { bbox: boxes.map((a) => [a.bbox![0] * sx, a.bbox![1] * sy, a.bbox![2] * sx, a.bbox![3] * sy]), category: boxes.map((a) => a.label) };
+    const row: Record<string, unknown> = { ...extra, file_name: fileName, text: r.item.caption, winnow_key: r.item.key };
+    const resized = sx !== 1 || sy !== 1;
+    if (objects.length) {
+      row.objects = {
+        bbox: objects.map((o) => [o.bbox[0] * sx, o.bbox[1] * sy, o.bbox[2] * sx, o.bbox[3] * sy]), category: objects.map((o) => o.label),
+        score: objects.map((o) => o.score), state: objects.map((o) => o.state), origin: objects.map((o) => o.origin),
+        segmentation: objects.map((o) => (resized ? null : o.segmentation ?? null)),
+      };
+      if (resized) {
+        const dropped = objects.filter((o) => o.segmentation).length;
+        this.tally.counts.masks -= dropped;
+        this.masksDroppedByResize += dropped;
+      }
+    }
+    if (labels.length) row.labels = labels;
+    if (Object.keys(scores).length) row.scores = scores;
+    if (r.provenance) row.provenance = r.provenance;
     await meta.write(`${JSON.stringify(row)}\n`);
-    this.summary.written++;
+    this.tally.row(`${split}/metadata.jsonl`);
+    this.tally.item(r.source, r.item.caption);
   }
 
   async finish(): Promise<WriterSummary> {
     for (const w of this.splits.values()) await w.close();
-    this.summary.notes.push(`splits: ${[...this.splits.keys()].join(', ') || 'none'}`);
-    return this.summary;
+    this.tally.notes.push(`splits: ${[...this.splits.keys()].join(', ') || 'none'}`);
+    if (this.masksDroppedByResize) this.tally.leftOut.push(`${this.masksDroppedByResize} masks of resized images (their boxes are scaled and kept)`);
+    return this.tally.summary();
+  }
+
+  abort(): void {
+    for (const w of this.splits.values()) w.destroy();
   }
 }

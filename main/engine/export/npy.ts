@@ -61,6 +61,11 @@ export class NpyWriter {
     this.rows++;
   }
 
+  /** Closes the file without fixing the header (after a failure; the partial folder is removed). */
+  dispose(): void {
+    try { closeSync(this.fd); } catch { /* already closed */ }
+  }
+
   close(): number {
     writeSync(this.fd, this.header(), 0, HEADER, 0);
     closeSync(this.fd);

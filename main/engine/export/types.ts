@@ -1,12 +1,21 @@
 import type { ItemT } from '../../../main/domain/project';
 import type { Annotation } from '../store/annotations';
+import type { WrittenCounts } from './tally';
+
+/** One score the curator chose to export (a signal such as `clip.pair`), with the model that computed it. */
+export interface ExportScore { name: string; value: number; model: string | null }
 
 /** One exported item: the item, its annotations after review decisions, where it came from, and its bytes on demand. */
 export interface ExportRecord {
   /** 0-based position in the export. */
   index: number;
   item: ItemT;
+  /** Boxes, masks and image-level labels after review decisions (rejected dropped, proposed only on request). */
   annotations: Annotation[];
+  /** The chosen scores this item has (an item without a caption has no `clip.pair`). */
+  scores: ExportScore[];
+  /** Name of the source the item came from. */
+  source: string | null;
   provenance: Record<string, unknown> | null;
   /** The image bytes, or null when the item has none (a URL not downloaded, a vanished file). */
   bytes(): Promise<Buffer | null>;
@@ -30,11 +39,17 @@ export interface WriterSummary {
   skipped: number;
   files: string[];
   notes: string[];
+  counts: WrittenCounts;
+  /** What this format holds, and what it had no place for (the card says both). */
+  carries: string[];
+  leftOut: string[];
 }
 
 export interface FormatWriter {
   add(record: ExportRecord): Promise<void>;
   finish(): Promise<WriterSummary>;
+  /** Closes open files after a failure (a write error, a cancel) so the partial folder can be removed. */
+  abort?(): Promise<void> | void;
 }
 
 export interface OptionSpec {
@@ -64,6 +79,8 @@ export interface ExportFormatSpec {
 export const COMMON_OPTIONS: OptionSpec[] = [
   { name: 'includeProposed', label: 'Include unreviewed proposals', type: 'boolean', default: false, description: 'Also export model annotations still awaiting review (state "proposed")' },
   { name: 'overwrite', label: 'Overwrite destination', type: 'boolean', default: false, description: 'Replace the destination folder if it exists' },
+  { name: 'scores', label: 'Scores', type: 'string', default: 'clip.pair', description: 'Comma-separated signal names exported as scores (empty: none, * : every signal); label confidences always go with their labels' },
+  { name: 'includeUndecodable', label: 'Include undecodable items', type: 'boolean', default: false, description: 'Also export items Winnow could not decode (left out by default)' },
 ];
 
 /** Options with defaults filled in and types checked against the spec. */

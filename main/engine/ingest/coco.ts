@@ -9,11 +9,13 @@ import { streamTopLevelArrays } from './json-stream';
 import {
   type CocoProblem, cocoAnnotationImageProblem, cocoAnnotationProblem, cocoCategoryProblem, cocoElementProblem, cocoImageProblem, cocoLocation, danglingProblem,
 } from './validate-coco';
+import { takePortable } from './portable';
 
 interface CocoImage { id: number; file_name: string; width?: number; height?: number; [k: string]: unknown }
 interface CocoAnn {
   id?: number; image_id: number; category_id?: number; bbox?: number[]; iscrowd?: number; area?: number; caption?: string;
   segmentation?: number[][] | { size: [number, number]; counts: number[] | string };
+  score?: number; winnow_state?: string; winnow_origin?: string;
 }
 interface CocoIndex {
   images: CocoImage[]; annotations: (imageId: number) => { ann: CocoAnn; location: string }[]; categories: Map<number, string>;
@@ -147,24 +149,32 @@ export class CocoSource implements IngestSource {
         if (refused) { entryProblems.push(refused); continue; }
         if (a.category_id === undefined) continue;
         const label = categories.get(a.category_id)!;
-        const params = { coco_id: a.id, iscrowd: a.iscrowd ?? 0, area: a.area };
+        const params: Record<string, unknown> = { coco_id: a.id, iscrowd: a.iscrowd ?? 0, area: a.area };
+        // Winnow's COCO export marks model annotations with their review state and origin, and keeps their score.
+        if (typeof a.winnow_state === 'string') params.exported_state = a.winnow_state;
+        if (typeof a.winnow_origin === 'string') params.exported_origin = a.winnow_origin;
+        const score = typeof a.score === 'number' && Number.isFinite(a.score) ? a.score : null;
         const bbox = Array.isArray(a.bbox) && a.bbox.length === 4 ? (a.bbox.map(Number) as [number, number, number, number]) : null;
         const seg = a.segmentation;
-        if (Array.isArray(seg) && seg.length) annotations.push({ kind: 'mask', label, bbox, polygons: seg, params, location: annLocation });
+        if (Array.isArray(seg) && seg.length) annotations.push({ kind: 'mask', label, bbox, polygons: seg, params, score, location: annLocation });
         else if (seg && !Array.isArray(seg) && seg.counts !== undefined) {
           try {
-            annotations.push({ kind: 'mask', label, bbox, rle: normalizeRle(seg), params, location: annLocation });
+            annotations.push({ kind: 'mask', label, bbox, rle: normalizeRle(seg), params, score, location: annLocation });
           } catch (err) {
             entryProblems.push({ kind: 'bad_annotation', message: `malformed RLE segmentation (${(err as Error).message}): annotation not imported`, location: annLocation });
           }
-        } else if (bbox) annotations.push({ kind: 'box', label, bbox, params, location: annLocation });
+        } else if (bbox) annotations.push({ kind: 'box', label, bbox, params, score, location: annLocation });
       }
       const extra: Record<string, unknown> = { coco_id: img.id };
       if (captions.length > 1) extra.captions = captions;
-      for (const [k, v] of Object.entries(img)) if (!['id', 'file_name', 'width', 'height'].includes(k)) extra[k] = v;
+      for (const [k, v] of Object.entries(img)) if (!['id', 'file_name', 'width', 'height', 'winnow_labels', 'winnow_scores'].includes(k)) extra[k] = v;
+      // Image-level labels and scores Winnow's COCO export keeps as extra image fields.
+      const carried = takePortable({ labels: img.winnow_labels, scores: img.winnow_scores });
+      annotations.push(...carried.annotations);
+      for (const message of carried.problems) entryProblems.push({ kind: 'bad_annotation', message, location });
       yield {
         type: 'file', key: rel.split(path.sep).join('/'), file, caption: captions[0] ?? null, captionOrigin: captions.length ? 'coco.caption' : null, extra,
-        provenance: { source: 'coco', shard: path.basename(this.file), key: img.file_name, row: img.id }, annotations, problems: entryProblems,
+        provenance: { source: 'coco', shard: path.basename(this.file), key: img.file_name, row: img.id }, annotations, problems: entryProblems, scores: carried.scores,
       };
     }
   }

@@ -50,6 +50,8 @@ interface EntryCommon {
   problems?: EntryProblem[];
   /** Where the entry sits in its source (`m.jsonl:12`), for its issues; the key when absent. */
   location?: string;
+  /** Scores a Winnow export carried (e.g. `clip.pair`), stored back as signals. */
+  scores?: Record<string, number>;
 }
 
 /** What every source format yields, in a stable order, so an import can resume at a position. */

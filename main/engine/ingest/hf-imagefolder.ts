@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryAnnotation, EntryProblem, IngestEntry, IngestSource } from './entry';
+import { takePortable } from './portable';
+import { normalizeRle } from '../../../main/domain/rle';
 import { readRows } from './rows';
 
 const CAPTION_COLUMNS = ['text', 'caption', 'TEXT', 'alt', 'description'];
@@ -44,7 +46,8 @@ export class HfImageFolderSource implements IngestSource {
         if (position++ < skip) continue;
         const key = `${rel}:${row.line}`;
         if (!row.record) { yield { type: 'bad', key, location: key, kind: row.errorKind ?? 'bad_row', message: row.error ?? 'unparseable row' }; continue; }
-        const r = row.record;
+        const r = { ...row.record };
+        const portable = takePortable(r);
         const ref = typeof r.file_name === 'string' ? r.file_name : null;
         if (!ref) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: 'row has no file_name' }; continue; }
         const file = path.resolve(u.dir, ref);
@@ -57,28 +60,54 @@ export class HfImageFolderSource implements IngestSource {
         const extra: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(r)) if (k !== 'file_name' && k !== captionColumn && k !== 'objects') extra[k] = v;
         if (u.split) extra.split = u.split;
+        const objects = objectsToAnnotations(r.objects, key);
         yield {
           type: 'file', key: relFile.split(path.sep).join('/'), file, caption: captionColumn ? (r[captionColumn] as string).trim() : null,
           captionOrigin: captionColumn ? `metadata.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null,
-          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, ...objectsToAnnotations(r.objects, key), location: key,
+          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, location: key,
+          annotations: [...portable.annotations, ...objects.annotations], scores: portable.scores,
+          problems: [...portable.problems.map((message) => ({ kind: 'bad_annotation', message, location: key })), ...objects.problems],
         };
       }
     }
   }
 }
 
-function objectsToAnnotations(objects: unknown, rowLocation: string): { annotations?: EntryAnnotation[]; problems?: EntryProblem[] } {
-  if (!objects || typeof objects !== 'object') return {};
-  const o = objects as { bbox?: unknown; category?: unknown; categories?: unknown };
-  const boxes = Array.isArray(o.bbox) ? o.bbox : [];
-  const cats = (Array.isArray(o.category) ? o.category : Array.isArray(o.categories) ? o.categories : []) as unknown[];
-  const annotations: EntryAnnotation[] = [];
-  const problems: EntryProblem[] = [];
+/** The Hugging Face detection layout: parallel lists bbox + category, and the score/state/origin/segmentation lists Winnow adds. */
+function objectsToAnnotations(objects: unknown, rowLocation: string): { annotations: EntryAnnotation[]; problems: EntryProblem[] } {
+  const out = { annotations: [] as EntryAnnotation[], problems: [] as EntryProblem[] };
+  if (!objects || typeof objects !== 'object' || Array.isArray(objects)) return out;
+  const o = objects as Record<string, unknown>;
+  const list = (k: string) => (Array.isArray(o[k]) ? (o[k] as unknown[]) : []);
+  const boxes = list('bbox');
+  const cats = Array.isArray(o.category) ? list('category') : list('categories');
+  const scores = list('score');
+  const states = list('state');
+  const origins = list('origin');
+  const segs = list('segmentation');
   boxes.forEach((b, i) => {
     const location = `${rowLocation}:object ${i + 1}`;
-    if (Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      annotations.push({ kind: 'box', label: String(cats[i] ?? 'object'), bbox: b as [number, number, number, number], location });
-    } else problems.push({ kind: 'bad_annotation', message: `objects.bbox[${i}] ${JSON.stringify(b)?.slice(0, 60)} is not 4 numbers [x, y, width, height]: not imported`, location });
+    if (!(Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === 'number' && Number.isFinite(v)))) {
+      out.problems.push({ kind: 'bad_annotation', message: `objects.bbox[${i}] ${JSON.stringify(b)?.slice(0, 60)} is not 4 numbers [x, y, width, height]: not imported`, location });
+      return;
+    }
+    const seg = segs[i] as { size: [number, number]; counts: number[] | string } | null | undefined;
+    let rle: EntryAnnotation['rle'] = null;
+    if (seg && typeof seg === 'object') {
+      try {
+        rle = normalizeRle(seg);
+      } catch (err) {
+        out.problems.push({ kind: 'bad_annotation', message: `objects.segmentation[${i}] is malformed (${(err as Error).message}): not imported`, location });
+        return;
+      }
+    }
+    const params: Record<string, unknown> = {};
+    if (typeof states[i] === 'string') params.exported_state = states[i];
+    if (typeof origins[i] === 'string') params.exported_origin = origins[i];
+    out.annotations.push({
+      kind: rle ? 'mask' : 'box', label: String(cats[i] ?? 'object'), bbox: b as [number, number, number, number], rle,
+      score: typeof scores[i] === 'number' ? (scores[i] as number) : null, params: Object.keys(params).length ? params : null, location,
+    });
   });
-  return { annotations, problems };
+  return out;
 }

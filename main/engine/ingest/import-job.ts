@@ -8,6 +8,7 @@ import { type FinalAnnotation, finalizeAnnotations } from './annotations';
 import { probeBuffer, probeImage, UnreadableImage } from './probe';
 import { openSource } from './open-source';
 import { mapLimit } from '../jobs/map-limit';
+import { SignalStore } from '../curate/signals';
 
 export interface ImportParams { sourceId: number }
 interface ImportCheckpoint { position: number }
@@ -33,6 +34,8 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
       ctx.setTotal(await ingest.count(ctx.signal));
       let position = ctx.checkpoint?.position ?? 0;
       let batch: IngestEntry[] = [];
+      const signals = new SignalStore(project.db);
+      const scoreParams = JSON.stringify({ imported: source.name });
       // One batch is probed while the source reads the next: the walk, caption reads and header/sha256
       // probes overlap, and batches still commit in order with their checkpoint.
       let inFlight: Promise<void> = Promise.resolve();
@@ -50,6 +53,7 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
             if (id !== null) for (const a of o.annotations) project.annotations.insert(id, a);
             // Refused annotations, cleaned captions, unreadable sidecars: the item is kept, each problem is one issue.
             if (id !== null) for (const p of o.problems) project.issues.add({ severity: p.severity ?? 'warning', kind: p.kind, message: p.message, detail: p.detail, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: p.location });
+            if (id !== null && o.entry.type !== 'bad' && o.entry.scores) for (const [name, v] of Object.entries(o.entry.scores)) signals.set(id, name, v, 'import', scoreParams);
             if (id !== null && o.warning) {
               project.issues.add({ severity: 'warning', kind: 'extension_mismatch', message: o.warning, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
             }

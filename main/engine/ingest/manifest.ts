@@ -1,6 +1,10 @@
 import path from 'node:path';
 import type { IngestEntry, IngestSource } from './entry';
 import { readRows, type Row } from './rows';
+import { takePortable } from './portable';
+
+/** Undoes the formula guard Winnow's CSV export adds: one leading `'` before quotes and = + - @ tab or CR (see csvCell). */
+const unguard = (v: unknown) => (typeof v === 'string' && /^'+[=+\-@\t\r]/.test(v) ? v.slice(1) : v);
 
 const PATH_COLUMNS = ['path', 'file_name', 'filename', 'file', 'image', 'image_path', 'url', 'uri'];
 const CAPTION_COLUMNS = ['caption', 'text', 'TEXT', 'alt', 'description'];
@@ -31,7 +35,17 @@ export class ManifestSource implements IngestSource {
     const key = `row:${row.line}`;
     const location = `${path.basename(this.file)}:${row.line}`;
     if (!row.record) return { type: 'bad', key, location, kind: row.errorKind ?? 'bad_row', message: row.error ?? 'unparseable row' };
-    const record = row.record;
+    const record = this.format === 'csv' ? Object.fromEntries(Object.entries(row.record).map(([k, v]) => [k, unguard(v)])) : { ...row.record };
+    const portable = takePortable(record);
+    if (this.format === 'csv') {
+      // Winnow's CSV holds metadata and provenance as JSON cells.
+      for (const k of ['metadata', 'provenance']) {
+        if (typeof record[k] !== 'string' || !(record[k] as string).startsWith('{')) continue;
+        try { record[k] = JSON.parse(record[k] as string); } catch { /* left as text */ }
+      }
+      // An empty CSV cell is no value: an empty caption is no caption (img2dataset's convention), empty JSON columns are absent.
+      for (const k of ['caption', 'text', 'TEXT', 'url', 'metadata', 'provenance', 'width', 'height', 'sha256']) if (record[k] === '') delete record[k];
+    }
     const pathColumn = PATH_COLUMNS.find((c) => typeof record[c] === 'string' && (record[c] as string).trim() !== '');
     if (!pathColumn) {
       return { type: 'bad', key, location, kind: 'bad_row', message: `row has no image column (expected one of ${PATH_COLUMNS.join(', ')})` };
@@ -48,13 +62,16 @@ export class ManifestSource implements IngestSource {
     const extraOrNull = Object.keys(extra).length ? extra : null;
     const ref = (record[pathColumn] as string).trim();
     const captionOrigin = caption !== null ? `manifest.${captionColumn}` : null;
-    if (/^https?:\/\//i.test(ref)) return { type: 'remote', key, url: ref, caption, captionOrigin, extra: extraOrNull, problems, location };
+    const carried = { annotations: portable.annotations, scores: portable.scores };
+    const allProblems = [...(problems ?? []), ...portable.problems.map((message) => ({ kind: 'bad_annotation', message, location }))];
+    const reported = allProblems.length ? allProblems : undefined;
+    if (/^https?:\/\//i.test(ref)) return { type: 'remote', key, url: ref, caption, captionOrigin, extra: extraOrNull, problems: reported, location, ...carried };
     const file = path.resolve(this.root, ref);
     const rel = path.relative(this.root, file);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
       return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the manifest's folder; only files under it are imported` };
     }
-    return { type: 'file', key, file, caption, captionOrigin, extra: extraOrNull, problems, location };
+    return { type: 'file', key, file, caption, captionOrigin, extra: extraOrNull, problems: reported, location, ...carried };
   }
 
   private rows(signal?: AbortSignal): AsyncIterable<Row> {

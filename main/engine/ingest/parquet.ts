@@ -4,11 +4,16 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetS
 import { cellBytes } from '../media/embedded';
 import type { IngestEntry, IngestSource, Provenance } from './entry';
 import { jsonSafe } from './json-safe';
+import { takePortable } from './portable';
+
+/** Winnow's Parquet export names score columns `score:<signal>`. */
+const SCORE_PREFIX = 'score:';
 
 const URL_COLUMNS = ['url', 'URL', 'image_url'];
 const CAPTION_COLUMNS = ['caption', 'TEXT', 'text', 'alt', 'description'];
 const BYTES_COLUMNS = ['jpg', 'image', 'image_bytes', 'bytes', 'img', 'png', 'webp', 'jpeg'];
-const PATH_COLUMNS = ['file_name', 'path', 'image_path'];
+/** `uri` is what Winnow's Parquet export writes for a row without image bytes (the original file's path). */
+const PATH_COLUMNS = ['file_name', 'path', 'image_path', 'uri'];
 
 /**
  * Parquet (LAION / img2dataset / Hugging Face): one row per item with a URL, a caption, optional image bytes and extra
@@ -65,6 +70,17 @@ export class ParquetSource implements IngestSource {
   private toEntry(file: string, row: number, record: Record<string, unknown>, columns: string[]): IngestEntry {
     // Unannotated binary columns arrive as bytes: only the image columns stay binary, text columns are decoded.
     for (const c of columns) if (record[c] instanceof Uint8Array && !BYTES_COLUMNS.includes(c)) record[c] = new TextDecoder().decode(record[c] as Uint8Array);
+    const portable = takePortable(record);
+    for (const c of columns) {
+      if (!c.startsWith(SCORE_PREFIX)) continue;
+      const v = record[c];
+      if (typeof v === 'number' && Number.isFinite(v)) portable.scores[c.slice(SCORE_PREFIX.length)] = v;
+      delete record[c];
+    }
+    if (typeof record.metadata === 'string' && record.metadata.startsWith('{')) {
+      try { record.metadata = JSON.parse(record.metadata); } catch { /* left as text */ }
+    }
+    columns = columns.filter((c) => c in record);
     const name = path.basename(file);
     const key = typeof record.key === 'string' && record.key ? `${name}/${record.key}` : `${name}:${row}`;
     const location = `${name}:row ${row}`;
@@ -80,7 +96,11 @@ export class ParquetSource implements IngestSource {
       if (v !== undefined && v !== null) extra[c] = v;
     }
     if (urlColumn) extra.url = record[urlColumn];
-    const common = { key, caption, captionOrigin: captionColumn ? `parquet.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null };
+    if (portable.problems.length) extra.annotation_errors = portable.problems;
+    const common = {
+      key, caption, captionOrigin: captionColumn ? `parquet.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null,
+      annotations: portable.annotations, scores: portable.scores,
+    };
     const provenance: Provenance = { source: 'parquet', shard: name, row, key: typeof record.key === 'string' ? record.key : undefined };
     if (bytesColumn) {
       const data = cellBytes(record[bytesColumn])!;
@@ -91,7 +111,9 @@ export class ParquetSource implements IngestSource {
       const ref = record[pathColumn] as string;
       const abs = path.resolve(this.root, ref);
       const rel = path.relative(this.root, abs);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the parquet file's folder` };
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        return { type: 'bad', key, location, kind: 'outside_source', message: `path ${ref} points outside the parquet file's folder (only files under it are imported; a Winnow export made with includeImages=true carries the images itself)` };
+      }
       return { type: 'file', ...common, file: abs, provenance };
     }
     return { type: 'bad', key, location, kind: 'bad_row', message: `row has no image bytes, url or path (looked for ${[...BYTES_COLUMNS, ...URL_COLUMNS, ...PATH_COLUMNS].join(', ')})` };

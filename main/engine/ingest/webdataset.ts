@@ -5,6 +5,7 @@ import { extract as tarExtract, type Header } from 'tar-stream';
 import { MAX_MEMBER_BYTES, unsafeMember } from './archive-safety';
 import type { EntryProblem, IngestEntry, IngestSource, Provenance } from './entry';
 import { parseJsonGuarded } from './json-depth';
+import { takePortable } from './portable';
 
 const IMAGE_EXT = new Set(['jpg', 'jpeg', 'png', 'webp']);
 const CAPTION_FIELDS = ['caption', 'text', 'TEXT'];
@@ -71,13 +72,17 @@ export class WebDatasetSource implements IngestSource {
       else if (parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) json = parsed.value as Record<string, unknown>;
       else problems.push({ kind: 'bad_row', message: `${jsonMember.name} is not a JSON object; sample imported without it`, location: where });
     }
+    const portable = json ? takePortable(json) : null;
+    for (const message of portable?.problems ?? []) problems.push({ kind: 'bad_annotation', message, location: `${shardName}:${jsonMember!.name}` });
     const jsonCaption = json ? CAPTION_FIELDS.map((f) => json![f]).find((v) => typeof v === 'string') as string | undefined : undefined;
-    const caption = txt ?? jsonCaption ?? null;
+    // img2dataset writes an empty .txt for a sample without a caption (and "caption": null in its json).
+    const txtCaption = txt !== null && txt.trim() !== '' ? txt : null;
+    const caption = txtCaption ?? jsonCaption ?? null;
     const provenance: Provenance = { source: 'webdataset', shard: shardName, key, member: image.name, offset: image.offset, size: image.size };
     return {
       type: 'embedded', key: itemKey, uri: `${shard}#${image.name}`, name: image.name, data: image.data,
-      caption: caption === null ? null : caption.trim(), captionOrigin: txt !== null ? 'webdataset.txt' : jsonCaption !== undefined ? 'webdataset.json' : null,
-      extra: json, provenance, problems,
+      caption: caption === null ? null : caption.trim(), captionOrigin: txtCaption !== null ? 'webdataset.txt' : jsonCaption !== undefined ? 'webdataset.json' : null,
+      extra: json, provenance, problems, annotations: portable?.annotations, scores: portable?.scores,
     };
   }
 

@@ -46,7 +46,12 @@ describe('detect.run job', () => {
       expect(x).toBeGreaterThanOrEqual(0);
       expect(x + w).toBeLessThanOrEqual(150);
       expect(y + h).toBeLessThanOrEqual(100);
-      expect(decodeRle(rle).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      const mask = decodeRle(rle);
+      expect(mask.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      // A segmentation's box is its mask's tight box (the detector's own box was often looser).
+      let x0 = 150, y0 = 100, x1 = -1, y1 = -1;
+      mask.forEach((v, i) => { if (v) { const px = i % 150, py = Math.floor(i / 150); x0 = Math.min(x0, px); y0 = Math.min(y0, py); x1 = Math.max(x1, px); y1 = Math.max(y1, py); } });
+      expect([x, y, w, h]).toEqual([x0, y0, x1 - x0 + 1, y1 - y0 + 1]);
     }
     expect(new Set(rows.map((r) => r.label))).toEqual(new Set(['red circle', 'blue square']));
   });
@@ -61,6 +66,25 @@ describe('detect.run job', () => {
     expect(review.get(kept.id)!.state).toBe('accepted');
     const kinds = project.db.prepare(`SELECT kind, count(*) n FROM annotations WHERE state = 'proposed' GROUP BY kind`).all();
     expect(kinds).toEqual([{ kind: 'box', n: before - 1 }]);
+  });
+
+  it('a segmentation is stored with its mask\'s tight box even when the detector\'s box is looser', async () => {
+    // Masks thresholded well above the region threshold: the detector's regions are larger than their masks.
+    const job = project.jobs.start(DETECT_JOB, { queries: ['red circle', 'blue square'], threshold: 0, maskThreshold: 0.6, segment: true, selection: null });
+    expect((await project.jobs.wait(job.id)).state).toBe('done');
+    const rows = (project.db.prepare(`SELECT bbox, rle, params FROM annotations WHERE kind = 'mask' AND json_extract(params, '$.job') = ?`).all(job.id) as { bbox: string; rle: string; params: string }[]);
+    expect(rows.length).toBeGreaterThan(0);
+    let looser = 0;
+    for (const r of rows) {
+      const rle = JSON.parse(r.rle);
+      const [h, w] = rle.size;
+      let x0 = w, y0 = h, x1 = -1, y1 = -1;
+      decodeRle(rle).forEach((v, i) => { if (v) { const px = i % w, py = Math.floor(i / w); x0 = Math.min(x0, px); y0 = Math.min(y0, py); x1 = Math.max(x1, px); y1 = Math.max(y1, py); } });
+      expect(JSON.parse(r.bbox)).toEqual([x0, y0, x1 - x0 + 1, y1 - y0 + 1]);
+      const given = JSON.parse(r.params).detector_box as number[] | undefined;
+      if (given && given[2] * given[3] > (x1 - x0 + 1) * (y1 - y0 + 1)) looser++;
+    }
+    expect(looser).toBeGreaterThan(0);
   });
 
   it('runs from the CLI: winnow detect --queries … --segment --json', async () => {
