@@ -1,8 +1,9 @@
 // `winnow dedup --semantic` and `winnow search "text"`: semantic near-duplicates and text → image search.
 import type { JobT } from '../api/contract';
+import { DupGroupStore } from '../engine/store/dup-groups';
 import { requireSet } from '../engine/curate/embedding-pages';
 import { searchVector } from '../engine/curate/search';
-import { DUP_SEMANTIC, type KeepPolicy, SEMDEDUP_JOB, semanticDefaults, type VerifyMode } from '../engine/curate/semantic-job';
+import { type KeepPolicy, SEMDEDUP_JOB, semanticDefaults, type VerifyMode } from '../engine/curate/semantic-job';
 import { Engine } from '../engine/engine';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 import type { CommandContext } from './commands';
@@ -40,10 +41,11 @@ export async function dedupCommand(ctx: CommandContext, h: Helpers): Promise<num
     const jobs = await h.followJobs(engine, ctx);
     const final = jobs.find((j) => j.id === job.id) ?? job;
     const db = project.db;
-    const groups = db.prepare('SELECT count(DISTINCT value) FROM signals WHERE name = ?').pluck().get(DUP_SEMANTIC) as number;
-    const duplicates = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(DUP_SEMANTIC) as number;
+    const dupGroups = new DupGroupStore(db);
+    const groups = dupGroups.count('semantic');
+    const duplicates = dupGroups.removedCount('semantic');
     ctx.print(
-      final.state === 'done' ? `${groups} semantic near-duplicate groups (cos ≥ ${threshold}${verify === 'pixels' ? ', verified by pixels' : ''}); ${duplicates} non-keepers marked ${DUP_SEMANTIC}` : `semantic dedup job ${final.state}${final.error ? `: ${final.error}` : ''}`,
+      final.state === 'done' ? `${groups} semantic near-duplicate groups (cos ≥ ${threshold}${verify === 'pixels' ? ', verified by pixels' : ''}); ${duplicates} non-keepers` : `semantic dedup job ${final.state}${final.error ? `: ${final.error}` : ''}`,
       { job: final, threshold, verify, groups, duplicates },
     );
     return final.state === 'done' ? 0 : 1;

@@ -66,11 +66,7 @@ export function datasetCard(c: CardInput): string {
       models.push(`| ${esc(r.model)} | embeddings (${r.dim}-d) | ${r.model_hash ?? '—'} |`);
     }
   }
-  if (tableExists(p, 'signals')) {
-    for (const r of p.db.prepare('SELECT model, group_concat(DISTINCT name) names FROM signals WHERE model IS NOT NULL GROUP BY model').all() as { model: string; names: string }[]) {
-      models.push(`| ${esc(r.model)} | signals: ${esc(r.names)} | — |`);
-    }
-  }
+  for (const r of p.runs.signalModels()) models.push(`| ${esc(r.model)} | signals: ${esc(r.names.join(','))} | ${r.modelHash ?? '—'} |`);
   for (const r of p.db.prepare(`SELECT origin, count(*) n FROM annotations WHERE origin != 'source' GROUP BY origin`).all() as { origin: string; n: number }[]) {
     models.push(`| ${esc(r.origin)} | ${r.n} annotations | — |`);
   }
