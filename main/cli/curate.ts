@@ -7,6 +7,9 @@ import { defaultRules } from '../engine/curate/rules';
 import { SelectionStore } from '../engine/curate/selection';
 import { STATS_JOB } from '../engine/curate/stats-job';
 import { Engine } from '../engine/engine';
+import { DupGroupStore } from '../engine/store/dup-groups';
+import type { Db } from '../engine/store/database';
+import { RunStore } from '../engine/store/runs';
 import type { CommandContext } from './commands';
 
 interface Helpers {
@@ -20,8 +23,8 @@ export async function statsCommand(ctx: CommandContext, h: Helpers): Promise<num
   const job = project.jobs.start(STATS_JOB, { force: ctx.values.force === true });
   const jobs = await h.followJobs(engine, ctx);
   const final = jobs.find((j) => j.id === job.id) ?? job;
-  const groups = (name: string) => project.db.prepare('SELECT count(DISTINCT value) FROM signals WHERE name = ?').pluck().get(name) as number;
-  const result = final.state === 'done' ? { job: final, exactGroups: groups('dup.exact'), phashGroups: groups('dup.phash') } : { job: final };
+  const groups = new DupGroupStore(project.db);
+  const result = final.state === 'done' ? { job: final, exactGroups: groups.count('exact'), phashGroups: groups.count('phash') } : { job: final };
   await engine.close();
   ctx.print(
     final.state === 'done'
@@ -36,11 +39,8 @@ export async function selectCommand(ctx: CommandContext, h: Helpers): Promise<nu
   const engine = new Engine('cli');
   const project = await engine.openProject(h.requireProjectDir(ctx), { resume: false });
   try {
-    const rules = ctx.values.rules
-      ? RuleList.parse(JSON.parse(await readFile(ctx.values.rules, 'utf8')))
-      : ctx.values.name
-        ? new SelectionStore(project.db).get(ctx.values.name).rules
-        : defaultRules();
+    if (!ctx.values.rules && ctx.values.name) return showSnapshot(ctx, project.db, ctx.values.name);
+    const rules = ctx.values.rules ? RuleList.parse(JSON.parse(await readFile(ctx.values.rules, 'utf8'))) : defaultRules();
     const ev = evaluateRules(project.db, rules);
     const pad = Math.max(...rules.map((r) => r.id.length), 4);
     const human = [
@@ -53,4 +53,20 @@ export async function selectCommand(ctx: CommandContext, h: Helpers): Promise<nu
   } finally {
     await engine.close();
   }
+}
+
+/** A saved selection: its frozen snapshot (what export uses), the runs it was based on, and its rules re-evaluated today. */
+function showSnapshot(ctx: CommandContext, db: Db, name: string): number {
+  const store = new SelectionStore(db);
+  const s = store.get(name);
+  const cmp = store.compare(name);
+  const runs = new RunStore(db).many(s.runIds);
+  const live = evaluateRules(db, s.rules);
+  const human = [
+    `${s.kept} kept, ${(s.total ?? cmp.total) - s.kept} removed of ${s.total ?? cmp.total} (snapshot "${s.name}" frozen ${s.frozenAt ?? 'never'}; export uses this)`,
+    ...runs.map((r) => `  run #${r.id} ${r.kind}${r.jobId !== null ? ` (job #${r.jobId})` : ''}${r.model ? ` ${r.model}` : ''} ${r.finishedAt ?? r.startedAt}`),
+    `Rules today: ${cmp.liveKept} kept of ${cmp.total}; ${cmp.onlyInSnapshot} kept only by the snapshot, ${cmp.onlyLive} only today${cmp.sameRuns ? '' : ' (newer runs since the snapshot)'}`,
+  ].join('\n');
+  ctx.print(human, { selection: s, runs, compare: cmp, live });
+  return 0;
 }

@@ -78,8 +78,8 @@ export class SignalStore {
     ).pluck().all() as string[];
     const stat = this.db.prepare(
       `SELECT count(*) count, min(value) min, max(value) max,
-       (SELECT r.model FROM runs r WHERE r.id = (SELECT max(run_id) FROM signals WHERE name = ?1)) model FROM signals WHERE name = ?1`,
+       (SELECT r.model FROM runs r WHERE r.id = (SELECT max(run_id) FROM signals WHERE name = @name)) model FROM signals WHERE name = @name`,
     );
-    return names.map((name) => ({ name, ...(stat.get(name) as Omit<SignalSummary, 'name'>) }));
+    return names.map((name) => ({ name, ...(stat.get({ name }) as Omit<SignalSummary, 'name'>) }));
   }
 }
