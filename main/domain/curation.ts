@@ -79,6 +79,8 @@ export const Evaluation = z.object({ total: z.number().int(), kept: z.number().i
 export const Selection = z.object({
   id: z.number().int(), name: z.string(), rules: RuleList, createdAt: z.string(), updatedAt: z.string(),
   frozenAt: z.string().nullable(), kept: z.number().int(), total: z.number().int().nullable(), runIds: z.array(z.number().int()),
+  /** The rules' counts when the snapshot was frozen. */
+  evaluation: Evaluation.nullable(),
 });
 /** A snapshot next to its rules evaluated on today's data. */
 export const SelectionCompare = z.object({

@@ -6,14 +6,14 @@ import { ApiError } from '../../../main/domain/errors';
 import { type RuleInput, type RuleT, type SelectionCompareT, type SelectionFilterT, type SelectionT, RuleList } from '../../../main/domain/curation';
 import type { Project } from '../project';
 import type { Db } from '../store/database';
-import { keptNowSql, runsForRules, type SnapshotRow, SelectionTable } from '../store/selections';
+import { freezeRules, runsForRules, type SnapshotRow, SelectionTable } from '../store/selections';
 import { compileRules, removedPredicate } from './rules';
 
 export interface SelectionCounts { total: number; kept: number; removed: number }
 
 const toSelection = (r: SnapshotRow): SelectionT => ({
   id: r.id, name: r.name, rules: r.rules, createdAt: r.createdAt, updatedAt: r.updatedAt,
-  frozenAt: r.frozenAt, kept: r.kept, total: r.total, runIds: r.runIds,
+  frozenAt: r.frozenAt, kept: r.kept, total: r.total, runIds: r.runIds, evaluation: r.evaluation,
 });
 
 export class SelectionStore {
@@ -40,7 +40,7 @@ export class SelectionStore {
   /** Creates or replaces the named snapshot: the ids the rules keep now, with the runs they read. */
   save(name: string, rules: readonly (RuleInput | RuleT)[]): SelectionT {
     const parsed = RuleList.parse(rules);
-    this.db.transaction(() => this.table.freeze(name, parsed, keptNowSql(this.db, parsed), runsForRules(this.db, parsed)))();
+    this.db.transaction(() => freezeRules(this.db, name, parsed))();
     return this.get(name);
   }
 
@@ -95,11 +95,11 @@ export function* resolveSelection(project: Project, selection: string | null): I
   }
 }
 
-/** Counts for a saved selection (null = all items kept). */
+/** Counts for a saved selection as frozen (null = all items kept). */
 export function selectionCounts(project: Project, selection: string | null): SelectionCounts {
-  const total = project.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
-  if (selection === null) return { total, kept: total, removed: 0 };
-  const where = filterPredicate(project.db, { name: selection, show: 'removed' })!;
-  const removed = project.db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
-  return { total, kept: total - removed, removed };
+  const now = project.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  if (selection === null) return { total: now, kept: now, removed: 0 };
+  const s = new SelectionStore(project.db).get(selection);
+  const total = s.total ?? now;
+  return { total, kept: s.kept, removed: total - s.kept };
 }

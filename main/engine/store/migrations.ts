@@ -229,6 +229,7 @@ export const migrations: Migration[] = [
       ALTER TABLE selections ADD COLUMN run_ids TEXT NOT NULL DEFAULT '[]';
       ALTER TABLE selections ADD COLUMN total INTEGER;
       ALTER TABLE selections ADD COLUMN frozen_at TEXT;
+      ALTER TABLE selections ADD COLUMN evaluation TEXT;
       CREATE TABLE selection_items (
         selection_id INTEGER NOT NULL REFERENCES selections(id) ON DELETE CASCADE,
         item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,

@@ -1,16 +1,17 @@
 // The selections + selection_items tables. A saved selection is a frozen snapshot: the ids of the items
 // it kept when it was saved, with the rules and the runs (signals, duplicate groups) those rules read
 // then. Later runs change what the rules would select now, never what the snapshot holds.
-import { RuleList, type RuleT } from '../../domain/curation';
+import { type EvaluationT, RuleList, type RuleT } from '../../domain/curation';
+import { evaluateRules } from '../curate/evaluate';
 import { compileRules, DUP_RULE_KIND, removedPredicate } from '../curate/rules';
 import type { Db } from './database';
 
-export interface SnapshotRow { id: number; name: string; rules: RuleT[]; runIds: number[]; total: number | null; kept: number; frozenAt: string | null; createdAt: string; updatedAt: string }
+export interface SnapshotRow { id: number; name: string; rules: RuleT[]; runIds: number[]; total: number | null; kept: number; frozenAt: string | null; evaluation: EvaluationT | null; createdAt: string; updatedAt: string }
 
-interface Row { id: number; name: string; rules: string; run_ids: string; total: number | null; kept: number; frozen_at: string | null; created_at: string; updated_at: string }
+interface Row { id: number; name: string; rules: string; run_ids: string; total: number | null; kept: number; frozen_at: string | null; evaluation: string | null; created_at: string; updated_at: string }
 const toSnapshot = (r: Row): SnapshotRow => ({
   id: r.id, name: r.name, rules: RuleList.parse(JSON.parse(r.rules)), runIds: JSON.parse(r.run_ids) as number[], total: r.total, kept: r.kept,
-  frozenAt: r.frozen_at, createdAt: r.created_at, updatedAt: r.updated_at,
+  frozenAt: r.frozen_at, evaluation: r.evaluation === null ? null : (JSON.parse(r.evaluation) as EvaluationT), createdAt: r.created_at, updatedAt: r.updated_at,
 });
 const SELECT = 'SELECT s.*, (SELECT count(*) FROM selection_items WHERE selection_id = s.id) kept FROM selections s';
 
@@ -28,15 +29,16 @@ export class SelectionTable {
 
   /**
    * Creates or replaces a snapshot (call inside a transaction): `keptSql` is a SELECT of the item ids
-   * the rules keep now; they are copied, so later runs do not move them.
+   * the rules keep now; they are copied, so later runs do not move them. The per-rule evaluation is
+   * kept with them, so a dataset card from the snapshot says what the rules did then.
    */
-  freeze(name: string, rules: RuleT[], keptSql: string, runIds: number[]): void {
+  freeze(name: string, rules: RuleT[], keptSql: string, runIds: number[], evaluation: EvaluationT): void {
     const total = this.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
     this.db.prepare(
-      `INSERT INTO selections (name, rules, run_ids, total, frozen_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      `INSERT INTO selections (name, rules, run_ids, total, evaluation, frozen_at) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
        ON CONFLICT (name) DO UPDATE SET rules = excluded.rules, run_ids = excluded.run_ids, total = excluded.total,
-       frozen_at = excluded.frozen_at, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
-    ).run(name, JSON.stringify(rules), JSON.stringify(runIds), total);
+       evaluation = excluded.evaluation, frozen_at = excluded.frozen_at, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+    ).run(name, JSON.stringify(rules), JSON.stringify(runIds), total, JSON.stringify(evaluation));
     const id = this.db.prepare('SELECT id FROM selections WHERE name = ?').pluck().get(name) as number;
     this.db.prepare('DELETE FROM selection_items WHERE selection_id = ?').run(id);
     this.db.prepare(`INSERT INTO selection_items (selection_id, item_id) SELECT ?, id FROM (${keptSql})`).run(id);
@@ -50,6 +52,11 @@ export class SelectionTable {
   static keptPredicate(selectionId: number, column = 'i.id'): string {
     return `(${column} IN (SELECT item_id FROM selection_items WHERE selection_id = ${Number(selectionId)}))`;
   }
+}
+
+/** A snapshot of a rule list over today's data (call inside a transaction). */
+export function freezeRules(db: Db, name: string, rules: RuleT[]): void {
+  new SelectionTable(db).freeze(name, rules, keptNowSql(db, rules), runsForRules(db, rules), evaluateRules(db, rules));
 }
 
 /** SELECT of the ids a rule list keeps now. */
@@ -73,9 +80,7 @@ export function runsForRules(db: Db, rules: readonly RuleT[]): number[] {
 
 /** Migration 7: selections saved before snapshots existed are frozen as their rules select at upgrade time. */
 export function freezeSelections(db: Db): void {
-  const table = new SelectionTable(db);
   for (const s of db.prepare('SELECT name, rules FROM selections').all() as { name: string; rules: string }[]) {
-    const rules = RuleList.parse(JSON.parse(s.rules));
-    table.freeze(s.name, rules, keptNowSql(db, rules), runsForRules(db, rules));
+    freezeRules(db, s.name, RuleList.parse(JSON.parse(s.rules)));
   }
 }
