@@ -80,13 +80,4 @@ export class RunStore {
     ).all() as { model: string; modelHash: string | null; names: string }[];
     return rows.map((r) => ({ ...r, names: r.names.split(',').sort() }));
   }
-
-  /** The runs whose rows the store holds now (what a selection saved now is based on). */
-  current(): Run[] {
-    const ids = this.db.prepare(
-      `SELECT DISTINCT run_id FROM signals WHERE run_id IS NOT NULL UNION SELECT run_id FROM dup_groups WHERE run_id IS NOT NULL
-       UNION SELECT run_id FROM annotations WHERE run_id IS NOT NULL ORDER BY 1`,
-    ).pluck().all() as number[];
-    return this.many(ids);
-  }
 }
