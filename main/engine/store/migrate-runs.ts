@@ -70,20 +70,27 @@ export function migrateToRuns(db: Db): void {
   const insertSignal = db.prepare('INSERT INTO signals_v6 (item_id, name, value, run_id) VALUES (?, ?, ?, ?)');
   const insertKeeper = db.prepare('INSERT OR IGNORE INTO dup_keepers (item_id) VALUES (?)');
   const dupMembers = new Map<string, { runId: number; keeper: number; members: number[] }>();
+  const resolved = new Map<string, number>();
   for (const s of oldSignals(db)) {
     if (s.name === 'dup.keep') {
       if (s.value === 1) insertKeeper.run(s.item_id);
       continue;
     }
-    const params = parse(s.params);
-    const { kind, jobId } = jobOf(db, s.name, params);
-    const config = typeof params.config === 'string' ? parse(labelMeta.get(`label.config.${params.config}`) as string | null) : {};
-    const modelHash = (params.modelHash ?? config.modelHash ?? null) as string | null;
-    // A person's keeper change rewrote semantic rows without their model; the params still name it.
-    const model = s.model ?? (typeof params.model === 'string' ? params.model : null);
-    const runId = runFor(kind, jobId, model, modelHash, s.computed_at);
-    const { job: _job, modelHash: _hash, model: _model, ...rest } = params;
-    runParams.get(runId)!.perName.set(s.name, rest);
+    // Rows of one signal from one run share name, model and params text: resolve each combination once.
+    const cacheKey = `${s.name}\u0000${s.model}\u0000${s.params}`;
+    let runId = resolved.get(cacheKey);
+    if (runId === undefined) {
+      const params = parse(s.params);
+      const { kind, jobId } = jobOf(db, s.name, params);
+      const config = typeof params.config === 'string' ? parse(labelMeta.get(`label.config.${params.config}`) as string | null) : {};
+      const modelHash = (params.modelHash ?? config.modelHash ?? null) as string | null;
+      // A person's keeper change rewrote semantic rows without their model; the params still name it.
+      const model = s.model ?? (typeof params.model === 'string' ? params.model : null);
+      runId = runFor(kind, jobId, model, modelHash, s.computed_at);
+      const { job: _job, modelHash: _hash, model: _model, ...rest } = params;
+      runParams.get(runId)!.perName.set(s.name, rest);
+      resolved.set(cacheKey, runId);
+    }
     const dup = DUP_SIGNALS[s.name];
     if (dup) {
       const key = `${dup}:${s.value}`;
