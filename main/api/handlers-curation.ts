@@ -23,7 +23,8 @@ export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curat
   return {
     'curate.runStats': ({ force, k }) => ({ jobId: project().jobs.start(STATS_JOB, { force, k }).id }),
     'signals.list': () => new SignalStore(project().db).list(),
-    'signals.forItem': ({ id }) => new SignalStore(project().db).forItem(id).map(({ name, value, model, params }) => ({ name, value, model, params })),
+    'signals.forItem': ({ id }) => new SignalStore(project().db).forItem(id).map(({ name, value, runId, model, params }) => ({ name, value, runId, model, params })),
+    'runs.list': ({ ids }) => (ids ? project().runs.many(ids) : project().runs.list()),
     'signals.histogram': ({ name, scale, bins, rules, excludeRule }) => signalHistogram(project().db, name, { scale, bins, rules, excludeRule }),
     'selection.defaults': () => defaultRules(),
     'selection.evaluate': ({ rules }) => evaluateRules(project().db, rules),
@@ -31,6 +32,8 @@ export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curat
     'selection.save': ({ name, rules }) => new SelectionStore(project().db).save(name, rules),
     'selection.list': () => new SelectionStore(project().db).list(),
     'selection.get': ({ name }) => new SelectionStore(project().db).get(name),
+    'selection.compare': ({ name }) => new SelectionStore(project().db).compare(name),
+    'selection.refresh': ({ name }) => new SelectionStore(project().db).refresh(name),
     'selection.delete': ({ name }) => ({ deleted: new SelectionStore(project().db).delete(name) }),
     'duplicates.groups': ({ kind, offset, limit }) => listGroups(project().db, kind, offset, limit),
     'duplicates.setKeeper': ({ itemId }) => {

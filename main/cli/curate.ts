@@ -1,5 +1,6 @@
 // `winnow stats` and `winnow select`: the curation engine from the command line, through the contract.
 import { readFile } from 'node:fs/promises';
+import type { ApiClient } from '../api/client';
 import { RuleList } from '../api/methods/curation';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
@@ -23,11 +24,8 @@ export function statsCommand(ctx: CommandContext): Promise<number> {
 
 export function selectCommand(ctx: CommandContext): Promise<number> {
   return withSession(ctx, 'select', async ({ client }) => {
-    const rules = ctx.values.rules
-      ? RuleList.parse(JSON.parse(await readFile(ctx.values.rules, 'utf8')))
-      : ctx.values.name
-        ? (await client.call('selection.get', { name: ctx.values.name })).rules
-        : await client.call('selection.defaults', {});
+    if (!ctx.values.rules && ctx.values.name) return showSnapshot(ctx, client, ctx.values.name);
+    const rules = ctx.values.rules ? RuleList.parse(JSON.parse(await readFile(ctx.values.rules, 'utf8'))) : await client.call('selection.defaults', {});
     const ev = await client.call('selection.evaluate', { rules });
     const pad = Math.max(...rules.map((r) => r.id.length), 4);
     const human = [
@@ -38,4 +36,19 @@ export function selectCommand(ctx: CommandContext): Promise<number> {
     ctx.print(human, ev);
     return 0;
   });
+}
+
+/** A saved selection: its frozen snapshot (what export uses), the runs it was based on, and its rules re-evaluated today. */
+async function showSnapshot(ctx: CommandContext, client: ApiClient, name: string): Promise<number> {
+  const s = await client.call('selection.get', { name });
+  const cmp = await client.call('selection.compare', { name });
+  const runs = await client.call('runs.list', { ids: s.runIds });
+  const live = await client.call('selection.evaluate', { rules: s.rules });
+  const human = [
+    `${s.kept} kept, ${(s.total ?? cmp.total) - s.kept} removed of ${s.total ?? cmp.total} (snapshot "${s.name}" frozen ${s.frozenAt ?? 'never'}; export uses this)`,
+    ...runs.map((r) => `  run #${r.id} ${r.kind}${r.jobId !== null ? ` (job #${r.jobId})` : ''}${r.model ? ` ${r.model}` : ''} ${r.finishedAt ?? r.startedAt}`),
+    `Rules today: ${cmp.liveKept} kept of ${cmp.total}; ${cmp.onlyInSnapshot} kept only by the snapshot, ${cmp.onlyLive} only today${cmp.sameRuns ? '' : ' (newer runs since the snapshot)'}`,
+  ].join('\n');
+  ctx.print(human, { selection: s, runs, compare: cmp, live });
+  return 0;
 }

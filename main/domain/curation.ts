@@ -72,7 +72,23 @@ export const RuleCounts = z.object({
 });
 export const Evaluation = z.object({ total: z.number().int(), kept: z.number().int(), removed: z.number().int(), rules: z.array(RuleCounts) });
 
-export const Selection = z.object({ id: z.number().int(), name: z.string(), rules: RuleList, createdAt: z.string(), updatedAt: z.string() });
+/**
+ * A saved selection is a frozen snapshot: `kept` item ids were copied when it was saved (frozenAt),
+ * from these rules over the runs `runIds` (signals, duplicate groups). Later runs do not change it.
+ */
+export const Selection = z.object({
+  id: z.number().int(), name: z.string(), rules: RuleList, createdAt: z.string(), updatedAt: z.string(),
+  frozenAt: z.string().nullable(), kept: z.number().int(), total: z.number().int().nullable(), runIds: z.array(z.number().int()),
+  /** The rules' counts when the snapshot was frozen. */
+  evaluation: Evaluation.nullable(),
+});
+/** A snapshot next to its rules evaluated on today's data. */
+export const SelectionCompare = z.object({
+  name: z.string(), total: z.number().int(), snapshotKept: z.number().int(), liveKept: z.number().int(),
+  /** Kept by the snapshot, removed by the rules today (and the reverse). */
+  onlyInSnapshot: z.number().int(), onlyLive: z.number().int(),
+  runIds: z.array(z.number().int()), liveRunIds: z.array(z.number().int()), sameRuns: z.boolean(),
+});
 
 export const DupKind = z.enum(['exact', 'phash', 'semantic']);
 export const DupMember = z.object({
@@ -86,6 +102,7 @@ export type RuleInput = z.input<typeof Rule>;
 export type HistogramT = z.output<typeof Histogram>;
 export type EvaluationT = z.output<typeof Evaluation>;
 export type SelectionT = z.output<typeof Selection>;
+export type SelectionCompareT = z.output<typeof SelectionCompare>;
 export type SelectionFilterT = z.output<typeof SelectionFilter>;
 export type DupGroupT = z.output<typeof DupGroup>;
 export type SignalSummaryT = z.output<typeof SignalSummary>;

@@ -19,6 +19,7 @@ import { downloadJob } from './ingest/download-job';
 import { JobRunner } from './jobs/runner';
 import { type Db, openDatabase, schemaVersion } from './store/database';
 import { AnnotationStore } from './store/annotations';
+import { RunStore } from './store/runs';
 import { EmbeddingStore } from './store/embeddings';
 import { IssueStore } from './store/issues';
 import { ItemStore } from './store/items';
@@ -51,6 +52,7 @@ export class Project {
   readonly issues: IssueStore;
   readonly jobs: JobRunner;
   readonly annotations: AnnotationStore;
+  readonly runs: RunStore;
   readonly embeddings: EmbeddingStore;
   readonly thumbsDir: string;
 
@@ -62,6 +64,7 @@ export class Project {
     this.sources = new SourceStore(db);
     this.issues = new IssueStore(db);
     this.annotations = new AnnotationStore(db);
+    this.runs = new RunStore(db);
     this.jobs = new JobRunner(db, this.issues, this.events, lock?.ownerId ?? null, () => this.readOnlyReason());
     this.jobs.register(importJob(this));
     this.jobs.register(exportJob(this));

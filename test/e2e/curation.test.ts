@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatch } from '../../main/api/handlers';
 import { Engine } from '../../main/engine/engine';
 import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
@@ -86,6 +87,32 @@ describe('curation in the browser', () => {
     await page.getByTestId('toggle-removed').click();
     await expect.poll(() => page.getByTestId('selection-banner').locator('b').innerText()).toBe(String(total - live));
     await page.screenshot({ path: shotPath('curation-04-grid-removed.png') });
+  });
+
+  it('a saved selection is a snapshot: a later dedup run leaves it alone, the banner offers the re-evaluated rules', async () => {
+    const project = engine.requireProject();
+    const stats = async (k: number) => {
+      const job = project.jobs.start('curate.stats', { force: true, k });
+      expect((await project.jobs.wait(job.id)).state).toBe('done');
+    };
+    await stats(2);
+    await createDispatch(engine)('selection.save', { name: 'no near dups', rules: [{ id: 'near', kind: 'near_dup' }] });
+    await page.reload();
+    await page.getByTestId('nav-filters').click();
+    await page.locator('.chip', { hasText: 'no near dups' }).click();
+    await page.getByTestId('show-kept').click();
+    await expect.poll(() => page.getByTestId('snapshot-note').innerText()).toContain('its rules today select the same items');
+    const kept = Number((await page.getByTestId('selection-banner').locator('b').innerText()).replace(/,/g, ''));
+    // A looser perceptual-duplicate distance groups more items: the rules would now keep fewer.
+    await stats(24);
+    await page.getByTestId('toggle-removed').click();
+    await page.getByTestId('toggle-removed').click();
+    await expect.poll(() => page.getByTestId('snapshot-note').innerText()).toMatch(/its rules today keep \d+ \(\d+ differ\)/);
+    expect(await page.getByTestId('selection-banner').locator('b').innerText()).toBe(String(kept));
+    await page.screenshot({ path: shotPath('curation-04b-snapshot-stale.png') });
+    await page.getByTestId('refresh-snapshot').click();
+    await expect.poll(() => page.getByTestId('snapshot-note').innerText()).toContain('its rules today select the same items');
+    await expect.poll(async () => Number((await page.getByTestId('selection-banner').locator('b').innerText()).replace(/,/g, ''))).toBeLessThan(kept);
   });
 
   it('changes a duplicate keeper with the keyboard and keeps it after a reload', async () => {

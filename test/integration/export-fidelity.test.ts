@@ -40,7 +40,9 @@ beforeAll(async () => {
   const { jobId } = await engine.addSource(data);
   await project.jobs.wait(jobId);
   const items = project.items.page(0, 100);
-  const pair = project.db.prepare(`INSERT INTO signals (item_id, name, value, model) VALUES (?, ?, ?, ?)`);
+  const clipRun = project.runs.create('pairscore', { model: 'clip-model' });
+  const statsRun = project.runs.create('stats');
+  const pair = project.db.prepare(`INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, ?)`);
   project.db.transaction(() => {
     for (const [i, s] of list.entries()) {
       const id = items[i].id;
@@ -51,8 +53,8 @@ beforeAll(async () => {
       project.annotations.insert(id, { kind: 'label', label: EVIL, score: 0.75, origin: 'label-model', state: 'accepted', createdBy: 'job:2' });
       project.annotations.insert(id, { kind: 'label', label: 'unsure', score: 0.3, origin: 'label-model', state: 'proposed', createdBy: 'job:2' });
       project.annotations.insert(id, { kind: 'box', label: 'rejected thing', bbox: [1, 1, 5, 5], origin: 'seg-model', state: 'rejected', createdBy: 'job:1', score: 0.2 });
-      if (i !== 5) pair.run(id, 'clip.pair', 0.2 + i / 10, 'clip-model');
-      pair.run(id, 'image.min_side', 40, null);
+      if (i !== 5) pair.run(id, 'clip.pair', 0.2 + i / 10, clipRun);
+      pair.run(id, 'image.min_side', 40, statsRun);
       if (i === 3) project.issues.add({ kind: 'decode_failed', message: 'planted: cannot decode', itemId: id, location: items[i].key });
       else {
         want.set(i, {

@@ -19,6 +19,8 @@ export const ReviewAnnotationSchema = z.object({
   origin: z.string(), params: z.record(z.string(), z.unknown()).nullable(),
   state: z.enum(['source', 'proposed', 'accepted', 'rejected', 'edited']),
   createdBy: z.string(), updatedBy: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(), uncertainty: z.number().nullable(),
+  /** The job run (runs.list) that proposed it; null for source and hand-drawn annotations. */
+  runId: z.number().int().nullable(),
 });
 
 const QueueFilter = z.object({ kinds: z.array(Kind).max(3).optional(), label: label.optional() }).strict();

@@ -95,7 +95,10 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
       const head = await OnnxHead.load(readFileSync(path.join(project.dir, cp.head)));
       const images = project.embeddings.matrix(set, 'image');
       const signals = new SignalStore(project.db);
-      const signalParams = JSON.stringify({ run: ADAPT_RUN, job: ctx.jobId, config: cp.config });
+      // One run per adaptation: its signals and proposals point at it (model, hash, training-set size, method).
+      const runId = project.runs.forJob(ctx.jobId, ADAPT_JOB, {
+        model, modelHash: hash, params: { run: ADAPT_RUN, config: cp.config, trainingSize: cp.report.trainingSize, method: cp.report.chosen.method },
+      });
       const settled = project.db.prepare(`SELECT 1 FROM (${SETTLED_ITEMS}) WHERE item_id = ?`).pluck();
       let done = embeddedCount(project, set, cp.lastItemId);
       let applied = (project.db.prepare(`SELECT count(DISTINCT item_id) FROM annotations WHERE kind = 'label' AND json_extract(params, '$.job') = ? AND json_extract(params, '$.run') = '${ADAPT_RUN}'`).pluck().get(ctx.jobId) as number);
@@ -115,14 +118,15 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
               const uncertain = r.confidence < p.threshold;
               order.forEach((k, i) => {
                 const params: AdaptAnnotationParams = { run: ADAPT_RUN, job: ctx.jobId, config: cp.config, rank: i + 1, assigned: !uncertain && i === 0, threshold: p.threshold, trainingSize: cp.report.trainingSize, method: cp.report.chosen.method };
-                project.annotations.insert(row.itemId, { kind: 'label', label: names[k], score: round(probs[n * C + k]), origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}` });
+                project.annotations.insert(row.itemId, { kind: 'label', label: names[k], score: round(probs[n * C + k]), origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}`, runId });
               });
-              signals.set(row.itemId, LABEL_SIGNAL.confidence, r.confidence, model, signalParams);
-              signals.set(row.itemId, LABEL_SIGNAL.margin, r.margin, model, signalParams);
-              signals.set(row.itemId, LABEL_SIGNAL.uncertain, uncertain ? 1 : 0, model, signalParams);
+              signals.set(row.itemId, LABEL_SIGNAL.confidence, r.confidence, runId);
+              signals.set(row.itemId, LABEL_SIGNAL.margin, r.margin, runId);
+              signals.set(row.itemId, LABEL_SIGNAL.uncertain, uncertain ? 1 : 0, runId);
             });
           }, done, { ...cp, lastItemId: page[page.length - 1].itemId });
         }
+        project.runs.finish(runId);
         const report = { ...cp.report, applied, seconds: Math.round((performance.now() - started) / 10) / 100 };
         setMeta(project, `${REPORT_KEY}${String(ctx.jobId).padStart(8, '0')}`, report);
       } finally {

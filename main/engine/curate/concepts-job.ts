@@ -26,7 +26,7 @@ export function conceptsJob(project: Project, active: ActiveModel): JobKind<Conc
       const prompts = ctx.params.prompts;
       const names = prompts.map(conceptSignal);
       const concepts = await embedTextsBatched((t) => clip.embedTexts(t), prompts, dim);
-      const params = prompts.map((prompt) => JSON.stringify({ prompt, job: ctx.jobId, modelHash: hash, score: 'cosine' }));
+      const runId = project.runs.forJob(ctx.jobId, CONCEPTS_JOB, { model, modelHash: hash, params: { score: 'cosine', prompts: Object.fromEntries(names.map((n, c) => [n, prompts[c]])) } });
       const images = project.embeddings.matrix(set, 'image');
       const signals = new SignalStore(project.db);
       try {
@@ -40,12 +40,13 @@ export function conceptsJob(project: Project, active: ActiveModel): JobKind<Conc
           const scores = page.map((_, n) => Array.from(cosines(vectors.subarray(n * dim, (n + 1) * dim), concepts, dim, cos)));
           done += page.length;
           ctx.commit(() => {
-            page.forEach((r, n) => names.forEach((name, c) => signals.set(r.itemId, name, scores[n][c], model, params[c])));
+            page.forEach((r, n) => names.forEach((name, c) => signals.set(r.itemId, name, scores[n][c], runId)));
           }, done, { lastItemId: page[page.length - 1].itemId });
         }
       } finally {
         images.close();
       }
+      project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
     },
   };

@@ -200,7 +200,12 @@ export async function mapPoints(project: Project, set: EmbeddingSet, colorBy?: s
     }
   } else if (colorBy) {
     values = new Float32Array(n).fill(NaN);
-    for (const r of project.db.prepare('SELECT item_id, value FROM signals WHERE name = ?').iterate(colorBy) as Iterable<{ item_id: number; value: number }>) {
+    // `dup.<kind>` colours members of duplicate groups by their group; anything else is a signal name.
+    const dup = /^dup\.(exact|phash|semantic)$/.exec(colorBy)?.[1];
+    const source = dup
+      ? project.db.prepare('SELECT m.item_id, g.id value FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = ?').iterate(dup)
+      : project.db.prepare('SELECT item_id, value FROM signals WHERE name = ?').iterate(colorBy);
+    for (const r of source as Iterable<{ item_id: number; value: number }>) {
       const i = at.get(r.item_id);
       if (i !== undefined) values[i] = r.value;
     }

@@ -71,7 +71,7 @@ export function labelJob(project: Project, active: ActiveModel): JobKind<LabelPa
       const images = project.embeddings.matrix(set, 'image');
       const signals = new SignalStore(project.db);
       const insertMeta = project.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-      const signalParams = JSON.stringify({ run, job: ctx.jobId, config });
+      const runId = project.runs.forJob(ctx.jobId, LABEL_JOB, { model, modelHash: hash, params: { run, config, ...p, model } });
       try {
         ctx.setTotal(totalEmbedded(project, set));
         let checkpoint = ctx.checkpoint;
@@ -103,17 +103,18 @@ export function labelJob(project: Project, active: ActiveModel): JobKind<LabelPa
               const r = results[n];
               r.labels.forEach((l, rank) => {
                 const params: LabelAnnotationParams = { run, job: ctx.jobId, config, rank: rank + 1, assigned: !r.uncertain && (p.multiLabel || rank === 0), threshold: p.threshold, ...(tc && { t: round(tc[l.index]) }) };
-                project.annotations.insert(row.itemId, { kind: 'label', label: p.classes[l.index].name, score: l.prob, origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}` });
+                project.annotations.insert(row.itemId, { kind: 'label', label: p.classes[l.index].name, score: l.prob, origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}`, runId });
               });
-              signals.set(row.itemId, LABEL_SIGNAL.confidence, r.confidence, model, signalParams);
-              signals.set(row.itemId, LABEL_SIGNAL.margin, r.margin, model, signalParams);
-              signals.set(row.itemId, LABEL_SIGNAL.uncertain, r.uncertain ? 1 : 0, model, signalParams);
+              signals.set(row.itemId, LABEL_SIGNAL.confidence, r.confidence, runId);
+              signals.set(row.itemId, LABEL_SIGNAL.margin, r.margin, runId);
+              signals.set(row.itemId, LABEL_SIGNAL.uncertain, r.uncertain ? 1 : 0, runId);
             });
           }, done, { ...checkpoint!, lastItemId: page[page.length - 1].itemId });
         }
       } finally {
         images.close();
       }
+      project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
     },
   };

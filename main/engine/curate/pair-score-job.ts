@@ -25,7 +25,7 @@ export function pairScoreJob(project: Project, active: ActiveModel): JobKind<Pai
       const images = project.embeddings.matrix(set, 'image');
       const texts = project.embeddings.matrix(set, 'text');
       const signals = new SignalStore(project.db);
-      const params = JSON.stringify({ job: ctx.jobId, modelHash: hash, score: 'cosine' });
+      const runId = project.runs.forJob(ctx.jobId, PAIR_JOB, { model, modelHash: hash, params: { score: 'cosine' } });
       const dim = set.dim;
       try {
         ctx.setTotal(totalEmbedded(project, set));
@@ -39,13 +39,14 @@ export function pairScoreJob(project: Project, active: ActiveModel): JobKind<Pai
           const scores = withText.map((_, n) => dot(iv.subarray(n * dim, (n + 1) * dim), tv.subarray(n * dim, (n + 1) * dim)));
           done += page.length;
           ctx.commit(() => {
-            withText.forEach((r, n) => signals.set(r.itemId, PAIR_SIGNAL, scores[n], model, params));
+            withText.forEach((r, n) => signals.set(r.itemId, PAIR_SIGNAL, scores[n], runId));
           }, done, { lastItemId: page[page.length - 1].itemId });
         }
       } finally {
         images.close();
         texts.close();
       }
+      project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
     },
   };

@@ -1,12 +1,16 @@
 // Rules → SQL. Every rule compiles to one predicate "this rule removes item i.id" over the signals
-// table (or issues, for unreadable files). Predicates use `i.id IN (SELECT item_id FROM signals WHERE
+// table (duplicate groups for duplicate rules, issues for unreadable files). Predicates use `i.id IN (SELECT item_id FROM signals WHERE
 // name = 'n' AND value <op> t)`: SQLite runs each subquery once against the (name, value) index, so a
 // rule list costs one pass over items whatever its length. An item without the signal is not in the
 // subquery, so a rule never removes what it cannot judge (missing signal = rule does not apply).
 import { ApiError } from '../../../main/domain/errors';
 import { type RuleInput, type RuleT, Rule, SIGNAL_NAME_RE } from '../../../main/domain/curation';
 import type { Db } from '../store/database';
+import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';
+
+/** Duplicate rules read the duplicate groups (dup-groups.ts): they remove every member but the keeper. */
+export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_dup: 'exact', near_dup: 'phash', semantic_dup: 'semantic' };
 
 type Op = NonNullable<RuleT['op']>;
 
@@ -17,9 +21,9 @@ export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; th
   min_side: { signal: SIGNAL.minSide, op: '>=', threshold: 200, label: 'Shortest side at least 200 px' },
   aspect: { signal: SIGNAL.aspect, op: '<=', threshold: 3, label: 'Aspect ratio at most 3' },
   unreadable: { label: 'Image decodes' },
-  exact_dup: { signal: SIGNAL.dupExact, label: 'Not an exact duplicate' },
-  near_dup: { signal: SIGNAL.dupPhash, label: 'Not a perceptual duplicate' },
-  semantic_dup: { signal: SIGNAL.dupSemantic, label: 'Not a semantic near-duplicate' },
+  exact_dup: { label: 'Not an exact duplicate' },
+  near_dup: { label: 'Not a perceptual duplicate' },
+  semantic_dup: { label: 'Not a semantic near-duplicate' },
   // Thresholds measured on the synthetic dirty datasets (see test/integration/curate-stats.test.ts).
   // Blur uses edge width (image.edge_width, Marziliano), not the raw Laplacian variance (image.sharpness),
   // which also drops for sharp but plain images, nor the re-blur metric (image.blur), which JPEG blocks
@@ -89,11 +93,10 @@ export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {
   if (rule.kind === 'unreadable') {
     return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN ('decode_failed', 'unreadable', 'io_error')`);
   }
+  const dup = DUP_RULE_KIND[rule.kind];
+  if (dup) return compiled(rule, null, null, DupGroupStore.removedSource(dup));
   const signal = rule.signal;
   if (!signal || !SIGNAL_NAME_RE.test(signal)) throw new ApiError('bad_input', `rule ${rule.id}: a ${rule.kind} rule needs a signal name`);
-  if (rule.kind === 'exact_dup' || rule.kind === 'near_dup' || rule.kind === 'semantic_dup') {
-    return compiled(rule, signal, null, `SELECT item_id FROM signals WHERE name = ${lit(signal)}`);
-  }
   const op = rule.op ?? '>=';
   const threshold = rule.keepTop !== undefined ? quantileThreshold(db, signal, rule.keepTop, op) : rule.threshold ?? null;
   if (rule.keepTop !== undefined && threshold === null) return compiled(rule, signal, null, null);

@@ -1,26 +1,34 @@
-// Selections: a named, saved rule list. resolveSelection streams the ids a selection keeps, in id
-// order, for export and every later stage (imported by main/engine/export/*: keep the signature).
+// Selections: a saved selection is a frozen snapshot (store/selections.ts): the item ids its rules kept
+// when it was saved, the rules, and the runs those rules read. resolveSelection streams the snapshot's
+// ids in id order, for export and every later stage (imported by main/engine/export/*: keep the
+// signature). compareSelection re-evaluates the rules on today's data without touching the snapshot.
 import { ApiError } from '../../../main/domain/errors';
-import { type RuleInput, type RuleT, type SelectionFilterT, type SelectionT, RuleList } from '../../../main/domain/curation';
+import { type RuleInput, type RuleT, type SelectionCompareT, type SelectionFilterT, type SelectionT, RuleList } from '../../../main/domain/curation';
 import type { Project } from '../project';
 import type { Db } from '../store/database';
+import { freezeRules, runsForRules, type SnapshotRow, SelectionTable } from '../store/selections';
 import { compileRules, removedCount, removedPredicate } from './rules';
 import { totalItems } from '../store/items';
 
 export interface SelectionCounts { total: number; kept: number; removed: number }
 
-interface SelectionRow { id: number; name: string; rules: string; created_at: string; updated_at: string }
-const toSelection = (r: SelectionRow): SelectionT => ({ id: r.id, name: r.name, rules: RuleList.parse(JSON.parse(r.rules)), createdAt: r.created_at, updatedAt: r.updated_at });
+const toSelection = (r: SnapshotRow): SelectionT => ({
+  id: r.id, name: r.name, rules: r.rules, createdAt: r.createdAt, updatedAt: r.updatedAt,
+  frozenAt: r.frozenAt, kept: r.kept, total: r.total, runIds: r.runIds, evaluation: r.evaluation,
+});
 
 export class SelectionStore {
-  constructor(private readonly db: Db) {}
+  private readonly table: SelectionTable;
+  constructor(private readonly db: Db) {
+    this.table = new SelectionTable(db);
+  }
 
   list(): SelectionT[] {
-    return (this.db.prepare('SELECT * FROM selections ORDER BY name').all() as SelectionRow[]).map(toSelection);
+    return this.table.list().map(toSelection);
   }
 
   find(name: string): SelectionT | undefined {
-    const row = this.db.prepare('SELECT * FROM selections WHERE name = ?').get(name) as SelectionRow | undefined;
+    const row = this.table.find(name);
     return row && toSelection(row);
   }
 
@@ -30,28 +38,43 @@ export class SelectionStore {
     return s;
   }
 
-  /** Creates or replaces the named selection; the rules are validated by compiling them first. */
+  /** Creates or replaces the named snapshot: the ids the rules keep now, with the runs they read. */
   save(name: string, rules: readonly (RuleInput | RuleT)[]): SelectionT {
     const parsed = RuleList.parse(rules);
-    compileRules(this.db, parsed);
-    this.db.prepare(
-      `INSERT INTO selections (name, rules) VALUES (?, ?)
-       ON CONFLICT (name) DO UPDATE SET rules = excluded.rules, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
-    ).run(name, JSON.stringify(parsed));
+    this.db.transaction(() => freezeRules(this.db, name, parsed))();
     return this.get(name);
   }
 
+  /** Re-freezes a snapshot from its own rules over today's data (what "update to current data" does). */
+  refresh(name: string): SelectionT {
+    return this.save(name, this.get(name).rules);
+  }
+
   delete(name: string): boolean {
-    return this.db.prepare('DELETE FROM selections WHERE name = ?').run(name).changes > 0;
+    return this.table.delete(name);
+  }
+
+  /** The snapshot next to what its rules select today: how many items each side has that the other lacks, and the runs read now. */
+  compare(name: string): SelectionCompareT {
+    const s = this.get(name);
+    const inSnapshot = SelectionTable.keptPredicate(s.id);
+    const liveKept = `NOT ${removedPredicate(compileRules(this.db, s.rules))}`;
+    const count = (where: string) => this.db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+    const liveRunIds = runsForRules(this.db, s.rules);
+    return {
+      name, snapshotKept: s.kept, liveKept: count(liveKept), total: count('1'),
+      onlyInSnapshot: count(`${inSnapshot} AND NOT (${liveKept})`), onlyLive: count(`(${liveKept}) AND NOT ${inSnapshot}`),
+      runIds: s.runIds, liveRunIds, sameRuns: JSON.stringify(liveRunIds) === JSON.stringify(s.runIds),
+    };
   }
 }
 
 /** SQL over alias `i` that is true for the items a filter shows (kept or removed), or null for all items. */
 export function filterPredicate(db: Db, filter: SelectionFilterT | undefined): string | null {
   if (!filter) return null;
-  const rules = 'rules' in filter ? filter.rules : new SelectionStore(db).get(filter.name).rules;
-  const removed = removedPredicate(compileRules(db, rules));
-  return filter.show === 'removed' ? removed : `NOT ${removed}`;
+  // A saved selection shows its snapshot; an ad-hoc rule list is evaluated live.
+  const kept = 'rules' in filter ? `NOT ${removedPredicate(compileRules(db, filter.rules))}` : SelectionTable.keptPredicate(new SelectionStore(db).get(filter.name).id);
+  return filter.show === 'removed' ? `NOT ${kept}` : kept;
 }
 
 const CHUNK = 4096;
@@ -73,17 +96,25 @@ export function* resolveSelection(project: Project, selection: string | null): I
   }
 }
 
-/** How many items a filter shows (kept or removed), from the rules' sources rather than a scan of every item. */
+/**
+ * How many items a filter shows (kept or removed): a saved selection as frozen, a rule list from the rules'
+ * sources rather than a scan of every item.
+ */
 export function filterCount(db: Db, filter: SelectionFilterT): number {
-  const rules = 'rules' in filter ? filter.rules : new SelectionStore(db).get(filter.name).rules;
-  const removed = removedCount(db, compileRules(db, rules));
+  if ('name' in filter) {
+    const s = new SelectionStore(db).get(filter.name);
+    const total = s.total ?? totalItems(db);
+    return filter.show === 'removed' ? total - s.kept : s.kept;
+  }
+  const removed = removedCount(db, compileRules(db, filter.rules));
   return filter.show === 'removed' ? removed : totalItems(db) - removed;
 }
 
-/** Counts for a saved selection (null = all items kept). */
+/** Counts for a saved selection as frozen (null = all items kept). */
 export function selectionCounts(project: Project, selection: string | null): SelectionCounts {
-  const total = totalItems(project.db);
-  if (selection === null) return { total, kept: total, removed: 0 };
-  const removed = filterCount(project.db, { name: selection, show: 'removed' });
-  return { total, kept: total - removed, removed };
+  const now = totalItems(project.db);
+  if (selection === null) return { total: now, kept: now, removed: 0 };
+  const s = new SelectionStore(project.db).get(selection);
+  const total = s.total ?? now;
+  return { total, kept: s.kept, removed: total - s.kept };
 }

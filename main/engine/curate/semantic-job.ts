@@ -1,5 +1,5 @@
 // The `curate.semdedup` job: semantic near-duplicate groups from a model's image embeddings, stored
-// like the other duplicate kinds (signal `dup.semantic` = keeper id on non-keepers, params say how),
+// like the other duplicate kinds (dup_groups kind 'semantic', with the run that says how),
 // so the Duplicates view, the rules and the export read them the same way. Not resumable mid-way (a
 // rerun starts over; nothing is written until the end), but cancellable at every chunk.
 import path from 'node:path';
@@ -13,11 +13,10 @@ import { requireSet } from './embedding-pages';
 import { type CandidatePair, chooseMethod, type DedupMethod, findNearDuplicates, UnionFind } from './semantic-dedup';
 import { fingerprintItems } from './fingerprint-file';
 import { alignmentScore, DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
-import { SIGNAL, SignalStore } from './signals';
+import { DupGroupStore } from '../store/dup-groups';
 import { PAIR_SIGNAL } from './pair-score-job';
 
 export const SEMDEDUP_JOB = 'curate.semdedup';
-export const DUP_SEMANTIC = 'dup.semantic';
 /**
  * Cosine threshold when pairs are not verified by pixels. Measured with the built-in model (winnow-clip-mini,
  * 64 px input) on the 400-item synthetic dirty set (test/integration/curate/semantic-dedup.test.ts): the model
@@ -176,16 +175,14 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupP
           uf = v.uf;
           counts = { candidates: result.candidates.length, verified: v.verified, rejected: v.rejected, unverifiable: v.unverifiable };
         }
-        const manual = new Set(project.db.prepare('SELECT item_id FROM signals WHERE name = ? AND value = 1').pluck().all(SIGNAL.dupKeep) as number[]);
+        const dupGroups = new DupGroupStore(project.db);
+        const manual = dupGroups.manualKeepers();
         const groups = uf.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
-        const params = JSON.stringify({ threshold, policy, model, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}) });
-        const signals = new SignalStore(project.db);
+        const params = { threshold, policy, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}) };
         ctx.commit(() => {
-          signals.deleteName(DUP_SEMANTIC);
-          for (const members of groups) {
-            const keeper = chooseKeeper(project, members, policy, manual);
-            for (const m of members) if (m !== keeper) signals.set(m, DUP_SEMANTIC, keeper, model, params);
-          }
+          const runId = project.runs.forJob(ctx.jobId, SEMDEDUP_JOB, { model, modelHash: set.modelHash, params });
+          dupGroups.replaceKind('semantic', runId, groups.map((members) => ({ keeper: chooseKeeper(project, members, policy, manual), members })));
+          project.runs.finish(runId);
         }, end, { phase: 'done', ...counts });
         project.notifyItemsChanged(null, 0, false);
       } finally {

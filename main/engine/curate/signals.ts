@@ -1,6 +1,7 @@
-// The signals table: one number per (item, name), with the model (null for pixel statistics) and the
-// parameters that produced it. Every filter, sort and histogram in curation reads from here, so a new
-// kind of signal (pair score, label confidence, concept score) needs no schema change: write rows, done.
+// The signals table: one number per (item, name) and the run that wrote it (runs.ts holds the model,
+// its hash and the parameters, once per run). Every filter, sort and histogram in curation reads from
+// here, so a new kind of signal (pair score, label confidence, concept score) needs no schema change.
+// Duplicate groups are not signals: see store/dup-groups.ts.
 import type { Db } from '../store/database';
 
 /** Names written by the stats + duplicates job. Embedding-based stages add their own (e.g. `clip.pair`, `label.<name>`). */
@@ -14,18 +15,12 @@ export const SIGNAL = {
   aspect: 'image.aspect',
   captionWords: 'caption.words',
   captionChars: 'caption.chars',
-  dupExact: 'dup.exact',
-  dupPhash: 'dup.phash',
-  /** Semantic near-duplicates from image embeddings (curate.semdedup job, semantic-job.ts). */
-  dupSemantic: 'dup.semantic',
-  /** 1 on items a person chose as keeper of their duplicate group; recomputation honours it. */
-  dupKeep: 'dup.keep',
 } as const;
 
 /** A valid signal name: letters, digits and . _ : - (also what keeps rule SQL free of injection). */
 export { SIGNAL_NAME_RE as SIGNAL_NAME } from '../../domain/curation';
 
-export interface SignalRow { itemId: number; name: string; value: number; model: string | null; params: string | null }
+export interface SignalRow { itemId: number; name: string; value: number; runId: number | null; model: string | null; params: string | null }
 
 export interface SignalSummary { name: string; count: number; min: number; max: number; model: string | null }
 
@@ -34,15 +29,14 @@ export class SignalStore {
 
   constructor(private readonly db: Db) {
     this.upsert = db.prepare(
-      `INSERT INTO signals (item_id, name, value, model, params) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (item_id, name) DO UPDATE SET value = excluded.value, model = excluded.model, params = excluded.params,
-       computed_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+      `INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, ?)
+       ON CONFLICT (item_id, name) DO UPDATE SET value = excluded.value, run_id = excluded.run_id`,
     );
   }
 
-  /** Writes one signal (call inside a transaction for batches). */
-  set(itemId: number, name: string, value: number, model: string | null = null, params: string | null = null): void {
-    this.upsert.run(itemId, name, value, model, params);
+  /** Writes one signal of a run (runs.ts; call inside a transaction for batches). */
+  set(itemId: number, name: string, value: number, runId: number | null): void {
+    this.upsert.run(itemId, name, value, runId);
   }
 
   get(itemId: number, name: string): number | undefined {
@@ -50,7 +44,24 @@ export class SignalStore {
   }
 
   forItem(itemId: number): SignalRow[] {
-    return (this.db.prepare('SELECT item_id itemId, name, value, model, params FROM signals WHERE item_id = ? ORDER BY name').all(itemId) as SignalRow[]);
+    return (this.db.prepare(
+      `SELECT s.item_id itemId, s.name, s.value, s.run_id runId, r.model, r.params FROM signals s LEFT JOIN runs r ON r.id = s.run_id
+       WHERE s.item_id = ? ORDER BY s.name`,
+    ).all(itemId) as SignalRow[]);
+  }
+
+  /**
+   * The value of one signal for every item that has it, in item id order, with the run that wrote it:
+   * the reader exporters and cards use ("the latest run's value of signal X per item": a new run
+   * replaces the previous run's row, so the stored value is always the latest).
+   */
+  *values(name: string): Iterable<{ itemId: number; value: number; runId: number | null }> {
+    yield* this.db.prepare('SELECT item_id itemId, value, run_id runId FROM signals WHERE name = ? ORDER BY item_id').iterate(name) as Iterable<{ itemId: number; value: number; runId: number | null }>;
+  }
+
+  /** Distinct runs that wrote the stored values of a signal (usually one). */
+  runsOf(name: string): number[] {
+    return this.db.prepare('SELECT DISTINCT run_id FROM signals WHERE name = ? AND run_id IS NOT NULL ORDER BY run_id').pluck().all(name) as number[];
   }
 
   deleteName(name: string): void {
@@ -65,7 +76,10 @@ export class SignalStore {
        SELECT (SELECT min(name) FROM signals WHERE name > n.name) FROM n WHERE n.name IS NOT NULL)
        SELECT name FROM n WHERE name IS NOT NULL`,
     ).pluck().all() as string[];
-    const stat = this.db.prepare('SELECT count(*) count, min(value) min, max(value) max, max(model) model FROM signals WHERE name = ?');
-    return names.map((name) => ({ name, ...(stat.get(name) as Omit<SignalSummary, 'name'>) }));
+    const stat = this.db.prepare(
+      `SELECT count(*) count, min(value) min, max(value) max,
+       (SELECT r.model FROM runs r WHERE r.id = (SELECT max(run_id) FROM signals WHERE name = @name)) model FROM signals WHERE name = @name`,
+    );
+    return names.map((name) => ({ name, ...(stat.get({ name }) as Omit<SignalSummary, 'name'>) }));
   }
 }

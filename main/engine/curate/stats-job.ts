@@ -21,12 +21,17 @@ export const STATS_MAX_SIDE = 256;
 const BATCH = 64;
 const DECODE_CONCURRENCY = 3;
 
-// Parameters stored with every signal, so a changed recipe is visible (and comparable) later.
-const PIXEL_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, grey: 'rec601' });
-const SHARP_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, kernel: 'laplace4', measure: 'variance' });
-const BLUR_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, method: 'crete-roffet-2007', box: 9 });
-const EDGE_PARAMS = JSON.stringify({ maxSide: STATS_MAX_SIDE, method: 'marziliano-2002', strongest: 'p99/2', slope: 1 });
-const CAPTION_PARAMS = JSON.stringify({ split: 'whitespace' });
+// How each signal is measured, stored in the run, so a changed recipe is visible (and comparable) later.
+const PIXEL_PARAMS = { maxSide: STATS_MAX_SIDE, grey: 'rec601' };
+const SHARP_PARAMS = { maxSide: STATS_MAX_SIDE, kernel: 'laplace4', measure: 'variance' };
+const BLUR_PARAMS = { maxSide: STATS_MAX_SIDE, method: 'crete-roffet-2007', box: 9 };
+const EDGE_PARAMS = { maxSide: STATS_MAX_SIDE, method: 'marziliano-2002', strongest: 'p99/2', slope: 1 };
+const CAPTION_PARAMS = { split: 'whitespace' };
+/** Per signal name, in the stats run's params. */
+const SIGNAL_PARAMS = {
+  [SIGNAL.captionWords]: CAPTION_PARAMS, [SIGNAL.captionChars]: CAPTION_PARAMS, [SIGNAL.sharpness]: SHARP_PARAMS, [SIGNAL.blur]: BLUR_PARAMS,
+  [SIGNAL.edgeWidth]: EDGE_PARAMS, [SIGNAL.brightness]: PIXEL_PARAMS, [SIGNAL.entropy]: PIXEL_PARAMS,
+};
 
 interface Row { id: number; key: string; source_id: number; uri: string; width: number | null; height: number | null; caption: string | null }
 
@@ -77,6 +82,8 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
     async run(ctx) {
       const db = project.db;
       const signals = new SignalStore(db);
+      const k = ctx.params.k ?? DEFAULT_PHASH_K;
+      const runId = project.runs.forJob(ctx.jobId, STATS_JOB, { params: { force: ctx.params.force ?? false, k, signals: SIGNAL_PARAMS, duplicates: { exact: { by: 'sha256' }, phash: { algo: 'dct64', k } } } });
       // Without force, only items not yet measured (caption.words is written for every item) are decoded.
       const unmeasured = ctx.params.force ? '1' : `i.id NOT IN (SELECT item_id FROM signals WHERE name = '${SIGNAL.captionWords}')`;
       const startId = ctx.checkpoint?.lastId ?? 0;
@@ -103,11 +110,11 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
         ctx.commit(() => {
           rows.forEach((row, n) => {
             const cap = captionStats(row.caption);
-            signals.set(row.id, SIGNAL.captionWords, cap.words, null, CAPTION_PARAMS);
-            signals.set(row.id, SIGNAL.captionChars, cap.chars, null, CAPTION_PARAMS);
+            signals.set(row.id, SIGNAL.captionWords, cap.words, runId);
+            signals.set(row.id, SIGNAL.captionChars, cap.chars, runId);
             if (row.width && row.height) {
-              signals.set(row.id, SIGNAL.minSide, Math.min(row.width, row.height));
-              signals.set(row.id, SIGNAL.aspect, Math.max(row.width, row.height) / Math.min(row.width, row.height));
+              signals.set(row.id, SIGNAL.minSide, Math.min(row.width, row.height), runId);
+              signals.set(row.id, SIGNAL.aspect, Math.max(row.width, row.height) / Math.min(row.width, row.height), runId);
             }
             const d = decoded[n];
             if ('error' in d) {
@@ -116,11 +123,11 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
               dropHash.run(row.id);
               if (recordUndecodable(project, row.id, d.error, { jobId: ctx.jobId })) newIssues = true;
             } else if ('sharpness' in d) {
-              signals.set(row.id, SIGNAL.sharpness, d.sharpness, null, SHARP_PARAMS);
-              signals.set(row.id, SIGNAL.blur, d.blur, null, BLUR_PARAMS);
-              signals.set(row.id, SIGNAL.edgeWidth, d.edgeWidth, null, EDGE_PARAMS);
-              signals.set(row.id, SIGNAL.brightness, d.brightness, null, PIXEL_PARAMS);
-              signals.set(row.id, SIGNAL.entropy, d.entropy, null, PIXEL_PARAMS);
+              signals.set(row.id, SIGNAL.sharpness, d.sharpness, runId);
+              signals.set(row.id, SIGNAL.blur, d.blur, runId);
+              signals.set(row.id, SIGNAL.edgeWidth, d.edgeWidth, runId);
+              signals.set(row.id, SIGNAL.brightness, d.brightness, runId);
+              signals.set(row.id, SIGNAL.entropy, d.entropy, runId);
               putHash.run(row.id, d.phash);
             }
           });
@@ -128,7 +135,10 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
         if (newIssues) project.notifyItemsChanged(null, 0, true);
       }
       // Duplicates are a whole-dataset pass: one transaction, committed with the final progress.
-      ctx.commit(() => computeDuplicates(db, ctx.params.k ?? DEFAULT_PHASH_K), done, { lastId, done });
+      ctx.commit(() => {
+        computeDuplicates(db, k, runId);
+        project.runs.finish(runId);
+      }, done, { lastId, done });
       project.notifyItemsChanged(null, 0, false);
     },
   };

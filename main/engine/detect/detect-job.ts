@@ -43,13 +43,13 @@ export interface DetectAnnotationParams {
   [extra: string]: unknown;
 }
 
-export async function loadDetector(active: ActiveModel, model: string | undefined): Promise<{ id: string; detector: Detector; owned: boolean }> {
+export async function loadDetector(active: ActiveModel, model: string | undefined): Promise<{ id: string; detector: Detector; owned: boolean; hash?: string }> {
   const dir = await active.resolveDir(model);
   const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { model_type?: string };
   const kind = detectorKindOf(config, true);
   if (kind === 'owlvit' || kind === 'owlv2' || kind === 'clipseg') return { id: model ?? path.basename(dir), detector: await OnnxQueryDetector.load(dir, kind), owned: true };
   const loaded = await active.get(model);
-  return { id: loaded.id, detector: new DenseClipDetector(loaded.model), owned: false };
+  return { id: loaded.id, detector: new DenseClipDetector(loaded.model), owned: false, hash: loaded.hash };
 }
 
 export function detectJob(project: Project, active: ActiveModel): JobKind<DetectParams, DetectCheckpoint> {
@@ -58,8 +58,9 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
     title: (p) => `Detect ${p.queries.join(', ')}${p.segment ? ' (+ masks)' : ''}`,
     async run(ctx) {
       const p = ctx.params;
-      const { id: model, detector, owned } = await loadDetector(active, p.model);
+      const { id: model, detector, owned, hash } = await loadDetector(active, p.model);
       const threshold = p.threshold ?? DEFAULT_THRESHOLD[detector.kind];
+      const runId = project.runs.forJob(ctx.jobId, DETECT_JOB, { model, modelHash: hash ?? null, params: { ...p, detector: detector.kind, threshold } });
       const batch = Math.max(1, p.batch ?? 16);
       try {
         ctx.setTotal(selectionCounts(project, p.selection).kept);
@@ -114,7 +115,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
                 };
                 project.annotations.insert(itemId, {
                   kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: box, rle: d.rle ?? null, origin: model,
-                  params, state: 'proposed', createdBy: `job:${ctx.jobId}`,
+                  params, state: 'proposed', createdBy: `job:${ctx.jobId}`, runId,
                 });
               }
             });
@@ -133,6 +134,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
       } finally {
         if (owned) await detector.dispose?.();
       }
+      project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
     },
   };

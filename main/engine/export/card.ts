@@ -2,7 +2,7 @@
 // objects, scores, models, sources), plus the selection's rules. Every name that came from data is escaped for Markdown.
 import { WINNOW_VERSION_FOR_CARD } from './version';
 import { SelectionStore, selectionCounts } from '../curate/selection';
-import { compileRules } from '../curate/rules';
+import { normalizeRule } from '../curate/rules';
 import type { Project } from '../project';
 import type { WriterSummary } from './types';
 
@@ -55,19 +55,24 @@ export function datasetCard(c: CardInput): string {
   lines.push('## Selection', '');
   if (c.selection === null) lines.push('All items (no saved selection).', '');
   else {
-    lines.push(`Saved selection **${mdEscape(c.selection)}**. Each enabled rule and the items it removes on its own (an item may fail several):`, '');
-    try {
-      const rules = new SelectionStore(p.db).get(c.selection).rules;
-      lines.push('| rule | signal | keep if | removes |', '| --- | --- | --- | ---: |');
-      for (const r of compileRules(p.db, rules)) {
-        if (!r.rule.enabled) continue;
-        const n = p.db.prepare(`SELECT count(*) FROM items i WHERE ${r.removes}`).pluck().get() as number;
-        const keep = r.threshold !== null ? `${r.rule.op ?? '>='} ${r.threshold}${r.rule.keepTop !== undefined ? ` (top ${r.rule.keepTop * 100}%)` : ''}` : '—';
-        // The rule's id and kind, not its label: a label may describe the kind's default threshold rather than this one.
-        lines.push(`| ${mdEscape(r.rule.id === r.rule.kind ? r.rule.kind : `${r.rule.id} (${r.rule.kind})`)} | ${r.signal ? mdEscape(r.signal) : '—'} | ${keep} | ${n} |`);
-      }
-    } catch (err) {
-      lines.push(`(rules unavailable: ${mdEscape((err as Error).message)})`);
+    // A saved selection is a snapshot: its counts and runs are the ones frozen with it, so the card of
+    // any export from it says the same thing whatever ran since.
+    const snap = new SelectionStore(p.db).get(c.selection);
+    lines.push(`Saved selection **${mdEscape(c.selection)}**, a snapshot frozen ${snap.frozenAt ?? 'on upgrade'}: ${snap.kept} of ${snap.total ?? counts.total} items kept. Each enabled rule and the items it removed on its own then (an item may fail several):`, '');
+    lines.push('| rule | signal | keep if | removes |', '| --- | --- | --- | ---: |');
+    const byId = new Map((snap.evaluation?.rules ?? []).map((r) => [r.id, r]));
+    for (const rule of snap.rules.map(normalizeRule)) {
+      if (!rule.enabled) continue;
+      const ev = byId.get(rule.id);
+      const threshold = ev?.threshold ?? null;
+      const keep = threshold !== null ? `${rule.op ?? '>='} ${threshold}${rule.keepTop !== undefined ? ` (top ${rule.keepTop * 100}%)` : ''}` : '—';
+      // The rule's id and kind, not its label: a label may describe the kind's default threshold rather than this one.
+      lines.push(`| ${mdEscape(rule.id === rule.kind ? rule.kind : `${rule.id} (${rule.kind})`)} | ${rule.signal ? mdEscape(rule.signal) : '—'} | ${keep} | ${ev?.removedAlone ?? '—'} |`);
+    }
+    const runs = p.runs.many(snap.runIds);
+    if (runs.length) {
+      lines.push('', 'The snapshot was made from these runs:', '', '| run | job | model | hash | finished |', '| --- | --- | --- | --- | --- |');
+      for (const r of runs) lines.push(`| #${r.id} ${mdEscape(r.kind)} | ${r.jobId ?? '—'} | ${mdEscape(r.model ?? '—')} | ${r.modelHash ?? '—'} | ${r.finishedAt ?? '—'} |`);
     }
     lines.push('');
   }

@@ -111,7 +111,7 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         const review = { droppedRejected: 0, droppedProposed: 0, undecodable: 0 };
         const scoreNames = chosenScores(project, options.scores);
         const scoreStmt = scoreNames.length && signalNames(project).length
-          ? project.db.prepare(`SELECT name, value, model FROM signals WHERE item_id = ? AND name IN (${scoreNames.map(() => '?').join(',')}) ORDER BY name`)
+          ? project.db.prepare(`SELECT s.name, s.value, r.model FROM signals s LEFT JOIN runs r ON r.id = s.run_id WHERE s.item_id = ? AND s.name IN (${scoreNames.map(() => '?').join(',')}) ORDER BY s.name`)
           : null;
         const undecodableStmt = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE} LIMIT 1`).pluck();
         const sourceNames = new Map(project.sources.list().map((src) => [src.id, src.name]));

@@ -35,7 +35,9 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
       let position = ctx.checkpoint?.position ?? 0;
       let batch: IngestEntry[] = [];
       const signals = new SignalStore(project.db);
-      const scoreParams = JSON.stringify({ imported: source.name });
+      // Scores carried by an imported Winnow export are signals of one run per import: their original model is not known here.
+      let scoreRun: number | null = null;
+      const scoreRunId = () => (scoreRun ??= project.runs.forJob(ctx.jobId, 'import', { model: 'import', params: { imported: source.name } }));
       // One batch is probed while the source reads the next: the walk, caption reads and header/sha256
       // probes overlap, and batches still commit in order with their checkpoint.
       let inFlight: Promise<void> = Promise.resolve();
@@ -53,7 +55,7 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
             if (id !== null) for (const a of o.annotations) project.annotations.insert(id, a);
             // Refused annotations, cleaned captions, unreadable sidecars: the item is kept, each problem is one issue.
             if (id !== null) for (const p of o.problems) project.issues.add({ severity: p.severity ?? 'warning', kind: p.kind, message: p.message, detail: p.detail, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: p.location });
-            if (id !== null && o.entry.type !== 'bad' && o.entry.scores) for (const [name, v] of Object.entries(o.entry.scores)) signals.set(id, name, v, 'import', scoreParams);
+            if (id !== null && o.entry.type !== 'bad' && o.entry.scores) for (const [name, v] of Object.entries(o.entry.scores)) signals.set(id, name, v, scoreRunId());
             if (id !== null && o.warning) {
               project.issues.add({ severity: 'warning', kind: 'extension_mismatch', message: o.warning, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
             }

@@ -30,7 +30,7 @@ function toReview(r: Raw): ReviewAnnotation {
   return {
     id: r.id, itemId: r.item_id as number, kind: r.kind as AnnotationKind, label: r.label as string, score: r.score as number | null,
     bbox: r.bbox ? JSON.parse(r.bbox as string) : null, rle: r.rle ? JSON.parse(r.rle as string) : null, origin: r.origin as string,
-    params: r.params ? JSON.parse(r.params as string) : null, state: r.state as AnnotationState, createdBy: r.created_by as string,
+    params: r.params ? JSON.parse(r.params as string) : null, state: r.state as AnnotationState, createdBy: r.created_by as string, runId: (r.run_id as number | null) ?? null,
     updatedBy: (r.updated_by as string | null) ?? null, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
     uncertainty: (r.uncertainty as number | null) ?? null,
   };

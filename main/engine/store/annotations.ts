@@ -17,22 +17,24 @@ export interface Annotation {
   params: Record<string, unknown> | null;
   state: AnnotationState;
   createdBy: string;
+  /** The run (runs.ts) of the job that proposed it; null for source and hand-drawn annotations. */
+  runId: number | null;
   createdAt: string;
   updatedAt: string;
 }
 
-export type NewAnnotation = Omit<Annotation, 'id' | 'itemId' | 'createdAt' | 'updatedAt' | 'score' | 'bbox' | 'rle' | 'params'>
-  & Partial<Pick<Annotation, 'score' | 'bbox' | 'rle' | 'params'>>;
+export type NewAnnotation = Omit<Annotation, 'id' | 'itemId' | 'createdAt' | 'updatedAt' | 'score' | 'bbox' | 'rle' | 'params' | 'runId'>
+  & Partial<Pick<Annotation, 'score' | 'bbox' | 'rle' | 'params' | 'runId'>>;
 
 interface Row {
   id: number; item_id: number; kind: AnnotationKind; label: string; score: number | null; bbox: string | null; rle: string | null;
-  origin: string; params: string | null; state: AnnotationState; created_by: string; created_at: string; updated_at: string;
+  origin: string; params: string | null; state: AnnotationState; created_by: string; run_id: number | null; created_at: string; updated_at: string;
 }
 
 const toAnnotation = (r: Row): Annotation => ({
   id: r.id, itemId: r.item_id, kind: r.kind, label: r.label, score: r.score,
   bbox: r.bbox ? JSON.parse(r.bbox) : null, rle: r.rle ? JSON.parse(r.rle) : null, origin: r.origin,
-  params: r.params ? JSON.parse(r.params) : null, state: r.state, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at,
+  params: r.params ? JSON.parse(r.params) : null, state: r.state, createdBy: r.created_by, runId: r.run_id ?? null, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
 /** Boxes, masks and labels per item: from the source (origin 'source') or a model (origin = model id), with a review state. */
@@ -40,8 +42,8 @@ export class AnnotationStore {
   private readonly insertStmt;
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by)
-       VALUES (@itemId, @kind, @label, @score, @bbox, @rle, @origin, @params, @state, @createdBy)`,
+      `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by, run_id)
+       VALUES (@itemId, @kind, @label, @score, @bbox, @rle, @origin, @params, @state, @createdBy, @runId)`,
     );
   }
 
@@ -50,7 +52,7 @@ export class AnnotationStore {
     return Number(this.insertStmt.run({
       itemId, kind: a.kind, label: a.label, score: a.score ?? null, bbox: a.bbox ? JSON.stringify(a.bbox) : null,
       rle: a.rle ? JSON.stringify(a.rle) : null, origin: a.origin, params: a.params ? JSON.stringify(a.params) : null,
-      state: a.state, createdBy: a.createdBy,
+      state: a.state, createdBy: a.createdBy, runId: a.runId ?? null,
     }).lastInsertRowid);
   }
 

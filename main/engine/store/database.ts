@@ -50,6 +50,7 @@ function migrate(db: Db): void {
     for (const m of ordered) {
       if (m.version <= current) continue;
       db.exec(m.sql);
+      m.up?.(db);
       db.pragma(`user_version = ${m.version}`);
     }
   }).immediate();

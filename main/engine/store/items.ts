@@ -33,7 +33,7 @@ const toItem = (r: ItemRow): ItemT => ({
   extra: r.extra ? (JSON.parse(r.extra) as Record<string, unknown>) : null, issueCount: r.issue_count,
 });
 
-/** Every item of the project, from the per-source counts that triggers keep (migration 13). */
+/** Every item of the project, from the per-source counts that triggers keep (migration 7). */
 export function totalItems(db: Db): number {
   return db.prepare('SELECT coalesce(sum(n), 0) FROM item_counts').pluck().get() as number;
 }
@@ -62,7 +62,7 @@ export class ItemStore {
 
   /** `where` is an optional trusted SQL predicate over alias `i` (a compiled selection, see curate/selection.ts). */
   count(sourceId?: number, where?: string | null): number {
-    // Unfiltered counts come from the per-source counts that triggers keep (migration 13): O(sources).
+    // Unfiltered counts come from the per-source counts that triggers keep (migration 7): O(sources).
     if (!where) {
       return (sourceId === undefined
         ? totalItems(this.db)

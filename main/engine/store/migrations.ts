@@ -1,5 +1,12 @@
 // Numbered, append-only schema migrations. A shipped migration is never edited: add a new one.
-export const migrations: { version: number; name: string; sql: string }[] = [
+import type { Db } from './database';
+import { migrateToRuns } from './migrate-runs';
+import { freezeSelections } from './selections';
+
+/** `sql` runs first, then `up` (data conversions that need code), both in the migration's transaction. */
+export interface Migration { version: number; name: string; sql: string; up?: (db: Db) => void }
+
+export const migrations: Migration[] = [
   {
     version: 1,
     name: 'meta, sources, items, captions, jobs, issues',
@@ -163,7 +170,76 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
+    version: 6,
+    name: 'runs (one row per job run: model, hash, params, counts); signals point at their run; duplicate groups in their own tables',
+    sql: `
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+        model TEXT,
+        model_hash TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        counts TEXT,
+        started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        finished_at TEXT
+      );
+      CREATE UNIQUE INDEX runs_job_kind ON runs(job_id, kind) WHERE job_id IS NOT NULL;
+      CREATE TABLE signals_v6 (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        PRIMARY KEY (item_id, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE dup_groups (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('exact', 'phash', 'semantic')),
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        keeper_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE
+      );
+      CREATE INDEX dup_groups_kind ON dup_groups(kind, keeper_id);
+      CREATE TABLE dup_members (
+        group_id INTEGER NOT NULL REFERENCES dup_groups(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, item_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX dup_members_item ON dup_members(item_id);
+      CREATE TABLE dup_keepers (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        chosen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      ALTER TABLE annotations ADD COLUMN run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+      CREATE INDEX annotations_run ON annotations(run_id);
+    `,
+    up: (db) => {
+      migrateToRuns(db);
+      db.exec(`
+        DROP TABLE signals;
+        ALTER TABLE signals_v6 RENAME TO signals;
+        CREATE INDEX signals_name_value ON signals(name, value);
+        CREATE INDEX signals_run ON signals(run_id);
+      `);
+    },
+  },
+  {
     version: 8,
+    name: 'saved selections are snapshots: the item ids kept, the runs they were based on',
+    sql: `
+      ALTER TABLE selections ADD COLUMN run_ids TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE selections ADD COLUMN total INTEGER;
+      ALTER TABLE selections ADD COLUMN frozen_at TEXT;
+      ALTER TABLE selections ADD COLUMN evaluation TEXT;
+      CREATE TABLE selection_items (
+        selection_id INTEGER NOT NULL REFERENCES selections(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        PRIMARY KEY (selection_id, item_id)
+      ) WITHOUT ROWID;
+    `,
+    up: (db) => freezeSelections(db),
+  },
+  {
+    version: 9,
     name: 'project ownership: the owner row (one writer process per project) and the owner of each job',
     sql: `
       CREATE TABLE owner (
@@ -180,7 +256,7 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
-    version: 9,
+    version: 10,
     name: 'issues: recorded once per kind + source + item + location (re-imports no longer double them); issues.detail keeps raw tool messages',
     // Issues with no location are one-run events (a failed job, a skipped export item): the job is part of their identity.
     sql: `
@@ -193,7 +269,7 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
-    version: 13,
+    version: 7,
     name: 'million-item grids: narrow item-id indexes, and item counts per source kept by triggers',
     // Measured on a 1M-item project: count(*) 361 ms (it scanned the sha256 index) → one row per source;
     // a grid page at offset 500k 505 → 8 ms, the same page within one source 316 ms → a covering index range.

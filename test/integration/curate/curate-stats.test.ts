@@ -63,6 +63,14 @@ function removedBy(...rules: RuleInput[]): Set<number> {
   return new Set([...byId.keys()].filter((id) => !kept.has(id)));
 }
 
+/** Non-keeper → keeper of every group of a kind, read straight from the group tables. */
+function keeperOf(kind: 'exact' | 'phash'): Map<number, number> {
+  const rows = project.db.prepare(
+    'SELECT m.item_id, g.keeper_id FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = ? AND m.item_id != g.keeper_id',
+  ).all(kind) as { item_id: number; keeper_id: number }[];
+  return new Map(rows.map((r) => [r.item_id, r.keeper_id]));
+}
+
 function score(removed: Set<number>, positives: number[]) {
   const tp = positives.filter((id) => removed.has(id)).length;
   return { tp, recall: tp / positives.length, precision: removed.size ? tp / removed.size : 1, removed: removed.size, positives: positives.length };
@@ -71,13 +79,21 @@ function score(removed: Set<number>, positives: number[]) {
 describe('curate.stats on a dirty dataset', () => {
   it('stores every signal per item with its model (null: pixel statistics) and parameters', () => {
     const names = signals.list().map((s) => s.name);
-    for (const n of [SIGNAL.sharpness, SIGNAL.blur, SIGNAL.edgeWidth, SIGNAL.brightness, SIGNAL.entropy, SIGNAL.minSide, SIGNAL.aspect, SIGNAL.captionWords, SIGNAL.captionChars, SIGNAL.dupExact, SIGNAL.dupPhash]) {
+    for (const n of [SIGNAL.sharpness, SIGNAL.blur, SIGNAL.edgeWidth, SIGNAL.brightness, SIGNAL.entropy, SIGNAL.minSide, SIGNAL.aspect, SIGNAL.captionWords, SIGNAL.captionChars]) {
       expect(names).toContain(n);
     }
+    // Duplicate groups are not signals; they are in dup_groups with the same stats run.
+    expect(names.some((n) => n.startsWith('dup.'))).toBe(false);
     const clean = ids((t) => t.dirt.length === 0)[0];
     const rows = signals.forItem(clean);
+    // One run holds the recipe of every stats signal; no model made them.
+    expect(new Set(rows.map((r) => r.runId)).size).toBe(1);
     expect(rows.find((r) => r.name === SIGNAL.sharpness)?.params).toMatch(/laplace4/);
     expect(rows.every((r) => r.model === null)).toBe(true);
+    const run = project.runs.get(rows[0].runId!)!;
+    expect(run.kind).toBe('curate.stats');
+    expect(run.counts![SIGNAL.captionWords]).toBe(project.db.prepare('SELECT count(*) FROM items').pluck().get());
+    expect(project.db.prepare(`SELECT DISTINCT run_id FROM dup_groups`).pluck().all()).toEqual([run.id]);
     const t = byId.get(clean)!;
     expect(signals.get(clean, SIGNAL.minSide)).toBe(Math.min(t.width, t.height));
     expect(signals.get(clean, SIGNAL.captionWords)).toBe(t.caption.trim().split(/\s+/).length);
@@ -104,20 +120,18 @@ describe('curate.stats on a dirty dataset', () => {
       const keeper = Math.min(...group);
       for (const m of group) if (m !== keeper) expected.set(m, keeper);
     }
-    const flagged = new Map(
-      (project.db.prepare('SELECT item_id, value FROM signals WHERE name = ?').all(SIGNAL.dupExact) as { item_id: number; value: number }[]).map((r) => [r.item_id, r.value]),
-    );
-    expect(flagged).toEqual(expected);
+    expect(keeperOf('exact')).toEqual(expected);
     expect(removedBy({ id: 'x', kind: 'exact_dup' })).toEqual(new Set(expected.keys()));
   });
 
   it('groups perceptual duplicates: exact copies and reencode / brighten / resize variants (k = 6)', () => {
     const dups = ids((t) => t.duplicate_of !== undefined);
+    const phashKeeper = keeperOf('phash');
     const recall = new Map<string, [number, number]>();
     for (const id of dups) {
       const t = byId.get(id)!;
       const original = idOf.get(t.duplicate_of!)!;
-      const same = (signals.get(id, SIGNAL.dupPhash) ?? id) === (signals.get(original, SIGNAL.dupPhash) ?? original);
+      const same = (phashKeeper.get(id) ?? id) === (phashKeeper.get(original) ?? original);
       const variant = t.near_duplicate_variant ?? 'exact';
       const [hit, n] = recall.get(variant) ?? [0, 0];
       recall.set(variant, [hit + (same ? 1 : 0), n + 1]);
@@ -127,7 +141,7 @@ describe('curate.stats on a dirty dataset', () => {
     expect(Object.fromEntries(recall)).toEqual({ exact: [9, 9], reencode: [3, 3], resize: [3, 3], brighten: [3, 3], crop: [0, 3] });
     // No false positives: every flagged item is a duplicate or an original that a copy precedes.
     const originals = new Set(dups.map((id) => idOf.get(byId.get(id)!.duplicate_of!)!));
-    const flagged = project.db.prepare('SELECT item_id FROM signals WHERE name = ?').pluck().all(SIGNAL.dupPhash) as number[];
+    const flagged = [...phashKeeper.keys()];
     for (const id of flagged) expect(byId.get(id)!.duplicate_of !== undefined || originals.has(id)).toBe(true);
     const groups = listGroups(project.db, 'phash', 0, 100);
     expect(groups.total).toBe(groups.groups.length);

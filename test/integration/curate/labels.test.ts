@@ -122,6 +122,12 @@ describe('zero-shot labels on single-object scenes', () => {
     expect(signals.get(item, 'label.confidence')).toBeCloseTo(anns[0].score!, 5);
     expect(signals.get(item, 'label.margin')).toBeCloseTo(anns[0].score! - anns[1].score!, 5);
     expect([0, 1]).toContain(signals.get(item, 'label.uncertain'));
+    // One run holds the job's model, hash and classes; its signals and proposals point at it.
+    const run = project.runs.get(signals.forItem(item).find((r) => r.name === 'label.confidence')!.runId!)!;
+    expect(run).toMatchObject({ kind: 'curate.label', jobId, model: DEFAULT_MODEL });
+    expect(run.modelHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(anns.every((a) => a.runId === run.id)).toBe(true);
+    expect(run.counts!['annotations.label']).toBe(project.db.prepare('SELECT count(*) FROM annotations WHERE run_id = ?').pluck().get(run.id));
 
     // Counts add up; the label filter of items.page shows exactly the items counted under a label.
     const counts = (await dispatch('labels.counts', {})) as ReturnType<typeof labelCounts>;
@@ -230,8 +236,8 @@ describe('pair score and concepts on a dirty dataset', () => {
   it('scores every captioned pair; mismatched captions score low (recall at ≤5% clean removal, AUC)', async () => {
     const { jobId } = (await createDispatch(engine)('pairscore.run', {})) as { jobId: number };
     expect((await project.jobs.wait(jobId)).state).toBe('done');
-    const rows = project.db.prepare('SELECT item_id id, value, model FROM signals WHERE name = ?').all(PAIR_SIGNAL) as { id: number; value: number; model: string }[];
-    expect(rows.every((r) => r.model === DEFAULT_MODEL && r.value >= -1.0001 && r.value <= 1.0001)).toBe(true);
+    const rows = project.db.prepare('SELECT s.item_id id, s.value, r.model, r.job_id FROM signals s JOIN runs r ON r.id = s.run_id WHERE s.name = ?').all(PAIR_SIGNAL) as { id: number; value: number; model: string; job_id: number }[];
+    expect(rows.every((r) => r.model === DEFAULT_MODEL && r.job_id === jobId && r.value >= -1.0001 && r.value <= 1.0001)).toBe(true);
     const noCaption = [...kindOf].filter(([, d]) => d.includes('empty_caption')).map(([id]) => id);
     const scored = new Set(rows.map((r) => r.id));
     expect(noCaption.filter((id) => scored.has(id) && !project.items.get(id)!.caption)).toEqual([]);

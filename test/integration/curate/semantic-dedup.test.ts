@@ -7,7 +7,7 @@ import { createDispatch, type Dispatch } from '../../../main/api/handlers';
 import type { MapPointsT } from '../../../main/api/methods/similarity';
 import { setKeeper } from '../../../main/engine/curate/duplicates';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
-import { DEFAULT_CANDIDATE_THRESHOLD, DEFAULT_SEMANTIC_THRESHOLD, DUP_SEMANTIC, indexFile, type SemDedupProgress } from '../../../main/engine/curate/semantic-job';
+import { DEFAULT_CANDIDATE_THRESHOLD, DEFAULT_SEMANTIC_THRESHOLD, indexFile, type SemDedupProgress } from '../../../main/engine/curate/semantic-job';
 import { DEFAULT_MIN_ALIGNMENT } from '../../../main/engine/curate/pixel-verify';
 import { SignalStore } from '../../../main/engine/curate/signals';
 import { Engine } from '../../../main/engine/engine';
@@ -54,10 +54,20 @@ afterAll(async () => {
   await engine?.close();
 });
 
-/** Cluster of every item: its keeper (dup.semantic value), or itself. */
+/** Non-keeper → keeper pairs of the semantic groups, read straight from the group tables. */
+function semanticPairs(): { item_id: number; value: number }[] {
+  return project.db.prepare(
+    `SELECT m.item_id, g.keeper_id value FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = 'semantic' AND m.item_id != g.keeper_id`,
+  ).all() as { item_id: number; value: number }[];
+}
+const keeperOf = (id: number) => semanticPairs().find((p) => p.item_id === id)?.value;
+/** The run that wrote the semantic groups. */
+const semanticRun = () => project.runs.get(project.db.prepare(`SELECT DISTINCT run_id FROM dup_groups WHERE kind = 'semantic'`).pluck().get() as number)!;
+
+/** Cluster of every item: its keeper, or itself. */
 function clusters(): Map<number, number> {
   const out = new Map<number, number>([...byId.keys()].map((id) => [id, id]));
-  for (const r of project.db.prepare('SELECT item_id, value FROM signals WHERE name = ?').all(DUP_SEMANTIC) as { item_id: number; value: number }[]) out.set(r.item_id, r.value);
+  for (const r of semanticPairs()) out.set(r.item_id, r.value);
   return out;
 }
 
@@ -78,7 +88,7 @@ function measure() {
     }
   }
   // Precision over the stored (non-keeper → keeper) pairs: both in the same ground-truth family.
-  const pairs = project.db.prepare('SELECT item_id, value FROM signals WHERE name = ?').all(DUP_SEMANTIC) as { item_id: number; value: number }[];
+  const pairs = semanticPairs();
   const correct = pairs.filter((p) => family(byId.get(p.item_id)!) === family(byId.get(p.value)!)).length;
   const near = Object.values(perVariant).reduce((a, v) => ({ found: a.found + v.found, total: a.total + v.total }), { found: 0, total: 0 });
   return {
@@ -106,10 +116,12 @@ describe('semantic near-duplicates (built-in model)', () => {
     expect(m.exact).toBe('12/12');
     // Verification did the work: most candidates were same-content scenes the pixels told apart.
     expect(progress.rejected).toBeGreaterThan(progress.verified!);
-    // Stored like the other duplicate kinds: model + params on the signal; the index saved for search.
-    const row = project.db.prepare('SELECT model, params FROM signals WHERE name = ? LIMIT 1').get(DUP_SEMANTIC) as { model: string; params: string };
-    expect(row.model).toBe(DEFAULT_MODEL);
-    expect(JSON.parse(row.params)).toMatchObject({ threshold: DEFAULT_CANDIDATE_THRESHOLD, policy: 'pair', model: DEFAULT_MODEL, method: 'graph', verify: 'pixels', minAlignment: DEFAULT_MIN_ALIGNMENT });
+    // Stored like the other duplicate kinds: groups with the run (model, hash, params) that found them; the index saved for search.
+    const run = semanticRun();
+    expect(run).toMatchObject({ kind: 'curate.semdedup', jobId: job.id, model: DEFAULT_MODEL });
+    expect(run.modelHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.params).toMatchObject({ threshold: DEFAULT_CANDIDATE_THRESHOLD, policy: 'pair', method: 'graph', verify: 'pixels', minAlignment: DEFAULT_MIN_ALIGNMENT });
+    expect(run.counts!['dup_groups.semantic']).toBe(project.db.prepare(`SELECT count(*) FROM dup_groups WHERE kind = 'semantic'`).pluck().get());
     const { existsSync } = await import('node:fs');
     expect(existsSync(indexFile(project, project.embeddings.getSet(DEFAULT_MODEL)!))).toBe(true);
   });
@@ -142,18 +154,18 @@ describe('semantic near-duplicates (built-in model)', () => {
     expect(g.members.filter((m) => m.keeper).map((m) => m.id)).toEqual([g.keeper]);
     const other = g.members.find((m) => !m.keeper)!.id;
     project.db.transaction(() => setKeeper(project.db, other))();
-    expect(new SignalStore(project.db).get(g.keeper, DUP_SEMANTIC)).toBe(other);
+    expect(keeperOf(g.keeper)).toBe(other);
     // Recomputing honours the manual choice.
     await runDedup();
-    expect(new SignalStore(project.db).get(other, DUP_SEMANTIC)).toBeUndefined();
-    expect(new SignalStore(project.db).get(g.keeper, DUP_SEMANTIC)).toBe(other);
+    expect(keeperOf(other)).toBeUndefined();
+    expect(keeperOf(g.keeper)).toBe(other);
     const ev = evaluateRules(project.db, [{ id: 'sem', kind: 'semantic_dup' }]);
-    const nonKeepers = project.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(DUP_SEMANTIC) as number;
+    const nonKeepers = semanticPairs().length;
     expect(ev.removed).toBe(nonKeepers);
   });
 
   it('keep policy "resolution" keeps the largest image of each group', async () => {
-    project.db.prepare(`DELETE FROM signals WHERE name = 'dup.keep'`).run();
+    project.db.prepare('DELETE FROM dup_keepers').run();
     await runDedup({ policy: 'resolution' });
     const c = clusters();
     const size = (id: number) => { const i = project.items.get(id)!; return (i.width ?? 0) * (i.height ?? 0); };
@@ -198,7 +210,7 @@ describe('search and map (built-in model)', () => {
 
   it('the map has one point per embedded item, cached, coloured by a signal', async () => {
     const set = project.embeddings.getSet(DEFAULT_MODEL)!;
-    const m = (await call('map.get', { colorBy: DUP_SEMANTIC })) as MapPointsT;
+    const m = (await call('map.get', { colorBy: 'dup.semantic' })) as MapPointsT;
     const n = project.embeddings.listSets()[0].images;
     expect(m.count).toBe(n);
     const ids = new Int32Array(new Uint8Array(Buffer.from(m.ids, 'base64')).buffer);
@@ -207,7 +219,8 @@ describe('search and map (built-in model)', () => {
     expect(xy.length).toBe(2 * n);
     expect(xy.every(Number.isFinite)).toBe(true);
     const values = new Float32Array(new Uint8Array(Buffer.from(m.values!, 'base64')).buffer);
-    const marked = project.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(DUP_SEMANTIC) as number;
+    // Coloured by duplicate group: every member of a semantic group (keepers too) gets its group's colour.
+    const marked = project.db.prepare(`SELECT count(*) FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = 'semantic'`).pluck().get() as number;
     expect(values.filter((v) => !Number.isNaN(v)).length).toBe(marked);
     expect(m.explained[0]).toBeGreaterThanOrEqual(m.explained[1]);
     // Second call reads the cache: identical coordinates.
@@ -232,8 +245,7 @@ describe('search and map (built-in model)', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { job: { state: string }; threshold: number; groups: number };
     expect(out).toMatchObject({ job: { state: 'done' }, threshold: 0.99 });
-    const params = project.db.prepare('SELECT params FROM signals WHERE name = ? LIMIT 1').pluck().get(DUP_SEMANTIC) as string | undefined;
-    if (out.groups > 0) expect(JSON.parse(params!).threshold).toBe(0.99);
+    if (out.groups > 0) expect(semanticRun().params.threshold).toBe(0.99);
     expect(winnowSync(['dedup', '--project', project.dir], { WINNOW_HOME: home }).code).toBe(1);
   });
 });

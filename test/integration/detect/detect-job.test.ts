@@ -36,6 +36,12 @@ describe('detect.run job', () => {
     expect(done).toMatchObject({ state: 'done', done: 4, total: 4 });
     const rows = project.db.prepare(`SELECT * FROM annotations`).all() as { item_id: number; kind: string; label: string; state: string; origin: string; params: string; rle: string; bbox: string; score: number }[];
     expect(new Set(rows.map((r) => r.item_id)).size).toBe(4);
+    // One run per job: model, hash and settings once; every proposal points at it.
+    const run = project.runs.list().find((r) => r.jobId === job.id)!;
+    expect(run).toMatchObject({ kind: DETECT_JOB, model: 'winnow-clip-mini', params: { detector: 'dense-clip', threshold: 0, segment: true } });
+    expect(run.modelHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.counts).toEqual({ 'annotations.mask': rows.length });
+    expect(new Set(rows.map((r) => (r as unknown as { run_id: number }).run_id))).toEqual(new Set([run.id]));
     for (const r of rows) {
       expect(r).toMatchObject({ kind: 'mask', state: 'proposed', origin: 'winnow-clip-mini' });
       // 150 × 100 is covered by two overlapping square tiles, not one center crop.
