@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { EventPayload } from '../../main/domain/events';
 import type { ProjectInfoT } from '../../main/domain/project';
 import { ApiError } from '../../main/domain/errors';
 import type { EngineEvents } from './events';
@@ -92,6 +93,11 @@ export class Project {
       dir: this.dir, name: this.name, schemaVersion: schemaVersion(this.db), itemCount: this.items.count(),
       sourceCount: this.sources.list().length, issueCount: this.issues.count(),
     };
+  }
+
+  /** Announces a committed write to front ends (review edits, selection saves, keeper choices). */
+  announce<E extends 'signals.changed' | 'duplicates.changed' | 'annotations.changed' | 'selections.changed'>(event: E, payload: EventPayload<E>): void {
+    this.events.emit(event, payload);
   }
 
   notifyItemsChanged(sourceId: number | null, added: number, issuesChanged: boolean): void {

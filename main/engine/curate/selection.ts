@@ -12,7 +12,8 @@ interface SelectionRow { id: number; name: string; rules: string; created_at: st
 const toSelection = (r: SelectionRow): SelectionT => ({ id: r.id, name: r.name, rules: RuleList.parse(JSON.parse(r.rules)), createdAt: r.created_at, updatedAt: r.updated_at });
 
 export class SelectionStore {
-  constructor(private readonly db: Db) {}
+  /** `changed` hears of every saved or deleted selection, after the write. */
+  constructor(private readonly db: Db, private readonly changed: (name: string) => void = () => {}) {}
 
   list(): SelectionT[] {
     return (this.db.prepare('SELECT * FROM selections ORDER BY name').all() as SelectionRow[]).map(toSelection);
@@ -37,11 +38,14 @@ export class SelectionStore {
       `INSERT INTO selections (name, rules) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET rules = excluded.rules, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
     ).run(name, JSON.stringify(parsed));
+    this.changed(name);
     return this.get(name);
   }
 
   delete(name: string): boolean {
-    return this.db.prepare('DELETE FROM selections WHERE name = ?').run(name).changes > 0;
+    const deleted = this.db.prepare('DELETE FROM selections WHERE name = ?').run(name).changes > 0;
+    if (deleted) this.changed(name);
+    return deleted;
   }
 }
 
