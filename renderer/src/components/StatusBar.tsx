@@ -1,3 +1,4 @@
+import { useJobs } from '../api/queries';
 import { useStore } from '../state/store';
 import { ModelStatus } from './ModelStatus';
 
@@ -5,7 +6,7 @@ import { ModelStatus } from './ModelStatus';
 export function StatusBar() {
   const info = useStore((s) => s.info)!;
   const connected = useStore((s) => s.connected);
-  const running = useStore((s) => s.jobs.filter((j) => j.state === 'running').length);
+  const running = useJobs().filter((j) => j.state === 'running').length;
   const cursor = useStore((s) => s.cursor);
   const count = useStore((s) => s.itemCount);
   return (

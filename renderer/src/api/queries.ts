@@ -1,0 +1,132 @@
+// The renderer's one read path: every engine read goes through a keyed query here, and engine events
+// invalidate keys by what changed (items, signals, duplicates, annotations, ...), never by job titles or kinds.
+import { useCallback } from 'react';
+import { QueryClient, useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import type { EventName, JobT, MethodInput } from '../../../main/api/contract';
+import type { DupGroupT } from '../../../main/api/methods/curation';
+import { api, connection } from './client';
+
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    // Freshness comes from engine events, not from timers or window focus.
+    queries: { staleTime: Infinity, refetchOnWindowFocus: false, retry: false },
+  },
+});
+
+/** Query keys, grouped by the data they read: an event invalidates a whole group by its first element. */
+export const keys = {
+  jobs: ['jobs'] as const,
+  sources: ['items', 'sources'] as const,
+  issues: (sourceId: number | null) => ['issues', sourceId] as const,
+  duplicates: (kind: DupKind) => ['duplicates', kind] as const,
+  labelCounts: ['signals', 'labels.counts'] as const,
+  signals: ['signals', 'list'] as const,
+  selections: ['selections'] as const,
+};
+
+type DupKind = MethodInput<'duplicates.groups'>['kind'];
+
+/** Which query groups each engine event makes stale. Item filters read signals and duplicate keepers too. */
+const staleOn: Partial<Record<EventName, readonly string[]>> = {
+  'items.changed': ['items', 'issues'],
+  'issues.changed': ['issues'],
+  'signals.changed': ['signals', 'items'],
+  'duplicates.changed': ['duplicates', 'signals', 'items'],
+  'annotations.changed': ['annotations', 'signals'],
+  'embeddings.changed': ['embeddings'],
+  'selections.changed': ['selections'],
+  'project.changed': [],
+};
+
+/** A job snapshot replaces the one we hold only if it is newer: a list fetched before a fast job finished must not undo its `done`. */
+export function newerJob(held: JobT | undefined, incoming: JobT): JobT {
+  if (!held) return incoming;
+  if (incoming.updatedAt !== held.updatedAt) return incoming.updatedAt > held.updatedAt ? incoming : held;
+  const final = (j: JobT) => j.finishedAt !== null;
+  if (final(incoming) !== final(held)) return final(incoming) ? incoming : held;
+  return incoming.done >= held.done ? incoming : held;
+}
+
+function mergeJobs(held: readonly JobT[] | undefined, incoming: readonly JobT[]): JobT[] {
+  const byId = new Map((held ?? []).map((j) => [j.id, j]));
+  for (const j of incoming) byId.set(j.id, newerJob(byId.get(j.id), j));
+  return [...byId.values()].sort((a, b) => b.id - a.id);
+}
+
+/** Records a job snapshot the engine sent (event or call result). */
+export function upsertJob(job: JobT): void {
+  queryClient.setQueryData<JobT[]>(keys.jobs, (held) => mergeJobs(held, [job]));
+}
+
+/**
+ * Subscribes to the engine's events. Call before the first fetch: a fetch answered after an event merges
+ * by recency, and a reconnect (events missed meanwhile) refetches everything.
+ */
+export function subscribeQueries(onProjectChanged: () => void): () => void {
+  const offs = [
+    api.on('job.progress', upsertJob),
+    connection.on((up) => { if (up) void queryClient.invalidateQueries(); }),
+    ...Object.entries(staleOn).map(([event, groups]) =>
+      api.on(event as EventName, () => {
+        if (event === 'project.changed') {
+          queryClient.removeQueries();
+          onProjectChanged();
+          return;
+        }
+        for (const g of groups) void queryClient.invalidateQueries({ queryKey: [g] });
+      }),
+    ),
+  ];
+  return () => offs.forEach((off) => off());
+}
+
+/** Whether any of the given events fires; for views whose state lives outside the query cache. */
+export function onDataChanged(events: readonly EventName[], listener: () => void): () => void {
+  const offs = events.map((e) => api.on(e, listener));
+  return () => offs.forEach((off) => off());
+}
+
+export function useJobs(): JobT[] {
+  return useQuery({
+    queryKey: keys.jobs,
+    queryFn: async () => mergeJobs(queryClient.getQueryData<JobT[]>(keys.jobs), await api.call('jobs.list', {})),
+  }).data ?? [];
+}
+
+export function useIssues(sourceId: number | null, limit = 500) {
+  return useQuery({
+    queryKey: [...keys.issues(sourceId), limit],
+    queryFn: () => api.call('issues.list', { offset: 0, limit, ...(sourceId ? { sourceId } : {}) }),
+  });
+}
+
+export function useLabelCounts() {
+  return useQuery({ queryKey: keys.labelCounts, queryFn: () => api.call('labels.counts', {}) });
+}
+
+/** Groups per request: well under the contract's limit of 500, and enough to fill a screen. */
+export const DUP_PAGE = 100;
+
+/** Duplicate groups of one kind, fetched a page at a time (the one place the renderer reads duplicates.groups). */
+export function useDuplicateGroups(kind: DupKind) {
+  const query = useInfiniteQuery({
+    queryKey: keys.duplicates(kind),
+    initialPageParam: 0,
+    queryFn: ({ pageParam }) => api.call('duplicates.groups', { kind, offset: pageParam, limit: DUP_PAGE }),
+    getNextPageParam: (last, pages) => {
+      const loaded = pages.reduce((n, p) => n + p.groups.length, 0);
+      return last.groups.length > 0 && loaded < last.total ? loaded : undefined;
+    },
+  });
+  const groups: DupGroupT[] = query.data?.pages.flatMap((p) => p.groups) ?? [];
+  const total = query.data?.pages.at(-1)?.total ?? 0;
+  const { isFetching, hasNextPage, fetchNextPage } = query;
+  // One page request at a time: a second fetchNextPage would cancel the first.
+  const loadMore = useCallback(() => { if (!isFetching && hasNextPage) void fetchNextPage(); }, [isFetching, hasNextPage, fetchNextPage]);
+  return { groups, total, loading: isFetching, hasMore: hasNextPage, loadMore, error: query.error };
+}
+
+export async function setDuplicateKeeper(itemId: number): Promise<void> {
+  // The engine announces duplicates.changed, which refetches the groups.
+  await api.call('duplicates.setKeeper', { itemId });
+}
