@@ -89,7 +89,11 @@ export function onDataChanged(events: readonly EventName[], listener: () => void
 export function useJobs(): JobT[] {
   return useQuery({
     queryKey: keys.jobs,
-    queryFn: async () => mergeJobs(queryClient.getQueryData<JobT[]>(keys.jobs), await api.call('jobs.list', {})),
+    queryFn: async () => {
+      const listed = await api.call('jobs.list', {});
+      // Merge with what events delivered while the list was on its way (read the cache only now).
+      return mergeJobs(queryClient.getQueryData<JobT[]>(keys.jobs), listed);
+    },
   }).data ?? [];
 }
 
