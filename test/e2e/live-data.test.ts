@@ -58,19 +58,23 @@ describe('live data in the browser', () => {
     // Hold back the job list answer the UI asks for right after the import starts (a slow network):
     // the engine computes it while the import runs, and the page receives it only after the import is done.
     let heldState: JobT['state'] | null = null;
-    await page.route('**/api/call/jobs.list', async (route) => {
-      const response = await route.fetch();
-      const jobs = (await response.json()).result as JobT[];
-      heldState = jobs.find((j) => j.kind === 'import')?.state ?? null;
-      await engine.project!.jobs.idle();
-      await page.waitForTimeout(300);
-      await route.fulfill({ response });
+    const held: Promise<void>[] = [];
+    await page.route('**/api/call/jobs.list', (route) => {
+      held.push((async () => {
+        const response = await route.fetch();
+        const jobs = (await response.json()).result as JobT[];
+        heldState ??= jobs.find((j) => j.kind === 'import')?.state ?? null;
+        await engine.project!.jobs.idle();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await route.fulfill({ response });
+      })());
     });
 
     await page.fill('input[name=source-path]', folder);
     await page.getByRole('button', { name: 'Import' }).click();
     const importJob = page.locator('[data-testid=job]', { hasText: 'Import' });
     await expect.poll(() => heldState, { timeout: 10_000 }).not.toBeNull();
+    await Promise.all(held);
     await page.unroute('**/api/call/jobs.list');
     // The stale answer really was stale: it said the import was still going.
     expect(['queued', 'running']).toContain(heldState);

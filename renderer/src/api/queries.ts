@@ -35,7 +35,7 @@ const staleOn: Partial<Record<EventName, readonly string[]>> = {
   'annotations.changed': ['annotations', 'signals'],
   'embeddings.changed': ['embeddings'],
   'selections.changed': ['selections'],
-  'project.changed': [],
+  'project.changed': ['items', 'issues'],
 };
 
 /** A job snapshot replaces the one we hold only if it is newer: a list fetched before a fast job finished must not undo its `done`. */
@@ -63,16 +63,19 @@ export function upsertJob(job: JobT): void {
  * by recency, and a reconnect (events missed meanwhile) refetches everything.
  */
 export function subscribeQueries(onProjectChanged: () => void): () => void {
+  // Unknown until the first event: then any project.changed may be a switch.
+  let projectDir: string | null | undefined;
   const offs = [
     api.on('job.progress', upsertJob),
     connection.on((up) => { if (up) void queryClient.invalidateQueries(); }),
+    // Another project opened: nothing cached belongs to it. The same project (a source added): its counts moved.
+    api.on('project.changed', (info) => {
+      if (projectDir !== (info?.dir ?? null)) void queryClient.resetQueries();
+      projectDir = info?.dir ?? null;
+      onProjectChanged();
+    }),
     ...Object.entries(staleOn).map(([event, groups]) =>
       api.on(event as EventName, () => {
-        if (event === 'project.changed') {
-          queryClient.removeQueries();
-          onProjectChanged();
-          return;
-        }
         for (const g of groups) void queryClient.invalidateQueries({ queryKey: [g] });
       }),
     ),
