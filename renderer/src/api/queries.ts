@@ -30,7 +30,7 @@ type DupKind = MethodInput<'duplicates.groups'>['kind'];
 const staleOn: Partial<Record<EventName, readonly string[]>> = {
   'items.changed': ['items', 'issues'],
   'issues.changed': ['issues'],
-  'signals.changed': ['signals', 'items'],
+  'signals.changed': ['signals', 'items', 'embeddings'],
   'duplicates.changed': ['duplicates', 'signals', 'items'],
   'annotations.changed': ['annotations', 'signals'],
   'embeddings.changed': ['embeddings'],
@@ -58,6 +58,17 @@ export function upsertJob(job: JobT): void {
   queryClient.setQueryData<JobT[]>(keys.jobs, (held) => mergeJobs(held, [job]));
 }
 
+/** A running job announces its writes a few times a second: refetch each group at most every INVALIDATE_MS. */
+const INVALIDATE_MS = 300;
+const pending = new Map<string, ReturnType<typeof setTimeout>>();
+function invalidateSoon(group: string): void {
+  if (pending.has(group)) return;
+  pending.set(group, setTimeout(() => {
+    pending.delete(group);
+    void queryClient.invalidateQueries({ queryKey: [group] });
+  }, INVALIDATE_MS));
+}
+
 /**
  * Subscribes to the engine's events. Call before the first fetch: a fetch answered after an event merges
  * by recency, and a reconnect (events missed meanwhile) refetches everything.
@@ -74,13 +85,13 @@ export function subscribeQueries(onProjectChanged: () => void): () => void {
       projectDir = info?.dir ?? null;
       onProjectChanged();
     }),
-    ...Object.entries(staleOn).map(([event, groups]) =>
-      api.on(event as EventName, () => {
-        for (const g of groups) void queryClient.invalidateQueries({ queryKey: [g] });
-      }),
-    ),
+    ...Object.entries(staleOn).map(([event, groups]) => api.on(event as EventName, () => groups.forEach(invalidateSoon))),
   ];
-  return () => offs.forEach((off) => off());
+  return () => {
+    offs.forEach((off) => off());
+    for (const t of pending.values()) clearTimeout(t);
+    pending.clear();
+  };
 }
 
 /** Whether any of the given events fires; for views whose state lives outside the query cache. */
@@ -109,6 +120,30 @@ export function useIssues(sourceId: number | null, limit = 500) {
 
 export function useLabelCounts() {
   return useQuery({ queryKey: keys.labelCounts, queryFn: () => api.call('labels.counts', {}) });
+}
+
+/** Per-signal summaries (names, ranges): the Filters view's "add a rule" list and the Map's colour choices. */
+export function useSignalList() {
+  return useQuery({ queryKey: keys.signals, queryFn: () => api.call('signals.list', {}) });
+}
+
+/** One item with its issues; new signals or issues make it stale. */
+export function useItemDetail(id: number) {
+  return useQuery({ queryKey: ['items', 'detail', id], queryFn: () => api.call('items.get', { id }) });
+}
+
+/** The 2-D embedding map; refetched when embeddings (or, coloured by a signal or label, signals) change. */
+export function useEmbeddingMap(colorBy: string) {
+  return useQuery({
+    queryKey: colorBy === 'none' ? ['embeddings', 'map'] : ['embeddings', 'map', colorBy],
+    queryFn: () => api.call('map.get', colorBy === 'none' ? {} : { colorBy }),
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** The model the engine runs and on which execution provider. */
+export function useVisionStatus() {
+  return useQuery({ queryKey: ['models', 'vision.status'], queryFn: () => api.call('vision.status', {}) });
 }
 
 /** Groups per request: well under the contract's limit of 500, and enough to fill a screen. */
