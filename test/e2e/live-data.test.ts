@@ -100,9 +100,10 @@ describe('live data in the browser', () => {
         pairOf.set(name, i);
       }
     }
+    await page.goto(server.url);
     await page.fill('input[name=source-path]', folder);
     await page.getByRole('button', { name: 'Import' }).click();
-    await page.locator('[data-testid=job][data-state=done]', { hasText: 'Import' }).nth(1).waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=job][data-state=done]', { hasText: path.basename(folder) }).waitFor({ timeout: 60_000 });
 
     await page.getByTestId('nav-filters').click();
     await page.getByTestId('run-stats').click();
@@ -139,9 +140,26 @@ describe('live data in the browser', () => {
     const second = last.getByTestId('dup-member').nth(1);
     const id = Number(await second.getAttribute('data-item'));
     await second.dblclick();
-    await expect.poll(() => last.locator(`[data-item="${id}"]`).getAttribute('data-keeper')).toBe('true');
+    await expect.poll(() => last.locator(`[data-item="${id}"]`).getAttribute('data-keeper'), { timeout: 10_000 }).toBe('true');
     expect(await groups.count()).toBe(PAIRS);
     const stored = await createDispatch(engine)('duplicates.groups', { kind: 'exact', offset: PAIRS - 1, limit: 1 }) as { groups: { members: { id: number; keeper: boolean }[] }[] };
     expect(stored.groups[0].members.find((m) => m.keeper)?.id).toBe(id);
+  });
+
+  it('opens every view from the query layer without an error, one screenshot each', async () => {
+    await page.reload();
+    const views: [string, string][] = [
+      ['nav-filters', 'filters'], ['nav-duplicates', 'duplicates'], ['nav-labels', 'labels-view'], ['nav-review', 'review-view'],
+      ['nav-map', 'map-view'], ['nav-issues', 'issues'], ['nav-models', 'models-view'],
+    ];
+    await page.getByTestId('grid').waitFor();
+    await page.screenshot({ path: shotPath('live-03-grid.png') });
+    for (const [nav, view] of views) {
+      await page.getByTestId(nav).click();
+      await page.getByTestId(view).waitFor();
+      await page.waitForTimeout(500);
+      expect(await page.getByRole('alert').count(), `${view} reported an error`).toBe(0);
+      await page.screenshot({ path: shotPath(`live-04-${nav.slice(4)}.png`) });
+    }
   });
 });
