@@ -121,6 +121,11 @@ describe('live data in the browser', () => {
     expect(await groups.count()).toBe(PAIRS);
     expect(await page.getByTestId('dup-more').count()).toBe(0);
     expect(await page.getByRole('alert').count()).toBe(0);
+    // Loading pages did not throw the view back to the top (the first groups are scrolled far away),
+    // and a few more turns of the wheel reach the last group.
+    expect((await groups.first().boundingBox())!.y).toBeLessThan(-10_000);
+    for (let i = 0; i < 5; i++) await page.mouse.wheel(0, 4000);
+    await expect.poll(async () => (await groups.last().boundingBox())!.y).toBeLessThan(860);
 
     // Every group shown is one generated pair, and every pair is shown once.
     const keys = await page.$$eval('[data-testid=dup-group]', (els) => els.map((g) => [...g.querySelectorAll('[data-testid=dup-member] .mono')].map((m) => m.textContent ?? '')));

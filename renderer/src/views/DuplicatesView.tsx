@@ -40,8 +40,12 @@ export function DuplicatesView() {
     return () => window.removeEventListener('keydown', onKey);
   }, [focus, groups, makeKeeper]);
 
+  // Only a focus move scrolls: a page arriving while the curator scrolls with the mouse must not jump back.
   useEffect(() => {
     listRef.current?.querySelector('.dup-member.focused')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [focus]);
+
+  useEffect(() => {
     // Near the end of what is loaded: fetch the next page.
     if (focus[0] >= groups.length - 3 && hasMore && !loading) loadMore();
   }, [focus, groups.length, hasMore, loading, loadMore]);
