@@ -22,11 +22,12 @@ export function FiltersView() {
   }, [loaded]);
 
   // New signals or duplicate groups make every histogram and count stale; a running job announces
-  // them a few times a second, so reload at most once a second (and once more after the last).
+  // them a few times a second, so reload at most twice a second, showing the counts as busy until then.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const off = onDataChanged(['signals.changed', 'duplicates.changed', 'selections.changed'], () => {
-      timer ??= setTimeout(() => { timer = null; void useCuration.getState().load(); }, 1000);
+      useCuration.setState({ busy: true });
+      timer ??= setTimeout(() => { timer = null; void useCuration.getState().load(); }, 500);
     });
     return () => { off(); if (timer) clearTimeout(timer); };
   }, []);
