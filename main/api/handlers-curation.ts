@@ -20,6 +20,7 @@ export function selectionWhere(project: Project, selection: SelectionFilterT | u
 
 export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curationMethods> {
   const project = () => engine.requireProject();
+  const selections = () => { const p = project(); return new SelectionStore(p.db, (name) => p.announce('selections.changed', { name })); };
   return {
     'curate.runStats': ({ force, k }) => ({ jobId: project().jobs.start(STATS_JOB, { force, k }).id }),
     'signals.list': () => new SignalStore(project().db).list(),
@@ -29,17 +30,19 @@ export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curat
     'selection.defaults': () => defaultRules(),
     'selection.evaluate': ({ rules }) => evaluateRules(project().db, rules),
     'selection.panel': ({ rules }) => filtersPanel(project().db, rules),
-    'selection.save': ({ name, rules }) => new SelectionStore(project().db).save(name, rules),
+    'selection.save': ({ name, rules }) => selections().save(name, rules),
     'selection.list': () => new SelectionStore(project().db).list(),
     'selection.get': ({ name }) => new SelectionStore(project().db).get(name),
-    'selection.compare': ({ name }) => new SelectionStore(project().db).compare(name),
-    'selection.refresh': ({ name }) => new SelectionStore(project().db).refresh(name),
-    'selection.delete': ({ name }) => ({ deleted: new SelectionStore(project().db).delete(name) }),
+    'selection.compare': ({ name }) => selections().compare(name),
+    'selection.refresh': ({ name }) => selections().refresh(name),
+    'selection.delete': ({ name }) => ({ deleted: selections().delete(name) }),
     'duplicates.groups': ({ kind, offset, limit }) => listGroups(project().db, kind, offset, limit),
     'duplicates.setKeeper': ({ itemId }) => {
       const db = project().db;
       if (!project().items.get(itemId)) throw new ApiError('not_found', `no item ${itemId}`);
-      return db.transaction(() => setKeeper(db, itemId))();
+      const result = db.transaction(() => setKeeper(db, itemId))();
+      project().announce('duplicates.changed', { jobId: null });
+      return result;
     },
   };
 }

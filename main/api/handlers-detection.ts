@@ -14,7 +14,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
   const review = () => {
     const project = engine.requireProject();
     let s = services.get(project);
-    if (!s) services.set(project, (s = new ReviewService(project.db)));
+    if (!s) services.set(project, (s = new ReviewService(project.db, (itemIds) => project.announce('annotations.changed', { jobId: null, itemIds }))));
     return s;
   };
   const guard = <T>(f: () => T): T => {

@@ -5,6 +5,7 @@ import { ApiError, ProjectOwnedError } from '../domain/errors';
 import { describeOwner } from '../domain/project';
 import { ownerState, ProjectLock } from './ownership/project-lock';
 import { type OwnerRecord, readOwner } from './ownership/owner-record';
+import type { EventPayload } from '../domain/events';
 import type { EngineEvents } from './events';
 import { statsJob } from './curate/stats-job';
 import { conceptsJob } from './curate/concepts-job';
@@ -156,6 +157,11 @@ export class Project {
   readOnlyReason(): string {
     const owner = this.owner();
     return `${this.dir} is open read-only${owner ? `: it is owned by ${describeOwner(owner)}` : ''}`;
+  }
+
+  /** Announces a committed write to front ends (review edits, selection saves, keeper choices). */
+  announce<E extends 'signals.changed' | 'duplicates.changed' | 'annotations.changed' | 'selections.changed'>(event: E, payload: EventPayload<E>): void {
+    this.events.emit(event, payload);
   }
 
   notifyItemsChanged(sourceId: number | null, added: number, issuesChanged: boolean): void {

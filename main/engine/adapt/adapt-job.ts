@@ -45,6 +45,7 @@ export interface AdaptAnnotationParams extends LabelAnnotationParams { trainingS
 export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptParams, AdaptCheckpoint> {
   return {
     kind: ADAPT_JOB,
+    writes: ['signals', 'annotations'],
     title: (p) => `Adapt labels from reviews (${p.classes.length} classes) with ${p.model}`,
     async run(ctx) {
       const p = ctx.params;

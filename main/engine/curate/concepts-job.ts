@@ -18,6 +18,7 @@ export const conceptSignal = (prompt: string): string => `concept.${conceptSlug(
 export function conceptsJob(project: Project, active: ActiveModel): JobKind<ConceptParams, ConceptCheckpoint> {
   return {
     kind: CONCEPTS_JOB,
+    writes: ['signals'],
     title: (p) => `Concept scores (${p.prompts.join(', ').slice(0, 60)}) with ${p.model}`,
     async run(ctx) {
       const { id: model, model: clip, hash } = await active.get(ctx.params.model);

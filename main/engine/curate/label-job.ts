@@ -57,6 +57,7 @@ export const runOf = (p: Pick<LabelParams, 'multiLabel'>): LabelRun => (p.multiL
 export function labelJob(project: Project, active: ActiveModel): JobKind<LabelParams, LabelCheckpoint> {
   return {
     kind: LABEL_JOB,
+    writes: ['signals', 'annotations'],
     title: (p) => `${p.multiLabel ? 'Multi-label' : 'Zero-shot'} labels (${p.classes.length} classes) with ${p.model}`,
     async run(ctx) {
       const p = ctx.params;

@@ -17,6 +17,7 @@ interface PairCheckpoint { lastItemId: number }
 export function pairScoreJob(project: Project, active: ActiveModel): JobKind<PairParams, PairCheckpoint> {
   return {
     kind: PAIR_JOB,
+    writes: ['signals'],
     title: (p) => `Image-caption scores with ${p.model}`,
     async run(ctx) {
       // The model is only resolved for its canonical id and hash; no inference runs here.

@@ -19,7 +19,8 @@ const toSelection = (r: SnapshotRow): SelectionT => ({
 
 export class SelectionStore {
   private readonly table: SelectionTable;
-  constructor(private readonly db: Db) {
+  /** `changed` hears of every saved, refreshed or deleted selection, after the write. */
+  constructor(private readonly db: Db, private readonly changed: (name: string) => void = () => {}) {
     this.table = new SelectionTable(db);
   }
 
@@ -42,6 +43,7 @@ export class SelectionStore {
   save(name: string, rules: readonly (RuleInput | RuleT)[]): SelectionT {
     const parsed = RuleList.parse(rules);
     this.db.transaction(() => freezeRules(this.db, name, parsed))();
+    this.changed(name);
     return this.get(name);
   }
 
@@ -51,7 +53,9 @@ export class SelectionStore {
   }
 
   delete(name: string): boolean {
-    return this.table.delete(name);
+    const deleted = this.table.delete(name);
+    if (deleted) this.changed(name);
+    return deleted;
   }
 
   /** The snapshot next to what its rules select today: how many items each side has that the other lacks, and the runs read now. */

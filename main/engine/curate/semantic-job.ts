@@ -127,6 +127,7 @@ export function chooseKeeper(project: Project, members: number[], policy: KeepPo
 export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupProgress> {
   return {
     kind: SEMDEDUP_JOB,
+    writes: ['duplicates', 'signals'],
     title: (p) => {
       const d = semanticDefaults(p);
       return `Semantic near-duplicates (${p.model ?? DEFAULT_MODEL}, cos ≥ ${d.threshold}${d.verify === 'pixels' ? `, verified by pixels ≥ ${d.minAlignment}` : ''})`;

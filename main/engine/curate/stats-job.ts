@@ -78,6 +78,7 @@ function pickChannel(data: Buffer, channels: number): Buffer {
 export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint> {
   return {
     kind: STATS_JOB,
+    writes: ['signals', 'duplicates'],
     title: (p) => (p.force ? 'Image statistics and duplicates (all items)' : 'Image statistics and duplicates'),
     async run(ctx) {
       const db = project.db;

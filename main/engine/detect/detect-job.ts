@@ -55,6 +55,7 @@ export async function loadDetector(active: ActiveModel, model: string | undefine
 export function detectJob(project: Project, active: ActiveModel): JobKind<DetectParams, DetectCheckpoint> {
   return {
     kind: DETECT_JOB,
+    writes: ['annotations'],
     title: (p) => `Detect ${p.queries.join(', ')}${p.segment ? ' (+ masks)' : ''}`,
     async run(ctx) {
       const p = ctx.params;

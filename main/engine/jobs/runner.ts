@@ -1,3 +1,4 @@
+import type { JobWrites } from '../../../main/domain/events';
 import type { JobT } from '../../../main/domain/job';
 import { ApiError } from '../../../main/domain/errors';
 import type { EngineEvents } from '../events';
@@ -21,8 +22,13 @@ export interface JobContext<P, C> {
 export interface JobKind<P = unknown, C = unknown> {
   kind: string;
   title(params: P): string;
+  /** The data this kind writes; each batch commit (and the job's end) announces it as `<domain>.changed`. */
+  writes?: readonly JobWrites[];
   run(ctx: JobContext<P, C>): Promise<void>;
 }
+
+/** A fast job commits many batches a second; front ends need to hear of its writes a few times a second. */
+const CHANGE_INTERVAL_MS = 250;
 
 class Cancelled extends Error {}
 
@@ -34,6 +40,7 @@ export class JobRunner {
   private readonly meters = new Map<number, RateMeter>();
   private readonly controllers = new Map<number, AbortController>();
   private readonly lastEmit = new Map<number, number>();
+  private readonly lastChange = new Map<number, number>();
   private running: Promise<void> | null = null;
   private closed = false;
 
@@ -164,6 +171,7 @@ export class JobRunner {
         })();
         this.meters.get(id)?.update(done);
         this.emitProgress(id, false);
+        this.emitChanges(id, def.writes, false);
         return result;
       },
       issue: (issue) => {
@@ -184,9 +192,12 @@ export class JobRunner {
       }
     } finally {
       this.controllers.delete(id);
+      // Data first, then the final state: a front end that sees `done` can already read what the job wrote.
+      this.emitChanges(id, def.writes, true);
       this.emitProgress(id, true);
       this.meters.delete(id);
       this.lastEmit.delete(id);
+      this.lastChange.delete(id);
     }
   }
 
@@ -200,6 +211,17 @@ export class JobRunner {
   private requireOwner(): void {
     if (this.owner === null) throw new ApiError('conflict', this.readOnlyReason());
     if (this.closed) throw new ApiError('conflict', 'the project is closing');
+  }
+
+  private emitChanges(jobId: number, writes: readonly JobWrites[] | undefined, force: boolean): void {
+    if (!writes?.length) return;
+    const now = performance.now();
+    if (!force && now - (this.lastChange.get(jobId) ?? 0) < CHANGE_INTERVAL_MS) return;
+    this.lastChange.set(jobId, now);
+    for (const domain of writes) {
+      if (domain === 'annotations') this.events.emit('annotations.changed', { jobId, itemIds: null });
+      else this.events.emit(`${domain}.changed`, { jobId });
+    }
   }
 
   private requireJob(id: number): JobRow {

@@ -52,7 +52,8 @@ function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
 
 export class ReviewService {
   readonly history: ReviewHistory;
-  constructor(private readonly db: Db) {
+  /** `changed` hears of every committed edit (itemIds null: an undo/redo or a bulk step over many items). */
+  constructor(private readonly db: Db, private readonly changed: (itemIds: number[] | null) => void = () => {}) {
     this.history = new ReviewHistory(db);
   }
 
@@ -125,30 +126,38 @@ export class ReviewService {
   }
 
   add(itemId: number, a: { kind?: 'box' | 'mask'; label: string; bbox: [number, number, number, number]; rle?: CocoRle }, user = LOCAL_USER): ReviewAnnotation {
-    return this.db.transaction(() => {
+    const added = this.db.transaction(() => {
       const id = Number(this.db.prepare(
         `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by, updated_by) VALUES (?, ?, ?, NULL, ?, ?, ?, NULL, 'accepted', ?, ?)`,
       ).run(itemId, a.kind ?? 'box', a.label, JSON.stringify(a.bbox), a.rle ? JSON.stringify(a.rle) : null, MANUAL_ORIGIN, user, user).lastInsertRowid);
       this.history.record('add', [{ id, before: null, after: this.raw(id) ?? null }], user);
       return this.get(id)!;
     })();
+    this.changed([itemId]);
+    return added;
   }
 
   delete(id: number, user = LOCAL_USER): void {
-    this.db.transaction(() => {
+    const itemId = this.db.transaction(() => {
       const before = this.raw(id);
       if (!before) throw new Error(`annotation ${id} not found`);
       this.db.prepare('DELETE FROM annotations WHERE id = ?').run(id);
       this.history.record('delete', [{ id, before, after: null }], user);
+      return before.item_id as number;
     })();
+    this.changed([itemId]);
   }
 
   undo(): HistoryEntry | null {
-    return this.history.undo();
+    const entry = this.history.undo();
+    if (entry) this.changed(null);
+    return entry;
   }
 
   redo(): HistoryEntry | null {
-    return this.history.redo();
+    const entry = this.history.redo();
+    if (entry) this.changed(null);
+    return entry;
   }
 
   private raw(id: number): RowPart | undefined {
@@ -157,7 +166,7 @@ export class ReviewService {
 
   /** Applies `set` (raw column values) to each annotation, stamps who/when, records one history entry. */
   private edit(action: string, ids: number[], set: () => RowPart, user: string): ReviewAnnotation[] {
-    return this.db.transaction(() => {
+    const edited = this.db.transaction(() => {
       const changes: Change[] = [];
       const values = set();
       const cols = Object.keys(values);
@@ -173,6 +182,8 @@ export class ReviewService {
       this.history.record(action, changes, user);
       return ids.map((id) => this.get(id)!);
     })();
+    this.changed(ids.length > 100 ? null : [...new Set(edited.map((a) => a.itemId))]);
+    return edited;
   }
 }
 

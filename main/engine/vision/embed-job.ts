@@ -23,6 +23,7 @@ export function captionHash(caption: string): string {
 export function embedJob(project: Project, active: ActiveModel): JobKind<EmbedParams, EmbedCheckpoint> {
   return {
     kind: 'embed',
+    writes: ['embeddings'],
     title: (p) => `Embed with ${p.model}`,
     async run(ctx) {
       const { id, model, hash } = await active.get(ctx.params.model);

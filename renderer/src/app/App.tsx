@@ -1,4 +1,6 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { queryClient } from '../api/queries';
 import { useStore } from '../state/store';
 import { Grid } from '../views/Grid';
 import { IssuesView } from '../views/IssuesView';
@@ -20,6 +22,10 @@ import { ReviewView } from '../views/review/ReviewView';
 import { subscribeToEngine } from './events';
 
 export function App() {
+  return <QueryClientProvider client={queryClient}><Shell /></QueryClientProvider>;
+}
+
+function Shell() {
   const info = useStore((s) => s.info);
   const view = useStore((s) => s.view);
   const openItem = useStore((s) => s.openItem);

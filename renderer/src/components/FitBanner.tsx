@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ModelFitT } from '../../../main/domain/model-fit';
 import { api } from '../api/client';
+import { useJobs } from '../api/queries';
 import { useStore } from '../state/store';
 
 /**
@@ -10,7 +11,7 @@ import { useStore } from '../state/store';
 export function FitBanner() {
   const dir = useStore((s) => s.info?.project?.dir);
   // Re-checked whenever an embedding run finishes.
-  const embedded = useStore((s) => s.jobs.filter((j) => j.kind === 'embed' && j.state === 'done').length);
+  const embedded = useJobs().filter((j) => j.kind === 'embed' && j.state === 'done').length;
   const [fit, setFit] = useState<ModelFitT | null>(null);
   const [dismissed, setDismissed] = useState(false);
 

@@ -1,5 +1,6 @@
 import type { JobT } from '../../../main/api/contract';
 import { api } from '../api/client';
+import { upsertJob, useJobs } from '../api/queries';
 import { useStore } from '../state/store';
 
 function eta(sec: number | null): string {
@@ -10,7 +11,7 @@ function eta(sec: number | null): string {
 
 function JobRow({ job }: { job: JobT }) {
   const frac = job.total ? Math.min(1, job.done / job.total) : job.state === 'done' ? 1 : 0;
-  const act = (m: 'jobs.cancel' | 'jobs.resume') => api.call(m, { id: job.id }).then(useStore.getState().upsertJob, useStore.getState().report);
+  const act = (m: 'jobs.cancel' | 'jobs.resume') => api.call(m, { id: job.id }).then(upsertJob, useStore.getState().report);
   return (
     <div className={`job ${job.state}`} data-testid="job" data-state={job.state}>
       <div className="job-head">
@@ -34,7 +35,7 @@ function JobRow({ job }: { job: JobT }) {
 
 /** Live progress of the project's jobs (newest first); finished ones collapse to the last few. */
 export function JobsPanel() {
-  const jobs = useStore((s) => s.jobs);
+  const jobs = useJobs();
   const active = jobs.filter((j) => j.state === 'running' || j.state === 'queued' || j.state === 'interrupted');
   const recent = jobs.filter((j) => !active.includes(j)).slice(0, 3);
   if (jobs.length === 0) return null;

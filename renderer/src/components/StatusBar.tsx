@@ -1,4 +1,5 @@
 import { describeOwner } from '../../../main/domain/owner';
+import { useJobs } from '../api/queries';
 import { useStore } from '../state/store';
 import { ModelStatus } from './ModelStatus';
 
@@ -6,7 +7,7 @@ import { ModelStatus } from './ModelStatus';
 export function StatusBar() {
   const info = useStore((s) => s.info)!;
   const connected = useStore((s) => s.connected);
-  const running = useStore((s) => s.jobs.filter((j) => j.state === 'running').length);
+  const running = useJobs().filter((j) => j.state === 'running').length;
   const cursor = useStore((s) => s.cursor);
   const count = useStore((s) => s.itemCount);
   return (

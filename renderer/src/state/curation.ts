@@ -44,6 +44,7 @@ export const useCuration = create<CurationState>((set, get) => ({
       set({ signals, saved, rules, loaded: true });
       await get().commit();
     } catch (err) {
+      set({ busy: false });
       useStore.getState().report(err);
     }
   },

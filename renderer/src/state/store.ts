@@ -1,6 +1,7 @@
 import { create } from 'zustand';
-import type { AppInfoT, IssueT, ItemT, JobT, MethodInput, SourceT } from '../../../main/api/contract';
+import type { AppInfoT, ItemT, MethodInput, SourceT } from '../../../main/api/contract';
 import { api } from '../api/client';
+import { keys, queryClient } from '../api/queries';
 
 export const PAGE_SIZE = 200;
 export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels' | 'map' | 'review';
@@ -27,9 +28,6 @@ interface State {
   generation: number;
   cursor: number;
   openItem: number | null;
-  jobs: JobT[];
-  issues: IssueT[];
-  issueTotal: number;
 
   boot(): Promise<void>;
   refresh(): Promise<void>;
@@ -43,8 +41,6 @@ interface State {
   setView(view: View): void;
   setCursor(index: number): void;
   openAt(index: number | null): Promise<void>;
-  upsertJob(job: JobT): void;
-  loadIssues(): Promise<void>;
   report(err: unknown): void;
 }
 
@@ -52,7 +48,7 @@ const loading = new Set<string>();
 
 export const useStore = create<State>((set, get) => ({
   info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, results: null, view: 'grid', itemCount: 0,
-  pages: new Map(), generation: 0, cursor: 0, openItem: null, jobs: [], issues: [], issueTotal: 0,
+  pages: new Map(), generation: 0, cursor: 0, openItem: null,
 
   async boot() {
     try {
@@ -66,13 +62,14 @@ export const useStore = create<State>((set, get) => ({
 
   async refresh() {
     try {
-      const [info, sources, itemCount, jobs] = await Promise.all([
+      // A call may have started a job (an import): the job list is a query, refetched and merged by recency.
+      void queryClient.invalidateQueries({ queryKey: keys.jobs });
+      const [info, sources, itemCount] = await Promise.all([
         api.call('app.info', {}), api.call('sources.list', {}),
-        resultCount(get()) ?? api.call('items.count', itemFilter(get())), api.call('jobs.list', {}),
+        resultCount(get()) ?? api.call('items.count', itemFilter(get())),
       ]);
       loading.clear();
-      set((s) => ({ info, sources, itemCount, jobs, pages: new Map(), generation: s.generation + 1 }));
-      if (get().view === 'issues') await get().loadIssues();
+      set((s) => ({ info, sources, itemCount, pages: new Map(), generation: s.generation + 1 }));
     } catch (err) {
       get().report(err);
     }
@@ -88,7 +85,6 @@ export const useStore = create<State>((set, get) => ({
         const pages = new Map([...s.pages].filter(([p]) => p < firstStale));
         return { sources, itemCount, info, pages };
       });
-      if (get().view === 'issues') await get().loadIssues();
     } catch (err) {
       get().report(err);
     }
@@ -134,7 +130,6 @@ export const useStore = create<State>((set, get) => ({
 
   setView(view) {
     set({ view, openItem: null });
-    if (view === 'issues') void get().loadIssues();
   },
 
   setCursor(index) {
@@ -149,23 +144,6 @@ export const useStore = create<State>((set, get) => ({
     await get().loadPage(Math.floor(cursor / PAGE_SIZE));
     const item = itemAt(get(), cursor);
     if (item) set({ openItem: item.id });
-  },
-
-  upsertJob(job) {
-    set((s) => {
-      const others = s.jobs.filter((j) => j.id !== job.id);
-      return { jobs: [job, ...others].sort((a, b) => b.id - a.id) };
-    });
-  },
-
-  async loadIssues() {
-    const { sourceFilter } = get();
-    try {
-      const res = await api.call('issues.list', { offset: 0, limit: 500, ...(sourceFilter ? { sourceId: sourceFilter } : {}) });
-      set({ issues: res.issues, issueTotal: res.total });
-    } catch (err) {
-      get().report(err);
-    }
   },
 
   report(err) {

@@ -1,11 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DupGroupT } from '../../../main/api/methods/curation';
 import { api } from '../api/client';
+import { setDuplicateKeeper, useDuplicateGroups } from '../api/queries';
 import { useStore } from '../state/store';
 import { SemanticDedupControls } from './SemanticDedupControls';
 
 type Kind = 'exact' | 'phash' | 'semantic';
-const PAGE = 40;
 
 /**
  * Duplicate clusters side by side, keeper marked. ↑/↓ move between clusters, ←/→ between items,
@@ -13,46 +12,16 @@ const PAGE = 40;
  */
 export function DuplicatesView() {
   const [kind, setKind] = useState<Kind>('phash');
-  const [groups, setGroups] = useState<DupGroupT[]>([]);
-  const [total, setTotal] = useState(0);
   const [focus, setFocus] = useState<[number, number]>([0, 0]);
-  const [loading, setLoading] = useState(false);
   const listRef = useRef<HTMLDivElement>(null);
   const report = useStore.getState().report;
+  // Pages of groups; the engine's duplicates.changed event (a statistics run, a keeper choice) refetches them.
+  const { groups, total, loading, hasMore, loadMore, error } = useDuplicateGroups(kind);
 
-  const load = useCallback(async (k: Kind, count: number) => {
-    setLoading(true);
-    try {
-      const res = await api.call('duplicates.groups', { kind: k, offset: 0, limit: Math.max(PAGE, count) });
-      setGroups(res.groups);
-      setTotal(res.total);
-    } catch (err) {
-      report(err);
-    } finally {
-      setLoading(false);
-    }
-  }, [report]);
+  useEffect(() => setFocus([0, 0]), [kind]);
+  useEffect(() => { if (error) report(error); }, [error, report]);
 
-  useEffect(() => {
-    setFocus([0, 0]);
-    void load(kind, PAGE);
-  }, [kind, load]);
-
-  useEffect(
-    () => api.on('job.progress', (job) => {
-      if ((job.kind === 'curate.stats' || job.kind === 'curate.semdedup') && job.state === 'done') void load(kind, PAGE);
-    }),
-    [kind, load],
-  );
-
-  const makeKeeper = useCallback(async (itemId: number) => {
-    try {
-      await api.call('duplicates.setKeeper', { itemId });
-      await load(kind, groups.length);
-    } catch (err) {
-      report(err);
-    }
-  }, [kind, groups.length, load, report]);
+  const makeKeeper = useCallback((itemId: number) => setDuplicateKeeper(itemId).catch(report), [report]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -71,11 +40,15 @@ export function DuplicatesView() {
     return () => window.removeEventListener('keydown', onKey);
   }, [focus, groups, makeKeeper]);
 
+  // Only a focus move scrolls: a page arriving while the curator scrolls with the mouse must not jump back.
   useEffect(() => {
     listRef.current?.querySelector('.dup-member.focused')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [focus]);
+
+  useEffect(() => {
     // Near the end of what is loaded: fetch the next page.
-    if (focus[0] >= groups.length - 3 && groups.length < total && !loading) void load(kind, groups.length + PAGE);
-  }, [focus, groups.length, total, loading, kind, load]);
+    if (focus[0] >= groups.length - 3 && hasMore && !loading) loadMore();
+  }, [focus, groups.length, hasMore, loading, loadMore]);
 
   return (
     <div className="dups-view" data-testid="duplicates">
@@ -129,7 +102,25 @@ export function DuplicatesView() {
             </div>
           </section>
         ))}
+        {hasMore && <MoreGroups shown={groups.length} total={total} loading={loading} onMore={loadMore} />}
       </div>
     </div>
+  );
+}
+
+/** The end of the loaded groups: scrolling it into view (or clicking it) fetches the next page. */
+function MoreGroups({ shown, total, loading, onMore }: { shown: number; total: number; loading: boolean; onMore: () => void }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || loading) return;
+    const io = new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) onMore(); });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [loading, onMore, shown]);
+  return (
+    <button ref={ref} className="secondary dup-more" data-testid="dup-more" disabled={loading} onClick={onMore}>
+      {loading ? 'Loading…' : `Show more groups (${shown.toLocaleString()} of ${total.toLocaleString()})`}
+    </button>
   );
 }

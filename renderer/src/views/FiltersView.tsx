@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api/client';
+import { onDataChanged, useJobs } from '../api/queries';
 import { useCuration } from '../state/curation';
 import { useStore } from '../state/store';
 import { RuleCard } from './filters/RuleCard';
@@ -10,7 +11,7 @@ import { RuleCard } from './filters/RuleCard';
  */
 export function FiltersView() {
   const { loaded, rules, evaluation, signals, saved, name, busy } = useCuration();
-  const jobs = useStore((s) => s.jobs);
+  const jobs = useJobs();
   const [live, setLive] = useState<number | null>(null);
   const [adding, setAdding] = useState('');
   const statsJob = jobs.find((j) => j.kind === 'curate.stats');
@@ -20,13 +21,16 @@ export function FiltersView() {
     if (!loaded) void useCuration.getState().load();
   }, [loaded]);
 
-  // When a statistics job finishes, the signals (and so every histogram and count) are new.
-  useEffect(
-    () => api.on('job.progress', (job) => {
-      if (job.kind === 'curate.stats' && job.state === 'done') void useCuration.getState().load();
-    }),
-    [],
-  );
+  // New signals or duplicate groups make every histogram and count stale; a running job announces
+  // them a few times a second, so reload at most twice a second, showing the counts as busy until then.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const off = onDataChanged(['signals.changed', 'duplicates.changed', 'selections.changed'], () => {
+      useCuration.setState({ busy: true });
+      timer ??= setTimeout(() => { timer = null; void useCuration.getState().load(); }, 500);
+    });
+    return () => { off(); if (timer) clearTimeout(timer); };
+  }, []);
 
   const total = evaluation?.total ?? 0;
   const kept = live ?? evaluation?.kept ?? 0;

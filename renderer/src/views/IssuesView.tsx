@@ -1,9 +1,12 @@
+import { useIssues } from '../api/queries';
 import { useStore } from '../state/store';
 
 /** Every skipped file, bad row and decode failure, with its reason and where it came from. */
 export function IssuesView() {
-  const issues = useStore((s) => s.issues);
-  const total = useStore((s) => s.issueTotal);
+  const sourceFilter = useStore((s) => s.sourceFilter);
+  const { data } = useIssues(sourceFilter);
+  const issues = data?.issues ?? [];
+  const total = data?.total ?? 0;
   const sources = useStore((s) => s.sources);
   const name = (id: number | null) => (id === null ? '' : sources.find((s) => s.id === id)?.name ?? `#${id}`);
   return (

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { MethodResult } from '../../../main/api/contract';
 import { api } from '../api/client';
+import { useItemDetail } from '../api/queries';
 import { useStore } from '../state/store';
 import { formatBytes } from '../../../main/api/format';
 import { moreLikeThis } from '../state/similarity';
@@ -11,18 +12,13 @@ const size = (n: number | null): string => (n === null ? '—' : formatBytes(n))
 
 /** The open item: full image, caption, metadata and its issues; ←/→ step through the grid, Esc closes. */
 export function ItemPanel({ id }: { id: number }) {
-  const [item, setItem] = useState<Detail | null>(null);
+  const detail = useItemDetail(id);
+  const item: Detail | null = detail.data ?? null;
   const [broken, setBroken] = useState(false);
   const sources = useStore((s) => s.sources);
 
-  useEffect(() => {
-    let live = true;
-    setBroken(false);
-    api.call('items.get', { id }).then((d) => live && setItem(d), (err) => useStore.getState().report(err));
-    return () => {
-      live = false;
-    };
-  }, [id]);
+  useEffect(() => setBroken(false), [id]);
+  useEffect(() => { if (detail.error) useStore.getState().report(detail.error); }, [detail.error]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { LabelCountsT } from '../../../main/api/methods/labels';
+import { useEffect, useState } from 'react';
 import { api } from '../api/client';
+import { useJobs, useLabelCounts } from '../api/queries';
 import { useStore } from '../state/store';
 import { parseClasses, parseLines } from './labels/parse';
 import './labels/labels.css';
@@ -23,12 +23,13 @@ const SIGNAL_JOBS = new Set(['curate.label', 'curate.pairscore', 'curate.concept
 /** Zero-shot labels (classes + prompt templates → a labeling job), counts per label, pair and concept scores. */
 export function LabelsView() {
   const [form, setForm] = useState<Form>(loadForm);
-  const [counts, setCounts] = useState<LabelCountsT | null>(null);
+  // Refetched whenever the engine announces new signals (a labeling run's batches).
+  const counts = useLabelCounts().data ?? null;
   const [uncertainLabel, setUncertainLabel] = useState('__uncertain__');
   const [busy, setBusy] = useState<string | null>(null);
   const [conceptSignals, setConceptSignals] = useState<string[]>([]);
   const labelFilter = useStore((s) => s.labelFilter);
-  const jobs = useStore((s) => s.jobs);
+  const jobs = useJobs();
   const report = useStore((s) => s.report);
 
   const update = (patch: Partial<Form>) => setForm((f) => {
@@ -37,25 +38,13 @@ export function LabelsView() {
     return next;
   });
 
-  const loadCounts = useCallback(() => api.call('labels.counts', {}).then(setCounts, report), [report]);
-
   useEffect(() => {
-    void loadCounts();
     void api.call('labels.defaults', {}).then((d) => {
       setUncertainLabel(d.uncertainLabel);
       setForm((f) => (f.templates.trim() ? f : { ...f, templates: d.templates.join('\n') }));
     }, report);
-  }, [loadCounts, report]);
+  }, [report]);
 
-  // Reload counts whenever a labeling job finishes (the Jobs panel shows its progress meanwhile).
-  const finished = jobs.filter((j) => j.kind === 'curate.label' && j.state === 'done').map((j) => j.id).join(',');
-  const seen = useRef(finished);
-  useEffect(() => {
-    if (finished !== seen.current) {
-      seen.current = finished;
-      void loadCounts();
-    }
-  }, [finished, loadCounts]);
   const running = jobs.some((j) => (j.state === 'running' || j.state === 'queued') && (SIGNAL_JOBS.has(j.kind) || j.kind === 'embed'));
 
   const classes = parseClasses(form.classes);
@@ -144,7 +133,7 @@ export function LabelsView() {
             </div>
             {conceptSignals.length > 0 && <div className="signal-names">{conceptSignals.map((s) => <code key={s}>{s}</code>)}</div>}
           </section>
-          <AdaptPanel onAdapted={loadCounts} />
+          <AdaptPanel />
         </div>
         <section className="labels-card" data-testid="label-counts">
           <div className="labels-actions">

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { MapPointsT } from '../../../main/api/methods/similarity';
 import type { SignalSummaryT } from '../../../main/api/methods/curation';
 import { api } from '../api/client';
+import { useEmbeddingMap, useSignalList } from '../api/queries';
 import { showRegion } from '../state/similarity';
 import { useStore } from '../state/store';
 
@@ -41,11 +42,12 @@ function ramp(t: number): string {
  * signal. Drag a rectangle to select a region (then show it in the grid), wheel to zoom, Alt+drag to pan.
  */
 export function MapView() {
-  const [points, setPoints] = useState<Points | null>(null);
   const [colorBy, setColorBy] = useState('label');
-  const [signals, setSignals] = useState<SignalSummaryT[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
+  const signals: SignalSummaryT[] = useSignalList().data ?? [];
+  const map = useEmbeddingMap(colorBy);
+  const points = useMemo(() => (map.data ? toPoints(map.data) : null), [map.data]);
+  const error = map.error ? map.error.message : null;
+  const loading = map.isFetching;
   const [view, setView] = useState<View | null>(null);
   const [size, setSize] = useState({ w: 800, h: 600 });
   const [drag, setDrag] = useState<Rect | null>(null);
@@ -55,30 +57,6 @@ export function MapView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const panRef = useRef<{ x: number; y: number; view: View } | null>(null);
 
-  useEffect(() => {
-    api.call('signals.list', {}).then(setSignals, () => setSignals([]));
-  }, []);
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    api.call('map.get', colorBy === 'none' ? {} : { colorBy }).then(
-      (m) => {
-        if (!live) return;
-        setPoints(toPoints(m));
-        setError(null);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (!live) return;
-        setError(err instanceof Error ? err.message : String(err));
-        setLoading(false);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [colorBy]);
 
   useLayoutEffect(() => {
     const el = wrapRef.current;

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AdaptReportT } from '../../../../main/domain/adapt';
 import { api } from '../../api/client';
+import { useJobs } from '../../api/queries';
 import { useStore } from '../../state/store';
 import { AccuracyChart } from './AccuracyChart';
 import './adapt.css';
@@ -11,21 +12,22 @@ import './adapt.css';
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const isAbsolute = (p: string) => p.trim().startsWith('/') || /^[A-Za-z]:[\\/]/.test(p.trim());
 
-export function AdaptPanel({ onAdapted }: { onAdapted?: () => void }) {
+export function AdaptPanel() {
   const [reports, setReports] = useState<AdaptReportT[]>([]);
   const [busy, setBusy] = useState(false);
   const [out, setOut] = useState('');
   const [distilled, setDistilled] = useState<string | null>(null);
   const [head, setHead] = useState('');
   const report = useStore((s) => s.report);
-  const jobs = useStore((s) => s.jobs);
+  const jobs = useJobs();
 
   const load = useCallback(() => api.call('adapt.reports', {}).then(setReports, report), [report]);
   useEffect(() => { void load(); }, [load]);
   const finished = jobs.filter((j) => j.kind === 'adapt.run' && j.state === 'done').map((j) => j.id).join(',');
+  // Label counts refresh by themselves (the job announces its signal and annotation writes); the reports are this panel's.
   useEffect(() => {
-    if (finished) { void load(); onAdapted?.(); }
-  }, [finished, load, onAdapted]);
+    if (finished) void load();
+  }, [finished, load]);
   const running = jobs.some((j) => j.kind === 'adapt.run' && (j.state === 'running' || j.state === 'queued'));
 
   const adapt = async (withHead?: string) => {

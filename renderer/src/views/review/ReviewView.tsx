@@ -19,8 +19,12 @@ export function ReviewView() {
 
   useEffect(() => {
     void useReview.getState().load();
-    // Reload the queue when a job (e.g. detection) finishes.
-    return api.on('job.progress', (job) => { if (job.state === 'done') void useReview.getState().load(); });
+    // Reload the queue when a job (detection, labeling) writes annotations; this view's own edits update it in place.
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const off = api.on('annotations.changed', ({ jobId }) => {
+      if (jobId !== null) timer ??= setTimeout(() => { timer = null; void useReview.getState().load(); }, 1000);
+    });
+    return () => { off(); if (timer) clearTimeout(timer); };
   }, []);
 
   useEffect(() => {
