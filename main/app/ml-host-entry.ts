@@ -1,7 +1,7 @@
 // Runs inside an Electron utilityProcess: the whole engine (SQLite, sharp, onnxruntime) lives here so inference never stalls the UI.
 import { createDispatch, errorPayload } from '../api/handlers';
 import { Engine } from '../engine/engine';
-import type { FromHost, ToHost } from './ml-protocol';
+import type { FromHost, ToHost } from './channels';
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: ToHost }) => void): void;
@@ -20,6 +20,9 @@ port.on('message', ({ data }) => {
       (result) => port.postMessage({ type: 'result', id: data.id, result }),
       (err) => port.postMessage({ type: 'result', id: data.id, error: errorPayload(err) }),
     );
+  } else if (data.type === 'shutdown') {
+    // A normal quit: close the engine so jobs are checkpointed and nothing looks like a crash at the next start.
+    engine.close().then(() => process.exit(0), () => process.exit(1));
   } else if (data.type === 'media') {
     engine.getMedia(data.kind, data.itemId).then(
       (m) => port.postMessage({ type: 'media', id: data.id, body: new Uint8Array(m.body), contentType: m.contentType }),
@@ -33,7 +36,8 @@ const project = projectFlag >= 0 ? process.argv[projectFlag + 1] : undefined;
 (project ? engine.openProject(project).then(() => undefined) : Promise.resolve()).then(
   () => port.postMessage({ type: 'ready' }),
   (err) => {
-    port.postMessage({ type: 'event', event: 'host.error', payload: errorPayload(err) });
-    port.postMessage({ type: 'ready' });
+    // main shows this reason in an error window instead of waiting for a host that will never be ready.
+    port.postMessage({ type: 'fatal', message: `cannot open ${project}: ${errorPayload(err).message}` });
+    engine.close().finally(() => process.exit(1));
   },
 );
