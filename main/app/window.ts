@@ -9,7 +9,7 @@ export function createWindow(): BrowserWindow {
     webPreferences: {
       preload: path.join(__dirname, 'preload.cjs'),
       contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false,
-      devTools: !app.isPackaged,
+      devTools: !app.isPackaged, disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
@@ -19,7 +19,7 @@ export function createWindow(): BrowserWindow {
 
 /** Shown instead of the app when the ML host cannot start: the reason, not an empty window that never loads. */
 export function createErrorWindow(reason: string): BrowserWindow {
-  const win = new BrowserWindow({ width: 640, height: 320, title: 'Winnow could not start', webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false } });
+  const win = new BrowserWindow({ width: 640, height: 320, title: 'Winnow could not start', webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false, disableBlinkFeatures: 'Auxclick' } });
   const html = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <body style="font:14px system-ui;background:#15171a;color:#eee;padding:24px"><h2>Winnow could not start its engine</h2><pre style="white-space:pre-wrap"></pre></body>`;
   void win.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html.replace('<pre style="white-space:pre-wrap"></pre>', `<pre style="white-space:pre-wrap">${escapeHtml(reason)}</pre>`))}`);
