@@ -52,4 +52,34 @@ describe('bundled ML host', () => {
     expect(project.embeddings.listSets()[0]).toMatchObject({ images: 12, texts: 12 });
     await engine.close();
   });
+
+  it('on shutdown closes the engine and exits 0, leaving no job marked running (no crash recovery at the next start)', async () => {
+    const dir = path.join(home, 'quit');
+    const data = await tempDir();
+    await makeImageFolder(data, { count: 40, width: 70, height: 50 });
+    const setup = new Engine('cli');
+    const project = await setup.createProject(dir);
+    await project.jobs.wait((await setup.addSource(data)).jobId);
+    await setup.close();
+    const calls = [{ type: 'call', id: 1, method: 'embed.start', input: {} }, { type: 'shutdown' }];
+    const res = spawnSync(process.execPath, [path.join(ROOT, 'test/fixtures/ml-host-driver.cjs'), JSON.stringify(calls), path.join(ROOT, 'dist/main/app/ml-host.cjs'), '--project', dir], {
+      encoding: 'utf8', env: { ...process.env, WINNOW_HOME: home }, timeout: 60_000,
+    });
+    expect(res.status).toBe(0);
+    const after = new Engine('cli');
+    const reopened = await after.openProject(dir, { resume: false });
+    const embed = reopened.jobs.list().find((j) => j.kind === 'embed');
+    expect(embed?.state).not.toBe('running');
+    await after.close();
+  });
+
+  it('reports why it cannot start (fatal, then exit 1) instead of claiming to be ready', () => {
+    const res = spawnSync(process.execPath, [path.join(ROOT, 'test/fixtures/ml-host-driver.cjs'), '[]', path.join(ROOT, 'dist/main/app/ml-host.cjs'), '--project', path.join(home, 'no-such-project')], {
+      encoding: 'utf8', env: { ...process.env, WINNOW_HOME: home }, timeout: 60_000,
+    });
+    const messages = res.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(messages.some((m) => m.type === 'ready')).toBe(false);
+    expect(messages.find((m) => m.type === 'fatal')?.message).toMatch(/cannot open/);
+    expect(res.status).toBe(1);
+  });
 });
