@@ -56,20 +56,24 @@ describe('bundled ML host', () => {
   it('on shutdown closes the engine and exits 0, leaving no job marked running (no crash recovery at the next start)', async () => {
     const dir = path.join(home, 'quit');
     const data = await tempDir();
-    await makeImageFolder(data, { count: 40, width: 70, height: 50 });
+    await makeImageFolder(data, { count: 240, width: 70, height: 50 });
     const setup = new Engine('cli');
     const project = await setup.createProject(dir);
     await project.jobs.wait((await setup.addSource(data)).jobId);
     await setup.close();
-    const calls = [{ type: 'call', id: 1, method: 'embed.start', input: {} }, { type: 'shutdown' }];
+    const calls = [{ type: 'call', id: 1, method: 'embed.start', input: {} }];
     const res = spawnSync(process.execPath, [path.join(ROOT, 'test/fixtures/ml-host-driver.cjs'), JSON.stringify(calls), path.join(ROOT, 'dist/main/app/ml-host.cjs'), '--project', dir], {
-      encoding: 'utf8', env: { ...process.env, WINNOW_HOME: home }, timeout: 60_000,
+      encoding: 'utf8', env: { ...process.env, WINNOW_HOME: home, SHUTDOWN_MID_JOB: '1' }, timeout: 60_000,
     });
     expect(res.status).toBe(0);
+    const messages = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(messages.some((m) => m.event === 'job.progress' && m.payload.state === 'done')).toBe(false);
     const after = new Engine('cli');
     const reopened = await after.openProject(dir, { resume: false });
     const embed = reopened.jobs.list().find((j) => j.kind === 'embed');
-    expect(embed?.state).not.toBe('running');
+    // Closed by the engine (checkpoint kept, resumable), not left 'running' for crash recovery, and not run to the end.
+    expect(embed?.state).toBe('interrupted');
+    expect(embed!.done).toBeLessThan(240);
     await after.close();
   });
 
