@@ -40,6 +40,17 @@ export const packaging = {
   asarUnpack: ['**/node_modules/onnxruntime-node/**', '**/node_modules/sharp/**', '**/node_modules/@img/**', '**/node_modules/better-sqlite3/**', '**/node_modules/usearch/**'],
   // better-sqlite3 is not N-API: electron-builder rebuilds it against Electron's ABI when packaging (never during npm ci).
   npmRebuild: true,
+  // Electron fuses, flipped in the packaged binary: it cannot be reused as a plain Node (ELECTRON_RUN_AS_NODE), take
+  // NODE_OPTIONS or --inspect from whoever starts it, or load app code from anywhere but its integrity-checked app.asar.
+  electronFuses: {
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+    enableCookieEncryption: true,
+    grantFileProtocolExtraPrivileges: false,
+  },
   linux: { target: ['AppImage', 'deb'], category: 'Graphics' },
   mac: { target: ['dmg'], category: 'public.app-category.graphics-design' },
   win: { target: ['nsis'] },

@@ -1,14 +1,14 @@
 import { BrowserWindow, ipcMain } from 'electron';
 import { isMethodName } from '../api/contract';
+import { IPC_CHANNELS } from './channels';
 import type { MlHost } from './ml-host';
+import { navigationAllowed } from './security-policy';
 
-export const CALL_CHANNEL = 'winnow:call';
-export const EVENT_CHANNEL = 'winnow:event';
 
 /** Renderer calls go to the ML host unchanged (the host validates them against the contract). */
 export function wireIpc(host: MlHost): void {
-  ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, input: unknown) => {
-    if (!event.senderFrame?.url.startsWith('winnow://app/')) throw new Error('calls are accepted only from the Winnow renderer');
+  ipcMain.handle(IPC_CHANNELS.call, async (event, method: unknown, input: unknown) => {
+    if (!navigationAllowed(event.senderFrame?.url ?? '')) throw new Error('calls are accepted only from the Winnow renderer');
     if (typeof method !== 'string' || !isMethodName(method)) throw new Error(`unknown method ${String(method)}`);
     try {
       return { result: await host.call(method, input) };
@@ -19,5 +19,5 @@ export function wireIpc(host: MlHost): void {
 }
 
 export function broadcast(event: string, payload: unknown): void {
-  for (const w of BrowserWindow.getAllWindows()) w.webContents.send(EVENT_CHANNEL, event, payload);
+  for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_CHANNELS.event, event, payload);
 }

@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { app } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
+import { HOST_STATUS_EVENT } from './channels';
+import type { HostStatus } from './host-supervisor';
 import { broadcast, wireIpc } from './ipc';
 import { installMenu } from './menu';
 import { MlHost } from './ml-host';
 import { handleProtocol, registerScheme } from './protocol';
-import { createWindow, lockDownNavigation } from './window';
+import { createErrorWindow, createWindow, lockDownNavigation, lockDownPermissions } from './window';
 
 registerScheme();
 lockDownNavigation();
@@ -12,15 +14,35 @@ lockDownNavigation();
 const projectFlag = process.argv.indexOf('--project');
 const projectDir = projectFlag >= 0 ? process.argv[projectFlag + 1] : undefined;
 
+function showHostStatus(status: HostStatus): void {
+  broadcast(HOST_STATUS_EVENT, status);
+  const win = BrowserWindow.getAllWindows()[0];
+  if (status.state === 'restarting' && win) {
+    void dialog.showMessageBox(win, { type: 'warning', message: 'The Winnow engine stopped and was restarted', detail: `${status.reason}. Running jobs resume from their last checkpoint.` });
+  } else if (status.state === 'failed' && win) {
+    dialog.showErrorBox('The Winnow engine stopped', status.reason);
+  }
+}
+
 app.whenReady().then(async () => {
-  const host = new MlHost(projectDir, broadcast);
+  lockDownPermissions();
+  const host = new MlHost(projectDir, broadcast, showHostStatus);
   handleProtocol(host, path.join(__dirname, '..', '..', 'renderer'));
   wireIpc(host);
   installMenu();
-  await host.ready;
-  createWindow();
-  app.on('window-all-closed', () => {
-    host.kill();
-    app.quit();
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    // Close the engine before exiting, so the next start finds paused jobs, not a crash to recover from.
+    event.preventDefault();
+    quitting = true;
+    void host.stop().finally(() => app.quit());
   });
+  app.on('window-all-closed', () => app.quit());
+  try {
+    await host.ready;
+    createWindow();
+  } catch (err) {
+    createErrorWindow((err as Error).message);
+  }
 });

@@ -2,7 +2,7 @@
 import { createDispatch, errorPayload } from '../api/handlers';
 import { Engine } from '../engine/engine';
 import { startServer } from '../server/server';
-import type { FromHost, ToHost } from './ml-protocol';
+import type { FromHost, ToHost } from './channels';
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: ToHost }) => void): void;
@@ -21,6 +21,9 @@ port.on('message', ({ data }) => {
       (result) => port.postMessage({ type: 'result', id: data.id, result }),
       (err) => port.postMessage({ type: 'result', id: data.id, error: errorPayload(err) }),
     );
+  } else if (data.type === 'shutdown') {
+    // A normal quit: close the engine so jobs are checkpointed and nothing looks like a crash at the next start.
+    engine.close().then(() => process.exit(0), () => process.exit(1));
   } else if (data.type === 'media') {
     engine.getMedia(data.kind, data.itemId).then(
       (m) => port.postMessage({ type: 'media', id: data.id, body: new Uint8Array(m.body), contentType: m.contentType }),
@@ -42,7 +45,8 @@ async function publishApi(): Promise<void> {
 publishApi().then(() => (project ? engine.openProject(project, { access: 'owner-or-read-only' }) : undefined)).then(
   () => port.postMessage({ type: 'ready' }),
   (err) => {
-    port.postMessage({ type: 'event', event: 'host.error', payload: errorPayload(err) });
-    port.postMessage({ type: 'ready' });
+    // main shows this reason in an error window instead of waiting for a host that will never be ready.
+    port.postMessage({ type: 'fatal', message: project ? `cannot open ${project}: ${errorPayload(err).message}` : `cannot start the engine: ${errorPayload(err).message}` });
+    engine.close().finally(() => process.exit(1));
   },
 );

@@ -32,7 +32,9 @@ export function exportCommand(ctx: CommandContext): Promise<number> {
 
 export function downloadCommand(ctx: CommandContext): Promise<number> {
   const raw = parseOpts(ctx.values.opt);
-  const options = DownloadOptions.parse(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v === 'null' ? null : Number(v)])));
+  // --opt values are text: numbers, true/false, null, and comma lists for allowNetworks.
+  const typed = (k: string, v: string): unknown => (v === 'null' ? null : v === 'true' ? true : v === 'false' ? false : k === 'allowNetworks' ? v.split(',').map((x) => x.trim()).filter(Boolean) : Number(v));
+  const options = DownloadOptions.parse(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typed(k, v)])));
   return withSession(ctx, 'download', async (session) => {
     const { client } = session;
     const { jobId, pending } = await client.call('downloads.start', { options });

@@ -40,7 +40,7 @@ Usage: winnow <command> [options]
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
-  models pull ID [--dtype D]       download a registry model (resumable, sha256-verified) with a progress bar
+  models pull ID [--dtype D]       download a registry model (resumable, hash-checked; see README) with a progress bar
   models import PATH [--id ID]     copy a local model folder in after validating it
   models validate ID [--dtype D]   check files, load the graphs, report input/output names and shapes
   models rm ID                     remove an installed model (the built-in one stays)

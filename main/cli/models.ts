@@ -30,6 +30,20 @@ export function formatReport(id: string, report: ValidationReportT): string {
   return lines.join('\n');
 }
 
+const VERIFIED_BY: Record<string, string> = {
+  registry: 'matched a sha256 pinned in the registry',
+  lock: 'matched the sha256 recorded in models.lock.json at the first download',
+  etag: 'matched only the sha256 the server announced (first download; now recorded in models.lock.json)',
+  unverified: 'had no sha256 to check against (first download; now recorded in models.lock.json)',
+};
+
+/** Exactly what was checked, per kind of check: "sha256-verified" is never claimed for a hash the server chose. */
+export function describeVerification(files: PullResult['files']): string {
+  const counts = new Map<string, number>();
+  for (const f of files) counts.set(f.verification, (counts.get(f.verification) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${n} ${n === 1 ? 'file' : 'files'} ${VERIFIED_BY[kind] ?? kind}`).join('; ');
+}
+
 /** `winnow models …`: the same API methods the UI calls, validated by the same contract. */
 export async function modelsCommand(ctx: CommandContext): Promise<number> {
   const [sub, target] = ctx.args;
@@ -60,9 +74,8 @@ export async function modelsCommand(ctx: CommandContext): Promise<number> {
             return 1;
           }
           const bytes = result.files.reduce((sum, f) => sum + f.bytes, 0);
-          const unverified = result.files.filter((f) => f.verification === 'unverified').length;
           ctx.print(
-            `${target} (${result.dtype}) installed in ${result.path}: ${result.files.length} files, ${formatBytes(bytes)}${unverified ? `, ${unverified} without a checksum` : ', all sha256-verified'}`,
+            `${target} (${result.dtype}) installed in ${result.path}: ${result.files.length} files, ${formatBytes(bytes)}; ${describeVerification(result.files)}`,
             { job, id: result.id, path: result.path, dtype: result.dtype, files: result.files, report: result.report },
           );
           return 0;

@@ -5,7 +5,9 @@ import { WebSocketServer } from 'ws';
 import { createDispatch, errorPayload } from '../api/handlers';
 import type { Engine } from '../engine/engine';
 import { APP_ROOT } from '../engine/paths';
-import { hostAllowed, newToken, requestToken, TOKEN_COOKIE, tokenMatches } from './auth';
+import {
+  bearerToken, cookieToken, fetchSiteAllowed, hostAllowed, isJsonRequest, newToken, originAllowed, queryToken, redactPaths, tokenCookieName, tokenMatches,
+} from './auth';
 import { readStatic } from './static';
 
 export interface ServerOptions {
@@ -47,62 +49,94 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end(JSON.stringify(body));
   };
 
+  const fail = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message: redactPaths(message) } });
+  const authorized = (...given: (string | null)[]) => given.some((t) => tokenMatches(token, t));
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    if (!hostAllowed(req, port)) return send(res, 403, { error: { code: 'forbidden', message: 'bad Host header' } });
-    if (!tokenMatches(token, requestToken(req, url))) return send(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong token' } });
+    if (!hostAllowed(req, port)) return fail(res, 403, 'forbidden', 'bad Host header');
 
-    if (url.pathname === '/api/health') return send(res, 200, { ok: true, version: opts.engine.info().version });
+    if (url.pathname === '/api/health') {
+      if (!authorized(bearerToken(req), queryToken(url))) return fail(res, 401, 'unauthorized', 'missing or wrong token');
+      return send(res, 200, { ok: true, version: opts.engine.info().version });
+    }
 
     if (url.pathname.startsWith('/api/call/')) {
-      if (req.method !== 'POST') return send(res, 405, { error: { code: 'bad_input', message: 'use POST' } });
+      // Only the Bearer header: a cookie would ride along on a request made by another page on any 127.0.0.1 port.
+      if (req.method !== 'POST') return fail(res, 405, 'bad_input', 'use POST');
+      if (!originAllowed(req, port)) return fail(res, 403, 'forbidden', 'cross-origin request refused');
+      if (!authorized(bearerToken(req))) return fail(res, 401, 'unauthorized', 'missing or wrong Authorization: Bearer token');
+      if (!isJsonRequest(req)) return fail(res, 415, 'bad_input', 'content-type must be application/json');
       let input: unknown;
       try {
         input = await readJson(req);
       } catch (err) {
-        return send(res, 400, { error: { code: 'bad_input', message: (err as Error).message } });
+        return fail(res, 400, 'bad_input', (err as Error).message);
       }
       try {
         return send(res, 200, { result: await dispatch(url.pathname.slice('/api/call/'.length), input) });
       } catch (err) {
         const e = errorPayload(err);
-        return send(res, STATUS[e.code] ?? 500, { error: e });
+        return fail(res, STATUS[e.code] ?? 500, e.code, e.message);
       }
     }
 
+    if (req.method !== 'GET') return fail(res, 405, 'bad_input', 'method not allowed');
+
     const media = /^\/media\/(thumb|image)\/(\d+)$/.exec(url.pathname);
     if (media) {
+      // <img> cannot send a header, so media alone accepts the port-named cookie, and only for our own page's requests.
+      if (!fetchSiteAllowed(req) || !authorized(bearerToken(req), queryToken(url), cookieToken(req, port))) return fail(res, 401, 'unauthorized', 'missing or wrong token');
       try {
         const m = await opts.engine.getMedia(media[1] as 'thumb' | 'image', Number(media[2]));
         res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'private, max-age=3600', 'x-content-type-options': 'nosniff' });
         return res.end(m.body);
       } catch (err) {
         const e = errorPayload(err);
-        return send(res, e.code === 'bad_input' ? 422 : STATUS[e.code] ?? 500, { error: e });
+        return fail(res, e.code === 'bad_input' ? 422 : STATUS[e.code] ?? 500, e.code, e.message);
       }
     }
+    if (url.pathname.startsWith('/media/') || url.pathname.startsWith('/api/')) return fail(res, 404, 'not_found', 'no such route');
 
-    if (req.method !== 'GET') return send(res, 405, { error: { code: 'bad_input', message: 'method not allowed' } });
+    // The renderer's files are public build output; everything they do goes through the token-checked routes above.
     if (!existsSync(path.join(staticDir, 'index.html'))) {
-      return send(res, 503, { error: { code: 'internal', message: `renderer not built (${staticDir}); run npm run build:renderer` } });
+      return fail(res, 503, 'internal', `renderer not built (${staticDir}); run npm run build:renderer`);
     }
     const file = await readStatic(staticDir, url.pathname);
-    if (!file) return send(res, 404, { error: { code: 'not_found', message: url.pathname } });
+    if (file === 'bad_path') return fail(res, 400, 'bad_input', 'malformed path');
+    if (!file) return fail(res, 404, 'not_found', 'no such file');
     const headers: Record<string, string> = { 'content-type': file.type, 'content-security-policy': csp(), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
-    // The first page load carries ?token=; a strict same-site cookie then authenticates assets, media and the socket.
-    if (url.searchParams.get('token')) headers['set-cookie'] = `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+    // The first page load carries ?token=; a strict same-site cookie, sent only to /media, then authenticates <img> requests.
+    if (tokenMatches(token, queryToken(url))) headers['set-cookie'] = `${tokenCookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/media`;
     res.writeHead(200, headers);
     res.end(file.body);
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err) => send(res, 500, { error: errorPayload(err) }));
+    handle(req, res).catch((err) => {
+      if (res.headersSent) return res.destroy();
+      fail(res, 500, 'internal', errorPayload(err).message);
+    });
   });
-  const wss = new WebSocketServer({ noServer: true });
+  // Malformed HTTP (bad header bytes, oversized headers) gets a 400 and a closed socket, never an exception.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  wss.on('connection', (ws) => ws.on('error', () => ws.terminate()));
+  wss.on('error', () => undefined);
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    if (url.pathname !== '/api/events' || !hostAllowed(req, port) || !tokenMatches(token, requestToken(req, url))) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+    socket.on('error', () => socket.destroy());
+    let ok = false;
+    try {
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      ok = url.pathname === '/api/events' && hostAllowed(req, port) && originAllowed(req, port) && authorized(bearerToken(req), queryToken(url));
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
     }

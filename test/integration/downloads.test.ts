@@ -45,7 +45,7 @@ describe('URL download job', () => {
     const dispatch = createDispatch(engine);
     const { jobId: importId } = await engine.addSource(manifest);
     await project.jobs.wait(importId);
-    const started = await dispatch('downloads.start', { options: { concurrency: 3, timeoutMs: 400, retries: 1, maxBytes: 100_000, resize: 20 } }) as { jobId: number; pending: number };
+    const started = await dispatch('downloads.start', { options: { concurrency: 3, timeoutMs: 400, retries: 1, maxBytes: 100_000, resize: 20, allowPrivateNetwork: true } }) as { jobId: number; pending: number };
     expect(started.pending).toBe(9);
     const job = await project.jobs.wait(started.jobId);
     expect(job.state).toBe('done');
@@ -63,7 +63,7 @@ describe('URL download job', () => {
     expect((await engine.getMedia('image', a.id)).contentType).toBe('image/jpeg');
     expect(project.issues.list(0, 100).filter((i) => i.kind === 'download_failed')).toHaveLength(6);
     // Resumable / repeatable: a new run only retries what is not downloaded yet.
-    const again = await dispatch('downloads.start', { options: { timeoutMs: 400, retries: 0, maxBytes: 100_000 } }) as { jobId: number; pending: number };
+    const again = await dispatch('downloads.start', { options: { timeoutMs: 400, retries: 0, maxBytes: 100_000, allowPrivateNetwork: true } }) as { jobId: number; pending: number };
     expect(again.pending).toBe(6);
     await project.jobs.wait(again.jobId);
     expect(hits.get('/ok/a.jpg')).toBe(1);

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe('HTTP + WebSocket transport', () => {
-  it('answers /api/health only with the token, by query, bearer header or cookie', async () => {
+  it('answers /api/health only with the token, by query or bearer header; the cookie is for media only', async () => {
     expect((await fetch(`${base()}/api/health`)).status).toBe(401);
     expect((await fetch(`${base()}/api/health?token=wrong`)).status).toBe(401);
     expect((await fetch(`${base()}/api/health?token=${server.token}`)).status).toBe(200);
@@ -46,8 +46,8 @@ describe('HTTP + WebSocket transport', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const cookie = page.headers.get('set-cookie')!.split(';')[0];
-    expect((await fetch(`${base()}/api/health`, { headers: { cookie } })).status).toBe(200);
-    expect((await fetch(`${base()}/`)).status).toBe(401);
+    expect(page.headers.get('set-cookie')).toContain('Path=/media');
+    expect((await fetch(`${base()}/api/health`, { headers: { cookie } })).status).toBe(401);
   });
 
   it('listens on 127.0.0.1 only and refuses foreign Host headers', async () => {

@@ -1,8 +1,10 @@
 // Reads what an export needs per item in one query, and its bytes with the media server's checks (root realpaths cached).
+import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { ItemT } from '../../../main/domain/project';
 import { embeddedOf, readEmbedded } from '../media/embedded';
+import { sourceRoots } from '../ingest/open-source';
 import type { Project } from '../project';
 
 interface Row {
@@ -18,7 +20,7 @@ export class ItemReader {
   constructor(private readonly project: Project) {
     this.stmt = project.db.prepare(`SELECT i.id, i.source_id, i.key, i.uri, i.format, i.width, i.height, i.bytes, i.sha256, i.extra, i.provenance,
       c.text caption, c.origin caption_origin FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 WHERE i.id = ?`);
-    this.sourceRoots = project.sources.roots();
+    this.sourceRoots = sourceRoots(project);
   }
 
   get(id: number): { item: ItemT; provenance: Record<string, unknown> | null } | null {
@@ -48,7 +50,7 @@ export class ItemReader {
     if (/^https?:\/\//i.test(item.uri) && !downloaded) throw new Error('a remote URL that has not been downloaded');
     const embedded = downloaded ? null : embeddedOf(provenance);
     const target = downloaded ? path.join(this.project.dir, downloaded) : embedded ? item.uri.slice(0, item.uri.lastIndexOf('#')) : item.uri;
-    if (!downloaded && !this.sourceRoots.has(item.sourceId)) this.sourceRoots = this.project.sources.roots();
+    if (!downloaded && !this.sourceRoots.has(item.sourceId)) this.sourceRoots = sourceRoots(this.project);
     const rootDir = downloaded ? path.join(this.project.dir, 'downloads') : this.sourceRoots.get(item.sourceId);
     const root = rootDir ? await this.root(rootDir) : null;
     if (!root) throw new Error('its source folder is gone');
@@ -56,6 +58,9 @@ export class ItemReader {
     if (!real) throw new Error(`file missing: ${target}`);
     const rel = path.relative(root, real);
     if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error('its file lies outside its source');
-    return embedded ? readEmbedded(real, embedded) : readFile(real);
+    const data = embedded ? await readEmbedded(real, embedded) : await readFile(real);
+    // What is exported must be what was imported: a changed file (or a project file pointing an item elsewhere) is refused.
+    if (item.sha256 && createHash('sha256').update(data).digest('hex') !== item.sha256) throw new Error('its bytes no longer match the sha256 recorded at import');
+    return data;
   }
 }

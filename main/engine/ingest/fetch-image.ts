@@ -1,8 +1,13 @@
 // One URL → checked image bytes, in the manner of img2dataset: timeout, retries with backoff, size cap, content-type and decode checks.
 import sharp from 'sharp';
+import { BlockedAddressError, guardedFetch } from './network-guard';
 import { MAX_PIXELS, probeBuffer, type Probe } from './probe';
 
-export interface FetchOptions { timeoutMs: number; retries: number; maxBytes: number; resize: number | null; backoffMs?: number }
+export interface FetchOptions {
+  timeoutMs: number; retries: number; maxBytes: number; resize: number | null; backoffMs?: number;
+  /** Loopback, private and link-local targets are refused unless allowed (whole, or by CIDR range). */
+  allowPrivateNetwork?: boolean; allowNetworks?: string[];
+}
 
 export type FetchResult =
   | { ok: true; data: Buffer; probe: Probe; httpStatus: number; attempts: number; resized: boolean }
@@ -38,11 +43,13 @@ export async function fetchImage(url: string, o: FetchOptions, signal?: AbortSig
 async function fetchOnce(url: string, o: FetchOptions, outer?: AbortSignal): Promise<{ ok: true; data: Buffer; probe: Probe; httpStatus: number; resized: boolean }> {
   const timeout = AbortSignal.timeout(o.timeoutMs);
   const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-  let res: Response;
+  let res: Awaited<ReturnType<typeof guardedFetch>>;
   try {
-    res = await fetch(url, { signal, redirect: 'follow', headers: { 'user-agent': 'winnow (img2dataset-compatible downloader)' } });
+    res = await guardedFetch(url, { allowPrivateNetwork: o.allowPrivateNetwork ?? false, allowNetworks: o.allowNetworks ?? [] },
+      { signal, headers: { 'user-agent': 'winnow (img2dataset-compatible downloader)' } });
   } catch (err) {
     outer?.throwIfAborted();
+    if (err instanceof BlockedAddressError) throw new Failure('blocked_address', err.message, false);
     if (timeout.aborted) throw new Failure('timeout', `no response within ${o.timeoutMs} ms`, true);
     throw new Failure('failed_to_download', `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`, true);
   }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceT } from '../../../main/domain/project';
+import type { Project } from '../project';
 import { ApiError } from '../../../main/domain/errors';
 import { CocoSource, cocoRoot } from './coco';
 import type { IngestSource } from './entry';
@@ -24,12 +25,22 @@ export function openSource(kind: SourceT['kind'], location: string): IngestSourc
   }
 }
 
-/** The folder media may be served from for a source at `location`. */
+/** The folder media may be served from for a source at `location` (a missing location stays itself, never widens to its parent). */
 export function sourceRoot(kind: SourceT['kind'], location: string): string {
-  const isDir = existsSync(location) && statSync(location).isDirectory();
   if (kind === 'coco') return cocoRoot(location);
   if (kind === 'yolo') return path.dirname(yoloYaml(location));
-  return isDir ? location : path.dirname(location);
+  if (kind === 'folder' || kind === 'hf-imagefolder') return location;
+  if (kind === 'jsonl' || kind === 'csv') return path.dirname(location);
+  const isFile = existsSync(location) && !statSync(location).isDirectory();
+  return isFile ? path.dirname(location) : location;
+}
+
+/**
+ * Each source's media root, derived from the source's own kind and path, not read from the stored root column: a project
+ * file edited to set a root of `/` must not let media serving or an export read arbitrary files.
+ */
+export function sourceRoots(project: Pick<Project, 'sources'>): Map<number, string> {
+  return new Map([...project.sources.locations()].map(([id, s]) => [id, sourceRoot(s.kind, s.path)]));
 }
 
 /** Decides the kind of a path the user picked: a folder by what it holds, or a file by its extension (and, for JSON, content). */

@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { imageSize } from 'image-size';
+import { ACCEPTED_IMAGE_FORMATS } from './image-formats';
 
 /** Decoders refuse images above this many pixels (sharp's default): anything larger is treated as a decompression bomb. */
 export const MAX_PIXELS = 268_402_689;
@@ -110,6 +111,8 @@ function describe(header: Buffer | null, bytes: number, sha256: string, file: st
     throw new UnreadableImage('too_large', `${width}×${height} exceeds the ${MAX_PIXELS.toLocaleString('en')} pixel limit (possible decompression bomb)`);
   }
   const format = size.type ?? 'unknown';
+  // Named .png or not, SVG and other non-raster content never reaches a decoder.
+  if (!ACCEPTED_IMAGE_FORMATS.has(format)) throw new UnreadableImage('unreadable', `${format} content is not an accepted image format (JPEG, PNG, WebP, GIF, AVIF/HEIF, TIFF)`);
   const expected = EXTENSION_FORMATS[path.extname(file).toLowerCase()];
   const extensionMismatch = expected && !expected.includes(format) ? `extension ${path.extname(file)} but content is ${format}` : null;
   return { format, width, height, bytes, sha256, extensionMismatch };

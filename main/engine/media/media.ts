@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { assertAcceptedImage } from '../ingest/image-formats';
 import sharp, { type Sharp } from 'sharp';
 import type { MediaKind } from '../../../main/domain/project';
 import { ApiError } from '../../../main/domain/errors';
@@ -68,7 +69,10 @@ export class MediaService {
 
   private async decode(itemId: number, file: string | Buffer, render: (img: Sharp) => Promise<Buffer>): Promise<Buffer> {
     try {
-      return await render(sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate());
+      // The file may have changed since import: its bytes are checked again before libvips parses them.
+      const bytes = typeof file === 'string' ? await readFile(file) : file;
+      assertAcceptedImage(bytes);
+      return await render(sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate());
     } catch (err) {
       const raw = (err as Error).message;
       if (recordUndecodable(this.project, itemId, raw)) this.project.notifyItemsChanged(null, 0, true);

@@ -1,6 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../../main/domain/errors';
+import { sourceRoots } from '../ingest/open-source';
 import type { Project } from '../project';
 import { type Embedded, embeddedOf, readEmbedded } from './embedded';
 
@@ -14,7 +15,7 @@ export async function resolveItemFile(project: Project, itemId: number): Promise
   // Embedded items (tar member, parquet cell) name their container in the uri before '#'; downloads live under the project.
   const embedded = downloaded ? null : embeddedOf(provenance);
   const target = downloaded ? path.join(project.dir, downloaded) : embedded ? item.uri.slice(0, item.uri.lastIndexOf('#')) : item.uri;
-  const root = downloaded ? path.join(project.dir, 'downloads') : project.sources.roots().get(item.sourceId);
+  const root = downloaded ? path.join(project.dir, 'downloads') : sourceRoots(project).get(item.sourceId);
   if (!root) throw new ApiError('not_found', `item ${itemId} has no source`);
   let realFile: string;
   let realRoot: string;

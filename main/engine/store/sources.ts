@@ -34,8 +34,9 @@ export class SourceStore {
   }
 
   /** Roots under which the media server may read files: the only folders Winnow ever serves from. */
-  roots(): Map<number, string> {
-    const rows = this.db.prepare('SELECT id, root FROM sources').all() as { id: number; root: string }[];
-    return new Map(rows.map((r) => [r.id, r.root]));
+  /** Kind and path of every source: what its media root is derived from (the stored root column is not trusted for reads). */
+  locations(): Map<number, { kind: SourceT['kind']; path: string }> {
+    const rows = this.db.prepare('SELECT id, kind, path FROM sources').all() as { id: number; kind: SourceT['kind']; path: string }[];
+    return new Map(rows.map((r) => [r.id, { kind: r.kind, path: r.path }]));
   }
 }

@@ -24,7 +24,11 @@ export interface DownloadProgress {
   bytesPerSecond: number;
 }
 
-export type Verification = 'registry' | 'etag' | 'unverified';
+/**
+ * What the downloaded bytes were checked against: a sha256 pinned in the registry, the hash recorded in models.lock.json at the
+ * first download, a hash the server announced (it could announce anything), or nothing.
+ */
+export type Verification = 'registry' | 'lock' | 'etag' | 'unverified';
 
 export interface DownloadedFile {
   path: string;
@@ -42,6 +46,8 @@ export interface DownloadFileOptions {
   /** Label used in progress and errors (e.g. the repo-relative path). */
   label?: string;
   expectedSha256?: string | null;
+  /** Where expectedSha256 comes from (default: the registry). */
+  expectedFrom?: 'registry' | 'lock';
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
   /** Retries after a dropped connection or a 5xx/429, with exponential backoff. */
@@ -197,10 +203,11 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   }
   const actual = await sha256File(part);
   const expected = options.expectedSha256?.toLowerCase() ?? announced;
-  const verification: Verification = options.expectedSha256 ? 'registry' : announced ? 'etag' : 'unverified';
+  const verification: Verification = options.expectedSha256 ? options.expectedFrom ?? 'registry' : announced ? 'etag' : 'unverified';
   if (expected && expected !== actual) {
     await rm(part, { force: true });
-    throw new ChecksumError(`${label}: sha256 mismatch (expected ${expected}, got ${actual}); the download was discarded`);
+    const from = { registry: 'pinned in the registry', lock: 'recorded in models.lock.json at the first download', etag: 'announced by the server', unverified: '' }[verification];
+    throw new ChecksumError(`${label}: sha256 mismatch (expected ${expected}, ${from}; got ${actual}); the download was discarded`);
   }
   await rename(part, options.destination);
   return { path: options.destination, bytes: await fileSize(options.destination), sha256: actual, verification, resumed: state.resumed };

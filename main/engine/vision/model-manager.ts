@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { downloadFile, hubFileUrl, type DownloadedFile, type DownloadProgress } from './download';
 import { availableDtypes } from './model-folder';
@@ -15,6 +15,7 @@ import {
   type ModelTask,
   type Registry,
 } from './model-registry';
+import { isPinnedRevision, ModelLock } from './model-lock';
 import { validateModelFolder, type ValidationReport } from './model-validate';
 
 type Env = Record<string, string | undefined>;
@@ -31,6 +32,8 @@ export interface ModelManagerOptions {
   env?: Env;
   retries?: number;
   retryDelayMs?: number;
+  /** Refuse files the registry does not pin (commit revision + sha256); default: WINNOW_REQUIRE_PINNED=1 in env. */
+  requirePinned?: boolean;
 }
 
 export interface ModelListing {
@@ -88,9 +91,11 @@ export class ModelManager {
   private readonly env: Env;
   private registry: Promise<Registry> | undefined;
   private readonly pulling = new Map<string, Promise<PullResult>>();
+  readonly lock: ModelLock;
 
   constructor(private readonly options: ModelManagerOptions) {
     this.modelsDir = path.resolve(options.modelsDir);
+    this.lock = new ModelLock(this.modelsDir);
     this.builtinRoot = options.builtinRoot ?? REPO_MODELS_DIR;
     this.env = options.env ?? process.env;
   }
@@ -167,6 +172,7 @@ export class ModelManager {
     const listing = (await this.list()).find((entry) => entry.id === id);
     if (!listing) throw new Error(`unknown model '${id}'`);
     if (!listing.path) throw new Error(`model '${id}' is not installed; pull it first`);
+    if (!listing.builtin) await this.lock.verifyFolder(id, listing.path);
     return listing.path;
   }
 
@@ -203,16 +209,27 @@ export class ModelManager {
     // Partial downloads persist here between runs, so a cancelled or crashed pull resumes.
     const staging = path.join(this.modelsDir, '.partial', id);
     const downloaded: DownloadedFile[] = [];
+    if (this.options.requirePinned ?? this.env.WINNOW_REQUIRE_PINNED === '1') {
+      const unpinned = files.filter((file) => !file.sha256).map((file) => file.path);
+      if (!isPinnedRevision(entry.revision) || unpinned.length) {
+        throw new Error(`refusing to pull ${id}: unpinned files are not allowed (revision ${entry.revision}${isPinnedRevision(entry.revision) ? '' : ' is not a commit sha'}${unpinned.length ? `; no sha256 in the registry for ${unpinned.join(', ')}` : ''})`);
+      }
+    }
+    if (this.env.HF_TOKEN && new URL(hubFileUrl(entry.repo, entry.revision, 'x', this.env, this.options.endpoint)).protocol !== 'https:') {
+      throw new Error('HF_TOKEN is set but the hub endpoint is not https: refusing to send the token unencrypted (use an https endpoint or unset HF_TOKEN)');
+    }
     const headers: Record<string, string> = this.env.HF_TOKEN ? { authorization: `Bearer ${this.env.HF_TOKEN}` } : {};
     for (const [fileIndex, file] of files.entries()) {
       const destination = path.join(staging, file.path);
       await mkdir(path.dirname(destination), { recursive: true });
+      const locked = file.sha256 ? undefined : await this.lock.expected(id, entry.repo, entry.revision, file.path);
       downloaded.push(
         await downloadFile({
           url: hubFileUrl(entry.repo, entry.revision, file.path, this.env, this.options.endpoint),
           destination,
           label: file.path,
-          expectedSha256: file.sha256,
+          expectedSha256: file.sha256 ?? locked?.sha256 ?? null,
+          expectedFrom: file.sha256 ? 'registry' : 'lock',
           signal: options.signal,
           onProgress: options.onProgress && ((progress) => options.onProgress!({ ...progress, fileIndex, fileCount: files.length })),
           retries: this.options.retries,
@@ -234,6 +251,9 @@ export class ModelManager {
     await this.writeRecord(staging, entry, dtype, downloaded, previous);
     await this.install(staging, target, files.map((file) => file.path));
     const installed = downloaded.map((file) => ({ ...file, path: path.join(target, path.relative(staging, file.path)) }));
+    await this.lock.record(id, entry.repo, entry.revision, downloaded.map((file) => ({
+      path: path.relative(staging, file.path).split(path.sep).join('/'), sha256: file.sha256, bytes: file.bytes, verification: file.verification,
+    })));
     return { id, path: target, dtype, files: installed, report: { ...report, folder: target } };
   }
 
@@ -284,9 +304,21 @@ export class ModelManager {
     const staging = path.join(this.modelsDir, '.staging', `${id}-${randomBytes(4).toString('hex')}`);
     await mkdir(path.dirname(staging), { recursive: true });
     try {
-      await cp(source, staging, { recursive: true, filter: (file) => !file.endsWith('.part') });
+      // A link in an untrusted model folder could pull any file of this machine into the models folder: links are not copied.
+      const links: string[] = [];
+      await cp(source, staging, {
+        recursive: true,
+        filter: async (file) => {
+          if (file !== source && (await lstat(file)).isSymbolicLink()) {
+            links.push(path.relative(source, file) || path.basename(file));
+            return false;
+          }
+          return !file.endsWith('.part');
+        },
+      });
       const report = await validateModelFolder(staging, { task: options.task });
-      if (!report.ok) throw new Error(`${folder} is not a usable model: ${report.problems.join('; ')}`);
+      const skipped = links.length ? ` (symbolic links are not copied: ${links.join(', ')})` : '';
+      if (!report.ok) throw new Error(`${path.basename(source)} is not a usable model: ${report.problems.join('; ')}${skipped}`);
       const record: InstallRecord = {
         id,
         task: report.task,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { ACCEPTED_IMAGE_FORMATS, sniffImageFormat } from '../ingest/image-formats';
 import sharp from 'sharp';
 import { tensorLength, type PreprocessSpec } from './preprocess-spec';
 
@@ -70,6 +71,7 @@ export function computeGeometry(spec: PreprocessSpec, width: number, height: num
 async function decodeToRgb(source: ImageInput, spec: PreprocessSpec) {
   // Read once: metadata and decode both need the bytes, and a missing file should fail here clearly.
   const input = typeof source === 'string' ? await readFile(source) : source;
+  if (!ACCEPTED_IMAGE_FORMATS.has(sniffImageFormat(input) ?? '')) throw new ImageDecodeError('not an accepted image format (JPEG, PNG, WebP, GIF, AVIF/HEIF, TIFF)');
   const metadata = await sharp(input).metadata();
   const width = metadata.autoOrient?.width ?? metadata.width;
   const height = metadata.autoOrient?.height ?? metadata.height;
