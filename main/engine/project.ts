@@ -13,6 +13,7 @@ import { importJob } from './ingest/import-job';
 import { exportJob } from './export/export-job';
 import { downloadJob } from './ingest/download-job';
 import { JobRunner } from './jobs/runner';
+import { JobStore } from './store/jobs';
 import { type Db, openDatabase, schemaVersion } from './store/database';
 import { AnnotationStore } from './store/annotations';
 import { EmbeddingStore } from './store/embeddings';
@@ -48,7 +49,7 @@ export class Project {
     this.sources = new SourceStore(db);
     this.issues = new IssueStore(db);
     this.annotations = new AnnotationStore(db);
-    this.jobs = new JobRunner(db, this.issues, this.events);
+    this.jobs = new JobRunner({ store: new JobStore(db), issues: this.issues, emit: (job) => this.events.emit('job.progress', job) });
     this.jobs.register(importJob(this));
     this.jobs.register(exportJob(this));
     this.jobs.register(downloadJob(this));

@@ -3,7 +3,8 @@
 // Resumable: each batch's signals and the last item id are committed together (ctx.commit).
 import path from 'node:path';
 import sharp from 'sharp';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import { MAX_PIXELS } from '../ingest/probe';
 import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
@@ -12,8 +13,10 @@ import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
 import { SIGNAL, SignalStore } from './signals';
 import { mapLimit } from '../jobs/map-limit';
 
-export interface StatsParams { force?: boolean; k?: number }
-interface StatsCheckpoint { lastId: number; done: number }
+export const StatsParams = z.object({ force: z.boolean().optional(), k: z.number().int().min(0).max(64).optional() });
+export type StatsParams = z.output<typeof StatsParams>;
+const StatsCheckpoint = z.object({ lastId: z.number().int(), done: z.number().int() });
+const StatsResult = z.object({ items: z.number().int() });
 
 export const STATS_JOB = 'curate.stats';
 /** Longest side the statistics are computed at: enough for blur and hashing, cheap to decode (shrink-on-load). */
@@ -68,9 +71,10 @@ function pickChannel(data: Buffer, channels: number): Buffer {
   return out;
 }
 
-export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint> {
-  return {
+export function statsJob(project: Project) {
+  return defineJob({
     kind: STATS_JOB,
+    params: StatsParams, checkpoint: StatsCheckpoint, result: StatsResult,
     title: (p) => (p.force ? 'Image statistics and duplicates (all items)' : 'Image statistics and duplicates'),
     async run(ctx) {
       const db = project.db;
@@ -91,7 +95,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
       const dropHash = db.prepare('DELETE FROM item_hashes WHERE item_id = ?');
       let lastId = startId;
       for (;;) {
-        if (ctx.signal.aborted) return;
+        ctx.signal.throwIfAborted();
         const rows = next.all(lastId) as Row[];
         if (rows.length === 0) break;
         const decoded = await mapLimit(rows, DECODE_CONCURRENCY, (r) => decodeItem(project, r));
@@ -131,6 +135,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
       // Duplicates are a whole-dataset pass: one transaction, committed with the final progress.
       ctx.commit(() => computeDuplicates(db, ctx.params.k ?? DEFAULT_PHASH_K), done, { lastId, done });
       project.notifyItemsChanged(null, 0, false);
+      return { items: done };
     },
-  };
+  });
 }

@@ -2,7 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../../main/domain/errors';
 import { resolveSelection, selectionCounts } from '../curate/selection';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { checkDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
 import { datasetCard } from './card';
@@ -10,8 +11,10 @@ import { exportFormat } from './formats';
 import { ItemReader } from './item-reader';
 import { resolveOptions, type ExportRecord, type WriterContext } from './types';
 
-export interface ExportParams { format: string; dest: string; selection: string | null; options: Record<string, unknown> }
-interface ExportCheckpoint { partial: string }
+export const ExportParams = z.object({ format: z.string().min(1), dest: z.string().min(1), selection: z.string().nullable(), options: z.record(z.string(), z.unknown()) });
+export type ExportParams = z.output<typeof ExportParams>;
+const ExportCheckpoint = z.object({ partial: z.string() });
+const ExportResult = z.object({ dest: z.string(), format: z.string() });
 
 const PROGRESS_EVERY = 256;
 const READ_AHEAD = 16;
@@ -62,9 +65,10 @@ export function previewExport(project: Project, format: string, selection: strin
 }
 
 /** The export job: streams the selection through a format writer into a partial folder, then renames it into place. */
-export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpoint> {
-  return {
+export function exportJob(project: Project) {
+  return defineJob({
     kind: 'export',
+    params: ExportParams, checkpoint: ExportCheckpoint, result: ExportResult,
     title: (p) => `Export ${p.format} → ${path.basename(p.dest)}`,
     async run(ctx) {
       const { format, dest, selection } = ctx.params;
@@ -133,6 +137,7 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
       } finally {
         if (!published) await rm(partial, { recursive: true, force: true });
       }
+      return { dest, format };
     },
-  };
+  });
 }

@@ -1,56 +1,64 @@
 import type { JobT } from '../../../main/domain/job';
 import { ApiError } from '../../../main/domain/errors';
-import type { EngineEvents } from '../events';
-import type { Db } from '../store/database';
-import type { IssueStore, NewIssue } from '../store/issues';
-import { type JobRow, JobStore } from '../store/jobs';
+import type { IssueStore } from '../store/issues';
+import type { JobRow } from '../store/jobs';
+import { type JobHost, JobInputError, type JobKind, type PreparedJob, type RegisteredJob } from './define-job';
+import type { JobRecords } from './job-records';
 import { RateMeter } from './rate';
 
-export interface JobContext<P, C> {
-  readonly jobId: number;
-  readonly params: P;
-  /** Where the previous run stopped, or null on a first run. */
-  readonly checkpoint: C | null;
-  readonly signal: AbortSignal;
-  setTotal(total: number | null): void;
-  /** Applies a batch's writes and its progress + resume point atomically: a kill never loses or repeats a batch. */
-  commit<T>(writes: () => T, done: number, checkpoint: C): T;
-  issue(issue: NewIssue): void;
-}
+export type { JobContext } from './define-job';
 
-export interface JobKind<P = unknown, C = unknown> {
-  kind: string;
-  title(params: P): string;
-  run(ctx: JobContext<P, C>): Promise<void>;
+export interface JobRunnerOptions {
+  store: JobRecords;
+  /** Receives every state change and throttled progress (job.progress for a project, models.job for the app). */
+  emit(job: JobT): void;
+  /** Where jobs record bad input and failures; without one they go to stderr. */
+  issues?: Pick<IssueStore, 'add'>;
+  /** Jobs run at once: a project's jobs one at a time (they share the database), model pulls side by side. */
+  concurrency?: number;
 }
 
 class Cancelled extends Error {}
 
-/** Runs a project's jobs one at a time, durably: every state change and checkpoint is in the database. */
+const PROGRESS_EVERY_MS = 100;
+
+/**
+ * The one job runner: every kind registered once (defineJob), params parsed on start and on resume,
+ * identical jobs (same kind + canonical params) recognised, state and checkpoints kept in a JobRecords.
+ */
 export class JobRunner {
-  private readonly store: JobStore;
-  private readonly kinds = new Map<string, JobKind<any, any>>();
+  private readonly store: JobRecords;
+  private readonly kinds = new Map<string, RegisteredJob>();
   private readonly queue: number[] = [];
+  private readonly active = new Map<number, Promise<void>>();
   private readonly meters = new Map<number, RateMeter>();
+  private readonly live = new Map<number, number>();
   private readonly controllers = new Map<number, AbortController>();
   private readonly lastEmit = new Map<number, number>();
-  private running: Promise<void> | null = null;
+  private readonly concurrency: number;
   private closed = false;
 
-  constructor(private readonly db: Db, private readonly issues: IssueStore, private readonly events: EngineEvents) {
-    this.store = new JobStore(db);
+  constructor(private readonly options: JobRunnerOptions) {
+    this.store = options.store;
+    this.concurrency = options.concurrency ?? 1;
   }
 
-  register(kind: JobKind<any, any>): void {
+  register(kind: RegisteredJob): void {
     this.kinds.set(kind.kind, kind);
   }
 
-  start<P>(kind: string, params: P): JobT {
-    const def = this.kinds.get(kind);
-    if (!def) throw new ApiError('bad_input', `unknown job kind ${kind}`);
-    const row = this.store.create(kind, def.title(params), params);
+  /**
+   * Starts a job. An identical job (same kind, same params once parsed) that is queued or running is
+   * returned as it is; one left interrupted, cancelled or failed is resumed from its checkpoint.
+   */
+  start(kind: string, params: unknown): JobT {
+    if (this.closed) throw new ApiError('conflict', 'the job runner is shutting down');
+    const prepared = this.prepare(kind, params);
+    const same = this.store.findUnfinished(kind, prepared.key);
+    if (same) return same.state === 'running' || same.state === 'queued' ? this.toJob(same) : this.resume(same.id);
+    const row = this.store.create(kind, prepared.title, prepared.key);
     this.enqueue(row.id);
-    return this.toJob(this.store.get(row.id)!);
+    return this.get(row.id);
   }
 
   /** Marks jobs a dead process left running as interrupted; returns their ids. */
@@ -61,7 +69,7 @@ export class JobRunner {
   resume(id: number): JobT {
     const row = this.requireJob(id);
     if (row.state === 'done') throw new ApiError('conflict', `job ${id} is already done`);
-    if (row.state === 'running' || this.queue.includes(id)) return this.toJob(row);
+    if (this.active.has(id) || this.queue.includes(id)) return this.toJob(row);
     this.store.setState(id, 'queued');
     this.enqueue(id);
     return this.get(id);
@@ -79,7 +87,7 @@ export class JobRunner {
       this.controllers.get(id)?.abort();
     }
     const job = this.get(id);
-    this.events.emit('job.progress', job);
+    this.options.emit(job);
     return job;
   }
 
@@ -91,13 +99,36 @@ export class JobRunner {
     return this.store.list().map((r) => this.toJob(r));
   }
 
-  /** Resolves when the queue is empty (used by the CLI and tests). */
+  /** A finished job's result, typed by its kind (null until the job is done). */
+  result<P, C, R>(kind: JobKind<P, C, R>, id: number): R | null {
+    const row = this.requireJob(id);
+    if (row.kind !== kind.kind) throw new ApiError('bad_input', `job ${id} is a ${row.kind} job, not ${kind.kind}`);
+    return row.state === 'done' && row.result !== null ? kind.parseResult(row.result) : null;
+  }
+
+  /** Waits for a job and returns its final record with its typed result. */
+  async waitResult<P, C, R>(kind: JobKind<P, C, R>, id: number): Promise<{ job: JobT; result: R | null }> {
+    const job = await this.wait(id);
+    return { job, result: this.result(kind, id) };
+  }
+
+  /** Queued or running jobs of a kind with their parsed params (e.g. "is model X being pulled?"). */
+  unfinished<P, C, R>(kind: JobKind<P, C, R>): { job: JobT; params: P }[] {
+    return this.store.list()
+      .filter((r) => r.kind === kind.kind && (r.state === 'queued' || r.state === 'running'))
+      .flatMap((r) => {
+        const parsed = kind.params.safeParse(JSON.parse(r.params));
+        return parsed.success ? [{ job: this.toJob(r), params: parsed.data }] : [];
+      });
+  }
+
+  /** Resolves when nothing is queued or running (used by the CLI and tests). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.active.size) await Promise.all(this.active.values());
   }
 
   async wait(id: number): Promise<JobT> {
-    await this.idle();
+    while ((this.active.has(id) || this.queue.includes(id)) && this.active.size) await Promise.race(this.active.values());
     return this.get(id);
   }
 
@@ -108,23 +139,43 @@ export class JobRunner {
     await this.idle();
   }
 
-  private enqueue(id: number): void {
-    this.queue.push(id);
-    this.events.emit('job.progress', this.get(id));
-    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+  private prepare(kind: string, params: unknown): PreparedJob {
+    const def = this.kinds.get(kind);
+    if (!def) throw new ApiError('bad_input', `unknown job kind ${kind}`);
+    try {
+      return def.prepare(params);
+    } catch (err) {
+      if (err instanceof JobInputError) throw new ApiError('bad_input', err.message);
+      throw err;
+    }
   }
 
-  private async drain(): Promise<void> {
-    for (let id = this.queue.shift(); id !== undefined && !this.closed; id = this.queue.shift()) {
-      await this.runOne(id);
+  private enqueue(id: number): void {
+    this.queue.push(id);
+    this.options.emit(this.get(id));
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.active.size < this.concurrency && this.queue.length) {
+      const id = this.queue.shift()!;
+      this.active.set(id, this.runOne(id).finally(() => {
+        this.active.delete(id);
+        this.pump();
+      }));
     }
   }
 
   private async runOne(id: number): Promise<void> {
+    await Promise.resolve();
     const row = this.requireJob(id);
-    const def = this.kinds.get(row.kind);
-    if (!def) {
-      this.store.setState(id, 'failed', `unknown job kind ${row.kind}`);
+    let prepared: PreparedJob;
+    try {
+      const def = this.kinds.get(row.kind);
+      if (!def) throw new JobInputError(`unknown job kind ${row.kind}`);
+      prepared = def.prepare(JSON.parse(row.params));
+    } catch (err) {
+      this.fail(row, err instanceof JobInputError ? err.message : `${row.kind}: the stored params are not JSON`);
       return;
     }
     const controller = new AbortController();
@@ -132,55 +183,69 @@ export class JobRunner {
     this.meters.set(id, new RateMeter(row.done));
     this.store.setState(id, 'running');
     this.emitProgress(id, true);
-    const ctx: JobContext<unknown, unknown> = {
+    const moved = (done: number) => {
+      this.live.set(id, done);
+      this.meters.get(id)?.update(done);
+      this.emitProgress(id, false);
+    };
+    const host: JobHost = {
       jobId: id,
-      params: JSON.parse(row.params),
-      checkpoint: row.checkpoint ? JSON.parse(row.checkpoint) : null,
       signal: controller.signal,
       setTotal: (total) => {
         this.store.setTotal(id, total);
         this.emitProgress(id, true);
       },
+      progress: moved,
       commit: (writes, done, checkpoint) => {
         if (controller.signal.aborted) throw new Cancelled();
-        const result = this.db.transaction(() => {
-          const r = writes();
+        const written = this.store.transaction(() => {
+          const out = writes();
           this.store.checkpoint(id, done, checkpoint);
-          return r;
-        })();
-        this.meters.get(id)?.update(done);
-        this.emitProgress(id, false);
-        return result;
+          return out;
+        });
+        moved(done);
+        return written;
       },
-      issue: (issue) => {
-        this.issues.add({ jobId: id, ...issue });
-      },
+      issue: (issue) => this.recordIssue({ jobId: id, ...issue }),
     };
     try {
-      await def.run(ctx);
+      const result = await prepared.run(host, row.checkpoint);
       if (controller.signal.aborted) throw new Cancelled();
-      this.store.setState(id, 'done');
+      this.store.transaction(() => {
+        this.store.setResult(id, result);
+        this.store.setState(id, 'done');
+      });
     } catch (err) {
       if (err instanceof Cancelled || controller.signal.aborted) {
         this.store.setState(id, this.closed ? 'interrupted' : 'cancelled');
       } else {
-        const message = err instanceof Error ? err.message : String(err);
-        this.store.setState(id, 'failed', message);
-        this.issues.add({ kind: 'job_failed', message: `${row.title}: ${message}`, jobId: id });
+        this.fail(row, err instanceof Error ? err.message : String(err));
       }
     } finally {
       this.controllers.delete(id);
+      this.live.delete(id);
       this.emitProgress(id, true);
       this.meters.delete(id);
       this.lastEmit.delete(id);
     }
   }
 
+  private fail(row: JobRow, message: string): void {
+    this.store.setState(row.id, 'failed', message);
+    this.recordIssue({ kind: 'job_failed', message: `${row.title}: ${message}`, jobId: row.id });
+    this.options.emit(this.get(row.id));
+  }
+
+  private recordIssue(issue: Parameters<IssueStore['add']>[0]): void {
+    if (this.options.issues) this.options.issues.add(issue);
+    else process.stderr.write(`${issue.kind}: ${issue.message}\n`);
+  }
+
   private emitProgress(id: number, force: boolean): void {
     const now = performance.now();
-    if (!force && now - (this.lastEmit.get(id) ?? 0) < 100) return;
+    if (!force && now - (this.lastEmit.get(id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastEmit.set(id, now);
-    this.events.emit('job.progress', this.get(id));
+    this.options.emit(this.get(id));
   }
 
   private requireJob(id: number): JobRow {
@@ -191,9 +256,10 @@ export class JobRunner {
 
   private toJob(r: JobRow): JobT {
     const meter = this.meters.get(r.id);
+    const done = this.live.get(r.id) ?? r.done;
     return {
-      id: r.id, kind: r.kind, title: r.title, state: r.state, done: r.done, total: r.total,
-      ratePerSec: meter?.perSecond ?? null, etaSec: meter?.eta(r.done, r.total) ?? null, error: r.error,
+      id: r.id, kind: r.kind, title: r.title, state: r.state, done, total: r.total,
+      ratePerSec: meter?.perSecond ?? null, etaSec: meter?.eta(done, r.total) ?? null, error: r.error,
       createdAt: r.created_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
     };
   }

@@ -162,4 +162,9 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'jobs.result: what a finished job produced (JSON, parsed by its kind\'s result schema)',
+    sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
+  },
 ];
