@@ -75,24 +75,24 @@ function parseJson(text: string, what: string, kind: string): unknown {
 export function defineJob<P, C, R>(spec: JobSpec<P, C, R>): JobKind<P, C, R> {
   const parse = <T>(schema: z.ZodType<T>, raw: unknown, what: string): T => {
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new JobInputError(`${spec.kind}: ${what} do not fit this version of the job (${reason(parsed.error)})`);
+    if (!parsed.success) throw new JobInputError(`${spec.kind}: invalid ${what} (${reason(parsed.error)})`);
     return parsed.data;
   };
   return {
     ...spec,
     title: (params) => spec.title(params),
     run: (ctx) => spec.run(ctx),
-    parseResult: (stored) => parse(spec.result, parseJson(stored, 'result', spec.kind), 'the stored result does'),
+    parseResult: (stored) => parse(spec.result, parseJson(stored, 'result', spec.kind), 'stored result'),
     prepare(rawParams) {
-      const params = parse(spec.params, rawParams, 'the params');
+      const params = parse(spec.params, rawParams, 'params');
       return {
         title: spec.title(params),
         key: canonicalJson(params),
         async run(host, storedCheckpoint) {
-          const checkpoint = storedCheckpoint === null ? null : parse(spec.checkpoint, parseJson(storedCheckpoint, 'checkpoint', spec.kind), 'the stored checkpoint does');
+          const checkpoint = storedCheckpoint === null ? null : parse(spec.checkpoint, parseJson(storedCheckpoint, 'checkpoint', spec.kind), 'stored checkpoint');
           const ctx: JobContext<P, C> = { ...host, params, checkpoint };
           const result = await spec.run(ctx);
-          return canonicalJson(parse(spec.result, result, 'the result does'));
+          return canonicalJson(parse(spec.result, result, 'result'));
         },
       };
     },
