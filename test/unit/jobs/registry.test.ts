@@ -74,7 +74,7 @@ const rows = (db: Db, table: string) => db.prepare(`SELECT n FROM ${table} ORDER
 describe('job registry', () => {
   it('recognises an identical job by kind + canonical params, not by title or key order', async () => {
     let release!: () => void;
-    const gate = { hold: new Promise<void>((r) => { release = r; }) };
+    const gate: Gate = { hold: new Promise<void>((r) => { release = r; }) };
     const { db, runner } = await setup(gate);
     const first = runner.start('test.count', { table: 'a', count: 4, batch: 2 });
     expect(runner.start('test.count', { batch: 2, count: 4, table: 'a' }).id).toBe(first.id);
@@ -159,7 +159,7 @@ describe('job registry', () => {
 
   it('cancels a queued job before it runs', async () => {
     let release!: () => void;
-    const gate = { hold: new Promise<void>((r) => { release = r; }) };
+    const gate: Gate = { hold: new Promise<void>((r) => { release = r; }) };
     const { db, runner } = await setup(gate);
     const running = runner.start('test.count', { table: 'q', count: 2 });
     const queued = runner.start('test.count', { table: 'w', count: 2 });
@@ -174,7 +174,7 @@ describe('job registry', () => {
   it('the in-memory store (app-level jobs) runs the same kinds side by side, with the same identity rule', async () => {
     db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
     let release!: () => void;
-    const gate = { hold: new Promise<void>((r) => { release = r; }) };
+    const gate: Gate = { hold: new Promise<void>((r) => { release = r; }) };
     const counting = countingJob(db, gate);
     const runner = new JobRunner({ store: new MemoryJobStore(), emit: () => undefined, concurrency: Infinity });
     runner.register(counting);
