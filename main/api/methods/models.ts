@@ -1,6 +1,6 @@
 // Model management methods: list, pull (a job), import, validate, remove.
 import { z } from 'zod';
-import { Job } from '../job-schema';
+import { ModelJob } from '../../domain/job';
 import { ModelTaskName, ValidationReport } from '../../domain/model-report';
 
 export { ValidationReport };
@@ -8,8 +8,8 @@ export { ValidationReport };
 const modelId = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ - only');
 const dtype = z.string().min(1).max(32).regex(/^[a-z0-9]+$/, 'a dtype name such as fp32, fp16, quantized');
 
-/** A model pull is a job like any other. */
-export const ModelJob = Job;
+/** A model pull is a job like any other, plus the model it installs. */
+export { ModelJob };
 
 export const ModelInfo = z.object({
   id: z.string(),

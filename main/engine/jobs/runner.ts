@@ -112,6 +112,13 @@ export class JobRunner {
     return { job, result: this.result(kind, id) };
   }
 
+  /** A job's params parsed by its kind (null when the job is another kind's or its params no longer fit). */
+  params<P, C, R>(kind: JobKind<P, C, R>, id: number): P | null {
+    const row = this.requireJob(id);
+    const parsed = row.kind === kind.kind ? kind.params.safeParse(JSON.parse(row.params)) : null;
+    return parsed?.success ? parsed.data : null;
+  }
+
   /** Queued or running jobs of a kind with their parsed params (e.g. "is model X being pulled?"). */
   unfinished<P, C, R>(kind: JobKind<P, C, R>): { job: JobT; params: P }[] {
     return this.store.list()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JobT, ModelJobT } from '../../../main/domain/job';
 import { PullResult } from '../../../main/domain/model-report';
 import type { EngineEvents } from '../events';
 import { defineJob } from '../jobs/define-job';
@@ -53,39 +54,46 @@ export class ModelJobs {
   private readonly pull: ReturnType<typeof modelPullJob>;
 
   constructor(events: EngineEvents, manager: ModelManager) {
-    this.runner = new JobRunner({ store: new MemoryJobStore(), emit: (job) => events.emit('models.job', job), concurrency: Number.POSITIVE_INFINITY });
     this.pull = modelPullJob(manager);
+    this.runner = new JobRunner({ store: new MemoryJobStore(), emit: (job) => events.emit('models.job', this.describe(job)), concurrency: Number.POSITIVE_INFINITY });
     this.runner.register(this.pull);
   }
 
   /** Starts a pull; the same pull already running is returned instead of a second one. */
-  start(params: ModelPullParams) {
-    return this.runner.start(MODEL_PULL_JOB, params);
+  start(params: ModelPullParams): ModelJobT {
+    return this.describe(this.runner.start(MODEL_PULL_JOB, params));
   }
 
   /** The running (or queued) pull of a model, whatever its dtype. */
-  pulling(modelId: string) {
-    return this.runner.unfinished(this.pull).find((p) => p.params.id === modelId)?.job;
+  pulling(modelId: string): ModelJobT | undefined {
+    const found = this.runner.unfinished(this.pull).find((p) => p.params.id === modelId);
+    return found && { ...found.job, model: found.params.id };
   }
 
-  get(id: number) {
-    return this.runner.get(id);
+  get(id: number): ModelJobT {
+    return this.describe(this.runner.get(id));
   }
 
-  list() {
-    return this.runner.list();
+  /** Newest first. */
+  list(): ModelJobT[] {
+    return this.runner.list().map((job) => this.describe(job));
   }
 
-  cancel(id: number) {
-    return this.runner.cancel(id);
+  cancel(id: number): ModelJobT {
+    return this.describe(this.runner.cancel(id));
   }
 
   /** Waits for a pull; the result is what the pull installed (null unless it is done). */
-  wait(id: number) {
-    return this.runner.waitResult(this.pull, id);
+  async wait(id: number) {
+    const { job, result } = await this.runner.waitResult(this.pull, id);
+    return { job: this.describe(job), result };
   }
 
   close(): Promise<void> {
     return this.runner.close();
+  }
+
+  private describe(job: JobT): ModelJobT {
+    return { ...job, model: this.runner.params(this.pull, job.id)?.id ?? '' };
   }
 }
