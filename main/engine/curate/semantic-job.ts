@@ -128,7 +128,7 @@ export function semDedupJob(project: Project) {
         // A checkpoint from a search over the same rows whose candidates are still on disk resumes verification.
         const resumed = ctx.checkpoint && ctx.checkpoint.rows === n ? ctx.checkpoint : null;
         const stored = resumed && loadCandidates(file, resumed.candidates);
-        let uf: UnionFind;
+        let uf: UnionFind | null = null;
         let counts: VerifyState | null = null;
         let candidateCount: number | null = null;
         let searchSteps: number;
@@ -136,7 +136,8 @@ export function semDedupJob(project: Project) {
         if (resumed && stored) {
           searchSteps = resumed.searchSteps;
           pairs = stored;
-          counts = resumed;
+          const { verifiedUpTo, kept, verified, rejected, unverifiable } = resumed;
+          counts = { verifiedUpTo, kept, verified, rejected, unverifiable };
         } else {
           const indexPath = indexFile(project, set);
           const saved = method === 'graph' ? loadIndex(indexPath, n, set.dim) : null;
@@ -154,8 +155,7 @@ export function semDedupJob(project: Project) {
           }
           uf = result.uf;
           if (verify === 'pixels') {
-            saveCandidates(file, result.candidates);
-            pairs = loadCandidates(file, result.candidates.length)!;
+            pairs = saveCandidates(file, result.candidates);
             counts = { verifiedUpTo: 0, kept: [], verified: 0, rejected: 0, unverifiable: 0 };
             ctx.commit(() => undefined, searchSteps, { phase: 'verify', rows: n, searchSteps, candidates: result.candidates.length, ...counts });
           }
@@ -174,7 +174,8 @@ export function semDedupJob(project: Project) {
         }
         const end = searchSteps + (candidateCount ?? 0);
         const manual = new Set(project.db.prepare('SELECT item_id FROM signals WHERE name = ? AND value = 1').pluck().all(SIGNAL.dupKeep) as number[]);
-        const groups = uf!.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
+        if (!uf) throw new Error('semantic dedup: no groups were computed');
+        const groups = uf.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
         const params = JSON.stringify({ threshold, policy, model, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}) });
         const signals = new SignalStore(project.db);
         ctx.commit(() => {

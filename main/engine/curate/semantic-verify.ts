@@ -25,13 +25,14 @@ export function candidatesFile(project: Project, jobId: number): string {
   return path.join(project.dir, 'jobs', `semdedup-${jobId}.candidates.f64`);
 }
 
-/** Candidate pairs as (a, b, cos) triples of float64 (row numbers are exact in a double). */
-export function saveCandidates(file: string, candidates: CandidatePair[]): void {
+/** Candidate pairs as (a, b, cos) triples of float64 (row numbers are exact in a double); returns the triples. */
+export function saveCandidates(file: string, candidates: CandidatePair[]): Float64Array {
   const data = new Float64Array(candidates.length * 3);
   candidates.forEach((c, i) => data.set([c.a, c.b, c.cos], i * 3));
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, data);
   renameSync(`${file}.tmp`, file);
+  return data;
 }
 
 /** The stored candidates, or null when the file is gone or does not hold `count` pairs. */

@@ -13,7 +13,8 @@ import { resolveOptions, type ExportRecord, type WriterContext } from './types';
 
 export const ExportParams = z.object({ format: z.string().min(1), dest: z.string().min(1), selection: z.string().nullable(), options: z.record(z.string(), z.unknown()) });
 export type ExportParams = z.output<typeof ExportParams>;
-const ExportCheckpoint = z.object({ partial: z.string() });
+/** None: an export is written to a partial folder and renamed into place, so a resumed export starts over. */
+const ExportCheckpoint = z.null();
 const ExportResult = z.object({ dest: z.string(), format: z.string() });
 
 const PROGRESS_EVERY = 256;
@@ -103,7 +104,7 @@ export function exportJob(project: Project) {
         const addNext = async () => {
           ctx.signal.throwIfAborted();
           await writer.add(queue.shift()!);
-          if (++added % PROGRESS_EVERY === 0) ctx.commit(() => undefined, added, { partial });
+          if (++added % PROGRESS_EVERY === 0) ctx.progress(added);
         };
         for (const id of resolveSelection(project, selection)) {
           ctx.signal.throwIfAborted();
@@ -131,7 +132,7 @@ export function exportJob(project: Project) {
         const summary = await writer.finish();
         ctx.signal.throwIfAborted();
         await writeFile(safeJoin(partial, 'README.md'), datasetCard({ project, format: spec, selection, options, selected: total, summary, annotations: ann, date: new Date() }));
-        ctx.commit(() => undefined, index, { partial });
+        ctx.progress(index);
         await publish(partial, dest, overwrite);
         published = true;
       } finally {

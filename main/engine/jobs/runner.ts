@@ -20,6 +20,15 @@ export interface JobRunnerOptions {
 
 class Cancelled extends Error {}
 
+/** Stored JSON, or undefined (which no params schema accepts) when a row was damaged. */
+function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const PROGRESS_EVERY_MS = 100;
 
 /**
@@ -115,7 +124,7 @@ export class JobRunner {
   /** A job's params parsed by its kind (null when the job is another kind's or its params no longer fit). */
   params<P, C, R>(kind: JobKind<P, C, R>, id: number): P | null {
     const row = this.requireJob(id);
-    const parsed = row.kind === kind.kind ? kind.params.safeParse(JSON.parse(row.params)) : null;
+    const parsed = row.kind === kind.kind ? kind.params.safeParse(parseStored(row.params)) : null;
     return parsed?.success ? parsed.data : null;
   }
 
@@ -124,7 +133,7 @@ export class JobRunner {
     return this.store.list()
       .filter((r) => r.kind === kind.kind && (r.state === 'queued' || r.state === 'running'))
       .flatMap((r) => {
-        const parsed = kind.params.safeParse(JSON.parse(r.params));
+        const parsed = kind.params.safeParse(parseStored(r.params));
         return parsed.success ? [{ job: this.toJob(r), params: parsed.data }] : [];
       });
   }
