@@ -13,6 +13,8 @@ export interface JobRecords {
   setState(id: number, state: JobState, error?: string | null): void;
   setTotal(id: number, total: number | null): void;
   checkpoint(id: number, done: number, checkpoint: unknown): void;
+  /** Progress without a resume point (a finished job's final count). */
+  setDone(id: number, done: number): void;
   /** Stores a finished job's result (canonical JSON). */
   setResult(id: number, resultJson: string): void;
   markInterrupted(): number[];

@@ -49,6 +49,10 @@ export class MemoryJobStore implements JobRecords {
     this.update(id, { done, checkpoint: JSON.stringify(checkpoint) });
   }
 
+  setDone(id: number, done: number): void {
+    this.update(id, { done });
+  }
+
   setResult(id: number, resultJson: string): void {
     this.update(id, { result: resultJson });
   }

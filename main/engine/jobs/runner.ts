@@ -182,8 +182,8 @@ export class JobRunner {
     }
   }
 
+  /** Runs synchronously up to the kind's first await, so a started job reads 'running' at once. */
   private async runOne(id: number): Promise<void> {
-    await Promise.resolve();
     const row = this.requireJob(id);
     let prepared: PreparedJob;
     try {
@@ -229,6 +229,8 @@ export class JobRunner {
       if (controller.signal.aborted) throw new Cancelled();
       this.store.transaction(() => {
         this.store.setResult(id, result);
+        const done = this.live.get(id);
+        if (done !== undefined) this.store.setDone(id, done);
         this.store.setState(id, 'done');
       });
     } catch (err) {

@@ -45,6 +45,10 @@ export class JobStore implements JobRecords {
     this.db.prepare(`UPDATE jobs SET done = ?, checkpoint = ?, updated_at = ${NOW} WHERE id = ?`).run(done, JSON.stringify(checkpoint), id);
   }
 
+  setDone(id: number, done: number): void {
+    this.db.prepare(`UPDATE jobs SET done = ?, updated_at = ${NOW} WHERE id = ?`).run(done, id);
+  }
+
   setResult(id: number, resultJson: string): void {
     this.db.prepare(`UPDATE jobs SET result = ?, updated_at = ${NOW} WHERE id = ?`).run(resultJson, id);
   }
