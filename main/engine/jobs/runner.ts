@@ -6,7 +6,6 @@ import { type JobHost, JobInputError, type JobKind, type PreparedJob, type Regis
 import type { JobRecords } from './job-records';
 import { RateMeter } from './rate';
 
-export type { JobContext } from './define-job';
 
 export interface JobRunnerOptions {
   store: JobRecords;
