@@ -6,7 +6,6 @@ import { type JobHost, JobInputError, type JobKind, type PreparedJob, type Regis
 import type { JobRecords } from './job-records';
 import { RateMeter } from './rate';
 
-
 export interface JobRunnerOptions {
   store: JobRecords;
   /** Receives every state change and throttled progress (job.progress for a project, models.job for the app). */

@@ -134,6 +134,7 @@ describe('semantic near-duplicates (built-in model)', () => {
     off();
     const cp = stoppedAt as { verifiedUpTo: number; candidates: number; searchSteps: number } | null;
     expect(cp, 'cancelled during verification').not.toBeNull();
+    console.log('semantic dedup cancelled at', JSON.stringify({ ...cp, kept: undefined }));
     expect(cp!.verifiedUpTo).toBeLessThan(cp!.candidates);
     expect(clusters()).not.toEqual(reference);
     // The same job again (kind + params) resumes the cancelled one: no search, verification from the checkpoint.
