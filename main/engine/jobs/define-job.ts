@@ -72,6 +72,7 @@ function parseJson(text: string, what: string, kind: string): unknown {
   }
 }
 
+/** Declares a job kind once: the runner parses its params on start and resume, its checkpoint on resume, its result when done. */
 export function defineJob<P, C, R>(spec: JobSpec<P, C, R>): JobKind<P, C, R> {
   const parse = <T>(schema: z.ZodType<T>, raw: unknown, what: string): T => {
     const parsed = schema.safeParse(raw);
@@ -80,8 +81,6 @@ export function defineJob<P, C, R>(spec: JobSpec<P, C, R>): JobKind<P, C, R> {
   };
   return {
     ...spec,
-    title: (params) => spec.title(params),
-    run: (ctx) => spec.run(ctx),
     parseResult: (stored) => parse(spec.result, parseJson(stored, 'result', spec.kind), 'stored result'),
     prepare(rawParams) {
       const params = parse(spec.params, rawParams, 'params');
