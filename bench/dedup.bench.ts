@@ -25,7 +25,7 @@ const DIM = env('BENCH_DIM', 512);
 const SAMPLE = Math.min(ROWS, env('BENCH_SAMPLE', 10_000));
 const THRESHOLD = env('BENCH_THRESHOLD', 0.95);
 const K = env('BENCH_K', 8);
-const METHOD = chooseMethod(ROWS, process.env.BENCH_METHOD as DedupMethod | undefined);
+const METHOD = chooseMethod(ROWS, DIM, process.env.BENCH_METHOD as DedupMethod | undefined);
 const ANN: AnnOptions = {
   quantization: (process.env.BENCH_QUANT ?? 'i8') as Quantization,
   connectivity: env('BENCH_M', 16), expansionAdd: env('BENCH_EA', 96), expansionSearch: env('BENCH_ES', 128), threads: env('BENCH_THREADS', 0),

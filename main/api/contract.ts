@@ -16,7 +16,7 @@ import { detectionMethods } from './methods/detection';
 export * from '../domain/project';
 export { Job, JobState, type JobT } from '../domain/job';
 export { events, type EventName, type EventPayload } from '../domain/events';
-export { ApiError } from '../domain/errors';
+export { ApiError, ProjectOwnedError } from '../domain/errors';
 
 const empty = z.object({}).strict();
 const absPath = z.string().min(1).max(4096);
@@ -43,6 +43,7 @@ const coreMethods = {
     output: z.object({ total: z.number().int(), issues: z.array(Issue) }),
   },
   'jobs.list': { input: empty, output: z.array(Job) },
+  'jobs.get': { input: z.object({ id }).strict(), output: Job },
   'jobs.cancel': { input: z.object({ id }).strict(), output: Job },
   'jobs.resume': { input: z.object({ id }).strict(), output: Job },
 } as const;

@@ -39,15 +39,16 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model, threshold, thresholds, maskThreshold, negatives, selection: selection ?? null, segment: segment ?? false });
       return { jobId: job.id };
     },
+    'detect.counts': ({ jobId }) => engine.requireProject().annotations.countsForJob(jobId),
     'review.queue': ({ filter, offset, limit }) => {
       const r = review();
-      const labels = engine.requireProject().db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' ORDER BY label`).pluck().all() as string[];
+      const labels = engine.requireProject().annotations.reviewLabels();
       return { items: r.queue(filter, offset, limit), progress: r.progress(filter), labels, canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
     },
     'review.item': ({ itemId }) => {
-      const row = engine.requireProject().db.prepare('SELECT width, height FROM items WHERE id = ?').get(itemId) as { width: number | null; height: number | null } | undefined;
-      if (!row) throw new ApiError('not_found', `item ${itemId} not found`);
-      return { itemId, ...row, annotations: review().forItem(itemId) };
+      const item = engine.requireProject().items.get(itemId);
+      if (!item) throw new ApiError('not_found', `item ${itemId} not found`);
+      return { itemId, width: item.width, height: item.height, annotations: review().forItem(itemId) };
     },
     'review.decide': ({ ids, state, user }) => guard(() => edited(review().decide(ids, state, user))),
     'review.relabel': ({ id, label, user }) => guard(() => edited([review().relabel(id, label, user)])),

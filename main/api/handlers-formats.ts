@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine';
 import { previewExport, validateExport } from '../engine/export/export-job';
 import { exportFormats } from '../engine/export/formats';
-import { countPendingDownloads } from '../engine/ingest/download-job';
+import { countPendingDownloads, downloadStatuses } from '../engine/ingest/download-job';
 import { ApiError } from './contract';
 import type { HandlersFor } from './handlers';
 import type { formatMethods } from './methods/formats';
@@ -20,7 +20,7 @@ export function formatHandlers(engine: Engine): HandlersFor<keyof typeof formatM
     },
     'export.start': async ({ format, dest, selection, options }) => {
       const params = await validateExport(project(), { format, dest, selection, options });
-      return { jobId: project().jobs.start('export', params).id, dest: params.dest };
+      return { jobId: project().jobs.start('export', params).id, dest: params.dest, options: params.options };
     },
     'downloads.start': ({ sourceId, options }) => {
       const p = project();
@@ -28,5 +28,6 @@ export function formatHandlers(engine: Engine): HandlersFor<keyof typeof formatM
       const pending = countPendingDownloads(p, sourceId ?? null);
       return { jobId: p.jobs.start('download', { sourceId: sourceId ?? null, options }).id, pending };
     },
+    'downloads.status': () => downloadStatuses(project()),
   };
 }

@@ -18,9 +18,9 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
     }),
     'search.text': async ({ query, k, model }) => {
       const set = requireSet(project(), model ?? DEFAULT_MODEL);
-      const { model: clip } = await engine.active.get(set.model);
-      if (clip.dim !== set.dim) throw new ApiError('conflict', `${set.model} now gives ${clip.dim}-d embeddings, the stored ones are ${set.dim}-d: re-embed`);
-      const vector = (await clip.embedTexts([query])).subarray(0, clip.dim);
+      const { vectors, dim } = await engine.active.embedTexts(set.model, [query]);
+      if (dim !== set.dim) throw new ApiError('conflict', `${set.model} now gives ${dim}-d embeddings, the stored ones are ${set.dim}-d: re-embed`);
+      const vector = vectors.subarray(0, dim);
       return { model: set.model, ...searchVector(project(), set, vector, k) };
     },
     'search.similar': ({ itemId, k, model }) => {

@@ -7,6 +7,7 @@ import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
+import { filterCount } from '../engine/curate/selection';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
 /** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
@@ -19,10 +20,13 @@ export function createHandlers(engine: Engine): Handlers {
   return {
     'app.info': () => engine.info(),
     'project.create': async ({ dir, name }) => (await engine.createProject(dir, name)).info(),
-    'project.open': async ({ dir }) => (await engine.openProject(dir)).info(),
+    // A UI opens a project another process owns read-only (and takes it over once that process is done).
+    'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId, selection, label }) => project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
+    'items.count': ({ sourceId, selection, label }) => (selection && sourceId === undefined && !label
+      ? filterCount(project().db, selection)
+      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label)))),
     'items.page': ({ offset, limit, sourceId, selection, label }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
@@ -31,6 +35,7 @@ export function createHandlers(engine: Engine): Handlers {
     },
     'issues.list': ({ offset, limit, sourceId }) => ({ total: project().issues.count(sourceId), issues: project().issues.list(offset, limit, sourceId) }),
     'jobs.list': () => project().jobs.list(),
+    'jobs.get': ({ id }) => project().jobs.get(id),
     'jobs.cancel': ({ id }) => project().jobs.cancel(id),
     'jobs.resume': ({ id }) => project().jobs.resume(id),
     ...visionHandlers(engine),
@@ -55,7 +60,13 @@ export function createDispatch(engine: Engine): Dispatch {
       throw new ApiError('bad_input', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
     }
     const handler = handlers[method] as (args: unknown) => unknown;
-    return await handler(parsed.data);
+    try {
+      return await handler(parsed.data);
+    } catch (err) {
+      // A read-only project (another process owns it) refuses writes in SQLite itself: say who owns it.
+      if ((err as { code?: string }).code === 'SQLITE_READONLY' && engine.project) throw new ApiError('conflict', engine.project.readOnlyReason());
+      throw err;
+    }
   };
 }
 

@@ -1,6 +1,7 @@
 // Runs inside an Electron utilityProcess: the whole engine (SQLite, sharp, onnxruntime) lives here so inference never stalls the UI.
 import { createDispatch, errorPayload } from '../api/handlers';
 import { Engine } from '../engine/engine';
+import { startServer } from '../server/server';
 import type { FromHost, ToHost } from './ml-protocol';
 
 interface ParentPort {
@@ -30,7 +31,15 @@ port.on('message', ({ data }) => {
 
 const projectFlag = process.argv.indexOf('--project');
 const project = projectFlag >= 0 ? process.argv[projectFlag + 1] : undefined;
-(project ? engine.openProject(project).then(() => undefined) : Promise.resolve()).then(
+
+/** The engine's API on loopback, so a CLI command run on the open project attaches here instead of writing it too. */
+async function publishApi(): Promise<void> {
+  const server = await startServer({ engine, staticDir: '/nonexistent-winnow-api-only' });
+  engine.publishApi(`http://127.0.0.1:${server.port}`, server.token);
+}
+
+// Read-only while another live process owns the project; the engine takes it over once that process is done.
+publishApi().then(() => (project ? engine.openProject(project, { access: 'owner-or-read-only' }) : undefined)).then(
   () => port.postMessage({ type: 'ready' }),
   (err) => {
     port.postMessage({ type: 'event', event: 'host.error', payload: errorPayload(err) });

@@ -4,10 +4,7 @@ import { Engine } from '../engine/engine';
 import { Project } from '../engine/project';
 import { winnowHome } from '../engine/recent';
 import { writeDirtyDataset, loadVocabulary } from '../synthetic/index';
-import { LABEL_JOB } from '../engine/curate/label-job';
-import { PAIR_JOB } from '../engine/curate/pair-score-job';
-import { STATS_JOB } from '../engine/curate/stats-job';
-import { labelJobParams } from '../api/handlers-labels';
+import { localClient } from '../api/client';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 
 export const DEMO_ITEMS = 2000;
@@ -29,16 +26,16 @@ export async function ensureDemoProject(): Promise<string> {
     process.stderr.write(`Generating the demo dataset (${count.toLocaleString('en')} synthetic images) in ${data}…\n`);
     await writeDirtyDataset(data, { count, seed: DEMO_SEED });
   }
-  const engine = new Engine('cli');
-  await engine.createProject(dir, 'Winnow demo');
-  await engine.addSource(path.join(data, 'images'));
-  const project = engine.requireProject();
-  engine.embed(DEFAULT_MODEL);
-  project.jobs.start(STATS_JOB, {});
-  project.jobs.start(PAIR_JOB, { model: DEFAULT_MODEL });
+  const engine = new Engine('cli', { command: 'winnow start (preparing the demo)' });
+  const client = localClient(engine);
+  await client.call('project.create', { dir, name: 'Winnow demo' });
+  await client.call('sources.add', { path: path.join(data, 'images') });
+  await client.call('embed.start', { model: DEFAULT_MODEL });
+  await client.call('curate.runStats', {});
+  await client.call('pairscore.run', { model: DEFAULT_MODEL });
   const vocab = loadVocabulary();
   const classes = Object.keys(vocab.colors).flatMap((c) => Object.keys(vocab.shapes).map((shape) => ({ name: `${c} ${shape}` })));
-  project.jobs.start(LABEL_JOB, { model: DEFAULT_MODEL, ...labelJobParams({ classes }) });
+  await client.call('labels.run', { model: DEFAULT_MODEL, classes });
   // Closing leaves the jobs interrupted, in order; the app resumes them as soon as it opens the project.
   await engine.close();
   return dir;

@@ -1,21 +1,12 @@
-// `winnow label`, `winnow score` and `winnow concepts`: the embedding-based signal jobs from the command line.
+// `winnow label`, `winnow score` and `winnow concepts`: the embedding-based signal jobs, through the contract.
 import { readFile } from 'node:fs/promises';
-import type { JobT } from '../api/contract';
-import { CONCEPTS_JOB, conceptSignal } from '../engine/curate/concepts-job';
-import { LABEL_JOB } from '../engine/curate/label-job';
-import { labelCounts, startWithEmbeddings } from '../engine/curate/labels-query';
-import { PAIR_JOB, PAIR_SIGNAL } from '../engine/curate/pair-score-job';
+import { PAIR_SIGNAL } from '../engine/curate/pair-score-job';
 import { parseClassList } from '../engine/curate/zero-shot';
-import { Engine } from '../engine/engine';
-import { labelJobParams } from '../api/handlers-labels';
+import type { ApiClient } from '../api/client';
+import type { JobT } from '../api/contract';
 import type { CommandContext } from './commands';
-
-interface Helpers {
-  requireProjectDir(ctx: CommandContext): string;
-  followJobs(engine: Engine, ctx: CommandContext): Promise<JobT[]>;
-}
-
-type Values = CommandContext["values"];
+import { followJob, jobFailure } from './follow';
+import { withSession } from './with-session';
 
 function num(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -31,62 +22,67 @@ async function readTemplates(file: string): Promise<string[]> {
   return lines;
 }
 
-async function runJob(ctx: CommandContext, h: Helpers, start: (engine: Engine) => number, summary: (engine: Engine, job: JobT) => { human: string; json: unknown }): Promise<number> {
-  const engine = new Engine('cli');
-  await engine.openProject(h.requireProjectDir(ctx), { resume: false });
-  try {
-    const jobId = start(engine);
-    const jobs = await h.followJobs(engine, ctx);
-    const job = jobs.find((j) => j.id === jobId)!;
-    const failed = jobs.find((j) => j.state === 'failed' && j.id <= jobId && j.kind === 'embed');
+/** Starts a signal job (the API queues embedding first when needed), follows it, then prints its summary. */
+function runJob(ctx: CommandContext, command: string, start: (client: ApiClient) => Promise<number>, summary: (client: ApiClient, job: JobT) => Promise<{ human: string; json: unknown }>): Promise<number> {
+  return withSession(ctx, command, async (session) => {
+    const job = await followJob(session, await start(session.client), ctx);
     if (job.state !== 'done') {
-      ctx.print(`${job.title}: ${job.state}${job.error ? `: ${job.error}` : ''}${failed ? ` (embedding failed: ${failed.error})` : ''}`, { job });
+      ctx.print(jobFailure(job), { job });
       return 1;
     }
-    const { human, json } = summary(engine, job);
+    const { human, json } = await summary(session.client, job);
+    // Labels and scores from a model that does not know these images are not to be trusted: say so.
+    const fit = await session.client.call('models.fit', ctx.values.model ? { model: ctx.values.model } : {});
+    if (fit.verdict === 'outside' && !ctx.values.json) process.stderr.write(`warning: ${fit.message}\n`);
     ctx.print(human, json);
     return 0;
-  } finally {
-    await engine.close();
-  }
+  });
 }
 
-export function labelCommand(ctx: CommandContext, h: Helpers): Promise<number> {
-  const v = ctx.values as Values;
+export async function labelCommand(ctx: CommandContext): Promise<number> {
+  const v = ctx.values;
   if (!v.classes) throw new Error('usage: winnow label --classes "a,b,c" [--templates FILE] [--multi] [--k N] [--threshold P] [--model ID]');
   const classes = parseClassList(v.classes, { commaSeparated: !v.classes.includes('\n') });
   if (classes.length < 2) throw new Error('--classes needs at least two class names');
-  return (async () => {
-    const params = labelJobParams({ classes, templates: v.templates ? await readTemplates(v.templates) : undefined, multiLabel: v.multi === true, k: num(v.k, 'k'), threshold: num(v.threshold, 'threshold') });
-    const { templates } = params;
-    return runJob(ctx, h, (engine) => startWithEmbeddings(engine, v.model, LABEL_JOB, params), (engine, job) => {
-      const counts = labelCounts(engine.requireProject().db);
+  const templates = v.templates ? await readTemplates(v.templates) : undefined;
+  const k = num(v.k, 'k');
+  const threshold = num(v.threshold, 'threshold');
+  return runJob(ctx, 'label',
+    async (client) => (await client.call('labels.run', {
+      classes, multiLabel: v.multi === true, ...(templates && { templates }), ...(k !== undefined && { k }), ...(threshold !== undefined && { threshold }), ...(v.model && { model: v.model }),
+    })).jobId,
+    async (client, job) => {
+      const counts = await client.call('labels.counts', {});
       const pad = Math.max(9, ...counts.labels.map((l) => l.label.length));
       const human = [
-        `${counts.scored} items labeled (${counts.run}, ${classes.length} classes, ${templates.length} templates) with ${counts.model}`,
+        `${counts.scored} items labeled (${counts.run}, ${classes.length} classes) with ${counts.model}`,
         ...counts.labels.map((l) => `  ${l.label.padEnd(pad)}  ${String(l.count).padStart(7)}`),
         `  ${'uncertain'.padEnd(pad)}  ${String(counts.uncertain).padStart(7)}`,
       ].join('\n');
       return { human, json: { job, counts } };
     });
-  })();
 }
 
-export function scoreCommand(ctx: CommandContext, h: Helpers): Promise<number> {
-  return runJob(ctx, h, (engine) => startWithEmbeddings(engine, ctx.values.model, PAIR_JOB, {}), (engine, job) => {
-    const db = engine.requireProject().db;
-    const s = db.prepare('SELECT count(*) n, min(value) min, avg(value) mean, max(value) max FROM signals WHERE name = ?').get(PAIR_SIGNAL) as { n: number; min: number | null; mean: number | null; max: number | null };
-    const f = (x: number | null) => (x === null ? '-' : x.toFixed(3));
-    return { human: `${s.n} image-caption pairs scored (${PAIR_SIGNAL}: min ${f(s.min)}, mean ${f(s.mean)}, max ${f(s.max)}); filter with a "${PAIR_SIGNAL}" signal rule (threshold or keepTop)`, json: { job, signal: PAIR_SIGNAL, ...s } };
-  });
+export function scoreCommand(ctx: CommandContext): Promise<number> {
+  return runJob(ctx, 'score',
+    async (client) => (await client.call('pairscore.run', ctx.values.model ? { model: ctx.values.model } : {})).jobId,
+    async (client, job) => {
+      const s = (await client.call('signals.list', {})).find((x) => x.name === PAIR_SIGNAL);
+      const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+      return { human: `${s?.count ?? 0} image-caption pairs scored (${PAIR_SIGNAL}: min ${f(s?.min)}, max ${f(s?.max)}); filter with a "${PAIR_SIGNAL}" signal rule (threshold or keepTop)`, json: { job, signal: PAIR_SIGNAL, n: s?.count ?? 0, min: s?.min ?? null, max: s?.max ?? null } };
+    });
 }
 
-export function conceptsCommand(ctx: CommandContext, h: Helpers): Promise<number> {
-  const v = ctx.values as Values;
+export function conceptsCommand(ctx: CommandContext): Promise<number> {
+  const v = ctx.values;
   const prompts = [...new Set((v.prompts ?? ctx.args.join(',')).split(',').map((p) => p.trim()).filter(Boolean))];
   if (prompts.length === 0) throw new Error('usage: winnow concepts --prompts "a watermark,a screenshot with text" [--model ID]');
-  return runJob(ctx, h, (engine) => startWithEmbeddings(engine, v.model, CONCEPTS_JOB, { prompts }), (_engine, job) => {
-    const signals = prompts.map(conceptSignal);
-    return { human: `${job.done} items scored on ${signals.join(', ')}`, json: { job, signals } };
-  });
+  let signals: string[] = [];
+  return runJob(ctx, 'concepts',
+    async (client) => {
+      const started = await client.call('concepts.run', { prompts, ...(v.model && { model: v.model }) });
+      signals = started.signals;
+      return started.jobId;
+    },
+    async (_client, job) => ({ human: `${job.done} items scored on ${signals.join(', ')}`, json: { job, signals } }));
 }

@@ -6,7 +6,7 @@ import type { CommandContext } from './commands';
 import { ensureDemoProject } from './demo';
 import { obtainElectron } from './electron-binary';
 import { projectDir } from './project-arg';
-import { serveBrowserMode } from './browser-mode';
+import { openForUi, serveBrowserMode } from './browser-mode';
 
 /** `npm start`: the desktop window when an Electron binary can be had, else the same UI in browser mode. */
 export async function startApp(ctx: CommandContext): Promise<number> {
@@ -19,7 +19,7 @@ export async function startApp(ctx: CommandContext): Promise<number> {
     return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
   }
   const engine = new Engine('browser');
-  await engine.openProject(dir);
+  await openForUi(engine, dir);
   const server = await serveBrowserMode(engine, { port: ctx.values.port, open: !ctx.values['no-open'] });
   console.log(`No Electron window (${electron.reason}); Winnow runs in browser mode at ${server.url}`);
   return -1;

@@ -39,7 +39,18 @@ export const Issue = z.object({
   itemId: z.number().int().nullable(),
   jobId: z.number().int().nullable(),
   location: z.string().nullable(),
+  /** A tool's raw message (libvips, a parser) when `message` puts it in plain words. */
+  detail: z.string().nullable().optional(),
   createdAt: z.string(),
+});
+
+/** The process that writes a project (one at a time); others attach to it or read. */
+export const ProjectOwner = z.object({
+  pid: z.number().int(),
+  host: z.string(),
+  command: z.string(),
+  startedAt: z.string(),
+  heartbeatAt: z.string(),
 });
 
 export const ProjectInfo = z.object({
@@ -49,6 +60,10 @@ export const ProjectInfo = z.object({
   itemCount: z.number().int(),
   sourceCount: z.number().int(),
   issueCount: z.number().int(),
+  /** 'owner': this process writes the project; 'read-only': another process owns it and this one only reads. */
+  access: z.enum(['owner', 'read-only']),
+  /** Who owns the project when this process does not. */
+  owner: ProjectOwner.nullable(),
 });
 
 export const AppInfo = z.object({
@@ -63,5 +78,8 @@ export type SourceT = z.output<typeof Source>;
 export type ItemT = z.output<typeof Item>;
 export type IssueT = z.output<typeof Issue>;
 export type ProjectInfoT = z.output<typeof ProjectInfo>;
+export type ProjectOwnerT = z.output<typeof ProjectOwner>;
 export type AppInfoT = z.output<typeof AppInfo>;
 export type MediaKind = 'thumb' | 'image';
+
+export { describeOwner } from './owner';

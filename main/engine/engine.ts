@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { AppInfoT, MediaKind, SourceT } from '../../main/domain/project';
-import { ApiError } from '../../main/domain/errors';
+import { ApiError, ProjectOwnedError } from '../../main/domain/errors';
 import pkg from '../../package.json' with { type: 'json' };
 import { EngineEvents } from './events';
 import { detectSourceKind, sourceRoot } from './ingest/open-source';
 import { type Media, MediaService } from './media/media';
-import { Project } from './project';
+import { type OpenMode, Project } from './project';
 import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
@@ -16,6 +16,9 @@ import { ModelJobs } from './vision/model-pull-job';
 export const WINNOW_VERSION = pkg.version;
 
 export type EngineMode = AppInfoT['mode'];
+
+/** How often a read-only UI checks whether the project's owner has gone. */
+const OWNER_WATCH_MS = 1_000;
 
 /** The engine behind every front end: the open project, its jobs and media. Never imports electron. */
 export class Engine {
@@ -32,9 +35,17 @@ export class Engine {
   readonly sam = new SamRefiner(this.models);
   readonly active = new ActiveModel(this.models, path.join(winnowHome(), 'cache', 'onnx'));
   private current: Project | null = null;
+  private api: { url: string; token: string } | null = null;
+  private ownerWatch: NodeJS.Timeout | null = null;
+  private takingOver = false;
   private media: MediaService | null = null;
 
-  constructor(readonly mode: EngineMode) {}
+  /** What this process runs, as other processes that find its project owned are told ("winnow embed"). */
+  readonly command: string;
+
+  constructor(readonly mode: EngineMode, options: { command?: string } = {}) {
+    this.command = options.command ?? { cli: 'winnow', browser: 'winnow serve', electron: 'Winnow app' }[mode];
+  }
 
   get project(): Project | null {
     return this.current;
@@ -51,21 +62,44 @@ export class Engine {
 
   async createProject(dir: string, name?: string): Promise<Project> {
     await this.closeProject();
-    return this.attach(Project.create(dir, this.services(), name));
+    return this.attach(Project.create(dir, this.services(), this.command, name));
   }
 
-  /** Opens a project and resumes the jobs a killed process left unfinished. */
-  async openProject(dir: string, { resume = true } = {}): Promise<Project> {
-    if (this.current && this.current.dir === path.resolve(dir)) return this.current;
+  /**
+   * Opens a project. As its owner (the default) it takes the project's lock, failing with ProjectOwnedError
+   * while another live process owns it, then marks the jobs dead owners left unfinished as interrupted and
+   * (with `resume`) resumes them. Read-only it never writes, so it can sit beside a live owner.
+   */
+  async openProject(dir: string, { resume = true, access = 'owner' as OpenMode['access'] | 'owner-or-read-only' } = {}): Promise<Project> {
+    const current = this.current;
+    if (current && current.dir === path.resolve(dir) && (access !== 'owner' || !current.readOnly)) return current;
+    // Open the new one first: a project another process owns must not close the one on screen.
+    let opened: Project;
+    try {
+      opened = Project.open(dir, this.services(), { access: access === 'read-only' ? 'read-only' : 'owner', command: this.command });
+    } catch (err) {
+      if (!(err instanceof ProjectOwnedError) || access !== 'owner-or-read-only') throw err;
+      opened = Project.open(dir, this.services(), { access: 'read-only', command: this.command });
+    }
     await this.closeProject();
-    const project = this.attach(Project.open(dir, this.services()));
+    const project = this.attach(opened);
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);
     return project;
   }
 
+  /**
+   * Where this process's API listens: published on every project it owns (now and opened later), so other
+   * processes opening the project attach to this one instead of writing it themselves.
+   */
+  publishApi(url: string, token: string): void {
+    this.api = { url, token };
+    this.current?.lock?.announce(url, token);
+  }
+
   async addSource(location: string, kind?: SourceT['kind']): Promise<{ source: SourceT; jobId: number }> {
     const project = this.requireProject();
+    project.requireOwner();
     const abs = path.resolve(location);
     const resolvedKind = kind ?? (await detectSourceKind(abs));
     const existing = project.sources.find(resolvedKind, abs);
@@ -94,6 +128,7 @@ export class Engine {
   }
 
   async closeProject(): Promise<void> {
+    this.stopOwnerWatch();
     if (!this.current) return;
     const p = this.current;
     this.current = null;
@@ -112,8 +147,28 @@ export class Engine {
     return { events: this.events, active: this.active };
   }
 
+  /**
+   * A UI showing a project read-only takes it over as soon as its owner is gone (finished or died), resuming
+   * what a dead owner left unfinished, so the curator never has to reopen it.
+   */
+  private watchOwner(project: Project): void {
+    this.ownerWatch = setInterval(() => {
+      if (this.current !== project || this.takingOver || Project.liveOwner(project.dir)) return;
+      this.takingOver = true;
+      this.openProject(project.dir).catch(() => {}).finally(() => { this.takingOver = false; });
+    }, OWNER_WATCH_MS);
+    this.ownerWatch.unref();
+  }
+
+  private stopOwnerWatch(): void {
+    if (this.ownerWatch) clearInterval(this.ownerWatch);
+    this.ownerWatch = null;
+  }
+
   private attach(project: Project): Project {
     this.current = project;
+    if (project.readOnly && this.mode !== 'cli') this.watchOwner(project);
+    if (this.api) project.lock?.announce(this.api.url, this.api.token);
     this.media = new MediaService(project);
     rememberRecent(project.dir);
     this.events.emit('project.changed', project.info());

@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ProjectInfoT } from '../../main/domain/project';
-import { ApiError } from '../../main/domain/errors';
+import type { ProjectInfoT } from '../domain/project';
+import { ApiError, ProjectOwnedError } from '../domain/errors';
+import { describeOwner } from '../domain/project';
+import { ownerState, ProjectLock } from './ownership/project-lock';
+import { type OwnerRecord, readOwner } from './ownership/owner-record';
 import type { EngineEvents } from './events';
 import { statsJob } from './curate/stats-job';
 import { conceptsJob } from './curate/concepts-job';
@@ -31,6 +34,16 @@ export interface ProjectServices {
   active: ActiveModel;
 }
 
+/**
+ * How a process opens a project. 'owner' takes the project's lock (or fails with ProjectOwnedError naming the
+ * live owner); 'read-only' never writes: no lock, no migration, no job recovery, and jobs cannot be started.
+ */
+export interface OpenMode {
+  access: 'owner' | 'read-only';
+  /** What this process runs, shown to other processes that find the project owned ("winnow embed"). */
+  command: string;
+}
+
 /** A project is a folder: project.sqlite plus caches. One Project owns the open database and its job runner. */
 export class Project {
   readonly items: ItemStore;
@@ -43,13 +56,16 @@ export class Project {
 
   private readonly events: EngineEvents;
 
-  private constructor(readonly dir: string, readonly db: Db, services: ProjectServices) {
+  private constructor(readonly dir: string, readonly db: Db, services: ProjectServices, readonly lock: ProjectLock | null) {
     this.events = services.events;
     this.items = new ItemStore(db);
     this.sources = new SourceStore(db);
     this.issues = new IssueStore(db);
     this.annotations = new AnnotationStore(db);
-    this.jobs = new JobRunner({ store: new JobStore(db), issues: this.issues, emit: (job) => this.events.emit('job.progress', job) });
+    this.jobs = new JobRunner({
+      store: new JobStore(db), issues: this.issues, emit: (job) => this.events.emit('job.progress', job),
+      owner: lock?.ownerId ?? null, readOnlyReason: () => this.readOnlyReason(),
+    });
     this.jobs.register(importJob(this));
     this.jobs.register(exportJob(this));
     this.jobs.register(downloadJob(this));
@@ -64,19 +80,42 @@ export class Project {
     this.thumbsDir = path.join(dir, 'thumbs');
   }
 
-  static create(dir: string, services: ProjectServices, name?: string): Project {
+  static create(dir: string, services: ProjectServices, command: string, name?: string): Project {
     const abs = path.resolve(dir);
     if (existsSync(path.join(abs, DB_FILE))) throw new ApiError('conflict', `${abs} already holds a Winnow project; open it instead`);
     mkdirSync(abs, { recursive: true });
-    const project = new Project(abs, openDatabase(path.join(abs, DB_FILE)), services);
+    const project = Project.withLock(abs, services, command);
     project.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('name', name ?? path.basename(abs));
     return project;
   }
 
-  static open(dir: string, services: ProjectServices): Project {
+  static open(dir: string, services: ProjectServices, mode: OpenMode): Project {
     const abs = path.resolve(dir);
     if (!existsSync(path.join(abs, DB_FILE))) throw new ApiError('not_found', `${abs} is not a Winnow project (no ${DB_FILE})`);
-    return new Project(abs, openDatabase(path.join(abs, DB_FILE)), services);
+    if (mode.access === 'read-only') return new Project(abs, openDatabase(path.join(abs, DB_FILE), { readonly: true }), services, null);
+    return Project.withLock(abs, services, mode.command);
+  }
+
+  /** The live owner of a project folder, or null when it is free or its owner is dead; reads without writing. */
+  static liveOwner(dir: string): OwnerRecord | null {
+    const abs = path.resolve(dir);
+    const db = openDatabase(path.join(abs, DB_FILE), { readonly: true });
+    try {
+      const owner = readOwner(db);
+      return owner && ownerState(owner).kind === 'live' ? owner : null;
+    } finally {
+      db.close();
+    }
+  }
+
+  private static withLock(abs: string, services: ProjectServices, command: string): Project {
+    const db = openDatabase(path.join(abs, DB_FILE));
+    const taken = ProjectLock.acquire(db, abs, command);
+    if ('owner' in taken) {
+      db.close();
+      throw new ProjectOwnedError(abs, taken.owner);
+    }
+    return new Project(abs, db, services, taken.lock);
   }
 
   static exists(dir: string): boolean {
@@ -88,11 +127,34 @@ export class Project {
     return row?.value ?? path.basename(this.dir);
   }
 
+  get readOnly(): boolean {
+    return this.lock === null;
+  }
+
+  /** The process that owns this project when this one only reads it (null when this process owns it). */
+  owner(): OwnerRecord | null {
+    if (this.lock) return null;
+    const owner = readOwner(this.db);
+    return owner && ownerState(owner).kind === 'live' ? owner : null;
+  }
+
   info(): ProjectInfoT {
+    const owner = this.owner();
     return {
       dir: this.dir, name: this.name, schemaVersion: schemaVersion(this.db), itemCount: this.items.count(),
-      sourceCount: this.sources.list().length, issueCount: this.issues.count(),
+      sourceCount: this.sources.list().length, issueCount: this.issues.count(), access: this.lock ? 'owner' : 'read-only',
+      owner: owner && { pid: owner.pid, host: owner.host, command: owner.command, startedAt: owner.startedAt, heartbeatAt: owner.heartbeatAt },
     };
+  }
+
+  /** Throws the read-only reason unless this process owns the project. */
+  requireOwner(): void {
+    if (!this.lock) throw new ApiError('conflict', this.readOnlyReason());
+  }
+
+  readOnlyReason(): string {
+    const owner = this.owner();
+    return `${this.dir} is open read-only${owner ? `: it is owned by ${describeOwner(owner)}` : ''}`;
   }
 
   notifyItemsChanged(sourceId: number | null, added: number, issuesChanged: boolean): void {
@@ -101,7 +163,9 @@ export class Project {
   }
 
   async close(): Promise<void> {
+    this.lock?.withdrawApi();
     await this.jobs.close();
+    this.lock?.release();
     this.db.close();
   }
 }

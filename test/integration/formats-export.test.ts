@@ -223,13 +223,17 @@ describe('export safety', () => {
 
 describe('winnow export (CLI)', () => {
   it('exports with options and prints JSON', async () => {
-    const { winnowSync } = await import('../fixtures/cli');
+    const { winnowRun } = await import('../fixtures/cli');
+    const { publishOwnerApi } = await import('../fixtures/owner-api');
+    // This test process owns the project: the CLI attaches to its API, as it would to the app's.
+    const stop = await publishOwnerApi(engine);
     const out = path.join(await tempDir('winnow-export-'), 'cli-out');
-    const r = winnowSync(['export', '--project', project.dir, '--format', 'yolo', '--out', out, '--opt', 'valFraction=0', '--json'], { WINNOW_HOME: home });
+    const r = await winnowRun(['export', '--project', project.dir, '--format', 'yolo', '--out', out, '--opt', 'valFraction=0', '--json'], { WINNOW_HOME: home });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ job: { state: 'done', done: 6 }, dest: out, options: { valFraction: 0 } });
     expect(readdirSync(path.join(out, 'images', 'train'))).toHaveLength(6);
-    const bad = winnowSync(['export', '--project', project.dir, '--format', 'nope', '--out', out + '2'], { WINNOW_HOME: home });
+    const bad = await winnowRun(['export', '--project', project.dir, '--format', 'nope', '--out', out + '2'], { WINNOW_HOME: home });
+    await stop();
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/unknown export format/);
   });

@@ -31,14 +31,15 @@ describe('image folder source', () => {
     expect(rest.map((e) => e.key)).toEqual(keys.slice(5));
   });
 
-  it('turns an unparseable JSON sidecar into a bad entry instead of failing the walk', async () => {
+  it('keeps an image whose JSON sidecar is unparseable, without a caption and with a bad_caption problem', async () => {
     const dir = await tempDir();
     await makeImageFolder(dir, { count: 2 });
     await solid(8, 8).png().toFile(path.join(dir, 'lonely.png'));
     writeFileSync(path.join(dir, 'lonely.json'), '{ not json');
     const entries = await collect(new ImageFolderSource(dir).entries(0));
-    expect(entries.map((e) => e.type).sort()).toEqual(['bad', 'file', 'file']);
-    expect(entries.find((e) => e.type === 'bad')).toMatchObject({ key: 'lonely.png', kind: 'bad_caption' });
+    expect(entries.map((e) => e.type).sort()).toEqual(['file', 'file', 'file']);
+    const lonely = entries.find((e) => e.key === 'lonely.png');
+    expect(lonely).toMatchObject({ type: 'file', caption: null, problems: [{ kind: 'bad_caption', location: 'lonely.png' }] });
   });
 });
 

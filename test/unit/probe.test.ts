@@ -65,6 +65,19 @@ describe('probeImage', () => {
     expect(p.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
+  it('hashes the same on either side of the synchronous small-file read (256 KiB)', async () => {
+    const png = await solid(40, 30).png().toBuffer();
+    for (const size of [256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 300 * 1024]) {
+      const file = path.join(dir, `padded-${size}.png`);
+      // Bytes after IEND are ignored by readers; they only set the file's size.
+      const bytes = Buffer.concat([png, Buffer.alloc(size - png.length, 7)]);
+      writeFileSync(file, bytes);
+      const p = await probeImage(file);
+      expect([p.width, p.height, p.bytes]).toEqual([40, 30, size]);
+      expect(p.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+  });
+
   it('treats a header that claims 100000×100000 as a decompression bomb without decoding it', async () => {
     const file = path.join(dir, 'bomb.png');
     writeFileSync(file, hugeDimensionPng(100_000, 100_000));

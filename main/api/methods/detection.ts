@@ -43,6 +43,8 @@ export const detectionMethods = {
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
   },
+  /** Proposals per label written by one detection job. */
+  'detect.counts': { input: z.object({ jobId: z.number().int().positive() }).strict(), output: z.array(z.object({ label: z.string(), count: z.number().int() })) },
   'review.queue': {
     input: z.object({ filter: QueueFilter.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1000) }).strict(),
     output: z.object({

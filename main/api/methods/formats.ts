@@ -45,12 +45,15 @@ export const formatMethods = {
   },
   'export.start': {
     input: z.object({ format: formatId, dest: z.string().min(1).max(4096), selection, options }).strict(),
-    output: z.object({ jobId: z.number().int(), dest: z.string() }),
+    /** `options` as the format typed and filled them (defaults included). */
+    output: z.object({ jobId: z.number().int(), dest: z.string(), options: z.record(z.string(), z.unknown()) }),
   },
   'downloads.start': {
     input: z.object({ sourceId: z.number().int().positive().optional(), options: DownloadOptions.default(DownloadOptions.parse({})) }).strict(),
     output: z.object({ jobId: z.number().int(), pending: z.number().int() }),
   },
+  /** URL items per download status (ok, http_404, timeout, ...). */
+  'downloads.status': { input: z.object({}).strict(), output: z.record(z.string(), z.number().int()) },
 } as const;
 
 export type ExportFormatInfoT = z.output<typeof ExportFormatInfo>;

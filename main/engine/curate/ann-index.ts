@@ -98,12 +98,16 @@ export function readIndexMeta(file: string): IndexMeta | null {
   }
 }
 
-/** Loads a saved index when it exists and covers exactly `rows` rows (else it is stale: null). */
-export function loadIndex(file: string, rows: number, dim: number): Index | null {
+/**
+ * Loads a saved index when it exists and covers exactly `rows` rows (else it is stale: null). `view`
+ * memory-maps it read-only instead of reading it into memory: opens in milliseconds, for search.
+ */
+export function loadIndex(file: string, rows: number, dim: number, options: { view?: boolean; expansionSearch?: number } = {}): Index | null {
   const meta = readIndexMeta(file);
   if (!meta || meta.rows !== rows || meta.dim !== dim) return null;
-  const index = createIndex(dim, meta.options);
-  index.load(file);
+  const index = createIndex(dim, { ...meta.options, expansionSearch: Math.max(meta.options.expansionSearch, options.expansionSearch ?? 0) });
+  if (options.view) index.view(file);
+  else index.load(file);
   return index.size() === rows ? index : null;
 }
 

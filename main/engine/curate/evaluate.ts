@@ -8,6 +8,7 @@ import { ApiError } from '../../../main/domain/errors';
 import type { EvaluationT, RuleInput, RuleT } from '../../../main/domain/curation';
 import type { Db } from '../store/database';
 import { type CompiledRule, compileRules } from './rules';
+import { totalItems } from '../store/items';
 
 /** Bits of a JS number that stay exact (the mask is summed as an integer in SQLite, read back as a double). */
 export const MAX_RULES = 52;
@@ -56,9 +57,14 @@ export function countsFromMasks(compiled: readonly CompiledRule[], total: number
 
 export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): EvaluationT {
   const compiled = compileRules(db, rules);
-  const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
-  const q = maskQuery(compiled);
-  const masks = q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
+  const total = totalItems(db);
+  const withSource = compiled.flatMap((c, k) => (c.source === null ? [] : [k]));
+  // One rule that can remove anything: its mask is its bit, and counting its source (index-only) is
+  // enough; grouping half a million removed ids by item took ~0.9 s on a 1M-item project.
+  const q = withSource.length === 1 ? null : maskQuery(compiled);
+  const masks = withSource.length === 1
+    ? [{ mask: 2 ** withSource[0], n: db.prepare(`SELECT count(*) FROM (${compiled[withSource[0]].source})`).pluck().get() as number }].filter((m) => m.n > 0)
+    : q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
   const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
   return countsFromMasks(compiled, total, masks, (name) => count.get(name) as number);
 }

@@ -8,6 +8,7 @@ import type { HistogramT, RuleInput, RuleT } from '../../../main/domain/curation
 import type { Db } from '../store/database';
 import { compileRules, removedPredicate } from './rules';
 import { SIGNAL } from './signals';
+import { totalItems } from '../store/items';
 
 /** Heavy-tailed signals read better on a log axis (ln(1+v)). */
 export const LOG_SIGNALS = new Set<string>([SIGNAL.sharpness]);
@@ -52,7 +53,7 @@ export function binRows(shape: HistogramShape, rows: { b: number; n: number; kep
 }
 
 export function signalHistogram(db: Db, name: string, opts: HistogramOptions = {}): HistogramT {
-  const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  const total = totalItems(db);
   const shape = histogramShape(db, name, opts);
   // One scan of the signal's index range: fine bins, and (with rules) the same bins among items the
   // other enabled rules keep; the removed set is built once per statement.

@@ -7,6 +7,7 @@ import type { Db } from '../store/database';
 import { countsFromMasks, hasBit, type MaskCount, maskQuery } from './evaluate';
 import { binRows, histogramShape } from './histogram';
 import { type CompiledRule, compileRules } from './rules';
+import { totalItems } from '../store/items';
 
 export interface PanelResult { evaluation: EvaluationT; histograms: Record<string, HistogramT> }
 
@@ -17,7 +18,7 @@ export const isThresholdRule = (c: CompiledRule): boolean =>
 export function filtersPanel(db: Db, rules: readonly (RuleInput | RuleT)[]): PanelResult {
   const compiled = compileRules(db, rules);
   return db.transaction((): PanelResult => {
-    const total = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+    const total = totalItems(db);
     db.exec('CREATE TEMP TABLE IF NOT EXISTS curate_mask (item_id INTEGER PRIMARY KEY, mask INTEGER NOT NULL); DELETE FROM temp.curate_mask;');
     const q = maskQuery(compiled);
     if (q) db.exec(`INSERT INTO temp.curate_mask (item_id, mask) ${q}`);

@@ -4,7 +4,8 @@ import { ApiError } from '../../../main/domain/errors';
 import { type RuleInput, type RuleT, type SelectionFilterT, type SelectionT, RuleList } from '../../../main/domain/curation';
 import type { Project } from '../project';
 import type { Db } from '../store/database';
-import { compileRules, removedPredicate } from './rules';
+import { compileRules, removedCount, removedPredicate } from './rules';
+import { totalItems } from '../store/items';
 
 export interface SelectionCounts { total: number; kept: number; removed: number }
 
@@ -72,11 +73,17 @@ export function* resolveSelection(project: Project, selection: string | null): I
   }
 }
 
+/** How many items a filter shows (kept or removed), from the rules' sources rather than a scan of every item. */
+export function filterCount(db: Db, filter: SelectionFilterT): number {
+  const rules = 'rules' in filter ? filter.rules : new SelectionStore(db).get(filter.name).rules;
+  const removed = removedCount(db, compileRules(db, rules));
+  return filter.show === 'removed' ? removed : totalItems(db) - removed;
+}
+
 /** Counts for a saved selection (null = all items kept). */
 export function selectionCounts(project: Project, selection: string | null): SelectionCounts {
-  const total = project.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+  const total = totalItems(project.db);
   if (selection === null) return { total, kept: total, removed: 0 };
-  const where = filterPredicate(project.db, { name: selection, show: 'removed' })!;
-  const removed = project.db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+  const removed = filterCount(project.db, { name: selection, show: 'removed' });
   return { total, kept: total - removed, removed };
 }

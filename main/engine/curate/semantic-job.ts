@@ -78,7 +78,7 @@ export function indexFile(project: Project, set: EmbeddingSet): string {
 /** The committed image rows of a set as a RowSource (rows a killed embed run wrote past its checkpoint are left out). */
 export function imageRows(project: Project, set: EmbeddingSet): RowSource & { close(): void } {
   const matrix = project.embeddings.matrix(set, 'image');
-  const rows = Math.min(matrix.rows, project.embeddings.committedRows(set).image);
+  const rows = Math.min(matrix.rows, project.embeddings.committedImageRows(set));
   return { dim: set.dim, rows, read: (row, count = 1) => matrix.read(row, count), close: () => matrix.close() };
 }
 
@@ -124,7 +124,7 @@ export function semDedupJob(project: Project) {
       const file = candidatesFile(project, ctx.jobId);
       try {
         const n = src.rows;
-        const method = chooseMethod(n, ctx.params.method);
+        const method = chooseMethod(n, set.dim, ctx.params.method);
         // A checkpoint from a search over the same rows whose candidates are still on disk resumes verification.
         const resumed = ctx.checkpoint && ctx.checkpoint.rows === n ? ctx.checkpoint : null;
         const stored = resumed && loadCandidates(file, resumed.candidates);

@@ -1,12 +1,12 @@
 // The `curate.stats` job: per item, decode once at reduced size and compute pixel statistics and a
 // pHash, plus caption and geometry statistics; then group exact and perceptual duplicates.
 // Resumable: each batch's signals and the last item id are committed together (ctx.commit).
-import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import { MAX_PIXELS } from '../ingest/probe';
 import { readItemBytes } from '../media/resolve';
+import { recordUndecodable } from '../media/undecodable';
 import type { Project } from '../project';
 import { computeDuplicates, DEFAULT_PHASH_K } from './duplicates';
 import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
@@ -36,24 +36,26 @@ interface Row { id: number; key: string; source_id: number; uri: string; width: 
 type Decoded = { id: number; sharpness: number; blur: number; edgeWidth: number; brightness: number; entropy: number; phash: string } | { id: number; error: string } | { id: number; skipped: true };
 
 async function decodeItem(project: Project, row: Row): Promise<Decoded> {
-  let file: string;
   let bytes: Buffer;
   try {
     // Bytes, not a path: tar members and parquet cells have no file of their own.
-    ({ data: bytes, file } = await readItemBytes(project, row.id));
+    ({ data: bytes } = await readItemBytes(project, row.id));
   } catch (err) {
     // A URL item not downloaded yet has no pixels to measure: not an error.
     if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
     return { id: row.id, error: (err as Error).message };
   }
+  const decode = () => sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    .rotate()
+    .flatten({ background: '#808080' })
+    .resize(STATS_MAX_SIDE, STATS_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
-      .rotate()
-      .flatten({ background: '#808080' })
-      .resize(STATS_MAX_SIDE, STATS_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    // libvips keeps one error buffer for all its threads: a decode failing while others run can come back as
+    // "Unknown error". Once more gives the decoder's real words for the issue.
+    const { data, info } = await decode().catch((err: Error) => (/^unknown error$/i.test(err.message.trim()) ? decode() : Promise.reject(err)));
     const grey = info.channels === 1 ? data : pickChannel(data, info.channels);
     const stats = pixelStats(grey, info.width, info.height);
     // The hash works from the same decoded grey pixels: no second decode of the file.
@@ -61,7 +63,7 @@ async function decodeItem(project: Project, row: Row): Promise<Decoded> {
       .resize(PHASH_SIZE, PHASH_SIZE, { fit: 'fill' }).greyscale().raw().toBuffer();
     return { id: row.id, ...stats, phash: phash(small) };
   } catch (err) {
-    return { id: row.id, error: `cannot decode ${path.basename(file)}: ${(err as Error).message}` };
+    return { id: row.id, error: (err as Error).message };
   }
 }
 
@@ -116,10 +118,7 @@ export function statsJob(project: Project) {
               // Unreadable: no pixel signals (pixel rules do not apply), one decode issue for the unreadable rule.
               dropPixel.run(row.id, SIGNAL.sharpness, SIGNAL.blur, SIGNAL.edgeWidth, SIGNAL.brightness, SIGNAL.entropy);
               dropHash.run(row.id);
-              if (!project.issues.has(row.id, 'decode_failed')) {
-                project.issues.add({ kind: 'decode_failed', message: d.error, itemId: row.id, sourceId: row.source_id, jobId: ctx.jobId, location: row.key });
-                newIssues = true;
-              }
+              if (recordUndecodable(project, row.id, d.error, { jobId: ctx.jobId })) newIssues = true;
             } else if ('sharpness' in d) {
               signals.set(row.id, SIGNAL.sharpness, d.sharpness, null, SHARP_PARAMS);
               signals.set(row.id, SIGNAL.blur, d.blur, null, BLUR_PARAMS);

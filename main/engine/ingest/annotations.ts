@@ -1,25 +1,27 @@
 import { polygonsToRle } from '../../../main/domain/polygon';
 import type { NewAnnotation } from '../store/annotations';
-import type { EntryAnnotation } from './entry';
+import { fitBox } from './box-bounds';
+import type { EntryAnnotation, EntryProblem } from './entry';
 
 export type FinalAnnotation = NewAnnotation;
 
 /** Turns a source's annotations into stored ones: normalized coordinates → pixels, polygons → RLE (origin 'source'). */
-export function finalizeAnnotations(list: EntryAnnotation[] | undefined, width: number | null, height: number | null): { annotations: FinalAnnotation[]; issue?: string } {
-  if (!list?.length) return { annotations: [] };
+export function finalizeAnnotations(list: EntryAnnotation[] | undefined, width: number | null, height: number | null, itemKey = ''): { annotations: FinalAnnotation[]; problems: EntryProblem[] } {
+  if (!list?.length) return { annotations: [], problems: [] };
   const out: FinalAnnotation[] = [];
-  const problems: string[] = [];
+  const problems: EntryProblem[] = [];
   for (const a of list) {
+    const refuse = (message: string, kind = 'bad_annotation') => problems.push({ kind, message: `${a.kind} "${a.label}": ${message}`, location: a.location ?? itemKey });
     const needsSize = a.normalized || (a.polygons && a.polygons.length > 0);
     if (needsSize && (width === null || height === null)) {
-      problems.push(`${a.kind} "${a.label}" needs the image size, which is unknown`);
+      refuse('needs the image size, which is unknown');
       continue;
     }
     const sx = a.normalized ? width! : 1;
     const sy = a.normalized ? height! : 1;
     let bbox = a.bbox ? ([a.bbox[0] * sx, a.bbox[1] * sy, a.bbox[2] * sx, a.bbox[3] * sy] as [number, number, number, number]) : null;
     if (bbox && bbox.some((v) => !Number.isFinite(v))) {
-      problems.push(`box of "${a.label}" is not numeric`);
+      refuse('box is not numeric');
       continue;
     }
     let rle = a.rle ?? null;
@@ -37,13 +39,22 @@ export function finalizeAnnotations(list: EntryAnnotation[] | undefined, width: 
       }
     }
     if (rle && width !== null && height !== null && (rle.size[0] !== height || rle.size[1] !== width)) {
-      problems.push(`mask of "${a.label}" is ${rle.size[1]}×${rle.size[0]}, image is ${width}×${height}`);
+      refuse(`mask is ${rle.size[1]}×${rle.size[0]}, image is ${width}×${height}`);
       continue;
+    }
+    if (bbox && width !== null && height !== null) {
+      const fitted = fitBox(bbox, width, height);
+      if ('refused' in fitted) {
+        refuse(fitted.refused);
+        continue;
+      }
+      if (fitted.clipped) problems.push({ kind: 'box_clipped', severity: 'warning', message: `${a.kind} "${a.label}": ${fitted.clipped}`, location: a.location ?? itemKey });
+      bbox = fitted.box;
     }
     out.push({
       kind: a.kind, label: a.label, score: a.score ?? null, bbox, rle, origin: 'source',
       params: Object.keys(params).length ? params : null, state: 'source', createdBy: 'import',
     });
   }
-  return { annotations: out, issue: problems.length ? problems.join('; ') : undefined };
+  return { annotations: out, problems };
 }

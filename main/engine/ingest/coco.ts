@@ -4,15 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { normalizeRle } from '../../../main/domain/rle';
-import type { EntryAnnotation, IngestEntry, IngestSource } from './entry';
+import type { EntryAnnotation, EntryProblem, IngestEntry, IngestSource } from './entry';
 import { streamTopLevelArrays } from './json-stream';
+import {
+  type CocoProblem, cocoAnnotationImageProblem, cocoAnnotationProblem, cocoCategoryProblem, cocoElementProblem, cocoImageProblem, cocoLocation, danglingProblem,
+} from './validate-coco';
 
 interface CocoImage { id: number; file_name: string; width?: number; height?: number; [k: string]: unknown }
 interface CocoAnn {
   id?: number; image_id: number; category_id?: number; bbox?: number[]; iscrowd?: number; area?: number; caption?: string;
   segmentation?: number[][] | { size: [number, number]; counts: number[] | string };
 }
-interface CocoIndex { images: CocoImage[]; annotations: (imageId: number) => CocoAnn[]; categories: Map<number, string>; close(): void }
+interface CocoIndex {
+  images: CocoImage[]; annotations: (imageId: number) => { ann: CocoAnn; location: string }[]; categories: Map<number, string>;
+  /** File-level problems (refused images, categories, dangling annotations): yielded first, one bad entry each. */
+  problems: CocoProblem[]; close(): void;
+}
 
 /** The folder a COCO file's images live under: the parent of an `annotations/` folder, else the file's folder. */
 export function cocoRoot(file: string): string {
@@ -39,24 +46,47 @@ export class CocoSource implements IngestSource {
       const db = new Database(tmp);
       db.pragma('journal_mode = OFF');
       db.pragma('synchronous = OFF');
-      db.exec('CREATE TABLE ann (image_id INTEGER NOT NULL, json TEXT NOT NULL); CREATE INDEX ann_image ON ann(image_id)');
-      const insert = db.prepare('INSERT INTO ann (image_id, json) VALUES (?, ?)');
+      db.exec('CREATE TABLE ann (image_id INTEGER NOT NULL, json TEXT NOT NULL, location TEXT NOT NULL); CREATE INDEX ann_image ON ann(image_id)');
+      const insert = db.prepare('INSERT INTO ann (image_id, json, location) VALUES (?, ?, ?)');
       const images: CocoImage[] = [];
+      const imageIds = new Set<number>();
       const categories = new Map<number, string>();
-      let pending: [number, string][] = [];
-      const flush = db.transaction((rows: [number, string][]) => { for (const r of rows) insert.run(r[0], r[1]); });
+      const problems: CocoProblem[] = [];
+      let pending: [number, string, string][] = [];
+      const flush = db.transaction((rows: [number, string, string][]) => { for (const r of rows) insert.run(r[0], r[1], r[2]); });
       let sawImages = false;
+      const name = path.basename(this.file);
       try {
-        await streamTopLevelArrays(this.file, new Set(['images', 'annotations', 'categories']), (key, v) => {
+        await streamTopLevelArrays(this.file, new Set(['images', 'annotations', 'categories']), (key, v, index) => {
+          if (key === 'images') sawImages = true;
+          const location = cocoLocation(name, key as 'images', v, index);
+          const refused = cocoElementProblem(v, location);
+          if (refused) { problems.push(refused); return; }
           const o = v as Record<string, unknown>;
-          if (key === 'images') { sawImages = true; images.push(o as CocoImage); }
-          else if (key === 'categories') categories.set(Number(o.id), String(o.name));
-          else {
-            pending.push([Number(o.image_id), JSON.stringify(o)]);
+          if (key === 'images') {
+            const bad = cocoImageProblem(o, imageIds, location);
+            if (bad) { problems.push(bad); return; }
+            imageIds.add(o.id as number);
+            images.push(o as CocoImage);
+          } else if (key === 'categories') {
+            const bad = cocoCategoryProblem(o, categories, location);
+            if (bad) problems.push(bad);
+            else categories.set(o.id as number, o.name as string);
+          } else {
+            const bad = cocoAnnotationImageProblem(o, location);
+            if (bad) { problems.push(bad); return; }
+            pending.push([o.image_id as number, JSON.stringify(o), location]);
             if (pending.length >= 5000) { flush(pending); pending = []; }
           }
         }, signal);
         flush(pending);
+        // Annotations of images the file does not have: found once all images are known.
+        db.exec('CREATE TEMP TABLE img (id INTEGER PRIMARY KEY)');
+        const addImage = db.prepare('INSERT INTO img (id) VALUES (?)');
+        db.transaction(() => { for (const id of imageIds) addImage.run(id); })();
+        for (const r of db.prepare('SELECT image_id, location FROM ann WHERE image_id NOT IN (SELECT id FROM img) ORDER BY rowid').iterate() as Iterable<{ image_id: number; location: string }>) {
+          problems.push(danglingProblem(r.image_id, r.location));
+        }
       } catch (err) {
         db.close();
         rmSync(tmp, { force: true });
@@ -68,10 +98,10 @@ export class CocoSource implements IngestSource {
         throw new Error(`${path.basename(this.file)} has no "images" list: not a COCO file`);
       }
       images.sort((a, b) => a.id - b.id);
-      const select = db.prepare('SELECT json FROM ann WHERE image_id = ? ORDER BY rowid').pluck();
+      const select = db.prepare('SELECT json, location FROM ann WHERE image_id = ? ORDER BY rowid');
       return {
-        images, categories,
-        annotations: (id) => (select.all(id) as string[]).map((j) => JSON.parse(j) as CocoAnn),
+        images, categories, problems,
+        annotations: (id) => (select.all(id) as { json: string; location: string }[]).map((r) => ({ ann: JSON.parse(r.json) as CocoAnn, location: r.location })),
         close: () => { db.close(); rmSync(tmp, { force: true }); this.index = null; },
       };
     })();
@@ -79,7 +109,8 @@ export class CocoSource implements IngestSource {
   }
 
   async count(signal?: AbortSignal): Promise<number> {
-    return (await this.load(signal)).images.length;
+    const index = await this.load(signal);
+    return index.problems.length + index.images.length;
   }
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
@@ -91,7 +122,9 @@ export class CocoSource implements IngestSource {
     }
   }
 
-  private async *walk({ images, annotations: annotationsOf, categories }: CocoIndex, skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+  private async *walk({ images, annotations: annotationsOf, categories, problems }: CocoIndex, skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    for (let i = skip; i < problems.length; i++) yield { type: 'bad', key: problems[i].location, ...problems[i] };
+    skip = Math.max(0, skip - problems.length);
     const jsonDir = path.dirname(this.file);
     const stem = path.basename(this.file, '.json').replace(/^(instances|captions|person_keypoints)_/, '');
     const dirs = [this.root, jsonDir, path.join(this.root, 'images'), path.join(this.root, stem), path.join(this.root, 'images', stem)];
@@ -104,32 +137,34 @@ export class CocoSource implements IngestSource {
       const file = dirs.map((d) => path.resolve(d, img.file_name)).find((f) => existsSync(f)) ?? path.resolve(this.root, img.file_name);
       const rel = path.relative(this.root, file);
       if (rel.startsWith('..') || path.isAbsolute(rel)) { yield { type: 'bad', key, location, kind: 'outside_source', message: `${img.file_name} points outside the dataset folder` }; continue; }
-      const anns = annotationsOf(img.id);
+      const located = annotationsOf(img.id);
+      const anns = located.map((l) => l.ann);
       const captions = anns.filter((a) => typeof a.caption === 'string').map((a) => a.caption!.trim());
       const annotations: EntryAnnotation[] = [];
-      const badAnnotations: string[] = [];
-      for (const a of anns) {
+      const entryProblems: EntryProblem[] = [];
+      for (const { ann: a, location: annLocation } of located) {
+        const refused = cocoAnnotationProblem(a as unknown as Record<string, unknown>, categories, annLocation);
+        if (refused) { entryProblems.push(refused); continue; }
         if (a.category_id === undefined) continue;
-        const label = categories.get(a.category_id) ?? String(a.category_id);
+        const label = categories.get(a.category_id)!;
         const params = { coco_id: a.id, iscrowd: a.iscrowd ?? 0, area: a.area };
         const bbox = Array.isArray(a.bbox) && a.bbox.length === 4 ? (a.bbox.map(Number) as [number, number, number, number]) : null;
         const seg = a.segmentation;
-        if (Array.isArray(seg) && seg.length) annotations.push({ kind: 'mask', label, bbox, polygons: seg, params });
+        if (Array.isArray(seg) && seg.length) annotations.push({ kind: 'mask', label, bbox, polygons: seg, params, location: annLocation });
         else if (seg && !Array.isArray(seg) && seg.counts !== undefined) {
           try {
-            annotations.push({ kind: 'mask', label, bbox, rle: normalizeRle(seg), params });
+            annotations.push({ kind: 'mask', label, bbox, rle: normalizeRle(seg), params, location: annLocation });
           } catch (err) {
-            badAnnotations.push(`annotation ${a.id}: ${(err as Error).message}`);
+            entryProblems.push({ kind: 'bad_annotation', message: `malformed RLE segmentation (${(err as Error).message}): annotation not imported`, location: annLocation });
           }
-        } else if (bbox) annotations.push({ kind: 'box', label, bbox, params });
+        } else if (bbox) annotations.push({ kind: 'box', label, bbox, params, location: annLocation });
       }
       const extra: Record<string, unknown> = { coco_id: img.id };
       if (captions.length > 1) extra.captions = captions;
-      if (badAnnotations.length) extra.annotation_errors = badAnnotations;
       for (const [k, v] of Object.entries(img)) if (!['id', 'file_name', 'width', 'height'].includes(k)) extra[k] = v;
       yield {
         type: 'file', key: rel.split(path.sep).join('/'), file, caption: captions[0] ?? null, captionOrigin: captions.length ? 'coco.caption' : null, extra,
-        provenance: { source: 'coco', shard: path.basename(this.file), key: img.file_name, row: img.id }, annotations,
+        provenance: { source: 'coco', shard: path.basename(this.file), key: img.file_name, row: img.id }, annotations, problems: entryProblems,
       };
     }
   }

@@ -23,6 +23,12 @@ export function countPendingDownloads(project: Project, sourceId: number | null)
   return project.db.prepare(`SELECT count(*) FROM items WHERE ${PENDING} AND (? IS NULL OR source_id = ?)`).pluck().get(sourceId, sourceId) as number;
 }
 
+/** How many URL items ended in each download status (ok, http_404, timeout, ...). */
+export function downloadStatuses(project: Project): Record<string, number> {
+  const rows = project.db.prepare(`SELECT json_extract(provenance, '$.download_status') s, count(*) n FROM items WHERE json_extract(provenance, '$.download_status') IS NOT NULL GROUP BY s`).all() as { s: string; n: number }[];
+  return Object.fromEntries(rows.map((r) => [r.s, r.n]));
+}
+
 /**
  * Downloads the images of URL-only items into `<project>/downloads/`, img2dataset style: bounded concurrency, timeouts, retries
  * with backoff, size cap, content-type and decode checks, optional resize. Each URL's status and error land in the item's

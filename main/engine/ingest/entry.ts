@@ -11,6 +11,18 @@ export interface EntryAnnotation {
   polygons?: number[][] | null;
   normalized?: boolean;
   params?: Record<string, unknown> | null;
+  /** Where the annotation sits in the source (`instances.json:annotation 17`, `labels/a.txt:line 3`), for its issues. */
+  location?: string;
+}
+
+/** Something wrong with part of an entry that is still imported (a refused annotation, an unreadable sidecar): one issue each. */
+export interface EntryProblem {
+  kind: string;
+  message: string;
+  location: string;
+  severity?: 'error' | 'warning';
+  /** The source's own words (a parser's or decoder's message) when `message` puts them in plain words. */
+  detail?: string;
 }
 
 /** Where an item came from: enough to find it again in the source. */
@@ -35,6 +47,9 @@ interface EntryCommon {
   extra: Record<string, unknown> | null;
   provenance?: Provenance;
   annotations?: EntryAnnotation[];
+  problems?: EntryProblem[];
+  /** Where the entry sits in its source (`m.jsonl:12`), for its issues; the key when absent. */
+  location?: string;
 }
 
 /** What every source format yields, in a stable order, so an import can resume at a position. */
@@ -43,7 +58,7 @@ export type IngestEntry =
   | (EntryCommon & { type: 'remote'; url: string })
   /** Bytes that live inside a container (a tar member, a parquet cell): `uri` names them, `data` is the bytes read while streaming. */
   | (EntryCommon & { type: 'embedded'; uri: string; name: string; data: Buffer })
-  | { type: 'bad'; key: string; location: string; kind: string; message: string };
+  | { type: 'bad'; key: string; location: string; kind: string; message: string; detail?: string; severity?: 'error' | 'warning' };
 
 export interface IngestSource {
   /** The source folder that media may be served from. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { EntryAnnotation, IngestEntry, IngestSource } from './entry';
+import type { EntryAnnotation, EntryProblem, IngestEntry, IngestSource } from './entry';
 import { readRows } from './rows';
 
 const CAPTION_COLUMNS = ['text', 'caption', 'TEXT', 'alt', 'description'];
@@ -43,7 +43,7 @@ export class HfImageFolderSource implements IngestSource {
       for await (const row of readRows(u.file, u.format, signal)) {
         if (position++ < skip) continue;
         const key = `${rel}:${row.line}`;
-        if (!row.record) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: row.error ?? 'unparseable row' }; continue; }
+        if (!row.record) { yield { type: 'bad', key, location: key, kind: row.errorKind ?? 'bad_row', message: row.error ?? 'unparseable row' }; continue; }
         const r = row.record;
         const ref = typeof r.file_name === 'string' ? r.file_name : null;
         if (!ref) { yield { type: 'bad', key, location: key, kind: 'bad_row', message: 'row has no file_name' }; continue; }
@@ -60,19 +60,25 @@ export class HfImageFolderSource implements IngestSource {
         yield {
           type: 'file', key: relFile.split(path.sep).join('/'), file, caption: captionColumn ? (r[captionColumn] as string).trim() : null,
           captionOrigin: captionColumn ? `metadata.${captionColumn}` : null, extra: Object.keys(extra).length ? extra : null,
-          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, annotations: objectsToAnnotations(r.objects),
+          provenance: { source: 'hf-imagefolder', shard: rel, row: row.line, key: ref }, ...objectsToAnnotations(r.objects, key), location: key,
         };
       }
     }
   }
 }
 
-function objectsToAnnotations(objects: unknown): EntryAnnotation[] | undefined {
-  if (!objects || typeof objects !== 'object') return undefined;
+function objectsToAnnotations(objects: unknown, rowLocation: string): { annotations?: EntryAnnotation[]; problems?: EntryProblem[] } {
+  if (!objects || typeof objects !== 'object') return {};
   const o = objects as { bbox?: unknown; category?: unknown; categories?: unknown };
   const boxes = Array.isArray(o.bbox) ? o.bbox : [];
   const cats = (Array.isArray(o.category) ? o.category : Array.isArray(o.categories) ? o.categories : []) as unknown[];
-  return boxes.flatMap((b, i) => Array.isArray(b) && b.length === 4
-    ? [{ kind: 'box' as const, label: String(cats[i] ?? 'object'), bbox: b.map(Number) as [number, number, number, number] }]
-    : []);
+  const annotations: EntryAnnotation[] = [];
+  const problems: EntryProblem[] = [];
+  boxes.forEach((b, i) => {
+    const location = `${rowLocation}:object ${i + 1}`;
+    if (Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      annotations.push({ kind: 'box', label: String(cats[i] ?? 'object'), bbox: b as [number, number, number, number], location });
+    } else problems.push({ kind: 'bad_annotation', message: `objects.bbox[${i}] ${JSON.stringify(b)?.slice(0, 60)} is not 4 numbers [x, y, width, height]: not imported`, location });
+  });
+  return { annotations, problems };
 }

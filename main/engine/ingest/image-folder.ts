@@ -1,8 +1,14 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
+import { parseJsonGuarded } from './json-depth';
 
 const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
+/** Sidecars larger than this are read asynchronously; captions are small and read with one synchronous call. */
+const SYNC_SIDECAR_BYTES = 64 * 1024;
+
+type Walked = { file: string; siblings: Set<string>; outside?: boolean };
 
 /** A folder of images, walked recursively in sorted order; a caption comes from a sidecar of the same stem. */
 export class ImageFolderSource implements IngestSource {
@@ -16,24 +22,27 @@ export class ImageFolderSource implements IngestSource {
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
     let position = 0;
-    for await (const { file, siblings, outside } of this.walk(this.root, signal)) {
+    for await (const walked of this.walk(this.root, signal)) {
       if (position++ < skip) continue;
-      const key = path.relative(this.root, file).split(path.sep).join('/');
-      if (outside) {
-        yield { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
-        continue;
-      }
-      try {
-        const caption = await readSidecar(file, siblings);
-        yield { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
-      } catch (err) {
-        yield { type: 'bad', key, location: key, kind: 'bad_caption', message: `caption sidecar unreadable: ${(err as Error).message}` };
-      }
+      yield await this.entry(walked);
+    }
+  }
+
+  private async entry({ file, siblings, outside }: Walked): Promise<IngestEntry> {
+    const key = path.relative(this.root, file).split(path.sep).join('/');
+    if (outside) return { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
+    try {
+      const caption = await readSidecar(file, siblings);
+      return { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
+    } catch (err) {
+      // The image is still good: imported without a caption, the sidecar's problem recorded.
+      const problems = [{ kind: 'bad_caption', message: `caption sidecar unreadable (${(err as Error).message}): imported without a caption`, location: key }];
+      return { type: 'file', key, file, caption: null, captionOrigin: null, extra: null, problems };
     }
   }
 
   /** Yields image files; one directory's names are held at a time (needed to sort and to find sidecars). */
-  private async *walk(dir: string, signal?: AbortSignal, realRoot?: string): AsyncIterable<{ file: string; siblings: Set<string>; outside?: boolean }> {
+  private async *walk(dir: string, signal?: AbortSignal, realRoot?: string): AsyncIterable<Walked> {
     signal?.throwIfAborted();
     realRoot ??= await realpath(this.root);
     const dirents = await readdir(dir, { withFileTypes: true });
@@ -60,11 +69,30 @@ async function readSidecar(file: string, siblings: Set<string>): Promise<{ text:
   const stem = path.basename(file, path.extname(file));
   for (const ext of CAPTION_SIDECARS) {
     if (!siblings.has(stem + ext)) continue;
-    const raw = await readFile(path.join(path.dirname(file), stem + ext), 'utf8');
+    const raw = await readCaptionFile(path.join(path.dirname(file), stem + ext));
     if (ext !== '.json') return { text: raw.trim(), origin: `sidecar${ext}` };
-    const json = JSON.parse(raw) as Record<string, unknown>;
+    const parsed = parseJsonGuarded(raw);
+    if ('error' in parsed) throw new Error(`${stem}.json: ${parsed.error}`);
+    const json = (parsed.value ?? {}) as Record<string, unknown>;
     const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
     if (typeof text === 'string') return { text: text.trim(), origin: 'sidecar.json' };
   }
   return null;
+}
+
+/** Small files in one synchronous read (a thread-pool round trip per tiny caption dominated imports). */
+async function readCaptionFile(file: string): Promise<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= SYNC_SIDECAR_BYTES) {
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      for (let n; got < size && (n = readSync(fd, buf, got, size - got, got)) > 0;) got += n;
+      return buf.toString('utf8', 0, got);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return readFile(file, 'utf8');
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { NewItem } from '../store/items';
 import type { Project } from '../project';
-import type { IngestEntry } from './entry';
+import type { EntryProblem, IngestEntry } from './entry';
+import { cleanCaption } from './caption-clean';
+import { MAX_JSON_DEPTH, tooDeepMessage, valueDepth } from './json-depth';
 import { type FinalAnnotation, finalizeAnnotations } from './annotations';
 import { probeBuffer, probeImage, UnreadableImage } from './probe';
 import { openSource } from './open-source';
@@ -20,8 +22,8 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 const PROBE_CONCURRENCY = 8;
 
 type Outcome =
-  | { entry: IngestEntry; item: NewItem; warning: string | null; annotations: FinalAnnotation[]; annotationIssue?: string }
-  | { entry: IngestEntry; issue: { kind: string; message: string; location: string } };
+  | { entry: IngestEntry; item: NewItem; warning: string | null; annotations: FinalAnnotation[]; problems: EntryProblem[] }
+  | { entry: IngestEntry; issue: { kind: string; message: string; location: string; detail?: string; severity?: 'error' | 'warning' } };
 
 /** Streams a source into the project's items: probe in parallel, write each batch with its checkpoint. */
 export function importJob(project: Project) {
@@ -36,10 +38,11 @@ export function importJob(project: Project) {
       ctx.setTotal(await ingest.count(ctx.signal));
       let position = ctx.checkpoint?.position ?? 0;
       let batch: IngestEntry[] = [];
-      const flush = async () => {
-        const outcomes = await mapLimit(batch, PROBE_CONCURRENCY, probeEntry);
-        position += batch.length;
-        batch = [];
+      // One batch is probed while the source reads the next: the walk, caption reads and header/sha256
+      // probes overlap, and batches still commit in order with their checkpoint.
+      let inFlight: Promise<void> = Promise.resolve();
+      const commit = (entries: number, outcomes: Outcome[]) => {
+        position += entries;
         let added = 0;
         ctx.commit(() => {
           for (const o of outcomes) {
@@ -50,48 +53,83 @@ export function importJob(project: Project) {
             const id = project.items.insert(source.id, o.item);
             if (id !== null) added++;
             if (id !== null) for (const a of o.annotations) project.annotations.insert(id, a);
-            if (id !== null && o.annotationIssue) {
-              project.issues.add({ severity: 'warning', kind: 'bad_annotation', message: o.annotationIssue, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
-            }
+            // Refused annotations, cleaned captions, unreadable sidecars: the item is kept, each problem is one issue.
+            if (id !== null) for (const p of o.problems) project.issues.add({ severity: p.severity ?? 'warning', kind: p.kind, message: p.message, detail: p.detail, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: p.location });
             if (id !== null && o.warning) {
               project.issues.add({ severity: 'warning', kind: 'extension_mismatch', message: o.warning, sourceId: source.id, itemId: id, jobId: ctx.jobId, location: o.item.key });
             }
           }
         }, position, { position });
-        project.notifyItemsChanged(source.id, added, outcomes.some((o) => 'issue' in o || o.warning));
+        project.notifyItemsChanged(source.id, added, outcomes.some((o) => 'issue' in o || o.warning || o.problems.length));
+      };
+      const flush = async () => {
+        const entries = batch;
+        batch = [];
+        const probed = mapLimit(entries, PROBE_CONCURRENCY, probeEntry);
+        probed.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+        const previous = inFlight;
+        inFlight = (async () => {
+          const outcomes = await probed;
+          await previous;
+          commit(entries.length, outcomes);
+        })();
+        await previous; // at most two batches in flight: memory stays bounded
       };
       let batchBytes = 0;
-      for await (const entry of ingest.entries(position, ctx.signal)) {
-        batch.push(entry);
-        if (entry.type === 'embedded') batchBytes += entry.data.length;
-        if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
-          batchBytes = 0;
-          await flush();
+      try {
+        for await (const entry of ingest.entries(position, ctx.signal)) {
+          batch.push(entry);
+          if (entry.type === 'embedded') batchBytes += entry.data.length;
+          if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
+            batchBytes = 0;
+            await flush();
+          }
         }
+        if (batch.length) await flush();
+      } finally {
+        await inFlight;
       }
-      if (batch.length) await flush();
       return { sourceId: source.id, entries: position };
     },
   });
 }
 
 async function probeEntry(entry: IngestEntry): Promise<Outcome> {
-  if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location } };
+  if (entry.type === 'bad') return { entry, issue: { kind: entry.kind, message: entry.message, location: entry.location, detail: entry.detail, severity: entry.severity } };
+  // Metadata nested past the limit would overflow the stack when stored: the whole row is refused, the job goes on.
+  const depth = valueDepth(entry.extra);
+  if (depth > MAX_JSON_DEPTH) return { entry, issue: { kind: 'too_deep', message: `${entry.key}: metadata ${tooDeepMessage(depth)}`, location: entry.location ?? entry.key } };
+  const problems = [...(entry.problems ?? []), ...captionProblems(entry)];
   const base = { key: entry.key, caption: entry.caption, captionOrigin: entry.captionOrigin, extra: entry.extra, provenance: entry.provenance ?? null };
   if (entry.type === 'remote') {
-    const anns = finalizeAnnotations(entry.annotations, null, null);
-    return { entry, item: { ...base, uri: entry.url, format: null, width: null, height: null, bytes: null, sha256: null }, warning: null, annotations: anns.annotations, annotationIssue: anns.issue };
+    const anns = finalizeAnnotations(entry.annotations, null, null, entry.location ?? entry.key);
+    return { entry, item: { ...base, uri: entry.url, format: null, width: null, height: null, bytes: null, sha256: null }, warning: null, annotations: anns.annotations, problems: [...problems, ...anns.problems] };
   }
   try {
     const p = entry.type === 'file' ? await probeImage(entry.file) : probeBuffer(entry.data, entry.name);
-    const anns = finalizeAnnotations(entry.annotations, p.width, p.height);
+    const anns = finalizeAnnotations(entry.annotations, p.width, p.height, entry.location ?? entry.key);
     const uri = entry.type === 'file' ? entry.file : entry.uri;
     return {
       entry, item: { ...base, uri, format: p.format, width: p.width, height: p.height, bytes: p.bytes, sha256: p.sha256 },
-      warning: p.extensionMismatch, annotations: anns.annotations, annotationIssue: anns.issue,
+      warning: p.extensionMismatch, annotations: anns.annotations, problems: [...problems, ...anns.problems],
     };
   } catch (err) {
     const kind = err instanceof UnreadableImage ? err.kind : 'unreadable';
-    return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.key } };
+    return { entry, issue: { kind, message: `${entry.key}: ${(err as Error).message}`, location: entry.location ?? entry.key } };
   }
+}
+
+/** Applies the caption rule (caption-clean.ts) to the caption and to extra captions (COCO's `extra.captions`), in place. */
+function captionProblems(entry: Exclude<IngestEntry, { type: 'bad' }>): EntryProblem[] {
+  const found: string[] = [];
+  const clean = (raw: string) => {
+    const c = cleanCaption(raw);
+    found.push(...c.problems);
+    return c.text;
+  };
+  if (entry.caption !== null) entry.caption = clean(entry.caption);
+  const more = entry.extra?.captions;
+  if (Array.isArray(more)) entry.extra!.captions = more.map((c) => (typeof c === 'string' ? clean(c) : c));
+  if (!found.length) return [];
+  return [{ kind: 'bad_caption', severity: 'warning', message: `caption cleaned: ${[...new Set(found)].join(', ')}`, location: entry.location ?? entry.key }];
 }

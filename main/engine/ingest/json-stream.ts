@@ -2,11 +2,17 @@
 // one element at a time, without holding the document: each element's text is parsed on its own.
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { MAX_JSON_DEPTH } from './json-depth';
+
+/** Handed to `onElement` instead of a value for an element nested past MAX_JSON_DEPTH (its text is neither kept nor parsed). */
+export class TooDeepElement {
+  constructor(readonly depth: number) {}
+}
 
 export async function streamTopLevelArrays(
   file: string,
   keys: ReadonlySet<string>,
-  onElement: (key: string, value: unknown) => void,
+  onElement: (key: string, value: unknown, index: number) => void,
   signal?: AbortSignal,
   chunkSize = 1 << 20,
 ): Promise<void> {
@@ -19,6 +25,9 @@ export async function streamTopLevelArrays(
   let arrayKey: string | null = null; // the wanted array we are inside (depth 2)
   let cap = '';
   let capStart = -1;
+  let index = 0; // the element's position in its array
+  let deepest = 0; // of the element being captured, counted from the element itself
+  const tooDeep = () => deepest > MAX_JSON_DEPTH;
   const scan = (chunk: string) => {
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i);
@@ -36,18 +45,19 @@ export async function streamTopLevelArrays(
       }
       if (c === 58 && depth === 1) { lastKey = keyText; continue; } // ':'
       if (c === 123 || c === 91) { // '{' '['
-        if (depth === 1 && c === 91 && lastKey !== null && keys.has(lastKey)) arrayKey = lastKey;
-        else if (depth === 2 && arrayKey !== null && c === 123) capStart = i;
+        if (depth === 1 && c === 91 && lastKey !== null && keys.has(lastKey)) { arrayKey = lastKey; index = 0; }
+        else if (depth === 2 && arrayKey !== null && c === 123) { capStart = i; deepest = 0; }
         depth++;
+        if (capStart >= 0 && depth - 2 > deepest) deepest = depth - 2;
         continue;
       }
       if (c === 125 || c === 93) { // '}' ']'
         depth--;
         if (depth === 2 && arrayKey !== null && capStart >= 0 && c === 125) {
-          const text = cap + chunk.slice(capStart, i + 1);
+          const value = tooDeep() ? new TooDeepElement(deepest) : JSON.parse(cap + chunk.slice(capStart, i + 1));
           cap = '';
           capStart = -1;
-          onElement(arrayKey, JSON.parse(text));
+          onElement(arrayKey, value, index++);
         } else if (depth === 1 && c === 93) {
           arrayKey = null;
           lastKey = null;
@@ -57,7 +67,7 @@ export async function streamTopLevelArrays(
       if (c === 44 && depth === 1) lastKey = null; // ','
     }
     if (capStart >= 0) {
-      cap += chunk.slice(capStart);
+      if (!tooDeep()) cap += chunk.slice(capStart);
       capStart = 0;
     }
   };

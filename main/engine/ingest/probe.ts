@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { imageSize } from 'image-size';
@@ -6,6 +7,12 @@ import { imageSize } from 'image-size';
 /** Decoders refuse images above this many pixels (sharp's default): anything larger is treated as a decompression bomb. */
 export const MAX_PIXELS = 268_402_689;
 const HEADER_BYTES = 512 * 1024;
+/**
+ * Files up to this size are read with synchronous calls: four direct syscalls (~10 µs for a small
+ * file) instead of four thread-pool round trips, which made a folder of small images 4-5× slower
+ * than just reading and hashing it. Bounded, so the event loop is never held for long.
+ */
+const SYNC_READ_BYTES = 256 * 1024;
 
 export interface Probe {
   format: string;
@@ -30,6 +37,8 @@ const EXTENSION_FORMATS: Record<string, string[]> = {
 
 /** Reads width/height from the header (no decode) and hashes the bytes in one streaming pass. */
 export async function probeImage(file: string): Promise<Probe> {
+  const small = readSmallFile(file);
+  if (small) return describe(small.length ? small.subarray(0, HEADER_BYTES) : null, small.length, createHash('sha256').update(small).digest('hex'), file);
   let handle;
   try {
     handle = await open(file, 'r');
@@ -51,6 +60,29 @@ export async function probeImage(file: string): Promise<Probe> {
     return describe(header, bytes, hash.digest('hex'), file);
   } finally {
     await handle.close();
+  }
+}
+
+/** The whole file when it is at most SYNC_READ_BYTES, else null (read it streaming). */
+function readSmallFile(file: string): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new UnreadableImage('io_error', `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > SYNC_READ_BYTES) return null;
+    // One byte more than the size: a file still being written shows up as "not small" and is streamed.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let got = 0;
+    for (let n; (n = readSync(fd, buf, got, buf.length - got, null)) > 0;) got += n;
+    return got > size ? null : buf.subarray(0, got);
+  } catch (err) {
+    throw new UnreadableImage('io_error', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
 }
 

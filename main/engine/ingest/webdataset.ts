@@ -3,7 +3,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { MAX_MEMBER_BYTES, unsafeMember } from './archive-safety';
-import type { IngestEntry, IngestSource, Provenance } from './entry';
+import type { EntryProblem, IngestEntry, IngestSource, Provenance } from './entry';
+import { parseJsonGuarded } from './json-depth';
 
 const IMAGE_EXT = new Set(['jpg', 'jpeg', 'png', 'webp']);
 const CAPTION_FIELDS = ['caption', 'text', 'TEXT'];
@@ -60,14 +61,15 @@ export class WebDatasetSource implements IngestSource {
     if (!image || !image.data) return { type: 'bad', key: itemKey, location: `${shardName}:${key}`, kind: 'no_image', message: `sample ${key} in ${shardName} has no image member` };
     const txt = members.find((m) => m.ext === 'txt')?.data?.toString('utf8') ?? null;
     let json: Record<string, unknown> | null = null;
+    const problems: EntryProblem[] = [];
     const jsonMember = members.find((m) => m.ext === 'json');
     if (jsonMember?.data) {
-      try {
-        const v = JSON.parse(jsonMember.data.toString('utf8')) as unknown;
-        if (v && typeof v === 'object' && !Array.isArray(v)) json = v as Record<string, unknown>;
-      } catch {
-        json = { json_error: 'unparseable json sidecar' };
-      }
+      // A bad sidecar costs the sample its metadata, not its image: imported without it, with an issue.
+      const parsed = parseJsonGuarded(jsonMember.data.toString('utf8'));
+      const where = `${shardName}:${jsonMember.name}`;
+      if ('error' in parsed) problems.push({ kind: parsed.kind === 'too_deep' ? 'too_deep' : 'bad_row', message: `${jsonMember.name}: ${parsed.error}; sample imported without it`, location: where });
+      else if (parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) json = parsed.value as Record<string, unknown>;
+      else problems.push({ kind: 'bad_row', message: `${jsonMember.name} is not a JSON object; sample imported without it`, location: where });
     }
     const jsonCaption = json ? CAPTION_FIELDS.map((f) => json![f]).find((v) => typeof v === 'string') as string | undefined : undefined;
     const caption = txt ?? jsonCaption ?? null;
@@ -75,7 +77,7 @@ export class WebDatasetSource implements IngestSource {
     return {
       type: 'embedded', key: itemKey, uri: `${shard}#${image.name}`, name: image.name, data: image.data,
       caption: caption === null ? null : caption.trim(), captionOrigin: txt !== null ? 'webdataset.txt' : jsonCaption !== undefined ? 'webdataset.json' : null,
-      extra: json, provenance,
+      extra: json, provenance, problems,
     };
   }
 

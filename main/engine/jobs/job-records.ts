@@ -17,7 +17,10 @@ export interface JobRecords {
   setDone(id: number, done: number): void;
   /** Stores a finished job's result (canonical JSON). */
   setResult(id: number, resultJson: string): void;
-  markInterrupted(): number[];
+  /** Records which process runs a job: recovery later resumes only jobs whose owner is gone. */
+  setOwner(id: number, owner: string): void;
+  /** Jobs processes other than `liveOwner` left running or queued become 'interrupted'; returns them, oldest first. */
+  markInterrupted(liveOwner: string): number[];
   /** Runs `writes` and the checkpoint together: both land or neither does. */
   transaction<T>(writes: () => T): T;
 }

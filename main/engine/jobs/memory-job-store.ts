@@ -17,7 +17,7 @@ export class MemoryJobStore implements JobRecords {
     const now = new Date().toISOString();
     const row: JobRow = {
       id: this.nextId++, kind, title, params: paramsJson, state: 'queued', done: 0, total: null, checkpoint: null, error: null,
-      result: null, created_at: now, updated_at: now, finished_at: null,
+      result: null, created_at: now, updated_at: now, finished_at: null, owner: null,
     };
     this.rows.set(row.id, row);
     return { ...row };
@@ -55,6 +55,10 @@ export class MemoryJobStore implements JobRecords {
 
   setResult(id: number, resultJson: string): void {
     this.update(id, { result: resultJson });
+  }
+
+  setOwner(id: number, owner: string): void {
+    this.update(id, { owner });
   }
 
   /** Nothing outlives the process, so nothing is left behind to recover. */

@@ -14,6 +14,12 @@ export interface JobRunnerOptions {
   issues?: Pick<IssueStore, 'add'>;
   /** Jobs run at once: a project's jobs one at a time (they share the database), model pulls side by side. */
   concurrency?: number;
+  /**
+   * The id of the process that owns the jobs (recorded on each job it runs); null for a read-only project,
+   * whose runner lists jobs but refuses to start, resume or cancel any (`readOnlyReason` says who owns them).
+   */
+  owner: string | null;
+  readOnlyReason?: () => string;
 }
 
 class Cancelled extends Error {}
@@ -59,7 +65,7 @@ export class JobRunner {
    * returned as it is; one left interrupted, cancelled or failed is resumed from its checkpoint.
    */
   start(kind: string, params: unknown): JobT {
-    if (this.closed) throw new ApiError('conflict', 'the job runner is shutting down');
+    this.requireOwner();
     const prepared = this.prepare(kind, params);
     const same = this.store.findUnfinished(kind, prepared.key);
     if (same) return same.state === 'running' || same.state === 'queued' ? this.toJob(same) : this.resume(same.id);
@@ -70,10 +76,11 @@ export class JobRunner {
 
   /** Marks jobs a dead process left running as interrupted; returns their ids. */
   recoverInterrupted(): number[] {
-    return this.store.markInterrupted();
+    return this.options.owner === null ? [] : this.store.markInterrupted(this.options.owner);
   }
 
   resume(id: number): JobT {
+    this.requireOwner();
     const row = this.requireJob(id);
     if (row.state === 'done') throw new ApiError('conflict', `job ${id} is already done`);
     if (this.active.has(id) || this.queue.includes(id)) return this.toJob(row);
@@ -83,6 +90,7 @@ export class JobRunner {
   }
 
   cancel(id: number): JobT {
+    this.requireOwner();
     const row = this.requireJob(id);
     const queued = this.queue.indexOf(id);
     if (queued >= 0) {
@@ -196,6 +204,7 @@ export class JobRunner {
     this.controllers.set(id, controller);
     this.meters.set(id, new RateMeter(row.done));
     this.store.setState(id, 'running');
+    if (this.options.owner !== null) this.store.setOwner(id, this.options.owner);
     this.emitProgress(id, true);
     const moved = (done: number) => {
       this.live.set(id, done);
@@ -262,6 +271,11 @@ export class JobRunner {
     if (!force && now - (this.lastEmit.get(id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastEmit.set(id, now);
     this.options.emit(this.get(id));
+  }
+
+  private requireOwner(): void {
+    if (this.options.owner === null) throw new ApiError('conflict', this.options.readOnlyReason?.() ?? 'the project is open read-only');
+    if (this.closed) throw new ApiError('conflict', 'the job runner is shutting down');
   }
 
   private requireJob(id: number): JobRow {

@@ -7,6 +7,8 @@ import { MAX_PIXELS } from '../ingest/probe';
 import type { Project } from '../project';
 import { readEmbedded } from './embedded';
 import { resolveItemFile } from './resolve';
+import { plainDecodeError } from './decode-error';
+import { recordUndecodable } from './undecodable';
 
 export const THUMB_SIZE = 320;
 const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif' };
@@ -68,13 +70,9 @@ export class MediaService {
     try {
       return await render(sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate());
     } catch (err) {
-      const message = `cannot decode ${typeof file === 'string' ? path.basename(file) : `item ${itemId}`}: ${(err as Error).message}`;
-      if (!this.project.issues.has(itemId, 'decode_failed')) {
-        const item = this.project.items.get(itemId);
-        this.project.issues.add({ kind: 'decode_failed', message, itemId, sourceId: item?.sourceId ?? null, location: item?.key ?? null });
-        this.project.notifyItemsChanged(null, 0, true);
-      }
-      throw new ApiError('bad_input', message);
+      const raw = (err as Error).message;
+      if (recordUndecodable(this.project, itemId, raw)) this.project.notifyItemsChanged(null, 0, true);
+      throw new ApiError('bad_input', `cannot decode ${typeof file === 'string' ? path.basename(file) : `item ${itemId}`}: ${plainDecodeError(raw).message} (${raw})`);
     }
   }
 }

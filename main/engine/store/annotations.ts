@@ -54,6 +54,16 @@ export class AnnotationStore {
     }).lastInsertRowid);
   }
 
+  /** Labels of every model-made annotation (what a review queue can filter by). */
+  reviewLabels(): string[] {
+    return this.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' ORDER BY label`).pluck().all() as string[];
+  }
+
+  /** Proposals per label that one detection job wrote. */
+  countsForJob(jobId: number): { label: string; count: number }[] {
+    return this.db.prepare(`SELECT label, count(*) AS count FROM annotations WHERE json_extract(params, '$.job') = ? GROUP BY label ORDER BY label`).all(jobId) as { label: string; count: number }[];
+  }
+
   forItem(itemId: number): Annotation[] {
     return (this.db.prepare('SELECT * FROM annotations WHERE item_id = ? ORDER BY id').all(itemId) as Row[]).map(toAnnotation);
   }

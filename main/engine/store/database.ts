@@ -3,15 +3,24 @@ import { migrations } from './migrations';
 
 export type Db = Database.Database;
 
-/** Opens (creating if needed) a project database in WAL mode and brings its schema up to date. */
-export function openDatabase(file: string): Db {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commit.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+/**
+ * Opens (creating if needed) a project database in WAL mode and brings its schema up to date. `readonly`
+ * opens it for a process that does not own the project: no migration, and SQLite refuses every write.
+ */
+export function openDatabase(file: string, { readonly = false } = {}): Db {
+  const db = new Database(file, { readonly, fileMustExist: readonly });
+  try {
+    if (!readonly) db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commit.
+    if (!readonly) db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    if (readonly) requireCurrentSchema(db);
+    else migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
@@ -19,18 +28,29 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db): void {
+const ordered = [...migrations].sort((a, b) => a.version - b.version);
+const latest = ordered.at(-1)?.version ?? 0;
+
+function tooNew(current: number): Error {
+  return new Error(`project.sqlite has schema version ${current}, newer than this Winnow understands (${latest}); update Winnow`);
+}
+
+function requireCurrentSchema(db: Db): void {
   const current = schemaVersion(db);
-  const ordered = [...migrations].sort((a, b) => a.version - b.version);
-  const latest = ordered.at(-1)?.version ?? 0;
-  if (current > latest) {
-    throw new Error(`project.sqlite has schema version ${current}, newer than this Winnow understands (${latest}); update Winnow`);
-  }
-  for (const m of ordered) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
+  if (current > latest) throw tooNew(current);
+  if (current < latest) throw new Error(`project.sqlite has schema version ${current}; open it once with write access to upgrade it to ${latest}`);
+}
+
+function migrate(db: Db): void {
+  if (schemaVersion(db) === latest) return;
+  // IMMEDIATE: two processes opening an old project at once must not both run the same migration.
+  db.transaction(() => {
+    const current = schemaVersion(db);
+    if (current > latest) throw tooNew(current);
+    for (const m of ordered) {
+      if (m.version <= current) continue;
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -39,14 +39,22 @@ export class EmbeddingStore {
   }
 
   matrix(set: EmbeddingSet, kind: 'image' | 'text'): MatrixFile {
-    return new MatrixFile(path.join(this.dir, modelFolderName(set.model), `${kind}.f32`), set.dim);
+    return new MatrixFile(this.matrixPath(set, kind), set.dim);
+  }
+
+  matrixPath(set: EmbeddingSet, kind: 'image' | 'text'): string {
+    return path.join(this.dir, modelFolderName(set.model), `${kind}.f32`);
   }
 
   /** Rows the database vouches for; anything past them in the files is from a killed run. */
   committedRows(set: EmbeddingSet): { image: number; text: number } {
-    const image = this.db.prepare('SELECT coalesce(max(image_row) + 1, 0) n FROM embedding_rows WHERE set_id = ?').get(set.id) as { n: number };
     const text = this.db.prepare('SELECT coalesce(max(row) + 1, 0) n FROM text_embeddings WHERE set_id = ?').get(set.id) as { n: number };
-    return { image: image.n, text: text.n };
+    return { image: this.committedImageRows(set), text: text.n };
+  }
+
+  /** Committed image rows alone: one index lookup (the text count scans its table). */
+  committedImageRows(set: EmbeddingSet): number {
+    return (this.db.prepare('SELECT coalesce(max(image_row) + 1, 0) n FROM embedding_rows WHERE set_id = ?').get(set.id) as { n: number }).n;
   }
 
   textRow(set: EmbeddingSet, hash: string): number | undefined {

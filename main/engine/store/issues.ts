@@ -9,34 +9,39 @@ export interface NewIssue {
   itemId?: number | null;
   jobId?: number | null;
   location?: string | null;
+  /** The raw text of a tool's message (libvips, a JSON parser) when `message` says it in plain words. */
+  detail?: string | null;
 }
 
 interface IssueRow {
   id: number; severity: 'error' | 'warning'; kind: string; message: string; source_id: number | null;
-  item_id: number | null; job_id: number | null; location: string | null; created_at: string;
+  item_id: number | null; job_id: number | null; location: string | null; detail: string | null; created_at: string;
 }
 
 const toIssue = (r: IssueRow): IssueT => ({
   id: r.id, severity: r.severity, kind: r.kind, message: r.message, sourceId: r.source_id,
-  itemId: r.item_id, jobId: r.job_id, location: r.location, createdAt: r.created_at,
+  itemId: r.item_id, jobId: r.job_id, location: r.location, detail: r.detail, createdAt: r.created_at,
 });
 
 /** The project's list of problems with its input: every skipped file or row lands here with its reason. */
 export class IssueStore {
   private readonly insert;
   constructor(private readonly db: Db) {
+    // The unique index issues_once (migration 9) says what "the same issue" is: kind + source + item + location.
     this.insert = db.prepare(
-      `INSERT INTO issues (severity, kind, message, source_id, item_id, job_id, location)
-       VALUES (@severity, @kind, @message, @sourceId, @itemId, @jobId, @location)`,
+      `INSERT INTO issues (severity, kind, message, source_id, item_id, job_id, location, detail)
+       VALUES (@severity, @kind, @message, @sourceId, @itemId, @jobId, @location, @detail)
+       ON CONFLICT DO NOTHING`,
     );
   }
 
-  add(issue: NewIssue): number {
-    return Number(this.insert.run({
+  /** Records an issue unless the same one (kind, source, item, location) is already there; true when it was new. */
+  add(issue: NewIssue): boolean {
+    return this.insert.run({
       severity: issue.severity ?? 'error', kind: issue.kind, message: issue.message,
       sourceId: issue.sourceId ?? null, itemId: issue.itemId ?? null, jobId: issue.jobId ?? null,
-      location: issue.location ?? null,
-    }).lastInsertRowid);
+      location: issue.location ?? null, detail: issue.detail ?? null,
+    }).changes > 0;
   }
 
   count(sourceId?: number): number {

@@ -33,6 +33,11 @@ const toItem = (r: ItemRow): ItemT => ({
   extra: r.extra ? (JSON.parse(r.extra) as Record<string, unknown>) : null, issueCount: r.issue_count,
 });
 
+/** Every item of the project, from the per-source counts that triggers keep (migration 13). */
+export function totalItems(db: Db): number {
+  return db.prepare('SELECT coalesce(sum(n), 0) FROM item_counts').pluck().get() as number;
+}
+
 export class ItemStore {
   private readonly insertItem;
   private readonly insertCaption;
@@ -57,7 +62,13 @@ export class ItemStore {
 
   /** `where` is an optional trusted SQL predicate over alias `i` (a compiled selection, see curate/selection.ts). */
   count(sourceId?: number, where?: string | null): number {
-    const filter = where ? ` AND ${where}` : '';
+    // Unfiltered counts come from the per-source counts that triggers keep (migration 13): O(sources).
+    if (!where) {
+      return (sourceId === undefined
+        ? totalItems(this.db)
+        : this.db.prepare('SELECT coalesce(sum(n), 0) FROM item_counts WHERE source_id = ?').pluck().get(sourceId)) as number;
+    }
+    const filter = ` AND ${where}`;
     const row = sourceId === undefined
       ? this.db.prepare(`SELECT count(*) n FROM items i WHERE 1${filter}`).get()
       : this.db.prepare(`SELECT count(*) n FROM items i WHERE i.source_id = ?${filter}`).get(sourceId);
@@ -66,9 +77,11 @@ export class ItemStore {
 
   page(offset: number, limit: number, sourceId?: number, where?: string | null): ItemT[] {
     const filter = where ? ` AND ${where}` : '';
-    const rows = sourceId === undefined
-      ? this.db.prepare(`${SELECT} WHERE 1${filter} ORDER BY i.id LIMIT ? OFFSET ?`).all(limit, offset)
-      : this.db.prepare(`${SELECT} WHERE i.source_id = ?${filter} ORDER BY i.id LIMIT ? OFFSET ?`).all(sourceId, limit, offset);
+    // The offset is skipped over bare ids, then only the page's rows are joined to captions and issue
+    // counts: joining every skipped row made a page deep in a million-item grid ~15× slower.
+    const ids = `SELECT i.id FROM items i WHERE ${sourceId === undefined ? '1' : 'i.source_id = ?'}${filter} ORDER BY i.id LIMIT ? OFFSET ?`;
+    const sql = `${SELECT} WHERE i.id IN (${ids}) ORDER BY i.id`;
+    const rows = sourceId === undefined ? this.db.prepare(sql).all(limit, offset) : this.db.prepare(sql).all(sourceId, limit, offset);
     return (rows as ItemRow[]).map(toItem);
   }
 

@@ -6,6 +6,8 @@ export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 
 export interface JobRow {
   id: number; kind: string; title: string; params: string; state: JobState; done: number; total: number | null;
   checkpoint: string | null; error: string | null; result: string | null; created_at: string; updated_at: string; finished_at: string | null;
+  /** The process that last ran the job (ownerId of main/engine/ownership), null for jobs older than ownership. */
+  owner: string | null;
 }
 
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
@@ -53,9 +55,18 @@ export class JobStore implements JobRecords {
     this.db.prepare(`UPDATE jobs SET result = ?, updated_at = ${NOW} WHERE id = ?`).run(resultJson, id);
   }
 
-  /** Jobs a process left running or queued when it died or closed: all are 'interrupted', oldest first, to resume from their checkpoints. */
-  markInterrupted(): number[] {
-    this.db.prepare(`UPDATE jobs SET state = 'interrupted', updated_at = ${NOW} WHERE state IN ('running', 'queued')`).run();
+  /** Records which process runs a job: recovery later resumes only jobs whose owner is gone. */
+  setOwner(id: number, owner: string): void {
+    this.db.prepare('UPDATE jobs SET owner = ? WHERE id = ?').run(owner, id);
+  }
+
+  /**
+   * Jobs that processes other than `liveOwner` left running or queued (they died or closed): all become
+   * 'interrupted', oldest first, to resume from their checkpoints. Called only by the project's owner, right
+   * after it took the project, so every other process's jobs are a dead process's jobs.
+   */
+  markInterrupted(liveOwner: string): number[] {
+    this.db.prepare(`UPDATE jobs SET state = 'interrupted', updated_at = ${NOW} WHERE state IN ('running', 'queued') AND (owner IS NULL OR owner <> ?)`).run(liveOwner);
     return (this.db.prepare(`SELECT id FROM jobs WHERE state = 'interrupted' ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
   }
 

@@ -163,6 +163,61 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
+    version: 8,
+    name: 'project ownership: the owner row (one writer process per project) and the owner of each job',
+    sql: `
+      CREATE TABLE owner (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        process_start TEXT,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        api_url TEXT
+      );
+      ALTER TABLE jobs ADD COLUMN owner TEXT;
+    `,
+  },
+  {
+    version: 9,
+    name: 'issues: recorded once per kind + source + item + location (re-imports no longer double them); issues.detail keeps raw tool messages',
+    // Issues with no location are one-run events (a failed job, a skipped export item): the job is part of their identity.
+    sql: `
+      ALTER TABLE issues ADD COLUMN detail TEXT;
+      DELETE FROM issues WHERE id NOT IN (
+        SELECT min(id) FROM issues
+        GROUP BY kind, COALESCE(source_id, -1), COALESCE(item_id, -1), COALESCE(location, 'job ' || COALESCE(job_id, -1))
+      );
+      CREATE UNIQUE INDEX issues_once ON issues(kind, COALESCE(source_id, -1), COALESCE(item_id, -1), COALESCE(location, 'job ' || COALESCE(job_id, -1)));
+    `,
+  },
+  {
+    version: 13,
+    name: 'million-item grids: narrow item-id indexes, and item counts per source kept by triggers',
+    // Measured on a 1M-item project: count(*) 361 ms (it scanned the sha256 index) → one row per source;
+    // a grid page at offset 500k 505 → 8 ms, the same page within one source 316 ms → a covering index range.
+    sql: `
+      CREATE INDEX items_order ON items(id);
+      CREATE INDEX items_source_order ON items(source_id, id);
+      CREATE TABLE item_counts (source_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+      INSERT INTO item_counts (source_id, n) SELECT source_id, count(*) FROM items GROUP BY source_id;
+      CREATE TRIGGER item_counts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO item_counts (source_id, n) VALUES (new.source_id, 1) ON CONFLICT (source_id) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER item_counts_delete AFTER DELETE ON items BEGIN
+        UPDATE item_counts SET n = n - 1 WHERE source_id = old.source_id;
+      END;
+      CREATE TRIGGER item_counts_move AFTER UPDATE OF source_id ON items WHEN new.source_id IS NOT old.source_id BEGIN
+        UPDATE item_counts SET n = n - 1 WHERE source_id = old.source_id;
+        INSERT INTO item_counts (source_id, n) VALUES (new.source_id, 1) ON CONFLICT (source_id) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER item_counts_source_gone AFTER DELETE ON sources BEGIN
+        DELETE FROM item_counts WHERE source_id = old.id;
+      END;
+    `,
+  },
+  {
     version: 14,
     name: 'jobs.result: what a finished job produced (JSON, parsed by its kind\'s result schema)',
     sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,

@@ -3,7 +3,7 @@ import type { Db } from './database';
 
 interface SourceRow { id: number; kind: SourceT['kind']; path: string; root: string; name: string; added_at: string; item_count: number; issue_count: number }
 
-const SELECT = `SELECT s.*, (SELECT count(*) FROM items i WHERE i.source_id = s.id) item_count,
+const SELECT = `SELECT s.*, coalesce((SELECT n FROM item_counts c WHERE c.source_id = s.id), 0) item_count,
   (SELECT count(*) FROM issues x WHERE x.source_id = s.id) issue_count FROM sources s`;
 
 const toSource = (r: SourceRow): SourceT => ({

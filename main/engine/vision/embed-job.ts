@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import { readItemBytes, resolveItemFile } from '../media/resolve';
 import type { Project } from '../project';
+import { recordUndecodable } from '../media/undecodable';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
@@ -71,7 +72,7 @@ export function embedJob(project: Project, active: ActiveModel) {
           }
         }
         const recordFailure = (itemId: number, reason: string) => {
-          if (!project.issues.has(itemId, 'decode_failed')) project.issues.add({ kind: 'decode_failed', message: `cannot embed: ${reason}`, itemId, jobId: ctx.jobId });
+          recordUndecodable(project, itemId, reason, { jobId: ctx.jobId, what: 'cannot embed' });
         };
 
         let consumed = 0;

@@ -7,9 +7,14 @@ const sizeSchema = z.union([
   z.number().int().positive(),
   z.looseObject({ shortest_edge: z.number().int().positive() }),
   z.looseObject({ height: z.number().int().positive(), width: z.number().int().positive() }),
+  // SAM: the longer side is resized to this, then padded (main/engine/detect/sam.ts).
+  z.looseObject({ longest_edge: z.number().int().positive() }),
 ]);
 
 export const preprocessorConfigSchema = z.looseObject({
+  /** The Hugging Face processor class; picks the preprocessing family the way Transformers.js's auto classes do. */
+  image_processor_type: z.string().optional(),
+  do_pad: z.boolean().optional(),
   do_resize: z.boolean().optional(),
   size: sizeSchema.optional(),
   do_center_crop: z.boolean().optional(),

@@ -103,17 +103,25 @@ async function optionalJson<S extends z.ZodType>(file: string, schema: S, fallba
   return exists ? readJsonFile(file, schema) : fallback;
 }
 
+/** Like Promise.all, but when several fail the error reported is the first in list order, not the first to settle. */
+async function firstErrorInOrder<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 /** Loads a CLIP-style dual encoder folder (config, preprocessor, tokenizer, vision + text graphs). */
 export async function loadClipModelFolder(dir: string, dtype?: ModelDtype): Promise<ClipModelFolder> {
   const folderStat = await stat(dir).catch(() => undefined);
   if (!folderStat?.isDirectory()) throw new ModelFolderError(`model folder ${dir} does not exist`);
-  const [config, preprocessorConfig, tokenizerJson, tokenizerConfig] = await Promise.all([
+  const [config, preprocessorConfig, tokenizerJson, tokenizerConfig] = await firstErrorInOrder([
     readJsonFile(path.join(dir, 'config.json'), modelConfigSchema),
     readJsonFile(path.join(dir, 'preprocessor_config.json'), preprocessorConfigSchema),
     readJsonFile(path.join(dir, 'tokenizer.json'), tokenizerJsonSchema),
     // tokenizer_config.json is optional in the wild: tokenizer.json alone fully defines the vocabulary.
     optionalJson(path.join(dir, 'tokenizer_config.json'), tokenizerConfigSchema, {}),
-  ]);
+  ] as const);
   const vision = await resolveOnnxGraph(dir, 'vision_model', dtype);
   // The text graph follows the vision graph's dtype so one choice means one precision.
   const text = await resolveOnnxGraph(dir, 'text_model', vision.dtype);

@@ -11,6 +11,7 @@ import {
   isBuiltin,
   loadRegistry,
   type HubRegistryEntry,
+  type RegistryEntry,
   type ModelTask,
   type Registry,
 } from './model-registry';
@@ -109,6 +110,11 @@ export class ModelManager {
 
   private async readRecord(folder: string): Promise<InstallRecord | undefined> {
     return readFile(path.join(folder, INSTALL_RECORD), 'utf8').then((text) => JSON.parse(text) as InstallRecord, () => undefined);
+  }
+
+  /** A model's registry entry, or undefined for imported models the registry does not know. */
+  async registryEntry(id: string): Promise<RegistryEntry | undefined> {
+    return (await this.loadRegistry()).models.find((model) => model.id === id);
   }
 
   /** Built-in, registry and imported models, each with whether and where it is installed. */

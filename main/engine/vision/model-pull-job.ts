@@ -55,7 +55,7 @@ export class ModelJobs {
 
   constructor(events: EngineEvents, manager: ModelManager) {
     this.pull = modelPullJob(manager);
-    this.runner = new JobRunner({ store: new MemoryJobStore(), emit: (job) => events.emit('models.job', this.describe(job)), concurrency: Number.POSITIVE_INFINITY });
+    this.runner = new JobRunner({ store: new MemoryJobStore(), emit: (job) => events.emit('models.job', this.describe(job)), concurrency: Number.POSITIVE_INFINITY, owner: 'app' });
     this.runner.register(this.pull);
   }
 

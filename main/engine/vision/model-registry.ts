@@ -11,12 +11,26 @@ const registryFileSchema = z.object({
 const modelTaskSchema = z.enum(['clip', 'zero-shot-object-detection', 'image-segmentation', 'mask-generation']);
 export type ModelTask = z.infer<typeof modelTaskSchema>;
 
+/**
+ * How to tell that a project's images are outside what the model knows: the median top-1 zero-shot
+ * probability over the model's own classes, on a sample of embedded items, must reach `minMedianTop1`.
+ * Only models with a closed, known domain carry one (the built-in model); `measured` says where the number comes from.
+ */
+const fitSchema = z.object({
+  classes: z.array(z.string().min(1)).min(2),
+  minMedianTop1: z.number().gt(0).lt(1),
+  domain: z.string(),
+  measured: z.string(),
+});
+export type ModelFitReference = z.infer<typeof fitSchema>;
+
 const commonFields = {
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   name: z.string(),
   task: modelTaskSchema,
   licence: z.string(),
   description: z.string().optional(),
+  fit: fitSchema.optional(),
 };
 
 const builtinEntrySchema = z.object({ ...commonFields, builtin: z.literal(true), folder: z.string() });

@@ -11,6 +11,11 @@ export interface PreprocessSpec {
   resize: { mode: 'shortest-edge'; shortestEdge: number } | { mode: 'exact'; width: number; height: number } | { mode: 'none' };
   /** Center crop after resizing; absent when the config disables it. */
   crop?: { width: number; height: number };
+  /**
+   * OWLv2: the image is first padded at the bottom and right to a square of its longer side with `value`
+   * (in rescaled units, before normalization), then resized to the output size, as Owlv2ImageProcessor does.
+   */
+  padToSquare?: { value: number };
   kernel: ResampleKernel;
   rescale: number;
   mean: [number, number, number];
@@ -39,7 +44,23 @@ function cropSize(size: SizeField): { width: number; height: number } | undefine
   return undefined;
 }
 
+/** Owlv2ImageProcessor pads with grey 0.5 (after rescaling) before resizing. */
+const OWLV2_PAD_VALUE = 0.5;
+
+/**
+ * The preprocessing family comes from `image_processor_type`, as Transformers.js's auto classes pick it:
+ * Owlv2 pads to a square first, SAM belongs to the Segment Anything path (longest side + padding), and every
+ * other processor (CLIP, SigLIP, OWL-ViT, ViT for CLIPSeg, MobileCLIP, configs without the field) is resize
+ * (+ center crop) + rescale + normalize read from its size fields.
+ */
 export function preprocessSpecFromConfig(config: PreprocessorConfig): PreprocessSpec {
+  const type = config.image_processor_type;
+  if (type === 'SamImageProcessor') throw new Error('SamImageProcessor configs are read by the Segment Anything path, not as a fixed-size resize');
+  const spec = resizeCropSpec(config);
+  return type === 'Owlv2ImageProcessor' ? { ...spec, padToSquare: { value: OWLV2_PAD_VALUE } } : spec;
+}
+
+function resizeCropSpec(config: PreprocessorConfig): PreprocessSpec {
   const size = config.size;
   let resize: PreprocessSpec['resize'] = { mode: 'none' };
   if (config.do_resize !== false && size !== undefined) {
@@ -48,6 +69,8 @@ export function preprocessSpecFromConfig(config: PreprocessorConfig): Preprocess
       resize = config.do_center_crop === false ? { mode: 'exact', width: size, height: size } : { mode: 'shortest-edge', shortestEdge: size };
     } else if ('shortest_edge' in size) {
       resize = { mode: 'shortest-edge', shortestEdge: size.shortest_edge as number };
+    } else if ('longest_edge' in size) {
+      throw new Error('preprocessor_config.json sizes by longest_edge (a Segment Anything style processor), which has no fixed output size here');
     } else {
       resize = { mode: 'exact', width: size.width as number, height: size.height as number };
     }

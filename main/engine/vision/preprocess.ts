@@ -27,6 +27,13 @@ interface Geometry {
 
 /** Mirrors transformers' get_resize_output_image_size + center_crop so tensors match Python. */
 export function computeGeometry(spec: PreprocessSpec, width: number, height: number): Geometry {
+  if (spec.padToSquare) {
+    // Padding to a square and then resizing equals resizing by the square's scale and padding after.
+    const side = Math.max(width, height);
+    const resizeWidth = Math.max(1, Math.round((width * spec.width) / side));
+    const resizeHeight = Math.max(1, Math.round((height * spec.height) / side));
+    return { resizeWidth, resizeHeight, crop: { left: 0, top: 0, width: resizeWidth, height: resizeHeight }, padLeft: 0, padTop: 0 };
+  }
   let resizeWidth = width;
   let resizeHeight = height;
   if (spec.resize.mode === 'exact') {
@@ -100,11 +107,11 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ta
   const plane = spec.height * spec.width;
   if (target.length < offset + 3 * plane) throw new RangeError('target tensor too small for this image');
   for (let channel = 0; channel < 3; channel++) {
-    // Padding is the normalized value of a black pixel, as transformers pads before normalizing.
+    // Padding is the normalized value of a black pixel, as transformers pads before normalizing (OWLv2: grey).
     const scale = spec.rescale / spec.std[channel];
     const shift = spec.mean[channel] / spec.std[channel];
     const base = offset + channel * plane;
-    target.fill(-shift, base, base + plane);
+    target.fill(spec.padToSquare ? spec.padToSquare.value / spec.std[channel] - shift : -shift, base, base + plane);
     for (let y = 0; y < geometry.crop.height; y++) {
       const row = base + (y + geometry.padTop) * spec.width + geometry.padLeft;
       let source = y * geometry.crop.width * 3 + channel;

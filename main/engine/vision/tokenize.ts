@@ -1,5 +1,18 @@
 import { Tokenizer } from '@huggingface/tokenizers';
+import { decodeHTML } from 'entities';
 import { tokenContent, type TokenizerConfig } from './model-config';
+
+/**
+ * OpenAI CLIP's own text cleaning, which tokenizer.json cannot express: HTML entities unescaped twice
+ * (`html.unescape(html.unescape(text))`, so "&amp;amp;" becomes "&"), whitespace runs collapsed, ends trimmed.
+ * Captions scraped from the web are full of entities; without this "&amp;" tokenizes as four tokens.
+ */
+export function clipBasicClean(text: string): string {
+  return decodeHTML(decodeHTML(text)).replace(/\s+/g, ' ').trim();
+}
+
+/** Tokenizers whose original implementation cleans text the CLIP way before BPE. */
+const CLIP_TOKENIZER_CLASSES = new Set(['CLIPTokenizer', 'CLIPTokenizerFast']);
 
 export interface TokenizedBatch {
   /** Row-major [count, sequenceLength]. */
@@ -22,6 +35,7 @@ export class TextTokenizer {
   readonly padId: number;
   /** The id the post-processor puts last (CLIP's EOS); kept when truncating so pooling still finds it. */
   readonly eosId: number | undefined;
+  private readonly clean: (text: string) => string;
 
   constructor(tokenizerJson: Record<string, unknown>, config: TokenizerConfig, maxLength?: number) {
     this.tokenizer = new Tokenizer(tokenizerJson, config);
@@ -30,6 +44,7 @@ export class TextTokenizer {
     this.maxLength = maxLength ?? configured ?? DEFAULT_MAX_LENGTH;
     this.eosId = this.idOf(tokenContent(config.eos_token));
     this.padId = this.idOf(tokenContent(config.pad_token)) ?? this.eosId ?? 0;
+    this.clean = CLIP_TOKENIZER_CLASSES.has(config.tokenizer_class ?? '') ? clipBasicClean : (text) => text;
   }
 
   private idOf(token: string | undefined): number | undefined {
@@ -38,7 +53,7 @@ export class TextTokenizer {
 
   /** Ids with special tokens, truncated to maxLength, unpadded. */
   encode(text: string): number[] {
-    const ids = this.tokenizer.encode(text).ids;
+    const ids = this.tokenizer.encode(this.clean(text)).ids;
     if (ids.length <= this.maxLength) return ids;
     const last = ids[ids.length - 1];
     if (this.eosId !== undefined && last === this.eosId) return [...ids.slice(0, this.maxLength - 1), last];

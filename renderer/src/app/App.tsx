@@ -8,6 +8,7 @@ import { Welcome } from '../views/Welcome';
 import { DuplicatesView } from '../views/DuplicatesView';
 import { FiltersView } from '../views/FiltersView';
 import { SelectionBanner } from '../components/SelectionBanner';
+import { FitBanner } from '../components/FitBanner';
 import { JobsPanel } from '../components/JobsPanel';
 import { ExportDialog } from '../components/ExportDialog';
 import { Sidebar } from '../components/Sidebar';
@@ -46,7 +47,7 @@ export function App() {
     <div className="app">
       <Sidebar />
       <main className="main">
-        {view === 'grid' ? <><SearchBar /><SelectionBanner /><LabelBanner /><Grid /></> : view === 'map' ? <MapView /> : view === 'review' ? <ReviewView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
+        {view === 'grid' ? <><SearchBar /><FitBanner /><SelectionBanner /><LabelBanner /><Grid /></> : view === 'map' ? <MapView /> : view === 'review' ? <ReviewView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
         <JobsPanel />
       </main>
       {openItem !== null && <ItemPanel id={openItem} />}

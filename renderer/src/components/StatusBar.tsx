@@ -1,3 +1,4 @@
+import { describeOwner } from '../../../main/domain/owner';
 import { useStore } from '../state/store';
 import { ModelStatus } from './ModelStatus';
 
@@ -13,6 +14,11 @@ export function StatusBar() {
       <span className={connected ? 'ok' : 'bad'}>{connected ? '● engine connected' : '● engine disconnected — reconnecting'}</span>
       <span>{count > 0 ? `item ${(cursor + 1).toLocaleString()} of ${count.toLocaleString()}` : ''}</span>
       <span>{running ? `${running} job running` : 'idle'}</span>
+      {info.project?.owner && (
+        <span className="bad" title="Another process writes this project; this window shows it read-only and takes it over when that process is done.">
+          read-only: open in {describeOwner(info.project.owner)}
+        </span>
+      )}
       <span className="spacer" />
       <ModelStatus />
       <span className="muted">{info.mode} mode · {info.platform} · Winnow {info.version}</span>

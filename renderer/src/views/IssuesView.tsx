@@ -21,7 +21,7 @@ export function IssuesView() {
                 <td><span className={`sev ${i.severity}`}>{i.severity}</span></td>
                 <td className="mono">{i.kind}</td>
                 <td className="mono">{i.location ?? (i.itemId ? `item ${i.itemId}` : '')}</td>
-                <td>{i.message}</td>
+                <td title={i.detail ?? undefined}>{i.message}</td>
                 <td>{name(i.sourceId)}</td>
                 <td className="muted small">{new Date(i.createdAt).toLocaleTimeString()}</td>
               </tr>

@@ -208,6 +208,14 @@ describe('curate.stats on a dirty dataset', () => {
     const page = (await call('items.page', { offset: 0, limit: 1000, selection: { name: 'clean' } })) as { id: number }[];
     expect(page.map((i) => i.id)).toEqual([...kept]);
     expect(await call('selection.evaluate', { rules })).toEqual(ev);
+    // One rule on its own (counted from its source alone, without grouping by item) agrees with the truth.
+    for (const rule of rules.filter((r) => r.enabled)) {
+      const alone = removedBy({ ...rule, enabled: true }).size;
+      const single = evaluateRules(project.db, [rule]);
+      expect([rule.id, single.removed, single.rules[0].removedAlone, single.rules[0].removedCumulative]).toEqual([rule.id, alone, alone, alone]);
+      expect(await call('items.count', { selection: { rules: [rule] } })).toBe(ev.total - alone);
+      expect(await call('items.count', { selection: { rules: [rule], show: 'removed' } })).toBe(alone);
+    }
   });
 
   it('histograms: fine bins sum to the signal count; fineKept matches the evaluation of the other rules', () => {

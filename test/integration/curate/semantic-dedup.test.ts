@@ -16,7 +16,8 @@ import type { Project } from '../../../main/engine/project';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { type GroundTruth, type GroundTruthItem, writeDirtyDataset } from '../../../main/synthetic';
 import { tempDir } from '../../fixtures/images';
-import { winnowSync } from '../../fixtures/cli';
+import { winnowRun, winnowSync } from '../../fixtures/cli';
+import { publishOwnerApi } from '../../fixtures/owner-api';
 
 let engine: Engine;
 let project: Project;
@@ -251,15 +252,21 @@ describe('search and map (built-in model)', () => {
     expect(((await call('map.get', {})) as MapPointsT).xy).toBe(m.xy);
   });
 
-  it('CLI: winnow search --json', () => {
-    const r = winnowSync(['search', 'a photo of a red circle', '--k', '3', '--json', '--project', project.dir], { WINNOW_HOME: home });
+  // This test process owns the project: the CLI attaches to its API, as it would to the app's.
+  it('CLI: winnow search --json', async () => {
+    const stop = await publishOwnerApi(engine);
+    const r = await winnowRun(['search', 'a photo of a red circle', '--k', '3', '--json', '--project', project.dir], { WINNOW_HOME: home });
+    await stop();
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`attached to pid ${process.pid}`);
     const out = JSON.parse(r.stdout) as { hits: { itemId: number; key: string }[] };
     expect(out.hits).toHaveLength(3);
   });
 
-  it('CLI: winnow dedup --semantic --threshold', () => {
-    const r = winnowSync(['dedup', '--semantic', '--threshold', '0.99', '--json', '--project', project.dir], { WINNOW_HOME: home });
+  it('CLI: winnow dedup --semantic --threshold', async () => {
+    const stop = await publishOwnerApi(engine);
+    const r = await winnowRun(['dedup', '--semantic', '--threshold', '0.99', '--json', '--project', project.dir], { WINNOW_HOME: home });
+    await stop();
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { job: { state: string }; threshold: number; groups: number };
     expect(out).toMatchObject({ job: { state: 'done' }, threshold: 0.99 });

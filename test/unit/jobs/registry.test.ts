@@ -62,7 +62,7 @@ async function setup(gate: Gate = {}) {
   db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
   const events: JobT[] = [];
   const issues = new IssueStore(db);
-  const runner = new JobRunner({ store: new JobStore(db), issues, emit: (job) => events.push(job) });
+  const runner = new JobRunner({ store: new JobStore(db), issues, emit: (job) => events.push(job), owner: 'test' });
   const counting = countingJob(db, gate);
   runner.register(counting);
   runner.register(failing);
@@ -176,7 +176,7 @@ describe('job registry', () => {
     let release!: () => void;
     const gate: Gate = { hold: new Promise<void>((r) => { release = r; }) };
     const counting = countingJob(db, gate);
-    const runner = new JobRunner({ store: new MemoryJobStore(), emit: () => undefined, concurrency: Infinity });
+    const runner = new JobRunner({ store: new MemoryJobStore(), emit: () => undefined, concurrency: Infinity, owner: 'test' });
     runner.register(counting);
     const a = runner.start('test.count', { table: 'ma', count: 2 });
     const b = runner.start('test.count', { table: 'mb', count: 2 });

@@ -1,0 +1,136 @@
+// `npm run bench:million`: a 1,000-item and a 1,000,000-item project (built straight into SQLite with
+// pre-made 128-d embeddings for the built-in model, signals, exact-duplicate groups and review proposals;
+// no pixels are needed by these stages) opened in a fresh process each, timing what the UI calls through
+// the API dispatch (the same path as the app, server and CLI):
+//   open project + first grid page, a deep grid page (offset N/2: the API-level stand-in for scroll frame
+//   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
+//   selection.evaluate), text search (built-in model, warm), duplicates page, review queue page, export of
+//   a 10% selection (manifest, no image copies), peak RSS. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
+// Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), WINNOW_BENCH_DIR (project cache).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDispatch } from '../main/api/handlers';
+import { Engine } from '../main/engine/engine';
+import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
+import { log, syntheticProject } from './lib/synthetic-project';
+
+const SIZES = (process.env.BENCH_SIZES ?? '1000,1000000').split(',').map(Number);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const RULES = [{ id: 'pair', kind: 'signal', signal: 'clip.pair', op: '>=', threshold: 0.25 }];
+
+/** Adds what the UI views read: two signals per item, 2% exact duplicates, proposals on 10% of items. */
+async function build(size: number): Promise<string> {
+  const dir = path.join(CACHE, `million-${size}`);
+  if (existsSync(path.join(dir, '.million-complete'))) {
+    // A project built by an older Winnow: open it once here so schema migrations are not timed as "open".
+    const engine = new Engine('cli');
+    await engine.openProject(dir, { resume: false });
+    await engine.close();
+    return dir;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  log(`building a ${size.toLocaleString('en')}-item project in ${dir}`);
+  const engine = new Engine('cli');
+  const project = await syntheticProject(engine, dir, size, 128, DEFAULT_MODEL);
+  const db = project.db;
+  const signal = db.prepare('INSERT INTO signals (item_id, name, value, model, params) VALUES (?, ?, ?, ?, NULL)');
+  const proposal = db.prepare(`INSERT INTO annotations (item_id, kind, label, score, bbox, origin, params, state, created_by)
+    VALUES (?, 'box', ?, ?, '[4,4,16,16]', 'detect', '{"threshold":0.3}', 'proposed', 'bench')`);
+  const ids = db.prepare('SELECT id FROM items ORDER BY id').pluck().all() as number[];
+  for (let first = 0; first < ids.length; first += 50_000) {
+    db.transaction(() => {
+      for (const id of ids.slice(first, first + 50_000)) {
+        const h = Math.imul(id, 2654435761) >>> 0;
+        signal.run(id, 'clip.pair', (h % 1000) / 2000, DEFAULT_MODEL);
+        signal.run(id, 'caption.words', 7 + (h % 5), null);
+        if (id % 50 === 0) signal.run(id, 'dup.exact', id - 1, null);
+        if (id % 10 === 0) proposal.run(id, ['cat', 'dog', 'car'][h % 3], 0.2 + (h % 600) / 1000);
+      }
+    })();
+  }
+  await engine.close();
+  writeFileSync(path.join(dir, '.million-complete'), '');
+  return dir;
+}
+
+/** Child: one size in a fresh process, so peak RSS is its own. Prints JSON timings in ms. */
+async function child(dir: string, size: number): Promise<void> {
+  process.env.WINNOW_HOME = path.join(CACHE, 'million-home');
+  const engine = new Engine('cli');
+  const call = createDispatch(engine);
+  const time = async (fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  const out: Record<string, number> = {};
+  out.open = await time(async () => {
+    await call('project.open', { dir });
+    await call('items.count', {});
+    await call('items.page', { offset: 0, limit: 200 });
+  });
+  const repeat = async (name: string, fn: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let r = 0; r < REPEATS; r++) times.push(await time(fn));
+    out[name] = median(times);
+  };
+  await repeat('firstPage', () => call('items.page', { offset: 0, limit: 200 }));
+  await repeat('deepPage', () => call('items.page', { offset: Math.floor(size / 2), limit: 200 }));
+  await repeat('filterRecount', async () => {
+    await call('items.count', { selection: { rules: RULES, show: 'kept' } });
+    await call('selection.evaluate', { rules: RULES });
+  });
+  out.searchFirst = await time(() => call('search.text', { query: 'a photo of a red circle', k: 50 }));
+  await repeat('search', () => call('search.text', { query: 'a photo of a red circle', k: 50 }));
+  await repeat('duplicates', () => call('duplicates.groups', { kind: 'exact', offset: 0, limit: 50 }));
+  await repeat('review', () => call('review.queue', { offset: 0, limit: 100 }));
+  await call('selection.save', { name: 'top10', rules: [{ id: 'top', kind: 'signal', signal: 'clip.pair', keepTop: 0.1 }] });
+  const dest = path.join(CACHE, `million-export-${size}-${process.pid}`);
+  const t0 = performance.now();
+  const { jobId } = (await call('export.start', { format: 'manifest', dest, selection: 'top10', options: { copyImages: false } })) as { jobId: number };
+  const job = await engine.requireProject().jobs.wait(jobId);
+  out.export = performance.now() - t0;
+  out.exported = job.total ?? 0;
+  if (job.state !== 'done') throw new Error(`export ${job.state}: ${job.error}`);
+  rmSync(dest, { recursive: true, force: true });
+  out.peakMiB = process.resourceUsage().maxRSS / 1024;
+  await engine.close();
+  process.stdout.write(JSON.stringify(out));
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') return child(process.argv[3], Number(process.argv[4]));
+  mkdirSync(CACHE, { recursive: true });
+  const results: Record<string, number>[] = [];
+  for (const size of SIZES) {
+    const dir = await build(size);
+    const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dir, String(size)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (res.status !== 0) throw new Error(`child for ${size} failed`);
+    results.push(JSON.parse(res.stdout));
+  }
+  const [small, big] = [results[0], results.at(-1)!];
+  const label = (n: number) => n.toLocaleString('en');
+  const rows: [string, string][] = [
+    ['open project + count + first grid page (ms, first call)', 'open'],
+    ['grid page, offset 0 (ms)', 'firstPage'],
+    ['grid page, offset N/2 (ms; stand-in for scrolling)', 'deepPage'],
+    ['filter recount: items.count + selection.evaluate (ms)', 'filterRecount'],
+    ['text search k=50, first call incl. text tower load + matrix read (ms)', 'searchFirst'],
+    ['text search k=50, warm (ms)', 'search'],
+    ['duplicates page, exact, 50 groups (ms)', 'duplicates'],
+    ['review queue page, 100 items (ms)', 'review'],
+    ['export 10% selection, manifest without images (ms)', 'export'],
+    ['peak RSS (MiB)', 'peakMiB'],
+  ];
+  console.log(`\nMillion-item benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${os.loadavg()[0].toFixed(1)}; API dispatch in-process, medians of ${REPEATS}; no browser frame timing)\n`);
+  console.log(`| measure | ${label(SIZES[0])} items | ${label(SIZES.at(-1)!)} items | ratio |`);
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [name, key] of rows) console.log(`| ${name} | ${small[key].toFixed(1)} | ${big[key].toFixed(1)} | ${(big[key] / small[key]).toFixed(2)}× |`);
+  console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
+}
+
+await main();

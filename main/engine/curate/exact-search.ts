@@ -1,0 +1,48 @@
+// Exact top-k by inner product (rows and queries are L2-normalized, so it is the cosine), scored by
+// usearch's native SIMD scan instead of a JS loop: one call over a resident matrix, or chunk by chunk
+// (each chunk's top k merged) when the matrix is streamed.
+import usearch from 'usearch';
+import { ownBuffer, type RowSource } from './ann-index';
+
+export interface TopK { rows: Int32Array; scores: Float32Array }
+
+/** Rows of `data` (`dim` wide) by descending dot product with `query`; ties by row, offset by `first`. */
+export function topKOf(data: Float32Array, dim: number, query: Float32Array, k: number, first = 0): TopK {
+  const n = data.length / dim;
+  const kk = Math.min(k, n);
+  if (kk <= 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
+  // exactSearch reads each typed array's buffer from its start: pass arrays that own their buffer.
+  const m = usearch.exactSearch(ownBuffer(data), ownBuffer(query), dim, kk, usearch.MetricKind.IP, 0) as { keys: BigUint64Array; distances: Float32Array };
+  const rows = Int32Array.from(m.keys, (key) => Number(key) + first);
+  const scores = Float32Array.from(m.distances, (d) => 1 - d); // usearch's IP distance is 1 − dot
+  return sortTop(rows, scores);
+}
+
+/** The k best of several partial top lists. */
+export function mergeTop(parts: TopK[], k: number): TopK {
+  const rows = new Int32Array(parts.reduce((a, p) => a + p.rows.length, 0));
+  const scores = new Float32Array(rows.length);
+  let at = 0;
+  for (const p of parts) {
+    rows.set(p.rows, at);
+    scores.set(p.scores, at);
+    at += p.rows.length;
+  }
+  const top = sortTop(rows, scores);
+  return { rows: top.rows.slice(0, k), scores: top.scores.slice(0, k) };
+}
+
+function sortTop(rows: Int32Array, scores: Float32Array): TopK {
+  const order = Array.from({ length: rows.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || rows[a] - rows[b]);
+  return { rows: Int32Array.from(order, (i) => rows[i]), scores: Float32Array.from(order, (i) => scores[i]) };
+}
+
+/** Top-k rows of a streamed source: `chunkRows` rows in memory at a time. */
+export function exactTopK(src: RowSource, query: Float32Array, k: number, chunkRows = 65_536): TopK {
+  let best: TopK = { rows: new Int32Array(0), scores: new Float32Array(0) };
+  for (let first = 0; first < src.rows; first += chunkRows) {
+    const count = Math.min(chunkRows, src.rows - first);
+    best = mergeTop([best, topKOf(src.read(first, count), src.dim, query, k, first)], k);
+  }
+  return best;
+}

@@ -1,0 +1,54 @@
+// The UI opened on a project another process owns: it says so, refuses to write, and takes the project over
+// by itself once that process is done.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/engine/engine';
+import type { RunningServer } from '../../main/server/server';
+import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { ROOT, winnowSync } from '../fixtures/cli';
+import { makeImageFolder, tempDir } from '../fixtures/images';
+
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let holder: ChildProcess;
+let dir: string;
+
+beforeAll(async () => {
+  const home = await tempDir();
+  process.env.WINNOW_HOME = home;
+  const data = await tempDir();
+  await makeImageFolder(data, { count: 30, width: 48, height: 36 });
+  dir = path.join(home, 'owned');
+  expect(winnowSync(['init', dir], { WINNOW_HOME: home }).code).toBe(0);
+  expect(winnowSync(['import', data, '--project', dir], { WINNOW_HOME: home }).code).toBe(0);
+  holder = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/hold-project.ts'), dir, 'winnow embed'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WINNOW_HOME: home } });
+  await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('owned') && resolve()));
+  engine = new Engine('browser');
+  await engine.openProject(dir, { access: 'owner-or-read-only' });
+  ({ server, browser, page } = await openUi(engine));
+});
+
+afterAll(async () => {
+  if (holder.exitCode === null) holder.kill('SIGKILL');
+  await closeUi({ browser, server }, engine);
+});
+
+describe('a project another process owns', () => {
+  it('shows it read-only with the owner named, then takes it over when the owner is done', async () => {
+    await page.goto(server.url);
+    const badge = page.getByText(`read-only: open in pid ${holder.pid} `);
+    await badge.waitFor();
+    expect(await badge.textContent()).toContain('(winnow embed, since');
+    await page.locator('[data-testid=tile] img').first().waitFor();
+    await page.screenshot({ path: shotPath('ownership-01-read-only.png') });
+
+    holder.kill('SIGTERM');
+    await badge.waitFor({ state: 'detached', timeout: 30_000 });
+    expect(engine.requireProject().readOnly).toBe(false);
+    await page.screenshot({ path: shotPath('ownership-02-owner.png') });
+  });
+});
