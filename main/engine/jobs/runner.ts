@@ -65,10 +65,12 @@ export class JobRunner {
    * returned as it is; one left interrupted, cancelled or failed is resumed from its checkpoint.
    */
   start(kind: string, params: unknown): JobT {
-    this.requireOwner();
     const prepared = this.prepare(kind, params);
     const same = this.store.findUnfinished(kind, prepared.key);
-    if (same) return same.state === 'running' || same.state === 'queued' ? this.toJob(same) : this.resume(same.id);
+    // A running identical job is named even to a read-only process: it is the job the caller asked for.
+    if (same && (same.state === 'running' || same.state === 'queued')) return this.toJob(same);
+    this.requireOwner();
+    if (same) return this.resume(same.id);
     const row = this.store.create(kind, prepared.title, prepared.key);
     this.enqueue(row.id);
     return this.get(row.id);
