@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import type { Engine } from '../engine/engine';
 import { loadRegistry, DEFAULT_REGISTRY_PATH } from '../engine/vision/model-registry';
 import { installedSizes } from '../engine/vision/model-sizes';
-import { MODEL_PULL_JOB, type ModelPullParams } from '../engine/vision/model-pull-job';
 import { ApiError } from './contract';
 import type { HandlersFor } from './handlers';
 import type { modelMethods } from './methods/models';
@@ -28,8 +27,7 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
 
 /** models.* mapped onto engine.models (list, import, validate, remove) and engine.modelJobs (pulls). */
 export function createModelHandlers(engine: Engine): ModelHandlers {
-  const runningPull = (id: string) =>
-    engine.modelJobs.list().find((job) => job.kind === MODEL_PULL_JOB && (job.state === 'running' || job.state === 'queued') && /^Pull (\S+)/.exec(job.title)?.[1] === id);
+  const runningPull = (id: string) => engine.modelJobs.pulling(id);
   return {
     'models.list': () =>
       guard(async () => {
@@ -61,7 +59,7 @@ export function createModelHandlers(engine: Engine): ModelHandlers {
       guard(async () => {
         // Fail fast on an unknown id or dtype instead of starting a job that fails at once.
         await engine.models.plannedFiles(id, dtype);
-        return engine.modelJobs.start<ModelPullParams>(MODEL_PULL_JOB, dtype ? { id, dtype } : { id });
+        return engine.modelJobs.start(dtype ? { id, dtype } : { id });
       }),
     'models.jobs': () => engine.modelJobs.list(),
     'models.cancel': ({ jobId }) => engine.modelJobs.cancel(jobId),

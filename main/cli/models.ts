@@ -68,7 +68,7 @@ export async function modelsCommand(ctx: CommandContext): Promise<number> {
         };
         process.once('SIGINT', stop);
         try {
-          const { job, result } = await engine.modelJobs.wait<PullResult>(started.id);
+          const { job, result } = await engine.modelJobs.wait(started.id);
           if (job.state !== 'done' || !result) {
             ctx.print(`pull of ${target} ${job.state}${job.error ? `: ${job.error}` : ''}`, { job });
             return 1;

@@ -1,6 +1,6 @@
 // Every event the engine pushes to front ends, with its payload's schema.
 import { z } from 'zod';
-import { Job } from './job';
+import { Job, ModelJob } from './job';
 import { ProjectInfo } from './project';
 
 /** Every event pushed from the engine to front ends. */
@@ -22,7 +22,7 @@ export const events = {
   'selections.changed': z.object({ name: z.string() }),
   'project.changed': ProjectInfo.nullable(),
   /** Progress of app-level jobs (model pulls), which belong to no project. */
-  'models.job': Job,
+  'models.job': ModelJob,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -19,3 +19,8 @@ export const Job = z.object({
 });
 
 export type JobT = z.output<typeof Job>;
+
+/** A model pull (an app-level job) with the model it installs, read from its params rather than its title. */
+export const ModelJob = Job.extend({ model: z.string() });
+
+export type ModelJobT = z.output<typeof ModelJob>;

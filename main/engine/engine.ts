@@ -11,7 +11,7 @@ import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
 import { ModelManager } from './vision/model-manager';
 import { SamRefiner } from './review/sam-refiner';
-import { createModelJobs } from './vision/model-pull-job';
+import { ModelJobs } from './vision/model-pull-job';
 
 export const WINNOW_VERSION = pkg.version;
 
@@ -29,7 +29,7 @@ export class Engine {
     builtinRoot: path.join(APP_ROOT, 'models'),
   });
   /** App-level jobs (model pulls): they belong to no project and run whether or not one is open. */
-  readonly modelJobs = createModelJobs(this.events, this.models);
+  readonly modelJobs = new ModelJobs(this.events, this.models);
   /** The dual encoder every embedding, label and search job uses (loaded on first use). */
   /** Segment Anything for "refine" in review, loaded on first use. */
   readonly sam = new SamRefiner(this.models);
@@ -110,14 +110,12 @@ export class Engine {
     return { source, jobId: job.id };
   }
 
-  /** Starts embedding every image and caption of the project with a model (the built-in one by default). */
+  /**
+   * Starts embedding every image and caption of the project with a model (the built-in one by default).
+   * The runner recognises the same job: a running one is returned, an unfinished one resumed.
+   */
   embed(model: string = DEFAULT_MODEL): number {
-    const jobs = this.requireProject().jobs;
-    // An unfinished run for the same model continues from its checkpoint rather than starting over.
-    const unfinished = jobs.list().find((j) => j.kind === 'embed' && j.title === `Embed with ${model}` && (j.state === 'interrupted' || j.state === 'cancelled' || j.state === 'failed'));
-    if (unfinished) return jobs.resume(unfinished.id).id;
-    const running = jobs.list().find((j) => j.kind === 'embed' && j.title === `Embed with ${model}` && (j.state === 'running' || j.state === 'queued'));
-    return running ? running.id : jobs.start('embed', { model }).id;
+    return this.requireProject().jobs.start('embed', { model }).id;
   }
 
   visionStatus(model?: string): Promise<VisionStatus> {

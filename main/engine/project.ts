@@ -18,6 +18,7 @@ import { importJob } from './ingest/import-job';
 import { exportJob } from './export/export-job';
 import { downloadJob } from './ingest/download-job';
 import { JobRunner } from './jobs/runner';
+import { JobStore } from './store/jobs';
 import { type Db, openDatabase, schemaVersion } from './store/database';
 import { AnnotationStore } from './store/annotations';
 import { RunStore } from './store/runs';
@@ -66,7 +67,14 @@ export class Project {
     this.issues = new IssueStore(db);
     this.annotations = new AnnotationStore(db);
     this.runs = new RunStore(db);
-    this.jobs = new JobRunner(db, this.issues, this.events, lock?.ownerId ?? null, () => this.readOnlyReason());
+    this.jobs = new JobRunner({
+      store: new JobStore(db), issues: this.issues, emit: (job) => this.events.emit('job.progress', job),
+      owner: lock?.ownerId ?? null, readOnlyReason: () => this.readOnlyReason(),
+      announce: (domain, jobId) => {
+        if (domain === 'annotations') this.events.emit('annotations.changed', { jobId, itemIds: null });
+        else this.events.emit(`${domain}.changed`, { jobId });
+      },
+    });
     this.jobs.register(importJob(this));
     this.jobs.register(exportJob(this));
     this.jobs.register(downloadJob(this));

@@ -1,13 +1,15 @@
 // Model management methods: list, pull (a job), import, validate, remove.
 import { z } from 'zod';
-import { Job } from '../job-schema';
+import { ModelJob } from '../../domain/job';
+import { ModelTaskName, ValidationReport } from '../../domain/model-report';
+
+export { ValidationReport };
 
 const modelId = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ - only');
 const dtype = z.string().min(1).max(32).regex(/^[a-z0-9]+$/, 'a dtype name such as fp32, fp16, quantized');
-const ModelTaskName = z.enum(['clip', 'zero-shot-object-detection', 'image-segmentation', 'mask-generation', 'unknown']);
 
-/** A model pull is a job like any other. */
-export const ModelJob = Job;
+/** A model pull is a job like any other, plus the model it installs. */
+export { ModelJob };
 
 export const ModelInfo = z.object({
   id: z.string(),
@@ -28,20 +30,6 @@ export const ModelInfo = z.object({
   installedBytes: z.number().nullable(),
   /** The running pull of this model, if any. */
   pullJobId: z.number().int().nullable(),
-});
-
-const TensorInfo = z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string()])).readonly() });
-
-export const ValidationReport = z.object({
-  ok: z.boolean(),
-  folder: z.string(),
-  task: ModelTaskName,
-  dtype: z.string().optional(),
-  problems: z.array(z.string()),
-  graphs: z.array(z.object({ file: z.string(), provider: z.string(), inputs: z.array(TensorInfo), outputs: z.array(TensorInfo) })),
-  clip: z
-    .object({ dim: z.number(), logitScale: z.number(), imageSize: z.tuple([z.number(), z.number()]), sequenceLength: z.number(), dtypes: z.array(z.string()) })
-    .optional(),
 });
 
 export const modelMethods = {

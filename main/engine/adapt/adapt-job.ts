@@ -6,12 +6,13 @@
 // labels stay. Resumable: the head is fitted once, the labeling checkpoints per page.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AdaptReportT } from '../../../main/domain/adapt';
+import { z } from 'zod';
+import { AdaptReport, type AdaptReportT } from '../../../main/domain/adapt';
 import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from '../curate/embedding-pages';
 import { LABEL_SIGNAL, type LabelAnnotationParams } from '../curate/label-job';
 import { SignalStore } from '../curate/signals';
-import { type ClassSpec, classEmbeddings, configHash } from '../curate/zero-shot';
-import type { JobKind } from '../jobs/runner';
+import { classEmbeddings, configHash } from '../curate/zero-shot';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { ApiError } from '../../../main/domain/errors';
@@ -26,25 +27,29 @@ export const ADAPT_JOB = 'adapt.run';
 export const ADAPT_RUN = 'adapted' as const;
 const PAGE = 2048;
 
-export interface AdaptParams {
-  model: string;
-  classes: ClassSpec[];
-  templates: string[];
-  k: number;
-  threshold: number;
+export const AdaptParams = z.object({
+  model: z.string().min(1),
+  classes: z.array(z.object({ name: z.string().min(1), synonyms: z.array(z.string()).optional(), description: z.string().optional() })).min(1),
+  templates: z.array(z.string()),
+  k: z.number().int().positive(),
+  threshold: z.number(),
   /** A distilled head folder to label with instead of fitting one (its card names classes and embedding model). */
-  head?: string;
+  head: z.string().optional(),
   /** Items per committed page (tests use small pages to exercise resume). */
-  batch?: number;
-}
+  batch: z.number().int().positive().optional(),
+});
+export type AdaptParams = z.output<typeof AdaptParams>;
 
-interface AdaptCheckpoint { lastItemId: number; head: string; report: AdaptReportT; config: string }
+/** The head is fitted once (its file and report are the checkpoint); labeling then resumes after the last item. */
+const AdaptCheckpoint = z.object({ lastItemId: z.number().int(), head: z.string(), report: AdaptReport, config: z.string() });
+const AdaptResult = z.object({ applied: z.number().int(), trainingSize: z.number().int() });
 
 export interface AdaptAnnotationParams extends LabelAnnotationParams { trainingSize: number; method: string }
 
-export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptParams, AdaptCheckpoint> {
-  return {
+export function adaptJob(project: Project, active: ActiveModel) {
+  return defineJob({
     kind: ADAPT_JOB,
+    params: AdaptParams, checkpoint: AdaptCheckpoint, result: AdaptResult,
     writes: ['signals', 'annotations'],
     title: (p) => `Adapt labels from reviews (${p.classes.length} classes) with ${p.model}`,
     async run(ctx) {
@@ -135,8 +140,9 @@ export function adaptJob(project: Project, active: ActiveModel): JobKind<AdaptPa
         await head.dispose();
       }
       project.notifyItemsChanged(null, 0, false);
+      return { applied: (project.db.prepare(`SELECT count(DISTINCT item_id) FROM annotations WHERE kind = 'label' AND json_extract(params, '$.job') = ? AND json_extract(params, '$.run') = '${ADAPT_RUN}'`).pluck().get(ctx.jobId) as number), trainingSize: checkpoint.report.trainingSize };
     },
-  };
+  });
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;

@@ -9,7 +9,8 @@
 // cut of the upper tail of that class's cosine histogram over the dataset, a first streaming pass;
 // see AUTO_UPPER_QUANTILE). Every class whose
 // probability reaches `threshold` (default 0.5, i.e. cos ≥ t_c) is assigned; none = uncertain.
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from './embedding-pages';
@@ -22,22 +23,26 @@ export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.mar
 
 export type LabelRun = 'zero-shot' | 'multi-label' | 'adapted';
 
-export interface LabelParams {
-  model: string;
-  classes: ClassSpec[];
-  templates: string[];
-  /** Single-label: how many top classes to store per item. Multi-label: at most this many assigned classes. */
-  k: number;
-  /** Single-label: top-1 probability below which an item is uncertain. Multi-label: per-class probability cutoff. */
-  threshold: number;
-  multiLabel: boolean;
-  /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (minimum-error cut). */
-  thresholds?: Record<string, number>;
-  /** Items per committed batch (default 512; tests use small batches to exercise resume). */
-  batch?: number;
-}
+const ClassSpecShape = z.object({ name: z.string().min(1), synonyms: z.array(z.string()).optional(), description: z.string().optional() });
 
-interface LabelCheckpoint { lastItemId: number; cleared: true; thresholds?: number[] }
+export const LabelParams = z.object({
+  model: z.string().min(1),
+  classes: z.array(ClassSpecShape).min(1),
+  templates: z.array(z.string()).min(1),
+  /** Single-label: how many top classes to store per item. Multi-label: at most this many assigned classes. */
+  k: z.number().int().positive(),
+  /** Single-label: top-1 probability below which an item is uncertain. Multi-label: per-class probability cutoff. */
+  threshold: z.number(),
+  multiLabel: z.boolean(),
+  /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (minimum-error cut). */
+  thresholds: z.record(z.string(), z.number()).optional(),
+  /** Items per committed batch (default 512; tests use small batches to exercise resume). */
+  batch: z.number().int().positive().optional(),
+});
+export type LabelParams = z.output<typeof LabelParams>;
+
+const LabelCheckpoint = z.object({ lastItemId: z.number().int(), cleared: z.literal(true), thresholds: z.array(z.number()).optional() });
+const LabelResult = z.object({ model: z.string(), run: z.enum(['zero-shot', 'multi-label']), classes: z.number().int() });
 
 /** The annotation params of a label proposal (the full configuration is in meta `label.config.<config>`). */
 export interface LabelAnnotationParams {
@@ -54,10 +59,11 @@ export interface LabelAnnotationParams {
 
 export const runOf = (p: Pick<LabelParams, 'multiLabel'>): LabelRun => (p.multiLabel ? 'multi-label' : 'zero-shot');
 
-export function labelJob(project: Project, active: ActiveModel): JobKind<LabelParams, LabelCheckpoint> {
-  return {
+export function labelJob(project: Project, active: ActiveModel) {
+  return defineJob({
     kind: LABEL_JOB,
     writes: ['signals', 'annotations'],
+    params: LabelParams, checkpoint: LabelCheckpoint, result: LabelResult,
     title: (p) => `${p.multiLabel ? 'Multi-label' : 'Zero-shot'} labels (${p.classes.length} classes) with ${p.model}`,
     async run(ctx) {
       const p = ctx.params;
@@ -92,7 +98,7 @@ export function labelJob(project: Project, active: ActiveModel): JobKind<LabelPa
         let done = embeddedCount(project, set, checkpoint.lastItemId);
         const cos = new Float32Array(p.classes.length);
         for (const page of embeddedPages(project, set, checkpoint.lastItemId, p.batch)) {
-          if (ctx.signal.aborted) return;
+          ctx.signal.throwIfAborted();
           const vectors = readRows(images, page.map((r) => r.imageRow));
           const results = page.map((row, n) => {
             cosines(vectors.subarray(n * dim, (n + 1) * dim), classes, dim, cos);
@@ -117,8 +123,9 @@ export function labelJob(project: Project, active: ActiveModel): JobKind<LabelPa
       }
       project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
+      return { model, run, classes: p.classes.length };
     },
-  };
+  });
 }
 
 /**

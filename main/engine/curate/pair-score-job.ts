@@ -1,7 +1,8 @@
 // The pair score job (`curate.pairscore`): cosine of each image with its own caption, as signal
 // `clip.pair` (model recorded). Items without a caption get none, so a rule on it never removes them.
 // An absolute threshold or "keep top X%" is a plain signal rule (rules.ts, kind 'signal' + keepTop).
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from './embedding-pages';
@@ -11,13 +12,16 @@ import { dot } from './zero-shot';
 export const PAIR_JOB = 'curate.pairscore';
 export const PAIR_SIGNAL = 'clip.pair';
 
-export interface PairParams { model: string }
-interface PairCheckpoint { lastItemId: number }
+export const PairParams = z.object({ model: z.string().min(1) });
+export type PairParams = z.output<typeof PairParams>;
+const PairCheckpoint = z.object({ lastItemId: z.number().int() });
+const PairResult = z.object({ model: z.string(), scored: z.number().int() });
 
-export function pairScoreJob(project: Project, active: ActiveModel): JobKind<PairParams, PairCheckpoint> {
-  return {
+export function pairScoreJob(project: Project, active: ActiveModel) {
+  return defineJob({
     kind: PAIR_JOB,
     writes: ['signals'],
+    params: PairParams, checkpoint: PairCheckpoint, result: PairResult,
     title: (p) => `Image-caption scores with ${p.model}`,
     async run(ctx) {
       // The model is only resolved for its canonical id and hash; no inference runs here.
@@ -33,7 +37,7 @@ export function pairScoreJob(project: Project, active: ActiveModel): JobKind<Pai
         const after = ctx.checkpoint?.lastItemId ?? 0;
         let done = embeddedCount(project, set, after);
         for (const page of embeddedPages(project, set, after)) {
-          if (ctx.signal.aborted) return;
+          ctx.signal.throwIfAborted();
           const withText = page.filter((r) => r.textRow !== null);
           const iv = readRows(images, withText.map((r) => r.imageRow));
           const tv = readRows(texts, withText.map((r) => r.textRow!));
@@ -49,6 +53,7 @@ export function pairScoreJob(project: Project, active: ActiveModel): JobKind<Pai
       }
       project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
+      return { model: ctx.params.model, scored: (project.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(PAIR_SIGNAL) as number) };
     },
-  };
+  });
 }

@@ -1,18 +1,20 @@
 // The `curate.semdedup` job: semantic near-duplicate groups from a model's image embeddings, stored
 // like the other duplicate kinds (dup_groups kind 'semantic', with the run that says how),
-// so the Duplicates view, the rules and the export read them the same way. Not resumable mid-way (a
-// rerun starts over; nothing is written until the end), but cancellable at every chunk.
+// so the Duplicates view, the rules and the export read them the same way. Resumable: the search phase
+// reuses a saved ANN index; its candidate pairs are checkpointed, so a killed run continues verifying at
+// the next unverified pair (semantic-verify.ts); the groups are written in one final commit.
 import path from 'node:path';
 import { SEMANTIC_DEDUP_DEFAULTS } from '../../../main/domain/similarity-defaults';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { type EmbeddingSet, modelFolderName } from '../store/embeddings';
 import { DEFAULT_MODEL } from '../vision/active-model';
 import { ANN_DEFAULTS, loadIndex, type RowSource, saveIndex, tick } from './ann-index';
 import { requireSet } from './embedding-pages';
-import { type CandidatePair, chooseMethod, type DedupMethod, findNearDuplicates, UnionFind } from './semantic-dedup';
-import { fingerprintItems } from './fingerprint-file';
-import { alignmentScore, DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
+import { chooseMethod, findNearDuplicates, type UnionFind } from './semantic-dedup';
+import { DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
+import { candidatesFile, keptGroups, loadCandidates, removeCandidates, saveCandidates, verifyCandidates, type VerifyState } from './semantic-verify';
 import { DupGroupStore } from '../store/dup-groups';
 import { PAIR_SIGNAL } from './pair-score-job';
 
@@ -28,24 +30,35 @@ export const DEFAULT_SEMANTIC_THRESHOLD = SEMANTIC_DEDUP_DEFAULTS.cosineThreshol
 export const DEFAULT_CANDIDATE_THRESHOLD = SEMANTIC_DEDUP_DEFAULTS.candidateThreshold;
 /** Neighbours searched per image when verifying: same-content images crowd the list ahead of crops. */
 const VERIFY_K = 32;
-export type VerifyMode = 'pixels' | 'none';
-export type KeepPolicy = 'pair' | 'resolution' | 'first';
+export const VerifyMode = z.enum(['pixels', 'none']);
+export type VerifyMode = z.output<typeof VerifyMode>;
+export const KeepPolicy = z.enum(['pair', 'resolution', 'first']);
+export type KeepPolicy = z.output<typeof KeepPolicy>;
 
-export interface SemDedupParams {
-  model?: string;
+export const SemDedupParams = z.object({
+  model: z.string().min(1).optional(),
   /** Cosine threshold (candidates when verifying); defaults per `verify`. */
-  threshold?: number;
-  policy?: KeepPolicy;
-  method?: DedupMethod;
-  k?: number;
+  threshold: z.number().min(-1).max(1).optional(),
+  policy: KeepPolicy.optional(),
+  method: z.enum(['graph', 'semdedup']).optional(),
+  k: z.number().int().positive().optional(),
   /** 'pixels' (default): keep only candidate pairs that align as copies (pixel-verify.ts); 'none': cosine alone. */
-  verify?: VerifyMode;
+  verify: VerifyMode.optional(),
   /** Minimum alignment score with `verify: 'pixels'`. */
-  minAlignment?: number;
-}
+  minAlignment: z.number().optional(),
+});
+export type SemDedupParams = z.output<typeof SemDedupParams>;
 
-/** Where the job is, and with verification what became of the candidate pairs. */
-export interface SemDedupProgress { phase: string; candidates?: number; verified?: number; rejected?: number; unverifiable?: number }
+const Counts = { verified: z.number().int(), rejected: z.number().int(), unverifiable: z.number().int() };
+/**
+ * The search is done and its `candidates` pairs are in candidatesFile(); [0, verifiedUpTo) are judged and
+ * `kept` (indices) held up. `rows` and `searchSteps` pin the search it came from (rows of the set, progress).
+ */
+const SemDedupCheckpoint = z.object({
+  phase: z.literal('verify'), rows: z.number().int(), searchSteps: z.number().int(), candidates: z.number().int(),
+  verifiedUpTo: z.number().int(), kept: z.array(z.number().int()), ...Counts,
+});
+const SemDedupResult = z.object({ groups: z.number().int(), candidates: z.number().int().nullable(), ...Counts });
 
 export function semanticDefaults(p: SemDedupParams) {
   const verify = p.verify ?? 'pixels';
@@ -55,39 +68,6 @@ export function semanticDefaults(p: SemDedupParams) {
     minAlignment: p.minAlignment ?? DEFAULT_MIN_ALIGNMENT,
     k: p.k ?? (verify === 'pixels' ? VERIFY_K : undefined),
   };
-}
-
-/**
- * Joins the candidate pairs that hold up as copies. Pairs where either image cannot be decoded (remote,
- * missing) are judged by the cosine alone, at the strict unverified threshold.
- */
-async function verifiedGroups(project: Project, items: Int32Array, candidates: CandidatePair[], minAlignment: number,
-  signal: AbortSignal, progress: (done: number) => void): Promise<{ uf: UnionFind; verified: number; rejected: number; unverifiable: number }> {
-  const uf = new UnionFind(items.length);
-  const ids = [...new Set(candidates.flatMap((c) => [items[c.a], items[c.b]]).filter((id) => id > 0))];
-  const prints = await fingerprintItems(project, ids, 3, signal);
-  let verified = 0, rejected = 0, unverifiable = 0;
-  for (let i = 0; i < candidates.length && !signal.aborted; i++) {
-    const c = candidates[i];
-    const fa = prints.get(items[c.a]);
-    const fb = prints.get(items[c.b]);
-    let keep: boolean;
-    if (fa && fb) {
-      keep = alignmentScore(fa, fb) >= minAlignment;
-      if (keep) verified++;
-      else rejected++;
-    } else {
-      unverifiable++;
-      keep = c.cos >= DEFAULT_SEMANTIC_THRESHOLD;
-    }
-    if (keep) uf.union(c.a, c.b);
-    if (i % 256 === 255) {
-      progress(i + 1);
-      await tick();
-    }
-  }
-  progress(candidates.length);
-  return { uf, verified, rejected, unverifiable };
 }
 
 export function indexFile(project: Project, set: EmbeddingSet): string {
@@ -124,10 +104,13 @@ export function chooseKeeper(project: Project, members: number[], policy: KeepPo
   return sorted[0].id;
 }
 
-export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupProgress> {
-  return {
+export function semDedupJob(project: Project) {
+  return defineJob({
     kind: SEMDEDUP_JOB,
-    writes: ['duplicates', 'signals'],
+    writes: ['duplicates'],
+    params: SemDedupParams,
+    checkpoint: SemDedupCheckpoint,
+    result: SemDedupResult,
     title: (p) => {
       const d = semanticDefaults(p);
       return `Semantic near-duplicates (${p.model ?? DEFAULT_MODEL}, cos ≥ ${d.threshold}${d.verify === 'pixels' ? `, verified by pixels ≥ ${d.minAlignment}` : ''})`;
@@ -138,57 +121,75 @@ export function semDedupJob(project: Project): JobKind<SemDedupParams, SemDedupP
       const policy = ctx.params.policy ?? 'pair';
       const set = requireSet(project, model);
       const src = imageRows(project, set);
+      const file = candidatesFile(project, ctx.jobId);
       try {
         const n = src.rows;
         const method = chooseMethod(n, set.dim, ctx.params.method);
-        const file = indexFile(project, set);
-        const saved = method === 'graph' ? loadIndex(file, n, set.dim) : null;
-        // Phases: build index (n, skipped when a saved one covers the rows) + search (n); or k-means + clusters.
-        const offset = { index: 0, kmeans: 0, search: saved ? 0 : n, clusters: n };
-        const total = method === 'graph' && saved ? n : 2 * n;
-        ctx.setTotal(total);
-        let lastReport = 0;
-        const result = await findNearDuplicates(src, {
-          threshold, method, k, index: saved ?? undefined, signal: ctx.signal, collect: verify === 'pixels',
-          progress: (phase, done, total) => {
-            const at = phase === 'kmeans' && total !== n ? 0 : offset[phase] + done;
-            const now = performance.now();
-            if (now - lastReport > 250 || done === total) {
-              lastReport = now;
-              ctx.commit(() => undefined, at, { phase });
-            }
-          },
-        });
-        if (ctx.signal.aborted) return;
-        if (result.index && !saved) {
-          saveIndex(result.index, file, { rows: n, dim: set.dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString() });
+        // A checkpoint from a search over the same rows whose candidates are still on disk resumes verification.
+        const resumed = ctx.checkpoint && ctx.checkpoint.rows === n ? ctx.checkpoint : null;
+        const stored = resumed && loadCandidates(file, resumed.candidates);
+        let uf: UnionFind | null = null;
+        let counts: VerifyState | null = null;
+        let candidateCount: number | null = null;
+        let searchSteps: number;
+        let pairs: Float64Array | null = null;
+        if (resumed && stored) {
+          searchSteps = resumed.searchSteps;
+          pairs = stored;
+          const { verifiedUpTo, kept, verified, rejected, unverifiable } = resumed;
+          counts = { verifiedUpTo, kept, verified, rejected, unverifiable };
+        } else {
+          const indexPath = indexFile(project, set);
+          const saved = method === 'graph' ? loadIndex(indexPath, n, set.dim) : null;
+          // Phases: build index (n, skipped when a saved one covers the rows) + search (n); or k-means + clusters.
+          const offset = { index: 0, kmeans: 0, search: saved ? 0 : n, clusters: n };
+          searchSteps = method === 'graph' && saved ? n : 2 * n;
+          ctx.setTotal(searchSteps);
+          const result = await findNearDuplicates(src, {
+            threshold, method, k, index: saved ?? undefined, signal: ctx.signal, collect: verify === 'pixels',
+            progress: (phase, done, total) => ctx.progress(phase === 'kmeans' && total !== n ? 0 : offset[phase] + done),
+          });
+          ctx.signal.throwIfAborted();
+          if (result.index && !saved) {
+            saveIndex(result.index, indexPath, { rows: n, dim: set.dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString() });
+          }
+          uf = result.uf;
+          if (verify === 'pixels') {
+            pairs = saveCandidates(file, result.candidates);
+            counts = { verifiedUpTo: 0, kept: [], verified: 0, rejected: 0, unverifiable: 0 };
+            ctx.commit(() => undefined, searchSteps, { phase: 'verify', rows: n, searchSteps, candidates: result.candidates.length, ...counts });
+          }
         }
         const items = rowItems(project, set, n);
-        let uf = result.uf;
-        let counts: Record<string, number> = {};
         // Verification adds one step per candidate pair after the search phases.
-        const end = total + result.candidates.length;
-        if (verify === 'pixels') {
-          ctx.setTotal(end);
-          const v = await verifiedGroups(project, items, result.candidates, minAlignment, ctx.signal,
-            (done) => ctx.commit(() => undefined, total + done, { phase: 'verify' }));
-          if (ctx.signal.aborted) return;
-          uf = v.uf;
-          counts = { candidates: result.candidates.length, verified: v.verified, rejected: v.rejected, unverifiable: v.unverifiable };
+        if (pairs && counts) {
+          candidateCount = pairs.length / 3;
+          const base = { phase: 'verify' as const, rows: n, searchSteps, candidates: candidateCount };
+          ctx.setTotal(searchSteps + candidateCount);
+          counts = await verifyCandidates(project, items, pairs, counts, {
+            minAlignment, fallbackCos: DEFAULT_SEMANTIC_THRESHOLD, signal: ctx.signal,
+            checkpoint: (state) => ctx.commit(() => undefined, searchSteps + state.verifiedUpTo, { ...base, ...state }),
+          });
+          uf = keptGroups(n, pairs, counts.kept);
         }
+        const end = searchSteps + (candidateCount ?? 0);
         const dupGroups = new DupGroupStore(project.db);
         const manual = dupGroups.manualKeepers();
+        if (!uf) throw new Error('semantic dedup: no groups were computed');
         const groups = uf.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
         const params = { threshold, policy, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}) };
         ctx.commit(() => {
           const runId = project.runs.forJob(ctx.jobId, SEMDEDUP_JOB, { model, modelHash: set.modelHash, params });
           dupGroups.replaceKind('semantic', runId, groups.map((members) => ({ keeper: chooseKeeper(project, members, policy, manual), members })));
           project.runs.finish(runId);
-        }, end, { phase: 'done', ...counts });
+        }, end, { phase: 'verify', rows: n, searchSteps, candidates: candidateCount ?? 0, ...(counts ?? { verifiedUpTo: 0, kept: [], verified: 0, rejected: 0, unverifiable: 0 }) });
+        removeCandidates(file);
         project.notifyItemsChanged(null, 0, false);
+        const { verified = 0, rejected = 0, unverifiable = 0 } = counts ?? {};
+        return { groups: groups.length, candidates: candidateCount, verified, rejected, unverifiable };
       } finally {
         src.close();
       }
     },
-  };
+  });
 }

@@ -2,7 +2,8 @@
 // pHash, plus caption and geometry statistics; then group exact and perceptual duplicates.
 // Resumable: each batch's signals and the last item id are committed together (ctx.commit).
 import sharp from 'sharp';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import { MAX_PIXELS } from '../ingest/probe';
 import { readItemBytes } from '../media/resolve';
 import { recordUndecodable } from '../media/undecodable';
@@ -12,8 +13,10 @@ import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
 import { SIGNAL, SignalStore } from './signals';
 import { mapLimit } from '../jobs/map-limit';
 
-export interface StatsParams { force?: boolean; k?: number }
-interface StatsCheckpoint { lastId: number; done: number }
+export const StatsParams = z.object({ force: z.boolean().optional(), k: z.number().int().min(0).max(64).optional() });
+export type StatsParams = z.output<typeof StatsParams>;
+const StatsCheckpoint = z.object({ lastId: z.number().int(), done: z.number().int() });
+const StatsResult = z.object({ items: z.number().int() });
 
 export const STATS_JOB = 'curate.stats';
 /** Longest side the statistics are computed at: enough for blur and hashing, cheap to decode (shrink-on-load). */
@@ -75,10 +78,11 @@ function pickChannel(data: Buffer, channels: number): Buffer {
   return out;
 }
 
-export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint> {
-  return {
+export function statsJob(project: Project) {
+  return defineJob({
     kind: STATS_JOB,
     writes: ['signals', 'duplicates'],
+    params: StatsParams, checkpoint: StatsCheckpoint, result: StatsResult,
     title: (p) => (p.force ? 'Image statistics and duplicates (all items)' : 'Image statistics and duplicates'),
     async run(ctx) {
       const db = project.db;
@@ -101,7 +105,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
       const dropHash = db.prepare('DELETE FROM item_hashes WHERE item_id = ?');
       let lastId = startId;
       for (;;) {
-        if (ctx.signal.aborted) return;
+        ctx.signal.throwIfAborted();
         const rows = next.all(lastId) as Row[];
         if (rows.length === 0) break;
         const decoded = await mapLimit(rows, DECODE_CONCURRENCY, (r) => decodeItem(project, r));
@@ -141,6 +145,7 @@ export function statsJob(project: Project): JobKind<StatsParams, StatsCheckpoint
         project.runs.finish(runId);
       }, done, { lastId, done });
       project.notifyItemsChanged(null, 0, false);
+      return { items: done };
     },
-  };
+  });
 }

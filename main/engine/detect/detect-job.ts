@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveSelection, selectionCounts } from '../curate/selection';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
@@ -15,24 +16,26 @@ import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, On
 
 export const DETECT_JOB = 'detect.run';
 
-export interface DetectParams {
-  model?: string;
-  queries: string[];
+export const DetectParams = z.object({
+  model: z.string().min(1).optional(),
+  queries: z.array(z.string().min(1)).min(1),
   /** Default threshold (per detector kind when absent). */
-  threshold?: number;
-  thresholds?: Record<string, number>;
+  threshold: z.number().optional(),
+  thresholds: z.record(z.string(), z.number()).optional(),
   /** Per-class minimum proposal score, learnt from reviewed boxes (adapt.regions); lower proposals are not stored. */
-  minScores?: Record<string, number>;
+  minScores: z.record(z.string(), z.number()).optional(),
   /** Dense detection: probability a mask pixel needs (default threshold + 0.15). */
-  maskThreshold?: number;
+  maskThreshold: z.number().optional(),
   /** Dense detection: the model's other known phrases veto look-alikes (default true). */
-  negatives?: boolean;
-  segment: boolean;
-  selection: string | null;
-  batch?: number;
-}
+  negatives: z.boolean().optional(),
+  segment: z.boolean(),
+  selection: z.string().nullable(),
+  batch: z.number().int().positive().optional(),
+});
+export type DetectParams = z.output<typeof DetectParams>;
 
-interface DetectCheckpoint { lastItemId: number }
+const DetectCheckpoint = z.object({ lastItemId: z.number().int() });
+const DetectResult = z.object({ model: z.string(), items: z.number().int() });
 
 /** What a detection annotation's params hold. */
 export interface DetectAnnotationParams {
@@ -52,10 +55,11 @@ export async function loadDetector(active: ActiveModel, model: string | undefine
   return { id: loaded.id, detector: new DenseClipDetector(loaded.model), owned: false, hash: loaded.hash };
 }
 
-export function detectJob(project: Project, active: ActiveModel): JobKind<DetectParams, DetectCheckpoint> {
-  return {
+export function detectJob(project: Project, active: ActiveModel) {
+  return defineJob({
     kind: DETECT_JOB,
     writes: ['annotations'],
+    params: DetectParams, checkpoint: DetectCheckpoint, result: DetectResult,
     title: (p) => `Detect ${p.queries.join(', ')}${p.segment ? ' (+ masks)' : ''}`,
     async run(ctx) {
       const p = ctx.params;
@@ -87,7 +91,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
           const results: Proposal[][] = [];
           const kept: number[] = [];
           for (const image of images) {
-            if (ctx.signal.aborted) return;
+            ctx.signal.throwIfAborted();
             try {
               results.push((await detector.detect([{ input: image.data }], { queries: p.queries, threshold, thresholds: p.thresholds, maskThreshold: p.maskThreshold, negatives: p.negatives, segment: p.segment }))[0]);
               kept.push(image.id);
@@ -123,7 +127,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
           }, done, { lastItemId: last });
         };
         for (const id of resolveSelection(project, p.selection)) {
-          if (ctx.signal.aborted) return;
+          ctx.signal.throwIfAborted();
           if (id <= checkpoint.lastItemId) {
             done++;
             continue;
@@ -137,6 +141,7 @@ export function detectJob(project: Project, active: ActiveModel): JobKind<Detect
       }
       project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
+      return { model, items: selectionCounts(project, p.selection).kept };
     },
-  };
+  });
 }

@@ -2,7 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../../main/domain/errors';
 import { resolveSelection, selectionCounts } from '../curate/selection';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { checkDestination, destinationOwner, lockDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
 import { datasetCard } from './card';
@@ -11,8 +12,11 @@ import { ItemReader } from './item-reader';
 import { resolveOptions, type ExportRecord, type ExportScore, type FormatWriter, type WriterContext } from './types';
 import { chosenScores, signalNames } from './parquet';
 
-export interface ExportParams { format: string; dest: string; selection: string | null; options: Record<string, unknown> }
-interface ExportCheckpoint { partial: string }
+export const ExportParams = z.object({ format: z.string().min(1), dest: z.string().min(1), selection: z.string().nullable(), options: z.record(z.string(), z.unknown()) });
+export type ExportParams = z.output<typeof ExportParams>;
+/** None: an export is written to a partial folder and renamed into place, so a resumed export starts over. */
+const ExportCheckpoint = z.null();
+const ExportResult = z.object({ dest: z.string(), format: z.string() });
 
 const PROGRESS_EVERY = 256;
 /** Errors that mean the destination cannot take the bytes (disk full, quota, file too large, read-only, I/O). */
@@ -74,9 +78,10 @@ export function previewExport(project: Project, format: string, selection: strin
 }
 
 /** The export job: streams the selection through a format writer into a partial folder, then renames it into place. */
-export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpoint> {
-  return {
+export function exportJob(project: Project) {
+  return defineJob({
     kind: 'export',
+    params: ExportParams, checkpoint: ExportCheckpoint, result: ExportResult,
     title: (p) => `Export ${p.format} → ${path.basename(p.dest)}`,
     async run(ctx) {
       const { format, dest, selection } = ctx.params;
@@ -123,7 +128,7 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         const addNext = async () => {
           ctx.signal.throwIfAborted();
           await w.add(queue.shift()!);
-          if (++added % PROGRESS_EVERY === 0) ctx.commit(() => undefined, added, { partial: dir });
+          if (++added % PROGRESS_EVERY === 0) ctx.progress(added);
         };
         for (const id of resolveSelection(project, selection)) {
           ctx.signal.throwIfAborted();
@@ -152,7 +157,7 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         writer = null;
         ctx.signal.throwIfAborted();
         await writeFile(safeJoin(dir, 'README.md'), datasetCard({ project, format: spec, selection, options, selected: total, summary, review, scoreNames, date: new Date() }));
-        ctx.commit(() => undefined, index, { partial: dir });
+        ctx.progress(index);
         await publish(dir, dest, overwrite);
         published = true;
       } catch (err) {
@@ -167,6 +172,7 @@ export function exportJob(project: Project): JobKind<ExportParams, ExportCheckpo
         if (!published && partial) await rm(partial, { recursive: true, force: true }).catch(() => undefined);
         release();
       }
+      return { dest, format };
     },
-  };
+  });
 }

@@ -1,12 +1,15 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DownloadOptionsT } from '../../../main/domain/downloads';
-import type { JobKind } from '../jobs/runner';
+import { DownloadOptions } from '../../../main/domain/downloads';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { fetchImage, type FetchResult } from './fetch-image';
 
-export interface DownloadParams { sourceId: number | null; options: DownloadOptionsT & { backoffMs?: number } }
-interface DownloadCheckpoint { lastId: number; done: number }
+export const DownloadParams = z.object({ sourceId: z.number().int().positive().nullable(), options: DownloadOptions.extend({ backoffMs: z.number().int().nonnegative().optional() }) });
+export type DownloadParams = z.output<typeof DownloadParams>;
+const DownloadCheckpoint = z.object({ lastId: z.number().int(), done: z.number().int() });
+const DownloadResult = z.object({ attempted: z.number().int() });
 
 const PENDING = `(uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL)`;
 
@@ -31,9 +34,10 @@ export function downloadStatuses(project: Project): Record<string, number> {
  * with backoff, size cap, content-type and decode checks, optional resize. Each URL's status and error land in the item's
  * provenance and metadata (and failures in issues); batches are committed with a checkpoint, so a killed job resumes.
  */
-export function downloadJob(project: Project): JobKind<DownloadParams, DownloadCheckpoint> {
-  return {
+export function downloadJob(project: Project) {
+  return defineJob({
     kind: 'download',
+    params: DownloadParams, checkpoint: DownloadCheckpoint, result: DownloadResult,
     title: (p) => `Download images${p.sourceId ? ` of ${project.sources.get(p.sourceId)?.name ?? `source ${p.sourceId}`}` : ''}`,
     async run(ctx) {
       const o = ctx.params.options;
@@ -84,6 +88,7 @@ export function downloadJob(project: Project): JobKind<DownloadParams, DownloadC
         }, done, { lastId, done });
         project.notifyItemsChanged(ctx.params.sourceId, 0, results.some((r) => !r.ok));
       }
+      return { attempted: done };
     },
-  };
+  });
 }

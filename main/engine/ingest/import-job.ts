@@ -1,4 +1,5 @@
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import type { NewItem } from '../store/items';
 import type { Project } from '../project';
 import type { EntryProblem, IngestEntry } from './entry';
@@ -10,8 +11,11 @@ import { openSource } from './open-source';
 import { mapLimit } from '../jobs/map-limit';
 import { SignalStore } from '../curate/signals';
 
-export interface ImportParams { sourceId: number }
-interface ImportCheckpoint { position: number }
+export const ImportParams = z.object({ sourceId: z.number().int().positive() });
+export type ImportParams = z.output<typeof ImportParams>;
+const ImportCheckpoint = z.object({ position: z.number().int().nonnegative() });
+/** Entries of the source read (items, skipped and bad ones alike). */
+const ImportResult = z.object({ sourceId: z.number().int(), entries: z.number().int() });
 
 const BATCH = 256;
 /** Embedded sources (tar members, parquet cells) carry their bytes: a batch is also flushed at this many bytes. */
@@ -23,9 +27,10 @@ type Outcome =
   | { entry: IngestEntry; issue: { kind: string; message: string; location: string; detail?: string; severity?: 'error' | 'warning' } };
 
 /** Streams a source into the project's items: probe in parallel, write each batch with its checkpoint. */
-export function importJob(project: Project): JobKind<ImportParams, ImportCheckpoint> {
-  return {
+export function importJob(project: Project) {
+  return defineJob({
     kind: 'import',
+    params: ImportParams, checkpoint: ImportCheckpoint, result: ImportResult,
     title: (p) => `Import ${project.sources.get(p.sourceId)?.name ?? `source ${p.sourceId}`}`,
     async run(ctx) {
       const source = project.sources.get(ctx.params.sourceId);
@@ -90,8 +95,9 @@ export function importJob(project: Project): JobKind<ImportParams, ImportCheckpo
       } finally {
         await inFlight;
       }
+      return { sourceId: source.id, entries: position };
     },
-  };
+  });
 }
 
 async function probeEntry(entry: IngestEntry): Promise<Outcome> {

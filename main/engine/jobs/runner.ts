@@ -1,30 +1,28 @@
-import type { JobWrites } from '../../../main/domain/events';
 import type { JobT } from '../../../main/domain/job';
 import { ApiError } from '../../../main/domain/errors';
-import type { EngineEvents } from '../events';
-import type { Db } from '../store/database';
-import type { IssueStore, NewIssue } from '../store/issues';
-import { type JobRow, JobStore } from '../store/jobs';
+import type { IssueStore } from '../store/issues';
+import type { JobRow } from '../store/jobs';
+import { type JobHost, JobInputError, type JobKind, type PreparedJob, type RegisteredJob } from './define-job';
+import type { JobRecords } from './job-records';
+import type { JobWrites } from '../../../main/domain/events';
 import { RateMeter } from './rate';
 
-export interface JobContext<P, C> {
-  readonly jobId: number;
-  readonly params: P;
-  /** Where the previous run stopped, or null on a first run. */
-  readonly checkpoint: C | null;
-  readonly signal: AbortSignal;
-  setTotal(total: number | null): void;
-  /** Applies a batch's writes and its progress + resume point atomically: a kill never loses or repeats a batch. */
-  commit<T>(writes: () => T, done: number, checkpoint: C): T;
-  issue(issue: NewIssue): void;
-}
-
-export interface JobKind<P = unknown, C = unknown> {
-  kind: string;
-  title(params: P): string;
-  /** The data this kind writes; each batch commit (and the job's end) announces it as `<domain>.changed`. */
-  writes?: readonly JobWrites[];
-  run(ctx: JobContext<P, C>): Promise<void>;
+export interface JobRunnerOptions {
+  store: JobRecords;
+  /** Receives every state change and throttled progress (job.progress for a project, models.job for the app). */
+  emit(job: JobT): void;
+  /** Where jobs record bad input and failures; without one they go to stderr. */
+  issues?: Pick<IssueStore, 'add'>;
+  /** Jobs run at once: a project's jobs one at a time (they share the database), model pulls side by side. */
+  concurrency?: number;
+  /**
+   * The id of the process that owns the jobs (recorded on each job it runs); null for a read-only project,
+   * whose runner lists jobs but refuses to start, resume or cancel any (`readOnlyReason` says who owns them).
+   */
+  owner: string | null;
+  /** Hears, a few times a second and once at the end, which data a job's commits changed (`<domain>.changed` events). */
+  announce?: (domain: JobWrites, jobId: number) => void;
+  readOnlyReason?: () => string;
 }
 
 /** A fast job commits many batches a second; front ends need to hear of its writes a few times a second. */
@@ -32,55 +30,69 @@ const CHANGE_INTERVAL_MS = 250;
 
 class Cancelled extends Error {}
 
-/** Runs a project's jobs one at a time, durably: every state change and checkpoint is in the database. */
+/** Stored JSON, or undefined (which no params schema accepts) when a row was damaged. */
+function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const PROGRESS_EVERY_MS = 100;
+
+/**
+ * The one job runner: every kind registered once (defineJob), params parsed on start and on resume,
+ * identical jobs (same kind + canonical params) recognised, state and checkpoints kept in a JobRecords.
+ */
 export class JobRunner {
-  private readonly store: JobStore;
-  private readonly kinds = new Map<string, JobKind<any, any>>();
+  private readonly store: JobRecords;
+  private readonly kinds = new Map<string, RegisteredJob>();
   private readonly queue: number[] = [];
+  private readonly active = new Map<number, Promise<void>>();
   private readonly meters = new Map<number, RateMeter>();
+  private readonly live = new Map<number, number>();
   private readonly controllers = new Map<number, AbortController>();
   private readonly lastEmit = new Map<number, number>();
   private readonly lastChange = new Map<number, number>();
-  private running: Promise<void> | null = null;
+  private readonly concurrency: number;
   private closed = false;
 
-  /**
-   * `owner` is the id of the process that owns the project; null for a read-only project, whose runner
-   * lists jobs but refuses to start, resume or cancel any (`readOnlyReason` says who owns them).
-   */
-  constructor(
-    private readonly db: Db,
-    private readonly issues: IssueStore,
-    private readonly events: EngineEvents,
-    private readonly owner: string | null,
-    private readonly readOnlyReason: () => string = () => 'the project is open read-only',
-  ) {
-    this.store = new JobStore(db);
+  constructor(private readonly options: JobRunnerOptions) {
+    this.store = options.store;
+    this.concurrency = options.concurrency ?? 1;
   }
 
-  register(kind: JobKind<any, any>): void {
+  register(kind: RegisteredJob): void {
     this.kinds.set(kind.kind, kind);
   }
 
-  start<P>(kind: string, params: P): JobT {
+  /**
+   * Starts a job. An identical job (same kind, same params once parsed) that is queued or running is
+   * returned as it is; one left interrupted, cancelled or failed is resumed from its checkpoint.
+   */
+  start(kind: string, params: unknown): JobT {
+    const prepared = this.prepare(kind, params);
+    const same = this.store.findUnfinished(kind, prepared.key);
+    // A running identical job is named even to a read-only process: it is the job the caller asked for.
+    if (same && (same.state === 'running' || same.state === 'queued')) return this.toJob(same);
     this.requireOwner();
-    const def = this.kinds.get(kind);
-    if (!def) throw new ApiError('bad_input', `unknown job kind ${kind}`);
-    const row = this.store.create(kind, def.title(params), params);
+    if (same) return this.resume(same.id);
+    const row = this.store.create(kind, prepared.title, prepared.key);
     this.enqueue(row.id);
-    return this.toJob(this.store.get(row.id)!);
+    return this.get(row.id);
   }
 
   /** Marks jobs a dead process left running as interrupted; returns their ids. */
   recoverInterrupted(): number[] {
-    return this.owner === null ? [] : this.store.markInterrupted(this.owner);
+    return this.options.owner === null ? [] : this.store.markInterrupted(this.options.owner);
   }
 
   resume(id: number): JobT {
     this.requireOwner();
     const row = this.requireJob(id);
     if (row.state === 'done') throw new ApiError('conflict', `job ${id} is already done`);
-    if (row.state === 'running' || this.queue.includes(id)) return this.toJob(row);
+    if (this.active.has(id) || this.queue.includes(id)) return this.toJob(row);
     this.store.setState(id, 'queued');
     this.enqueue(id);
     return this.get(id);
@@ -99,7 +111,7 @@ export class JobRunner {
       this.controllers.get(id)?.abort();
     }
     const job = this.get(id);
-    this.events.emit('job.progress', job);
+    this.options.emit(job);
     return job;
   }
 
@@ -111,13 +123,43 @@ export class JobRunner {
     return this.store.list().map((r) => this.toJob(r));
   }
 
-  /** Resolves when the queue is empty (used by the CLI and tests). */
+  /** A finished job's result, typed by its kind (null until the job is done). */
+  result<P, C, R>(kind: JobKind<P, C, R>, id: number): R | null {
+    const row = this.requireJob(id);
+    if (row.kind !== kind.kind) throw new ApiError('bad_input', `job ${id} is a ${row.kind} job, not ${kind.kind}`);
+    return row.state === 'done' && row.result !== null ? kind.parseResult(row.result) : null;
+  }
+
+  /** Waits for a job and returns its final record with its typed result. */
+  async waitResult<P, C, R>(kind: JobKind<P, C, R>, id: number): Promise<{ job: JobT; result: R | null }> {
+    const job = await this.wait(id);
+    return { job, result: this.result(kind, id) };
+  }
+
+  /** A job's params parsed by its kind (null when the job is another kind's or its params no longer fit). */
+  params<P, C, R>(kind: JobKind<P, C, R>, id: number): P | null {
+    const row = this.requireJob(id);
+    const parsed = row.kind === kind.kind ? kind.params.safeParse(parseStored(row.params)) : null;
+    return parsed?.success ? parsed.data : null;
+  }
+
+  /** Queued or running jobs of a kind with their parsed params (e.g. "is model X being pulled?"). */
+  unfinished<P, C, R>(kind: JobKind<P, C, R>): { job: JobT; params: P }[] {
+    return this.store.list()
+      .filter((r) => r.kind === kind.kind && (r.state === 'queued' || r.state === 'running'))
+      .flatMap((r) => {
+        const parsed = kind.params.safeParse(parseStored(r.params));
+        return parsed.success ? [{ job: this.toJob(r), params: parsed.data }] : [];
+      });
+  }
+
+  /** Resolves when nothing is queued or running (used by the CLI and tests). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.active.size) await Promise.all(this.active.values());
   }
 
   async wait(id: number): Promise<JobT> {
-    await this.idle();
+    while ((this.active.has(id) || this.queue.includes(id)) && this.active.size) await Promise.race(this.active.values());
     return this.get(id);
   }
 
@@ -128,100 +170,135 @@ export class JobRunner {
     await this.idle();
   }
 
-  private enqueue(id: number): void {
-    this.queue.push(id);
-    this.events.emit('job.progress', this.get(id));
-    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
-  }
-
-  private async drain(): Promise<void> {
-    for (let id = this.queue.shift(); id !== undefined && !this.closed; id = this.queue.shift()) {
-      await this.runOne(id);
+  private prepare(kind: string, params: unknown): PreparedJob {
+    const def = this.kinds.get(kind);
+    if (!def) throw new ApiError('bad_input', `unknown job kind ${kind}`);
+    try {
+      return def.prepare(params);
+    } catch (err) {
+      if (err instanceof JobInputError) throw new ApiError('bad_input', err.message);
+      throw err;
     }
   }
 
+  private enqueue(id: number): void {
+    this.queue.push(id);
+    this.options.emit(this.get(id));
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.active.size < this.concurrency && this.queue.length) {
+      const id = this.queue.shift()!;
+      this.active.set(id, this.runOne(id).finally(() => {
+        this.active.delete(id);
+        this.pump();
+      }));
+    }
+  }
+
+  /** Runs synchronously up to the kind's first await, so a started job reads 'running' at once. */
   private async runOne(id: number): Promise<void> {
     const row = this.requireJob(id);
-    const def = this.kinds.get(row.kind);
-    if (!def) {
-      this.store.setState(id, 'failed', `unknown job kind ${row.kind}`);
+    let prepared: PreparedJob;
+    let domains: readonly JobWrites[] | undefined;
+    try {
+      const def = this.kinds.get(row.kind);
+      if (!def) throw new JobInputError(`unknown job kind ${row.kind}`);
+      domains = def.writes;
+      prepared = def.prepare(JSON.parse(row.params));
+    } catch (err) {
+      this.fail(row, err instanceof JobInputError ? err.message : `${row.kind}: the stored params are not JSON`);
       return;
     }
     const controller = new AbortController();
     this.controllers.set(id, controller);
     this.meters.set(id, new RateMeter(row.done));
     this.store.setState(id, 'running');
-    this.store.setOwner(id, this.owner!);
+    if (this.options.owner !== null) this.store.setOwner(id, this.options.owner);
     this.emitProgress(id, true);
-    const ctx: JobContext<unknown, unknown> = {
+    const moved = (done: number) => {
+      this.live.set(id, done);
+      this.meters.get(id)?.update(done);
+      this.emitProgress(id, false);
+    };
+    const host: JobHost = {
       jobId: id,
-      params: JSON.parse(row.params),
-      checkpoint: row.checkpoint ? JSON.parse(row.checkpoint) : null,
       signal: controller.signal,
       setTotal: (total) => {
         this.store.setTotal(id, total);
         this.emitProgress(id, true);
       },
+      progress: moved,
       commit: (writes, done, checkpoint) => {
         if (controller.signal.aborted) throw new Cancelled();
-        const result = this.db.transaction(() => {
-          const r = writes();
+        const written = this.store.transaction(() => {
+          const out = writes();
           this.store.checkpoint(id, done, checkpoint);
-          return r;
-        })();
-        this.meters.get(id)?.update(done);
-        this.emitProgress(id, false);
-        this.emitChanges(id, def.writes, false);
-        return result;
+          return out;
+        });
+        moved(done);
+        this.announceChanges(id, domains, false);
+        return written;
       },
-      issue: (issue) => {
-        this.issues.add({ jobId: id, ...issue });
-      },
+      issue: (issue) => this.recordIssue({ jobId: id, ...issue }),
     };
     try {
-      await def.run(ctx);
+      const result = await prepared.run(host, row.checkpoint);
       if (controller.signal.aborted) throw new Cancelled();
-      this.store.setState(id, 'done');
+      this.store.transaction(() => {
+        this.store.setResult(id, result);
+        const done = this.live.get(id);
+        if (done !== undefined) this.store.setDone(id, done);
+        this.store.setState(id, 'done');
+      });
     } catch (err) {
       if (err instanceof Cancelled || controller.signal.aborted) {
         this.store.setState(id, this.closed ? 'interrupted' : 'cancelled');
       } else {
-        const message = err instanceof Error ? err.message : String(err);
-        this.store.setState(id, 'failed', message);
-        this.issues.add({ kind: 'job_failed', message: `${row.title}: ${message}`, jobId: id });
+        this.fail(row, err instanceof Error ? err.message : String(err));
       }
     } finally {
       this.controllers.delete(id);
+      this.live.delete(id);
       // Data first, then the final state: a front end that sees `done` can already read what the job wrote.
-      this.emitChanges(id, def.writes, true);
+      this.announceChanges(id, domains, true);
+      this.lastChange.delete(id);
       this.emitProgress(id, true);
       this.meters.delete(id);
       this.lastEmit.delete(id);
-      this.lastChange.delete(id);
     }
+  }
+
+  private announceChanges(jobId: number, writes: readonly JobWrites[] | undefined, force: boolean): void {
+    if (!writes?.length || !this.options.announce) return;
+    const now = performance.now();
+    if (!force && now - (this.lastChange.get(jobId) ?? 0) < CHANGE_INTERVAL_MS) return;
+    this.lastChange.set(jobId, now);
+    for (const domain of writes) this.options.announce(domain, jobId);
+  }
+
+  private fail(row: JobRow, message: string): void {
+    this.store.setState(row.id, 'failed', message);
+    this.recordIssue({ kind: 'job_failed', message: `${row.title}: ${message}`, jobId: row.id });
+    this.options.emit(this.get(row.id));
+  }
+
+  private recordIssue(issue: Parameters<IssueStore['add']>[0]): void {
+    if (this.options.issues) this.options.issues.add(issue);
+    else process.stderr.write(`${issue.kind}: ${issue.message}\n`);
   }
 
   private emitProgress(id: number, force: boolean): void {
     const now = performance.now();
-    if (!force && now - (this.lastEmit.get(id) ?? 0) < 100) return;
+    if (!force && now - (this.lastEmit.get(id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastEmit.set(id, now);
-    this.events.emit('job.progress', this.get(id));
+    this.options.emit(this.get(id));
   }
 
   private requireOwner(): void {
-    if (this.owner === null) throw new ApiError('conflict', this.readOnlyReason());
-    if (this.closed) throw new ApiError('conflict', 'the project is closing');
-  }
-
-  private emitChanges(jobId: number, writes: readonly JobWrites[] | undefined, force: boolean): void {
-    if (!writes?.length) return;
-    const now = performance.now();
-    if (!force && now - (this.lastChange.get(jobId) ?? 0) < CHANGE_INTERVAL_MS) return;
-    this.lastChange.set(jobId, now);
-    for (const domain of writes) {
-      if (domain === 'annotations') this.events.emit('annotations.changed', { jobId, itemIds: null });
-      else this.events.emit(`${domain}.changed`, { jobId });
-    }
+    if (this.options.owner === null) throw new ApiError('conflict', this.options.readOnlyReason?.() ?? 'the project is open read-only');
+    if (this.closed) throw new ApiError('conflict', 'the job runner is shutting down');
   }
 
   private requireJob(id: number): JobRow {
@@ -232,9 +309,10 @@ export class JobRunner {
 
   private toJob(r: JobRow): JobT {
     const meter = this.meters.get(r.id);
+    const done = this.live.get(r.id) ?? r.done;
     return {
-      id: r.id, kind: r.kind, title: r.title, state: r.state, done: r.done, total: r.total,
-      ratePerSec: meter?.perSecond ?? null, etaSec: meter?.eta(r.done, r.total) ?? null, error: r.error,
+      id: r.id, kind: r.kind, title: r.title, state: r.state, done, total: r.total,
+      ratePerSec: meter?.perSecond ?? null, etaSec: meter?.eta(done, r.total) ?? null, error: r.error,
       createdAt: r.created_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
     };
   }

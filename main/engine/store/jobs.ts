@@ -1,22 +1,23 @@
+import type { JobRecords } from '../jobs/job-records';
 import type { Db } from './database';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobRow {
   id: number; kind: string; title: string; params: string; state: JobState; done: number; total: number | null;
-  checkpoint: string | null; error: string | null; created_at: string; updated_at: string; finished_at: string | null;
+  checkpoint: string | null; error: string | null; result: string | null; created_at: string; updated_at: string; finished_at: string | null;
   /** The process that last ran the job (ownerId of main/engine/ownership), null for jobs older than ownership. */
   owner: string | null;
 }
 
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 
-/** Durable job records: what ran, how far it got, and the checkpoint to resume from. */
-export class JobStore {
+/** Durable job records: what ran, how far it got, the checkpoint to resume from and what it produced. */
+export class JobStore implements JobRecords {
   constructor(private readonly db: Db) {}
 
-  create(kind: string, title: string, params: unknown): JobRow {
-    const id = Number(this.db.prepare(`INSERT INTO jobs (kind, title, params, state) VALUES (?, ?, ?, 'queued')`).run(kind, title, JSON.stringify(params)).lastInsertRowid);
+  create(kind: string, title: string, paramsJson: string): JobRow {
+    const id = Number(this.db.prepare(`INSERT INTO jobs (kind, title, params, state) VALUES (?, ?, ?, 'queued')`).run(kind, title, paramsJson).lastInsertRowid);
     return this.get(id)!;
   }
 
@@ -26,6 +27,10 @@ export class JobStore {
 
   list(limit = 200): JobRow[] {
     return this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[];
+  }
+
+  findUnfinished(kind: string, paramsJson: string): JobRow | undefined {
+    return this.db.prepare(`SELECT * FROM jobs WHERE kind = ? AND params = ? AND state != 'done' ORDER BY id DESC LIMIT 1`).get(kind, paramsJson) as JobRow | undefined;
   }
 
   setState(id: number, state: JobState, error: string | null = null): void {
@@ -42,6 +47,14 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET done = ?, checkpoint = ?, updated_at = ${NOW} WHERE id = ?`).run(done, JSON.stringify(checkpoint), id);
   }
 
+  setDone(id: number, done: number): void {
+    this.db.prepare(`UPDATE jobs SET done = ?, updated_at = ${NOW} WHERE id = ?`).run(done, id);
+  }
+
+  setResult(id: number, resultJson: string): void {
+    this.db.prepare(`UPDATE jobs SET result = ?, updated_at = ${NOW} WHERE id = ?`).run(resultJson, id);
+  }
+
   /** Records which process runs a job: recovery later resumes only jobs whose owner is gone. */
   setOwner(id: number, owner: string): void {
     this.db.prepare('UPDATE jobs SET owner = ? WHERE id = ?').run(owner, id);
@@ -55,5 +68,9 @@ export class JobStore {
   markInterrupted(liveOwner: string): number[] {
     this.db.prepare(`UPDATE jobs SET state = 'interrupted', updated_at = ${NOW} WHERE state IN ('running', 'queued') AND (owner IS NULL OR owner <> ?)`).run(liveOwner);
     return (this.db.prepare(`SELECT id FROM jobs WHERE state = 'interrupted' ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
+  }
+
+  transaction<T>(writes: () => T): T {
+    return this.db.transaction(writes)();
   }
 }

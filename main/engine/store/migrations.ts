@@ -293,4 +293,9 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 14,
+    name: 'jobs.result: what a finished job produced (JSON, parsed by its kind\'s result schema)',
+    sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
+  },
 ];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { JobKind } from '../jobs/runner';
+import { z } from 'zod';
+import { defineJob } from '../jobs/define-job';
 import { readItemBytes, resolveItemFile } from '../media/resolve';
 import type { Project } from '../project';
 import { recordUndecodable } from '../media/undecodable';
@@ -7,8 +8,11 @@ import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
 
-export interface EmbedParams { model: string }
-interface EmbedCheckpoint { lastItemId: number }
+export const EmbedParams = z.object({ model: z.string().min(1) });
+export type EmbedParams = z.output<typeof EmbedParams>;
+const EmbedCheckpoint = z.object({ lastItemId: z.number().int() });
+/** The model's canonical id and how many image rows its embedding set holds. */
+const EmbedResult = z.object({ model: z.string(), imageRows: z.number().int() });
 
 const ID_PAGE = 512;
 
@@ -20,10 +24,11 @@ export function captionHash(caption: string): string {
  * Embeds every image and caption of the project with one model into its matrices. Items are taken in id
  * order; each batch's rows, row maps and checkpoint commit together, so a killed run resumes exactly.
  */
-export function embedJob(project: Project, active: ActiveModel): JobKind<EmbedParams, EmbedCheckpoint> {
-  return {
+export function embedJob(project: Project, active: ActiveModel) {
+  return defineJob({
     kind: 'embed',
     writes: ['embeddings'],
+    params: EmbedParams, checkpoint: EmbedCheckpoint, result: EmbedResult,
     title: (p) => `Embed with ${p.model}`,
     async run(ctx) {
       const { id, model, hash } = await active.get(ctx.params.model);
@@ -108,8 +113,9 @@ export function embedJob(project: Project, active: ActiveModel): JobKind<EmbedPa
         images.close();
         texts.close();
       }
+      return { model: id, imageRows: store.committedRows(set).image };
     },
-  };
+  });
 }
 
 /** Embeds the captions this set has not seen yet (cached by caption hash, so repeats cost nothing). */

@@ -18,9 +18,9 @@ interface ModelsState {
   upsertJob(job: ModelJobT): void;
 }
 
-/** `Pull clip-vit-base-patch32 (fp16)` → `clip-vit-base-patch32`. */
+/** The model a pull installs (from the job's params, never parsed out of its title). */
 function modelOf(job: ModelJobT): string | undefined {
-  return /^Pull (\S+)/.exec(job.title)?.[1];
+  return job.model || undefined;
 }
 
 const report = (err: unknown) => useStore.getState().report(err);

@@ -7,7 +7,8 @@ import { createDispatch, type Dispatch } from '../../../main/api/handlers';
 import type { MapPointsT } from '../../../main/api/methods/similarity';
 import { setKeeper } from '../../../main/engine/curate/duplicates';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
-import { DEFAULT_CANDIDATE_THRESHOLD, DEFAULT_SEMANTIC_THRESHOLD, indexFile, type SemDedupProgress } from '../../../main/engine/curate/semantic-job';
+import { DEFAULT_CANDIDATE_THRESHOLD, DEFAULT_SEMANTIC_THRESHOLD, indexFile, SEMDEDUP_JOB, semDedupJob } from '../../../main/engine/curate/semantic-job';
+import { candidatesFile } from '../../../main/engine/curate/semantic-verify';
 import { DEFAULT_MIN_ALIGNMENT } from '../../../main/engine/curate/pixel-verify';
 import { SignalStore } from '../../../main/engine/curate/signals';
 import { Engine } from '../../../main/engine/engine';
@@ -107,7 +108,7 @@ async function runDedup(args: Record<string, unknown> = {}) {
 describe('semantic near-duplicates (built-in model)', () => {
   it(`finds planted near-duplicates: candidates at cos ≥ ${DEFAULT_CANDIDATE_THRESHOLD} verified by pixels, precision and recall ≥ 0.95`, async () => {
     const job = await runDedup();
-    const progress = JSON.parse(project.db.prepare('SELECT checkpoint FROM jobs WHERE id = ?').pluck().get(job.id) as string) as SemDedupProgress;
+    const progress = project.jobs.result(semDedupJob(project), job.id)!;
     const m = measure();
     console.log('semantic dedup (graph, verified)', JSON.stringify(m), JSON.stringify(progress));
     expect(m.nearPairs).toBeGreaterThanOrEqual(12);
@@ -124,6 +125,43 @@ describe('semantic near-duplicates (built-in model)', () => {
     expect(run.counts!['dup_groups.semantic']).toBe(project.db.prepare(`SELECT count(*) FROM dup_groups WHERE kind = 'semantic'`).pluck().get());
     const { existsSync } = await import('node:fs');
     expect(existsSync(indexFile(project, project.embeddings.getSet(DEFAULT_MODEL)!))).toBe(true);
+  });
+
+  it('a run cancelled midway through verification resumes there and writes the groups an uninterrupted run wrote', async () => {
+    await runDedup();
+    const reference = clusters();
+    project.db.exec(`DELETE FROM dup_members WHERE group_id IN (SELECT id FROM dup_groups WHERE kind = 'semantic'); DELETE FROM dup_groups WHERE kind = 'semantic'`);
+    const checkpointOf = (id: number) => JSON.parse((project.db.prepare('SELECT checkpoint FROM jobs WHERE id = ?').pluck().get(id) as string | null) ?? 'null') as
+      { verifiedUpTo: number; candidates: number; searchSteps: number } | null;
+    let stoppedAt: { verifiedUpTo: number; candidates: number; searchSteps: number } | null = null;
+    const off = engine.events.on('job.progress', (j) => {
+      if (j.kind !== SEMDEDUP_JOB || j.state !== 'running' || stoppedAt) return;
+      const cp = checkpointOf(j.id);
+      if (cp && cp.verifiedUpTo > 0) {
+        stoppedAt = cp;
+        project.jobs.cancel(j.id);
+      }
+    });
+    const { jobId } = (await call('dedup.semantic.run', {})) as { jobId: number };
+    expect((await project.jobs.wait(jobId)).state).toBe('cancelled');
+    off();
+    const cp = stoppedAt as { verifiedUpTo: number; candidates: number; searchSteps: number } | null;
+    expect(cp, 'cancelled during verification').not.toBeNull();
+    console.log('semantic dedup cancelled at', JSON.stringify({ ...cp, kept: undefined }));
+    expect(cp!.verifiedUpTo).toBeLessThan(cp!.candidates);
+    expect(clusters()).not.toEqual(reference);
+    // The same job again (kind + params) resumes the cancelled one: no search, verification from the checkpoint.
+    const seen: number[] = [];
+    const watch = engine.events.on('job.progress', (j) => { if (j.id === jobId && j.state === 'running') seen.push(j.done); });
+    const again = (await call('dedup.semantic.run', {})) as { jobId: number };
+    expect(again.jobId).toBe(jobId);
+    const finished = await project.jobs.wait(jobId);
+    watch();
+    expect(finished.state, finished.error ?? '').toBe('done');
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(cp!.searchSteps + cp!.verifiedUpTo);
+    expect(clusters()).toEqual(reference);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(candidatesFile(project, jobId))).toBe(false);
   });
 
   // Cosine alone cannot reach the target with this model: it embeds content, so distinct same-content
