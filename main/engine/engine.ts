@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { AppInfoT, MediaKind, SourceT } from '../../main/domain/project';
-import { ApiError, ProjectOwnedError } from '../../main/domain/errors';
+import type { AppInfoT, MediaKind, SourceT } from '../domain/project';
+import { ApiError, ProjectOwnedError } from '../domain/errors';
 import pkg from '../../package.json' with { type: 'json' };
 import { EngineEvents } from './events';
 import { detectSourceKind, sourceRoot } from './ingest/open-source';

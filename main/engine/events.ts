@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventName, EventPayload } from '../../main/domain/events';
+import type { EventName, EventPayload } from '../domain/events';
 
 /** Typed fan-out of engine events to whichever transports are attached. */
 export class EngineEvents {

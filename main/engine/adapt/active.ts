@@ -4,7 +4,7 @@
 //   diverse      from the 4× most uncertain by margin, a greedy k-center pick in embedding space, so one
 //                batch does not spend its reviews on near-identical look-alikes (Sener & Savarese, 2018)
 //   random       a seeded shuffle (the baseline the benchmark compares against)
-import type { AdaptStrategyT } from '../../../main/domain/adapt';
+import type { AdaptStrategyT } from '../../domain/adapt';
 import { mulberry32 } from '../curate/kmeans';
 
 export interface Candidates {

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AdaptReport, type AdaptReportT } from '../../../main/domain/adapt';
+import { AdaptReport, type AdaptReportT } from '../../domain/adapt';
 import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from '../curate/embedding-pages';
 import { LABEL_SIGNAL, type LabelAnnotationParams } from '../curate/label-job';
 import { SignalStore } from '../curate/signals';
@@ -15,7 +15,7 @@ import { classEmbeddings, configHash } from '../curate/zero-shot';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import { rank, zeroShotClassifier } from './classifier';
 import { readHeadFolder } from './distill';
 import { classifierToOnnx, OnnxHead } from './onnx-head';

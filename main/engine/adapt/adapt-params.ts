@@ -1,6 +1,6 @@
 // What an adaptation starts from: the latest single-label run's classes, prompt templates and model,
 // unless the caller names them.
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import type { Db } from '../store/database';
 import { type ClassSpec, DEFAULT_TEMPLATES } from '../curate/zero-shot';
 import type { AdaptParams } from './adapt-job';

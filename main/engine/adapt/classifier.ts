@@ -1,7 +1,7 @@
 // The adapted classifier: a linear part (text classifier, linear probe, or a blend of the two) plus an
 // optional Tip-Adapter cache. logits(x) = W·x + b + Σ_i exp(−β(1 − k_i·x)) · v_i, softmax over classes.
 // The zero-shot classifier is the special case W = logitScale × class text embeddings, b = 0, no cache.
-import type { AdaptMethodT } from '../../../main/domain/adapt';
+import type { AdaptMethodT } from '../../domain/adapt';
 
 export interface TipCache {
   /** [n × dim] reviewed image embeddings. */

@@ -4,8 +4,8 @@
 // is written to a temporary sibling and renamed into place, like every export.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../../../main/domain/errors';
-import { HeadCard, type AdaptReportT, type HeadCardT } from '../../../main/domain/adapt';
+import { ApiError } from '../../domain/errors';
+import { HeadCard, type AdaptReportT, type HeadCardT } from '../../domain/adapt';
 import type { Project } from '../project';
 import { adaptReports, headPath } from './reports';
 import { HEAD_INPUT, HEAD_OUTPUTS } from './onnx-head';

@@ -1,6 +1,6 @@
 // The review queue ordered by usefulness to the adapted classifier: items with pending label
 // proposals, ranked by the label run's confidence / margin signals (or diversity over embeddings).
-import type { AdaptStrategyT } from '../../../main/domain/adapt';
+import type { AdaptStrategyT } from '../../domain/adapt';
 import { readRows } from '../curate/embedding-pages';
 import { LABEL_SIGNAL } from '../curate/label-job';
 import type { Project } from '../project';

@@ -3,7 +3,7 @@
 // kept, ties to the lower cut so recall is not traded for nothing); the next detection run passes it as
 // `minScores[label]` and proposes fewer boxes the curator would reject. (A minimum score, not the
 // detector's threshold: for the dense detector the threshold also shapes the region, hence the box.)
-import type { RegionThresholdT } from '../../../main/domain/adapt';
+import type { RegionThresholdT } from '../../domain/adapt';
 import type { Db } from '../store/database';
 
 export interface ScoredReview { score: number; accepted: boolean }

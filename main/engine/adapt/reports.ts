@@ -1,7 +1,7 @@
 // Where finished adaptations are kept: one report per run in the meta table (the accuracy chart reads
 // them) and the fitted head as <project>/adapt/head-<job>.onnx.
 import path from 'node:path';
-import type { AdaptReportT } from '../../../main/domain/adapt';
+import type { AdaptReportT } from '../../domain/adapt';
 import type { Project } from '../project';
 
 export const ADAPT_DIR = 'adapt';

@@ -4,7 +4,7 @@
 // has to get more held-out reviews right than the text classifier to replace it (with a handful of
 // reviews, and with reviews chosen for being hard, a lower log-loss alone is weak evidence); among
 // those the most accurate wins, ties go to the lower log-loss. The winner is refitted on all reviews.
-import type { AdaptCandidateT } from '../../../main/domain/adapt';
+import type { AdaptCandidateT } from '../../domain/adapt';
 import { mulberry32 } from '../curate/kmeans';
 import { buildCache } from './cache';
 import { type Classifier, type Examples, logitsOf, subset } from './classifier';

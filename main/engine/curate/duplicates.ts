@@ -1,7 +1,7 @@
 // Duplicate groups. Exact: same sha256. Perceptual: pHash within Hamming distance k of a group's
 // keeper. Groups are stored in dup_groups / dup_members (store/dup-groups.ts) with the run that found
 // them; the duplicate rules remove every member but the keeper.
-import type { DupGroupT } from '../../../main/domain/curation';
+import type { DupGroupT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { distance64, splitHash } from './hash64';

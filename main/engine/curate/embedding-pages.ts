@@ -2,7 +2,7 @@
 // of a model, and its (item, image row, text row) map in keyset-paged batches. Pages are read with
 // .all(), so no statement stays open while a batch commits (better-sqlite3 forbids writes during an
 // open iterator), and memory is one page.
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { MatrixFile } from '../store/matrix-file';

@@ -4,8 +4,8 @@
 // a handful of (mask, count) rows, and every number below is a sum over those rows. Cumulative counts
 // partition the removed set by the first enabled rule that removes an item, so they sum to `removed`
 // and kept + removed = total by construction.
-import { ApiError } from '../../../main/domain/errors';
-import type { EvaluationT, RuleInput, RuleT } from '../../../main/domain/curation';
+import { ApiError } from '../../domain/errors';
+import type { EvaluationT, RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { type CompiledRule, compileRules } from './rules';
 import { totalItems } from '../store/items';

@@ -4,7 +4,7 @@
 // while dragging is exact too: kept = keptByOthers - (fineKept bins this rule would remove).
 // Integer signals with a small range get one bin per value, so their counts are exact at any threshold;
 // continuous ones snap the handle to fine-bin edges (1024 bins: ~0.1% of the range).
-import type { HistogramT, RuleInput, RuleT } from '../../../main/domain/curation';
+import type { HistogramT, RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { compileRules, removedPredicate } from './rules';
 import { SIGNAL } from './signals';

@@ -2,7 +2,7 @@
 // threshold rule, its histogram conditioned on the other enabled rules. The removed-by bitmask of each
 // item is built once into a temporary table; each histogram is then one scan of its signal's rows with
 // a primary-key lookup of the mask (kept by others = mask has no other enabled bit).
-import type { EvaluationT, HistogramT, RuleInput, RuleT } from '../../../main/domain/curation';
+import type { EvaluationT, HistogramT, RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { countsFromMasks, hasBit, type MaskCount, maskQuery } from './evaluate';
 import { binRows, histogramShape } from './histogram';

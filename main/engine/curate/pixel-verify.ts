@@ -8,7 +8,7 @@
 // 0.86-0.999, distinct same-content scenes ≤ 0.69).
 // Pure maths on Float32Arrays; decoding lives in fingerprint-file.ts.
 
-import { SEMANTIC_DEDUP_DEFAULTS } from '../../../main/domain/similarity-defaults';
+import { SEMANTIC_DEDUP_DEFAULTS } from '../../domain/similarity-defaults';
 
 export const FP_SIZE = 48;
 

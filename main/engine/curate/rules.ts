@@ -3,8 +3,8 @@
 // name = 'n' AND value <op> t)`: SQLite runs each subquery once against the (name, value) index, so a
 // rule list costs one pass over items whatever its length. An item without the signal is not in the
 // subquery, so a rule never removes what it cannot judge (missing signal = rule does not apply).
-import { ApiError } from '../../../main/domain/errors';
-import { type RuleInput, type RuleT, Rule, SIGNAL_NAME_RE } from '../../../main/domain/curation';
+import { ApiError } from '../../domain/errors';
+import { type RuleInput, type RuleT, Rule, SIGNAL_NAME_RE } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';

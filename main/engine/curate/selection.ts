@@ -2,8 +2,8 @@
 // when it was saved, the rules, and the runs those rules read. resolveSelection streams the snapshot's
 // ids in id order, for export and every later stage (imported by main/engine/export/*: keep the
 // signature). compareSelection re-evaluates the rules on today's data without touching the snapshot.
-import { ApiError } from '../../../main/domain/errors';
-import { type RuleInput, type RuleT, type SelectionCompareT, type SelectionFilterT, type SelectionT, RuleList } from '../../../main/domain/curation';
+import { ApiError } from '../../domain/errors';
+import { type RuleInput, type RuleT, type SelectionCompareT, type SelectionFilterT, type SelectionT, RuleList } from '../../domain/curation';
 import type { Project } from '../project';
 import type { Db } from '../store/database';
 import { freezeRules, runsForRules, type SnapshotRow, SelectionTable } from '../store/selections';

@@ -4,7 +4,7 @@
 // reuses a saved ANN index; its candidate pairs are checkpointed, so a killed run continues verifying at
 // the next unverified pair (semantic-verify.ts); the groups are written in one final commit.
 import path from 'node:path';
-import { SEMANTIC_DEDUP_DEFAULTS } from '../../../main/domain/similarity-defaults';
+import { SEMANTIC_DEDUP_DEFAULTS } from '../../domain/similarity-defaults';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';

@@ -1,7 +1,7 @@
 // CLIPSeg post-processing (pure): logits per query [Q, h, w] → sigmoid → bilinear resize to the
 // original image (the processor stretches the image to h×w, so the map covers it exactly) →
 // threshold → mask → COCO RLE, with the mask's box and mean probability as the score.
-import { encodeRle, type CocoRle } from '../../../main/domain/rle';
+import { encodeRle, type CocoRle } from '../../domain/rle';
 import type { Box } from './geometry';
 import { sigmoid } from './owl';
 

@@ -3,7 +3,7 @@
 // connected components of the thresholded patch map → regions; each region's pixels come from the
 // map upsampled bilinearly to the original image (through the preprocessing crop), thresholded, so
 // boxes and masks follow the object, not the 8-pixel grid.
-import { encodeRle, type CocoRle } from '../../../main/domain/rle';
+import { encodeRle, type CocoRle } from '../../domain/rle';
 import type { Box, TensorMapping } from './geometry';
 
 /**

@@ -11,7 +11,7 @@ import { readItemBytes } from '../media/resolve';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { type Box, boxIou } from './geometry';
-import { rleBbox } from '../../../main/domain/rle';
+import { rleBbox } from '../../domain/rle';
 import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
 
 export const DETECT_JOB = 'detect.run';

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { type CocoRle } from '../../../main/domain/rle';
+import { type CocoRle } from '../../domain/rle';
 import type { ClipModel } from '../vision/clip-model';
 import { type ImageInput, preprocessImage } from '../vision/preprocess';
 import { preprocessSpecFromConfig, type PreprocessSpec } from '../vision/preprocess-spec';

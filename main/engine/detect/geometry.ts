@@ -1,7 +1,7 @@
 // Boxes, IoU, non-maximum suppression and the tensor → original-image mapping of the preprocessing crop.
 import { computeGeometry } from '../vision/preprocess';
 import type { PreprocessSpec } from '../vision/preprocess-spec';
-import { type Box, boxIou } from '../../../main/domain/rle';
+import { type Box, boxIou } from '../../domain/rle';
 
 /** Boxes are [x, y, w, h] in original-image pixels, as the generator and COCO write them. */
 export { type Box, boxIou };

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
-import { type CocoRle, encodeRle, maskBbox } from '../../../main/domain/rle';
+import { type CocoRle, encodeRle, maskBbox } from '../../domain/rle';
 import { resolveOnnxGraph } from '../vision/model-folder';
 import { createSessionWithFallback } from '../vision/providers';
 import type { OnnxSession } from '../vision/session';

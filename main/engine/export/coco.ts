@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { encodeCountsString, rleArea } from '../../../main/domain/rle';
+import { encodeCountsString, rleArea } from '../../domain/rle';
 import { labelsOf, objectsOf } from './portable';
 import { Tally } from './tally';
 import { LineWriter } from './line-writer';

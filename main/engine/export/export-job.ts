@@ -1,6 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';

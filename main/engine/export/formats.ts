@@ -1,4 +1,4 @@
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import type { Project } from '../project';
 import { clipRetrievalFormat } from './clip-retrieval';
 import { cocoFormat } from './coco';

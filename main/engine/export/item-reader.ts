@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { ItemT } from '../../../main/domain/project';
+import type { ItemT } from '../../domain/project';
 import { embeddedOf, readEmbedded } from '../media/embedded';
 import { sourceRoots } from '../ingest/open-source';
 import type { Project } from '../project';

@@ -1,5 +1,5 @@
 // The annotation fields every writer shares: image-level labels and objects (boxes, masks) with score, review state and origin.
-import { encodeCountsString, rleBbox, type Box, type CocoRle } from '../../../main/domain/rle';
+import { encodeCountsString, rleBbox, type Box, type CocoRle } from '../../domain/rle';
 import type { Annotation } from '../store/annotations';
 import type { Tally } from './tally';
 import type { ExportRecord } from './types';

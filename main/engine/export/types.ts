@@ -1,4 +1,4 @@
-import type { ItemT } from '../../../main/domain/project';
+import type { ItemT } from '../../domain/project';
 import type { Annotation } from '../store/annotations';
 import type { WrittenCounts } from './tally';
 

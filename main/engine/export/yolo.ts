@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
-import { rleToPolygon } from '../../../main/domain/polygon';
+import { rleToPolygon } from '../../domain/polygon';
 import type { Annotation } from '../store/annotations';
 import { exportBox } from './portable';
 import { Tally } from './tally';

@@ -1,4 +1,4 @@
-import { polygonsToRle } from '../../../main/domain/polygon';
+import { polygonsToRle } from '../../domain/polygon';
 import type { NewAnnotation } from '../store/annotations';
 import { fitBox } from './box-bounds';
 import type { EntryAnnotation, EntryProblem } from './entry';

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { normalizeRle } from '../../../main/domain/rle';
+import { normalizeRle } from '../../domain/rle';
 import type { EntryAnnotation, EntryProblem, IngestEntry, IngestSource } from './entry';
 import { streamTopLevelArrays } from './json-stream';
 import {

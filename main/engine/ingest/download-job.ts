@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DownloadOptions } from '../../../main/domain/downloads';
+import { DownloadOptions } from '../../domain/downloads';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryAnnotation, EntryProblem, IngestEntry, IngestSource } from './entry';
 import { takePortable } from './portable';
-import { normalizeRle } from '../../../main/domain/rle';
+import { normalizeRle } from '../../domain/rle';
 import { readRows } from './rows';
 
 const CAPTION_COLUMNS = ['text', 'caption', 'TEXT', 'alt', 'description'];

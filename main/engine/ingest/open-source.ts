@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceT } from '../../../main/domain/project';
+import type { SourceT } from '../../domain/project';
 import type { Project } from '../project';
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import { CocoSource, cocoRoot } from './coco';
 import type { IngestSource } from './entry';
 import { HfImageFolderSource, imageFolderUnits } from './hf-imagefolder';

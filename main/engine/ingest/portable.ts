@@ -1,7 +1,7 @@
 // Reads back what Winnow's exporters write next to each item (labels, objects, scores) from a JSON record: webdataset json,
 // manifest rows, parquet columns, imagefolder metadata. Fields that do not have the exported shape are left as metadata.
-import { normalizeRle } from '../../../main/domain/rle';
-import { SIGNAL_NAME_RE } from '../../../main/domain/curation';
+import { normalizeRle } from '../../domain/rle';
+import { SIGNAL_NAME_RE } from '../../domain/curation';
 import type { EntryAnnotation } from './entry';
 
 const parsed = (v: unknown): unknown => {

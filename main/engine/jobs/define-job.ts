@@ -1,7 +1,7 @@
 // One declaration per job kind: zod schemas for what a job is started with (params), where it stands
 // (checkpoint) and what it hands back (result), its title and its run. The runner only ever sees the
 // erased `RegisteredJob` face, which parses raw (stored or caller) JSON before any typed code runs.
-import type { JobWrites } from '../../../main/domain/events';
+import type { JobWrites } from '../../domain/events';
 import { stringify } from 'safe-stable-stringify';
 import { z } from 'zod';
 import type { NewIssue } from '../store/issues';

@@ -1,10 +1,10 @@
-import type { JobT } from '../../../main/domain/job';
-import { ApiError } from '../../../main/domain/errors';
+import type { JobT } from '../../domain/job';
+import { ApiError } from '../../domain/errors';
 import type { IssueStore } from '../store/issues';
 import type { JobRow } from '../store/jobs';
 import { type JobHost, JobInputError, type JobKind, type PreparedJob, type RegisteredJob } from './define-job';
 import type { JobRecords } from './job-records';
-import type { JobWrites } from '../../../main/domain/events';
+import type { JobWrites } from '../../domain/events';
 import { RateMeter } from './rate';
 
 export interface JobRunnerOptions {

@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { ApiError } from '../../../main/domain/errors';
+import { ApiError } from '../../domain/errors';
 import { sourceRoots } from '../ingest/open-source';
 import type { Project } from '../project';
 import { type Embedded, embeddedOf, readEmbedded } from './embedded';

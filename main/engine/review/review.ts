@@ -1,7 +1,7 @@
 // Review of model proposals (boxes, masks, image-level labels): decisions and edits saved at once
 // with who and when (updated_by / updated_at; the model stays in `origin`), undoable per project,
 // and a queue that puts the most uncertain proposals (|score − threshold| smallest) first.
-import { rleBbox, type CocoRle } from '../../../main/domain/rle';
+import { rleBbox, type CocoRle } from '../../domain/rle';
 import type { Annotation, AnnotationKind, AnnotationState } from '../store/annotations';
 import type { Db } from '../store/database';
 import { type Change, type HistoryEntry, ReviewHistory, type RowPart } from './history';

@@ -1,4 +1,4 @@
-import type { IssueT } from '../../../main/domain/project';
+import type { IssueT } from '../../domain/project';
 import type { Db } from './database';
 
 export interface NewIssue {

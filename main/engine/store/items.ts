@@ -1,4 +1,4 @@
-import type { ItemT } from '../../../main/domain/project';
+import type { ItemT } from '../../domain/project';
 import type { Db } from './database';
 
 /** One item as an ingest stage produces it, before it has an id. */

@@ -1,4 +1,4 @@
-import type { SourceT } from '../../../main/domain/project';
+import type { SourceT } from '../../domain/project';
 import type { Db } from './database';
 
 interface SourceRow { id: number; kind: SourceT['kind']; path: string; root: string; name: string; added_at: string; item_count: number; issue_count: number }

@@ -2,7 +2,7 @@
 // knows only Winnow's synthetic shapes) ships a reference in its registry entry: its classes and the median
 // top-1 zero-shot probability that in-domain data reaches. Real photographs through the built-in model sit far
 // below it (measured 0.21 vs 0.64–0.99), so the curator is told before trusting labels, scores or boxes.
-import type { ModelFitT } from '../../../main/domain/model-fit';
+import type { ModelFitT } from '../../domain/model-fit';
 import { readRows, requireSet } from '../curate/embedding-pages';
 import { classEmbeddings, DEFAULT_TEMPLATES } from '../curate/zero-shot';
 import type { Project } from '../project';

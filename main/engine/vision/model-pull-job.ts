@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { JobT, ModelJobT } from '../../../main/domain/job';
-import { PullResult } from '../../../main/domain/model-report';
+import type { JobT, ModelJobT } from '../../domain/job';
+import { PullResult } from '../../domain/model-report';
 import type { EngineEvents } from '../events';
 import { defineJob } from '../jobs/define-job';
 import { MemoryJobStore } from '../jobs/memory-job-store';
