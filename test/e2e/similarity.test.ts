@@ -106,8 +106,10 @@ describe('search, more like this, embedding map', () => {
     expect(Number(await threshold.inputValue())).toBe(SEMANTIC_DEDUP_DEFAULTS.cosineThreshold);
     await page.getByTestId('semantic-verify').check();
     await page.getByTestId('semantic-policy').selectOption('resolution');
+    // The run this click starts, not the earlier one that is already done.
+    const before = project.db.prepare('SELECT coalesce(max(id), 0) FROM jobs').pluck().get() as number;
     await page.getByTestId('run-semantic').click();
-    const latest = () => project.db.prepare('SELECT state, params FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1').get(SEMDEDUP_JOB) as { state: string; params: string };
+    const latest = () => (project.db.prepare('SELECT state, params FROM jobs WHERE kind = ? AND id > ? ORDER BY id DESC LIMIT 1').get(SEMDEDUP_JOB, before) as { state: string; params: string } | undefined) ?? { state: 'not started', params: '{}' };
     await expect.poll(() => latest().state, { timeout: 60_000 }).toBe('done');
     expect(JSON.parse(latest().params)).toMatchObject({ verify: 'pixels', policy: 'resolution', threshold: SEMANTIC_DEDUP_DEFAULTS.candidateThreshold });
     await page.locator('[data-testid=dup-group]').first().waitFor();
