@@ -5,6 +5,7 @@ import path from 'node:path';
 import { AdaptStrategy, type AdaptStrategyT } from '../domain/adapt';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
+import { numberOption } from './number-option';
 import { withSession } from './with-session';
 
 export interface AdaptValues { head?: string; distill?: string; order?: string; limit?: string; regions?: boolean; model?: string; k?: string; threshold?: string }
@@ -12,13 +13,6 @@ export interface AdaptValues { head?: string; distill?: string; order?: string; 
 export const ADAPT_USAGE = 'usage: winnow adapt [--model ID] [--head DIR] [--distill OUT] | --order uncertainty|margin|diverse|random [--limit N] | --regions';
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-
-function num(v: string | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${what} must be a number, got "${v}"`);
-  return n;
-}
 
 export function adaptCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values as CommandContext['values'] & AdaptValues;
@@ -28,7 +22,7 @@ export function adaptCommand(ctx: CommandContext): Promise<number> {
     if (!parsed.success) throw new Error(`--order must be one of ${AdaptStrategy.options.join(', ')}; ${ADAPT_USAGE}`);
     strategy = parsed.data;
   }
-  const limit = num(v.limit, 'limit') ?? 20;
+  const limit = numberOption(v.limit, 'limit') ?? 20;
   if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive integer');
   return withSession(ctx, 'adapt', async (session) => {
     const { client } = session;
@@ -43,8 +37,8 @@ export function adaptCommand(ctx: CommandContext): Promise<number> {
       ctx.print(rows.length ? rows.map((r) => `${r.label}: threshold ${f(r.threshold, 3)} (${r.accepted} accepted, ${r.rejected} rejected; rejects per accept ${f(r.rejectsPerAcceptBefore)} → ${f(r.rejectsPerAcceptAfter)})`).join('\n') : 'no reviewed detection proposals yet', rows);
       return 0;
     }
-    const k = num(v.k, 'k');
-    const threshold = num(v.threshold, 'threshold');
+    const k = numberOption(v.k, 'k');
+    const threshold = numberOption(v.threshold, 'threshold');
     const { jobId } = await client.call('adapt.run', {
       ...(v.model && { model: v.model }), ...(v.head && { head: path.resolve(v.head) }), ...(k !== undefined && { k }), ...(threshold !== undefined && { threshold }),
     });

@@ -6,15 +6,9 @@ import type { ApiClient } from '../api/client';
 import type { JobT } from '../api/contract';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
+import { numberOption } from './number-option';
 import { withSession } from './with-session';
 import { adaptCommand } from './adapt';
-
-function num(v: string | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${what} must be a number, got "${v}"`);
-  return n;
-}
 
 /** Templates file: one template per line, `{}` is the class name; '#' lines are comments. */
 async function readTemplates(file: string): Promise<string[]> {
@@ -47,8 +41,8 @@ export async function labelCommand(ctx: CommandContext): Promise<number> {
   const classes = parseClassList(v.classes, { commaSeparated: !v.classes.includes('\n') });
   if (classes.length < 2) throw new Error('--classes needs at least two class names');
   const templates = v.templates ? await readTemplates(v.templates) : undefined;
-  const k = num(v.k, 'k');
-  const threshold = num(v.threshold, 'threshold');
+  const k = numberOption(v.k, 'k');
+  const threshold = numberOption(v.threshold, 'threshold');
   return runJob(ctx, 'label',
     async (client) => (await client.call('labels.run', {
       classes, multiLabel: v.multi === true, ...(templates && { templates }), ...(k !== undefined && { k }), ...(threshold !== undefined && { threshold }), ...(v.model && { model: v.model }),

@@ -2,24 +2,18 @@
 import { semanticDefaults, type KeepPolicy, type VerifyMode } from '../engine/curate/semantic-job';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
+import { numberOption } from './number-option';
 import { withSession } from './with-session';
 
 type Values = CommandContext['values'] & { semantic?: boolean; threshold?: string; k?: string; policy?: string; method?: string; verify?: string; 'min-alignment'?: string };
-
-function num(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
-  return n;
-}
 
 export function dedupCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values as Values;
   if (!v.semantic) throw new Error('usage: winnow dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup] [--model ID] (exact and perceptual duplicates come from `winnow stats`)');
   if (v.verify && !['pixels', 'none'].includes(v.verify)) throw new Error('--verify must be pixels or none');
-  const minAlignment = num(v['min-alignment'], 'min-alignment');
+  const minAlignment = numberOption(v['min-alignment'], 'min-alignment');
   if (minAlignment !== undefined && (minAlignment < 0 || minAlignment > 1)) throw new Error('--min-alignment must be within 0..1');
-  const { threshold, verify } = semanticDefaults({ threshold: num(v.threshold, 'threshold'), verify: v.verify as VerifyMode | undefined, minAlignment });
+  const { threshold, verify } = semanticDefaults({ threshold: numberOption(v.threshold, 'threshold'), verify: v.verify as VerifyMode | undefined, minAlignment });
   if (threshold < 0.5 || threshold > 1) throw new Error('--threshold must be within 0.5..1');
   if (v.policy && !['pair', 'resolution', 'first'].includes(v.policy)) throw new Error('--policy must be pair, resolution or first');
   if (v.method && !['graph', 'semdedup'].includes(v.method)) throw new Error('--method must be graph or semdedup');
@@ -44,7 +38,7 @@ export function searchCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values as Values;
   const query = ctx.args.join(' ').trim();
   if (!query) throw new Error('usage: winnow search "text" [--k N] [--model ID] [--json]');
-  const k = num(v.k, 'k') ?? 20;
+  const k = numberOption(v.k, 'k') ?? 20;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new Error('--k must be an integer within 1..1000');
   return withSession(ctx, 'search', async ({ client }) => {
     const result = await client.call('search.text', { query, k, ...(v.model && { model: v.model }) });
