@@ -7,11 +7,13 @@ of OpenAI CLIP ViT-B/32); text graph: a tiny embedding + mean-pool + projection 
 benchmark measures images only). Tokenizer files are copied from the built-in model. Never commit
 the output: it is ~350 MB of random numbers.
 """
-import json, os, shutil, sys
+import inspect, json, os, shutil, sys
 import torch
 from torch import nn
 
 OPSET = 14
+# torch >= 2.9 exports through dynamo by default; the TorchScript exporter keeps the same plain graph on every version.
+LEGACY = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 class Attention(nn.Module):
     # Written out (q/k/v projections, scaled softmax) like HF's CLIPAttention, so it exports to plain ONNX ops.
@@ -77,14 +79,14 @@ def main(out, builtin):
         torch.onnx.export(vis, (torch.randn(2, 3, 224, 224),), os.path.join(out, "onnx", "vision_model.onnx"),
                           input_names=["pixel_values"], output_names=["image_embeds"],
                           dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}},
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET, do_constant_folding=True, **LEGACY)
         ids = torch.ones(2, 8, dtype=torch.int64)
         torch.onnx.export(txt, (ids, torch.ones_like(ids)), os.path.join(out, "onnx", "text_model.onnx"),
                           input_names=["input_ids", "attention_mask"], output_names=["text_embeds"],
                           dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
                                         "attention_mask": {0: "batch_size", 1: "sequence_length"},
                                         "text_embeds": {0: "batch_size"}},
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET, do_constant_folding=True, **LEGACY)
     config = json.load(open(os.path.join(builtin, "config.json")))
     config["_name_or_path"] = "bench-vit-b32-random"
     config["projection_dim"] = 512
