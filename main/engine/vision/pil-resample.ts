@@ -15,7 +15,7 @@ const FILTERS: Record<PilFilter, { support: number; weight: (x: number) => numbe
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ROUND_HALF = 1 << (PRECISION_BITS - 1);
-const ONE = 2 ** PRECISION_BITS;
+const ONE = 1 << PRECISION_BITS;
 
 interface Coefficients {
   /** Taps per output pixel (the same for all). */
@@ -58,9 +58,10 @@ function coefficients(inSize: number, outSize: number, filter: PilFilter): Coeff
   return { ksize, start, count, weights };
 }
 
+// Bilinear and box weights are never negative, so sums stay in [0, 2^31) and an int32 shift is exact.
 const clip8 = (v: number) => {
-  const shifted = Math.floor(v / ONE);
-  return shifted < 0 ? 0 : shifted > 255 ? 255 : shifted;
+  const shifted = v >> PRECISION_BITS;
+  return shifted > 255 ? 255 : shifted;
 };
 
 /** Resizes interleaved RGB bytes (width × height × 3) to outWidth × outHeight exactly as PIL does. */
@@ -95,13 +96,18 @@ export function pilResizeRgb(pixels: Uint8Array, width: number, height: number, 
     const c = coefficients(height, outHeight, filter);
     const out = new Uint8Array(w * outHeight * 3);
     const stride = w * 3;
+    // Row by row (taps outer, pixels inner) so source rows are read sequentially.
+    const acc = new Int32Array(stride);
     for (let yy = 0; yy < outHeight; yy++) {
       const base = yy * c.ksize;
-      for (let i = 0; i < stride; i++) {
-        let acc = ROUND_HALF;
-        for (let y = 0; y < c.count[yy]; y++) acc += current[(c.start[yy] + y) * stride + i] * c.weights[base + y];
-        out[yy * stride + i] = clip8(acc);
+      acc.fill(ROUND_HALF);
+      for (let y = 0; y < c.count[yy]; y++) {
+        const k = c.weights[base + y];
+        const row = (c.start[yy] + y) * stride;
+        for (let i = 0; i < stride; i++) acc[i] += current[row + i] * k;
       }
+      const o = yy * stride;
+      for (let i = 0; i < stride; i++) out[o + i] = clip8(acc[i]);
     }
     current = out;
   }
