@@ -134,7 +134,7 @@ describe('replica dual encoders: pull → validate → embed → label', () => {
 
     await runJob('labels.run', { model: 'clip-vit-base-patch32', classes: ['red circle', 'blue square', 'green star'].map((name) => ({ name })) });
     expect(await call('labels.counts', {})).toMatchObject({ scored: images.length, model: 'clip-vit-base-patch32' });
-  });
+  }, 300_000);
 
   it('SigLIP quantized: MatMulInteger graphs with the sigmoid-model layout (pooler_output, 64-token Unigram text)', async () => {
     const { installed, report } = await pull('siglip-base-patch16-224', 'quantized');
