@@ -65,7 +65,9 @@ export function detectJob(project: Project, active: ActiveModel) {
       const p = ctx.params;
       const { id: model, detector, owned, hash } = await loadDetector(active, p.model);
       const threshold = p.threshold ?? DEFAULT_THRESHOLD[detector.kind];
-      const runId = project.runs.forJob(ctx.jobId, DETECT_JOB, { model, modelHash: hash ?? null, params: { ...p, detector: detector.kind, threshold } });
+      // The graph file that ran (e.g. onnx/model_quantized.onnx) is part of what produced the proposals.
+      const graph = detector instanceof OnnxQueryDetector ? { graph: detector.graph.file, dtype: detector.graph.dtype } : {};
+      const runId = project.runs.forJob(ctx.jobId, DETECT_JOB, { model, modelHash: hash ?? null, params: { ...p, detector: detector.kind, threshold, ...graph } });
       const batch = Math.max(1, p.batch ?? 16);
       try {
         ctx.setTotal(selectionCounts(project, p.selection).kept);

@@ -8,6 +8,7 @@ import { type CocoRle } from '../../domain/rle';
 import type { ClipModel } from '../vision/clip-model';
 import { type ImageInput, preprocessImage } from '../vision/preprocess';
 import { preprocessSpecFromConfig, type PreprocessSpec } from '../vision/preprocess-spec';
+import { type ModelDtype, resolveOnnxGraph } from '../vision/model-folder';
 import { createSessionWithFallback } from '../vision/providers';
 import type { OnnxSession } from '../vision/session';
 import { TextTokenizer } from '../vision/tokenize';
@@ -169,15 +170,26 @@ async function imageSize(input: ImageInput): Promise<{ width: number; height: nu
  * the session (input_ids / attention_mask / pixel_values; logits + pred_boxes, or logits).
  */
 export class OnnxQueryDetector implements Detector {
-  private constructor(readonly kind: Exclude<DetectorKind, 'dense-clip'>, private readonly session: OnnxSession, private readonly tokenizer: TextTokenizer, private readonly spec: PreprocessSpec) {}
+  private constructor(
+    readonly kind: Exclude<DetectorKind, 'dense-clip'>,
+    private readonly session: OnnxSession,
+    private readonly tokenizer: TextTokenizer,
+    private readonly spec: PreprocessSpec,
+    /** The graph that runs, relative to the model folder (e.g. onnx/model_quantized.onnx), and its dtype. */
+    readonly graph: { file: string; dtype: ModelDtype },
+  ) {}
 
-  static async load(dir: string, kind: Exclude<DetectorKind, 'dense-clip'>): Promise<OnnxQueryDetector> {
+  /** Loads `onnx/model<suffix>.onnx` of `dtype`, else the one installed (fp32 first, then the smaller variants). */
+  static async load(dir: string, kind: Exclude<DetectorKind, 'dense-clip'>, dtype?: ModelDtype): Promise<OnnxQueryDetector> {
     const json = async (f: string) => JSON.parse(await readFile(path.join(dir, f), 'utf8'));
     const spec = preprocessSpecFromConfig(await json('preprocessor_config.json'));
     const tokenizerConfig = await json('tokenizer_config.json').catch(() => ({}));
-    const { session } = await createSessionWithFallback(path.join(dir, 'onnx', 'model.onnx'));
+    const graph = await resolveOnnxGraph(dir, 'model', dtype);
+    const { session } = await createSessionWithFallback(graph.path);
     const seq = session.input('input_ids')?.shape[1];
-    return new OnnxQueryDetector(kind, session, new TextTokenizer(await json('tokenizer.json'), tokenizerConfig, typeof seq === 'number' && seq > 0 ? seq : 16), spec);
+    // Without a fixed sequence axis, the tokenizer's model_max_length (OWL-ViT 16, CLIPSeg 77) pads the queries.
+    const tokenizer = new TextTokenizer(await json('tokenizer.json'), tokenizerConfig, typeof seq === 'number' && seq > 0 ? seq : undefined);
+    return new OnnxQueryDetector(kind, session, tokenizer, spec, { file: path.relative(dir, graph.path).split(path.sep).join('/'), dtype: graph.dtype });
   }
 
   private name(candidates: string[], list: { name: string }[]): string {

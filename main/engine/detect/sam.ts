@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { type CocoRle, encodeRle, maskBbox } from '../../domain/rle';
-import { resolveOnnxGraph } from '../vision/model-folder';
+import { type ModelDtype, resolveOnnxGraph } from '../vision/model-folder';
+import { pilResizeRgb } from '../vision/pil-resample';
 import { createSessionWithFallback } from '../vision/providers';
 import type { OnnxSession } from '../vision/session';
 import type { Box } from './geometry';
@@ -82,7 +83,7 @@ export function samMaskFromLogits(logits: Float32Array, offset: number, lowH: nu
 export class SamSegmenter {
   private constructor(readonly dir: string, private readonly encoder: OnnxSession, private readonly decoder: OnnxSession, private readonly pre: SamPreprocessor) {}
 
-  static async load(dir: string): Promise<SamSegmenter> {
+  static async load(dir: string, dtype?: ModelDtype): Promise<SamSegmenter> {
     const config = JSON.parse(await readFile(path.join(dir, 'preprocessor_config.json'), 'utf8')) as {
       size?: { longest_edge?: number }; image_mean?: number[]; image_std?: number[]; rescale_factor?: number; pad_size?: { height?: number; width?: number };
     };
@@ -91,30 +92,28 @@ export class SamSegmenter {
       longest, mean: config.image_mean ?? [0.485, 0.456, 0.406], std: config.image_std ?? [0.229, 0.224, 0.225],
       rescale: config.rescale_factor ?? 1 / 255, padSide: config.pad_size?.height ?? longest,
     };
-    const [{ session: encoder }, { session: decoder }] = await Promise.all([
-      resolveOnnxGraph(dir, 'vision_encoder').then((g) => createSessionWithFallback(g.path)),
-      resolveOnnxGraph(dir, 'prompt_encoder_mask_decoder').then((g) => createSessionWithFallback(g.path)),
-    ]);
+    // The decoder follows the encoder's precision, so one dtype choice means one precision.
+    const encoderGraph = await resolveOnnxGraph(dir, 'vision_encoder', dtype);
+    const decoderGraph = await resolveOnnxGraph(dir, 'prompt_encoder_mask_decoder', encoderGraph.dtype);
+    const [{ session: encoder }, { session: decoder }] = await Promise.all([createSessionWithFallback(encoderGraph.path), createSessionWithFallback(decoderGraph.path)]);
     return new SamSegmenter(dir, encoder, decoder, pre);
   }
 
   /** Runs the image encoder once; the result serves any number of prompts on that image. */
   async embed(bytes: Uint8Array): Promise<SamEmbedding> {
-    const img = sharp(bytes).autoOrient().removeAlpha();
-    const meta = await img.metadata();
-    const width = meta.autoOrient?.width ?? meta.width ?? 0;
-    const height = meta.autoOrient?.height ?? meta.height ?? 0;
-    if (!width || !height) throw new Error('cannot read the image size');
+    // SamImageProcessor resizes with PIL's BILINEAR (resample 2): resampled the way Pillow does (pil-resample.ts).
+    const decoded = await sharp(bytes).autoOrient().toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { width, height } = decoded.info;
+    if (!width || !height || decoded.info.channels !== 3) throw new Error('cannot read the image size');
     const { longest, mean, std, rescale, padSide } = this.pre;
     const g = samGeometry(width, height, longest, padSide);
-    const raw = await img.resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
+    const resized = pilResizeRgb(decoded.data, width, height, g.resizedWidth, g.resizedHeight, 'bilinear');
     const S = padSide;
     const data = new Float32Array(3 * S * S); // zero padding after normalization, as HF pads
-    const ch = raw.info.channels;
     for (let y = 0; y < g.resizedHeight; y++) {
       for (let x = 0; x < g.resizedWidth; x++) {
-        const src = (y * g.resizedWidth + x) * ch;
-        for (let c = 0; c < 3; c++) data[c * S * S + y * S + x] = (raw.data[src + c] * rescale - mean[c]) / std[c];
+        const src = (y * g.resizedWidth + x) * 3;
+        for (let c = 0; c < 3; c++) data[c * S * S + y * S + x] = (resized[src + c] * rescale - mean[c]) / std[c];
       }
     }
     const out = await this.encoder.run({ [this.encoder.inputs[0].name]: new Tensor('float32', data, [1, 3, S, S]) });

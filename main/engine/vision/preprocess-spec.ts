@@ -1,6 +1,12 @@
 import type { PreprocessorConfig } from './model-config';
 
-export type ResampleKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
+import type { PilFilter } from './pil-resample';
+
+export type SharpKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
+/** sharp's kernels, or a PIL filter that Winnow resamples itself to match Python exactly. */
+export type ResampleKernel = SharpKernel | PilFilter;
+
+export const isPilFilter = (kernel: ResampleKernel): kernel is PilFilter => kernel === 'bilinear' || kernel === 'box';
 
 /**
  * Everything needed to turn an image into a model input, resolved from preprocessor_config.json
@@ -25,8 +31,9 @@ export interface PreprocessSpec {
   width: number;
 }
 
-// PIL resample codes used by Hugging Face image processors.
-const KERNEL_BY_PIL_CODE: Record<number, ResampleKernel> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic', 4: 'linear', 5: 'cubic' };
+// PIL resample codes used by Hugging Face image processors. BILINEAR (2) and BOX (4) are resampled the way
+// PIL does (support widened on downscale); the others go through sharp, which lands close to PIL for them.
+const KERNEL_BY_PIL_CODE: Record<number, ResampleKernel> = { 0: 'nearest', 1: 'lanczos3', 2: 'bilinear', 3: 'cubic', 4: 'box', 5: 'cubic' };
 
 type SizeField = PreprocessorConfig['size'];
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ACCEPTED_IMAGE_FORMATS, sniffImageFormat } from '../ingest/image-formats';
 import sharp from 'sharp';
-import { tensorLength, type PreprocessSpec } from './preprocess-spec';
+import { pilResizeRgb } from './pil-resample';
+import { isPilFilter, tensorLength, type PreprocessSpec, type SharpKernel } from './preprocess-spec';
 
 export type ImageInput = string | Uint8Array;
 
@@ -68,6 +69,17 @@ export function computeGeometry(spec: PreprocessSpec, width: number, height: num
   };
 }
 
+/** The crop window of an interleaved RGB image `width` pixels wide. */
+function cropRgb(pixels: Uint8Array, width: number, crop: Geometry['crop']): Uint8Array {
+  if (crop.left === 0 && crop.top === 0 && crop.width === width && crop.height * width * 3 === pixels.length) return pixels;
+  const out = new Uint8Array(crop.width * crop.height * 3);
+  for (let y = 0; y < crop.height; y++) {
+    const from = ((crop.top + y) * width + crop.left) * 3;
+    out.set(pixels.subarray(from, from + crop.width * 3), y * crop.width * 3);
+  }
+  return out;
+}
+
 async function decodeToRgb(source: ImageInput, spec: PreprocessSpec) {
   // Read once: metadata and decode both need the bytes, and a missing file should fail here clearly.
   const input = typeof source === 'string' ? await readFile(source) : source;
@@ -80,16 +92,16 @@ async function decodeToRgb(source: ImageInput, spec: PreprocessSpec) {
   let pipeline = sharp(input, { failOn: 'warning' }).autoOrient();
   // Transparent pixels become white (what a viewer shows), not the arbitrary colour hidden under alpha.
   if (metadata.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
-  pipeline = pipeline
-    .resize(geometry.resizeWidth, geometry.resizeHeight, { fit: 'fill', kernel: spec.kernel })
-    .extract(geometry.crop)
-    // CMYK (through its ICC profile or sharp's default one), greyscale and 16-bit all end as 8-bit sRGB.
-    .toColourspace('srgb')
-    .removeAlpha();
-  const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
-    throw new ImageDecodeError(`unexpected decoded layout: ${info.width}x${info.height}x${info.channels}, ${data.length} bytes`);
+  const pil = isPilFilter(spec.kernel) ? spec.kernel : null;
+  // PIL's bilinear/box filters are resampled here on the decoded pixels (sharp's kernels differ, see pil-resample.ts).
+  if (!pil) pipeline = pipeline.resize(geometry.resizeWidth, geometry.resizeHeight, { fit: 'fill', kernel: spec.kernel as SharpKernel }).extract(geometry.crop);
+  // CMYK (through its ICC profile or sharp's default one), greyscale and 16-bit all end as 8-bit sRGB.
+  pipeline = pipeline.toColourspace('srgb').removeAlpha();
+  const { data: decoded, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || decoded.length !== info.width * info.height * 3) {
+    throw new ImageDecodeError(`unexpected decoded layout: ${info.width}x${info.height}x${info.channels}, ${decoded.length} bytes`);
   }
+  const data = pil ? cropRgb(pilResizeRgb(decoded, info.width, info.height, geometry.resizeWidth, geometry.resizeHeight, pil), geometry.resizeWidth, geometry.crop) : decoded;
   return { pixels: data, geometry, width, height };
 }
 

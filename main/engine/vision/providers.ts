@@ -5,6 +5,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InferenceSession, env as ortEnv, listSupportedBackends } from 'onnxruntime-node';
+import { externalDataProblems } from './external-data';
 import { OnnxSession } from './session';
 
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'cpu';
@@ -176,5 +177,8 @@ export async function createSessionWithFallback(modelPath: string, request: Sess
     }
   }
   const reasons = attempts.map((attempt) => `${attempt.provider}: ${attempt.reason}`).join('; ');
+  // A missing or truncated external-data file is the model's fault, not the provider's: say which file.
+  const broken = await externalDataProblems(modelPath);
+  if (broken.length) throw new Error(`could not load ${modelPath}: ${broken.join('; ')} (download the model again)`);
   throw new Error(`could not load ${modelPath} on any execution provider (${reasons})`);
 }

@@ -1,7 +1,9 @@
 // Image preprocessing per processor family against Transformers.js (a reference Winnow does not own) on the
 // same image and the same preprocessor_config.json. Tolerances are in normalized units (1 grey level ≈ 0.015
 // with CLIP's std): both resize with different filters, so tensors agree closely but not bit for bit. Which one
-// is closer to Python's processors is measured outside CI by `npm run bench:preprocess` (a PIL replica).
+// is closer to Python's processors is measured outside CI by `npm run bench:preprocess` (a PIL replica): for
+// PIL's BILINEAR (CLIPSeg, resample 2) Winnow resamples like Pillow itself and is byte-exact with it
+// (test/unit/vision/pil-resample.test.ts), so what is left here is Transformers.js's own distance from Python.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,6 +72,17 @@ describe('preprocessing matches Transformers.js per processor family', () => {
     const measured = meanAbs(mine, reference.data);
     console.log(`${family}: mean abs difference vs Transformers.js ${measured.toFixed(4)}`);
     expect(measured).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('clipseg on fine detail: within Transformers.js\'s own distance from PIL (before the PIL-style bilinear, 0.19 away)', async () => {
+    // Fine detail is where resampling filters differ most. Winnow's CLIPSeg tensor equals Pillow's here, and
+    // bench:preprocess measured Transformers.js 0.023 from Pillow on this image; sharp's linear kernel was 0.195.
+    const raw = Buffer.alloc(333 * 500 * 3);
+    for (let y = 0; y < 500; y++) for (let x = 0; x < 333; x++) raw.set([(x * 7) & 255, 127 + 127 * Math.sin(x / 3 + y / 5), (x ^ y) & 255], (y * 333 + x) * 3);
+    const detail = await sharp(raw, { raw: { width: 333, height: 500, channels: 3 } }).png().toBuffer();
+    const measured = meanAbs(await ours('clipseg', detail), (await theirs('clipseg', detail)).data);
+    console.log(`clipseg (detail): mean abs difference vs Transformers.js ${measured.toFixed(4)}`);
+    expect(measured).toBeLessThanOrEqual(0.03);
   });
 
   it('owlv2 pads to a square with grey 0.5 before resizing, as the Python processor does (Transformers.js stretches instead)', async () => {

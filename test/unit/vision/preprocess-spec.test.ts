@@ -48,7 +48,7 @@ describe('preprocessSpecFromConfig', () => {
     expect(spec.crop).toEqual({ width: 256, height: 256 });
     expect(spec.mean).toEqual([0, 0, 0]);
     expect(spec.std).toEqual([1, 1, 1]);
-    expect(spec.kernel).toBe('linear');
+    expect(spec.kernel).toBe('bilinear');
   });
 
   it('rejects a config without an output size', () => {
