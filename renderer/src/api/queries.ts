@@ -22,6 +22,7 @@ export const keys = {
   labelCounts: ['signals', 'labels.counts'] as const,
   signals: ['signals', 'list'] as const,
   selections: ['selections'] as const,
+  views: ['views'] as const,
 };
 
 type DupKind = MethodInput<'duplicates.groups'>['kind'];
@@ -35,6 +36,7 @@ const staleOn: Partial<Record<EventName, readonly string[]>> = {
   'annotations.changed': ['annotations', 'signals'],
   'embeddings.changed': ['embeddings'],
   'selections.changed': ['selections'],
+  'views.changed': ['views'],
   'project.changed': ['items', 'issues'],
 };
 

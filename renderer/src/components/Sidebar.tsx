@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
 import { openExportDialog } from './ExportDialog';
+import { SavedViewsList } from './SavedViews';
 
 /** Project name, sources (click to filter the grid), adding a source, and the views. */
 export function Sidebar() {
@@ -66,6 +67,7 @@ export function Sidebar() {
           Export…
         </button>
       </nav>
+      <SavedViewsList />
       <h3>Sources</h3>
       <ul className="sources">
         {sources.map((s) => (
