@@ -50,6 +50,8 @@ export function SearchBar() {
           <input name="min-score" data-testid="search-cutoff" inputMode="decimal" value={cutoff} placeholder="any" onChange={(e) => setCutoff(e.target.value)} aria-label="Minimum similarity" />
         </label>
         {busy && <span className="muted small">searching…</span>}
+        {/* Two fields: without a submit button, Enter would not submit the form. */}
+        <button type="submit" hidden aria-hidden tabIndex={-1} />
       </form>
       <ViewChips />
       {results && (
