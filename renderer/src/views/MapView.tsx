@@ -246,8 +246,8 @@ export function MapView() {
           </select>
         </label>
         <span className="map-tools" role="group" aria-label="Selection tool">
-          <button className={tool === 'rect' ? 'active' : 'secondary'} aria-pressed={tool === 'rect'} data-testid="map-tool-rect" onClick={() => setTool('rect')} title="Rectangle (r)">▭ Rectangle</button>
-          <button className={tool === 'lasso' ? 'active' : 'secondary'} aria-pressed={tool === 'lasso'} data-testid="map-tool-lasso" onClick={() => setTool('lasso')} title="Lasso (l)">➰ Lasso</button>
+          <button className={tool === 'rect' ? 'active' : 'secondary'} aria-pressed={tool === 'rect'} data-testid="map-tool-rect" onClick={() => setTool('rect')} title="Rectangle (r)">Rectangle</button>
+          <button className={tool === 'lasso' ? 'active' : 'secondary'} aria-pressed={tool === 'lasso'} data-testid="map-tool-lasso" onClick={() => setTool('lasso')} title="Lasso (l)">Lasso</button>
         </span>
         <button onClick={() => setView(null)} disabled={!view}>Reset view</button>
       </div>
