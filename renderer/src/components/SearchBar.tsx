@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { loadMoreResults, runSearch, searchText } from '../state/similarity';
 import { useStore } from '../state/store';
 import { SaveViewButton } from './SavedViews';
@@ -72,7 +73,11 @@ export function SearchBar() {
 
 /** The filters that make up the current view, each removable, and saving the whole view under a name. */
 function ViewChips() {
-  const s = useStore();
+  // Only the filters: the grid reports its scroll position to the store many times a second.
+  const s = useStore(useShallow((st) => ({
+    sources: st.sources, sourceFilter: st.sourceFilter, gridSelection: st.gridSelection, labelFilter: st.labelFilter, region: st.region, results: st.results,
+    setGridSelection: st.setGridSelection, setLabelFilter: st.setLabelFilter, setRegion: st.setRegion,
+  })));
   const source = s.sources.find((x) => x.id === s.sourceFilter);
   const chips: { key: string; text: string; clear(): void }[] = [];
   if (source) chips.push({ key: 'source', text: `source ${source.name}`, clear: () => useStore.getState().setSourceFilter(null) });
