@@ -37,7 +37,9 @@ const staleOn: Partial<Record<EventName, readonly string[]>> = {
   'embeddings.changed': ['embeddings'],
   'selections.changed': ['selections'],
   'views.changed': ['views'],
-  'project.changed': ['items', 'issues'],
+  'project.changed': ['items', 'issues', 'models'],
+  // A model pull finishing changes which model runs where (the status bar's model and provider).
+  'models.job': ['models'],
 };
 
 /** A job snapshot replaces the one we hold only if it is newer: a list fetched before a fast job finished must not undo its `done`. */
