@@ -68,7 +68,7 @@ export function JobsPanel() {
   const running = jobs.filter(isActive);
   return (
     <section className={`jobs-panel ${open ? 'open' : 'collapsed'}`} data-testid="jobs-panel" aria-label="Jobs">
-      <button className="jobs-summary" data-testid="jobs-summary" aria-expanded={open} onClick={toggle}>
+      <button className="jobs-summary" data-testid="jobs-summary" aria-expanded={open} aria-label={open ? 'Collapse the jobs list' : 'Expand the jobs list'} title={jobsSummary(jobs)} onClick={toggle}>
         <span className="chevron" aria-hidden>{open ? '▾' : '▸'}</span>
         <b>Jobs</b>
         <span className={running.length ? 'running' : 'muted'}>{running.length ? `${running.length} running` : 'idle'}</span>
