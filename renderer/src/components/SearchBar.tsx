@@ -80,7 +80,7 @@ function ViewChips() {
   })));
   const source = s.sources.find((x) => x.id === s.sourceFilter);
   const chips: { key: string; text: string; clear(): void }[] = [];
-  if (source) chips.push({ key: 'source', text: `source ${source.name}`, clear: () => useStore.getState().setSourceFilter(null) });
+  if (source) chips.push({ key: 'source', text: `source ${source.name}`, clear: () => { useStore.setState({ sourceFilter: null, cursor: 0 }); void useStore.getState().refresh(); } });
   if (s.gridSelection) chips.push({ key: 'rules', text: 'name' in s.gridSelection ? `selection ${s.gridSelection.name} (${s.gridSelection.show})` : `filter rules (${s.gridSelection.show})`, clear: () => s.setGridSelection(null) });
   if (s.labelFilter) chips.push({ key: 'label', text: `label ${s.labelFilter}`, clear: () => s.setLabelFilter(null) });
   if (s.region) chips.push({ key: 'region', text: s.region.label, clear: () => s.setRegion(null) });
