@@ -5,7 +5,7 @@
 //   filter recount: Enter in a rule's threshold field → the kept count on screen changes (ms, median);
 //   review key: `j` pressed → the next item's label and decoded image painted (next frame after; ms, median).
 // Headless Chromium renders in software (--disable-gpu), so absolute frame times are pessimistic; compare runs.
-// Env: BENCH_ITEMS (default 100000), BENCH_REPEATS (15), WINNOW_BENCH_DIR (project cache).
+// Env: BENCH_ITEMS (default 100000), BENCH_REPEATS (15), WINNOW_BENCH_DIR (project cache), WINNOW_STATIC_DIR (renderer build).
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,7 +105,8 @@ async function main(): Promise<void> {
   process.env.WINNOW_HOME = path.join(CACHE, 'ui-home');
   const engine = new Engine('browser');
   await engine.openProject(dir, { resume: false });
-  const server = await startServer({ engine });
+  // WINNOW_STATIC_DIR: another renderer build (e.g. the base commit's) against the same server, for before/after.
+  const server = await startServer({ engine, staticDir: process.env.WINNOW_STATIC_DIR });
   const browser = await launchChromium();
   const out: [string, string][] = [];
   try {
@@ -120,15 +121,23 @@ async function main(): Promise<void> {
     await scrollFrames(page, 30, 120);
     const deltas = (await scrollFrames(page, 400, 120)).slice(5);
     out.push(['grid scroll frame time p50 / p95 / max (ms)', `${quantile(deltas, 0.5).toFixed(1)} / ${quantile(deltas, 0.95).toFixed(1)} / ${Math.max(...deltas).toFixed(1)}`]);
-    const jump = await page.evaluate(async () => {
-      const el = document.querySelector<HTMLElement>('[data-testid=grid]')!;
-      const t0 = performance.now();
-      el.scrollTop = el.scrollHeight / 2;
-      // Until the middle rows' tiles have their items (captions) on screen.
-      while (![...document.querySelectorAll('[data-testid=tile] .caption')].some((c) => (c.textContent ?? '').length > 0 && c.getBoundingClientRect().top > 0)) await new Promise((r) => requestAnimationFrame(r));
-      return performance.now() - t0;
-    });
-    out.push(['grid jump to the middle → captions painted (ms)', jump.toFixed(1)]);
+    // Jumps to five far-apart positions: until those rows' tiles have their items (captions) on screen.
+    const jumps: number[] = [];
+    for (const at of [0.5, 0.1, 0.9, 0.3, 0.7]) {
+      jumps.push(await page.evaluate(async (at) => {
+        const el = document.querySelector<HTMLElement>('[data-testid=grid]')!;
+        const t0 = performance.now();
+        el.scrollTop = el.scrollHeight * at;
+        const first = () => Number(document.querySelector('[data-testid=tile]')?.getAttribute('data-index') ?? 0);
+        const total = Number(el.getAttribute('aria-label')?.split(' ')[0] ?? 1);
+        while (!(Math.abs(first() / total - at) < 0.01 && [...document.querySelectorAll('[data-testid=tile] .caption')].some((c) => (c.textContent ?? '').length > 0 && c.getBoundingClientRect().top > 0))) {
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+        return performance.now() - t0;
+      }, at));
+    }
+    const jump = quantile(jumps, 0.5);
+    out.push(['grid jump to a far row → its captions painted (ms, median of 5 / max)', `${jump.toFixed(1)} / ${Math.max(...jumps).toFixed(1)}`]);
 
     // Filters: type a threshold, Enter, wait for the kept count to change.
     await page.getByTestId('nav-filters').click();
