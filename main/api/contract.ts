@@ -12,16 +12,20 @@ import { labelMethods } from './methods/labels';
 import { similarityMethods } from './methods/similarity';
 import { detectionMethods } from './methods/detection';
 import { adaptMethods } from './methods/adapt';
+import { viewMethods } from './methods/views';
 
 // The domain's shapes and error are part of the contract every front end imports.
 export * from '../domain/project';
 export { Job, JobState, type JobT } from '../domain/job';
 export { events, type EventName, type EventPayload } from '../domain/events';
 export { ApiError, ProjectOwnedError } from '../domain/errors';
+export { SavedView, ViewState, describeView, type SavedViewT, type ViewStateT } from '../domain/views';
 
 const empty = z.object({}).strict();
 const absPath = z.string().min(1).max(4096);
 const id = z.number().int().positive();
+/** Item ids picked on the embedding map: the grid shows only these (with the other filters). */
+const region = z.array(id).min(1).max(200_000);
 
 /** The core methods: app, project, sources, items, issues, jobs. Areas add theirs from main/api/methods/. */
 const coreMethods = {
@@ -33,9 +37,9 @@ const coreMethods = {
     input: z.object({ path: absPath, kind: SourceKind.optional() }).strict(),
     output: z.object({ source: Source, jobId: z.number().int() }),
   },
-  'items.count': { input: z.object({ sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional() }).strict(), output: z.number().int() },
+  'items.count': { input: z.object({ sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional(), region: region.optional() }).strict(), output: z.number().int() },
   'items.page': {
-    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional() }).strict(),
+    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional(), region: region.optional() }).strict(),
     output: z.array(Item),
   },
   'items.get': { input: z.object({ id }).strict(), output: Item.extend({ issues: z.array(Issue) }) },
@@ -50,7 +54,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

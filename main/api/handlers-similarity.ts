@@ -4,7 +4,12 @@ import { ApiError } from './contract';
 import type { Engine } from '../engine/engine';
 import { requireSet } from '../engine/curate/embedding-pages';
 import { mapPoints } from '../engine/curate/embedding-map';
-import { itemVector, searchVector } from '../engine/curate/search';
+import { itemVector } from '../engine/curate/search';
+import { regionPredicate, searchWithin } from '../engine/curate/search-within';
+import { andWhere, labelPredicate } from '../engine/curate/labels-query';
+import type { Project } from '../engine/project';
+import { selectionWhere } from './handlers-curation';
+import type { SearchWithinT } from './methods/similarity';
 import { SEMDEDUP_JOB } from '../engine/curate/semantic-job';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 import type { HandlersFor } from './handlers';
@@ -16,19 +21,19 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
     'dedup.semantic.run': ({ model, ...params }) => ({
       jobId: project().jobs.start(SEMDEDUP_JOB, { model: model ?? DEFAULT_MODEL, ...params }).id,
     }),
-    'search.text': async ({ query, k, model }) => {
+    'search.text': async ({ query, model, ...paging }) => {
       const set = requireSet(project(), model ?? DEFAULT_MODEL);
       const { vectors, dim } = await engine.active.embedTexts(set.model, [query]);
       if (dim !== set.dim) throw new ApiError('conflict', `${set.model} now gives ${dim}-d embeddings, the stored ones are ${set.dim}-d: re-embed`);
       const vector = vectors.subarray(0, dim);
-      return { model: set.model, ...searchVector(project(), set, vector, k) };
+      return { model: set.model, ...searchWithin(project(), set, vector, pagingOf(project(), paging)) };
     },
-    'search.similar': ({ itemId, k, model }) => {
+    'search.similar': ({ itemId, model, ...paging }) => {
       const p = project();
       const set = requireSet(p, model ?? DEFAULT_MODEL);
       const vector = itemVector(p, set, itemId);
       if (!vector) throw new ApiError('not_found', `item ${itemId} has no image embedding for ${set.model}`);
-      return { model: set.model, ...searchVector(p, set, vector, k, itemId) };
+      return { model: set.model, ...searchWithin(p, set, vector, { ...pagingOf(p, paging), excludeItem: itemId }) };
     },
     'search.items': ({ ids }) => {
       const items = project().items;
@@ -39,4 +44,15 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
       return mapPoints(p, requireSet(p, model ?? DEFAULT_MODEL), colorBy);
     },
   };
+}
+
+/** The search options for searchWithin: the view's filters compiled to one SQL predicate. */
+function pagingOf(project: Project, p: { k: number; offset: number; minScore?: number; within?: SearchWithinT }) {
+  return { k: p.k, offset: p.offset, minScore: p.minScore, sourceId: p.within?.sourceId, where: withinWhere(project, p.within) };
+}
+
+/** SQL over alias `i` for a view's selection, label and map region (null: no filter). */
+export function withinWhere(project: Project, within: Omit<SearchWithinT, 'sourceId'> | undefined): string | null {
+  if (!within) return null;
+  return andWhere(selectionWhere(project, within.selection), within.label && labelPredicate(within.label), within.region && regionPredicate(within.region));
 }

@@ -9,6 +9,8 @@ import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
+import { regionPredicate } from '../engine/curate/search-within';
+import { viewHandlers } from './handlers-views';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
 /** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
@@ -25,10 +27,10 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId, selection, label }) => (selection && sourceId === undefined && !label
+    'items.count': ({ sourceId, selection, label, region }) => (selection && sourceId === undefined && !label && !region
       ? filterCount(project().db, selection)
-      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label)))),
-    'items.page': ({ offset, limit, sourceId, selection, label }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
+      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region)))),
+    'items.page': ({ offset, limit, sourceId, selection, label, region }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region))),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
       if (!item) throw new ApiError('not_found', `no item ${id}`);
@@ -47,6 +49,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...adaptHandlers(engine),
     ...similarityHandlers(engine),
     ...detectionHandlers(engine),
+    ...viewHandlers(engine),
   };
 }
 

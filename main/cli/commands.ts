@@ -12,6 +12,7 @@ import { conceptsCommand, labelCommand, scoreCommand } from './labels';
 import { downloadCommand, exportCommand } from './export';
 import { detectCommand } from './detect';
 import { adaptCommand } from './adapt';
+import { viewsCommand } from './views';
 import { embedCommand, importCommand, initCommand, resumeCommand, statusCommand } from './project-commands';
 
 export interface CommandContext {
@@ -58,6 +59,8 @@ export const commands: Record<string, Command> = {
   // Semantic near-duplicates and search (main/cli/similarity.ts).
   dedup: dedupCommand,
   search: searchCommand,
+  // Saved views made in the app (main/cli/views.ts).
+  views: viewsCommand,
 
   // Embedding-based signals: zero-shot labels, pair scores, concept scores (main/cli/labels.ts).
   label: labelCommand,

@@ -37,6 +37,7 @@ Usage: winnow <command> [options]
   dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup]
                                    semantic near-duplicate groups from the image embeddings (dup.semantic)
   search "text" [--k N] [--json]   text → image search over the embedded images
+  views list | views show NAME     saved views made in the app (search, map region, filters)
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes

@@ -20,6 +20,8 @@ export const events = {
   'embeddings.changed': z.object({ jobId: z.number().int().nullable() }),
   /** A saved selection was saved or deleted. */
   'selections.changed': z.object({ name: z.string() }),
+  /** A saved view was saved, renamed or deleted. */
+  'views.changed': z.object({ name: z.string() }),
   'project.changed': ProjectInfo.nullable(),
   /** Progress of app-level jobs (model pulls), which belong to no project. */
   'models.job': ModelJob,

@@ -88,7 +88,7 @@ describe('search, more like this, embedding map', () => {
     expect(selected).toBeGreaterThan(0);
     await page.screenshot({ path: shotPath('similarity-05-map-selected.png') });
     await page.getByTestId('map-show-selection').click();
-    await expect.poll(() => page.getByTestId('results-info').innerText()).toContain('items selected on the embedding map');
+    await expect.poll(() => page.getByTestId('chip-region').innerText()).toContain(`${selected} items picked on the map`);
     await expect.poll(() => page.locator('[data-testid=grid]').getAttribute('aria-label')).toBe(`${selected} items`);
     await page.screenshot({ path: shotPath('similarity-06-map-region-grid.png') });
   });

@@ -2,13 +2,25 @@
 // Imports only zod: contract.ts imports this file.
 import { z } from 'zod';
 import type { ItemT } from '../contract';
+import { SelectionFilter } from '../../domain/curation';
 
 const modelId = z.string().min(1).max(200);
 const id = z.number().int().positive();
 const k = z.number().int().min(1).max(1000);
 
 export const SearchHit = z.object({ itemId: z.number().int(), score: z.number() });
-export const SearchResult = z.object({ model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit) });
+/** `more`: hits exist past this page (offset + k) above the cutoff. */
+export const SearchResult = z.object({ model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit), more: z.boolean() });
+
+/** The rest of the current view a search runs inside (all AND-ed): source, rule list or selection, label, map region. */
+export const SearchWithin = z.object({
+  sourceId: id.optional(),
+  selection: SelectionFilter.optional(),
+  label: z.string().min(1).max(200).optional(),
+  region: z.array(id).min(1).max(200_000).optional(),
+}).strict();
+/** Paging and cutoff shared by text and image search. */
+const paging = { k: k.default(50), offset: z.number().int().min(0).max(100_000).default(0), minScore: z.number().min(-1).max(1).optional(), within: SearchWithin.optional() };
 
 export const MapPoints = z.object({
   model: z.string(),
@@ -40,8 +52,8 @@ export const similarityMethods = {
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
   },
-  'search.text': { input: z.object({ query: z.string().trim().min(1).max(1000), k: k.default(50), model: modelId.optional() }).strict(), output: SearchResult },
-  'search.similar': { input: z.object({ itemId: id, k: k.default(50), model: modelId.optional() }).strict(), output: SearchResult },
+  'search.text': { input: z.object({ query: z.string().trim().min(1).max(1000), model: modelId.optional(), ...paging }).strict(), output: SearchResult },
+  'search.similar': { input: z.object({ itemId: id, model: modelId.optional(), ...paging }).strict(), output: SearchResult },
   /** Items by id in the given order (a results page of the grid); unknown ids are left out. */
   'search.items': { input: z.object({ ids: z.array(id).max(1000) }).strict(), output: z.array(z.custom<ItemT>()) },
   'map.get': {
@@ -51,4 +63,5 @@ export const similarityMethods = {
 } as const;
 
 export type SearchHitT = z.output<typeof SearchHit>;
+export type SearchWithinT = z.output<typeof SearchWithin>;
 export type MapPointsT = z.output<typeof MapPoints>;

@@ -298,4 +298,19 @@ export const migrations: Migration[] = [
     name: 'jobs.result: what a finished job produced (JSON, parsed by its kind\'s result schema)',
     sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
   },
+  {
+    version: 19,
+    name: 'saved views: a named grid state (search, map region, label, rule list, source) stored in the project',
+    sql: `
+      CREATE TABLE saved_views (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      -- Search leaves undecodable items out of its hits: one lookup per candidate.
+      CREATE INDEX IF NOT EXISTS issues_item ON issues(item_id, kind);
+    `,
+  },
 ];

@@ -22,6 +22,7 @@ export const keys = {
   labelCounts: ['signals', 'labels.counts'] as const,
   signals: ['signals', 'list'] as const,
   selections: ['selections'] as const,
+  views: ['views'] as const,
 };
 
 type DupKind = MethodInput<'duplicates.groups'>['kind'];
@@ -35,7 +36,10 @@ const staleOn: Partial<Record<EventName, readonly string[]>> = {
   'annotations.changed': ['annotations', 'signals'],
   'embeddings.changed': ['embeddings'],
   'selections.changed': ['selections'],
-  'project.changed': ['items', 'issues'],
+  'views.changed': ['views'],
+  'project.changed': ['items', 'issues', 'models'],
+  // A model pull finishing changes which model runs where (the status bar's model and provider).
+  'models.job': ['models'],
 };
 
 /** A job snapshot replaces the one we hold only if it is newer: a list fetched before a fast job finished must not undo its `done`. */

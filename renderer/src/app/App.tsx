@@ -20,6 +20,8 @@ import { SearchBar } from '../components/SearchBar';
 import { MapView } from '../views/MapView';
 import { ReviewView } from '../views/review/ReviewView';
 import { subscribeToEngine } from './events';
+import { Toast } from '../components/Toast';
+import { syncUrlState } from '../state/url-state';
 
 export function App() {
   return <QueryClientProvider client={queryClient}><Shell /></QueryClientProvider>;
@@ -33,8 +35,9 @@ function Shell() {
 
   useEffect(() => {
     const off = subscribeToEngine();
+    const offUrl = syncUrlState();
     void useStore.getState().boot();
-    return off;
+    return () => { off(); offUrl(); };
   }, []);
 
   if (!info) return <div className="boot">{error ? `Cannot reach the Winnow engine: ${error}` : 'Starting Winnow…'}</div>;
@@ -44,7 +47,7 @@ function Shell() {
       <div className="solo">
         <button className="link back" onClick={() => useStore.getState().setView('grid')}>← Back</button>
         <ModelsView />
-        {error && <div className="toast" role="alert" onClick={() => useStore.setState({ error: null })}>{error}</div>}
+        <Toast />
       </div>
     );
   }
@@ -59,11 +62,7 @@ function Shell() {
       {openItem !== null && <ItemPanel id={openItem} />}
       <StatusBar />
       <ExportDialog />
-      {error && (
-        <div className="toast" role="alert" onClick={() => useStore.setState({ error: null })}>
-          {error}
-        </div>
-      )}
+      <Toast />
     </div>
   );
 }

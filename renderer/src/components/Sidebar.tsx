@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
 import { openExportDialog } from './ExportDialog';
+import { SavedViewsList } from './SavedViews';
 
 /** Project name, sources (click to filter the grid), adding a source, and the views. */
 export function Sidebar() {
@@ -10,6 +11,7 @@ export function Sidebar() {
   const sourceFilter = useStore((s) => s.sourceFilter);
   const gridSelection = useStore((s) => s.gridSelection);
   const labelFilter = useStore((s) => s.labelFilter);
+  const region = useStore((s) => s.region);
   const view = useStore((s) => s.view);
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
@@ -38,7 +40,7 @@ export function Sidebar() {
         </div>
       </div>
       <nav className="nav">
-        <button className={view === 'grid' && sourceFilter === null && !gridSelection && !labelFilter ? 'active' : ''} onClick={() => useStore.getState().setSourceFilter(null)}>
+        <button className={view === 'grid' && sourceFilter === null && !gridSelection && !labelFilter && !region ? 'active' : ''} onClick={() => useStore.getState().setSourceFilter(null)}>
           All items <span className="count">{project.itemCount.toLocaleString()}</span>
         </button>
         <button className={view === 'issues' ? 'active' : ''} onClick={() => useStore.getState().setView('issues')} data-testid="nav-issues">
@@ -66,6 +68,7 @@ export function Sidebar() {
           Export…
         </button>
       </nav>
+      <SavedViewsList />
       <h3>Sources</h3>
       <ul className="sources">
         {sources.map((s) => (

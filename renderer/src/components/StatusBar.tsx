@@ -7,14 +7,17 @@ import { ModelStatus } from './ModelStatus';
 export function StatusBar() {
   const info = useStore((s) => s.info)!;
   const connected = useStore((s) => s.connected);
-  const running = useJobs().filter((j) => j.state === 'running').length;
+  // From the job.progress events (api/queries.ts): the line moves with every batch and ends when the job does.
+  const running = useJobs().filter((j) => j.state === 'running');
   const cursor = useStore((s) => s.cursor);
   const count = useStore((s) => s.itemCount);
   return (
     <footer className="statusbar">
       <span className={connected ? 'ok' : 'bad'}>{connected ? '● engine connected' : '● engine disconnected — reconnecting'}</span>
       <span>{count > 0 ? `item ${(cursor + 1).toLocaleString()} of ${count.toLocaleString()}` : ''}</span>
-      <span>{running ? `${running} job running` : 'idle'}</span>
+      <span className={running.length ? 'status-job' : ''} data-testid="status-jobs">
+        {running.length ? `${running[0].title}${running[0].total ? ` ${Math.floor((100 * running[0].done) / running[0].total)}%` : ''}${running.length > 1 ? ` (+${running.length - 1} more)` : ''}` : 'idle'}
+      </span>
       {info.project?.owner && (
         <span className="bad" title="Another process writes this project; this window shows it read-only and takes it over when that process is done.">
           read-only: open in {describeOwner(info.project.owner)}

@@ -1,32 +1,70 @@
-// Search and map actions: they fill the grid's results mode (useStore.results).
+// Search and map actions. A search runs inside the current view (source, rule list, label, map region) and
+// fills the grid's results mode (useStore.results) a page of hits at a time; a map region is a filter.
 import { api } from '../api/client';
-import { useStore } from './store';
+import { type GridResults, itemFilter, useStore } from './store';
 
 export const SEARCH_K = 100;
 
-export async function searchText(query: string): Promise<void> {
-  const q = query.trim();
-  if (!q) return;
-  try {
-    const res = await api.call('search.text', { query: q, k: SEARCH_K });
-    useStore.getState().setResults({ kind: 'text', label: `“${q}”`, ids: res.hits.map((h) => h.itemId), scores: res.hits.map((h) => h.score), method: res.method });
-  } catch (err) {
-    useStore.getState().report(err);
-  }
+type Search = NonNullable<GridResults['search']>;
+
+/** One page of hits for a search inside the current view. */
+async function page(search: Search, offset: number, minScore: number | undefined) {
+  const within = itemFilter(useStore.getState());
+  const paging = { k: SEARCH_K, offset, ...(minScore !== undefined && { minScore }), ...(Object.keys(within).length ? { within } : {}) };
+  return 'text' in search ? api.call('search.text', { query: search.text, ...paging }) : api.call('search.similar', { itemId: search.similarTo, ...paging });
 }
 
-export async function moreLikeThis(itemId: number, key?: string): Promise<void> {
+/** Runs (or re-runs, with another cutoff or after the view changed) a search; the grid shows its first page. */
+export async function runSearch(search: Search, minScore?: number, label?: string): Promise<void> {
   try {
-    const res = await api.call('search.similar', { itemId, k: SEARCH_K });
-    // The item itself first (score 1), then its neighbours.
+    const res = await page(search, 0, minScore);
+    const similar = 'similarTo' in search;
+    // "More like" shows the item itself first (score 1), then its neighbours.
+    const ids = [...(similar ? [search.similarTo] : []), ...res.hits.map((h) => h.itemId)];
+    const scores = [...(similar ? [1] : []), ...res.hits.map((h) => h.score)];
     useStore.getState().setResults({
-      kind: 'similar', label: `more like ${key ?? `#${itemId}`}`, ids: [itemId, ...res.hits.map((h) => h.itemId)], scores: [1, ...res.hits.map((h) => h.score)], method: res.method,
+      kind: similar ? 'similar' : 'text', label: label ?? ('text' in search ? `“${search.text}”` : `more like #${search.similarTo}`),
+      ids, scores, method: res.method, search, minScore, more: res.more,
     });
   } catch (err) {
     useStore.getState().report(err);
   }
 }
 
-export function showRegion(ids: number[]): void {
-  useStore.getState().setResults({ kind: 'map', label: 'items selected on the embedding map', ids, scores: null });
+export function searchText(query: string, minScore?: number): Promise<void> {
+  const q = query.trim();
+  return q ? runSearch({ text: q }, minScore) : Promise.resolve();
 }
+
+export function moreLikeThis(itemId: number, key?: string): Promise<void> {
+  return runSearch({ similarTo: itemId }, undefined, `more like ${key ?? `#${itemId}`}`);
+}
+
+/** The next page of hits, appended to the grid's results. */
+export async function loadMoreResults(): Promise<void> {
+  const results = useStore.getState().results;
+  if (!results?.search || !results.more) return;
+  const loaded = results.ids.length - ('similarTo' in results.search ? 1 : 0);
+  try {
+    const res = await page(results.search, loaded, results.minScore);
+    const now = useStore.getState().results;
+    if (now !== results) return;
+    useStore.setState({ results: { ...results, ids: [...results.ids, ...res.hits.map((h) => h.itemId)], scores: [...(results.scores ?? []), ...res.hits.map((h) => h.score)], more: res.more } });
+    await useStore.getState().refreshCounts();
+  } catch (err) {
+    useStore.getState().report(err);
+  }
+}
+
+export function showRegion(ids: number[]): void {
+  useStore.getState().setRegion({ ids, label: `${ids.length.toLocaleString()} items picked on the map` });
+}
+
+// A filter changed under a search: the hits were for the old view, so search again inside the new one.
+useStore.subscribe((s, prev) => {
+  const search = s.results?.search;
+  if (!search || !s.results) return;
+  if (s.sourceFilter !== prev.sourceFilter || s.gridSelection !== prev.gridSelection || s.labelFilter !== prev.labelFilter || s.region !== prev.region) {
+    void runSearch(search, s.results.minScore, s.results.label);
+  }
+});

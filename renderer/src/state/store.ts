@@ -5,8 +5,17 @@ import { keys, queryClient } from '../api/queries';
 
 export const PAGE_SIZE = 200;
 export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels' | 'map' | 'review';
-/** Results mode: the grid shows these items in this order (search hits by score, or a map region). */
-export interface GridResults { kind: 'text' | 'similar' | 'map'; label: string; ids: number[]; scores: number[] | null; method?: string }
+/** Results mode: the grid shows these items in this order (search hits by score inside the current view). */
+export interface GridResults {
+  kind: 'text' | 'similar' | 'map'; label: string; ids: number[]; scores: number[] | null; method?: string;
+  /** What was searched (text or an item), with its cutoff, so the search can page on and be saved as a view. */
+  search?: { text: string } | { similarTo: number };
+  minScore?: number;
+  /** Hits exist past the loaded ones. */
+  more?: boolean;
+}
+/** Items picked on the embedding map: a filter that combines with the others. */
+export interface GridRegion { ids: number[]; label: string }
 /** A rule list or saved selection the grid is filtered by (set from the Filters view). */
 export type GridSelection = NonNullable<MethodInput<'items.count'>['selection']>;
 
@@ -19,6 +28,8 @@ interface State {
   gridSelection: GridSelection | null;
   /** A zero-shot label the grid is filtered by (set from the Labels view); combines with the other filters. */
   labelFilter: string | null;
+  /** A map region the grid is filtered by (lasso or rectangle on the embedding map). */
+  region: GridRegion | null;
   /** Search / map results shown instead of the filtered item list (null: all items). */
   results: GridResults | null;
   view: View;
@@ -28,6 +39,10 @@ interface State {
   generation: number;
   cursor: number;
   openItem: number | null;
+  /** First item index in view (the grid reports it); kept in the URL so a reload scrolls back. */
+  topIndex: number;
+  /** A scroll position to restore once the grid has its items (from the URL), then null. */
+  restoreTop: number | null;
 
   boot(): Promise<void>;
   refresh(): Promise<void>;
@@ -38,6 +53,7 @@ interface State {
   setGridSelection(selection: GridSelection | null): void;
   setLabelFilter(label: string | null): void;
   setResults(results: GridResults | null): void;
+  setRegion(region: GridRegion | null): void;
   setView(view: View): void;
   setCursor(index: number): void;
   openAt(index: number | null): Promise<void>;
@@ -47,8 +63,8 @@ interface State {
 const loading = new Set<string>();
 
 export const useStore = create<State>((set, get) => ({
-  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, results: null, view: 'grid', itemCount: 0,
-  pages: new Map(), generation: 0, cursor: 0, openItem: null,
+  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, region: null, results: null, view: 'grid', itemCount: 0,
+  pages: new Map(), generation: 0, cursor: 0, openItem: null, topIndex: 0, restoreTop: null,
 
   async boot() {
     try {
@@ -97,7 +113,7 @@ export const useStore = create<State>((set, get) => ({
     loading.add(key);
     try {
       const results = get().results;
-      const items = results ? await api.call('search.items', { ids: results.ids.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE) }) : await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ sourceFilter, gridSelection: get().gridSelection, labelFilter: get().labelFilter }) });
+      const items = results ? await api.call('search.items', { ids: results.ids.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE) }) : await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ ...get(), sourceFilter }) });
       if (get().generation !== generation) return;
       set((s) => ({ pages: new Map(s.pages).set(page, items) }));
     } catch (err) {
@@ -118,13 +134,18 @@ export const useStore = create<State>((set, get) => ({
   },
 
   setResults(results) {
-    // Results replace the other grid filters: "back to all items" really is all items.
-    set({ results, cursor: 0, openItem: null, view: 'grid', ...(results ? { gridSelection: null, labelFilter: null } : {}) });
+    // Search runs inside the current view: its filters stay (the search bar shows them and clears each).
+    set({ results, cursor: 0, openItem: null, view: 'grid' });
+    void get().refresh();
+  },
+
+  setRegion(region) {
+    set({ region, cursor: 0, openItem: null, view: 'grid' });
     void get().refresh();
   },
 
   setSourceFilter(id) {
-    set({ sourceFilter: id, gridSelection: null, labelFilter: null, results: null, cursor: 0, openItem: null, view: 'grid' });
+    set({ sourceFilter: id, gridSelection: null, labelFilter: null, region: null, results: null, cursor: 0, openItem: null, view: 'grid' });
     void get().refresh();
   },
 
@@ -160,7 +181,7 @@ function resultCount(s: Pick<State, 'results'>): Promise<number> | null {
   return s.results ? Promise.resolve(s.results.ids.length) : null;
 }
 
-/** items.count / items.page arguments for the grid's current source and selection filters. */
-function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter'>): { sourceId?: number; selection?: GridSelection; label?: string } {
-  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}) };
+/** items.count / items.page arguments (and a search's `within`) for the grid's source, selection, label and region filters. */
+export function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter' | 'region'>): { sourceId?: number; selection?: GridSelection; label?: string; region?: number[] } {
+  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}), ...(s.region ? { region: s.region.ids } : {}) };
 }

@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import { setDuplicateKeeper, useDuplicateGroups } from '../api/queries';
 import { useStore } from '../state/store';
 import { SemanticDedupControls } from './SemanticDedupControls';
+import { EmbedPrompt } from '../components/EmbedPrompt';
 
 type Kind = 'exact' | 'phash' | 'semantic';
 
@@ -60,6 +61,7 @@ export function DuplicatesView() {
           <button role="tab" aria-selected={kind === 'semantic'} className={kind === 'semantic' ? 'active' : ''} onClick={() => setKind('semantic')} data-testid="dup-kind-semantic">Semantic</button>
         </div>
         {kind === 'semantic' && <SemanticDedupControls />}
+        {kind === 'semantic' && <EmbedPrompt reason="Semantic near-duplicates compare image embeddings." />}
         <span className="spacer" />
         <span className="muted small keys-hint"><kbd>↑</kbd><kbd>↓</kbd> group · <kbd>←</kbd><kbd>→</kbd> item · <kbd>k</kbd> keep this one</span>
       </div>

@@ -45,6 +45,20 @@ export function Grid() {
     virtualizer.scrollToIndex(Math.floor(cursor / columns), { align: 'auto' });
   }, [cursor, columns, virtualizer]);
 
+  // Scroll position in and out of the URL (state/url-state.ts): restore once the items are there (after the
+  // cursor's scroll above, which it overrides), otherwise report the first row in view.
+  const restoreTop = useStore((s) => s.restoreTop);
+  useEffect(() => {
+    if (restoreTop === null || itemCount === 0) return;
+    virtualizer.scrollToIndex(Math.floor(restoreTop / columns), { align: 'start' });
+    const settle = setTimeout(() => useStore.setState({ restoreTop: null }), 500);
+    return () => clearTimeout(settle);
+  }, [restoreTop, itemCount, columns, virtualizer]);
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (el && restoreTop === null) useStore.setState({ topIndex: Math.floor(el.scrollTop / rowHeight) * columns });
+  }, [first, rowHeight, columns, restoreTop]);
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (openItem !== null || (e.target as HTMLElement).closest('input, textarea, select')) return;

@@ -5,6 +5,7 @@ import { useStore } from '../state/store';
 import { parseClasses, parseLines } from './labels/parse';
 import './labels/labels.css';
 import { AdaptPanel } from './adapt/AdaptPanel';
+import { EmbedPrompt } from '../components/EmbedPrompt';
 
 const KEY = 'winnow.labels.form';
 interface Form { classes: string; templates: string; k: string; threshold: string; multi: boolean; concepts: string }
@@ -75,6 +76,7 @@ export function LabelsView() {
     <div className="labels-view" data-testid="labels-view">
       <h2>Labels</h2>
       <div className="muted">Zero-shot labels from the embedding model: each class is embedded through every prompt template, averaged, and compared with each image. Results are proposals you can filter on.</div>
+      <EmbedPrompt reason="Zero-shot labels compare image embeddings with the class prompts." />
       <div className="labels-cols">
         <div>
           <section className="labels-card">

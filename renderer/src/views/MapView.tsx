@@ -5,6 +5,8 @@ import { api } from '../api/client';
 import { useEmbeddingMap, useSignalList } from '../api/queries';
 import { showRegion } from '../state/similarity';
 import { useStore } from '../state/store';
+import { EmbedPrompt } from '../components/EmbedPrompt';
+import { boundsOf, insidePolygon, type Pt } from './map/lasso';
 
 interface Points { ids: Int32Array; xy: Float32Array; values: Float32Array | null; codes: Int16Array | null; categories: string[]; explained: [number, number]; count: number }
 interface View { cx: number; cy: number; scale: number }
@@ -39,7 +41,8 @@ function ramp(t: number): string {
 
 /**
  * The embedding map: every embedded image as a point of a 2-D PCA projection, coloured by label or a
- * signal. Drag a rectangle to select a region (then show it in the grid), wheel to zoom, Alt+drag to pan.
+ * signal. Drag a rectangle or a lasso (r / l) to select a region, then show it in the grid or save it as a
+ * view; click a point to open its item; wheel to zoom, Alt+drag to pan.
  */
 export function MapView() {
   const [colorBy, setColorBy] = useState('label');
@@ -51,6 +54,9 @@ export function MapView() {
   const [view, setView] = useState<View | null>(null);
   const [size, setSize] = useState({ w: 800, h: 600 });
   const [drag, setDrag] = useState<Rect | null>(null);
+  const [tool, setTool] = useState<'rect' | 'lasso'>('rect');
+  const [lasso, setLasso] = useState<Pt[] | null>(null);
+  const [viewName, setViewName] = useState<string | null>(null);
   const [selected, setSelected] = useState<number[] | null>(null);
   const [hover, setHover] = useState<{ i: number; x: number; y: number } | null>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -178,6 +184,46 @@ export function MapView() {
     setSelected(ids.length ? ids.sort((a, b) => a - b) : null);
   };
 
+  const finishLasso = (poly: Pt[]) => {
+    if (!points || !v || poly.length < 3) return setSelected(null);
+    const b = boundsOf(poly);
+    const ids: number[] = [];
+    for (let i = 0; i < points.count; i++) {
+      const [sx, sy] = toScreen(points.xy[2 * i], points.xy[2 * i + 1], v);
+      if (sx >= b.x0 && sx <= b.x1 && sy >= b.y0 && sy <= b.y1 && insidePolygon(sx, sy, poly)) ids.push(points.ids[i]);
+    }
+    setSelected(ids.length ? ids.sort((a, b2) => a - b2) : null);
+  };
+
+  /** A click (no drag) on a point opens its item in the panel. */
+  const clickAt = (x: number, y: number): boolean => {
+    const i = nearest(x, y);
+    if (i === null || !points) return false;
+    useStore.setState({ openItem: points.ids[i] });
+    return true;
+  };
+
+  const saveRegion = async () => {
+    if (!selected || !viewName?.trim()) return;
+    try {
+      await api.call('views.save', { name: viewName.trim(), state: { region: { ids: selected, label: `${selected.length.toLocaleString()} items picked on the map` } } });
+      setViewName(null);
+    } catch (err) {
+      useStore.getState().report(err);
+    }
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'l') setTool('lasso');
+      else if (e.key === 'r') setTool('rect');
+      else if (e.key === 'Escape') setSelected(null);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const legend = points?.codes
     ? points.categories.map((c, k) => ({ label: c, color: PALETTE[k % PALETTE.length] }))
     : [];
@@ -199,13 +245,17 @@ export function MapView() {
             {numericSignals.map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
           </select>
         </label>
+        <span className="map-tools" role="group" aria-label="Selection tool">
+          <button className={tool === 'rect' ? 'active' : 'secondary'} aria-pressed={tool === 'rect'} data-testid="map-tool-rect" onClick={() => setTool('rect')} title="Rectangle (r)">Rectangle</button>
+          <button className={tool === 'lasso' ? 'active' : 'secondary'} aria-pressed={tool === 'lasso'} data-testid="map-tool-lasso" onClick={() => setTool('lasso')} title="Lasso (l)">Lasso</button>
+        </span>
         <button onClick={() => setView(null)} disabled={!view}>Reset view</button>
       </div>
       {error && (
         <div className="empty">
           <h3>No map yet</h3>
           <p className="muted">{error}</p>
-          <button onClick={() => api.call('embed.start', {}).catch((err: unknown) => useStore.getState().report(err))}>Embed images</button>
+          <EmbedPrompt reason="The map places every embedded image." />
         </div>
       )}
       {!error && (
@@ -219,6 +269,7 @@ export function MapView() {
               if (e.button !== 0 || !v) return;
               const p = local(e);
               if (e.altKey) panRef.current = { ...p, view: v };
+              else if (tool === 'lasso') setLasso([p]);
               else setDrag({ x0: p.x, y0: p.y, x1: p.x, y1: p.y });
             }}
             onMouseMove={(e) => {
@@ -226,16 +277,25 @@ export function MapView() {
               if (panRef.current) {
                 const s = panRef.current;
                 setView({ ...s.view, cx: s.view.cx - (p.x - s.x) / s.view.scale, cy: s.view.cy + (p.y - s.y) / s.view.scale });
+              } else if (lasso) {
+                const last = lasso[lasso.length - 1];
+                if (Math.abs(p.x - last.x) + Math.abs(p.y - last.y) >= 3) setLasso([...lasso, p]);
               } else if (drag) setDrag({ ...drag, x1: p.x, y1: p.y });
               else {
                 const i = nearest(p.x, p.y);
                 setHover(i === null ? null : { i, x: p.x, y: p.y });
               }
             }}
-            onMouseUp={() => {
+            onMouseUp={(e) => {
               panRef.current = null;
-              if (drag) finishRect(drag);
+              const p = local(e);
+              const start = drag ? { x: drag.x0, y: drag.y0 } : lasso?.[0];
+              const moved = start ? Math.abs(p.x - start.x) + Math.abs(p.y - start.y) : Infinity;
+              if (start && moved < 4 && clickAt(p.x, p.y)) { /* a click on a point: opened */ }
+              else if (lasso) finishLasso([...lasso, p]);
+              else if (drag) finishRect(drag);
               setDrag(null);
+              setLasso(null);
             }}
             onMouseLeave={() => {
               panRef.current = null;
@@ -254,7 +314,12 @@ export function MapView() {
           {drag && (
             <div className="map-rect" style={{ left: Math.min(drag.x0, drag.x1), top: Math.min(drag.y0, drag.y1), width: Math.abs(drag.x1 - drag.x0), height: Math.abs(drag.y1 - drag.y0) }} />
           )}
-          {hover && points && !drag && (
+          {lasso && (
+            <svg className="map-lasso" width={size.w} height={size.h} data-testid="map-lasso">
+              <polygon points={lasso.map((q) => `${q.x},${q.y}`).join(' ')} fill="rgba(91, 156, 245, 0.12)" stroke="#5b9cf5" strokeWidth={1.5} strokeDasharray="4 3" />
+            </svg>
+          )}
+          {hover && points && !drag && !lasso && (
             <div className="map-tip" style={{ left: hover.x + 14, top: hover.y + 14 }}>
               <img src={api.mediaUrl('thumb', points.ids[hover.i])} alt="" />
               <div className="small">
@@ -281,10 +346,18 @@ export function MapView() {
               <>
                 <span><b>{selected.length.toLocaleString()}</b> selected</span>
                 <button className="primary" data-testid="map-show-selection" onClick={() => showRegion(selected)}>Show in grid</button>
+                {viewName === null ? (
+                  <button className="secondary" data-testid="map-save-view" onClick={() => setViewName('')}>Save as view…</button>
+                ) : (
+                  <form className="save-view" onSubmit={(e) => { e.preventDefault(); void saveRegion(); }}>
+                    <input autoFocus name="view-name" aria-label="View name" placeholder="View name" value={viewName} onChange={(e) => setViewName(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setViewName(null)} />
+                    <button type="submit" disabled={!viewName.trim()}>Save</button>
+                  </form>
+                )}
                 <button onClick={() => setSelected(null)}>Clear</button>
               </>
             ) : (
-              <span className="muted small">Drag a rectangle to select a region · wheel to zoom · Alt+drag to pan</span>
+              <span className="muted small">{tool === 'lasso' ? 'Draw a lasso' : 'Drag a rectangle'} to select a region (r / l switch) · click a point to open it · wheel to zoom · Alt+drag to pan</span>
             )}
           </div>
         </div>

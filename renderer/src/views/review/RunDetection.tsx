@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { useStore } from '../../state/store';
+import { upsertJob, useJobs } from '../../api/queries';
 import { LearntThresholds } from '../adapt/LearntThresholds';
 
 /** Starts a detection job: queries (comma or newline separated), threshold, masks on/off. */
@@ -18,12 +19,17 @@ export function RunDetection() {
     return m ? { q: m[1], t: Number(m[2]) } : { q, t: undefined };
   });
   const list = entries.map((e) => e.q).filter(Boolean);
+  // The same detection (same queries, masks on/off) already running: its title is the job's (detect-job.ts).
+  const title = `Detect ${[...new Set(list)].join(', ')}${segment ? ' (+ masks)' : ''}`;
+  const same = useJobs().find((j) => j.kind === 'detect.run' && (j.state === 'running' || j.state === 'queued') && j.title === title);
   const thresholds = Object.fromEntries(entries.filter((e) => e.t !== undefined && e.t >= 0 && e.t <= 1).map((e) => [e.q, e.t!]));
   const run = async () => {
     setBusy(true);
     try {
       const t = Number(threshold);
-      await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}) });
+      const { jobId } = await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}) });
+      // Known at once (not at the job's first progress event), so a second click cannot start it twice.
+      upsertJob(await api.call('jobs.get', { id: jobId }));
     } catch (err) {
       useStore.getState().report(err);
     } finally {
@@ -38,7 +44,9 @@ export function RunDetection() {
       <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
       <label className="check" title="The model's other known phrases veto look-alikes: far fewer false positives on images without the object, somewhat lower recall"><input type="checkbox" checked={negatives} onChange={(e) => setNegatives(e.target.checked)} /> reject look-alikes</label>
       <LearntThresholds value={minScores} onChange={setMinScores} />
-      <button type="submit" disabled={busy || list.length === 0}>Detect</button>
+      <button type="submit" data-testid="detect-submit" disabled={busy || list.length === 0 || !!same} title={same ? 'This detection is running (see Jobs)' : undefined}>
+        {same ? `Detecting… ${same.total ? `${Math.floor((100 * same.done) / same.total)}%` : ''}` : 'Detect'}
+      </button>
     </form>
   );
 }
