@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertAcceptedImage } from '../ingest/image-formats';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Sharp } from './lazy-sharp';
 import type { MediaKind } from '../../domain/project';
 import { ApiError } from '../../domain/errors';
 import { MAX_PIXELS } from '../ingest/probe';

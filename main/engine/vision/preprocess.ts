@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ACCEPTED_IMAGE_FORMATS, sniffImageFormat } from '../ingest/image-formats';
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { tensorLength, type PreprocessSpec } from './preprocess-spec';
 
 export type ImageInput = string | Uint8Array;
