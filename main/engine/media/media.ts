@@ -16,6 +16,11 @@ const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image
 
 export interface Media { body: Buffer; contentType: string }
 
+/** Where an item's cached thumbnail lives (a WebP, at most THUMB_SIZE on its longer side, already upright). */
+export function thumbnailPath(thumbsDir: string, itemId: number): string {
+  return path.join(thumbsDir, String(Math.floor(itemId / 1000)), `${itemId}.webp`);
+}
+
 /** Thumbnails (made on first request, cached in the project) and full images, for the protocol and /media. */
 export class MediaService {
   private readonly inFlight = new Map<number, Promise<Media>>();
@@ -27,7 +32,7 @@ export class MediaService {
   }
 
   thumbPath(itemId: number): string {
-    return path.join(this.project.thumbsDir, String(Math.floor(itemId / 1000)), `${itemId}.webp`);
+    return thumbnailPath(this.project.thumbsDir, itemId);
   }
 
   private thumb(itemId: number): Promise<Media> {
