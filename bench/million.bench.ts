@@ -6,6 +6,7 @@
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
 //   selection.evaluate), text search (built-in model, warm), duplicates page, review queue page, export of
 //   a 10% selection (manifest, no image copies), peak RSS. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
+// (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
 // Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), WINNOW_BENCH_DIR (project cache).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,10 @@ async function build(size: number): Promise<string> {
   const engine = new Engine('cli');
   const project = await syntheticProject(engine, dir, size, 128, DEFAULT_MODEL);
   const db = project.db;
-  const signal = db.prepare('INSERT INTO signals (item_id, name, value, model, params) VALUES (?, ?, ?, ?, NULL)');
+  const signal = db.prepare('INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, NULL)');
+  // Exact duplicates live in their own tables (dup_groups / dup_members): item id-1 keeps, id is removed.
+  const group = db.prepare(`INSERT INTO dup_groups (kind, run_id, keeper_id) VALUES ('exact', NULL, ?)`);
+  const member = db.prepare('INSERT INTO dup_members (group_id, item_id) VALUES (?, ?)');
   const proposal = db.prepare(`INSERT INTO annotations (item_id, kind, label, score, bbox, origin, params, state, created_by)
     VALUES (?, 'box', ?, ?, '[4,4,16,16]', 'detect', '{"threshold":0.3}', 'proposed', 'bench')`);
   const ids = db.prepare('SELECT id FROM items ORDER BY id').pluck().all() as number[];
@@ -45,9 +49,13 @@ async function build(size: number): Promise<string> {
     db.transaction(() => {
       for (const id of ids.slice(first, first + 50_000)) {
         const h = Math.imul(id, 2654435761) >>> 0;
-        signal.run(id, 'clip.pair', (h % 1000) / 2000, DEFAULT_MODEL);
-        signal.run(id, 'caption.words', 7 + (h % 5), null);
-        if (id % 50 === 0) signal.run(id, 'dup.exact', id - 1, null);
+        signal.run(id, 'clip.pair', (h % 1000) / 2000);
+        signal.run(id, 'caption.words', 7 + (h % 5));
+        if (id % 50 === 0) {
+          const groupId = Number(group.run(id - 1).lastInsertRowid);
+          member.run(groupId, id - 1);
+          member.run(groupId, id);
+        }
         if (id % 10 === 0) proposal.run(id, ['cat', 'dog', 'car'][h % 3], 0.2 + (h % 600) / 1000);
       }
     })();
