@@ -2,12 +2,16 @@
 // model and for a ViT-B/32-shaped CLIP vision graph (random weights, built by bench/make-vit-b32.py):
 //   (a) ONNX Runtime alone on ready tensors — the ceiling;
 //   (b) the real pipeline: JPEG files on disk → PreprocessPool workers → embedImageFiles batches;
-//   (c) a naive baseline: decode, preprocess, run batch 1, one image after another.
+//   (c) a naive baseline: decode, preprocess, run batch 1, one image after another;
+//   (d) the decode side alone (the pool with no inference);
+//   (e) the pipeline as the embed job feeds it once the grid has made thumbnails: each file's 320-px WebP
+//       thumbnail (media.ts renderThumbnail) where thumbnail-input.ts's rule allows it, else the original.
+//       (e)/(a) is the "file pipeline vs ORT alone" ratio with thumbnails; (b)/(a) without them.
 // Options (env): BENCH_IMAGES (built-in model, default 384), BENCH_B32_IMAGES (default 64),
 // BENCH_ROUNDS (default 2; the best round is reported), BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-embed-bench).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +19,11 @@ import { ClipModel } from '../main/engine/vision/clip-model';
 import { defaultBatchSize, embedImageFiles } from '../main/engine/vision/embed-files';
 import { preprocessBatch, preprocessImage } from '../main/engine/vision/preprocess';
 import { PreprocessPool } from '../main/engine/vision/preprocess-pool';
+import sharp from 'sharp';
 import { makeJpegs } from './lib/photo-jpegs';
+import { renderThumbnail } from '../main/engine/media/media';
+import { thumbnailCovers } from '../main/engine/vision/thumbnail-input';
+import type { PreprocessSpec } from '../main/engine/vision/preprocess-spec';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILTIN = path.join(ROOT, 'models', 'winnow-clip-mini');
@@ -43,6 +51,8 @@ interface Row {
   poolSize: number;
   ceiling: number;
   pipeline: number;
+  fromThumbs: number;
+  thumbsUsed: number;
   naive: number;
   decode: number;
   inferenceBusy: number;
@@ -53,12 +63,23 @@ interface Row {
  * Each method runs ROUNDS times, interleaved (a, d, b, c, a, d, b, c, …), and the best round counts:
  * on a shared machine, other processes only ever slow a round down, so the fastest is the truest.
  */
+/** Thumbnails as the grid makes them, and the input the embed job picks for each file (thumbnail-input.ts's rule). */
+async function thumbnailInputs(files: string[], spec: PreprocessSpec): Promise<string[]> {
+  return Promise.all(files.map(async (file) => {
+    const thumb = file.replace(/\.jpg$/, '.thumb.webp');
+    if (!existsSync(thumb)) await writeFile(thumb, await renderThumbnail(sharp(file).rotate()));
+    const [original, small] = await Promise.all([sharp(file).metadata(), sharp(thumb).metadata()]);
+    return thumbnailCovers(spec, original, small) ? thumb : file;
+  }));
+}
+
 async function benchModel(label: string, folder: string, files: string[]): Promise<Row> {
   const model = await ClipModel.load(folder, { provider: 'cpu' });
   const batch = defaultBatchSize(model);
   const length = model.imageTensorLength;
   const pool = new PreprocessPool(model.preprocess, POOL_SIZE ? { size: POOL_SIZE } : {});
-  const best = { a: 0, b: 0, c: 0, d: 0, busy: 0 };
+  const best = { a: 0, b: 0, c: 0, d: 0, e: 0, busy: 0 };
+  const thumbInputs = await thumbnailInputs(files, model.preprocess);
   const rss: [number, number, number] = [0, 0, 0];
   try {
     // Ready tensors for (a): every image preprocessed up front, so only inference is timed.
@@ -86,12 +107,17 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
         return embedded;
       });
       if (b.result !== files.length) throw new Error(`pipeline embedded ${b.result} of ${files.length}`);
+      // (e) The pipeline fed as the embed job feeds it when thumbnails are cached.
+      const e = await measured(async () => {
+        for await (const _ of embedImageFiles(model, thumbInputs, { pool, batchSize: batch }));
+      });
       // (c) Naive: one image at a time, decode then infer, on the main thread.
       const c = await measured(async () => {
         for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1);
       });
       const rate = (m: { seconds: number }) => files.length / m.seconds;
-      process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)} img/s\n`);
+      process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)} img/s\n`);
+      best.e = Math.max(best.e, rate(e));
       best.a = Math.max(best.a, rate(a));
       best.d = Math.max(best.d, rate(d));
       best.c = Math.max(best.c, rate(c));
@@ -108,6 +134,8 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       poolSize: pool.size,
       ceiling: best.a,
       pipeline: best.b,
+      fromThumbs: best.e,
+      thumbsUsed: thumbInputs.filter((f, i) => f !== files[i]).length,
       naive: best.c,
       decode: best.d,
       inferenceBusy: best.busy,
@@ -135,10 +163,10 @@ function vitB32Folder(): string | undefined {
 
 function table(rows: Row[]): string {
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`;
-  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', '(d) decode-only img/s', 'b/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
+  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', '(d) decode-only img/s', '(e) from thumbnails img/s (used)', 'b/a', 'e/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
   const body = rows.map((r) => [
-    r.model, String(r.images), String(r.batch), String(r.poolSize), r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1), r.decode.toFixed(1),
-    (r.pipeline / r.ceiling).toFixed(2), (r.pipeline / r.naive).toFixed(2), `${Math.round(r.inferenceBusy * 100)}%`, r.rss.map(mb).join('/'),
+    r.model, String(r.images), String(r.batch), String(r.poolSize), r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1), r.decode.toFixed(1), `${r.fromThumbs.toFixed(1)} (${r.thumbsUsed}/${r.images})`,
+    (r.pipeline / r.ceiling).toFixed(2), (r.fromThumbs / r.ceiling).toFixed(2), (r.pipeline / r.naive).toFixed(2), `${Math.round(r.inferenceBusy * 100)}%`, r.rss.map(mb).join('/'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
@@ -146,6 +174,7 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
+  const load0 = os.loadavg()[0];
   const count = Number(process.env.BENCH_IMAGES ?? 384);
   const b32Count = Number(process.env.BENCH_B32_IMAGES ?? 64);
   await mkdir(CACHE, { recursive: true });
@@ -161,10 +190,10 @@ async function main(): Promise<void> {
       process.stderr.write('ViT-B/32…\n');
       rows.push(await benchModel('ViT-B/32 random (224 px)', b32, files.slice(0, b32Count)));
     }
-    console.log(`\nImage embedding throughput — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, CPU provider, node ${process.version}\n`);
+    console.log(`\nImage embedding throughput — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, CPU provider, node ${process.version}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`);
     console.log(table(rows));
     console.log(`\nBest of ${ROUNDS} interleaved rounds per method; peak RSS is the process's (workers included).`);
-    console.log('(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential;\n(d) the same pool preprocessing the files with no inference running (the decode side’s own ceiling).');
+    console.log('(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential;\n(d) the same pool preprocessing the files with no inference running (the decode side’s own ceiling);\n(e) as (b), fed with cached 320-px thumbnails where the rule allows (used = how many of the images).');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,6 +2,8 @@
 // each import in a fresh process, against a floor measured in the same run: a synchronous walk that reads
 // every image and caption file and sha256-hashes it (what an import cannot avoid). Import and floor runs are
 // interleaved (WINNOW_BENCH_ROUNDS, default 3) and medians reported: the machine may be shared.
+// The import timed is the whole job: its source count now runs alongside the import (not as a pre-walk
+// before it), the folder walk works per directory, and items are inserted with positional parameters.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,7 +5,9 @@
 //   open project + first grid page, a deep grid page (offset N/2: the API-level stand-in for scroll frame
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
 //   selection.evaluate), text search (built-in model, warm), duplicates page, review queue page, export of
-//   a 10% selection (manifest, no image copies), peak RSS. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
+//   a 10% selection (manifest, no image copies), peak RSS; and the review page's query alone, from the per-item
+//   queue table (migration 25) and by grouping every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
+// (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
 // Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), WINNOW_BENCH_DIR (project cache).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +39,10 @@ async function build(size: number): Promise<string> {
   const engine = new Engine('cli');
   const project = await syntheticProject(engine, dir, size, 128, DEFAULT_MODEL);
   const db = project.db;
-  const signal = db.prepare('INSERT INTO signals (item_id, name, value, model, params) VALUES (?, ?, ?, ?, NULL)');
+  const signal = db.prepare('INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, NULL)');
+  // Exact duplicates live in their own tables (dup_groups / dup_members): item id-1 keeps, id is removed.
+  const group = db.prepare(`INSERT INTO dup_groups (kind, run_id, keeper_id) VALUES ('exact', NULL, ?)`);
+  const member = db.prepare('INSERT INTO dup_members (group_id, item_id) VALUES (?, ?)');
   const proposal = db.prepare(`INSERT INTO annotations (item_id, kind, label, score, bbox, origin, params, state, created_by)
     VALUES (?, 'box', ?, ?, '[4,4,16,16]', 'detect', '{"threshold":0.3}', 'proposed', 'bench')`);
   const ids = db.prepare('SELECT id FROM items ORDER BY id').pluck().all() as number[];
@@ -45,9 +50,13 @@ async function build(size: number): Promise<string> {
     db.transaction(() => {
       for (const id of ids.slice(first, first + 50_000)) {
         const h = Math.imul(id, 2654435761) >>> 0;
-        signal.run(id, 'clip.pair', (h % 1000) / 2000, DEFAULT_MODEL);
-        signal.run(id, 'caption.words', 7 + (h % 5), null);
-        if (id % 50 === 0) signal.run(id, 'dup.exact', id - 1, null);
+        signal.run(id, 'clip.pair', (h % 1000) / 2000);
+        signal.run(id, 'caption.words', 7 + (h % 5));
+        if (id % 50 === 0) {
+          const groupId = Number(group.run(id - 1).lastInsertRowid);
+          member.run(groupId, id - 1);
+          member.run(groupId, id);
+        }
         if (id % 10 === 0) proposal.run(id, ['cat', 'dog', 'car'][h % 3], 0.2 + (h % 600) / 1000);
       }
     })();
@@ -88,6 +97,14 @@ async function child(dir: string, size: number): Promise<void> {
   await repeat('search', () => call('search.text', { query: 'a photo of a red circle', k: 50 }));
   await repeat('duplicates', () => call('duplicates.groups', { kind: 'exact', offset: 0, limit: 50 }));
   await repeat('review', () => call('review.queue', { offset: 0, limit: 100 }));
+  // The same page the way review.ts read it before migration 25 (every proposal grouped by item), same process and load.
+  const db = engine.requireProject().db;
+  const grouped = db.prepare(`SELECT a.item_id, sum(a.state = 'proposed') pending, count(*) total,
+      min(CASE WHEN a.state = 'proposed' THEN abs(a.score - coalesce(json_extract(a.params, '$.threshold'), 0.5)) END) uncertainty
+    FROM annotations a WHERE a.origin != 'source' GROUP BY a.item_id ORDER BY pending = 0, uncertainty IS NULL, uncertainty, a.item_id LIMIT 100`);
+  const indexed = db.prepare('SELECT item_id, pending, total, uncertainty FROM review_queue ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT 100');
+  await repeat('reviewPageGrouped', async () => grouped.all());
+  await repeat('reviewPageIndexed', async () => indexed.all());
   await call('selection.save', { name: 'top10', rules: [{ id: 'top', kind: 'signal', signal: 'clip.pair', keepTop: 0.1 }] });
   const dest = path.join(CACHE, `million-export-${size}-${process.pid}`);
   const t0 = performance.now();
@@ -123,13 +140,16 @@ async function main(): Promise<void> {
     ['text search k=50, warm (ms)', 'search'],
     ['duplicates page, exact, 50 groups (ms)', 'duplicates'],
     ['review queue page, 100 items (ms)', 'review'],
+    ['  of which the page query, per-item table (migration 25) (ms)', 'reviewPageIndexed'],
+    ['  the same page grouping every proposal, as before migration 25 (ms)', 'reviewPageGrouped'],
     ['export 10% selection, manifest without images (ms)', 'export'],
     ['peak RSS (MiB)', 'peakMiB'],
   ];
   console.log(`\nMillion-item benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${os.loadavg()[0].toFixed(1)}; API dispatch in-process, medians of ${REPEATS}; no browser frame timing)\n`);
   console.log(`| measure | ${label(SIZES[0])} items | ${label(SIZES.at(-1)!)} items | ratio |`);
   console.log('| --- | ---: | ---: | ---: |');
-  for (const [name, key] of rows) console.log(`| ${name} | ${small[key].toFixed(1)} | ${big[key].toFixed(1)} | ${(big[key] / small[key]).toFixed(2)}× |`);
+  const cell = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(1));
+  for (const [name, key] of rows) console.log(`| ${name} | ${cell(small[key])} | ${cell(big[key])} | ${small[key] && big[key] ? `${(big[key] / small[key]).toFixed(2)}×` : 'n/a'} |`);
   console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
 }
 

@@ -5,10 +5,11 @@
 //     matrix already in memory; and the first (cold) query, which reads the matrix, vs numpy's load + scan;
 //   - ANN search over BENCH_ANN_ROWS (default 1,000,000) × BENCH_ANN_DIM (128): ms per query through the
 //     saved, memory-mapped HNSW index and recall@10 against the exact scan; numpy's exact scan alongside;
-//   - `winnow search` as a whole process (node + tsx + open project + text tower + search + print) vs a
-//     python3 + numpy process that loads the matrix and scans it.
+//   - `winnow search` as a whole process (node + the bundled CLI that `npm run build:cli` writes, rebuilt here
+//     first + open project + text tower + search + print) vs a python3 + numpy process that loads the matrix
+//     and scans it; with BENCH_TSX=1 also the unbundled path (bin/winnow.mjs running the sources through tsx).
 // Rounds are interleaved (Winnow, numpy, Winnow, …) and medians reported: the machine may be shared.
-// Env: BENCH_ROWS, BENCH_ANN_ROWS (0 skips), BENCH_ANN_DIM, BENCH_ROUNDS (5), WINNOW_BENCH_DIR (cache of built projects).
+// Env: BENCH_TSX, BENCH_ROWS, BENCH_ANN_ROWS (0 skips), BENCH_ANN_DIM, BENCH_ROUNDS (5), WINNOW_BENCH_DIR (cache of built projects).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { searchVector } from '../main/engine/curate/search';
 import { Engine } from '../main/engine/engine';
 import { dropResident, residentRows } from '../main/engine/store/resident-matrix';
 import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
+import { buildCli } from '../scripts/build-cli';
 import { log, plantedFor, syntheticProject } from './lib/synthetic-project';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
@@ -26,6 +28,7 @@ const ANN_ROWS = env('BENCH_ANN_ROWS', 1_000_000);
 const ANN_DIM = env('BENCH_ANN_DIM', 128);
 const ROUNDS = env('BENCH_ROUNDS', 5);
 const K = 10;
+const WITH_TSX = process.env.BENCH_TSX === '1';
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
 const HOME = path.join(CACHE, 'search-home');
 process.env.WINNOW_HOME = HOME;
@@ -138,13 +141,14 @@ function expectMethod(method: string): void {
   if (method !== 'index') throw new Error(`search used ${method}, not the saved index`);
 }
 
-function wholeProcess(dir: string): void {
+async function wholeProcess(dir: string): Promise<void> {
   const cli = path.join(import.meta.dirname, '..', 'bin', 'winnow.mjs');
+  await buildCli();
   const matrix = path.join(dir, 'embeddings', DEFAULT_MODEL, 'image.f32');
   const queryFile = path.join(dir, 'queries.f32');
-  const run = () => {
+  const run = (bundle: boolean) => {
     const t0 = performance.now();
-    const res = spawnSync(process.execPath, [cli, 'search', 'a photo of a red circle', '--project', dir, '--k', String(K), '--json'], { encoding: 'utf8', env: process.env });
+    const res = spawnSync(process.execPath, [cli, 'search', 'a photo of a red circle', '--project', dir, '--k', String(K), '--json'], { encoding: 'utf8', env: { ...process.env, WINNOW_CLI_BUNDLE: bundle ? '1' : '0' } });
     if (res.status !== 0) throw new Error(`winnow search failed: ${res.stderr}`);
     return ms(t0);
   };
@@ -153,13 +157,17 @@ function wholeProcess(dir: string): void {
     numpy(matrix, 128, queryFile, 1);
     return ms(t0);
   };
-  run(); // first run compiles TypeScript into tsx's cache and writes ORT's optimized-graph cache
-  const ours: number[] = [], theirs: number[] = [];
+  run(true); // first runs write ORT's optimized-graph cache and tsx's compile cache
+  run(false);
+  const bundled: number[] = [], tsx: number[] = [], theirs: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    ours.push(run());
+    bundled.push(run(true));
     theirs.push(py());
+    if (WITH_TSX) tsx.push(run(false));
   }
-  table.push({ measure: `\`winnow search\` whole process, ${ROWS.toLocaleString('en')} × 128, built-in model (ms)`, winnow: fmt(median(ours)), floor: `python3 + numpy load + scan ${fmt(median(theirs))}`, ratio: `${(median(ours) / median(theirs)).toFixed(2)}×` });
+  const row = (how: string, ours: number[]) => table.push({ measure: `\`winnow search\` whole process (${how}), ${ROWS.toLocaleString('en')} × 128, built-in model (ms)`, winnow: fmt(median(ours)), floor: `python3 + numpy load + scan ${fmt(median(theirs))}`, ratio: `${(median(ours) / median(theirs)).toFixed(2)}×` });
+  row('bundled CLI', bundled);
+  if (WITH_TSX) row('TypeScript through tsx, no bundle', tsx);
 }
 
 async function main(): Promise<void> {
@@ -168,7 +176,7 @@ async function main(): Promise<void> {
   log(`building / opening projects under ${CACHE}`);
   await exactRows(512, 'bench-512');
   const dir128 = await exactRows(128, DEFAULT_MODEL);
-  wholeProcess(dir128);
+  await wholeProcess(dir128);
   if (ANN_ROWS > 0) await annRows();
   console.log(`\nSearch benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}; medians of ${ROUNDS} interleaved rounds; CPU only)\n`);
   console.log('| measure | Winnow | floor / peer | ratio |');

@@ -1,20 +1,5 @@
-import path from 'node:path';
-import { Engine } from '../engine/engine';
-import { runDoctor } from './doctor';
-import { gpuInstall } from './gpu';
-import { modelsCommand } from './models';
-import { projectDir } from './project-arg';
-import { openForUi, serveBrowserMode } from './browser-mode';
-import { startApp } from './start';
-import { selectCommand, statsCommand } from './curate';
-import { dedupCommand, searchCommand } from './similarity';
-import { conceptsCommand, labelCommand, scoreCommand } from './labels';
-import { downloadCommand, exportCommand } from './export';
-import { detectCommand } from './detect';
-import { adaptCommand } from './adapt';
-import { viewsCommand } from './views';
-import { embedCommand, importCommand, initCommand, resumeCommand, statusCommand } from './project-commands';
-
+// Each command's module is imported when that command runs, so `winnow search` never loads the code (and the
+// native libraries) of import, export or the desktop app; in the bundled CLI each is its own chunk.
 export interface CommandContext {
   args: string[];
   values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string };
@@ -25,14 +10,20 @@ export interface CommandContext {
 /** Exit code; -1 keeps the process alive (a server). */
 type Command = (ctx: CommandContext) => Promise<number>;
 
+/** A command whose module is imported only when it runs. */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => Command): Command {
+  return async (ctx) => pick(await load())(ctx);
+}
+
 export const commands: Record<string, Command> = {
-  init: initCommand,
-  import: importCommand,
-  embed: embedCommand,
-  resume: resumeCommand,
-  status: statusCommand,
+  init: lazy(() => import('./project-commands'), (m) => m.initCommand),
+  import: lazy(() => import('./project-commands'), (m) => m.importCommand),
+  embed: lazy(() => import('./project-commands'), (m) => m.embedCommand),
+  resume: lazy(() => import('./project-commands'), (m) => m.resumeCommand),
+  status: lazy(() => import('./project-commands'), (m) => m.statusCommand),
 
   async serve(ctx) {
+    const [{ Engine }, { projectDir }, { openForUi, serveBrowserMode }] = await Promise.all([import('../engine/engine'), import('./project-arg'), import('./browser-mode')]);
     const engine = new Engine('browser');
     const dir = projectDir(ctx.values.project);
     if (dir) await openForUi(engine, dir);
@@ -41,41 +32,41 @@ export const commands: Record<string, Command> = {
     return -1;
   },
 
-  async start(ctx) {
-    return startApp(ctx);
-  },
+  start: lazy(() => import('./start'), (m) => m.startApp),
 
   async doctor(ctx) {
+    const { runDoctor } = await import('./doctor');
     const checks = await runDoctor();
     ctx.print(checks.map((c) => `${c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}${c.advice ? `\n    → ${c.advice}` : ''}`).join('\n'), checks);
     return checks.every((c) => c.ok || c.name === 'electron' || c.name === 'cuda provider') ? 0 : 1;
   },
 
-  models: modelsCommand,
+  models: lazy(() => import('./models'), (m) => m.modelsCommand),
 
   // Curation: image statistics + duplicates, and rule-list counts (main/cli/curate.ts).
-  stats: statsCommand,
-  select: selectCommand,
-  // Semantic near-duplicates and search (main/cli/similarity.ts).
-  dedup: dedupCommand,
-  search: searchCommand,
+  stats: lazy(() => import('./curate'), (m) => m.statsCommand),
+  select: lazy(() => import('./curate'), (m) => m.selectCommand),
+  // Semantic near-duplicates (main/cli/similarity.ts) and search (main/cli/search.ts).
+  dedup: lazy(() => import('./similarity'), (m) => m.dedupCommand),
+  search: lazy(() => import('./search'), (m) => m.searchCommand),
   // Saved views made in the app (main/cli/views.ts).
-  views: viewsCommand,
+  views: lazy(() => import('./views'), (m) => m.viewsCommand),
 
   // Embedding-based signals: zero-shot labels, pair scores, concept scores (main/cli/labels.ts).
-  label: labelCommand,
-  adapt: adaptCommand,
-  score: scoreCommand,
-  concepts: conceptsCommand,
+  label: lazy(() => import('./labels'), (m) => m.labelCommand),
+  adapt: lazy(() => import('./adapt'), (m) => m.adaptCommand),
+  score: lazy(() => import('./labels'), (m) => m.scoreCommand),
+  concepts: lazy(() => import('./labels'), (m) => m.conceptsCommand),
   // Zero-shot detection / segmentation proposals (main/cli/detect.ts).
-  detect: detectCommand,
+  detect: lazy(() => import('./detect'), (m) => m.detectCommand),
 
   // Formats: export a selection, download URL-only items (main/cli/export.ts).
-  export: exportCommand,
-  download: downloadCommand,
+  export: lazy(() => import('./export'), (m) => m.exportCommand),
+  download: lazy(() => import('./export'), (m) => m.downloadCommand),
 
   async gpu(ctx) {
     if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');
+    const { gpuInstall } = await import('./gpu');
     return gpuInstall();
   },
 };

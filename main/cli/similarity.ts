@@ -1,4 +1,4 @@
-// `winnow dedup --semantic` and `winnow search "text"`: semantic near-duplicates and text → image search.
+// `winnow dedup --semantic`: semantic near-duplicates.
 import { semanticDefaults, type KeepPolicy, type VerifyMode } from '../engine/curate/semantic-job';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
@@ -30,21 +30,6 @@ export function dedupCommand(ctx: CommandContext): Promise<number> {
     }
     const { total: groups } = await client.call('duplicates.groups', { kind: 'semantic', limit: 1 });
     ctx.print(`${groups} semantic near-duplicate groups (cos ≥ ${threshold}${verify === 'pixels' ? ', verified by pixels' : ''})`, { job, threshold, verify, groups });
-    return 0;
-  });
-}
-
-export function searchCommand(ctx: CommandContext): Promise<number> {
-  const v = ctx.values as Values;
-  const query = ctx.args.join(' ').trim();
-  if (!query) throw new Error('usage: winnow search "text" [--k N] [--model ID] [--json]');
-  const k = numberOption(v.k, 'k') ?? 20;
-  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new Error('--k must be an integer within 1..1000');
-  return withSession(ctx, 'search', async ({ client }) => {
-    const result = await client.call('search.text', { query, k, ...(v.model && { model: v.model }) });
-    const items = new Map((await client.call('search.items', { ids: result.hits.map((h) => h.itemId) })).map((i) => [i.id, i]));
-    const hits = result.hits.map((hit) => ({ ...hit, key: items.get(hit.itemId)?.key ?? null, caption: items.get(hit.itemId)?.caption ?? null }));
-    ctx.print(hits.map((x, i) => `${String(i + 1).padStart(3)}. ${x.score.toFixed(4)}  #${x.itemId} ${x.key}${x.caption ? `  “${x.caption}”` : ''}`).join('\n') || 'no embedded images', { query, model: result.model, method: result.method, hits });
     return 0;
   });
 }

@@ -1,6 +1,6 @@
 // Decodes items into the grey fingerprints pixel-verify.ts aligns (wherever the bytes live: file, tar
 // member, parquet cell, download). Unreadable items give null: their pairs fall back to the cosine alone.
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { MAX_PIXELS } from '../ingest/probe';
 import { mapLimit } from '../jobs/map-limit';
 import { readItemBytes } from '../media/resolve';

@@ -1,7 +1,7 @@
 // The `curate.stats` job: per item, decode once at reduced size and compute pixel statistics and a
 // pHash, plus caption and geometry statistics; then group exact and perceptual duplicates.
 // Resumable: each batch's signals and the last item id are committed together (ctx.commit).
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import { MAX_PIXELS } from '../ingest/probe';

@@ -17,7 +17,7 @@ import { denseRegions, patchProbabilities } from './dense';
 import { type Box, nms, roundBox, tensorMapping } from './geometry';
 import { owlPostprocess, type OwlVariant } from './owl';
 import { mosaicFor, type Tile, tileImages, tilesFor } from './tiles';
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 
 export type DetectorKind = 'dense-clip' | 'owlvit' | 'owlv2' | 'clipseg';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { type CocoRle, encodeRle, maskBbox } from '../../domain/rle';
 import { type ModelDtype, resolveOnnxGraph } from '../vision/model-folder';
 import { pilResizeRgb } from '../vision/pil-resample';

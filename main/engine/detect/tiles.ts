@@ -1,7 +1,7 @@
 // Non-square images: the model sees one center crop, so objects near the ends of a long image are
 // never looked at. Square tiles along the long side (overlapping, covering it) are embedded each,
 // and their patch maps are averaged into one mosaic grid over the whole image.
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import type { TensorMapping } from './geometry';
 
 export interface Tile { left: number; top: number; side: number }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { MAX_PIXELS } from '../ingest/probe';
 import type { OptionSpec } from './types';
 

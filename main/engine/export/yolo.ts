@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import YAML from 'yaml';
 import { rleToPolygon } from '../../domain/polygon';
 import type { Annotation } from '../store/annotations';
 import { exportBox } from './portable';
@@ -109,6 +108,8 @@ class YoloWriter implements FormatWriter {
   async finish(): Promise<WriterSummary> {
     const names = Object.fromEntries([...this.names].map(([n, i]) => [i, n]));
     // No `path:` key: Ultralytics then resolves train/val against the yaml's own folder (a relative `path` would go under its datasets dir).
+    // Loaded on first use (a dynamic import), so commands that never read this format start without it.
+    const { default: YAML } = await import('yaml');
     await writeFile(this.ctx.file('data.yaml'), YAML.stringify({ train: 'images/train', val: 'images/val', nc: this.names.size, names }));
     this.tally.notes.push(`${this.counts.train} train / ${this.counts.val} val images, ${this.counts.labels} ${this.ctx.options.task} labels, ${this.names.size} classes`);
     if (this.counts.clipped) this.tally.notes.push(`${this.counts.clipped} boxes reaching past the image edge were clipped to it`);

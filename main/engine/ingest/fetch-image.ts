@@ -1,5 +1,5 @@
 // One URL → checked image bytes, in the manner of img2dataset: timeout, retries with backoff, size cap, content-type and decode checks.
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { BlockedAddressError, guardedFetch } from './network-guard';
 import { MAX_PIXELS, probeBuffer, type Probe } from './probe';
 

@@ -36,7 +36,9 @@ export function importJob(project: Project) {
       const source = project.sources.get(ctx.params.sourceId);
       if (!source) throw new Error(`source ${ctx.params.sourceId} no longer exists`);
       const ingest = openSource(source.kind, source.path);
-      ctx.setTotal(await ingest.count(ctx.signal));
+      // The total is counted alongside the import, not before it: a second pass over the source (a folder walk,
+      // a manifest's lines) no longer delays the first item. Progress has no total until the count lands.
+      const counting = ingest.count(ctx.signal).then((total) => ctx.setTotal(total), () => undefined);
       let position = ctx.checkpoint?.position ?? 0;
       let batch: IngestEntry[] = [];
       const signals = new SignalStore(project.db);
@@ -94,6 +96,7 @@ export function importJob(project: Project) {
         if (batch.length) await flush();
       } finally {
         await inFlight;
+        await counting;
       }
       return { sourceId: source.id, entries: position };
     },

@@ -2,7 +2,7 @@
 // resolved address is checked, on every redirect hop, unless the user allowed private targets.
 import { lookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { Agent, fetch, type Response } from 'undici';
+import type { Agent, Response } from 'undici';
 
 export interface NetworkPolicy {
   /** Allow loopback, private and link-local targets (a local mirror); off by default. */
@@ -42,7 +42,7 @@ export function blockedReason(address: string, policy: NetworkPolicy, allowed = 
   return `${address} is a loopback, private or link-local address (allow private networks to download from it)`;
 }
 
-function guardedAgent(policy: NetworkPolicy): Agent {
+function guardedAgent(policy: NetworkPolicy, { Agent }: typeof import('undici')): Agent {
   const allowed = allowList(policy);
   return new Agent({
     connect: {
@@ -69,7 +69,9 @@ const MAX_REDIRECTS = 10;
  * host is checked on the address the connection really uses.
  */
 export async function guardedFetch(url: string, policy: NetworkPolicy, init: { signal: AbortSignal; headers: Record<string, string> }): Promise<Response> {
-  const dispatcher = policy.allowPrivateNetwork ? undefined : guardedAgent(policy);
+  // undici (~1 MB of JavaScript) is loaded by the first download, not by every command that imports this file.
+  const undici = await import('undici');
+  const dispatcher = policy.allowPrivateNetwork ? undefined : guardedAgent(policy, undici);
   const allowed = allowList(policy);
   let current = new URL(url);
   try {
@@ -78,7 +80,7 @@ export async function guardedFetch(url: string, policy: NetworkPolicy, init: { s
       const host = current.hostname.replace(/^\[|\]$/g, '');
       const reason = isIP(host) ? blockedReason(host, policy, allowed) : null;
       if (reason) throw new BlockedAddressError(reason);
-      const res = await fetch(current, { signal: init.signal, headers: init.headers, redirect: 'manual', dispatcher });
+      const res = await undici.fetch(current, { signal: init.signal, headers: init.headers, redirect: 'manual', dispatcher });
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
         await res.body?.cancel().catch(() => undefined);

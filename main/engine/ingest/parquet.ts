@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+// hyparquet is loaded when a Parquet source is first read, not by every command that imports the ingest code.
+const hyparquet = () => import('hyparquet');
 import { cellBytes } from '../media/embedded';
 import type { IngestEntry, IngestSource, Provenance } from './entry';
 import { jsonSafe } from './json-safe';
@@ -33,6 +34,7 @@ export class ParquetSource implements IngestSource {
   }
 
   async count(signal?: AbortSignal): Promise<number> {
+    const { asyncBufferFromFile, parquetMetadataAsync } = await hyparquet();
     let n = 0;
     for (const f of await this.files()) {
       signal?.throwIfAborted();
@@ -42,6 +44,7 @@ export class ParquetSource implements IngestSource {
   }
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } = await hyparquet();
     let position = 0;
     for (const f of await this.files()) {
       const file = await asyncBufferFromFile(f);

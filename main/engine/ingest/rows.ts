@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parse } from 'csv-parse';
 import { parseJsonGuarded } from './json-depth';
 
 /** `errorKind` names the issue a bad row becomes: `too_deep` for nesting past the limit, else `bad_row`. */
@@ -23,6 +22,8 @@ export async function* readRows(file: string, format: 'jsonl' | 'csv', signal?: 
     return;
   }
   // A malformed record (a stray quote) is skipped by the parser and comes back as a bad row, not a failed import.
+  // Loaded on first use (a dynamic import), so commands that never read this format start without it.
+  const { parse } = await import('csv-parse');
   const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, relax_column_count: true, skip_empty_lines: true, info: true, skip_records_with_error: true }));
   const skipped: Row[] = [];
   parser.on('skip', (err: Error & { lines?: number }) => skipped.push({ line: err.lines ?? 0, error: `malformed CSV record: ${err.message}`, errorKind: 'bad_row' }));

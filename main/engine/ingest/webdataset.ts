@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { extract as tarExtract, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { MAX_MEMBER_BYTES, unsafeMember } from './archive-safety';
 import type { EntryProblem, IngestEntry, IngestSource, Provenance } from './entry';
 import { parseJsonGuarded } from './json-depth';
@@ -88,6 +88,8 @@ export class WebDatasetSource implements IngestSource {
 
   /** Samples of one shard in archive order; refused members and an unreadable shard become bad events. */
   private async *events(shard: string, keepData: boolean, signal?: AbortSignal, skipping?: () => boolean): AsyncIterable<Event> {
+    // Loaded on first use (a dynamic import), so commands that never read this format start without it.
+    const { extract: tarExtract } = await import('tar-stream');
     const ex = tarExtract();
     const input = createReadStream(shard);
     input.on('error', (err) => ex.destroy(err));

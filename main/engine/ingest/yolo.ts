@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { IMAGE_EXTENSIONS, type EntryAnnotation, type EntryProblem, type IngestEntry, type IngestSource } from './entry';
 import { parseYoloLine } from './validate-yolo';
 
@@ -31,6 +30,8 @@ export class YoloSource implements IngestSource {
 
   private images(): Promise<ListEntry[]> {
     this.list ??= (async () => {
+      // Loaded on first use (a dynamic import), so commands that never read this format start without it.
+      const { default: YAML } = await import('yaml');
       const data = (YAML.parse(await readFile(this.yamlFile, 'utf8')) ?? {}) as DataYaml;
       this.names = Array.isArray(data.names) ? data.names.map(String)
         : data.names ? Object.entries(data.names).sort((a, b) => Number(a[0]) - Number(b[0])).map(([, v]) => String(v)) : [];

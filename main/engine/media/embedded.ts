@@ -1,6 +1,5 @@
 // Bytes of items that live inside a container: a tar member (byte range) or a parquet cell (file + row + column).
 import { open } from 'node:fs/promises';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { MAX_MEMBER_BYTES } from '../ingest/archive-safety';
 
 export type Embedded = { offset: number; size: number } | { row: number; column: string };
@@ -27,6 +26,8 @@ export async function readEmbedded(container: string, where: Embedded): Promise<
     }
   }
   // hyparquet reads only the row group and column chunk holding this row.
+  // Loaded on first use (a dynamic import), so commands that never read this format start without it.
+  const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
   const file = await asyncBufferFromFile(container);
   const rows = await parquetReadObjects({ file, columns: [where.column], rowStart: where.row, rowEnd: where.row + 1, utf8: false });
   const bytes = cellBytes(rows[0]?.[where.column]);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertAcceptedImage } from '../ingest/image-formats';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Sharp } from './lazy-sharp';
 import type { MediaKind } from '../../domain/project';
 import { ApiError } from '../../domain/errors';
 import { MAX_PIXELS } from '../ingest/probe';
@@ -16,6 +16,17 @@ const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image
 
 export interface Media { body: Buffer; contentType: string }
 
+/** An upright image (sharp, EXIF-rotated) as the grid's thumbnail: WebP, at most THUMB_SIZE on its longer side. */
+export function renderThumbnail(img: Sharp): Promise<Buffer> {
+  // Resizing lets libvips shrink on load (JPEG/WebP decode at 1/2..1/8 scale), so big originals stay cheap.
+  return img.resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 78 }).toBuffer();
+}
+
+/** Where an item's cached thumbnail lives (a WebP, at most THUMB_SIZE on its longer side, already upright). */
+export function thumbnailPath(thumbsDir: string, itemId: number): string {
+  return path.join(thumbsDir, String(Math.floor(itemId / 1000)), `${itemId}.webp`);
+}
+
 /** Thumbnails (made on first request, cached in the project) and full images, for the protocol and /media. */
 export class MediaService {
   private readonly inFlight = new Map<number, Promise<Media>>();
@@ -27,7 +38,7 @@ export class MediaService {
   }
 
   thumbPath(itemId: number): string {
-    return path.join(this.project.thumbsDir, String(Math.floor(itemId / 1000)), `${itemId}.webp`);
+    return thumbnailPath(this.project.thumbsDir, itemId);
   }
 
   private thumb(itemId: number): Promise<Media> {
@@ -49,9 +60,7 @@ export class MediaService {
     const { file, embedded } = await resolveItemFile(this.project, itemId);
     // Tar members and parquet cells are read by range into memory; plain files are opened by libvips.
     const input = embedded ? await readEmbedded(file, embedded) : file;
-    const body = await this.decode(itemId, input, (img) =>
-      // Resizing lets libvips shrink on load (JPEG/WebP decode at 1/2..1/8 scale), so big originals stay cheap.
-      img.resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 78 }).toBuffer());
+    const body = await this.decode(itemId, input, renderThumbnail);
     await mkdir(path.dirname(cached), { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;
     await writeFile(tmp, body);

@@ -72,6 +72,13 @@ export class ReviewService {
 
   /** Items with model (or manual) annotations: items with pending proposals first, most uncertain first. */
   queue(filter: QueueFilter = {}, offset = 0, limit = 100): QueueItem[] {
+    // Unfiltered, the page is a range of review_queue's index (one row per item, kept by triggers: migration 25).
+    if (!filter.kinds?.length && !filter.label) {
+      return this.db.prepare(
+        `SELECT item_id AS itemId, pending, total, uncertainty FROM review_queue
+         ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT ? OFFSET ?`,
+      ).all(limit, offset) as QueueItem[];
+    }
     const f = filterSql(filter);
     return (this.db.prepare(
       `SELECT a.item_id AS itemId, sum(a.state = 'proposed') AS pending, count(*) AS total,
@@ -82,6 +89,10 @@ export class ReviewService {
   }
 
   progress(filter: QueueFilter = {}): QueueProgress {
+    if (!filter.kinds?.length && !filter.label) {
+      const r = this.db.prepare('SELECT coalesce(sum(total), 0) AS total, coalesce(sum(total - pending), 0) AS reviewed FROM review_queue').get() as QueueProgress;
+      return { reviewed: r.reviewed, total: r.total };
+    }
     const f = filterSql(filter);
     const r = this.db.prepare(`SELECT count(*) AS total, coalesce(sum(a.state != 'proposed'), 0) AS reviewed FROM annotations a WHERE ${f.sql}`).get(...f.args) as QueueProgress;
     return { reviewed: r.reviewed, total: r.total };

@@ -46,14 +46,15 @@ export class ItemStore {
     // OR IGNORE keeps a resumed import from creating a second row for an item it already stored.
     this.insertItem = db.prepare(
       `INSERT OR IGNORE INTO items (source_id, key, uri, format, width, height, bytes, sha256, extra, provenance)
-       VALUES (@sourceId, @key, @uri, @format, @width, @height, @bytes, @sha256, @extra, @provenance)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertCaption = db.prepare('INSERT OR REPLACE INTO captions (item_id, origin, text, is_primary) VALUES (?, ?, ?, 1)');
   }
 
   /** Inserts one item (call inside a transaction for batches); returns its id, or null when it already existed. */
   insert(sourceId: number, item: NewItem): number | null {
-    const res = this.insertItem.run({ sourceId, ...item, extra: item.extra ? JSON.stringify(item.extra) : null, provenance: item.provenance ? JSON.stringify(item.provenance) : null });
+    // Positional parameters: binding a named-parameter object per row cost more than the insert at import speed.
+    const res = this.insertItem.run(sourceId, item.key, item.uri, item.format, item.width, item.height, item.bytes, item.sha256, item.extra ? JSON.stringify(item.extra) : null, item.provenance ? JSON.stringify(item.provenance) : null);
     if (res.changes === 0) return null;
     const id = Number(res.lastInsertRowid);
     if (item.caption !== null) this.insertCaption.run(id, item.captionOrigin ?? 'source', item.caption);

@@ -313,4 +313,47 @@ export const migrations: Migration[] = [
       CREATE INDEX IF NOT EXISTS issues_item ON issues(item_id, kind);
     `,
   },
+  {
+    version: 25,
+    name: 'review queue: one row per item with model or manual annotations, kept by triggers, so a queue page is an index range',
+    // Measured on a 1M-item project with 100k proposals: a page grouped every proposal by item and sorted
+    // them (176–433 ms); the same page is now read in queue order from review_queue_order. The uncertainty
+    // is review.ts's UNCERTAINTY (|score − threshold|, threshold 0.5 when params name none).
+    sql: `
+      CREATE TABLE review_queue (
+        -- No foreign key: deleting an item cascades to its annotations one by one, and the triggers below
+        -- drop the row when the last one goes (a key would refuse the rows rebuilt mid-cascade).
+        item_id INTEGER PRIMARY KEY,
+        pending INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        uncertainty REAL
+      );
+      CREATE INDEX review_queue_order ON review_queue(pending = 0, uncertainty IS NULL, uncertainty, item_id);
+      INSERT INTO review_queue (item_id, pending, total, uncertainty)
+        SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
+        FROM annotations WHERE origin != 'source' GROUP BY item_id;
+      CREATE TRIGGER review_queue_insert AFTER INSERT ON annotations WHEN new.origin != 'source' BEGIN
+        DELETE FROM review_queue WHERE item_id = new.item_id;
+        INSERT INTO review_queue (item_id, pending, total, uncertainty)
+          SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
+          FROM annotations WHERE item_id = new.item_id AND origin != 'source' GROUP BY item_id;
+      END;
+      CREATE TRIGGER review_queue_update AFTER UPDATE ON annotations BEGIN
+        DELETE FROM review_queue WHERE item_id = old.item_id;
+        INSERT INTO review_queue (item_id, pending, total, uncertainty)
+          SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
+          FROM annotations WHERE item_id = old.item_id AND origin != 'source' GROUP BY item_id;
+        DELETE FROM review_queue WHERE item_id = new.item_id AND new.item_id IS NOT old.item_id;
+        INSERT INTO review_queue (item_id, pending, total, uncertainty)
+          SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
+          FROM annotations WHERE item_id = new.item_id AND origin != 'source' AND new.item_id IS NOT old.item_id GROUP BY item_id;
+      END;
+      CREATE TRIGGER review_queue_delete AFTER DELETE ON annotations WHEN old.origin != 'source' BEGIN
+        DELETE FROM review_queue WHERE item_id = old.item_id;
+        INSERT INTO review_queue (item_id, pending, total, uncertainty)
+          SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
+          FROM annotations WHERE item_id = old.item_id AND origin != 'source' GROUP BY item_id;
+      END;
+    `,
+  },
 ];

@@ -1,6 +1,5 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import { dispatcherFor } from './proxy';
 import { sha256File, sha256FromEtag } from './sha256';
 
@@ -93,6 +92,8 @@ async function openFollowingRedirects(url: string, headers: Record<string, strin
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     // Credentials go only to the origin they were meant for, never to a CDN it redirects to.
     const hopHeaders = current.origin === origin ? headers : Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== 'authorization'));
+    // undici (~1 MB of JavaScript) is loaded by the first download, not by every command that imports this file.
+    const { request } = await import('undici');
     const response = await request(current, { method: 'GET', headers: hopHeaders, signal: options.signal, dispatcher: dispatcherFor(current, options.env) });
     const responseHeaders = response.headers as OpenedResponse['headers'];
     announcedSha256 ??= sha256FromEtag(header(responseHeaders, 'x-linked-etag'));

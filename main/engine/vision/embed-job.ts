@@ -7,6 +7,7 @@ import { recordUndecodable } from '../media/undecodable';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
+import { thumbnailInput } from './thumbnail-input';
 
 export const EmbedParams = z.object({ model: z.string().min(1) });
 export type EmbedParams = z.output<typeof EmbedParams>;
@@ -47,7 +48,7 @@ export function embedJob(project: Project, active: ActiveModel) {
         ctx.setTotal((project.db.prepare(`SELECT count(*) n ${localItems}`).get() as { n: number }).n);
         let done = (project.db.prepare(`SELECT count(*) n ${localItems} AND i.id <= ?`).get(ctx.checkpoint?.lastItemId ?? 0) as { n: number }).n;
 
-        const pending = project.db.prepare(`SELECT i.id, c.text caption ${localItems.replace('FROM items i', 'FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1')}
+        const pending = project.db.prepare(`SELECT i.id, i.width, i.height, c.text caption ${localItems.replace('FROM items i', 'FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1')}
           AND i.id > ? AND NOT EXISTS (SELECT 1 FROM embedding_rows r WHERE r.set_id = ? AND r.item_id = i.id) ORDER BY i.id LIMIT ?`);
         // Items in stream order; the embedder reports positions in this stream.
         const queue: { id: number; caption: string | null }[] = [];
@@ -57,14 +58,17 @@ export function embedJob(project: Project, active: ActiveModel) {
         // Plain files go to the workers as paths (they read them); images inside tars or parquet go as bytes.
         async function* paths(): AsyncGenerator<string | Uint8Array> {
           for (;;) {
-            const page = pending.all(cursor, set.id, ID_PAGE) as { id: number; caption: string | null }[];
+            const page = pending.all(cursor, set.id, ID_PAGE) as { id: number; width: number | null; height: number | null; caption: string | null }[];
             if (page.length === 0) return;
             for (const row of page) {
               cursor = row.id;
               try {
                 const resolved = await resolveItemFile(project, row.id);
-                const input = resolved.embedded ? new Uint8Array((await readItemBytes(project, row.id)).data) : resolved.file;
-                queue.push(row);
+                // A cached thumbnail that covers the model's input is decoded instead of the full-size file (thumbnail-input.ts).
+                const input = resolved.embedded
+                  ? new Uint8Array((await readItemBytes(project, row.id)).data)
+                  : (thumbnailInput(project.thumbsDir, row.id, resolved.file, row, model.preprocess) ?? resolved.file);
+                queue.push({ id: row.id, caption: row.caption });
                 yield input;
               } catch (err) {
                 missing.push({ id: row.id, reason: (err as Error).message });

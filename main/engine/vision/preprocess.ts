@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ACCEPTED_IMAGE_FORMATS, sniffImageFormat } from '../ingest/image-formats';
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import { pilResizeRgb } from './pil-resample';
 import { isPilFilter, tensorLength, type PreprocessSpec, type SharpKernel } from './preprocess-spec';
 

@@ -1,4 +1,8 @@
-import { ProxyAgent, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher, ProxyAgent } from 'undici';
+
+// undici (~1 MB of JavaScript) is loaded when a proxy is first used, not by every command that imports this file.
+const require = createRequire(import.meta.url);
 
 type Env = Record<string, string | undefined>;
 
@@ -51,7 +55,8 @@ export function dispatcherFor(url: string | URL, env: Env = process.env): Dispat
   if (!proxy) return undefined;
   let agent = agents.get(proxy);
   if (!agent) {
-    agent = new ProxyAgent({ uri: proxy });
+    const undici = require('undici') as typeof import('undici');
+    agent = new undici.ProxyAgent({ uri: proxy });
     agents.set(proxy, agent);
   }
   return agent;

@@ -1,0 +1,3 @@
+export declare const CLI_BUNDLE: string;
+export declare const CLI_BUNDLE_INPUTS: string;
+export declare function freshCliBundle(): string | null;

@@ -1,0 +1,67 @@
+// `npm run build:cli`: bundles the `winnow` command into dist/cli/winnow.mjs, so a command starts by
+// parsing one file instead of compiling and resolving ~300 TypeScript modules through tsx (1.3–1.7 s of
+// a 3 s `winnow search`). bin/winnow.mjs runs the bundle while it is fresh (see cli-bundle.mjs) and tsx
+// otherwise, so a checkout that never built it behaves the same, only slower to start.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { APP_ROOT } from '../main/engine/paths';
+import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from '../bin/cli-bundle.mjs';
+
+/** Native modules load from node_modules; build tools and Electron are only imported by commands that need them. */
+const EXTERNAL = ['better-sqlite3', 'sharp', 'onnxruntime-node', 'usearch', 'electron', 'vite', 'esbuild', 'tsx', 'playwright-core'];
+
+/**
+ * Sources find files beside themselves through `import.meta.url` (models/, the preprocessing worker entry,
+ * createRequire). In the bundle every module would share the bundle's URL, so each source's
+ * `import.meta.url` is rewritten to its own file's URL, computed relative to the bundle (the checkout can move).
+ */
+const ownImportMetaUrl: Plugin = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+      const fromBundle = path.relative(path.dirname(CLI_BUNDLE), args.path).split(path.sep).join('/');
+      return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
+    });
+  },
+};
+
+export async function buildCli(): Promise<void> {
+  rmSync(path.dirname(CLI_BUNDLE), { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: APP_ROOT,
+    entryPoints: { [path.basename(CLI_BUNDLE, '.mjs')]: 'main/cli/index.ts' },
+    outdir: path.dirname(CLI_BUNDLE),
+    outExtension: { '.js': '.mjs' },
+    // Commands and heavy libraries imported with import() become chunks loaded only by the commands that need them.
+    splitting: true,
+    // Chunks sit beside the entry: the import.meta.url rewrite above is relative to that one folder.
+    chunkNames: '[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
+    banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
+    plugins: [ownImportMetaUrl],
+    // Less text for V8 to read and pre-parse at start; identifiers keep their names (error names, stack traces).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    metafile: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  // The sources it was built from (not node_modules: a reinstall touches package-lock.json, which is listed too).
+  const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/')).concat('package-lock.json', 'package.json');
+  writeFileSync(CLI_BUNDLE_INPUTS, JSON.stringify(inputs));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await buildCli();
+  console.log(`built ${path.relative(APP_ROOT, CLI_BUNDLE)}`);
+}
