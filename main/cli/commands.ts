@@ -13,10 +13,12 @@ import { downloadCommand, exportCommand } from './export';
 import { detectCommand } from './detect';
 import { adaptCommand } from './adapt';
 import { embedCommand, importCommand, initCommand, resumeCommand, statusCommand } from './project-commands';
+import { clusterCommand, mergeCommand, runShardCommand, workerCommand } from './scale';
 
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string };
+  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string;
+    plan?: string; shard?: string; shards?: string; queue?: string; concurrency?: string; 'lock-ms'?: string; detach?: boolean; sample?: string; output?: string };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
 }
@@ -70,6 +72,12 @@ export const commands: Record<string, Command> = {
   // Formats: export a selection, download URL-only items (main/cli/export.ts).
   export: exportCommand,
   download: downloadCommand,
+
+  // Scale-out: one shard anywhere, the merge, queue workers and cluster runs (main/cli/scale.ts).
+  'run-shard': runShardCommand,
+  merge: mergeCommand,
+  worker: workerCommand,
+  cluster: clusterCommand,
 
   async gpu(ctx) {
     if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');

@@ -1,0 +1,118 @@
+// Scale-out commands: one shard anywhere (`run-shard`, e.g. from a Slurm array or a Kubernetes indexed
+// Job), the merge, a queue worker, and `cluster run | cancel | status` over BullMQ on Redis.
+import { readFile } from 'node:fs/promises';
+import { parseShardRef, ScalePlan, type ScalePlanT } from '../domain/scale';
+import { failurePath, mergeShards } from '../engine/scale/merge';
+import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
+import { loadShardModel } from '../engine/scale/shard-model';
+import { openStorage } from '../engine/scale/storage';
+import { planUnits, shardOf } from '../engine/scale/units';
+import { followRun } from '../cluster/progress';
+import { cancelRun, runIdOf, submitPlan } from '../cluster/submit';
+import { serveQueue } from '../cluster/worker';
+import type { CommandContext } from './commands';
+import { numberOption } from './number-option';
+
+export async function readPlan(file: string | undefined): Promise<ScalePlanT> {
+  if (!file) throw new Error('a plan file is needed (winnow plan export writes one)');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read plan ${file}: ${(err as Error).message}`);
+  }
+  const parsed = ScalePlan.safeParse(raw);
+  if (!parsed.success) throw new Error(`plan ${file} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+function shardArg(text: string | undefined) {
+  if (!text) throw new Error('--shard i/N is needed');
+  return parseShardRef(text);
+}
+
+export async function runShardCommand(ctx: CommandContext): Promise<number> {
+  const plan = await readPlan(ctx.values.plan);
+  const ref = shardArg(ctx.values.shard);
+  const storage = await openStorage(plan.output);
+  const shard = shardOf(await planUnits(plan), ref);
+  const model = await loadShardModel(plan.model);
+  try {
+    const summary = await runShard(plan, shard, {
+      storage, model,
+      onProgress: ctx.values.json ? undefined : (done, total) => { process.stderr.write(`\r${shardPath(ref)}: ${done}/${total}`); },
+    });
+    if (!ctx.values.json) process.stderr.write('\n');
+    ctx.print(`${summary.skipped ? 'already committed' : summary.committed ? 'committed' : 'another attempt committed'} ${summary.shard}: ${summary.items} items, ${summary.embedded} embedded, ${summary.errors} unreadable (${summary.elapsedMs} ms, ${model.model.provider.vision.provider})`, summary);
+    return 0;
+  } catch (err) {
+    const reason = (err as Error).message;
+    await storage.writeJson(failurePath(shardPath(ref)), { reason, poisoned: err instanceof PoisonedShardError });
+    throw new Error(`${shardPath(ref)} failed: ${reason}`);
+  } finally {
+    await model.model.dispose();
+  }
+}
+
+export async function mergeCommand(ctx: CommandContext): Promise<number> {
+  const plan = await readPlan(ctx.values.plan);
+  const count = numberOption(ctx.values.shards, 'shards');
+  if (!count || !Number.isInteger(count) || count < 1) throw new Error('--shards N (the N of the run) is needed');
+  const result = await mergeShards(plan, count, await openStorage(plan.output));
+  ctx.print(describeResult(result), result);
+  return result.failed.length ? 3 : 0;
+}
+
+function describeResult(r: Awaited<ReturnType<typeof mergeShards>>): string {
+  const lines = [
+    `merged ${r.merged}/${r.shards} shards: ${r.items} items (${r.embedded} embedded, ${r.errors} unreadable), ${r.duplicates.exactGroups} exact and ${r.duplicates.semanticGroups} semantic duplicate groups`,
+    ...r.failed.map((f) => `  failed ${f.shard}: ${f.reason}`),
+  ];
+  return lines.join('\n');
+}
+
+export async function workerCommand(ctx: CommandContext): Promise<number> {
+  if (!ctx.values.queue) throw new Error('--queue redis://host:port is needed');
+  const running = await serveQueue(ctx.values.queue, {
+    concurrency: numberOption(ctx.values.concurrency, 'concurrency'), lockMs: numberOption(ctx.values['lock-ms'], 'lock-ms'), name: ctx.values.name,
+  });
+  const stop = () => { void running.close().then(() => process.exit(0)); };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return -1;
+}
+
+export async function clusterCommand(ctx: CommandContext): Promise<number> {
+  const [sub, target] = ctx.args;
+  const url = ctx.values.queue;
+  if (!url) throw new Error('--queue redis://host:port is needed');
+  if (sub === 'run') {
+    const plan = await readPlan(target);
+    const submitted = await submitPlan(url, plan, numberOption(ctx.values.shards, 'shards'));
+    const { info } = submitted;
+    if (!ctx.values.json) console.log(`run ${info.runId}: ${info.count} shards of ${plan.name}${submitted.alreadyDone ? ' (already finished)' : submitted.resumed ? ' (attached to the run in flight)' : ''}`);
+    if (ctx.values.detach) {
+      ctx.print(info.runId, { runId: info.runId, shards: info.count });
+      return 0;
+    }
+    const outcome = await followRun(url, info, { print: ctx.values.json ? () => undefined : undefined });
+    if (outcome.error) {
+      ctx.print(`run ${info.runId} did not finish: ${outcome.error}`, { runId: info.runId, error: outcome.error, shards: outcome.shards });
+      return 1;
+    }
+    ctx.print(describeResult(outcome.result!), { runId: info.runId, result: outcome.result, shards: outcome.shards });
+    return outcome.result!.failed.length ? 3 : 0;
+  }
+  if (sub === 'cancel') {
+    if (!target) throw new Error('usage: winnow cluster cancel PLAN|RUN_ID --queue URL [--shards N]');
+    const runId = /^[0-9a-f]{12}$/.test(target) ? target : await (async () => {
+      const plan = await readPlan(target);
+      return runIdOf(plan, numberOption(ctx.values.shards, 'shards') ?? Math.max(1, (await planUnits(plan)).length));
+    })();
+    const res = await cancelRun(url, runId);
+    if (!res.found) throw new Error(`no run ${runId} on ${url}`);
+    ctx.print(`cancelled run ${runId}: ${res.removed} waiting jobs removed; running shards stop after their current batch (submit the plan again to resume)`, { runId, ...res });
+    return 0;
+  }
+  throw new Error('usage: winnow cluster run PLAN | cancel PLAN|RUN_ID  --queue redis://host:port');
+}
