@@ -12,6 +12,7 @@ import { labelMethods } from './methods/labels';
 import { similarityMethods } from './methods/similarity';
 import { detectionMethods } from './methods/detection';
 import { adaptMethods } from './methods/adapt';
+import { scaleMethods } from './methods/scale';
 
 // The domain's shapes and error are part of the contract every front end imports.
 export * from '../domain/project';
@@ -50,7 +51,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...scaleMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -13,7 +13,7 @@ import { downloadCommand, exportCommand } from './export';
 import { detectCommand } from './detect';
 import { adaptCommand } from './adapt';
 import { embedCommand, importCommand, initCommand, resumeCommand, statusCommand } from './project-commands';
-import { clusterCommand, mergeCommand, runShardCommand, workerCommand } from './scale';
+import { clusterCommand, mergeCommand, planCommand, runShardCommand, workerCommand } from './scale';
 
 export interface CommandContext {
   args: string[];
@@ -74,6 +74,7 @@ export const commands: Record<string, Command> = {
   download: downloadCommand,
 
   // Scale-out: one shard anywhere, the merge, queue workers and cluster runs (main/cli/scale.ts).
+  plan: planCommand,
   'run-shard': runShardCommand,
   merge: mergeCommand,
   worker: workerCommand,

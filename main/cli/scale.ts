@@ -1,6 +1,7 @@
 // Scale-out commands: one shard anywhere (`run-shard`, e.g. from a Slurm array or a Kubernetes indexed
 // Job), the merge, a queue worker, and `cluster run | cancel | status` over BullMQ on Redis.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseShardRef, ScalePlan, type ScalePlanT } from '../domain/scale';
 import { failurePath, mergeShards } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
@@ -12,6 +13,7 @@ import { cancelRun, runIdOf, submitPlan } from '../cluster/submit';
 import { serveQueue } from '../cluster/worker';
 import type { CommandContext } from './commands';
 import { numberOption } from './number-option';
+import { withSession } from './with-session';
 
 export async function readPlan(file: string | undefined): Promise<ScalePlanT> {
   if (!file) throw new Error('a plan file is needed (winnow plan export writes one)');
@@ -115,4 +117,24 @@ export async function clusterCommand(ctx: CommandContext): Promise<number> {
     return 0;
   }
   throw new Error('usage: winnow cluster run PLAN | cancel PLAN|RUN_ID  --queue redis://host:port');
+}
+
+/** `winnow plan export --out FILE --output STORAGE`: the project's choices as a plan, through the contract. */
+export async function planCommand(ctx: CommandContext): Promise<number> {
+  if (ctx.args[0] !== 'export') throw new Error('usage: winnow plan export --out FILE --output DIR|s3://bucket/prefix [--selection NAME] [--model ID] [--threshold T] [--method graph|semdedup]');
+  const v = ctx.values;
+  if (!v.out) throw new Error('--out FILE (where to write the plan) is needed');
+  if (!v.output) throw new Error('--output (a folder every worker sees, or s3://bucket/prefix) is needed');
+  const output = v.output.startsWith('s3://') ? v.output : path.resolve(v.output);
+  const method = v.method === undefined ? undefined : v.method === 'graph' || v.method === 'semdedup' ? v.method : (() => { throw new Error('--method is graph or semdedup'); })();
+  const threshold = numberOption(v.threshold, 'threshold');
+  return withSession(ctx, 'plan export', async ({ client }) => {
+    const plan = await client.call('plan.export', {
+      output, ...(v.selection && { selection: v.selection }), ...(v.model && { model: v.model }),
+      ...((threshold !== undefined || method) && { dedup: { ...(threshold !== undefined && { threshold }), ...(method && { method }) } }),
+    });
+    await writeFile(v.out!, JSON.stringify(plan, null, 2) + '\n');
+    ctx.print(`wrote ${v.out}: ${plan.sources.length} sources, model ${plan.model}, ${plan.rules.length} rules, dedup ${plan.dedup.method} at ${plan.dedup.threshold}, output ${plan.output}`, plan);
+    return 0;
+  });
 }
