@@ -1,12 +1,18 @@
 // Scale-out commands: one shard anywhere (`run-shard`, e.g. from a Slurm array or a Kubernetes indexed
 // Job), the merge, a queue worker, and `cluster run | cancel | status` over BullMQ on Redis.
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseShardRef, ScalePlan, type ScalePlanT } from '../domain/scale';
 import { failurePath, mergeShards } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
 import { loadShardModel } from '../engine/scale/shard-model';
 import { openStorage } from '../engine/scale/storage';
+import { writeResultSample } from '../engine/scale/result-sample';
+import { Engine } from '../engine/engine';
+import { DB_FILE } from '../engine/project';
+import { localClient } from '../api/client';
+import { followJob, jobFailure } from './follow';
 import { planUnits, shardOf } from '../engine/scale/units';
 import { followRun } from '../cluster/progress';
 import { cancelRun, runIdOf, submitPlan } from '../cluster/submit';
@@ -86,6 +92,7 @@ export async function workerCommand(ctx: CommandContext): Promise<number> {
 
 export async function clusterCommand(ctx: CommandContext): Promise<number> {
   const [sub, target] = ctx.args;
+  if (sub === 'open') return openResultCommand(ctx, target);
   const url = ctx.values.queue;
   if (!url) throw new Error('--queue redis://host:port is needed');
   if (sub === 'run') {
@@ -116,7 +123,7 @@ export async function clusterCommand(ctx: CommandContext): Promise<number> {
     ctx.print(`cancelled run ${runId}: ${res.removed} waiting jobs removed; running shards stop after their current batch (submit the plan again to resume)`, { runId, ...res });
     return 0;
   }
-  throw new Error('usage: winnow cluster run PLAN | cancel PLAN|RUN_ID  --queue redis://host:port');
+  throw new Error('usage: winnow cluster run PLAN | cancel PLAN|RUN_ID  --queue redis://host:port | open RESULT --project DIR [--sample N]');
 }
 
 /** `winnow plan export --out FILE --output STORAGE`: the project's choices as a plan, through the contract. */
@@ -136,5 +143,41 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
     await writeFile(v.out!, JSON.stringify(plan, null, 2) + '\n');
     ctx.print(`wrote ${v.out}: ${plan.sources.length} sources, model ${plan.model}, ${plan.rules.length} rules, dedup ${plan.dedup.method} at ${plan.dedup.threshold}, output ${plan.output}`, plan);
     return 0;
+  });
+}
+
+/** The merged result folder of RESULT: a result folder itself, or a plan output (folder or s3://) holding `result`. */
+async function resultFolder(target: string): Promise<string> {
+  if (!target.startsWith('s3://') && existsSync(path.join(target, 'result.json'))) return path.resolve(target);
+  const storage = await openStorage(target.startsWith('s3://') ? target : path.resolve(target));
+  if (!(await storage.committed('result'))) throw new Error(`${target} holds no merged result (run winnow merge or cluster run first)`);
+  return storage.open('result');
+}
+
+/** `winnow cluster open RESULT --project DIR [--sample N]`: a project holding the result (or a sample), its signals included. */
+async function openResultCommand(ctx: CommandContext, target: string | undefined): Promise<number> {
+  if (!target || !ctx.values.project) throw new Error('usage: winnow cluster open RESULT --project DIR [--sample N]');
+  const dir = path.resolve(ctx.values.project);
+  const sample = numberOption(ctx.values.sample, 'sample');
+  if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) throw new Error('--sample takes a positive whole number');
+  const result = await resultFolder(target);
+  if (!existsSync(path.join(dir, DB_FILE))) {
+    const engine = new Engine('cli', { command: 'winnow cluster open' });
+    try {
+      await localClient(engine).call('project.create', { dir });
+    } finally {
+      await engine.close();
+    }
+  }
+  const folder = path.join(dir, 'cluster-result');
+  await mkdir(folder, { recursive: true });
+  const written = await writeResultSample(result, sample, path.join(folder, `sample-${sample ?? 'all'}.parquet`));
+  if (!ctx.values.json) process.stderr.write(`sample of ${written.rows} of ${written.of} items${written.unreadable ? ` (${written.unreadable} no longer readable at their source)` : ''}\n`);
+  return withSession({ ...ctx, values: { ...ctx.values, project: dir } }, 'cluster open', async (session) => {
+    const { source, jobId } = await session.client.call('sources.add', { path: written.file, kind: 'parquet' });
+    const job = await followJob(session, jobId, ctx);
+    const after = (await session.client.call('sources.list', {})).find((s) => s.id === source.id) ?? source;
+    ctx.print(`project ${dir}: ${after.itemCount} items from the merged result with their signals${job.state !== 'done' ? ` (${jobFailure(job)})` : ''}; open it with winnow start --project ${dir}`, { project: dir, source: after, sample: written, job });
+    return job.state === 'done' ? 0 : 1;
   });
 }

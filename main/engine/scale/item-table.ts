@@ -25,6 +25,8 @@ export interface ItemRow {
   /** Source annotations and metadata as JSON text. */
   annotations: string | null;
   extra: string | null;
+  /** Where the item sits in its source (tar member byte range, parquet row) as JSON text. */
+  provenance: string | null;
   signals: Partial<Record<ShardSignal, number>>;
 }
 
@@ -32,6 +34,7 @@ type BasicType = NonNullable<ColumnSource['type']>;
 const COLUMNS: Array<[keyof Omit<ItemRow, 'signals'>, BasicType]> = [
   ['source', 'INT32'], ['key', 'STRING'], ['uri', 'STRING'], ['caption', 'STRING'], ['sha256', 'STRING'], ['width', 'INT32'], ['height', 'INT32'],
   ['format', 'STRING'], ['image_row', 'INT32'], ['text_row', 'INT32'], ['error', 'STRING'], ['annotations', 'STRING'], ['extra', 'STRING'],
+  ['provenance', 'STRING'],
 ];
 
 /** Compares rows by (source, key): the one order every merged output is written in. */
@@ -82,7 +85,7 @@ export async function readItemTable(file: string): Promise<ItemRow[]> {
   return records.map((r) => ({
     source: Number(r.source), key: String(r.key), uri: str(r.uri), caption: str(r.caption), sha256: str(r.sha256),
     width: num(r.width), height: num(r.height), format: str(r.format), image_row: num(r.image_row), text_row: num(r.text_row),
-    error: str(r.error), annotations: str(r.annotations), extra: str(r.extra),
+    error: str(r.error), annotations: str(r.annotations), extra: str(r.extra), provenance: str(r.provenance),
     signals: Object.fromEntries(SHARD_SIGNALS.filter((s) => r[s] !== null && r[s] !== undefined).map((s) => [s, Number(r[s])])),
   }));
 }

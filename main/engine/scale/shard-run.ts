@@ -64,7 +64,7 @@ async function toPending(e: ShardEntry): Promise<Pending> {
   const { entry } = e;
   const base: ItemRow = {
     source: e.source, key: entry.key, uri: null, caption: null, sha256: null, width: null, height: null, format: null,
-    image_row: null, text_row: null, error: null, annotations: null, extra: null, signals: {},
+    image_row: null, text_row: null, error: null, annotations: null, extra: null, provenance: null, signals: {},
   };
   if (entry.type === 'bad') {
     if (entry.kind === 'bad_archive') throw new PoisonedShardError(`${entry.kind}: ${entry.message}`);
@@ -76,6 +76,7 @@ async function toPending(e: ShardEntry): Promise<Pending> {
     ...base, caption, uri: entry.type === 'file' ? entry.file : entry.type === 'remote' ? entry.url : entry.uri,
     annotations: entry.annotations?.length ? JSON.stringify(entry.annotations) : null,
     extra: entry.extra ? JSON.stringify(entry.extra) : null,
+    provenance: entry.provenance ? JSON.stringify(entry.provenance) : null,
     signals: { 'caption.words': words.words, 'caption.chars': words.chars },
   };
   if (entry.type === 'remote') return { row: { ...row, error: 'remote: URL items are downloaded before a scale-out run (winnow download)' }, bytes: null };
