@@ -67,6 +67,8 @@ export class S3Storage implements ShardStorage {
     const attempt = randomUUID();
     const base = `${this.key(name)}/${attempt}`;
     try {
+      // A retry after the commit succeeded uploads nothing (servers without conditional writes rely on this check).
+      if (await this.committed(name)) return false;
       for (const file of await readdir(localDir)) {
         await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: `${base}/${file}`, Body: createReadStream(path.join(localDir, file)) }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
       }
