@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { shardName, type ScalePlanT } from '../../domain/scale';
+import type { ScalePlanT } from '../../domain/scale';
 import { NpyWriter } from '../export/npy';
 import { probeBuffer } from '../ingest/probe';
 import { WebDatasetSource } from '../ingest/webdataset';
@@ -15,11 +15,12 @@ import { defaultBatchSize, embedImageFiles } from '../vision/embed-files';
 import { PreprocessPool } from '../vision/preprocess-pool';
 import { ItemTableWriter, type ItemRow } from './item-table';
 import { shardEntries, type ShardEntry } from './shard-entries';
+import { buildShardIndex } from './shard-index';
 import type { ShardModel } from './shard-model';
 import type { ShardStorage } from './storage';
-import type { ShardSpec } from './units';
+import { shardPath, type ShardSpec } from './units';
 
-export const shardPath = (s: { index: number; count: number }) => `shards/${shardName(s)}`;
+export { shardPath };
 
 /** A shard whose input is broken as a whole (an unreadable tar): retrying cannot help. */
 export class PoisonedShardError extends Error {
@@ -165,6 +166,7 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
     table.finish();
     images.close();
     texts.close();
+    await buildShardIndex(staging, id, o.signal);
   } catch (err) {
     images.dispose();
     texts.dispose();

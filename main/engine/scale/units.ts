@@ -2,7 +2,7 @@
 // run of `rowsPerShard` entries of a manifest / folder / parquet source) in a fixed order; shard i of N
 // takes the units [⌊i·U/N⌋, ⌊(i+1)·U/N⌋). Every machine computes the same cut from the same plan, so
 // `--shard i/N` needs no coordinator; N larger than U leaves some shards empty (they still commit).
-import type { PlanSourceT, ScalePlanT, ShardRef } from '../../domain/scale';
+import { shardName, type PlanSourceT, type ScalePlanT, type ShardRef } from '../../domain/scale';
 import { openSource } from '../ingest/open-source';
 import { WebDatasetSource } from '../ingest/webdataset';
 
@@ -40,3 +40,6 @@ export function shardOf(units: readonly ShardUnit[], ref: ShardRef): ShardSpec {
 export function allShards(units: readonly ShardUnit[], count: number): ShardSpec[] {
   return Array.from({ length: count }, (_, index) => shardOf(units, { index, count }));
 }
+
+/** Where a shard's outputs are committed in the storage. */
+export const shardPath = (s: ShardRef) => `shards/${shardName(s)}`;

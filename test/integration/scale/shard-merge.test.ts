@@ -11,6 +11,7 @@ import { mergeShards } from '../../../main/engine/scale/merge';
 import { NpyRows } from '../../../main/engine/scale/npy-rows';
 import { runShard } from '../../../main/engine/scale/shard-run';
 import { loadShardModel, type ShardModel } from '../../../main/engine/scale/shard-model';
+import { searchShards } from '../../../main/engine/scale/shard-index';
 import { planUnits, shardOf } from '../../../main/engine/scale/units';
 import { tempDir } from '../../fixtures/images';
 import { scalePlan, writeScaleDataset, type ScaleDataset } from '../../fixtures/scale';
@@ -73,6 +74,30 @@ describe('shard runs and the merge', () => {
     expect(broken.error).toMatch(/unreadable/);
     expect(broken.image_row).toBeNull();
   }, 240_000);
+
+  it('search over the per-shard indexes finds what exact search over the merged matrix finds', async () => {
+    const merged = new NpyRows(path.join(dir, 'three', 'result', 'image.npy'));
+    const rows = await readItemTable(path.join(dir, 'three', 'result', 'items.parquet'));
+    const keyOfImage = new Map(rows.filter((r) => r.image_row !== null).map((r) => [r.image_row!, `${r.source}/${r.key}`]));
+    const query = (await model.model.embedTexts(['a red circle'])).slice(0, model.model.dim);
+    const exact = Array.from({ length: merged.rows }, (_, i) => {
+      const v = merged.read(i);
+      let s = 0; for (let d = 0; d < v.length; d++) s += v[d] * query[d];
+      return { key: keyOfImage.get(i)!, score: s };
+    }).sort((a, b) => b.score - a.score);
+    merged.close();
+    const k = 5;
+    const hits = await searchShards(new FsStorage(path.join(dir, 'three')), 3, query, k);
+    expect(hits).toHaveLength(k);
+    // Every exact hit clearly above the k-th score is found, with its score (ties at the k-th may go either way).
+    const kth = exact[k - 1].score;
+    for (const e of exact.filter((x) => x.score > kth + 1e-4)) {
+      const hit = hits.find((h) => `${h.source}/${h.key}` === e.key);
+      expect(hit, e.key).toBeDefined();
+      expect(hit!.score).toBeCloseTo(e.score, 2);
+    }
+    expect(new Set(hits.map((h) => h.shard)).size).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 
   it('a committed shard is not run or written again', async () => {
     const plan = ScalePlan.parse(scalePlan(data, path.join(dir, 'again')));
