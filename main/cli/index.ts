@@ -55,6 +55,8 @@ Usage: winnow <command> [options]
                                    submit a plan as shard jobs + a merge; follow progress per shard with ETA (again: resume)
   cluster cancel FILE|RUN_ID --queue URL
                                    cancel a run (running shards stop after their batch; run the plan again to resume)
+  cluster search "text" --plan FILE --shards N [--k K]
+                                   text search over the per-shard indexes of a run, best k across shards
   cluster open RESULT --project DIR [--sample N]
                                    open a merged result (or a sample of it) as a project to review and export
 

@@ -9,6 +9,7 @@ import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-r
 import { loadShardModel } from '../engine/scale/shard-model';
 import { openStorage } from '../engine/scale/storage';
 import { writeResultSample } from '../engine/scale/result-sample';
+import { searchShards } from '../engine/scale/shard-index';
 import { Engine } from '../engine/engine';
 import { DB_FILE } from '../engine/project';
 import { localClient } from '../api/client';
@@ -93,6 +94,7 @@ export async function workerCommand(ctx: CommandContext): Promise<number> {
 export async function clusterCommand(ctx: CommandContext): Promise<number> {
   const [sub, target] = ctx.args;
   if (sub === 'open') return openResultCommand(ctx, target);
+  if (sub === 'search') return searchShardsCommand(ctx, target);
   const url = ctx.values.queue;
   if (!url) throw new Error('--queue redis://host:port is needed');
   if (sub === 'run') {
@@ -180,4 +182,22 @@ async function openResultCommand(ctx: CommandContext, target: string | undefined
     ctx.print(`project ${dir}: ${after.itemCount} items from the merged result with their signals${job.state !== 'done' ? ` (${jobFailure(job)})` : ''}; open it with winnow start --project ${dir}`, { project: dir, source: after, sample: written, job });
     return job.state === 'done' ? 0 : 1;
   });
+}
+
+/** `winnow cluster search "text" --plan FILE --shards N [--k K]`: text search over every shard's own index. */
+async function searchShardsCommand(ctx: CommandContext, text: string | undefined): Promise<number> {
+  if (!text?.trim()) throw new Error('usage: winnow cluster search "text" --plan FILE --shards N [--k K]');
+  const plan = await readPlan(ctx.values.plan);
+  const count = numberOption(ctx.values.shards, 'shards');
+  if (!count || !Number.isInteger(count) || count < 1) throw new Error('--shards N (the N of the run) is needed');
+  const k = numberOption(ctx.values.k, 'k') ?? 20;
+  const model = await loadShardModel(plan.model);
+  try {
+    const query = (await model.model.embedTexts([text])).slice(0, model.model.dim);
+    const hits = await searchShards(await openStorage(plan.output), count, query, k);
+    ctx.print(hits.map((h) => `${h.score.toFixed(4)}  ${h.key}  (${h.shard})`).join('\n') || 'no hits', hits);
+    return 0;
+  } finally {
+    await model.model.dispose();
+  }
 }

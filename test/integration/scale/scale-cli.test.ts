@@ -60,6 +60,11 @@ describe('scale-out from the CLI', () => {
     const result = JSON.parse(merged.stdout) as MergeResult;
     expect(result).toMatchObject({ merged: 2, failed: [], items: data.items, errors: 1 });
     expect(result.duplicates.exactGroups).toBe(1);
+    const searched = await winnowRun(['cluster', 'search', 'a red circle', '--plan', planFile, '--shards', '2', '--k', '3', '--json']);
+    expect(searched.code, searched.stderr).toBe(0);
+    const hits = JSON.parse(searched.stdout) as Array<{ key: string; score: number }>;
+    expect(hits).toHaveLength(3);
+    expect(hits[0].score).toBeGreaterThanOrEqual(hits[2].score);
 
     const reviewed = path.join(dir, 'review');
     const opened = await winnowRun(['cluster', 'open', out, '--project', reviewed, '--sample', '5', '--json']);
