@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { failurePath, mergeShards } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
 import { loadShardModel, type ShardModel } from '../engine/scale/shard-model';
+import { PreprocessPool } from '../engine/vision/preprocess-pool';
 import { openStorage } from '../engine/scale/storage';
 import { cancelKey, connect, PREFIX, QUEUE_NAME } from './connection';
 import type { MergeJobData, ShardJobData, ShardProgress } from './jobs';
@@ -26,11 +27,17 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
   const log = o.log ?? ((line: string) => console.log(line));
   const name = o.name ?? `${os.hostname()}:${process.pid}`;
   const redis = connect(url);
-  let loaded: { key: string; model: Promise<ShardModel> } | null = null;
+  // One model and one decode pool per worker, kept from shard to shard (a plan with another model replaces them).
+  type Loaded = ShardModel & { pool: PreprocessPool };
+  let loaded: { key: string; model: Promise<Loaded> } | null = null;
+  const release = async (l: typeof loaded) => {
+    const m = await l?.model.catch(() => null);
+    if (m) await Promise.all([m.model.dispose(), m.pool.close()]);
+  };
   const modelFor = (id: string) => {
     if (loaded?.key !== id) {
       const previous = loaded;
-      loaded = { key: id, model: (async () => { await (await previous?.model.catch(() => null))?.model.dispose(); return loadShardModel(id); })() };
+      loaded = { key: id, model: (async () => { await release(previous); const m = await loadShardModel(id); return { ...m, pool: new PreprocessPool(m.model.preprocess) }; })() };
     }
     return loaded.model;
   };
@@ -49,13 +56,13 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
     worker,
     async close() {
       await worker.close();
-      await (await loaded?.model.catch(() => null))?.model.dispose();
+      await release(loaded);
       redis.disconnect();
     },
   };
 }
 
-async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel, worker: string, log: (l: string) => void) {
+async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel & { pool: PreprocessPool }, worker: string, log: (l: string) => void) {
   const { plan, index, count, units, runId } = job.data;
   const storage = await openStorage(plan.output);
   const abort = new AbortController();
@@ -70,7 +77,7 @@ async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel,
   const startedAt = Date.now();
   try {
     const summary = await runShard(plan, { index, count, units }, {
-      storage, model, signal: abort.signal,
+      storage, model, pool: model.pool, signal: abort.signal,
       onProgress: async (done, total) => {
         await job.updateProgress({ done, total, startedAt, worker } satisfies ShardProgress);
         await checkCancel();
