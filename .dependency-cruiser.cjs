@@ -15,7 +15,7 @@ module.exports = {
       comment: 'The engine uses the domain and libraries only: never the api, a transport, the CLI, the renderer or the synthetic generator.',
       severity: 'error',
       from: { path: '^main/engine/' },
-      to: { path: ['^main/(api|server|cli|app|synthetic)/', '^renderer/', '^preload/', '^test/', '^bench/'] },
+      to: { path: ['^main/(api|server|cli|app|synthetic|cluster)/', '^renderer/', '^preload/', '^test/', '^bench/'] },
     },
     {
       name: 'engine-never-imports-electron',
@@ -23,6 +23,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^main/engine/' },
       to: { path: '^electron$|node_modules/electron/' },
+    },
+    {
+      name: 'queue-is-a-transport',
+      comment: 'The BullMQ queue layer (main/cluster) runs engine shard jobs; it never reaches into the api, other transports or front ends.',
+      severity: 'error',
+      from: { path: '^main/cluster/' },
+      to: { path: ['^main/(api|server|cli|app|synthetic)/', '^renderer/', '^preload/'] },
     },
     {
       name: 'api-below-transports',

@@ -13,6 +13,7 @@ import { similarityMethods } from './methods/similarity';
 import { detectionMethods } from './methods/detection';
 import { adaptMethods } from './methods/adapt';
 import { viewMethods } from './methods/views';
+import { scaleMethods } from './methods/scale';
 
 // The domain's shapes and error are part of the contract every front end imports.
 export * from '../domain/project';
@@ -54,7 +55,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -7,6 +7,7 @@ import { adaptHandlers } from './handlers-adapt';
 import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
+import { scaleHandlers } from './handlers-scale';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
 import { regionPredicate } from '../engine/curate/search-within';
@@ -50,6 +51,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...similarityHandlers(engine),
     ...detectionHandlers(engine),
     ...viewHandlers(engine),
+    ...scaleHandlers(engine),
   };
 }
 

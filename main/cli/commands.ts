@@ -2,7 +2,8 @@
 // native libraries) of import, export or the desktop app; in the bundled CLI each is its own chunk.
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string };
+  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string;
+    plan?: string; shard?: string; shards?: string; queue?: string; concurrency?: string; 'lock-ms'?: string; detach?: boolean; sample?: string; output?: string };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
 }
@@ -63,6 +64,13 @@ export const commands: Record<string, Command> = {
   // Formats: export a selection, download URL-only items (main/cli/export.ts).
   export: lazy(() => import('./export'), (m) => m.exportCommand),
   download: lazy(() => import('./export'), (m) => m.downloadCommand),
+
+  // Scale-out: one shard anywhere, the merge, queue workers and cluster runs (main/cli/scale.ts).
+  plan: lazy(() => import('./scale'), (m) => m.planCommand),
+  'run-shard': lazy(() => import('./scale'), (m) => m.runShardCommand),
+  merge: lazy(() => import('./scale'), (m) => m.mergeCommand),
+  worker: lazy(() => import('./scale'), (m) => m.workerCommand),
+  cluster: lazy(() => import('./scale'), (m) => m.clusterCommand),
 
   async gpu(ctx) {
     if (ctx.args[0] !== 'install') throw new Error('usage: winnow gpu install');

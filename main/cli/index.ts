@@ -45,6 +45,21 @@ Usage: winnow <command> [options]
   models import PATH [--id ID]     copy a local model folder in after validating it
   models validate ID [--dtype D]   check files, load the graphs, report input/output names and shapes
   models rm ID                     remove an installed model (the built-in one stays)
+  plan export --out FILE --output STORAGE [--project DIR] [--shards N]
+                                   write the project's sources, model, rules and dedup settings as a scale-out plan
+  run-shard --plan FILE --shard i/N
+                                   run shard i of N of a plan here (Slurm arrays, Kubernetes indexed Jobs; docs/scale-out.md)
+  merge --plan FILE --shards N     merge the committed shards of a plan (sorted by key, duplicate groups, failures)
+  worker --queue redis://HOST:PORT [--concurrency N] [--lock-ms MS]
+                                   serve shard and merge jobs of cluster runs (BullMQ on Redis)
+  cluster run FILE --queue URL [--shards N] [--detach]
+                                   submit a plan as shard jobs + a merge; follow progress per shard with ETA (again: resume)
+  cluster cancel FILE|RUN_ID --queue URL
+                                   cancel a run (running shards stop after their batch; run the plan again to resume)
+  cluster search "text" --plan FILE --shards N [--k K]
+                                   text search over the per-shard indexes of a run, best k across shards
+  cluster open RESULT --project DIR [--sample N]
+                                   open a merged result (or a sample of it) as a project to review and export
 
 Options: --json prints a machine-readable result on stdout.`;
 
@@ -58,6 +73,8 @@ async function main(): Promise<number> {
       classes: { type: 'string' }, templates: { type: 'string' }, multi: { type: 'boolean' }, k: { type: 'string' }, threshold: { type: 'string' }, prompts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       queries: { type: 'string' }, segment: { type: 'boolean' },
       adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
+      plan: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' },
+      'lock-ms': { type: 'string' }, detach: { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
     },
   });

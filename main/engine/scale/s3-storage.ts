@@ -1,0 +1,157 @@
+// S3-compatible object storage backend (AWS S3, MinIO, Ceph RGW, ...): s3://bucket/prefix. Files are streamed
+// up with lib-storage's Upload (multipart past 8 MiB, parts in parallel). Object stores have no rename, so a
+// commit uploads the attempt's files under `<name>/<attempt>/` and then writes `<name>/_COMMIT` naming the
+// attempt with If-None-Match: * (a conditional create): the first attempt to create it wins, a later one
+// gets 412, deletes its own objects and reports false. Readers only ever look at the attempt _COMMIT names.
+// Endpoint and region: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and AWS_REGION; credentials: the SDK's default chain.
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { ShardStorage } from './storage';
+
+const COMMIT = '_COMMIT';
+
+const missing = (err: unknown) => {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
+};
+
+export class S3Storage implements ShardStorage {
+  private cache: string | null = null;
+
+  constructor(readonly location: string, private readonly client: S3Client, private readonly bucket: string, private readonly prefix: string) {}
+
+  static fromUrl(location: string): S3Storage {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
+    if (!m) throw new Error(`${location} is not s3://bucket/prefix`);
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    const client = new S3Client({ region: process.env.AWS_REGION ?? 'us-east-1', endpoint, forcePathStyle: Boolean(endpoint) });
+    return new S3Storage(location, client, m[1], m[2].replace(/\/+$/, ''));
+  }
+
+  private key(name: string): string {
+    if (name.split('/').some((p) => p === '..')) throw new Error(`storage name ${name} leaves ${this.location}`);
+    return this.prefix ? `${this.prefix}/${name}` : name;
+  }
+
+  async stagingRoot(): Promise<string> {
+    const dir = path.join(os.tmpdir(), 'winnow-s3-staging');
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  private async keysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  private async deleteKeys(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+    }
+  }
+
+  async commit(name: string, localDir: string): Promise<boolean> {
+    const attempt = randomUUID();
+    const base = `${this.key(name)}/${attempt}`;
+    try {
+      // A retry after the commit succeeded uploads nothing (servers without conditional writes rely on this check).
+      if (await this.committed(name)) return false;
+      for (const file of await readdir(localDir)) {
+        await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: `${base}/${file}`, Body: createReadStream(path.join(localDir, file)) }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
+      }
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.key(name)}/${COMMIT}`, Body: attempt, IfNoneMatch: '*' }));
+        return true;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status !== 412 && status !== 409) throw err;
+        await this.deleteKeys(await this.keysUnder(`${base}/`));
+        return false;
+      }
+    } finally {
+      await rm(localDir, { recursive: true, force: true });
+    }
+  }
+
+  private async attemptOf(name: string): Promise<string | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.key(name)}/${COMMIT}` }));
+      return (await res.Body!.transformToString()).trim();
+    } catch (err) {
+      if (missing(err)) return null;
+      throw err;
+    }
+  }
+
+  async committed(name: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${this.key(name)}/${COMMIT}` }));
+      return true;
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const names = new Set<string>();
+    for (const key of await this.keysUnder(`${this.key(prefix)}/`)) {
+      if (!key.endsWith(`/${COMMIT}`)) continue;
+      const rel = key.slice((this.prefix ? this.prefix.length + 1 : 0)).slice(0, -COMMIT.length - 1);
+      names.add(rel);
+    }
+    return [...names].sort();
+  }
+
+  /** Downloads the committed attempt of `name` into a local cache folder (streamed) and returns it. */
+  async open(name: string): Promise<string> {
+    const attempt = await this.attemptOf(name);
+    if (!attempt) throw new Error(`${name} is not committed in ${this.location}`);
+    this.cache ??= await mkdtemp(path.join(os.tmpdir(), 'winnow-s3-cache-'));
+    const dir = path.join(this.cache, name, attempt);
+    await mkdir(dir, { recursive: true });
+    const base = `${this.key(name)}/${attempt}/`;
+    for (const key of await this.keysUnder(base)) {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      await pipeline(res.Body as Readable, createWriteStream(path.join(dir, key.slice(base.length))));
+    }
+    return dir;
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body: JSON.stringify(value, null, 2), ContentType: 'application/json' }));
+  }
+
+  async readJson<T>(name: string): Promise<T | null> {
+    // shard.json lives inside the committed attempt: resolve `<shard>/shard.json` through _COMMIT.
+    const parts = name.split('/');
+    const file = parts.pop()!;
+    const owner = parts.join('/');
+    const attempt = owner ? await this.attemptOf(owner) : null;
+    const key = attempt ? `${this.key(owner)}/${attempt}/${file}` : this.key(name);
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return JSON.parse(await res.Body!.transformToString()) as T;
+    } catch (err) {
+      if (missing(err)) return null;
+      throw err;
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.deleteKeys(await this.keysUnder(`${this.key(name)}/`));
+  }
+}
