@@ -19,7 +19,18 @@ export interface ReviewAnnotation extends Annotation {
 
 export interface QueueItem { itemId: number; pending: number; total: number; uncertainty: number | null }
 export interface QueueProgress { reviewed: number; total: number }
-export interface QueueFilter { kinds?: AnnotationKind[]; label?: string }
+export interface QueueFilter {
+  kinds?: AnnotationKind[];
+  label?: string;
+  /** Proposals scoring below this are left out of the queue (top-k label ranks near zero); reviewed ones always count. */
+  minScore?: number;
+}
+
+/**
+ * Keyboard nudges of one box within this long of each other are one undo step (a burst of arrow keys is one move).
+ * Measured from the previous nudge, so a steady burst of any length stays one step.
+ */
+export const NUDGE_MERGE_MS = 3_000;
 
 const UNCERTAINTY = `abs(a.score - coalesce(json_extract(a.params, '$.threshold'), ${DEFAULT_REVIEW_THRESHOLD}))`;
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
@@ -37,8 +48,12 @@ function toReview(r: Raw): ReviewAnnotation {
 }
 
 function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
-  const parts = [`a.origin != 'source'`];
+  const parts = [`a.origin != 'source'`, 'a.superseded_by IS NULL'];
   const args: unknown[] = [];
+  if (f.minScore !== undefined && f.minScore > 0) {
+    parts.push(`(a.state != 'proposed' OR a.score IS NULL OR a.score >= ?)`);
+    args.push(f.minScore);
+  }
   if (f.kinds?.length) {
     parts.push(`a.kind IN (${f.kinds.map(() => '?').join(', ')})`);
     args.push(...f.kinds);
@@ -65,7 +80,7 @@ export class ReviewService {
   /** An item's annotations, most uncertain proposals first, then the rest by id. */
   forItem(itemId: number): ReviewAnnotation[] {
     return (this.db.prepare(
-      `SELECT a.*, ${UNCERTAINTY} AS uncertainty FROM annotations a WHERE a.item_id = ?
+      `SELECT a.*, ${UNCERTAINTY} AS uncertainty FROM annotations a WHERE a.item_id = ? AND a.superseded_by IS NULL
        ORDER BY a.state != 'proposed', a.kind = 'label', uncertainty IS NULL, uncertainty, a.id`,
     ).all(itemId) as Raw[]).map(toReview);
   }
@@ -79,6 +94,29 @@ export class ReviewService {
        FROM annotations a WHERE ${f.sql} GROUP BY a.item_id
        ORDER BY pending = 0, uncertainty IS NULL, uncertainty, a.item_id LIMIT ? OFFSET ?`,
     ).all(...f.args, limit, offset) as QueueItem[]);
+  }
+
+  /**
+   * The classes a reviewer works with, in two lists: image-label classes and detection queries, each in the order the
+   * newest run of its kind was given them (that order numbers the relabel keys), then labels only older runs or hand
+   * edits used, sorted.
+   */
+  classes(): { labels: string[]; queries: string[] } {
+    const latest = (kind: string, key: 'classes' | 'queries'): string[] => {
+      const raw = this.db.prepare(`SELECT json_extract(params, '$.${key}') FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1`).pluck().get(kind) as string | undefined;
+      const list = raw ? (JSON.parse(raw) as (string | { name: string })[]) : [];
+      return list.map((c) => (typeof c === 'string' ? c : c.name));
+    };
+    const present = (kinds: string) => this.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' AND superseded_by IS NULL AND kind IN (${kinds}) ORDER BY label`).pluck().all() as string[];
+    const merge = (first: string[], rest: string[]) => [...new Set([...first, ...rest.filter((l) => !first.includes(l))])];
+    return { labels: merge(latest('curate.label', 'classes'), present(`'label'`)), queries: merge(latest('detect.run', 'queries'), present(`'box', 'mask'`)) };
+  }
+
+  /** Proposals the score floor leaves out of the queue (so the view can say how many it hides). */
+  belowFloor(filter: QueueFilter = {}): number {
+    if (!filter.minScore) return 0;
+    const f = filterSql({ ...filter, minScore: undefined });
+    return this.db.prepare(`SELECT count(*) FROM annotations a WHERE ${f.sql} AND a.state = 'proposed' AND a.score < ?`).pluck().get(...f.args, filter.minScore) as number;
   }
 
   progress(filter: QueueFilter = {}): QueueProgress {
@@ -95,10 +133,11 @@ export class ReviewService {
     return this.edit('relabel', [id], () => ({ label, state: 'edited' }), user)[0];
   }
 
-  setBox(id: number, bbox: [number, number, number, number], user = LOCAL_USER): ReviewAnnotation {
+  /** A new box; `nudge` (a keyboard step) joins the previous nudge of the same box into one undo step. */
+  setBox(id: number, bbox: [number, number, number, number], user = LOCAL_USER, { nudge = false } = {}): ReviewAnnotation {
     const box = bbox.map((v) => Math.round(v * 100) / 100);
     if (box[2] <= 0 || box[3] <= 0) throw new Error('a box needs a positive width and height');
-    return this.edit('box', [id], () => ({ bbox: JSON.stringify(box), state: 'edited' }), user)[0];
+    return this.edit(nudge ? 'nudge' : 'box', [id], () => ({ bbox: JSON.stringify(box), state: 'edited' }), user, nudge ? NUDGE_MERGE_MS : 0)[0];
   }
 
   /** Replaces the mask (and its box, derived from the mask). */
@@ -165,7 +204,7 @@ export class ReviewService {
   }
 
   /** Applies `set` (raw column values) to each annotation, stamps who/when, records one history entry. */
-  private edit(action: string, ids: number[], set: () => RowPart, user: string): ReviewAnnotation[] {
+  private edit(action: string, ids: number[], set: () => RowPart, user: string, mergeWithinMs = 0): ReviewAnnotation[] {
     const edited = this.db.transaction(() => {
       const changes: Change[] = [];
       const values = set();
@@ -179,7 +218,7 @@ export class ReviewService {
         const keys = [...cols, 'updated_by', 'updated_at'];
         changes.push({ id, before: pick(before, keys), after: pick(after, keys) });
       }
-      this.history.record(action, changes, user);
+      if (!(mergeWithinMs > 0 && this.history.extendLatest(action, changes, user, mergeWithinMs))) this.history.record(action, changes, user);
       return ids.map((id) => this.get(id)!);
     })();
     this.changed(ids.length > 100 ? null : [...new Set(edited.map((a) => a.itemId))]);

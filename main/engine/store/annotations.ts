@@ -72,7 +72,9 @@ export class AnnotationStore {
 
   /** What an export keeps: review decisions applied ('rejected' dropped, 'proposed' only when asked). */
   forExport(itemId: number, includeProposed: boolean): Annotation[] {
-    return this.forItem(itemId).filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
+    // Proposals a later labeling run superseded are history, not the item's labels.
+    const rows = this.db.prepare('SELECT * FROM annotations WHERE item_id = ? AND superseded_by IS NULL ORDER BY id').all(itemId) as Row[];
+    return rows.map(toAnnotation).filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
   }
 
   count(): number {

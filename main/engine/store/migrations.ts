@@ -298,4 +298,12 @@ export const migrations: Migration[] = [
     name: 'jobs.result: what a finished job produced (JSON, parsed by its kind\'s result schema)',
     sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
   },
+  {
+    version: 21,
+    name: 'annotations.superseded_by: a labeling run keeps earlier runs\' proposals, marking them superseded (by run id) instead of deleting them',
+    // The current label of an item is its reviewed label, else the newest run's proposal: superseded rows stay for the run history.
+    sql: `
+      ALTER TABLE annotations ADD COLUMN superseded_by INTEGER;
+    `,
+  },
 ];
