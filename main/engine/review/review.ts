@@ -67,6 +67,8 @@ function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
 
 export class ReviewService {
   readonly history: ReviewHistory;
+  /** The history entry the latest nudges went into, while nothing else has happened since. */
+  private nudgeChain: number | null = null;
   /** `changed` hears of every committed edit (itemIds null: an undo/redo or a bulk step over many items). */
   constructor(private readonly db: Db, private readonly changed: (itemIds: number[] | null) => void = () => {}) {
     this.history = new ReviewHistory(db);
@@ -165,6 +167,7 @@ export class ReviewService {
   }
 
   add(itemId: number, a: { kind?: 'box' | 'mask'; label: string; bbox: [number, number, number, number]; rle?: CocoRle }, user = LOCAL_USER): ReviewAnnotation {
+    this.nudgeChain = null;
     const added = this.db.transaction(() => {
       const id = Number(this.db.prepare(
         `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by, updated_by) VALUES (?, ?, ?, NULL, ?, ?, ?, NULL, 'accepted', ?, ?)`,
@@ -177,6 +180,7 @@ export class ReviewService {
   }
 
   delete(id: number, user = LOCAL_USER): void {
+    this.nudgeChain = null;
     const itemId = this.db.transaction(() => {
       const before = this.raw(id);
       if (!before) throw new Error(`annotation ${id} not found`);
@@ -188,12 +192,14 @@ export class ReviewService {
   }
 
   undo(): HistoryEntry | null {
+    this.nudgeChain = null;
     const entry = this.history.undo();
     if (entry) this.changed(null);
     return entry;
   }
 
   redo(): HistoryEntry | null {
+    this.nudgeChain = null;
     const entry = this.history.redo();
     if (entry) this.changed(null);
     return entry;
@@ -218,7 +224,12 @@ export class ReviewService {
         const keys = [...cols, 'updated_by', 'updated_at'];
         changes.push({ id, before: pick(before, keys), after: pick(after, keys) });
       }
-      if (!(mergeWithinMs > 0 && this.history.extendLatest(action, changes, user, mergeWithinMs))) this.history.record(action, changes, user);
+      // Only an unbroken chain merges: any other edit, an undo or a redo in between starts a new step.
+      const merged = mergeWithinMs > 0 && this.nudgeChain !== null && this.history.extendLatest(this.nudgeChain, action, changes, user, mergeWithinMs);
+      if (!merged) {
+        const entry = this.history.record(action, changes, user);
+        this.nudgeChain = mergeWithinMs > 0 ? entry : null;
+      }
       return ids.map((id) => this.get(id)!);
     })();
     this.changed(ids.length > 100 ? null : [...new Set(edited.map((a) => a.itemId))]);
