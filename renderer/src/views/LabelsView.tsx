@@ -5,6 +5,7 @@ import { useStore } from '../state/store';
 import { parseClasses, parseLines } from './labels/parse';
 import './labels/labels.css';
 import { AdaptPanel } from './adapt/AdaptPanel';
+import { LabelRuns } from './labels/LabelRuns';
 
 const KEY = 'winnow.labels.form';
 interface Form { classes: string; templates: string; k: string; threshold: string; multi: boolean; concepts: string }
@@ -168,6 +169,7 @@ export function LabelsView() {
           )}
         </section>
       </div>
+      <LabelRuns />
     </div>
   );
 }
