@@ -12,6 +12,7 @@ import { labelMethods } from './methods/labels';
 import { similarityMethods } from './methods/similarity';
 import { detectionMethods } from './methods/detection';
 import { adaptMethods } from './methods/adapt';
+import { absolutePath, projectMethods } from './methods/projects';
 
 // The domain's shapes and error are part of the contract every front end imports.
 export * from '../domain/project';
@@ -20,7 +21,7 @@ export { events, type EventName, type EventPayload } from '../domain/events';
 export { ApiError, ProjectOwnedError } from '../domain/errors';
 
 const empty = z.object({}).strict();
-const absPath = z.string().min(1).max(4096);
+const absPath = absolutePath;
 const id = z.number().int().positive();
 
 /** The core methods: app, project, sources, items, issues, jobs. Areas add theirs from main/api/methods/. */
@@ -50,7 +51,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...projectMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -7,6 +7,7 @@ import { adaptHandlers } from './handlers-adapt';
 import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
+import { projectHandlers } from './handlers-projects';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
@@ -47,6 +48,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...adaptHandlers(engine),
     ...similarityHandlers(engine),
     ...detectionHandlers(engine),
+    ...projectHandlers(engine),
   };
 }
 
