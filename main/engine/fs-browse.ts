@@ -78,15 +78,18 @@ export async function listDir(dir: string | undefined, { files = false, hidden =
 export interface ResolvedPath { input: string; absolute: string; wasRelative: boolean; exists: boolean; kind: 'dir' | 'file' | null; base: string | null }
 
 /**
- * What a typed path means, said out loud: "~" is the home folder, and a relative path is taken from the home folder
- * (never the server's working folder); the caller shows `absolute` and asks before using it.
+ * What a typed path means, said out loud: "~" is the home folder, and a relative path is taken from where the folder
+ * browser starts (the first allowed root, else home; never the server's working folder); the caller shows `absolute`
+ * and asks before using it.
  */
 export async function resolveTyped(input: string): Promise<ResolvedPath> {
   const typed = input.trim();
   const home = os.homedir();
+  // A relative path starts where the folder browser starts: the first allowed root, else home.
+  const start = browseStart();
   const expanded = typed === '~' ? home : typed.startsWith('~/') || typed.startsWith('~\\') ? path.join(home, typed.slice(2)) : typed;
   const wasRelative = !path.isAbsolute(expanded);
-  const absolute = wasRelative ? path.resolve(home, expanded) : path.normalize(expanded);
+  const absolute = wasRelative ? path.resolve(start, expanded) : path.normalize(expanded);
   const s = await stat(absolute).catch(() => null);
-  return { input: typed, absolute, wasRelative: wasRelative || expanded !== typed, exists: s !== null, kind: s ? (s.isDirectory() ? 'dir' : 'file') : null, base: wasRelative ? home : expanded !== typed ? home : null };
+  return { input: typed, absolute, wasRelative: wasRelative || expanded !== typed, exists: s !== null, kind: s ? (s.isDirectory() ? 'dir' : 'file') : null, base: wasRelative ? start : expanded !== typed ? home : null };
 }

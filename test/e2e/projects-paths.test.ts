@@ -1,8 +1,7 @@
 // Issue 15 point 7 in browser mode, by mouse and keyboard: the welcome screen asks before using a relative path (showing
-// the absolute one), the server-side folder browser picks the project folder and the source folder (within
+// the absolute one, taken from the browse root, never the server's working folder), the server-side folder browser picks the project folder and the source folder (within
 // WINNOW_BROWSE_ROOTS, refusing to go outside it), the project switcher opens a recent project and closes back to welcome.
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +51,7 @@ describe('projects and paths (issue 15 point 7)', () => {
     await page.screenshot({ path: shotPath('15-projects-01-welcome.png') });
     await page.fill('input[name=project-dir]', 'datasets/cats');
     await page.getByRole('button', { name: 'Create project' }).click();
-    await expect.poll(() => page.getByTestId('path-confirm-absolute').innerText()).toBe(path.join(os.homedir(), 'datasets/cats'));
+    await expect.poll(() => page.getByTestId('path-confirm-absolute').innerText()).toBe(path.join(root, 'datasets/cats'));
     await page.screenshot({ path: shotPath('15-projects-02-relative-confirm.png') });
     await page.getByTestId('path-confirm').getByRole('button', { name: 'Edit' }).click();
     expect(await page.getByTestId('path-confirm').count()).toBe(0);
@@ -92,7 +91,7 @@ describe('projects and paths (issue 15 point 7)', () => {
   it('imports a source picked in the folder browser; a relative source path is confirmed first', async () => {
     await page.fill('input[name=source-path]', 'photos');
     await page.locator('input[name=source-path]').press('Enter');
-    await expect.poll(() => page.getByTestId('path-confirm-absolute').innerText()).toBe(path.join(os.homedir(), 'photos'));
+    await expect.poll(() => page.getByTestId('path-confirm-absolute').innerText()).toBe(path.join(root, 'photos'));
     await page.getByTestId('path-confirm').getByRole('button', { name: 'Edit' }).click();
     await page.getByTestId('browse-source-path').click();
     await fbEntry('datasets').click();
@@ -104,6 +103,12 @@ describe('projects and paths (issue 15 point 7)', () => {
     await page.getByRole('button', { name: 'Import' }).click();
     await expect.poll(() => page.getByRole('button', { name: /All items/ }).innerText(), { timeout: 30_000 }).toMatch(/6$/);
     await page.screenshot({ path: shotPath('15-projects-05-imported.png') });
+    // Accepting the shown path uses exactly that path: the same source again (no new one, nothing in the working folder).
+    await page.fill('input[name=source-path]', 'datasets/photos');
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByTestId('path-confirm-use').click();
+    await expect.poll(() => page.locator('input[name=source-path]').inputValue()).toBe('');
+    expect(engine.requireProject().sources.list().map((s) => s.path)).toEqual([path.join(root, 'datasets', 'photos')]);
   });
 
   it('switches to a recent project, then closes it back to the welcome screen', async () => {

@@ -17,7 +17,7 @@ export const projectMethods = {
     input: z.object({ dir: absolutePath.optional(), files: z.boolean().optional(), hidden: z.boolean().optional() }).strict(),
     output: z.object({ dir: z.string(), parent: z.string().nullable(), entries: z.array(Entry), roots: z.array(z.string()), truncated: z.boolean() }),
   },
-  /** What a typed path means: "~" and relative paths are taken from the home folder, never the server's working folder; the UI shows it and asks. */
+  /** What a typed path means: "~" is home, a relative path starts at the first browse root (else home), never the server's working folder; the UI shows it and asks. */
   'fs.resolve': {
     input: z.object({ path: z.string().trim().min(1).max(4096) }).strict(),
     output: z.object({ input: z.string(), absolute: z.string(), wasRelative: z.boolean(), exists: z.boolean(), kind: z.enum(['dir', 'file']).nullable(), base: z.string().nullable() }),

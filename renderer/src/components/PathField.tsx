@@ -30,7 +30,7 @@ type Resolved = MethodResult<'fs.resolve'>;
 
 /**
  * Never a silent guess for a relative path: `ensure(typed, use)` runs `use` at once for an absolute path; for "~/x" or
- * "x/y" it asks the engine what absolute path that would be (from the home folder, never the server's working folder)
+ * "x/y" it asks the engine what absolute path that would be (from the browse root or home, never the server's working folder)
  * and shows it (`prompt`) for the person to accept or edit.
  */
 export function useAbsolutePath(): { ensure: (typed: string, use: (abs: string) => void) => Promise<void>; prompt: ReactNode } {
@@ -45,7 +45,7 @@ export function useAbsolutePath(): { ensure: (typed: string, use: (abs: string) 
       <span>“{pending.resolved.input}” is not a full path. Winnow would use</span>
       <code data-testid="path-confirm-absolute">{pending.resolved.absolute}</code>
       <span className="muted small">
-        {pending.resolved.base ? `taken from your home folder ${pending.resolved.base}` : ''}
+        {pending.resolved.base ? `taken from ${pending.resolved.base}` : ''}
         {pending.resolved.exists ? ` · exists (${pending.resolved.kind === 'dir' ? 'folder' : 'file'})` : ' · does not exist yet'}
       </span>
       <div className="row">

@@ -53,6 +53,9 @@ describe('paths through the API', () => {
     expect(r.absolute.startsWith(process.cwd() + path.sep) && process.cwd() !== home).toBe(false);
     expect(await dispatch('fs.resolve', { path: '~/x' })).toMatchObject({ absolute: path.join(home, 'x'), wasRelative: true });
     expect(await dispatch('fs.resolve', { path: root })).toMatchObject({ absolute: root, wasRelative: false, exists: true, kind: 'dir', base: null });
+    // With browse roots, a relative path starts at the first root.
+    process.env.WINNOW_BROWSE_ROOTS = root;
+    expect(await dispatch('fs.resolve', { path: 'photos' })).toMatchObject({ absolute: path.join(root, 'photos'), wasRelative: true, exists: true, kind: 'dir', base: root });
   });
 
   it('lists readable folders (hidden and unreadable ones left out, links followed), files on request', async () => {
