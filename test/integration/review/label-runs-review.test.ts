@@ -68,6 +68,11 @@ describe('label runs and the review queue', () => {
       const label = r.item_id === item ? accepted.label : r.label;
       expected.set(label, (expected.get(label) ?? 0) + 1);
     }
+    // An export with proposals holds the item's current labels only, not the superseded ones.
+    const other = project.items.page(0, 2)[1].id;
+    const exported = project.annotations.forExport(other, true).filter((a) => a.kind === 'label');
+    expect(new Set(exported.map((a) => a.runId))).toEqual(new Set([second]));
+    expect(exported).toHaveLength(2);
     const counts = labelCounts(project.db);
     expect(new Map(counts.labels.filter((l) => l.count > 0).map((l) => [l.label, l.count]))).toEqual(expected);
     expect(await dispatch('items.count', { label: accepted.label })).toBe(expected.get(accepted.label));
