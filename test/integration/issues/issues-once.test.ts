@@ -1,9 +1,10 @@
 // A job run again over the same bad files never re-reports what is already recorded (unique index issues_once,
-// migration 10): import, pixel statistics, embedding and detection each run twice over a folder with a truncated
+// migration 10): import, pixel statistics, embedding, detection and export each run three times over a folder with a truncated
 // JPEG, a file deleted after import and a file that is no image at all; the issues list is the same after the second round.
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatch, type Dispatch } from '../../../main/api/handlers';
 import { STATS_JOB } from '../../../main/engine/curate/stats-job';
 import { DETECT_JOB } from '../../../main/engine/detect/detect-job';
 import { Engine } from '../../../main/engine/engine';
@@ -14,6 +15,8 @@ import { tempDir } from '../../fixtures/images';
 let engine: Engine;
 let project: Project;
 let data: string;
+let dispatch: Dispatch;
+let exportDir: string;
 
 interface Row { kind: string; item_id: number | null; location: string | null; message: string; detail: string | null }
 const issues = () => project.db.prepare('SELECT kind, item_id, location, message, detail FROM issues ORDER BY id').all() as Row[];
@@ -24,6 +27,8 @@ async function round(): Promise<void> {
     () => project.jobs.start(STATS_JOB, {}).id,
     () => engine.embed(),
     () => project.jobs.start(DETECT_JOB, { queries: ['red circle'], threshold: 0, selection: null, segment: false }).id,
+    // Undecodable items included: the export meets the deleted file and skips it with a warning.
+    () => dispatch('export.start', { format: 'imagefolder', dest: exportDir, selection: null, options: { includeUndecodable: true, overwrite: true } }).then((r) => (r as { jobId: number }).jobId),
   ]) {
     const job = await project.jobs.wait(await start());
     expect(job.state, job.title).toBe('done');
@@ -41,6 +46,8 @@ describe('issues are recorded once', () => {
     await writeFile(path.join(data, 'gone.jpg'), scenes[1].jpeg);
     await writeFile(path.join(data, 'notes.jpg'), Buffer.from('plain text with an image extension'));
     engine = new Engine('cli');
+    dispatch = createDispatch(engine);
+    exportDir = path.join(await tempDir(), 'out');
     project = await engine.createProject(path.join(process.env.WINNOW_HOME!, 'p'));
     await project.jobs.wait((await engine.addSource(data)).jobId);
     await rm(path.join(data, 'gone.jpg'));
@@ -60,6 +67,7 @@ describe('issues are recorded once', () => {
     expect(first.find((r) => r.kind === 'decode_failed' && r.item_id === cut.id)?.detail).toMatch(/jpeg|vips/i);
     expect(first.find((r) => r.item_id === gone.id)?.message).toMatch(/gone\.jpg: the file is missing or cannot be read/);
     expect(first.some((r) => r.location === 'notes.jpg')).toBe(true);
+    expect(first.find((r) => r.kind === 'export_skipped')?.message).toMatch(/gone\.jpg/);
     expect(new Set(first.map(key)).size).toBe(first.length);
 
     await round();
