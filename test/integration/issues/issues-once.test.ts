@@ -56,7 +56,7 @@ describe('issues are recorded once', () => {
     await engine?.close();
   });
 
-  it('runs every job twice over the same bad files and the issues list does not grow', async () => {
+  it('runs every job three times over the same bad files and the issues list does not grow after the first', async () => {
     await round();
     const first = issues();
     const key = (r: Row) => `${r.kind}|${r.item_id}|${r.location}`;
