@@ -9,4 +9,6 @@ contextBridge.exposeInMainWorld('winnow', {
     ipcRenderer.on(IPC_CHANNELS.event, wrapped);
     return () => ipcRenderer.off(IPC_CHANNELS.event, wrapped);
   },
+  /** The native folder / file picker: the absolute path chosen, or null. */
+  pickPath: (request: { kind: 'folder' | 'file'; title?: string; defaultPath?: string }) => ipcRenderer.invoke(IPC_CHANNELS.pickPath, request),
 });

@@ -14,6 +14,7 @@ import { detectionMethods } from './methods/detection';
 import { adaptMethods } from './methods/adapt';
 import { viewMethods } from './methods/views';
 import { scaleMethods } from './methods/scale';
+import { absolutePath, projectMethods } from './methods/projects';
 
 // The domain's shapes and error are part of the contract every front end imports.
 export * from '../domain/project';
@@ -23,7 +24,7 @@ export { ApiError, ProjectOwnedError } from '../domain/errors';
 export { SavedView, ViewState, describeView, type SavedViewT, type ViewStateT } from '../domain/views';
 
 const empty = z.object({}).strict();
-const absPath = z.string().min(1).max(4096);
+const absPath = absolutePath;
 const id = z.number().int().positive();
 /** Item ids picked on the embedding map: the grid shows only these (with the other filters). */
 const region = z.array(id).min(1).max(200_000);
@@ -55,7 +56,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods, ...projectMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

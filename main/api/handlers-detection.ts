@@ -10,6 +10,12 @@ import type { detectionMethods } from './methods/detection';
 
 const services = new WeakMap<Project, ReviewService>();
 
+/**
+ * Review defaults. `minScore`: a top-k label ranked 3rd of 8 classes often scores 0.001; such proposals are noise to a
+ * reviewer. One value for now; it is a parameter of every queue call, so a model's registry entry can supply its own.
+ */
+export const REVIEW_DEFAULTS = { minScore: 0.05 } as const;
+
 export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof detectionMethods> {
   const review = () => {
     const project = engine.requireProject();
@@ -43,7 +49,11 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
     'review.queue': ({ filter, offset, limit }) => {
       const r = review();
       const labels = engine.requireProject().annotations.reviewLabels();
-      return { items: r.queue(filter, offset, limit), progress: r.progress(filter), labels, canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
+      const f = { ...filter, minScore: filter?.minScore ?? REVIEW_DEFAULTS.minScore };
+      return {
+        items: r.queue(f, offset, limit), progress: r.progress(f), labels, canUndo: r.history.canUndo(), canRedo: r.history.canRedo(),
+        classes: r.classes(), minScore: f.minScore, belowFloor: r.belowFloor(f),
+      };
     },
     'review.item': ({ itemId }) => {
       const item = engine.requireProject().items.get(itemId);
@@ -52,7 +62,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
     },
     'review.decide': ({ ids, state, user }) => guard(() => edited(review().decide(ids, state, user))),
     'review.relabel': ({ id, label, user }) => guard(() => edited([review().relabel(id, label, user)])),
-    'review.setBox': ({ id, bbox, user }) => guard(() => edited([review().setBox(id, bbox, user)])),
+    'review.setBox': ({ id, bbox, nudge, user }) => guard(() => edited([review().setBox(id, bbox, user, { nudge })])),
     'review.setMask': ({ id, rle, user }) => guard(() => edited([review().setMask(id, rle as never, user)])),
     'review.refine': async ({ id, points, model, user }) => {
       const a = review().get(id);
@@ -71,7 +81,10 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       review().delete(id, user);
       return edited([]);
     }),
-    'review.acceptAbove': ({ threshold, filter, user }) => guard(() => ({ count: review().acceptAbove(threshold, filter, user), progress: review().progress(filter) })),
+    'review.acceptAbove': ({ threshold, filter, user }) => guard(() => {
+      const f = { ...filter, minScore: filter?.minScore ?? REVIEW_DEFAULTS.minScore };
+      return { count: review().acceptAbove(threshold, f, user), progress: review().progress(f) };
+    }),
     'review.undo': () => step(review().undo()),
     'review.redo': () => step(review().redo()),
   };

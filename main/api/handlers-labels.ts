@@ -1,7 +1,7 @@
 // Label / pair-score / concept methods → engine jobs (main/engine/curate/{label,pair-score,concepts}-job.ts).
 import { CONCEPTS_JOB, conceptSignal } from '../engine/curate/concepts-job';
 import { LABEL_JOB } from '../engine/curate/label-job';
-import { labelCounts, startWithEmbeddings, UNCERTAIN } from '../engine/curate/labels-query';
+import { labelCounts, labelRuns, startWithEmbeddings, UNCERTAIN } from '../engine/curate/labels-query';
 import { PAIR_JOB } from '../engine/curate/pair-score-job';
 import { type ClassSpec, DEFAULT_TEMPLATES } from '../engine/curate/zero-shot';
 import type { Engine } from '../engine/engine';
@@ -23,6 +23,7 @@ export function labelHandlers(engine: Engine): HandlersFor<keyof typeof labelMet
   return {
     'labels.run': ({ model, ...params }) => ({ jobId: startWithEmbeddings(engine, model, LABEL_JOB, labelJobParams(params)) }),
     'labels.counts': ({ run }) => labelCounts(engine.requireProject().db, run),
+    'labels.runs': () => labelRuns(engine.requireProject().db),
     'labels.defaults': () => ({ templates: [...DEFAULT_TEMPLATES], ...LABEL_DEFAULTS, uncertainLabel: UNCERTAIN }),
     'pairscore.run': ({ model }) => ({ jobId: startWithEmbeddings(engine, model, PAIR_JOB, {}) }),
     'concepts.run': ({ prompts, model }) => {

@@ -8,6 +8,7 @@ import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
 import { scaleHandlers } from './handlers-scale';
+import { projectHandlers } from './handlers-projects';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
 import { regionPredicate } from '../engine/curate/search-within';
@@ -52,6 +53,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...detectionHandlers(engine),
     ...viewHandlers(engine),
     ...scaleHandlers(engine),
+    ...projectHandlers(engine),
   };
 }
 

@@ -6,6 +6,8 @@ export const IPC_CHANNELS = {
   call: 'winnow:call',
   /** main → renderer: a contract event, or the host's status (`host.status`). */
   event: 'winnow:event',
+  /** renderer → main (invoke): the native folder / file picker (dialog-ipc.ts). */
+  pickPath: 'winnow:pick-path',
 } as const;
 
 /** Event name main broadcasts when the ML host restarts or fails, with the reason. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { wirePickPath } from './dialog-ipc';
 import { HOST_STATUS_EVENT } from './channels';
 import type { HostStatus } from './host-supervisor';
 import { broadcast, wireIpc } from './ipc';
@@ -29,6 +30,10 @@ app.whenReady().then(async () => {
   const host = new MlHost(projectDir, broadcast, showHostStatus);
   handleProtocol(host, path.join(__dirname, '..', '..', 'renderer'));
   wireIpc(host);
+  wirePickPath(ipcMain, (options) => {
+    const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+    return win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options);
+  });
   installMenu();
   let quitting = false;
   app.on('before-quit', (event) => {

@@ -23,7 +23,8 @@ export const ReviewAnnotationSchema = z.object({
   runId: z.number().int().nullable(),
 });
 
-const QueueFilter = z.object({ kinds: z.array(Kind).max(3).optional(), label: label.optional() }).strict();
+/** `minScore`: proposals below it stay out of the queue (default: review.queue's `minScore`, see REVIEW_DEFAULTS); 0 shows all. */
+const QueueFilter = z.object({ kinds: z.array(Kind).max(3).optional(), label: label.optional(), minScore: z.number().min(0).max(1).optional() }).strict();
 const Progress = z.object({ reviewed: z.number().int(), total: z.number().int() });
 const Edited = z.object({ annotations: z.array(ReviewAnnotationSchema), canUndo: z.boolean(), canRedo: z.boolean() });
 const HistoryStep = z.object({ action: z.string().nullable(), itemIds: z.array(z.number().int()), canUndo: z.boolean(), canRedo: z.boolean() });
@@ -54,6 +55,10 @@ export const detectionMethods = {
     output: z.object({
       items: z.array(z.object({ itemId: z.number().int(), pending: z.number().int(), total: z.number().int(), uncertainty: z.number().nullable() })),
       progress: Progress, labels: z.array(z.string()), canUndo: z.boolean(), canRedo: z.boolean(),
+      /** Image-label classes and detection queries apart, each in its newest run's order. */
+      classes: z.object({ labels: z.array(z.string()), queries: z.array(z.string()) }),
+      /** The score floor applied, and how many proposals it leaves out. */
+      minScore: z.number(), belowFloor: z.number().int(),
     }),
   },
   'review.item': {
@@ -62,7 +67,8 @@ export const detectionMethods = {
   },
   'review.decide': { input: z.object({ ids: z.array(annId).min(1).max(10_000), state: z.enum(['accepted', 'rejected', 'proposed']), user }).strict(), output: Edited },
   'review.relabel': { input: z.object({ id: annId, label, user }).strict(), output: Edited },
-  'review.setBox': { input: z.object({ id: annId, bbox: Bbox, user }).strict(), output: Edited },
+  /** `nudge`: a keyboard step; nudges of the same box in a row are one undo step. */
+  'review.setBox': { input: z.object({ id: annId, bbox: Bbox, nudge: z.boolean().optional(), user }).strict(), output: Edited },
   'review.setMask': { input: z.object({ id: annId, rle: Rle, user }).strict(), output: Edited },
   'review.add': { input: z.object({ itemId: annId, label, bbox: Bbox, kind: z.enum(['box', 'mask']).optional(), rle: Rle.optional(), user }).strict(), output: Edited },
   'review.delete': { input: z.object({ id: annId, user }).strict(), output: Edited },

@@ -21,6 +21,12 @@ export const LabelCountsSchema = z.object({
 
 const jobId = z.object({ jobId: z.number().int() });
 
+export const LabelRunSchema = z.object({
+  runId: z.number().int(), jobId: z.number().int().nullable(), run: z.enum(['zero-shot', 'multi-label', 'adapted']), model: z.string().nullable(),
+  classes: z.array(z.string()), startedAt: z.string(), finishedAt: z.string().nullable(),
+  labeled: z.number().int(), current: z.number().int(), counts: z.array(z.object({ label: z.string(), count: z.number().int() })),
+});
+
 export const labelMethods = {
   /** Zero-shot labeling job; queues an embed job first when the model's embeddings are incomplete. */
   'labels.run': {
@@ -39,6 +45,8 @@ export const labelMethods = {
     output: jobId,
   },
   'labels.counts': { input: z.object({ run: z.enum(['zero-shot', 'multi-label', 'adapted']).optional() }).strict(), output: LabelCountsSchema },
+  /** Every labeling run, newest first: runs add up, and an item's current label is its reviewed one, else the newest run's. */
+  'labels.runs': { input: z.object({}).strict(), output: z.array(LabelRunSchema) },
   'labels.defaults': {
     input: z.object({}).strict(),
     output: z.object({ templates: z.array(z.string()), k: z.number().int(), threshold: z.number(), multiThreshold: z.number(), uncertainLabel: z.string() }),
@@ -52,3 +60,4 @@ export const labelMethods = {
 
 export type ClassSpecT = z.output<typeof ClassSpecSchema>;
 export type LabelCountsT = z.output<typeof LabelCountsSchema>;
+export type LabelRunT = z.output<typeof LabelRunSchema>;

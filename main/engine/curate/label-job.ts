@@ -3,7 +3,8 @@
 //
 // Single-label: softmax over logitScale × cosine; the top-k classes become annotations (score = the
 // probability); an item whose top-1 probability is below `threshold` is "uncertain" (its top-k are
-// still stored, marked uncertain, but it is not counted under any label).
+// still stored, marked uncertain, but it is not counted under any label). Runs add up: an earlier run's
+// proposals are kept and marked superseded (annotations.superseded_by) item by item as this run scores them.
 // Multi-label: an independent sigmoid per class, sigmoid(logitScale × (cos − t_c)), with t_c the
 // class's cosine threshold: given per class, or chosen automatically per class (the minimum-error
 // cut of the upper tail of that class's cosine histogram over the dataset, a first streaming pass;
@@ -78,6 +79,11 @@ export function labelJob(project: Project, active: ActiveModel) {
       const images = project.embeddings.matrix(set, 'image');
       const signals = new SignalStore(project.db);
       const insertMeta = project.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+      // A new run adds to the earlier ones: their proposals of the same kind stay (listed per run) but stop being the
+      // item's current label once this run has scored the item; a zero-shot run also supersedes an adapted one (both are
+      // the project's single-label proposals). Reviewed labels are never superseded.
+      const supersede = project.db.prepare(`UPDATE annotations SET superseded_by = ? WHERE item_id = ? AND kind = 'label' AND state = 'proposed'
+        AND superseded_by IS NULL AND run_id IS NOT ? AND json_extract(params, '$.run') IN (?, ?)`);
       const runId = project.runs.forJob(ctx.jobId, LABEL_JOB, { model, modelHash: hash, params: { run, config, ...p, model } });
       try {
         ctx.setTotal(totalEmbedded(project, set));
@@ -86,10 +92,7 @@ export function labelJob(project: Project, active: ActiveModel) {
           const thresholds = p.multiLabel ? autoThresholds(project, set, images, classes, p, ctx.signal) : undefined;
           checkpoint = { lastItemId: 0, cleared: true, thresholds };
           const cp = checkpoint;
-          // A new run replaces the previous run's proposals of the same kind (reviewed ones stay); a
-          // zero-shot run also replaces an adapted one (both are the project's single-label proposals).
           ctx.commit(() => {
-            project.db.prepare(`DELETE FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') IN (?, ?)`).run(run, run === 'zero-shot' ? 'adapted' : run);
             for (const name of Object.values(LABEL_SIGNAL)) signals.deleteName(name);
             insertMeta.run(`label.config.${config}`, JSON.stringify({ run, ...p, model, modelHash: hash, logitScale: scale, thresholds: cp.thresholds && Object.fromEntries(p.classes.map((c, i) => [c.name, cp.thresholds![i]])) }));
           }, 0, cp);
@@ -108,6 +111,7 @@ export function labelJob(project: Project, active: ActiveModel) {
           ctx.commit(() => {
             page.forEach((row, n) => {
               const r = results[n];
+              supersede.run(runId, row.itemId, runId, run, run === 'zero-shot' ? 'adapted' : run);
               r.labels.forEach((l, rank) => {
                 const params: LabelAnnotationParams = { run, job: ctx.jobId, config, rank: rank + 1, assigned: !r.uncertain && (p.multiLabel || rank === 0), threshold: p.threshold, ...(tc && { t: round(tc[l.index]) }) };
                 project.annotations.insert(row.itemId, { kind: 'label', label: p.classes[l.index].name, score: l.prob, origin: model, params: params as unknown as Record<string, unknown>, state: 'proposed', createdBy: `job:${ctx.jobId}`, runId });

@@ -8,6 +8,8 @@ import { resolveSelection, selectionCounts } from '../curate/selection';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import { readItemBytes } from '../media/resolve';
+import { plainDecodeError } from '../media/decode-error';
+import type { NewIssue } from '../store/issues';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { type Box, boxIou } from './geometry';
@@ -15,6 +17,16 @@ import { rleBbox } from '../../domain/rle';
 import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
 
 export const DETECT_JOB = 'detect.run';
+
+/**
+ * An item the detector could not read or run on. Located at the item's key, so a detection run over the same items
+ * again meets the recorded issue (issues_once) instead of adding another; the raw message is kept as the detail.
+ */
+function detectIssue(project: Project, itemId: number, kind: string, what: string, error: unknown): NewIssue {
+  const item = project.items.get(itemId);
+  const plain = plainDecodeError((error as Error).message ?? String(error));
+  return { severity: 'warning', kind, message: `${what} ${item?.key ?? `item ${itemId}`}: ${plain.message}`, detail: plain.detail, itemId, sourceId: item?.sourceId ?? null, location: item?.key ?? `item ${itemId}` };
+}
 
 export const DetectParams = z.object({
   model: z.string().min(1).optional(),
@@ -87,7 +99,7 @@ export function detectJob(project: Project, active: ActiveModel) {
             try {
               images.push({ id, data: (await readItemBytes(project, id)).data });
             } catch (error) {
-              ctx.issue({ severity: 'warning', kind: 'detect', message: `cannot read item ${id}: ${(error as Error).message}`, itemId: id, jobId: ctx.jobId });
+              ctx.issue(detectIssue(project, id, 'detect_unreadable', 'cannot read', error));
             }
           }
           const results: Proposal[][] = [];
@@ -98,7 +110,7 @@ export function detectJob(project: Project, active: ActiveModel) {
               results.push((await detector.detect([{ input: image.data }], { queries: p.queries, threshold, thresholds: p.thresholds, maskThreshold: p.maskThreshold, negatives: p.negatives, segment: p.segment }))[0]);
               kept.push(image.id);
             } catch (error) {
-              ctx.issue({ severity: 'warning', kind: 'detect', message: `detection failed: ${(error as Error).message}`, itemId: image.id, jobId: ctx.jobId });
+              ctx.issue(detectIssue(project, image.id, 'detect_failed', 'detection failed on', error));
             }
           }
           done += ids.length;

@@ -107,7 +107,8 @@ export function exportJob(project: Project) {
           warn: (message, itemId) => {
             if (warned.size > 1000 || warned.has(message)) return;
             warned.add(message);
-            ctx.issue({ severity: 'warning', kind: 'export_skipped', message, itemId: itemId ?? null });
+            // Located by its message (it names the item): exporting the same bad item again does not re-report it.
+            ctx.issue({ severity: 'warning', kind: 'export_skipped', message, itemId: itemId ?? null, location: message.slice(0, 1000) });
           },
         };
         writer = await spec.create(wctx);
@@ -136,7 +137,7 @@ export function exportJob(project: Project) {
           const loaded = reader.get(id);
           if (!loaded) continue;
           const { item, provenance } = loaded;
-          const all = project.annotations.forItem(id);
+          const all = project.annotations.current(id);
           const annotations = all.filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
           review.droppedRejected += all.filter((a) => a.state === 'rejected').length;
           review.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;

@@ -2,7 +2,8 @@
 // "vipspng: libpng read error"). Issues say what happened in plain words; the raw text goes to the issue's `detail`.
 const RULES: [RegExp, string][] = [
   [/input (file|buffer) is (missing|empty)|is empty/i, 'the file is empty or missing'],
-  [/ENOENT|no such file|EACCES|permission denied|EISDIR|EIO\b/i, 'the file is missing or cannot be read'],
+  [/ENOENT|no such file|EACCES|permission denied|EISDIR|EIO\b|file of item \d+ is missing/i, 'the file is missing or cannot be read'],
+  [/lies outside its source/i, 'the file lies outside its source folder (moved or linked elsewhere), so Winnow does not read it'],
   [/^unknown error$/i, 'the image could not be decoded (the decoder gave no reason)'],
   [/exceeds pixel limit/i, 'the image is larger than the pixel limit (possible decompression bomb)'],
   [/unsupported image format|not a known (file )?format|is not in a known format/i, 'not an image format Winnow can read (unknown or damaged file)'],

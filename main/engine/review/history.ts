@@ -21,6 +21,20 @@ export class ReviewHistory {
     ).lastInsertRowid);
   }
 
+  /**
+   * Folds `changes` into entry `entryId` when it is still the latest entry, the same action on the same annotations by the same user, not undone,
+   * and at most `withinMs` old: the entry keeps its `before` and takes the new `after` (and time). False when it cannot.
+   */
+  extendLatest(entryId: number, action: string, changes: Change[], user: string, withinMs: number): boolean {
+    const row = this.db.prepare(`SELECT *, (julianday('now') - julianday(created_at)) * 86400000 AS age_ms FROM annotation_history ORDER BY id DESC LIMIT 1`).get() as
+      (HistoryRow & { undone: number; age_ms: number }) | undefined;
+    if (!row || row.id !== entryId || row.undone || row.action !== action || row.user !== user || row.age_ms > withinMs) return false;
+    if (row.annotation_ids !== JSON.stringify(changes.map((c) => c.id))) return false;
+    this.db.prepare(`UPDATE annotation_history SET after = ?, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?`)
+      .run(JSON.stringify(changes.map((c) => c.after)), row.id);
+    return true;
+  }
+
   canUndo(): boolean {
     return this.db.prepare('SELECT 1 FROM annotation_history WHERE undone = 0 LIMIT 1').get() !== undefined;
   }

@@ -19,7 +19,18 @@ export interface ReviewAnnotation extends Annotation {
 
 export interface QueueItem { itemId: number; pending: number; total: number; uncertainty: number | null }
 export interface QueueProgress { reviewed: number; total: number }
-export interface QueueFilter { kinds?: AnnotationKind[]; label?: string }
+export interface QueueFilter {
+  kinds?: AnnotationKind[];
+  label?: string;
+  /** Proposals scoring below this are left out of the queue (top-k label ranks near zero); reviewed ones always count. */
+  minScore?: number;
+}
+
+/**
+ * Keyboard nudges of one box within this long of each other are one undo step (a burst of arrow keys is one move).
+ * Measured from the previous nudge, so a steady burst of any length stays one step.
+ */
+export const NUDGE_MERGE_MS = 3_000;
 
 const UNCERTAINTY = `abs(a.score - coalesce(json_extract(a.params, '$.threshold'), ${DEFAULT_REVIEW_THRESHOLD}))`;
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
@@ -37,8 +48,12 @@ function toReview(r: Raw): ReviewAnnotation {
 }
 
 function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
-  const parts = [`a.origin != 'source'`];
+  const parts = [`a.origin != 'source'`, 'a.superseded_by IS NULL'];
   const args: unknown[] = [];
+  if (f.minScore !== undefined && f.minScore > 0) {
+    parts.push(`(a.state != 'proposed' OR a.score IS NULL OR a.score >= ?)`);
+    args.push(f.minScore);
+  }
   if (f.kinds?.length) {
     parts.push(`a.kind IN (${f.kinds.map(() => '?').join(', ')})`);
     args.push(...f.kinds);
@@ -52,6 +67,8 @@ function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
 
 export class ReviewService {
   readonly history: ReviewHistory;
+  /** The history entry the latest nudges went into, while nothing else has happened since. */
+  private nudgeChain: number | null = null;
   /** `changed` hears of every committed edit (itemIds null: an undo/redo or a bulk step over many items). */
   constructor(private readonly db: Db, private readonly changed: (itemIds: number[] | null) => void = () => {}) {
     this.history = new ReviewHistory(db);
@@ -65,7 +82,7 @@ export class ReviewService {
   /** An item's annotations, most uncertain proposals first, then the rest by id. */
   forItem(itemId: number): ReviewAnnotation[] {
     return (this.db.prepare(
-      `SELECT a.*, ${UNCERTAINTY} AS uncertainty FROM annotations a WHERE a.item_id = ?
+      `SELECT a.*, ${UNCERTAINTY} AS uncertainty FROM annotations a WHERE a.item_id = ? AND a.superseded_by IS NULL
        ORDER BY a.state != 'proposed', a.kind = 'label', uncertainty IS NULL, uncertainty, a.id`,
     ).all(itemId) as Raw[]).map(toReview);
   }
@@ -73,7 +90,8 @@ export class ReviewService {
   /** Items with model (or manual) annotations: items with pending proposals first, most uncertain first. */
   queue(filter: QueueFilter = {}, offset = 0, limit = 100): QueueItem[] {
     // Unfiltered, the page is a range of review_queue's index (one row per item, kept by triggers: migration 25).
-    if (!filter.kinds?.length && !filter.label) {
+    // A score floor changes which proposals count, which that table cannot know, so it takes the grouping query.
+    if (!filter.kinds?.length && !filter.label && !(filter.minScore && filter.minScore > 0)) {
       return this.db.prepare(
         `SELECT item_id AS itemId, pending, total, uncertainty FROM review_queue
          ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT ? OFFSET ?`,
@@ -88,8 +106,31 @@ export class ReviewService {
     ).all(...f.args, limit, offset) as QueueItem[]);
   }
 
+  /**
+   * The classes a reviewer works with, in two lists: image-label classes and detection queries, each in the order the
+   * newest run of its kind was given them (that order numbers the relabel keys), then labels only older runs or hand
+   * edits used, sorted.
+   */
+  classes(): { labels: string[]; queries: string[] } {
+    const latest = (kind: string, key: 'classes' | 'queries'): string[] => {
+      const raw = this.db.prepare(`SELECT json_extract(params, '$.${key}') FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1`).pluck().get(kind) as string | undefined;
+      const list = raw ? (JSON.parse(raw) as (string | { name: string })[]) : [];
+      return list.map((c) => (typeof c === 'string' ? c : c.name));
+    };
+    const present = (kinds: string) => this.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' AND superseded_by IS NULL AND kind IN (${kinds}) ORDER BY label`).pluck().all() as string[];
+    const merge = (first: string[], rest: string[]) => [...new Set([...first, ...rest.filter((l) => !first.includes(l))])];
+    return { labels: merge(latest('curate.label', 'classes'), present(`'label'`)), queries: merge(latest('detect.run', 'queries'), present(`'box', 'mask'`)) };
+  }
+
+  /** Proposals the score floor leaves out of the queue (so the view can say how many it hides). */
+  belowFloor(filter: QueueFilter = {}): number {
+    if (!filter.minScore) return 0;
+    const f = filterSql({ ...filter, minScore: undefined });
+    return this.db.prepare(`SELECT count(*) FROM annotations a WHERE ${f.sql} AND a.state = 'proposed' AND a.score < ?`).pluck().get(...f.args, filter.minScore) as number;
+  }
+
   progress(filter: QueueFilter = {}): QueueProgress {
-    if (!filter.kinds?.length && !filter.label) {
+    if (!filter.kinds?.length && !filter.label && !(filter.minScore && filter.minScore > 0)) {
       const r = this.db.prepare('SELECT coalesce(sum(total), 0) AS total, coalesce(sum(total - pending), 0) AS reviewed FROM review_queue').get() as QueueProgress;
       return { reviewed: r.reviewed, total: r.total };
     }
@@ -106,10 +147,11 @@ export class ReviewService {
     return this.edit('relabel', [id], () => ({ label, state: 'edited' }), user)[0];
   }
 
-  setBox(id: number, bbox: [number, number, number, number], user = LOCAL_USER): ReviewAnnotation {
+  /** A new box; `nudge` (a keyboard step) joins the previous nudge of the same box into one undo step. */
+  setBox(id: number, bbox: [number, number, number, number], user = LOCAL_USER, { nudge = false } = {}): ReviewAnnotation {
     const box = bbox.map((v) => Math.round(v * 100) / 100);
     if (box[2] <= 0 || box[3] <= 0) throw new Error('a box needs a positive width and height');
-    return this.edit('box', [id], () => ({ bbox: JSON.stringify(box), state: 'edited' }), user)[0];
+    return this.edit(nudge ? 'nudge' : 'box', [id], () => ({ bbox: JSON.stringify(box), state: 'edited' }), user, nudge ? NUDGE_MERGE_MS : 0)[0];
   }
 
   /** Replaces the mask (and its box, derived from the mask). */
@@ -137,6 +179,7 @@ export class ReviewService {
   }
 
   add(itemId: number, a: { kind?: 'box' | 'mask'; label: string; bbox: [number, number, number, number]; rle?: CocoRle }, user = LOCAL_USER): ReviewAnnotation {
+    this.nudgeChain = null;
     const added = this.db.transaction(() => {
       const id = Number(this.db.prepare(
         `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by, updated_by) VALUES (?, ?, ?, NULL, ?, ?, ?, NULL, 'accepted', ?, ?)`,
@@ -149,6 +192,7 @@ export class ReviewService {
   }
 
   delete(id: number, user = LOCAL_USER): void {
+    this.nudgeChain = null;
     const itemId = this.db.transaction(() => {
       const before = this.raw(id);
       if (!before) throw new Error(`annotation ${id} not found`);
@@ -160,12 +204,14 @@ export class ReviewService {
   }
 
   undo(): HistoryEntry | null {
+    this.nudgeChain = null;
     const entry = this.history.undo();
     if (entry) this.changed(null);
     return entry;
   }
 
   redo(): HistoryEntry | null {
+    this.nudgeChain = null;
     const entry = this.history.redo();
     if (entry) this.changed(null);
     return entry;
@@ -176,7 +222,7 @@ export class ReviewService {
   }
 
   /** Applies `set` (raw column values) to each annotation, stamps who/when, records one history entry. */
-  private edit(action: string, ids: number[], set: () => RowPart, user: string): ReviewAnnotation[] {
+  private edit(action: string, ids: number[], set: () => RowPart, user: string, mergeWithinMs = 0): ReviewAnnotation[] {
     const edited = this.db.transaction(() => {
       const changes: Change[] = [];
       const values = set();
@@ -190,7 +236,12 @@ export class ReviewService {
         const keys = [...cols, 'updated_by', 'updated_at'];
         changes.push({ id, before: pick(before, keys), after: pick(after, keys) });
       }
-      this.history.record(action, changes, user);
+      // Only an unbroken chain merges: any other edit, an undo or a redo in between starts a new step.
+      const merged = mergeWithinMs > 0 && this.nudgeChain !== null && this.history.extendLatest(this.nudgeChain, action, changes, user, mergeWithinMs);
+      if (!merged) {
+        const entry = this.history.record(action, changes, user);
+        this.nudgeChain = mergeWithinMs > 0 ? entry : null;
+      }
       return ids.map((id) => this.get(id)!);
     })();
     this.changed(ids.length > 100 ? null : [...new Set(edited.map((a) => a.itemId))]);

@@ -70,9 +70,14 @@ export class AnnotationStore {
     return (this.db.prepare('SELECT * FROM annotations WHERE item_id = ? ORDER BY id').all(itemId) as Row[]).map(toAnnotation);
   }
 
+  /** The item's annotations without the proposals a later labeling run superseded (those are run history, not the item's labels). */
+  current(itemId: number): Annotation[] {
+    return (this.db.prepare('SELECT * FROM annotations WHERE item_id = ? AND superseded_by IS NULL ORDER BY id').all(itemId) as Row[]).map(toAnnotation);
+  }
+
   /** What an export keeps: review decisions applied ('rejected' dropped, 'proposed' only when asked). */
   forExport(itemId: number, includeProposed: boolean): Annotation[] {
-    return this.forItem(itemId).filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
+    return this.current(itemId).filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
   }
 
   count(): number {

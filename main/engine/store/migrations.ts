@@ -314,6 +314,14 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 21,
+    name: 'annotations.superseded_by: a labeling run keeps earlier runs\' proposals, marking them superseded (by run id) instead of deleting them',
+    // The current label of an item is its reviewed label, else the newest run's proposal: superseded rows stay for the run history.
+    sql: `
+      ALTER TABLE annotations ADD COLUMN superseded_by INTEGER;
+    `,
+  },
+  {
     version: 25,
     name: 'review queue: one row per item with model or manual annotations, kept by triggers, so a queue page is an index range',
     // Measured on a 1M-item project with 100k proposals: a page grouped every proposal by item and sorted
@@ -331,28 +339,28 @@ export const migrations: Migration[] = [
       CREATE INDEX review_queue_order ON review_queue(pending = 0, uncertainty IS NULL, uncertainty, item_id);
       INSERT INTO review_queue (item_id, pending, total, uncertainty)
         SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
-        FROM annotations WHERE origin != 'source' GROUP BY item_id;
+        FROM annotations WHERE origin != 'source' AND superseded_by IS NULL GROUP BY item_id;
       CREATE TRIGGER review_queue_insert AFTER INSERT ON annotations WHEN new.origin != 'source' BEGIN
         DELETE FROM review_queue WHERE item_id = new.item_id;
         INSERT INTO review_queue (item_id, pending, total, uncertainty)
           SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
-          FROM annotations WHERE item_id = new.item_id AND origin != 'source' GROUP BY item_id;
+          FROM annotations WHERE item_id = new.item_id AND origin != 'source' AND superseded_by IS NULL GROUP BY item_id;
       END;
       CREATE TRIGGER review_queue_update AFTER UPDATE ON annotations BEGIN
         DELETE FROM review_queue WHERE item_id = old.item_id;
         INSERT INTO review_queue (item_id, pending, total, uncertainty)
           SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
-          FROM annotations WHERE item_id = old.item_id AND origin != 'source' GROUP BY item_id;
+          FROM annotations WHERE item_id = old.item_id AND origin != 'source' AND superseded_by IS NULL GROUP BY item_id;
         DELETE FROM review_queue WHERE item_id = new.item_id AND new.item_id IS NOT old.item_id;
         INSERT INTO review_queue (item_id, pending, total, uncertainty)
           SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
-          FROM annotations WHERE item_id = new.item_id AND origin != 'source' AND new.item_id IS NOT old.item_id GROUP BY item_id;
+          FROM annotations WHERE item_id = new.item_id AND origin != 'source' AND superseded_by IS NULL AND new.item_id IS NOT old.item_id GROUP BY item_id;
       END;
       CREATE TRIGGER review_queue_delete AFTER DELETE ON annotations WHEN old.origin != 'source' BEGIN
         DELETE FROM review_queue WHERE item_id = old.item_id;
         INSERT INTO review_queue (item_id, pending, total, uncertainty)
           SELECT item_id, sum(state = 'proposed'), count(*), min(CASE WHEN state = 'proposed' THEN abs(score - coalesce(json_extract(params, '$.threshold'), 0.5)) END)
-          FROM annotations WHERE item_id = old.item_id AND origin != 'source' GROUP BY item_id;
+          FROM annotations WHERE item_id = old.item_id AND origin != 'source' AND superseded_by IS NULL GROUP BY item_id;
       END;
     `,
   },

@@ -20,6 +20,7 @@ export const keys = {
   issues: (sourceId: number | null) => ['issues', sourceId] as const,
   duplicates: (kind: DupKind) => ['duplicates', kind] as const,
   labelCounts: ['signals', 'labels.counts'] as const,
+  labelRuns: ['annotations', 'labels.runs'] as const,
   signals: ['signals', 'list'] as const,
   selections: ['selections'] as const,
   views: ['views'] as const,
@@ -124,6 +125,11 @@ export function useIssues(sourceId: number | null, limit = 500) {
 
 export function useLabelCounts() {
   return useQuery({ queryKey: keys.labelCounts, queryFn: () => api.call('labels.counts', {}) });
+}
+
+/** Every labeling run, newest first (runs add up; their labels stay listed). */
+export function useLabelRuns() {
+  return useQuery({ queryKey: keys.labelRuns, queryFn: () => api.call('labels.runs', {}) });
 }
 
 /** Per-signal summaries (names, ranges): the Filters view's "add a rule" list and the Map's colour choices. */

@@ -3,6 +3,8 @@ import { api } from '../api/client';
 import { useStore } from '../state/store';
 import { openExportDialog } from './ExportDialog';
 import { SavedViewsList } from './SavedViews';
+import { PathField, useAbsolutePath } from './PathField';
+import { ProjectSwitcher } from './ProjectSwitcher';
 
 /** Project name, sources (click to filter the grid), adding a source, and the views. */
 export function Sidebar() {
@@ -17,10 +19,12 @@ export function Sidebar() {
   const [busy, setBusy] = useState(false);
   const project = info.project!;
 
-  const add = async () => {
+  const { ensure, prompt } = useAbsolutePath();
+  const add = async (abs: string) => {
+    setPath(abs);
     setBusy(true);
     try {
-      await api.call('sources.add', { path: path.trim() });
+      await api.call('sources.add', { path: abs });
       setPath('');
       await useStore.getState().refresh();
     } catch (err) {
@@ -37,6 +41,7 @@ export function Sidebar() {
         <div>
           <div className="project-name" title={project.dir}>{project.name}</div>
           <div className="muted small">{project.itemCount.toLocaleString()} items</div>
+          <ProjectSwitcher />
         </div>
       </div>
       <nav className="nav">
@@ -86,12 +91,13 @@ export function Sidebar() {
         className="add-source"
         onSubmit={(e) => {
           e.preventDefault();
-          if (path.trim()) void add();
+          if (path.trim()) void ensure(path, (abs) => void add(abs));
         }}
       >
-        <input name="source-path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="Folder or manifest path" />
+        <PathField name="source-path" kind="any" title="Folder or manifest to import" value={path} onChange={setPath} placeholder="Folder or manifest path" />
         <button type="submit" disabled={busy || !path.trim()}>Import</button>
       </form>
+      {prompt}
     </aside>
   );
 }

@@ -80,6 +80,9 @@ export const useStore = create<State>((set, get) => ({
     try {
       // A call may have started a job (an import): the job list is a query, refetched and merged by recency.
       void queryClient.invalidateQueries({ queryKey: keys.jobs });
+      // Back on the welcome screen (the project was closed): nothing else to read.
+      const now = await api.call('app.info', {});
+      if (!now.project) return set({ info: now, sources: [], itemCount: 0, pages: new Map(), openItem: null });
       const [info, sources, itemCount] = await Promise.all([
         api.call('app.info', {}), api.call('sources.list', {}),
         resultCount(get()) ?? api.call('items.count', itemFilter(get())),

@@ -6,6 +6,7 @@ import { parseClasses, parseLines } from './labels/parse';
 import './labels/labels.css';
 import { AdaptPanel } from './adapt/AdaptPanel';
 import { EmbedPrompt } from '../components/EmbedPrompt';
+import { LabelRuns } from './labels/LabelRuns';
 
 const KEY = 'winnow.labels.form';
 interface Form { classes: string; templates: string; k: string; threshold: string; multi: boolean; concepts: string }
@@ -170,6 +171,7 @@ export function LabelsView() {
           )}
         </section>
       </div>
+      <LabelRuns />
     </div>
   );
 }

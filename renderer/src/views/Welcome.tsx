@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { PathField, useAbsolutePath } from '../components/PathField';
 
 /** No project open: create one in a folder, or open an existing or recent one. */
 export function Welcome() {
@@ -9,6 +10,9 @@ export function Welcome() {
   const [dir, setDir] = useState('');
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
+  const { ensure, prompt } = useAbsolutePath();
+  const create = (abs: string) => { setDir(abs); void run(() => api.call('project.create', { dir: abs, ...(name.trim() ? { name: name.trim() } : {}) })); };
+  const open = (abs: string) => { setDir(abs); void run(() => api.call('project.open', { dir: abs })); };
 
   const run = async (action: () => Promise<unknown>) => {
     setBusy(true);
@@ -31,13 +35,13 @@ export function Welcome() {
         className="card"
         onSubmit={(e) => {
           e.preventDefault();
-          void run(() => api.call('project.create', { dir: dir.trim(), ...(name.trim() ? { name: name.trim() } : {}) }));
+          void ensure(dir, create);
         }}
       >
         <h2>New project</h2>
         <label>
           Project folder
-          <input name="project-dir" value={dir} onChange={(e) => setDir(e.target.value)} placeholder="/home/me/datasets/my-project" required />
+          <PathField name="project-dir" kind="folder" title="Project folder" value={dir} onChange={setDir} placeholder="/home/me/datasets/my-project" required />
         </label>
         <label>
           Name <span className="muted">(optional)</span>
@@ -45,10 +49,11 @@ export function Welcome() {
         </label>
         <div className="row">
           <button type="submit" disabled={busy || !dir.trim()}>Create project</button>
-          <button type="button" className="secondary" disabled={busy || !dir.trim()} onClick={() => void run(() => api.call('project.open', { dir: dir.trim() }))}>
+          <button type="button" className="secondary" disabled={busy || !dir.trim()} onClick={() => void ensure(dir, open)}>
             Open existing
           </button>
         </div>
+        {prompt}
         {error && <p className="error" role="alert">{error}</p>}
       </form>
       {info.recentProjects.length > 0 && (
@@ -57,7 +62,7 @@ export function Welcome() {
           <ul className="recent">
             {info.recentProjects.map((p) => (
               <li key={p}>
-                <button className="link" onClick={() => void run(() => api.call('project.open', { dir: p }))}>{p}</button>
+                <button className="link" data-testid="recent-project" onClick={() => void run(() => api.call('project.open', { dir: p }))}>{p}</button>
               </li>
             ))}
           </ul>

@@ -61,7 +61,7 @@ afterAll(async () => {
 
 type Ann = { id: number; label: string; state: string; params: Record<string, unknown> | null; kind: string };
 const labelsOf = (itemId: number) => project.annotations.forItem(itemId).filter((a) => a.kind === 'label') as Ann[];
-const rank1 = (run: string) => new Map((project.db.prepare(`SELECT item_id, label FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') = ? AND json_extract(params, '$.rank') = 1`).all(run) as { item_id: number; label: string }[]).map((r) => [r.item_id, r.label]));
+const rank1 = (run: string) => new Map((project.db.prepare(`SELECT item_id, label FROM annotations WHERE kind = 'label' AND state = 'proposed' AND superseded_by IS NULL AND json_extract(params, '$.run') = ? AND json_extract(params, '$.rank') = 1`).all(run) as { item_id: number; label: string }[]).map((r) => [r.item_id, r.label]));
 
 describe('adapting labels to reviews', () => {
   const reviewed: number[] = [];
@@ -224,12 +224,14 @@ describe('adapting detection thresholds to reviewed boxes', () => {
 });
 
 describe('a new zero-shot run', () => {
-  it('replaces the adapted proposals (one single-label run at a time) and keeps the reviews', async () => {
+  it('supersedes the adapted proposals (one current single-label run at a time, the adapted one kept as history) and keeps the reviews', async () => {
     const reviewedBefore = project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'label' AND state != 'proposed'`).pluck().get() as number;
-    expect(rank1('adapted').size).toBeGreaterThan(0);
+    const adapted = rank1('adapted').size;
+    expect(adapted).toBeGreaterThan(0);
     const { jobId } = (await dispatch('labels.run', { classes: classNames.map((name) => ({ name })), k: 3, threshold: 0.3 })) as { jobId: number };
     expect((await project.jobs.wait(jobId)).state).toBe('done');
     expect(rank1('adapted').size).toBe(0);
+    expect(project.db.prepare(`SELECT count(DISTINCT item_id) FROM annotations WHERE json_extract(params, '$.run') = 'adapted' AND json_extract(params, '$.rank') = 1 AND superseded_by IS NOT NULL`).pluck().get()).toBe(adapted);
     expect(rank1('zero-shot').size).toBe(SCENES);
     expect(project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'label' AND state != 'proposed'`).pluck().get()).toBe(reviewedBefore);
   });

@@ -140,15 +140,18 @@ describe('zero-shot labels on single-object scenes', () => {
     expect(await dispatch('items.count', { label: UNCERTAIN })).toBe(counts.uncertain);
   });
 
-  it('the default template ensemble, and a rerun replaces the previous proposals', async () => {
+  it('the default template ensemble, and a rerun adds a run whose proposals supersede the previous ones', async () => {
     const defaults = (await createDispatch(engine)('labels.defaults', {})) as { templates: string[] };
     expect(defaults.templates[0]).toBe('a photo of a {}');
     const job = project.jobs.start(LABEL_JOB, { model: DEFAULT_MODEL, classes, templates: defaults.templates, k: 2, threshold: 0.05, multiLabel: false } satisfies LabelParams);
     expect((await project.jobs.wait(job.id)).state).toBe('done');
     const top = rank1(project, job.id);
     report.zeroShotAccuracyEnsemble = [...top].filter(([id, label]) => truthOf.get(id)![0] === label).length / top.size;
-    const n = project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'label'`).pluck().get();
+    const n = project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'label' AND superseded_by IS NULL`).pluck().get();
     expect(n).toBe(300 * 2);
+    // The earlier runs' proposals are kept, each marked superseded by this run.
+    const earlier = project.db.prepare(`SELECT DISTINCT superseded_by FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.run') = 'zero-shot' AND run_id != (SELECT id FROM runs WHERE job_id = ?)`).pluck().all(job.id);
+    expect(earlier).toEqual([project.runs.list().find((r) => r.jobId === job.id)!.id]);
     // Every item is uncertain at threshold 1 (counted apart, reachable through the grid's label filter).
     const strict = project.jobs.start(LABEL_JOB, { model: DEFAULT_MODEL, classes, templates: [vocabTemplate], k: 1, threshold: 1, multiLabel: false } satisfies LabelParams);
     expect((await project.jobs.wait(strict.id)).state).toBe('done');

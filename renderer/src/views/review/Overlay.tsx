@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
-import { classColor, css, decodeRle, encodeRle, paintDisc, paintRle } from './rle';
-import { type Ann, useReview } from './state';
+import { css, decodeRle, encodeRle, paintDisc, paintRle } from './rle';
+import { colorOfClass } from './class-color';
+import { type Ann, classSlot, useReview } from './state';
 
 type Box = [number, number, number, number];
 
@@ -13,7 +14,7 @@ export function Overlay() {
   const selected = useReview((s) => s.selected);
   const hidden = useReview((s) => s.hidden);
   const opacity = useReview((s) => s.opacity);
-  const labels = useReview((s) => s.labels);
+  const classes = useReview((s) => s.classes);
   const drawing = useReview((s) => s.drawing);
   const brush = useReview((s) => s.brush);
   const brushSize = useReview((s) => s.brushSize);
@@ -27,7 +28,7 @@ export function Overlay() {
   const w = item.width ?? natural?.w ?? 1;
   const h = item.height ?? natural?.h ?? 1;
   const visible = item.annotations.filter((a) => !hidden.includes(a.label) && a.kind !== 'label');
-  const colorOf = (a: Ann) => classColor(Math.max(0, labels.indexOf(a.label)));
+  const colorOf = (a: Ann) => colorOfClass(a.label, classSlot(classes, a).index);
 
   // Display pixels per image pixel, so strokes and tags keep a constant on-screen size.
   const [scale, setScale] = useState(1);

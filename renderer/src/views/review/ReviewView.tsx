@@ -1,14 +1,28 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
-import { classColor, css } from './rle';
+import { useStore } from '../../state/store';
+import { css } from './rle';
+import { colorOfClass } from './class-color';
+import { ClassLists } from './ClassLists';
 import { Overlay } from './Overlay';
 import { RunDetection } from './RunDetection';
 import { ShortcutSheet } from './ShortcutSheet';
-import { useReview } from './state';
+import { classSlot, useReview } from './state';
 import { UsefulOrder } from '../adapt/UsefulOrder';
 import './review.css';
 
 type Box = [number, number, number, number];
+type KeyLike = Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'>;
+
+const PLAIN_KEYS = new Set(['j', 'k', 'ArrowRight', 'ArrowLeft', 'Home', 'End', 'g', 'Tab', 'a', 'r', 'x', 'n', 'b', 'e', 'm', 's', '[', ']', 'Delete', 'Backspace', '?', 'Escape']);
+
+/** Keys the review view acts on (the rest are left to the browser). */
+function handles(e: KeyLike): boolean {
+  if (e.ctrlKey || e.metaKey) return /^[zZyY]$/.test(e.key);
+  if (e.key.startsWith('Arrow') && (e.altKey || e.shiftKey)) return true;
+  if (e.altKey) return false;
+  return PLAIN_KEYS.has(e.key) || /^[1-9]$/.test(e.key);
+}
 
 /** Keyboard-first review of detections, masks and zero-shot labels, most uncertain first. */
 export function ReviewView() {
@@ -16,6 +30,11 @@ export function ReviewView() {
   const [sheet, setSheet] = useState(false);
   const [above, setAbove] = useState('0.9');
   const [masks, setMasks] = useState(true);
+  const jumpRef = useRef<HTMLInputElement>(null);
+  const [jump, setJump] = useState('');
+  const [jumpMiss, setJumpMiss] = useState(false);
+  const [floor, setFloor] = useState('');
+  useEffect(() => { if (s.minScore !== null && floor === '') setFloor(String(s.minScore)); }, [s.minScore, floor]);
 
   useEffect(() => {
     void useReview.getState().load();
@@ -28,20 +47,29 @@ export function ReviewView() {
   }, []);
 
   useEffect(() => {
+    // Keys are applied one after another, each on the state the previous one left (a burst of 30 "a" or "j"
+    // presses does 30 things, in order, however slow the engine answers); preventDefault must happen at once.
+    let pending: Promise<void> = Promise.resolve();
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
       if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') && e.key !== 'Escape') return;
+      if (!handles(e)) return;
+      e.preventDefault();
+      const key = { key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, shiftKey: e.shiftKey };
+      pending = pending.then(() => apply(key)).catch((err: unknown) => useStore.getState().report(err));
+    };
+    const apply = async (e: KeyLike): Promise<void> => {
       const r = useReview.getState();
       const ann = r.item?.annotations.find((a) => a.id === r.selected) ?? null;
       const box = ann?.bbox as Box | null | undefined;
       const key = e.key;
       const ctrl = e.ctrlKey || e.metaKey;
       const arrow = key.startsWith('Arrow');
-      if (ctrl && (key === 'z' || key === 'Z')) { e.preventDefault(); void r.undo(e.shiftKey); return; }
-      if (ctrl && (key === 'y' || key === 'Y')) { e.preventDefault(); void r.undo(true); return; }
+      if (ctrl && (key === 'z' || key === 'Z')) { await r.undo(e.shiftKey); return; }
+      if (ctrl && (key === 'y' || key === 'Y')) { await r.undo(true); return; }
       if (ctrl) return;
-      if (arrow && (e.altKey || e.shiftKey) && box) {
-        e.preventDefault();
+      if (arrow && (e.altKey || e.shiftKey)) {
+        if (!box) return;
         const w = r.item?.width ?? 1e9;
         const h = r.item?.height ?? 1e9;
         const step = e.altKey && e.shiftKey ? 10 : 1;
@@ -55,23 +83,30 @@ export function ReviewView() {
           if (key === 'ArrowDown') bh += 1; if (key === 'ArrowUp') bh = Math.max(1, bh - 1);
           bw = Math.min(w - x, bw); bh = Math.min(h - y, bh);
         }
-        void r.setBox(ann!.id, [x, y, bw, bh]);
+        await r.setBox(ann!.id, [x, y, bw, bh], true);
         return;
       }
       if (e.altKey) return;
-      if (key === 'j' || key === 'ArrowRight') { e.preventDefault(); void r.go(r.index + 1); }
-      else if (key === 'k' || key === 'ArrowLeft') { e.preventDefault(); void r.go(r.index - 1); }
-      else if (key === 'Tab') { e.preventDefault(); r.select(e.shiftKey ? -1 : 1); }
-      else if (key === 'a') void r.decide('accepted');
-      else if (key === 'r' || key === 'x') void r.decide('rejected');
-      else if (/^[1-9]$/.test(key)) { const label = r.labels[Number(key) - 1]; if (label) void r.relabel(label); }
+      if (key === 'j' || key === 'ArrowRight') await r.go(r.index + 1);
+      else if (key === 'k' || key === 'ArrowLeft') await r.go(r.index - 1);
+      else if (key === 'Home') await r.go(0);
+      else if (key === 'End') await r.go(r.queue.length - 1);
+      else if (key === 'g') jumpRef.current?.focus();
+      else if (key === 'Tab') r.select(e.shiftKey ? -1 : 1);
+      else if (key === 'a') await r.decide('accepted');
+      else if (key === 'r' || key === 'x') await r.decide('rejected');
+      else if (/^[1-9]$/.test(key)) {
+        // Numbered within the selected annotation's own list (label classes or detection queries), in run order.
+        const label = ann ? classSlot(r.classes, ann).list[Number(key) - 1] : undefined;
+        if (label) await r.relabel(label);
+      }
       else if (key === 'n') r.set({ drawing: !r.drawing, brush: null });
       else if (key === 'b') r.set({ brush: r.brush === 'add' ? null : 'add', drawing: false });
       else if (key === 'e') r.set({ brush: r.brush === 'erase' ? null : 'erase', drawing: false });
       else if (key === 'm') setMasks((v) => !v);
-      else if (key === 's') void r.refine();
+      else if (key === 's') await r.refine();
       else if (key === '[' || key === ']') r.set({ brushSize: Math.max(2, Math.min(80, Math.round(r.brushSize * (key === ']' ? 1.4 : 1 / 1.4)))) });
-      else if (key === 'Delete' || key === 'Backspace') void r.remove();
+      else if (key === 'Delete' || key === 'Backspace') await r.remove();
       else if (key === '?') setSheet((v) => !v);
       else if (key === 'Escape') { setSheet(false); r.set({ drawing: false, brush: null }); }
     };
@@ -90,7 +125,23 @@ export function ReviewView() {
           <div className="bar"><div style={{ width: `${pct}%` }} /></div>
           <span>{s.progress.reviewed} / {s.progress.total} reviewed</span>
         </div>
-        <span className="muted">item {s.queue.length ? s.index + 1 : 0} of {s.queue.length}</span>
+        <span className="muted" data-testid="review-position">item {s.queue.length ? s.index + 1 : 0} of {s.queue.length}</span>
+        <form className="review-jump" onSubmit={async (e) => {
+          e.preventDefault();
+          const ok = await s.jump(jump);
+          setJumpMiss(!ok);
+          if (ok) { setJump(''); jumpRef.current?.blur(); }
+        }}>
+          <input ref={jumpRef} name="review-jump" value={jump} onChange={(e) => { setJump(e.target.value); setJumpMiss(false); }} placeholder="Go to № or #id" title="Type a position in the queue (12) or an item id (#34), then Enter · g" className={jumpMiss ? 'miss' : ''} aria-invalid={jumpMiss} />
+        </form>
+        <form className="review-floor" onSubmit={(e) => {
+          e.preventDefault();
+          const v = Number(floor);
+          if (Number.isFinite(v) && v >= 0 && v <= 1) { s.set({ minScore: v, index: 0 }); void s.load(); }
+        }} title="Proposals scoring below this stay out of the queue">
+          <label>Hide below <input name="review-floor" type="number" min={0} max={1} step={0.01} value={floor} onChange={(e) => setFloor(e.target.value)} /></label>
+          {s.belowFloor > 0 && <span className="muted small" data-testid="below-floor">{s.belowFloor.toLocaleString()} hidden</span>}
+        </form>
         <select
           name="review-kinds"
           value={s.kinds ? s.kinds.join(',') : ''}
@@ -131,7 +182,7 @@ export function ReviewView() {
           <ul className="review-anns" data-testid="review-anns">
             {anns.map((a) => (
               <li key={a.id} className={`${a.state} ${a.id === s.selected ? 'selected' : ''}`} onClick={() => s.set({ selected: a.id })} data-testid={`ann-${a.id}`} data-state={a.state}>
-                <span className="swatch" style={{ background: css(classColor(Math.max(0, s.labels.indexOf(a.label)))) }} />
+                <span className="swatch" style={{ background: css(colorOfClass(a.label, classSlot(s.classes, a).index)) }} />
                 <span className="kind">{a.kind}</span>
                 <span className="label">{a.label}</span>
                 <span className="score">{a.score !== null ? a.score.toFixed(2) : '—'}</span>
@@ -144,18 +195,7 @@ export function ReviewView() {
             onClick={() => void s.refine()} title="Turn the selected box into a mask with Segment Anything (download SlimSAM under Models)">
             Refine into mask (SAM) <kbd>s</kbd>
           </button>
-          <h3>Classes</h3>
-          <ul className="review-classes">
-            {s.labels.map((l, i) => (
-              <li key={l}>
-                <label>
-                  <input type="checkbox" checked={!s.hidden.includes(l)} onChange={() => s.toggle(l)} />
-                  <span className="swatch" style={{ background: css(classColor(i)) }} />
-                  {i < 9 && <kbd>{i + 1}</kbd>} {l}
-                </label>
-              </li>
-            ))}
-          </ul>
+          <ClassLists />
           <label className="review-opacity">Mask opacity <input type="range" min={0} max={1} step={0.05} value={s.opacity} onChange={(e) => s.set({ opacity: Number(e.target.value) })} /></label>
           <RunDetection />
         </aside>

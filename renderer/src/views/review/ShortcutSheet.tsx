@@ -1,6 +1,6 @@
 export const SHORTCUTS: [string, string][] = [
-  ['j / →', 'next item'], ['k / ←', 'previous item'], ['Tab / Shift+Tab', 'next / previous annotation'],
-  ['a', 'accept'], ['r / x', 'reject'], ['1–9', 'relabel to class N'], ['Alt + arrows', 'move box (Shift+Alt: 10×)'],
+  ['j / →', 'next item'], ['k / ←', 'previous item'], ['Home / End', 'first / last item'], ['g', 'go to a position (12) or an item id (#34)'], ['Tab / Shift+Tab', 'next / previous annotation'],
+  ['a', 'accept'], ['r / x', 'reject'], ['1–9', 'relabel to class N of its list (label classes or detection queries)'], ['Alt + arrows', 'move box (Shift+Alt: 10×); a run of nudges is one undo step'],
   ['Shift + arrows', 'resize box (→/↓ grow, ←/↑ shrink)'], ['n', 'draw a new box (drag)'], ['b / e', 'mask brush: paint / erase (drag)'], ['[ / ]', 'smaller / larger brush'], ['s', 'refine the box into a mask (Segment Anything)'], ['Delete', 'delete annotation'],
   ['m', 'masks on / off'], ['Ctrl+Z', 'undo'], ['Ctrl+Shift+Z / Ctrl+Y', 'redo'], ['?', 'this sheet'], ['Esc', 'close / cancel drawing'],
 ];

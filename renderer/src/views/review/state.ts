@@ -14,6 +14,15 @@ interface ReviewState {
   index: number;
   progress: { reviewed: number; total: number };
   labels: string[];
+  /** Image-label classes and detection queries apart, each numbered in its newest run's order (keys 1–9 relabel within the selected annotation's list). */
+  classes: { labels: string[]; queries: string[] };
+  /** Proposals under this score stay out of the queue (null: the engine's default); how many it hides. */
+  minScore: number | null;
+  belowFloor: number;
+  /** Per-class view: only items with annotations of this class (null = every class). */
+  classFilter: string | null;
+  /** Jumps to a queue position ("12", 1-based) or an item id ("#34"); false when nothing matches. */
+  jump(target: string): Promise<boolean>;
   item: { itemId: number; width: number | null; height: number | null; annotations: Ann[] } | null;
   selected: number | null;
   hidden: string[];
@@ -40,7 +49,7 @@ interface ReviewState {
   select(delta: number): void;
   decide(state: 'accepted' | 'rejected'): Promise<void>;
   relabel(label: string): Promise<void>;
-  setBox(id: number, box: Box): Promise<void>;
+  setBox(id: number, box: Box, nudge?: boolean): Promise<void>;
   addBox(box: Box): Promise<void>;
   remove(): Promise<void>;
   undo(redo?: boolean): Promise<void>;
@@ -53,15 +62,31 @@ const report = (err: unknown) => useStore.getState().report(err);
 
 let boxCalls: Promise<void> = Promise.resolve();
 
-/** The item's annotations of the kinds the queue holds. */
-const onlyKinds = <T extends { annotations: Ann[] }>(item: T, kinds: Ann['kind'][] | null): T =>
-  kinds ? { ...item, annotations: item.annotations.filter((a) => kinds.includes(a.kind)) } : item;
+/** The item's annotations the queue holds: its kinds, its class (per-class view), and no proposal under the score floor. */
+const inQueue = <T extends { annotations: Ann[] }>(item: T, s: Pick<ReviewState, 'kinds' | 'minScore' | 'classFilter'>): T => ({
+  ...item,
+  annotations: item.annotations.filter((a) => (!s.kinds || s.kinds.includes(a.kind)) && (!s.classFilter || a.label === s.classFilter)
+    && !(a.state === 'proposed' && s.minScore !== null && a.score !== null && a.score < s.minScore)),
+});
+
+/** The list (label classes or detection queries) an annotation's class belongs to, and its number there. */
+export function classSlot(classes: { labels: string[]; queries: string[] }, a: Pick<Ann, 'kind' | 'label'>): { list: string[]; index: number } {
+  const list = a.kind === 'label' ? classes.labels : classes.queries;
+  return { list, index: list.indexOf(a.label) };
+}
 
 export const useReview = create<ReviewState>((set, get) => {
+  const filter = () => {
+    const { kinds, minScore, classFilter } = get();
+    const f = { ...(kinds && { kinds }), ...(minScore !== null && { minScore }), ...(classFilter && { label: classFilter }) };
+    return Object.keys(f).length ? { filter: f } : {};
+  };
+  const takeQueueInfo = (q: { classes: { labels: string[]; queries: string[] }; minScore: number; belowFloor: number }) =>
+    set({ classes: q.classes, minScore: q.minScore, belowFloor: q.belowFloor });
   const refreshProgress = async () => {
-    const kinds = get().kinds;
-    const q = await api.call('review.queue', { limit: 1, ...(kinds ? { filter: { kinds } } : {}) });
+    const q = await api.call('review.queue', { limit: 1, ...filter() });
     set({ progress: q.progress, labels: [...new Set([...get().labels, ...q.labels])].sort(), canUndo: q.canUndo, canRedo: q.canRedo });
+    takeQueueInfo(q);
   };
   const applyEdited = (r: { annotations: Ann[]; canUndo: boolean; canRedo: boolean }) => {
     const item = get().item;
@@ -70,17 +95,16 @@ export const useReview = create<ReviewState>((set, get) => {
   };
   const selectedAnn = () => get().item?.annotations.find((a) => a.id === get().selected) ?? null;
   return {
-    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, brushSize: 10, refining: null, kinds: null, order: null, canUndo: false, canRedo: false,
+    queue: [], index: 0, progress: { reviewed: 0, total: 0 }, labels: [], classes: { labels: [], queries: [] }, minScore: null, belowFloor: 0, classFilter: null, item: null, selected: null, hidden: [], opacity: 0.45, drawing: false, brush: null, brushSize: 10, refining: null, kinds: null, order: null, canUndo: false, canRedo: false,
     async load() {
       try {
-        const kinds = get().kinds;
         // The queue is a snapshot of item ids (ints, cheap even for 100k items), read in pages of 10k.
         const page = 10_000;
         const ids: number[] = [];
-        let q = await api.call('review.queue', { limit: page, ...(kinds ? { filter: { kinds } } : {}) });
+        let q = await api.call('review.queue', { limit: page, ...filter() });
         ids.push(...q.items.map((i) => i.itemId));
         while (q.items.length === page) {
-          q = await api.call('review.queue', { offset: ids.length, limit: page, ...(kinds ? { filter: { kinds } } : {}) });
+          q = await api.call('review.queue', { offset: ids.length, limit: page, ...filter() });
           ids.push(...q.items.map((i) => i.itemId));
         }
         const order = get().order;
@@ -88,6 +112,7 @@ export const useReview = create<ReviewState>((set, get) => {
         const pending = new Set(ids);
         const queue = [...new Set([...useful.filter((id) => pending.has(id)), ...ids])];
         set({ queue, progress: q.progress, labels: q.labels, canUndo: q.canUndo, canRedo: q.canRedo });
+        takeQueueInfo(q);
         await get().go(Math.min(get().index, Math.max(0, queue.length - 1)));
       } catch (err) { report(err); }
     },
@@ -96,15 +121,23 @@ export const useReview = create<ReviewState>((set, get) => {
       if (queue.length === 0) { set({ item: null, selected: null, index: 0 }); return; }
       const i = Math.max(0, Math.min(queue.length - 1, index));
       try {
-        const item = onlyKinds(await api.call('review.item', { itemId: queue[i] }), get().kinds);
+        const item = inQueue(await api.call('review.item', { itemId: queue[i] }), get());
         const first = item.annotations.find((a) => a.state === 'proposed') ?? item.annotations[0];
         set({ index: i, item, selected: first?.id ?? null, drawing: false });
       } catch (err) { report(err); }
     },
+    async jump(target) {
+      const t = target.trim();
+      const byId = /^(#|id\s*:?\s*)(\d+)$/i.exec(t);
+      const at = byId ? get().queue.indexOf(Number(byId[2])) : /^\d+$/.test(t) ? Number(t) - 1 : -1;
+      if (at < 0 || at >= get().queue.length) return false;
+      await get().go(at);
+      return true;
+    },
     async reloadItem() {
       const cur = get().item;
       if (!cur) return;
-      const item = onlyKinds(await api.call('review.item', { itemId: cur.itemId }), get().kinds);
+      const item = inQueue(await api.call('review.item', { itemId: cur.itemId }), get());
       set({ item, selected: item.annotations.some((a) => a.id === get().selected) ? get().selected : item.annotations[0]?.id ?? null });
     },
     select(delta) {
@@ -134,14 +167,14 @@ export const useReview = create<ReviewState>((set, get) => {
         await refreshProgress();
       } catch (err) { report(err); }
     },
-    async setBox(id, box) {
+    async setBox(id, box, nudge = false) {
       // Optimistic: the next key press (a burst of arrow keys) builds on this box; calls stay in order.
       const item = get().item;
       if (item) set({ item: { ...item, annotations: item.annotations.map((a) => (a.id === id ? { ...a, bbox: box, state: 'edited' } : a)) } });
       const send = async () => {
         try {
           // Only the flags: the local box may already be newer than this reply.
-          const r = await api.call('review.setBox', { id, bbox: box });
+          const r = await api.call('review.setBox', { id, bbox: box, ...(nudge && { nudge }) });
           set({ canUndo: r.canUndo, canRedo: r.canRedo });
           await refreshProgress();
         } catch (err) { report(err); }
@@ -167,7 +200,7 @@ export const useReview = create<ReviewState>((set, get) => {
     async addBox(box) {
       const item = get().item;
       if (!item) return;
-      const label = selectedAnn()?.label ?? get().labels[0] ?? 'object';
+      const label = selectedAnn()?.label ?? get().classes.queries[0] ?? get().labels[0] ?? 'object';
       try {
         const r = await api.call('review.add', { itemId: item.itemId, label, bbox: box });
         set({ item: { ...item, annotations: [...item.annotations, ...r.annotations] }, selected: r.annotations[0]?.id ?? null, drawing: false, canUndo: r.canUndo, canRedo: r.canRedo });
@@ -199,8 +232,7 @@ export const useReview = create<ReviewState>((set, get) => {
     },
     async acceptAbove(threshold) {
       try {
-        const kinds = get().kinds;
-        const r = await api.call('review.acceptAbove', { threshold, ...(kinds ? { filter: { kinds } } : {}) });
+        const r = await api.call('review.acceptAbove', { threshold, ...filter() });
         await get().reloadItem();
         await refreshProgress();
         return r.count;
