@@ -10,13 +10,15 @@ import type { detectionMethods } from './methods/detection';
 
 const services = new WeakMap<Project, ReviewService>();
 
+/** The project's one review service (one undo history, whichever method edits annotations). */
+export function reviewFor(project: Project): ReviewService {
+  let s = services.get(project);
+  if (!s) services.set(project, (s = new ReviewService(project.db, (itemIds) => project.announce('annotations.changed', { jobId: null, itemIds }))));
+  return s;
+}
+
 export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof detectionMethods> {
-  const review = () => {
-    const project = engine.requireProject();
-    let s = services.get(project);
-    if (!s) services.set(project, (s = new ReviewService(project.db, (itemIds) => project.announce('annotations.changed', { jobId: null, itemIds }))));
-    return s;
-  };
+  const review = () => reviewFor(engine.requireProject());
   const guard = <T>(f: () => T): T => {
     try {
       return f();

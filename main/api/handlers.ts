@@ -7,6 +7,8 @@ import { adaptHandlers } from './handlers-adapt';
 import { similarityHandlers } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
+import { decisionHandlers } from './handlers-decisions';
+import { tagPredicate } from '../engine/store/manual';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
@@ -25,10 +27,10 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId, selection, label }) => (selection && sourceId === undefined && !label
+    'items.count': ({ sourceId, selection, label, tag }) => (selection && sourceId === undefined && !label && !tag
       ? filterCount(project().db, selection)
-      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label)))),
-    'items.page': ({ offset, limit, sourceId, selection, label }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label))),
+      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), tag && tagPredicate(tag)))),
+    'items.page': ({ offset, limit, sourceId, selection, label, tag }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), tag && tagPredicate(tag))),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
       if (!item) throw new ApiError('not_found', `no item ${id}`);
@@ -47,6 +49,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...adaptHandlers(engine),
     ...similarityHandlers(engine),
     ...detectionHandlers(engine),
+    ...decisionHandlers(engine),
   };
 }
 

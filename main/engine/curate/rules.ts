@@ -8,6 +8,7 @@ import { type RuleInput, type RuleT, Rule, SIGNAL_NAME_RE } from '../../domain/c
 import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';
+import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 
 /** Duplicate rules read the duplicate groups (dup-groups.ts): they remove every member but the keeper. */
 export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_dup: 'exact', near_dup: 'phash', semantic_dup: 'semantic' };
@@ -136,4 +137,32 @@ export function removedCount(db: Db, list: readonly CompiledRule[]): number {
 export function removedPredicate(list: readonly CompiledRule[], column = 'i.id'): string {
   const sources = list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!);
   return sources.length === 0 ? '0' : `(${column} IN (${sources.join(' UNION ')}))`;
+}
+
+/**
+ * What the curator decided: the enabled rules' removals plus items excluded by hand, minus items kept by
+ * hand (a decision by hand overrides every rule). The grid, counts, snapshots and export use these.
+ */
+export function decidedRemovedPredicate(list: readonly CompiledRule[], column = 'i.id'): string {
+  const sources = [...list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!), MANUAL_EXCLUDED];
+  return `(${column} IN (${sources.join(' UNION ')}) AND ${column} NOT IN (${MANUAL_KEPT}))`;
+}
+
+/** Items removed after decisions by hand, counted over the sources alone (no pass over every item). */
+export function decidedRemovedCount(db: Db, list: readonly CompiledRule[]): number {
+  const sources = [...list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!), MANUAL_EXCLUDED];
+  return db.prepare(`SELECT count(*) FROM (${sources.join(' UNION ')} EXCEPT ${MANUAL_KEPT})`).pluck().get() as number;
+}
+
+/** How decisions by hand move an evaluation: kept by hand although a rule removes them, excluded by hand although every rule keeps them. */
+export function manualEffect(db: Db, list: readonly CompiledRule[]): { rescued: number; added: number; kept: number; excluded: number } {
+  const sources = list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!);
+  const removedByRules = sources.length === 0 ? 'SELECT NULL WHERE 0' : sources.join(' UNION ');
+  const one = (sql: string) => db.prepare(sql).pluck().get() as number;
+  return {
+    rescued: one(`SELECT count(*) FROM (${MANUAL_KEPT} INTERSECT ${removedByRules})`),
+    added: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED} EXCEPT ${removedByRules})`),
+    kept: one(`SELECT count(*) FROM (${MANUAL_KEPT})`),
+    excluded: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED})`),
+  };
 }
