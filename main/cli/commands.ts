@@ -12,6 +12,7 @@ import { conceptsCommand, labelCommand, scoreCommand } from './labels';
 import { downloadCommand, exportCommand } from './export';
 import { detectCommand } from './detect';
 import { adaptCommand } from './adapt';
+import { decideCommand, tagCommand } from './decide';
 import { embedCommand, importCommand, initCommand, resumeCommand, statusCommand } from './project-commands';
 
 export interface CommandContext {
@@ -66,6 +67,10 @@ export const commands: Record<string, Command> = {
   concepts: conceptsCommand,
   // Zero-shot detection / segmentation proposals (main/cli/detect.ts).
   detect: detectCommand,
+
+  // Decisions by hand: manual keep/exclude and tags (main/cli/decide.ts).
+  decide: decideCommand,
+  tag: tagCommand,
 
   // Formats: export a selection, download URL-only items (main/cli/export.ts).
   export: exportCommand,

@@ -37,6 +37,10 @@ Usage: winnow <command> [options]
   dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup]
                                    semantic near-duplicate groups from the image embeddings (dup.semantic)
   search "text" [--k N] [--json]   text → image search over the embedded images
+  decide --keep|--exclude|--clear IDS|--tag-of TAG
+                                   keep or exclude items by hand (IDS like 3,7,10-20): overrides every rule, in counts and exports
+  tag TAG IDS|--tag-of OTHER [--remove]
+                                   add (or remove) a tag on items
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
@@ -57,6 +61,7 @@ async function main(): Promise<number> {
       classes: { type: 'string' }, templates: { type: 'string' }, multi: { type: 'boolean' }, k: { type: 'string' }, threshold: { type: 'string' }, prompts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       queries: { type: 'string' }, segment: { type: 'boolean' },
       adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
+      keep: { type: 'boolean' }, exclude: { type: 'boolean' }, clear: { type: 'boolean' }, remove: { type: 'boolean' }, 'tag-of': { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
     },
   });
