@@ -19,6 +19,8 @@ interface State {
   gridSelection: GridSelection | null;
   /** A zero-shot label the grid is filtered by (set from the Labels view); combines with the other filters. */
   labelFilter: string | null;
+  /** A tag the grid is filtered by (set from the tag bar); combines with the other filters. */
+  tagFilter: string | null;
   /** Search / map results shown instead of the filtered item list (null: all items). */
   results: GridResults | null;
   view: View;
@@ -37,6 +39,7 @@ interface State {
   setSourceFilter(id: number | null): void;
   setGridSelection(selection: GridSelection | null): void;
   setLabelFilter(label: string | null): void;
+  setTagFilter(tag: string | null): void;
   setResults(results: GridResults | null): void;
   setView(view: View): void;
   setCursor(index: number): void;
@@ -47,7 +50,7 @@ interface State {
 const loading = new Set<string>();
 
 export const useStore = create<State>((set, get) => ({
-  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, results: null, view: 'grid', itemCount: 0,
+  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, tagFilter: null, results: null, view: 'grid', itemCount: 0,
   pages: new Map(), generation: 0, cursor: 0, openItem: null,
 
   async boot() {
@@ -97,7 +100,7 @@ export const useStore = create<State>((set, get) => ({
     loading.add(key);
     try {
       const results = get().results;
-      const items = results ? await api.call('search.items', { ids: results.ids.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE) }) : await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ sourceFilter, gridSelection: get().gridSelection, labelFilter: get().labelFilter }) });
+      const items = results ? await api.call('search.items', { ids: results.ids.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE) }) : await api.call('items.page', { offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...itemFilter({ sourceFilter, gridSelection: get().gridSelection, labelFilter: get().labelFilter, tagFilter: get().tagFilter }) });
       if (get().generation !== generation) return;
       set((s) => ({ pages: new Map(s.pages).set(page, items) }));
     } catch (err) {
@@ -117,14 +120,19 @@ export const useStore = create<State>((set, get) => ({
     void get().refresh();
   },
 
+  setTagFilter(tag) {
+    set({ tagFilter: tag, cursor: 0, openItem: null, view: 'grid' });
+    void get().refresh();
+  },
+
   setResults(results) {
     // Results replace the other grid filters: "back to all items" really is all items.
-    set({ results, cursor: 0, openItem: null, view: 'grid', ...(results ? { gridSelection: null, labelFilter: null } : {}) });
+    set({ results, cursor: 0, openItem: null, view: 'grid', ...(results ? { gridSelection: null, labelFilter: null, tagFilter: null } : {}) });
     void get().refresh();
   },
 
   setSourceFilter(id) {
-    set({ sourceFilter: id, gridSelection: null, labelFilter: null, results: null, cursor: 0, openItem: null, view: 'grid' });
+    set({ sourceFilter: id, gridSelection: null, labelFilter: null, tagFilter: null, results: null, cursor: 0, openItem: null, view: 'grid' });
     void get().refresh();
   },
 
@@ -161,6 +169,6 @@ function resultCount(s: Pick<State, 'results'>): Promise<number> | null {
 }
 
 /** items.count / items.page arguments for the grid's current source and selection filters. */
-function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter'>): { sourceId?: number; selection?: GridSelection; label?: string } {
-  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}) };
+export function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter' | 'tagFilter'>): { sourceId?: number; selection?: GridSelection; label?: string; tag?: string } {
+  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}), ...(s.tagFilter ? { tag: s.tagFilter } : {}) };
 }
