@@ -82,7 +82,8 @@ export function rulePredicate(db: Db, rules: readonly (RuleInput | RuleT)[], rul
 export function ruleCount(db: Db, rules: readonly (RuleInput | RuleT)[], ruleId: string, only: boolean): number {
   const { source, others } = ruleSources(db, rules, ruleId);
   if (source === null) return 0;
-  const sql = only && others.length > 0 ? `${source} EXCEPT ${others.join(' UNION ')}` : source;
+  // Compound selects associate to the left: the others' union goes in a subquery, not after EXCEPT.
+  const sql = only && others.length > 0 ? `SELECT item_id FROM (${source}) WHERE item_id NOT IN (${others.join(' UNION ')})` : source;
   return db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get() as number;
 }
 

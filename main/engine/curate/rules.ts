@@ -160,8 +160,9 @@ export function manualEffect(db: Db, list: readonly CompiledRule[]): { rescued: 
   const removedByRules = sources.length === 0 ? 'SELECT NULL WHERE 0' : sources.join(' UNION ');
   const one = (sql: string) => db.prepare(sql).pluck().get() as number;
   return {
-    rescued: one(`SELECT count(*) FROM (${MANUAL_KEPT} INTERSECT ${removedByRules})`),
-    added: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED} EXCEPT ${removedByRules})`),
+    // Compound selects associate to the left: the rules' union stays inside IN (...).
+    rescued: one(`SELECT count(*) FROM (${MANUAL_KEPT}) WHERE item_id IN (${removedByRules})`),
+    added: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED}) WHERE item_id NOT IN (${removedByRules})`),
     kept: one(`SELECT count(*) FROM (${MANUAL_KEPT})`),
     excluded: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED})`),
   };

@@ -91,6 +91,16 @@ describe('decisions by hand', () => {
     const ev = await call('selection.evaluate', { rules: captionRules });
     expect(ev.kept).toBe(expected.size);
     expect(ev.manual).toMatchObject({ rescued: 1, added: 1, kept: 1, excluded: 1 });
+    // With several rules (the unions must not swallow the decisions): s1 is removed by words and kept by hand, s7 by the exact-copy rule.
+    const two = [...captionRules, { id: 'exact', kind: 'exact_dup' as const }];
+    const ev2 = await call('selection.evaluate', { rules: two });
+    expect(ev2.manual).toMatchObject({ rescued: 1, added: 1 });
+    expect(ev2.kept).toBe(expected.size - 1);
+    expect(await call('items.count', { selection: { rules: two, show: 'kept' } })).toBe(expected.size - 1);
+    // Only the exact-copy rule removes s7 (its caption has enough words); the words rule alone removes the one-word captions.
+    expect(await call('items.count', { selection: { rules: two, show: 'removed', rule: 'exact', only: true } })).toBe(1);
+    expect(await call('items.count', { selection: { rules: two, show: 'removed', rule: 'words', only: true } })).toBe(CAPTIONS.filter(fewWords).length);
+    expect(new Set((await call('items.page', { offset: 0, limit: 10, selection: { rules: two, show: 'removed', rule: 'exact', only: true } })).map((i) => i.id))).toEqual(new Set([idOf.get('s7')]));
     // The rule's gallery still shows every item the rule flags (s1 included, badge says kept by hand).
     expect(await call('items.count', { selection: { rules: captionRules, show: 'kept', rule: 'words' } })).toBe(CAPTIONS.filter(fewWords).length);
 
