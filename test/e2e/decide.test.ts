@@ -153,6 +153,11 @@ describe('deciding in the browser (issue 15)', () => {
     // An item in a perceptual duplicate group, found in the database.
     const row = project.db.prepare(`SELECT m.item_id id, g.keeper_id keeper FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = 'phash' AND m.item_id != g.keeper_id ORDER BY m.item_id LIMIT 1`).get() as { id: number; keeper: number };
     const index = project.items.page(0, 1000).findIndex((i) => i.id === row.id);
+    // A labeling run's proposals and a pair score for it, stored as those jobs store them.
+    const pairRun = project.runs.create('pairscore', { model: 'winnow-clip-mini' });
+    project.db.prepare('INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, ?)').run(row.id, 'clip.pair', 0.3125, pairRun);
+    project.annotations.insert(row.id, { kind: 'label', label: 'cross', score: 0.875, origin: 'winnow-clip-mini', state: 'proposed', createdBy: 'job:1', params: { assigned: 1, run: 'zero-shot' } });
+    project.annotations.insert(row.id, { kind: 'label', label: 'circle', score: 0.0625, origin: 'winnow-clip-mini', state: 'proposed', createdBy: 'job:1', params: { assigned: 0, run: 'zero-shot' } });
     await page.getByTestId('grid').focus();
     await page.keyboard.press('Home');
     for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
@@ -161,6 +166,8 @@ describe('deciding in the browser (issue 15)', () => {
     await panel.waitFor();
     const signals = project.db.prepare('SELECT count(*) FROM signals WHERE item_id = ?').pluck().get(row.id) as number;
     await expect.poll(() => page.getByTestId('item-signals').locator('tr').count()).toBe(signals);
+    expect(await page.getByTestId('item-labels').innerText()).toMatch(/cross\s+0\.875\s+proposed\s+winnow-clip-mini · zero-shot[\s\S]*circle\s+0\.063/);
+    expect(await page.getByTestId('item-pair').innerText()).toContain('0.3125');
     const group = page.getByTestId('item-dup-group').filter({ hasText: 'Perceptual' });
     await expect.poll(() => group.innerText()).toContain(`keeper #${row.keeper}`);
     expect(await group.innerText()).toMatch(/Δ \d+ bits/);
@@ -171,12 +178,15 @@ describe('deciding in the browser (issue 15)', () => {
     await page.getByTestId('item-keep').click();
     await expect.poll(() => page.getByTestId('item-status').innerText()).toBe('Kept by hand');
     expect(await page.getByTestId('item-manual').innerText()).toMatch(/Kept by hand by .+@.+ \(app\)/);
-    await page.getByTestId('item-panel').screenshot({ path: shotPath('15-panel-01-everything.png') });
+    await page.getByTestId('item-panel').screenshot({ path: shotPath('15-panel-01-decision-tags.png') });
+    await page.getByTestId('item-provenance').scrollIntoViewIfNeeded();
+    await page.getByTestId('item-panel').screenshot({ path: shotPath('15-panel-02-duplicates-signals-provenance.png') });
     expect(manualRows().find((r) => r.id === row.id)?.decision).toBe('keep');
     await page.keyboard.press('Escape');
   }, 120_000);
 
   it('5 · duplicates: similarity and sources, compact layout, bulk decisions, a remembered "not a duplicate"', async () => {
+    await page.goto(server.url);
     await page.getByTestId('nav-duplicates').click();
     const groups = page.getByTestId('dup-group');
     await groups.first().waitFor();
@@ -193,6 +203,7 @@ describe('deciding in the browser (issue 15)', () => {
     expect(compactShown).toBeGreaterThan(0);
 
     // Check the first two groups with the keyboard; keep keepers, exclude the copies.
+    await groups.first().getByTestId('dup-member').first().click();
     await page.keyboard.press('x');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('x');
