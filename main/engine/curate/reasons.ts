@@ -19,6 +19,9 @@ function keepOp(c: CompiledRule): string | null {
   return op;
 }
 
+/** The keep-conditions, as the rule SQL applies them (rules.ts removes the complement). */
+const KEEPS: Record<string, (v: number, t: number) => boolean> = { '>': (v, t) => v > t, '>=': (v, t) => v >= t, '<': (v, t) => v < t, '<=': (v, t) => v <= t };
+
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
 
 /** Per rule, which of `ids` it removes, with the details that explain it. */
@@ -29,6 +32,15 @@ function reasonsByItem(db: Db, compiled: readonly CompiledRule[], ids: readonly 
   const add = (id: number, r: RemovalReasonT) => out.set(id, [...(out.get(id) ?? []), r]);
   for (const c of compiled) {
     if (!c.rule.enabled || c.source === null) continue;
+    const op = keepOp(c);
+    if (c.signal !== null && c.threshold !== null && op !== null && !DUP_RULE_KIND[c.rule.kind]) {
+      // Threshold rules: the page's values by primary key (item_id, name), judged by the keep-condition.
+      // Asking the rule's source instead lets SQLite scan the (name, value) index over every removed item.
+      const rows = db.prepare(`SELECT item_id id, value FROM signals WHERE ${inIds} AND name = ?`).all(...ids, c.signal) as { id: number; value: number }[];
+      const base = { ruleId: c.rule.id, kind: c.rule.kind, label: c.rule.label ?? c.rule.id, signal: c.signal, op, threshold: c.threshold, detail: null };
+      for (const r of rows) if (!KEEPS[op](r.value, c.threshold)) add(r.id, { ...base, value: r.value });
+      continue;
+    }
     const removed = db.prepare(`SELECT item_id FROM (${c.source}) WHERE ${inIds}`).pluck().all(...ids) as number[];
     if (removed.length === 0) continue;
     const base = { ruleId: c.rule.id, kind: c.rule.kind, label: c.rule.label ?? c.rule.id, signal: c.signal, value: null, op: null, threshold: null, detail: null };
@@ -46,7 +58,7 @@ function reasonsByItem(db: Db, compiled: readonly CompiledRule[], ids: readonly 
     } else {
       const values = new Map((db.prepare(`SELECT item_id id, value FROM signals WHERE name = ? AND item_id IN (${placeholders(removed.length)})`)
         .all(c.signal, ...removed) as { id: number; value: number }[]).map((r) => [r.id, r.value]));
-      for (const id of removed) add(id, { ...base, value: values.get(id) ?? null, op: keepOp(c), threshold: c.threshold });
+      for (const id of removed) add(id, { ...base, value: values.get(id) ?? null, op, threshold: c.threshold });
     }
   }
   return out;
