@@ -186,8 +186,5 @@ describe('decisions by hand', () => {
     expect(tag.code, tag.stderr).toBe(0);
     const byTag = winnowSync(['decide', '--keep', '--tag-of', 'cli-tag', '--project', dir, '--json'], env);
     expect(JSON.parse(byTag.stdout)).toMatchObject({ decision: 'keep', items: 1 });
-    const bad = winnowSync(['decide', '--keep', '3,x', '--project', dir], env);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/not an item id or range: "x"/);
-  }, 120_000);
+  }, 240_000);
 });
