@@ -7,7 +7,7 @@ import type { ItemMarksT, RemovalReasonT } from '../../domain/decisions';
 import type { RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { ManualStore } from '../store/manual';
-import { type CompiledRule, compileRules, DUP_RULE_KIND } from './rules';
+import { type CompiledRule, compileRules, DUP_RULE_KIND, UNREADABLE_KINDS } from './rules';
 
 const DUP_WORDS = { exact: 'exact', phash: 'perceptual', semantic: 'semantic' } as const;
 
@@ -35,26 +35,28 @@ function reasonsByItem(db: Db, compiled: readonly CompiledRule[], ids: readonly 
     const op = keepOp(c);
     if (c.signal !== null && c.threshold !== null && op !== null && !DUP_RULE_KIND[c.rule.kind]) {
       // Threshold rules: the page's values by primary key (item_id, name), judged by the keep-condition.
-      // Asking the rule's source instead lets SQLite scan the (name, value) index over every removed item.
-      const rows = db.prepare(`SELECT item_id id, value FROM signals WHERE ${inIds} AND name = ?`).all(...ids, c.signal) as { id: number; value: number }[];
+      // Asking the rule's source instead (or letting `name =` pick the (name, value) index: the unary +) scans every item with the signal.
+      const rows = db.prepare(`SELECT item_id id, value FROM signals WHERE ${inIds} AND +name = ?`).all(...ids, c.signal) as { id: number; value: number }[];
       const base = { ruleId: c.rule.id, kind: c.rule.kind, label: c.rule.label ?? c.rule.id, signal: c.signal, op, threshold: c.threshold, detail: null };
       for (const r of rows) if (!KEEPS[op](r.value, c.threshold)) add(r.id, { ...base, value: r.value });
       continue;
     }
+    const base = { ruleId: c.rule.id, kind: c.rule.kind, label: c.rule.label ?? c.rule.id, signal: c.signal, value: null, op: null, threshold: null, detail: null };
+    if (c.rule.kind === 'unreadable') {
+      // The page's issues by item (the rule's DISTINCT source would be built over every issue first).
+      const rows = db.prepare(`SELECT item_id id, group_concat(DISTINCT kind) kinds FROM issues WHERE ${inIds} AND kind IN (${UNREADABLE_KINDS.map(() => '?').join(',')}) GROUP BY item_id`)
+        .all(...ids, ...UNREADABLE_KINDS) as { id: number; kinds: string }[];
+      for (const r of rows) add(r.id, { ...base, detail: r.kinds });
+      continue;
+    }
     const removed = db.prepare(`SELECT item_id FROM (${c.source}) WHERE ${inIds}`).pluck().all(...ids) as number[];
     if (removed.length === 0) continue;
-    const base = { ruleId: c.rule.id, kind: c.rule.kind, label: c.rule.label ?? c.rule.id, signal: c.signal, value: null, op: null, threshold: null, detail: null };
     const dup = DUP_RULE_KIND[c.rule.kind];
     if (dup) {
       const keepers = new Map((db.prepare(
         `SELECT m.item_id id, g.keeper_id keeper FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = ? AND m.item_id IN (${placeholders(removed.length)})`,
       ).all(dup, ...removed) as { id: number; keeper: number }[]).map((r) => [r.id, r.keeper]));
       for (const id of removed) add(id, { ...base, detail: `${DUP_WORDS[dup]} duplicate of #${keepers.get(id) ?? '?'}` });
-    } else if (c.rule.kind === 'unreadable') {
-      const kinds = new Map((db.prepare(
-        `SELECT item_id id, group_concat(DISTINCT kind) kinds FROM issues WHERE item_id IN (${placeholders(removed.length)}) GROUP BY item_id`,
-      ).all(...removed) as { id: number; kinds: string }[]).map((r) => [r.id, r.kinds]));
-      for (const id of removed) add(id, { ...base, detail: kinds.get(id) ?? 'unreadable' });
     } else {
       const values = new Map((db.prepare(`SELECT item_id id, value FROM signals WHERE name = ? AND item_id IN (${placeholders(removed.length)})`)
         .all(c.signal, ...removed) as { id: number; value: number }[]).map((r) => [r.id, r.value]));

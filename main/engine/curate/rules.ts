@@ -15,6 +15,9 @@ export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_du
 
 type Op = NonNullable<RuleT['op']>;
 
+/** Issue kinds that make the unreadable rule remove an item. */
+export const UNREADABLE_KINDS = ['decode_failed', 'unreadable', 'io_error'] as const;
+
 /** Which signal and keep-condition each kind means when the rule does not say (DataComp basic filter + pixel checks). */
 export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; threshold?: number; label: string }> = {
   caption_words: { signal: SIGNAL.captionWords, op: '>', threshold: 2, label: 'Caption has more than 2 words' },
@@ -92,7 +95,7 @@ function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): num
 export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {
   const rule = normalizeRule(input);
   if (rule.kind === 'unreadable') {
-    return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN ('decode_failed', 'unreadable', 'io_error')`);
+    return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN (${UNREADABLE_KINDS.map(lit).join(', ')})`);
   }
   const dup = DUP_RULE_KIND[rule.kind];
   if (dup) return compiled(rule, null, null, DupGroupStore.removedSource(dup));

@@ -74,6 +74,13 @@ describe('decisions by hand', () => {
     // Duplicate rules name the keeper: s7 is a copy of s0, the lower id keeps.
     const [dup] = await call('items.marks', { ids: [idOf.get('s7')!], rules: [{ id: 'exact', kind: 'exact_dup' }] });
     expect(dup.reasons[0].detail).toBe(`exact duplicate of #${idOf.get('s0')}`);
+    // The unreadable rule names the recorded issue; a warning of another kind is no reason.
+    project.issues.add({ kind: 'decode_failed', message: 'planted', itemId: idOf.get('s6')!, location: 's6.jpg' });
+    project.issues.add({ kind: 'caption_missing', message: 'planted', itemId: idOf.get('s5')!, location: 's5.jpg' });
+    const unreadable = await call('items.marks', { ids: [idOf.get('s5')!, idOf.get('s6')!], rules: [{ id: 'unreadable', kind: 'unreadable' }] });
+    expect(unreadable.map((m) => m.reasons.map((r) => r.detail))).toEqual([[], ['decode_failed']]);
+    expect(await call('items.count', { selection: { rules: [{ id: 'unreadable', kind: 'unreadable' }], show: 'removed' } })).toBe(1);
+    project.db.prepare("DELETE FROM issues WHERE message = 'planted'").run();
   });
 
   it('manual keep and exclude override the rules in counts, the per-rule gallery, snapshots and the exported files', async () => {
