@@ -49,19 +49,18 @@ function reasonsByItem(db: Db, compiled: readonly CompiledRule[], ids: readonly 
       for (const r of rows) add(r.id, { ...base, detail: r.kinds });
       continue;
     }
-    const removed = db.prepare(`SELECT item_id FROM (${c.source}) WHERE ${inIds}`).pluck().all(...ids) as number[];
-    if (removed.length === 0) continue;
     const dup = DUP_RULE_KIND[c.rule.kind];
     if (dup) {
-      const keepers = new Map((db.prepare(
-        `SELECT m.item_id id, g.keeper_id keeper FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = ? AND m.item_id IN (${placeholders(removed.length)})`,
-      ).all(dup, ...removed) as { id: number; keeper: number }[]).map((r) => [r.id, r.keeper]));
-      for (const id of removed) add(id, { ...base, detail: `${DUP_WORDS[dup]} duplicate of #${keepers.get(id) ?? '?'}` });
-    } else {
-      const values = new Map((db.prepare(`SELECT item_id id, value FROM signals WHERE name = ? AND item_id IN (${placeholders(removed.length)})`)
-        .all(c.signal, ...removed) as { id: number; value: number }[]).map((r) => [r.id, r.value]));
-      for (const id of removed) add(id, { ...base, value: values.get(id) ?? null, op, threshold: c.threshold });
+      // From the page's memberships to their groups (CROSS JOIN keeps that order): starting from every
+      // group of the kind would probe each of them for each id on the page.
+      const rows = db.prepare(
+        `SELECT m.item_id id, g.keeper_id keeper FROM dup_members m CROSS JOIN dup_groups g ON g.id = m.group_id WHERE m.${inIds} AND g.kind = ? AND m.item_id != g.keeper_id`,
+      ).all(...ids, dup) as { id: number; keeper: number }[];
+      for (const r of rows) add(r.id, { ...base, detail: `${DUP_WORDS[dup]} duplicate of #${r.keeper}` });
+      continue;
     }
+    // Any other rule: ask its own source about the page.
+    for (const id of db.prepare(`SELECT item_id FROM (${c.source}) WHERE ${inIds}`).pluck().all(...ids) as number[]) add(id, { ...base, op, threshold: c.threshold });
   }
   return out;
 }

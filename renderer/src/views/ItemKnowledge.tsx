@@ -65,7 +65,7 @@ function Decision({ k }: { k: ItemKnowledgeT }) {
     <>
       <h3>Decision</h3>
       <p data-testid="item-status" className={m.removed ? 'bad' : 'ok'}>
-        {m.removed ? 'Removed' : 'Kept'}{m.manual ? ' by hand' : m.reasons.length > 0 ? ' ' : ' (no rule removes it)'}
+        {m.manual ? `${m.removed ? 'Excluded' : 'Kept'} by hand` : m.removed ? 'Removed by the rules below' : 'Kept (no rule removes it)'}
       </p>
       {m.manual && <p className="muted small" data-testid="item-manual">{formatManual(m.manual)}</p>}
       {m.reasons.length > 0 && (
