@@ -15,6 +15,7 @@ import { adaptMethods } from './methods/adapt';
 import { viewMethods } from './methods/views';
 import { scaleMethods } from './methods/scale';
 import { absolutePath, projectMethods } from './methods/projects';
+import { decisionMethods, tagName } from './methods/decisions';
 
 // The domain's shapes and error are part of the contract every front end imports.
 export * from '../domain/project';
@@ -39,9 +40,9 @@ const coreMethods = {
     input: z.object({ path: absPath, kind: SourceKind.optional() }).strict(),
     output: z.object({ source: Source, jobId: z.number().int() }),
   },
-  'items.count': { input: z.object({ sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional(), region: region.optional() }).strict(), output: z.number().int() },
+  'items.count': { input: z.object({ sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional(), region: region.optional(), tag: tagName.optional() }).strict(), output: z.number().int() },
   'items.page': {
-    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional(), region: region.optional() }).strict(),
+    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), sourceId: id.optional(), selection: SelectionFilter.optional(), label: z.string().min(1).max(200).optional(), region: region.optional(), tag: tagName.optional() }).strict(),
     output: z.array(Item),
   },
   'items.get': { input: z.object({ id }).strict(), output: Item.extend({ issues: z.array(Issue) }) },
@@ -56,7 +57,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods, ...projectMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods, ...projectMethods, ...decisionMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

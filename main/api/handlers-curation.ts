@@ -1,5 +1,6 @@
 // Curation methods → engine (stats job, signals, histograms, rule evaluation, selections, duplicates).
 import { listGroups, setKeeper } from '../engine/curate/duplicates';
+import { semanticCosine } from '../engine/curate/dup-similarity';
 import type { Engine } from '../engine/engine';
 import { evaluateRules } from '../engine/curate/evaluate';
 import { signalHistogram } from '../engine/curate/histogram';
@@ -36,7 +37,7 @@ export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curat
     'selection.compare': ({ name }) => selections().compare(name),
     'selection.refresh': ({ name }) => selections().refresh(name),
     'selection.delete': ({ name }) => ({ deleted: selections().delete(name) }),
-    'duplicates.groups': ({ kind, offset, limit }) => listGroups(project().db, kind, offset, limit),
+    'duplicates.groups': ({ kind, offset, limit }) => listGroups(project().db, kind, offset, limit, (runId) => semanticCosine(project(), runId)),
     'duplicates.setKeeper': ({ itemId }) => {
       const db = project().db;
       if (!project().items.get(itemId)) throw new ApiError('not_found', `no item ${itemId}`);

@@ -15,14 +15,15 @@ const services = new WeakMap<Project, ReviewService>();
  * reviewer. One value for now; it is a parameter of every queue call, so a model's registry entry can supply its own.
  */
 export const REVIEW_DEFAULTS = { minScore: 0.05 } as const;
+/** The project's one review service (one undo history, whichever method edits annotations). */
+export function reviewFor(project: Project): ReviewService {
+  let s = services.get(project);
+  if (!s) services.set(project, (s = new ReviewService(project.db, (itemIds) => project.announce('annotations.changed', { jobId: null, itemIds }))));
+  return s;
+}
 
 export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof detectionMethods> {
-  const review = () => {
-    const project = engine.requireProject();
-    let s = services.get(project);
-    if (!s) services.set(project, (s = new ReviewService(project.db, (itemIds) => project.announce('annotations.changed', { jobId: null, itemIds }))));
-    return s;
-  };
+  const review = () => reviewFor(engine.requireProject());
   const guard = <T>(f: () => T): T => {
     try {
       return f();

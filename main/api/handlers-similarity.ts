@@ -14,6 +14,7 @@ import { SEMDEDUP_JOB } from '../engine/curate/semantic-job';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 import type { HandlersFor } from './handlers';
 import type { similarityMethods } from './methods/similarity';
+import { tagPredicate } from '../engine/store/manual';
 
 export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof similarityMethods> {
   const project = () => engine.requireProject();
@@ -54,5 +55,5 @@ function pagingOf(project: Project, p: { k: number; offset: number; minScore?: n
 /** SQL over alias `i` for a view's selection, label and map region (null: no filter). */
 export function withinWhere(project: Project, within: Omit<SearchWithinT, 'sourceId'> | undefined): string | null {
   if (!within) return null;
-  return andWhere(selectionWhere(project, within.selection), within.label && labelPredicate(within.label), within.region && regionPredicate(within.region));
+  return andWhere(selectionWhere(project, within.selection), within.label && labelPredicate(within.label), within.region && regionPredicate(within.region), within.tag && tagPredicate(within.tag));
 }

@@ -9,6 +9,8 @@ import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
 import { scaleHandlers } from './handlers-scale';
 import { projectHandlers } from './handlers-projects';
+import { decisionHandlers } from './handlers-decisions';
+import { tagPredicate } from '../engine/store/manual';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
 import { regionPredicate } from '../engine/curate/search-within';
@@ -29,10 +31,10 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': ({ sourceId, selection, label, region }) => (selection && sourceId === undefined && !label && !region
+    'items.count': ({ sourceId, selection, label, region, tag }) => (selection && sourceId === undefined && !label && !region && !tag
       ? filterCount(project().db, selection)
-      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region)))),
-    'items.page': ({ offset, limit, sourceId, selection, label, region }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region))),
+      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region), tag && tagPredicate(tag)))),
+    'items.page': ({ offset, limit, sourceId, selection, label, region, tag }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region), tag && tagPredicate(tag))),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
       if (!item) throw new ApiError('not_found', `no item ${id}`);
@@ -54,6 +56,7 @@ export function createHandlers(engine: Engine): Handlers {
     ...viewHandlers(engine),
     ...scaleHandlers(engine),
     ...projectHandlers(engine),
+    ...decisionHandlers(engine),
   };
 }
 

@@ -61,6 +61,10 @@ export const commands: Record<string, Command> = {
   // Zero-shot detection / segmentation proposals (main/cli/detect.ts).
   detect: lazy(() => import('./detect'), (m) => m.detectCommand),
 
+  // Decisions by hand: manual keep/exclude and tags (main/cli/decide.ts).
+  decide: lazy(() => import('./decide'), (m) => m.decideCommand),
+  tag: lazy(() => import('./decide'), (m) => m.tagCommand),
+
   // Formats: export a selection, download URL-only items (main/cli/export.ts).
   export: lazy(() => import('./export'), (m) => m.exportCommand),
   download: lazy(() => import('./export'), (m) => m.downloadCommand),

@@ -38,6 +38,10 @@ Usage: winnow <command> [options]
                                    semantic near-duplicate groups from the image embeddings (dup.semantic)
   search "text" [--k N] [--json]   text → image search over the embedded images
   views list | views show NAME     saved views made in the app (search, map region, filters)
+  decide --keep|--exclude|--clear IDS|--tag-of TAG
+                                   keep or exclude items by hand (IDS like 3,7,10-20): overrides every rule, in counts and exports
+  tag TAG IDS|--tag-of OTHER [--remove]
+                                   add (or remove) a tag on items
   doctor                           check native modules, execution providers and Electron
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
@@ -75,6 +79,7 @@ async function main(): Promise<number> {
       adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
       plan: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' },
       'lock-ms': { type: 'string' }, detach: { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
+      keep: { type: 'boolean' }, exclude: { type: 'boolean' }, clear: { type: 'boolean' }, remove: { type: 'boolean' }, 'tag-of': { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
     },
   });

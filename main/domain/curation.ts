@@ -33,7 +33,8 @@ export const selectionName = z.string().trim().min(1).max(120);
 const show = z.enum(['kept', 'removed']).default('kept');
 /** Filters items.page / items.count: an ad-hoc rule list or a saved selection, showing kept or removed items. */
 export const SelectionFilter = z.union([
-  z.object({ rules: RuleList, show }).strict(),
+  // `rule`: the per-rule gallery, items that one rule removes (`only`: and no other enabled rule); `show` is then ignored.
+  z.object({ rules: RuleList, show, rule: z.string().min(1).max(64).optional(), only: z.boolean().optional() }).strict(),
   z.object({ name: selectionName, show }).strict(),
 ]);
 
@@ -70,7 +71,10 @@ export const RuleCounts = z.object({
   /** The threshold used, after resolving keepTop. */
   threshold: z.number().nullable(),
 });
-export const Evaluation = z.object({ total: z.number().int(), kept: z.number().int(), removed: z.number().int(), rules: z.array(RuleCounts) });
+/** How decisions by hand moved the counts: `rescued` kept by hand though a rule removes them, `added` excluded by hand though every rule keeps them. */
+export const ManualEffect = z.object({ rescued: z.number().int(), added: z.number().int(), kept: z.number().int(), excluded: z.number().int() });
+/** kept/removed include decisions by hand (they override every rule); per-rule counts are the rules' alone. */
+export const Evaluation = z.object({ total: z.number().int(), kept: z.number().int(), removed: z.number().int(), rules: z.array(RuleCounts), manual: ManualEffect.optional() });
 
 /**
  * A saved selection is a frozen snapshot: `kept` item ids were copied when it was saved (frozenAt),
@@ -94,8 +98,13 @@ export const DupKind = z.enum(['exact', 'phash', 'semantic']);
 export const DupMember = z.object({
   id: z.number().int(), key: z.string(), width: z.number().int().nullable(), height: z.number().int().nullable(),
   caption: z.string().nullable(), keeper: z.boolean(), distance: z.number().int().nullable(),
+  /** Likeness to the keeper: exact 1, perceptual 1 - bits/64, semantic the embedding cosine (null: unknown). */
+  similarity: z.number().nullable().optional(),
+  /** The source this copy came from. */
+  sourceId: z.number().int().optional(), source: z.string().optional(),
 });
-export const DupGroup = z.object({ keeper: z.number().int(), members: z.array(DupMember) });
+/** `similarity`: the lowest likeness of a member to the keeper (how loose the group is). */
+export const DupGroup = z.object({ keeper: z.number().int(), members: z.array(DupMember), similarity: z.number().nullable().optional() });
 
 export type RuleT = z.output<typeof Rule>;
 export type RuleInput = z.input<typeof Rule>;

@@ -18,6 +18,8 @@ export const events = {
   'annotations.changed': z.object({ jobId: z.number().int().nullable(), itemIds: z.array(z.number().int()).nullable() }),
   /** Image or text embeddings were written. */
   'embeddings.changed': z.object({ jobId: z.number().int().nullable() }),
+  /** Decisions by hand or tags changed on these items (null: many). */
+  'decisions.changed': z.object({ itemIds: z.array(z.number().int()).nullable() }),
   /** A saved selection was saved or deleted. */
   'selections.changed': z.object({ name: z.string() }),
   /** A saved view was saved, renamed or deleted. */

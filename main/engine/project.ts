@@ -168,7 +168,7 @@ export class Project {
   }
 
   /** Announces a committed write to front ends (review edits, selection saves, keeper choices). */
-  announce<E extends 'signals.changed' | 'duplicates.changed' | 'annotations.changed' | 'selections.changed' | 'views.changed'>(event: E, payload: EventPayload<E>): void {
+  announce<E extends 'signals.changed' | 'duplicates.changed' | 'annotations.changed' | 'selections.changed' | 'views.changed' | 'decisions.changed'>(event: E, payload: EventPayload<E>): void {
     this.events.emit(event, payload);
   }
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { ItemT } from '../contract';
 import { SelectionFilter } from '../../domain/curation';
+import { tagName } from '../../domain/decisions';
 
 const modelId = z.string().min(1).max(200);
 const id = z.number().int().positive();
@@ -12,12 +13,13 @@ export const SearchHit = z.object({ itemId: z.number().int(), score: z.number() 
 /** `more`: hits exist past this page (offset + k) above the cutoff. */
 export const SearchResult = z.object({ model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit), more: z.boolean() });
 
-/** The rest of the current view a search runs inside (all AND-ed): source, rule list or selection, label, map region. */
+/** The rest of the current view a search runs inside (all AND-ed): source, rule list or selection, label, map region, tag. */
 export const SearchWithin = z.object({
   sourceId: id.optional(),
   selection: SelectionFilter.optional(),
   label: z.string().min(1).max(200).optional(),
   region: z.array(id).min(1).max(200_000).optional(),
+  tag: tagName.optional(),
 }).strict();
 /** Paging and cutoff shared by text and image search. */
 const paging = { k: k.default(50), offset: z.number().int().min(0).max(100_000).default(0), minScore: z.number().min(-1).max(1).optional(), within: SearchWithin.optional() };

@@ -57,26 +57,31 @@ export function countGroups(db: Db, kind: DupKind): number {
   return new DupGroupStore(db).count(kind);
 }
 
-interface MemberRow { id: number; key: string; width: number | null; height: number | null; caption: string | null; phash: string | null }
+interface MemberRow { id: number; key: string; width: number | null; height: number | null; caption: string | null; phash: string | null; sourceId: number; source: string }
 
-/** A page of groups, ordered by their smallest member id (stable when the keeper changes). */
-export function listGroups(db: Db, kind: DupKind, offset: number, limit: number): { total: number; groups: DupGroupT[] } {
+/**
+ * A page of groups, ordered by their smallest member id (stable when the keeper changes), each member with
+ * its source and its likeness to the keeper. `cosineFor` gives semantic groups their embedding cosine.
+ */
+export function listGroups(db: Db, kind: DupKind, offset: number, limit: number, cosineFor?: (runId: number | null) => ((a: number, b: number) => number | null) | null): { total: number; groups: DupGroupT[] } {
   const store = new DupGroupStore(db);
   const member = db.prepare(
-    `SELECT i.id, i.key, i.width, i.height, c.text caption, h.phash FROM items i
+    `SELECT i.id, i.key, i.width, i.height, c.text caption, h.phash, i.source_id sourceId, s.name source FROM items i JOIN sources s ON s.id = i.source_id
      LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 LEFT JOIN item_hashes h ON h.item_id = i.id WHERE i.id = ?`,
   );
-  const groups = store.page(kind, offset, limit).map(({ keeper, members }) => {
+  const groups = store.page(kind, offset, limit).map(({ keeper, members, runId }) => {
     const rows = members.map((id) => member.get(id) as MemberRow | undefined).filter((r): r is MemberRow => r !== undefined);
     const kh = rows.find((r) => r.id === keeper)?.phash;
     const [khi, klo] = kh ? splitHash(kh) : [0, 0];
-    return {
-      keeper,
-      members: rows.map((r) => ({
-        id: r.id, key: r.key, width: r.width, height: r.height, caption: r.caption, keeper: r.id === keeper,
-        distance: kh && r.phash ? distance64(khi, klo, ...splitHash(r.phash)) : null,
-      })),
-    };
+    const cosine = kind === 'semantic' ? cosineFor?.(runId) ?? null : null;
+    const out = rows.map((r) => {
+      const distance = kh && r.phash ? distance64(khi, klo, ...splitHash(r.phash)) : null;
+      const similarity = r.id === keeper ? 1 : kind === 'exact' ? 1 : kind === 'phash' ? (distance === null ? null : 1 - distance / 64) : cosine?.(keeper, r.id) ?? null;
+      return { id: r.id, key: r.key, width: r.width, height: r.height, caption: r.caption, keeper: r.id === keeper, distance, similarity, sourceId: r.sourceId, source: r.source };
+    });
+    const others = out.filter((m) => !m.keeper).map((m) => m.similarity);
+    const similarity = others.length === 0 || others.some((v) => v === null) ? null : Math.min(...(others as number[]));
+    return { keeper, members: out, similarity };
   });
   return { total: store.count(kind), groups };
 }

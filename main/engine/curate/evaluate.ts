@@ -7,7 +7,7 @@
 import { ApiError } from '../../domain/errors';
 import type { EvaluationT, RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
-import { type CompiledRule, compileRules } from './rules';
+import { type CompiledRule, compileRules, manualEffect } from './rules';
 import { totalItems } from '../store/items';
 
 /** Bits of a JS number that stay exact (the mask is summed as an integer in SQLite, read back as a double). */
@@ -66,5 +66,13 @@ export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Ev
     ? [{ mask: 2 ** withSource[0], n: db.prepare(`SELECT count(*) FROM (${compiled[withSource[0]].source})`).pluck().get() as number }].filter((m) => m.n > 0)
     : q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
   const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
-  return countsFromMasks(compiled, total, masks, (name) => count.get(name) as number);
+  return withManual(db, compiled, countsFromMasks(compiled, total, masks, (name) => count.get(name) as number));
+}
+
+/** Applies decisions by hand to an evaluation's kept/removed (the per-rule counts stay the rules' own). */
+export function withManual(db: Db, compiled: readonly CompiledRule[], evaluation: EvaluationT): EvaluationT {
+  const manual = manualEffect(db, compiled);
+  if (manual.kept === 0 && manual.excluded === 0) return evaluation;
+  const removed = evaluation.removed - manual.rescued + manual.added;
+  return { ...evaluation, removed, kept: evaluation.total - removed, manual };
 }

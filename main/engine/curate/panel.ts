@@ -4,7 +4,7 @@
 // a primary-key lookup of the mask (kept by others = mask has no other enabled bit).
 import type { EvaluationT, HistogramT, RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
-import { countsFromMasks, hasBit, type MaskCount, maskQuery } from './evaluate';
+import { countsFromMasks, hasBit, type MaskCount, maskQuery, withManual } from './evaluate';
 import { binRows, histogramShape } from './histogram';
 import { type CompiledRule, compileRules } from './rules';
 import { totalItems } from '../store/items';
@@ -24,7 +24,7 @@ export function filtersPanel(db: Db, rules: readonly (RuleInput | RuleT)[]): Pan
     if (q) db.exec(`INSERT INTO temp.curate_mask (item_id, mask) ${q}`);
     const masks = db.prepare('SELECT mask, count(*) n FROM temp.curate_mask GROUP BY mask').all() as MaskCount[];
     const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
-    const evaluation = countsFromMasks(compiled, total, masks, (name) => count.get(name) as number);
+    const evaluation = withManual(db, compiled, countsFromMasks(compiled, total, masks, (name) => count.get(name) as number));
 
     const enabled = compiled.map((c) => c.rule.enabled);
     const histograms: Record<string, HistogramT> = {};

@@ -8,11 +8,15 @@ import { type RuleInput, type RuleT, Rule, SIGNAL_NAME_RE } from '../../domain/c
 import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';
+import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 
 /** Duplicate rules read the duplicate groups (dup-groups.ts): they remove every member but the keeper. */
 export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_dup: 'exact', near_dup: 'phash', semantic_dup: 'semantic' };
 
 type Op = NonNullable<RuleT['op']>;
+
+/** Issue kinds that make the unreadable rule remove an item. */
+export const UNREADABLE_KINDS = ['decode_failed', 'unreadable', 'io_error'] as const;
 
 /** Which signal and keep-condition each kind means when the rule does not say (DataComp basic filter + pixel checks). */
 export const KIND_DEFAULTS: Record<RuleT['kind'], { signal?: string; op?: Op; threshold?: number; label: string }> = {
@@ -91,7 +95,7 @@ function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): num
 export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {
   const rule = normalizeRule(input);
   if (rule.kind === 'unreadable') {
-    return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN ('decode_failed', 'unreadable', 'io_error')`);
+    return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN (${UNREADABLE_KINDS.map(lit).join(', ')})`);
   }
   const dup = DUP_RULE_KIND[rule.kind];
   if (dup) return compiled(rule, null, null, DupGroupStore.removedSource(dup));
@@ -136,4 +140,33 @@ export function removedCount(db: Db, list: readonly CompiledRule[]): number {
 export function removedPredicate(list: readonly CompiledRule[], column = 'i.id'): string {
   const sources = list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!);
   return sources.length === 0 ? '0' : `(${column} IN (${sources.join(' UNION ')}))`;
+}
+
+/**
+ * What the curator decided: the enabled rules' removals plus items excluded by hand, minus items kept by
+ * hand (a decision by hand overrides every rule). The grid, counts, snapshots and export use these.
+ */
+export function decidedRemovedPredicate(list: readonly CompiledRule[], column = 'i.id'): string {
+  const sources = [...list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!), MANUAL_EXCLUDED];
+  return `(${column} IN (${sources.join(' UNION ')}) AND ${column} NOT IN (${MANUAL_KEPT}))`;
+}
+
+/** Items removed after decisions by hand, counted over the sources alone (no pass over every item). */
+export function decidedRemovedCount(db: Db, list: readonly CompiledRule[]): number {
+  const sources = [...list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!), MANUAL_EXCLUDED];
+  return db.prepare(`SELECT count(*) FROM (${sources.join(' UNION ')} EXCEPT ${MANUAL_KEPT})`).pluck().get() as number;
+}
+
+/** How decisions by hand move an evaluation: kept by hand although a rule removes them, excluded by hand although every rule keeps them. */
+export function manualEffect(db: Db, list: readonly CompiledRule[]): { rescued: number; added: number; kept: number; excluded: number } {
+  const sources = list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!);
+  const removedByRules = sources.length === 0 ? 'SELECT NULL WHERE 0' : sources.join(' UNION ');
+  const one = (sql: string) => db.prepare(sql).pluck().get() as number;
+  return {
+    // Compound selects associate to the left: the rules' union stays inside IN (...).
+    rescued: one(`SELECT count(*) FROM (${MANUAL_KEPT}) WHERE item_id IN (${removedByRules})`),
+    added: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED}) WHERE item_id NOT IN (${removedByRules})`),
+    kept: one(`SELECT count(*) FROM (${MANUAL_KEPT})`),
+    excluded: one(`SELECT count(*) FROM (${MANUAL_EXCLUDED})`),
+  };
 }

@@ -7,8 +7,10 @@ import { type RuleInput, type RuleT, type SelectionCompareT, type SelectionFilte
 import type { Project } from '../project';
 import type { Db } from '../store/database';
 import { freezeRules, runsForRules, type SnapshotRow, SelectionTable } from '../store/selections';
-import { compileRules, removedCount, removedPredicate } from './rules';
+import { compileRules, decidedRemovedCount, decidedRemovedPredicate } from './rules';
 import { totalItems } from '../store/items';
+import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
+import { ruleCount, rulePredicate } from './reasons';
 
 export interface SelectionCounts { total: number; kept: number; removed: number }
 
@@ -61,8 +63,8 @@ export class SelectionStore {
   /** The snapshot next to what its rules select today: how many items each side has that the other lacks, and the runs read now. */
   compare(name: string): SelectionCompareT {
     const s = this.get(name);
-    const inSnapshot = SelectionTable.keptPredicate(s.id);
-    const liveKept = `NOT ${removedPredicate(compileRules(this.db, s.rules))}`;
+    const inSnapshot = snapshotKeptPredicate(s.id);
+    const liveKept = `NOT ${decidedRemovedPredicate(compileRules(this.db, s.rules))}`;
     const count = (where: string) => this.db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
     const liveRunIds = runsForRules(this.db, s.rules);
     return {
@@ -73,11 +75,20 @@ export class SelectionStore {
   }
 }
 
+/**
+ * SQL over alias `i`: items a saved snapshot keeps once today's decisions by hand are applied. A decision
+ * by hand is the curator's last word, so it wins over the frozen rules as it wins over live ones.
+ */
+export function snapshotKeptPredicate(selectionId: number, column = 'i.id'): string {
+  return `((${SelectionTable.keptPredicate(selectionId, column)} OR ${column} IN (${MANUAL_KEPT})) AND ${column} NOT IN (${MANUAL_EXCLUDED}))`;
+}
+
 /** SQL over alias `i` that is true for the items a filter shows (kept or removed), or null for all items. */
 export function filterPredicate(db: Db, filter: SelectionFilterT | undefined): string | null {
   if (!filter) return null;
+  if ('rules' in filter && filter.rule) return rulePredicate(db, filter.rules, filter.rule, filter.only ?? false);
   // A saved selection shows its snapshot; an ad-hoc rule list is evaluated live.
-  const kept = 'rules' in filter ? `NOT ${removedPredicate(compileRules(db, filter.rules))}` : SelectionTable.keptPredicate(new SelectionStore(db).get(filter.name).id);
+  const kept = 'rules' in filter ? `NOT ${decidedRemovedPredicate(compileRules(db, filter.rules))}` : snapshotKeptPredicate(new SelectionStore(db).get(filter.name).id);
   return filter.show === 'removed' ? `NOT ${kept}` : kept;
 }
 
@@ -89,7 +100,7 @@ const CHUNK = 4096;
  * the database freely while iterating, and memory stays bounded.
  */
 export function* resolveSelection(project: Project, selection: string | null): Iterable<number> {
-  const where = selection === null ? '1' : filterPredicate(project.db, { name: selection, show: 'kept' })!;
+  const where = selection === null ? `i.id NOT IN (${MANUAL_EXCLUDED})` : filterPredicate(project.db, { name: selection, show: 'kept' })!;
   const stmt = project.db.prepare(`SELECT i.id FROM items i WHERE i.id > ? AND ${where} ORDER BY i.id LIMIT ${CHUNK}`).pluck();
   let last = 0;
   for (;;) {
@@ -106,19 +117,29 @@ export function* resolveSelection(project: Project, selection: string | null): I
  */
 export function filterCount(db: Db, filter: SelectionFilterT): number {
   if ('name' in filter) {
-    const s = new SelectionStore(db).get(filter.name);
-    const total = s.total ?? totalItems(db);
-    return filter.show === 'removed' ? total - s.kept : s.kept;
+    const { total, kept } = snapshotCounts(db, new SelectionStore(db).get(filter.name));
+    return filter.show === 'removed' ? total - kept : kept;
   }
-  const removed = removedCount(db, compileRules(db, filter.rules));
+  if (filter.rule) return ruleCount(db, filter.rules, filter.rule, filter.only ?? false);
+  const removed = decidedRemovedCount(db, compileRules(db, filter.rules));
   return filter.show === 'removed' ? removed : totalItems(db) - removed;
 }
 
 /** Counts for a saved selection as frozen (null = all items kept). */
 export function selectionCounts(project: Project, selection: string | null): SelectionCounts {
   const now = totalItems(project.db);
-  if (selection === null) return { total: now, kept: now, removed: 0 };
-  const s = new SelectionStore(project.db).get(selection);
-  const total = s.total ?? now;
-  return { total, kept: s.kept, removed: total - s.kept };
+  if (selection === null) {
+    const excluded = project.db.prepare(`SELECT count(*) FROM (${MANUAL_EXCLUDED})`).pluck().get() as number;
+    return { total: now, kept: now - excluded, removed: excluded };
+  }
+  const { total, kept } = snapshotCounts(project.db, new SelectionStore(project.db).get(selection));
+  return { total, kept, removed: total - kept };
+}
+
+/** A snapshot's kept count with decisions by hand applied: its frozen ids, plus kept by hand, minus excluded by hand. */
+function snapshotCounts(db: Db, s: SelectionT): { total: number; kept: number } {
+  const inSnapshot = `SELECT item_id FROM selection_items WHERE selection_id = ${Number(s.id)}`;
+  const one = (sql: string) => db.prepare(sql).pluck().get() as number;
+  const kept = s.kept + one(`SELECT count(*) FROM (${MANUAL_KEPT} EXCEPT ${inSnapshot})`) - one(`SELECT count(*) FROM (${MANUAL_EXCLUDED} INTERSECT ${inSnapshot})`);
+  return { total: s.total ?? totalItems(db), kept };
 }

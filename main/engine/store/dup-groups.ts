@@ -11,7 +11,11 @@ export class DupGroupStore {
   constructor(private readonly db: Db) {}
 
   /** Replaces every group of a kind with these (call inside a transaction). Members include the keeper. */
-  replaceKind(kind: DupKind, runId: number | null, groups: Iterable<{ keeper: number; members: readonly number[] }>): number {
+  replaceKind(kind: DupKind, runId: number | null, found: Iterable<{ keeper: number; members: readonly number[] }>): number {
+    // Pairs a person marked "not a duplicate" are kept apart whatever this run found.
+    const apart = this.notPairs(kind);
+    const manual = apart.size > 0 ? this.manualKeepers() : new Set<number>();
+    const groups = apart.size === 0 ? found : [...found].flatMap((g) => splitApart(g, apart, manual));
     this.db.prepare('DELETE FROM dup_groups WHERE kind = ?').run(kind);
     const group = this.db.prepare('INSERT INTO dup_groups (kind, run_id, keeper_id) VALUES (?, ?, ?)');
     const member = this.db.prepare('INSERT OR IGNORE INTO dup_members (group_id, item_id) VALUES (?, ?)');
@@ -73,8 +77,64 @@ export class DupGroupStore {
     return { changed, groups: groups.map((g) => ({ kind: g.kind, keeper: itemId })) };
   }
 
+  /** "Not a duplicate" pairs of a kind as `a:b` keys (a < b). */
+  notPairs(kind: DupKind): Set<string> {
+    const rows = this.db.prepare('SELECT a, b FROM dup_not_pairs WHERE kind = ?').all(kind) as { a: number; b: number }[];
+    return new Set(rows.map((r) => `${r.a}:${r.b}`));
+  }
+
+  /**
+   * "Not a duplicate": the item is no duplicate of the other members of its groups (of `kind`, or of every
+   * kind). The pairs are remembered, so later dedup runs keep them apart, and the groups are split now
+   * (call inside a transaction). Returns how many groups changed.
+   */
+  markNotDuplicate(itemId: number, kind: DupKind | null, by: string): number {
+    const groups = this.forItem(itemId).filter((g) => kind === null || g.kind === kind);
+    const pair = this.db.prepare('INSERT OR IGNORE INTO dup_not_pairs (kind, a, b, decided_by) VALUES (?, ?, ?, ?)');
+    const manual = this.manualKeepers();
+    for (const g of groups) {
+      for (const other of g.members) if (other !== itemId) pair.run(g.kind, Math.min(itemId, other), Math.max(itemId, other), by);
+      const apart = this.notPairs(g.kind);
+      this.db.prepare('DELETE FROM dup_groups WHERE id = ?').run(g.id);
+      const group = this.db.prepare('INSERT INTO dup_groups (kind, run_id, keeper_id) VALUES (?, ?, ?)');
+      const member = this.db.prepare('INSERT OR IGNORE INTO dup_members (group_id, item_id) VALUES (?, ?)');
+      for (const part of splitApart(g, apart, manual)) {
+        const id = group.run(g.kind, g.runId, part.keeper).lastInsertRowid;
+        for (const m of part.members) member.run(id, m);
+      }
+    }
+    return groups.length;
+  }
+
+  /** The "not a duplicate" marks that involve an item. */
+  notDuplicateOf(itemId: number): { kind: DupKind; other: number; by: string; at: string }[] {
+    return this.db.prepare(
+      `SELECT kind, CASE WHEN a = ? THEN b ELSE a END other, decided_by by, decided_at at FROM dup_not_pairs WHERE a = ? OR b = ? ORDER BY kind, other`,
+    ).all(itemId, itemId, itemId) as { kind: DupKind; other: number; by: string; at: string }[];
+  }
+
   /** Items a person chose as keeper. */
   manualKeepers(): Set<number> {
     return new Set(this.db.prepare('SELECT item_id FROM dup_keepers').pluck().all() as number[]);
   }
+}
+
+/**
+ * Splits a group so no two members a person marked "not a duplicate" stay together: each member (keeper
+ * first) joins the first part holding none of its marked partners, else starts a new part. Parts of one
+ * item are no longer duplicates; a part without the old keeper gets the person's keeper or its first member.
+ */
+export function splitApart(group: { keeper: number; members: readonly number[] }, apart: ReadonlySet<string>, manual: ReadonlySet<number>): { keeper: number; members: number[] }[] {
+  const isApart = (x: number, y: number) => apart.has(`${Math.min(x, y)}:${Math.max(x, y)}`);
+  const order = [group.keeper, ...group.members.filter((m) => m !== group.keeper)];
+  const parts: number[][] = [];
+  for (const m of order) {
+    const home = parts.find((p) => p.every((x) => !isApart(m, x)));
+    if (home) home.push(m);
+    else parts.push([m]);
+  }
+  return parts.filter((p) => p.length > 1).map((p) => ({
+    keeper: p.includes(group.keeper) ? group.keeper : p.find((m) => manual.has(m)) ?? Math.min(...p),
+    members: [...p].sort((a, b) => a - b),
+  }));
 }

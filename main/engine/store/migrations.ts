@@ -299,6 +299,39 @@ export const migrations: Migration[] = [
     sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
   },
   {
+    version: 17,
+    name: 'decisions by hand: manual keep/exclude (override every rule), tags, and "not a duplicate" pairs, each with who and when',
+    // One current decision per item (a new one replaces it); tags are a set per item. "Not a duplicate"
+    // is stored as an unordered pair (a < b) per duplicate kind so later dedup runs keep the two apart.
+    sql: `
+      CREATE TABLE manual_decisions (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        decision TEXT NOT NULL CHECK (decision IN ('keep', 'exclude')),
+        decided_by TEXT NOT NULL,
+        via TEXT NOT NULL,
+        decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE INDEX manual_decisions_decision ON manual_decisions(decision, item_id);
+      CREATE TABLE item_tags (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        tagged_by TEXT NOT NULL,
+        tagged_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (item_id, tag)
+      ) WITHOUT ROWID;
+      CREATE INDEX item_tags_tag ON item_tags(tag, item_id);
+      CREATE TABLE dup_not_pairs (
+        kind TEXT NOT NULL,
+        a INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        b INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        decided_by TEXT NOT NULL,
+        decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (kind, a, b),
+        CHECK (a < b)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 19,
     name: 'saved views: a named grid state (search, map region, label, rule list, source) stored in the project',
     sql: `

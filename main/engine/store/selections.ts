@@ -3,7 +3,7 @@
 // then. Later runs change what the rules would select now, never what the snapshot holds.
 import { type EvaluationT, RuleList, type RuleT } from '../../domain/curation';
 import { evaluateRules } from '../curate/evaluate';
-import { compileRules, DUP_RULE_KIND, removedPredicate } from '../curate/rules';
+import { compileRules, decidedRemovedPredicate, DUP_RULE_KIND } from '../curate/rules';
 import type { Db } from './database';
 
 export interface SnapshotRow { id: number; name: string; rules: RuleT[]; runIds: number[]; total: number | null; kept: number; frozenAt: string | null; evaluation: EvaluationT | null; createdAt: string; updatedAt: string }
@@ -61,7 +61,7 @@ export function freezeRules(db: Db, name: string, rules: RuleT[]): void {
 
 /** SELECT of the ids a rule list keeps now. */
 export function keptNowSql(db: Db, rules: readonly RuleT[]): string {
-  return `SELECT i.id FROM items i WHERE NOT ${removedPredicate(compileRules(db, rules))}`;
+  return `SELECT i.id FROM items i WHERE NOT ${decidedRemovedPredicate(compileRules(db, rules))}`;
 }
 
 /** The runs whose rows a rule list reads now: per enabled rule, the runs of its signal or duplicate kind. */

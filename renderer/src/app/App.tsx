@@ -17,6 +17,7 @@ import { Sidebar } from '../components/Sidebar';
 import { LabelBanner, LabelsView } from '../views/LabelsView';
 import { StatusBar } from '../components/StatusBar';
 import { SearchBar } from '../components/SearchBar';
+import { DecideBar } from '../components/DecideBar';
 import { MapView } from '../views/MapView';
 import { ReviewView } from '../views/review/ReviewView';
 import { subscribeToEngine } from './events';
@@ -56,7 +57,7 @@ function Shell() {
     <div className="app">
       <Sidebar />
       <main className="main">
-        {view === 'grid' ? <><SearchBar /><FitBanner /><SelectionBanner /><LabelBanner /><Grid /></> : view === 'map' ? <MapView /> : view === 'review' ? <ReviewView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
+        {view === 'grid' ? <><SearchBar /><FitBanner /><SelectionBanner /><LabelBanner /><DecideBar /><Grid /></> : view === 'map' ? <MapView /> : view === 'review' ? <ReviewView /> : view === 'labels' ? <LabelsView /> : view === 'filters' ? <FiltersView /> : view === 'duplicates' ? <DuplicatesView /> : view === 'models' ? <ModelsView /> : <IssuesView />}
         <JobsPanel />
       </main>
       {openItem !== null && <ItemPanel id={openItem} />}

@@ -3,6 +3,7 @@ import { onDataChanged, subscribeQueries } from '../api/queries';
 import { useModels } from '../state/models';
 import { useStore } from '../state/store';
 import { api } from '../api/client';
+import { reloadMarks } from '../state/marks';
 
 /**
  * Engine events → query invalidation (api/queries.ts) and the grid's item pages, throttled so a fast import
@@ -28,6 +29,8 @@ export function subscribeToEngine(): () => void {
     api.on('models.job', (job) => useModels.getState().upsertJob(job)),
     onDataChanged(['items.changed', 'issues.changed'], () => soon(false)),
     onDataChanged(['signals.changed', 'duplicates.changed'], () => { if (filtered()) soon(true); }),
+    // Decisions by hand and tags (from this window, another one or the CLI): tile marks, and the rows a filter shows.
+    onDataChanged(['decisions.changed', 'duplicates.changed'], () => { reloadMarks(); if (filtered() || useStore.getState().tagFilter) soon(true); }),
     connection.on((up) => {
       useStore.setState({ connected: up });
       if (up && useStore.getState().info?.project) soon(true);

@@ -10,7 +10,8 @@ export function SelectionBanner() {
   const name = selection && 'name' in selection ? selection.name : null;
   const snapshot = useSnapshot(name);
   if (!selection) return null;
-  const what = 'name' in selection ? `selection “${selection.name}”` : 'the current filter rules';
+  const gallery = 'rules' in selection && selection.rule ? selection.rules.find((r) => r.id === selection.rule) : undefined;
+  const what = 'name' in selection ? `selection “${selection.name}”` : gallery ? `rule “${gallery.label ?? gallery.id}”${selection.only ? ' and no other rule' : ''}` : 'the current filter rules';
   const show = selection.show ?? 'kept';
   return (
     <div className={`selection-banner ${show}`} data-testid="selection-banner">
@@ -19,9 +20,9 @@ export function SelectionBanner() {
         {snapshot && <SnapshotNote {...snapshot} />}
       </span>
       <span className="spacer" />
-      <button className="link" onClick={() => useStore.getState().setGridSelection({ ...selection, show: show === 'kept' ? 'removed' : 'kept' })} data-testid="toggle-removed">
+      {!gallery && <button className="link" onClick={() => useStore.getState().setGridSelection({ ...selection, show: show === 'kept' ? 'removed' : 'kept' })} data-testid="toggle-removed">
         {show === 'kept' ? 'Show removed' : 'Show kept'}
-      </button>
+      </button>}
       {snapshot && snapshot.compare.onlyInSnapshot + snapshot.compare.onlyLive > 0 && (
         <>
           <button className="link" onClick={() => useStore.getState().setGridSelection({ rules: snapshot.selection.rules, show })} data-testid="show-live">Re-evaluate rules</button>

@@ -30,6 +30,8 @@ interface State {
   labelFilter: string | null;
   /** A map region the grid is filtered by (lasso or rectangle on the embedding map). */
   region: GridRegion | null;
+  /** A tag the grid is filtered by (set from the tag bar); combines with the other filters. */
+  tagFilter: string | null;
   /** Search / map results shown instead of the filtered item list (null: all items). */
   results: GridResults | null;
   view: View;
@@ -52,6 +54,7 @@ interface State {
   setSourceFilter(id: number | null): void;
   setGridSelection(selection: GridSelection | null): void;
   setLabelFilter(label: string | null): void;
+  setTagFilter(tag: string | null): void;
   setResults(results: GridResults | null): void;
   setRegion(region: GridRegion | null): void;
   setView(view: View): void;
@@ -63,7 +66,7 @@ interface State {
 const loading = new Set<string>();
 
 export const useStore = create<State>((set, get) => ({
-  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, region: null, results: null, view: 'grid', itemCount: 0,
+  info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, tagFilter: null, region: null, results: null, view: 'grid', itemCount: 0,
   pages: new Map(), generation: 0, cursor: 0, openItem: null, topIndex: 0, restoreTop: null,
 
   async boot() {
@@ -136,6 +139,11 @@ export const useStore = create<State>((set, get) => ({
     void get().refresh();
   },
 
+  setTagFilter(tag) {
+    set({ tagFilter: tag, cursor: 0, openItem: null, view: 'grid' });
+    void get().refresh();
+  },
+
   setResults(results) {
     // Search runs inside the current view: its filters stay (the search bar shows them and clears each).
     set({ results, cursor: 0, openItem: null, view: 'grid' });
@@ -148,7 +156,7 @@ export const useStore = create<State>((set, get) => ({
   },
 
   setSourceFilter(id) {
-    set({ sourceFilter: id, gridSelection: null, labelFilter: null, region: null, results: null, cursor: 0, openItem: null, view: 'grid' });
+    set({ sourceFilter: id, gridSelection: null, labelFilter: null, tagFilter: null, region: null, results: null, cursor: 0, openItem: null, view: 'grid' });
     void get().refresh();
   },
 
@@ -184,7 +192,7 @@ function resultCount(s: Pick<State, 'results'>): Promise<number> | null {
   return s.results ? Promise.resolve(s.results.ids.length) : null;
 }
 
-/** items.count / items.page arguments (and a search's `within`) for the grid's source, selection, label and region filters. */
-export function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter' | 'region'>): { sourceId?: number; selection?: GridSelection; label?: string; region?: number[] } {
-  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}), ...(s.region ? { region: s.region.ids } : {}) };
+/** items.count / items.page arguments (and a search's `within`) for the grid's source, selection, label, tag and region filters. */
+export function itemFilter(s: Pick<State, 'sourceFilter' | 'gridSelection' | 'labelFilter' | 'tagFilter' | 'region'>): { sourceId?: number; selection?: GridSelection; label?: string; tag?: string; region?: number[] } {
+  return { ...(s.sourceFilter ? { sourceId: s.sourceFilter } : {}), ...(s.gridSelection ? { selection: s.gridSelection } : {}), ...(s.labelFilter ? { label: s.labelFilter } : {}), ...(s.tagFilter ? { tag: s.tagFilter } : {}), ...(s.region ? { region: s.region.ids } : {}) };
 }

@@ -2,6 +2,8 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { itemAt, PAGE_SIZE, useStore } from '../state/store';
 import { Tile } from '../components/Tile';
+import { isPicked, usePicked } from '../state/picked';
+import { useRectSelect } from './rect-select';
 
 const MIN_TILE = 190;
 const CAPTION_HEIGHT = 58;
@@ -13,6 +15,8 @@ export function Grid() {
   const cursor = useStore((s) => s.cursor);
   const openItem = useStore((s) => s.openItem);
   const scrollRef = useRef<HTMLDivElement>(null);
+  const contentRef = useRef<HTMLDivElement>(null);
+  const picked = usePicked((p) => p.ranges);
   const [width, setWidth] = useState(1000);
 
   useLayoutEffect(() => {
@@ -28,6 +32,7 @@ export function Grid() {
   const tile = Math.floor((width - 16) / columns);
   const rowHeight = tile - 8 + CAPTION_HEIGHT;
   const rows = Math.ceil(itemCount / columns);
+  const drag = useRectSelect(contentRef, { columns, tile, rowHeight, itemCount });
   const virtualizer = useVirtualizer({ count: rows, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 4 });
 
   useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
@@ -74,6 +79,11 @@ export function Grid() {
         s.setCursor(delta === -Infinity ? 0 : delta === Infinity ? s.itemCount - 1 : s.cursor + delta);
         // The cursor may not change (Home on the first item) while the view has scrolled away from it.
         virtualizer.scrollToIndex(Math.floor(useStore.getState().cursor / columns), { align: 'auto' });
+      } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'a') {
+        e.preventDefault();
+        usePicked.getState().selectAll();
+      } else if (e.key === 'Escape' && usePicked.getState().ranges.length > 0) {
+        usePicked.getState().clear();
       } else if (e.key === 'Enter' || e.key === ' ') {
         e.preventDefault();
         s.openAt(s.cursor);
@@ -102,16 +112,17 @@ export function Grid() {
 
   return (
     <div className="grid-scroll" ref={scrollRef} data-testid="grid" tabIndex={0} aria-label={`${itemCount} items`}>
-      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+      <div ref={contentRef} style={{ height: virtualizer.getTotalSize(), position: 'relative' }} onMouseDown={drag.onMouseDown} onClickCapture={drag.onClickCapture}>
         {virtualRows.map((row) => (
           <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start}px)`, height: rowHeight }}>
             {Array.from({ length: columns }, (_, c) => {
               const index = row.index * columns + c;
               if (index >= itemCount) return null;
-              return <Tile key={index} index={index} item={itemAt({ pages }, index)} size={tile} selected={index === cursor} />;
+              return <Tile key={index} index={index} item={itemAt({ pages }, index)} size={tile} selected={index === cursor} picked={picked.length > 0 && isPicked(picked, index)} />;
             })}
           </div>
         ))}
+        {drag.rect && <div className="rect-select" data-testid="rect-select" style={{ left: drag.rect.x, top: drag.rect.y, width: drag.rect.w, height: drag.rect.h }} />}
       </div>
     </div>
   );

@@ -5,6 +5,7 @@ import { useItemDetail } from '../api/queries';
 import { useStore } from '../state/store';
 import { formatBytes } from '../../../main/api/format';
 import { moreLikeThis } from '../state/similarity';
+import { ItemKnowledge } from './ItemKnowledge';
 
 type Detail = MethodResult<'items.get'>;
 
@@ -72,6 +73,7 @@ export function ItemPanel({ id }: { id: number }) {
               </ul>
             </>
           )}
+          <ItemKnowledge id={id} />
           <p className="muted small keys">← → previous / next · Esc close</p>
         </div>
       )}

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { EvaluationT, RuleT } from '../../../../main/api/methods/curation';
 import { isThresholdRule, useCuration } from '../../state/curation';
 import { HistogramSlider } from './HistogramSlider';
+import { useStore } from '../../state/store';
 import { edgeOf, formatValue, prefix, removedAt } from './threshold';
 
 type Counts = EvaluationT['rules'][number];
@@ -83,10 +84,16 @@ export function RuleCard({ rule, counts, total, onLive }: Props) {
       )}
       {!numeric && <p className="muted small rule-note">{EXISTENCE[rule.kind] ?? `Removes items marked by ${rule.signal ?? 'this rule'}.`}</p>}
       <footer className="rule-counts">
-        <span title="Items this rule removes on its own">
+        <button className="link rule-gallery" title="Show the items this rule removes on its own (the rule's gallery)" data-testid={`gallery-${rule.id}`}
+          disabled={!alone} onClick={() => openRuleGallery(rule.id, false)}>
           removes alone <b data-testid={`alone-${rule.id}`}>{alone === null ? '—' : alone.toLocaleString()}</b>
           <span className="muted">{pct(alone)}</span>
-        </span>
+        </button>
+        {rule.enabled && !!alone && (
+          <button className="link small" title="Items only this rule removes (no other enabled rule does)" data-testid={`gallery-only-${rule.id}`} onClick={() => openRuleGallery(rule.id, true)}>
+            only this rule
+          </button>
+        )}
         <span title="Items this rule removes that no rule above it already removed">
           in sequence <b>{rule.enabled ? (counts?.removedCumulative ?? 0).toLocaleString() : 'off'}</b>
         </span>
@@ -119,4 +126,10 @@ function ThresholdInput({ id, value, onSet }: { id: string; value: number; onSet
       onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
     />
   );
+}
+
+/** The rule's gallery: the grid filtered to the items this rule removes (`only`: that no other enabled rule removes). */
+function openRuleGallery(ruleId: string, only: boolean) {
+  const rules = useCuration.getState().rules;
+  useStore.getState().setGridSelection({ rules, show: 'removed', rule: ruleId, ...(only ? { only } : {}) });
 }
