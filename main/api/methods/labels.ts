@@ -39,9 +39,10 @@ export const labelMethods = {
     output: jobId,
   },
   'labels.counts': { input: z.object({ run: z.enum(['zero-shot', 'multi-label', 'adapted']).optional() }).strict(), output: LabelCountsSchema },
+  /** Defaults for the labels model (`model`, else the project's choice): templates and threshold come from its calibration (null: it has none). */
   'labels.defaults': {
-    input: z.object({}).strict(),
-    output: z.object({ templates: z.array(z.string()), k: z.number().int(), threshold: z.number(), multiThreshold: z.number(), uncertainLabel: z.string() }),
+    input: z.object({ model: modelId.optional() }).strict(),
+    output: z.object({ model: z.string(), templates: z.array(z.string()), k: z.number().int(), threshold: z.number().nullable(), multiThreshold: z.number(), uncertainLabel: z.string() }),
   },
   'pairscore.run': { input: z.object({ model: modelId.optional() }).strict(), output: jobId },
   'concepts.run': {

@@ -298,4 +298,22 @@ export const migrations: Migration[] = [
     name: 'jobs.result: what a finished job produced (JSON, parsed by its kind\'s result schema)',
     sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
   },
+  {
+    version: 15,
+    name: 'model per task (the project\'s chosen model for embedding, pair scores, labels, detection, segmentation, refine) and per-model calibration overrides',
+    sql: `
+      CREATE TABLE model_choices (
+        task TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        chosen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE calibration_overrides (
+        model TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        set_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (model, key)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
