@@ -18,7 +18,7 @@ export const CalibrationValues = z.object({
 export type CalibrationValuesT = z.output<typeof CalibrationValues>;
 
 /** A registry entry's block: values plus, for every value, its source (a paper, a measurement in this repository). */
-export const CalibrationBlock = CalibrationValues.extend({ sources: z.record(z.enum(CALIBRATION_KEYS), z.string().min(1)) })
+export const CalibrationBlock = CalibrationValues.extend({ sources: z.partialRecord(z.enum(CALIBRATION_KEYS), z.string().min(1)) })
   .strict()
   .superRefine((block, ctx) => {
     for (const key of CALIBRATION_KEYS) {

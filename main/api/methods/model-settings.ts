@@ -30,7 +30,7 @@ export const modelSettingsMethods = {
   'models.calibrate': {
     input: z.object({
       model: modelId,
-      set: z.record(CalibrationKeyName, z.unknown()).optional(),
+      set: z.partialRecord(CalibrationKeyName, z.unknown()).optional(),
       reset: z.union([z.array(CalibrationKeyName).max(CALIBRATION_KEYS.length), z.literal('all')]).optional(),
     }).strict(),
     output: ModelCalibration,
