@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { CALIBRATION_KEYS, type CalibrationKey, TASK_SLOTS } from './model-tasks';
 
+export { parseCalibrationValue } from './model-tasks';
+
 const template = z.string().trim().min(1).max(200).refine((t) => t.includes('{}'), 'a template needs {} where the class name goes');
 
 export const CalibrationValues = z.object({
@@ -26,13 +28,6 @@ export const CalibrationBlock = CalibrationValues.extend({ sources: z.partialRec
     }
   });
 export type CalibrationBlockT = z.output<typeof CalibrationBlock>;
-
-/** Parses one override value given as text (CLI `--set key=value`): numbers, or templates separated by '|'. */
-export function parseCalibrationValue(key: CalibrationKey, text: string): unknown {
-  if (key === 'labelTemplates') return text.split('|').map((t) => t.trim()).filter(Boolean);
-  const n = Number(text);
-  return text.trim() === '' || !Number.isFinite(n) ? text : n;
-}
 
 /** Checks one value against its key's schema; the error names the key. */
 export function checkCalibrationValue(key: CalibrationKey, value: unknown): number | string[] {

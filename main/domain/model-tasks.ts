@@ -45,3 +45,10 @@ export const CALIBRATION_LABELS: Record<CalibrationKey, string> = {
 };
 
 export type CalibrationValue = number | string[];
+
+/** Parses one override value given as text (CLI `--set key=value`, the Models view): numbers, or templates separated by '|'. */
+export function parseCalibrationValue(key: CalibrationKey, text: string): unknown {
+  if (key === 'labelTemplates') return text.split('|').map((t) => t.trim()).filter(Boolean);
+  const n = Number(text);
+  return text.trim() === '' || !Number.isFinite(n) ? text : n;
+}

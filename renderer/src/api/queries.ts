@@ -35,7 +35,8 @@ const staleOn: Partial<Record<EventName, readonly string[]>> = {
   'annotations.changed': ['annotations', 'signals'],
   'embeddings.changed': ['embeddings'],
   'selections.changed': ['selections'],
-  'project.changed': ['items', 'issues'],
+  // Choosing a model per task announces project.changed: the status bar and every model select refetch.
+  'project.changed': ['items', 'issues', 'models'],
 };
 
 /** A job snapshot replaces the one we hold only if it is newer: a list fetched before a fast job finished must not undo its `done`. */
