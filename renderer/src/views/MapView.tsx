@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import { useEmbeddingMap, useSignalList } from '../api/queries';
 import { showRegion } from '../state/similarity';
 import { useStore } from '../state/store';
+import { ModelSelect, withModel } from '../components/ModelSelect';
 
 interface Points { ids: Int32Array; xy: Float32Array; values: Float32Array | null; codes: Int16Array | null; categories: string[]; explained: [number, number]; count: number }
 interface View { cx: number; cy: number; scale: number }
@@ -43,6 +44,7 @@ function ramp(t: number): string {
  */
 export function MapView() {
   const [colorBy, setColorBy] = useState('label');
+  const [embedModel, setEmbedModel] = useState('');
   const signals: SignalSummaryT[] = useSignalList().data ?? [];
   const map = useEmbeddingMap(colorBy);
   const points = useMemo(() => (map.data ? toPoints(map.data) : null), [map.data]);
@@ -200,12 +202,14 @@ export function MapView() {
           </select>
         </label>
         <button onClick={() => setView(null)} disabled={!view}>Reset view</button>
+        {map.data && <span className="muted small" data-testid="map-model" title="The model whose image embeddings this map projects">model {map.data.model}</span>}
       </div>
       {error && (
         <div className="empty">
           <h3>No map yet</h3>
           <p className="muted">{error}</p>
-          <button onClick={() => api.call('embed.start', {}).catch((err: unknown) => useStore.getState().report(err))}>Embed images</button>
+          <ModelSelect task="embed" value={embedModel} onChange={setEmbedModel} />
+          <button onClick={() => api.call('embed.start', withModel(embedModel)).catch((err: unknown) => useStore.getState().report(err))}>Embed images</button>
         </div>
       )}
       {!error && (

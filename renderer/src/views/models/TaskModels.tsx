@@ -1,3 +1,4 @@
+import './models-settings.css';
 import { TASK_SLOT_LABELS } from '../../../../main/domain/model-tasks';
 import { chooseTaskModel, useTaskChoices } from '../../api/model-settings';
 import { useStore } from '../../state/store';
