@@ -23,10 +23,11 @@ const OWNER_WATCH_MS = 1_000;
 /** The engine behind every front end: the open project, its jobs and media. Never imports electron. */
 export class Engine {
   readonly events = new EngineEvents();
-  /** Installed, downloadable and built-in models; WINNOW_MODELS_DIR moves the install folder. */
+  /** Installed, downloadable and built-in models; WINNOW_MODELS_DIR moves the install folder, WINNOW_REGISTRY replaces models/registry.json. */
   readonly models = new ModelManager({
     modelsDir: process.env.WINNOW_MODELS_DIR ?? path.join(winnowHome(), 'models'),
     builtinRoot: path.join(APP_ROOT, 'models'),
+    ...(process.env.WINNOW_REGISTRY && { registryPath: process.env.WINNOW_REGISTRY }),
   });
   /** App-level jobs (model pulls): they belong to no project and run whether or not one is open. */
   readonly modelJobs = new ModelJobs(this.events, this.models);
