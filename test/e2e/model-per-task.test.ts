@@ -59,7 +59,7 @@ describe('model per task (browser mode)', () => {
     // The calibration panel follows the labels model: the copy's own values, each a model default.
     const threshold = page.getByTestId('calibration-labelThreshold');
     await expect.poll(() => page.getByLabel('Calibration model').inputValue()).toBe(ALT_MODEL);
-    await expect.poll(() => threshold.innerText()).toMatch(/0\.45[\s\S]*model default/);
+    await expect.poll(() => threshold.innerText()).toMatch(/0\.45[\s\S]*model default/i);
     await page.getByLabel('Project override of labelThreshold').fill('0.25');
     await page.getByLabel('Project override of labelThreshold').press('Enter');
     await expect.poll(() => threshold.getAttribute('data-from')).toBe('project');
@@ -90,22 +90,26 @@ describe('model per task (browser mode)', () => {
     await shot('03', 'labels-form');
 
     // Pair scores with a model other than the project's, picked in the form.
-    await page.getByTestId('model-select-pairscore').selectOption(MINI);
+    // Pair scores: the project's model is the built-in one (default); this run picks the copy in the form.
+    const pairSelect = page.getByTestId('model-select-pairscore');
+    await expect.poll(() => pairSelect.locator('option:checked').innerText()).toBe(`${MINI} (project)`);
+    await pairSelect.selectOption(ALT_MODEL);
     await page.getByTestId('run-pairscore').click();
     await expect.poll(() => latestRun('curate.pairscore')?.finishedAt ?? null, { timeout: 60_000 }).not.toBeNull();
-    expect(latestRun('curate.pairscore')).toMatchObject({ model: MINI, params: { threshold: 0.4 } });
+    expect(latestRun('curate.pairscore')).toMatchObject({ model: ALT_MODEL, params: { threshold: 0.55 } });
   }, 120_000);
 
   it('a filter histogram names the model its scores come from and starts at its calibrated threshold', async () => {
     await page.getByTestId('nav-filters').click();
     const add = page.getByLabel('signal for a new rule');
     await add.waitFor();
-    await expect.poll(() => add.locator('option').allInnerTexts()).toContainEqual(expect.stringContaining(`clip.pair:${MINI} (${MINI})`));
-    await add.selectOption(`clip.pair:${MINI}`);
+    await expect.poll(() => add.locator('option').allInnerTexts()).toContainEqual(expect.stringContaining(`clip.pair:${ALT_MODEL} (${ALT_MODEL})`));
+    await add.selectOption(`clip.pair:${ALT_MODEL}`);
     await page.getByRole('button', { name: 'Add rule' }).click();
     const card = page.locator('[data-testid^=rule-signal-]').last();
-    await expect.poll(() => card.innerText()).toContain(`scores from model ${MINI}`);
-    await expect.poll(() => card.locator('input.threshold-input').inputValue()).toMatch(/^0\.40*$/);
+    await expect.poll(() => card.innerText()).toContain(`scores from model ${ALT_MODEL}`);
+    // The alt entry's calibrated pair threshold (0.55), not the middle of the histogram.
+    await expect.poll(() => card.locator('input.threshold-input').inputValue()).toMatch(/^0\.550*$/);
     await card.scrollIntoViewIfNeeded();
     await shot('04', 'filters-histogram');
   }, 60_000);

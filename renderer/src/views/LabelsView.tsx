@@ -9,7 +9,7 @@ import { ModelSelect, withModel } from '../components/ModelSelect';
 
 const KEY = 'winnow.labels.form';
 interface Form { classes: string; templates: string; k: string; threshold: string; multi: boolean; concepts: string }
-const EMPTY: Form = { classes: '', templates: '', k: '3', threshold: '0.3', multi: false, concepts: 'a watermark\na screenshot with text' };
+const EMPTY: Form = { classes: '', templates: '', k: '3', threshold: '', multi: false, concepts: 'a watermark\na screenshot with text' };
 
 function loadForm(): Form {
   try {
@@ -80,7 +80,7 @@ export function LabelsView() {
   // Values equal to the model's defaults are not sent: the run records that they came from the model (or the project's override).
   const sameTemplates = defaults !== null && templates.join('\n') === defaults.templates.join('\n');
   const threshold = Math.max(0, Math.min(1, Number(form.threshold) || 0));
-  const sameThreshold = !form.multi && defaults?.threshold === threshold;
+  const sameThreshold = !form.threshold.trim() || (!form.multi && defaults?.threshold === threshold);
   const runLabels = () => start('labels', () => api.call('labels.run', {
     classes, ...(templates.length && !sameTemplates ? { templates } : {}), multiLabel: form.multi,
     k: Math.max(1, Math.min(20, Math.round(Number(form.k) || 3))),
