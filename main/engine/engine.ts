@@ -46,6 +46,8 @@ export class Engine {
 
   constructor(readonly mode: EngineMode, options: { command?: string } = {}) {
     this.command = options.command ?? { cli: 'winnow', browser: 'winnow serve', electron: 'Winnow app' }[mode];
+    // Job forms ask for model-dependent defaults (registry calibration) as soon as they open: read it now.
+    void this.models.registryEntry(DEFAULT_MODEL).catch(() => undefined);
   }
 
   get project(): Project | null {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useJobs, useLabelCounts } from '../api/queries';
 import { useStore } from '../state/store';
@@ -45,17 +45,18 @@ export function LabelsView() {
   });
 
   // The chosen model's defaults replace the form's values while they are still the previous model's defaults.
+  const previousDefaults = useRef<typeof defaults>(null);
   useEffect(() => {
     void api.call('labels.defaults', withModel(labelModel)).then((d) => {
       setUncertainLabel(d.uncertainLabel);
-      setDefaults((old) => {
-        setForm((f) => {
-          const oldTemplates = old?.templates.join('\n');
-          const templates = !f.templates.trim() || f.templates === oldTemplates ? d.templates.join('\n') : f.templates;
-          const threshold = !f.multi && d.threshold !== null && (!f.threshold.trim() || Number(f.threshold) === old?.threshold) ? String(d.threshold) : f.threshold;
-          return { ...f, templates, threshold };
-        });
-        return { model: d.model, templates: d.templates, threshold: d.threshold };
+      const old = previousDefaults.current;
+      const next = { model: d.model, templates: d.templates, threshold: d.threshold };
+      previousDefaults.current = next;
+      setDefaults(next);
+      setForm((f) => {
+        const templates = !f.templates.trim() || f.templates === old?.templates.join('\n') ? d.templates.join('\n') : f.templates;
+        const threshold = !f.multi && d.threshold !== null && (!f.threshold.trim() || Number(f.threshold) === old?.threshold) ? String(d.threshold) : f.threshold;
+        return { ...f, templates, threshold };
       });
     }, report);
   }, [report, labelModel]);
