@@ -7,6 +7,7 @@ import type { EventName, EventPayload } from '../domain/events';
 import { visionMethods } from './methods/vision';
 import { formatMethods } from './methods/formats';
 import { modelMethods } from './methods/models';
+import { modelSettingsMethods } from './methods/model-settings';
 import { curationMethods, SelectionFilter } from './methods/curation';
 import { labelMethods } from './methods/labels';
 import { similarityMethods } from './methods/similarity';
@@ -57,7 +58,7 @@ const coreMethods = {
 } as const;
 
 /** Every method: name → { input, output }. */
-export const methods = { ...coreMethods, ...modelMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods, ...projectMethods, ...decisionMethods } as const;
+export const methods = { ...coreMethods, ...modelMethods, ...modelSettingsMethods, ...visionMethods, ...curationMethods, ...labelMethods, ...similarityMethods, ...formatMethods, ...detectionMethods, ...adaptMethods, ...viewMethods, ...scaleMethods, ...projectMethods, ...decisionMethods } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;

@@ -1,6 +1,7 @@
 // Detection + review methods → engine (main/engine/detect/, main/engine/review/).
 import { DETECT_JOB } from '../engine/detect/detect-job';
 import type { Engine } from '../engine/engine';
+import { Calibration, modelFor, requireModelFor } from '../engine/vision/task-models';
 import type { Project } from '../engine/project';
 import type { HistoryEntry } from '../engine/review/history';
 import { ReviewService } from '../engine/review/review';
@@ -41,9 +42,15 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
     return { action: entry?.action ?? null, itemIds: [...new Set(itemIds)], canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
   };
   return {
-    'detect.run': ({ queries, model, threshold, thresholds, minScores, maskThreshold, negatives, selection, segment }) => {
+    'detect.run': async ({ queries, model, threshold, thresholds, minScores, maskThreshold, negatives, selection, segment }) => {
       const project = engine.requireProject();
-      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model, threshold, thresholds, minScores, maskThreshold, negatives, selection: selection ?? null, segment: segment ?? false });
+      const id = requireModelFor(project, segment ? 'segment' : 'detect', model);
+      const cal = await Calibration.load(engine.models, project, id);
+      const t = cal.get<number>('detectThreshold', threshold);
+      const margin = cal.get<number>('maskMargin');
+      const mask = maskThreshold ?? (t !== undefined && margin !== undefined ? Math.min(0.95, t + margin) : undefined);
+      const calibration = cal.provenance(['detectThreshold', 'maskMargin'], { detectThreshold: threshold, maskMargin: maskThreshold });
+      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model: id, threshold: t, thresholds, minScores, maskThreshold: mask, negatives, selection: selection ?? null, segment: segment ?? false, calibration });
       return { jobId: job.id };
     },
     'detect.counts': ({ jobId }) => engine.requireProject().annotations.countsForJob(jobId),
@@ -70,7 +77,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       if (!a) throw new ApiError('not_found', `annotation ${id} not found`);
       let mask;
       try {
-        mask = await engine.sam.refine(engine.requireProject(), a.itemId, { box: a.bbox ?? undefined, points }, model);
+        mask = await engine.sam.refine(engine.requireProject(), a.itemId, { box: a.bbox ?? undefined, points }, modelFor(engine.requireProject(), 'refine', model));
       } catch (error) {
         if (error instanceof ApiError) throw error;
         throw new ApiError('conflict', (error as Error).message);

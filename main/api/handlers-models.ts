@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import type { Engine } from '../engine/engine';
-import { loadRegistry, DEFAULT_REGISTRY_PATH } from '../engine/vision/model-registry';
 import { installedSizes } from '../engine/vision/model-sizes';
 import { ApiError } from './contract';
 import type { HandlersFor } from './handlers';
@@ -31,10 +30,10 @@ export function createModelHandlers(engine: Engine): ModelHandlers {
   return {
     'models.list': () =>
       guard(async () => {
-        const [listing, registry] = await Promise.all([engine.models.list(), loadRegistry(DEFAULT_REGISTRY_PATH).catch(() => undefined)]);
+        const listing = await engine.models.list();
         return Promise.all(
           listing.map(async (model) => {
-            const entry = registry?.models.find((m) => m.id === model.id);
+            const entry = await engine.models.registryEntry(model.id);
             const sizes = model.path ? await installedSizes(model.path) : undefined;
             return {
               id: model.id,

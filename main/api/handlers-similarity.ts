@@ -11,19 +11,25 @@ import type { Project } from '../engine/project';
 import { selectionWhere } from './handlers-curation';
 import type { SearchWithinT } from './methods/similarity';
 import { SEMDEDUP_JOB } from '../engine/curate/semantic-job';
-import { DEFAULT_MODEL } from '../engine/vision/active-model';
+import { Calibration, requireModelFor } from '../engine/vision/task-models';
 import type { HandlersFor } from './handlers';
 import type { similarityMethods } from './methods/similarity';
 import { tagPredicate } from '../engine/store/manual';
 
 export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof similarityMethods> {
   const project = () => engine.requireProject();
+  const embedModel = (model: string | undefined) => requireModelFor(project(), 'embed', model);
   return {
-    'dedup.semantic.run': ({ model, ...params }) => ({
-      jobId: project().jobs.start(SEMDEDUP_JOB, { model: model ?? DEFAULT_MODEL, ...params }).id,
-    }),
+    // The cosine threshold depends on the model: explicit, else the project's override, else the model's entry.
+    'dedup.semantic.run': async ({ model, threshold, ...params }) => {
+      const id = embedModel(model);
+      const key = (params.verify ?? 'pixels') === 'pixels' ? 'semanticCandidate' : 'semanticCosine';
+      const cal = await Calibration.load(engine.models, project(), id);
+      const resolved = cal.require<number>(key, threshold);
+      return { jobId: project().jobs.start(SEMDEDUP_JOB, { model: id, ...params, threshold: resolved, calibration: cal.provenance([key], { [key]: threshold }) }).id };
+    },
     'search.text': async ({ query, model, ...paging }) => {
-      const set = requireSet(project(), model ?? DEFAULT_MODEL);
+      const set = requireSet(project(), embedModel(model));
       const { vectors, dim } = await engine.active.embedTexts(set.model, [query]);
       if (dim !== set.dim) throw new ApiError('conflict', `${set.model} now gives ${dim}-d embeddings, the stored ones are ${set.dim}-d: re-embed`);
       const vector = vectors.subarray(0, dim);
@@ -31,7 +37,7 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
     },
     'search.similar': ({ itemId, model, ...paging }) => {
       const p = project();
-      const set = requireSet(p, model ?? DEFAULT_MODEL);
+      const set = requireSet(p, embedModel(model));
       const vector = itemVector(p, set, itemId);
       if (!vector) throw new ApiError('not_found', `item ${itemId} has no image embedding for ${set.model}`);
       return { model: set.model, ...searchWithin(p, set, vector, { ...pagingOf(p, paging), excludeItem: itemId }) };
@@ -42,7 +48,7 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
     },
     'map.get': ({ model, colorBy }) => {
       const p = project();
-      return mapPoints(p, requireSet(p, model ?? DEFAULT_MODEL), colorBy);
+      return mapPoints(p, requireSet(p, embedModel(model)), colorBy);
     },
   };
 }

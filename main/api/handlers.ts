@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine';
 import { visionHandlers } from './handlers-vision';
 import { createModelHandlers } from './handlers-models';
+import { modelSettingsHandlers } from './handlers-model-settings';
 import { curationHandlers, selectionWhere } from './handlers-curation';
 import { labelHandlers } from './handlers-labels';
 import { adaptHandlers } from './handlers-adapt';
@@ -47,6 +48,7 @@ export function createHandlers(engine: Engine): Handlers {
     'jobs.resume': ({ id }) => project().jobs.resume(id),
     ...visionHandlers(engine),
     ...createModelHandlers(engine),
+    ...modelSettingsHandlers(engine),
     ...curationHandlers(engine),
     ...formatHandlers(engine),
     ...labelHandlers(engine),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { commands, type CommandContext } from './commands';
+import { MODEL_SETTINGS_USAGE } from './model-settings';
 
 const USAGE = `winnow — curate image-text datasets with a local vision-language model
 
@@ -9,7 +10,7 @@ Usage: winnow <command> [options]
   init DIR [--name NAME]           create a project folder
   import PATH [--project DIR]      import a folder, JSONL/CSV manifest, WebDataset tars, Parquet, HF imagefolder, COCO json or YOLO data.yaml (resumable)
   embed [--project DIR] [--model ID]
-                                   embed every image and caption (built-in model by default; resumable)
+                                   embed every image and caption (the project's embedding model; resumable)
   resume [--project DIR]           resume jobs a killed process left unfinished
   serve [--project DIR] [--port N] [--no-open]
                                    serve the UI and API on 127.0.0.1 with a token
@@ -34,9 +35,9 @@ Usage: winnow <command> [options]
                                    export the selection (webdataset, parquet, imagefolder, coco, yolo, manifest) with a dataset card
   download [--opt concurrency=8 --opt timeoutMs=20000 --opt retries=2 --opt maxBytes=N --opt resize=N]
                                    download images of URL-only items into the project (resumable)
-  dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup]
+  dedup --semantic [--threshold T] [--verify pixels|none] [--min-alignment A] [--policy pair|resolution|first] [--method graph|semdedup] [--model ID]
                                    semantic near-duplicate groups from the image embeddings (dup.semantic)
-  search "text" [--k N] [--json]   text → image search over the embedded images
+  search "text" [--k N] [--model ID] [--json]   text → image search over the embedded images
   views list | views show NAME     saved views made in the app (search, map region, filters)
   decide --keep|--exclude|--clear IDS|--tag-of TAG
                                    keep or exclude items by hand (IDS like 3,7,10-20): overrides every rule, in counts and exports
@@ -64,6 +65,9 @@ Usage: winnow <command> [options]
                                    text search over the per-shard indexes of a run, best k across shards
   cluster open RESULT --project DIR [--sample N]
                                    open a merged result (or a sample of it) as a project to review and export
+  ${MODEL_SETTINGS_USAGE}
+
+Every job command's --model defaults to the project's choice for that task (models choose).
 
 Options: --json prints a machine-readable result on stdout.`;
 
@@ -81,6 +85,7 @@ async function main(): Promise<number> {
       'lock-ms': { type: 'string' }, detach: { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
       keep: { type: 'boolean' }, exclude: { type: 'boolean' }, clear: { type: 'boolean' }, remove: { type: 'boolean' }, 'tag-of': { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
+      set: { type: 'string', multiple: true }, reset: { type: 'string', multiple: true },
     },
   });
   const [command, ...args] = positionals;

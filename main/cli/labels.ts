@@ -65,7 +65,7 @@ export function scoreCommand(ctx: CommandContext): Promise<number> {
     async (client, job) => {
       const s = (await client.call('signals.list', {})).find((x) => x.name === PAIR_SIGNAL);
       const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
-      return { human: `${s?.count ?? 0} image-caption pairs scored (${PAIR_SIGNAL}: min ${f(s?.min)}, max ${f(s?.max)}); filter with a "${PAIR_SIGNAL}" signal rule (threshold or keepTop)`, json: { job, signal: PAIR_SIGNAL, n: s?.count ?? 0, min: s?.min ?? null, max: s?.max ?? null } };
+      return { human: `${s?.count ?? 0} image-caption pairs scored with ${s?.model ?? 'no model'} (${PAIR_SIGNAL}: min ${f(s?.min)}, max ${f(s?.max)}); filter with a "${PAIR_SIGNAL}" signal rule (threshold or keepTop)`, json: { job, signal: PAIR_SIGNAL, model: s?.model ?? null, n: s?.count ?? 0, min: s?.min ?? null, max: s?.max ?? null } };
     });
 }
 

@@ -4,8 +4,12 @@ import { Engine } from '../engine/engine';
 import type { PullResult } from '../engine/vision/model-manager';
 import type { CommandContext } from './commands';
 import { ProgressBar, formatBytes } from './progress-bar';
+import { modelSettingsCommand } from './model-settings';
 
-const USAGE = 'usage: winnow models list | pull ID [--dtype D] | import PATH [--id ID] | rm ID | validate ID [--dtype D]';
+const USAGE = 'usage: winnow models list | pull ID [--dtype D] | import PATH [--id ID] | rm ID | validate ID [--dtype D] | choices | choose TASK MODEL | calibration [--model ID] | calibrate --model ID --set key=value';
+
+/** Sub-commands about the project's settings (main/cli/model-settings.ts), not the models folder. */
+const PROJECT_SUBCOMMANDS = new Set(['choices', 'choose', 'calibration', 'calibrate']);
 
 function sizes(model: ModelInfoT): string {
   if (model.installedDtypes.length > 0) return model.installedDtypes.map((d) => `${d.dtype} ${formatBytes(d.bytes)}`).join(', ');
@@ -47,6 +51,7 @@ export function describeVerification(files: PullResult['files']): string {
 /** `winnow models …`: the same API methods the UI calls, validated by the same contract. */
 export async function modelsCommand(ctx: CommandContext): Promise<number> {
   const [sub, target] = ctx.args;
+  if (PROJECT_SUBCOMMANDS.has(sub)) return modelSettingsCommand(ctx, sub);
   const engine = new Engine('cli');
   const call = createDispatch(engine);
   try {

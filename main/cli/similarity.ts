@@ -1,5 +1,5 @@
 // `winnow dedup --semantic`: semantic near-duplicates.
-import { semanticDefaults, type KeepPolicy, type VerifyMode } from '../engine/curate/semantic-job';
+import type { KeepPolicy } from '../engine/curate/semantic-job';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
 import { numberOption } from './number-option';
@@ -13,14 +13,16 @@ export function dedupCommand(ctx: CommandContext): Promise<number> {
   if (v.verify && !['pixels', 'none'].includes(v.verify)) throw new Error('--verify must be pixels or none');
   const minAlignment = numberOption(v['min-alignment'], 'min-alignment');
   if (minAlignment !== undefined && (minAlignment < 0 || minAlignment > 1)) throw new Error('--min-alignment must be within 0..1');
-  const { threshold, verify } = semanticDefaults({ threshold: numberOption(v.threshold, 'threshold'), verify: v.verify as VerifyMode | undefined, minAlignment });
-  if (threshold < 0.5 || threshold > 1) throw new Error('--threshold must be within 0.5..1');
+  // Without --threshold the engine takes the model's calibrated cosine (or the project's override).
+  const given = numberOption(v.threshold, 'threshold');
+  if (given !== undefined && (given < 0.5 || given > 1)) throw new Error('--threshold must be within 0.5..1');
+  const verify = (v.verify ?? 'pixels') as 'pixels' | 'none';
   if (v.policy && !['pair', 'resolution', 'first'].includes(v.policy)) throw new Error('--policy must be pair, resolution or first');
   if (v.method && !['graph', 'semdedup'].includes(v.method)) throw new Error('--method must be graph or semdedup');
   return withSession(ctx, 'dedup', async (session) => {
     const { client } = session;
     const { jobId } = await client.call('dedup.semantic.run', {
-      ...(v.model && { model: v.model }), threshold, verify, ...(minAlignment !== undefined && { minAlignment }),
+      ...(v.model && { model: v.model }), ...(given !== undefined && { threshold: given }), verify, ...(minAlignment !== undefined && { minAlignment }),
       ...(v.policy && { policy: v.policy as KeepPolicy }), ...(v.method && { method: v.method as 'graph' | 'semdedup' }),
     });
     const job = await followJob(session, jobId, ctx);
@@ -29,7 +31,9 @@ export function dedupCommand(ctx: CommandContext): Promise<number> {
       return 1;
     }
     const { total: groups } = await client.call('duplicates.groups', { kind: 'semantic', limit: 1 });
-    ctx.print(`${groups} semantic near-duplicate groups (cos ≥ ${threshold}${verify === 'pixels' ? ', verified by pixels' : ''})`, { job, threshold, verify, groups });
+    const run = (await client.call('runs.list', {})).find((r) => r.jobId === jobId);
+    const threshold = (run?.params.threshold as number | undefined) ?? given;
+    ctx.print(`${groups} semantic near-duplicate groups with ${run?.model ?? 'the embedding model'} (cos ≥ ${threshold}${verify === 'pixels' ? ', verified by pixels' : ''})`, { job, model: run?.model ?? null, threshold, verify, groups });
     return 0;
   });
 }

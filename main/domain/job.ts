@@ -16,6 +16,8 @@ export const Job = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** The model the job runs with (its params' model, resolved from the project's choice when it was started); null for jobs without one. */
+  model: z.string().nullable().optional(),
 });
 
 export type JobT = z.output<typeof Job>;

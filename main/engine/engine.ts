@@ -23,10 +23,11 @@ const OWNER_WATCH_MS = 1_000;
 /** The engine behind every front end: the open project, its jobs and media. Never imports electron. */
 export class Engine {
   readonly events = new EngineEvents();
-  /** Installed, downloadable and built-in models; WINNOW_MODELS_DIR moves the install folder. */
+  /** Installed, downloadable and built-in models; WINNOW_MODELS_DIR moves the install folder, WINNOW_REGISTRY replaces models/registry.json. */
   readonly models = new ModelManager({
     modelsDir: process.env.WINNOW_MODELS_DIR ?? path.join(winnowHome(), 'models'),
     builtinRoot: path.join(APP_ROOT, 'models'),
+    ...(process.env.WINNOW_REGISTRY && { registryPath: process.env.WINNOW_REGISTRY }),
   });
   /** App-level jobs (model pulls): they belong to no project and run whether or not one is open. */
   readonly modelJobs = new ModelJobs(this.events, this.models);
@@ -45,6 +46,8 @@ export class Engine {
 
   constructor(readonly mode: EngineMode, options: { command?: string } = {}) {
     this.command = options.command ?? { cli: 'winnow', browser: 'winnow serve', electron: 'Winnow app' }[mode];
+    // Job forms ask for model-dependent defaults (registry calibration) as soon as they open: read it now.
+    void this.models.registryEntry(DEFAULT_MODEL).catch(() => undefined);
   }
 
   get project(): Project | null {

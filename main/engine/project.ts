@@ -22,6 +22,7 @@ import { JobStore } from './store/jobs';
 import { type Db, openDatabase, schemaVersion } from './store/database';
 import { AnnotationStore } from './store/annotations';
 import { RunStore } from './store/runs';
+import { ModelSettingsStore } from './store/model-settings';
 import { EmbeddingStore } from './store/embeddings';
 import { IssueStore } from './store/issues';
 import { ItemStore } from './store/items';
@@ -55,6 +56,8 @@ export class Project {
   readonly jobs: JobRunner;
   readonly annotations: AnnotationStore;
   readonly runs: RunStore;
+  /** The chosen model per task and the project's calibration overrides. */
+  readonly modelSettings: ModelSettingsStore;
   readonly embeddings: EmbeddingStore;
   readonly thumbsDir: string;
 
@@ -67,6 +70,7 @@ export class Project {
     this.issues = new IssueStore(db);
     this.annotations = new AnnotationStore(db);
     this.runs = new RunStore(db);
+    this.modelSettings = new ModelSettingsStore(db);
     this.jobs = new JobRunner({
       store: new JobStore(db), issues: this.issues, emit: (job) => this.events.emit('job.progress', job),
       owner: lock?.ownerId ?? null, readOnlyReason: () => this.readOnlyReason(),

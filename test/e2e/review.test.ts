@@ -158,9 +158,10 @@ describe('Review view', () => {
     await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
     await page.locator('[data-testid=job][data-state=done]', { hasText: 'Detect red circle' }).waitFor({ timeout: 120_000 });
     const params = JSON.parse(project.db.prepare(`SELECT params FROM jobs WHERE kind = 'detect.run' ORDER BY id DESC`).pluck().get() as string);
-    // The threshold field was left empty: the detector's own default applies, per-class thresholds as typed.
+    // The threshold field was left empty: the model's calibrated default applies (its registry entry, recorded
+    // as such in the params), per-class thresholds as typed.
     expect(params).toMatchObject({ queries: ['red circle', 'blue square'], thresholds: { 'blue square': 0.6 }, segment: true, negatives: true });
-    expect(params.threshold).toBeUndefined();
+    expect(params).toMatchObject({ threshold: DEFAULT_THRESHOLD['dense-clip'], calibration: { detectThreshold: 'model' } });
     const stored = project.db.prepare(`SELECT json_extract(params, '$.threshold') FROM annotations WHERE json_extract(params, '$.run') = 'detect' AND label = 'red circle' LIMIT 1`).pluck().get();
     if (stored !== undefined) expect(stored).toBe(DEFAULT_THRESHOLD['dense-clip']);
     await page.screenshot({ path: shotPath('review-06-detect-job.png') });

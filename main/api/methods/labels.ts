@@ -47,9 +47,10 @@ export const labelMethods = {
   'labels.counts': { input: z.object({ run: z.enum(['zero-shot', 'multi-label', 'adapted']).optional() }).strict(), output: LabelCountsSchema },
   /** Every labeling run, newest first: runs add up, and an item's current label is its reviewed one, else the newest run's. */
   'labels.runs': { input: z.object({}).strict(), output: z.array(LabelRunSchema) },
+  /** Defaults for the labels model (`model`, else the project's choice): templates and threshold come from its calibration (null: it has none). */
   'labels.defaults': {
-    input: z.object({}).strict(),
-    output: z.object({ templates: z.array(z.string()), k: z.number().int(), threshold: z.number(), multiThreshold: z.number(), uncertainLabel: z.string() }),
+    input: z.object({ model: modelId.optional() }).strict(),
+    output: z.object({ model: z.string(), templates: z.array(z.string()), k: z.number().int(), threshold: z.number().nullable(), multiThreshold: z.number(), uncertainLabel: z.string() }),
   },
   'pairscore.run': { input: z.object({ model: modelId.optional() }).strict(), output: jobId },
   'concepts.run': {

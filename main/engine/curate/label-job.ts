@@ -37,6 +37,10 @@ export const LabelParams = z.object({
   multiLabel: z.boolean(),
   /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (minimum-error cut). */
   thresholds: z.record(z.string(), z.number()).optional(),
+  /** Softmax temperature of cosine: the model's calibration (or a project override); the model folder's value when absent. */
+  logitScale: z.number().positive().optional(),
+  /** Where each model-dependent value came from (explicit, project, model): recorded with the run. */
+  calibration: z.record(z.string(), z.string()).optional(),
   /** Items per committed batch (default 512; tests use small batches to exercise resume). */
   batch: z.number().int().positive().optional(),
 });
@@ -73,9 +77,9 @@ export function labelJob(project: Project, active: ActiveModel) {
       const dim = set.dim;
       if (clip.dim !== dim) throw new Error(`${model} gives ${clip.dim}-d embeddings but the stored set has ${dim}`);
       const run = runOf(p);
-      const config = configHash({ model, hash, classes: p.classes, templates: p.templates, k: p.k, threshold: p.threshold, multiLabel: p.multiLabel, thresholds: p.thresholds ?? null });
+      const config = configHash({ model, hash, classes: p.classes, templates: p.templates, k: p.k, threshold: p.threshold, multiLabel: p.multiLabel, thresholds: p.thresholds ?? null, ...(p.logitScale !== undefined && { logitScale: p.logitScale }) });
       const classes = await classEmbeddings((t) => clip.embedTexts(t), dim, p.classes, p.templates);
-      const scale = clip.logitScale;
+      const scale = p.logitScale ?? clip.logitScale;
       const images = project.embeddings.matrix(set, 'image');
       const signals = new SignalStore(project.db);
       const insertMeta = project.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');

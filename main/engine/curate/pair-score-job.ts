@@ -12,7 +12,16 @@ import { dot } from './zero-shot';
 export const PAIR_JOB = 'curate.pairscore';
 export const PAIR_SIGNAL = 'clip.pair';
 
-export const PairParams = z.object({ model: z.string().min(1) });
+/**
+ * The same score kept per model (`clip.pair:<model>`), so the scores of several models live side by side;
+ * `clip.pair` itself holds the latest run's (what the default rules and the export read).
+ */
+export function pairSignalOf(model: string): string {
+  return `${PAIR_SIGNAL}:${model}`;
+}
+
+/** `threshold`: the model's calibrated keep-threshold (recorded with the run; the Filters view proposes it). */
+export const PairParams = z.object({ model: z.string().min(1), threshold: z.number().min(-1).max(1).optional() });
 export type PairParams = z.output<typeof PairParams>;
 const PairCheckpoint = z.object({ lastItemId: z.number().int() });
 const PairResult = z.object({ model: z.string(), scored: z.number().int() });
@@ -30,7 +39,7 @@ export function pairScoreJob(project: Project, active: ActiveModel) {
       const images = project.embeddings.matrix(set, 'image');
       const texts = project.embeddings.matrix(set, 'text');
       const signals = new SignalStore(project.db);
-      const runId = project.runs.forJob(ctx.jobId, PAIR_JOB, { model, modelHash: hash, params: { score: 'cosine' } });
+      const runId = project.runs.forJob(ctx.jobId, PAIR_JOB, { model, modelHash: hash, params: { score: 'cosine', ...(ctx.params.threshold !== undefined && { threshold: ctx.params.threshold }) } });
       const dim = set.dim;
       try {
         ctx.setTotal(totalEmbedded(project, set));
@@ -44,7 +53,11 @@ export function pairScoreJob(project: Project, active: ActiveModel) {
           const scores = withText.map((_, n) => dot(iv.subarray(n * dim, (n + 1) * dim), tv.subarray(n * dim, (n + 1) * dim)));
           done += page.length;
           ctx.commit(() => {
-            withText.forEach((r, n) => signals.set(r.itemId, PAIR_SIGNAL, scores[n], runId));
+            const perModel = pairSignalOf(model);
+            withText.forEach((r, n) => {
+              signals.set(r.itemId, PAIR_SIGNAL, scores[n], runId);
+              signals.set(r.itemId, perModel, scores[n], runId);
+            });
           }, done, { lastItemId: page[page.length - 1].itemId });
         }
       } finally {

@@ -46,6 +46,8 @@ export const SemDedupParams = z.object({
   verify: VerifyMode.optional(),
   /** Minimum alignment score with `verify: 'pixels'`. */
   minAlignment: z.number().optional(),
+  /** Where the threshold came from (explicit, project, model): recorded with the run. */
+  calibration: z.record(z.string(), z.string()).optional(),
 });
 export type SemDedupParams = z.output<typeof SemDedupParams>;
 
@@ -177,7 +179,7 @@ export function semDedupJob(project: Project) {
         const manual = dupGroups.manualKeepers();
         if (!uf) throw new Error('semantic dedup: no groups were computed');
         const groups = uf.groups().map((g) => [...new Set(g.map((r) => items[r]).filter((id) => id > 0))]).filter((g) => g.length > 1);
-        const params = { threshold, policy, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}) };
+        const params = { threshold, policy, method, verify, ...(verify === 'pixels' ? { minAlignment } : {}), ...(ctx.params.calibration && { calibration: ctx.params.calibration }) };
         ctx.commit(() => {
           const runId = project.runs.forJob(ctx.jobId, SEMDEDUP_JOB, { model, modelHash: set.modelHash, params });
           dupGroups.replaceKind('semantic', runId, groups.map((members) => ({ keeper: chooseKeeper(project, members, policy, manual), members })));

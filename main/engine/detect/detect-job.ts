@@ -31,7 +31,7 @@ function detectIssue(project: Project, itemId: number, kind: string, what: strin
 export const DetectParams = z.object({
   model: z.string().min(1).optional(),
   queries: z.array(z.string().min(1)).min(1),
-  /** Default threshold (per detector kind when absent). */
+  /** Score threshold: the model's calibration (the handler fills it in); a family default for OWL / CLIPSeg folders without one. */
   threshold: z.number().optional(),
   thresholds: z.record(z.string(), z.number()).optional(),
   /** Per-class minimum proposal score, learnt from reviewed boxes (adapt.regions); lower proposals are not stored. */
@@ -43,6 +43,8 @@ export const DetectParams = z.object({
   segment: z.boolean(),
   selection: z.string().nullable(),
   batch: z.number().int().positive().optional(),
+  /** Where the thresholds came from (explicit, project, model): recorded with the run. */
+  calibration: z.record(z.string(), z.string()).optional(),
 });
 export type DetectParams = z.output<typeof DetectParams>;
 

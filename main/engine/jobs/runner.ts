@@ -307,13 +307,26 @@ export class JobRunner {
     return row;
   }
 
+  /** Params never change after a job is created: the model each job names is read once. */
+  private readonly models = new Map<number, string | null>();
+
+  private modelOf(r: JobRow): string | null {
+    let model = this.models.get(r.id);
+    if (model === undefined) {
+      const params = JSON.parse(r.params) as { model?: unknown };
+      model = typeof params.model === 'string' ? params.model : null;
+      this.models.set(r.id, model);
+    }
+    return model;
+  }
+
   private toJob(r: JobRow): JobT {
     const meter = this.meters.get(r.id);
     const done = this.live.get(r.id) ?? r.done;
     return {
       id: r.id, kind: r.kind, title: r.title, state: r.state, done, total: r.total,
       ratePerSec: meter?.perSecond ?? null, etaSec: meter?.eta(done, r.total) ?? null, error: r.error,
-      createdAt: r.created_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
+      createdAt: r.created_at, updatedAt: r.updated_at, finishedAt: r.finished_at, model: this.modelOf(r),
     };
   }
 }

@@ -299,6 +299,24 @@ export const migrations: Migration[] = [
     sql: `ALTER TABLE jobs ADD COLUMN result TEXT;`,
   },
   {
+    version: 15,
+    name: 'model per task (the project\'s chosen model for embedding, pair scores, labels, detection, segmentation, refine) and per-model calibration overrides',
+    sql: `
+      CREATE TABLE model_choices (
+        task TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        chosen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE calibration_overrides (
+        model TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        set_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (model, key)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 17,
     name: 'decisions by hand: manual keep/exclude (override every rule), tags, and "not a duplicate" pairs, each with who and when',
     // One current decision per item (a new one replaces it); tags are a set per item. "Not a duplicate"

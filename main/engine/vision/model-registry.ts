@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { CalibrationBlock } from '../../domain/calibration';
 import { readJsonFile } from './model-folder';
 
 const registryFileSchema = z.object({
@@ -31,6 +32,8 @@ const commonFields = {
   licence: z.string(),
   description: z.string().optional(),
   fit: fitSchema.optional(),
+  /** Defaults that depend on this model (thresholds, templates, logit scale), each with its source. */
+  calibration: CalibrationBlock.optional(),
 };
 
 const builtinEntrySchema = z.object({ ...commonFields, builtin: z.literal(true), folder: z.string() });

@@ -2,6 +2,7 @@ import { describeOwner } from '../../../main/domain/owner';
 import { useJobs } from '../api/queries';
 import { useStore } from '../state/store';
 import { ModelStatus } from './ModelStatus';
+import { TaskModelsStatus } from './TaskModelsStatus';
 
 /** Bottom line: engine connection, running jobs, platform and version. */
 export function StatusBar() {
@@ -24,6 +25,7 @@ export function StatusBar() {
         </span>
       )}
       <span className="spacer" />
+      <TaskModelsStatus />
       <ModelStatus />
       <span className="muted">{info.mode} mode · {info.platform} · Winnow {info.version}</span>
     </footer>

@@ -73,9 +73,19 @@ export const useCuration = create<CurationState>((set, get) => ({
     const summary = get().signals.find((s) => s.name === signal);
     let n = 1;
     while (get().rules.some((r) => r.id === `signal-${n}`)) n++;
+    const id = `signal-${n}`;
     const threshold = summary ? (summary.min + summary.max) / 2 : 0;
-    set((s) => ({ rules: [...s.rules, { id: `signal-${n}`, kind: 'signal', enabled: true, signal, op: '>=', threshold, label: signal }] }));
+    set((s) => ({ rules: [...s.rules, { id, kind: 'signal', enabled: true, signal, op: '>=', threshold, label: signal }] }));
     void get().commit();
+    // A pair score starts at the threshold calibrated for the model that made it (or the project's override).
+    if (summary?.model && signal.startsWith('clip.pair')) {
+      void api.call('models.calibration', { model: summary.model }).then((cal) => {
+        const t = cal.entries.find((e) => e.key === 'pairThreshold')?.value;
+        if (typeof t !== 'number' || get().rules.find((r) => r.id === id)?.threshold !== threshold) return;
+        get().setRule(id, { threshold: t });
+        void get().commit();
+      }, () => undefined);
+    }
   },
 
   removeRule(id) {

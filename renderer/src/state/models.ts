@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { ModelInfoT, ModelJobT, ValidationReportT } from '../../../main/api/methods/models';
 import { api } from '../api/client';
+import { queryClient } from '../api/queries';
 import { useStore } from './store';
 
 interface ModelsState {
@@ -36,6 +37,8 @@ export const useModels = create<ModelsState>((set, get) => ({
         const id = modelOf(job);
         if (id) pulls[id] = job;
       }
+      // What is installed decides which models each task's select offers.
+      void queryClient.invalidateQueries({ queryKey: ['models', 'choices'] });
       set((s) => ({ models, loaded: true, pulls: { ...pulls, ...Object.fromEntries(Object.entries(s.pulls).filter(([, j]) => !pulls[modelOf(j) ?? ''] || pulls[modelOf(j)!].id < j.id)) } }));
     } catch (err) {
       report(err);

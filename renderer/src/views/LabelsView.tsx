@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useJobs, useLabelCounts } from '../api/queries';
 import { useStore } from '../state/store';
@@ -7,10 +7,11 @@ import './labels/labels.css';
 import { AdaptPanel } from './adapt/AdaptPanel';
 import { EmbedPrompt } from '../components/EmbedPrompt';
 import { LabelRuns } from './labels/LabelRuns';
+import { ModelSelect, withModel } from '../components/ModelSelect';
 
 const KEY = 'winnow.labels.form';
 interface Form { classes: string; templates: string; k: string; threshold: string; multi: boolean; concepts: string }
-const EMPTY: Form = { classes: '', templates: '', k: '3', threshold: '0.3', multi: false, concepts: 'a watermark\na screenshot with text' };
+const EMPTY: Form = { classes: '', templates: '', k: '3', threshold: '', multi: false, concepts: 'a watermark\na screenshot with text' };
 
 function loadForm(): Form {
   try {
@@ -30,6 +31,11 @@ export function LabelsView() {
   const [uncertainLabel, setUncertainLabel] = useState('__uncertain__');
   const [busy, setBusy] = useState<string | null>(null);
   const [conceptSignals, setConceptSignals] = useState<string[]>([]);
+  // '' = the project's model for the task (Models view); the label model's calibration fills templates and threshold.
+  const [labelModel, setLabelModel] = useState('');
+  const [pairModel, setPairModel] = useState('');
+  const [conceptModel, setConceptModel] = useState('');
+  const [defaults, setDefaults] = useState<{ model: string; templates: string[]; threshold: number | null } | null>(null);
   const labelFilter = useStore((s) => s.labelFilter);
   const jobs = useJobs();
   const report = useStore((s) => s.report);
@@ -40,12 +46,22 @@ export function LabelsView() {
     return next;
   });
 
+  // The chosen model's defaults replace the form's values while they are still the previous model's defaults.
+  const previousDefaults = useRef<typeof defaults>(null);
   useEffect(() => {
-    void api.call('labels.defaults', {}).then((d) => {
+    void api.call('labels.defaults', withModel(labelModel)).then((d) => {
       setUncertainLabel(d.uncertainLabel);
-      setForm((f) => (f.templates.trim() ? f : { ...f, templates: d.templates.join('\n') }));
+      const old = previousDefaults.current;
+      const next = { model: d.model, templates: d.templates, threshold: d.threshold };
+      previousDefaults.current = next;
+      setDefaults(next);
+      setForm((f) => {
+        const templates = !f.templates.trim() || f.templates === old?.templates.join('\n') ? d.templates.join('\n') : f.templates;
+        const threshold = !f.multi && d.threshold !== null && (!f.threshold.trim() || Number(f.threshold) === old?.threshold) ? String(d.threshold) : f.threshold;
+        return { ...f, templates, threshold };
+      });
     }, report);
-  }, [report]);
+  }, [report, labelModel]);
 
   const running = jobs.some((j) => (j.state === 'running' || j.state === 'queued') && (SIGNAL_JOBS.has(j.kind) || j.kind === 'embed'));
 
@@ -64,10 +80,14 @@ export function LabelsView() {
     }
   };
 
+  // Values equal to the model's defaults are not sent: the run records that they came from the model (or the project's override).
+  const sameTemplates = defaults !== null && templates.join('\n') === defaults.templates.join('\n');
+  const threshold = Math.max(0, Math.min(1, Number(form.threshold) || 0));
+  const sameThreshold = !form.threshold.trim() || (!form.multi && defaults?.threshold === threshold);
   const runLabels = () => start('labels', () => api.call('labels.run', {
-    classes, templates: templates.length ? templates : undefined, multiLabel: form.multi,
+    classes, ...(templates.length && !sameTemplates ? { templates } : {}), multiLabel: form.multi,
     k: Math.max(1, Math.min(20, Math.round(Number(form.k) || 3))),
-    threshold: Math.max(0, Math.min(1, Number(form.threshold) || 0)),
+    ...(sameThreshold ? {} : { threshold }), ...withModel(labelModel),
   }));
 
   const filterBy = (label: string) => useStore.getState().setLabelFilter(label);
@@ -100,11 +120,12 @@ export function LabelsView() {
                 <input name="threshold" type="number" min={0} max={1} step={0.05} value={form.threshold} onChange={(e) => update({ threshold: e.target.value })} />
               </label>
               <label className="check" title="Independent sigmoid per class with an automatic per-class threshold">
-                <input type="checkbox" name="multi" checked={form.multi} onChange={(e) => update({ multi: e.target.checked, threshold: e.target.checked ? '0.5' : '0.3' })} />
+                <input type="checkbox" name="multi" checked={form.multi} onChange={(e) => update({ multi: e.target.checked, threshold: e.target.checked ? '0.5' : String(defaults?.threshold ?? 0.3) })} />
                 Multi-label
               </label>
             </div>
             <div className="labels-actions">
+              <ModelSelect task="labels" value={labelModel} onChange={setLabelModel} />
               <button onClick={() => void runLabels()} disabled={classes.length < 2 || busy !== null} data-testid="run-labels">
                 {busy === 'labels' ? 'Starting…' : 'Run labeling'}
               </button>
@@ -115,7 +136,8 @@ export function LabelsView() {
             <h3>Image-caption score</h3>
             <div className="muted small">Cosine of each image with its own caption → signal <code>clip.pair</code>. Filter on it in Filters (a threshold, or keep the top X%).</div>
             <div className="labels-actions">
-              <button className="secondary" onClick={() => void start('pair', () => api.call('pairscore.run', {}))} disabled={busy !== null} data-testid="run-pairscore">Compute pair scores</button>
+              <ModelSelect task="pairscore" value={pairModel} onChange={setPairModel} />
+              <button className="secondary" onClick={() => void start('pair', () => api.call('pairscore.run', withModel(pairModel)))} disabled={busy !== null} data-testid="run-pairscore">Compute pair scores</button>
             </div>
           </section>
           <section className="labels-card">
@@ -125,10 +147,11 @@ export function LabelsView() {
               <textarea name="concepts" rows={3} value={form.concepts} onChange={(e) => update({ concepts: e.target.value })} spellCheck={false} />
             </label>
             <div className="labels-actions">
+              <ModelSelect task="embed" value={conceptModel} onChange={setConceptModel} />
               <button
                 className="secondary"
                 disabled={busy !== null || parseLines(form.concepts).length === 0}
-                onClick={() => void start('concepts', async () => setConceptSignals((await api.call('concepts.run', { prompts: parseLines(form.concepts).slice(0, 32) })).signals))}
+                onClick={() => void start('concepts', async () => setConceptSignals((await api.call('concepts.run', { prompts: parseLines(form.concepts).slice(0, 32), ...withModel(conceptModel) })).signals))}
                 data-testid="run-concepts"
               >
                 Score concepts
@@ -142,7 +165,7 @@ export function LabelsView() {
           <div className="labels-actions">
             <h3>Counts per label</h3>
             <span className="spacer" />
-            {counts?.run && <span className="muted small">{counts.run} · {counts.model} · {counts.scored.toLocaleString()} items</span>}
+            {counts?.run && <span className="muted small" data-testid="label-counts-model" title="The model whose scores these counts are">{counts.run} · model {counts.model} · {counts.scored.toLocaleString()} items</span>}
           </div>
           {!counts?.run ? (
             <div className="muted">No labels yet. Enter classes and run labeling; items are embedded first if needed.</div>

@@ -7,6 +7,7 @@ import { showRegion } from '../state/similarity';
 import { useStore } from '../state/store';
 import { EmbedPrompt } from '../components/EmbedPrompt';
 import { boundsOf, insidePolygon, type Pt } from './map/lasso';
+import { ModelSelect, withModel } from '../components/ModelSelect';
 
 interface Points { ids: Int32Array; xy: Float32Array; values: Float32Array | null; codes: Int16Array | null; categories: string[]; explained: [number, number]; count: number }
 interface View { cx: number; cy: number; scale: number }
@@ -46,6 +47,7 @@ function ramp(t: number): string {
  */
 export function MapView() {
   const [colorBy, setColorBy] = useState('label');
+  const [embedModel, setEmbedModel] = useState('');
   const signals: SignalSummaryT[] = useSignalList().data ?? [];
   const map = useEmbeddingMap(colorBy);
   const points = useMemo(() => (map.data ? toPoints(map.data) : null), [map.data]);
@@ -250,12 +252,15 @@ export function MapView() {
           <button className={tool === 'lasso' ? 'active' : 'secondary'} aria-pressed={tool === 'lasso'} data-testid="map-tool-lasso" onClick={() => setTool('lasso')} title="Lasso (l)">Lasso</button>
         </span>
         <button onClick={() => setView(null)} disabled={!view}>Reset view</button>
+        {map.data && <span className="muted small" data-testid="map-model" title="The model whose image embeddings this map projects">model {map.data.model}</span>}
       </div>
       {error && (
         <div className="empty">
           <h3>No map yet</h3>
           <p className="muted">{error}</p>
           <EmbedPrompt reason="The map places every embedded image." />
+          <ModelSelect task="embed" value={embedModel} onChange={setEmbedModel} />
+          <button onClick={() => api.call('embed.start', withModel(embedModel)).catch((err: unknown) => useStore.getState().report(err))}>Embed images</button>
         </div>
       )}
       {!error && (

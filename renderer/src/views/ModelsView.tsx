@@ -2,6 +2,9 @@ import { useEffect, useState } from 'react';
 import type { ModelInfoT, ModelJobT, ValidationReportT } from '../../../main/api/methods/models';
 import { formatBytes } from '../../../main/api/format';
 import { useModels } from '../state/models';
+import { useStore } from '../state/store';
+import { CalibrationPanel } from './models/CalibrationPanel';
+import { TaskModels } from './models/TaskModels';
 
 function eta(sec: number | null): string {
   if (sec === null) return '';
@@ -206,6 +209,7 @@ export function ModelsView() {
   const [path, setPath] = useState('');
   const [id, setId] = useState('');
   const [importing, setImporting] = useState(false);
+  const hasProject = useStore((s) => s.info?.project != null);
 
   useEffect(() => {
     void useModels.getState().load();
@@ -245,6 +249,8 @@ export function ModelsView() {
           </button>
         </form>
       </header>
+      {hasProject && <TaskModels />}
+      {hasProject && <CalibrationPanel />}
       {!loaded && <p className="muted">Loading models…</p>}
       {loaded && (
         <table className="models-table">

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { SEMANTIC_DEDUP_DEFAULTS as D } from '../../../main/domain/similarity-defaults';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { useCalibration, useTaskModel } from '../api/model-settings';
+import { ModelSelect, withModel } from '../components/ModelSelect';
 
 type Policy = 'pair' | 'resolution' | 'first';
 
@@ -14,10 +16,15 @@ export function SemanticDedupControls() {
   const [verify, setVerify] = useState(true);
   const [threshold, setThreshold] = useState<number | null>(null);
   const [policy, setPolicy] = useState<Policy>('pair');
+  const [model, setModel] = useState('');
   const report = useStore.getState().report;
-  const cos = threshold ?? (verify ? D.candidateThreshold : D.cosineThreshold);
+  // The cosine depends on the model: its calibration (or the project's override) until the curator edits it.
+  const embedModel = useTaskModel('embed')?.model ?? null;
+  const cal = useCalibration(model || embedModel).data;
+  const calibrated = cal?.entries.find((e) => e.key === (verify ? 'semanticCandidate' : 'semanticCosine'))?.value;
+  const cos = threshold ?? (typeof calibrated === 'number' ? calibrated : verify ? D.candidateThreshold : D.cosineThreshold);
 
-  const run = () => api.call('dedup.semantic.run', { threshold: cos, verify: verify ? 'pixels' : 'none', policy }).catch(report);
+  const run = () => api.call('dedup.semantic.run', { ...(threshold !== null ? { threshold } : {}), verify: verify ? 'pixels' : 'none', policy, ...withModel(model) }).catch(report);
 
   return (
     <div className="semantic-controls" data-testid="semantic-controls">
@@ -37,6 +44,7 @@ export function SemanticDedupControls() {
           <option value="first">first seen</option>
         </select>
       </label>
+      <ModelSelect task="embed" value={model} onChange={(m) => { setModel(m); setThreshold(null); }} />
       <button className="secondary" data-testid="run-semantic" onClick={run}>Find semantic duplicates</button>
     </div>
   );

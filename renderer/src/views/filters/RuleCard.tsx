@@ -26,6 +26,8 @@ interface Props {
 /** One rule: enable toggle, what it keeps, its histogram and handle, and what it removes alone / in sequence. */
 export function RuleCard({ rule, counts, total, onLive }: Props) {
   const hist = useCuration((s) => s.histograms[rule.id]);
+  // Model-made signals (pair, label, concept scores) name the model whose numbers the histogram shows.
+  const model = useCuration((s) => s.signals.find((x) => x.name === rule.signal)?.model ?? null);
   const { setRule, commit, removeRule } = useCuration.getState();
   const numeric = isThresholdRule(rule);
   const threshold = rule.threshold ?? 0;
@@ -55,6 +57,7 @@ export function RuleCard({ rule, counts, total, onLive }: Props) {
         </label>
         <div className="rule-title">
           <div className="rule-label">{rule.label ?? rule.id}</div>
+          {model && <div className="muted small" data-testid={`rule-model-${rule.id}`}>scores from model {model}</div>}
           <div className="mono muted">
             {numeric ? `${rule.signal} ${OP_TEXT[rule.op!]} ` : rule.signal ?? 'decode issues'}
             {numeric && <ThresholdInput id={rule.id} value={threshold} onSet={(t) => { setRule(rule.id, { threshold: t, keepTop: undefined }); void commit(); }} />}

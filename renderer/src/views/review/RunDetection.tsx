@@ -3,15 +3,18 @@ import { api } from '../../api/client';
 import { useStore } from '../../state/store';
 import { upsertJob, useJobs } from '../../api/queries';
 import { LearntThresholds } from '../adapt/LearntThresholds';
+import { ModelSelect, withModel } from '../../components/ModelSelect';
 
 /** Starts a detection job: queries (comma or newline separated), threshold, masks on/off. */
 export function RunDetection() {
   const [queries, setQueries] = useState('');
-  // Empty: the detector's own default (it differs per model family: probabilities, sigmoid scores).
+  // Empty: the model's calibrated default (it differs per model family: probabilities, sigmoid scores).
   const [threshold, setThreshold] = useState('');
   const [segment, setSegment] = useState(true);
   const [negatives, setNegatives] = useState(true);
   const [busy, setBusy] = useState(false);
+  // '' = the project's detection (or, with masks, segmentation) model.
+  const [model, setModel] = useState('');
   const [minScores, setMinScores] = useState<Record<string, number> | null>(null);
   // "red circle" or "red circle=0.4" (a per-class threshold).
   const entries = queries.split(/[,\n]/).map((q) => q.trim()).filter(Boolean).map((q) => {
@@ -27,7 +30,7 @@ export function RunDetection() {
     setBusy(true);
     try {
       const t = Number(threshold);
-      const { jobId } = await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}) });
+      const { jobId } = await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}), ...withModel(model) });
       // Known at once (not at the job's first progress event), so a second click cannot start it twice.
       upsertJob(await api.call('jobs.get', { id: jobId }));
     } catch (err) {
@@ -41,8 +44,9 @@ export function RunDetection() {
       <h3>Run detection</h3>
       <textarea name="queries" rows={3} value={queries} onChange={(e) => setQueries(e.target.value)} placeholder="red circle, blue square=0.4" />
       <label>Threshold <input name="threshold" type="number" min={0} max={1} step={0.05} value={threshold} placeholder="default" onChange={(e) => setThreshold(e.target.value)} /></label>
-      <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
+      <label className="check"><input type="checkbox" checked={segment} onChange={(e) => { setSegment(e.target.checked); setModel(''); }} /> masks</label>
       <label className="check" title="The model's other known phrases veto look-alikes: far fewer false positives on images without the object, somewhat lower recall"><input type="checkbox" checked={negatives} onChange={(e) => setNegatives(e.target.checked)} /> reject look-alikes</label>
+      <ModelSelect key={segment ? 'segment' : 'detect'} task={segment ? 'segment' : 'detect'} value={model} onChange={setModel} />
       <LearntThresholds value={minScores} onChange={setMinScores} />
       <button type="submit" data-testid="detect-submit" disabled={busy || list.length === 0 || !!same} title={same ? 'This detection is running (see Jobs)' : undefined}>
         {same ? `Detecting… ${same.total ? `${Math.floor((100 * same.done) / same.total)}%` : ''}` : 'Detect'}
