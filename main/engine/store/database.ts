@@ -47,11 +47,14 @@ function migrate(db: Db): void {
   db.transaction(() => {
     const current = schemaVersion(db);
     if (current > latest) throw tooNew(current);
+    const afterAll: ((db: Db) => void)[] = [];
     for (const m of ordered) {
       if (m.version <= current) continue;
       db.exec(m.sql);
       m.up?.(db);
+      if (m.afterAll) afterAll.push(m.afterAll);
       db.pragma(`user_version = ${m.version}`);
     }
+    for (const run of afterAll) run(db);
   }).immediate();
 }

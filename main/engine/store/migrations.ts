@@ -4,7 +4,18 @@ import { migrateToRuns } from './migrate-runs';
 import { freezeSelections } from './selections';
 
 /** `sql` runs first, then `up` (data conversions that need code), both in the migration's transaction. */
-export interface Migration { version: number; name: string; sql: string; up?: (db: Db) => void }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  /** Data work right after this migration's SQL, written against the schema as of this version. */
+  up?: (db: Db) => void;
+  /**
+   * Data work done through today's engine code (which assumes the latest schema), so it runs after every
+   * pending migration, in the same transaction.
+   */
+  afterAll?: (db: Db) => void;
+}
 
 export const migrations: Migration[] = [
   {
@@ -236,7 +247,8 @@ export const migrations: Migration[] = [
         PRIMARY KEY (selection_id, item_id)
       ) WITHOUT ROWID;
     `,
-    up: (db) => freezeSelections(db),
+    // Freezing evaluates rules with today's code, which reads tables of later migrations (decisions by hand, superseded labels).
+    afterAll: (db) => freezeSelections(db),
   },
   {
     version: 9,
