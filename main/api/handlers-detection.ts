@@ -34,9 +34,9 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
     return { action: entry?.action ?? null, itemIds: [...new Set(itemIds)], canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
   };
   return {
-    'detect.run': ({ queries, model, threshold, thresholds, minScores, maskThreshold, negatives, selection, segment }) => {
+    'detect.run': ({ queries, model, threshold, thresholds, minScores, maskThreshold, negatives, selection, segment, regionCache }) => {
       const project = engine.requireProject();
-      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model, threshold, thresholds, minScores, maskThreshold, negatives, selection: selection ?? null, segment: segment ?? false });
+      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model, threshold, thresholds, minScores, maskThreshold, negatives, selection: selection ?? null, segment: segment ?? false, ...(regionCache && { regionCache }) });
       return { jobId: job.id };
     },
     'detect.counts': ({ jobId }) => engine.requireProject().annotations.countsForJob(jobId),

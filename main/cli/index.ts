@@ -25,8 +25,9 @@ Usage: winnow <command> [options]
   adapt --order uncertainty|margin|diverse|random [--limit N]
                                    items most useful to review next for the adapted classifier
   adapt --regions                  per-class minimum detection scores learnt from reviewed boxes (detect.run minScores)
-  detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID]
-                                   zero-shot detection (+ masks) as proposals to review (resumable)
+  detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID] [--adapted]
+                                   zero-shot detection (+ masks) as proposals to review (resumable);
+                                   --adapted: scores adapted to the reviewed boxes (region cache)
   score [--model ID]               image-caption pair score, signal clip.pair (resumable)
   concepts --prompts "a watermark,..." [--model ID]
                                    concept scores, signals concept.<slug> (resumable)

@@ -43,6 +43,8 @@ export interface RegionFit {
   folds: number;
   /** Held-out rejected per accepted among the reviews: as proposed, with per-class cuts alone, with the chosen cache + cut. */
   rejectsPerAccept: { before: number | null; cutsOnly: number | null; adapted: number | null };
+  /** Held-out counts of the chosen candidate over all folds (net = accepted − rejected kept). */
+  heldOut: { net: number; accepted: number; rejected: number };
   /** Held-out share of accepted boxes kept: with per-class cuts alone and with the chosen cache + cut. */
   recall: { cutsOnly: number; adapted: number };
 }
@@ -190,6 +192,7 @@ export function fitRegionCache(examples: readonly RegionExample[], keys: Float32
     cache: { dim, alpha: best.alpha, beta: best.beta, gamma: best.gamma, labels: examples.map((e) => e.label), keys: Float32Array.from(keys.subarray(0, n * dim)), values: Float32Array.from(examples, (e) => (e.accepted ? 1 : -1)) },
     mode: best.mode, cuts: learnCuts(examples, finalScores, all, best.mode), folds: k >= 2 ? k : 0,
     rejectsPerAccept: { before: rejectsPerAccept(examples, null), cutsOnly: perAccept(cutsOnly), adapted: perAccept(best.r) },
+    heldOut: best.r,
     recall: { cutsOnly: totalAccepted ? cutsOnly.accepted / totalAccepted : 0, adapted: totalAccepted ? best.r.accepted / totalAccepted : 0 },
   };
 }

@@ -191,21 +191,24 @@ describe('adapting detection thresholds to reviewed boxes', () => {
   /** The ground truth's verdict: a proposal is right when it overlaps an object of its class (IoU ≥ 0.5). */
   const isRight = (p: Box) => objectsOf.get(p.itemId)!.some((o) => o.label === p.label && boxIou(o.box, p.bbox) >= 0.5);
   const rejectsPerAccept = (list: Box[]) => list.filter((p) => !isRight(p)).length / Math.max(1, list.filter(isRight).length);
+  let queries: string[] = [];
+  let cutItem = 0;
+  let heldBefore: Box[] = [];
 
   it('learns per-class cuts from accepted and rejected boxes, and the next run proposes fewer rejects per accept on items not reviewed', async () => {
     await engine.openProject(project.dir);
     project = engine.requireProject();
-    const queries = [...new Set([...objectsOf.values()].flat().map((o) => o.label))].slice(0, 24);
+    queries = [...new Set([...objectsOf.values()].flat().map((o) => o.label))].slice(0, 24);
     const run = async (minScores?: Record<string, number>) => {
       const { jobId } = (await dispatch('detect.run', { queries, segment: false, ...(minScores && { minScores }) })) as { jobId: number };
       expect((await project.jobs.wait(jobId)).state).toBe('done');
       return proposals();
     };
     // Review the proposals of the first half of the items; the second half is held out.
-    const cutItem = [...objectsOf.keys()].sort((a, b) => a - b)[Math.floor(objectsOf.size / 2)];
+    cutItem = [...objectsOf.keys()].sort((a, b) => a - b)[Math.floor(objectsOf.size / 2)];
     const all = await run();
     const first = all.filter((p) => p.itemId < cutItem);
-    const heldBefore = all.filter((p) => p.itemId >= cutItem);
+    heldBefore = all.filter((p) => p.itemId >= cutItem);
     expect(first.some(isRight) && first.some((p) => !isRight(p))).toBe(true);
     for (const p of first) await dispatch('review.decide', { ids: [p.id], state: isRight(p) ? 'accepted' : 'rejected' });
     const learnt = (await dispatch('adapt.regions', {})) as RegionThresholdT[];
@@ -219,6 +222,23 @@ describe('adapting detection thresholds to reviewed boxes', () => {
     expect(Object.keys(thresholds).length).toBeGreaterThan(0);
     const heldAfter = (await run(thresholds)).filter((p) => p.itemId >= cutItem);
     expect(heldAfter.filter(isRight).length).toBeGreaterThan(0);
+    expect(rejectsPerAccept(heldAfter)).toBeLessThan(rejectsPerAccept(heldBefore));
+  });
+
+  it('with a region cache over the reviewed boxes, the next run adapts the scores and proposes fewer rejects per accept on items not reviewed', async () => {
+    const { jobId } = (await dispatch('detect.run', { queries, segment: false, regionCache: true })) as { jobId: number };
+    expect((await project.jobs.wait(jobId)).state).toBe('done');
+    const run = project.runs.list().find((r) => r.jobId === jobId)!;
+    const summary = run.params.regionCache as { examples: number; rejectsPerAcceptBefore: number; rejectsPerAcceptAfter: number };
+    const reviewedBoxes = project.db.prepare(`SELECT count(*) FROM annotations WHERE kind = 'box' AND state IN ('accepted', 'rejected') AND label IN (${queries.map(() => '?').join(',')})`).pluck().get(...queries) as number;
+    expect(summary.examples).toBe(reviewedBoxes);
+    expect(summary.rejectsPerAcceptAfter).toBeLessThan(summary.rejectsPerAcceptBefore);
+    const stored = project.db.prepare(`SELECT score, json_extract(params, '$.detectorScore') raw FROM annotations WHERE kind = 'box' AND state = 'proposed' AND json_extract(params, '$.job') = ?`).all(jobId) as { score: number; raw: number | null }[];
+    // Every stored proposal keeps the detector's own score next to the adapted one.
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.every((r) => typeof r.raw === 'number')).toBe(true);
+    const heldAfter = proposals().filter((p) => p.itemId >= cutItem);
+    expect(heldAfter.filter(isRight).length).toBeGreaterThan(0.7 * heldBefore.filter(isRight).length);
     expect(rejectsPerAccept(heldAfter)).toBeLessThan(rejectsPerAccept(heldBefore));
   });
 });

@@ -10,6 +10,7 @@ export function RunDetection() {
   const [threshold, setThreshold] = useState('');
   const [segment, setSegment] = useState(true);
   const [negatives, setNegatives] = useState(true);
+  const [regionCache, setRegionCache] = useState(false);
   const [busy, setBusy] = useState(false);
   const [minScores, setMinScores] = useState<Record<string, number> | null>(null);
   // "red circle" or "red circle=0.4" (a per-class threshold).
@@ -23,7 +24,7 @@ export function RunDetection() {
     setBusy(true);
     try {
       const t = Number(threshold);
-      await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}) });
+      await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}), ...(regionCache ? { regionCache } : {}) });
     } catch (err) {
       useStore.getState().report(err);
     } finally {
@@ -38,6 +39,7 @@ export function RunDetection() {
       <label className="check"><input type="checkbox" checked={segment} onChange={(e) => setSegment(e.target.checked)} /> masks</label>
       <label className="check" title="The model's other known phrases veto look-alikes: far fewer false positives on images without the object, somewhat lower recall"><input type="checkbox" checked={negatives} onChange={(e) => setNegatives(e.target.checked)} /> reject look-alikes</label>
       <LearntThresholds value={minScores} onChange={setMinScores} />
+      <label className="check" title="Scores adapted to the boxes you accepted and rejected for these queries (a cache over their crops, with a cross-validated cut): fewer proposals you would reject"><input type="checkbox" name="region-cache" checked={regionCache} onChange={(e) => setRegionCache(e.target.checked)} /> learn from reviewed boxes</label>
       <button type="submit" disabled={busy || list.length === 0}>Detect</button>
     </form>
   );
