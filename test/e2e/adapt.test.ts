@@ -1,6 +1,6 @@
 // "Adapt from reviews" in browser mode: zero-shot labels, reviews through the API with the generator's
-// ground truth, the Labels view's adapt button runs the job and charts the cross-validated accuracy per
-// adaptation, the Review view's "most useful" order puts the adapted classifier's lowest-margin item
+// ground truth, the Labels view's adapt button runs the job and charts the cross-validated accuracy over
+// review prefixes (first 10, then all reviews, in review order), the Review view's "most useful" order puts the adapted classifier's lowest-margin item
 // first, and distilling writes the model folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -63,16 +63,27 @@ describe('Adapt from reviews', () => {
     await page.locator('[data-testid=job][data-state=done]', { hasText: 'Adapt labels from reviews' }).waitFor({ timeout: 120_000 });
     await expect.poll(() => page.getByTestId('adapt-latest').innerText(), { timeout: 20_000 }).toMatch(/from 16 reviews: estimated accuracy \d+\.\d%/);
     await expect.poll(() => page.getByTestId('adapt-latest').innerText()).toContain('24 items relabelled');
-    await expect.poll(() => page.locator('[data-testid=adapt-chart] .series-adapted circle').count()).toBe(1);
+    // The curve over review prefixes: after the first 10 reviews, after all 16.
+    const titles = () => page.locator('[data-testid=adapt-chart] [data-testid=series-adapted] circle title').allTextContents();
+    await expect.poll(titles).toEqual([expect.stringMatching(/^adapted: \d+\.\d% after 10 reviews$/), expect.stringMatching(/^adapted: \d+\.\d% after 16 reviews$/)]);
+    await expect.poll(() => page.locator('[data-testid=adapt-chart] [data-testid=series-zero-shot] circle').count()).toBe(2);
+    const latestPct = /estimated accuracy (\d+\.\d%)/.exec(await page.getByTestId('adapt-latest').innerText())![1];
+    expect((await titles())[1]).toContain(latestPct);
+    // Real axes: review ticks along the bottom and the axis titles.
+    expect(await page.locator('[data-testid=adapt-chart] [data-testid=x-tick]').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.getByTestId('adapt-chart').innerHTML()).toContain('estimated accuracy');
+    await page.getByTestId('adapt-panel').screenshot({ path: shotPath('16-adapt-curve-01-sixteen-reviews.png') });
     // The counts now show the adapted run.
     await expect.poll(() => page.getByTestId('label-counts').innerText()).toContain('adapted');
-    // A second adaptation after more reviews adds a point to the chart.
+    // A second adaptation after more reviews charts its own curve, up to 20 reviews.
     const dispatch = createDispatch(engine);
     const open = project.db.prepare(`SELECT id FROM annotations WHERE kind = 'label' AND state = 'proposed' AND json_extract(params, '$.rank') = 1 ORDER BY item_id LIMIT 4`).pluck().all() as number[];
     await dispatch('review.decide', { ids: open, state: 'accepted' });
     await page.getByTestId('run-adapt').click();
-    await expect.poll(() => page.locator('[data-testid=adapt-chart] .series-adapted circle').count(), { timeout: 120_000 }).toBe(2);
+    await expect.poll(async () => (await titles()).at(-1) ?? '', { timeout: 120_000 }).toMatch(/after 20 reviews$/);
     await expect.poll(() => page.getByTestId('adapt-latest').innerText()).toContain('from 20 reviews');
+    expect((await titles()).length).toBe(2);
+    await page.getByTestId('adapt-panel').screenshot({ path: shotPath('16-adapt-curve-02-twenty-reviews.png') });
     await page.getByTestId('adapt-panel').screenshot({ path: shotPath('adapt-01-panel.png') });
 
     const out = path.join(await tempDir(), 'distilled');

@@ -1,5 +1,6 @@
 // "Adapt from reviews" in the Labels view: runs the adaptation job, shows what the cross-validation
-// chose, the estimated accuracy as reviews accumulated (one point per adaptation), and distills the
+// chose, the estimated accuracy as reviews accumulated (the latest fit's curve over review prefixes, or one
+// point per adaptation for reports made before curves), and distills the
 // adapted classifier to a model folder.
 import { useCallback, useEffect, useState } from 'react';
 import type { AdaptReportT } from '../../../../main/domain/adapt';
@@ -53,6 +54,9 @@ export function AdaptPanel() {
 
   const fitted = reports.filter((r) => !r.head);
   const latest = reports[reports.length - 1];
+  const curve = [...fitted].reverse().find((r) => r.curve?.length)?.curve;
+  const adaptedPoints = curve ? curve.map((p) => ({ x: p.reviews, y: p.accuracy })) : fitted.map((r) => ({ x: r.trainingSize, y: r.chosen.accuracy }));
+  const zeroShotPoints = curve ? curve.map((p) => ({ x: p.reviews, y: p.zeroShot })) : fitted.map((r) => ({ x: r.trainingSize, y: r.zeroShot.accuracy }));
   return (
     <section className="labels-card adapt-panel" data-testid="adapt-panel">
       <div className="labels-actions">
@@ -79,11 +83,11 @@ export function AdaptPanel() {
           <AccuracyChart
             xLabel="reviews"
             series={[
-              { name: 'adapted', className: 'series-adapted', points: fitted.map((r) => ({ x: r.trainingSize, y: r.chosen.accuracy })) },
-              { name: 'zero-shot', className: 'series-zero-shot', points: fitted.map((r) => ({ x: r.trainingSize, y: r.zeroShot.accuracy })) },
+              { name: 'adapted', className: 'series-adapted', points: adaptedPoints },
+              { name: 'zero-shot', className: 'series-zero-shot', points: zeroShotPoints },
             ]}
           />
-          <div className="adapt-legend small"><span className="key series-adapted" /> adapted <span className="key series-zero-shot" /> zero-shot (both cross-validated on the reviews)</div>
+          <div className="adapt-legend small"><span className="key series-adapted" /> adapted <span className="key series-zero-shot" /> zero-shot (both cross-validated on the first {curve ? 'n reviews, in the order you made them' : 'reviews of each run'})</div>
           <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void distill(); }}>
             <input name="distill-out" placeholder="/path/to/new/model-folder" value={out} onChange={(e) => setOut(e.target.value)} />
             <button type="submit" className="secondary" disabled={!isAbsolute(out)} data-testid="distill">Distill to ONNX</button>
