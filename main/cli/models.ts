@@ -5,7 +5,7 @@ import type { PullResult } from '../engine/vision/model-manager';
 import type { CommandContext } from './commands';
 import { ProgressBar, formatBytes } from './progress-bar';
 
-const USAGE = 'usage: winnow models list | pull ID [--dtype D] | import PATH [--id ID] | rm ID | validate ID [--dtype D]';
+const USAGE = 'usage: winnow models list | pull ID [--dtype D] | add|import PATH [--id ID] | rm ID | validate ID [--dtype D]';
 
 function sizes(model: ModelInfoT): string {
   if (model.installedDtypes.length > 0) return model.installedDtypes.map((d) => `${d.dtype} ${formatBytes(d.bytes)}`).join(', ');
@@ -25,6 +25,7 @@ export function formatReport(id: string, report: ValidationReportT): string {
     const io = (list: typeof graph.inputs) => list.map((t) => `${t.name} ${t.type}[${t.shape.join(',')}]`).join(', ');
     lines.push(`  ${graph.file} on ${graph.provider}`, `    in:  ${io(graph.inputs)}`, `    out: ${io(graph.outputs)}`);
   }
+  if (report.head) lines.push(`  classification head over ${report.head.embeddingModel} (${report.head.dim}-d): ${report.head.classes.length} classes, ${report.head.method} trained on ${report.head.trainingSize} reviews, accuracy ${(report.head.accuracy * 100).toFixed(1)}% (zero-shot ${(report.head.zeroShotAccuracy * 100).toFixed(1)}%)`);
   if (report.clip) lines.push(`  embeddings ${report.clip.dim}-d, image ${report.clip.imageSize.join('×')}, text ${report.clip.sequenceLength} tokens, logit scale ${report.clip.logitScale.toFixed(2)}`);
   for (const problem of report.problems) lines.push(`  problem: ${problem}`);
   return lines.join('\n');
@@ -84,6 +85,7 @@ export async function modelsCommand(ctx: CommandContext): Promise<number> {
           process.off('SIGINT', stop);
         }
       }
+      case 'add':
       case 'import': {
         if (!target) throw new Error(USAGE);
         const result = (await call('models.import', { path: target, ...(ctx.values.id ? { id: ctx.values.id } : {}) })) as { id: string; report: ValidationReportT };

@@ -101,6 +101,29 @@ describe('Adapt from reviews', () => {
     await expect.poll(() => page.getByTestId('adapt-latest').innerText(), { timeout: 60_000 }).toContain('Labelled with a distilled head');
     expect(rank1()).toEqual(before);
     await page.getByTestId('adapt-panel').screenshot({ path: shotPath('adapt-03-head.png') });
+
+    // Added through the Models view like any model folder: listed with its card, then chosen by id for labelling.
+    await page.getByTestId('nav-models').click();
+    await page.getByTestId('models-view').waitFor();
+    await page.fill('input[name=model-path]', out);
+    await page.fill('input[name=model-id]', 'e2e-head');
+    await page.locator('form.import-form button[type=submit]').click();
+    const row = page.locator('[data-testid=model-row][data-model=e2e-head]');
+    await expect.poll(() => row.getByTestId('head-card').innerText().catch(() => ''), { timeout: 30_000 }).toMatch(/64 classes .*trained on 20 reviews · accuracy \d+\.\d% .*reads winnow-clip-mini embeddings \(\d+-d\)/);
+    expect(await row.innerText()).toContain('classifier head');
+    await row.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: shotPath('16-head-model-01-models-view.png') });
+    await page.getByTestId('nav-labels').click();
+    await page.getByTestId('adapt-panel').waitFor();
+    await expect.poll(() => page.locator('select[name=installed-head] option').allTextContents(), { timeout: 20_000 }).toContain('e2e-head (64 classes, 20 reviews, winnow-clip-mini)');
+    await page.selectOption('select[name=installed-head]', 'e2e-head');
+    const reports = () => project.db.prepare(`SELECT count(*) FROM meta WHERE key LIKE 'adapt.report.%'`).pluck().get() as number;
+    const reportsBefore = reports();
+    await page.getByTestId('label-with-head').click();
+    await expect.poll(reports, { timeout: 60_000 }).toBe(reportsBefore + 1);
+    await expect.poll(() => page.getByTestId('adapt-latest').innerText(), { timeout: 30_000 }).toContain('Labelled with a distilled head');
+    expect(rank1()).toEqual(before);
+    await page.getByTestId('adapt-panel').screenshot({ path: shotPath('16-head-model-02-label-with-installed.png') });
   });
 
   it('orders the review queue by usefulness to the adapted classifier', async () => {

@@ -65,6 +65,7 @@ const rank1 = (run: string) => new Map((project.db.prepare(`SELECT item_id, labe
 
 describe('adapting labels to reviews', () => {
   const reviewed: number[] = [];
+  let headFolder = '';
   let report: AdaptReportT;
 
   it('reviews: accept the right proposal, reject a wrong top-1, relabel when the truth was not proposed', async () => {
@@ -143,6 +144,35 @@ describe('adapting labels to reviews', () => {
     expect((await project.jobs.wait(jobId)).state).toBe('done');
     expect(rank1('adapted')).toEqual(adapted);
     await expect(dispatch('adapt.distill', { out })).rejects.toThrow(/already exists/);
+    headFolder = out;
+  });
+
+  it('installs the distilled head as a model (models.import / winnow models add): listed with its card, chosen by id for labelling, refused for another embedding model', async () => {
+    const added = (await dispatch('models.import', { path: headFolder, id: 'my-head' })) as { id: string; report: { ok: boolean; task: string; head?: { trainingSize: number } } };
+    expect(added.report).toMatchObject({ ok: true, task: 'classification-head', head: { trainingSize: REVIEWED } });
+    const listed = ((await dispatch('models.list', {})) as { id: string; task: string; installed: boolean; head?: { classes: string[]; trainingSize: number; accuracy: number; embeddingModel: string } | null }[]).find((m) => m.id === 'my-head')!;
+    expect(listed).toMatchObject({ task: 'classification-head', installed: true, head: { classes: classNames, trainingSize: REVIEWED, accuracy: report.chosen.accuracy, embeddingModel: DEFAULT_MODEL } });
+    // Chosen by its id: the same labels as the folder itself gave.
+    const before = rank1('adapted');
+    const { jobId } = (await dispatch('adapt.run', { head: 'my-head' })) as { jobId: number };
+    expect((await project.jobs.wait(jobId)).state).toBe('done');
+    expect(rank1('adapted')).toEqual(before);
+    // A head whose card names another embedding model is refused before any job starts, saying why.
+    const other = path.join(await tempDir(), 'other-head');
+    await mkdir(other, { recursive: true });
+    await writeFile(path.join(other, 'head.onnx'), readFileSync(path.join(headFolder, 'head.onnx')));
+    await writeFile(path.join(other, 'winnow-head.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(headFolder, 'winnow-head.json'), 'utf8')), embeddingModel: 'clip-vit-b32' }));
+    await dispatch('models.import', { path: other, id: 'other-head' });
+    const jobsBefore = project.db.prepare('SELECT count(*) FROM jobs').pluck().get();
+    await expect(dispatch('adapt.run', { head: 'other-head' })).rejects.toThrow(/classifies clip-vit-b32 image embeddings .*but this project's labels use winnow-clip-mini/);
+    expect(project.db.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(jobsBefore);
+    await expect(dispatch('adapt.run', { head: 'no-such-head' })).rejects.toThrow(/no installed classification head 'no-such-head'/);
+    // A folder that is no head and no model is not installed.
+    const broken = path.join(await tempDir(), 'broken-head');
+    await mkdir(broken, { recursive: true });
+    await writeFile(path.join(broken, 'winnow-head.json'), '{"format":"winnow-adapted-head"}');
+    await writeFile(path.join(broken, 'head.onnx'), 'not onnx');
+    await expect(dispatch('models.import', { path: broken })).rejects.toThrow(/not a usable model/);
   });
 
   it('resumes an interrupted adaptation without losing or repeating items', async () => {

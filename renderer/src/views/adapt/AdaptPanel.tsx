@@ -24,6 +24,13 @@ export function AdaptPanel() {
 
   const load = useCallback(() => api.call('adapt.reports', {}).then(setReports, report), [report]);
   useEffect(() => { void load(); }, [load]);
+  // Heads installed in the Models view (Add model folder / winnow models add), chosen by id.
+  const [heads, setHeads] = useState<{ id: string; label: string }[]>([]);
+  useEffect(() => {
+    api.call('models.list', {}).then((models) => setHeads(models.filter((m) => m.task === 'classification-head' && m.installed).map((m) => ({
+      id: m.id, label: m.head ? `${m.id} (${m.head.classes.length} classes, ${m.head.trainingSize} reviews, ${m.head.embeddingModel})` : m.id,
+    }))), report);
+  }, [report]);
   const finished = jobs.filter((j) => j.kind === 'adapt.run' && j.state === 'done').map((j) => j.id).join(',');
   // Label counts refresh by themselves (the job announces its signal and annotation writes); the reports are this panel's.
   useEffect(() => {
@@ -96,8 +103,14 @@ export function AdaptPanel() {
         </>
       )}
       <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void adapt(head.trim()); }} title="A folder written by “Distill to ONNX” (here or in another project with the same embedding model)">
+        {heads.length > 0 && (
+          <select name="installed-head" aria-label="installed head" value={heads.some((h) => h.id === head) ? head : ''} onChange={(e) => setHead(e.target.value)}>
+            <option value="">installed heads…</option>
+            {heads.map((h) => <option key={h.id} value={h.id}>{h.label}</option>)}
+          </select>
+        )}
         <input name="head-folder" placeholder="/path/to/distilled/model-folder" value={head} onChange={(e) => setHead(e.target.value)} />
-        <button type="submit" className="secondary" disabled={busy || running || !isAbsolute(head)} data-testid="label-with-head">Label with a distilled head</button>
+        <button type="submit" className="secondary" disabled={busy || running || !(isAbsolute(head) || heads.some((h) => h.id === head))} data-testid="label-with-head">Label with a distilled head</button>
       </form>
     </section>
   );
