@@ -102,14 +102,14 @@ export function AdaptPanel() {
           {distilled && <div className="muted small" data-testid="distilled">Wrote {distilled}</div>}
         </>
       )}
-      <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void adapt(head.trim()); }} title="A folder written by “Distill to ONNX” (here or in another project with the same embedding model)">
+      <form className="labels-actions head-actions" onSubmit={(e) => { e.preventDefault(); void adapt(head.trim()); }} title="A folder written by “Distill to ONNX” (here or in another project with the same embedding model)">
         {heads.length > 0 && (
           <select name="installed-head" aria-label="installed head" value={heads.some((h) => h.id === head) ? head : ''} onChange={(e) => setHead(e.target.value)}>
             <option value="">installed heads…</option>
             {heads.map((h) => <option key={h.id} value={h.id}>{h.label}</option>)}
           </select>
         )}
-        <input name="head-folder" placeholder="/path/to/distilled/model-folder" value={head} onChange={(e) => setHead(e.target.value)} />
+        <input name="head-folder" placeholder={heads.length ? 'or /path/to/distilled/model-folder' : '/path/to/distilled/model-folder'} value={heads.some((h) => h.id === head) ? '' : head} onChange={(e) => setHead(e.target.value)} />
         <button type="submit" className="secondary" disabled={busy || running || !(isAbsolute(head) || heads.some((h) => h.id === head))} data-testid="label-with-head">Label with a distilled head</button>
       </form>
     </section>
