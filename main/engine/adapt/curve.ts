@@ -1,10 +1,13 @@
 // Estimated accuracy as reviews accumulate: the adaptation's cross-validated accuracy (and the zero-shot
 // classifier's on the same reviews) on the first 10, 20, 50, 100, … reviews in the order the curator made
-// them, so the chart shows what each batch of reviews bought. Each prefix is a full fit with its own
-// cross-validated choice, exactly what "Adapt from reviews" would have reported at that point.
+// them, so the chart shows what each batch of reviews bought. Each prefix is a fit with its own
+// cross-validated choice, over a coarser grid than the real fit (2 cache settings × 2, 2 probe strengths
+// × 2 blends) so the whole curve costs less than the fit itself; the last point is the real fit.
 import type { AdaptCurvePointT } from '../../domain/adapt';
 import { type Classifier, type Examples, subset } from './classifier';
-import { adaptClassifier } from './select';
+import { adaptClassifier, type AdaptGrid } from './select';
+
+export const CURVE_GRID: AdaptGrid = { alphas: [1, 4], betas: [3, 12], lambdas: [0.0001, 0.01], blends: [0.5, 1] };
 
 /** Review counts charted for n reviews: 10, 20, 50, 100, 200, 500, … below n, then n itself. */
 export function curvePrefixes(n: number): number[] {
@@ -22,7 +25,7 @@ export function accuracyCurve(base: Classifier, examples: Examples, reviewOrder:
     const prefix = subset(examples, reviewOrder.slice(0, reviews));
     // Rejection-only reviews train but are not scored: a prefix needs labelled reviews to be measured.
     if (!prefix.target.some((t) => t >= 0)) return null;
-    const fit = adaptClassifier(base, prefix, { seed });
+    const fit = adaptClassifier(base, prefix, { seed, grid: CURVE_GRID });
     return { reviews, accuracy: fit.chosen.accuracy, zeroShot: fit.zeroShot.accuracy, method: fit.chosen.method, folds: fit.folds };
   }).filter((p): p is AdaptCurvePointT => p !== null);
 }
