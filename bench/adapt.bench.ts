@@ -1,6 +1,6 @@
 // Few-shot adaptation benchmark (not a timed test): zero-shot vs adapted accuracy after 10, 50, 100 and
 // 500 reviews, random vs active review order, over seeds, on generated scenes with ground truth.
-//   npm run bench:adapt -- [--quick] [--seeds 5] [--settings hard,cluttered] [--pool 1500] [--test 1000] [--objects two-objects,cluttered] [--objects-only]
+//   npm run bench:adapt -- [--quick] [--seeds 5] [--settings hard,cluttered] [--pool 1500] [--test 1000] [--objects two-objects,cluttered] [--objects-only] [--objects-pool 800] [--objects-test 500]
 import { parseArgs } from 'node:util';
 import { ClipModel } from '../main/engine/vision/clip-model';
 import type { AdaptStrategyT } from '../main/domain/adapt';
@@ -13,7 +13,7 @@ import { meanCi, pct } from './adapt/stats';
 import { objectsBench } from './adapt/objects-bench';
 
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seeds: { type: 'string' }, settings: { type: 'string' }, pool: { type: 'string' }, test: { type: 'string' }, orders: { type: 'string' }, objects: { type: 'string' }, 'objects-only': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seeds: { type: 'string' }, settings: { type: 'string' }, pool: { type: 'string' }, test: { type: 'string' }, orders: { type: 'string' }, objects: { type: 'string' }, 'objects-only': { type: 'boolean' }, 'objects-pool': { type: 'string' }, 'objects-test': { type: 'string' } } });
 const quick = values.quick === true;
 const seeds = Number(values.seeds ?? (quick ? 2 : 5));
 const poolSize = Number(values.pool ?? (quick ? 600 : 1500));
@@ -61,7 +61,7 @@ for (const setting of settings) {
   }
   console.log('');
 }
-await objectsBench(model, objectSettings, { seeds, pool: quick ? 400 : 800, test: quick ? 300 : 500, checkpoints });
+await objectsBench(model, objectSettings, { seeds, pool: Number(values['objects-pool'] ?? (quick ? 400 : 800)), test: Number(values['objects-test'] ?? (quick ? 300 : 500)), checkpoints });
 await model.dispose();
 if (values['objects-only']) process.exit(0);
 await applyThroughput(quick ? 20_000 : 100_000, model.dim, 64);
