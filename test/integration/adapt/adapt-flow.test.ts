@@ -173,6 +173,10 @@ describe('adapting labels to reviews', () => {
     await writeFile(path.join(broken, 'winnow-head.json'), '{"format":"winnow-adapted-head"}');
     await writeFile(path.join(broken, 'head.onnx'), 'not onnx');
     await expect(dispatch('models.import', { path: broken })).rejects.toThrow(/not a usable model/);
+    // The CLI's `models add` is the same import.
+    const cli = winnowSync(['models', 'add', headFolder, '--id', 'cli-head']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`classification head over winnow-clip-mini \\(\\d+-d\\): 64 classes, \\w+ trained on ${REVIEWED} reviews`));
   });
 
   it('resumes an interrupted adaptation without losing or repeating items', async () => {
@@ -206,13 +210,17 @@ describe('adapting labels to reviews', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { report: AdaptReportT };
     expect(result.report).toMatchObject({ trainingSize: REVIEWED, applied: SCENES - REVIEWED });
+    // The report's curve: first 10, 20, then all reviews; its last point is the fit itself.
+    expect(result.report.curve?.map((p) => p.reviews)).toEqual([10, 20, REVIEWED]);
+    expect(result.report.curve?.at(-1)?.accuracy).toBe(result.report.chosen.accuracy);
     const order = winnowSync(['adapt', '--order', 'margin', '--limit', '3', '--project', dir, '--json']);
     expect(order.code, order.stderr).toBe(0);
     expect(JSON.parse(order.stdout)).toHaveLength(3);
     const bad = winnowSync(['adapt', '--order', 'best', '--project', dir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--order must be one of uncertainty, margin, diverse, random/);
-  });
+    // A fresh process loads the model and fits (with its accuracy curve): slow on a busy machine.
+  }, 240_000);
 });
 
 describe('adapting detection thresholds to reviewed boxes', () => {
