@@ -42,7 +42,8 @@ Usage: winnow <command> [options]
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
   models pull ID [--dtype D]       download a registry model (resumable, hash-checked; see README) with a progress bar
-  models import PATH [--id ID]     copy a local model folder in after validating it
+  models add|import PATH [--id ID] copy a local model folder in after validating it (also a distilled
+                                   head folder: head.onnx + winnow-head.json, then adapt --head ID)
   models validate ID [--dtype D]   check files, load the graphs, report input/output names and shapes
   models rm ID                     remove an installed model (the built-in one stays)
 
