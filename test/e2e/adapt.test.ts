@@ -137,4 +137,26 @@ describe('Adapt from reviews', () => {
     await expect.poll(() => page.locator('[data-testid=review-view] img').first().getAttribute('src'), { timeout: 20_000 }).toMatch(new RegExp(`/${useful[0].itemId}$`));
     await page.screenshot({ path: shotPath('adapt-02-review-order.png') });
   });
+
+  it('runs detection that learns from reviewed boxes (region cache) from the Review view', async () => {
+    const dispatch = createDispatch(engine);
+    const queries = ['red circle', 'blue square', 'green triangle', 'yellow star'];
+    const { jobId } = (await dispatch('detect.run', { queries, segment: false })) as { jobId: number };
+    await project.jobs.wait(jobId);
+    // Review the proposals: accept the first half of each label's, reject the rest (both kinds are needed to learn).
+    const ids = project.db.prepare(`SELECT id FROM annotations WHERE kind = 'box' AND state = 'proposed' ORDER BY label, id`).pluck().all() as number[];
+    expect(ids.length).toBeGreaterThan(3);
+    await dispatch('review.decide', { ids: ids.filter((_, i) => i % 2 === 0), state: 'accepted' });
+    await dispatch('review.decide', { ids: ids.filter((_, i) => i % 2 === 1), state: 'rejected' });
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-view').waitFor();
+    await page.fill('textarea[name=queries]', queries.join(', '));
+    await page.getByTestId('run-detection').locator('input[name=region-cache]').check();
+    await page.getByTestId('run-detection').screenshot({ path: shotPath('16-region-cache-01-run-detection.png') });
+    await page.getByTestId('run-detection').getByRole('button', { name: 'Detect' }).click();
+    const latest = () => project.runs.list().filter((r) => r.kind === 'detect.run').at(-1)!;
+    await expect.poll(() => latest().jobId, { timeout: 60_000 }).not.toBe(jobId);
+    await expect.poll(() => project.jobs.get(latest().jobId!)?.state, { timeout: 120_000 }).toBe('done');
+    expect(latest().params).toMatchObject({ regionCache: { examples: ids.length } });
+  });
 });
