@@ -1,6 +1,6 @@
 // Few-shot adaptation benchmark (not a timed test): zero-shot vs adapted accuracy after 10, 50, 100 and
 // 500 reviews, random vs active review order, over seeds, on generated scenes with ground truth.
-//   npm run bench:adapt -- [--quick] [--seeds 5] [--settings hard,cluttered] [--pool 1500] [--test 1000]
+//   npm run bench:adapt -- [--quick] [--seeds 5] [--settings hard,cluttered] [--pool 1500] [--test 1000] [--objects two-objects,cluttered] [--objects-only] [--objects-pool 800] [--objects-test 500]
 import { parseArgs } from 'node:util';
 import { ClipModel } from '../main/engine/vision/clip-model';
 import type { AdaptStrategyT } from '../main/domain/adapt';
@@ -9,26 +9,19 @@ import { accuracy, type CurvePoint, simulate } from './adapt/simulate';
 import { applyThroughput } from './adapt/throughput';
 import { detectionBench } from './adapt/detection';
 import { jobScale } from './adapt/job-scale';
+import { meanCi, pct } from './adapt/stats';
+import { objectsBench } from './adapt/objects-bench';
 
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seeds: { type: 'string' }, settings: { type: 'string' }, pool: { type: 'string' }, test: { type: 'string' }, orders: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seeds: { type: 'string' }, settings: { type: 'string' }, pool: { type: 'string' }, test: { type: 'string' }, orders: { type: 'string' }, objects: { type: 'string' }, 'objects-only': { type: 'boolean' }, 'objects-pool': { type: 'string' }, 'objects-test': { type: 'string' } } });
 const quick = values.quick === true;
 const seeds = Number(values.seeds ?? (quick ? 2 : 5));
 const poolSize = Number(values.pool ?? (quick ? 600 : 1500));
 const testSize = Number(values.test ?? (quick ? 400 : 1000));
 const checkpoints = quick ? [10, 50, 60, 100] : [10, 50, 60, 100, 500];
 const orders = (values.orders?.split(',') ?? ['random', 'margin', 'diverse']) as AdaptStrategyT[];
-const settings = values.settings ? SETTINGS.filter((s) => values.settings!.split(',').includes(s.name)) : SETTINGS;
-
-/** Mean and 95% confidence half-width over seeds (Student t). */
-function meanCi(v: number[]): { mean: number; half: number } {
-  const T975 = [NaN, 12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  if (v.length < 2) return { mean, half: NaN };
-  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
-  return { mean, half: (T975[v.length - 1] ?? 1.96) * sd / Math.sqrt(v.length) };
-}
-const pct = (m: { mean: number; half: number }) => `${(m.mean * 100).toFixed(1)} ± ${Number.isNaN(m.half) ? '?' : (m.half * 100).toFixed(1)}`;
+const settings = values['objects-only'] ? [] : values.settings ? SETTINGS.filter((s) => values.settings!.split(',').includes(s.name)) : SETTINGS;
+const objectSettings = SETTINGS.filter((s) => (values.objects?.split(',') ?? ['two-objects', 'cluttered']).includes(s.name));
 
 const model = await ClipModel.load(MODEL_DIR);
 console.log(`model winnow-clip-mini (dim ${model.dim}); pool ${poolSize}, test ${testSize}, seeds ${seeds}; accuracy % on the test set, mean ± 95% CI over seeds\n`);
@@ -68,7 +61,9 @@ for (const setting of settings) {
   }
   console.log('');
 }
+await objectsBench(model, objectSettings, { seeds, pool: Number(values['objects-pool'] ?? (quick ? 400 : 800)), test: Number(values['objects-test'] ?? (quick ? 300 : 500)), checkpoints });
 await model.dispose();
+if (values['objects-only']) process.exit(0);
 await applyThroughput(quick ? 20_000 : 100_000, model.dim, 64);
 await jobScale(quick ? 20_000 : 100_000);
 await detectionBench(quick);

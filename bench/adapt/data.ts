@@ -35,22 +35,32 @@ export async function textClassifier(model: ClipModel, classes: string[]): Promi
   return zeroShotClassifier(text, model.dim, model.logitScale);
 }
 
-/** n scenes of a setting (generating more when `keep` filters some out), embedded, with class indexes. */
-export async function embeddedScenes(model: ClipModel, setting: Setting, n: number, seed: string, classes: string[]): Promise<EmbeddedSet> {
+/** n scenes of a setting (generating more when `keep` filters some out). */
+export async function keptScenes(setting: Setting, n: number, seed: string): Promise<GeneratedScene[]> {
   const kept: GeneratedScene[] = [];
   let batch = 0;
   while (kept.length < n) {
     const scenes = await generateScenes(Math.max(64, n), { ...setting.options, seed: `${seed}-${setting.name}-${batch++}` });
     for (const s of scenes) if (kept.length < n && (!setting.keep || setting.keep(s))) kept.push(s);
   }
+  return kept;
+}
+
+/** Class index of each scene under a setting's truth. */
+export function truthIndexes(setting: Setting, scenes: GeneratedScene[], classes: string[]): Int32Array {
+  const truth = setting.truth ?? ((s: GeneratedScene) => `${s.objects[0].color} ${s.objects[0].shape}`);
+  return Int32Array.from(scenes, (s) => classes.indexOf(truth(s)));
+}
+
+/** n scenes of a setting, embedded, with class indexes. */
+export async function embeddedScenes(model: ClipModel, setting: Setting, n: number, seed: string, classes: string[]): Promise<EmbeddedSet> {
+  const kept = await keptScenes(setting, n, seed);
   const x = new Float32Array(n * model.dim);
   for await (const b of embedImageFiles(model, kept.map((s) => new Uint8Array(s.jpeg)), { batchSize: 64 })) {
     if (b.errors.length) throw new Error(`unreadable generated image: ${b.errors[0].reason}`);
     b.indexes.forEach((index, row) => x.set(b.embeddings.subarray(row * model.dim, (row + 1) * model.dim), index * model.dim));
   }
-  const truth = setting.truth ?? ((s: GeneratedScene) => `${s.objects[0].color} ${s.objects[0].shape}`);
-  const y = Int32Array.from(kept, (s) => classes.indexOf(truth(s)));
-  return { x, y, n };
+  return { x, y: truthIndexes(setting, kept, classes), n };
 }
 
 const HARD_BACKGROUNDS = new Set(['noise', 'stripes', 'checker']);

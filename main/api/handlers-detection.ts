@@ -42,7 +42,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
     return { action: entry?.action ?? null, itemIds: [...new Set(itemIds)], canUndo: r.history.canUndo(), canRedo: r.history.canRedo() };
   };
   return {
-    'detect.run': async ({ queries, model, threshold, thresholds, minScores, maskThreshold, negatives, selection, segment }) => {
+    'detect.run': async ({ queries, model, threshold, thresholds, minScores, maskThreshold, negatives, selection, segment, regionCache }) => {
       const project = engine.requireProject();
       const id = requireModelFor(project, segment ? 'segment' : 'detect', model);
       const cal = await Calibration.load(engine.models, project, id);
@@ -50,7 +50,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       const margin = cal.get<number>('maskMargin');
       const mask = maskThreshold ?? (t !== undefined && margin !== undefined ? Math.min(0.95, t + margin) : undefined);
       const calibration = cal.provenance(['detectThreshold', 'maskMargin'], { detectThreshold: threshold, maskMargin: maskThreshold });
-      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model: id, threshold: t, thresholds, minScores, maskThreshold: mask, negatives, selection: selection ?? null, segment: segment ?? false, calibration });
+      const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model: id, threshold: t, thresholds, minScores, maskThreshold: mask, negatives, selection: selection ?? null, segment: segment ?? false, calibration, ...(regionCache && { regionCache }) });
       return { jobId: job.id };
     },
     'detect.counts': ({ jobId }) => engine.requireProject().annotations.countsForJob(jobId),

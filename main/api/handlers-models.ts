@@ -1,11 +1,23 @@
 import { stat } from 'node:fs/promises';
 import type { Engine } from '../engine/engine';
 import { installedSizes } from '../engine/vision/model-sizes';
+import { readHeadFolder } from '../engine/adapt/distill';
+import type { HeadSummaryT } from '../domain/model-report';
 import { ApiError } from './contract';
 import type { HandlersFor } from './handlers';
 import type { modelMethods } from './methods/models';
 
 type ModelHandlers = HandlersFor<keyof typeof modelMethods>;
+
+/** The card of an installed distilled head (null when it cannot be read: validate says why). */
+function headSummary(folder: string): HeadSummaryT | null {
+  try {
+    const { card } = readHeadFolder(folder);
+    return { embeddingModel: card.embeddingModel, dim: card.dim, classes: card.classes, method: card.method, trainingSize: card.trainingSize, accuracy: card.accuracy, zeroShotAccuracy: card.zeroShotAccuracy };
+  } catch {
+    return null;
+  }
+}
 
 /** ModelManager's plain errors, mapped to the API's stable codes. */
 function apiError(err: unknown): never {
@@ -50,6 +62,7 @@ export function createModelHandlers(engine: Engine): ModelHandlers {
               installedDtypes: model.installedDtypes.map((dtype) => ({ dtype, bytes: sizes?.byDtype.find((s) => s.dtype === dtype)?.bytes ?? 0 })),
               installedBytes: sizes?.totalBytes ?? null,
               pullJobId: runningPull(model.id)?.id ?? null,
+              ...(model.task === 'classification-head' && model.path && { head: headSummary(model.path) }),
             };
           }),
         );

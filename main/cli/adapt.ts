@@ -1,6 +1,7 @@
 // `winnow adapt` (also `winnow label --adapted`): adapt the labels to the reviews, label the
 // unreviewed items with the adapted classifier, optionally distill it; `--order` prints the most
 // useful items to review next, `--regions` the per-class detection thresholds learnt from reviewed boxes.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AdaptStrategy, type AdaptStrategyT } from '../domain/adapt';
 import type { CommandContext } from './commands';
@@ -40,7 +41,7 @@ export function adaptCommand(ctx: CommandContext): Promise<number> {
     const k = numberOption(v.k, 'k');
     const threshold = numberOption(v.threshold, 'threshold');
     const { jobId } = await client.call('adapt.run', {
-      ...(v.model && { model: v.model }), ...(v.head && { head: path.resolve(v.head) }), ...(k !== undefined && { k }), ...(threshold !== undefined && { threshold }),
+      ...(v.model && { model: v.model }), ...(v.head && { head: existsSync(v.head) || v.head.includes(path.sep) ? path.resolve(v.head) : v.head }), ...(k !== undefined && { k }), ...(threshold !== undefined && { threshold }),
     });
     const job = await followJob(session, jobId, ctx);
     if (job.state !== 'done') {

@@ -26,8 +26,9 @@ Usage: winnow <command> [options]
   adapt --order uncertainty|margin|diverse|random [--limit N]
                                    items most useful to review next for the adapted classifier
   adapt --regions                  per-class minimum detection scores learnt from reviewed boxes (detect.run minScores)
-  detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID]
-                                   zero-shot detection (+ masks) as proposals to review (resumable)
+  detect --queries "a,b" [--threshold P] [--segment] [--selection NAME] [--model ID] [--adapted]
+                                   zero-shot detection (+ masks) as proposals to review (resumable);
+                                   --adapted: scores adapted to the reviewed boxes (region cache)
   score [--model ID]               image-caption pair score, signal clip.pair (resumable)
   concepts --prompts "a watermark,..." [--model ID]
                                    concept scores, signals concept.<slug> (resumable)
@@ -47,7 +48,8 @@ Usage: winnow <command> [options]
   gpu install                      install onnxruntime-node's CUDA execution provider
   models list                      built-in, downloadable and installed models with sizes
   models pull ID [--dtype D]       download a registry model (resumable, hash-checked; see README) with a progress bar
-  models import PATH [--id ID]     copy a local model folder in after validating it
+  models add|import PATH [--id ID] copy a local model folder in after validating it (also a distilled
+                                   head folder: head.onnx + winnow-head.json, then adapt --head ID)
   models validate ID [--dtype D]   check files, load the graphs, report input/output names and shapes
   models rm ID                     remove an installed model (the built-in one stays)
   plan export --out FILE --output STORAGE [--project DIR] [--shards N]

@@ -6,7 +6,7 @@ import type { CommandContext } from './commands';
 import { ProgressBar, formatBytes } from './progress-bar';
 import { modelSettingsCommand } from './model-settings';
 
-const USAGE = 'usage: winnow models list | pull ID [--dtype D] | import PATH [--id ID] | rm ID | validate ID [--dtype D] | choices | choose TASK MODEL | calibration [--model ID] | calibrate --model ID --set key=value';
+const USAGE = 'usage: winnow models list | pull ID [--dtype D] | add|import PATH [--id ID] | rm ID | validate ID [--dtype D] | choices | choose TASK MODEL | calibration [--model ID] | calibrate --model ID --set key=value';
 
 /** Sub-commands about the project's settings (main/cli/model-settings.ts), not the models folder. */
 const PROJECT_SUBCOMMANDS = new Set(['choices', 'choose', 'calibration', 'calibrate']);
@@ -29,6 +29,7 @@ export function formatReport(id: string, report: ValidationReportT): string {
     const io = (list: typeof graph.inputs) => list.map((t) => `${t.name} ${t.type}[${t.shape.join(',')}]`).join(', ');
     lines.push(`  ${graph.file} on ${graph.provider}`, `    in:  ${io(graph.inputs)}`, `    out: ${io(graph.outputs)}`);
   }
+  if (report.head) lines.push(`  classification head over ${report.head.embeddingModel} (${report.head.dim}-d): ${report.head.classes.length} classes, ${report.head.method} trained on ${report.head.trainingSize} reviews, accuracy ${(report.head.accuracy * 100).toFixed(1)}% (zero-shot ${(report.head.zeroShotAccuracy * 100).toFixed(1)}%)`);
   if (report.clip) lines.push(`  embeddings ${report.clip.dim}-d, image ${report.clip.imageSize.join('×')}, text ${report.clip.sequenceLength} tokens, logit scale ${report.clip.logitScale.toFixed(2)}`);
   for (const problem of report.problems) lines.push(`  problem: ${problem}`);
   return lines.join('\n');
@@ -89,6 +90,7 @@ export async function modelsCommand(ctx: CommandContext): Promise<number> {
           process.off('SIGINT', stop);
         }
       }
+      case 'add':
       case 'import': {
         if (!target) throw new Error(USAGE);
         const result = (await call('models.import', { path: target, ...(ctx.values.id ? { id: ctx.values.id } : {}) })) as { id: string; report: ValidationReportT };

@@ -20,6 +20,10 @@ export const AdaptCandidate = z.object({
 });
 export type AdaptCandidateT = z.output<typeof AdaptCandidate>;
 
+/** The estimated accuracy after the first `reviews` reviews (cross-validated on them; folds 0: too few to estimate). */
+export const AdaptCurvePoint = z.object({ reviews: z.number().int(), accuracy: z.number(), zeroShot: z.number(), method: AdaptMethod, folds: z.number().int() });
+export type AdaptCurvePointT = z.output<typeof AdaptCurvePoint>;
+
 /** What one adaptation fit measured: it is kept per run, so the UI can chart accuracy as reviews accumulate. */
 export const AdaptReport = z.object({
   job: z.number().int(),
@@ -39,6 +43,8 @@ export const AdaptReport = z.object({
   seconds: z.number(),
   /** Set when the run labelled with a distilled head folder instead of fitting. */
   head: z.string().optional(),
+  /** Estimated accuracy over review prefixes (first 10, 20, 50, … reviews in review order, then all). */
+  curve: z.array(AdaptCurvePoint).optional(),
 });
 export type AdaptReportT = z.output<typeof AdaptReport>;
 

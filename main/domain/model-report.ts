@@ -2,7 +2,14 @@
 // (the model.pull job's result schema) and the API (models.validate, models.import).
 import { z } from 'zod';
 
-export const ModelTaskName = z.enum(['clip', 'zero-shot-object-detection', 'image-segmentation', 'mask-generation', 'unknown']);
+export const ModelTaskName = z.enum(['clip', 'zero-shot-object-detection', 'image-segmentation', 'mask-generation', 'classification-head', 'unknown']);
+
+/** What the Models view shows of a distilled classification head (its winnow-head.json card). */
+export const HeadSummary = z.object({
+  embeddingModel: z.string(), dim: z.number().int(), classes: z.array(z.string()), method: z.string(),
+  trainingSize: z.number().int(), accuracy: z.number(), zeroShotAccuracy: z.number(),
+});
+export type HeadSummaryT = z.output<typeof HeadSummary>;
 
 const TensorInfo = z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string()])).readonly() });
 
@@ -16,6 +23,8 @@ export const ValidationReport = z.object({
   clip: z
     .object({ dim: z.number(), logitScale: z.number(), imageSize: z.tuple([z.number(), z.number()]), sequenceLength: z.number(), dtypes: z.array(z.string()) })
     .optional(),
+  /** For a distilled classification head: its card. */
+  head: HeadSummary.optional(),
 });
 
 export const DownloadedFile = z.object({

@@ -15,6 +15,7 @@ export const adaptMethods = {
       templates: z.array(z.string().trim().min(1).max(200)).min(1).max(64).optional(),
       k: z.number().int().min(1).max(20).optional(),
       threshold: z.number().min(0).max(1).optional(),
+      /** A distilled head folder (absolute path) or the id of a head installed in the Models view. */
       head: absPath.optional(),
     }).strict(),
     output: z.object({ jobId: z.number().int() }),

@@ -45,6 +45,8 @@ export const detectionMethods = {
       negatives: z.boolean().optional(),
       selection: z.string().min(1).max(200).nullable().optional(),
       segment: z.boolean().optional(),
+      /** Adapt scores to the reviewed proposals of these queries (a region cache over their crops with a cross-validated cut). */
+      regionCache: z.boolean().optional(),
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
   },

@@ -1,7 +1,7 @@
 // Model management methods: list, pull (a job), import, validate, remove.
 import { z } from 'zod';
 import { ModelJob } from '../../domain/job';
-import { ModelTaskName, ValidationReport } from '../../domain/model-report';
+import { HeadSummary, ModelTaskName, ValidationReport } from '../../domain/model-report';
 
 export { ValidationReport };
 
@@ -30,6 +30,8 @@ export const ModelInfo = z.object({
   installedBytes: z.number().nullable(),
   /** The running pull of this model, if any. */
   pullJobId: z.number().int().nullable(),
+  /** A distilled classification head's card (classes, training size, accuracy, the embedding model it reads). */
+  head: HeadSummary.nullable().optional(),
 });
 
 export const modelMethods = {

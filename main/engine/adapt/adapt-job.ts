@@ -20,6 +20,7 @@ import { rank, zeroShotClassifier } from './classifier';
 import { readHeadFolder } from './distill';
 import { classifierToOnnx, OnnxHead } from './onnx-head';
 import { adaptClassifier } from './select';
+import { accuracyCurve } from './curve';
 import { headPath, REPORT_KEY, setMeta } from './reports';
 import { reviewedExamples, SETTLED_ITEMS } from './training-set';
 
@@ -81,6 +82,7 @@ export function adaptJob(project: Project, active: ActiveModel) {
           report = {
             job: ctx.jobId, at: new Date().toISOString(), model, classes: names, trainingSize: training.itemIds.length, labelled: training.labelled,
             rejectedOnly: training.rejectedOnly, folds: adapted.folds, chosen: adapted.chosen, zeroShot: adapted.zeroShot, applied: 0, seconds: 0,
+            curve: accuracyCurve(base, training.examples, training.reviewOrder, { reviews: training.itemIds.length, accuracy: adapted.chosen.accuracy, zeroShot: adapted.zeroShot.accuracy, method: adapted.chosen.method, folds: adapted.folds }, ctx.jobId),
           };
           onnxBytes = classifierToOnnx(adapted.classifier, { docString: `Winnow adapted head over ${model} image embeddings`, metadata: { classes: JSON.stringify(names), embedding_model: model } });
         }

@@ -9,11 +9,13 @@ import type { Examples } from './classifier';
 export interface TrainingSet {
   examples: Examples;
   itemIds: number[];
+  /** Example indexes in the order the curator reviewed them (first review of each item). */
+  reviewOrder: number[];
   labelled: number;
   rejectedOnly: number;
 }
 
-interface ReviewRow { itemId: number; imageRow: number; label: string; state: 'accepted' | 'edited' | 'rejected' }
+interface ReviewRow { itemId: number; imageRow: number; label: string; state: 'accepted' | 'edited' | 'rejected'; at: string }
 
 /** SQL: items whose image label the curator settled (accepted or relabelled); they are not re-labelled. */
 export const SETTLED_ITEMS = `SELECT item_id FROM annotations WHERE kind = 'label' AND state IN ('accepted', 'edited')`;
@@ -21,15 +23,16 @@ export const SETTLED_ITEMS = `SELECT item_id FROM annotations WHERE kind = 'labe
 export function reviewedExamples(project: Project, set: EmbeddingSet, classes: readonly string[]): TrainingSet {
   const index = new Map(classes.map((c, i) => [c, i]));
   const rows = project.db.prepare(
-    `SELECT a.item_id itemId, r.image_row imageRow, a.label, a.state FROM annotations a
+    `SELECT a.item_id itemId, r.image_row imageRow, a.label, a.state, a.updated_at at FROM annotations a
      JOIN embedding_rows r ON r.item_id = a.item_id AND r.set_id = ?
      WHERE a.kind = 'label' AND a.state IN ('accepted', 'edited', 'rejected') ORDER BY a.item_id, a.updated_at, a.id`,
   ).all(set.id) as ReviewRow[];
-  const byItem = new Map<number, { imageRow: number; target: number; rejected: Set<number> }>();
+  const byItem = new Map<number, { imageRow: number; target: number; rejected: Set<number>; at: string }>();
   for (const r of rows) {
     const k = index.get(r.label);
     if (k === undefined) continue;
-    const e = byItem.get(r.itemId) ?? { imageRow: r.imageRow, target: -1, rejected: new Set<number>() };
+    const e = byItem.get(r.itemId) ?? { imageRow: r.imageRow, target: -1, rejected: new Set<number>(), at: r.at };
+    if (r.at < e.at) e.at = r.at;
     if (r.state === 'rejected') e.rejected.add(k);
     else e.target = k;
     byItem.set(r.itemId, e);
@@ -47,5 +50,6 @@ export function reviewedExamples(project: Project, set: EmbeddingSet, classes: r
   }
   const target = Int32Array.from(entries, (e) => e.target);
   const labelled = entries.filter((e) => e.target >= 0).length;
-  return { examples: { dim, x, target, rejected: entries.map((e) => [...e.rejected]) }, itemIds, labelled, rejectedOnly: entries.length - labelled };
+  const reviewOrder = entries.map((_, i) => i).sort((a, b) => (entries[a].at < entries[b].at ? -1 : entries[a].at > entries[b].at ? 1 : itemIds[a] - itemIds[b]));
+  return { examples: { dim, x, target, rejected: entries.map((e) => [...e.rejected]) }, itemIds, reviewOrder, labelled, rejectedOnly: entries.length - labelled };
 }

@@ -14,6 +14,9 @@ import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { type Box, boxIou } from './geometry';
 import { rleBbox } from '../../domain/rle';
+import { adaptedRegionScore, passesCut, type RegionFit } from '../adapt/region-cache';
+import { embedRegions } from '../adapt/region-embed';
+import { regionTraining } from '../adapt/region-training';
 import { DEFAULT_THRESHOLD, DenseClipDetector, type Detector, detectorKindOf, OnnxQueryDetector, type Proposal } from './detector';
 
 export const DETECT_JOB = 'detect.run';
@@ -41,6 +44,8 @@ export const DetectParams = z.object({
   /** Dense detection: the model's other known phrases veto look-alikes (default true). */
   negatives: z.boolean().optional(),
   segment: z.boolean(),
+  /** Adapt the scores to the reviewed proposals of these queries: a region cache over their crop embeddings, with a cross-validated cut (adapt/region-cache.ts). */
+  regionCache: z.boolean().optional(),
   selection: z.string().nullable(),
   batch: z.number().int().positive().optional(),
   /** Where the thresholds came from (explicit, project, model): recorded with the run. */
@@ -49,7 +54,11 @@ export const DetectParams = z.object({
 export type DetectParams = z.output<typeof DetectParams>;
 
 const DetectCheckpoint = z.object({ lastItemId: z.number().int() });
-const DetectResult = z.object({ model: z.string(), items: z.number().int() });
+const RegionCacheSummary = z.object({
+  examples: z.number().int(), alpha: z.number(), beta: z.number(), gamma: z.number(), mode: z.string(), folds: z.number().int(),
+  rejectsPerAcceptBefore: z.number().nullable(), rejectsPerAcceptAfter: z.number().nullable(), acceptedKept: z.number(),
+});
+const DetectResult = z.object({ model: z.string(), items: z.number().int(), regionCache: RegionCacheSummary.nullable().optional() });
 
 /** What a detection annotation's params hold. */
 export interface DetectAnnotationParams {
@@ -81,7 +90,12 @@ export function detectJob(project: Project, active: ActiveModel) {
       const threshold = p.threshold ?? DEFAULT_THRESHOLD[detector.kind];
       // The graph file that ran (e.g. onnx/model_quantized.onnx) is part of what produced the proposals.
       const graph = detector instanceof OnnxQueryDetector ? { graph: detector.graph.file, dtype: detector.graph.dtype } : {};
-      const runId = project.runs.forJob(ctx.jobId, DETECT_JOB, { model, modelHash: hash ?? null, params: { ...p, detector: detector.kind, threshold, ...graph } });
+      // The region cache is refitted from the reviews at every start (also on resume: the reviews are the state).
+      const regions = p.regionCache ? await regionTraining(project, (await active.get(detector.kind === 'dense-clip' ? p.model : undefined)).model, p.queries,
+        (itemId, reason) => ctx.issue({ severity: 'warning', kind: 'detect', message: `region cache: item ${itemId} ${reason}`, itemId, jobId: ctx.jobId })) : null;
+      const regionClip = regions && (regions.fit.cache.alpha > 0 || Object.keys(regions.fit.cuts).length) ? (await active.get(detector.kind === 'dense-clip' ? p.model : undefined)).model : null;
+      const summary = regions && summaryOf(regions.fit, regions.examples);
+      const runId = project.runs.forJob(ctx.jobId, DETECT_JOB, { model, modelHash: hash ?? null, params: { ...p, detector: detector.kind, threshold, ...graph, ...(summary && { regionCache: summary }) } });
       const batch = Math.max(1, p.batch ?? 16);
       try {
         ctx.setTotal(selectionCounts(project, p.selection).kept);
@@ -115,6 +129,13 @@ export function detectJob(project: Project, active: ActiveModel) {
               ctx.issue(detectIssue(project, image.id, 'detect_failed', 'detection failed on', error));
             }
           }
+          // Region cache: each proposal's crop embedded, its score adapted; those under the cut are not stored.
+          const adapted: (Float64Array | null)[] = [];
+          for (let k = 0; k < kept.length; k++) {
+            if (!regionClip || !regions) { adapted.push(null); continue; }
+            const emb = await embedRegions(regionClip, images.find((im) => im.id === kept[k])!.data, results[k].map((d) => (d.rle && rleBbox(d.rle)) || d.box));
+            adapted.push(Float64Array.from(results[k], (d, i) => adaptedRegionScore(regions.fit.cache, d.label, emb.subarray(i * regionClip.dim, (i + 1) * regionClip.dim), d.score)));
+          }
           done += ids.length;
           const last = ids[ids.length - 1];
           ids = [];
@@ -126,19 +147,22 @@ export function detectJob(project: Project, active: ActiveModel) {
               const decided = (reviewed.all(itemId) as { label: string; bbox: string; detector_box: string | null }[]).flatMap((r) => [
                 { label: r.label, box: JSON.parse(r.bbox) as Box }, ...(r.detector_box ? [{ label: r.label, box: JSON.parse(r.detector_box) as Box }] : []),
               ]);
-              for (const d of results[k]) {
+              results[k].forEach((d, i) => {
+                const regionScore = adapted[k]?.[i];
                 // A segmentation's box is its mask's tight box (the detector's own box is looser, or elsewhere).
                 const box: Box = (d.rle && rleBbox(d.rle)) || d.box;
-                if (decided.some((r) => r.label === d.label && (boxIou(r.box, box) >= 0.5 || boxIou(r.box, d.box) >= 0.5))) continue;
-                if (d.score < (p.minScores?.[d.label] ?? -Infinity)) continue;
+                if (decided.some((r) => r.label === d.label && (boxIou(r.box, box) >= 0.5 || boxIou(r.box, d.box) >= 0.5))) return;
+                if (d.score < (p.minScores?.[d.label] ?? -Infinity)) return;
+                if (regionScore !== undefined && regions && !passesCut(regions.fit, d.label, regionScore)) return;
                 const params: DetectAnnotationParams = {
                   run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra, ...(box !== d.box && { detector_box: d.box }),
+                  ...(regionScore !== undefined && { detectorScore: d.score }),
                 };
                 project.annotations.insert(itemId, {
-                  kind: d.rle ? 'mask' : 'box', label: d.label, score: d.score, bbox: box, rle: d.rle ?? null, origin: model,
+                  kind: d.rle ? 'mask' : 'box', label: d.label, score: regionScore === undefined ? d.score : round(regionScore), bbox: box, rle: d.rle ?? null, origin: model,
                   params, state: 'proposed', createdBy: `job:${ctx.jobId}`, runId,
                 });
-              }
+              });
             });
           }, done, { lastItemId: last });
         };
@@ -157,7 +181,16 @@ export function detectJob(project: Project, active: ActiveModel) {
       }
       project.runs.finish(runId);
       project.notifyItemsChanged(null, 0, false);
-      return { model, items: selectionCounts(project, p.selection).kept };
+      return { model, items: selectionCounts(project, p.selection).kept, ...(p.regionCache && { regionCache: summary }) };
     },
   });
+}
+
+const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+function summaryOf(fit: RegionFit, examples: number): z.output<typeof RegionCacheSummary> {
+  return {
+    examples, alpha: fit.cache.alpha, beta: fit.cache.beta, gamma: fit.cache.gamma, mode: fit.mode, folds: fit.folds,
+    rejectsPerAcceptBefore: fit.rejectsPerAccept.before, rejectsPerAcceptAfter: fit.rejectsPerAccept.adapted, acceptedKept: fit.recall.adapted,
+  };
 }

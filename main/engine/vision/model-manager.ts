@@ -16,7 +16,7 @@ import {
   type Registry,
 } from './model-registry';
 import { isPinnedRevision, ModelLock } from './model-lock';
-import { validateModelFolder, type ValidationReport } from './model-validate';
+import { type FolderTask, validateModelFolder, type ValidationReport } from './model-validate';
 
 type Env = Record<string, string | undefined>;
 
@@ -39,7 +39,7 @@ export interface ModelManagerOptions {
 export interface ModelListing {
   id: string;
   name: string;
-  task: ModelTask | 'unknown';
+  task: FolderTask;
   licence?: string;
   builtin: boolean;
   installed: boolean;
@@ -78,7 +78,7 @@ export const INSTALL_RECORD = 'winnow-model.json';
 interface InstallRecord {
   id: string;
   name?: string;
-  task: ModelTask | 'unknown';
+  task: FolderTask;
   source: { repo: string; revision: string } | { importedFrom: string };
   dtypes: string[];
   installedAt: string;

@@ -5,6 +5,12 @@ import { DTYPE_SUFFIXES, availableDtypes, type ModelDtype } from './model-folder
 import type { ModelTask } from './model-registry';
 import { createSessionWithFallback } from './providers';
 import type { TensorInfo } from './session';
+import { CARD_FILE, readHeadFolder } from '../adapt/distill';
+import { OnnxHead } from '../adapt/onnx-head';
+import type { HeadSummaryT } from '../../domain/model-report';
+
+/** What an installed folder holds: a model of a registry task, a distilled classification head (winnow-head.json), or neither. */
+export type FolderTask = ModelTask | 'classification-head' | 'unknown';
 
 export interface GraphReport {
   file: string;
@@ -16,12 +22,37 @@ export interface GraphReport {
 export interface ValidationReport {
   ok: boolean;
   folder: string;
-  task: ModelTask | 'unknown';
+  task: FolderTask;
   dtype?: string;
   problems: string[];
   graphs: GraphReport[];
   /** For dual encoders: what a smoke inference produced. */
   clip?: { dim: number; logitScale: number; imageSize: [number, number]; sequenceLength: number; dtypes: ModelDtype[] };
+  /** For a distilled classification head: its card. */
+  head?: HeadSummaryT;
+}
+
+/** A distilled head folder: its card parses, and head.onnx loads and maps card.dim inputs to one probability per card class. */
+async function validateHead(folder: string): Promise<ValidationReport> {
+  const report: ValidationReport = { ok: false, folder, task: 'classification-head', problems: [], graphs: [] };
+  try {
+    const { card, onnx } = readHeadFolder(folder);
+    report.head = { embeddingModel: card.embeddingModel, dim: card.dim, classes: card.classes, method: card.method, trainingSize: card.trainingSize, accuracy: card.accuracy, zeroShotAccuracy: card.zeroShotAccuracy };
+    const head = await OnnxHead.load(onnx);
+    try {
+      if (head.dim !== card.dim) report.problems.push(`head.onnx reads ${head.dim}-d embeddings, the card says ${card.dim}`);
+      if (head.classes !== card.classes.length) report.problems.push(`head.onnx gives ${head.classes} classes, the card names ${card.classes.length}`);
+      const probs = await head.probs(new Float32Array(head.dim).fill(1 / Math.sqrt(head.dim)));
+      const sum = probs.reduce((a, b) => a + b, 0);
+      if (!(Math.abs(sum - 1) < 1e-3)) report.problems.push(`head.onnx probabilities sum to ${sum}, not 1`);
+    } finally {
+      await head.dispose();
+    }
+  } catch (error) {
+    report.problems.push((error as Error).message);
+  }
+  report.ok = report.problems.length === 0;
+  return report;
 }
 
 const REQUIRED_FILES: Record<ModelTask, string[]> = {
@@ -105,6 +136,7 @@ async function validateGraphs(folder: string, dtype: string, report: ValidationR
  * and (for dual encoders) one inference yields finite embeddings. Problems are collected, not thrown.
  */
 export async function validateModelFolder(folder: string, options: { task?: ModelTask; dtype?: string } = {}): Promise<ValidationReport> {
+  if (!options.task && (await stat(path.join(folder, CARD_FILE)).then((s) => s.isFile(), () => false))) return validateHead(folder);
   const task = options.task ?? (await detectTask(folder));
   const report: ValidationReport = { ok: false, folder, task, problems: [], graphs: [] };
   if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) {

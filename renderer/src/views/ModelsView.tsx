@@ -17,6 +17,7 @@ const TASKS: Record<string, string> = {
   'zero-shot-object-detection': 'detection',
   'image-segmentation': 'segmentation',
   'mask-generation': 'masks (SAM)',
+  'classification-head': 'classifier head',
   unknown: 'unknown',
 };
 
@@ -124,6 +125,17 @@ function Report({ report }: { report: ValidationReportT }) {
   );
 }
 
+/** A distilled head's card: what it classifies, from how many reviews, how well, over which embeddings. */
+function HeadCard({ head }: { head: NonNullable<ModelInfoT['head']> }) {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const shown = head.classes.slice(0, 6).join(', ');
+  return (
+    <div className="muted small desc" data-testid="head-card">
+      {head.classes.length} classes ({shown}{head.classes.length > 6 ? ', …' : ''}) · {head.method} trained on {head.trainingSize} reviews · accuracy {pct(head.accuracy)} (zero-shot {pct(head.zeroShotAccuracy)}, cross-validated) · reads <span className="mono">{head.embeddingModel}</span> embeddings ({head.dim}-d) · label with it in Labels → Adapt from reviews
+    </div>
+  );
+}
+
 function ModelRow({ model }: { model: ModelInfoT }) {
   const job = useModels((s) => s.pulls[model.id]);
   const report = useModels((s) => s.reports[model.id]);
@@ -141,6 +153,7 @@ function ModelRow({ model }: { model: ModelInfoT }) {
           <div className="model-name">{model.name}</div>
           <div className="muted small mono">{model.id}</div>
           {model.description && <div className="muted small desc">{model.description}</div>}
+          {model.head && <HeadCard head={model.head} />}
         </td>
         <td>
           <span className="task">{TASKS[model.task] ?? model.task}</span>
@@ -242,7 +255,7 @@ export function ModelsView() {
               .finally(() => setImporting(false));
           }}
         >
-          <input name="model-path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="Import a model folder (absolute path)" />
+          <input name="model-path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="Add a model folder (absolute path): a model, or a distilled head (head.onnx + winnow-head.json)" title="Add model folder" />
           <input name="model-id" className="id-input" value={id} onChange={(e) => setId(e.target.value)} placeholder="id (optional)" />
           <button type="submit" disabled={importing || !path.trim()}>
             {importing ? 'Importing…' : 'Import'}

@@ -1,5 +1,6 @@
 // "Adapt from reviews" in the Labels view: runs the adaptation job, shows what the cross-validation
-// chose, the estimated accuracy as reviews accumulated (one point per adaptation), and distills the
+// chose, the estimated accuracy as reviews accumulated (the latest fit's curve over review prefixes, or one
+// point per adaptation for reports made before curves), and distills the
 // adapted classifier to a model folder.
 import { useCallback, useEffect, useState } from 'react';
 import type { AdaptReportT } from '../../../../main/domain/adapt';
@@ -23,6 +24,13 @@ export function AdaptPanel() {
 
   const load = useCallback(() => api.call('adapt.reports', {}).then(setReports, report), [report]);
   useEffect(() => { void load(); }, [load]);
+  // Heads installed in the Models view (Add model folder / winnow models add), chosen by id.
+  const [heads, setHeads] = useState<{ id: string; label: string }[]>([]);
+  useEffect(() => {
+    api.call('models.list', {}).then((models) => setHeads(models.filter((m) => m.task === 'classification-head' && m.installed).map((m) => ({
+      id: m.id, label: m.head ? `${m.id} (${m.head.classes.length} classes, ${m.head.trainingSize} reviews, ${m.head.embeddingModel})` : m.id,
+    }))), report);
+  }, [report]);
   const finished = jobs.filter((j) => j.kind === 'adapt.run' && j.state === 'done').map((j) => j.id).join(',');
   // Label counts refresh by themselves (the job announces its signal and annotation writes); the reports are this panel's.
   useEffect(() => {
@@ -53,6 +61,9 @@ export function AdaptPanel() {
 
   const fitted = reports.filter((r) => !r.head);
   const latest = reports[reports.length - 1];
+  const curve = [...fitted].reverse().find((r) => r.curve?.length)?.curve;
+  const adaptedPoints = curve ? curve.map((p) => ({ x: p.reviews, y: p.accuracy })) : fitted.map((r) => ({ x: r.trainingSize, y: r.chosen.accuracy }));
+  const zeroShotPoints = curve ? curve.map((p) => ({ x: p.reviews, y: p.zeroShot })) : fitted.map((r) => ({ x: r.trainingSize, y: r.zeroShot.accuracy }));
   return (
     <section className="labels-card adapt-panel" data-testid="adapt-panel">
       <div className="labels-actions">
@@ -79,11 +90,11 @@ export function AdaptPanel() {
           <AccuracyChart
             xLabel="reviews"
             series={[
-              { name: 'adapted', className: 'series-adapted', points: fitted.map((r) => ({ x: r.trainingSize, y: r.chosen.accuracy })) },
-              { name: 'zero-shot', className: 'series-zero-shot', points: fitted.map((r) => ({ x: r.trainingSize, y: r.zeroShot.accuracy })) },
+              { name: 'adapted', className: 'series-adapted', points: adaptedPoints },
+              { name: 'zero-shot', className: 'series-zero-shot', points: zeroShotPoints },
             ]}
           />
-          <div className="adapt-legend small"><span className="key series-adapted" /> adapted <span className="key series-zero-shot" /> zero-shot (both cross-validated on the reviews)</div>
+          <div className="adapt-legend small"><span className="key series-adapted" /> adapted <span className="key series-zero-shot" /> zero-shot (both cross-validated on the first {curve ? 'n reviews, in the order you made them' : 'reviews of each run'})</div>
           <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void distill(); }}>
             <input name="distill-out" placeholder="/path/to/new/model-folder" value={out} onChange={(e) => setOut(e.target.value)} />
             <button type="submit" className="secondary" disabled={!isAbsolute(out)} data-testid="distill">Distill to ONNX</button>
@@ -91,9 +102,15 @@ export function AdaptPanel() {
           {distilled && <div className="muted small" data-testid="distilled">Wrote {distilled}</div>}
         </>
       )}
-      <form className="labels-actions" onSubmit={(e) => { e.preventDefault(); void adapt(head.trim()); }} title="A folder written by “Distill to ONNX” (here or in another project with the same embedding model)">
-        <input name="head-folder" placeholder="/path/to/distilled/model-folder" value={head} onChange={(e) => setHead(e.target.value)} />
-        <button type="submit" className="secondary" disabled={busy || running || !isAbsolute(head)} data-testid="label-with-head">Label with a distilled head</button>
+      <form className="labels-actions head-actions" onSubmit={(e) => { e.preventDefault(); void adapt(head.trim()); }} title="A folder written by “Distill to ONNX” (here or in another project with the same embedding model)">
+        {heads.length > 0 && (
+          <select name="installed-head" aria-label="installed head" value={heads.some((h) => h.id === head) ? head : ''} onChange={(e) => setHead(e.target.value)}>
+            <option value="">installed heads…</option>
+            {heads.map((h) => <option key={h.id} value={h.id}>{h.label}</option>)}
+          </select>
+        )}
+        <input name="head-folder" placeholder={heads.length ? 'or /path/to/distilled/model-folder' : '/path/to/distilled/model-folder'} value={heads.some((h) => h.id === head) ? '' : head} onChange={(e) => setHead(e.target.value)} />
+        <button type="submit" className="secondary" disabled={busy || running || !(isAbsolute(head) || heads.some((h) => h.id === head))} data-testid="label-with-head">Label with a distilled head</button>
       </form>
     </section>
   );

@@ -12,6 +12,7 @@ export function RunDetection() {
   const [threshold, setThreshold] = useState('');
   const [segment, setSegment] = useState(true);
   const [negatives, setNegatives] = useState(true);
+  const [regionCache, setRegionCache] = useState(false);
   const [busy, setBusy] = useState(false);
   // '' = the project's detection (or, with masks, segmentation) model.
   const [model, setModel] = useState('');
@@ -30,7 +31,7 @@ export function RunDetection() {
     setBusy(true);
     try {
       const t = Number(threshold);
-      const { jobId } = await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}), ...withModel(model) });
+      const { jobId } = await api.call('detect.run', { queries: list, segment, negatives, ...(Number.isFinite(t) && threshold.trim() ? { threshold: t } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}), ...(minScores ? { minScores } : {}), ...withModel(model), ...(regionCache ? { regionCache } : {}) });
       // Known at once (not at the job's first progress event), so a second click cannot start it twice.
       upsertJob(await api.call('jobs.get', { id: jobId }));
     } catch (err) {
@@ -48,6 +49,7 @@ export function RunDetection() {
       <label className="check" title="The model's other known phrases veto look-alikes: far fewer false positives on images without the object, somewhat lower recall"><input type="checkbox" checked={negatives} onChange={(e) => setNegatives(e.target.checked)} /> reject look-alikes</label>
       <ModelSelect key={segment ? 'segment' : 'detect'} task={segment ? 'segment' : 'detect'} value={model} onChange={setModel} />
       <LearntThresholds value={minScores} onChange={setMinScores} />
+      <label className="check" title="Scores adapted to the boxes you accepted and rejected for these queries (a cache over their crops, with a cross-validated cut): fewer proposals you would reject"><input type="checkbox" name="region-cache" checked={regionCache} onChange={(e) => setRegionCache(e.target.checked)} /> learn from reviewed boxes</label>
       <button type="submit" data-testid="detect-submit" disabled={busy || list.length === 0 || !!same} title={same ? 'This detection is running (see Jobs)' : undefined}>
         {same ? `Detecting… ${same.total ? `${Math.floor((100 * same.done) / same.total)}%` : ''}` : 'Detect'}
       </button>
