@@ -171,7 +171,12 @@ describe('the embedding map, saved views and search inside a view', () => {
     // Inside the view: never more hits than the region holds (all of them, when it is under 100).
     await expect.poll(gridCount).toBe(Math.min(100, region.length));
     const scores = async () => (await page.locator('[data-testid=tile-score]').allInnerTexts()).map(Number);
-    await page.locator('[data-testid=tile-score]').first().waitFor();
+    // The grid may repaint its tiles once more as the page's marks arrive, and it renders only the tiles on
+    // screen (the best hits, in order): read the scores once some are shown, two reads agreeing.
+    await expect.poll(async () => {
+      const [a, b] = [await scores(), await scores()];
+      return a.length > 0 && a.join() === b.join();
+    }).toBe(true);
     const all = await scores();
     const cutoff = Number(all[Math.floor(all.length / 2)].toFixed(3));
     await page.fill('[data-testid=search-cutoff]', String(cutoff));
