@@ -64,6 +64,8 @@ interface State {
 }
 
 const loading = new Set<string>();
+// Counts come back in any order (a toggle clicked twice fires two): only the latest request's count is kept.
+let countSeq = 0;
 
 export const useStore = create<State>((set, get) => ({
   info: null, error: null, connected: true, sources: [], sourceFilter: null, gridSelection: null, labelFilter: null, tagFilter: null, region: null, results: null, view: 'grid', itemCount: 0,
@@ -80,6 +82,7 @@ export const useStore = create<State>((set, get) => ({
   },
 
   async refresh() {
+    const seq = ++countSeq;
     try {
       // A call may have started a job (an import): the job list is a query, refetched and merged by recency.
       void queryClient.invalidateQueries({ queryKey: keys.jobs });
@@ -91,13 +94,14 @@ export const useStore = create<State>((set, get) => ({
         resultCount(get()) ?? api.call('items.count', itemFilter(get())),
       ]);
       loading.clear();
-      set((s) => ({ info, sources, itemCount, pages: new Map(), generation: s.generation + 1 }));
+      set((s) => ({ info, sources, ...(seq === countSeq && { itemCount }), pages: new Map(), generation: s.generation + 1 }));
     } catch (err) {
       get().report(err);
     }
   },
 
   async refreshCounts() {
+    const seq = ++countSeq;
     try {
       const [sources, itemCount, info] = await Promise.all([
         api.call('sources.list', {}), resultCount(get()) ?? api.call('items.count', itemFilter(get())), api.call('app.info', {}),
@@ -105,7 +109,7 @@ export const useStore = create<State>((set, get) => ({
       set((s) => {
         const firstStale = Math.floor(s.itemCount / PAGE_SIZE);
         const pages = new Map([...s.pages].filter(([p]) => p < firstStale));
-        return { sources, itemCount, info, pages };
+        return { sources, info, pages, ...(seq === countSeq && { itemCount }) };
       });
     } catch (err) {
       get().report(err);
