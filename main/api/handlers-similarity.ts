@@ -58,7 +58,7 @@ function pagingOf(project: Project, p: { k: number; offset: number; minScore?: n
   return { k: p.k, offset: p.offset, minScore: p.minScore, sourceId: p.within?.sourceId, where: withinWhere(project, p.within) };
 }
 
-/** SQL over alias `i` for a view's selection, label and map region (null: no filter). */
+/** SQL over alias `i` for a view's selection, label, map region and tag (null: no filter): the grid's pages and counts and search inside a view use this one. */
 export function withinWhere(project: Project, within: Omit<SearchWithinT, 'sourceId'> | undefined): string | null {
   if (!within) return null;
   return andWhere(selectionWhere(project, within.selection), within.label && labelPredicate(within.label), within.region && regionPredicate(within.region), within.tag && tagPredicate(within.tag));

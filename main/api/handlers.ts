@@ -2,19 +2,16 @@ import type { Engine } from '../engine/engine';
 import { visionHandlers } from './handlers-vision';
 import { createModelHandlers } from './handlers-models';
 import { modelSettingsHandlers } from './handlers-model-settings';
-import { curationHandlers, selectionWhere } from './handlers-curation';
+import { curationHandlers } from './handlers-curation';
 import { labelHandlers } from './handlers-labels';
 import { adaptHandlers } from './handlers-adapt';
-import { similarityHandlers } from './handlers-similarity';
+import { similarityHandlers, withinWhere } from './handlers-similarity';
 import { formatHandlers } from './handlers-formats';
 import { detectionHandlers } from './handlers-detection';
 import { scaleHandlers } from './handlers-scale';
 import { projectHandlers } from './handlers-projects';
 import { decisionHandlers } from './handlers-decisions';
-import { tagPredicate } from '../engine/store/manual';
-import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import { filterCount } from '../engine/curate/selection';
-import { regionPredicate } from '../engine/curate/search-within';
 import { viewHandlers } from './handlers-views';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
@@ -34,8 +31,8 @@ export function createHandlers(engine: Engine): Handlers {
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
     'items.count': ({ sourceId, selection, label, region, tag }) => (selection && sourceId === undefined && !label && !region && !tag
       ? filterCount(project().db, selection)
-      : project().items.count(sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region), tag && tagPredicate(tag)))),
-    'items.page': ({ offset, limit, sourceId, selection, label, region, tag }) => project().items.page(offset, limit, sourceId, andWhere(selectionWhere(project(), selection), label && labelPredicate(label), region && regionPredicate(region), tag && tagPredicate(tag))),
+      : project().items.count(sourceId, withinWhere(project(), { selection, label, region, tag }))),
+    'items.page': ({ offset, limit, sourceId, selection, label, region, tag }) => project().items.page(offset, limit, sourceId, withinWhere(project(), { selection, label, region, tag })),
     'items.get': ({ id }) => {
       const item = project().items.get(id);
       if (!item) throw new ApiError('not_found', `no item ${id}`);

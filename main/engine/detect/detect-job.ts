@@ -91,9 +91,10 @@ export function detectJob(project: Project, active: ActiveModel) {
       // The graph file that ran (e.g. onnx/model_quantized.onnx) is part of what produced the proposals.
       const graph = detector instanceof OnnxQueryDetector ? { graph: detector.graph.file, dtype: detector.graph.dtype } : {};
       // The region cache is refitted from the reviews at every start (also on resume: the reviews are the state).
-      const regions = p.regionCache ? await regionTraining(project, (await active.get(detector.kind === 'dense-clip' ? p.model : undefined)).model, p.queries,
+      const regionModel = p.regionCache ? (await active.get(detector.kind === 'dense-clip' ? p.model : undefined)).model : null;
+      const regions = regionModel ? await regionTraining(project, regionModel, p.queries,
         (itemId, reason) => ctx.issue({ severity: 'warning', kind: 'detect', message: `region cache: item ${itemId} ${reason}`, itemId, jobId: ctx.jobId })) : null;
-      const regionClip = regions && (regions.fit.cache.alpha > 0 || Object.keys(regions.fit.cuts).length) ? (await active.get(detector.kind === 'dense-clip' ? p.model : undefined)).model : null;
+      const regionClip = regions && (regions.fit.cache.alpha > 0 || Object.keys(regions.fit.cuts).length) ? regionModel : null;
       const summary = regions && summaryOf(regions.fit, regions.examples);
       const runId = project.runs.forJob(ctx.jobId, DETECT_JOB, { model, modelHash: hash ?? null, params: { ...p, detector: detector.kind, threshold, ...graph, ...(summary && { regionCache: summary }) } });
       const batch = Math.max(1, p.batch ?? 16);

@@ -65,6 +65,14 @@ function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
   return { sql: parts.join(' AND '), args };
 }
 
+/**
+ * Whether review_queue (one row per item, kept by triggers: migration 25) answers this filter: it aggregates every
+ * current proposal, so a class, a kind or a score floor (which changes which proposals count) needs the grouping query.
+ */
+function readsQueueTable(filter: QueueFilter): boolean {
+  return !filter.kinds?.length && !filter.label && !(filter.minScore && filter.minScore > 0);
+}
+
 export class ReviewService {
   readonly history: ReviewHistory;
   /** The history entry the latest nudges went into, while nothing else has happened since. */
@@ -90,8 +98,7 @@ export class ReviewService {
   /** Items with model (or manual) annotations: items with pending proposals first, most uncertain first. */
   queue(filter: QueueFilter = {}, offset = 0, limit = 100): QueueItem[] {
     // Unfiltered, the page is a range of review_queue's index (one row per item, kept by triggers: migration 25).
-    // A score floor changes which proposals count, which that table cannot know, so it takes the grouping query.
-    if (!filter.kinds?.length && !filter.label && !(filter.minScore && filter.minScore > 0)) {
+    if (readsQueueTable(filter)) {
       return this.db.prepare(
         `SELECT item_id AS itemId, pending, total, uncertainty FROM review_queue
          ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT ? OFFSET ?`,
@@ -130,7 +137,7 @@ export class ReviewService {
   }
 
   progress(filter: QueueFilter = {}): QueueProgress {
-    if (!filter.kinds?.length && !filter.label && !(filter.minScore && filter.minScore > 0)) {
+    if (readsQueueTable(filter)) {
       const r = this.db.prepare('SELECT coalesce(sum(total), 0) AS total, coalesce(sum(total - pending), 0) AS reviewed FROM review_queue').get() as QueueProgress;
       return { reviewed: r.reviewed, total: r.total };
     }
