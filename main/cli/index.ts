@@ -57,7 +57,7 @@ Usage: winnow <command> [options]
   run-shard --plan FILE --shard i/N
                                    run shard i of N of a plan here (Slurm arrays, Kubernetes indexed Jobs; docs/scale-out.md)
   merge --plan FILE --shards N     merge the committed shards of a plan (sorted by key, duplicate groups, failures)
-  worker --queue redis://HOST:PORT [--concurrency N] [--lock-ms MS]
+  worker --queue redis://HOST:PORT [--concurrency N] [--lock-ms MS] [--rate N/s|N/min]
                                    serve shard and merge jobs of cluster runs (BullMQ on Redis)
   cluster run FILE --queue URL [--shards N] [--detach]
                                    submit a plan as shard jobs + a merge; follow progress per shard with ETA (again: resume)
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
       queries: { type: 'string' }, segment: { type: 'boolean' },
       adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
       plan: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' },
-      'lock-ms': { type: 'string' }, detach: { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
+      'lock-ms': { type: 'string' }, rate: { type: 'string' }, detach: { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
       keep: { type: 'boolean' }, exclude: { type: 'boolean' }, clear: { type: 'boolean' }, remove: { type: 'boolean' }, 'tag-of': { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
       set: { type: 'string', multiple: true }, reset: { type: 'string', multiple: true },

@@ -17,7 +17,7 @@ import { followJob, jobFailure } from './follow';
 import { planUnits, shardOf } from '../engine/scale/units';
 import { followRun } from '../cluster/progress';
 import { cancelRun, runIdOf, submitPlan } from '../cluster/submit';
-import { serveQueue } from '../cluster/worker';
+import { parseRate, serveQueue } from '../cluster/worker';
 import type { CommandContext } from './commands';
 import { numberOption } from './number-option';
 import { withSession } from './with-session';
@@ -84,6 +84,7 @@ export async function workerCommand(ctx: CommandContext): Promise<number> {
   if (!ctx.values.queue) throw new Error('--queue redis://host:port is needed');
   const running = await serveQueue(ctx.values.queue, {
     concurrency: numberOption(ctx.values.concurrency, 'concurrency'), lockMs: numberOption(ctx.values['lock-ms'], 'lock-ms'), name: ctx.values.name,
+    rate: ctx.values.rate ? parseRate(ctx.values.rate) : undefined,
   });
   const stop = () => { void running.close().then(() => process.exit(0)); };
   process.once('SIGTERM', stop);

@@ -1,7 +1,9 @@
 // `winnow worker --queue URL`: serves shard and merge jobs from Redis with BullMQ. A worker loads each
 // plan's model once and keeps it for the next shard. Retries, stalled-job detection (a killed worker's
 // lock expires and its shard goes to another worker) and the merge-after-children ordering are BullMQ's;
-// exactly-once output is the storage commit's (main/engine/scale/storage.ts).
+// exactly-once output is the storage commit's (main/engine/scale/storage.ts). Every worker also serves the
+// SemDeDup step queue (semdedup.ts), and `rate` caps how fast jobs start (BullMQ's limiter, shared by every
+// worker that sets it, e.g. to spare a source server or an object store).
 import os from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,19 +11,30 @@ import { failurePath, mergeShards } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
 import { loadShardModel, type ShardModel } from '../engine/scale/shard-model';
 import { PreprocessPool } from '../engine/vision/preprocess-pool';
-import { openStorage } from '../engine/scale/storage';
+import { openStorage, type ShardStorage } from '../engine/scale/storage';
 import { cancelKey, connect, PREFIX, QUEUE_NAME } from './connection';
 import type { MergeJobData, ShardJobData, ShardProgress } from './jobs';
+import { distributedSemDedup, SEMDEDUP_QUEUE, semDedupJob, type SemDedupJobData } from './semdedup';
 
 export interface WorkerOptions {
   concurrency?: number;
   /** How long a shard's lock lasts without renewal: a killed worker's shard is retried after about this long. */
   lockMs?: number;
   name?: string;
+  /** At most `max` job starts per `duration` ms (BullMQ's worker limiter); `--rate 5/s`, `--rate 100/min`. */
+  rate?: { max: number; duration: number };
   log?: (line: string) => void;
 }
 
 export interface RunningWorker { worker: Worker; close(): Promise<void> }
+
+/** `N/s`, `N/min` or `N/h` → BullMQ limiter options. */
+export function parseRate(text: string): { max: number; duration: number } {
+  const m = /^\s*(\d+)\s*\/\s*(s|sec|second|m|min|minute|h|hour)\s*$/i.exec(text);
+  if (!m || Number(m[1]) < 1) throw new Error(`--rate takes N/s, N/min or N/h (N ≥ 1), not "${text}"`);
+  const unit = m[2].toLowerCase();
+  return { max: Number(m[1]), duration: unit.startsWith('s') ? 1_000 : unit.startsWith('m') ? 60_000 : 3_600_000 };
+}
 
 export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<RunningWorker> {
   const log = o.log ?? ((line: string) => console.log(line));
@@ -41,21 +54,29 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
     }
     return loaded.model;
   };
+  // One storage per output location, so an S3 worker downloads the SemDeDup matrix once, not per cluster job.
+  const storages = new Map<string, Promise<ShardStorage>>();
+  const storageOf = (location: string) => {
+    if (!storages.has(location)) storages.set(location, openStorage(location));
+    return storages.get(location)!;
+  };
   const lockDuration = o.lockMs ?? 30_000;
-  const worker = new Worker(QUEUE_NAME, async (job: Job) => {
-    if (job.name === 'merge') return mergeJob(job as Job<MergeJobData>, log);
-    return shardJob(job as Job<ShardJobData>, redis, await modelFor((job.data as ShardJobData).plan.model), name, log);
-  }, {
-    connection: connect(url), prefix: PREFIX, name, concurrency: o.concurrency ?? 1,
+  const common = {
+    prefix: PREFIX, name, concurrency: o.concurrency ?? 1,
     lockDuration, stalledInterval: Math.max(500, Math.floor(lockDuration / 2)), maxStalledCount: 2,
-  });
-  worker.on('error', (err) => log(`worker ${name}: ${err.message}`));
-  await worker.waitUntilReady();
-  log(`worker ${name} serving ${QUEUE_NAME}`);
+  };
+  const worker = new Worker(QUEUE_NAME, async (job: Job) => {
+    if (job.name === 'merge') return mergeJob(job as Job<MergeJobData>, url, log);
+    return shardJob(job as Job<ShardJobData>, redis, await modelFor((job.data as ShardJobData).plan.model), name, log);
+  }, { ...common, connection: connect(url), limiter: o.rate });
+  const steps = new Worker<SemDedupJobData>(SEMDEDUP_QUEUE, (job) => semDedupJob(job, storageOf, log, name), { ...common, connection: connect(url) });
+  for (const w of [worker, steps]) w.on('error', (err) => log(`worker ${name}: ${err.message}`));
+  await Promise.all([worker.waitUntilReady(), steps.waitUntilReady()]);
+  log(`worker ${name} serving ${QUEUE_NAME} and ${SEMDEDUP_QUEUE}${o.rate ? ` (at most ${o.rate.max} job starts per ${o.rate.duration / 1000} s)` : ''}`);
   return {
     worker,
     async close() {
-      await worker.close();
+      await Promise.all([worker.close(), steps.close()]);
       await release(loaded);
       redis.disconnect();
     },
@@ -96,10 +117,12 @@ async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel 
   }
 }
 
-async function mergeJob(job: Job<MergeJobData>, log: (l: string) => void) {
+async function mergeJob(job: Job<MergeJobData>, url: string, log: (l: string) => void) {
   const { plan, count } = job.data;
   const storage = await openStorage(plan.output);
-  const result = await mergeShards(plan, count, storage);
+  // SemDeDup's steps become jobs of their own on every worker; the graph method stays one kNN pass in the merge.
+  const semantic = plan.dedup.method === 'semdedup' ? distributedSemDedup(url, plan, storage, { log }) : undefined;
+  const result = await mergeShards(plan, count, storage, { semantic });
   log(`merged ${result.merged}/${count} shards: ${result.items} items, ${result.failed.length} failed`);
   return result;
 }
