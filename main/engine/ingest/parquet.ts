@@ -70,6 +70,36 @@ export class ParquetSource implements IngestSource {
     }
   }
 
+  /** Each file's row-group sizes, in file order: the natural units a scale-out shard reads. */
+  async rowGroups(signal?: AbortSignal): Promise<Array<{ file: string; rows: number[] }>> {
+    const { asyncBufferFromFile, parquetMetadataAsync } = await hyparquet();
+    const out: Array<{ file: string; rows: number[] }> = [];
+    for (const f of await this.files()) {
+      signal?.throwIfAborted();
+      out.push({ file: f, rows: (await parquetMetadataAsync(await asyncBufferFromFile(f))).row_groups.map((g) => Number(g.num_rows)) });
+    }
+    return out;
+  }
+
+  /** Rows [from, to) of one file, decoding only the row groups they overlap; `stats` counts what was decoded. */
+  async *range(file: string, from: number, to: number, signal?: AbortSignal, stats?: { rowGroups: number; rows: number }): AsyncIterable<IngestEntry> {
+    const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } = await hyparquet();
+    const buffer = await asyncBufferFromFile(file);
+    const metadata = await parquetMetadataAsync(buffer);
+    const columns = parquetSchema(metadata).children.map((c) => c.element.name);
+    let rowStart = 0;
+    for (const group of metadata.row_groups) {
+      const rowEnd = rowStart + Number(group.num_rows);
+      if (rowEnd > from && rowStart < to) {
+        signal?.throwIfAborted();
+        const records = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, utf8: false });
+        if (stats) { stats.rowGroups++; stats.rows += records.length; }
+        for (let i = Math.max(0, from - rowStart); i < records.length && rowStart + i < to; i++) yield this.toEntry(file, rowStart + i, records[i], columns);
+      }
+      rowStart = rowEnd;
+    }
+  }
+
   private toEntry(file: string, row: number, record: Record<string, unknown>, columns: string[]): IngestEntry {
     // Unannotated binary columns arrive as bytes: only the image columns stay binary, text columns are decoded.
     for (const c of columns) if (record[c] instanceof Uint8Array && !BYTES_COLUMNS.includes(c)) record[c] = new TextDecoder().decode(record[c] as Uint8Array);
