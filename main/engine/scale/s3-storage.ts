@@ -1,8 +1,13 @@
 // S3-compatible object storage backend (AWS S3, MinIO, Ceph RGW, ...): s3://bucket/prefix. Files are streamed
 // up with lib-storage's Upload (multipart past 8 MiB, parts in parallel). Object stores have no rename, so a
 // commit uploads the attempt's files under `<name>/<attempt>/` and then writes `<name>/_COMMIT` naming the
-// attempt with If-None-Match: * (a conditional create): the first attempt to create it wins, a later one
-// gets 412, deletes its own objects and reports false. Readers only ever look at the attempt _COMMIT names.
+// attempt. Readers only ever look at the attempt _COMMIT names. Who may write _COMMIT is decided so that
+// it holds even on servers that ignore conditional writes (s3rver, older MinIO, some gateways): each
+// attempt puts its own claim `<name>/_CLAIMS/<attempt>` (distinct keys, never overwritten) and lists the
+// claims; only an attempt that sees its claim alone goes on (an earlier claim is always visible to a later
+// list: S3 lists are read-after-write consistent), and it keeps its claim so later attempts back off. On
+// contention every attempt withdraws, waits a random moment, and returns false once _COMMIT appears, or
+// claims again. _COMMIT is still written with If-None-Match: * and read back, as a second guard.
 // Endpoint and region: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and AWS_REGION; credentials: the SDK's default chain.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -16,6 +21,11 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { ShardStorage } from './storage';
 
 const COMMIT = '_COMMIT';
+const CLAIMS = '_CLAIMS';
+/** A claim older than this without a _COMMIT is from an attempt that died between claiming and committing. */
+const STALE_CLAIM_MS = 120_000;
+/** How long an attempt keeps contending before it gives up (the job is retried later). */
+const CONTEND_MS = 60_000;
 
 const missing = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -24,6 +34,7 @@ const missing = (err: unknown) => {
 
 export class S3Storage implements ShardStorage {
   private cache: string | null = null;
+  private readonly opened = new Map<string, Promise<string>>();
 
   constructor(readonly location: string, private readonly client: S3Client, private readonly bucket: string, private readonly prefix: string) {}
 
@@ -67,23 +78,60 @@ export class S3Storage implements ShardStorage {
     const attempt = randomUUID();
     const base = `${this.key(name)}/${attempt}`;
     try {
-      // A retry after the commit succeeded uploads nothing (servers without conditional writes rely on this check).
+      // A retry after the commit succeeded uploads nothing.
       if (await this.committed(name)) return false;
       for (const file of await readdir(localDir)) {
         await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: `${base}/${file}`, Body: createReadStream(path.join(localDir, file)) }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
       }
-      try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.key(name)}/${COMMIT}`, Body: attempt, IfNoneMatch: '*' }));
-        return true;
-      } catch (err) {
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status !== 412 && status !== 409) throw err;
-        await this.deleteKeys(await this.keysUnder(`${base}/`));
-        return false;
-      }
+      const won = await this.claim(name, attempt);
+      if (!won) await this.deleteKeys(await this.keysUnder(`${base}/`));
+      return won;
     } finally {
       await rm(localDir, { recursive: true, force: true });
     }
+  }
+
+  /** Decides whether `attempt` commits `name` (true: _COMMIT now names it) or another attempt did (false). */
+  private async claim(name: string, attempt: string): Promise<boolean> {
+    const claims = `${this.key(name)}/${CLAIMS}/`;
+    const mine = `${claims}${attempt}`;
+    const deadline = Date.now() + CONTEND_MS;
+    for (;;) {
+      if (await this.committed(name)) return false;
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: mine, Body: '' }));
+      const live = await this.liveClaims(claims);
+      if (live.length === 1 && live[0] === mine) return this.writeCommit(name, attempt);
+      await this.deleteKeys([mine]);
+      if (Date.now() > deadline) throw new Error(`${name}: gave up committing after ${CONTEND_MS / 1000} s of contention with other attempts`);
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
+    }
+  }
+
+  /** Claims under `prefix`, a stale one (its attempt died before committing) removed. */
+  private async liveClaims(prefix: string): Promise<string[]> {
+    const live: string[] = [];
+    const stale: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        (o.LastModified && Date.now() - o.LastModified.getTime() > STALE_CLAIM_MS ? stale : live).push(o.Key);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (stale.length) await this.deleteKeys(stale);
+    return live;
+  }
+
+  private async writeCommit(name: string, attempt: string): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.key(name)}/${COMMIT}`, Body: attempt, IfNoneMatch: '*' }));
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 412 && status !== 409) throw err;
+    }
+    return (await this.attemptOf(name)) === attempt;
   }
 
   private async attemptOf(name: string): Promise<string | null> {
@@ -116,10 +164,21 @@ export class S3Storage implements ShardStorage {
     return [...names].sort();
   }
 
-  /** Downloads the committed attempt of `name` into a local cache folder (streamed) and returns it. */
+  /** Downloads the committed attempt of `name` into a local cache folder (streamed, once per attempt: a committed attempt never changes) and returns it. */
   async open(name: string): Promise<string> {
     const attempt = await this.attemptOf(name);
     if (!attempt) throw new Error(`${name} is not committed in ${this.location}`);
+    const id = `${name}/${attempt}`;
+    let dir = this.opened.get(id);
+    if (!dir) {
+      dir = this.download(name, attempt);
+      this.opened.set(id, dir);
+      dir.catch(() => this.opened.delete(id));
+    }
+    return dir;
+  }
+
+  private async download(name: string, attempt: string): Promise<string> {
     this.cache ??= await mkdtemp(path.join(os.tmpdir(), 'winnow-s3-cache-'));
     const dir = path.join(this.cache, name, attempt);
     await mkdir(dir, { recursive: true });
