@@ -1,6 +1,6 @@
 // Scale-out methods → engine: plan export.
 import type { Engine } from '../engine/engine';
-import { exportPlan } from '../engine/scale/plan-export';
+import { exportPlan, writePlanFile } from '../engine/scale/plan-export';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 import { SEMANTIC_DEDUP_DEFAULTS } from '../domain/similarity-defaults';
 import type { HandlersFor } from './handlers';
@@ -8,9 +8,13 @@ import type { scaleMethods } from './methods/scale';
 
 export function scaleHandlers(engine: Engine): HandlersFor<keyof typeof scaleMethods> {
   return {
-    'plan.export': ({ model, dedup, ...rest }) => exportPlan(engine.requireProject(), {
-      ...rest, model: model ?? DEFAULT_MODEL,
-      dedup: dedup && { threshold: dedup.threshold ?? SEMANTIC_DEDUP_DEFAULTS.cosineThreshold, method: dedup.method ?? 'graph', sample: dedup.sample ?? 100_000, clusters: dedup.clusters },
-    }),
+    'plan.export': async ({ model, dedup, out, ...rest }) => {
+      const plan = exportPlan(engine.requireProject(), {
+        ...rest, model: model ?? DEFAULT_MODEL,
+        dedup: dedup && { threshold: dedup.threshold ?? SEMANTIC_DEDUP_DEFAULTS.cosineThreshold, method: dedup.method ?? 'graph', sample: dedup.sample ?? 100_000, clusters: dedup.clusters },
+      });
+      if (out) await writePlanFile(out, plan);
+      return plan;
+    },
   };
 }

@@ -1,6 +1,8 @@
 // A scale-out plan from an open project: its sources, the model its vectors came from, the rules of a saved
 // selection (or given ones) and the dedup settings, so the choices made on a sample in the app run
 // unchanged over the full dataset (main/engine/scale).
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ApiError } from '../../domain/errors';
 import type { RuleInput } from '../../domain/curation';
 import { ScalePlan, type ScalePlanInput, type ScalePlanT } from '../../domain/scale';
@@ -28,4 +30,13 @@ export function exportPlan(project: Project, o: PlanExportOptions): ScalePlanT {
   });
   if (!parsed.success) throw new ApiError('bad_input', `cannot make a plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+/** Writes the plan as JSON at `file` (absolute: the app and the engine may not share a working folder), atomically. */
+export async function writePlanFile(file: string, plan: ScalePlanT): Promise<void> {
+  if (!path.isAbsolute(file)) throw new ApiError('bad_input', `the plan file must be an absolute path, not "${file}"`);
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(plan, null, 2) + '\n');
+  await rename(tmp, file);
 }

@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import type { ExportFormatInfoT, ExportPreviewT } from '../../../main/api/methods/formats';
 import { api } from '../api/client';
 import { useStore } from '../state/store';
+import { PlanExport } from './PlanExport';
 import './export-dialog.css';
 
 /** Whether the Export dialog is open (opened from the sidebar). */
@@ -146,6 +147,7 @@ export function ExportDialog() {
             )}
           </div>
           {error && <div className="error" role="alert">{error}</div>}
+          <PlanExport selection={selection} />
         </div>
         <footer>
           <span className="grow muted small">A README.md dataset card is written with every export. Progress shows in the Jobs panel.</span>
