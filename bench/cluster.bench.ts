@@ -4,13 +4,24 @@
 //     are started and ready before the plan is submitted);
 //   - the queue's own overhead per shard: a run of empty shards (no items), submit → merge, per shard;
 //   - per-shard costs from the shards' own records (ms per item inside a shard, merge ms per item), the
-//     inputs of the 100M-pair estimate in docs/scale-out.md.
-// Options (env): BENCH_ITEMS (192), BENCH_PER_TAR (16), BENCH_WORKERS ("1,2,4"), BENCH_EMPTY (40), BENCH_BATCH (16).
+//     inputs of the 100M-pair estimate in docs/scale-out.md;
+//   - distributed SemDeDup (centroid job, per-cluster jobs, join on the step queue) vs the same steps in one
+//     process, interleaved, on a generated clustered matrix: wall time, each cluster job's own time (BullMQ's
+//     processedOn → finishedOn) and the queue's cost per cluster job.
+// Options (env): BENCH_ITEMS (192), BENCH_PER_TAR (16), BENCH_WORKERS ("1,2,4"), BENCH_EMPTY (40), BENCH_BATCH (16),
+// BENCH_SEM_ROWS (20000), BENCH_SEM_DIM (256), BENCH_SEM_CLUSTERS (20), BENCH_SEM_WORKERS (2), BENCH_SEM_REPS (2).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
+import { connect, PREFIX } from '../main/cluster/connection';
 import { followRun } from '../main/cluster/progress';
+import { distributedSemDedup, SEMDEDUP_QUEUE } from '../main/cluster/semdedup';
+import { NpyWriter } from '../main/engine/export/npy';
+import { semanticGroups } from '../main/engine/scale/dedup-step';
+import { FsStorage } from '../main/engine/scale/fs-storage';
+import { NpyRows } from '../main/engine/scale/npy-rows';
 import { submitPlan } from '../main/cluster/submit';
 import { ScalePlan, type ScalePlanT } from '../main/domain/scale';
 import type { ShardSummary } from '../main/engine/scale/shard-run';
@@ -24,7 +35,71 @@ const PER_TAR = env('BENCH_PER_TAR', 16);
 const EMPTY = env('BENCH_EMPTY', 40);
 const BATCH = env('BENCH_BATCH', 16);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
+const SEM_ROWS = env('BENCH_SEM_ROWS', 20_000);
+const SEM_DIM = env('BENCH_SEM_DIM', 256);
+const SEM_CLUSTERS = env('BENCH_SEM_CLUSTERS', 20);
+const SEM_WORKERS = env('BENCH_SEM_WORKERS', 2);
+const SEM_REPS = env('BENCH_SEM_REPS', 2);
 const WINNOW = path.resolve(import.meta.dirname, '..', 'bin', 'winnow.mjs');
+
+const LOAD_START = os.loadavg();
+
+/** A clustered matrix: SEM_CLUSTERS random centres, rows scattered around them, a few near-copies planted. */
+async function clusteredMatrix(file: string): Promise<NpyRows> {
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const centres = Array.from({ length: SEM_CLUSTERS }, () => Float32Array.from({ length: SEM_DIM }, rnd));
+  const w = new NpyWriter(file, SEM_DIM, 'float32');
+  let previous: Float32Array | null = null;
+  for (let i = 0; i < SEM_ROWS; i++) {
+    const c = centres[i % SEM_CLUSTERS];
+    // Every 10th row is a near-copy of the row before it.
+    const v: Float32Array = i % 10 === 9 && previous ? previous.map((x) => x + 0.002 * rnd()) : c.map((x) => x + 0.6 * rnd());
+    const n = Math.hypot(...v);
+    const row: Float32Array = v.map((x) => x / n);
+    w.append(row);
+    previous = row;
+  }
+  w.close();
+  return new NpyRows(file);
+}
+
+async function semdedupBench(url: string, dir: string, start: (n: number) => Promise<ChildProcess[]>, stop: (p: ChildProcess[]) => Promise<void>) {
+  const images = await clusteredMatrix(path.join(dir, 'sem.npy'));
+  const dedup = { threshold: 0.95, method: 'semdedup' as const, clusters: SEM_CLUSTERS, sample: 100_000 };
+  const procs = await start(SEM_WORKERS);
+  const conn = connect(url);
+  const queue = new Queue(SEMDEDUP_QUEUE, { connection: conn, prefix: PREFIX });
+  let localMs = Infinity;
+  let queueMs = Infinity;
+  let same = true;
+  const jobMs: number[] = [];
+  try {
+    for (let rep = 0; rep < SEM_REPS; rep++) {
+      let t0 = performance.now();
+      const local = await semanticGroups(images, dedup);
+      localMs = Math.min(localMs, performance.now() - t0);
+      // A fresh output each time, so every step runs (a shared one would reuse the committed outputs).
+      const output = path.join(dir, `sem-out-${rep}`);
+      const p = ScalePlan.parse({ version: 1, name: 'sem', model: 'winnow-clip-mini', output, sources: [{ kind: 'webdataset', path: dir }], dedup });
+      await queue.obliterate({ force: true });
+      t0 = performance.now();
+      const distributed = await distributedSemDedup(url, p, new FsStorage(output))(images);
+      queueMs = Math.min(queueMs, performance.now() - t0);
+      same &&= JSON.stringify(local) === JSON.stringify(distributed);
+      if (rep === SEM_REPS - 1) {
+        for (const job of await queue.getJobs(['completed'])) if (job.name === 'cluster') jobMs.push(job.finishedOn! - job.processedOn!);
+      }
+    }
+  } finally {
+    await queue.close();
+    conn.disconnect();
+    await stop(procs);
+    images.close();
+  }
+  jobMs.sort((a, b) => a - b);
+  return { localMs, queueMs, same, jobMedianMs: jobMs[Math.floor(jobMs.length / 2)] ?? NaN, perJobOverheadMs: (queueMs - localMs) / SEM_CLUSTERS };
+}
 
 async function main() {
   const dir = await tempDir('winnow-bench-cluster-');
@@ -88,6 +163,7 @@ async function main() {
   const many = await timed(one, EMPTY + 1);
   await stop(procs);
   const overhead = (many.ms - single.ms) / EMPTY;
+  const sem = await semdedupBench(redis.url, dir, start, stop);
   await redis.stop();
   const itemMs = perShard.filter((s) => s.items).map((s) => s.elapsedMs / s.items);
   itemMs.sort((a, b) => a - b);
@@ -98,6 +174,13 @@ async function main() {
   console.log(`\nqueue overhead per empty shard (BullMQ job + empty shard commit, 1 worker): ${overhead.toFixed(1)} ms (${EMPTY} empty shards)`);
   console.log(`inside a shard: median ${itemMs[Math.floor(itemMs.length / 2)].toFixed(2)} ms per item (read + hash + decode + embed image and caption + write), over ${itemMs.length} shards`);
   console.log(`merge (sort, matrices, duplicate groups): ${mergeMsPerItem.toFixed(3)} ms per item`);
+  console.log(`\nSemDeDup, ${SEM_ROWS} rows × ${SEM_DIM} dims, ${SEM_CLUSTERS} clusters (${SEM_WORKERS} workers for the queue; runs interleaved, best of ${SEM_REPS}; same groups: ${sem.same})\n`);
+  console.log('| SemDeDup | wall s | vs in-process |');
+  console.log('| --- | --- | --- |');
+  console.log(`| in one process (centroids, every cluster, join) | ${(sem.localMs / 1000).toFixed(2)} | 1.00× |`);
+  console.log(`| as queue jobs (publish matrix, centroid job, ${SEM_CLUSTERS} cluster jobs, join) | ${(sem.queueMs / 1000).toFixed(2)} | ${(sem.queueMs / sem.localMs).toFixed(2)}× |`);
+  console.log(`\nper cluster job: median ${sem.jobMedianMs.toFixed(1)} ms of work (${(SEM_ROWS / SEM_CLUSTERS).toFixed(0)} rows on average), queue + storage cost ${sem.perJobOverheadMs.toFixed(1)} ms per cluster job ((queue wall − in-process wall) / clusters)`);
+  console.log(`load average at start ${LOAD_START.map((l) => l.toFixed(1)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   await rm(dir, { recursive: true, force: true });
 }
 
