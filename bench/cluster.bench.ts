@@ -9,7 +9,7 @@
 //     process, interleaved, on a generated clustered matrix: wall time, each cluster job's own time (BullMQ's
 //     processedOn → finishedOn) and the queue's cost per cluster job.
 // Options (env): BENCH_ITEMS (192), BENCH_PER_TAR (16), BENCH_WORKERS ("1,2,4"), BENCH_EMPTY (40), BENCH_BATCH (16),
-// BENCH_SEM_ROWS (20000), BENCH_SEM_DIM (256), BENCH_SEM_CLUSTERS (20), BENCH_SEM_WORKERS (2), BENCH_SEM_REPS (2).
+// BENCH_SEM_ROWS (20000), BENCH_SEM_DIM (256), BENCH_SEM_CLUSTERS (20), BENCH_SEM_WORKERS ("1,2"), BENCH_SEM_REPS (2).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -38,7 +38,7 @@ const WORKERS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const SEM_ROWS = env('BENCH_SEM_ROWS', 20_000);
 const SEM_DIM = env('BENCH_SEM_DIM', 256);
 const SEM_CLUSTERS = env('BENCH_SEM_CLUSTERS', 20);
-const SEM_WORKERS = env('BENCH_SEM_WORKERS', 2);
+const SEM_WORKERS = (process.env.BENCH_SEM_WORKERS ?? '1,2').split(',').map(Number);
 const SEM_REPS = env('BENCH_SEM_REPS', 2);
 const WINNOW = path.resolve(import.meta.dirname, '..', 'bin', 'winnow.mjs');
 
@@ -67,38 +67,46 @@ async function clusteredMatrix(file: string): Promise<NpyRows> {
 async function semdedupBench(url: string, dir: string, start: (n: number) => Promise<ChildProcess[]>, stop: (p: ChildProcess[]) => Promise<void>) {
   const images = await clusteredMatrix(path.join(dir, 'sem.npy'));
   const dedup = { threshold: 0.95, method: 'semdedup' as const, clusters: SEM_CLUSTERS, sample: 100_000 };
-  const procs = await start(SEM_WORKERS);
   const conn = connect(url);
   const queue = new Queue(SEMDEDUP_QUEUE, { connection: conn, prefix: PREFIX });
   let localMs = Infinity;
-  let queueMs = Infinity;
   let same = true;
+  let groups = 0;
+  const queueMs = new Map<number, number>();
   const jobMs: number[] = [];
+  let run = 0;
   try {
-    for (let rep = 0; rep < SEM_REPS; rep++) {
-      let t0 = performance.now();
-      const local = await semanticGroups(images, dedup);
-      localMs = Math.min(localMs, performance.now() - t0);
-      // A fresh output each time, so every step runs (a shared one would reuse the committed outputs).
-      const output = path.join(dir, `sem-out-${rep}`);
-      const p = ScalePlan.parse({ version: 1, name: 'sem', model: 'winnow-clip-mini', output, sources: [{ kind: 'webdataset', path: dir }], dedup });
-      await queue.obliterate({ force: true });
-      t0 = performance.now();
-      const distributed = await distributedSemDedup(url, p, new FsStorage(output))(images);
-      queueMs = Math.min(queueMs, performance.now() - t0);
-      same &&= JSON.stringify(local) === JSON.stringify(distributed);
-      if (rep === SEM_REPS - 1) {
-        for (const job of await queue.getJobs(['completed'])) if (job.name === 'cluster') jobMs.push(job.finishedOn! - job.processedOn!);
+    for (const n of SEM_WORKERS) {
+      const procs = await start(n);
+      try {
+        for (let rep = 0; rep < SEM_REPS; rep++) {
+          let t0 = performance.now();
+          const local = await semanticGroups(images, dedup);
+          localMs = Math.min(localMs, performance.now() - t0);
+          groups = local.length;
+          // A fresh output each time, so every step runs (a shared one would reuse the committed outputs).
+          const output = path.join(dir, `sem-out-${run++}`);
+          const p = ScalePlan.parse({ version: 1, name: 'sem', model: 'winnow-clip-mini', output, sources: [{ kind: 'webdataset', path: dir }], dedup });
+          await queue.obliterate({ force: true });
+          t0 = performance.now();
+          const distributed = await distributedSemDedup(url, p, new FsStorage(output))(images);
+          queueMs.set(n, Math.min(queueMs.get(n) ?? Infinity, performance.now() - t0));
+          same &&= JSON.stringify(local) === JSON.stringify(distributed);
+          if (n === SEM_WORKERS[0] && rep === SEM_REPS - 1) {
+            for (const job of await queue.getJobs(['completed'])) if (job.name === 'cluster') jobMs.push(job.finishedOn! - job.processedOn!);
+          }
+        }
+      } finally {
+        await stop(procs);
       }
     }
   } finally {
     await queue.close();
     conn.disconnect();
-    await stop(procs);
     images.close();
   }
   jobMs.sort((a, b) => a - b);
-  return { localMs, queueMs, same, jobMedianMs: jobMs[Math.floor(jobMs.length / 2)] ?? NaN, perJobOverheadMs: (queueMs - localMs) / SEM_CLUSTERS };
+  return { localMs, queueMs, same, groups, jobMedianMs: jobMs[Math.floor(jobMs.length / 2)] ?? NaN };
 }
 
 async function main() {
@@ -174,12 +182,15 @@ async function main() {
   console.log(`\nqueue overhead per empty shard (BullMQ job + empty shard commit, 1 worker): ${overhead.toFixed(1)} ms (${EMPTY} empty shards)`);
   console.log(`inside a shard: median ${itemMs[Math.floor(itemMs.length / 2)].toFixed(2)} ms per item (read + hash + decode + embed image and caption + write), over ${itemMs.length} shards`);
   console.log(`merge (sort, matrices, duplicate groups): ${mergeMsPerItem.toFixed(3)} ms per item`);
-  console.log(`\nSemDeDup, ${SEM_ROWS} rows × ${SEM_DIM} dims, ${SEM_CLUSTERS} clusters (${SEM_WORKERS} workers for the queue; runs interleaved, best of ${SEM_REPS}; same groups: ${sem.same})\n`);
-  console.log('| SemDeDup | wall s | vs in-process |');
-  console.log('| --- | --- | --- |');
-  console.log(`| in one process (centroids, every cluster, join) | ${(sem.localMs / 1000).toFixed(2)} | 1.00× |`);
-  console.log(`| as queue jobs (publish matrix, centroid job, ${SEM_CLUSTERS} cluster jobs, join) | ${(sem.queueMs / 1000).toFixed(2)} | ${(sem.queueMs / sem.localMs).toFixed(2)}× |`);
-  console.log(`\nper cluster job: median ${sem.jobMedianMs.toFixed(1)} ms of work (${(SEM_ROWS / SEM_CLUSTERS).toFixed(0)} rows on average), queue + storage cost ${sem.perJobOverheadMs.toFixed(1)} ms per cluster job ((queue wall − in-process wall) / clusters)`);
+  console.log(`\nSemDeDup, ${SEM_ROWS} rows × ${SEM_DIM} dims, ${SEM_CLUSTERS} clusters, ${sem.groups} groups (interleaved with the in-process run, best of ${SEM_REPS}; distributed groups equal in-process: ${sem.same})\n`);
+  console.log('| SemDeDup | wall s | vs in-process | queue + storage cost per cluster job |');
+  console.log('| --- | --- | --- | --- |');
+  console.log(`| in one process (centroids, every cluster, join) | ${(sem.localMs / 1000).toFixed(2)} | 1.00× | |`);
+  for (const [n, ms] of sem.queueMs) {
+    const cost = n === 1 ? `${((ms - sem.localMs) / SEM_CLUSTERS).toFixed(1)} ms` : '';
+    console.log(`| as queue jobs, ${n} worker${n === 1 ? '' : 's'} (publish matrix, centroid job, ${SEM_CLUSTERS} cluster jobs, join) | ${(ms / 1000).toFixed(2)} | ${(ms / sem.localMs).toFixed(2)}× | ${cost} |`);
+  }
+  console.log(`\nper cluster job (1 worker): median ${sem.jobMedianMs.toFixed(1)} ms of work (BullMQ processedOn → finishedOn; ${(SEM_ROWS / SEM_CLUSTERS).toFixed(0)} rows on average); cost per cluster job = (1-worker queue wall − in-process wall) / clusters`);
   console.log(`load average at start ${LOAD_START.map((l) => l.toFixed(1)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   await rm(dir, { recursive: true, force: true });
 }

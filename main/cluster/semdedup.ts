@@ -46,8 +46,14 @@ export async function semDedupJob(job: Job<SemDedupJobData>, storageOf: (locatio
 async function finished(queue: Queue, id: string, signal?: AbortSignal): Promise<Job> {
   for (;;) {
     signal?.throwIfAborted();
-    const job = await queue.getJob(id).catch(() => undefined);
-    const state = job ? await job.getState().catch(() => 'unknown') : 'missing';
+    let job: Job | undefined;
+    let state: string;
+    try {
+      job = await queue.getJob(id);
+      state = job ? await job.getState() : 'missing';
+    } catch {
+      state = 'unreachable';
+    }
     if (state === 'completed') return job!;
     if (state === 'failed') throw new Error(`SemDeDup job ${job!.name} failed: ${job!.failedReason}`);
     if (state === 'missing') throw new Error(`SemDeDup job ${id} is gone (cancelled?)`);
