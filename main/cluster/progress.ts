@@ -6,6 +6,7 @@ import type { MergeResult } from '../engine/scale/merge';
 import { shardName } from '../domain/scale';
 import { connect, PREFIX, QUEUE_NAME } from './connection';
 import { mergeJobId, type ShardProgress, shardJobId } from './jobs';
+import type { SemDedupProgress } from './semdedup';
 import type { RunInfo } from './submit';
 
 export interface ShardStatus { shard: string; state: string; done: number; total: number; etaS: number | null; worker: string | null; reason: string | null; attempts: number }
@@ -60,6 +61,11 @@ export async function followRun(url: string, info: RunInfo, o: FollowOptions = {
       const summary = `run ${info.runId}: ${finished}/${info.count} shards finished, ${items} items, ${Math.round((Date.now() - started) / 1000)} s${finished > 0 && finished < info.count ? `, ETA ${Math.round(((info.count - finished) * (Date.now() - started)) / finished / 1000)}s` : ''}`;
       if (seen.get('*') !== summary.replace(/, \d+ s.*$/, '')) { seen.set('*', summary.replace(/, \d+ s.*$/, '')); print(summary); }
       const state = merge ? await merge.getState() : 'missing';
+      const sem = (merge?.progress as { semdedup?: SemDedupProgress } | undefined)?.semdedup;
+      if (state === 'active' && sem) {
+        const line = `merge: SemDeDup ${sem.step === 'centroids' ? 'centroids (k-means on a sample)' : `${sem.done}/${sem.total} cluster jobs${sem.step === 'join' ? ', joining' : ''}`}`;
+        if (seen.get('semdedup') !== line) { seen.set('semdedup', line); print(line); }
+      }
       if (state === 'completed') return { result: merge!.returnvalue as MergeResult, shards, error: null };
       if (state === 'failed') return { result: null, shards, error: merge!.failedReason ?? 'merge failed' };
       if (state === 'missing') return { result: null, shards, error: 'the run was cancelled (its merge job is gone)' };

@@ -43,7 +43,7 @@ export async function semDedupJob(job: Job<SemDedupJobData>, storageOf: (locatio
 }
 
 /** Waits for job `id` to complete (polling, so a Redis restart is survived like elsewhere); throws with its reason if it fails. */
-async function finished(queue: Queue, id: string, signal?: AbortSignal): Promise<Job> {
+async function finished(queue: Queue, id: string, signal?: AbortSignal, onTick?: (job: Job) => Promise<void>): Promise<Job> {
   for (;;) {
     signal?.throwIfAborted();
     let job: Job | undefined;
@@ -57,6 +57,7 @@ async function finished(queue: Queue, id: string, signal?: AbortSignal): Promise
     if (state === 'completed') return job!;
     if (state === 'failed') throw new Error(`SemDeDup job ${job!.name} failed: ${job!.failedReason}`);
     if (state === 'missing') throw new Error(`SemDeDup job ${id} is gone (cancelled?)`);
+    if (job && onTick) await onTick(job).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -68,7 +69,9 @@ async function clearFailed(queue: Queue, id: string): Promise<void> {
 }
 
 /** The `semantic` hook for mergeShards that runs SemDeDup's steps as jobs on the queue at `url`. */
-export function distributedSemDedup(url: string, plan: ScalePlanT, storage: ShardStorage, o: { signal?: AbortSignal; log?: (l: string) => void } = {}) {
+export interface SemDedupProgress { step: 'centroids' | 'clusters' | 'join'; done: number; total: number }
+
+export function distributedSemDedup(url: string, plan: ScalePlanT, storage: ShardStorage, o: { signal?: AbortSignal; log?: (l: string) => void; onProgress?: (p: SemDedupProgress) => Promise<void> } = {}) {
   return async (images: NpyRows): Promise<number[][]> => {
     if (images.rows < 2) return [];
     const key = await publishMatrix(storage, images);
@@ -80,6 +83,7 @@ export function distributedSemDedup(url: string, plan: ScalePlanT, storage: Shar
     try {
       await clearFailed(queue, centroidJobId(key));
       await queue.add('centroids', data, { jobId: centroidJobId(key), ...step });
+      await o.onProgress?.({ step: 'centroids', done: 0, total: 1 });
       const { k } = (await finished(queue, centroidJobId(key), o.signal)).returnvalue as { k: number };
       o.log?.(`semdedup ${key}: ${k} cluster jobs`);
       await clearFailed(queue, joinJobId(key));
@@ -93,7 +97,11 @@ export function distributedSemDedup(url: string, plan: ScalePlanT, storage: Shar
           })),
         });
       }
-      await finished(queue, joinJobId(key), o.signal);
+      let reported = -1;
+      await finished(queue, joinJobId(key), o.signal, async (join) => {
+        const { processed = 0 } = await join.getDependenciesCount({ processed: true });
+        if (processed !== reported) await o.onProgress?.({ step: processed < k ? 'clusters' : 'join', done: (reported = processed), total: k });
+      });
       return await joinStep(storage, key);
     } finally {
       await flows.close();

@@ -121,7 +121,8 @@ async function mergeJob(job: Job<MergeJobData>, url: string, log: (l: string) =>
   const { plan, count } = job.data;
   const storage = await openStorage(plan.output);
   // SemDeDup's steps become jobs of their own on every worker; the graph method stays one kNN pass in the merge.
-  const semantic = plan.dedup.method === 'semdedup' ? distributedSemDedup(url, plan, storage, { log }) : undefined;
+  // Its progress shows on the merge job, which `cluster run` prints.
+  const semantic = plan.dedup.method === 'semdedup' ? distributedSemDedup(url, plan, storage, { log, onProgress: (p) => job.updateProgress({ semdedup: p }) }) : undefined;
   const result = await mergeShards(plan, count, storage, { semantic });
   log(`merged ${result.merged}/${count} shards: ${result.items} items, ${result.failed.length} failed`);
   return result;

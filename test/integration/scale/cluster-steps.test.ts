@@ -153,6 +153,12 @@ describe.skipIf(!hasRedis)('SemDeDup as queue jobs', () => {
     expect(expected.some((d) => d.includes(':semantic:'))).toBe(true);
     expect(await dups(plan.output)).toEqual(expected);
     expect(committedLines(/^committed semdedup\/\w+\/cluster \d+ /).length).toBeGreaterThanOrEqual(6 + 3);
+    // The merge job carried the steps' progress (what `cluster run` prints): every cluster job done.
+    const conn = connect(url);
+    const queue = new Queue(QUEUE_NAME, { connection: conn, prefix: PREFIX });
+    expect((await queue.getJob(mergeJobId(runIdOf(plan, 3))))!.progress).toEqual({ semdedup: { step: 'join', done: 3, total: 3 } });
+    await queue.close();
+    conn.disconnect();
   }, 300_000);
 });
 
