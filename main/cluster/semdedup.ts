@@ -2,8 +2,9 @@
 // image matrix is committed to storage, a centroid job trains k-means on a sample and assigns every row,
 // then a BullMQ flow runs one job per cluster (children) and the join (parent, after every cluster). The
 // jobs live on their own queue, which every worker also serves, so a merge waiting for them never holds
-// the only slot that could run them. Job ids are the matrix's content key, so a retried merge attaches to
-// the jobs in flight or reuses their committed outputs.
+// the only slot that could run them. Job ids derive from the output location and the steps' key (matrix
+// content + dedup settings), so a retried merge attaches to the jobs in flight or reuses their outputs.
+import { createHash } from 'node:crypto';
 import { FlowProducer, type Job, Queue } from 'bullmq';
 import type { ScalePlanT } from '../domain/scale';
 import { centroidStep, clusterStep, joinStep, publishMatrix, type Dedup } from '../engine/scale/dedup-jobs';
@@ -15,9 +16,11 @@ export const SEMDEDUP_QUEUE = 'winnow-semdedup';
 
 export interface SemDedupJobData { output: string; key: string; dedup: Dedup; cluster?: number }
 
-const centroidJobId = (key: string) => `${key}-centroids`;
-const joinJobId = (key: string) => `${key}-join`;
-const clusterJobId = (key: string, c: number) => `${key}-cluster-${c}`;
+const centroidJobId = (id: string) => `${id}-centroids`;
+const joinJobId = (id: string) => `${id}-join`;
+const clusterJobId = (id: string, c: number) => `${id}-cluster-${c}`;
+/** Job ids: the steps' key within one output location (two plans may share a queue, and a matrix). */
+const jobsOf = (output: string, key: string) => `semdedup-${createHash('sha256').update(`${output}\n${key}`).digest('hex').slice(0, 16)}`;
 const STEP_ATTEMPTS = 3;
 
 /** Runs one SemDeDup job on a worker; `storageOf` gives the (cached) storage of a plan's output. */
@@ -54,10 +57,10 @@ async function finished(queue: Queue, id: string, signal?: AbortSignal, onTick?:
     } catch {
       state = 'unreachable';
     }
+    if (job && onTick && (state === 'completed' || state === 'waiting-children' || state === 'active')) await onTick(job).catch(() => undefined);
     if (state === 'completed') return job!;
     if (state === 'failed') throw new Error(`SemDeDup job ${job!.name} failed: ${job!.failedReason}`);
     if (state === 'missing') throw new Error(`SemDeDup job ${id} is gone (cancelled?)`);
-    if (job && onTick) await onTick(job).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -68,37 +71,38 @@ async function clearFailed(queue: Queue, id: string): Promise<void> {
   if (job && (await job.getState()) === 'failed') await job.remove({ removeChildren: true }).catch(() => undefined);
 }
 
-/** The `semantic` hook for mergeShards that runs SemDeDup's steps as jobs on the queue at `url`. */
 export interface SemDedupProgress { step: 'centroids' | 'clusters' | 'join'; done: number; total: number }
 
+/** The `semantic` hook for mergeShards that runs SemDeDup's steps as jobs on the queue at `url`. */
 export function distributedSemDedup(url: string, plan: ScalePlanT, storage: ShardStorage, o: { signal?: AbortSignal; log?: (l: string) => void; onProgress?: (p: SemDedupProgress) => Promise<void> } = {}) {
   return async (images: NpyRows): Promise<number[][]> => {
     if (images.rows < 2) return [];
-    const key = await publishMatrix(storage, images);
+    const key = await publishMatrix(storage, images, plan.dedup);
+    const id = jobsOf(plan.output, key);
     const data: SemDedupJobData = { output: plan.output, key, dedup: plan.dedup };
     const redis = connect(url);
     const queue = new Queue<SemDedupJobData>(SEMDEDUP_QUEUE, { connection: redis, prefix: PREFIX });
     const flows = new FlowProducer({ connection: redis, prefix: PREFIX });
     const step = { attempts: STEP_ATTEMPTS, backoff: { type: 'fixed', delay: 500 } };
     try {
-      await clearFailed(queue, centroidJobId(key));
-      await queue.add('centroids', data, { jobId: centroidJobId(key), ...step });
+      await clearFailed(queue, centroidJobId(id));
+      await queue.add('centroids', data, { jobId: centroidJobId(id), ...step });
       await o.onProgress?.({ step: 'centroids', done: 0, total: 1 });
-      const { k } = (await finished(queue, centroidJobId(key), o.signal)).returnvalue as { k: number };
+      const { k } = (await finished(queue, centroidJobId(id), o.signal)).returnvalue as { k: number };
       o.log?.(`semdedup ${key}: ${k} cluster jobs`);
-      await clearFailed(queue, joinJobId(key));
-      if (!(await queue.getJob(joinJobId(key)))) {
+      await clearFailed(queue, joinJobId(id));
+      if (!(await queue.getJob(joinJobId(id)))) {
         await flows.add({
-          name: 'join', queueName: SEMDEDUP_QUEUE, prefix: PREFIX, data, opts: { jobId: joinJobId(key), ...step },
+          name: 'join', queueName: SEMDEDUP_QUEUE, prefix: PREFIX, data, opts: { jobId: joinJobId(id), ...step },
           // A cluster that fails for good fails the join, and so the merge, which retries (committed clusters are reused).
           children: Array.from({ length: k }, (_, c) => ({
             name: 'cluster', queueName: SEMDEDUP_QUEUE, prefix: PREFIX, data: { ...data, cluster: c },
-            opts: { jobId: clusterJobId(key, c), ...step, failParentOnFailure: true },
+            opts: { jobId: clusterJobId(id, c), ...step, failParentOnFailure: true },
           })),
         });
       }
       let reported = -1;
-      await finished(queue, joinJobId(key), o.signal, async (join) => {
+      await finished(queue, joinJobId(id), o.signal, async (join) => {
         const { processed = 0 } = await join.getDependenciesCount({ processed: true });
         if (processed !== reported) await o.onProgress?.({ step: processed < k ? 'clusters' : 'join', done: (reported = processed), total: k });
       });

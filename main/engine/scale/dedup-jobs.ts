@@ -1,8 +1,8 @@
 // SemDeDup's steps (dedup-step.ts) over shard storage, so each can run as its own queue job on any machine:
 // the merged image matrix is committed once under a content key, the centroid step commits the cluster
 // members, every cluster step commits its pairs, the join commits the groups. Every output is committed
-// once like a shard (a retried or duplicated job finds it committed and reuses it), and the content key
-// means a re-merge over different shards never reuses steps of another matrix.
+// once like a shard (a retried or duplicated job finds it committed and reuses it), and the key (matrix
+// content + dedup settings) means a re-merge over other shards or with other settings never reuses them.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, writeFile } from 'node:fs/promises';
@@ -46,9 +46,12 @@ async function commitFiles(storage: ShardStorage, name: string, files: Record<st
 
 const bytesOf = (a: Int32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Commits the merged image matrix where every worker can open it; returns its key. */
-export async function publishMatrix(storage: ShardStorage, images: NpyRows): Promise<string> {
-  const key = await contentKey(images.file);
+/**
+ * Commits the merged image matrix where every worker can open it; returns the steps' key: the matrix's content
+ * and the dedup settings, so another threshold or cluster count over the same rows never reuses these outputs.
+ */
+export async function publishMatrix(storage: ShardStorage, images: NpyRows, dedup: Dedup): Promise<string> {
+  const key = createHash('sha256').update(`${await contentKey(images.file)}\n${JSON.stringify([dedup.threshold, dedup.method, dedup.clusters ?? null, dedup.sample])}`).digest('hex').slice(0, 16);
   await commitFiles(storage, matrixName(key), { 'image.npy': { from: images.file } });
   return key;
 }

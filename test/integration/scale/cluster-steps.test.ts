@@ -3,9 +3,11 @@
 // output is committed once (a retried merge reuses them), and a whole `cluster run` with method semdedup
 // equals the single-process run. And BullMQ's rate limiter (`winnow worker --rate`) spaces job starts.
 import type { ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
+import S3rver from 's3rver';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, PREFIX, QUEUE_NAME } from '../../../main/cluster/connection';
@@ -18,6 +20,7 @@ import { joinPairs, semanticGroups } from '../../../main/engine/scale/dedup-step
 import { FsStorage } from '../../../main/engine/scale/fs-storage';
 import { mergeShards, type MergeResult } from '../../../main/engine/scale/merge';
 import { NpyRows } from '../../../main/engine/scale/npy-rows';
+import { S3Storage } from '../../../main/engine/scale/s3-storage';
 import { runShard } from '../../../main/engine/scale/shard-run';
 import { loadShardModel } from '../../../main/engine/scale/shard-model';
 import { planUnits, shardOf } from '../../../main/engine/scale/units';
@@ -33,8 +36,8 @@ let data: ScaleDataset;
 const servers: RedisServer[] = [];
 const workers: RunningWorker[] = [];
 
-function startWorker(url: string, name: string, extra: string[] = []): RunningWorker {
-  const child = winnowSpawn(['worker', '--queue', url, '--lock-ms', '5000', '--name', name, ...extra]);
+function startWorker(url: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): RunningWorker {
+  const child = winnowSpawn(['worker', '--queue', url, '--lock-ms', '5000', '--name', name, ...extra], env);
   const w: RunningWorker = { name, child, log: '' };
   child.stdout!.on('data', (d) => (w.log += d));
   child.stderr!.on('data', (d) => (w.log += d));
@@ -98,13 +101,19 @@ afterAll(async () => {
 
 describe.skipIf(!hasRedis)('SemDeDup as queue jobs', () => {
   let url: string;
+  let s3: S3rver;
+  const s3env: Record<string, string> = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
   beforeAll(async () => {
     const redis = await startRedis();
     servers.push(redis);
     url = redis.url;
-    for (const name of ['s1', 's2']) startWorker(url, name);
+    // An S3-compatible server too, so the steps also run with their outputs in object storage.
+    s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: 'bucket', configs: [] }] });
+    s3env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${((await s3.run()) as AddressInfo).port}`;
+    for (const name of ['s1', 's2']) startWorker(url, name, [], s3env);
     await waitFor('two workers', () => workers.every((w) => /serving/.test(w.log)));
   }, 180_000);
+  afterAll(async () => { await s3?.close(); });
 
   it('centroid, per-cluster and join jobs on two worker processes give the in-process SemDeDup groups and brute force on a planted set; each output is committed once', async () => {
     const images = await plantedMatrix(path.join(dir, 'planted.npy'));
@@ -128,7 +137,31 @@ describe.skipIf(!hasRedis)('SemDeDup as queue jobs', () => {
     const before = workers.map((w) => w.log.length);
     expect(await distributedSemDedup(url, plan, storage)(images)).toEqual(local);
     expect(workers.map((w, i) => w.log.slice(before[i])).join('')).not.toMatch(/committed/);
+    // Another threshold over the same matrix and output: its own steps, its own (brute-force) groups.
+    const looser = ScalePlan.parse({ ...plan, dedup: { ...plan.dedup, threshold: 0.9 } });
+    const loose = await distributedSemDedup(url, looser, storage)(images);
+    expect(loose).toEqual(await semanticGroups(images, looser.dedup));
+    expect(loose.flat().length).toBeGreaterThan(local.flat().length);
     images.close();
+  }, 180_000);
+
+  it('the same with the matrix and every step output in S3 (s3rver): equal groups, each cluster committed once', async () => {
+    const saved = Object.fromEntries(Object.keys(s3env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, s3env);
+    try {
+      const images = new NpyRows(path.join(dir, 'planted.npy'));
+      const plan = ScalePlan.parse({ ...scalePlan(data, 's3://bucket/planted'), dedup: { threshold: 0.97, method: 'semdedup', clusters: 6 } });
+      const before = committedLines(/^committed semdedup\/\w+\/cluster \d+ /).length;
+      const distributed = await distributedSemDedup(url, plan, S3Storage.fromUrl(plan.output))(images);
+      expect(distributed).toEqual(await semanticGroups(images, plan.dedup));
+      // Committed in the bucket: the matrix, the centroids, 6 clusters and the groups.
+      const names = await S3Storage.fromUrl(plan.output).list('semdedup');
+      expect(names.map((n) => n.split('/').slice(2).join('/')).sort()).toEqual(['centroids', ...Array.from({ length: 6 }, (_, c) => `clusters/00000${c}`), 'groups', 'matrix']);
+      images.close();
+      expect(committedLines(/^committed semdedup\/\w+\/cluster \d+ /).length).toBe(before + 6);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
   }, 180_000);
 
   it('a cluster run with method semdedup merges to the same rows and duplicate groups as the single-process run', async () => {
@@ -152,7 +185,7 @@ describe.skipIf(!hasRedis)('SemDeDup as queue jobs', () => {
     const expected = await dups(single.output);
     expect(expected.some((d) => d.includes(':semantic:'))).toBe(true);
     expect(await dups(plan.output)).toEqual(expected);
-    expect(committedLines(/^committed semdedup\/\w+\/cluster \d+ /).length).toBeGreaterThanOrEqual(6 + 3);
+    expect(committedLines(/^committed semdedup\/\w+\/cluster \d+ /).length).toBeGreaterThanOrEqual(6 + 6 + 6 + 3);
     // The merge job carried the steps' progress (what `cluster run` prints): every cluster job done.
     const conn = connect(url);
     const queue = new Queue(QUEUE_NAME, { connection: conn, prefix: PREFIX });
