@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Engine } from '../../main/engine/engine';
-import { type RunningServer, startServer } from '../../main/server/server';
+import type { RunningServer } from '../../main/server/server';
+import { serveStubPage } from '../fixtures/browser';
 import { makeImageFolder, tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -26,9 +27,7 @@ beforeAll(async () => {
   writeFileSync(path.join(outside, 'secret.txt'), 'not yours');
   engine = new Engine('browser');
   await engine.createProject(path.join(home, 'proj'));
-  const staticDir = await tempDir();
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Winnow</title>');
-  server = await startServer({ engine, staticDir });
+  server = await serveStubPage(engine);
 });
 
 afterAll(async () => {

@@ -2,11 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Engine } from '../../../main/engine/engine';
-import { type RunningServer, startServer } from '../../../main/server/server';
+import type { RunningServer } from '../../../main/server/server';
+import { serveStubPage } from '../../fixtures/browser';
 import { tempDir } from '../../fixtures/images';
 
 let engine: Engine;
@@ -34,9 +34,7 @@ beforeAll(async () => {
   process.env.WINNOW_HOME = home;
   engine = new Engine('browser');
   await engine.createProject(path.join(home, 'proj'));
-  const staticDir = await tempDir();
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Winnow</title>');
-  server = await startServer({ engine, staticDir });
+  server = await serveStubPage(engine);
 });
 
 afterAll(async () => {
