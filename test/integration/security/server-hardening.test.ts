@@ -4,9 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Engine } from '../../../main/engine/engine';
+import type { Engine } from '../../../main/engine/engine';
 import type { RunningServer } from '../../../main/server/server';
-import { serveStubPage } from '../../fixtures/browser';
+import { closeUi, serveStubProject } from '../../fixtures/browser';
 import { tempDir } from '../../fixtures/images';
 
 let engine: Engine;
@@ -32,14 +32,11 @@ function raw(request: Buffer | string, timeoutMs = 2000): Promise<string> {
 beforeAll(async () => {
   home = await tempDir();
   process.env.WINNOW_HOME = home;
-  engine = new Engine('browser');
-  await engine.createProject(path.join(home, 'proj'));
-  server = await serveStubPage(engine);
+  ({ engine, server } = await serveStubProject(home));
 });
 
 afterAll(async () => {
-  await server.close();
-  await engine.close();
+  await closeUi({ server }, engine);
 });
 
 describe('cross-site requests from another 127.0.0.1 port', () => {
