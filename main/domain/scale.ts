@@ -18,6 +18,43 @@ export const PlanDedup = z.object({
   sample: z.number().int().positive().default(100_000),
 }).strict();
 
+const PlanClass = z.object({ name: z.string().min(1), synonyms: z.array(z.string()).optional(), description: z.string().optional() }).strict();
+
+/**
+ * The item-walking stages a shard runs besides embedding (and clip.pair, caption and geometry signals, always
+ * computed). Each is the project's own job's per-item work, with every model-dependent value resolved at plan
+ * export (the project's model choice and calibration), so every shard computes what the app computed.
+ */
+export const PlanStages = z.object({
+  /** Pixel statistics (image.sharpness|blur|edge_width|brightness|entropy) and the perceptual hash (`phash` column). */
+  stats: z.object({}).strict().optional(),
+  /** Zero-shot labels (curate.label): signals label.confidence|margin|uncertain, top-k labels as annotation rows without a box. */
+  labels: z.object({
+    model: z.string().min(1),
+    classes: z.array(PlanClass).min(1).max(1000),
+    templates: z.array(z.string()).min(1),
+    k: z.number().int().positive(),
+    threshold: z.number(),
+    multiLabel: z.boolean().default(false),
+    /** Multi-label: the cosine threshold of every class, fixed at export (a shard cannot see the whole dataset's histogram). */
+    thresholds: z.record(z.string(), z.number()).optional(),
+    logitScale: z.number().positive().optional(),
+  }).strict().refine((l) => !l.multiLabel || l.classes.every((c) => l.thresholds?.[c.name] !== undefined), { message: 'multi-label needs a cosine threshold for every class' }).optional(),
+  /** Concept scores (curate.concepts): signal concept.<slug> = cosine of the image with the prompt, from the plan's model. */
+  concepts: z.object({ prompts: z.array(z.string().min(1)).min(1) }).strict().optional(),
+  /** Detection (detect.run): boxes (and masks when `segment`) in annotations.parquet. */
+  detect: z.object({
+    model: z.string().min(1),
+    queries: z.array(z.string().min(1)).min(1),
+    threshold: z.number().optional(),
+    thresholds: z.record(z.string(), z.number()).optional(),
+    minScores: z.record(z.string(), z.number()).optional(),
+    maskThreshold: z.number().optional(),
+    negatives: z.boolean().optional(),
+    segment: z.boolean().default(false),
+  }).strict().optional(),
+}).strict();
+
 export const ScalePlan = z.object({
   version: z.literal(1),
   name: z.string().min(1).max(200).default('plan'),
@@ -33,11 +70,14 @@ export const ScalePlan = z.object({
   dedup: PlanDedup.default({ threshold: SEMANTIC_DEDUP_DEFAULTS.cosineThreshold, method: 'graph', sample: 100_000 }),
   /** Where shard outputs and the merged result go: a folder (shared filesystem) or s3://bucket/prefix. */
   output: z.string().min(1),
+  /** Stages beyond embedding; a plan without them embeds and measures captions and geometry only. */
+  stages: PlanStages.default({}),
 }).strict();
 
 export type ScalePlanT = z.output<typeof ScalePlan>;
 export type ScalePlanInput = z.input<typeof ScalePlan>;
 export type PlanSourceT = z.output<typeof PlanSource>;
+export type PlanStagesT = z.output<typeof PlanStages>;
 
 /** `i/N`: shard i (0-based) of N. */
 export interface ShardRef { index: number; count: number }
