@@ -17,6 +17,7 @@ import { ANNOTATIONS_FILE, compareAnnotations, readAnnotationTable, type Annotat
 import { planUnits, shardOf, shardPath } from '../../../main/engine/scale/units';
 import { tempDir } from '../../fixtures/images';
 import { writeScaleDataset, type ScaleDataset } from '../../fixtures/scale';
+import { ALT_CALIBRATION, ALT_MODEL, installTwoModels } from '../../fixtures/two-models';
 
 const PIXEL = ['image.sharpness', 'image.blur', 'image.edge_width', 'image.brightness', 'image.entropy'];
 const LABEL = ['label.confidence', 'label.margin', 'label.uncertain'];
@@ -36,8 +37,8 @@ const saved = { ...process.env };
 interface Output { rows: ItemRow[]; annotations: AnnotationRow[] }
 
 /** Runs the plan as `count` shards; the per-shard tables concatenated in merge order. */
-async function runAs(count: number): Promise<Output> {
-  const p = ScalePlan.parse({ ...plan, output: path.join(root, `out-${count}`) });
+async function runAs(count: number, which = plan, name = `out-${count}`): Promise<Output> {
+  const p = ScalePlan.parse({ ...which, output: path.join(root, name) });
   const storage = new FsStorage(p.output);
   const units = await planUnits(p);
   const rows: ItemRow[] = [];
@@ -60,7 +61,7 @@ async function runAs(count: number): Promise<Output> {
 
 beforeAll(async () => {
   root = await tempDir('winnow-stages-');
-  process.env.WINNOW_HOME = path.join(root, 'home');
+  Object.assign(process.env, { WINNOW_HOME: path.join(root, 'home'), ...(await installTwoModels(root)) });
   data = await writeScaleDataset(path.join(root, 'data'), { tars: 3, perTar: 4, manifestRows: 5 });
   engine = new Engine('cli');
   client = localClient(engine);
@@ -147,5 +148,31 @@ describe('plan stages in the shard job', () => {
     // The stages found something to compare: masks on the generated shapes, hashes on every embedded item.
     expect(boxes).toBeGreaterThan(0);
     expect(embedded.every((r) => /^[0-9a-f]{16}$/.test(r.phash ?? ''))).toBe(true);
+  }, 300_000);
+
+  it('multi-label with another model than the plan\'s: the project\'s chosen model, its calibration and its automatic thresholds', async () => {
+    await client.call('models.choose', { task: 'labels', model: ALT_MODEL });
+    const job = (await client.call('labels.run', { classes, multiLabel: true })).jobId;
+    expect((await project.jobs.wait(job)).state).toBe('done');
+    const multi = await client.call('plan.export', { output: path.join(root, 'unused'), rowsPerShard: 2, batchSize: 4 });
+    const l = multi.stages.labels!;
+    expect(l).toMatchObject({ model: ALT_MODEL, multiLabel: true, templates: ALT_CALIBRATION.labelTemplates, logitScale: ALT_CALIBRATION.logitScale });
+    expect(Object.keys(l.thresholds!).sort()).toEqual(classes.map((c) => c.name).sort());
+    const out = await runAs(2, multi, 'multi');
+    const sourceIds = (project.db.prepare('SELECT id FROM sources ORDER BY id').pluck().all() as number[]);
+    let assigned = 0;
+    for (const row of out.rows.filter((r) => r.image_row !== null)) {
+      const id = project.db.prepare('SELECT id FROM items WHERE source_id = ? AND key = ?').pluck().get(sourceIds[row.source], row.key) as number;
+      for (const name of LABEL) {
+        const value = project.db.prepare('SELECT value FROM signals WHERE item_id = ? AND name = ?').pluck().get(id, name) as number;
+        expect(Math.abs(row.signals[name] - value), `${row.key} ${name}`).toBeLessThan(1e-5);
+      }
+      const theirs = project.db.prepare(`SELECT label, score FROM annotations WHERE item_id = ? AND kind = 'label' AND json_extract(params, '$.run') = 'multi-label'`).all(id) as { label: string; score: number }[];
+      const mine = out.annotations.filter((a) => a.source === row.source && a.key === row.key && a.x === null);
+      expect(mine.every((a) => a.model === ALT_MODEL)).toBe(true);
+      expect(mine.map((a) => `${a.label} ${a.score.toFixed(5)}`).sort()).toEqual(theirs.map((a) => `${a.label} ${a.score.toFixed(5)}`).sort());
+      assigned += mine.length;
+    }
+    expect(assigned).toBeGreaterThan(0);
   }, 300_000);
 });
