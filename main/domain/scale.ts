@@ -2,6 +2,7 @@
 // written as JSON and run over the full dataset shard by shard on many machines (main/engine/scale).
 import { z } from 'zod';
 import { RuleList } from './curation';
+import { DetectSettings, LabelSettings } from './stage-settings';
 import { SourceKind } from './project';
 import { SEMANTIC_DEDUP_DEFAULTS } from './similarity-defaults';
 
@@ -18,8 +19,6 @@ export const PlanDedup = z.object({
   sample: z.number().int().positive().default(100_000),
 }).strict();
 
-const PlanClass = z.object({ name: z.string().min(1), synonyms: z.array(z.string()).optional(), description: z.string().optional() }).strict();
-
 /**
  * The item-walking stages a shard runs besides embedding (and clip.pair, caption and geometry signals, always
  * computed). Each is the project's own job's per-item work, with every model-dependent value resolved at plan
@@ -29,30 +28,18 @@ export const PlanStages = z.object({
   /** Pixel statistics (image.sharpness|blur|edge_width|brightness|entropy) and the perceptual hash (`phash` column). */
   stats: z.object({}).strict().optional(),
   /** Zero-shot labels (curate.label): signals label.confidence|margin|uncertain, top-k labels as annotation rows without a box. */
-  labels: z.object({
+  labels: LabelSettings.extend({
     model: z.string().min(1),
-    classes: z.array(PlanClass).min(1).max(1000),
-    templates: z.array(z.string()).min(1),
-    k: z.number().int().positive(),
-    threshold: z.number(),
+    classes: LabelSettings.shape.classes.max(1000),
     multiLabel: z.boolean().default(false),
-    /** Multi-label: the cosine threshold of every class, fixed at export (a shard cannot see the whole dataset's histogram). */
-    thresholds: z.record(z.string(), z.number()).optional(),
-    logitScale: z.number().positive().optional(),
-  }).strict().refine((l) => !l.multiLabel || l.classes.every((c) => l.thresholds?.[c.name] !== undefined), { message: 'multi-label needs a cosine threshold for every class' }).optional(),
+  }).strict().refine((l) => !l.multiLabel || l.classes.every((c) => l.thresholds?.[c.name] !== undefined), {
+    // A shard cannot see the whole dataset's cosine histogram: plan export fixes the project run's thresholds.
+    message: 'multi-label needs a cosine threshold for every class',
+  }).optional(),
   /** Concept scores (curate.concepts): signal concept.<slug> = cosine of the image with the prompt, from the plan's model. */
   concepts: z.object({ prompts: z.array(z.string().min(1)).min(1) }).strict().optional(),
   /** Detection (detect.run): boxes (and masks when `segment`) in annotations.parquet. */
-  detect: z.object({
-    model: z.string().min(1),
-    queries: z.array(z.string().min(1)).min(1),
-    threshold: z.number().optional(),
-    thresholds: z.record(z.string(), z.number()).optional(),
-    minScores: z.record(z.string(), z.number()).optional(),
-    maskThreshold: z.number().optional(),
-    negatives: z.boolean().optional(),
-    segment: z.boolean().default(false),
-  }).strict().optional(),
+  detect: DetectSettings.extend({ model: z.string().min(1), segment: z.boolean().default(false) }).strict().optional(),
 }).strict();
 
 export const ScalePlan = z.object({

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import { z } from 'zod';
+import { DetectSettings } from '../../domain/stage-settings';
 import { defineJob } from '../jobs/define-job';
 import { readItemBytes } from '../media/resolve';
 import { plainDecodeError } from '../media/decode-error';
@@ -33,19 +34,8 @@ function detectIssue(project: Project, itemId: number, kind: string, what: strin
   return { severity: 'warning', kind, message: `${what} ${item?.key ?? `item ${itemId}`}: ${plain.message}`, detail: plain.detail, itemId, sourceId: item?.sourceId ?? null, location: item?.key ?? `item ${itemId}` };
 }
 
-export const DetectParams = z.object({
+export const DetectParams = DetectSettings.extend({
   model: z.string().min(1).optional(),
-  queries: z.array(z.string().min(1)).min(1),
-  /** Score threshold: the model's calibration (the handler fills it in); a family default for OWL / CLIPSeg folders without one. */
-  threshold: z.number().optional(),
-  thresholds: z.record(z.string(), z.number()).optional(),
-  /** Per-class minimum proposal score, learnt from reviewed boxes (adapt.regions); lower proposals are not stored. */
-  minScores: z.record(z.string(), z.number()).optional(),
-  /** Dense detection: probability a mask pixel needs (default threshold + 0.15). */
-  maskThreshold: z.number().optional(),
-  /** Dense detection: the model's other known phrases veto look-alikes (default true). */
-  negatives: z.boolean().optional(),
-  segment: z.boolean(),
   /** Adapt the scores to the reviewed proposals of these queries: a region cache over their crop embeddings, with a cross-validated cut (adapt/region-cache.ts). */
   regionCache: z.boolean().optional(),
   selection: z.string().nullable(),
