@@ -1,6 +1,7 @@
 // What a shard's stages need before the first item, loaded once per process and reused for every shard of a
 // plan (the worker keeps it like the embedding model): class and concept text embeddings, the label model when
 // it is not the embedding model, the detector. The per-item maths is the project jobs' own (runStages).
+import { stringify } from 'safe-stable-stringify';
 import type { PlanStagesT } from '../../../domain/scale';
 import { conceptSignal } from '../../curate/concepts-job';
 import { LABEL_SIGNAL } from '../../curate/label-job';
@@ -36,7 +37,8 @@ export interface ShardStages {
   dispose(): Promise<void>;
 }
 
-export const stagesKey = (model: string, stages: PlanStagesT) => JSON.stringify({ model, stages });
+/** Key order does not matter: a plan parsed from JSON and one built in code name the same stages. */
+export const stagesKey = (model: string, stages: PlanStagesT): string => stringify({ model, stages })!;
 
 export async function prepareStages(model: string, stages: PlanStagesT, embed: ShardModel): Promise<ShardStages> {
   const owned: Array<() => Promise<void>> = [];
