@@ -13,6 +13,7 @@ import { compareItems, readItemTable, type ItemRow } from '../../../main/engine/
 import { mergeShards } from '../../../main/engine/scale/merge';
 import { runShard } from '../../../main/engine/scale/shard-run';
 import { loadShardModel, type ShardModel } from '../../../main/engine/scale/shard-model';
+import { prepareStages } from '../../../main/engine/scale/stages/shard-stages';
 import { ANNOTATIONS_FILE, compareAnnotations, readAnnotationTable, type AnnotationRow } from '../../../main/engine/scale/stages/annotation-table';
 import { planUnits, shardOf, shardPath } from '../../../main/engine/scale/units';
 import { tempDir } from '../../fixtures/images';
@@ -43,14 +44,17 @@ async function runAs(count: number, which = plan, name = `out-${count}`): Promis
   const units = await planUnits(p);
   const rows: ItemRow[] = [];
   const annotations: AnnotationRow[] = [];
+  // Several shards: the stages prepared once and kept across shards, as a worker does; one shard: prepared by runShard.
+  const stages = count > 1 ? await prepareStages(p.model, p.stages, model) : undefined;
   for (let index = 0; index < count; index++) {
     const shard = shardOf(units, { index, count });
-    const summary = await runShard(p, shard, { storage, model });
+    const summary = await runShard(p, shard, { storage, model, stages });
     expect(summary.stageErrors ?? []).toEqual([]);
     const dir = await storage.open(shardPath(shard));
     rows.push(...(await readItemTable(path.join(dir, 'items.parquet'))));
     annotations.push(...(await readAnnotationTable(path.join(dir, ANNOTATIONS_FILE))));
   }
+  await stages?.dispose();
   // The merge keeps every stage's signal column and the hash.
   await mergeShards(p, count, storage);
   const merged = await readItemTable(path.join(p.output, 'result', 'items.parquet'));
