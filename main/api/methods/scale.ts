@@ -17,6 +17,8 @@ export const scaleMethods = {
       dedup: PlanDedup.partial().optional(),
       rowsPerShard: z.number().int().positive().optional(),
       batchSize: z.number().int().positive().optional(),
+      /** false: embed only; else the plan also runs what the project ran (stats, latest labels, concepts, latest detection). */
+      stages: z.boolean().optional(),
       /** An absolute file path: the plan is also written there as JSON (what `winnow cluster run FILE` takes). */
       out: z.string().min(1).max(4096).optional(),
     }).strict(),
