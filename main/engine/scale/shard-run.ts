@@ -13,7 +13,7 @@ import { captionStats } from '../curate/pixel-stats';
 import { dot } from '../curate/zero-shot';
 import { defaultBatchSize, embedImageFiles } from '../vision/embed-files';
 import { PreprocessPool } from '../vision/preprocess-pool';
-import { ItemTableWriter, type ItemRow } from './item-table';
+import { ItemTableWriter, SHARD_SIGNALS, type ItemRow } from './item-table';
 import { shardEntries, type ShardEntry } from './shard-entries';
 import { buildShardIndex } from './shard-index';
 import type { ShardModel } from './shard-model';
@@ -117,7 +117,8 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
   await mkdir(staging, { recursive: true });
   const ownsPool = !o.pool;
   const pool = o.pool ?? new PreprocessPool(model.preprocess);
-  const table = new ItemTableWriter(path.join(staging, 'items.parquet'));
+  // Sorted by (source, key): the merge is then a streaming k-way merge of the shards' tables.
+  const table = new ItemTableWriter(path.join(staging, 'items.parquet'), SHARD_SIGNALS, undefined, { sort: true });
   const images = new NpyWriter(path.join(staging, 'image.npy'), model.dim, 'float32');
   const texts = new NpyWriter(path.join(staging, 'text.npy'), model.dim, 'float32');
   const batchSize = plan.batchSize ?? defaultBatchSize(model);
