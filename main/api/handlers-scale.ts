@@ -1,5 +1,6 @@
 // Scale-out methods → engine: plan export.
 import type { Engine } from '../engine/engine';
+import { adoptGroups } from '../engine/scale/adopt-groups';
 import { exportPlan } from '../engine/scale/plan-export';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
 import { SEMANTIC_DEDUP_DEFAULTS } from '../domain/similarity-defaults';
@@ -12,5 +13,11 @@ export function scaleHandlers(engine: Engine): HandlersFor<keyof typeof scaleMet
       ...rest, model: model ?? DEFAULT_MODEL,
       dedup: dedup && { threshold: dedup.threshold ?? SEMANTIC_DEDUP_DEFAULTS.cosineThreshold, method: dedup.method ?? 'graph', sample: dedup.sample ?? 100_000, clusters: dedup.clusters },
     }),
+    'duplicates.adopt': ({ sourceId, kinds, groups }) => {
+      const project = engine.requireProject();
+      const result = adoptGroups(project.db, sourceId, kinds, groups);
+      project.announce('duplicates.changed', { jobId: null });
+      return result;
+    },
   };
 }
