@@ -61,10 +61,12 @@ export class ItemTableWriter {
   private readonly writer: ParquetWriter;
   private pending: ItemRow[] = [];
   private readonly signalNames: readonly string[];
+  private readonly declared: ReadonlySet<string>;
   rows = 0;
 
   constructor(file: string, signalNames: readonly string[] = SHARD_SIGNALS, private readonly groupSize = 4096, private readonly o: ItemTableOptions = {}) {
     this.signalNames = [...new Set(signalNames)];
+    this.declared = new Set(this.signalNames);
     for (const s of this.signalNames) if (FIXED.has(s)) throw new Error(`signal ${s} clashes with a fixed column of the item table`);
     const schema = schemaFromColumnData({ columnData: this.columnData([]) });
     this.writer = new ParquetWriter({ writer: fileWriter(file), schema, createdBy: 'winnow scale' });
@@ -78,7 +80,7 @@ export class ItemTableWriter {
   }
 
   add(row: ItemRow): void {
-    for (const s in row.signals) if (!this.signalNames.includes(s)) throw new Error(`signal ${s} was not declared when the item table was opened`);
+    for (const s in row.signals) if (!this.declared.has(s)) throw new Error(`signal ${s} was not declared when the item table was opened`);
     this.pending.push(row);
     this.rows++;
     if (!this.o.sort && this.pending.length >= this.groupSize) this.flush();
