@@ -1,10 +1,9 @@
 // Per-object outputs of a shard (detections, segmentation masks): annotations.parquet, one row per
 // object, rows sorted by (source, key) and then by descending score. The merge interleaves the shards'
 // tables in the merged item order, keeping each item's own rows in the order its shard wrote them.
-import { compareItems } from './item-table';
 import { checkSorted, mergeSorted } from './kway';
 import { type ColumnType, TableWriter } from './parquet-out';
-import { RowGroupReader } from './item-table';
+import { compareItems, RowGroupReader } from './item-table';
 
 export const ANNOTATION_COLUMNS: ReadonlyArray<readonly [string, ColumnType]> = [
   ['source', 'INT32'], ['key', 'STRING'], ['label', 'STRING'], ['score', 'DOUBLE'],
@@ -30,9 +29,10 @@ async function* rowsOf(reader: RowGroupReader): AsyncGenerator<AnnotationRow> {
 /** Merges shard annotation tables (in shard order) into `out`; returns the rows written (0 and no file when there are none). */
 export async function mergeAnnotations(files: readonly string[], out: string, groupSize: number): Promise<number> {
   if (!files.length) return 0;
-  const streams = await Promise.all(files.map(async (f) => checkSorted(rowsOf(await RowGroupReader.open(f)), compareItems, `${f} is not in (source, key) order`, true)[Symbol.asyncIterator]()));
+  const readers = await Promise.all(files.map((f) => RowGroupReader.open(f)));
+  const inputs = readers.map((r) => ({ lower: r.lowerBound(), open: () => checkSorted(rowsOf(r), compareItems, `${r.file} is not in (source, key) order`, true)[Symbol.asyncIterator]() }));
   const writer = new TableWriter(out, ANNOTATION_COLUMNS, groupSize);
-  for await (const { value } of mergeSorted(streams, compareItems)) writer.add(value as unknown as Record<string, unknown>);
+  for await (const { value } of mergeSorted(inputs, compareItems)) writer.add(value as unknown as Record<string, unknown>);
   writer.finish();
   return writer.rows;
 }

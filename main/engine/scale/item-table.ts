@@ -135,6 +135,19 @@ export class RowGroupReader {
   /** Leaf column names (the table's flat schema). */
   get columns(): string[] { return this.metadata.schema.slice(1).map((s) => s.name); }
 
+  /**
+   * A lower bound of the first row's (source, key) in a table sorted by them, from the first row group's
+   * statistics (min source, min key of the group); null when the writer kept none.
+   */
+  lowerBound(): { source: number; key: string } | null {
+    const cols = this.metadata.row_groups[0]?.columns;
+    const stat = (name: string) => cols?.find((c) => c.meta_data?.path_in_schema.join('.') === name)?.meta_data?.statistics;
+    const source = stat('source')?.min_value;
+    const key = stat('key')?.min_value;
+    if (source === undefined || source === null || key === undefined || key === null) return null;
+    return { source: Number(source), key: typeof key === 'string' ? key : new TextDecoder().decode(key as Uint8Array) };
+  }
+
   /** Rows of every group in order; the previous group is released before the next is decoded. */
   async *records(): AsyncGenerator<Record<string, unknown>[]> {
     let start = 0;
@@ -164,6 +177,8 @@ export class ItemTableReader {
   }
 
   get rows(): number { return this.reader.rows; }
+
+  lowerBound(): { source: number; key: string } | null { return this.reader.lowerBound(); }
 
   async *groups(): AsyncGenerator<ItemRow[]> {
     for await (const records of this.reader.records()) yield records.map((r) => toRow(r, this.signalNames));

@@ -57,7 +57,20 @@ export interface MergeOptions {
   groupSize?: number;
 }
 
-interface Part { name: string; dir: string; table: ItemTableReader; images: NpyRows; texts: NpyRows; summary: ShardSummary }
+interface Part { name: string; dir: string; table: ItemTableReader; summary: ShardSummary; images?: NpyRows; texts?: NpyRows }
+
+/** A shard's rows; its matrices are opened when the merge reaches the shard and closed when it is done. */
+async function* partRows(p: Part): AsyncGenerator<ItemRow> {
+  p.images = new NpyRows(path.join(p.dir, 'image.npy'));
+  p.texts = new NpyRows(path.join(p.dir, 'text.npy'));
+  try {
+    yield* checkSorted(p.table.items(), compareItems, `${p.name}/items.parquet is not in (source, key) order (written by an older Winnow?); rerun that shard`);
+  } finally {
+    p.images.close();
+    p.texts.close();
+    p.images = p.texts = undefined;
+  }
+}
 
 export async function mergeShards(plan: ScalePlanT, count: number, storage: ShardStorage, o: MergeOptions = {}): Promise<MergeResult> {
   const started = performance.now();
@@ -77,10 +90,7 @@ export async function mergeShards(plan: ScalePlanT, count: number, storage: Shar
         continue;
       }
       const dir = await storage.open(name);
-      parts.push({
-        name, dir, table: await ItemTableReader.open(path.join(dir, 'items.parquet')), images: new NpyRows(path.join(dir, 'image.npy')),
-        texts: new NpyRows(path.join(dir, 'text.npy')), summary: (await storage.readJson<ShardSummary>(`${name}/shard.json`))!,
-      });
+      parts.push({ name, dir, table: await ItemTableReader.open(path.join(dir, 'items.parquet')), summary: (await storage.readJson<ShardSummary>(`${name}/shard.json`))! });
     }
     const dims = new Set(parts.map((p) => p.summary.dim));
     const hashes = new Set(parts.map((p) => p.summary.modelHash));
@@ -95,14 +105,19 @@ export async function mergeShards(plan: ScalePlanT, count: number, storage: Shar
     let imageRows = 0;
     let textRows = 0;
     let errors = 0;
-    const streams = parts.map((p) => checkSorted(p.table.items(), compareItems,
-      `${p.name}/items.parquet is not in (source, key) order (written by an older Winnow?); rerun that shard`)[Symbol.asyncIterator]());
-    for await (const { value: row, stream } of mergeSorted(streams, compareItems)) {
+    // Shards are opened as the merge reaches their first key (table statistics), so shards over disjoint
+    // key ranges are read one after another and only overlapping ones are held together.
+    // A bound has only (source, key): all the comparison reads.
+    const inputs = parts.map((p) => ({ lower: p.table.lowerBound() as ItemRow | null, open: () => partRows(p) }));
+    let prev: ItemRow | null = null;
+    for await (const { value: row, stream } of mergeSorted(inputs, compareItems)) {
       o.signal?.throwIfAborted();
+      if (prev && compareItems(prev, row) === 0) throw new Error(`item ${row.source}/${row.key} is in two shards (${parts[stream].name} and an earlier one); a key must be unique within its source`);
+      prev = row;
       const p = parts[stream];
       const out: ItemRow = { ...row, image_row: null, text_row: null };
-      if (row.image_row !== null) { images.append(p.images.read(row.image_row, 1)); out.image_row = imageRows++; }
-      if (row.text_row !== null) { texts.append(p.texts.read(row.text_row, 1)); out.text_row = textRows++; }
+      if (row.image_row !== null) { images.append(p.images!.read(row.image_row, 1)); out.image_row = imageRows++; }
+      if (row.text_row !== null) { texts.append(p.texts!.read(row.text_row, 1)); out.text_row = textRows++; }
       if (row.error) errors++;
       table.add(out);
       scratch.add(rows++, out);
@@ -149,6 +164,6 @@ export async function mergeShards(plan: ScalePlanT, count: number, storage: Shar
     throw err;
   } finally {
     scratch.close();
-    for (const p of parts) { p.images.close(); p.texts.close(); }
+    for (const p of parts) { p.images?.close(); p.texts?.close(); }
   }
 }

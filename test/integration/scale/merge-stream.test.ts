@@ -110,6 +110,18 @@ describe('the streaming merge', () => {
     expect(kept).toBeLessThan(ROWS);
   });
 
+  it('reads shards over disjoint key ranges one at a time', async () => {
+    const dir = await tempDir('winnow-merge-ranges-');
+    const ranges = await writeSyntheticShards(dir, { shards: 40, rows: 4000, groupSize: 32, deal: 'ranges' });
+    rowsHeld.reset();
+    const r = await mergeShards(ranges.plan, 40, ranges.storage, { groupSize: 32, semantic: async () => [] });
+    expect(r.items).toBe(4000);
+    expect(rowsHeld.peak).toBeGreaterThan(0);
+    expect(rowsHeld.peak).toBeLessThanOrEqual(32);
+    const rows = await readItemTable(path.join(dir, 'result', 'items.parquet'));
+    expect(rows.map((x) => `${x.source}/${x.key}`)).toEqual(ranges.rows.map((x) => `${x.source}/${x.key}`));
+  });
+
   it('refuses a shard whose table is not sorted, naming it', async () => {
     const dir = await tempDir('winnow-merge-unsorted-');
     const bad = await writeSyntheticShards(dir, { shards: 2, rows: 200, groupSize: 16, unsorted: true });
