@@ -74,7 +74,8 @@ export async function mergeCommand(ctx: CommandContext): Promise<number> {
 
 function describeResult(r: Awaited<ReturnType<typeof mergeShards>>): string {
   const lines = [
-    `merged ${r.merged}/${r.shards} shards: ${r.items} items (${r.embedded} embedded, ${r.errors} unreadable), ${r.duplicates.exactGroups} exact and ${r.duplicates.semanticGroups} semantic duplicate groups`,
+    `merged ${r.merged}/${r.shards} shards: ${r.items} items (${r.embedded} embedded, ${r.errors} unreadable), ${r.duplicates.exactGroups} exact, ${r.duplicates.phashGroups} perceptual and ${r.duplicates.semanticGroups} semantic duplicate groups`,
+    ...(r.selection.rules.length ? [`the plan's rules keep ${r.selection.kept} and remove ${r.selection.removed} (selection.parquet)`, ...r.selection.rules.map((x) => `  ${x.id}: removes ${x.removedAlone}`)] : []),
     ...r.failed.map((f) => `  failed ${f.shard}: ${f.reason}`),
   ];
   return lines.join('\n');
