@@ -2,6 +2,7 @@
 // one decoded row group per shard, and still writes every row, vector, annotation, duplicate group and
 // rule decision in (source, key) order. Ground truth is the generator's own rows and a direct reading of
 // the rules (an independent implementation of what they mean on these rows).
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import type { RuleInput } from '../../../main/domain/curation';
 import { readItemTable, rowsHeld } from '../../../main/engine/scale/item-table';
 import { mergeShards, type MergeResult } from '../../../main/engine/scale/merge';
 import { NpyRows } from '../../../main/engine/scale/npy-rows';
+import { writeResultSample } from '../../../main/engine/scale/result-sample';
 import { tempDir } from '../../fixtures/images';
 import { writeSyntheticShards, type SyntheticShards } from '../../fixtures/scale-synthetic';
 
@@ -108,6 +110,19 @@ describe('the streaming merge', () => {
     }
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(ROWS);
+  });
+
+  it('a sample of the result brings the keeper of every sampled copy', async () => {
+    const n = 300;
+    const sample = await writeResultSample(out, n, path.join(out, '..', 'sample.parquet'));
+    // The rank, independently: sha1 of `source/key`, smallest first, over rows with an image vector.
+    const rank = (k: string) => createHash('sha1').update(k).digest('hex');
+    const top = new Set(data.rows.filter((r) => r.image_row !== null).map((r) => `${r.source}/${r.key}`).sort((a, b) => (rank(a) < rank(b) ? -1 : 1)).slice(0, n));
+    const pairs = data.rows.flatMap((r, i) => (i > 0 && data.rows[i - 1].sha256 === r.sha256 ? [[`${r.source}/${data.rows[i - 1].key}`, `${r.source}/${r.key}`]] : []));
+    const expected = pairs.filter(([, copy]) => top.has(copy)).map(([keeper, copy]) => `${keeper} ${copy}`);
+    expect(sample.groups.map((g) => `${g.keeper} ${g.members.filter((m) => m !== g.keeper).join(' ')}`)).toEqual(expected);
+    // Some keeper was outside the top n and was added for its copy.
+    expect(pairs.some(([keeper, copy]) => top.has(copy) && !top.has(keeper))).toBe(true);
   });
 
   it('reads shards over disjoint key ranges one at a time', async () => {
