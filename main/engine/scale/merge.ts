@@ -14,7 +14,7 @@ import type { EvaluationT } from '../../domain/curation';
 import type { ScalePlanT } from '../../domain/scale';
 import { normalizeRule } from '../curate/rules';
 import { NpyWriter } from '../export/npy';
-import { mergeAnnotations } from './annotation-table';
+import { mergeAnnotations } from './annotation-merge';
 import { semanticGroups } from './dedup-step';
 import { compareItems, ItemTableReader, ItemTableWriter, SHARD_SIGNALS, type ItemRow } from './item-table';
 import { checkSorted, mergeSorted } from './kway';
