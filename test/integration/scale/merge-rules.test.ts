@@ -22,6 +22,11 @@ const RULES: RuleInput[] = [
   { id: 'side', kind: 'min_side', op: '>=', threshold: 40 },
   { id: 'broken', kind: 'unreadable' },
   { id: 'copies', kind: 'exact_dup' },
+  // From the plan's stats stage (pixel statistics and the perceptual hash), as the project's stats job computes them.
+  { id: 'near', kind: 'near_dup' },
+  { id: 'blur', kind: 'blurry' },
+  { id: 'dark', kind: 'dark' },
+  { id: 'info', kind: 'low_info', op: '>=', keepTop: 0.8 },
 ];
 
 let dir: string;
@@ -33,7 +38,7 @@ const engines: Engine[] = [];
 beforeAll(async () => {
   dir = await tempDir('winnow-merge-rules-');
   data = await writeScaleDataset(dir);
-  const plan = ScalePlan.parse(scalePlan(data, path.join(dir, 'out'), { rules: RULES }));
+  const plan = ScalePlan.parse(scalePlan(data, path.join(dir, 'out'), { rules: RULES, stages: { stats: {} } }));
   const storage = new FsStorage(plan.output);
   const model = await loadShardModel(plan.model);
   try {
@@ -80,7 +85,7 @@ describe('rules at the merge', () => {
       expect(m.threshold, r.id).toBe(r.threshold);
     }
     // The data makes the comparison bite: several rules remove something, and something is kept.
-    expect(result.selection.rules.filter((r) => r.removedAlone > 0).map((r) => r.id)).toEqual(expect.arrayContaining(['words', 'chars', 'copies']));
+    expect(result.selection.rules.filter((r) => r.removedAlone > 0).map((r) => r.id)).toEqual(expect.arrayContaining(['words', 'chars', 'copies', 'near', 'info']));
     expect(result.selection.kept).toBeGreaterThan(0);
     // Reasons name the rules that removed an item, as items.marks does.
     const copy = merged.find((m) => m.key === data.exactPair[1])!;
