@@ -1,5 +1,6 @@
 // Scale-out methods → engine: plan export (with the stages the project ran).
 import type { Engine } from '../engine/engine';
+import { adoptGroups } from '../engine/scale/adopt-groups';
 import { exportPlan, writePlanFile } from '../engine/scale/plan-export';
 import { planStages } from '../engine/scale/plan-stages';
 import { DEFAULT_MODEL } from '../engine/vision/active-model';
@@ -17,6 +18,12 @@ export function scaleHandlers(engine: Engine): HandlersFor<keyof typeof scaleMet
       });
       if (out) await writePlanFile(out, plan);
       return plan;
+    },
+    'duplicates.adopt': ({ sourceId, kinds, groups }) => {
+      const project = engine.requireProject();
+      const result = adoptGroups(project.db, sourceId, kinds, groups);
+      project.announce('duplicates.changed', { jobId: null });
+      return result;
     },
   };
 }

@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseShardRef, ScalePlan, type ScalePlanT } from '../domain/scale';
-import { failurePath, mergeShards } from '../engine/scale/merge';
+import { failurePath, mergeShards, type MergeResult } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
 import { loadShardModel } from '../engine/scale/shard-model';
 import { openStorage } from '../engine/scale/storage';
-import { writeResultSample } from '../engine/scale/result-sample';
+import { resolvedRules, writeResultSample } from '../engine/scale/result-sample';
 import { searchShards } from '../engine/scale/shard-index';
 import { Engine } from '../engine/engine';
 import { DB_FILE } from '../engine/project';
@@ -74,7 +74,8 @@ export async function mergeCommand(ctx: CommandContext): Promise<number> {
 
 function describeResult(r: Awaited<ReturnType<typeof mergeShards>>): string {
   const lines = [
-    `merged ${r.merged}/${r.shards} shards: ${r.items} items (${r.embedded} embedded, ${r.errors} unreadable), ${r.duplicates.exactGroups} exact and ${r.duplicates.semanticGroups} semantic duplicate groups`,
+    `merged ${r.merged}/${r.shards} shards: ${r.items} items (${r.embedded} embedded, ${r.errors} unreadable), ${r.duplicates.exactGroups} exact, ${r.duplicates.phashGroups} perceptual and ${r.duplicates.semanticGroups} semantic duplicate groups`,
+    ...(r.selection.rules.length ? [`the plan's rules keep ${r.selection.kept} and remove ${r.selection.removed} (selection.parquet)`, ...r.selection.rules.map((x) => `  ${x.id}: removes ${x.removedAlone}`)] : []),
     ...r.failed.map((f) => `  failed ${f.shard}: ${f.reason}`),
   ];
   return lines.join('\n');
@@ -158,6 +159,13 @@ async function resultFolder(target: string): Promise<string> {
   return storage.open('result');
 }
 
+/** The plan and result.json a merged result folder carries. */
+async function resultPlan(result: string): Promise<{ plan: ScalePlanT; merged: Partial<MergeResult> }> {
+  const plan = ScalePlan.parse(JSON.parse(await readFile(path.join(result, 'plan.json'), 'utf8')));
+  const merged = JSON.parse(await readFile(path.join(result, 'result.json'), 'utf8')) as Partial<MergeResult>;
+  return { plan, merged };
+}
+
 /** `winnow cluster open RESULT --project DIR [--sample N]`: a project holding the result (or a sample), its signals included. */
 async function openResultCommand(ctx: CommandContext, target: string | undefined): Promise<number> {
   if (!target || !ctx.values.project) throw new Error('usage: winnow cluster open RESULT --project DIR [--sample N]');
@@ -181,8 +189,23 @@ async function openResultCommand(ctx: CommandContext, target: string | undefined
     const { source, jobId } = await session.client.call('sources.add', { path: written.file, kind: 'parquet' });
     const job = await followJob(session, jobId, ctx);
     const after = (await session.client.call('sources.list', {})).find((s) => s.id === source.id) ?? source;
-    ctx.print(`project ${dir}: ${after.itemCount} items from the merged result with their signals${job.state !== 'done' ? ` (${jobFailure(job)})` : ''}; open it with winnow start --project ${dir}`, { project: dir, source: after, sample: written, job });
-    return job.state === 'done' ? 0 : 1;
+    if (job.state !== 'done') {
+      ctx.print(`project ${dir}: ${after.itemCount} items from the merged result (${jobFailure(job)})`, { project: dir, source: after, sample: written, job });
+      return 1;
+    }
+    // The merge's duplicate groups and the plan's rules (thresholds as the merge resolved them), so the
+    // project keeps and removes the sampled items as the merge did.
+    const name = path.basename(written.file);
+    const groups = written.groups.map((g) => ({ kind: g.kind, keeper: `${name}/${g.keeper}`, members: g.members.map((m) => `${name}/${m}`) }));
+    const adopted = await session.client.call('duplicates.adopt', { sourceId: source.id, kinds: ['exact', 'phash', 'semantic'], groups });
+    const { plan, merged } = await resultPlan(result);
+    const selection = plan.rules.length ? await session.client.call('selection.save', { name: plan.name.slice(0, 120), rules: resolvedRules(plan.rules, merged.selection) }) : null;
+    ctx.print(
+      `project ${dir}: ${after.itemCount} items from the merged result with their signals and ${adopted.groups} duplicate groups`
+        + `${selection ? `; selection "${selection.name}" (the plan's rules) keeps ${selection.kept}` : ''}; open it with winnow start --project ${dir}`,
+      { project: dir, source: after, sample: { ...written, groups: written.groups.length }, job, duplicates: adopted, selection },
+    );
+    return 0;
   });
 }
 

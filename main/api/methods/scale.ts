@@ -1,7 +1,7 @@
 // Scale-out methods: export the project's choices as a plan that `winnow cluster run` / `run-shard` execute.
 // Imports only zod and domain shapes: contract.ts imports this file.
 import { z } from 'zod';
-import { Rule } from '../../domain/curation';
+import { DupKind, Rule } from '../../domain/curation';
 import { PlanDedup, ScalePlan } from '../../domain/scale';
 
 export const scaleMethods = {
@@ -23,5 +23,17 @@ export const scaleMethods = {
       out: z.string().min(1).max(4096).optional(),
     }).strict(),
     output: ScalePlan,
+  },
+  /**
+   * Duplicate groups found elsewhere (a merged scale-out result, `winnow cluster open`) for items of one
+   * source, by item key: replaces every group of the kinds listed. Keys not in the source are skipped.
+   */
+  'duplicates.adopt': {
+    input: z.object({
+      sourceId: z.number().int().positive(),
+      kinds: z.array(DupKind).min(1),
+      groups: z.array(z.object({ kind: DupKind, keeper: z.string().min(1), members: z.array(z.string().min(1)).min(2) }).strict()).max(1_000_000),
+    }).strict(),
+    output: z.object({ groups: z.number().int(), missing: z.number().int() }),
   },
 } as const;

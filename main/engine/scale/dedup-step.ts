@@ -1,4 +1,5 @@
-// Duplicate groups over a merged result: exact (same sha256) and semantic (image cosine ≥ threshold).
+// Semantic duplicate groups over a merged image matrix (image cosine ≥ threshold; exact and perceptual
+// groups come from the merge's scratch database, merge-scratch.ts).
 // Semantic dedup as distributed steps (SemDeDup, Abbas et al. 2023): k-means centroids trained on a sample
 // of rows, every row assigned to its nearest centroid, then one independent job per cluster (exact
 // all-pairs inside it) whose pairs are joined at the end. The steps are separate functions so a queue can
@@ -8,22 +9,6 @@ import type { ScalePlanT } from '../../domain/scale';
 import { type RowSource, ownBuffer } from '../curate/ann-index';
 import { assignClusters, trainKMeans } from '../curate/kmeans';
 import { findNearDuplicates, UnionFind } from '../curate/semantic-dedup';
-
-export interface KeyedRow { key: string; source: number; sha256: string | null; image_row: number | null }
-
-/** Groups of result rows (indexes into the merged order), each sorted, ordered by first member. */
-export interface DupGroups { exact: number[][]; semantic: number[][] }
-
-export function exactGroups(rows: readonly KeyedRow[]): number[][] {
-  const bySha = new Map<string, number[]>();
-  rows.forEach((r, i) => {
-    if (!r.sha256) return;
-    const g = bySha.get(r.sha256);
-    if (g) g.push(i);
-    else bySha.set(r.sha256, [i]);
-  });
-  return [...bySha.values()].filter((g) => g.length > 1).sort((a, b) => a[0] - b[0]);
-}
 
 /** Evenly spaced rows of `src` (at most `sample`), as a RowSource for training. */
 function sampled(src: RowSource, sample: number): RowSource {
@@ -90,11 +75,4 @@ export async function semanticGroups(src: RowSource, dedup: ScalePlanT['dedup'],
   const centroids = await trainCentroids(src, k, dedup.sample, signal);
   const members = await clusterMembers(src, centroids, k, signal);
   return joinPairs(src.rows, members.flatMap((m) => clusterPairs(src, m, dedup.threshold)));
-}
-
-/** Image-row groups → result-row groups (rows without an image vector never join a semantic group). */
-export function imageGroupsToRows(groups: number[][], rows: readonly KeyedRow[]): number[][] {
-  const byImage = new Map<number, number>();
-  rows.forEach((r, i) => { if (r.image_row !== null) byImage.set(r.image_row, i); });
-  return groups.map((g) => g.map((img) => byImage.get(img)!).sort((a, b) => a - b)).sort((a, b) => a[0] - b[0]);
 }

@@ -142,7 +142,8 @@ async function runWithStages(plan: ScalePlanT, shard: ShardSpec, o: RunShardOpti
   await mkdir(staging, { recursive: true });
   const ownsPool = !o.pool;
   const pool = o.pool ?? new PreprocessPool(model.preprocess);
-  const table = new ItemTableWriter(path.join(staging, 'items.parquet'), stages.signals);
+  // Sorted by (source, key): the merge is then a streaming k-way merge of the shards' tables.
+  const table = new ItemTableWriter(path.join(staging, 'items.parquet'), stages.signals, undefined, { sort: true });
   const annotations: AnnotationRow[] = [];
   const stageErrors: StageError[] = [];
   const images = new NpyWriter(path.join(staging, 'image.npy'), model.dim, 'float32');

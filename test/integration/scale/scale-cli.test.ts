@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClient } from '../../../main/api/client';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { ScalePlan } from '../../../main/domain/scale';
+import { readItemTable } from '../../../main/engine/scale/item-table';
 import { Engine } from '../../../main/engine/engine';
 import type { MergeResult } from '../../../main/engine/scale/merge';
 import { ROOT, winnowRun } from '../../fixtures/cli';
@@ -32,7 +34,7 @@ describe('scale-out from the CLI', () => {
     await client.call('sources.add', { path: data.wds });
     await client.call('sources.add', { path: data.manifest });
     await engine.requireProject().jobs.idle();
-    await client.call('selection.save', { name: 'clean', rules: [{ id: 'words', kind: 'caption_words', op: '>=', threshold: 2 }] });
+    await client.call('selection.save', { name: 'clean', rules: [{ id: 'words', kind: 'caption_words', op: '>=', threshold: 4 }, { id: 'copies', kind: 'exact_dup' }] });
     await engine.close();
 
     const planFile = path.join(dir, 'plan.json');
@@ -41,7 +43,7 @@ describe('scale-out from the CLI', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const plan = ScalePlan.parse(JSON.parse(await readFile(planFile, 'utf8')));
     expect(plan.sources).toEqual([{ kind: 'webdataset', path: data.wds }, { kind: 'jsonl', path: data.manifest }]);
-    expect(plan.rules).toEqual([expect.objectContaining({ id: 'words', kind: 'caption_words', op: '>=', threshold: 2 })]);
+    expect(plan.rules).toEqual([expect.objectContaining({ id: 'words', kind: 'caption_words', op: '>=', threshold: 4 }), expect.objectContaining({ id: 'copies', kind: 'exact_dup' })]);
     expect(plan.dedup.threshold).toBe(0.97);
     expect(plan.output).toBe(out);
 
@@ -77,5 +79,23 @@ describe('scale-out from the CLI', () => {
     const signals = new Map((await c.call('signals.list', {})).map((s) => [s.name, s.count]));
     expect(signals.get('clip.pair')).toBe(5);
     expect(signals.get('image.min_side')).toBe(5);
+
+    // The whole result opened: the plan's rules saved as a selection keep exactly what the merge kept.
+    const whole = path.join(dir, 'whole');
+    const all = await winnowRun(['cluster', 'open', out, '--project', whole, '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    await c.call('project.open', { dir: whole });
+    const decided = (await parquetReadObjects({ file: await asyncBufferFromFile(path.join(out, 'result', 'selection.parquet')) })) as Array<{ source: number; key: string; kept: boolean }>;
+    const readable = new Set((await readItemTable(path.join(out, 'result', 'items.parquet'))).filter((r) => r.image_row !== null).map((r) => `${r.source}/${r.key}`));
+    const mergedKept = decided.filter((d) => d.kept && readable.has(`${d.source}/${d.key}`)).map((d) => `${d.source}/${d.key}`).sort();
+    const saved = await c.call('selection.get', { name: plan.name });
+    expect(saved.rules.map((r) => r.id)).toEqual(['words', 'copies']);
+    const keptThere = (await c.call('items.page', { offset: 0, limit: 1000, selection: { name: plan.name, show: 'kept' } })).map((i) => i.key.replace(/^[^/]+\//, '')).sort();
+    expect(keptThere).toEqual(mergedKept);
+    expect(saved.kept).toBe(mergedKept.length);
+    // The planted copy is removed as a duplicate of the keeper the merge chose.
+    expect(keptThere).toContain(`0/${data.exactPair[0]}`);
+    expect(keptThere).not.toContain(`0/${data.exactPair[1]}`);
+    expect(decided.filter((d) => !d.kept).length).toBeGreaterThan(1);
   }, 300_000);
 });

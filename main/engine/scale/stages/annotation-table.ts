@@ -23,7 +23,7 @@ export interface AnnotationRow {
 }
 
 type BasicType = NonNullable<ColumnSource['type']>;
-const COLUMNS: Array<[keyof AnnotationRow, BasicType]> = [
+export const ANNOTATION_COLUMNS: Array<[keyof AnnotationRow, BasicType]> = [
   ['source', 'INT32'], ['key', 'STRING'], ['label', 'STRING'], ['score', 'DOUBLE'], ['x', 'DOUBLE'], ['y', 'DOUBLE'], ['w', 'DOUBLE'], ['h', 'DOUBLE'],
   ['mask', 'STRING'], ['model', 'STRING'],
 ];
@@ -39,7 +39,7 @@ export function compareAnnotations(a: AnnotationRow, b: AnnotationRow): number {
 /** Writes the table once at the end: a shard's rows arrive in source order, not key order, so they are sorted first. */
 export function writeAnnotationTable(file: string, rows: AnnotationRow[], groupSize = 8192): void {
   rows.sort(compareAnnotations);
-  const columnData = (part: AnnotationRow[]) => COLUMNS.map(([name, type]) => ({ name, type, data: part.map((r) => r[name]) as unknown as ColumnSource['data'] }));
+  const columnData = (part: AnnotationRow[]) => ANNOTATION_COLUMNS.map(([name, type]) => ({ name, type, data: part.map((r) => r[name]) as unknown as ColumnSource['data'] }));
   const writer = new ParquetWriter({ writer: fileWriter(file), schema: schemaFromColumnData({ columnData: columnData([]) }), createdBy: 'winnow scale' });
   for (let i = 0; i < rows.length; i += groupSize) {
     const part = rows.slice(i, i + groupSize);
