@@ -11,7 +11,7 @@
 // Endpoint and region: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and AWS_REGION; credentials: the SDK's default chain.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -81,7 +81,10 @@ export class S3Storage implements ShardStorage {
       // A retry after the commit succeeded uploads nothing.
       if (await this.committed(name)) return false;
       for (const file of await readdir(localDir)) {
-        await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: `${base}/${file}`, Body: createReadStream(path.join(localDir, file)) }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
+        const local = path.join(localDir, file);
+        // An empty file is put directly: a streamed Upload of zero bytes may store no object at all.
+        if ((await stat(local)).size === 0) await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${base}/${file}`, Body: '' }));
+        else await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: `${base}/${file}`, Body: createReadStream(local) }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
       }
       const won = await this.claim(name, attempt);
       if (!won) await this.deleteKeys(await this.keysUnder(`${base}/`));

@@ -71,6 +71,8 @@ describe('S3 storage backend (s3rver)', () => {
       await mkdir(d, { recursive: true });
       await writeFile(path.join(d, 'items.bin'), Buffer.alloc(64 * 1024, tag));
       await writeFile(path.join(d, 'shard.json'), JSON.stringify({ tag }));
+      // An empty file (a cluster without pairs) is committed too.
+      await writeFile(path.join(d, 'empty.bin'), '');
       return d;
     };
     const client = new S3Client({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true });
@@ -84,11 +86,12 @@ describe('S3 storage backend (s3rver)', () => {
       // Every caller's answer names the copy readers get.
       expect(await storage.readJson(`${name}/shard.json`)).toEqual({ tag: winner });
       expect((await readFile(path.join(await storage.open(name), 'items.bin'))).subarray(0, 4).toString()).toBe(winner.repeat(4).slice(0, 4));
+      expect((await readFile(path.join(await storage.open(name), 'empty.bin'))).length).toBe(0);
       // One attempt's files left: _COMMIT, the winner's claim, and the winner's two files under one attempt folder.
       const keys = ((await client.send(new ListObjectsV2Command({ Bucket: 'bucket', Prefix: `runs/race/${name}/` }))).Contents ?? []).map((o) => o.Key!.slice(`runs/race/${name}/`.length));
       const attempts = new Set(keys.filter((k) => !k.startsWith('_')).map((k) => k.split('/')[0]));
       expect(attempts.size).toBe(1);
-      expect(keys.filter((k) => !k.startsWith('_')).map((k) => k.split('/')[1]).sort()).toEqual(['items.bin', 'shard.json']);
+      expect(keys.filter((k) => !k.startsWith('_')).map((k) => k.split('/')[1]).sort()).toEqual(['empty.bin', 'items.bin', 'shard.json']);
       expect(keys.filter((k) => k.startsWith('_')).sort()).toEqual([`_CLAIMS/${[...attempts][0]}`, '_COMMIT']);
     }
     expect(await storage.list('shards')).toHaveLength(6);
