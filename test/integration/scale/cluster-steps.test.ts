@@ -37,7 +37,10 @@ const servers: RedisServer[] = [];
 const workers: RunningWorker[] = [];
 
 function startWorker(url: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): RunningWorker {
-  const child = winnowSpawn(['worker', '--queue', url, '--lock-ms', '5000', '--name', name, ...extra], env);
+  // A long lock: nothing here kills a worker, and a model load blocking a loaded machine's event loop must not
+  // make BullMQ hand a running step to a second worker (s3rver, unlike S3, can then lose a PUT racing a
+  // DELETE of a sibling key: it prunes empty folders and answers a PUT before the file is written).
+  const child = winnowSpawn(['worker', '--queue', url, '--lock-ms', '30000', '--name', name, ...extra], env);
   const w: RunningWorker = { name, child, log: '' };
   child.stdout!.on('data', (d) => (w.log += d));
   child.stderr!.on('data', (d) => (w.log += d));
