@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ImageInput } from './preprocess';
+import type { PreprocessInput } from './preprocess';
 import { poolSizing, type PreprocessMode } from './preprocess-mode';
 import type { PreprocessSpec } from './preprocess-spec';
 import type { PreprocessTask } from './preprocess-worker';
@@ -141,7 +141,7 @@ export class PreprocessPool {
     }
   }
 
-  preprocess(input: ImageInput): Promise<PoolResult> {
+  preprocess(input: PreprocessInput): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('preprocess pool is closed'));
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
@@ -150,7 +150,7 @@ export class PreprocessPool {
     });
   }
 
-  preprocessMany(inputs: readonly ImageInput[]): Promise<PoolResult[]> {
+  preprocessMany(inputs: readonly PreprocessInput[]): Promise<PoolResult[]> {
     return Promise.all(inputs.map((input) => this.preprocess(input)));
   }
 

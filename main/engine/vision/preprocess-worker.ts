@@ -5,12 +5,12 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { preprocessImage, type ImageInput } from './preprocess';
+import { preprocessImage, type PreprocessInput } from './preprocess';
 import type { PreprocessSpec } from './preprocess-spec';
 
 export interface PreprocessTask {
   id: number;
-  input: ImageInput;
+  input: PreprocessInput;
   /** Process mode: the slot of the shared file the tensor goes to. */
   slot?: number;
 }

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { ACCEPTED_IMAGE_FORMATS, sniffImageFormat } from '../ingest/image-formats';
 import sharp from '../media/lazy-sharp';
+import { isCachedInput, readInputCache, writeInputCache, type CachedInput } from './input-cache';
 import { pilResizeRgb } from './pil-resample';
 import { isPilFilter, tensorLength, type PreprocessSpec, type SharpKernel } from './preprocess-spec';
 
 export type ImageInput = string | Uint8Array;
+/** What the preprocessing takes: an image, or an image through the model-input cache (input-cache.ts). */
+export type PreprocessInput = ImageInput | CachedInput;
 
 export interface PreprocessedImage {
   /** CHW float32, 3 × spec.height × spec.width. */
@@ -80,7 +83,7 @@ function cropRgb(pixels: Uint8Array, width: number, crop: Geometry['crop']): Uin
   return out;
 }
 
-async function decodeToRgb(source: ImageInput, spec: PreprocessSpec) {
+async function decodeToRgb(source: string | Uint8Array, spec: PreprocessSpec) {
   // Read once: metadata and decode both need the bytes, and a missing file should fail here clearly.
   const input = typeof source === 'string' ? await readFile(source) : source;
   if (!ACCEPTED_IMAGE_FORMATS.has(sniffImageFormat(input) ?? '')) throw new ImageDecodeError('not an accepted image format (JPEG, PNG, WebP, GIF, AVIF/HEIF, TIFF)');
@@ -105,19 +108,35 @@ async function decodeToRgb(source: ImageInput, spec: PreprocessSpec) {
   return { pixels: data, geometry, width, height };
 }
 
+const cropPixels = (spec: PreprocessSpec) => (width: number, height: number) => {
+  const { crop } = computeGeometry(spec, width, height);
+  return crop.width * crop.height;
+};
+
+/** A fresh cache entry's pixels, else the source decoded (and, for a cached input, the entry written). */
+async function decodeThroughCache(input: PreprocessInput, spec: PreprocessSpec) {
+  if (!isCachedInput(input)) return decodeToRgb(input, spec);
+  const cached = input.fresh ? readInputCache(input.cache, spec, cropPixels(spec)) : null;
+  if (cached) return cached;
+  const decoded = await decodeToRgb(input.source, spec);
+  writeInputCache(input.cache, spec, decoded);
+  return decoded;
+}
+
 /**
  * Decodes and preprocesses one image into `target` at `offset` (floats). Writing in place lets a
  * batch fill one preallocated tensor without per-image copies.
  */
-export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, target: Float32Array, offset = 0): Promise<{ width: number; height: number }> {
-  let decoded: Awaited<ReturnType<typeof decodeToRgb>>;
+export async function preprocessInto(input: PreprocessInput, spec: PreprocessSpec, target: Float32Array, offset = 0): Promise<{ width: number; height: number }> {
+  let decoded: { pixels: Uint8Array; width: number; height: number };
   try {
-    decoded = await decodeToRgb(input, spec);
+    decoded = await decodeThroughCache(input, spec);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     throw new ImageDecodeError((error as Error).message);
   }
-  const { pixels, geometry } = decoded;
+  const { pixels } = decoded;
+  const geometry = computeGeometry(spec, decoded.width, decoded.height);
   const plane = spec.height * spec.width;
   if (target.length < offset + 3 * plane) throw new RangeError('target tensor too small for this image');
   for (let channel = 0; channel < 3; channel++) {
@@ -137,7 +156,7 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ta
   return { width: decoded.width, height: decoded.height };
 }
 
-export async function preprocessImage(input: ImageInput, spec: PreprocessSpec): Promise<PreprocessedImage> {
+export async function preprocessImage(input: PreprocessInput, spec: PreprocessSpec): Promise<PreprocessedImage> {
   const data = new Float32Array(tensorLength(spec));
   const size = await preprocessInto(input, spec, data);
   return { data, ...size };
