@@ -35,8 +35,9 @@ export function inputCacheKey(spec: PreprocessSpec): string {
   return createHash('sha256').update(JSON.stringify({ v: VERSION, resize, crop, padToSquare, kernel, width, height })).digest('hex').slice(0, 16);
 }
 
-export function inputCacheEligible(spec: PreprocessSpec): boolean {
-  return spec.resize.mode !== 'none' && spec.width * spec.height <= MAX_CACHED_PIXELS;
+/** Small inputs only, unless `WINNOW_INPUT_CACHE=0` turns the cache off (it costs ~16 KB of disk per image at 64 px). */
+export function inputCacheEligible(spec: PreprocessSpec, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.WINNOW_INPUT_CACHE !== '0' && spec.resize.mode !== 'none' && spec.width * spec.height <= MAX_CACHED_PIXELS;
 }
 
 export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: number): string {

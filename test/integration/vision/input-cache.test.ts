@@ -22,6 +22,7 @@ describe('model-input cache', () => {
     expect(inputCacheEligible(spec(64))).toBe(true);
     expect(inputCacheEligible(spec(128))).toBe(true);
     expect(inputCacheEligible(spec(224))).toBe(false);
+    expect(inputCacheEligible(spec(64), { WINNOW_INPUT_CACHE: '0' })).toBe(false);
     // Different resize, different entry folder: one model's pixels never feed another's.
     expect(inputCachePath('/t', spec(64), 5)).not.toBe(inputCachePath('/t', spec(96), 5));
   });
