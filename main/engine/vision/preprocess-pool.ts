@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PreprocessInput } from './preprocess';
+import { isCachedInput } from './input-cache';
+import { preprocessFromCache, type PreprocessInput } from './preprocess';
 import { poolSizing, type PreprocessMode } from './preprocess-mode';
 import type { PreprocessSpec } from './preprocess-spec';
 import type { PreprocessTask } from './preprocess-worker';
@@ -143,6 +144,9 @@ export class PreprocessPool {
 
   preprocess(input: PreprocessInput): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('preprocess pool is closed'));
+    // A usable model-input cache entry is cheaper to read here than to send to a worker (input-cache.ts).
+    const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec) : null;
+    if (cached) return Promise.resolve({ ok: true, ...cached });
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
       this.queue.push({ task: { id: this.nextId++, input }, resolve, crashes: 0 });
