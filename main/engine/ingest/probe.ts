@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { imageSize } from 'image-size';
+import { imageSize } from './lazy-image-size';
 import { ACCEPTED_IMAGE_FORMATS } from './image-formats';
 
 /** Decoders refuse images above this many pixels (sharp's default): anything larger is treated as a decompression bomb. */
