@@ -64,10 +64,9 @@ export async function buildCli(): Promise<void> {
     format: 'esm',
     target: 'node20',
     external: EXTERNAL,
-    // Every npm package loads from node_modules as Node loads it. Bundled, a CommonJS package reached through
-    // import() in a split chunk came back as a namespace holding only `default` (undici's request, tar-stream's
-    // extract were undefined); the start-up cost the bundle removes is tsx compiling our own sources.
-    // (packagesExternal below; BUNDLED_PACKAGES are the exceptions.)
+    // npm packages load from node_modules as Node loads them (packagesExternal; BUNDLED_PACKAGES excepted).
+    // Bundled, a CommonJS package reached through import() in a split chunk came back as a namespace holding
+    // only `default` (undici's request, tar-stream's extract were undefined).
     // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
     banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
     plugins: [packagesExternal, ownImportMetaUrl],
