@@ -71,6 +71,7 @@ async function child(folder: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3]);
+  const load0 = os.loadavg()[0];
   const rows: { size: number; items: number; seconds: number; peakMiB: number; floor: number }[] = [];
   for (const size of SIZES) {
     const folder = await makeFolder(size);
@@ -86,11 +87,11 @@ async function main(): Promise<void> {
     rows.push({ size, ...mid, floor: median(floors) });
   }
   const base = rows[0];
-  console.log(`\nIngest benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${os.loadavg()[0].toFixed(1)}; medians of ${ROUNDS} interleaved rounds): walk + sidecar caption + header probe + sha256 + SQLite, one process per import\n`);
+  console.log(`\nIngest benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}; medians of ${ROUNDS} interleaved rounds): walk + sidecar caption + header probe + sha256 + SQLite, one process per import\n`);
   console.log('| images | items/s | seconds | floor: read + sha256, sync (s) | vs floor | peak RSS (MiB) | items vs first | peak RSS vs first |');
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.size.toLocaleString('en')} | ${(r.items / r.seconds).toFixed(0)} | ${r.seconds.toFixed(2)} | ${r.floor.toFixed(2)} | ${(r.seconds / r.floor).toFixed(1)}× | ${r.peakMiB.toFixed(0)} | ${(r.items / base.items).toFixed(1)}× | ${(r.peakMiB / base.peakMiB).toFixed(2)}× |`);
+    console.log(`| ${r.size.toLocaleString('en')} | ${(r.items / r.seconds).toFixed(0)} | ${r.seconds.toFixed(2)} | ${r.floor.toFixed(2)} | ${(r.seconds / r.floor).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${(r.items / base.items).toFixed(1)}× | ${(r.peakMiB / base.peakMiB).toFixed(2)}× |`);
   }
 }
 
