@@ -6,9 +6,13 @@
 //   (d) the decode side alone (the pool with no inference);
 //   (e) the pipeline as the embed job feeds it once the grid has made thumbnails: each file's 320-px WebP
 //       thumbnail (media.ts renderThumbnail) where thumbnail-input.ts's rule allows it, else the original.
-//       (e)/(a) is the "file pipeline vs ORT alone" ratio with thumbnails; (b)/(a) without them.
+//       (e)/(a) is the "file pipeline vs ORT alone" ratio with thumbnails; (b)/(a) without them;
+//   (f) a later pass of the same preprocessing (input ≤ 128 px only) through the model-input cache that the
+//       first pass leaves (input-cache.ts): a file read and normalization instead of a decode.
+// Below the table, the CPU one image costs: decoding the original, the thumbnail, the cache entry, and ORT
+// (all its threads), and the ceiling that sets for the pipeline / ORT ratio when both share every core.
 // Options (env): BENCH_IMAGES (built-in model, default 384), BENCH_B32_IMAGES (default 64),
-// BENCH_ROUNDS (default 2; the best round is reported), BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-embed-bench).
+// BENCH_ROUNDS (default 2; the best round is reported), BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_POOL_MODE (thread|process; default from the cores), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-embed-bench).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,18 +21,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipModel } from '../main/engine/vision/clip-model';
 import { defaultBatchSize, embedImageFiles } from '../main/engine/vision/embed-files';
-import { preprocessBatch, preprocessImage } from '../main/engine/vision/preprocess';
+import { preprocessBatch, preprocessImage, type PreprocessInput } from '../main/engine/vision/preprocess';
 import { PreprocessPool } from '../main/engine/vision/preprocess-pool';
 import sharp from 'sharp';
 import { makeJpegs } from './lib/photo-jpegs';
 import { renderThumbnail } from '../main/engine/media/media';
 import { thumbnailCovers } from '../main/engine/vision/thumbnail-input';
 import type { PreprocessSpec } from '../main/engine/vision/preprocess-spec';
+import type { PreprocessMode } from '../main/engine/vision/preprocess-mode';
+import { cachedInput, inputCacheEligible, type CachedInput } from '../main/engine/vision/input-cache';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILTIN = path.join(ROOT, 'models', 'winnow-clip-mini');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const POOL_SIZE = process.env.BENCH_POOL ? Number(process.env.BENCH_POOL) : undefined;
+const POOL_MODE = process.env.BENCH_POOL_MODE as PreprocessMode | undefined;
 const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-embed-bench');
 
 /** Peak RSS while `work` runs, sampled every 20 ms (worker threads share the process's RSS). */
@@ -49,7 +56,13 @@ interface Row {
   images: number;
   batch: number;
   poolSize: number;
+  poolMode: string;
   ceiling: number;
+  fromCache: number | null;
+  /** One image on one core, ms: decoding the original, the thumbnail, the cache entry. */
+  decodeMs: { original: number; thumbnail: number; cache: number | null };
+  /** ORT's CPU per image, ms (all its threads). */
+  ortMs: number;
   pipeline: number;
   fromThumbs: number;
   thumbsUsed: number;
@@ -77,9 +90,38 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
   const model = await ClipModel.load(folder, { provider: 'cpu' });
   const batch = defaultBatchSize(model);
   const length = model.imageTensorLength;
-  const pool = new PreprocessPool(model.preprocess, POOL_SIZE ? { size: POOL_SIZE } : {});
-  const best = { a: 0, b: 0, c: 0, d: 0, e: 0, busy: 0 };
+  const pool = new PreprocessPool(model.preprocess, { size: POOL_SIZE, mode: POOL_MODE });
+  const best = { a: 0, b: 0, c: 0, d: 0, e: 0, f: 0, busy: 0 };
   const thumbInputs = await thumbnailInputs(files, model.preprocess);
+  // (f)'s entries, left by a first pass (as the embed job's first pass leaves them), in a folder of their own.
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'winnow-bench-input-cache-'));
+  let cacheInputs: CachedInput[] | null = null;
+  if (inputCacheEligible(model.preprocess)) {
+    const first = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i])!);
+    await pool.preprocessMany(first);
+    cacheInputs = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i])!);
+    if (!cacheInputs.every((input) => input.fresh)) throw new Error('the first pass left no cache entries');
+  }
+  // CPU time, not wall time: on a shared machine another process's load stretches wall time but not the
+  // CPU an image costs, so these stay comparable while the rates above swing with the load.
+  const cpuMsPerImage = async (count: number, work: () => Promise<unknown>) => {
+    const before = process.cpuUsage();
+    await work();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000 / count;
+  };
+  const sequentialMs = async (inputs: PreprocessInput[]) => {
+    await preprocessImage(inputs[0], model.preprocess); // warm-up: sharp and the code paths load once
+    return cpuMsPerImage(inputs.length, async () => {
+      for (const input of inputs) await preprocessImage(input, model.preprocess);
+    });
+  };
+  const decodeMs = {
+    original: await sequentialMs(files),
+    thumbnail: await sequentialMs(thumbInputs),
+    cache: cacheInputs ? await sequentialMs(cacheInputs) : null,
+  };
+  let ortMs = 0;
   const rss: [number, number, number] = [0, 0, 0];
   try {
     // Ready tensors for (a): every image preprocessed up front, so only inference is timed.
@@ -87,6 +129,10 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
     for (let i = 0; i < files.length; i += batch) tensors.push((await preprocessBatch(files.slice(i, i + batch), model.preprocess)).data);
     await model.embedImages(tensors[0], tensors[0].length / length); // warm-up: the first run sizes the arena
     await pool.preprocessMany(files.slice(0, pool.size * 2)); // warm-up: workers load sharp and the spec
+    // ORT's CPU per image, all its threads together.
+    ortMs = await cpuMsPerImage(files.length, async () => {
+      for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length);
+    });
     for (let round = 0; round < ROUNDS; round++) {
       // (a) ONNX Runtime alone.
       const a = await measured(async () => {
@@ -111,13 +157,18 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       const e = await measured(async () => {
         for await (const _ of embedImageFiles(model, thumbInputs, { pool, batchSize: batch }));
       });
+      // (f) A later pass through the model-input cache.
+      const f = cacheInputs ? await measured(async () => {
+        for await (const _ of embedImageFiles(model, cacheInputs!, { pool, batchSize: batch }));
+      }) : null;
       // (c) Naive: one image at a time, decode then infer, on the main thread.
       const c = await measured(async () => {
         for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1);
       });
       const rate = (m: { seconds: number }) => files.length / m.seconds;
-      process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)} img/s\n`);
+      process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)}  f ${f ? rate(f).toFixed(1) : '—'} img/s\n`);
       best.e = Math.max(best.e, rate(e));
+      if (f) best.f = Math.max(best.f, rate(f));
       best.a = Math.max(best.a, rate(a));
       best.d = Math.max(best.d, rate(d));
       best.c = Math.max(best.c, rate(c));
@@ -132,7 +183,11 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       images: files.length,
       batch,
       poolSize: pool.size,
+      poolMode: pool.mode,
       ceiling: best.a,
+      fromCache: cacheInputs ? best.f : null,
+      decodeMs,
+      ortMs,
       pipeline: best.b,
       fromThumbs: best.e,
       thumbsUsed: thumbInputs.filter((f, i) => f !== files[i]).length,
@@ -144,6 +199,7 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
   } finally {
     await pool.close();
     await model.dispose();
+    await rm(cacheDir, { recursive: true, force: true });
   }
 }
 
@@ -163,10 +219,10 @@ function vitB32Folder(): string | undefined {
 
 function table(rows: Row[]): string {
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`;
-  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', '(d) decode-only img/s', '(e) from thumbnails img/s (used)', 'b/a', 'e/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
+  const header = ['model', 'images', 'batch', 'pool', '(a) ORT img/s', '(b) pipeline img/s', '(c) naive img/s', '(d) decode-only img/s', '(e) from thumbnails img/s (used)', '(f) from input cache img/s', 'b/a', 'e/a', 'f/a', 'b/c', 'infer busy in (b)', 'peak RSS MB a/b/c'];
   const body = rows.map((r) => [
-    r.model, String(r.images), String(r.batch), String(r.poolSize), r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1), r.decode.toFixed(1), `${r.fromThumbs.toFixed(1)} (${r.thumbsUsed}/${r.images})`,
-    (r.pipeline / r.ceiling).toFixed(2), (r.fromThumbs / r.ceiling).toFixed(2), (r.pipeline / r.naive).toFixed(2), `${Math.round(r.inferenceBusy * 100)}%`, r.rss.map(mb).join('/'),
+    r.model, String(r.images), String(r.batch), `${r.poolSize} ${r.poolMode}`, r.ceiling.toFixed(1), r.pipeline.toFixed(1), r.naive.toFixed(1), r.decode.toFixed(1), `${r.fromThumbs.toFixed(1)} (${r.thumbsUsed}/${r.images})`, r.fromCache === null ? '—' : r.fromCache.toFixed(1),
+    (r.pipeline / r.ceiling).toFixed(2), (r.fromThumbs / r.ceiling).toFixed(2), r.fromCache === null ? '—' : (r.fromCache / r.ceiling).toFixed(2), (r.pipeline / r.naive).toFixed(2), `${Math.round(r.inferenceBusy * 100)}%`, r.rss.map(mb).join('/'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
@@ -192,8 +248,16 @@ async function main(): Promise<void> {
     }
     console.log(`\nImage embedding throughput — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, CPU provider, node ${process.version}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`);
     console.log(table(rows));
+    console.log('\nCPU per image, ms (process.cpuUsage: load-independent), and the ceiling it sets for the pipeline / ORT ratio');
+    console.log('when decoding and inference share every core: ort / (ort + decode).');
+    for (const r of rows) {
+      const d = r.decodeMs;
+      const bound = (decode: number) => (r.ortMs / (r.ortMs + decode)).toFixed(2);
+      console.log(`  ${r.model}: ORT ${r.ortMs.toFixed(2)}; decode original ${d.original.toFixed(2)} (≤ ${bound(d.original)}), thumbnail ${d.thumbnail.toFixed(2)} (≤ ${bound(d.thumbnail)})` +
+        (d.cache === null ? '' : `, cache entry ${d.cache.toFixed(2)} (≤ ${bound(d.cache)})`));
+    }
     console.log(`\nBest of ${ROUNDS} interleaved rounds per method; peak RSS is the process's (workers included).`);
-    console.log('(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential;\n(d) the same pool preprocessing the files with no inference running (the decode side’s own ceiling);\n(e) as (b), fed with cached 320-px thumbnails where the rule allows (used = how many of the images).');
+    console.log('(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential;\n(d) the same pool preprocessing the files with no inference running (the decode side’s own ceiling);\n(e) as (b), fed with cached 320-px thumbnails where the rule allows (used = how many of the images);\n(f) as (b), a later pass through the model-input cache (inputs ≤ 128 px).');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

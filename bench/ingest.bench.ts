@@ -18,9 +18,15 @@ const PER_FOLDER = 1000;
 const ROUNDS = Number(process.env.WINNOW_BENCH_ROUNDS ?? 3);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-/** The floor: read + sha256 every file under `dir`, synchronously, one at a time. */
-function readAndHashFloor(dir: string): number {
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** The floor: read + sha256 every file under `dir`, synchronously, one at a time (wall and CPU seconds). */
+function readAndHashFloor(dir: string): { seconds: number; cpu: number } {
   const t0 = performance.now();
+  const c0 = cpuSeconds();
   const visit = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.name.startsWith('.')) continue;
@@ -30,7 +36,7 @@ function readAndHashFloor(dir: string): number {
     }
   };
   visit(dir);
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
 }
 
 async function makeFolder(count: number): Promise<string> {
@@ -59,23 +65,26 @@ async function child(folder: string): Promise<void> {
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
   const started = performance.now();
+  const c0 = cpuSeconds();
   const job = await project.jobs.wait((await engine.addSource(folder)).jobId);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds() - c0;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
   const items = project.items.count();
   await engine.close();
   rmSync(home, { recursive: true, force: true });
-  process.stdout.write(JSON.stringify({ items, seconds, peakMiB: peak / 2 ** 20, state: job.state }));
+  process.stdout.write(JSON.stringify({ items, seconds, cpu, peakMiB: peak / 2 ** 20, state: job.state }));
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3]);
-  const rows: { size: number; items: number; seconds: number; peakMiB: number; floor: number }[] = [];
+  const load0 = os.loadavg()[0];
+  const rows: { size: number; items: number; seconds: number; cpu: number; peakMiB: number; floor: number; floorCpu: number }[] = [];
   for (const size of SIZES) {
     const folder = await makeFolder(size);
-    const runs: { items: number; seconds: number; peakMiB: number }[] = [];
-    const floors: number[] = [];
+    const runs: { items: number; seconds: number; cpu: number; peakMiB: number }[] = [];
+    const floors: { seconds: number; cpu: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       floors.push(readAndHashFloor(folder));
       const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', folder], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -83,14 +92,16 @@ async function main(): Promise<void> {
       runs.push(JSON.parse(res.stdout));
     }
     const mid = runs.find((r) => r.seconds === median(runs.map((x) => x.seconds)))!;
-    rows.push({ size, ...mid, floor: median(floors) });
+    rows.push({ size, ...mid, cpu: median(runs.map((x) => x.cpu)), floor: median(floors.map((f) => f.seconds)), floorCpu: median(floors.map((f) => f.cpu)) });
   }
   const base = rows[0];
-  console.log(`\nIngest benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${os.loadavg()[0].toFixed(1)}; medians of ${ROUNDS} interleaved rounds): walk + sidecar caption + header probe + sha256 + SQLite, one process per import\n`);
-  console.log('| images | items/s | seconds | floor: read + sha256, sync (s) | vs floor | peak RSS (MiB) | items vs first | peak RSS vs first |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`\nIngest benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}; medians of ${ROUNDS} interleaved rounds): walk + sidecar caption + header probe + sha256 + SQLite, one process per import\n`);
+  // CPU seconds (user + system) alongside wall time: on a loaded machine the wall ratio swings with whoever else
+  // runs, the CPU ratio much less.
+  console.log('| images | items/s | seconds | floor: read + sha256, sync (s) | vs floor | CPU s | floor CPU s | CPU vs floor | peak RSS (MiB) | items vs first | peak RSS vs first |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.size.toLocaleString('en')} | ${(r.items / r.seconds).toFixed(0)} | ${r.seconds.toFixed(2)} | ${r.floor.toFixed(2)} | ${(r.seconds / r.floor).toFixed(1)}× | ${r.peakMiB.toFixed(0)} | ${(r.items / base.items).toFixed(1)}× | ${(r.peakMiB / base.peakMiB).toFixed(2)}× |`);
+    console.log(`| ${r.size.toLocaleString('en')} | ${(r.items / r.seconds).toFixed(0)} | ${r.seconds.toFixed(2)} | ${r.floor.toFixed(2)} | ${(r.seconds / r.floor).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${r.floorCpu.toFixed(2)} | ${(r.cpu / r.floorCpu).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${(r.items / base.items).toFixed(1)}× | ${(r.peakMiB / base.peakMiB).toFixed(2)}× |`);
   }
 }
 

@@ -13,6 +13,24 @@ import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from '../bin/cli-bundle.mjs';
 const EXTERNAL = ['better-sqlite3', 'sharp', 'onnxruntime-node', 'usearch', 'electron', 'vite', 'esbuild', 'tsx', 'playwright-core'];
 
 /**
+ * npm packages bundled in rather than loaded from node_modules: pure ES modules whose many files cost more to
+ * resolve and parse one by one than their used part costs inside the bundle (zod: ~60 files, its locales
+ * tree-shaken away). CommonJS packages stay external (see `packages` below).
+ */
+const BUNDLED_PACKAGES = ['zod'];
+
+/** Every other bare import (an npm package) loads from node_modules as Node loads it. */
+const packagesExternal: Plugin = {
+  name: 'packages-external',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:') || BUNDLED_PACKAGES.some((p) => args.path === p || args.path.startsWith(`${p}/`))) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+/**
  * Sources find files beside themselves through `import.meta.url` (models/, the preprocessing worker entry,
  * createRequire). In the bundle every module would share the bundle's URL, so each source's
  * `import.meta.url` is rewritten to its own file's URL, computed relative to the bundle (the checkout can move).
@@ -46,13 +64,12 @@ export async function buildCli(): Promise<void> {
     format: 'esm',
     target: 'node20',
     external: EXTERNAL,
-    // Every npm package loads from node_modules as Node loads it. Bundled, a CommonJS package reached through
-    // import() in a split chunk came back as a namespace holding only `default` (undici's request, tar-stream's
-    // extract were undefined); the start-up cost the bundle removes is tsx compiling our own sources.
-    packages: 'external',
+    // npm packages load from node_modules as Node loads them (packagesExternal; BUNDLED_PACKAGES excepted).
+    // Bundled, a CommonJS package reached through import() in a split chunk came back as a namespace holding
+    // only `default` (undici's request, tar-stream's extract were undefined).
     // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
     banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
-    plugins: [ownImportMetaUrl],
+    plugins: [packagesExternal, ownImportMetaUrl],
     // Less text for V8 to read and pre-parse at start; identifiers keep their names (error names, stack traces).
     minifyWhitespace: true,
     minifySyntax: true,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs what bench/gpu/run.sh needs on a machine with no registry access: .gpu/runtime.tar.xz (this node
 # binary and the native modules the bench loads; built once, slow to compress) and .gpu/js (the
-# decode-bound bench and the preprocessing worker bundled by esbuild; rebuilt every time).
+# decode-bound bench and the preprocessing worker bundled by esbuild, which the pool runs as worker threads
+# or forks as child processes with this same node; rebuilt every time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf .gpu/js && mkdir -p .gpu/js
@@ -9,7 +10,7 @@ npx esbuild bench/gpu/decode-bound.ts --bundle --platform=node --format=esm --ta
   --external:sharp --external:onnxruntime-node --outfile=.gpu/js/decode-bound.mjs --log-level=warning
 npx esbuild main/engine/vision/preprocess-worker.ts --bundle --platform=node --format=esm --target=node20 \
   --external:sharp --outfile=.gpu/js/preprocess-worker.js --log-level=warning
-cp main/engine/vision/preprocess-worker-entry.mjs bench/gpu/sharp-floor-worker.mjs bench/gpu/sharp-floor-process.mjs .gpu/js/
+cp main/engine/vision/preprocess-worker-entry.mjs .gpu/js/
 echo '{"type":"module"}' > .gpu/js/package.json
 if [ ! -f .gpu/runtime.tar.xz ]; then
   rm -rf .gpu/stage && mkdir -p .gpu/stage/node_modules/@img

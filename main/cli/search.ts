@@ -16,5 +16,5 @@ export function searchCommand(ctx: CommandContext): Promise<number> {
     const hits = result.hits.map((hit) => ({ ...hit, key: items.get(hit.itemId)?.key ?? null, caption: items.get(hit.itemId)?.caption ?? null }));
     ctx.print(hits.map((x, i) => `${String(i + 1).padStart(3)}. ${x.score.toFixed(4)}  #${x.itemId} ${x.key}${x.caption ? `  “${x.caption}”` : ''}`).join('\n') || 'no embedded images', { query, model: result.model, method: result.method, hits });
     return 0;
-  });
+  }, { access: 'read-when-free' });
 }

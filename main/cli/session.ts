@@ -6,8 +6,9 @@ import { type ApiClient, localClient } from '../api/client';
 import { describeOwner, ProjectOwnedError } from '../api/contract';
 import { Engine } from '../engine/engine';
 import { readOwnerToken } from '../engine/ownership/project-lock';
-import { ApiUnreachableError, RemoteClient } from '../server/remote-client';
-import { startServer, type RunningServer } from '../server/server';
+import { SchemaOutdatedError } from '../engine/store/database';
+import { ApiUnreachableError } from '../server/api-unreachable';
+import type { RunningServer } from '../server/server';
 
 /** How long a command waits for an owner that is starting up or closing before giving up. */
 const ATTACH_WAIT_MS = 15_000;
@@ -47,14 +48,26 @@ export class ProjectSession {
 
   private constructor(readonly dir: string, private readonly command: string) {}
 
-  static async open(dir: string, command: string): Promise<ProjectSession> {
+  /**
+   * `access: 'read-when-free'` (a command that only reads, e.g. search): while no live process owns the project
+   * and its schema is current, it is opened read-only in this process, without taking the lock, recovering jobs
+   * or serving an API (nothing to attach to: it writes nothing). A live owner is attached to as ever, and a
+   * schema that needs migrating is opened as owner, which migrates it.
+   */
+  static async open(dir: string, command: string, { access = 'owner' }: { access?: 'owner' | 'read-when-free' } = {}): Promise<ProjectSession> {
     const session = new ProjectSession(dir, command);
-    await session.connect();
+    if (access !== 'read-when-free' || !(await session.openReadOnly())) await session.connect();
     return session;
   }
 
+  /** True while this process owns the project (its jobs, its API); false attached or read-only. */
   get owned(): boolean {
-    return this.engine !== null;
+    return this.engine?.project?.lock != null;
+  }
+
+  /** True when the project is open read-only in this process (no owner, nothing served). */
+  get readOnly(): boolean {
+    return this.engine?.project?.readOnly === true;
   }
 
   /** Fires when an attached session loses its owner (it closed or died); `reconnect` finds the new one. */
@@ -94,6 +107,25 @@ export class ProjectSession {
     await this.engine?.close();
   }
 
+  private async openReadOnly(): Promise<boolean> {
+    const engine = new Engine('cli', { command: `winnow ${this.command}` });
+    try {
+      const project = await engine.openProject(this.dir, { access: 'read-only', resume: false });
+      if (!project.liveOwner()) {
+        this.engine = engine;
+        this.inner = localClient(engine);
+        return true;
+      }
+    } catch (err) {
+      if (!(err instanceof SchemaOutdatedError)) {
+        await engine.close();
+        throw err;
+      }
+    }
+    await engine.close();
+    return false;
+  }
+
   private async connect(): Promise<void> {
     const deadline = Date.now() + ATTACH_WAIT_MS;
     let last: ProjectOwnedError | null = null;
@@ -111,6 +143,7 @@ export class ProjectSession {
       }
       this.engine = engine;
       this.attachedTo = null;
+      const { startServer } = await import('../server/server');
       this.server = await startServer({ engine, staticDir: '/nonexistent-winnow-api-only' });
       engine.publishApi(`http://127.0.0.1:${this.server.port}`, this.server.token);
       this.inner = localClient(engine);
@@ -123,6 +156,7 @@ export class ProjectSession {
     const { apiUrl } = owned.owner;
     const token = readOwnerToken(this.dir);
     if (!apiUrl || !token) return false;
+    const { RemoteClient } = await import('../server/remote-client');
     const remote = new RemoteClient(apiUrl, token);
     try {
       const info = await remote.call('app.info', {});

@@ -12,13 +12,14 @@ export function requireProjectDir(ctx: CommandContext): string {
 
 /**
  * Runs a command against its project as the project's owner, or attached to the process that owns it.
- * Ctrl-C stops cleanly: an owner leaves its jobs resumable, an attached command detaches.
+ * Ctrl-C stops cleanly: an owner leaves its jobs resumable, an attached command detaches. A command that only
+ * reads passes `access: 'read-when-free'` (see ProjectSession.open).
  */
-export async function withSession(ctx: CommandContext, command: string, body: (session: ProjectSession) => Promise<number>): Promise<number> {
-  const session = await ProjectSession.open(requireProjectDir(ctx), command);
+export async function withSession(ctx: CommandContext, command: string, body: (session: ProjectSession) => Promise<number>, options: Parameters<typeof ProjectSession.open>[2] = {}): Promise<number> {
+  const session = await ProjectSession.open(requireProjectDir(ctx), command, options);
   if (session.attachedTo) process.stderr.write(`attached to ${describeOwner(session.attachedTo)}\n`);
   const stop = () => {
-    process.stderr.write(session.owned ? '\nstopping; run `winnow resume` to continue\n' : '\ndetached; the job goes on in the process that owns the project\n');
+    process.stderr.write(session.owned ? '\nstopping; run `winnow resume` to continue\n' : session.readOnly ? '\nstopped\n' : '\ndetached; the job goes on in the process that owns the project\n');
     void session.abort();
   };
   process.once('SIGINT', stop);

@@ -48,6 +48,11 @@ export interface OpenMode {
   command: string;
 }
 
+function liveOwnerIn(db: Db): OwnerRecord | null {
+  const owner = readOwner(db);
+  return owner && ownerState(owner).kind === 'live' ? owner : null;
+}
+
 /** A project is a folder: project.sqlite plus caches. One Project owns the open database and its job runner. */
 export class Project {
   readonly items: ItemStore;
@@ -115,11 +120,15 @@ export class Project {
     const abs = path.resolve(dir);
     const db = openDatabase(path.join(abs, DB_FILE), { readonly: true });
     try {
-      const owner = readOwner(db);
-      return owner && ownerState(owner).kind === 'live' ? owner : null;
+      return liveOwnerIn(db);
     } finally {
       db.close();
     }
+  }
+
+  /** The live owner of this project as its database records it now (null: free, or its owner died). */
+  liveOwner(): OwnerRecord | null {
+    return liveOwnerIn(this.db);
   }
 
   private static withLock(abs: string, services: ProjectServices, command: string): Project {

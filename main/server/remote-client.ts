@@ -3,8 +3,9 @@ import WebSocket from 'ws';
 import type { ApiClient } from '../api/client';
 import { ApiError, type EventName, type EventPayload, type MethodInput, type MethodName, type MethodResult } from '../api/contract';
 
-/** The owner's API did not answer (it closed, or died): reconnect and find out who owns the project now. */
-export class ApiUnreachableError extends Error {}
+import { ApiUnreachableError } from './api-unreachable';
+
+export { ApiUnreachableError };
 
 type Listener = (payload: unknown) => void;
 

@@ -1,7 +1,7 @@
 // Region embeddings: a box cropped from its image (with a little context around it) and encoded by the
 // image tower, so any detector's proposals (dense, OWL, CLIPSeg) can be compared with reviewed ones in
 // one embedding space. Crops smaller than a few pixels are padded out to `minSide` first.
-import sharp from 'sharp';
+import sharp from '../media/lazy-sharp';
 import type { Box } from '../../domain/rle';
 import type { ClipModel } from '../vision/clip-model';
 import { preprocessImage } from '../vision/preprocess';

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { fileWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
+import type { ParquetWriter } from 'hyparquet-writer';
+import { loadParquetLib, type ParquetLib } from './lazy-libs';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { MatrixFile } from '../store/matrix-file';
@@ -25,7 +26,7 @@ export function clipRetrievalFormat(project: Project): ExportFormatSpec {
       const set = project.embeddings.getSet(String(ctx.options.model));
       if (!set) throw new Error(ctx.options.model ? `no embeddings for model ${ctx.options.model}` : 'this project has no embeddings yet: run an embedding job first');
       for (const d of ['img_emb', 'text_emb', 'metadata']) await mkdir(ctx.file(d), { recursive: true });
-      return new ClipRetrievalWriter(ctx, project, set);
+      return new ClipRetrievalWriter(ctx, project, set, await loadParquetLib());
     },
   };
 }
@@ -43,7 +44,7 @@ class ClipRetrievalWriter implements FormatWriter {
   );
   private noText = 0;
 
-  constructor(private readonly ctx: WriterContext, private readonly project: Project, private readonly set: EmbeddingSet) {
+  constructor(private readonly ctx: WriterContext, private readonly project: Project, private readonly set: EmbeddingSet, { fileWriter, ParquetWriter, schemaFromColumnData }: ParquetLib) {
     const dtype = ctx.options.dtype as 'float16' | 'float32';
     for (const f of ['img_emb/img_emb_0.npy', 'text_emb/text_emb_0.npy', 'metadata/metadata_0.parquet']) this.tally.file(f);
     this.img = new NpyWriter(ctx.file('img_emb/img_emb_0.npy'), set.dim, dtype);

@@ -1,4 +1,5 @@
-import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
+import type { ColumnSource, ParquetWriter } from 'hyparquet-writer';
+import { loadParquetLib, type ParquetLib } from './lazy-libs';
 import type { Project } from '../project';
 import { portableFields, urlOf, type PortableFields } from './portable';
 import { Tally } from './tally';
@@ -36,7 +37,7 @@ export function parquetFormat(project: Project): ExportFormatSpec {
       { name: 'includeImages', label: 'Embed image bytes', type: 'boolean', default: false, description: 'Embed image bytes in an "image" column' },
       { name: 'rowGroupSize', label: 'Rows per row group', type: 'number', default: 1000, min: 1, max: 1_000_000, description: 'Rows per row group' },
     ],
-    create: (ctx) => new ParquetExportWriter(ctx, chosenScores(project, ctx.options.scores)),
+    create: async (ctx) => new ParquetExportWriter(ctx, chosenScores(project, ctx.options.scores), await loadParquetLib()),
   };
 }
 
@@ -46,7 +47,7 @@ class ParquetExportWriter implements FormatWriter {
   private rows: unknown[][] = [];
   private readonly tally: Tally;
 
-  constructor(private readonly ctx: WriterContext, scoreNames: string[]) {
+  constructor(private readonly ctx: WriterContext, scoreNames: string[], { fileWriter, ParquetWriter, schemaFromColumnData }: ParquetLib) {
     const json = (v: unknown) => (v === null || v === undefined || (Array.isArray(v) && !v.length) || (typeof v === 'object' && !Object.keys(v as object).length) ? null : JSON.stringify(v));
     this.cols = [
       { name: 'key', type: 'STRING', get: (r) => r.item.key },

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { parquetWriteBuffer } from 'hyparquet-writer';
-import { pack, type Pack } from 'tar-stream';
+import type { Pack } from 'tar-stream';
+import { loadParquetLib, loadTarLib, type ParquetLib, type TarLib } from './lazy-libs';
 import { IMAGE_OPTIONS, prepareImage } from './image';
 import { portableFields, urlOf } from './portable';
 import { Tally } from './tally';
@@ -21,7 +21,7 @@ export const webdatasetFormat: ExportFormatSpec = {
     { name: 'samplesPerShard', label: 'Samples per shard', type: 'number', default: 10000, min: 1, max: 1_000_000, description: 'Samples per tar shard' },
     ...IMAGE_OPTIONS,
   ],
-  create: (ctx) => new WebDatasetWriter(ctx),
+  create: async (ctx) => new WebDatasetWriter(ctx, await loadParquetLib(), await loadTarLib()),
 };
 
 class WebDatasetWriter implements FormatWriter {
@@ -42,7 +42,7 @@ class WebDatasetWriter implements FormatWriter {
     'per-shard parquet (key, url, caption, status, sizes, sha256) and _stats.json',
   ]);
 
-  constructor(private readonly ctx: WriterContext) {
+  constructor(private readonly ctx: WriterContext, private readonly parquet: ParquetLib, private readonly tarLib: TarLib) {
     this.perShard = ctx.options.samplesPerShard as number;
     this.keyDigits = Math.max(1, Math.ceil(Math.log10(this.perShard)));
   }
@@ -97,7 +97,7 @@ class WebDatasetWriter implements FormatWriter {
     this.inShard = 0;
     this.started = Date.now();
     this.tarName = `${pad(this.shard, 5)}.tar`;
-    this.tar = pack();
+    this.tar = this.tarLib.pack();
     // pipeline: a write error on the file (ENOSPC) rejects here and destroys the pack, instead of an unhandled 'error' event.
     this.out = pipeline(this.tar, createWriteStream(this.ctx.file(this.tarName)));
     this.out.catch(() => undefined);
@@ -111,7 +111,7 @@ class WebDatasetWriter implements FormatWriter {
     const base = pad(this.shard, 5);
     const rows = this.rows;
     const col = <K extends keyof ShardRow>(k: K) => rows.map((r) => r[k]);
-    const buf = parquetWriteBuffer({
+    const buf = this.parquet.parquetWriteBuffer({
       columnData: [
         { name: 'key', data: col('key'), type: 'STRING' }, { name: 'url', data: col('url'), type: 'STRING' },
         { name: 'caption', data: col('caption'), type: 'STRING' }, { name: 'status', data: col('status'), type: 'STRING' },

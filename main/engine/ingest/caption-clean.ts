@@ -7,6 +7,9 @@
 const REPLACEMENT = '\uFFFD';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+/** Anything steps 1-4 would change besides the trim (CR is among the controls); most captions have none. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_WORK = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFD]| {2}/;
 
 export interface CleanCaption {
   text: string;
@@ -15,6 +18,8 @@ export interface CleanCaption {
 }
 
 export function cleanCaption(raw: string): CleanCaption {
+  // One scan instead of six passes (splits, replaces, a match) for a clean caption: imports clean 10k+ of them.
+  if (!NEEDS_WORK.test(raw)) return { text: raw.trim(), problems: [] };
   const problems: string[] = [];
   const replaced = raw.split(REPLACEMENT).length - 1;
   if (replaced) problems.push(`${replaced} invalid UTF-8 sequence${replaced === 1 ? '' : 's'} (shown as U+FFFD)`);

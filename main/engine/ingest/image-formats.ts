@@ -1,6 +1,6 @@
 // The image formats Winnow decodes, checked on the bytes before any decoder sees them: libvips would also parse SVG (which can
 // reference other files), PDF and more, whatever the file is named.
-import { imageSize } from 'image-size';
+import { imageSize } from './lazy-image-size';
 
 export const ACCEPTED_IMAGE_FORMATS: ReadonlySet<string> = new Set(['jpg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
 

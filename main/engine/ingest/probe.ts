@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { imageSize } from 'image-size';
+import { imageSize } from './lazy-image-size';
 import { ACCEPTED_IMAGE_FORMATS } from './image-formats';
+import { readSmallSync } from './small-file';
 
 /** Decoders refuse images above this many pixels (sharp's default): anything larger is treated as a decompression bomb. */
 export const MAX_PIXELS = 268_402_689;
@@ -64,7 +65,7 @@ export async function probeImage(file: string): Promise<Probe> {
   }
 }
 
-/** The whole file when it is at most SYNC_READ_BYTES, else null (read it streaming). */
+/** The whole file when it is at most SYNC_READ_BYTES, else null (read it streaming); a view the next read overwrites. */
 function readSmallFile(file: string): Buffer | null {
   let fd: number;
   try {
@@ -73,13 +74,7 @@ function readSmallFile(file: string): Buffer | null {
     throw new UnreadableImage('io_error', `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size > SYNC_READ_BYTES) return null;
-    // One byte more than the size: a file still being written shows up as "not small" and is streamed.
-    const buf = Buffer.allocUnsafe(size + 1);
-    let got = 0;
-    for (let n; (n = readSync(fd, buf, got, buf.length - got, null)) > 0;) got += n;
-    return got > size ? null : buf.subarray(0, got);
+    return readSmallSync(fd, SYNC_READ_BYTES);
   } catch (err) {
     throw new UnreadableImage('io_error', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   } finally {

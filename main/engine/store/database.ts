@@ -35,10 +35,18 @@ function tooNew(current: number): Error {
   return new Error(`project.sqlite has schema version ${current}, newer than this Winnow understands (${latest}); update Winnow`);
 }
 
+/** A read-only open of a project whose schema is older than this Winnow's: an owner must open it once to migrate it. */
+export class SchemaOutdatedError extends Error {
+  constructor(readonly version: number) {
+    super(`project.sqlite has schema version ${version}; open it once with write access to upgrade it to ${latest}`);
+    this.name = 'SchemaOutdatedError';
+  }
+}
+
 function requireCurrentSchema(db: Db): void {
   const current = schemaVersion(db);
   if (current > latest) throw tooNew(current);
-  if (current < latest) throw new Error(`project.sqlite has schema version ${current}; open it once with write access to upgrade it to ${latest}`);
+  if (current < latest) throw new SchemaOutdatedError(current);
 }
 
 function migrate(db: Db): void {

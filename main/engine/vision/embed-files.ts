@@ -1,5 +1,5 @@
 import type { ClipModel } from './clip-model';
-import type { ImageInput } from './preprocess';
+import type { PreprocessInput } from './preprocess';
 import { PreprocessPool, type PoolResult } from './preprocess-pool';
 import type { ProviderName } from './providers';
 
@@ -43,8 +43,8 @@ export function defaultBatchSize(model: ClipModel): number {
   return BATCH_SIZE_BY_PROVIDER[model.provider.vision.provider];
 }
 
-async function* chunked(source: AsyncIterable<ImageInput> | Iterable<ImageInput>, size: number): AsyncGenerator<ImageInput[]> {
-  let chunk: ImageInput[] = [];
+async function* chunked(source: AsyncIterable<PreprocessInput> | Iterable<PreprocessInput>, size: number): AsyncGenerator<PreprocessInput[]> {
+  let chunk: PreprocessInput[] = [];
   for await (const item of source) {
     chunk.push(item);
     if (chunk.length === size) {
@@ -68,7 +68,7 @@ interface PreparedBatch {
  */
 export async function* embedImageFiles(
   model: ClipModel,
-  inputs: AsyncIterable<ImageInput> | Iterable<ImageInput>,
+  inputs: AsyncIterable<PreprocessInput> | Iterable<PreprocessInput>,
   options: EmbedImageFilesOptions = {},
 ): AsyncGenerator<EmbeddedBatch> {
   const batchSize = Math.max(1, options.batchSize ?? defaultBatchSize(model));

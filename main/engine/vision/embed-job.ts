@@ -7,6 +7,8 @@ import { recordUndecodable } from '../media/undecodable';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
+import { cachedInput } from './input-cache';
+import type { PreprocessInput } from './preprocess';
 import { thumbnailInput } from './thumbnail-input';
 
 export const EmbedParams = z.object({ model: z.string().min(1) });
@@ -56,7 +58,7 @@ export function embedJob(project: Project, active: ActiveModel) {
         const missing: { id: number; reason: string }[] = [];
         let cursor = ctx.checkpoint?.lastItemId ?? 0;
         // Plain files go to the workers as paths (they read them); images inside tars or parquet go as bytes.
-        async function* paths(): AsyncGenerator<string | Uint8Array> {
+        async function* paths(): AsyncGenerator<PreprocessInput> {
           for (;;) {
             const page = pending.all(cursor, set.id, ID_PAGE) as { id: number; width: number | null; height: number | null; caption: string | null }[];
             if (page.length === 0) return;
@@ -65,11 +67,12 @@ export function embedJob(project: Project, active: ActiveModel) {
               try {
                 const resolved = await resolveItemFile(project, row.id);
                 // A cached thumbnail that covers the model's input is decoded instead of the full-size file (thumbnail-input.ts).
-                const input = resolved.embedded
+                const source = resolved.embedded
                   ? new Uint8Array((await readItemBytes(project, row.id)).data)
                   : (thumbnailInput(project.thumbsDir, row.id, resolved.file, row, model.preprocess) ?? resolved.file);
                 queue.push({ id: row.id, caption: row.caption });
-                yield input;
+                // Small models keep the decoded input for later passes (input-cache.ts).
+                yield cachedInput(project.thumbsDir, model.preprocess, row.id, resolved.file, source) ?? source;
               } catch (err) {
                 missing.push({ id: row.id, reason: (err as Error).message });
               }

@@ -3,9 +3,9 @@
 // Read only after a load failed, so a working model never pays for parsing its graph here.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import onnxProto from 'onnx-proto';
+import type onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
+type Onnx = typeof onnxProto.onnx;
 // Graphs past this size hold their own weights; parsing them would only cost memory.
 const MAX_PARSED_BYTES = 256 * 1024 * 1024;
 
@@ -13,7 +13,9 @@ const MAX_PARSED_BYTES = 256 * 1024 * 1024;
 export async function externalDataProblems(graphFile: string): Promise<string[]> {
   const size = await stat(graphFile).then((s) => s.size, () => -1);
   if (size < 0 || size > MAX_PARSED_BYTES) return [];
-  let model: InstanceType<typeof onnx.ModelProto>;
+  // protobufjs + the ONNX schema take tens of ms to load: only a failed load pays for them.
+  const { onnx } = (await import('onnx-proto')).default as { onnx: Onnx };
+  let model: InstanceType<Onnx['ModelProto']>;
   try {
     model = onnx.ModelProto.decode(await readFile(graphFile));
   } catch {

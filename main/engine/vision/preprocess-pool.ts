@@ -1,14 +1,20 @@
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { ImageInput } from './preprocess';
+import path from 'node:path';
+import { isCachedInput } from './input-cache';
+import { preprocessFromCache, type PreprocessInput } from './preprocess';
+import { poolSizing, type PreprocessMode } from './preprocess-mode';
 import type { PreprocessSpec } from './preprocess-spec';
-import type { PreprocessReply, PreprocessTask } from './preprocess-worker';
+import type { PreprocessTask } from './preprocess-worker';
+import { startProcessWorker, startThreadWorker, type PoolResult, type WorkerHandle } from './preprocess-workers';
 
-export type PoolResult = { ok: true; data: Float32Array; width: number; height: number } | { ok: false; reason: string };
+export type { PoolResult } from './preprocess-workers';
 
 export interface PreprocessPoolOptions {
-  /** Worker threads; defaults to one fewer than the cores (the rest feed inference), at least one. */
+  /** Workers; by default from the core count (preprocess-mode.ts). */
   size?: number;
+  /** Worker threads or child processes; by default from the core count, `WINNOW_PREPROCESS_MODE` overrides. */
+  mode?: PreprocessMode | 'auto';
   /** Tasks queued per worker so it never waits on the main thread between images. */
   inFlightPerWorker?: number;
   /** Override for builds that place the worker elsewhere. */
@@ -18,95 +24,148 @@ export interface PreprocessPoolOptions {
 interface Pending {
   task: PreprocessTask;
   resolve: (result: PoolResult) => void;
+  /** Workers that died while holding this task: it is retried once, then reported. */
+  crashes: number;
 }
 
 interface PoolWorker {
-  worker: Worker;
+  handle: WorkerHandle;
+  ready: boolean;
   running: Map<number, Pending>;
   completed: number;
 }
 
 const DEFAULT_WORKER_URL = new URL('./preprocess-worker-entry.mjs', import.meta.url);
+/** Workers that die before they are ready, in a row, before the pool stops replacing them. */
+const MAX_FAILED_STARTS = 3;
+
+/** Tensors go through memory-backed files where the system has them (Linux), else the temporary folder. */
+function sharedMemoryRoot(): string {
+  return process.platform === 'linux' && existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+}
 
 /**
- * Decodes and preprocesses images on worker threads so JPEG decoding and resizing overlap with
- * inference on the main thread. A bad image resolves to `{ ok: false, reason }`; a crashed worker
- * fails only its own tasks and is replaced.
+ * Decodes and preprocesses images on worker threads or child processes so JPEG decoding and resizing
+ * overlap with inference on the main thread. A bad image resolves to `{ ok: false, reason }`. A worker
+ * that dies is replaced; its tasks are retried once on another worker, then reported as failures, so a
+ * killed worker never loses an image and an image that kills workers never hangs the pool.
  */
 export class PreprocessPool {
   readonly size: number;
+  readonly mode: PreprocessMode;
   private readonly workers: PoolWorker[] = [];
   private readonly queue: Pending[] = [];
   private readonly inFlightPerWorker: number;
   private readonly workerUrl: URL;
+  private readonly slotDir?: string;
+  private readonly removeSlotDir = () => this.slotDir && rmSync(this.slotDir, { recursive: true, force: true });
   private nextId = 0;
+  private spawned = 0;
+  private failedStarts = 0;
+  /** Set when workers cannot start at all: every task then fails with this reason. */
+  private broken?: string;
   private closed = false;
 
   constructor(
     readonly spec: PreprocessSpec,
     options: PreprocessPoolOptions = {},
   ) {
-    this.size = Math.max(1, options.size ?? os.availableParallelism() - 1);
+    const sizing = poolSizing(options);
+    this.size = sizing.size;
+    this.mode = sizing.mode;
     this.inFlightPerWorker = Math.max(1, options.inFlightPerWorker ?? 2);
     this.workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
+    if (this.mode === 'process') {
+      this.slotDir = mkdtempSync(path.join(sharedMemoryRoot(), 'winnow-preprocess-'));
+      process.once('exit', this.removeSlotDir);
+    }
     for (let i = 0; i < this.size; i++) this.workers.push(this.spawn());
   }
 
   private spawn(): PoolWorker {
-    const entry: PoolWorker = { worker: new Worker(this.workerUrl, { workerData: { spec: this.spec } }), running: new Map(), completed: 0 };
-    entry.worker.on('message', (reply: PreprocessReply) => {
-      const pending = entry.running.get(reply.id);
-      if (!pending) return;
-      entry.running.delete(reply.id);
-      entry.completed++;
-      pending.resolve(reply.ok ? { ok: true, data: reply.data, width: reply.width, height: reply.height } : { ok: false, reason: reply.reason });
-      this.dispatch();
-    });
-    const fail = (reason: string) => {
-      const index = this.workers.indexOf(entry);
-      if (index === -1) return;
-      for (const pending of entry.running.values()) pending.resolve({ ok: false, reason });
-      entry.running.clear();
-      if (this.closed) {
-        this.workers.splice(index, 1);
-        return;
-      }
-      this.workers[index] = this.spawn();
-      this.dispatch();
+    const entry: PoolWorker = { handle: undefined as unknown as WorkerHandle, ready: false, running: new Map(), completed: 0 };
+    const events = {
+      ready: () => {
+        entry.ready = true;
+        this.failedStarts = 0;
+        this.dispatch();
+      },
+      done: (id: number, result: PoolResult) => {
+        const pending = entry.running.get(id);
+        if (!pending) return;
+        entry.running.delete(id);
+        entry.completed++;
+        pending.resolve(result);
+        this.dispatch();
+      },
+      gone: (reason: string) => this.replace(entry, reason),
     };
-    entry.worker.on('error', (error) => fail(`preprocess worker crashed: ${error.message}`));
-    entry.worker.on('exit', (code) => fail(`preprocess worker exited with code ${code}`));
+    entry.handle =
+      this.mode === 'process'
+        ? startProcessWorker(this.workerUrl, this.spec, path.join(this.slotDir!, `${this.spawned++}.f32`), this.inFlightPerWorker, events)
+        : startThreadWorker(this.workerUrl, this.spec, events);
     return entry;
+  }
+
+  private replace(entry: PoolWorker, reason: string): void {
+    const index = this.workers.indexOf(entry);
+    if (index === -1) return;
+    const orphans = [...entry.running.values()];
+    entry.running.clear();
+    // Retried first, in their original order, ahead of tasks never started.
+    this.queue.unshift(...orphans.filter((pending) => ++pending.crashes < 2));
+    for (const pending of orphans.filter((p) => p.crashes >= 2)) pending.resolve({ ok: false, reason });
+    if (this.closed) {
+      this.workers.splice(index, 1);
+      return;
+    }
+    if (!entry.ready && ++this.failedStarts >= MAX_FAILED_STARTS) {
+      this.broken = `preprocessing workers cannot start: ${reason}`;
+      this.workers.splice(index, 1);
+      if (this.workers.every((w) => !w.ready)) for (const pending of this.queue.splice(0)) pending.resolve({ ok: false, reason: this.broken });
+      return;
+    }
+    this.workers[index] = this.spawn();
+    this.dispatch();
   }
 
   private dispatch(): void {
     while (this.queue.length > 0) {
       const idle = this.workers.reduce<PoolWorker | undefined>(
-        (best, entry) => (entry.running.size < this.inFlightPerWorker && (!best || entry.running.size < best.running.size) ? entry : best),
+        (best, entry) => (entry.ready && entry.running.size < this.inFlightPerWorker && (!best || entry.running.size < best.running.size) ? entry : best),
         undefined,
       );
       if (!idle) return;
       const pending = this.queue.shift()!;
       idle.running.set(pending.task.id, pending);
-      idle.worker.postMessage(pending.task);
+      idle.handle.post(pending.task);
     }
   }
 
-  preprocess(input: ImageInput): Promise<PoolResult> {
+  preprocess(input: PreprocessInput): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('preprocess pool is closed'));
+    // A usable model-input cache entry is cheaper to read here than to send to a worker (input-cache.ts).
+    const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec) : null;
+    if (cached) return Promise.resolve({ ok: true, ...cached });
+    if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
-      this.queue.push({ task: { id: this.nextId++, input }, resolve });
+      this.queue.push({ task: { id: this.nextId++, input }, resolve, crashes: 0 });
       this.dispatch();
     });
   }
 
-  preprocessMany(inputs: readonly ImageInput[]): Promise<PoolResult[]> {
+  preprocessMany(inputs: readonly PreprocessInput[]): Promise<PoolResult[]> {
     return Promise.all(inputs.map((input) => this.preprocess(input)));
   }
 
-  /** Images finished by each live worker: shows whether work really spreads over the threads. */
+  /** Images finished by each live worker: shows whether work really spreads over the workers. */
   completedPerWorker(): number[] {
     return this.workers.map((entry) => entry.completed);
+  }
+
+  /** The started child processes' ids in process mode (to watch or signal them); empty for threads. */
+  workerPids(): number[] {
+    return this.workers.flatMap((entry) => (entry.ready && entry.handle.pid !== undefined ? [entry.handle.pid] : []));
   }
 
   /** Stops the workers; queued and running tasks resolve as failures. */
@@ -114,6 +173,10 @@ export class PreprocessPool {
     if (this.closed) return;
     this.closed = true;
     for (const pending of this.queue.splice(0)) pending.resolve({ ok: false, reason: 'preprocess pool closed' });
-    await Promise.all(this.workers.map((entry) => entry.worker.terminate()));
+    const running = this.workers.flatMap((entry) => [...entry.running.values()]);
+    await Promise.all(this.workers.map((entry) => entry.handle.terminate()));
+    for (const pending of running) pending.resolve({ ok: false, reason: 'preprocess pool closed' });
+    this.removeSlotDir();
+    process.off('exit', this.removeSlotDir);
   }
 }

@@ -2,7 +2,7 @@
 // fraction of a 512–4000-px JPEG, and for a model whose input is 64–256 px the thumbnail holds every pixel
 // the processor's resize keeps. Thumbnails are made when the grid first shows an item (media.ts), not at import.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { imageSize } from 'image-size';
+import { imageSize } from '../ingest/lazy-image-size';
 import { thumbnailPath } from '../media/media';
 import { computeGeometry } from './preprocess';
 import type { PreprocessSpec } from './preprocess-spec';

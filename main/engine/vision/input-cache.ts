@@ -1,0 +1,100 @@
+// The model-input cache: for small models (input ≤ 128×128, such as the built-in 64-px one) the 8-bit RGB
+// pixels each image becomes after the processor's resize and crop, written by the pass that first decodes
+// the image and read by every later pass with the same preprocessing (detection with the built-in model's
+// patch tokens, re-embedding, shard runs) instead of decoding the original again. Reading it is a file read:
+// normalizing those pixels gives exactly the tensor that full decoding gives (no second lossy step), at a
+// small fraction of the decode's cost. Larger inputs are not cached: 224 px would be 150 KB per image.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PreprocessSpec } from './preprocess-spec';
+
+/** An image to preprocess through the cache: read `cache` when `fresh`, else decode `source` and write it. */
+export interface CachedInput {
+  source: string | Uint8Array;
+  cache: string;
+  fresh: boolean;
+}
+
+/** Decoded pixels ready to normalize: RGB, crop.width × crop.height, placed at (padLeft, padTop) in the tensor. */
+export interface ModelPixels {
+  pixels: Uint8Array;
+  /** The source image's upright size. */
+  width: number;
+  height: number;
+}
+
+const MAGIC = 0x43494e57; // 'WNIC'
+const VERSION = 1;
+const HEADER = 32;
+const MAX_CACHED_PIXELS = 128 * 128;
+
+/** The fields that decide the pixels (normalization is applied after the cache, so it is not part of the key). */
+export function inputCacheKey(spec: PreprocessSpec): string {
+  const { resize, crop, padToSquare, kernel, width, height } = spec;
+  return createHash('sha256').update(JSON.stringify({ v: VERSION, resize, crop, padToSquare, kernel, width, height })).digest('hex').slice(0, 16);
+}
+
+/** Small inputs only, unless `WINNOW_INPUT_CACHE=0` turns the cache off (it costs ~16 KB of disk per image at 64 px). */
+export function inputCacheEligible(spec: PreprocessSpec, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.WINNOW_INPUT_CACHE !== '0' && spec.resize.mode !== 'none' && spec.width * spec.height <= MAX_CACHED_PIXELS;
+}
+
+export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: number): string {
+  return path.join(thumbsDir, `input-${inputCacheKey(spec)}`, String(Math.floor(itemId / 1000)), `${itemId}.rgb`);
+}
+
+/**
+ * The cache entry for an item when the spec is eligible: fresh when it exists and is not older than the
+ * file it was made from (`file`: the image, or the archive holding it). Null when the spec is not cached.
+ */
+export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array): CachedInput | null {
+  if (!inputCacheEligible(spec)) return null;
+  const cache = inputCachePath(thumbsDir, spec, itemId);
+  let fresh = false;
+  try {
+    fresh = statSync(cache).mtimeMs >= statSync(file).mtimeMs;
+  } catch {
+    // no entry yet (or the file vanished: decoding the source reports that)
+  }
+  return { source, cache, fresh };
+}
+
+export function isCachedInput(input: unknown): input is CachedInput {
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'cache' in input;
+}
+
+/** The entry's pixels, or null when it is missing, truncated or made for other preprocessing. */
+export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number): ModelPixels | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return null;
+  }
+  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return null;
+  if (bytes.toString('latin1', 16, 32) !== inputCacheKey(spec)) return null;
+  const width = bytes.readUInt32LE(8);
+  const height = bytes.readUInt32LE(12);
+  if (!width || !height || bytes.length !== HEADER + cropPixels(width, height) * 3) return null;
+  return { pixels: new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER, bytes.length - HEADER), width, height };
+}
+
+/** Writes an entry atomically (a reader never sees half of one). A failure only means no cache: it is not an error. */
+export function writeInputCache(file: string, spec: PreprocessSpec, decoded: ModelPixels): void {
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(VERSION, 4);
+  header.writeUInt32LE(decoded.width, 8);
+  header.writeUInt32LE(decoded.height, 12);
+  header.write(inputCacheKey(spec), 16, 'latin1');
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temporary, Buffer.concat([header, decoded.pixels]));
+    renameSync(temporary, file);
+  } catch {
+    rmSync(temporary, { force: true });
+    // A read-only or full disk: the next pass decodes the original again, as it would without the cache.
+  }
+}
