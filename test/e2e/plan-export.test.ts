@@ -2,40 +2,21 @@
 // model and the chosen selection's rules, and the dialog shows the file and the `winnow cluster run` command.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatch } from '../../main/api/handlers';
 import { ScalePlan } from '../../main/domain/scale';
-import { Engine } from '../../main/engine/engine';
 import { DEFAULT_MODEL } from '../../main/engine/vision/active-model';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { shotPath } from '../fixtures/browser';
 import { scenes, writeWebDataset } from '../fixtures/formats';
-import { tempDir } from '../fixtures/images';
+import { data, engine, home, page, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let home: string;
-let data: string;
 const rules = [{ id: 'words', kind: 'caption_words' as const, op: '>=' as const, threshold: 3 }];
 
-beforeAll(async () => {
-  home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  data = await tempDir();
-  await writeWebDataset(data, await scenes(6, 'e2e-plan'));
-  engine = new Engine('browser');
-  await engine.createProject(path.join(home, 'proj'), 'Plan demo');
-  const { jobId } = await engine.addSource(data);
-  await engine.requireProject().jobs.wait(jobId);
-  await createDispatch(engine)('selection.save', { name: 'long captions', rules });
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'plan-export-failure.png',
+  data: async (dir) => { await writeWebDataset(dir, await scenes(6, 'e2e-plan')); },
+  project: { dir: 'proj', title: 'Plan demo' },
+  prepare: async () => { await createDispatch(engine)('selection.save', { name: 'long captions', rules }); },
 });
 
 describe('Export scale-out plan', () => {
