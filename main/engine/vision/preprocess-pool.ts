@@ -64,6 +64,7 @@ export class PreprocessPool {
   private failedStarts = 0;
   /** Set when workers cannot start at all: every task then fails with this reason. */
   private broken?: string;
+  private startWaiters: Array<() => void> = [];
   private closed = false;
 
   constructor(
@@ -88,6 +89,7 @@ export class PreprocessPool {
       ready: () => {
         entry.ready = true;
         this.failedStarts = 0;
+        if (this.workers.every((w) => w.ready)) for (const wake of this.startWaiters.splice(0)) wake();
         this.dispatch();
       },
       done: (id: number, result: PoolResult) => {
@@ -131,8 +133,11 @@ export class PreprocessPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
+      // Least busy first; among equals the one that has done least, so a trickle of single tasks (a stream
+      // that yields one image at a time) still spreads over every worker instead of always taking the first.
       const idle = this.workers.reduce<PoolWorker | undefined>(
-        (best, entry) => (entry.ready && entry.running.size < this.inFlightPerWorker && (!best || entry.running.size < best.running.size) ? entry : best),
+        (best, entry) => (entry.ready && entry.running.size < this.inFlightPerWorker && (!best || entry.running.size < best.running.size
+          || (entry.running.size === best.running.size && entry.completed < best.completed)) ? entry : best),
         undefined,
       );
       if (!idle) return;
@@ -156,6 +161,12 @@ export class PreprocessPool {
 
   preprocessMany(inputs: readonly PreprocessInput[]): Promise<PoolResult[]> {
     return Promise.all(inputs.map((input) => this.preprocess(input)));
+  }
+
+  /** Resolves once every worker has started (tasks go only to started workers, so a slow start takes no share). */
+  started(): Promise<void> {
+    if (this.workers.every((w) => w.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.startWaiters.push(resolve));
   }
 
   /** Images finished by each live worker: shows whether work really spreads over the workers. */

@@ -25,6 +25,7 @@ describe('embedImageFiles on a folder with a corrupt file', () => {
     reference = await loadReference();
     model = await ClipModel.load(BUILTIN_MODEL_DIR, { provider: 'cpu', threads: 1 });
     pool = new PreprocessPool(model.preprocess, { size: 2 });
+    await pool.started();
     folder = await mkdtemp(path.join(os.tmpdir(), 'winnow-embed-'));
     paths = [];
     // Reference images repeated (so expected embeddings are known), with one corrupt and one missing file.
