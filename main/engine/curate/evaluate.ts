@@ -88,7 +88,7 @@ export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Ev
       removedAlone: counts[k].alone,
       removedCumulative: counts[k].cumulative,
       // Only threshold rules judge a measurement; for duplicate rules the signal marks what they remove.
-      withSignal: c.signal && c.threshold !== null ? sets.signalOrder(c.signal).values.length : null,
+      withSignal: c.signal && c.threshold !== null ? sets.signalCount(c.signal) : null,
       threshold: c.threshold,
     })),
   };

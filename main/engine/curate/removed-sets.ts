@@ -87,16 +87,27 @@ export function removedRange(values: Float64Array, op: '>' | '>=' | '<' | '<=', 
 }
 
 /**
- * Sorted signals kept at once: 12 bytes per item each (Float64 value + Int32 id), so four are ~48 MB on a
- * 1M-item project; the least recently used goes first. Bitsets of other sources are 1 bit per item id.
+ * Sorted signals cost 12 bytes per item each (Float64 value + Int32 id): 12 MB on a 1M-item project. At most
+ * MAX_SIGNALS are kept, within sortedBudget() bytes, the least recently used dropped first; a signal larger than
+ * the whole budget is never copied (its rules are counted with SQL). Bitsets of other sources: 1 bit per item id.
  */
 const MAX_SIGNALS = 4;
 const MAX_SOURCES = 16;
+
+/** Bytes of sorted signal values kept: WINNOW_FILTER_CACHE_MB, else 192 MB (one signal of 16M items). */
+export function sortedBudget(): number {
+  const mb = Number(process.env.WINNOW_FILTER_CACHE_MB);
+  return (process.env.WINNOW_FILTER_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? mb : 192) * 2 ** 20;
+}
+
+const orderBytes = (o: SignalOrder) => o.values.byteLength + o.ids.byteLength;
 
 interface Cached<T> { version: string; value: T }
 
 export class RemovedSets {
   private readonly signals = new Map<string, Cached<SignalOrder>>();
+  /** Signals found larger than the budget, at the version seen (not read again until they change). */
+  private readonly tooLarge = new Map<string, string>();
   private readonly sources = new Map<string, Cached<Bits>>();
   private readonly versionStmt;
 
@@ -105,21 +116,31 @@ export class RemovedSets {
   }
 
   private version(keys: readonly string[]): string {
+    // An entry read under no key (a source that reads nothing versioned) would never be refreshed: refuse it.
+    if (keys.length === 0) throw new Error('a cached source needs the change_versions keys of what it reads');
     return keys.map((k) => (this.versionStmt.get(k) as number | undefined) ?? 0).join(',');
   }
 
-  /** The signal's values sorted ascending (read once per change of the signal). */
-  signalOrder(name: string): SignalOrder {
+  /** The signal's values sorted ascending (read once per change of the signal); null when over the budget. */
+  signalOrder(name: string): SignalOrder | null {
     const version = this.version([`signal:${name}`]);
-    const hit = remember(this.signals, name, version, MAX_SIGNALS);
+    const hit = remember(this.signals, name, version);
     if (hit) return hit;
+    if (this.tooLarge.get(name) === version) return null;
+    const budget = sortedBudget();
     // One statement, so one snapshot of the table; the version was read first, so a write landing in
     // between leaves this entry older than the data it holds and the next call reads it again.
     let values = new Float64Array(1024);
     let ids = new Int32Array(1024);
     let k = 0;
     // The (name, value) index gives the order; ties come in item order (the primary key is the index's tail).
-    for (const [id, value] of this.db.prepare('SELECT item_id, value FROM signals WHERE name = ? ORDER BY value, item_id').raw().iterate(name) as Iterable<[number, number]>) {
+    const rows = this.db.prepare('SELECT item_id, value FROM signals WHERE name = ? ORDER BY value, item_id').raw().iterate(name) as IterableIterator<[number, number]>;
+    for (const [id, value] of rows) {
+      if ((k + 1) * 12 > budget) {
+        rows.return?.();
+        this.tooLarge.set(name, version);
+        return null;
+      }
       if (k === values.length) {
         values = grow(values, new Float64Array(k * 2));
         ids = grow(ids, new Int32Array(k * 2));
@@ -129,44 +150,60 @@ export class RemovedSets {
     }
     const order = { values: values.slice(0, k), ids: ids.slice(0, k) };
     store(this.db, this.signals, name, { version, value: order }, MAX_SIGNALS);
+    // Within the byte budget too: the least recently used go first (never the one just read).
+    let bytes = [...this.signals.values()].reduce((n, e) => n + orderBytes(e.value), 0);
+    for (const [key, e] of this.signals) {
+      if (bytes <= budget || key === name) break;
+      this.signals.delete(key);
+      bytes -= orderBytes(e.value);
+    }
     return order;
   }
 
-  /** Ids a SQL source yields, cached until one of the tables it reads (`tables`) changes. */
-  sourceBits(sql: string, tables: readonly string[]): Bits {
-    const version = this.version(tables.map((t) => `table:${t}`));
-    const hit = remember(this.sources, sql, version, MAX_SOURCES);
+  /** How many items have the signal (from the sorted copy when there is one). */
+  signalCount(name: string): number {
+    return this.signalOrder(name)?.values.length ?? (this.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(name) as number);
+  }
+
+  /** Ids a SQL source yields, cached until one of `keys` (change_versions keys of what it reads) changes. */
+  sourceBits(sql: string, keys: readonly string[]): Bits {
+    const version = this.version(keys);
+    const hit = remember(this.sources, sql, version);
     if (hit) return hit;
     const bits = Bits.fromIds(Int32Array.from(this.db.prepare(sql).pluck().all() as number[]));
     store(this.db, this.sources, sql, { version, value: bits }, MAX_SOURCES);
     return bits;
   }
 
+  /** A threshold rule's [from, to) in its signal's sorted values, or null when the signal is not kept sorted. */
+  private range(c: CompiledRule): { order: SignalOrder; from: number; to: number } | null {
+    const order = c.range ? this.signalOrder(c.range.signal) : null;
+    if (!order || !c.range) return null;
+    const [from, to] = removedRange(order.values, c.range.keepOp, c.range.threshold);
+    return { order, from, to };
+  }
+
   /** What one compiled rule removes (enabled or not). */
   ruleBits(c: CompiledRule): Bits {
     if (c.source === null) return Bits.empty();
-    if (c.range) {
-      const order = this.signalOrder(c.range.signal);
-      const [from, to] = removedRange(order.values, c.range.keepOp, c.range.threshold);
-      return Bits.fromIds(order.ids, from, to);
-    }
-    return this.sourceBits(c.source, c.tables);
+    const r = this.range(c);
+    if (r) return Bits.fromIds(r.order.ids, r.from, r.to);
+    return this.sourceBits(c.source, c.range ? [`signal:${c.range.signal}`] : c.tables.map((t) => `table:${t}`));
   }
 
-  /** How many items a threshold rule removes, without building its bits. */
+  /** How many items one rule removes; a threshold rule without building its bits. */
   ruleCount(c: CompiledRule): number {
     if (c.source === null) return 0;
-    if (!c.range) return this.ruleBits(c).count();
-    const [from, to] = removedRange(this.signalOrder(c.range.signal).values, c.range.keepOp, c.range.threshold);
-    return to - from;
+    const r = this.range(c);
+    return r ? r.to - r.from : this.ruleBits(c).count();
   }
 
   manualKept(): Bits {
-    return this.sourceBits(MANUAL_KEPT, ['manual_decisions']);
+    return this.sourceBits(MANUAL_KEPT, ['table:manual_decisions']);
   }
 
   manualExcluded(): Bits {
-    return this.sourceBits(MANUAL_EXCLUDED, ['manual_decisions']);
+    return this.sourceBits(MANUAL_EXCLUDED, ['table:manual_decisions']);
   }
 
   /** Union of what the enabled rules remove. */
@@ -175,7 +212,7 @@ export class RemovedSets {
   }
 }
 
-function remember<T>(map: Map<string, Cached<T>>, key: string, version: string, _max: number): T | undefined {
+function remember<T>(map: Map<string, Cached<T>>, key: string, version: string): T | undefined {
   const hit = map.get(key);
   if (!hit) return undefined;
   map.delete(key);

@@ -89,12 +89,14 @@ const num = (n: number): string => {
 
 /** The value at the (1 - keepTop) quantile, so `>= value` keeps the top fraction (ties may keep a few more). */
 function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): number | null {
-  const { values } = removedSets(db).signalOrder(signal);
-  const n = values.length;
+  const order = removedSets(db).signalOrder(signal);
+  const n = order?.values.length ?? (db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(signal) as number);
   if (n === 0) return null;
   const keep = Math.max(1, Math.round(keepTop * n));
   // For ">"-style rules the top is the largest values; for "<"-style the smallest.
-  return op === '<' || op === '<=' ? values[keep - 1] : values[n - keep];
+  const smallest = op === '<' || op === '<=';
+  if (order) return smallest ? order.values[keep - 1] : order.values[n - keep];
+  return db.prepare(`SELECT value FROM signals WHERE name = ? ORDER BY value ${smallest ? 'ASC' : 'DESC'} LIMIT 1 OFFSET ?`).pluck().get(signal, keep - 1) as number;
 }
 
 export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {

@@ -77,7 +77,10 @@ function randomRules(g: ReturnType<typeof generator>): RuleT[] {
 }
 
 describe('filter counts from cached removed sets', () => {
-  it('equal brute-force SQL counts through writes that change what rules remove', async () => {
+  // Budget 0: no signal is kept sorted, so threshold rules take the SQL path (what a signal larger than the budget does).
+  it.each([['sorted signals', undefined], ['no sorted signals (over the budget)', '0']])('equal brute-force SQL counts through writes that change what rules remove: %s', async (_, budget) => {
+    if (budget === undefined) delete process.env.WINNOW_FILTER_CACHE_MB;
+    else process.env.WINNOW_FILTER_CACHE_MB = budget;
     const file = path.join(await tempDir(), 'project.sqlite');
     const db = openDatabase(file);
     const g = generator(17);
@@ -151,6 +154,7 @@ describe('filter counts from cached removed sets', () => {
     other.close();
     check();
     expect(checks).toBe(84);
+    delete process.env.WINNOW_FILTER_CACHE_MB;
   });
 
   it('a write rolled back inside a transaction leaves no cache behind that a later write could match', async () => {
