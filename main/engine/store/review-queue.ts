@@ -35,21 +35,13 @@ export const REVIEW_QUEUE_V27 = `
   DROP TRIGGER review_queue_insert;
   DROP TRIGGER review_queue_update;
   DROP TRIGGER review_queue_delete;
-  DROP TABLE review_queue;
-  CREATE TABLE review_queue (
-    -- No foreign key: deleting an item cascades to its annotations one by one, and the triggers below
-    -- drop the row when the last one goes (a key would refuse the rows rebuilt mid-cascade).
-    item_id INTEGER PRIMARY KEY,
-    pending INTEGER NOT NULL,
-    total INTEGER NOT NULL,
-    uncertainty REAL,
-    fpending INTEGER NOT NULL,
-    ftotal INTEGER NOT NULL,
-    funcertainty REAL
-  );
-  CREATE INDEX review_queue_order ON review_queue(pending = 0, uncertainty IS NULL, uncertainty, item_id);
+  ALTER TABLE review_queue ADD COLUMN fpending INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE review_queue ADD COLUMN ftotal INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE review_queue ADD COLUMN funcertainty REAL;
   -- Items whose every annotation is a proposal below the floor are not in the floored queue.
   CREATE INDEX review_queue_floor_order ON review_queue(fpending = 0, funcertainty IS NULL, funcertainty, item_id) WHERE ftotal > 0;
+  -- Every row is recounted below, with the totals' triggers in place.
+  DELETE FROM review_queue;
   CREATE TRIGGER review_totals_insert AFTER INSERT ON review_queue BEGIN
     ${totals('+', 'new')}
   END;
