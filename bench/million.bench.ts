@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDispatch } from '../main/api/handlers';
+import { removedSets } from '../main/engine/curate/removed-sets';
 import { Engine } from '../main/engine/engine';
 import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
 import { log, syntheticProject } from './lib/synthetic-project';
@@ -103,8 +104,11 @@ async function child(dir: string, size: number): Promise<void> {
     await call('items.count', { selection: { rules, show: 'kept' } });
     await call('selection.evaluate', { rules });
   };
-  // The first recount reads the signal's values sorted into memory once (until the signal changes).
-  out.filterFirst = await time(recount(RULES));
+  // The first recount counts with SQL and starts reading the signals sorted into memory in the background
+  // (removed-sets.ts); the app never waits for that read, the benchmark does, to time it and the recounts after.
+  const sets = removedSets(engine.requireProject().db);
+  out.filterFirst = await time(async () => { await recount(RULES)(); await recount(RULES3)(); });
+  out.filterWarm = await time(() => sets.idle());
   await repeat('filterRecount', recount(RULES));
   await repeat('filterRecount3', recount(RULES3));
   const sliding = RULES.map((r) => ({ ...r, threshold: 0.1 }));
@@ -172,7 +176,8 @@ async function main(): Promise<void> {
     ['open project + count + first grid page (ms, first call)', 'open'],
     ['grid page, offset 0 (ms)', 'firstPage'],
     ['grid page, offset N/2 (ms; stand-in for scrolling)', 'deepPage'],
-    ['filter recount, first call: reads the signal sorted into memory (ms)', 'filterFirst'],
+    ['filter recount, first calls (1 rule, then 3), by SQL (ms)', 'filterFirst'],
+    ['  background read of the 2 signals sorted into memory, after them (ms)', 'filterWarm'],
     ['filter recount: items.count + selection.evaluate, 1 rule (ms)', 'filterRecount'],
     ['filter recount, 3 overlapping rules (2 signals + exact duplicates) (ms)', 'filterRecount3'],
     ['filter recount while dragging a threshold (new value each call) (ms)', 'filterSlide'],

@@ -21,7 +21,8 @@ export const hasBit = (mask: number, k: number): boolean => Math.floor(mask / 2 
 export function maskQuery(compiled: readonly CompiledRule[]): string | null {
   if (compiled.length > MAX_RULES) throw new ApiError('bad_input', `at most ${MAX_RULES} rules, got ${compiled.length}`);
   const parts = compiled.flatMap((c, k) => (c.source === null ? [] : [`SELECT item_id, ${2 ** k} bit FROM (${c.source})`]));
-  return parts.length === 0 ? null : `SELECT item_id, sum(bit) mask FROM (${parts.join(' UNION ALL ')}) GROUP BY item_id`;
+  // sum(DISTINCT): an item a source yields twice (in two duplicate groups of one kind) still has its bit once.
+  return parts.length === 0 ? null : `SELECT item_id, sum(DISTINCT bit) mask FROM (${parts.join(' UNION ALL ')}) GROUP BY item_id`;
 }
 
 export function countsFromMasks(compiled: readonly CompiledRule[], total: number, masks: readonly MaskCount[], withSignal: (name: string) => number): EvaluationT {
@@ -62,6 +63,7 @@ export function countsFromMasks(compiled: readonly CompiledRule[], total: number
 export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): EvaluationT {
   const compiled = compileRules(db, rules);
   const sets = removedSets(db);
+  if (!sets.ready(compiled)) return evaluateWithSql(db, compiled);
   const total = totalItems(db);
   const enabled = compiled.filter((c) => c.rule.enabled && c.source !== null);
   let removedSoFar = Bits.empty();
@@ -93,6 +95,26 @@ export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Ev
     })),
   };
   return withManual(db, compiled, evaluation);
+}
+
+/** The same counts from SQL (while the sorted copies are read): each rule's source tags its items with its bit. */
+function evaluateWithSql(db: Db, compiled: readonly CompiledRule[]): EvaluationT {
+  const total = totalItems(db);
+  const withSource = compiled.flatMap((c, k) => (c.source === null ? [] : [k]));
+  // One rule that can remove anything: its mask is its bit, and counting its (distinct) source is enough;
+  // grouping half a million removed ids by item took ~0.9 s on a 1M-item project.
+  const q = withSource.length === 1 ? null : maskQuery(compiled);
+  const masks = withSource.length === 1
+    ? [{ mask: 2 ** withSource[0], n: sourceCount(db, compiled[withSource[0]]) }].filter((m) => m.n > 0)
+    : q === null ? [] : (db.prepare(`SELECT mask, count(*) n FROM (${q}) GROUP BY mask`).all() as MaskCount[]);
+  const count = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck();
+  return withManual(db, compiled, countsFromMasks(compiled, total, masks, (name) => count.get(name) as number));
+}
+
+/** Distinct items a rule's source yields: a threshold rule's rows are distinct already (index-only count). */
+export function sourceCount(db: Db, c: CompiledRule): number {
+  if (c.source === null) return 0;
+  return db.prepare(c.range ? `SELECT count(*) FROM (${c.source})` : `SELECT count(DISTINCT item_id) FROM (${c.source})`).pluck().get() as number;
 }
 
 /** Applies decisions by hand to an evaluation's kept/removed (the per-rule counts stay the rules' own). */

@@ -9,6 +9,7 @@ import type { Db } from '../store/database';
 import { ManualStore } from '../store/manual';
 import { type CompiledRule, compileRules, DUP_RULE_KIND, UNREADABLE_KINDS } from './rules';
 import { removedSets } from './removed-sets';
+import { sourceCount } from './evaluate';
 
 const DUP_WORDS = { exact: 'exact', phash: 'perceptual', semantic: 'semantic' } as const;
 
@@ -99,6 +100,11 @@ export function ruleCount(db: Db, rules: readonly (RuleInput | RuleT)[], ruleId:
   if (!target || target.source === null) return 0;
   const sets = removedSets(db);
   const others = compiled.filter((c) => c !== target && c.rule.enabled && c.source !== null);
+  if (!sets.ready([target, ...others])) {
+    if (!only || others.length === 0) return sourceCount(db, target);
+    // Compound selects associate to the left: the others' union goes in a subquery, not after EXCEPT.
+    return db.prepare(`SELECT count(DISTINCT item_id) FROM (${target.source}) WHERE item_id NOT IN (${others.map((c) => c.source!).join(' UNION ')})`).pluck().get() as number;
+  }
   if (!only || others.length === 0) return sets.ruleCount(target);
   return sets.ruleBits(target).andNot(sets.enabledBits(others)).count();
 }

@@ -49,6 +49,13 @@ export class Bits {
     return new Bits(out);
   }
 
+  /** The ids set, ascending. */
+  ids(): number[] {
+    const out: number[] = [];
+    for (let w = 0; w < this.words.length; w++) for (let v = this.words[w]; v !== 0; v &= v - 1) out.push(w * 32 + (31 - Math.clz32(v & -v)));
+    return out;
+  }
+
   count(): number {
     let n = 0;
     for (let k = 0; k < this.words.length; k++) {
@@ -93,6 +100,8 @@ export function removedRange(values: Float64Array, op: '>' | '>=' | '<' | '<=', 
  */
 const MAX_SIGNALS = 4;
 const MAX_SOURCES = 16;
+/** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
+const chunkRows = () => Math.max(1, Number(process.env.WINNOW_FILTER_CHUNK) || 16_384);
 
 /** Bytes of sorted signal values kept: WINNOW_FILTER_CACHE_MB, else 192 MB (one signal of 16M items). */
 export function sortedBudget(): number {
@@ -108,6 +117,8 @@ export class RemovedSets {
   private readonly signals = new Map<string, Cached<SignalOrder>>();
   /** Signals found larger than the budget, at the version seen (not read again until they change). */
   private readonly tooLarge = new Map<string, string>();
+  /** Sorted copies being read in the background. */
+  private readonly reading = new Map<string, Promise<void>>();
   private readonly sources = new Map<string, Cached<Bits>>();
   private readonly versionStmt;
 
@@ -121,33 +132,73 @@ export class RemovedSets {
     return keys.map((k) => (this.versionStmt.get(k) as number | undefined) ?? 0).join(',');
   }
 
-  /** The signal's values sorted ascending (read once per change of the signal); null when over the budget. */
+  /**
+   * The signal's values sorted ascending, when a current copy is kept; otherwise null, and a copy is read in the
+   * background (a million rows cost ~1 s of row reads: the caller counts with SQL meanwhile, never waiting).
+   */
   signalOrder(name: string): SignalOrder | null {
     const version = this.version([`signal:${name}`]);
     const hit = remember(this.signals, name, version);
     if (hit) return hit;
-    if (this.tooLarge.get(name) === version) return null;
+    // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
+    if (this.tooLarge.get(name) !== version && !this.db.inTransaction) void this.warm(name);
+    return null;
+  }
+
+  /** Whether every threshold rule in `list` can be counted from a sorted copy now (starts reading those that cannot). */
+  ready(list: readonly CompiledRule[]): boolean {
+    return list.filter((c) => c.range && c.source !== null).map((c) => this.signalOrder(c.range!.signal) !== null).every(Boolean);
+  }
+
+  /** Resolves when no sorted copy is being read (benchmarks and tests wait for it; the app never does). */
+  async idle(): Promise<void> {
+    while (this.reading.size > 0) await Promise.all([...this.reading.values()]);
+  }
+
+  private warm(name: string): Promise<void> {
+    let p = this.reading.get(name);
+    if (!p) this.reading.set(name, (p = this.readSorted(name).catch(() => {}).finally(() => this.reading.delete(name))));
+    return p;
+  }
+
+  /**
+   * Reads the signal in keyset chunks between event-loop turns, so a request arriving meanwhile is answered. Kept
+   * only when the signal's version is the same after the last chunk as before the first: no write landed between
+   * chunks (each chunk is its own snapshot).
+   */
+  private async readSorted(name: string): Promise<void> {
+    const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0).unref());
+    await tick();
+    // Versions only grow outside transactions (a rolled-back write takes its bumps back, and a later write could
+    // reach the same number), so every read here happens outside one.
+    if (!this.db.open || this.db.inTransaction) return;
+    const version = this.version([`signal:${name}`]);
     const budget = sortedBudget();
-    // One statement, so one snapshot of the table; the version was read first, so a write landing in
-    // between leaves this entry older than the data it holds and the next call reads it again.
-    let values = new Float64Array(1024);
-    let ids = new Int32Array(1024);
+    const CHUNK = chunkRows();
+    const first = this.db.prepare(`SELECT item_id, value FROM signals WHERE name = ? ORDER BY value, item_id LIMIT ${CHUNK}`).raw();
+    const next = this.db.prepare(`SELECT item_id, value FROM signals WHERE name = ? AND (value, item_id) > (?, ?) ORDER BY value, item_id LIMIT ${CHUNK}`).raw();
+    let values = new Float64Array(CHUNK);
+    let ids = new Int32Array(CHUNK);
     let k = 0;
-    // The (name, value) index gives the order; ties come in item order (the primary key is the index's tail).
-    const rows = this.db.prepare('SELECT item_id, value FROM signals WHERE name = ? ORDER BY value, item_id').raw().iterate(name) as IterableIterator<[number, number]>;
-    for (const [id, value] of rows) {
-      if ((k + 1) * 12 > budget) {
-        rows.return?.();
+    for (;;) {
+      if (k > 0) await tick();
+      if (!this.db.open || this.db.inTransaction) return;
+      const rows = (k === 0 ? first.all(name) : next.all(name, values[k - 1], ids[k - 1])) as [number, number][];
+      if ((k + rows.length) * 12 > budget) {
         this.tooLarge.set(name, version);
-        return null;
+        return;
       }
-      if (k === values.length) {
-        values = grow(values, new Float64Array(k * 2));
-        ids = grow(ids, new Int32Array(k * 2));
+      if (k + rows.length > values.length) {
+        values = grow(values, new Float64Array(Math.max(values.length * 2, k + rows.length)));
+        ids = grow(ids, new Int32Array(values.length));
       }
-      ids[k] = id;
-      values[k++] = value;
+      for (const [id, value] of rows) {
+        ids[k] = id;
+        values[k++] = value;
+      }
+      if (rows.length < CHUNK) break;
     }
+    if (this.version([`signal:${name}`]) !== version) return;
     const order = { values: values.slice(0, k), ids: ids.slice(0, k) };
     store(this.db, this.signals, name, { version, value: order }, MAX_SIGNALS);
     // Within the byte budget too: the least recently used go first (never the one just read).
@@ -157,7 +208,6 @@ export class RemovedSets {
       this.signals.delete(key);
       bytes -= orderBytes(e.value);
     }
-    return order;
   }
 
   /** How many items have the signal (from the sorted copy when there is one). */

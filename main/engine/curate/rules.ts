@@ -9,7 +9,7 @@ import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
-import { removedSets } from './removed-sets';
+import { type Bits, removedSets } from './removed-sets';
 
 /** Duplicate rules read the duplicate groups (dup-groups.ts): they remove every member but the keeper. */
 export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_dup: 'exact', near_dup: 'phash', semantic_dup: 'semantic' };
@@ -129,12 +129,14 @@ export function compileRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Com
 }
 
 /**
- * How many items the enabled rules remove: the union of their removed sets as bitsets (removed-sets.ts),
- * so a threshold rule costs a binary search in its signal's sorted values, not a pass over the rows it removes.
+ * How many items the enabled rules remove: the union of their removed sets as bitsets (removed-sets.ts), so a
+ * threshold rule costs a binary search in its signal's sorted values, not a pass over the rows it removes.
+ * Until those sorted copies are read (in the background), SQL counts the union.
  */
 export function removedCount(db: Db, list: readonly CompiledRule[]): number {
   const enabled = list.filter((c) => c.rule.enabled && c.source !== null);
   const sets = removedSets(db);
+  if (!sets.ready(enabled)) return enabled.length === 0 ? 0 : db.prepare(`SELECT count(*) FROM (${enabled.map((c) => c.source!).join(' UNION ')})`).pluck().get() as number;
   return enabled.length === 1 ? sets.ruleCount(enabled[0]) : sets.enabledBits(enabled).count();
 }
 
@@ -157,11 +159,15 @@ export function decidedRemovedPredicate(list: readonly CompiledRule[], column = 
   return `(${column} IN (${sources.join(' UNION ')}) AND ${column} NOT IN (${MANUAL_KEPT}))`;
 }
 
-/** Items removed after decisions by hand: (rules' union ∪ excluded by hand) minus kept by hand, as bitsets. */
+/** Items removed after decisions by hand: (rules' union ∪ excluded by hand) minus kept by hand, as bitsets (or SQL until ready). */
 export function decidedRemovedCount(db: Db, list: readonly CompiledRule[]): number {
   const sets = removedSets(db);
   const [kept, excluded] = [sets.manualKept(), sets.manualExcluded()];
   if (kept.count() === 0 && excluded.count() === 0) return removedCount(db, list);
+  if (!sets.ready(list.filter((c) => c.rule.enabled))) {
+    const sources = [...list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!), MANUAL_EXCLUDED];
+    return db.prepare(`SELECT count(*) FROM (${sources.join(' UNION ')} EXCEPT ${MANUAL_KEPT})`).pluck().get() as number;
+  }
   return sets.enabledBits(list).or(excluded).andNot(kept).count();
 }
 
@@ -173,6 +179,14 @@ export function manualEffect(db: Db, list: readonly CompiledRule[]): { rescued: 
   const keptCount = kept.count();
   const excludedCount = excluded.count();
   if (keptCount === 0 && excludedCount === 0) return { rescued: 0, added: 0, kept: 0, excluded: 0 };
-  const removed = sets.enabledBits(list);
-  return { rescued: kept.and(removed).count(), added: excluded.andNot(removed).count(), kept: keptCount, excluded: excludedCount };
+  // Only the hand-decided items are asked about, by id: a few lookups whether or not the sorted copies are ready.
+  const removed = (ids: Bits) => {
+    const enabled = list.filter((c) => c.rule.enabled && c.source !== null);
+    if (sets.ready(enabled)) return ids.and(sets.enabledBits(enabled)).count();
+    if (enabled.length === 0) return 0;
+    const inRemoved = db.prepare(`SELECT count(*) FROM (${enabled.map((c) => c.source!).join(' UNION ')}) WHERE item_id IN (SELECT value FROM json_each(?))`).pluck();
+    return inRemoved.get(JSON.stringify(ids.ids())) as number;
+  };
+  const rescued = removed(kept);
+  return { rescued, added: excludedCount - removed(excluded), kept: keptCount, excluded: excludedCount };
 }

@@ -9,6 +9,7 @@ import type { RuleT } from '../../../main/domain/curation';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
+import { removedSets } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { openDatabase, type Db } from '../../../main/engine/store/database';
 import { ItemStore } from '../../../main/engine/store/items';
@@ -81,6 +82,8 @@ describe('filter counts from cached removed sets', () => {
   it.each([['sorted signals', undefined], ['no sorted signals (over the budget)', '0']])('equal brute-force SQL counts through writes that change what rules remove: %s', async (_, budget) => {
     if (budget === undefined) delete process.env.WINNOW_FILTER_CACHE_MB;
     else process.env.WINNOW_FILTER_CACHE_MB = budget;
+    // Background reads in chunks of 7 rows: chunk edges fall inside runs of equal values.
+    process.env.WINNOW_FILTER_CHUNK = '7';
     const file = path.join(await tempDir(), 'project.sqlite');
     const db = openDatabase(file);
     const g = generator(17);
@@ -109,7 +112,17 @@ describe('filter counts from cached removed sets', () => {
     const manual = new ManualStore(db);
 
     let checks = 0;
-    const check = () => {
+    const sets = removedSets(db);
+    // Each state twice: counted by SQL while the sorted copies are read in the background, then from them.
+    const check = async (signalsWritten = true) => {
+      const all = compileRules(db, SIGNALS.map((signal, k): RuleT => ({ id: `all${k}`, kind: 'signal', enabled: true, signal, op: '>', threshold: 0 })));
+      expect(sets.ready(all)).toBe(!signalsWritten && budget === undefined);
+      countAll();
+      await sets.idle();
+      expect(sets.ready(all)).toBe(budget === undefined);
+      countAll();
+    };
+    const countAll = () => {
       for (let round = 0; round < 12; round++) {
         const rules = randomRules(g);
         const want = bruteForce(db, rules);
@@ -129,32 +142,33 @@ describe('filter counts from cached removed sets', () => {
         checks++;
       }
     };
-    check();
+    await check();
     // Edits of values already cached (same item set, new values).
     writeSignals(ids.filter(() => g.random() < 0.3));
-    check();
+    await check();
     manual.decide(ids.filter(() => g.random() < 0.05), 'keep', 'test', 'test');
     manual.decide(ids.filter(() => g.random() < 0.05), 'exclude', 'test', 'test');
-    check();
+    await check(false);
     ids = [...ids, ...addItems(150, 400)];
     writeSignals(ids.slice(400));
     addDupGroups(10);
     addIssues(10);
-    check();
+    await check();
     const gone = ids.filter(() => g.random() < 0.1);
     db.prepare(`DELETE FROM items WHERE id IN (${gone.join(',')})`).run();
     ids = ids.filter((id) => !gone.includes(id));
-    check();
+    await check();
     db.prepare(`DELETE FROM signals WHERE name = 's.b' AND value > 0.5`).run();
-    check();
+    await check();
     // Another connection (another Winnow process) writes: the caches of this one must notice.
     const other = new Database(file);
     other.prepare(`UPDATE signals SET value = 1 - value WHERE name = 's.a'`).run();
     other.prepare(`UPDATE manual_decisions SET decision = CASE decision WHEN 'keep' THEN 'exclude' ELSE 'keep' END`).run();
     other.close();
-    check();
-    expect(checks).toBe(84);
+    await check();
+    expect(checks).toBe(168);
     delete process.env.WINNOW_FILTER_CACHE_MB;
+    delete process.env.WINNOW_FILTER_CHUNK;
   });
 
   it('a write rolled back inside a transaction leaves no cache behind that a later write could match', async () => {
@@ -164,6 +178,8 @@ describe('filter counts from cached removed sets', () => {
     for (const id of ids) db.prepare(`INSERT INTO signals (item_id, name, value) VALUES (?, 's.a', 0)`).run(id);
     const rules: RuleT[] = [{ id: 'a', kind: 'signal', enabled: true, signal: 's.a', op: '>=', threshold: 0.5 }];
     expect(filterCount(db, { rules, show: 'removed' })).toBe(10);
+    await removedSets(db).idle();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
     try {
       db.transaction(() => {
         db.prepare(`UPDATE signals SET value = 1 WHERE item_id <= ?`).run(ids[2]);
@@ -172,9 +188,12 @@ describe('filter counts from cached removed sets', () => {
       })();
     } catch { /* the rollback under test */ }
     expect(filterCount(db, { rules, show: 'removed' })).toBe(10);
+    await removedSets(db).idle();
     // Same number of version bumps as the rolled-back write, different rows.
     db.prepare(`UPDATE signals SET value = 1 WHERE item_id >= ?`).run(ids[7]);
     expect(filterCount(db, { rules, show: 'removed' })).toBe(7);
+    await removedSets(db).idle();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
     expect(evaluateRules(db, rules).rules[0].removedAlone).toBe(7);
   });
 });
