@@ -237,7 +237,16 @@ export class RemovedSets {
   ruleBits(c: CompiledRule): Bits {
     if (c.source === null) return Bits.empty();
     const r = this.range(c);
-    if (r) return Bits.fromIds(r.order.ids, r.from, r.to);
+    if (r) {
+      // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
+      const key = `range:${c.range!.signal}:${r.from}:${r.to}`;
+      const version = this.version([`signal:${c.range!.signal}`]);
+      const hit = remember(this.sources, key, version);
+      if (hit) return hit;
+      const bits = Bits.fromIds(r.order.ids, r.from, r.to);
+      store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
+      return bits;
+    }
     return this.sourceBits(c.source, c.range ? [`signal:${c.range.signal}`] : c.tables.map((t) => `table:${t}`));
   }
 
