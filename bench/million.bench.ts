@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, size] of SIZES.entries()) {
       const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dirs[k], String(size)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-      if (res.status !== 0) throw new Error(`child for ${size} failed`);
+      if (res.status !== 0) throw new Error(`child for ${size} failed: status ${res.status}, signal ${res.signal}`);
       runs[k].push(JSON.parse(res.stdout));
       loads.push(os.loadavg()[0].toFixed(1));
     }
