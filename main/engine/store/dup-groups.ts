@@ -49,7 +49,10 @@ export class DupGroupStore {
        WHERE g.kind = ? AND NOT EXISTS (SELECT 1 FROM dup_members p WHERE p.group_id = m.group_id AND p.item_id < m.item_id)
        ORDER BY m.item_id, m.group_id LIMIT ? OFFSET ?`,
     ).pluck().all(kind, limit, offset) as number[];
-    return ids.map((id) => this.get(id)!);
+    // Two statements for the whole page (get() prepares its own per group).
+    const group = this.db.prepare('SELECT id, kind, keeper_id keeper, run_id runId FROM dup_groups WHERE id = ?');
+    const members = this.db.prepare('SELECT item_id FROM dup_members WHERE group_id = ? ORDER BY item_id').pluck();
+    return ids.map((id) => ({ ...(group.get(id) as Omit<StoredGroup, 'members'>), members: members.all(id) as number[] }));
   }
 
   /** Every group an item belongs to. */
