@@ -152,7 +152,13 @@ export class RemovedSets {
 
   /** Resolves when no sorted copy is being read (benchmarks and tests wait for it; the app never does). */
   async idle(): Promise<void> {
-    while (this.reading.size > 0) await Promise.all([...this.reading.values()]);
+    // The reads wait on unref'd timers (a CLI exits without waiting for them); whoever waits keeps the process up.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      while (this.reading.size > 0) await Promise.all([...this.reading.values()]);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private warm(name: string): Promise<void> {
