@@ -1,5 +1,5 @@
 // Detection + review methods → engine (main/engine/detect/, main/engine/review/).
-import { DETECT_JOB } from '../engine/detect/detect-job';
+import { calibratedThresholds, DETECT_JOB } from '../engine/detect/detect-job';
 import type { Engine } from '../engine/engine';
 import { Calibration, modelFor, requireModelFor } from '../engine/vision/task-models';
 import type { Project } from '../engine/project';
@@ -52,10 +52,7 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       const project = engine.requireProject();
       const id = requireModelFor(project, segment ? 'segment' : 'detect', model);
       const cal = await Calibration.load(engine.models, project, id);
-      const t = cal.get<number>('detectThreshold', threshold);
-      const margin = cal.get<number>('maskMargin');
-      const mask = maskThreshold ?? (t !== undefined && margin !== undefined ? Math.min(0.95, t + margin) : undefined);
-      const calibration = cal.provenance(['detectThreshold', 'maskMargin'], { detectThreshold: threshold, maskMargin: maskThreshold });
+      const { threshold: t, maskThreshold: mask, calibration } = calibratedThresholds(cal, threshold, maskThreshold);
       const job = project.jobs.start(DETECT_JOB, { queries: [...new Set(queries)], model: id, threshold: t, thresholds, minScores, maskThreshold: mask, negatives, selection: selection ?? null, segment: segment ?? false, calibration, ...(regionCache && { regionCache }) });
       return { jobId: job.id };
     },

@@ -5,29 +5,11 @@ import { CONCEPTS_JOB, conceptSignal } from '../engine/curate/concepts-job';
 import { LABEL_JOB } from '../engine/curate/label-job';
 import { labelCounts, labelRuns, startWithEmbeddings, UNCERTAIN } from '../engine/curate/labels-query';
 import { PAIR_JOB } from '../engine/curate/pair-score-job';
-import type { ClassSpec } from '../engine/curate/zero-shot';
 import type { Engine } from '../engine/engine';
 import { Calibration, requireModelFor } from '../engine/vision/task-models';
+import { LABEL_DEFAULTS, labelJobParams } from '../engine/curate/label-params';
 import type { HandlersFor } from './handlers';
 import type { labelMethods } from './methods/labels';
-
-/** Defaults that do not depend on the model. */
-export const LABEL_DEFAULTS = { k: 3, multiThreshold: 0.5 } as const;
-
-type LabelInput = { classes: ClassSpec[]; templates?: string[]; k?: number; threshold?: number; multiLabel?: boolean; thresholds?: Record<string, number> };
-
-/** A label job's parameters with the defaults filled in: explicit, else the project's override, else the model's entry. */
-export function labelJobParams(p: LabelInput, cal: Calibration) {
-  const multiLabel = p.multiLabel ?? false;
-  const templates = cal.require<string[]>('labelTemplates', p.templates);
-  const threshold = multiLabel ? p.threshold ?? LABEL_DEFAULTS.multiThreshold : cal.require<number>('labelThreshold', p.threshold);
-  const logitScale = cal.get<number>('logitScale');
-  return {
-    classes: p.classes, templates: [...templates], k: p.k ?? LABEL_DEFAULTS.k, multiLabel, threshold, ...(p.thresholds && { thresholds: p.thresholds }),
-    ...(logitScale !== undefined && { logitScale }),
-    calibration: cal.provenance(multiLabel ? ['labelTemplates', 'logitScale'] : ['labelTemplates', 'labelThreshold', 'logitScale'], { labelTemplates: p.templates, labelThreshold: p.threshold }),
-  };
-}
 
 export function labelHandlers(engine: Engine): HandlersFor<keyof typeof labelMethods> {
   const calibration = (model: string) => Calibration.load(engine.models, engine.requireProject(), model);

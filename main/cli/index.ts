@@ -52,7 +52,7 @@ Usage: winnow <command> [options]
                                    head folder: head.onnx + winnow-head.json, then adapt --head ID)
   models validate ID [--dtype D]   check files, load the graphs, report input/output names and shapes
   models rm ID                     remove an installed model (the built-in one stays)
-  plan export --out FILE --output STORAGE [--project DIR] [--shards N]
+  plan export --out FILE --output STORAGE [--project DIR] [--shards N] [--no-stages]
                                    write the project's sources, model, rules and dedup settings as a scale-out plan
   run-shard --plan FILE --shard i/N
                                    run shard i of N of a plan here (Slurm arrays, Kubernetes indexed Jobs; docs/scale-out.md)
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
       queries: { type: 'string' }, segment: { type: 'boolean' },
       adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
       plan: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' },
-      'lock-ms': { type: 'string' }, detach: { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
+      'lock-ms': { type: 'string' }, detach: { type: 'boolean' }, 'no-stages': { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
       keep: { type: 'boolean' }, exclude: { type: 'boolean' }, clear: { type: 'boolean' }, remove: { type: 'boolean' }, 'tag-of': { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
       set: { type: 'string', multiple: true }, reset: { type: 'string', multiple: true },

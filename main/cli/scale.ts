@@ -130,7 +130,7 @@ export async function clusterCommand(ctx: CommandContext): Promise<number> {
 
 /** `winnow plan export --out FILE --output STORAGE`: the project's choices as a plan, through the contract. */
 export async function planCommand(ctx: CommandContext): Promise<number> {
-  if (ctx.args[0] !== 'export') throw new Error('usage: winnow plan export --out FILE --output DIR|s3://bucket/prefix [--selection NAME] [--model ID] [--threshold T] [--method graph|semdedup]');
+  if (ctx.args[0] !== 'export') throw new Error('usage: winnow plan export --out FILE --output DIR|s3://bucket/prefix [--selection NAME] [--model ID] [--threshold T] [--method graph|semdedup] [--no-stages]');
   const v = ctx.values;
   if (!v.out) throw new Error('--out FILE (where to write the plan) is needed');
   if (!v.output) throw new Error('--output (a folder every worker sees, or s3://bucket/prefix) is needed');
@@ -141,9 +141,10 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
     const plan = await client.call('plan.export', {
       output, ...(v.selection && { selection: v.selection }), ...(v.model && { model: v.model }),
       ...((threshold !== undefined || method) && { dedup: { ...(threshold !== undefined && { threshold }), ...(method && { method }) } }),
+      ...(v['no-stages'] && { stages: false }),
     });
     await writeFile(v.out!, JSON.stringify(plan, null, 2) + '\n');
-    ctx.print(`wrote ${v.out}: ${plan.sources.length} sources, model ${plan.model}, ${plan.rules.length} rules, dedup ${plan.dedup.method} at ${plan.dedup.threshold}, output ${plan.output}`, plan);
+    ctx.print(`wrote ${v.out}: ${plan.sources.length} sources, model ${plan.model}, ${plan.rules.length} rules, dedup ${plan.dedup.method} at ${plan.dedup.threshold}, stages: ${['embed', ...Object.keys(plan.stages)].join(', ')}, output ${plan.output}`, plan);
     return 0;
   });
 }

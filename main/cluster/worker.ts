@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { failurePath, mergeShards } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
 import { loadShardModel, type ShardModel } from '../engine/scale/shard-model';
+import { prepareStages, type ShardStages, stagesKey } from '../engine/scale/stages/shard-stages';
 import { PreprocessPool } from '../engine/vision/preprocess-pool';
 import { openStorage } from '../engine/scale/storage';
 import { cancelKey, connect, PREFIX, QUEUE_NAME } from './connection';
@@ -27,12 +28,14 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
   const log = o.log ?? ((line: string) => console.log(line));
   const name = o.name ?? `${os.hostname()}:${process.pid}`;
   const redis = connect(url);
-  // One model and one decode pool per worker, kept from shard to shard (a plan with another model replaces them).
-  type Loaded = ShardModel & { pool: PreprocessPool };
+  // One model, one decode pool and the plan's prepared stages (detector, class/concept text embeddings) per worker,
+  // kept from shard to shard (a plan with another model or other stages replaces them).
+  type Loaded = ShardModel & { pool: PreprocessPool; stages?: { key: string; ready: Promise<ShardStages> } };
   let loaded: { key: string; model: Promise<Loaded> } | null = null;
   const release = async (l: typeof loaded) => {
     const m = await l?.model.catch(() => null);
-    if (m) await Promise.all([m.model.dispose(), m.pool.close()]);
+    const stages = await m?.stages?.ready.catch(() => null);
+    if (m) await Promise.all([stages?.dispose(), m.model.dispose(), m.pool.close()]);
   };
   const modelFor = (id: string) => {
     if (loaded?.key !== id) {
@@ -44,7 +47,14 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
   const lockDuration = o.lockMs ?? 30_000;
   const worker = new Worker(QUEUE_NAME, async (job: Job) => {
     if (job.name === 'merge') return mergeJob(job as Job<MergeJobData>, log);
-    return shardJob(job as Job<ShardJobData>, redis, await modelFor((job.data as ShardJobData).plan.model), name, log);
+    const { plan } = job.data as ShardJobData;
+    const model = await modelFor(plan.model);
+    const key = stagesKey(plan.model, plan.stages ?? {});
+    if (model.stages?.key !== key) {
+      const previous = model.stages?.ready;
+      model.stages = { key, ready: (async () => { await (await previous?.catch(() => null))?.dispose(); return prepareStages(plan.model, plan.stages ?? {}, model); })() };
+    }
+    return shardJob(job as Job<ShardJobData>, redis, model, await model.stages.ready, name, log);
   }, {
     connection: connect(url), prefix: PREFIX, name, concurrency: o.concurrency ?? 1,
     lockDuration, stalledInterval: Math.max(500, Math.floor(lockDuration / 2)), maxStalledCount: 2,
@@ -62,7 +72,7 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
   };
 }
 
-async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel & { pool: PreprocessPool }, worker: string, log: (l: string) => void) {
+async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel & { pool: PreprocessPool }, stages: ShardStages, worker: string, log: (l: string) => void) {
   const { plan, index, count, units, runId } = job.data;
   const storage = await openStorage(plan.output);
   const abort = new AbortController();
@@ -77,7 +87,7 @@ async function shardJob(job: Job<ShardJobData>, redis: Redis, model: ShardModel 
   const startedAt = Date.now();
   try {
     const summary = await runShard(plan, { index, count, units }, {
-      storage, model, pool: model.pool, signal: abort.signal,
+      storage, model, pool: model.pool, stages, signal: abort.signal,
       onProgress: async (done, total) => {
         await job.updateProgress({ done, total, startedAt, worker } satisfies ShardProgress);
         await checkCancel();

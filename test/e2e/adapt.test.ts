@@ -3,58 +3,42 @@
 // review prefixes (first 10, then all reviews, in review order), the Review view's "most useful" order puts the adapted classifier's lowest-margin item
 // first, and distilling writes the model folder.
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatch } from '../../main/api/handlers';
-import { Engine } from '../../main/engine/engine';
-import type { Project } from '../../main/engine/project';
-import type { RunningServer } from '../../main/server/server';
-import { generateScenes, loadVocabulary } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { generateScenes, type GeneratedScene, loadVocabulary } from '../../main/synthetic';
+import { shotPath } from '../fixtures/browser';
 import { tempDir } from '../fixtures/images';
+import { engine, page, project, server, useUiProject, writeScenes } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let project: Project;
 const vocab = loadVocabulary();
 const classNames = Object.keys(vocab.colors).flatMap((c) => Object.keys(vocab.shapes).map((s) => `${c} ${s}`));
+let scenes: GeneratedScene[];
 
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  const scenes = await generateScenes(40, { seed: 'adapt-e2e', width: 96, height: 96, objects: [{ size: 'large' }, { size: 'small' }] });
-  await Promise.all(scenes.map((s) => writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg)));
-  engine = new Engine('browser');
-  project = await engine.createProject(path.join(home, 'adapt-e2e'), 'Adapt e2e');
-  await project.jobs.wait((await engine.addSource(data)).jobId);
-  const dispatch = createDispatch(engine);
-  const { jobId } = (await dispatch('labels.run', { classes: classNames.map((name) => ({ name })), k: 3, threshold: 0.3 })) as { jobId: number };
-  await project.jobs.wait(jobId);
-  // Review the first 16 items: accept a right top-1, relabel a wrong one to the truth.
-  for (const item of project.items.page(0, 16)) {
-    const o = scenes[Number(/(\d+)/.exec(item.key)![1])].objects[0];
-    const truth = `${o.color} ${o.shape}`;
-    const top = project.annotations.forItem(item.id).find((a) => a.kind === 'label' && a.params?.rank === 1)!;
-    if (top.label === truth) await dispatch('review.decide', { ids: [top.id], state: 'accepted' });
-    else await dispatch('review.relabel', { id: top.id, label: truth });
-  }
-  ({ server, browser, page } = await openUi(engine));
-}, 120_000);
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'adapt-failure.png',
+  data: async (dir) => {
+    scenes = await generateScenes(40, { seed: 'adapt-e2e', width: 96, height: 96, objects: [{ size: 'large' }, { size: 'small' }] });
+    await writeScenes(dir, scenes);
+  },
+  project: { dir: 'adapt-e2e', title: 'Adapt e2e' },
+  prepare: async () => {
+    const dispatch = createDispatch(engine);
+    const { jobId } = (await dispatch('labels.run', { classes: classNames.map((name) => ({ name })), k: 3, threshold: 0.3 })) as { jobId: number };
+    await project.jobs.wait(jobId);
+    // Review the first 16 items: accept a right top-1, relabel a wrong one to the truth.
+    for (const item of project.items.page(0, 16)) {
+      const o = scenes[Number(/(\d+)/.exec(item.key)![1])].objects[0];
+      const truth = `${o.color} ${o.shape}`;
+      const top = project.annotations.forItem(item.id).find((a) => a.kind === 'label' && a.params?.rank === 1)!;
+      if (top.label === truth) await dispatch('review.decide', { ids: [top.id], state: 'accepted' });
+      else await dispatch('review.relabel', { id: top.id, label: truth });
+    }
+  },
+  timeout: 120_000,
 });
 
 describe('Adapt from reviews', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('adapt-failure.png') });
-  });
-
   it('adapts from the Labels view and charts the estimated accuracy', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-labels').click();

@@ -1,37 +1,18 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { type FolderTruth, makeImageFolder, tempDir } from '../fixtures/images';
+import { describe, expect, it } from 'vitest';
+import { shotPath } from '../fixtures/browser';
+import { type FolderTruth, makeImageFolder } from '../fixtures/images';
+import { data, home, page, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let data: string;
 let truth: FolderTruth;
-let home: string;
 
-beforeAll(async () => {
-  home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  data = await tempDir();
-  truth = await makeImageFolder(data, { count: 1200, dirty: true, width: 96, height: 72 });
-  engine = new Engine('browser');
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+// No project yet: the test creates it and imports the folder through the UI.
+useUiProject({
+  failureShot: 'failure.png',
+  data: async (dir) => { truth = await makeImageFolder(dir, { count: 1200, dirty: true, width: 96, height: 72 }); },
 });
 
 describe('browser mode end to end', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('failure.png') });
-  });
-
   it('creates a project, imports a folder, scrolls the grid, opens an item and finds the corrupt file in the issues list', async () => {
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'New project' }).waitFor();

@@ -1,44 +1,22 @@
 // Filters and Duplicates in the browser: run statistics as a job, drag a histogram threshold and see
 // the kept count move live (and match the engine when released), apply to the grid, change a
 // duplicate group's keeper with the keyboard, reload and find it persisted.
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatch } from '../../main/api/handlers';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  await writeDirtyDataset(data, { count: 120, seed: 'e2e-curation' });
-  engine = new Engine('browser');
-  const project = await engine.createProject(path.join(home, 'curation'), 'Curation e2e');
-  await engine.addSource(data);
-  await project.jobs.idle();
-  ({ server, browser, page } = await openUi(engine, { width: 1440, height: 900 }));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'curation-failure.png',
+  data: async (dir) => { await writeDirtyDataset(dir, { count: 120, seed: 'e2e-curation' }); },
+  project: { dir: 'curation', title: 'Curation e2e' },
+  viewport: { width: 1440, height: 900 },
 });
 
 const number = async (testId: string) => Number((await page.getByTestId(testId).locator('b').innerText()).replace(/,/g, ''));
 
 describe('curation in the browser', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('curation-failure.png') });
-  });
-
   it('runs statistics, drags a threshold with live counts, applies it to the grid', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-filters').click();

@@ -3,39 +3,20 @@
 // hand in bulk, everything the item panel knows, and the duplicates view's similarity, sources, bulk
 // decisions and a remembered "not a duplicate". Truth comes from the items' own pixels sizes and the
 // engine's database rows, read independently of the UI.
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatch } from '../../main/api/handlers';
-import { Engine } from '../../main/engine/engine';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
-import type { Project } from '../../main/engine/project';
-import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, project, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let project: Project;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  await writeDirtyDataset(data, { count: 80, seed: 'e2e-decide' });
-  engine = new Engine('browser');
-  project = await engine.createProject(path.join(home, 'decide'), 'Decide e2e');
-  await engine.addSource(data);
-  await project.jobs.idle();
-  expect((await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id)).state).toBe('done');
-  ({ server, browser, page } = await openUi(engine, { width: 1440, height: 900 }));
-}, 180_000);
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: '15-decide-failure.png',
+  data: async (dir) => { await writeDirtyDataset(dir, { count: 80, seed: 'e2e-decide' }); },
+  project: { dir: 'decide', title: 'Decide e2e' },
+  prepare: async () => { expect((await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id)).state).toBe('done'); },
+  viewport: { width: 1440, height: 900 },
+  timeout: 180_000,
 });
 
 const shot = (name: string) => page.screenshot({ path: shotPath(`15-${name}.png`) });
@@ -46,10 +27,6 @@ const manualRows = () => project.db.prepare('SELECT item_id id, decision, decide
 const idsAt = (indices: number[]) => { const all = project.items.page(0, 1000); return indices.map((i) => all[i].id); };
 
 describe('deciding in the browser (issue 15)', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('15-decide-failure.png') });
-  });
-
   it('1 · a rule card opens its gallery; removed tiles carry the rule, the value and the threshold', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-filters').click();

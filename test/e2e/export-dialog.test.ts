@@ -1,33 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { describe, expect, it } from 'vitest';
+import { shotPath } from '../fixtures/browser';
 import { scenes, writeCoco } from '../fixtures/formats';
-import { tempDir } from '../fixtures/images';
+import { home, page, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let home: string;
-
-beforeAll(async () => {
-  home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  const { instances } = await writeCoco(data, await scenes(8, 'e2e-export'));
-  engine = new Engine('browser');
-  const project = await engine.createProject(path.join(home, 'proj'), 'Export demo');
-  const { jobId } = await engine.addSource(instances);
-  await project.jobs.wait(jobId);
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'export-dialog-failure.png',
+  data: async (dir) => (await writeCoco(dir, await scenes(8, 'e2e-export'))).instances,
+  project: { dir: 'proj', title: 'Export demo' },
 });
 
 describe('Export dialog', () => {

@@ -2,44 +2,25 @@
 // about an item opens that item (mouse click, or Tab + Enter from the keyboard).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
 import { generateScenes } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { page, project, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  const scenes = await generateScenes(4, { seed: 'issues-e2e', width: 96, height: 96 });
-  await Promise.all(scenes.map((s) => writeFile(path.join(data, `good_${s.index}.jpg`), s.jpeg)));
-  await writeFile(path.join(data, 'cut.jpg'), scenes[0].jpeg.subarray(0, Math.floor(scenes[0].jpeg.length * 0.55)));
-  await writeFile(path.join(data, 'notes.jpg'), Buffer.from('plain text with an image extension'));
-  engine = new Engine('browser');
-  const project = await engine.createProject(path.join(home, 'issues-e2e'), 'Issues e2e');
-  await project.jobs.wait((await engine.addSource(data)).jobId);
-  await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: '15-issues-failure.png',
+  data: async (dir) => {
+    const scenes = await generateScenes(4, { seed: 'issues-e2e', width: 96, height: 96 });
+    await Promise.all(scenes.map((s) => writeFile(path.join(dir, `good_${s.index}.jpg`), s.jpeg)));
+    await writeFile(path.join(dir, 'cut.jpg'), scenes[0].jpeg.subarray(0, Math.floor(scenes[0].jpeg.length * 0.55)));
+    await writeFile(path.join(dir, 'notes.jpg'), Buffer.from('plain text with an image extension'));
+  },
+  project: { dir: 'issues-e2e', title: 'Issues e2e' },
+  prepare: async () => { await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id); },
 });
 
 describe('Issues view', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('15-issues-failure.png') });
-  });
-
   it('shows plain reasons with raw details on demand, and opens the item a row is about', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-issues').click();

@@ -1,44 +1,17 @@
 // The Labels panel in browser mode: classes in, labeling job (with embedding first) in the Jobs panel,
 // counts per label as bars, a click filters the grid; pair and concept scores start from the same panel.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
+import { describe, expect, it } from 'vitest';
 import { generateScenes } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, server, useUiProject, writeScenes } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  const scenes = await generateScenes(24, { seed: 'labels-e2e', width: 128, height: 128, singleObject: true });
-  await Promise.all(scenes.map((s) => Promise.all([
-    writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg),
-    writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.txt`), s.caption),
-  ])));
-  engine = new Engine('browser');
-  const project = await engine.createProject(path.join(home, 'labels-e2e'), 'Labels e2e');
-  await project.jobs.wait((await engine.addSource(data)).jobId);
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'labels-failure.png',
+  data: async (dir) => writeScenes(dir, await generateScenes(24, { seed: 'labels-e2e', width: 128, height: 128, singleObject: true }), true),
+  project: { dir: 'labels-e2e', title: 'Labels e2e' },
 });
 
 describe('Labels panel', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('labels-failure.png') });
-  });
-
   it('runs zero-shot labeling as a job, shows counts per label and filters the grid by a label', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-labels').click();

@@ -2,23 +2,21 @@
 // limit, and a job that finishes faster than the job list can be fetched is never shown as still running.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobT } from '../../main/api/contract';
 import { createDispatch } from '../../main/api/handlers';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { shotPath } from '../fixtures/browser';
 import { makeImageFolder, tempDir } from '../fixtures/images';
+import { engine, page, server, useUiProject } from '../fixtures/ui-project';
 
 const PAIRS = 530;
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let home: string;
+useUiProject({
+  failureShot: 'live-data-failure.png',
+  project: { dir: 'live', title: 'Live data e2e' },
+  viewport: { width: 1280, height: 860 },
+});
 
 /** A 16×16 PNG of noise that only image `i` has (its index is written into the first pixels). */
 function noisePng(i: number): Promise<Buffer> {
@@ -32,23 +30,7 @@ function noisePng(i: number): Promise<Buffer> {
   return sharp(px, { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer();
 }
 
-beforeAll(async () => {
-  home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  engine = new Engine('browser');
-  await engine.createProject(path.join(home, 'live'), 'Live data e2e');
-  ({ server, browser, page } = await openUi(engine, { width: 1280, height: 860 }));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
-});
-
 describe('live data in the browser', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('live-data-failure.png') });
-  });
-
   it('shows a fast import as done even when the job list answer was computed while it ran', async () => {
     const folder = await tempDir();
     await makeImageFolder(folder, { count: 17 });

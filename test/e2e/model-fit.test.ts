@@ -2,35 +2,25 @@
 // click leads to the Models view.
 import { copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localClient } from '../../main/api/client';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { data, engine, home, page, server, useUiProject } from '../fixtures/ui-project';
 
 const SKIMAGE_DATA = '/usr/lib/python3/dist-packages/skimage/data';
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
 
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const photos = await tempDir();
-  for (const f of readdirSync(SKIMAGE_DATA).filter((n) => /\.(png|jpe?g)$/i.test(n))) copyFileSync(path.join(SKIMAGE_DATA, f), path.join(photos, f));
-  engine = new Engine('browser');
-  const client = localClient(engine);
-  await client.call('project.create', { dir: path.join(home, 'photos') });
-  await engine.requireProject().jobs.wait((await client.call('sources.add', { path: photos })).jobId);
-  await engine.requireProject().jobs.wait((await client.call('embed.start', {})).jobId);
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+// The project is made and filled through the API, as a client would.
+useUiProject({
+  failureShot: 'fit-failure.png',
+  data: async (dir) => {
+    for (const f of readdirSync(SKIMAGE_DATA).filter((n) => /\.(png|jpe?g)$/i.test(n))) copyFileSync(path.join(SKIMAGE_DATA, f), path.join(dir, f));
+  },
+  prepare: async () => {
+    const client = localClient(engine);
+    await client.call('project.create', { dir: path.join(home, 'photos') });
+    await engine.requireProject().jobs.wait((await client.call('sources.add', { path: data })).jobId);
+    await engine.requireProject().jobs.wait((await client.call('embed.start', {})).jobId);
+  },
 });
 
 describe('model fit warning', () => {

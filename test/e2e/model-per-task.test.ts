@@ -1,48 +1,25 @@
 // Model per task in the UI: the Models view chooses the project's model per task and overrides a model's
 // calibration (with reset); a job form picks another model for one run; the status bar, the label counts
 // and a filter histogram name the model. Two installed models: the built-in one and a calibrated copy.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
+import { describe, expect, it } from 'vitest';
 import { writeDirtyDataset } from '../../main/synthetic/index';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { shotPath } from '../fixtures/browser';
 import { ALT_MODEL, installTwoModels } from '../fixtures/two-models';
+import { engine, page, server, useUiProject } from '../fixtures/ui-project';
 
 const MINI = 'winnow-clip-mini';
-let root: string;
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-const saved = { ...process.env };
 const shot = (n: string, state: string) => page.screenshot({ path: shotPath(`14-model-task-${n}-${state}.png`) });
 const latestRun = (kind: string) => engine.requireProject().runs.list().filter((r) => r.kind === kind).at(-1);
 
+useUiProject({
+  failureShot: '14-model-task-failure.png',
+  env: ({ home }) => installTwoModels(home),
+  data: async (dir) => { await writeDirtyDataset(dir, { count: 24, seed: 'model-task-e2e', format: 'jpg' }); },
+  project: { dir: 'project', title: 'Model per task' },
+  timeout: 120_000,
+});
+
 describe('model per task (browser mode)', () => {
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'winnow-model-task-e2e-'));
-    Object.assign(process.env, { WINNOW_HOME: path.join(root, 'home'), ...(await installTwoModels(root)) });
-    engine = new Engine('browser');
-    const project = await engine.createProject(path.join(root, 'project'), 'Model per task');
-    await writeDirtyDataset(path.join(root, 'data'), { count: 24, seed: 'model-task-e2e', format: 'jpg' });
-    await project.jobs.wait((await engine.addSource(path.join(root, 'data'))).jobId);
-    ({ server, browser, page } = await openUi(engine));
-  }, 120_000);
-
-  afterAll(async () => {
-    await closeUi({ browser, server }, engine);
-    process.env = saved;
-    await rm(root, { recursive: true, force: true });
-  });
-
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('14-model-task-failure.png') });
-  });
-
   it('chooses a model per task and overrides its calibration in the Models view', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-models').click();

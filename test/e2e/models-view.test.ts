@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, server, useUiProject } from '../fixtures/ui-project';
 import { BUILTIN_MODEL_DIR } from '../fixtures/vision/builtin-model';
 import { folderFiles, startHubServer, type HubServer } from '../fixtures/vision/hub-server';
 
@@ -15,41 +11,23 @@ const MODEL = 'mobileclip-s0';
 const REPO = 'Xenova/mobileclip_s0';
 const FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'];
 
-let root: string;
 let hub: HubServer;
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-const saved = { home: process.env.WINNOW_HOME, models: process.env.WINNOW_MODELS_DIR, hf: process.env.HF_ENDPOINT };
 
-describe('Models view in browser mode', () => {
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'winnow-models-e2e-'));
+useUiProject({
+  failureShot: 'models-failure.png',
+  env: async ({ data }) => {
     // Slow chunks on the vision graph so the progress bar is seen moving, not only finished.
     hub = await startHubServer(REPO, folderFiles(BUILTIN_MODEL_DIR, FILES), { chunkDelayMs: { 'onnx/vision_model.onnx': 8 } });
-    process.env.WINNOW_HOME = path.join(root, 'home');
-    process.env.WINNOW_MODELS_DIR = path.join(root, 'models');
-    process.env.HF_ENDPOINT = hub.endpoint;
-    engine = new Engine('browser');
-    await engine.createProject(path.join(root, 'project'), 'Models e2e');
-    ({ server, browser, page } = await openUi(engine));
-  });
+    return { WINNOW_MODELS_DIR: path.join(data, 'models'), HF_ENDPOINT: hub.endpoint };
+  },
+  project: { dir: 'project', title: 'Models e2e' },
+});
 
-  afterAll(async () => {
-    await closeUi({ browser, server }, engine);
-    await hub?.close();
-    for (const [key, value] of [['WINNOW_HOME', saved.home], ['WINNOW_MODELS_DIR', saved.models], ['HF_ENDPOINT', saved.hf]] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    await rm(root, { recursive: true, force: true });
-  });
+afterAll(async () => {
+  await hub?.close();
+});
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('models-failure.png') });
-  });
-
+describe('Models view in browser mode', () => {
   it('lists models, pulls one with live progress, validates it and removes it', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-models').click();

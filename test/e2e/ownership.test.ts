@@ -2,39 +2,31 @@
 // by itself once that process is done.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shotPath } from '../fixtures/browser';
 import { ROOT, winnowSync } from '../fixtures/cli';
-import { makeImageFolder, tempDir } from '../fixtures/images';
+import { makeImageFolder } from '../fixtures/images';
+import { data, engine, home, page, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
 let holder: ChildProcess;
-let dir: string;
 
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  await makeImageFolder(data, { count: 30, width: 48, height: 36 });
-  dir = path.join(home, 'owned');
-  expect(winnowSync(['init', dir], { WINNOW_HOME: home }).code).toBe(0);
-  expect(winnowSync(['import', data, '--project', dir], { WINNOW_HOME: home }).code).toBe(0);
-  holder = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/hold-project.ts'), dir, 'winnow embed'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WINNOW_HOME: home } });
-  await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('owned') && resolve()));
-  engine = new Engine('browser');
-  await engine.openProject(dir, { access: 'owner-or-read-only' });
-  ({ server, browser, page } = await openUi(engine));
+// The project is made by the CLI and held by another process before the engine opens it.
+useUiProject({
+  failureShot: 'ownership-failure.png',
+  data: async (dir) => { await makeImageFolder(dir, { count: 30, width: 48, height: 36 }); },
+  prepare: async () => {
+    const dir = path.join(home, 'owned');
+    expect(winnowSync(['init', dir], { WINNOW_HOME: home }).code).toBe(0);
+    expect(winnowSync(['import', data, '--project', dir], { WINNOW_HOME: home }).code).toBe(0);
+    holder = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/hold-project.ts'), dir, 'winnow embed'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WINNOW_HOME: home } });
+    await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('owned') && resolve()));
+    await engine.openProject(dir, { access: 'owner-or-read-only' });
+  },
 });
 
-afterAll(async () => {
-  if (holder.exitCode === null) holder.kill('SIGKILL');
-  await closeUi({ browser, server }, engine);
+// Registered after the session's hooks, so it runs first: the holder goes before the engine closes.
+afterAll(() => {
+  if (holder?.exitCode === null) holder.kill('SIGKILL');
 });
 
 describe('a project another process owns', () => {

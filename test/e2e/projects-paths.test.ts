@@ -3,48 +3,36 @@
 // WINNOW_BROWSE_ROOTS, refusing to go outside it), the project switcher opens a recent project and closes back to welcome.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { RunningServer } from '../../main/server/server';
+import { describe, expect, it } from 'vitest';
 import { generateScenes } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
+/** The only folder the server may browse: a projects folder with an older project, and a dataset. */
 let root: string;
 let older: string;
 
-beforeAll(async () => {
-  process.env.WINNOW_HOME = await tempDir();
-  root = await tempDir();
-  process.env.WINNOW_BROWSE_ROOTS = root;
-  await mkdir(path.join(root, 'projects', 'new-one'), { recursive: true });
-  await mkdir(path.join(root, 'datasets', 'photos'), { recursive: true });
-  const scenes = await generateScenes(6, { seed: 'paths-e2e', width: 64, height: 64 });
-  await Promise.all(scenes.map((s) => writeFile(path.join(root, 'datasets', 'photos', `p${s.index}.jpg`), s.jpeg)));
-  engine = new Engine('browser');
-  older = path.join(root, 'projects', 'older');
-  await engine.createProject(older, 'Older project');
-  await engine.closeProject();
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  delete process.env.WINNOW_BROWSE_ROOTS;
-  await closeUi({ browser, server }, engine);
+// No project open: the UI starts at the welcome screen.
+useUiProject({
+  failureShot: '15-projects-failure.png',
+  env: async ({ data }) => ({ WINNOW_BROWSE_ROOTS: data }),
+  data: async (dir) => {
+    root = dir;
+    await mkdir(path.join(root, 'projects', 'new-one'), { recursive: true });
+    await mkdir(path.join(root, 'datasets', 'photos'), { recursive: true });
+    const scenes = await generateScenes(6, { seed: 'paths-e2e', width: 64, height: 64 });
+    await Promise.all(scenes.map((s) => writeFile(path.join(root, 'datasets', 'photos', `p${s.index}.jpg`), s.jpeg)));
+  },
+  prepare: async () => {
+    older = path.join(root, 'projects', 'older');
+    await engine.createProject(older, 'Older project');
+    await engine.closeProject();
+  },
 });
 
 const fbEntry = (name: string) => page.getByTestId('folder-browser').getByTestId('fb-entry').filter({ hasText: new RegExp(`^.${name}`) });
 
 describe('projects and paths (issue 15 point 7)', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('15-projects-failure.png') });
-  });
-
   it('a relative project path is shown as the absolute path it would be, and nothing happens until accepted', async () => {
     await page.goto(server.url);
     await page.locator('input[name=project-dir]').waitFor();

@@ -3,48 +3,30 @@
 // listed apart in their runs' order with colours that match colour names; 30 fast keys all land, in order; a run of
 // nudges is one undo step; Home/End and go-to-item.
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatch } from '../../main/api/handlers';
 import type { MethodResult } from '../../main/api/contract';
 import { DETECT_JOB } from '../../main/engine/detect/detect-job';
-import { Engine } from '../../main/engine/engine';
-import type { Project } from '../../main/engine/project';
-import type { RunningServer } from '../../main/server/server';
 import { generateScenes } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, project, server, useUiProject, writeScenes } from '../fixtures/ui-project';
 
 /** The built-in labels model's review floor, read from the registry file (what review.queue applies by default). */
 const REVIEW_FLOOR = (JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../models/registry.json'), 'utf8')) as { models: { id: string; calibration?: { reviewMinScore?: number } }[] })
   .models.find((m) => m.id === 'winnow-clip-mini')!.calibration!.reviewMinScore!;
 
-let engine: Engine;
-let project: Project;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
 const N = 40;
 
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  const scenes = await generateScenes(N, { seed: 'review-runs-e2e', width: 96, height: 96, singleObject: true });
-  await Promise.all(scenes.map((s) => writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg)));
-  engine = new Engine('browser');
-  project = await engine.createProject(path.join(home, 'review-runs'), 'Review runs e2e');
-  await project.jobs.wait((await engine.addSource(data)).jobId);
-  await project.jobs.wait(engine.embed());
-  // Threshold 0: every query gets a box on every image, whatever the model's quality.
-  await project.jobs.wait(project.jobs.start(DETECT_JOB, { queries: ['zebra', 'green star'], threshold: 0, negatives: false, selection: null, segment: false }).id);
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: '15-review-failure.png',
+  data: async (dir) => writeScenes(dir, await generateScenes(N, { seed: 'review-runs-e2e', width: 96, height: 96, singleObject: true })),
+  project: { dir: 'review-runs', title: 'Review runs e2e' },
+  prepare: async () => {
+    await project.jobs.wait(engine.embed());
+    // Threshold 0: every query gets a box on every image, whatever the model's quality.
+    await project.jobs.wait(project.jobs.start(DETECT_JOB, { queries: ['zebra', 'green star'], threshold: 0, negatives: false, selection: null, segment: false }).id);
+  },
 });
 
 const position = () => page.getByTestId('review-position').innerText();
@@ -61,10 +43,6 @@ async function runLabeling(classes: string[]): Promise<void> {
 }
 
 describe('labels and review (issue 15 point 6)', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('15-review-failure.png') });
-  });
-
   it('a second labeling run adds to the first: both runs listed, the first one\'s labels kept', async () => {
     await page.goto(server.url);
     await runLabeling(['red circle', 'blue square', 'green star']);

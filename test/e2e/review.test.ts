@@ -1,59 +1,41 @@
 // The Review view in browser mode: 20 proposals (boxes + masks) reviewed with the keyboard only
 // (accept, reject, relabel, resize a box, undo/redo), every decision persisted across a reload.
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLD } from '../../main/engine/detect/detector';
-import { Engine } from '../../main/engine/engine';
-import type { Project } from '../../main/engine/project';
 import { ReviewService } from '../../main/engine/review/review';
-import type { RunningServer } from '../../main/server/server';
-import { generateScenes } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { generateScenes, type GeneratedScene } from '../../main/synthetic';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, project, server, useUiProject, writeScenes } from '../fixtures/ui-project';
 
-let engine: Engine;
-let project: Project;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
+let scenes: GeneratedScene[];
 
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  const scenes = await generateScenes(10, { seed: 'review-e2e', width: 160, height: 128, objects: [{}, {}] });
-  await Promise.all(scenes.map((s) => writeFile(path.join(data, `scene_${String(s.index).padStart(2, '0')}.jpg`), s.jpeg)));
-  engine = new Engine('browser');
-  project = await engine.createProject(path.join(home, 'review-e2e'), 'Review e2e');
-  await project.jobs.wait((await engine.addSource(data)).jobId);
-  // Proposals as a detector would store them: ground-truth masks, boxes nudged, spread-out scores.
-  const ids = project.db.prepare('SELECT id, key FROM items ORDER BY key').all() as { id: number; key: string }[];
-  project.db.transaction(() => {
-    scenes.forEach((s, i) => s.objects.forEach((o, k) => {
-      const [x, y, w, h] = o.box;
-      project.annotations.insert(ids[i].id, {
-        kind: 'mask', label: `${o.color} ${o.shape}`, score: Math.round((0.3 + ((i * 2 + k) * 0.031) % 0.65) * 1000) / 1000, bbox: [x + 1, y, w - 1, h],
-        rle: o.rle, origin: 'winnow-clip-mini', params: { run: 'detect', threshold: 0.5 }, state: 'proposed', createdBy: 'job:0',
-      });
-    }));
-  })();
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'review-failure.png',
+  data: async (dir) => {
+    scenes = await generateScenes(10, { seed: 'review-e2e', width: 160, height: 128, objects: [{}, {}] });
+    await writeScenes(dir, scenes);
+  },
+  project: { dir: 'review-e2e', title: 'Review e2e' },
+  prepare: async () => {
+    // Proposals as a detector would store them: ground-truth masks, boxes nudged, spread-out scores.
+    const ids = project.db.prepare('SELECT id, key FROM items ORDER BY key').all() as { id: number; key: string }[];
+    project.db.transaction(() => {
+      scenes.forEach((s, i) => s.objects.forEach((o, k) => {
+        const [x, y, w, h] = o.box;
+        project.annotations.insert(ids[i].id, {
+          kind: 'mask', label: `${o.color} ${o.shape}`, score: Math.round((0.3 + ((i * 2 + k) * 0.031) % 0.65) * 1000) / 1000, bbox: [x + 1, y, w - 1, h],
+          rle: o.rle, origin: 'winnow-clip-mini', params: { run: 'detect', threshold: 0.5 }, state: 'proposed', createdBy: 'job:0',
+        });
+      }));
+    })();
+  },
 });
 
 const annIds = async () => (await page.locator('[data-testid=review-anns] li[data-testid^=ann-]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-testid')!.slice(4)))));
 const stateOf = (id: number) => page.getByTestId(`ann-${id}`).getAttribute('data-state');
 
 describe('Review view', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('review-failure.png') });
-  });
-
   it('reviews 20 proposals by keyboard only and persists every decision', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-review').click();

@@ -1,47 +1,25 @@
 // Search bar, "more like this", the embedding map with a rectangle selection, and semantic duplicates
 // in the Duplicates view, in browser mode on a small synthetic dirty dataset.
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEMDEDUP_JOB } from '../../main/engine/curate/semantic-job';
 import { STATS_JOB } from '../../main/engine/curate/stats-job';
-import { Engine } from '../../main/engine/engine';
-import type { Project } from '../../main/engine/project';
 import { SEMANTIC_DEDUP_DEFAULTS } from '../../main/domain/similarity-defaults';
-import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { engine, page, project, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let project: Project;
-
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = await tempDir();
-  await writeDirtyDataset(data, { count: 120, seed: 'similarity-e2e' });
-  engine = new Engine('browser');
-  project = await engine.createProject(path.join(home, 'similarity-e2e'), 'Similarity e2e');
-  await project.jobs.wait((await engine.addSource(data)).jobId);
-  await project.jobs.wait(engine.embed());
-  await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
-  await project.jobs.wait(project.jobs.start(SEMDEDUP_JOB, {}).id);
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+useUiProject({
+  failureShot: 'similarity-failure.png',
+  data: async (dir) => { await writeDirtyDataset(dir, { count: 120, seed: 'similarity-e2e' }); },
+  project: { dir: 'similarity-e2e', title: 'Similarity e2e' },
+  prepare: async () => {
+    await project.jobs.wait(engine.embed());
+    await project.jobs.wait(project.jobs.start(STATS_JOB, {}).id);
+    await project.jobs.wait(project.jobs.start(SEMDEDUP_JOB, {}).id);
+  },
 });
 
 describe('search, more like this, embedding map', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: shotPath('similarity-failure.png') });
-  });
-
   it('runs a text search from the search bar, shows scored results and goes back to all items', async () => {
     await page.goto(server.url);
     await page.locator('[data-testid=tile] img').first().waitFor();

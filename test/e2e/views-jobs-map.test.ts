@@ -4,35 +4,17 @@
 // saved views opened, renamed and deleted; a reload that keeps view, search, screen and scroll position;
 // Detect disabled while the same detection runs.
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import type { Project } from '../../main/engine/project';
+import { describe, expect, it } from 'vitest';
 import { SavedViewStore } from '../../main/engine/store/saved-views';
-import type { RunningServer } from '../../main/server/server';
 import { writeDirtyDataset } from '../../main/synthetic';
-import { closeUi, openUi, shotPath } from '../fixtures/browser';
-import { tempDir } from '../fixtures/images';
+import { shotPath } from '../fixtures/browser';
+import { data, page, project, server, useUiProject } from '../fixtures/ui-project';
 
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let project: Project;
-let data: string;
-
-beforeAll(async () => {
-  const home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  data = await tempDir();
-  await writeDirtyDataset(data, { count: 150, seed: 'views-e2e' });
-  engine = new Engine('browser');
-  project = await engine.createProject(path.join(home, 'views-e2e'), 'Views e2e');
-  ({ server, browser, page } = await openUi(engine));
-});
-
-afterAll(async () => {
-  await closeUi({ browser, server }, engine);
+// The import is the first test's job, by the UI.
+useUiProject({
+  failureShot: '15-views-failure.png',
+  data: async (dir) => { await writeDirtyDataset(dir, { count: 150, seed: 'views-e2e' }); },
+  project: { dir: 'views-e2e', title: 'Views e2e', importData: false },
 });
 
 const shot = (name: string) => page.screenshot({ path: shotPath(`15-${name}.png`) });
@@ -40,10 +22,6 @@ const gridCount = async () => Number((await page.getByTestId('grid').getAttribut
 const embeddedImages = () => project.db.prepare('SELECT count(*) FROM embedding_rows WHERE image_row IS NOT NULL').pluck().get() as number;
 
 describe('jobs, status, toasts and the path from import to embedding', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await shot('views-failure');
-  });
-
   it('offers "Embed now" after an import, shows progress in the status line and a collapsible jobs panel', async () => {
     await page.goto(server.url);
     await page.getByText('No items yet').waitFor();
@@ -100,10 +78,6 @@ describe('jobs, status, toasts and the path from import to embedding', () => {
 });
 
 describe('the embedding map, saved views and search inside a view', () => {
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await shot('views-failure');
-  });
-
   it('lassoes a region, opens a point by clicking it, and saves the region as a view', async () => {
     await page.getByTestId('nav-map').click();
     await expect.poll(() => page.getByTestId('map-view').innerText()).toMatch(/\d+ images · PCA/);

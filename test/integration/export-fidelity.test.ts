@@ -14,12 +14,12 @@ import { validateExport } from '../../main/engine/export/export-job';
 import type { Project } from '../../main/engine/project';
 import type { GeneratedScene } from '../../main/synthetic';
 import { label, scenes } from '../fixtures/formats';
+import { importedProject } from '../fixtures/cli-project';
 import { tempDir } from '../fixtures/images';
 
 const EVIL = '[evil](http://x.invalid) <b>bold</b> ![i](y)';
 const FORMULA = '=HYPERLINK("http://x.invalid","click")';
 let list: GeneratedScene[];
-let engine: Engine;
 let project: Project;
 let home: string;
 /** Per scene index: what the export must hold (undefined for the undecodable item). */
@@ -27,18 +27,12 @@ const want = new Map<number, { caption: string | null; objects: { label: string;
 
 beforeAll(async () => {
   list = await scenes(6, 'fidelity');
-  home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = path.join(home, 'data');
-  await mkdir(data);
-  for (const s of list) {
-    await writeFile(path.join(data, `${s.index}.jpg`), s.jpeg);
-    if (s.index !== 5) await writeFile(path.join(data, `${s.index}.txt`), s.index === 4 ? FORMULA : s.caption);
-  }
-  engine = new Engine('cli');
-  project = await engine.createProject(path.join(home, 'p'));
-  const { jobId } = await engine.addSource(data);
-  await project.jobs.wait(jobId);
+  ({ home, project } = await importedProject(async (data) => {
+    for (const s of list) {
+      await writeFile(path.join(data, `${s.index}.jpg`), s.jpeg);
+      if (s.index !== 5) await writeFile(path.join(data, `${s.index}.txt`), s.index === 4 ? FORMULA : s.caption);
+    }
+  }));
   const items = project.items.page(0, 100);
   const clipRun = project.runs.create('pairscore', { model: 'clip-model' });
   const statsRun = project.runs.create('stats');

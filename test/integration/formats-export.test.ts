@@ -9,6 +9,7 @@ import { decodeRle } from '../../main/domain/rle';
 import type { Project } from '../../main/engine/project';
 import type { GeneratedScene } from '../../main/synthetic';
 import { label, scenes } from '../fixtures/formats';
+import { importedProject } from '../fixtures/cli-project';
 import { tempDir } from '../fixtures/images';
 
 let list: GeneratedScene[];
@@ -19,18 +20,12 @@ let home: string;
 /** A project with captions, source masks+boxes, one rejected and one proposed annotation per item. */
 beforeAll(async () => {
   list = await scenes(6, 'export');
-  home = await tempDir();
-  process.env.WINNOW_HOME = home;
-  const data = path.join(home, 'data');
-  await mkdir(data);
-  for (const s of list) {
-    await writeFile(path.join(data, `${s.index}.jpg`), s.jpeg);
-    await writeFile(path.join(data, `${s.index}.txt`), s.caption);
-  }
-  engine = new Engine('cli');
-  project = await engine.createProject(path.join(home, 'p'));
-  const { jobId } = await engine.addSource(data);
-  await project.jobs.wait(jobId);
+  ({ home, engine, project } = await importedProject(async (data) => {
+    for (const s of list) {
+      await writeFile(path.join(data, `${s.index}.jpg`), s.jpeg);
+      await writeFile(path.join(data, `${s.index}.txt`), s.caption);
+    }
+  }));
   const items = project.items.page(0, 100);
   project.db.transaction(() => {
     for (const [i, s] of list.entries()) {

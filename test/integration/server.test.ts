@@ -3,8 +3,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Engine } from '../../main/engine/engine';
-import { type RunningServer, startServer } from '../../main/server/server';
+import type { Engine } from '../../main/engine/engine';
+import type { RunningServer } from '../../main/server/server';
+import { closeUi, serveStubProject } from '../fixtures/browser';
 import { makeImageFolder, tempDir } from '../fixtures/images';
 
 let engine: Engine;
@@ -24,16 +25,11 @@ beforeAll(async () => {
   writeFileSync(path.join(data, 'truncated.jpg'), whole.subarray(0, Math.floor(whole.length / 2)));
   const outside = await tempDir();
   writeFileSync(path.join(outside, 'secret.txt'), 'not yours');
-  engine = new Engine('browser');
-  await engine.createProject(path.join(home, 'proj'));
-  const staticDir = await tempDir();
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Winnow</title>');
-  server = await startServer({ engine, staticDir });
+  ({ engine, server } = await serveStubProject(home));
 });
 
 afterAll(async () => {
-  await server.close();
-  await engine.close();
+  await closeUi({ server }, engine);
 });
 
 describe('HTTP + WebSocket transport', () => {

@@ -17,6 +17,8 @@ export const scaleMethods = {
       dedup: PlanDedup.partial().optional(),
       rowsPerShard: z.number().int().positive().optional(),
       batchSize: z.number().int().positive().optional(),
+      /** false: embed only; else the plan also runs what the project ran (stats, latest labels, concepts, latest detection). */
+      stages: z.boolean().optional(),
     }).strict(),
     output: ScalePlan,
   },

@@ -11,6 +11,7 @@
 // see AUTO_UPPER_QUANTILE). Every class whose
 // probability reaches `threshold` (default 0.5, i.e. cos ≥ t_c) is assigned; none = uncertain.
 import { z } from 'zod';
+import { LabelSettings } from '../../domain/stage-settings';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
@@ -24,21 +25,8 @@ export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.mar
 
 export type LabelRun = 'zero-shot' | 'multi-label' | 'adapted';
 
-const ClassSpecShape = z.object({ name: z.string().min(1), synonyms: z.array(z.string()).optional(), description: z.string().optional() });
-
-export const LabelParams = z.object({
+export const LabelParams = LabelSettings.extend({
   model: z.string().min(1),
-  classes: z.array(ClassSpecShape).min(1),
-  templates: z.array(z.string()).min(1),
-  /** Single-label: how many top classes to store per item. Multi-label: at most this many assigned classes. */
-  k: z.number().int().positive(),
-  /** Single-label: top-1 probability below which an item is uncertain. Multi-label: per-class probability cutoff. */
-  threshold: z.number(),
-  multiLabel: z.boolean(),
-  /** Multi-label: cosine threshold t_c per class name; classes not listed are set automatically (minimum-error cut). */
-  thresholds: z.record(z.string(), z.number()).optional(),
-  /** Softmax temperature of cosine: the model's calibration (or a project override); the model folder's value when absent. */
-  logitScale: z.number().positive().optional(),
   /** Where each model-dependent value came from (explicit, project, model): recorded with the run. */
   calibration: z.record(z.string(), z.string()).optional(),
   /** Items per committed batch (default 512; tests use small batches to exercise resume). */

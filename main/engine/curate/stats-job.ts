@@ -9,7 +9,7 @@ import { readItemBytes } from '../media/resolve';
 import { recordUndecodable } from '../media/undecodable';
 import type { Project } from '../project';
 import { computeDuplicates, DEFAULT_PHASH_K } from './duplicates';
-import { captionStats, PHASH_SIZE, phash, pixelStats } from './pixel-stats';
+import { captionStats, PHASH_SIZE, phash, type PixelStats, pixelStats } from './pixel-stats';
 import { SIGNAL, SignalStore } from './signals';
 import { mapLimit } from '../jobs/map-limit';
 
@@ -38,7 +38,7 @@ const SIGNAL_PARAMS = {
 
 interface Row { id: number; key: string; source_id: number; uri: string; width: number | null; height: number | null; caption: string | null }
 
-type Decoded = { id: number; sharpness: number; blur: number; edgeWidth: number; brightness: number; entropy: number; phash: string } | { id: number; error: string } | { id: number; skipped: true };
+type Decoded = ({ id: number } & Measured) | { id: number; skipped: true };
 
 async function decodeItem(project: Project, row: Row): Promise<Decoded> {
   let bytes: Buffer;
@@ -50,6 +50,18 @@ async function decodeItem(project: Project, row: Row): Promise<Decoded> {
     if (/^https?:\/\//i.test(row.uri)) return { id: row.id, skipped: true };
     return { id: row.id, error: (err as Error).message };
   }
+  return { id: row.id, ...(await measurePixels(bytes)) };
+}
+
+/** The signal each pixel statistic is stored as. */
+export const PIXEL_SIGNALS: Record<keyof PixelStats, string> = {
+  sharpness: SIGNAL.sharpness, blur: SIGNAL.blur, edgeWidth: SIGNAL.edgeWidth, brightness: SIGNAL.brightness, entropy: SIGNAL.entropy,
+};
+
+export type Measured = (PixelStats & { phash: string }) | { error: string };
+
+/** One decode at reduced size → pixel statistics and pHash (the stats job's and a scale-out shard's per-item work). */
+export async function measurePixels(bytes: Buffer | Uint8Array): Promise<Measured> {
   const decode = () => sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .rotate()
     .flatten({ background: '#808080' })
@@ -66,9 +78,9 @@ async function decodeItem(project: Project, row: Row): Promise<Decoded> {
     // The hash works from the same decoded grey pixels: no second decode of the file.
     const small = await sharp(grey, { raw: { width: info.width, height: info.height, channels: 1 } })
       .resize(PHASH_SIZE, PHASH_SIZE, { fit: 'fill' }).greyscale().raw().toBuffer();
-    return { id: row.id, ...stats, phash: phash(small) };
+    return { ...stats, phash: phash(small) };
   } catch (err) {
-    return { id: row.id, error: (err as Error).message };
+    return { error: (err as Error).message };
   }
 }
 
@@ -124,15 +136,11 @@ export function statsJob(project: Project) {
             const d = decoded[n];
             if ('error' in d) {
               // Unreadable: no pixel signals (pixel rules do not apply), one decode issue for the unreadable rule.
-              dropPixel.run(row.id, SIGNAL.sharpness, SIGNAL.blur, SIGNAL.edgeWidth, SIGNAL.brightness, SIGNAL.entropy);
+              dropPixel.run(row.id, ...Object.values(PIXEL_SIGNALS));
               dropHash.run(row.id);
               if (recordUndecodable(project, row.id, d.error, { jobId: ctx.jobId })) newIssues = true;
             } else if ('sharpness' in d) {
-              signals.set(row.id, SIGNAL.sharpness, d.sharpness, runId);
-              signals.set(row.id, SIGNAL.blur, d.blur, runId);
-              signals.set(row.id, SIGNAL.edgeWidth, d.edgeWidth, runId);
-              signals.set(row.id, SIGNAL.brightness, d.brightness, runId);
-              signals.set(row.id, SIGNAL.entropy, d.entropy, runId);
+              for (const [stat, name] of Object.entries(PIXEL_SIGNALS)) signals.set(row.id, name, d[stat as keyof PixelStats], runId);
               putHash.run(row.id, d.phash);
             }
           });

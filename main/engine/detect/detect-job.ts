@@ -6,12 +6,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveSelection, selectionCounts } from '../curate/selection';
 import { z } from 'zod';
+import { DetectSettings } from '../../domain/stage-settings';
 import { defineJob } from '../jobs/define-job';
 import { readItemBytes } from '../media/resolve';
 import { plainDecodeError } from '../media/decode-error';
 import type { NewIssue } from '../store/issues';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
+import type { ClipModel } from '../vision/clip-model';
+import type { Calibration } from '../vision/task-models';
 import { type Box, boxIou } from './geometry';
 import { rleBbox } from '../../domain/rle';
 import { adaptedRegionScore, passesCut, type RegionFit } from '../adapt/region-cache';
@@ -31,19 +34,8 @@ function detectIssue(project: Project, itemId: number, kind: string, what: strin
   return { severity: 'warning', kind, message: `${what} ${item?.key ?? `item ${itemId}`}: ${plain.message}`, detail: plain.detail, itemId, sourceId: item?.sourceId ?? null, location: item?.key ?? `item ${itemId}` };
 }
 
-export const DetectParams = z.object({
+export const DetectParams = DetectSettings.extend({
   model: z.string().min(1).optional(),
-  queries: z.array(z.string().min(1)).min(1),
-  /** Score threshold: the model's calibration (the handler fills it in); a family default for OWL / CLIPSeg folders without one. */
-  threshold: z.number().optional(),
-  thresholds: z.record(z.string(), z.number()).optional(),
-  /** Per-class minimum proposal score, learnt from reviewed boxes (adapt.regions); lower proposals are not stored. */
-  minScores: z.record(z.string(), z.number()).optional(),
-  /** Dense detection: probability a mask pixel needs (default threshold + 0.15). */
-  maskThreshold: z.number().optional(),
-  /** Dense detection: the model's other known phrases veto look-alikes (default true). */
-  negatives: z.boolean().optional(),
-  segment: z.boolean(),
   /** Adapt the scores to the reviewed proposals of these queries: a region cache over their crop embeddings, with a cross-validated cut (adapt/region-cache.ts). */
   regionCache: z.boolean().optional(),
   selection: z.string().nullable(),
@@ -71,10 +63,18 @@ export interface DetectAnnotationParams {
 
 export async function loadDetector(active: ActiveModel, model: string | undefined): Promise<{ id: string; detector: Detector; owned: boolean; hash?: string }> {
   const dir = await active.resolveDir(model);
+  return openDetector(dir, model ?? path.basename(dir), () => active.get(model));
+}
+
+/**
+ * The detector a model folder declares: OWL-ViT / OWLv2 / CLIPSeg graphs of their own (owned: the caller disposes
+ * them), else dense detection with the dual encoder `clip` loads (shared with embedding, not owned).
+ */
+export async function openDetector(dir: string, id: string, clip: () => Promise<{ id: string; model: ClipModel; hash?: string }>): Promise<{ id: string; detector: Detector; owned: boolean; hash?: string }> {
   const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { model_type?: string };
   const kind = detectorKindOf(config, true);
-  if (kind === 'owlvit' || kind === 'owlv2' || kind === 'clipseg') return { id: model ?? path.basename(dir), detector: await OnnxQueryDetector.load(dir, kind), owned: true };
-  const loaded = await active.get(model);
+  if (kind === 'owlvit' || kind === 'owlv2' || kind === 'clipseg') return { id, detector: await OnnxQueryDetector.load(dir, kind), owned: true };
+  const loaded = await clip();
   return { id: loaded.id, detector: new DenseClipDetector(loaded.model), owned: false, hash: loaded.hash };
 }
 
@@ -124,7 +124,7 @@ export function detectJob(project: Project, active: ActiveModel) {
           for (const image of images) {
             ctx.signal.throwIfAborted();
             try {
-              results.push((await detector.detect([{ input: image.data }], { queries: p.queries, threshold, thresholds: p.thresholds, maskThreshold: p.maskThreshold, negatives: p.negatives, segment: p.segment }))[0]);
+              results.push((await detector.detect([{ input: image.data }], detectOptions(p, threshold)))[0]);
               kept.push(image.id);
             } catch (error) {
               ctx.issue(detectIssue(project, image.id, 'detect_failed', 'detection failed on', error));
@@ -134,7 +134,7 @@ export function detectJob(project: Project, active: ActiveModel) {
           const adapted: (Float64Array | null)[] = [];
           for (let k = 0; k < kept.length; k++) {
             if (!regionClip || !regions) { adapted.push(null); continue; }
-            const emb = await embedRegions(regionClip, images.find((im) => im.id === kept[k])!.data, results[k].map((d) => (d.rle && rleBbox(d.rle)) || d.box));
+            const emb = await embedRegions(regionClip, images.find((im) => im.id === kept[k])!.data, results[k].map(proposalBox));
             adapted.push(Float64Array.from(results[k], (d, i) => adaptedRegionScore(regions.fit.cache, d.label, emb.subarray(i * regionClip.dim, (i + 1) * regionClip.dim), d.score)));
           }
           done += ids.length;
@@ -150,10 +150,9 @@ export function detectJob(project: Project, active: ActiveModel) {
               ]);
               results[k].forEach((d, i) => {
                 const regionScore = adapted[k]?.[i];
-                // A segmentation's box is its mask's tight box (the detector's own box is looser, or elsewhere).
-                const box: Box = (d.rle && rleBbox(d.rle)) || d.box;
+                const box = proposalBox(d);
                 if (decided.some((r) => r.label === d.label && (boxIou(r.box, box) >= 0.5 || boxIou(r.box, d.box) >= 0.5))) return;
-                if (d.score < (p.minScores?.[d.label] ?? -Infinity)) return;
+                if (!passesMinScore(p.minScores, d)) return;
                 if (regionScore !== undefined && regions && !passesCut(regions.fit, d.label, regionScore)) return;
                 const params: DetectAnnotationParams = {
                   run: 'detect', job: ctx.jobId, detector: detector.kind, threshold: p.thresholds?.[d.label] ?? threshold, ...d.extra, ...(box !== d.box && { detector_box: d.box }),
@@ -188,6 +187,25 @@ export function detectJob(project: Project, active: ActiveModel) {
 }
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** A proposal's stored box: a segmentation's is its mask's tight box (the detector's own box is looser, or elsewhere). */
+export const proposalBox = (d: Proposal): Box => (d.rle && rleBbox(d.rle)) || d.box;
+
+/** The score and mask thresholds a detection runs with: explicit, else the model's calibration (mask: threshold + maskMargin). */
+export function calibratedThresholds(cal: Calibration, threshold?: number, maskThreshold?: number) {
+  const t = cal.get<number>('detectThreshold', threshold);
+  const margin = cal.get<number>('maskMargin');
+  const mask = maskThreshold ?? (t !== undefined && margin !== undefined ? Math.min(0.95, t + margin) : undefined);
+  return { threshold: t, maskThreshold: mask, calibration: cal.provenance(['detectThreshold', 'maskMargin'], { detectThreshold: threshold, maskMargin: maskThreshold }) };
+}
+
+/** Per-class minimum proposal score (learnt from reviewed boxes): lower proposals are not stored. */
+export const passesMinScore = (minScores: Record<string, number> | undefined, d: Proposal): boolean => d.score >= (minScores?.[d.label] ?? -Infinity);
+
+/** The detector options of a run's parameters. */
+export const detectOptions = (p: Pick<DetectParams, 'queries' | 'thresholds' | 'maskThreshold' | 'negatives' | 'segment'>, threshold: number) => (
+  { queries: p.queries, threshold, thresholds: p.thresholds, maskThreshold: p.maskThreshold, negatives: p.negatives, segment: p.segment }
+);
 
 function summaryOf(fit: RegionFit, examples: number): z.output<typeof RegionCacheSummary> {
   return {

@@ -9,7 +9,7 @@ import { fileWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-write
 import type { ScalePlanT } from '../../domain/scale';
 import { NpyWriter } from '../export/npy';
 import { exactGroups, imageGroupsToRows, semanticGroups, type DupGroups } from './dedup-step';
-import { compareItems, ItemTableWriter, readItemTable, type ItemRow } from './item-table';
+import { compareItems, itemTableSignals, ItemTableWriter, readItemTable, type ItemRow } from './item-table';
 import { NpyRows } from './npy-rows';
 import { shardPath, type ShardSummary } from './shard-run';
 import type { ShardStorage } from './storage';
@@ -41,7 +41,7 @@ export interface MergeOptions { signal?: AbortSignal; semantic?: (images: NpyRow
 export async function mergeShards(plan: ScalePlanT, count: number, storage: ShardStorage, o: MergeOptions = {}): Promise<MergeResult> {
   const started = performance.now();
   const failed: ShardFailure[] = [];
-  const parts: Array<{ rows: ItemRow[]; images: NpyRows; texts: NpyRows; summary: ShardSummary }> = [];
+  const parts: Array<{ rows: ItemRow[]; signals: string[]; images: NpyRows; texts: NpyRows; summary: ShardSummary }> = [];
   const staging = path.join(await storage.stagingRoot(), `result.${randomUUID()}`);
   await mkdir(staging, { recursive: true });
   try {
@@ -54,7 +54,7 @@ export async function mergeShards(plan: ScalePlanT, count: number, storage: Shar
       }
       const dir = await storage.open(name);
       parts.push({
-        rows: await readItemTable(path.join(dir, 'items.parquet')), images: new NpyRows(path.join(dir, 'image.npy')),
+        rows: await readItemTable(path.join(dir, 'items.parquet')), signals: await itemTableSignals(path.join(dir, 'items.parquet')), images: new NpyRows(path.join(dir, 'image.npy')),
         texts: new NpyRows(path.join(dir, 'text.npy')), summary: (await storage.readJson<ShardSummary>(`${name}/shard.json`))!,
       });
     }
@@ -64,7 +64,8 @@ export async function mergeShards(plan: ScalePlanT, count: number, storage: Shar
     const dim = parts[0]?.summary.dim ?? 1;
     const tagged = parts.flatMap((p, part) => p.rows.map((row) => ({ row, part })));
     tagged.sort((a, b) => compareItems(a.row, b.row));
-    const table = new ItemTableWriter(path.join(staging, 'items.parquet'));
+    // Every shard of a plan writes the same signal columns; the union keeps a mixed set (a plan edited mid-run) whole.
+    const table = new ItemTableWriter(path.join(staging, 'items.parquet'), [...new Set(parts.flatMap((p) => p.signals))]);
     const images = new NpyWriter(path.join(staging, 'image.npy'), dim, 'float32');
     const texts = new NpyWriter(path.join(staging, 'text.npy'), dim, 'float32');
     const merged: ItemRow[] = [];

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { embeddedOf, readEmbedded } from '../media/embedded';
-import { readItemTable, SHARD_SIGNALS, type ItemRow } from './item-table';
+import { itemTableSignals, readItemTable, type ItemRow } from './item-table';
 
 export interface SampleSummary { file: string; rows: number; of: number; unreadable: number }
 
@@ -24,6 +24,7 @@ async function bytesOf(row: ItemRow): Promise<Buffer> {
 
 export async function writeResultSample(resultDir: string, n: number | undefined, outFile: string): Promise<SampleSummary> {
   const rows = (await readItemTable(path.join(resultDir, 'items.parquet'))).filter((r) => r.image_row !== null);
+  const signals = await itemTableSignals(path.join(resultDir, 'items.parquet'));
   const dups = (await parquetReadObjects({ file: await asyncBufferFromFile(path.join(resultDir, 'duplicates.parquet')) })) as Array<{ group: number; kind: string; source: number; key: string; keeper: boolean }>;
   const groupOf = new Map(dups.map((d) => [`${d.source}/${d.key}`, d]));
   const picked = n === undefined || n >= rows.length ? rows : rows.map((r) => ({ r, h: rank(`${r.source}/${r.key}`) })).sort((a, b) => (a.h < b.h ? -1 : 1)).slice(0, n).map((x) => x.r);
@@ -46,7 +47,7 @@ export async function writeResultSample(resultDir: string, n: number | undefined
     { name: 'caption', type: 'STRING', data: out.map((o) => o.row.caption) },
     { name: 'image', type: 'BYTE_ARRAY', data: out.map((o) => new Uint8Array(o.bytes)) },
     { name: 'metadata', type: 'STRING', data: out.map((o) => meta(o.row)) },
-    ...SHARD_SIGNALS.map((s): Col => ({ name: `score:${s}`, type: 'DOUBLE', data: out.map((o) => o.row.signals[s] ?? null) })),
+    ...signals.map((s): Col => ({ name: `score:${s}`, type: 'DOUBLE', data: out.map((o) => o.row.signals[s] ?? null) })),
   ];
   const cd = columnData as unknown as Parameters<typeof schemaFromColumnData>[0]['columnData'];
   const writer = new ParquetWriter({ writer: fileWriter(outFile), schema: schemaFromColumnData({ columnData: cd }), createdBy: 'winnow scale' });

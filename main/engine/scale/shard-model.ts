@@ -11,10 +11,18 @@ import { ModelManager } from '../vision/model-manager';
 
 export interface ShardModel { id: string; hash: string; model: ClipModel }
 
-export async function loadShardModel(id: string): Promise<ShardModel> {
-  const dir = path.isAbsolute(id) && existsSync(path.join(id, 'config.json'))
+/** The folder of a model id (built-in, installed; WINNOW_REGISTRY as in the app) or of an absolute model folder. */
+export async function shardModelDir(id: string): Promise<string> {
+  return path.isAbsolute(id) && existsSync(path.join(id, 'config.json'))
     ? id
-    : await new ModelManager({ modelsDir: process.env.WINNOW_MODELS_DIR ?? path.join(winnowHome(), 'models'), builtinRoot: path.join(APP_ROOT, 'models') }).resolve(id);
+    : new ModelManager({
+      modelsDir: process.env.WINNOW_MODELS_DIR ?? path.join(winnowHome(), 'models'), builtinRoot: path.join(APP_ROOT, 'models'),
+      ...(process.env.WINNOW_REGISTRY && { registryPath: process.env.WINNOW_REGISTRY }),
+    }).resolve(id);
+}
+
+export async function loadShardModel(id: string): Promise<ShardModel> {
+  const dir = await shardModelDir(id);
   const [model, hash] = await Promise.all([
     ClipModel.load(dir, { provider: ActiveModel.requestedProvider(), cacheDir: path.join(winnowHome(), 'cache', 'onnx', path.basename(dir)) }),
     hashGraphs(dir, path.join(winnowHome(), 'cache', 'onnx', 'graph-hashes.json')),

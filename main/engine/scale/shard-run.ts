@@ -1,5 +1,6 @@
-// Runs the per-item work of a plan (embed images and captions, pair score, caption and geometry signals)
-// over one shard, into per-shard outputs: items.parquet, image.npy, text.npy and shard.json, staged in a
+// Runs the per-item work of a plan (embed images and captions, pair score, caption and geometry signals, and the
+// plan's stages: pixel stats + pHash, labels, concepts, detection) over one shard, into per-shard outputs:
+// items.parquet, image.npy, text.npy, annotations.parquet (stages that find objects) and shard.json, staged in a
 // private folder and committed once (storage.ts). A shard whose archive cannot be read fails as a whole
 // with that reason (PoisonedShardError): its rows would be silently missing from the merge otherwise.
 import { createHash, randomUUID } from 'node:crypto';
@@ -17,6 +18,9 @@ import { ItemTableWriter, type ItemRow } from './item-table';
 import { shardEntries, type ShardEntry } from './shard-entries';
 import { buildShardIndex } from './shard-index';
 import type { ShardModel } from './shard-model';
+import { ANNOTATIONS_FILE, type AnnotationRow, writeAnnotationTable } from './stages/annotation-table';
+import { runStages, type StageError, type StageItem } from './stages/run-stages';
+import { prepareStages, type ShardStages, stagesKey } from './stages/shard-stages';
 import type { ShardStorage } from './storage';
 import { shardPath, type ShardSpec } from './units';
 
@@ -42,12 +46,18 @@ export interface ShardSummary {
   committed: boolean;
   /** true when the shard was already committed before this attempt started (nothing ran). */
   skipped?: boolean;
+  /** Rows in annotations.parquet (0 when the plan has no labels / detect stage). */
+  annotations?: number;
+  /** Items a stage failed on (they keep their other outputs). */
+  stageErrors?: StageError[];
 }
 
 export interface RunShardOptions {
   storage: ShardStorage;
   model: ShardModel;
   pool?: PreprocessPool;
+  /** The plan's stages prepared once (prepareStages) and kept across shards; prepared for this shard alone when absent. */
+  stages?: ShardStages;
   signal?: AbortSignal;
   /** Items done of the shard's total (total may be 0 for an empty shard). */
   onProgress?: (done: number, total: number) => void | Promise<void>;
@@ -113,11 +123,28 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
     return { ...base, items: prior?.items ?? 0, embedded: prior?.embedded ?? 0, errors: prior?.errors ?? 0, elapsedMs: 0, committed: false, skipped: true };
   }
   const total = await shardTotal(plan, shard, o.signal);
+  // A plan written before stages existed has none: embedding and caption / geometry signals only.
+  const planStages = plan.stages ?? {};
+  if (o.stages && o.stages.key !== stagesKey(plan.model, planStages)) throw new Error('the prepared stages belong to another plan');
+  const stages = o.stages ?? (await prepareStages(plan.model, planStages, o.model));
+  try {
+    return await runWithStages(plan, shard, o, stages, { name, started, total, base });
+  } finally {
+    if (!o.stages) await stages.dispose();
+  }
+}
+
+interface ShardRunState { name: string; started: number; total: number; base: Omit<ShardSummary, 'items' | 'embedded' | 'errors' | 'elapsedMs' | 'committed'> }
+
+async function runWithStages(plan: ScalePlanT, shard: ShardSpec, o: RunShardOptions, stages: ShardStages, { name, started, total, base }: ShardRunState): Promise<ShardSummary> {
+  const { model, id } = o.model;
   const staging = path.join(await o.storage.stagingRoot(), `${path.basename(name)}.${randomUUID()}`);
   await mkdir(staging, { recursive: true });
   const ownsPool = !o.pool;
   const pool = o.pool ?? new PreprocessPool(model.preprocess);
-  const table = new ItemTableWriter(path.join(staging, 'items.parquet'));
+  const table = new ItemTableWriter(path.join(staging, 'items.parquet'), stages.signals);
+  const annotations: AnnotationRow[] = [];
+  const stageErrors: StageError[] = [];
   const images = new NpyWriter(path.join(staging, 'image.npy'), model.dim, 'float32');
   const texts = new NpyWriter(path.join(staging, 'text.npy'), model.dim, 'float32');
   const batchSize = plan.batchSize ?? defaultBatchSize(model);
@@ -127,6 +154,7 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
   let textRows = 0;
   const flush = async (batch: Pending[]) => {
     const good = batch.filter((p) => p.bytes);
+    const vectors = new Map<Pending, Float32Array>();
     if (good.length) {
       for await (const out of embedImageFiles(model, good.map((p) => p.bytes!), { pool, batchSize: good.length, signal: o.signal })) {
         for (const err of out.errors) good[err.index].row.error = `unreadable: ${err.reason}`;
@@ -137,6 +165,7 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
           const vec = out.embeddings.subarray(r * dim, (r + 1) * dim);
           good[i].row.image_row = embedded++;
           images.append(vec);
+          vectors.set(good[i], vec);
           const t = withText.indexOf(i);
           if (t < 0) return;
           const tv = textVecs.subarray(t * dim, (t + 1) * dim);
@@ -146,6 +175,8 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
         });
       }
     }
+    const items: StageItem[] = batch.map((p) => ({ row: p.row, bytes: p.bytes, image: vectors.get(p) ?? null }));
+    await runStages(stages, items, annotations, stageErrors, o.signal);
     for (const p of batch) {
       if (p.row.error) errors++;
       table.add(p.row);
@@ -164,6 +195,7 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
     }
     if (batch.length) await flush(batch);
     table.finish();
+    if (stages.labels || stages.detect) writeAnnotationTable(path.join(staging, ANNOTATIONS_FILE), annotations);
     images.close();
     texts.close();
     await buildShardIndex(staging, id, o.signal);
@@ -175,7 +207,10 @@ export async function runShard(plan: ScalePlanT, shard: ShardSpec, o: RunShardOp
   } finally {
     if (ownsPool) await pool.close();
   }
-  const summary: ShardSummary = { ...base, items: done, embedded, errors, elapsedMs: Math.round(performance.now() - started), committed: true };
+  const summary: ShardSummary = {
+    ...base, items: done, embedded, errors, elapsedMs: Math.round(performance.now() - started), committed: true,
+    ...((stages.labels || stages.detect) && { annotations: annotations.length }), ...(stageErrors.length && { stageErrors }),
+  };
   await writeFile(path.join(staging, 'shard.json'), JSON.stringify({ ...summary, units: shard.units }, null, 2));
   summary.committed = await o.storage.commit(name, staging);
   return summary;

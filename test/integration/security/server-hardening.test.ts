@@ -2,11 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Engine } from '../../../main/engine/engine';
-import { type RunningServer, startServer } from '../../../main/server/server';
+import type { Engine } from '../../../main/engine/engine';
+import type { RunningServer } from '../../../main/server/server';
+import { closeUi, serveStubProject } from '../../fixtures/browser';
 import { tempDir } from '../../fixtures/images';
 
 let engine: Engine;
@@ -32,16 +32,11 @@ function raw(request: Buffer | string, timeoutMs = 2000): Promise<string> {
 beforeAll(async () => {
   home = await tempDir();
   process.env.WINNOW_HOME = home;
-  engine = new Engine('browser');
-  await engine.createProject(path.join(home, 'proj'));
-  const staticDir = await tempDir();
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Winnow</title>');
-  server = await startServer({ engine, staticDir });
+  ({ engine, server } = await serveStubProject(home));
 });
 
 afterAll(async () => {
-  await server.close();
-  await engine.close();
+  await closeUi({ server }, engine);
 });
 
 describe('cross-site requests from another 127.0.0.1 port', () => {
