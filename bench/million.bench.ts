@@ -85,7 +85,11 @@ async function child(dir: string, size: number): Promise<void> {
   };
   const out: Record<string, number> = {};
   // Resident memory after each stage, to say what grows with the project (peak RSS alone does not).
-  const rss = (name: string) => { out[`rss_${name}`] = mib(process.memoryUsage().rss); };
+  const rss = (name: string) => {
+    const m = process.memoryUsage();
+    out[`rss_${name}`] = mib(m.rss);
+    out[`ab_${name}`] = mib(m.arrayBuffers);
+  };
   rss('start');
   out.open = await time(async () => {
     await call('project.open', { dir });
@@ -169,6 +173,7 @@ async function main(): Promise<void> {
     }
     log(`round ${round + 1}/${ROUNDS} done (load ${loads.slice(-SIZES.length).join(', ')})`);
   }
+  writeFileSync(path.join(CACHE, 'million-runs.json'), JSON.stringify({ sizes: SIZES, loads, runs }, null, 1));
   const results = runs.map((list) => Object.fromEntries(Object.keys(list[0]).map((key) => [key, median(list.map((r) => r[key]))])));
   const [small, big] = [results[0], results.at(-1)!];
   const label = (n: number) => n.toLocaleString('en');
@@ -195,7 +200,9 @@ async function main(): Promise<void> {
     ['RSS after review (MiB)', 'rss_review'],
     ['RSS after export (MiB)', 'rss_export'],
     ['  JS heap used at the end (MiB)', 'heapMiB'],
-    ['  array buffers at the end (MiB; matrices, sorted signals)', 'arrayBuffersMiB'],
+    ['  array buffers after filter recounts (MiB; sorted signals, bitsets)', 'ab_filter'],
+    ['  array buffers after search (MiB; + the resident matrix)', 'ab_search'],
+    ['  array buffers at the end (MiB)', 'arrayBuffersMiB'],
     ['peak RSS (MiB)', 'peakMiB'],
   ];
   console.log(`\nMillion-item benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; 1-min load average after each child ${loads.join(', ')}; API dispatch in-process; medians of ${REPEATS} calls, then the median over ${ROUNDS} interleaved rounds; no browser frame timing)\n`);
