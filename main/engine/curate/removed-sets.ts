@@ -19,9 +19,11 @@ export class Bits {
   static fromIds(ids: ArrayLike<number>, from = 0, to = ids.length): Bits {
     let max = -1;
     for (let k = from; k < to; k++) if (ids[k] > max) max = ids[k];
+    // No ids: no words (-1 >>> 5 would size the array at 2^27 words, 512 MB).
+    if (max < 0) return Bits.empty();
     const words = new Uint32Array((max >>> 5) + 1);
     for (let k = from; k < to; k++) words[ids[k] >>> 5] |= 1 << (ids[k] & 31);
-    return new Bits(max < 0 ? new Uint32Array(0) : words);
+    return new Bits(words);
   }
 
   has(id: number): boolean {

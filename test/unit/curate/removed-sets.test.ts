@@ -9,7 +9,7 @@ import type { RuleT } from '../../../main/domain/curation';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
-import { removedSets } from '../../../main/engine/curate/removed-sets';
+import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { openDatabase, type Db } from '../../../main/engine/store/database';
 import { ItemStore } from '../../../main/engine/store/items';
@@ -195,5 +195,17 @@ describe('filter counts from cached removed sets', () => {
     await removedSets(db).idle();
     expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
     expect(evaluateRules(db, rules).rules[0].removedAlone).toBe(7);
+  });
+});
+
+describe('bitsets', () => {
+  it('size to the largest id, and an empty set has no words', () => {
+    expect(Bits.fromIds([]).words.length).toBe(0);
+    expect(Bits.fromIds([5, 9, 70], 1, 1).words.length).toBe(0);
+    const bits = Bits.fromIds([70, 3, 64, 31]);
+    expect(bits.words.length).toBe(3);
+    expect(bits.ids()).toEqual([3, 31, 64, 70]);
+    expect(bits.count()).toBe(4);
+    expect(bits.andNot(Bits.fromIds([64])).or(Bits.fromIds([100])).ids()).toEqual([3, 31, 70, 100]);
   });
 });
