@@ -5,24 +5,31 @@
 //   open project + first grid page, a deep grid page (offset N/2: the API-level stand-in for scroll frame
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
 //   selection.evaluate), text search (built-in model, warm), duplicates page, review queue page, export of
-//   a 10% selection (manifest, no image copies), peak RSS; and the review page's query alone, from the per-item
-//   queue table (migration 25) and by grouping every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
+//   a 10% selection (manifest, no image copies), resident memory after each stage and peak RSS; and the review
+//   page's query alone at the default score floor, from the per-item queue table (migration 27) and by grouping
+//   every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
 // (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
-// Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), WINNOW_BENCH_DIR (project cache).
+// Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), BENCH_ROUNDS (3; interleaved, median), WINNOW_BENCH_DIR (project cache).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDispatch } from '../main/api/handlers';
+import { removedSets } from '../main/engine/curate/removed-sets';
 import { Engine } from '../main/engine/engine';
 import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
 import { log, syntheticProject } from './lib/synthetic-project';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,1000000').split(',').map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+/** Rounds, each running every size once in turn (interleaved on a shared machine); the table shows medians over rounds. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const RULES = [{ id: 'pair', kind: 'signal', signal: 'clip.pair', op: '>=', threshold: 0.25 }];
+/** Three rules whose removed sets overlap: the recount needs their union (bitsets, removed-sets.ts). */
+const RULES3 = [...RULES, { id: 'words', kind: 'signal', signal: 'caption.words', op: '>', threshold: 8 }, { id: 'dup', kind: 'exact_dup' }];
+const mib = (bytes: number) => bytes / 2 ** 20;
 
 /** Adds what the UI views read: two signals per item, 2% exact duplicates, proposals on 10% of items. */
 async function build(size: number): Promise<string> {
@@ -77,11 +84,19 @@ async function child(dir: string, size: number): Promise<void> {
     return performance.now() - t0;
   };
   const out: Record<string, number> = {};
+  // Resident memory after each stage, to say what grows with the project (peak RSS alone does not).
+  const rss = (name: string) => {
+    const m = process.memoryUsage();
+    out[`rss_${name}`] = mib(m.rss);
+    out[`ab_${name}`] = mib(m.arrayBuffers);
+  };
+  rss('start');
   out.open = await time(async () => {
     await call('project.open', { dir });
     await call('items.count', {});
     await call('items.page', { offset: 0, limit: 200 });
   });
+  rss('open');
   const repeat = async (name: string, fn: () => Promise<unknown>) => {
     const times: number[] = [];
     for (let r = 0; r < REPEATS; r++) times.push(await time(fn));
@@ -89,22 +104,41 @@ async function child(dir: string, size: number): Promise<void> {
   };
   await repeat('firstPage', () => call('items.page', { offset: 0, limit: 200 }));
   await repeat('deepPage', () => call('items.page', { offset: Math.floor(size / 2), limit: 200 }));
-  await repeat('filterRecount', async () => {
-    await call('items.count', { selection: { rules: RULES, show: 'kept' } });
-    await call('selection.evaluate', { rules: RULES });
+  const recount = (rules: unknown[]) => async () => {
+    await call('items.count', { selection: { rules, show: 'kept' } });
+    await call('selection.evaluate', { rules });
+  };
+  // The first recount counts with SQL and starts reading the signals sorted into memory in the background
+  // (removed-sets.ts); the app never waits for that read, the benchmark does, to time it and the recounts after.
+  const sets = removedSets(engine.requireProject().db);
+  out.filterFirst = await time(async () => { await recount(RULES)(); await recount(RULES3)(); });
+  out.filterWarm = await time(() => sets.idle());
+  await repeat('filterRecount', recount(RULES));
+  await repeat('filterRecount3', recount(RULES3));
+  const sliding = RULES.map((r) => ({ ...r, threshold: 0.1 }));
+  await repeat('filterSlide', async () => {
+    // A threshold handle dragged: a new threshold each call, the sorted values reused.
+    sliding[0].threshold = Math.round((sliding[0].threshold + 0.037) * 1000 % 500) / 1000;
+    await recount(sliding)();
   });
+  rss('filter');
   out.searchFirst = await time(() => call('search.text', { query: 'a photo of a red circle', k: 50 }));
   await repeat('search', () => call('search.text', { query: 'a photo of a red circle', k: 50 }));
+  rss('search');
   await repeat('duplicates', () => call('duplicates.groups', { kind: 'exact', offset: 0, limit: 50 }));
   await repeat('review', () => call('review.queue', { offset: 0, limit: 100 }));
-  // The same page the way review.ts read it before migration 25 (every proposal grouped by item), same process and load.
+  // The page review.queue reads by default (the labels model's score floor): from the per-item table's floored
+  // index (migration 27), and by grouping every proposal with the floor as before it, same process and load.
   const db = engine.requireProject().db;
+  const floor = db.prepare('SELECT min_score FROM review_floor').pluck().get() as number;
   const grouped = db.prepare(`SELECT a.item_id, sum(a.state = 'proposed') pending, count(*) total,
       min(CASE WHEN a.state = 'proposed' THEN abs(a.score - coalesce(json_extract(a.params, '$.threshold'), 0.5)) END) uncertainty
-    FROM annotations a WHERE a.origin != 'source' GROUP BY a.item_id ORDER BY pending = 0, uncertainty IS NULL, uncertainty, a.item_id LIMIT 100`);
-  const indexed = db.prepare('SELECT item_id, pending, total, uncertainty FROM review_queue ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT 100');
-  await repeat('reviewPageGrouped', async () => grouped.all());
+    FROM annotations a WHERE a.origin != 'source' AND a.superseded_by IS NULL AND (a.state != 'proposed' OR a.score IS NULL OR a.score >= ?)
+    GROUP BY a.item_id ORDER BY pending = 0, uncertainty IS NULL, uncertainty, a.item_id LIMIT 100`);
+  const indexed = db.prepare('SELECT item_id, fpending, ftotal, funcertainty FROM review_queue WHERE ftotal > 0 ORDER BY fpending = 0, funcertainty IS NULL, funcertainty, item_id LIMIT 100');
+  await repeat('reviewPageGrouped', async () => grouped.all(floor));
   await repeat('reviewPageIndexed', async () => indexed.all());
+  rss('review');
   await call('selection.save', { name: 'top10', rules: [{ id: 'top', kind: 'signal', signal: 'clip.pair', keepTop: 0.1 }] });
   const dest = path.join(CACHE, `million-export-${size}-${process.pid}`);
   const t0 = performance.now();
@@ -114,6 +148,10 @@ async function child(dir: string, size: number): Promise<void> {
   out.exported = job.total ?? 0;
   if (job.state !== 'done') throw new Error(`export ${job.state}: ${job.error}`);
   rmSync(dest, { recursive: true, force: true });
+  rss('export');
+  const mem = process.memoryUsage();
+  out.heapMiB = mib(mem.heapUsed);
+  out.arrayBuffersMiB = mib(mem.arrayBuffers);
   out.peakMiB = process.resourceUsage().maxRSS / 1024;
   await engine.close();
   process.stdout.write(JSON.stringify(out));
@@ -122,30 +160,52 @@ async function child(dir: string, size: number): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3], Number(process.argv[4]));
   mkdirSync(CACHE, { recursive: true });
-  const results: Record<string, number>[] = [];
-  for (const size of SIZES) {
-    const dir = await build(size);
-    const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dir, String(size)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (res.status !== 0) throw new Error(`child for ${size} failed`);
-    results.push(JSON.parse(res.stdout));
+  const dirs: string[] = [];
+  for (const size of SIZES) dirs.push(await build(size));
+  const runs: Record<string, number>[][] = SIZES.map(() => []);
+  const loads: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [k, size] of SIZES.entries()) {
+      const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dirs[k], String(size)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (res.status !== 0) throw new Error(`child for ${size} failed: status ${res.status}, signal ${res.signal}`);
+      runs[k].push(JSON.parse(res.stdout));
+      loads.push(os.loadavg()[0].toFixed(1));
+    }
+    log(`round ${round + 1}/${ROUNDS} done (load ${loads.slice(-SIZES.length).join(', ')})`);
   }
+  writeFileSync(path.join(CACHE, 'million-runs.json'), JSON.stringify({ sizes: SIZES, loads, runs }, null, 1));
+  const results = runs.map((list) => Object.fromEntries(Object.keys(list[0]).map((key) => [key, median(list.map((r) => r[key]))])));
   const [small, big] = [results[0], results.at(-1)!];
   const label = (n: number) => n.toLocaleString('en');
   const rows: [string, string][] = [
     ['open project + count + first grid page (ms, first call)', 'open'],
     ['grid page, offset 0 (ms)', 'firstPage'],
     ['grid page, offset N/2 (ms; stand-in for scrolling)', 'deepPage'],
-    ['filter recount: items.count + selection.evaluate (ms)', 'filterRecount'],
+    ['filter recount, first calls (1 rule, then 3), by SQL (ms)', 'filterFirst'],
+    ['  background read of the 2 signals sorted into memory, after them (ms)', 'filterWarm'],
+    ['filter recount: items.count + selection.evaluate, 1 rule (ms)', 'filterRecount'],
+    ['filter recount, 3 overlapping rules (2 signals + exact duplicates) (ms)', 'filterRecount3'],
+    ['filter recount while dragging a threshold (new value each call) (ms)', 'filterSlide'],
     ['text search k=50, first call incl. text tower load + matrix read (ms)', 'searchFirst'],
     ['text search k=50, warm (ms)', 'search'],
     ['duplicates page, exact, 50 groups (ms)', 'duplicates'],
     ['review queue page, 100 items (ms)', 'review'],
-    ['  of which the page query, per-item table (migration 25) (ms)', 'reviewPageIndexed'],
-    ['  the same page grouping every proposal, as before migration 25 (ms)', 'reviewPageGrouped'],
+    ['  of which the floored page query, per-item table (migration 27) (ms)', 'reviewPageIndexed'],
+    ['  the same page grouping every proposal with the floor, as before migration 27 (ms)', 'reviewPageGrouped'],
     ['export 10% selection, manifest without images (ms)', 'export'],
+    ['RSS at start (MiB)', 'rss_start'],
+    ['RSS after open + first page (MiB)', 'rss_open'],
+    ['RSS after filter recounts (MiB)', 'rss_filter'],
+    ['RSS after search (MiB; the resident matrix is rows × dim × 4 bytes)', 'rss_search'],
+    ['RSS after review (MiB)', 'rss_review'],
+    ['RSS after export (MiB)', 'rss_export'],
+    ['  JS heap used at the end (MiB)', 'heapMiB'],
+    ['  array buffers after filter recounts (MiB; sorted signals, bitsets)', 'ab_filter'],
+    ['  array buffers after search (MiB; + the resident matrix)', 'ab_search'],
+    ['  array buffers at the end (MiB)', 'arrayBuffersMiB'],
     ['peak RSS (MiB)', 'peakMiB'],
   ];
-  console.log(`\nMillion-item benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${os.loadavg()[0].toFixed(1)}; API dispatch in-process, medians of ${REPEATS}; no browser frame timing)\n`);
+  console.log(`\nMillion-item benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; 1-min load average after each child ${loads.join(', ')}; API dispatch in-process; medians of ${REPEATS} calls, then the median over ${ROUNDS} interleaved rounds; no browser frame timing)\n`);
   console.log(`| measure | ${label(SIZES[0])} items | ${label(SIZES.at(-1)!)} items | ratio |`);
   console.log('| --- | ---: | ---: | ---: |');
   const cell = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(1));

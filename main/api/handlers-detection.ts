@@ -12,10 +12,16 @@ import type { detectionMethods } from './methods/detection';
 const services = new WeakMap<Project, ReviewService>();
 
 /**
- * Review defaults. `minScore`: a top-k label ranked 3rd of 8 classes often scores 0.001; such proposals are noise to a
- * reviewer. One value for now; it is a parameter of every queue call, so a model's registry entry can supply its own.
+ * The queue's default score floor: the project's labels model's `reviewMinScore` (its registry calibration block or
+ * the project's override; none = no floor). The per-item queue table keeps its floored counts at this value.
  */
-export const REVIEW_DEFAULTS = { minScore: 0.05 } as const;
+export async function reviewFloor(engine: Engine, project: Project): Promise<number> {
+  const cal = await Calibration.load(engine.models, project, requireModelFor(project, 'labels'));
+  const floor = cal.get<number>('reviewMinScore') ?? 0;
+  reviewFor(project).setFloor(floor);
+  return floor;
+}
+
 /** The project's one review service (one undo history, whichever method edits annotations). */
 export function reviewFor(project: Project): ReviewService {
   let s = services.get(project);
@@ -51,10 +57,11 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       return { jobId: job.id };
     },
     'detect.counts': ({ jobId }) => engine.requireProject().annotations.countsForJob(jobId),
-    'review.queue': ({ filter, offset, limit }) => {
-      const r = review();
-      const labels = engine.requireProject().annotations.reviewLabels();
-      const f = { ...filter, minScore: filter?.minScore ?? REVIEW_DEFAULTS.minScore };
+    'review.queue': async ({ filter, offset, limit }) => {
+      const project = engine.requireProject();
+      const r = reviewFor(project);
+      const labels = project.annotations.reviewLabels();
+      const f = { ...filter, minScore: filter?.minScore ?? await reviewFloor(engine, project) };
       return {
         items: r.queue(f, offset, limit), progress: r.progress(f), labels, canUndo: r.history.canUndo(), canRedo: r.history.canRedo(),
         classes: r.classes(), minScore: f.minScore, belowFloor: r.belowFloor(f),
@@ -86,10 +93,10 @@ export function detectionHandlers(engine: Engine): HandlersFor<keyof typeof dete
       review().delete(id, user);
       return edited([]);
     }),
-    'review.acceptAbove': ({ threshold, filter, user }) => guard(() => {
-      const f = { ...filter, minScore: filter?.minScore ?? REVIEW_DEFAULTS.minScore };
-      return { count: review().acceptAbove(threshold, f, user), progress: review().progress(f) };
-    }),
+    'review.acceptAbove': async ({ threshold, filter, user }) => {
+      const f = { ...filter, minScore: filter?.minScore ?? await reviewFloor(engine, engine.requireProject()) };
+      return guard(() => ({ count: review().acceptAbove(threshold, f, user), progress: review().progress(f) }));
+    },
     'review.undo': () => step(review().undo()),
     'review.redo': () => step(review().redo()),
   };

@@ -16,6 +16,7 @@ export const CalibrationValues = z.object({
   logitScale: z.number().positive().max(1000),
   detectThreshold: z.number().min(0).max(1),
   maskMargin: z.number().min(0).max(1),
+  reviewMinScore: z.number().min(0).max(1),
 }).partial().strict();
 export type CalibrationValuesT = z.output<typeof CalibrationValues>;
 

@@ -30,7 +30,7 @@ export function canServe(slot: TaskSlot, modelTask: string): boolean {
 }
 
 /** Model-dependent defaults a registry entry (or a project override) provides. */
-export const CALIBRATION_KEYS = ['pairThreshold', 'semanticCosine', 'semanticCandidate', 'labelThreshold', 'labelTemplates', 'logitScale', 'detectThreshold', 'maskMargin'] as const;
+export const CALIBRATION_KEYS = ['pairThreshold', 'semanticCosine', 'semanticCandidate', 'labelThreshold', 'labelTemplates', 'logitScale', 'detectThreshold', 'maskMargin', 'reviewMinScore'] as const;
 export type CalibrationKey = (typeof CALIBRATION_KEYS)[number];
 
 export const CALIBRATION_LABELS: Record<CalibrationKey, string> = {
@@ -42,6 +42,7 @@ export const CALIBRATION_LABELS: Record<CalibrationKey, string> = {
   logitScale: 'Logit scale (softmax temperature of cosine)',
   detectThreshold: 'Detection: score threshold',
   maskMargin: 'Dense masks: probability margin above the detection threshold',
+  reviewMinScore: 'Review: proposals scoring below this stay out of the queue (labels model)',
 };
 
 export type CalibrationValue = number | string[];

@@ -2,14 +2,19 @@
 // queue hides near-zero top-k proposals behind a score floor and opens per class; label classes and detection queries are
 // listed apart in their runs' order with colours that match colour names; 30 fast keys all land, in order; a run of
 // nudges is one undo step; Home/End and go-to-item.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDispatch } from '../../main/api/handlers';
-import { REVIEW_DEFAULTS } from '../../main/api/handlers-detection';
 import type { MethodResult } from '../../main/api/contract';
 import { DETECT_JOB } from '../../main/engine/detect/detect-job';
 import { generateScenes } from '../../main/synthetic';
 import { shotPath } from '../fixtures/browser';
 import { engine, page, project, server, useUiProject, writeScenes } from '../fixtures/ui-project';
+
+/** The built-in labels model's review floor, read from the registry file (what review.queue applies by default). */
+const REVIEW_FLOOR = (JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../models/registry.json'), 'utf8')) as { models: { id: string; calibration?: { reviewMinScore?: number } }[] })
+  .models.find((m) => m.id === 'winnow-clip-mini')!.calibration!.reviewMinScore!;
 
 const N = 40;
 
@@ -61,7 +66,7 @@ describe('labels and review (issue 15 point 6)', () => {
     await page.getByTestId('nav-review').click();
     await page.getByTestId('review-view').waitFor();
     const current = sql<{ score: number | null; state: string }>(`SELECT score, state FROM annotations WHERE superseded_by IS NULL AND origin != 'source'`);
-    const below = current.filter((a) => a.state === 'proposed' && a.score !== null && a.score < REVIEW_DEFAULTS.minScore).length;
+    const below = current.filter((a) => a.state === 'proposed' && a.score !== null && a.score < REVIEW_FLOOR).length;
     expect(below).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain(`0 / ${current.length - below} reviewed`);
     await expect.poll(() => page.getByTestId('below-floor').innerText()).toBe(`${below} hidden`);
@@ -79,19 +84,19 @@ describe('labels and review (issue 15 point 6)', () => {
     // The item on screen lists no proposal under the floor either.
     const scores = await page.locator('[data-testid=review-anns] li[data-state=proposed] .score').allInnerTexts();
     expect(scores.length).toBeGreaterThan(0);
-    for (const sc of scores) expect(Number(sc)).toBeGreaterThanOrEqual(REVIEW_DEFAULTS.minScore - 0.005);
+    for (const sc of scores) expect(Number(sc)).toBeGreaterThanOrEqual(REVIEW_FLOOR - 0.005);
     await page.screenshot({ path: shotPath('15-review-01-classes-floor.png') });
 
     // Floor 0: every proposal is back.
     await page.fill('input[name=review-floor]', '0');
     await page.press('input[name=review-floor]', 'Enter');
     await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain(`0 / ${current.length} reviewed`);
-    await page.fill('input[name=review-floor]', String(REVIEW_DEFAULTS.minScore));
+    await page.fill('input[name=review-floor]', String(REVIEW_FLOOR));
     await page.press('input[name=review-floor]', 'Enter');
     await expect.poll(() => page.getByTestId('review-progress').innerText()).toContain(`0 / ${current.length - below} reviewed`);
 
     // Per-class view: only items with a "zebra" box, every annotation shown of that class.
-    const zebraItems = sql<{ n: number }>(`SELECT count(DISTINCT item_id) n FROM annotations WHERE label = 'zebra' AND superseded_by IS NULL AND (state != 'proposed' OR score >= ?)`, REVIEW_DEFAULTS.minScore)[0].n;
+    const zebraItems = sql<{ n: number }>(`SELECT count(DISTINCT item_id) n FROM annotations WHERE label = 'zebra' AND superseded_by IS NULL AND (state != 'proposed' OR score >= ?)`, REVIEW_FLOOR)[0].n;
     await page.getByTestId('query-classes').getByRole('button', { name: 'zebra' }).click();
     await expect.poll(() => position()).toBe(`item 1 of ${zebraItems}`);
     await page.getByTestId('class-filter').waitFor();

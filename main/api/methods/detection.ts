@@ -23,7 +23,7 @@ export const ReviewAnnotationSchema = z.object({
   runId: z.number().int().nullable(),
 });
 
-/** `minScore`: proposals below it stay out of the queue (default: review.queue's `minScore`, see REVIEW_DEFAULTS); 0 shows all. */
+/** `minScore`: proposals below it stay out of the queue (default: the labels model's calibration `reviewMinScore`, see reviewFloor); 0 shows all. */
 const QueueFilter = z.object({ kinds: z.array(Kind).max(3).optional(), label: label.optional(), minScore: z.number().min(0).max(1).optional() }).strict();
 const Progress = z.object({ reviewed: z.number().int(), total: z.number().int() });
 const Edited = z.object({ annotations: z.array(ReviewAnnotationSchema), canUndo: z.boolean(), canRedo: z.boolean() });

@@ -8,6 +8,8 @@ import type { RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { ManualStore } from '../store/manual';
 import { type CompiledRule, compileRules, DUP_RULE_KIND, UNREADABLE_KINDS } from './rules';
+import { removedSets } from './removed-sets';
+import { sourceCount } from './evaluate';
 
 const DUP_WORDS = { exact: 'exact', phash: 'perceptual', semantic: 'semantic' } as const;
 
@@ -91,13 +93,20 @@ export function rulePredicate(db: Db, rules: readonly (RuleInput | RuleT)[], rul
   return only && others.length > 0 ? `(i.id IN (${source}) AND i.id NOT IN (${others.join(' UNION ')}))` : `i.id IN (${source})`;
 }
 
-/** How many items the per-rule gallery shows. */
+/** How many items the per-rule gallery shows: the rule's removed set (minus the other enabled rules') as bitsets. */
 export function ruleCount(db: Db, rules: readonly (RuleInput | RuleT)[], ruleId: string, only: boolean): number {
-  const { source, others } = ruleSources(db, rules, ruleId);
-  if (source === null) return 0;
-  // Compound selects associate to the left: the others' union goes in a subquery, not after EXCEPT.
-  const sql = only && others.length > 0 ? `SELECT item_id FROM (${source}) WHERE item_id NOT IN (${others.join(' UNION ')})` : source;
-  return db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get() as number;
+  const compiled = compileRules(db, rules);
+  const target = compiled.find((c) => c.rule.id === ruleId);
+  if (!target || target.source === null) return 0;
+  const sets = removedSets(db);
+  const others = compiled.filter((c) => c !== target && c.rule.enabled && c.source !== null);
+  if (!sets.ready([target, ...others])) {
+    if (!only || others.length === 0) return sourceCount(db, target);
+    // Compound selects associate to the left: the others' union goes in a subquery, not after EXCEPT.
+    return db.prepare(`SELECT count(DISTINCT item_id) FROM (${target.source}) WHERE item_id NOT IN (${others.map((c) => c.source!).join(' UNION ')})`).pluck().get() as number;
+  }
+  if (!only || others.length === 0) return sets.ruleCount(target);
+  return sets.ruleBits(target).andNot(sets.enabledBits(others)).count();
 }
 
 function ruleSources(db: Db, rules: readonly (RuleInput | RuleT)[], ruleId: string): { source: string | null; others: string[] } {

@@ -4,6 +4,7 @@
 import { rleBbox, type CocoRle } from '../../domain/rle';
 import type { Annotation, AnnotationKind, AnnotationState } from '../store/annotations';
 import type { Db } from '../store/database';
+import { rebuildForFloor, reviewLabelsSql } from '../store/review-queue';
 import { type Change, type HistoryEntry, ReviewHistory, type RowPart } from './history';
 
 export const LOCAL_USER = 'local user';
@@ -66,12 +67,23 @@ function filterSql(f: QueueFilter = {}): { sql: string; args: unknown[] } {
 }
 
 /**
- * Whether review_queue (one row per item, kept by triggers: migration 25) answers this filter: it aggregates every
- * current proposal, so a class, a kind or a score floor (which changes which proposals count) needs the grouping query.
+ * Which columns of review_queue (one row per item, kept by triggers: migrations 25 and 27) answer this filter: the
+ * counts of every current annotation ('all', no floor), those at the stored floor ('floor'), or none (null: a class,
+ * a kind or another floor changes which proposals count, so the page groups the annotations).
  */
-function readsQueueTable(filter: QueueFilter): boolean {
-  return !filter.kinds?.length && !filter.label && !(filter.minScore && filter.minScore > 0);
+function queueColumns(filter: QueueFilter, storedFloor: number): 'all' | 'floor' | null {
+  if (filter.kinds?.length || filter.label) return null;
+  if (!(filter.minScore && filter.minScore > 0)) return 'all';
+  return filter.minScore === storedFloor ? 'floor' : null;
 }
+
+const QUEUE_PAGE = {
+  all: `SELECT item_id AS itemId, pending, total, uncertainty FROM review_queue
+    ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT ? OFFSET ?`,
+  // WHERE ftotal > 0 picks the partial index review_queue_floor_order.
+  floor: `SELECT item_id AS itemId, fpending AS pending, ftotal AS total, funcertainty AS uncertainty FROM review_queue WHERE ftotal > 0
+    ORDER BY fpending = 0, funcertainty IS NULL, funcertainty, item_id LIMIT ? OFFSET ?`,
+};
 
 export class ReviewService {
   readonly history: ReviewHistory;
@@ -97,13 +109,9 @@ export class ReviewService {
 
   /** Items with model (or manual) annotations: items with pending proposals first, most uncertain first. */
   queue(filter: QueueFilter = {}, offset = 0, limit = 100): QueueItem[] {
-    // Unfiltered, the page is a range of review_queue's index (one row per item, kept by triggers: migration 25).
-    if (readsQueueTable(filter)) {
-      return this.db.prepare(
-        `SELECT item_id AS itemId, pending, total, uncertainty FROM review_queue
-         ORDER BY pending = 0, uncertainty IS NULL, uncertainty, item_id LIMIT ? OFFSET ?`,
-      ).all(limit, offset) as QueueItem[];
-    }
+    // Unfiltered or at the stored floor, the page is a range of one of review_queue's indexes.
+    const columns = queueColumns(filter, this.storedFloor());
+    if (columns) return this.db.prepare(QUEUE_PAGE[columns]).all(limit, offset) as QueueItem[];
     const f = filterSql(filter);
     return (this.db.prepare(
       `SELECT a.item_id AS itemId, sum(a.state = 'proposed') AS pending, count(*) AS total,
@@ -124,7 +132,9 @@ export class ReviewService {
       const list = raw ? (JSON.parse(raw) as (string | { name: string })[]) : [];
       return list.map((c) => (typeof c === 'string' ? c : c.name));
     };
-    const present = (kinds: string) => this.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' AND superseded_by IS NULL AND kind IN (${kinds}) ORDER BY label`).pluck().all() as string[];
+    const present = (kinds: string) => this.db.prepare(reviewLabelsSql(
+      `EXISTS (SELECT 1 FROM annotations WHERE origin != 'source' AND label = l.label AND kind IN (${kinds}) AND superseded_by IS NULL)`,
+    )).pluck().all() as string[];
     const merge = (first: string[], rest: string[]) => [...new Set([...first, ...rest.filter((l) => !first.includes(l))])];
     return { labels: merge(latest('curate.label', 'classes'), present(`'label'`)), queries: merge(latest('detect.run', 'queries'), present(`'box', 'mask'`)) };
   }
@@ -132,18 +142,35 @@ export class ReviewService {
   /** Proposals the score floor leaves out of the queue (so the view can say how many it hides). */
   belowFloor(filter: QueueFilter = {}): number {
     if (!filter.minScore) return 0;
+    if (queueColumns(filter, this.storedFloor()) === 'floor') return this.totals().total - this.totals().ftotal;
     const f = filterSql({ ...filter, minScore: undefined });
     return this.db.prepare(`SELECT count(*) FROM annotations a WHERE ${f.sql} AND a.state = 'proposed' AND a.score < ?`).pluck().get(...f.args, filter.minScore) as number;
   }
 
   progress(filter: QueueFilter = {}): QueueProgress {
-    if (readsQueueTable(filter)) {
-      const r = this.db.prepare('SELECT coalesce(sum(total), 0) AS total, coalesce(sum(total - pending), 0) AS reviewed FROM review_queue').get() as QueueProgress;
-      return { reviewed: r.reviewed, total: r.total };
+    const columns = queueColumns(filter, this.storedFloor());
+    if (columns) {
+      const t = this.totals();
+      return columns === 'all' ? { reviewed: t.total - t.pending, total: t.total } : { reviewed: t.ftotal - t.fpending, total: t.ftotal };
     }
     const f = filterSql(filter);
     const r = this.db.prepare(`SELECT count(*) AS total, coalesce(sum(a.state != 'proposed'), 0) AS reviewed FROM annotations a WHERE ${f.sql}`).get(...f.args) as QueueProgress;
     return { reviewed: r.reviewed, total: r.total };
+  }
+
+  /** The score floor review_queue's floored counts are kept at (migration 27). */
+  storedFloor(): number {
+    return this.db.prepare('SELECT min_score FROM review_floor').pluck().get() as number;
+  }
+
+  /** Keeps the floored counts at `minScore` (the project's default floor): a recount of every row when it changes. */
+  setFloor(minScore: number): void {
+    // A process that does not own the project reads it read-only: other floors then take the grouping query.
+    if (!this.db.readonly && minScore !== this.storedFloor()) rebuildForFloor(this.db, minScore);
+  }
+
+  private totals(): { pending: number; total: number; fpending: number; ftotal: number } {
+    return this.db.prepare('SELECT pending, total, fpending, ftotal FROM review_totals').get() as { pending: number; total: number; fpending: number; ftotal: number };
   }
 
   decide(ids: number[], state: 'accepted' | 'rejected' | 'proposed', user = LOCAL_USER): ReviewAnnotation[] {

@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import { reviewLabelsSql } from './review-queue';
 
 export type AnnotationKind = 'box' | 'mask' | 'label';
 export type AnnotationState = 'source' | 'proposed' | 'accepted' | 'rejected' | 'edited';
@@ -56,9 +57,9 @@ export class AnnotationStore {
     }).lastInsertRowid);
   }
 
-  /** Labels of every model-made annotation (what a review queue can filter by). */
+  /** Labels of every model-made annotation (what a review queue can filter by), in label order. */
   reviewLabels(): string[] {
-    return this.db.prepare(`SELECT DISTINCT label FROM annotations WHERE origin != 'source' ORDER BY label`).pluck().all() as string[];
+    return this.db.prepare(reviewLabelsSql()).pluck().all() as string[];
   }
 
   /** Proposals per label that one detection job wrote. */

@@ -2,6 +2,7 @@
 import type { Db } from './database';
 import { migrateToRuns } from './migrate-runs';
 import { freezeSelections } from './selections';
+import { REVIEW_QUEUE_V27 } from './review-queue';
 
 /** `sql` runs first, then `up` (data conversions that need code), both in the migration's transaction. */
 export interface Migration {
@@ -426,5 +427,38 @@ export const migrations: Migration[] = [
           FROM annotations WHERE item_id = old.item_id AND origin != 'source' AND superseded_by IS NULL GROUP BY item_id;
       END;
     `,
+  },
+  {
+    version: 26,
+    name: 'change_versions: a counter per signal name and per rule source table, bumped by triggers, so in-memory caches of what rules remove know when they are stale',
+    // Read by curate/removed-sets.ts (sorted signal values, removed-id bitsets). A counter per signal name,
+    // so a job writing one signal leaves the other signals' caches valid. Measured: the upsert adds about
+    // 1–2 µs to each signal row written (a job's rows cost far more to compute than to store).
+    sql: `
+      CREATE TABLE change_versions (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TRIGGER change_signals_insert AFTER INSERT ON signals BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || new.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER change_signals_update AFTER UPDATE ON signals BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || old.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+        INSERT INTO change_versions VALUES ('signal:' || new.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER change_signals_delete AFTER DELETE ON signals BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || old.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;
+${['dup_groups', 'dup_members', 'issues', 'manual_decisions'].map((t) => ['INSERT', 'UPDATE', 'DELETE'].map((op) => `
+      CREATE TRIGGER change_${t}_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN
+        INSERT INTO change_versions VALUES ('table:${t}', 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+      END;`).join('')).join('')}
+    `,
+  },
+  {
+    version: 27,
+    name: 'review queue: per-item counts at the stored score floor too (review_floor), running totals (review_totals), and an index of review labels',
+    // Measured on a 1M-item project with 100k proposals: the floored page grouped every proposal (~100 ms),
+    // progress and the below-floor count scanned them (~25 ms each), the label lists scanned every annotation
+    // (50–300 ms); the page, progress and count now read an index or one row, the labels skip-scan the index.
+    sql: `${REVIEW_QUEUE_V27}
+      CREATE INDEX annotations_review_labels ON annotations(label, kind, superseded_by) WHERE origin != 'source';`,
   },
 ];

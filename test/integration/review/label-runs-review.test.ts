@@ -1,11 +1,11 @@
 // Labeling runs add up instead of replacing each other; the review queue leaves near-zero top-k proposals out
 // (score floor), lists label classes and detection queries apart in each run's own order; keyboard nudges of one
 // box are one undo step. Real label jobs on generated scenes with the built-in model, real SQLite.
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatch, type Dispatch } from '../../../main/api/handlers';
-import { REVIEW_DEFAULTS } from '../../../main/api/handlers-detection';
 import type { MethodResult } from '../../../main/api/contract';
 import { LABEL_JOB } from '../../../main/engine/curate/label-job';
 import { labelCounts } from '../../../main/engine/curate/labels-query';
@@ -15,6 +15,10 @@ import { ReviewService } from '../../../main/engine/review/review';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { generateScenes } from '../../../main/synthetic';
 import { tempDir } from '../../fixtures/images';
+
+/** The built-in labels model's review floor, read from the registry file (what review.queue applies by default). */
+const REVIEW_FLOOR = (JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../models/registry.json'), 'utf8')) as { models: { id: string; calibration?: { reviewMinScore?: number } }[] })
+  .models.find((m) => m.id === 'winnow-clip-mini')!.calibration!.reviewMinScore!;
 
 let engine: Engine;
 let project: Project;
@@ -80,10 +84,10 @@ describe('label runs and the review queue', () => {
 
   it('the queue leaves proposals under the score floor out, says how many, and shows them all at floor 0', async () => {
     const current = project.db.prepare(`SELECT id, item_id, score, state FROM annotations WHERE superseded_by IS NULL`).all() as { id: number; item_id: number; score: number; state: string }[];
-    const below = current.filter((a) => a.state === 'proposed' && a.score < REVIEW_DEFAULTS.minScore);
+    const below = current.filter((a) => a.state === 'proposed' && a.score < REVIEW_FLOOR);
     expect(below.length).toBeGreaterThan(0);
     const q = (await dispatch('review.queue', {})) as MethodResult<'review.queue'>;
-    expect(q.minScore).toBe(REVIEW_DEFAULTS.minScore);
+    expect(q.minScore).toBe(REVIEW_FLOOR);
     expect(q.belowFloor).toBe(below.length);
     expect(q.progress.total).toBe(current.length - below.length);
     const all = (await dispatch('review.queue', { filter: { minScore: 0 } })) as MethodResult<'review.queue'>;
@@ -92,7 +96,7 @@ describe('label runs and the review queue', () => {
     // Per class: only items with a current proposal of that class above the floor.
     const cls = 'red circle';
     const perClass = (await dispatch('review.queue', { filter: { label: cls } })) as MethodResult<'review.queue'>;
-    const want = new Set(current.filter((a) => (a.state !== 'proposed' || a.score >= REVIEW_DEFAULTS.minScore)
+    const want = new Set(current.filter((a) => (a.state !== 'proposed' || a.score >= REVIEW_FLOOR)
       && project.db.prepare('SELECT label FROM annotations WHERE id = ?').pluck().get(a.id) === cls).map((a) => a.item_id));
     expect(new Set(perClass.items.map((i) => i.itemId))).toEqual(want);
   });

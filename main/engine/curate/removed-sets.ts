@@ -1,0 +1,311 @@
+// What rules remove, as bitsets over item ids, for counts (filter recount, evaluation, per-rule gallery).
+// SQL counts over a rule's source grow with the rows it removes (a UNION of half a million ids took
+// ~0.3–0.9 s on a 1M-item project); here a threshold rule is a binary search in its signal's values sorted
+// once (the removed ids are a prefix or suffix of that order), a union is an OR of 32-bit words and a count
+// is a popcount. Caches are checked against change_versions (migration 26, bumped by triggers on every
+// write to the tables a rule reads), so a cache is never used stale, whichever process wrote.
+import type { Db } from '../store/database';
+import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
+import type { CompiledRule } from './rules';
+
+/** Item ids as bits; arrays of different lengths combine as if padded with zeros. */
+export class Bits {
+  constructor(readonly words: Uint32Array) {}
+
+  static empty(): Bits {
+    return new Bits(new Uint32Array(0));
+  }
+
+  static fromIds(ids: ArrayLike<number>, from = 0, to = ids.length): Bits {
+    let max = -1;
+    for (let k = from; k < to; k++) if (ids[k] > max) max = ids[k];
+    // No ids: no words (-1 >>> 5 would size the array at 2^27 words, 512 MB).
+    if (max < 0) return Bits.empty();
+    const words = new Uint32Array((max >>> 5) + 1);
+    for (let k = from; k < to; k++) words[ids[k] >>> 5] |= 1 << (ids[k] & 31);
+    return new Bits(words);
+  }
+
+  has(id: number): boolean {
+    return (id >>> 5) < this.words.length && (this.words[id >>> 5] & (1 << (id & 31))) !== 0;
+  }
+
+  or(other: Bits): Bits {
+    const [long, short] = this.words.length >= other.words.length ? [this.words, other.words] : [other.words, this.words];
+    const out = long.slice();
+    for (let k = 0; k < short.length; k++) out[k] |= short[k];
+    return new Bits(out);
+  }
+
+  and(other: Bits): Bits {
+    const n = Math.min(this.words.length, other.words.length);
+    const out = new Uint32Array(n);
+    for (let k = 0; k < n; k++) out[k] = this.words[k] & other.words[k];
+    return new Bits(out);
+  }
+
+  andNot(other: Bits): Bits {
+    const out = this.words.slice();
+    const n = Math.min(out.length, other.words.length);
+    for (let k = 0; k < n; k++) out[k] &= ~other.words[k];
+    return new Bits(out);
+  }
+
+  /** The ids set, ascending. */
+  ids(): number[] {
+    const out: number[] = [];
+    for (let w = 0; w < this.words.length; w++) for (let v = this.words[w]; v !== 0; v &= v - 1) out.push(w * 32 + (31 - Math.clz32(v & -v)));
+    return out;
+  }
+
+  count(): number {
+    let n = 0;
+    for (let k = 0; k < this.words.length; k++) {
+      let v = this.words[k];
+      v -= (v >>> 1) & 0x55555555;
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      n += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+    }
+    return n;
+  }
+}
+
+/** A signal's values in ascending order with the item each belongs to (ties in item order). */
+export interface SignalOrder { values: Float64Array; ids: Int32Array }
+
+/** Index of the first value ≥ t (`strict`: > t). */
+function bound(values: Float64Array, t: number, strict: boolean): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strict ? values[mid] <= t : values[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t`. */
+export function removedRange(values: Float64Array, op: '>' | '>=' | '<' | '<=', t: number): [number, number] {
+  switch (op) {
+    case '>': return [0, bound(values, t, true)];
+    case '>=': return [0, bound(values, t, false)];
+    case '<': return [bound(values, t, false), values.length];
+    case '<=': return [bound(values, t, true), values.length];
+  }
+}
+
+/**
+ * Sorted signals cost 12 bytes per item each (Float64 value + Int32 id): 12 MB on a 1M-item project. At most
+ * MAX_SIGNALS are kept, within sortedBudget() bytes, the least recently used dropped first; a signal larger than
+ * the whole budget is never copied (its rules are counted with SQL). Bitsets of other sources: 1 bit per item id.
+ */
+const MAX_SIGNALS = 4;
+const MAX_SOURCES = 16;
+/** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
+const chunkRows = () => Math.max(1, Number(process.env.WINNOW_FILTER_CHUNK) || 16_384);
+
+/** Bytes of sorted signal values kept: WINNOW_FILTER_CACHE_MB, else 192 MB (one signal of 16M items). */
+export function sortedBudget(): number {
+  const mb = Number(process.env.WINNOW_FILTER_CACHE_MB);
+  return (process.env.WINNOW_FILTER_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? mb : 192) * 2 ** 20;
+}
+
+const orderBytes = (o: SignalOrder) => o.values.byteLength + o.ids.byteLength;
+
+interface Cached<T> { version: string; value: T }
+
+export class RemovedSets {
+  private readonly signals = new Map<string, Cached<SignalOrder>>();
+  /** Signals found larger than the budget, at the version seen (not read again until they change). */
+  private readonly tooLarge = new Map<string, string>();
+  /** Sorted copies being read in the background. */
+  private readonly reading = new Map<string, Promise<void>>();
+  private readonly sources = new Map<string, Cached<Bits>>();
+  private readonly versionStmt;
+
+  constructor(private readonly db: Db) {
+    this.versionStmt = db.prepare('SELECT version FROM change_versions WHERE key = ?').pluck();
+  }
+
+  private version(keys: readonly string[]): string {
+    // An entry read under no key (a source that reads nothing versioned) would never be refreshed: refuse it.
+    if (keys.length === 0) throw new Error('a cached source needs the change_versions keys of what it reads');
+    return keys.map((k) => (this.versionStmt.get(k) as number | undefined) ?? 0).join(',');
+  }
+
+  /**
+   * The signal's values sorted ascending, when a current copy is kept; otherwise null, and a copy is read in the
+   * background (a million rows cost ~1 s of row reads: the caller counts with SQL meanwhile, never waiting).
+   */
+  signalOrder(name: string): SignalOrder | null {
+    const version = this.version([`signal:${name}`]);
+    const hit = remember(this.signals, name, version);
+    if (hit) return hit;
+    // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
+    if (this.tooLarge.get(name) !== version && !this.db.inTransaction) void this.warm(name);
+    return null;
+  }
+
+  /** Whether every threshold rule in `list` can be counted from a sorted copy now (starts reading those that cannot). */
+  ready(list: readonly CompiledRule[]): boolean {
+    return list.filter((c) => c.range && c.source !== null).map((c) => this.signalOrder(c.range!.signal) !== null).every(Boolean);
+  }
+
+  /** Resolves when no sorted copy is being read (benchmarks and tests wait for it; the app never does). */
+  async idle(): Promise<void> {
+    // The reads wait on unref'd timers (a CLI exits without waiting for them); whoever waits keeps the process up.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      while (this.reading.size > 0) await Promise.all([...this.reading.values()]);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private warm(name: string): Promise<void> {
+    let p = this.reading.get(name);
+    if (!p) this.reading.set(name, (p = this.readSorted(name).catch(() => {}).finally(() => this.reading.delete(name))));
+    return p;
+  }
+
+  /**
+   * Reads the signal in keyset chunks between event-loop turns, so a request arriving meanwhile is answered. Kept
+   * only when the signal's version is the same after the last chunk as before the first: no write landed between
+   * chunks (each chunk is its own snapshot).
+   */
+  private async readSorted(name: string): Promise<void> {
+    const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0).unref());
+    await tick();
+    // Versions only grow outside transactions (a rolled-back write takes its bumps back, and a later write could
+    // reach the same number), so every read here happens outside one.
+    if (!this.db.open || this.db.inTransaction) return;
+    const version = this.version([`signal:${name}`]);
+    const budget = sortedBudget();
+    const CHUNK = chunkRows();
+    const first = this.db.prepare(`SELECT item_id, value FROM signals WHERE name = ? ORDER BY value, item_id LIMIT ${CHUNK}`).raw();
+    const next = this.db.prepare(`SELECT item_id, value FROM signals WHERE name = ? AND (value, item_id) > (?, ?) ORDER BY value, item_id LIMIT ${CHUNK}`).raw();
+    let values = new Float64Array(CHUNK);
+    let ids = new Int32Array(CHUNK);
+    let k = 0;
+    for (;;) {
+      if (k > 0) await tick();
+      if (!this.db.open || this.db.inTransaction) return;
+      const rows = (k === 0 ? first.all(name) : next.all(name, values[k - 1], ids[k - 1])) as [number, number][];
+      if ((k + rows.length) * 12 > budget) {
+        this.tooLarge.set(name, version);
+        return;
+      }
+      if (k + rows.length > values.length) {
+        values = grow(values, new Float64Array(Math.max(values.length * 2, k + rows.length)));
+        ids = grow(ids, new Int32Array(values.length));
+      }
+      for (const [id, value] of rows) {
+        ids[k] = id;
+        values[k++] = value;
+      }
+      if (rows.length < CHUNK) break;
+    }
+    if (this.version([`signal:${name}`]) !== version) return;
+    const order = { values: values.slice(0, k), ids: ids.slice(0, k) };
+    store(this.db, this.signals, name, { version, value: order }, MAX_SIGNALS);
+    // Within the byte budget too: the least recently used go first (never the one just read).
+    let bytes = [...this.signals.values()].reduce((n, e) => n + orderBytes(e.value), 0);
+    for (const [key, e] of this.signals) {
+      if (bytes <= budget || key === name) break;
+      this.signals.delete(key);
+      bytes -= orderBytes(e.value);
+    }
+  }
+
+  /** How many items have the signal (from the sorted copy when there is one). */
+  signalCount(name: string): number {
+    return this.signalOrder(name)?.values.length ?? (this.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(name) as number);
+  }
+
+  /** Ids a SQL source yields, cached until one of `keys` (change_versions keys of what it reads) changes. */
+  sourceBits(sql: string, keys: readonly string[]): Bits {
+    const version = this.version(keys);
+    const hit = remember(this.sources, sql, version);
+    if (hit) return hit;
+    const bits = Bits.fromIds(Int32Array.from(this.db.prepare(sql).pluck().all() as number[]));
+    store(this.db, this.sources, sql, { version, value: bits }, MAX_SOURCES);
+    return bits;
+  }
+
+  /** A threshold rule's [from, to) in its signal's sorted values, or null when the signal is not kept sorted. */
+  private range(c: CompiledRule): { order: SignalOrder; from: number; to: number } | null {
+    const order = c.range ? this.signalOrder(c.range.signal) : null;
+    if (!order || !c.range) return null;
+    const [from, to] = removedRange(order.values, c.range.keepOp, c.range.threshold);
+    return { order, from, to };
+  }
+
+  /** What one compiled rule removes (enabled or not). */
+  ruleBits(c: CompiledRule): Bits {
+    if (c.source === null) return Bits.empty();
+    const r = this.range(c);
+    if (r) {
+      // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
+      const key = `range:${c.range!.signal}:${r.from}:${r.to}`;
+      const version = this.version([`signal:${c.range!.signal}`]);
+      const hit = remember(this.sources, key, version);
+      if (hit) return hit;
+      const bits = Bits.fromIds(r.order.ids, r.from, r.to);
+      store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
+      return bits;
+    }
+    return this.sourceBits(c.source, c.range ? [`signal:${c.range.signal}`] : c.tables.map((t) => `table:${t}`));
+  }
+
+  /** How many items one rule removes; a threshold rule without building its bits. */
+  ruleCount(c: CompiledRule): number {
+    if (c.source === null) return 0;
+    const r = this.range(c);
+    return r ? r.to - r.from : this.ruleBits(c).count();
+  }
+
+  manualKept(): Bits {
+    return this.sourceBits(MANUAL_KEPT, ['table:manual_decisions']);
+  }
+
+  manualExcluded(): Bits {
+    return this.sourceBits(MANUAL_EXCLUDED, ['table:manual_decisions']);
+  }
+
+  /** Union of what the enabled rules remove. */
+  enabledBits(list: readonly CompiledRule[]): Bits {
+    return list.filter((c) => c.rule.enabled && c.source !== null).reduce((acc, c) => acc.or(this.ruleBits(c)), Bits.empty());
+  }
+}
+
+function remember<T>(map: Map<string, Cached<T>>, key: string, version: string): T | undefined {
+  const hit = map.get(key);
+  if (!hit) return undefined;
+  map.delete(key);
+  if (hit.version !== version) return undefined;
+  map.set(key, hit);
+  return hit.value;
+}
+
+function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+function store<T>(db: Db, map: Map<string, Cached<T>>, key: string, entry: Cached<T>, max: number): void {
+  // Inside a transaction the rows read may be this connection's uncommitted writes: a rollback would take the
+  // version back to a number a later, different write reaches again. Such reads are used once, not kept.
+  if (db.inTransaction) return;
+  map.set(key, entry);
+  while (map.size > max) map.delete(map.keys().next().value!);
+}
+
+const perDb = new WeakMap<Db, RemovedSets>();
+
+/** The database's one cache (per connection, so per project). */
+export function removedSets(db: Db): RemovedSets {
+  let sets = perDb.get(db);
+  if (!sets) perDb.set(db, (sets = new RemovedSets(db)));
+  return sets;
+}

@@ -1,0 +1,211 @@
+// Filter counts from cached bitsets and sorted signal values (removed-sets.ts) against brute-force SQL over
+// generated data: every item tested against each rule's own predicate, through writes that must invalidate
+// the caches (signal edits, new and deleted items, decisions by hand, duplicate groups, issues, and a write
+// from a second connection, as another Winnow process would make).
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { RuleT } from '../../../main/domain/curation';
+import { evaluateRules } from '../../../main/engine/curate/evaluate';
+import { ruleCount } from '../../../main/engine/curate/reasons';
+import { compileRules } from '../../../main/engine/curate/rules';
+import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
+import { filterCount } from '../../../main/engine/curate/selection';
+import { openDatabase, type Db } from '../../../main/engine/store/database';
+import { ItemStore } from '../../../main/engine/store/items';
+import { ManualStore } from '../../../main/engine/store/manual';
+import { SourceStore } from '../../../main/engine/store/sources';
+import { tempDir } from '../../fixtures/images';
+
+const OPS = ['>', '>=', '<', '<='] as const;
+const SIGNALS = ['s.a', 's.b', 's.c'];
+
+function generator(seed: number) {
+  let state = seed;
+  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return { random, pick: <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] };
+}
+
+/** The independent count: one pass over every item with the predicate SQL of the rule (rules.ts `removes`). */
+function bruteForce(db: Db, rules: RuleT[]) {
+  const compiled = compileRules(db, rules);
+  const count = (where: string) => db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+  const enabled = compiled.filter((c) => c.rule.enabled);
+  const anyEnabled = enabled.length ? enabled.map((c) => `(${c.removes})`).join(' OR ') : '0';
+  const kept = `SELECT item_id FROM manual_decisions WHERE decision = 'keep'`;
+  const excluded = `SELECT item_id FROM manual_decisions WHERE decision = 'exclude'`;
+  const decidedRemoved = `(((${anyEnabled}) OR i.id IN (${excluded})) AND i.id NOT IN (${kept}))`;
+  const total = count('1');
+  const rulesRemoved = count(anyEnabled);
+  const rescued = count(`(${anyEnabled}) AND i.id IN (${kept})`);
+  const added = count(`NOT (${anyEnabled}) AND i.id IN (${excluded})`);
+  return {
+    total,
+    rulesRemoved,
+    decidedRemoved: count(decidedRemoved),
+    evaluationRemoved: rulesRemoved - rescued + added,
+    rules: compiled.map((c, k) => ({
+      alone: count(c.removes),
+      cumulative: c.rule.enabled ? count(`(${c.removes}) AND NOT (${compiled.slice(0, k).filter((e) => e.rule.enabled).map((e) => `(${e.removes})`).join(' OR ') || '0'})`) : 0,
+      withSignal: c.signal && c.threshold !== null ? (db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(c.signal) as number) : null,
+      // keepTop's quantile the way rules.ts read it before the sorted cache: ORDER BY value with an OFFSET.
+      threshold: c.rule.keepTop !== undefined ? sqlQuantile(db, c.rule.signal!, c.rule.keepTop, c.rule.op!) : c.threshold,
+    })),
+  };
+}
+
+function sqlQuantile(db: Db, signal: string, keepTop: number, op: string): number | null {
+  const n = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(signal) as number;
+  if (n === 0) return null;
+  const keep = Math.max(1, Math.round(keepTop * n));
+  return db.prepare(`SELECT value FROM signals WHERE name = ? ORDER BY value ${op === '<' || op === '<=' ? 'ASC' : 'DESC'} LIMIT 1 OFFSET ?`).pluck().get(signal, keep - 1) as number;
+}
+
+function randomRules(g: ReturnType<typeof generator>): RuleT[] {
+  const n = 1 + Math.floor(g.random() * 5);
+  return Array.from({ length: n }, (_, k): RuleT => {
+    const enabled = g.random() < 0.8;
+    const roll = g.random();
+    if (roll < 0.12) return { id: `r${k}`, kind: 'exact_dup', enabled };
+    if (roll < 0.2) return { id: `r${k}`, kind: 'unreadable', enabled };
+    const signal = g.pick(SIGNALS);
+    const op = g.pick(OPS);
+    // Thresholds on the grid of generated values (ties), between them, and outside the range.
+    if (roll < 0.35) return { id: `r${k}`, kind: 'signal', enabled, signal, op, keepTop: Math.round(g.random() * 100) / 100 || 0.01 };
+    const threshold = g.random() < 0.5 ? Math.round(g.random() * 20) / 10 - 0.5 : g.random() * 2 - 0.5;
+    return { id: `r${k}`, kind: 'signal', enabled, signal, op, threshold };
+  });
+}
+
+describe('filter counts from cached removed sets', () => {
+  // Budget 0: no signal is kept sorted, so threshold rules take the SQL path (what a signal larger than the budget does).
+  it.each([['sorted signals', undefined], ['no sorted signals (over the budget)', '0']])('equal brute-force SQL counts through writes that change what rules remove: %s', async (_, budget) => {
+    if (budget === undefined) delete process.env.WINNOW_FILTER_CACHE_MB;
+    else process.env.WINNOW_FILTER_CACHE_MB = budget;
+    // Background reads in chunks of 7 rows: chunk edges fall inside runs of equal values.
+    process.env.WINNOW_FILTER_CHUNK = '7';
+    const file = path.join(await tempDir(), 'project.sqlite');
+    const db = openDatabase(file);
+    const g = generator(17);
+    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
+    const items = new ItemStore(db);
+    const addItems = (count: number, from: number) => Array.from({ length: count }, (_, k) =>
+      items.insert(source.id, { key: `k${from + k}`, uri: `/d/${from + k}.jpg`, format: 'jpg', width: 10, height: 10, bytes: 1, sha256: `s${from + k}`, caption: null, captionOrigin: null, extra: null })!);
+    const setSignal = db.prepare('INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, NULL) ON CONFLICT (item_id, name) DO UPDATE SET value = excluded.value');
+    const writeSignals = (ids: number[]) => {
+      for (const id of ids) for (const name of SIGNALS) if (g.random() < 0.85) setSignal.run(id, name, Math.round(g.random() * 10) / 10 + (g.random() < 0.2 ? g.random() / 100 : 0));
+    };
+    let ids = addItems(400, 0);
+    writeSignals(ids);
+    const addDupGroups = (count: number) => {
+      for (let k = 0; k < count; k++) {
+        const members = [g.pick(ids), g.pick(ids), g.pick(ids)].filter((v, j, a) => a.indexOf(v) === j);
+        const group = Number(db.prepare(`INSERT INTO dup_groups (kind, run_id, keeper_id) VALUES ('exact', NULL, ?)`).run(members[0]).lastInsertRowid);
+        for (const m of members) db.prepare('INSERT INTO dup_members (group_id, item_id) VALUES (?, ?)').run(group, m);
+      }
+    };
+    addDupGroups(20);
+    const addIssues = (count: number) => {
+      for (let k = 0; k < count; k++) db.prepare(`INSERT INTO issues (severity, kind, message, item_id) VALUES ('error', ?, 'x', ?)`).run(g.pick(['decode_failed', 'io_error', 'other']), g.pick(ids));
+    };
+    addIssues(15);
+    const manual = new ManualStore(db);
+
+    let checks = 0;
+    const sets = removedSets(db);
+    // Each state twice: counted by SQL while the sorted copies are read in the background, then from them.
+    const check = async (signalsWritten = true) => {
+      const all = compileRules(db, SIGNALS.map((signal, k): RuleT => ({ id: `all${k}`, kind: 'signal', enabled: true, signal, op: '>', threshold: 0 })));
+      expect(sets.ready(all)).toBe(!signalsWritten && budget === undefined);
+      countAll();
+      await sets.idle();
+      expect(sets.ready(all)).toBe(budget === undefined);
+      countAll();
+    };
+    const countAll = () => {
+      for (let round = 0; round < 12; round++) {
+        const rules = randomRules(g);
+        const want = bruteForce(db, rules);
+        const got = evaluateRules(db, rules);
+        expect(got.total).toBe(want.total);
+        expect(got.removed).toBe(want.evaluationRemoved);
+        expect(got.rules.map((r) => ({ alone: r.removedAlone, cumulative: r.removedCumulative, withSignal: r.withSignal, threshold: r.threshold }))).toEqual(want.rules);
+        expect(filterCount(db, { rules, show: 'removed' })).toBe(want.decidedRemoved);
+        expect(filterCount(db, { rules, show: 'kept' })).toBe(want.total - want.decidedRemoved);
+        const target = g.pick(rules);
+        const compiled = compileRules(db, rules);
+        const c = compiled.find((r) => r.rule.id === target.id)!;
+        const others = compiled.filter((r) => r !== c && r.rule.enabled).map((r) => `(${r.removes})`).join(' OR ') || '0';
+        const count = (where: string) => db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+        expect(ruleCount(db, rules, target.id, false)).toBe(count(c.removes));
+        expect(ruleCount(db, rules, target.id, true)).toBe(count(`(${c.removes}) AND NOT (${others})`));
+        checks++;
+      }
+    };
+    await check();
+    // Edits of values already cached (same item set, new values).
+    writeSignals(ids.filter(() => g.random() < 0.3));
+    await check();
+    manual.decide(ids.filter(() => g.random() < 0.05), 'keep', 'test', 'test');
+    manual.decide(ids.filter(() => g.random() < 0.05), 'exclude', 'test', 'test');
+    await check(false);
+    ids = [...ids, ...addItems(150, 400)];
+    writeSignals(ids.slice(400));
+    addDupGroups(10);
+    addIssues(10);
+    await check();
+    const gone = ids.filter(() => g.random() < 0.1);
+    db.prepare(`DELETE FROM items WHERE id IN (${gone.join(',')})`).run();
+    ids = ids.filter((id) => !gone.includes(id));
+    await check();
+    db.prepare(`DELETE FROM signals WHERE name = 's.b' AND value > 0.5`).run();
+    await check();
+    // Another connection (another Winnow process) writes: the caches of this one must notice.
+    const other = new Database(file);
+    other.prepare(`UPDATE signals SET value = 1 - value WHERE name = 's.a'`).run();
+    other.prepare(`UPDATE manual_decisions SET decision = CASE decision WHEN 'keep' THEN 'exclude' ELSE 'keep' END`).run();
+    other.close();
+    await check();
+    expect(checks).toBe(168);
+    delete process.env.WINNOW_FILTER_CACHE_MB;
+    delete process.env.WINNOW_FILTER_CHUNK;
+  });
+
+  it('a write rolled back inside a transaction leaves no cache behind that a later write could match', async () => {
+    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
+    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
+    const ids = Array.from({ length: 10 }, (_, k) => new ItemStore(db).insert(source.id, { key: `k${k}`, uri: `/d/${k}.jpg`, format: 'jpg', width: 10, height: 10, bytes: 1, sha256: `s${k}`, caption: null, captionOrigin: null, extra: null })!);
+    for (const id of ids) db.prepare(`INSERT INTO signals (item_id, name, value) VALUES (?, 's.a', 0)`).run(id);
+    const rules: RuleT[] = [{ id: 'a', kind: 'signal', enabled: true, signal: 's.a', op: '>=', threshold: 0.5 }];
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(10);
+    await removedSets(db).idle();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
+    try {
+      db.transaction(() => {
+        db.prepare(`UPDATE signals SET value = 1 WHERE item_id <= ?`).run(ids[2]);
+        expect(filterCount(db, { rules, show: 'removed' })).toBe(7);
+        throw new Error('roll back');
+      })();
+    } catch { /* the rollback under test */ }
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(10);
+    await removedSets(db).idle();
+    // Same number of version bumps as the rolled-back write, different rows.
+    db.prepare(`UPDATE signals SET value = 1 WHERE item_id >= ?`).run(ids[7]);
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(7);
+    await removedSets(db).idle();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
+    expect(evaluateRules(db, rules).rules[0].removedAlone).toBe(7);
+  });
+});
+
+describe('bitsets', () => {
+  it('size to the largest id, and an empty set has no words', () => {
+    expect(Bits.fromIds([]).words.length).toBe(0);
+    expect(Bits.fromIds([5, 9, 70], 1, 1).words.length).toBe(0);
+    const bits = Bits.fromIds([70, 3, 64, 31]);
+    expect(bits.words.length).toBe(3);
+    expect(bits.ids()).toEqual([3, 31, 64, 70]);
+    expect(bits.count()).toBe(4);
+    expect(bits.andNot(Bits.fromIds([64])).or(Bits.fromIds([100])).ids()).toEqual([3, 31, 70, 100]);
+  });
+});
