@@ -124,6 +124,7 @@ export class PreprocessPool {
     if (!entry.ready && ++this.failedStarts >= MAX_FAILED_STARTS) {
       this.broken = `preprocessing workers cannot start: ${reason}`;
       this.workers.splice(index, 1);
+      if (this.workers.every((w) => w.ready)) for (const wake of this.startWaiters.splice(0)) wake();
       if (this.workers.every((w) => !w.ready)) for (const pending of this.queue.splice(0)) pending.resolve({ ok: false, reason: this.broken });
       return;
     }
@@ -163,7 +164,8 @@ export class PreprocessPool {
     return Promise.all(inputs.map((input) => this.preprocess(input)));
   }
 
-  /** Resolves once every worker has started (tasks go only to started workers, so a slow start takes no share). */
+  /** Resolves once every live worker has started, or the pool is closed or cannot start workers (tasks go only to
+   *  started workers, so a slow start takes no share). */
   started(): Promise<void> {
     if (this.workers.every((w) => w.ready)) return Promise.resolve();
     return new Promise((resolve) => this.startWaiters.push(resolve));
@@ -183,6 +185,7 @@ export class PreprocessPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const wake of this.startWaiters.splice(0)) wake();
     for (const pending of this.queue.splice(0)) pending.resolve({ ok: false, reason: 'preprocess pool closed' });
     const running = this.workers.flatMap((entry) => [...entry.running.values()]);
     await Promise.all(this.workers.map((entry) => entry.handle.terminate()));
