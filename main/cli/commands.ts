@@ -73,6 +73,7 @@ export const commands: Record<string, Command> = {
   plan: lazy(() => import('./scale'), (m) => m.planCommand),
   'run-shard': lazy(() => import('./scale'), (m) => m.runShardCommand),
   merge: lazy(() => import('./scale'), (m) => m.mergeCommand),
+  'export-shard': lazy(() => import('./scale'), (m) => m.exportShardCommand),
   worker: lazy(() => import('./scale'), (m) => m.workerCommand),
   cluster: lazy(() => import('./scale'), (m) => m.clusterCommand),
 

@@ -57,6 +57,8 @@ Usage: winnow <command> [options]
   run-shard --plan FILE --shard i/N
                                    run shard i of N of a plan here (Slurm arrays, Kubernetes indexed Jobs; docs/scale-out.md)
   merge --plan FILE --shards N     merge the committed shards of a plan (sorted by key, duplicate groups, failures)
+  export-shard --plan FILE --shard i/N [--format webdataset] [--opt key=value ...]
+                                   after the merge, write shard i's kept items (original bytes) to export/<shard>/, once
   worker --queue redis://HOST:PORT [--concurrency N] [--lock-ms MS] [--rate N/s|N/min]
                                    serve shard and merge jobs of cluster runs (BullMQ on Redis)
   cluster run FILE --queue URL [--shards N] [--detach]

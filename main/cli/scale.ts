@@ -6,6 +6,8 @@ import path from 'node:path';
 import { parseShardRef, ScalePlan, type ScalePlanT } from '../domain/scale';
 import { failurePath, mergeShards, type MergeResult } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
+import { EXPORT_FORMATS, exportShard, type ShardExportFormat } from '../engine/scale/shard-export';
+import { parseOpts } from './export';
 import { loadShardModel } from '../engine/scale/shard-model';
 import { openStorage } from '../engine/scale/storage';
 import { resolvedRules, writeResultSample } from '../engine/scale/result-sample';
@@ -61,6 +63,19 @@ export async function runShardCommand(ctx: CommandContext): Promise<number> {
   } finally {
     await model.model.dispose();
   }
+}
+
+/** `export-shard`: after the merge, one shard writes the items the merged selection keeps (export/<shard>/). */
+export async function exportShardCommand(ctx: CommandContext): Promise<number> {
+  const plan = await readPlan(ctx.values.plan);
+  const ref = shardArg(ctx.values.shard);
+  const format = (ctx.values.format ?? 'webdataset') as ShardExportFormat;
+  if (!(format in EXPORT_FORMATS)) throw new Error(`--format ${format} is not a shard export format (known: ${Object.keys(EXPORT_FORMATS).join(', ')})`);
+  const storage = await openStorage(plan.output);
+  const s = await exportShard(plan, shardOf(await planUnits(plan), ref), { storage, format, options: parseOpts(ctx.values.opt) });
+  const what = s.alreadyCommitted ? 'already committed' : s.committed ? 'committed' : 'another attempt committed';
+  ctx.print(`${what} ${s.name}: ${s.written} of ${s.items} items kept and written as ${format}${s.skipped ? ` (${s.skipped} kept items without image bytes left out)` : ''}`, s);
+  return 0;
 }
 
 export async function mergeCommand(ctx: CommandContext): Promise<number> {

@@ -2,7 +2,7 @@
 // keeps, with the source's bytes unchanged; together the shards export exactly the kept keys, whatever
 // the number of shards, and a committed shard export is never written twice.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { extract } from 'tar-stream';
@@ -14,6 +14,7 @@ import { exportPath, exportShard } from '../../../main/engine/scale/shard-export
 import { runShard } from '../../../main/engine/scale/shard-run';
 import { loadShardModel } from '../../../main/engine/scale/shard-model';
 import { planUnits, shardOf } from '../../../main/engine/scale/units';
+import { winnowRun } from '../../fixtures/cli';
 import { tempDir } from '../../fixtures/images';
 import { scalePlan, writeScaleDataset, type ScaleDataset } from '../../fixtures/scale';
 
@@ -25,7 +26,7 @@ async function tarMembers(file: string): Promise<Map<string, Buffer>> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       const parts: Buffer[] = [];
-      stream.on('data', (c: Buffer) => parts.push(c));
+      stream.on('data', (c) => parts.push(c as Buffer));
       stream.on('end', () => { out.set(h.name, Buffer.concat(parts)); next(); });
     });
     ex.on('finish', resolve);
@@ -164,4 +165,20 @@ describe('export per shard', () => {
     const shard = shardOf(await planUnits(plan), { index: 0, count: 3 });
     await expect(exportShard(plan, shard, { storage: new FsStorage(plan.output) })).rejects.toThrow(/no merged result .*winnow merge/);
   });
+
+  it('runs from the command line, once, and refuses an unmerged run there too', async () => {
+    const plan = plans[3];
+    const file = path.join(plan.output, '..', 'plan-3.json');
+    await writeFile(file, JSON.stringify(plan));
+    const again = await winnowRun(['export-shard', '--plan', file, '--shard', '2/3', '--format', 'webdataset', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const summary = JSON.parse(again.stdout) as { name: string; alreadyCommitted: boolean; written: number };
+    expect(summary).toMatchObject({ name: 'export/00002-of-00003', alreadyCommitted: true });
+    expect(summary.written).toBe((await exportedSamples(path.join(plan.output, 'export', '00002-of-00003'))).length);
+    const unmerged = path.join(plan.output, '..', 'plan-unmerged.json');
+    await writeFile(unmerged, JSON.stringify({ ...plan, output: path.join(plan.output, '..', 'never-merged-cli') }));
+    const refused = await winnowRun(['export-shard', '--plan', unmerged, '--shard', '0/3']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/no merged result .*winnow merge/);
+  }, 120_000);
 });
