@@ -14,7 +14,8 @@ import { prepareStages, type ShardStages, stagesKey } from '../engine/scale/stag
 import { PreprocessPool } from '../engine/vision/preprocess-pool';
 import { openStorage, type ShardStorage } from '../engine/scale/storage';
 import { cancelKey, connect, PREFIX, QUEUE_NAME } from './connection';
-import type { MergeJobData, ShardJobData, ShardProgress } from './jobs';
+import { enqueueExports, exportJob } from './export-jobs';
+import type { ExportJobData, MergeJobData, ShardJobData, ShardProgress } from './jobs';
 import { distributedSemDedup, SEMDEDUP_QUEUE, semDedupJob, type SemDedupJobData } from './semdedup';
 
 export interface WorkerOptions {
@@ -70,6 +71,7 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
   };
   const worker = new Worker(QUEUE_NAME, async (job: Job) => {
     if (job.name === 'merge') return mergeJob(job as Job<MergeJobData>, url, log);
+    if (job.name === 'export') return exportJob(job as Job<ExportJobData>, log);
     const { plan } = job.data as ShardJobData;
     const model = await modelFor(plan.model);
     const key = stagesKey(plan.model, plan.stages ?? {});
@@ -135,5 +137,7 @@ async function mergeJob(job: Job<MergeJobData>, url: string, log: (l: string) =>
   const semantic = plan.dedup.method === 'semdedup' ? distributedSemDedup(url, plan, storage, { log, onProgress: (p) => job.updateProgress({ semdedup: p }) }) : undefined;
   const result = await mergeShards(plan, count, storage, { semantic });
   log(`merged ${result.merged}/${count} shards: ${result.items} items, ${result.failed.length} failed`);
+  // Only now is the selection the exports read committed.
+  if (job.data.export) await enqueueExports(url, job.data.runId, plan, count, job.data.export);
   return result;
 }

@@ -6,7 +6,8 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { extract } from 'tar-stream';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveQueue, type RunningWorker } from '../../../main/cluster/worker';
 import { ScalePlan, type ScalePlanT } from '../../../main/domain/scale';
 import { FsStorage } from '../../../main/engine/scale/fs-storage';
 import { mergeShards } from '../../../main/engine/scale/merge';
@@ -15,6 +16,7 @@ import { runShard } from '../../../main/engine/scale/shard-run';
 import { loadShardModel } from '../../../main/engine/scale/shard-model';
 import { planUnits, shardOf } from '../../../main/engine/scale/units';
 import { winnowRun } from '../../fixtures/cli';
+import { hasRedis, startRedis, type RedisServer } from '../../fixtures/redis';
 import { tempDir } from '../../fixtures/images';
 import { scalePlan, writeScaleDataset, type ScaleDataset } from '../../fixtures/scale';
 
@@ -78,14 +80,17 @@ let data: ScaleDataset;
 let selection: Array<{ source: number; key: string; kept: boolean; reasons: string | null }>;
 const plans: Record<number, ScalePlanT> = {};
 
+let root: string;
+const planIn = (out: string) => ScalePlan.parse(scalePlan(data, out, {
+  rules: [
+    { id: 'words', kind: 'caption_words', op: '>', threshold: 3 },
+    { id: 'broken', kind: 'unreadable' },
+    { id: 'copies', kind: 'exact_dup' },
+  ],
+}));
+
 async function runAndMerge(dir: string, count: number): Promise<ScalePlanT> {
-  const plan = ScalePlan.parse(scalePlan(data, path.join(dir, `out-${count}`), {
-    rules: [
-      { id: 'words', kind: 'caption_words', op: '>', threshold: 3 },
-      { id: 'broken', kind: 'unreadable' },
-      { id: 'copies', kind: 'exact_dup' },
-    ],
-  }));
+  const plan = planIn(path.join(dir, `out-${count}`));
   const storage = new FsStorage(plan.output);
   const model = await loadShardModel(plan.model);
   try {
@@ -100,6 +105,7 @@ async function runAndMerge(dir: string, count: number): Promise<ScalePlanT> {
 
 beforeAll(async () => {
   const dir = await tempDir('winnow-shard-export-');
+  root = dir;
   data = await writeScaleDataset(dir);
   plans[3] = await runAndMerge(dir, 3);
   plans[1] = await runAndMerge(dir, 1);
@@ -181,4 +187,34 @@ describe('export per shard', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/no merged result .*winnow merge/);
   }, 120_000);
+});
+
+describe.skipIf(!hasRedis)('cluster run --export', () => {
+  let redis: RedisServer;
+  const workers: RunningWorker[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+    for (const name of ['w1', 'w2']) workers.push(await serveQueue(redis.url, { name, lockMs: 3000, log: () => undefined }));
+  }, 60_000);
+  afterAll(async () => {
+    for (const w of workers) await w.close();
+    await redis?.stop();
+  });
+
+  it('exports every shard after the merge, the kept keys exactly', async () => {
+    const plan = planIn(path.join(root, 'out-cluster'));
+    const file = path.join(root, 'plan-cluster.json');
+    await writeFile(file, JSON.stringify(plan));
+    const run = await winnowRun(['cluster', 'run', file, '--queue', redis.url, '--shards', '3', '--export', 'webdataset', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { exports: Array<{ name: string; committed: boolean }>; exportFailures: unknown[] };
+    expect(out.exportFailures).toEqual([]);
+    expect(out.exports.map((e) => e.name).sort()).toEqual(['export/00000-of-00003', 'export/00001-of-00003', 'export/00002-of-00003']);
+    const keys: string[] = [];
+    for (const e of out.exports) keys.push(...(await exportedSamples(path.join(plan.output, e.name))).map((x) => x.key));
+    expect(keys.sort()).toEqual(selection.filter((s) => s.kept).map((s) => s.key).sort());
+    const again = await winnowRun(['cluster', 'run', file, '--queue', redis.url, '--shards', '3', '--export', 'webdataset', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as typeof out).exports).toHaveLength(3);
+  }, 240_000);
 });
