@@ -43,12 +43,14 @@ export async function followExports(url: string, runId: string, count: number, o
     for (;;) {
       const jobs = await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(exportJobId(runId, i))));
       const states = await Promise.all(jobs.map((j) => (j ? j.getState() : 'missing')));
-      const done = states.filter((s) => s === 'completed' || s === 'failed').length;
+      // A missing job was removed (cluster cancel): finished, as a failure.
+      const over = (s: string) => s === 'completed' || s === 'failed' || s === 'missing';
+      const done = states.filter(over).length;
       if (done !== reported) { reported = done; o.print?.(`export: ${done}/${count} shards finished`); }
       if (done === count) {
         return {
           exports: jobs.flatMap((j, i) => (states[i] === 'completed' ? [j!.returnvalue as ShardExportSummary] : [])),
-          failed: jobs.flatMap((j, i) => (states[i] === 'failed' ? [{ shard: i, reason: j!.failedReason ?? 'failed' }] : [])),
+          failed: jobs.flatMap((j, i) => (states[i] === 'failed' ? [{ shard: i, reason: j!.failedReason ?? 'failed' }] : states[i] === 'missing' ? [{ shard: i, reason: 'removed (the run was cancelled)' }] : [])),
         };
       }
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));

@@ -69,6 +69,9 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
     prefix: PREFIX, name, concurrency: o.concurrency ?? 1,
     lockDuration, stalledInterval: Math.max(500, Math.floor(lockDuration / 2)), maxStalledCount: 2,
   };
+  // Our own connections: BullMQ leaves a connection it was given open on close, so close() ends them (in-process workers).
+  const workerConn = connect(url);
+  const stepsConn = connect(url);
   const worker = new Worker(QUEUE_NAME, async (job: Job) => {
     if (job.name === 'merge') return mergeJob(job as Job<MergeJobData>, url, log);
     if (job.name === 'export') return exportJob(job as Job<ExportJobData>, log);
@@ -80,8 +83,8 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
       model.stages = { key, ready: (async () => { await (await previous?.catch(() => null))?.dispose(); return prepareStages(plan.model, plan.stages ?? {}, model); })() };
     }
     return shardJob(job as Job<ShardJobData>, redis, model, await model.stages.ready, name, log);
-  }, { ...common, connection: connect(url), limiter: o.rate });
-  const steps = new Worker<SemDedupJobData>(SEMDEDUP_QUEUE, (job) => semDedupJob(job, storageOf, log, name), { ...common, connection: connect(url) });
+  }, { ...common, connection: workerConn, limiter: o.rate });
+  const steps = new Worker<SemDedupJobData>(SEMDEDUP_QUEUE, (job) => semDedupJob(job, storageOf, log, name), { ...common, connection: stepsConn });
   for (const w of [worker, steps]) w.on('error', (err) => log(`worker ${name}: ${err.message}`));
   await Promise.all([worker.waitUntilReady(), steps.waitUntilReady()]);
   log(`worker ${name} serving ${QUEUE_NAME} and ${SEMDEDUP_QUEUE}${o.rate ? ` (at most ${o.rate.max} job starts per ${o.rate.duration / 1000} s)` : ''}`);
@@ -90,7 +93,7 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
     async close() {
       await Promise.all([worker.close(), steps.close()]);
       await release(loaded);
-      redis.disconnect();
+      for (const c of [redis, workerConn, stepsConn]) c.disconnect();
     },
   };
 }

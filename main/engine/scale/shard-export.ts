@@ -49,16 +49,16 @@ export const exportPath = (shard: Pick<ShardSpec, 'index' | 'count'>) => `export
 const rowKey = (source: number, key: string) => `${source}\u0000${key}`;
 
 /** This shard's rows by (source, key): a shard-sized map (the shard's own table). */
-async function shardRows(dir: string): Promise<Map<string, ItemRow>> {
+async function shardRows(file: string): Promise<Map<string, ItemRow>> {
   const rows = new Map<string, ItemRow>();
-  for await (const group of (await ItemTableReader.open(path.join(dir, 'items.parquet'))).groups()) for (const r of group) rows.set(rowKey(r.source, r.key), r);
+  for await (const group of (await ItemTableReader.open(file)).groups()) for (const r of group) rows.set(rowKey(r.source, r.key), r);
   return rows;
 }
 
 /** The keys of `rows` that the merged selection keeps, streamed group by group from selection.parquet. */
-async function keptKeys(resultDir: string, rows: Map<string, ItemRow>, signal?: AbortSignal): Promise<Set<string>> {
+async function keptKeys(selection: string, rows: Map<string, ItemRow>, signal?: AbortSignal): Promise<Set<string>> {
   const kept = new Set<string>();
-  for await (const group of (await RowGroupReader.open(path.join(resultDir, 'selection.parquet'))).records()) {
+  for await (const group of (await RowGroupReader.open(selection)).records()) {
     signal?.throwIfAborted();
     for (const r of group) {
       const k = rowKey(Number(r.source), String(r.key));
@@ -91,8 +91,9 @@ export async function exportShard(plan: ScalePlanT, shard: ShardSpec, o: ShardEx
   if (!(await o.storage.committed(RESULT))) throw new Error(`no merged result in ${o.storage.location}: run \`winnow merge\` before exporting shards (the export keeps what the merged selection keeps)`);
   const source = shardPath(shard);
   if (!(await o.storage.committed(source))) throw new Error(`${source} has no committed output in ${o.storage.location}: run it (winnow run-shard) and merge again before exporting it`);
-  const rows = await shardRows(await o.storage.open(source));
-  const kept = await keptKeys(await o.storage.open(RESULT), rows, o.signal);
+  // One file of each: on object storage the shard's matrices and the merged result's are never downloaded.
+  const rows = await shardRows(await o.storage.openFile(source, 'items.parquet'));
+  const kept = await keptKeys(await o.storage.openFile(RESULT, 'selection.parquet'), rows, o.signal);
   const staging = path.join(await o.storage.stagingRoot(), `export-${path.basename(name)}.${randomUUID()}`);
   await mkdir(staging, { recursive: true });
   const controller = new AbortController();

@@ -2,7 +2,9 @@
 // keeps, with the source's bytes unchanged; together the shards export exactly the kept keys, whatever
 // the number of shards, and a committed shard export is never written twice.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { extract } from 'tar-stream';
@@ -10,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveQueue, type RunningWorker } from '../../../main/cluster/worker';
 import { ScalePlan, type ScalePlanT } from '../../../main/domain/scale';
 import { FsStorage } from '../../../main/engine/scale/fs-storage';
-import { mergeShards } from '../../../main/engine/scale/merge';
+import { mergeShards, RESULT } from '../../../main/engine/scale/merge';
+import { S3Storage } from '../../../main/engine/scale/s3-storage';
 import { exportPath, exportShard } from '../../../main/engine/scale/shard-export';
 import { runShard } from '../../../main/engine/scale/shard-run';
 import { loadShardModel } from '../../../main/engine/scale/shard-model';
@@ -217,4 +220,38 @@ describe.skipIf(!hasRedis)('cluster run --export', () => {
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as typeof out).exports).toHaveLength(3);
   }, 240_000);
+});
+
+describe('export per shard on object storage (s3rver)', () => {
+  it('reads only the tables it needs and exports the kept keys', async () => {
+    const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(root, 's3'), configureBuckets: [{ name: 'bucket', configs: [] }] });
+    const { port } = (await server.run()) as AddressInfo;
+    const env = { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      const plan = plans[3];
+      const storage = S3Storage.fromUrl('s3://bucket/run');
+      // The filesystem run's committed outputs, committed again on the object store.
+      for (const name of [RESULT, 'shards/00000-of-00003', 'shards/00001-of-00003', 'shards/00002-of-00003']) {
+        const copy = path.join(await storage.stagingRoot(), `copy-${path.basename(name)}`);
+        await cp(path.join(plan.output, name), copy, { recursive: true });
+        expect(await storage.commit(name, copy)).toBe(true);
+      }
+      const units = await planUnits(plan);
+      const keys: string[] = [];
+      for (let index = 0; index < 3; index++) {
+        const summary = await exportShard(plan, shardOf(units, { index, count: 3 }), { storage });
+        expect(summary.committed).toBe(true);
+        keys.push(...(await exportedSamples(await storage.open(summary.name))).map((e) => e.key));
+      }
+      expect(keys.sort()).toEqual(selection.filter((x) => x.kept).map((x) => x.key).sort());
+      // The merged matrices stayed on the store: only selection.parquet came down.
+      expect(await readdir(path.dirname(await storage.openFile(RESULT, 'selection.parquet')))).toEqual(['selection.parquet']);
+      expect((await exportShard(plan, shardOf(units, { index: 0, count: 3 }), { storage })).alreadyCommitted).toBe(true);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      await server.close();
+    }
+  }, 120_000);
 });
