@@ -2,7 +2,7 @@
 // native libraries) of import, export or the desktop app; in the bundled CLI each is its own chunk.
 export interface CommandContext {
   args: string[];
-  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; 'no-stages'?: boolean; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string;
+  values: { project?: string; name?: string; rules?: string; force?: boolean; model?: string; port?: string; 'no-open'?: boolean; 'no-stages'?: boolean; export?: string; json?: boolean; dtype?: string; id?: string; format?: string; out?: string; selection?: string; opt?: string[]; classes?: string; templates?: string; multi?: boolean; k?: string; threshold?: string; prompts?: string; semantic?: boolean; policy?: string; method?: string;
     plan?: string; shard?: string; shards?: string; queue?: string; concurrency?: string; 'lock-ms'?: string; rate?: string; detach?: boolean; sample?: string; output?: string; set?: string[]; reset?: string[] };
   /** Human text, or the JSON value with --json. */
   print(human: string, json: unknown): void;
@@ -73,6 +73,7 @@ export const commands: Record<string, Command> = {
   plan: lazy(() => import('./scale'), (m) => m.planCommand),
   'run-shard': lazy(() => import('./scale'), (m) => m.runShardCommand),
   merge: lazy(() => import('./scale'), (m) => m.mergeCommand),
+  'export-shard': lazy(() => import('./scale'), (m) => m.exportShardCommand),
   worker: lazy(() => import('./scale'), (m) => m.workerCommand),
   cluster: lazy(() => import('./scale'), (m) => m.clusterCommand),
 

@@ -6,7 +6,7 @@ import { followJob, jobFailure } from './follow';
 import { withSession } from './with-session';
 
 /** `--opt key=value` pairs; numbers and booleans are typed by the format's option spec later. */
-function parseOpts(list: string[] | undefined): Record<string, string> {
+export function parseOpts(list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list ?? []) {
     const at = kv.indexOf('=');

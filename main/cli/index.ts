@@ -57,10 +57,13 @@ Usage: winnow <command> [options]
   run-shard --plan FILE --shard i/N
                                    run shard i of N of a plan here (Slurm arrays, Kubernetes indexed Jobs; docs/scale-out.md)
   merge --plan FILE --shards N     merge the committed shards of a plan (sorted by key, duplicate groups, failures)
+  export-shard --plan FILE --shard i/N [--format webdataset] [--opt key=value ...]
+                                   after the merge, write shard i's kept items (original bytes) to export/<shard>/, once
   worker --queue redis://HOST:PORT [--concurrency N] [--lock-ms MS] [--rate N/s|N/min]
                                    serve shard and merge jobs of cluster runs (BullMQ on Redis)
-  cluster run FILE --queue URL [--shards N] [--detach]
-                                   submit a plan as shard jobs + a merge; follow progress per shard with ETA (again: resume)
+  cluster run FILE --queue URL [--shards N] [--detach] [--export webdataset]
+                                   submit a plan as shard jobs + a merge (+ one export job per shard after it);
+                                   follow progress per shard with ETA (again: resume)
   cluster cancel FILE|RUN_ID --queue URL
                                    cancel a run (running shards stop after their batch; run the plan again to resume)
   cluster search "text" --plan FILE --shards N [--k K]
@@ -84,7 +87,7 @@ async function main(): Promise<number> {
       queries: { type: 'string' }, segment: { type: 'boolean' },
       adapted: { type: 'boolean' }, head: { type: 'string' }, distill: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, regions: { type: 'boolean' },
       plan: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' },
-      'lock-ms': { type: 'string' }, rate: { type: 'string' }, detach: { type: 'boolean' }, 'no-stages': { type: 'boolean' }, sample: { type: 'string' }, output: { type: 'string' },
+      'lock-ms': { type: 'string' }, rate: { type: 'string' }, detach: { type: 'boolean' }, 'no-stages': { type: 'boolean' }, export: { type: 'string' }, sample: { type: 'string' }, output: { type: 'string' },
       keep: { type: 'boolean' }, exclude: { type: 'boolean' }, clear: { type: 'boolean' }, remove: { type: 'boolean' }, 'tag-of': { type: 'string' },
       semantic: { type: 'boolean' }, policy: { type: 'string' }, method: { type: 'string' }, verify: { type: 'string' }, 'min-alignment': { type: 'string' },
       set: { type: 'string', multiple: true }, reset: { type: 'string', multiple: true },

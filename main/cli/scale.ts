@@ -6,6 +6,8 @@ import path from 'node:path';
 import { parseShardRef, ScalePlan, type ScalePlanT } from '../domain/scale';
 import { failurePath, mergeShards, type MergeResult } from '../engine/scale/merge';
 import { PoisonedShardError, runShard, shardPath } from '../engine/scale/shard-run';
+import { EXPORT_FORMATS, exportShard, type ShardExportFormat } from '../engine/scale/shard-export';
+import { parseOpts } from './export';
 import { loadShardModel } from '../engine/scale/shard-model';
 import { openStorage } from '../engine/scale/storage';
 import { resolvedRules, writeResultSample } from '../engine/scale/result-sample';
@@ -18,6 +20,7 @@ import { planUnits, shardOf } from '../engine/scale/units';
 import { followRun } from '../cluster/progress';
 import { cancelRun, runIdOf, submitPlan } from '../cluster/submit';
 import { parseRate, serveQueue } from '../cluster/worker';
+import { enqueueExports, followExports } from '../cluster/export-jobs';
 import type { CommandContext } from './commands';
 import { numberOption } from './number-option';
 import { withSession } from './with-session';
@@ -63,6 +66,23 @@ export async function runShardCommand(ctx: CommandContext): Promise<number> {
   }
 }
 
+function exportFormatArg(text: string, flag: string): ShardExportFormat {
+  if (!(text in EXPORT_FORMATS)) throw new Error(`${flag} ${text} is not a shard export format (known: ${Object.keys(EXPORT_FORMATS).join(', ')})`);
+  return text as ShardExportFormat;
+}
+
+/** `export-shard`: after the merge, one shard writes the items the merged selection keeps (export/<shard>/). */
+export async function exportShardCommand(ctx: CommandContext): Promise<number> {
+  const plan = await readPlan(ctx.values.plan);
+  const ref = shardArg(ctx.values.shard);
+  const format = exportFormatArg(ctx.values.format ?? 'webdataset', '--format');
+  const storage = await openStorage(plan.output);
+  const s = await exportShard(plan, shardOf(await planUnits(plan), ref), { storage, format, options: parseOpts(ctx.values.opt) });
+  const what = s.alreadyCommitted ? 'already committed' : s.committed ? 'committed' : 'another attempt committed';
+  ctx.print(`${what} ${s.name}: ${s.written} of ${s.items} items kept and written as ${format}${s.skipped ? ` (${s.skipped} kept items without image bytes left out)` : ''}`, s);
+  return 0;
+}
+
 export async function mergeCommand(ctx: CommandContext): Promise<number> {
   const plan = await readPlan(ctx.values.plan);
   const count = numberOption(ctx.values.shards, 'shards');
@@ -101,7 +121,8 @@ export async function clusterCommand(ctx: CommandContext): Promise<number> {
   if (!url) throw new Error('--queue redis://host:port is needed');
   if (sub === 'run') {
     const plan = await readPlan(target);
-    const submitted = await submitPlan(url, plan, numberOption(ctx.values.shards, 'shards'));
+    const exportFormat = ctx.values.export === undefined ? undefined : exportFormatArg(ctx.values.export, '--export');
+    const submitted = await submitPlan(url, plan, numberOption(ctx.values.shards, 'shards'), { export: exportFormat });
     const { info } = submitted;
     if (!ctx.values.json) console.log(`run ${info.runId}: ${info.count} shards of ${plan.name}${submitted.alreadyDone ? ' (already finished)' : submitted.resumed ? ' (attached to the run in flight)' : ''}`);
     if (ctx.values.detach) {
@@ -113,8 +134,16 @@ export async function clusterCommand(ctx: CommandContext): Promise<number> {
       ctx.print(`run ${info.runId} did not finish: ${outcome.error}`, { runId: info.runId, error: outcome.error, shards: outcome.shards });
       return 1;
     }
-    ctx.print(describeResult(outcome.result!), { runId: info.runId, result: outcome.result, shards: outcome.shards });
-    return outcome.result!.failed.length ? 3 : 0;
+    if (!exportFormat) {
+      ctx.print(describeResult(outcome.result!), { runId: info.runId, result: outcome.result, shards: outcome.shards });
+      return outcome.result!.failed.length ? 3 : 0;
+    }
+    // A run attached to (submitted earlier without --export) gets its export jobs here; ids make this idempotent.
+    await enqueueExports(url, info.runId, plan, info.count, exportFormat);
+    const exported = await followExports(url, info.runId, info.count, { print: ctx.values.json ? undefined : (l) => console.log(l) });
+    const lines = [describeResult(outcome.result!), `exported ${exported.exports.reduce((a, e) => a + e.written, 0)} kept items as ${exportFormat} into export/ (${exported.exports.length}/${info.count} shards)`, ...exported.failed.map((f) => `  export of shard ${f.shard} failed: ${f.reason}`)];
+    ctx.print(lines.join('\n'), { runId: info.runId, result: outcome.result, shards: outcome.shards, exports: exported.exports, exportFailures: exported.failed });
+    return outcome.result!.failed.length || exported.failed.length ? 3 : 0;
   }
   if (sub === 'cancel') {
     if (!target) throw new Error('usage: winnow cluster cancel PLAN|RUN_ID --queue URL [--shards N]');

@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import stringify from 'safe-stable-stringify';
 import type { ScalePlanT } from '../domain/scale';
+import type { ShardExportFormat } from '../engine/scale/shard-export';
 import { allShards, planUnits } from '../engine/scale/units';
 import { cancelKey, connect, PREFIX, QUEUE_NAME, runKey } from './connection';
-import { mergeJobId, type MergeJobData, SHARD_ATTEMPTS, shardJobId, type ShardJobData } from './jobs';
+import { enqueueExports } from './export-jobs';
+import { exportJobId, mergeJobId, type MergeJobData, SHARD_ATTEMPTS, shardJobId, type ShardJobData } from './jobs';
 
 export interface RunInfo { runId: string; count: number; plan: ScalePlanT; submittedAt: number }
 
@@ -19,7 +21,8 @@ export function runIdOf(plan: ScalePlanT, count: number): string {
 
 export interface SubmitResult { info: RunInfo; resumed: boolean; alreadyDone: boolean }
 
-export async function submitPlan(url: string, plan: ScalePlanT, count: number | undefined): Promise<SubmitResult> {
+/** `o.export`: after the merge, one export job per shard in that format (a finished run gets them now). */
+export async function submitPlan(url: string, plan: ScalePlanT, count: number | undefined, o: { export?: ShardExportFormat } = {}): Promise<SubmitResult> {
   const units = await planUnits(plan);
   const n = count ?? Math.max(1, units.length);
   const runId = runIdOf(plan, n);
@@ -30,7 +33,10 @@ export async function submitPlan(url: string, plan: ScalePlanT, count: number | 
     const existing = await queue.getJob(mergeJobId(runId));
     const state = existing ? await existing.getState() : null;
     const info: RunInfo = { runId, count: n, plan, submittedAt: Date.now() };
-    if (state === 'completed') return { info: (await readRun(redis, runId)) ?? info, resumed: false, alreadyDone: true };
+    if (state === 'completed') {
+      if (o.export) await enqueueExports(url, runId, plan, n, o.export);
+      return { info: (await readRun(redis, runId)) ?? info, resumed: false, alreadyDone: true };
+    }
     if (state && state !== 'failed' && state !== 'unknown') return { info: (await readRun(redis, runId)) ?? info, resumed: true, alreadyDone: false };
     // A cancelled or crashed run: clear what is left of it and submit it again (committed shards are skipped).
     await redis.del(cancelKey(runId));
@@ -41,7 +47,7 @@ export async function submitPlan(url: string, plan: ScalePlanT, count: number | 
       data: { runId, plan, index: s.index, count: s.count, units: s.units } satisfies ShardJobData,
       opts: { jobId: shardJobId(runId, s.index), attempts: SHARD_ATTEMPTS, backoff: { type: 'fixed', delay: 500 }, ignoreDependencyOnFailure: true },
     }));
-    await flows.add({ name: 'merge', queueName: QUEUE_NAME, prefix: PREFIX, data: { runId, plan, count: n } satisfies MergeJobData, opts: { jobId: mergeJobId(runId), attempts: 2 }, children });
+    await flows.add({ name: 'merge', queueName: QUEUE_NAME, prefix: PREFIX, data: { runId, plan, count: n, ...(o.export && { export: o.export }) } satisfies MergeJobData, opts: { jobId: mergeJobId(runId), attempts: 2 }, children });
     return { info, resumed: Boolean(existing), alreadyDone: false };
   } finally {
     await flows.close();
@@ -55,9 +61,12 @@ export async function readRun(redis: ReturnType<typeof connect>, runId: string):
   return text ? (JSON.parse(text) as RunInfo) : null;
 }
 
+/** Every job id of a run: its merge, its shards and its shard exports (cluster run --export). */
+const runJobIds = (runId: string, count: number) => [mergeJobId(runId), ...Array.from({ length: count }, (_, i) => [shardJobId(runId, i), exportJobId(runId, i)]).flat()];
+
 /** Removes a run's jobs that are not running (a running one finishes or sees the cancel flag first). */
 async function removeRun(queue: Queue, runId: string, count: number): Promise<void> {
-  for (const id of [mergeJobId(runId), ...Array.from({ length: count }, (_, i) => shardJobId(runId, i))]) {
+  for (const id of runJobIds(runId, count)) {
     const job = await queue.getJob(id);
     if (!job) continue;
     await job.remove({ removeChildren: false }).catch(() => undefined);
@@ -73,7 +82,7 @@ export async function cancelRun(url: string, runId: string): Promise<{ found: bo
     if (!info) return { found: false, removed: 0 };
     await redis.set(cancelKey(runId), '1');
     let removed = 0;
-    for (const id of [mergeJobId(runId), ...Array.from({ length: info.count }, (_, i) => shardJobId(runId, i))]) {
+    for (const id of runJobIds(runId, info.count)) {
       const job = await queue.getJob(id);
       if (!job || (await job.getState()) === 'active') continue;
       if (await job.remove({ removeChildren: false }).then(() => true, () => false)) removed++;

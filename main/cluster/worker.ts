@@ -14,7 +14,8 @@ import { prepareStages, type ShardStages, stagesKey } from '../engine/scale/stag
 import { PreprocessPool } from '../engine/vision/preprocess-pool';
 import { openStorage, type ShardStorage } from '../engine/scale/storage';
 import { cancelKey, connect, PREFIX, QUEUE_NAME } from './connection';
-import type { MergeJobData, ShardJobData, ShardProgress } from './jobs';
+import { enqueueExports, exportJob } from './export-jobs';
+import type { ExportJobData, MergeJobData, ShardJobData, ShardProgress } from './jobs';
 import { distributedSemDedup, SEMDEDUP_QUEUE, semDedupJob, type SemDedupJobData } from './semdedup';
 
 export interface WorkerOptions {
@@ -68,8 +69,12 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
     prefix: PREFIX, name, concurrency: o.concurrency ?? 1,
     lockDuration, stalledInterval: Math.max(500, Math.floor(lockDuration / 2)), maxStalledCount: 2,
   };
+  // Our own connections: BullMQ leaves a connection it was given open on close, so close() ends them (in-process workers).
+  const workerConn = connect(url);
+  const stepsConn = connect(url);
   const worker = new Worker(QUEUE_NAME, async (job: Job) => {
     if (job.name === 'merge') return mergeJob(job as Job<MergeJobData>, url, log);
+    if (job.name === 'export') return exportJob(job as Job<ExportJobData>, log);
     const { plan } = job.data as ShardJobData;
     const model = await modelFor(plan.model);
     const key = stagesKey(plan.model, plan.stages ?? {});
@@ -78,8 +83,8 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
       model.stages = { key, ready: (async () => { await (await previous?.catch(() => null))?.dispose(); return prepareStages(plan.model, plan.stages ?? {}, model); })() };
     }
     return shardJob(job as Job<ShardJobData>, redis, model, await model.stages.ready, name, log);
-  }, { ...common, connection: connect(url), limiter: o.rate });
-  const steps = new Worker<SemDedupJobData>(SEMDEDUP_QUEUE, (job) => semDedupJob(job, storageOf, log, name), { ...common, connection: connect(url) });
+  }, { ...common, connection: workerConn, limiter: o.rate });
+  const steps = new Worker<SemDedupJobData>(SEMDEDUP_QUEUE, (job) => semDedupJob(job, storageOf, log, name), { ...common, connection: stepsConn });
   for (const w of [worker, steps]) w.on('error', (err) => log(`worker ${name}: ${err.message}`));
   await Promise.all([worker.waitUntilReady(), steps.waitUntilReady()]);
   log(`worker ${name} serving ${QUEUE_NAME} and ${SEMDEDUP_QUEUE}${o.rate ? ` (at most ${o.rate.max} job starts per ${o.rate.duration / 1000} s)` : ''}`);
@@ -88,7 +93,7 @@ export async function serveQueue(url: string, o: WorkerOptions = {}): Promise<Ru
     async close() {
       await Promise.all([worker.close(), steps.close()]);
       await release(loaded);
-      redis.disconnect();
+      for (const c of [redis, workerConn, stepsConn]) c.disconnect();
     },
   };
 }
@@ -135,5 +140,7 @@ async function mergeJob(job: Job<MergeJobData>, url: string, log: (l: string) =>
   const semantic = plan.dedup.method === 'semdedup' ? distributedSemDedup(url, plan, storage, { log, onProgress: (p) => job.updateProgress({ semdedup: p }) }) : undefined;
   const result = await mergeShards(plan, count, storage, { semantic });
   log(`merged ${result.merged}/${count} shards: ${result.items} items, ${result.failed.length} failed`);
+  // Only now is the selection the exports read committed.
+  if (job.data.export) await enqueueExports(url, job.data.runId, plan, count, job.data.export);
   return result;
 }

@@ -62,6 +62,10 @@ export class FsStorage implements ShardStorage {
     return this.at(name);
   }
 
+  async openFile(name: string, file: string): Promise<string> {
+    return path.join(await this.open(name), file);
+  }
+
   async writeJson(name: string, value: unknown): Promise<void> {
     const file = this.at(name);
     await mkdir(path.dirname(file), { recursive: true });

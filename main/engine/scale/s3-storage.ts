@@ -11,7 +11,7 @@
 // Endpoint and region: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and AWS_REGION; credentials: the SDK's default chain.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -179,6 +179,25 @@ export class S3Storage implements ShardStorage {
       dir.catch(() => this.opened.delete(id));
     }
     return dir;
+  }
+
+  /** One file of the committed attempt, cached beside (not inside) a whole download's folder (a committed attempt never changes). */
+  async openFile(name: string, file: string): Promise<string> {
+    const attempt = await this.attemptOf(name);
+    if (!attempt) throw new Error(`${name} is not committed in ${this.location}`);
+    const whole = this.opened.get(`${name}/${attempt}`);
+    if (whole) return path.join(await whole, file);
+    this.cache ??= await mkdtemp(path.join(os.tmpdir(), 'winnow-s3-cache-'));
+    const dir = path.join(this.cache, name, `${attempt}.files`);
+    const local = path.join(dir, file);
+    if (await stat(local).then(() => true, () => false)) return local;
+    await mkdir(dir, { recursive: true });
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.key(name)}/${attempt}/${file}` }));
+    // Written beside and renamed: a reader never sees half a file.
+    const tmp = `${local}.${randomUUID()}.part`;
+    await pipeline(res.Body as Readable, createWriteStream(tmp));
+    await rename(tmp, local);
+    return local;
   }
 
   private async download(name: string, attempt: string): Promise<string> {

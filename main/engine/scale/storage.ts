@@ -15,6 +15,8 @@ export interface ShardStorage {
   list(prefix: string): Promise<string[]>;
   /** A local folder holding the committed files of `name` (the folder itself, or a downloaded copy). */
   open(name: string): Promise<string>;
+  /** A local path to one committed file of `name`, fetching that file alone (a merged result's table, not its matrices). */
+  openFile(name: string, file: string): Promise<string>;
   /** Small JSON documents next to the outputs (run state, failures); last write wins. */
   writeJson(name: string, value: unknown): Promise<void>;
   readJson<T>(name: string): Promise<T | null>;
