@@ -23,7 +23,10 @@ let old: { signals: OldSignal[]; annotations: OldAnnotation[]; jobs: { id: numbe
 let db: Db;
 
 beforeAll(async () => {
-  const src = new Database(FIXTURE, { readonly: true });
+  // Read from a copy: even a read-only open of a WAL database leaves -shm/-wal files beside the committed fixture.
+  const file = path.join(await tempDir('winnow-upgrade-'), 'project.sqlite');
+  copyFileSync(FIXTURE, file);
+  const src = new Database(file, { readonly: true });
   expect(src.pragma('user_version', { simple: true })).toBe(5);
   old = {
     signals: src.prepare('SELECT item_id, name, value, model, params FROM signals ORDER BY item_id, name').all() as OldSignal[],
@@ -32,8 +35,6 @@ beforeAll(async () => {
     selections: src.prepare('SELECT name, rules FROM selections').all() as { name: string; rules: string }[],
   };
   src.close();
-  const file = path.join(await tempDir('winnow-upgrade-'), 'project.sqlite');
-  copyFileSync(FIXTURE, file);
   db = openDatabase(file);
 });
 
