@@ -2,7 +2,6 @@
 // generated data: every item tested against each rule's own predicate, through writes that must invalidate
 // the caches (signal edits, new and deleted items, decisions by hand, duplicate groups, issues, and a write
 // from a second connection, as another Winnow process would make).
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { RuleT } from '../../../main/domain/curation';
@@ -11,11 +10,9 @@ import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
-import { openDatabase, type Db } from '../../../main/engine/store/database';
-import { ItemStore } from '../../../main/engine/store/items';
+import type { Db } from '../../../main/engine/store/database';
 import { ManualStore } from '../../../main/engine/store/manual';
-import { SourceStore } from '../../../main/engine/store/sources';
-import { tempDir } from '../../fixtures/images';
+import { itemDb } from '../../fixtures/item-db';
 
 const OPS = ['>', '>=', '<', '<='] as const;
 const SIGNALS = ['s.a', 's.b', 's.c'];
@@ -84,18 +81,13 @@ describe('filter counts from cached removed sets', () => {
     else process.env.WINNOW_FILTER_CACHE_MB = budget;
     // Background reads in chunks of 7 rows: chunk edges fall inside runs of equal values.
     process.env.WINNOW_FILTER_CHUNK = '7';
-    const file = path.join(await tempDir(), 'project.sqlite');
-    const db = openDatabase(file);
+    const { db, file, addItems } = await itemDb();
     const g = generator(17);
-    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
-    const items = new ItemStore(db);
-    const addItems = (count: number, from: number) => Array.from({ length: count }, (_, k) =>
-      items.insert(source.id, { key: `k${from + k}`, uri: `/d/${from + k}.jpg`, format: 'jpg', width: 10, height: 10, bytes: 1, sha256: `s${from + k}`, caption: null, captionOrigin: null, extra: null })!);
     const setSignal = db.prepare('INSERT INTO signals (item_id, name, value, run_id) VALUES (?, ?, ?, NULL) ON CONFLICT (item_id, name) DO UPDATE SET value = excluded.value');
     const writeSignals = (ids: number[]) => {
       for (const id of ids) for (const name of SIGNALS) if (g.random() < 0.85) setSignal.run(id, name, Math.round(g.random() * 10) / 10 + (g.random() < 0.2 ? g.random() / 100 : 0));
     };
-    let ids = addItems(400, 0);
+    let ids = addItems(400);
     writeSignals(ids);
     const addDupGroups = (count: number) => {
       for (let k = 0; k < count; k++) {
@@ -149,7 +141,7 @@ describe('filter counts from cached removed sets', () => {
     manual.decide(ids.filter(() => g.random() < 0.05), 'keep', 'test', 'test');
     manual.decide(ids.filter(() => g.random() < 0.05), 'exclude', 'test', 'test');
     await check(false);
-    ids = [...ids, ...addItems(150, 400)];
+    ids = [...ids, ...addItems(150)];
     writeSignals(ids.slice(400));
     addDupGroups(10);
     addIssues(10);
@@ -172,9 +164,8 @@ describe('filter counts from cached removed sets', () => {
   });
 
   it('a write rolled back inside a transaction leaves no cache behind that a later write could match', async () => {
-    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
-    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
-    const ids = Array.from({ length: 10 }, (_, k) => new ItemStore(db).insert(source.id, { key: `k${k}`, uri: `/d/${k}.jpg`, format: 'jpg', width: 10, height: 10, bytes: 1, sha256: `s${k}`, caption: null, captionOrigin: null, extra: null })!);
+    const { db, addItems } = await itemDb();
+    const ids = addItems(10);
     for (const id of ids) db.prepare(`INSERT INTO signals (item_id, name, value) VALUES (?, 's.a', 0)`).run(id);
     const rules: RuleT[] = [{ id: 'a', kind: 'signal', enabled: true, signal: 's.a', op: '>=', threshold: 0.5 }];
     expect(filterCount(db, { rules, show: 'removed' })).toBe(10);

@@ -5,10 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnotationStore } from '../../../main/engine/store/annotations';
 import { openDatabase, type Db } from '../../../main/engine/store/database';
-import { ItemStore } from '../../../main/engine/store/items';
-import { SourceStore } from '../../../main/engine/store/sources';
 import { ReviewService } from '../../../main/engine/review/review';
 import { tempDir } from '../../fixtures/images';
+import { itemDb } from '../../fixtures/item-db';
 
 const U = `abs(a.score - coalesce(json_extract(a.params, '$.threshold'), 0.5))`;
 const counted = (floor: number) => (floor > 0 ? `(a.state != 'proposed' OR a.score IS NULL OR a.score >= ${floor})` : '1');
@@ -32,10 +31,8 @@ const distinct = (db: Db, where: string) => db.prepare(`SELECT DISTINCT label FR
 
 describe('review queue at a score floor', () => {
   it('matches grouping every annotation with the floor applied, at the stored floor and any other', async () => {
-    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
-    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
-    const items = new ItemStore(db);
-    const ids = Array.from({ length: 60 }, (_, k) => items.insert(source.id, { key: `k${k}`, uri: `/d/${k}.jpg`, format: 'jpg', width: 100, height: 80, bytes: 1, sha256: `s${k}`, caption: null, captionOrigin: null, extra: null })!);
+    const { db, addItems } = await itemDb();
+    const ids = addItems(60, { width: 100, height: 80 });
     const ann = new AnnotationStore(db);
     const review = new ReviewService(db);
     let seed = 3;

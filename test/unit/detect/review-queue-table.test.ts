@@ -4,10 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnotationStore } from '../../../main/engine/store/annotations';
 import { openDatabase } from '../../../main/engine/store/database';
-import { ItemStore } from '../../../main/engine/store/items';
-import { SourceStore } from '../../../main/engine/store/sources';
 import { ReviewService } from '../../../main/engine/review/review';
 import { tempDir } from '../../fixtures/images';
+import { itemDb } from '../../fixtures/item-db';
 
 const GROUPED = `SELECT a.item_id AS itemId, sum(a.state = 'proposed') AS pending, count(*) AS total,
     min(CASE WHEN a.state = 'proposed' THEN abs(a.score - coalesce(json_extract(a.params, '$.threshold'), 0.5)) END) AS uncertainty
@@ -16,10 +15,8 @@ const GROUPED = `SELECT a.item_id AS itemId, sum(a.state = 'proposed') AS pendin
 
 describe('review queue table', () => {
   it('matches grouping every annotation by item through inserts, decisions, undo, deletes and item removal', async () => {
-    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
-    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
-    const items = new ItemStore(db);
-    const ids = Array.from({ length: 40 }, (_, k) => items.insert(source.id, { key: `k${k}`, uri: `/d/${k}.jpg`, format: 'jpg', width: 100, height: 80, bytes: 1, sha256: `s${k}`, caption: null, captionOrigin: null, extra: null })!);
+    const { db, addItems } = await itemDb();
+    const ids = addItems(40, { width: 100, height: 80 });
     const ann = new AnnotationStore(db);
     const review = new ReviewService(db);
     let seed = 7;

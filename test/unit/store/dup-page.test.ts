@@ -1,13 +1,10 @@
 // A page of duplicate groups (walked through memberships in item order) against grouping every group of the
 // kind by its smallest member, as the page was read before: generated groups of three kinds, overlapping
 // (an item in several groups), pages at every offset, through keeper changes and deletions.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../main/engine/store/database';
+import type { Db } from '../../../main/engine/store/database';
 import { DupGroupStore, type DupKind } from '../../../main/engine/store/dup-groups';
-import { ItemStore } from '../../../main/engine/store/items';
-import { SourceStore } from '../../../main/engine/store/sources';
-import { tempDir } from '../../fixtures/images';
+import { itemDb } from '../../fixtures/item-db';
 
 function grouped(db: Db, kind: DupKind, offset: number, limit: number) {
   const rows = db.prepare(
@@ -19,10 +16,8 @@ function grouped(db: Db, kind: DupKind, offset: number, limit: number) {
 
 describe('duplicate group pages', () => {
   it('equal grouping every group by its smallest member, at every offset', async () => {
-    const db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
-    const source = new SourceStore(db).add('folder', '/d', '/d', 'd');
-    const items = new ItemStore(db);
-    const ids = Array.from({ length: 120 }, (_, k) => items.insert(source.id, { key: `k${k}`, uri: `/d/${k}.jpg`, format: 'jpg', width: 10, height: 10, bytes: 1, sha256: `s${k}`, caption: null, captionOrigin: null, extra: null })!);
+    const { db, addItems } = await itemDb();
+    const ids = addItems(120);
     let seed = 5;
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const pick = () => ids[Math.floor(random() * ids.length)];
