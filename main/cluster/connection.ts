@@ -1,6 +1,7 @@
 // Redis connections for BullMQ from a `redis://[:password@]host:port[/db]` URL. Commands wait (no per-request
 // retry limit, as BullMQ requires) and reconnect forever with a capped back-off, so a restarted Redis is
 // picked up again by workers and the submitter without anyone restarting them.
+import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export const QUEUE_NAME = 'winnow-shards';
@@ -25,6 +26,18 @@ export function redisOptions(url: string): RedisOptions {
 
 export function connect(url: string): Redis {
   return new Redis(redisOptions(url));
+}
+
+/** Runs `use` with the shard queue on a connection of its own, closed afterwards (submitting, following, cancelling). */
+export async function withShardQueue<T>(url: string, use: (queue: Queue, redis: Redis) => Promise<T>): Promise<T> {
+  const redis = connect(url);
+  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
+  try {
+    return await use(queue, redis);
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
 }
 
 /** Key a run's cancel request is kept under (workers check it between batches). */

@@ -2,27 +2,22 @@
 // shard, committed once as export/<shard>). The merge job enqueues them when it has committed the result, so
 // they never run against a missing or older selection; job ids derive from the run, so a retried merge or a
 // resubmitted finished run attaches to the same jobs, and a committed export is skipped by the storage.
-import { type Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { ScalePlanT } from '../domain/scale';
 import { exportShard, type ShardExportFormat, type ShardExportSummary } from '../engine/scale/shard-export';
 import { openStorage } from '../engine/scale/storage';
 import { allShards, planUnits } from '../engine/scale/units';
-import { connect, PREFIX, QUEUE_NAME } from './connection';
+import { withShardQueue } from './connection';
 import { exportJobId, type ExportJobData, SHARD_ATTEMPTS } from './jobs';
 
 export async function enqueueExports(url: string, runId: string, plan: ScalePlanT, count: number, format: ShardExportFormat): Promise<void> {
-  const redis = connect(url);
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
-  try {
+  await withShardQueue(url, async (queue) => {
     const shards = allShards(await planUnits(plan), count);
     await queue.addBulk(shards.map((s) => ({
       name: 'export', data: { runId, plan, index: s.index, count: s.count, units: s.units, format } satisfies ExportJobData,
       opts: { jobId: exportJobId(runId, s.index), attempts: SHARD_ATTEMPTS, backoff: { type: 'fixed', delay: 500 } },
     })));
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }
 
 export async function exportJob(job: Job<ExportJobData>, log: (l: string) => void): Promise<ShardExportSummary> {
@@ -36,10 +31,8 @@ export interface ExportOutcome { exports: ShardExportSummary[]; failed: Array<{ 
 
 /** Waits until every export job of the run has completed or failed for good. */
 export async function followExports(url: string, runId: string, count: number, o: { intervalMs?: number; print?: (l: string) => void } = {}): Promise<ExportOutcome> {
-  const redis = connect(url);
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
   let reported = -1;
-  try {
+  return withShardQueue(url, async (queue) => {
     for (;;) {
       const jobs = await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(exportJobId(runId, i))));
       const states = await Promise.all(jobs.map((j) => (j ? j.getState() : 'missing')));
@@ -55,8 +48,5 @@ export async function followExports(url: string, runId: string, count: number, o
       }
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
     }
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }

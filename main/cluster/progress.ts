@@ -1,10 +1,10 @@
 // Follows a submitted run: each shard's state and items done with an ETA, the whole run's ETA, then the
 // merge's result (or which shards failed and why). Polls the jobs (cheap: one HGETALL per job) so it
 // survives a Redis restart the same way workers do.
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { MergeResult } from '../engine/scale/merge';
 import { shardName } from '../domain/scale';
-import { connect, PREFIX, QUEUE_NAME } from './connection';
+import { withShardQueue } from './connection';
 import { mergeJobId, type ShardProgress, shardJobId } from './jobs';
 import type { SemDedupProgress } from './semdedup';
 import type { RunInfo } from './submit';
@@ -35,11 +35,9 @@ export async function shardStatuses(queue: Queue, info: RunInfo): Promise<ShardS
 /** Waits for the run's merge; prints per-shard lines when they change. Resolves with the merge result, or the merge's failure. */
 export async function followRun(url: string, info: RunInfo, o: FollowOptions = {}): Promise<{ result: MergeResult | null; shards: ShardStatus[]; error: string | null }> {
   const print = o.print ?? ((l: string) => console.log(l));
-  const redis = connect(url);
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
   const seen = new Map<string, string>();
   const started = Date.now();
-  try {
+  return withShardQueue(url, async (queue) => {
     for (;;) {
       o.signal?.throwIfAborted();
       let shards: ShardStatus[] = [];
@@ -71,8 +69,5 @@ export async function followRun(url: string, info: RunInfo, o: FollowOptions = {
       if (state === 'missing') return { result: null, shards, error: 'the run was cancelled (its merge job is gone)' };
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
     }
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }

@@ -4,12 +4,12 @@
 // workers (storage commit), the rest run. `cluster cancel` flags the run (workers stop between batches)
 // and removes its waiting jobs.
 import { createHash } from 'node:crypto';
-import { FlowProducer, Queue } from 'bullmq';
+import { FlowProducer, type Queue } from 'bullmq';
 import stringify from 'safe-stable-stringify';
 import type { ScalePlanT } from '../domain/scale';
 import type { ShardExportFormat } from '../engine/scale/shard-export';
 import { allShards, planUnits } from '../engine/scale/units';
-import { cancelKey, connect, PREFIX, QUEUE_NAME, runKey } from './connection';
+import { cancelKey, connect, PREFIX, QUEUE_NAME, runKey, withShardQueue } from './connection';
 import { enqueueExports } from './export-jobs';
 import { exportJobId, mergeJobId, type MergeJobData, SHARD_ATTEMPTS, shardJobId, type ShardJobData } from './jobs';
 
@@ -26,34 +26,32 @@ export async function submitPlan(url: string, plan: ScalePlanT, count: number | 
   const units = await planUnits(plan);
   const n = count ?? Math.max(1, units.length);
   const runId = runIdOf(plan, n);
-  const redis = connect(url);
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
-  const flows = new FlowProducer({ connection: redis, prefix: PREFIX });
-  try {
-    const existing = await queue.getJob(mergeJobId(runId));
-    const state = existing ? await existing.getState() : null;
-    const info: RunInfo = { runId, count: n, plan, submittedAt: Date.now() };
-    if (state === 'completed') {
-      if (o.export) await enqueueExports(url, runId, plan, n, o.export);
-      return { info: (await readRun(redis, runId)) ?? info, resumed: false, alreadyDone: true };
+  return withShardQueue(url, async (queue, redis) => {
+    const flows = new FlowProducer({ connection: redis, prefix: PREFIX });
+    try {
+      const existing = await queue.getJob(mergeJobId(runId));
+      const state = existing ? await existing.getState() : null;
+      const info: RunInfo = { runId, count: n, plan, submittedAt: Date.now() };
+      if (state === 'completed') {
+        if (o.export) await enqueueExports(url, runId, plan, n, o.export);
+        return { info: (await readRun(redis, runId)) ?? info, resumed: false, alreadyDone: true };
+      }
+      if (state && state !== 'failed' && state !== 'unknown') return { info: (await readRun(redis, runId)) ?? info, resumed: true, alreadyDone: false };
+      // A cancelled or crashed run: clear what is left of it and submit it again (committed shards are skipped).
+      await redis.del(cancelKey(runId));
+      await removeRun(queue, runId, n);
+      await redis.set(runKey(runId), JSON.stringify(info));
+      const children = allShards(units, n).map((s) => ({
+        name: 'shard', queueName: QUEUE_NAME, prefix: PREFIX,
+        data: { runId, plan, index: s.index, count: s.count, units: s.units } satisfies ShardJobData,
+        opts: { jobId: shardJobId(runId, s.index), attempts: SHARD_ATTEMPTS, backoff: { type: 'fixed', delay: 500 }, ignoreDependencyOnFailure: true },
+      }));
+      await flows.add({ name: 'merge', queueName: QUEUE_NAME, prefix: PREFIX, data: { runId, plan, count: n, ...(o.export && { export: o.export }) } satisfies MergeJobData, opts: { jobId: mergeJobId(runId), attempts: 2 }, children });
+      return { info, resumed: Boolean(existing), alreadyDone: false };
+    } finally {
+      await flows.close();
     }
-    if (state && state !== 'failed' && state !== 'unknown') return { info: (await readRun(redis, runId)) ?? info, resumed: true, alreadyDone: false };
-    // A cancelled or crashed run: clear what is left of it and submit it again (committed shards are skipped).
-    await redis.del(cancelKey(runId));
-    await removeRun(queue, runId, n);
-    await redis.set(runKey(runId), JSON.stringify(info));
-    const children = allShards(units, n).map((s) => ({
-      name: 'shard', queueName: QUEUE_NAME, prefix: PREFIX,
-      data: { runId, plan, index: s.index, count: s.count, units: s.units } satisfies ShardJobData,
-      opts: { jobId: shardJobId(runId, s.index), attempts: SHARD_ATTEMPTS, backoff: { type: 'fixed', delay: 500 }, ignoreDependencyOnFailure: true },
-    }));
-    await flows.add({ name: 'merge', queueName: QUEUE_NAME, prefix: PREFIX, data: { runId, plan, count: n, ...(o.export && { export: o.export }) } satisfies MergeJobData, opts: { jobId: mergeJobId(runId), attempts: 2 }, children });
-    return { info, resumed: Boolean(existing), alreadyDone: false };
-  } finally {
-    await flows.close();
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }
 
 export async function readRun(redis: ReturnType<typeof connect>, runId: string): Promise<RunInfo | null> {
@@ -75,9 +73,7 @@ async function removeRun(queue: Queue, runId: string, count: number): Promise<vo
 
 /** Flags the run as cancelled and removes its jobs that are waiting; returns how many were removed. */
 export async function cancelRun(url: string, runId: string): Promise<{ found: boolean; removed: number }> {
-  const redis = connect(url);
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
-  try {
+  return withShardQueue(url, async (queue, redis) => {
     const info = await readRun(redis, runId);
     if (!info) return { found: false, removed: 0 };
     await redis.set(cancelKey(runId), '1');
@@ -88,8 +84,5 @@ export async function cancelRun(url: string, runId: string): Promise<{ found: bo
       if (await job.remove({ removeChildren: false }).then(() => true, () => false)) removed++;
     }
     return { found: true, removed };
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }
