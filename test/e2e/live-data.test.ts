@@ -61,7 +61,10 @@ describe('live data in the browser', () => {
     const importJob = page.locator('[data-testid=job]', { hasText: 'Import' });
     await expect.poll(() => heldState, { timeout: 10_000 }).not.toBeNull();
     await Promise.all(held);
-    await page.unroute('**/api/call/jobs.list');
+    // A poll may reach the route after the wait above: let its handler finish before the route goes, or its
+    // fulfill lands on a request the removal already let through ("Route is already handled").
+    await page.unrouteAll({ behavior: 'wait' });
+    await Promise.all(held);
     expect(['queued', 'running', 'done']).toContain(heldState);
 
     await expect.poll(() => importJob.getAttribute('data-state'), { timeout: 10_000 }).toBe('done');
