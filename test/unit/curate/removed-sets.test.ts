@@ -10,7 +10,7 @@ import type { RuleT } from '../../../main/domain/curation';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
-import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
+import { Bits, removedSets, tally } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { ManualStore } from '../../../main/engine/store/manual';
@@ -292,5 +292,21 @@ describe('bitsets', () => {
     expect(bits.ids()).toEqual([3, 31, 64, 70]);
     expect(bits.count()).toBe(4);
     expect(bits.andNot(Bits.fromIds([64])).or(Bits.fromIds([100])).ids()).toEqual([3, 31, 70, 100]);
+  });
+
+  it('tally each set, what it adds to those before it, and their union as id sets do', () => {
+    const g = generator(3);
+    for (let round = 0; round < 20; round++) {
+      // Sets of different lengths (words past a shorter set's end), some empty, dense and sparse.
+      const sets = Array.from({ length: 1 + Math.floor(g.random() * 5) }, () => {
+        const max = Math.floor(g.random() * 300);
+        const density = g.random();
+        return [...Array(max).keys()].filter(() => g.random() < density);
+      });
+      const seen = new Set<number>();
+      const want = { alone: sets.map((s) => s.length), cumulative: sets.map((s) => s.filter((id) => !seen.has(id) && seen.add(id)).length), union: 0 };
+      want.union = seen.size;
+      expect(tally(sets.map((ids) => Bits.fromIds(ids)))).toEqual(want);
+    }
   });
 });
