@@ -3,6 +3,7 @@
 // folder: a header naming the signal and its change_versions number, then the values and ids as raw typed
 // arrays read back with one readFileSync (no parsing). A file is only ever a cache: anything unexpected in it
 // (another version, a short or corrupt file, another signal) is a miss, and the caller reads SQL.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/database';
@@ -14,7 +15,7 @@ const MAGIC = 'WNSORT01';
 /** Magic, then the header's JSON length (u32), the JSON padded with spaces so the arrays start 8-byte aligned. */
 const PREFIX = MAGIC.length + 4;
 
-interface Header { name: string; version: number; count: number; check: number }
+interface Header { name: string; version: number; count: number; check: string }
 
 /** The folder of sorted copies, or null for a database without a file (in memory). */
 export function sortedDir(db: Db): string | null {
@@ -24,17 +25,11 @@ export function sortedDir(db: Db): string | null {
 /** Signal names allow ':' (not in Windows file names): every character outside [A-Za-z0-9_.-] is escaped. */
 const fileOf = (dir: string, name: string) => path.join(dir, `${name.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}.sorted`);
 
-/**
- * A 32-bit hash of the arrays' words. Each step is a bijection of the running hash for a fixed word and of the word
- * for a fixed hash, so any one changed word changes the result; ~1 ns a word (3 words an item), cheaper than a
- * crypto digest over 12 MB and enough to tell a damaged file from a good one.
- */
-function checksum(order: SignalOrder): number {
-  let h = 0x811c9dc5 ^ order.ids.length;
-  for (const words of [new Int32Array(order.values.buffer, order.values.byteOffset, order.values.length * 2), order.ids]) {
-    for (let k = 0; k < words.length; k++) h = Math.imul(((h << 5) | (h >>> 27)) ^ words[k], 0x9e3779b1);
-  }
-  return h >>> 0;
+/** SHA-256 of the arrays (~10 ms for 1M items where the CPU has SHA instructions), to tell a damaged file from a good one. */
+function checksum(order: SignalOrder): string {
+  const hash = createHash('sha256');
+  for (const a of [order.values, order.ids]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return hash.digest('base64');
 }
 
 /** The copy of `name` at change version `version`, or null when the file is missing, stale, damaged or over `maxBytes`. */
