@@ -65,7 +65,7 @@ export class Bits {
   }
 
   count(): number {
-    if (this.counted < 0) this.counted = popcount(this.words, this.words.length);
+    if (this.counted < 0) this.counted = popcount(this.words);
     return this.counted;
   }
 }
@@ -76,9 +76,9 @@ function pop32(v: number): number {
   return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
-function popcount(words: Uint32Array, n: number): number {
+function popcount(words: Uint32Array): number {
   let count = 0;
-  for (let k = 0; k < n; k++) if (words[k] !== 0) count += pop32(words[k]);
+  for (let k = 0; k < words.length; k++) if (words[k] !== 0) count += pop32(words[k]);
   return count;
 }
 
@@ -187,7 +187,8 @@ export class RemovedSets {
     if (hit) return hit;
     // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
     if (this.tooLarge.get(name) === version || this.db.inTransaction) return null;
-    // A copy this or another process wrote at this version (sorted-file.ts): one file read, ~10 ms for 1M items.
+    // A copy this or another process wrote at this version (sorted-file.ts): one file read and a SHA-256 of 12 bytes
+    // an item (~60 ms CPU for 1M items on the 2-core VM of bench:million, most of it first-touch page faults), not SQL.
     if (this.dir && this.fileTried.get(name) !== version) {
       const order = loadSortedFile(this.dir, name, Number(version), sortedBudget());
       if (order) {
