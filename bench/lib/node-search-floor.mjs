@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
 import usearch from 'usearch';
 
+// As Winnow's providers.ts: onnxruntime's telemetry off (it costs a first session ~7 ms of CPU).
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
 const require = createRequire(import.meta.url);
 const { InferenceSession, Tensor } = require('onnxruntime-node');
 const Database = require('better-sqlite3');
