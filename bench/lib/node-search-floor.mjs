@@ -1,11 +1,11 @@
 // The Node floor of `winnow search` for `npm run bench:search`: the same work with the same native libraries
 // and no Winnow code — load onnxruntime-node, better-sqlite3, usearch and the tokenizer, create the text
-// session from the optimized graph Winnow cached (same options), embed the query, read the matrix, exact
+// session from the optimized graph Winnow cached (same options), embed the query, stream the matrix, exact
 // top-k by inner product, look the hits up in SQLite. What this costs is what any Node process doing a
 // search pays before Winnow's own code (contract, engine, zod schemas) adds anything.
 // Plain JS, not TypeScript: it must not go through tsx or the bundle it is measured against.
 // Usage: node node-search-floor.mjs MODEL_DIR TEXT_GRAPH PROJECT_DIR MODEL_ID K QUERY  → JSON {itemIds}
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -45,10 +45,23 @@ for (let i = 0; i < q.length; i++) q[i] /= norm;
 
 const db = new Database(path.join(projectDir, 'project.sqlite'), { readonly: true });
 const set = db.prepare('SELECT id, dim FROM embedding_sets WHERE model = ?').get(modelId);
-const bytes = readFileSync(path.join(projectDir, 'embeddings', modelId, 'image.f32'));
-const matrix = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-const top = usearch.exactSearch(matrix, q, set.dim, k, usearch.MetricKind.IP, 0);
+// Streamed in ~4 MB chunks through one reused buffer, as Winnow does (store/resident-matrix.ts): faulting in
+// fresh memory for the whole 51 MB costs ~0.13 CPU-s of page faults here (numpy asks for huge pages, Node cannot).
+const chunkRows = Math.max(256, Math.floor(2 ** 22 / (set.dim * 4)));
+const fd = openSync(path.join(projectDir, 'embeddings', modelId, 'image.f32'), 'r');
+const rows = fstatSync(fd).size / (set.dim * 4);
+const scratch = new Float32Array(chunkRows * set.dim);
+const found = [];
+for (let first = 0; first < rows; first += chunkRows) {
+  const count = Math.min(chunkRows, rows - first);
+  const data = count === chunkRows ? scratch : new Float32Array(count * set.dim);
+  readSync(fd, new Uint8Array(data.buffer), 0, data.byteLength, first * set.dim * 4);
+  const top = usearch.exactSearch(data, q, set.dim, Math.min(k, count), usearch.MetricKind.IP, 0);
+  top.keys.forEach((key, i) => found.push({ row: Number(key) + first, score: 1 - top.distances[i] }));
+}
+closeSync(fd);
+const best = found.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, k);
 const rowToItem = db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
 const item = db.prepare('SELECT i.id, i.key, c.text FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 WHERE i.id = ?');
-const hits = Array.from(top.keys, (row) => item.get(rowToItem.get(set.id, Number(row))));
+const hits = best.map(({ row }) => item.get(rowToItem.get(set.id, row)));
 process.stdout.write(JSON.stringify({ itemIds: hits.map((h) => h.id), keys: hits.map((h) => h.key) }));
