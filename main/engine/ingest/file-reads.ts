@@ -1,0 +1,93 @@
+// Where an import's per-item file reads run (sidecar captions, image bytes + sha256 + header): on a worker
+// thread, so that on two cores the reads overlap the main thread's walk and SQLite writes; in-thread while the
+// worker starts (it would otherwise delay the first items) and, for every pending and later read, if it dies.
+import { Worker } from 'node:worker_threads';
+import { READ_WORKER, readImages, readTexts, type ImageRead, type ReadReply, type ReadRequest, type TextRead } from './read-files.mjs';
+
+export interface FileReads {
+  /** UTF-8 texts of small files (caption sidecars), in order; a file that cannot be read gives its error. */
+  texts(files: string[]): Promise<TextRead[]>;
+  /** Size, sha256 and header dimensions of image files, in order; a file that cannot be read gives its error. */
+  images(files: string[]): Promise<ImageRead[]>;
+  close(): Promise<void>;
+}
+
+export const inThreadReads: FileReads = { texts: readTexts, images: readImages, close: async () => undefined };
+
+const WORKER_URL = new URL('./read-files.mjs', import.meta.url);
+
+type Pending = { op: ReadRequest['op']; files: string[]; resolve: (out: ImageRead[] | TextRead[]) => void };
+
+export interface WorkerReads extends FileReads {
+  /** True once the worker answers requests; false if it died or was closed first. */
+  readonly ready: Promise<boolean>;
+  /** How many files the worker and this thread have read so far. */
+  readonly served: { worker: number; inThread: number };
+}
+
+/** Reads on one worker thread (started now, from `url`: tests start a failing one); results are identical to inThreadReads'. */
+export function workerReads(url: URL = WORKER_URL): WorkerReads {
+  const pending = new Map<number, Pending>();
+  const served = { worker: 0, inThread: 0 };
+  let nextId = 0;
+  let ready = false;
+  let settleReady: (up: boolean) => void = () => undefined;
+  const readyPromise = new Promise<boolean>((resolve) => (settleReady = resolve));
+  // execArgv: [] — plain JavaScript needs no loader: a parent's `--import tsx` would cost the worker ~100 ms to start.
+  let worker: Worker | null = new Worker(url, { workerData: { role: READ_WORKER }, execArgv: [] });
+  // Held open only while it owes replies: a reader never closed (its job threw early) cannot keep the process alive.
+  worker.unref();
+  const inThread = (op: Pending['op'], files: string[]) => {
+    served.inThread += files.length;
+    return op === 'images' ? readImages(files) : readTexts(files);
+  };
+  const gone = () => {
+    worker = null;
+    ready = false;
+    settleReady(false);
+    // Reads have no side effects: whatever the worker had not answered is read here instead.
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      void inThread(p.op, p.files).then(p.resolve);
+    }
+  };
+  worker.on('message', (reply: ReadReply) => {
+    if ('ready' in reply) {
+      ready = true;
+      settleReady(true);
+      return;
+    }
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    if (!pending.size) worker?.unref();
+    served.worker += p.files.length;
+    p.resolve(reply.out);
+  });
+  worker.on('error', gone);
+  worker.on('exit', gone);
+  const run = (op: Pending['op'], files: string[]): Promise<ImageRead[] | TextRead[]> => {
+    if (!worker || !ready || !files.length) return inThread(op, files);
+    const w = worker;
+    return new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, { op, files, resolve });
+      w.ref();
+      w.postMessage({ id, op, files } satisfies ReadRequest);
+    });
+  };
+  return {
+    ready: readyPromise,
+    served,
+    texts: (files) => run('texts', files) as Promise<TextRead[]>,
+    images: (files) => run('images', files) as Promise<ImageRead[]>,
+    close: async () => {
+      const w = worker;
+      if (!w) return;
+      w.off('exit', gone);
+      w.off('error', gone);
+      await w.terminate();
+      gone();
+    },
+  };
+}
