@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { Engine } from '../main/engine/engine';
 
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
 const SIZES = (process.env.WINNOW_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
@@ -57,14 +57,16 @@ async function makeFolder(count: number): Promise<string> {
   return dir;
 }
 
-/** Runs in a child process so each size's peak RSS is its own. */
-async function child(folder: string): Promise<void> {
+/** Runs in a child process so each size's peak RSS is its own; `root` is the checkout whose engine imports. */
+async function child(folder: string, root: string): Promise<void> {
+  const { Engine } = (await import(pathToFileURL(path.join(root, 'main', 'engine', 'engine.ts')).href)) as typeof import('../main/engine/engine');
   const home = path.join(CACHE, `home-${process.pid}`);
   process.env.WINNOW_HOME = home;
   const engine = new Engine('cli');
   const project = await engine.createProject(path.join(home, 'project'));
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+  // rss() alone: a full memoryUsage() every 50 ms showed in the import's profile.
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 50);
   const started = performance.now();
   const c0 = cpuSeconds();
   const job = await project.jobs.wait((await engine.addSource(folder)).jobId);
@@ -80,10 +82,12 @@ async function child(folder: string): Promise<void> {
 
 type Run = { items: number; seconds: number; cpu: number; peakMiB: number };
 
-/** One import of `folder` in a fresh process of the checkout at `root` (this one, or WINNOW_BENCH_BASE's). */
+/**
+ * One import of `folder` in a fresh process, by the engine of the checkout at `root` (this one, or WINNOW_BENCH_BASE's),
+ * timed by this file's child code either way.
+ */
 function importIn(root: string, folder: string): Run {
-  const script = path.join(root, 'bench', 'ingest.bench.ts');
-  const res = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', folder], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', folder, root], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (res.status !== 0) throw new Error(`import child in ${root} failed`);
   return JSON.parse(res.stdout) as Run;
 }
@@ -91,7 +95,7 @@ function importIn(root: string, folder: string): Run {
 const load = () => os.loadavg()[0].toFixed(1);
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--child') return child(process.argv[3]);
+  if (process.argv[2] === '--child') return child(process.argv[3], process.argv[4] ?? path.resolve(import.meta.dirname, '..'));
   // WINNOW_BENCH_BASE: another checkout of Winnow (e.g. the main branch, with node_modules) whose import is
   // interleaved with this one's, each against the same rounds' floor: an A/B under the same load.
   const baseRoot = process.env.WINNOW_BENCH_BASE;

@@ -86,7 +86,9 @@ export class ImageFolderSource implements IngestSource {
         yield* this.walk(full, signal, realRoot, `${key}/`);
         continue;
       }
-      const ext = path.extname(d.name);
+      // A name's extension without path.extname, which parses a whole path (it showed in import profiles).
+      const dot = d.name.lastIndexOf('.');
+      const ext = dot > 0 ? d.name.slice(dot) : '';
       if (!IMAGE_EXTENSIONS.has(ext.toLowerCase())) continue;
       const stem = d.name.slice(0, d.name.length - ext.length);
       if (d.isFile()) files.push({ file: full, key, stem, siblings: names });
