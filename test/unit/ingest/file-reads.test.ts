@@ -100,20 +100,26 @@ describe('read worker', () => {
     expect(fromWorker.at(-1)).toMatchObject({ error: expect.stringMatching(/ENOENT/) });
   });
 
-  it('reads in this thread while the worker starts, and for everything pending when it dies', async () => {
+  it('reads captions in this thread while the worker starts; images wait for it', async () => {
+    const reads = started();
+    const texts = files.filter((f) => f.endsWith('.txt'));
+    const [early, images] = await Promise.all([reads.texts(texts), reads.images(files)]);
+    expect(reads.served).toEqual({ worker: files.length, inThread: texts.length });
+    expect(early).toEqual(await inThreadReads.texts(texts));
+    expect(images).toEqual(await inThreadReads.images(files));
+  });
+
+  it('reads everything pending in this thread when the worker dies, and everything after', async () => {
     // A worker that starts, then exits on its first request.
     const dies = new URL(`data:text/javascript,${encodeURIComponent("import { parentPort } from 'node:worker_threads'; parentPort.postMessage({ ready: true }); parentPort.on('message', () => process.exit(3));")}`);
     const reads = started(dies);
-    const early = await reads.images(files.slice(0, 2));
-    expect(reads.served).toEqual({ worker: 0, inThread: 2 });
     expect(await reads.ready).toBe(true);
     const [a, b] = await Promise.all([reads.images(files), reads.texts(files.slice(0, 3))]);
     expect(a).toEqual(await inThreadReads.images(files));
     expect(b).toEqual(await inThreadReads.texts(files.slice(0, 3)));
-    expect(early).toEqual(a.slice(0, 2));
-    expect(reads.served).toEqual({ worker: 0, inThread: 2 + files.length + 3 });
-    // Dead: later reads stay in this thread.
+    expect(reads.served).toEqual({ worker: 0, inThread: files.length + 3 });
     expect(await reads.images(files.slice(0, 1))).toEqual(a.slice(0, 1));
+    expect(reads.served.inThread).toBe(files.length + 4);
   });
 
   it('answers what was pending when it is closed', async () => {
