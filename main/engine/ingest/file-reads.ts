@@ -73,8 +73,9 @@ export function workerReads(url: URL = WORKER_URL): WorkerReads {
     const w = worker;
     return new Promise((resolve) => {
       const id = nextId++;
+      // ref/unref on the transitions only: each call re-registers the port's listeners.
+      if (!pending.size) w.ref();
       pending.set(id, { op, files, resolve });
-      w.ref();
       w.postMessage({ id, op, files } satisfies ReadRequest);
     });
   };

@@ -1,9 +1,11 @@
 // The import's read worker (file-reads.ts running read-files.mjs on a worker thread) against independent
 // reads: node:crypto over readFileSync, and the same code in this thread. Each test checks that the worker
 // really answered (served counts), so a silent in-thread fallback cannot pass for the worker.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inThreadReads, workerReads, type WorkerReads } from '../../../main/engine/ingest/file-reads';
@@ -128,6 +130,17 @@ describe('read worker', () => {
     const pending = reads.images(files);
     await reads.close();
     expect(await pending).toEqual(await inThreadReads.images(files));
+  });
+
+  it('does not keep a process alive when nobody closes it', () => {
+    // A job that threw before its finally could leave a reader open: the process must still exit.
+    const script = `import { workerReads } from ${JSON.stringify(pathToFileURL(path.resolve('main/engine/ingest/file-reads.ts')).href)};
+      const reads = workerReads(); await reads.ready; const [r] = await reads.images([${JSON.stringify(files[0])}]);
+      console.log(JSON.stringify({ served: reads.served, bytes: r.bytes }));`;
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(res.signal).toBeNull();
+    expect(res.status).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ served: { worker: 1, inThread: 0 }, bytes: statSync(files[0]).size });
   });
 });
 
