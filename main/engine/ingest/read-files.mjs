@@ -90,6 +90,15 @@ export function describeBytes(buf) {
  * @returns {Promise<import('./read-files.d.mts').ImageRead>}
  */
 export async function readImage(file) {
+  return readSmallImage(file) ?? readLargeImage(file);
+}
+
+/**
+ * The read of an image small enough for one synchronous read (SYNC_IMAGE_BYTES), else null.
+ * @param {string} file
+ * @returns {import('./read-files.d.mts').ImageRead | null}
+ */
+function readSmallImage(file) {
   let fd;
   try {
     fd = openSync(file, 'r');
@@ -104,8 +113,7 @@ export async function readImage(file) {
   } finally {
     closeSync(fd);
   }
-  if (small) return describeBytes(small);
-  return readLargeImage(file);
+  return small && describeBytes(small);
 }
 
 /**
@@ -142,21 +150,25 @@ async function readLargeImage(file) {
 }
 
 /**
- * Reads images in order; small ones synchronously, large ones a few at a time.
+ * Reads images in order: small ones synchronously (no promise per file), then the large ones a few at a time.
  * @param {string[]} files
  * @returns {Promise<import('./read-files.d.mts').ImageRead[]>}
  */
 export async function readImages(files) {
   /** @type {import('./read-files.d.mts').ImageRead[]} */
   const out = new Array(files.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < files.length) {
-      const i = next++;
-      out[i] = await readImage(files[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LARGE_CONCURRENCY, files.length) }, lane));
+  /** @type {number[]} */
+  const large = [];
+  for (let i = 0; i < files.length; i++) {
+    const read = readSmallImage(files[i]);
+    if (read) out[i] = read;
+    else large.push(i);
+  }
+  for (let from = 0; from < large.length; from += LARGE_CONCURRENCY) {
+    const group = large.slice(from, from + LARGE_CONCURRENCY);
+    const reads = await Promise.all(group.map((i) => readLargeImage(files[i])));
+    group.forEach((i, k) => (out[i] = reads[k]));
+  }
   return out;
 }
 

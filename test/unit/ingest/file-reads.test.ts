@@ -63,6 +63,22 @@ describe('read worker', () => {
     expect(fromWorker.at(-1)).toEqual({ ioError: 'cannot open: ENOENT' });
   });
 
+  it('keeps the order when large files (read streaming, eight at a time) sit among small ones', async () => {
+    const mixed = Array.from({ length: 21 }, (_, i) => {
+      const file = path.join(dir, `mixed-${i}.bin`);
+      // Every third file is past the synchronous limit; sizes differ so a swapped result cannot match.
+      const bytes = Buffer.alloc(i % 3 === 0 ? 256 * 1024 + 1 + i * 9000 : 100 + i, i + 1);
+      writeFileSync(file, bytes);
+      return { file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+    });
+    const reads = started();
+    await reads.ready;
+    const got = await reads.images(mixed.map((m) => m.file));
+    expect(reads.served.worker).toBe(mixed.length);
+    expect(got.map((r) => ('ioError' in r ? r : { sha256: r.sha256, bytes: r.bytes }))).toEqual(mixed.map(({ sha256, bytes }) => ({ sha256, bytes })));
+    expect(got).toEqual(await inThreadReads.images(mixed.map((m) => m.file)));
+  });
+
   it('leads to the same probes and the same kinds of unreadable file as probing in this thread', async () => {
     const reads = started();
     await reads.ready;
