@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   const baseRoot = process.env.WINNOW_BENCH_BASE;
   const here = path.resolve(import.meta.dirname, '..');
   const load0 = os.loadavg()[0];
-  const rows: { size: number; label: string; items: number; seconds: number; cpu: number; peakMiB: number; floor: number; floorCpu: number }[] = [];
+  const rows: { size: number; label: string; items: number; seconds: number; cpu: number; peakMiB: number; floor: number; floorCpu: number; ratio: number; cpuRatio: number }[] = [];
+  const abLines: string[] = [];
   for (const size of SIZES) {
     const folder = await makeFolder(size);
     const sides = [{ label: 'this checkout', root: here, runs: [] as Run[] }, ...(baseRoot ? [{ label: `base (${path.basename(baseRoot)})`, root: baseRoot, runs: [] as Run[] }] : [])];
@@ -121,17 +122,33 @@ async function main(): Promise<void> {
     }
     for (const side of sides) {
       const mid = side.runs.find((x) => x.seconds === median(side.runs.map((y) => y.seconds)))!;
-      rows.push({ size, label: side.label, ...mid, cpu: median(side.runs.map((x) => x.cpu)), floor: median(floors.map((f) => f.seconds)), floorCpu: median(floors.map((f) => f.cpu)) });
+      // Ratios per round (each import against its own round's floor), then their median: the floor swings with the load too.
+      const ratio = median(side.runs.map((x, r) => x.seconds / floors[r].seconds));
+      const cpuRatio = median(side.runs.map((x, r) => x.cpu / floors[r].cpu));
+      rows.push({ size, label: side.label, ...mid, cpu: median(side.runs.map((x) => x.cpu)), floor: median(floors.map((f) => f.seconds)), floorCpu: median(floors.map((f) => f.cpu)), ratio, cpuRatio });
+    }
+    if (sides.length === 2) {
+      const [a, b] = sides;
+      const wall = median(a.runs.map((x, r) => x.seconds / b.runs[r].seconds));
+      const cpu = median(a.runs.map((x, r) => x.cpu / b.runs[r].cpu));
+      abLines.push(`| ${size.toLocaleString('en')} | ${wall.toFixed(2)} | ${cpu.toFixed(2)} |`);
     }
   }
   const base = rows[0];
   console.log(`\nIngest benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${load0.toFixed(1)} → ${load()}; medians of ${ROUNDS} interleaved rounds): walk + sidecar caption + header probe + sha256 + SQLite, one process per import\n`);
   // CPU seconds (user + system, every thread of the import's process) alongside wall time: on a loaded machine
   // the wall ratio swings with whoever else runs, the CPU ratio much less.
+  // "vs floor" columns: the median of the per-round ratios (not a ratio of medians).
   console.log('| images | import | items/s | seconds | floor: read + sha256, sync (s) | vs floor | CPU s | floor CPU s | CPU vs floor | peak RSS (MiB) | items vs first | peak RSS vs first |');
   console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.size.toLocaleString('en')} | ${r.label} | ${(r.items / r.seconds).toFixed(0)} | ${r.seconds.toFixed(2)} | ${r.floor.toFixed(2)} | ${(r.seconds / r.floor).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${r.floorCpu.toFixed(2)} | ${(r.cpu / r.floorCpu).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${(r.items / base.items).toFixed(1)}× | ${(r.peakMiB / base.peakMiB).toFixed(2)}× |`);
+    console.log(`| ${r.size.toLocaleString('en')} | ${r.label} | ${(r.items / r.seconds).toFixed(0)} | ${r.seconds.toFixed(2)} | ${r.floor.toFixed(2)} | ${r.ratio.toFixed(2)}× | ${r.cpu.toFixed(2)} | ${r.floorCpu.toFixed(2)} | ${r.cpuRatio.toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${(r.items / base.items).toFixed(1)}× | ${(r.peakMiB / base.peakMiB).toFixed(2)}× |`);
+  }
+  if (abLines.length) {
+    console.log('\nA/B, this checkout / base, median of the per-round ratios (below 1: this checkout is faster):\n');
+    console.log('| images | wall | CPU |');
+    console.log('| ---: | ---: | ---: |');
+    for (const l of abLines) console.log(l);
   }
 }
 
