@@ -26,7 +26,10 @@ export interface WorkerReads extends FileReads {
   readonly served: { worker: number; inThread: number };
 }
 
-/** Reads on one worker thread (started now, from `url`: tests start a failing one); results are identical to inThreadReads'. */
+/**
+ * Reads on one worker thread, started by the first read or by `ready` (an import of embedded or remote items never
+ * starts it), from `url` (tests start a failing one); results are identical to inThreadReads'.
+ */
 export function workerReads(url: URL = WORKER_URL): WorkerReads {
   const pending = new Map<number, Pending>();
   const served = { worker: 0, inThread: 0 };
@@ -34,16 +37,39 @@ export function workerReads(url: URL = WORKER_URL): WorkerReads {
   let ready = false;
   let settleReady: (up: boolean) => void = () => undefined;
   const readyPromise = new Promise<boolean>((resolve) => (settleReady = resolve));
-  // execArgv: [] — plain JavaScript needs no loader: a parent's `--import tsx` would cost the worker ~100 ms to start.
-  let worker: Worker | null = new Worker(url, { workerData: { role: READ_WORKER }, execArgv: [] });
-  // Held open only while it owes replies: a reader never closed (its job threw early) cannot keep the process alive.
-  worker.unref();
+  let worker: Worker | null = null;
+  /** Set once the worker is gone (died or closed): it is not started again. */
+  let ended = false;
+  const start = (): Worker | null => {
+    if (worker || ended) return worker;
+    // execArgv: [] — plain JavaScript needs no loader: a parent's `--import tsx` would cost the worker ~100 ms to start.
+    const w = new Worker(url, { workerData: { role: READ_WORKER }, execArgv: [] });
+    // Held open only while it owes replies: a reader never closed (its job threw early) cannot keep the process alive.
+    w.unref();
+    w.on('message', (reply: ReadReply) => {
+      if ('ready' in reply) {
+        ready = true;
+        settleReady(true);
+        return;
+      }
+      const p = pending.get(reply.id);
+      if (!p) return;
+      pending.delete(reply.id);
+      if (!pending.size) w.unref();
+      served.worker += p.files.length;
+      p.resolve(reply.out);
+    });
+    w.on('error', gone);
+    w.on('exit', gone);
+    return (worker = w);
+  };
   const inThread = (op: Pending['op'], files: string[]) => {
     served.inThread += files.length;
     return op === 'images' ? readImages(files) : readTexts(files);
   };
   const gone = () => {
     worker = null;
+    ended = true;
     ready = false;
     settleReady(false);
     // Reads have no side effects: whatever the worker had not answered is read here instead.
@@ -52,25 +78,10 @@ export function workerReads(url: URL = WORKER_URL): WorkerReads {
       void inThread(p.op, p.files).then(p.resolve);
     }
   };
-  worker.on('message', (reply: ReadReply) => {
-    if ('ready' in reply) {
-      ready = true;
-      settleReady(true);
-      return;
-    }
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    if (!pending.size) worker?.unref();
-    served.worker += p.files.length;
-    p.resolve(reply.out);
-  });
-  worker.on('error', gone);
-  worker.on('exit', gone);
   const run = (op: Pending['op'], files: string[]): Promise<ImageRead[] | TextRead[]> => {
+    const w = files.length ? start() : null;
     // A message posted before the worker is up waits in its queue.
-    if (!worker || (op === 'texts' && !ready) || !files.length) return inThread(op, files);
-    const w = worker;
+    if (!w || (op === 'texts' && !ready)) return inThread(op, files);
     return new Promise((resolve) => {
       const id = nextId++;
       // ref/unref on the transitions only: each call re-registers the port's listeners.
@@ -80,12 +91,17 @@ export function workerReads(url: URL = WORKER_URL): WorkerReads {
     });
   };
   return {
-    ready: readyPromise,
+    get ready() {
+      start();
+      return readyPromise;
+    },
     served,
     texts: (files) => run('texts', files) as Promise<TextRead[]>,
     images: (files) => run('images', files) as Promise<ImageRead[]>,
     close: async () => {
       const w = worker;
+      ended = true;
+      settleReady(false);
       if (!w) return;
       w.off('exit', gone);
       w.off('error', gone);
