@@ -26,7 +26,11 @@ export const appBuild = {
     { ...shared, entryPoints: ['preload/index.ts'], outfile: 'dist/main/app/preload.cjs', platform: 'browser', external: ['electron'], banner: undefined, define: undefined },
   ] satisfies BuildOptions[],
   /** Plain files copied beside the bundles. */
-  copies: [['main/engine/vision/preprocess-worker-entry.mjs', 'dist/main/app/preprocess-worker-entry.mjs']] as [string, string][],
+  copies: [
+    ['main/engine/vision/preprocess-worker-entry.mjs', 'dist/main/app/preprocess-worker-entry.mjs'],
+    // The import's read worker (ingest/file-reads.ts) is plain JavaScript, started from beside the bundle.
+    ['main/engine/ingest/read-files.mjs', 'dist/main/app/read-files.mjs'],
+  ] as [string, string][],
   rendererConfig: 'renderer/vite.config.ts',
 };
 

@@ -1,20 +1,21 @@
-import { closeSync, openSync } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
+import { type FileReads, inThreadReads } from './file-reads';
 import { parseJsonGuarded } from './json-depth';
-import { readSmallSync } from './small-file';
+import type { TextRead } from './read-files.mjs';
 
 const CAPTION_SIDECARS = ['.txt', '.caption', '.json'] as const;
-/** Sidecars larger than this are read asynchronously; captions are small and read with one synchronous call. */
-const SYNC_SIDECAR_BYTES = 64 * 1024;
+/** Sidecars are read this many files at a time (one worker round trip), one chunk ahead of the entries yielded. */
+const CHUNK = 256;
 
 /** `key` is the path under the root with '/' separators, `stem` the file name without its extension (for sidecars). */
 type Walked = { file: string; key: string; stem: string; siblings: Set<string>; outside?: boolean };
 
 /** A folder of images, walked recursively in sorted order; a caption comes from a sidecar of the same stem. */
 export class ImageFolderSource implements IngestSource {
-  constructor(readonly root: string) {}
+  /** `reads` reads the caption sidecars (an import passes its worker's). */
+  constructor(readonly root: string, private readonly reads: FileReads = inThreadReads) {}
 
   async count(signal?: AbortSignal): Promise<number> {
     let n = 0;
@@ -23,6 +24,18 @@ export class ImageFolderSource implements IngestSource {
   }
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    // The sidecars of the next chunk are being read while this chunk's entries are used.
+    let ahead: { files: Walked[]; captions: Promise<(Sidecar | null)[]> } | null = null;
+    for await (const files of this.chunks(skip, signal)) {
+      const next = { files, captions: this.captions(files) };
+      if (ahead) yield* this.chunkEntries(ahead.files, await ahead.captions);
+      ahead = next;
+    }
+    if (ahead) yield* this.chunkEntries(ahead.files, await ahead.captions);
+  }
+
+  /** The walk from position `skip` on, in chunks of at most CHUNK files. */
+  private async *chunks(skip: number, signal?: AbortSignal): AsyncIterable<Walked[]> {
     let position = 0;
     for await (const files of this.walk(this.root, signal)) {
       // A resumed import skips whole folders without looking at their files.
@@ -30,20 +43,22 @@ export class ImageFolderSource implements IngestSource {
         position += files.length;
         continue;
       }
-      for (const walked of files) if (position++ >= skip) yield await this.entry(walked);
+      const from = Math.max(0, skip - position);
+      position += files.length;
+      for (let i = from; i < files.length; i += CHUNK) yield files.slice(i, i + CHUNK);
     }
   }
 
-  private async entry({ file, key, stem, siblings, outside }: Walked): Promise<IngestEntry> {
-    if (outside) return { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
-    try {
-      const caption = await readSidecar(file, stem, siblings);
-      return { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
-    } catch (err) {
-      // The image is still good: imported without a caption, the sidecar's problem recorded.
-      const problems = [{ kind: 'bad_caption', message: `caption sidecar unreadable (${(err as Error).message}): imported without a caption`, location: key }];
-      return { type: 'file', key, file, caption: null, captionOrigin: null, extra: null, problems };
-    }
+  /** Each file's sidecar as read (null without one). */
+  private async captions(files: Walked[]): Promise<(Sidecar | null)[]> {
+    const sidecars = files.map(sidecarOf);
+    const texts = await this.reads.texts(sidecars.filter((s) => s !== null).map((s) => s.file));
+    let k = 0;
+    return sidecars.map((s) => (s === null ? null : { ...s, read: texts[k++] }));
+  }
+
+  private *chunkEntries(files: Walked[], captions: (Sidecar | null)[]): Iterable<IngestEntry> {
+    for (let i = 0; i < files.length; i++) yield entryOf(files[i], captions[i]);
   }
 
   /**
@@ -71,7 +86,9 @@ export class ImageFolderSource implements IngestSource {
         yield* this.walk(full, signal, realRoot, `${key}/`);
         continue;
       }
-      const ext = path.extname(d.name);
+      // A name's extension without path.extname, which parses a whole path (it showed in import profiles).
+      const dot = d.name.lastIndexOf('.');
+      const ext = dot > 0 ? d.name.slice(dot) : '';
       if (!IMAGE_EXTENSIONS.has(ext.toLowerCase())) continue;
       const stem = d.name.slice(0, d.name.length - ext.length);
       if (d.isFile()) files.push({ file: full, key, stem, siblings: names });
@@ -87,28 +104,34 @@ export class ImageFolderSource implements IngestSource {
   }
 }
 
-async function readSidecar(file: string, stem: string, siblings: Set<string>): Promise<{ text: string; origin: string } | null> {
-  for (const ext of CAPTION_SIDECARS) {
-    if (!siblings.has(stem + ext)) continue;
-    const raw = await readCaptionFile(file.slice(0, file.length - path.basename(file).length) + stem + ext);
-    if (ext !== '.json') return { text: raw.trim(), origin: `sidecar${ext}` };
-    const parsed = parseJsonGuarded(raw);
-    if ('error' in parsed) throw new Error(`${stem}.json: ${parsed.error}`);
-    const json = (parsed.value ?? {}) as Record<string, unknown>;
-    const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
-    if (typeof text === 'string') return { text: text.trim(), origin: 'sidecar.json' };
-  }
-  return null;
+type SidecarExt = (typeof CAPTION_SIDECARS)[number];
+type Sidecar = { file: string; ext: SidecarExt; read: TextRead };
+
+/** The sidecar a caption comes from: the first of CAPTION_SIDECARS present beside the image. */
+function sidecarOf({ file, stem, siblings, outside }: Walked): Omit<Sidecar, 'read'> | null {
+  if (outside) return null;
+  const ext = CAPTION_SIDECARS.find((e) => siblings.has(stem + e));
+  return ext === undefined ? null : { file: file.slice(0, file.length - path.basename(file).length) + stem + ext, ext };
 }
 
-/** Small files in one synchronous read (a thread-pool round trip per tiny caption dominated imports). */
-async function readCaptionFile(file: string): Promise<string> {
-  const fd = openSync(file, 'r');
+function entryOf({ file, key, stem, outside }: Walked, sidecar: Sidecar | null): IngestEntry {
+  if (outside) return { type: 'bad', key, location: key, kind: 'outside_source', message: `${key} is a link to a file outside the source folder; only files under it are imported` };
   try {
-    const small = readSmallSync(fd, SYNC_SIDECAR_BYTES);
-    if (small) return small.toString('utf8');
-  } finally {
-    closeSync(fd);
+    const caption = sidecar === null ? null : sidecarCaption(sidecar.read, stem, sidecar.ext);
+    return { type: 'file', key, file, caption: caption?.text ?? null, captionOrigin: caption?.origin ?? null, extra: null };
+  } catch (err) {
+    // The image is still good: imported without a caption, the sidecar's problem recorded.
+    const problems = [{ kind: 'bad_caption', message: `caption sidecar unreadable (${(err as Error).message}): imported without a caption`, location: key }];
+    return { type: 'file', key, file, caption: null, captionOrigin: null, extra: null, problems };
   }
-  return readFile(file, 'utf8');
+}
+
+function sidecarCaption(read: TextRead, stem: string, ext: SidecarExt): { text: string; origin: string } | null {
+  if ('error' in read) throw new Error(read.error);
+  if (ext !== '.json') return { text: read.text.trim(), origin: `sidecar${ext}` };
+  const parsed = parseJsonGuarded(read.text);
+  if ('error' in parsed) throw new Error(`${stem}.json: ${parsed.error}`);
+  const json = (parsed.value ?? {}) as Record<string, unknown>;
+  const text = [json.caption, json.text, json.TEXT].find((v) => typeof v === 'string');
+  return typeof text === 'string' ? { text: text.trim(), origin: 'sidecar.json' } : null;
 }

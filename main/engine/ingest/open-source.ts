@@ -6,6 +6,7 @@ import type { Project } from '../project';
 import { ApiError } from '../../domain/errors';
 import { CocoSource, cocoRoot } from './coco';
 import type { IngestSource } from './entry';
+import type { FileReads } from './file-reads';
 import { HfImageFolderSource, imageFolderUnits } from './hf-imagefolder';
 import { ImageFolderSource } from './image-folder';
 import { ManifestSource } from './manifest';
@@ -13,9 +14,10 @@ import { ParquetSource } from './parquet';
 import { WebDatasetSource } from './webdataset';
 import { YoloSource, yoloYaml } from './yolo';
 
-export function openSource(kind: SourceT['kind'], location: string): IngestSource {
+/** `reads` reads caption sidecars for the sources that have them (an import passes its read worker). */
+export function openSource(kind: SourceT['kind'], location: string, reads?: FileReads): IngestSource {
   switch (kind) {
-    case 'folder': return new ImageFolderSource(location);
+    case 'folder': return new ImageFolderSource(location, reads);
     case 'jsonl': case 'csv': return new ManifestSource(location, kind);
     case 'webdataset': return new WebDatasetSource(location);
     case 'parquet': return new ParquetSource(location);
