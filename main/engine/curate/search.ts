@@ -91,9 +91,7 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   let rows: ArrayLike<number>;
   let scores: ArrayLike<number>;
   if (useIndex) {
-    const r = searchBatch(saved.index!, query, set.dim, want);
-    rows = Array.from(r.keys, Number);
-    scores = r.sims;
+    ({ rows, scores } = rescored(project, set, searchBatch(saved.index!, query, set.dim, want).keys, query));
   } else {
     ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want));
   }
@@ -106,6 +104,25 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
   return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact };
+}
+
+/**
+ * The index's candidates scored again from the float32 matrix and sorted: the index holds f16 vectors, whose
+ * scores are off by ~1e-3, enough to reorder close hits and to move one across a similarity cutoff.
+ */
+function rescored(project: Project, set: EmbeddingSet, keys: BigUint64Array, query: Float32Array): TopK {
+  const src = imageRows(project, set);
+  try {
+    const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => {
+      const v = src.read(row, 1);
+      let s = 0;
+      for (let j = 0; j < v.length; j++) s += v[j] * query[j];
+      return { row, s };
+    }).sort((a, b) => b.s - a.s || a.row - b.row);
+    return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
+  } finally {
+    src.close();
+  }
 }
 
 function committedImageRows(project: Project, set: EmbeddingSet): number {
