@@ -59,15 +59,15 @@ describe('search, more like this, embedding map', () => {
       };
       await search();
       await expect.poll(() => page.getByTestId('results-info').innerText()).toContain('approximate (ANN index)');
+      await expect.poll(() => page.locator('[data-testid=tile-score]').count()).toBeGreaterThanOrEqual(5);
       const approximate = await page.locator('[data-testid=tile-score]').allInnerTexts();
-      await page.screenshot({ path: shotPath('similarity-08-search-approximate.png') });
+      await page.screenshot({ path: shotPath('similarity-search-01-approximate.png') });
       await page.getByTestId('search-exact').click();
       await page.getByTestId('search-approximate').waitFor();
       await expect.poll(() => page.getByTestId('search-method').innerText()).toMatch(/exact/);
-      const exact = await page.locator('[data-testid=tile-score]').allInnerTexts();
       // Both lists are sorted by score; on 120 images the index finds the exact top hits.
-      expect(approximate.slice(0, 5)).toEqual(exact.slice(0, 5));
-      await page.screenshot({ path: shotPath('similarity-09-search-exact.png') });
+      await expect.poll(async () => (await page.locator('[data-testid=tile-score]').allInnerTexts()).slice(0, 5)).toEqual(approximate.slice(0, 5));
+      await page.screenshot({ path: shotPath('similarity-search-02-exact.png') });
 
       // No index: this search scans exactly and starts the job that builds one; the next one uses it.
       const { removeIndex } = await import('../../main/engine/curate/ann-index');
@@ -76,7 +76,7 @@ describe('search, more like this, embedding map', () => {
       await page.getByTestId('results-clear').click();
       await search();
       await expect.poll(() => page.getByTestId('search-method').innerText()).toContain('building the search index');
-      await page.screenshot({ path: shotPath('similarity-10-search-building-index.png') });
+      await page.screenshot({ path: shotPath('similarity-search-03-building-index.png') });
       const { SEARCH_INDEX_JOB } = await import('../../main/engine/curate/search-index-job');
       const job = project.jobs.list().find((j) => j.kind === SEARCH_INDEX_JOB)!;
       await project.jobs.wait(job.id);
