@@ -46,15 +46,21 @@ export async function uiProject(cache: string, items: number): Promise<string> {
   return dir;
 }
 
-/** Scrolls the grid by `step` px per frame for `frames` frames; returns the rAF deltas (ms). */
+/**
+ * Scrolls the grid's rows by `step` px per frame for `frames` frames; returns the rAF deltas (ms). Row pixels, not
+ * the element's: a grid taller than the browser allows scrolls a scaled range (data-scroll-scale, Grid.tsx).
+ */
 export async function scrollFrames(page: Page, frames: number, step: number): Promise<number[]> {
-  return page.evaluate(async ({ frames, step }) => {
+  return page.evaluate(async ({ frames, step: rowStep }) => {
     const el = document.querySelector<HTMLElement>('[data-testid=grid]')!;
+    const step = rowStep / Number(el.getAttribute('data-scroll-scale') ?? 1);
     const next = () => new Promise<number>((r) => requestAnimationFrame(r));
     const deltas: number[] = [];
     let last = await next();
+    let at = el.scrollTop; // kept as a float: the element rounds a fractional step
     for (let f = 0; f < frames; f++) {
-      el.scrollTop += step;
+      at += step;
+      el.scrollTop = at;
       const now = await next();
       deltas.push(now - last);
       last = now;

@@ -134,7 +134,7 @@ export function Grid() {
   }
 
   return (
-    <div className="grid-scroll" ref={scrollRef} data-testid="grid" tabIndex={0} aria-label={`${itemCount} items`}>
+    <div className="grid-scroll" ref={scrollRef} data-testid="grid" data-scroll-scale={scale} tabIndex={0} aria-label={`${itemCount} items`}>
       <div ref={contentRef} style={{ height: scale === 1 ? virtualizer.getTotalSize() : MAX_SCROLL_PX, position: 'relative' }} onMouseDown={drag.onMouseDown} onClickCapture={drag.onClickCapture}>
         {virtualRows.map((row) => (
           <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start - shift}px)`, height: rowHeight }}>
