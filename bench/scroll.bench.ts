@@ -7,7 +7,7 @@
 // the last item can be scrolled to (browsers cap an element's height near 33.5 M px).
 // Sizes run interleaved, ROUNDS times, each in a fresh engine, server and page. Headless Chromium renders in
 // software (--disable-gpu), so absolute times are pessimistic: compare the two sizes, measured in the same run.
-// Env: BENCH_SIZES (1000,1000000), BENCH_ROUNDS (3), BENCH_FRAMES (240), WINNOW_BENCH_DIR (project cache),
+// Env: BENCH_SIZES (1000,1000000), BENCH_ROUNDS (3), BENCH_FRAMES (140: three runs fit apart in 1,000 items), WINNOW_BENCH_DIR (project cache),
 // WINNOW_STATIC_DIR (another renderer build, for before/after).
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,10 +21,11 @@ import { scrollFrames, uiProject } from './lib/ui-project';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,1000000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 140);
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
 const STEP = 120;
-const POSITIONS = [0, 0.5, 0.9];
+/** Where the runs start, as a fraction of the range left after one run: top, middle, end. */
+const POSITIONS = [0, 0.5, 1];
 
 const quantile = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))];
 
@@ -63,11 +64,13 @@ async function measure(dir: string, size: number): Promise<Run> {
     const deltas: number[] = [];
     let long = { n: 0, ms: 0 };
     for (const at of POSITIONS) {
-      // Start so that the whole run scrolls (a small list would otherwise hit its end and paint nothing new).
+      // Each run scrolls rows no other run has shown (when the list is long enough), so a short list does not
+      // win by finding its pages and thumbnails already loaded. Row pixels → the element's (scaled) pixels.
       await page.evaluate(({ at, run }) => {
         const el = document.querySelector<HTMLElement>('[data-testid=grid]')!;
+        const scale = Number(el.getAttribute('data-scroll-scale') ?? 1);
         const max = el.scrollHeight - el.clientHeight;
-        el.scrollTop = Math.max(0, Math.min(max * at, max - run));
+        el.scrollTop = Math.max(0, (max - run / scale) * at);
       }, { at, run: (FRAMES + 10) * STEP });
       await settle(page);
       await scrollFrames(page, 10, STEP); // warm-up: the rows just below come into the DOM
