@@ -62,12 +62,14 @@ function pagingOf(project: Project, p: { k: number; offset: number; minScore?: n
 
 /**
  * The API result; where an exact scan was slow and the saved index is missing or stale, also starts (or finds)
- * the job that builds it, so later searches are fast. A read-only process (another owns the project) starts none.
+ * the job that builds it, so later searches are fast. None while an embed job runs (its rows would make the new
+ * index stale again), nor from a read-only process (another owns the project).
  */
 function withIndexJob(project: Project, set: EmbeddingSet, found: PagedHits) {
   const { slowExact, ...result } = found;
   let indexJobId: number | undefined;
-  if (slowExact && found.index !== 'current' && !project.readOnly) indexJobId = project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id;
+  const embedding = () => project.jobs.list().some((j) => j.kind === 'embed' && (j.state === 'running' || j.state === 'queued'));
+  if (slowExact && found.index !== 'current' && !project.readOnly && !embedding()) indexJobId = project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id;
   return { model: set.model, ...result, ...(indexJobId !== undefined && { indexJobId }) };
 }
 
