@@ -6,75 +6,21 @@
 //   review key: `j` pressed → the next item's label and decoded image painted (next frame after; ms, median).
 // Headless Chromium renders in software (--disable-gpu), so absolute frame times are pessimistic; compare runs.
 // Env: BENCH_ITEMS (default 100000), BENCH_REPEATS (15), WINNOW_BENCH_DIR (project cache), WINNOW_STATIC_DIR (renderer build).
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { Engine } from '../main/engine/engine';
-import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
 import { startServer } from '../main/server/server';
 import { launchChromium } from '../test/fixtures/browser';
-import { log, syntheticProject } from './lib/synthetic-project';
+import { scrollFrames, uiProject } from './lib/ui-project';
+import { log } from './lib/synthetic-project';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
-const POOL = 256;
 
 const quantile = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))];
-
-/** The project: synthetic items and embeddings, signals the Filters view judges, box proposals to review, real pixels. */
-async function build(): Promise<string> {
-  const dir = path.join(CACHE, `ui-${ITEMS}`);
-  if (existsSync(path.join(dir, '.ui-complete'))) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  log(`building a ${ITEMS.toLocaleString('en')}-item project in ${dir}`);
-  const engine = new Engine('cli');
-  const project = await syntheticProject(engine, dir, ITEMS, 128, DEFAULT_MODEL);
-  const pool = path.join(dir, 'images', 'pool');
-  mkdirSync(pool, { recursive: true });
-  for (let i = 0; i < POOL; i++) {
-    const bg = { r: (i * 53) % 256, g: (i * 97) % 256, b: (i * 31) % 256 };
-    const spot = Buffer.from(`<svg width="160" height="120"><circle cx="${40 + (i % 80)}" cy="${30 + (i % 60)}" r="${12 + (i % 20)}" fill="rgb(${255 - bg.r},${255 - bg.g},${255 - bg.b})"/></svg>`);
-    await sharp({ create: { width: 160, height: 120, channels: 3, background: bg } }).composite([{ input: spot }]).jpeg({ quality: 80 }).toFile(path.join(pool, `${i}.jpg`));
-  }
-  const db = project.db;
-  const uri = db.prepare('UPDATE items SET uri = ?, width = 160, height = 120 WHERE id = ?');
-  const signal = db.prepare('INSERT INTO signals (item_id, name, value) VALUES (?, ?, ?)');
-  const proposal = db.prepare(`INSERT INTO annotations (item_id, kind, label, score, bbox, origin, params, state, created_by)
-    VALUES (?, 'box', ?, ?, '[20,15,60,50]', 'detect', '{"threshold":0.3}', 'proposed', 'bench')`);
-  const ids = db.prepare('SELECT id FROM items ORDER BY id').pluck().all() as number[];
-  db.transaction(() => {
-    for (const id of ids) {
-      const h = Math.imul(id, 2654435761) >>> 0;
-      uri.run(path.join(pool, `${id % POOL}.jpg`), id);
-      signal.run(id, 'clip.pair', (h % 1000) / 2000);
-      signal.run(id, 'caption.words', 3 + (h % 12));
-      if (id % 10 === 0) proposal.run(id, ['cat', 'dog', 'car'][h % 3], 0.2 + (h % 600) / 1000);
-    }
-  })();
-  await engine.close();
-  writeFileSync(path.join(dir, '.ui-complete'), '');
-  return dir;
-}
-
-/** Scrolls the grid by `step` px per frame for `frames` frames; returns the rAF deltas (ms). */
-async function scrollFrames(page: Page, frames: number, step: number): Promise<number[]> {
-  return page.evaluate(async ({ frames, step }) => {
-    const el = document.querySelector<HTMLElement>('[data-testid=grid]')!;
-    const next = () => new Promise<number>((r) => requestAnimationFrame(r));
-    const deltas: number[] = [];
-    let last = await next();
-    for (let f = 0; f < frames; f++) {
-      el.scrollTop += step;
-      const now = await next();
-      deltas.push(now - last);
-      last = now;
-    }
-    return deltas;
-  }, { frames, step });
-}
 
 /** Arms a probe: t0 at the next keydown (capture phase), t1 at the first frame where `done()` holds. */
 async function armProbe(page: Page, done: string): Promise<void> {
@@ -99,7 +45,7 @@ async function probeResult(page: Page): Promise<number> {
 
 async function main(): Promise<void> {
   mkdirSync(CACHE, { recursive: true });
-  const dir = await build();
+  const dir = await uiProject(CACHE, ITEMS);
   // Thumbnails are made on first request: start every run from none, so runs compare.
   rmSync(path.join(dir, 'thumbs'), { recursive: true, force: true });
   process.env.WINNOW_HOME = path.join(CACHE, 'ui-home');

@@ -3,7 +3,7 @@
 // million-item project builds in seconds without images. Benchmarks only.
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ANN_DEFAULTS, buildIndex, saveIndex } from '../../main/engine/curate/ann-index';
+import { ANN_DEFAULTS, buildIndex, rowsDigest, saveIndex } from '../../main/engine/curate/ann-index';
 import { imageRows, indexFile } from '../../main/engine/curate/semantic-job';
 import type { Engine } from '../../main/engine/engine';
 import type { Project } from '../../main/engine/project';
@@ -48,7 +48,7 @@ export async function syntheticProject(engine: Engine, dir: string, rows: number
     const src = imageRows(project, set);
     const t0 = performance.now();
     const index = await buildIndex(src, {}, (n) => { if (n % 100_000 < 2048) log(`  index ${n.toLocaleString('en')}/${rows.toLocaleString('en')}`); });
-    saveIndex(index, indexFile(project, set), { rows, dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString() });
+    saveIndex(index, indexFile(project, set), { rows, dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString(), digest: rowsDigest(src) });
     src.close();
     log(`  index built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }

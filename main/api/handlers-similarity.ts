@@ -5,7 +5,9 @@ import type { Engine } from '../engine/engine';
 import { requireSet } from '../engine/curate/embedding-pages';
 import { mapPoints } from '../engine/curate/embedding-map';
 import { itemVector } from '../engine/curate/search';
-import { regionPredicate, searchWithin } from '../engine/curate/search-within';
+import { type PagedHits, regionPredicate, searchWithin } from '../engine/curate/search-within';
+import { SEARCH_INDEX_JOB } from '../engine/curate/search-index-job';
+import type { EmbeddingSet } from '../engine/store/embeddings';
 import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import type { Project } from '../engine/project';
 import { selectionWhere } from './handlers-curation';
@@ -33,14 +35,14 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
       const { vectors, dim } = await engine.active.embedTexts(set.model, [query]);
       if (dim !== set.dim) throw new ApiError('conflict', `${set.model} now gives ${dim}-d embeddings, the stored ones are ${set.dim}-d: re-embed`);
       const vector = vectors.subarray(0, dim);
-      return { model: set.model, ...searchWithin(project(), set, vector, pagingOf(project(), paging)) };
+      return withIndexJob(project(), set, searchWithin(project(), set, vector, pagingOf(project(), paging)));
     },
     'search.similar': ({ itemId, model, ...paging }) => {
       const p = project();
       const set = requireSet(p, embedModel(model));
       const vector = itemVector(p, set, itemId);
       if (!vector) throw new ApiError('not_found', `item ${itemId} has no image embedding for ${set.model}`);
-      return { model: set.model, ...searchWithin(p, set, vector, { ...pagingOf(p, paging), excludeItem: itemId }) };
+      return withIndexJob(p, set, searchWithin(p, set, vector, { ...pagingOf(p, paging), excludeItem: itemId }));
     },
     'search.items': ({ ids }) => {
       const items = project().items;
@@ -54,8 +56,21 @@ export function similarityHandlers(engine: Engine): HandlersFor<keyof typeof sim
 }
 
 /** The search options for searchWithin: the view's filters compiled to one SQL predicate. */
-function pagingOf(project: Project, p: { k: number; offset: number; minScore?: number; within?: SearchWithinT }) {
-  return { k: p.k, offset: p.offset, minScore: p.minScore, sourceId: p.within?.sourceId, where: withinWhere(project, p.within) };
+function pagingOf(project: Project, p: { k: number; offset: number; minScore?: number; within?: SearchWithinT; exact?: boolean }) {
+  return { k: p.k, offset: p.offset, minScore: p.minScore, sourceId: p.within?.sourceId, where: withinWhere(project, p.within), mode: p.exact ? 'exact' as const : 'auto' as const };
+}
+
+/**
+ * The API result; where an exact scan was slow and the saved index is missing or stale, also starts (or finds)
+ * the job that builds it, so later searches are fast. None while an embed job runs (its rows would make the new
+ * index stale again), nor from a read-only process (another owns the project).
+ */
+function withIndexJob(project: Project, set: EmbeddingSet, found: PagedHits) {
+  const { slowExact, ...result } = found;
+  let indexJobId: number | undefined;
+  const embedding = () => project.jobs.list().some((j) => j.kind === 'embed' && (j.state === 'running' || j.state === 'queued'));
+  if (slowExact && found.index !== 'current' && !project.readOnly && !embedding()) indexJobId = project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id;
+  return { model: set.model, ...result, ...(indexJobId !== undefined && { indexJobId }) };
 }
 
 /** SQL over alias `i` for a view's selection, label, map region and tag (null: no filter): the grid's pages and counts and search inside a view use this one. */

@@ -14,6 +14,7 @@ import { labelJob } from './curate/label-job';
 import { adaptJob } from './adapt/adapt-job';
 import { pairScoreJob } from './curate/pair-score-job';
 import { semDedupJob } from './curate/semantic-job';
+import { searchIndexJob } from './curate/search-index-job';
 import { importJob } from './ingest/import-job';
 import { exportJob } from './export/export-job';
 import { downloadJob } from './ingest/download-job';
@@ -89,6 +90,7 @@ export class Project {
     this.jobs.register(downloadJob(this));
     this.jobs.register(statsJob(this));
     this.jobs.register(semDedupJob(this));
+    this.jobs.register(searchIndexJob(this));
     this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
     this.jobs.register(embedJob(this, services.active));
     this.jobs.register(labelJob(this, services.active));

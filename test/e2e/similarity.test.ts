@@ -47,6 +47,48 @@ describe('search, more like this, embedding map', () => {
     await expect.poll(() => page.locator('[data-testid=tile-score]').count()).toBe(0);
   });
 
+  it('says when hits are approximate (ANN index), searches exactly on request, and builds a missing index when the exact scan is slow', async () => {
+    // A zero exact-scan budget makes this small project behave like a large one (scan-cost.ts).
+    process.env.WINNOW_EXACT_SCAN_MS = '0';
+    try {
+      const set = project.embeddings.getSet(project.embeddings.listSets()[0].model)!;
+      const search = async () => {
+        await page.fill('[data-testid=search-input]', 'a photo of a green circle');
+        await page.press('[data-testid=search-input]', 'Enter');
+        await page.getByTestId('search-method').waitFor();
+      };
+      await search();
+      await expect.poll(() => page.getByTestId('results-info').innerText()).toContain('approximate (ANN index)');
+      await expect.poll(() => page.locator('[data-testid=tile-score]').count()).toBeGreaterThanOrEqual(5);
+      const approximate = await page.locator('[data-testid=tile-score]').allInnerTexts();
+      await page.screenshot({ path: shotPath('similarity-search-01-approximate.png') });
+      await page.getByTestId('search-exact').click();
+      await page.getByTestId('search-approximate').waitFor();
+      await expect.poll(() => page.getByTestId('search-method').innerText()).toMatch(/exact/);
+      // Both lists are sorted by score; on 120 images the index finds the exact top hits.
+      await expect.poll(async () => (await page.locator('[data-testid=tile-score]').allInnerTexts()).slice(0, 5)).toEqual(approximate.slice(0, 5));
+      await page.screenshot({ path: shotPath('similarity-search-02-exact.png') });
+
+      // No index: this search scans exactly and starts the job that builds one; the next one uses it.
+      const { removeIndex } = await import('../../main/engine/curate/ann-index');
+      const { indexFile } = await import('../../main/engine/curate/semantic-job');
+      removeIndex(indexFile(project, set));
+      await page.getByTestId('results-clear').click();
+      await search();
+      await expect.poll(() => page.getByTestId('search-method').innerText()).toContain('building the search index');
+      await page.screenshot({ path: shotPath('similarity-search-03-building-index.png') });
+      const { SEARCH_INDEX_JOB } = await import('../../main/engine/curate/search-index-job');
+      const job = project.jobs.list().find((j) => j.kind === SEARCH_INDEX_JOB)!;
+      await project.jobs.wait(job.id);
+      await page.getByTestId('results-clear').click();
+      await search();
+      await expect.poll(() => page.getByTestId('search-method').innerText()).toContain('approximate (ANN index)');
+      await page.getByTestId('results-clear').click();
+    } finally {
+      delete process.env.WINNOW_EXACT_SCAN_MS;
+    }
+  });
+
   it('opens the embedding map, selects a region with a rectangle and shows it in the grid', async () => {
     await page.getByTestId('nav-map').click();
     await page.getByTestId('map-canvas').waitFor();

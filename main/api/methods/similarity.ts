@@ -10,8 +10,16 @@ const id = z.number().int().positive();
 const k = z.number().int().min(1).max(1000);
 
 export const SearchHit = z.object({ itemId: z.number().int(), score: z.number() });
-/** `more`: hits exist past this page (offset + k) above the cutoff. */
-export const SearchResult = z.object({ model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit), more: z.boolean() });
+/**
+ * `more`: hits exist past this page (offset + k) above the cutoff. `method`: 'index' = approximate, from the saved
+ * ANN index (used when an exact scan would be slow on this machine), 'exact' = every row scanned. `index`: the saved
+ * index against the embeddings as they are now (a stale one is never used). `indexJobId`: the job building it, when
+ * this search started or found one.
+ */
+export const SearchResult = z.object({
+  model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit), more: z.boolean(),
+  index: z.enum(['current', 'stale', 'missing']), indexJobId: z.number().int().optional(),
+});
 
 /** The rest of the current view a search runs inside (all AND-ed): source, rule list or selection, label, map region, tag. */
 export const SearchWithin = z.object({
@@ -22,7 +30,8 @@ export const SearchWithin = z.object({
   tag: tagName.optional(),
 }).strict();
 /** Paging and cutoff shared by text and image search. */
-const paging = { k: k.default(50), offset: z.number().int().min(0).max(100_000).default(0), minScore: z.number().min(-1).max(1).optional(), within: SearchWithin.optional() };
+/** `exact`: scan every row even where the ANN index would answer. */
+const paging = { k: k.default(50), offset: z.number().int().min(0).max(100_000).default(0), minScore: z.number().min(-1).max(1).optional(), within: SearchWithin.optional(), exact: z.boolean().optional() };
 
 export const MapPoints = z.object({
   model: z.string(),

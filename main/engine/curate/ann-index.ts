@@ -1,6 +1,7 @@
 // Approximate nearest-neighbour index (usearch HNSW, cosine) over a model's image embeddings. Built by
 // streaming the matrix in chunks: usearch keeps the vectors in its own native memory (f16 by default,
 // half the matrix size), JS only ever holds one chunk. Keys are image rows of the matrix.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import usearch, { type Index } from 'usearch';
 
@@ -80,7 +81,36 @@ export function searchBatch(index: Index, queries: Float32Array, dim: number, k:
 
 // ---- saved index: `embeddings/<model>/image.usearch` + a small sidecar saying what it covers ----
 
-export interface IndexMeta { rows: number; dim: number; model: string; options: Required<AnnOptions>; builtAt: string }
+/** `digest`: rowsDigest() of the rows the index was built from (older indexes lack it and count as stale where it is checked). */
+export interface IndexMeta { rows: number; dim: number; model: string; options: Required<AnnOptions>; builtAt: string; digest?: string }
+
+/** Rows sampled by rowsDigest besides the last one. */
+const DIGEST_SAMPLES = 64;
+
+/**
+ * A digest of `rows` rows of `src`: 64 rows spread evenly plus the last one. A project's matrix only grows
+ * (rows past the committed count are truncated and written again), so a change to the rows an index covers
+ * rewrites its tail, which the last row catches; the spread rows catch a matrix replaced wholesale.
+ */
+export function rowsDigest(src: RowSource, rows = src.rows): string {
+  const hash = createHash('sha256');
+  hash.update(`${rows}x${src.dim}`);
+  if (rows > 0) {
+    const step = Math.max(1, Math.floor(rows / DIGEST_SAMPLES));
+    for (let r = 0; r < rows; r += step) hash.update(src.read(r, 1));
+    hash.update(src.read(rows - 1, 1));
+  }
+  return hash.digest('hex');
+}
+
+export type IndexState = 'current' | 'stale' | 'missing';
+
+/** Whether the saved index at `file` was built from exactly the first `rows` rows of `src` as they are now. */
+export function indexState(file: string, src: RowSource, rows = src.rows): IndexState {
+  const meta = readIndexMeta(file);
+  if (!meta) return 'missing';
+  return meta.rows === rows && meta.dim === src.dim && meta.digest !== undefined && meta.digest === rowsDigest(src, rows) ? 'current' : 'stale';
+}
 
 export function saveIndex(index: Index, file: string, meta: IndexMeta): void {
   const tmp = `${file}.tmp`;
@@ -99,12 +129,14 @@ export function readIndexMeta(file: string): IndexMeta | null {
 }
 
 /**
- * Loads a saved index when it exists and covers exactly `rows` rows (else it is stale: null). `view`
- * memory-maps it read-only instead of reading it into memory: opens in milliseconds, for search.
+ * Loads a saved index when it exists and covers exactly `rows` rows (else it is stale: null); with `src`,
+ * also only when it was built from those rows as they are now (indexState). `view` memory-maps it read-only
+ * instead of reading it into memory: opens in milliseconds, for search.
  */
-export function loadIndex(file: string, rows: number, dim: number, options: { view?: boolean; expansionSearch?: number } = {}): Index | null {
+export function loadIndex(file: string, rows: number, dim: number, options: { view?: boolean; expansionSearch?: number; src?: RowSource } = {}): Index | null {
   const meta = readIndexMeta(file);
   if (!meta || meta.rows !== rows || meta.dim !== dim) return null;
+  if (options.src && indexState(file, options.src, rows) !== 'current') return null;
   const index = createIndex(dim, { ...meta.options, expansionSearch: Math.max(meta.options.expansionSearch, options.expansionSearch ?? 0) });
   if (options.view) index.view(file);
   else index.load(file);

@@ -6,7 +6,7 @@
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import { UNDECODABLE } from '../media/undecodable';
-import { type Hit, searchVector } from './search';
+import { type Hit, type SearchMode, type SearchResult, searchVector } from './search';
 
 export interface WithinOptions {
   k: number;
@@ -16,22 +16,23 @@ export interface WithinOptions {
   where: string | null;
   sourceId?: number;
   excludeItem?: number;
+  mode?: SearchMode;
 }
 
-export interface PagedHits { method: 'index' | 'exact'; hits: Hit[]; more: boolean }
+export interface PagedHits extends Pick<SearchResult, 'method' | 'index' | 'slowExact'> { hits: Hit[]; more: boolean }
 
 export function searchWithin(project: Project, set: EmbeddingSet, query: Float32Array, opts: WithinOptions): PagedHits {
   const need = opts.offset + opts.k + 1; // one more than the page: whether there is a next page
   const filtered = opts.where !== null || opts.sourceId !== undefined;
   let want = filtered ? Math.max(256, need * 4) : need + 32;
   for (;;) {
-    const found = searchVector(project, set, query, want, opts.excludeItem);
+    const found = searchVector(project, set, query, want, opts.excludeItem, opts.mode);
     const allowed = allowedIds(project, found.hits.map((h) => h.itemId), opts);
     const kept = found.hits.filter((h) => allowed.has(h.itemId) && (opts.minScore === undefined || h.score >= opts.minScore));
     const last = found.hits.at(-1);
     const exhausted = found.hits.length < want || (opts.minScore !== undefined && last !== undefined && last.score < opts.minScore);
     if (kept.length >= need || exhausted) {
-      return { method: found.method, hits: kept.slice(opts.offset, opts.offset + opts.k), more: kept.length > opts.offset + opts.k };
+      return { method: found.method, index: found.index, slowExact: found.slowExact, hits: kept.slice(opts.offset, opts.offset + opts.k), more: kept.length > opts.offset + opts.k };
     }
     want *= 4;
   }

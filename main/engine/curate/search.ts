@@ -1,63 +1,97 @@
 // Search over a model's image embeddings: text → images (the query embedded by the same model) and
-// image → similar images. Uses the saved ANN index (`embeddings/<model>/image.usearch`, written by the
-// semantic-dedup job, memory-mapped) when it covers every committed row, else an exact native scan of
-// the matrix kept resident between queries (streamed in chunks when it is larger than the resident
-// budget), so results never depend on having run dedup first.
+// image → similar images. Small projects are scanned exactly (native SIMD, the matrix kept resident between
+// queries, streamed in chunks when it is larger than the resident budget). When an exact scan would take
+// longer than its budget on this machine (scan-cost.ts: rows × dims × the measured cost per element), the
+// saved ANN index (`embeddings/<model>/image.usearch`, memory-mapped) answers instead, approximately, but only
+// while it was built from exactly the rows the matrix holds now (ann-index.ts indexState); a missing or
+// stale index means an exact scan, never stale hits. Results say which method answered.
 import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
-import { residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
-import { loadIndex, readIndexMeta, searchBatch } from './ann-index';
+import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
+import { indexState, type IndexState, loadIndex, searchBatch } from './ann-index';
 import { exactTopK, type TopK, topKOf } from './exact-search';
-import { indexFile } from './semantic-job';
+import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
+import { imageRows, indexFile } from './semantic-job';
 
 export { exactTopK } from './exact-search';
 
 export interface Hit { itemId: number; score: number }
-export interface SearchResult { method: 'index' | 'exact'; hits: Hit[] }
+export interface SearchResult {
+  method: 'index' | 'exact';
+  hits: Hit[];
+  /** The saved index against the matrix as it is now. */
+  index: IndexState;
+  /** In 'auto' mode, an exact scan of this matrix is over its budget: a current index would answer (search.index builds one). */
+  slowExact: boolean;
+}
+/** 'auto': exact unless that is slow and a current index exists; 'exact': always scan; 'index': the index whenever it is current. */
+export type SearchMode = 'auto' | 'exact' | 'index';
 
 /**
- * Search-time HNSW beam width. Measured on 1M × 128 planted vectors (index M=16, f16), recall@10 vs the
- * exact scan / median ms per query: ef 128 0.928 / 1.4 ms, 256 0.963 / 1.3, 512 0.972 / 2.4, 1024 0.984 / 4.4.
+ * Search-time HNSW beam width. Text queries sit far from every image vector (cosines ~0.3), where a graph
+ * search needs a wide beam: recall@10 vs the exact scan on 20k × 128 planted vectors (M=16, f16) for random
+ * directions, ef 128 / 512 / 2048: 0.61 / 0.91 / 0.98 at 0.3 / 0.6 / 1.6 ms per query; queries near a row
+ * reach 0.97 already at ef 512 (1M × 128). bench:million measures recall and time at 1M.
  */
-export const SEARCH_EXPANSION = 512;
+export const SEARCH_EXPANSION = 2048;
+/** Past this many wanted hits the beam no longer covers them with margin, so deeper requests scan exactly. */
+export const INDEX_MAX_WANT = SEARCH_EXPANSION / 4;
 
-/** Loaded indexes by file, reloaded when the file changes. */
-const cache = new Map<string, { index: Index; mtimeMs: number; rows: number }>();
+interface Saved { state: IndexState; index: Index | null; key: string }
+/** Index state and loaded index per index file, valid while the index and matrix files and the row count are unchanged. */
+const cache = new Map<string, Saved>();
 
-function cachedIndex(file: string, rows: number, dim: number): Index | null {
-  const meta = readIndexMeta(file);
-  if (!meta || meta.rows !== rows || meta.dim !== dim) {
-    cache.delete(file);
-    return null;
-  }
-  let mtimeMs: number;
+function fileKey(file: string): string {
   try {
-    mtimeMs = statSync(file).mtimeMs;
+    const st = statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
   } catch {
-    return null;
+    return '-';
   }
+}
+
+/** The saved index of `set` over its first `rows` rows: its state and, when current, the loaded (memory-mapped) index. */
+export function savedIndex(project: Project, set: EmbeddingSet, rows: number): Saved {
+  const file = indexFile(project, set);
+  const key = `${rows}|${fileKey(file)}|${fileKey(`${file}.json`)}|${fileKey(project.embeddings.matrixPath(set, 'image'))}`;
   const hit = cache.get(file);
-  if (hit && hit.mtimeMs === mtimeMs && hit.rows === rows) return hit.index;
-  const index = loadIndex(file, rows, dim, { view: true, expansionSearch: SEARCH_EXPANSION });
-  if (index) cache.set(file, { index, mtimeMs, rows });
-  else cache.delete(file);
-  return index;
+  if (hit?.key === key) return hit;
+  let state: IndexState = existsSync(file) ? 'stale' : 'missing';
+  if (rows > 0 && state === 'stale') {
+    const src = imageRows(project, set);
+    try {
+      state = indexState(file, src, rows);
+    } finally {
+      src.close();
+    }
+  }
+  const index = state === 'current' ? loadIndex(file, rows, set.dim, { view: true, expansionSearch: SEARCH_EXPANSION }) : null;
+  const saved: Saved = { state: state === 'current' && !index ? 'stale' : state, index, key };
+  cache.set(file, saved);
+  return saved;
+}
+
+/** Whether an exact scan of `rows` × `dim` is over budget here: predicted slower than the budget, or too large to keep resident. */
+export function exactIsSlow(rows: number, dim: number): boolean {
+  return rows * dim * 4 > residentBudget() || predictedScanMs(rows, dim) > exactScanBudgetMs();
 }
 
 /** The k items whose images are nearest `query` (a normalized vector of the set's dimension). */
-export function searchVector(project: Project, set: EmbeddingSet, query: Float32Array, k: number, excludeItem?: number): SearchResult {
+export function searchVector(project: Project, set: EmbeddingSet, query: Float32Array, k: number, excludeItem?: number, mode: SearchMode = 'auto'): SearchResult {
   if (query.length !== set.dim) throw new Error(`query has ${query.length} dimensions, the embeddings of ${set.model} have ${set.dim}`);
   const rowsCommitted = committedImageRows(project, set);
   const want = Math.min(k + (excludeItem !== undefined ? 1 : 0) + 4, Math.max(1, rowsCommitted)); // a few spare for unmapped rows
-  const index = rowsCommitted > 0 ? cachedIndex(indexFile(project, set), rowsCommitted, set.dim) : null;
+  const saved = savedIndex(project, set, rowsCommitted);
+  // Judged only where it can change something (the probe behind it costs a few ms once per process): an index
+  // to use, or an index job this process could start.
+  const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.index !== null || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
+  const useIndex = saved.index !== null && (mode === 'index' || (mode === 'auto' && slowExact && want <= INDEX_MAX_WANT));
   let rows: ArrayLike<number>;
   let scores: ArrayLike<number>;
-  if (index) {
-    const r = searchBatch(index, query, set.dim, want);
-    rows = Array.from(r.keys, Number);
-    scores = r.sims;
+  if (useIndex) {
+    ({ rows, scores } = rescored(project, set, searchBatch(saved.index!, query, set.dim, want).keys, query));
   } else {
     ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want));
   }
@@ -69,7 +103,26 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     if (itemId === undefined || itemId === excludeItem) continue;
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
-  return { method: index ? 'index' : 'exact', hits };
+  return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact };
+}
+
+/**
+ * The index's candidates scored again from the float32 matrix and sorted: the index holds f16 vectors, whose
+ * scores are off by ~1e-3, enough to reorder close hits and to move one across a similarity cutoff.
+ */
+function rescored(project: Project, set: EmbeddingSet, keys: BigUint64Array, query: Float32Array): TopK {
+  const src = imageRows(project, set);
+  try {
+    const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => {
+      const v = src.read(row, 1);
+      let s = 0;
+      for (let j = 0; j < v.length; j++) s += v[j] * query[j];
+      return { row, s };
+    }).sort((a, b) => b.s - a.s || a.row - b.row);
+    return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
+  } finally {
+    src.close();
+  }
 }
 
 function committedImageRows(project: Project, set: EmbeddingSet): number {
@@ -83,7 +136,12 @@ function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Flo
   if (rows === 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
   const file = project.embeddings.matrixPath(set, 'image');
   const resident = residentRows(file, set.dim, rows);
-  if (resident) return topKOf(resident, set.dim, query, k);
+  if (resident) {
+    const t0 = performance.now();
+    const top = topKOf(resident, set.dim, query, k);
+    recordScan(rows * set.dim, performance.now() - t0);
+    return top;
+  }
   const src = streamedRows(file, set.dim, rows);
   try {
     return exactTopK(src, query, k, scanChunkRows(set.dim));

@@ -10,7 +10,7 @@ import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { type EmbeddingSet, modelFolderName } from '../store/embeddings';
 import { DEFAULT_MODEL } from '../vision/active-model';
-import { ANN_DEFAULTS, loadIndex, type RowSource, saveIndex, tick } from './ann-index';
+import { ANN_DEFAULTS, loadIndex, type RowSource, rowsDigest, saveIndex, tick } from './ann-index';
 import { requireSet } from './embedding-pages';
 import { chooseMethod, findNearDuplicates, type UnionFind } from './semantic-dedup';
 import { DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
@@ -142,7 +142,7 @@ export function semDedupJob(project: Project) {
           counts = { verifiedUpTo, kept, verified, rejected, unverifiable };
         } else {
           const indexPath = indexFile(project, set);
-          const saved = method === 'graph' ? loadIndex(indexPath, n, set.dim) : null;
+          const saved = method === 'graph' ? loadIndex(indexPath, n, set.dim, { src }) : null;
           // Phases: build index (n, skipped when a saved one covers the rows) + search (n); or k-means + clusters.
           const offset = { index: 0, kmeans: 0, search: saved ? 0 : n, clusters: n };
           searchSteps = method === 'graph' && saved ? n : 2 * n;
@@ -153,7 +153,7 @@ export function semDedupJob(project: Project) {
           });
           ctx.signal.throwIfAborted();
           if (result.index && !saved) {
-            saveIndex(result.index, indexPath, { rows: n, dim: set.dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString() });
+            saveIndex(result.index, indexPath, { rows: n, dim: set.dim, model, options: ANN_DEFAULTS, builtAt: new Date().toISOString(), digest: rowsDigest(src) });
           }
           uf = result.uf;
           if (verify === 'pixels') {

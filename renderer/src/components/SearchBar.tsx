@@ -60,7 +60,8 @@ export function SearchBar() {
           <span>
             <b>{results.ids.length.toLocaleString()}{results.more ? '+' : ''}</b> results for <span className="results-label">{results.label}</span>
             {results.minScore !== undefined && <span className="muted small"> · similarity ≥ {results.minScore}</span>}
-            {results.scores && <span className="muted small"> · by {results.kind === 'text' ? 'text-image' : 'image'} similarity{results.method === 'index' ? ' (ANN index)' : ''}</span>}
+            {results.scores && <span className="muted small"> · by {results.kind === 'text' ? 'text-image' : 'image'} similarity</span>}
+            <SearchMethod />
           </span>
           {results.more && <button className="link" data-testid="results-more" onClick={() => void loadMoreResults()}>Load {100} more</button>}
           <button className="link" data-testid="results-clear" onClick={() => useStore.getState().setResults(null)}>✕ Clear search</button>
@@ -68,6 +69,31 @@ export function SearchBar() {
       )}
       <EmbedPrompt reason="Search, the embedding map, labels and semantic duplicates read them." />
     </div>
+  );
+}
+
+/**
+ * How the hits were found: approximately through the ANN index (large projects; "search exactly" scans every
+ * row), or by an exact scan, with the index being built when that scan was slow.
+ */
+function SearchMethod() {
+  const results = useStore((s) => s.results);
+  if (!results?.search || !results.method) return null;
+  const again = (exact: boolean) => void runSearch(results.search!, results.minScore, results.label, exact);
+  if (results.method === 'index') {
+    return (
+      <span className="muted small" data-testid="search-method" title="Nearest neighbours from the saved search index (HNSW): fast on large projects, may miss a few of the exact top hits">
+        {' · approximate (ANN index) '}
+        <button className="link" data-testid="search-exact" onClick={() => again(true)}>search exactly</button>
+      </span>
+    );
+  }
+  return (
+    <span className="muted small" data-testid="search-method">
+      {' · exact'}
+      {results.indexJobId !== undefined && !results.exact && ' (building the search index for faster searches)'}
+      {results.exact && <>{' '}<button className="link" data-testid="search-approximate" onClick={() => again(false)}>back to fast search</button></>}
+    </span>
   );
 }
 

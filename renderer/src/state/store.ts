@@ -7,7 +7,11 @@ export const PAGE_SIZE = 200;
 export type View = 'grid' | 'issues' | 'models' | 'filters' | 'duplicates' | 'labels' | 'map' | 'review';
 /** Results mode: the grid shows these items in this order (search hits by score inside the current view). */
 export interface GridResults {
-  kind: 'text' | 'similar' | 'map'; label: string; ids: number[]; scores: number[] | null; method?: string;
+  kind: 'text' | 'similar' | 'map'; label: string; ids: number[]; scores: number[] | null; method?: 'index' | 'exact';
+  /** The person asked for an exact scan where the ANN index would answer. */
+  exact?: boolean;
+  /** The search index job a slow exact search started (or found running). */
+  indexJobId?: number;
   /** What was searched (text or an item), with its cutoff, so the search can page on and be saved as a view. */
   search?: { text: string } | { similarTo: number };
   minScore?: number;

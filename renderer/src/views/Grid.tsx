@@ -1,13 +1,13 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { elementScroll, observeElementOffset, useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { itemAt, PAGE_SIZE, useStore } from '../state/store';
 import { Tile } from '../components/Tile';
 import { isPicked, usePicked } from '../state/picked';
 import { useRectSelect } from './rect-select';
+import { MAX_SCROLL_PX, scrollScale } from './scroll-scale';
 
 const MIN_TILE = 190;
 const CAPTION_HEIGHT = 58;
-
 /** Virtualized grid: only visible rows are in the DOM and only their pages are fetched, so 100k+ items scroll smoothly. */
 export function Grid() {
   const itemCount = useStore((s) => s.itemCount);
@@ -18,13 +18,15 @@ export function Grid() {
   const contentRef = useRef<HTMLDivElement>(null);
   const picked = usePicked((p) => p.ranges);
   const [width, setWidth] = useState(1000);
+  const [height, setHeight] = useState(600);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
+    const ro = new ResizeObserver(() => { setWidth(el.clientWidth); setHeight(el.clientHeight); });
     ro.observe(el);
     setWidth(el.clientWidth);
+    setHeight(el.clientHeight);
     return () => ro.disconnect();
   }, [itemCount === 0]);
 
@@ -32,8 +34,29 @@ export function Grid() {
   const tile = Math.floor((width - 16) / columns);
   const rowHeight = tile - 8 + CAPTION_HEIGHT;
   const rows = Math.ceil(itemCount / columns);
-  const drag = useRectSelect(contentRef, { columns, tile, rowHeight, itemCount });
-  const virtualizer = useVirtualizer({ count: rows, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 4 });
+  const scale = scrollScale(rows * rowHeight, height);
+  const scaleRef = useRef(scale);
+  scaleRef.current = scale;
+  const virtualizer = useVirtualizer({
+    count: rows, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 4,
+    // The virtualizer works in row space; the element scrolls a range `scale` times shorter.
+    observeElementOffset: (instance, cb) => observeElementOffset(instance, (offset, scrolling) => cb(offset * scaleRef.current, scrolling)),
+    scrollToFn: (offset, options, instance) => elementScroll(offset / scaleRef.current, options, instance),
+  });
+  const offset = virtualizer.scrollOffset ?? 0;
+  /** Row-space minus content-space y of what is in view: rows are drawn shifted by it under a scaled range. */
+  const shift = scale === 1 ? 0 : offset - offset / scale;
+  const drag = useRectSelect(contentRef, { columns, tile, rowHeight, itemCount, shift });
+  /** scrollToIndex, also under a scaled range (the virtualizer clamps its targets to the element's own range). */
+  const scrollToRow = (row: number, align: 'auto' | 'start') => {
+    const el = scrollRef.current;
+    const k = scaleRef.current;
+    if (k === 1 || !el) return virtualizer.scrollToIndex(row, { align });
+    const now = el.scrollTop * k;
+    const top = row * rowHeight;
+    if (align === 'auto' && top >= now && top + rowHeight <= now + el.clientHeight) return;
+    el.scrollTop = (align === 'auto' && top > now ? top + rowHeight - el.clientHeight : top) / k;
+  };
 
   useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
 
@@ -47,7 +70,7 @@ export function Grid() {
   }, [first, last, columns, itemCount, pages]);
 
   useEffect(() => {
-    virtualizer.scrollToIndex(Math.floor(cursor / columns), { align: 'auto' });
+    scrollToRow(Math.floor(cursor / columns), 'auto');
   }, [cursor, columns, virtualizer]);
 
   // Scroll position in and out of the URL (state/url-state.ts): restore once the items are there (after the
@@ -55,13 +78,13 @@ export function Grid() {
   const restoreTop = useStore((s) => s.restoreTop);
   useEffect(() => {
     if (restoreTop === null || itemCount === 0) return;
-    virtualizer.scrollToIndex(Math.floor(restoreTop / columns), { align: 'start' });
+    scrollToRow(Math.floor(restoreTop / columns), 'start');
     const settle = setTimeout(() => useStore.setState({ restoreTop: null }), 500);
     return () => clearTimeout(settle);
   }, [restoreTop, itemCount, columns, virtualizer]);
   useEffect(() => {
     const el = scrollRef.current;
-    if (el && restoreTop === null) useStore.setState({ topIndex: Math.floor(el.scrollTop / rowHeight) * columns });
+    if (el && restoreTop === null) useStore.setState({ topIndex: Math.floor((el.scrollTop * scaleRef.current) / rowHeight) * columns });
   }, [first, rowHeight, columns, restoreTop]);
 
   useEffect(() => {
@@ -78,7 +101,7 @@ export function Grid() {
         const delta = moves[e.key];
         s.setCursor(delta === -Infinity ? 0 : delta === Infinity ? s.itemCount - 1 : s.cursor + delta);
         // The cursor may not change (Home on the first item) while the view has scrolled away from it.
-        virtualizer.scrollToIndex(Math.floor(useStore.getState().cursor / columns), { align: 'auto' });
+        scrollToRow(Math.floor(useStore.getState().cursor / columns), 'auto');
       } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'a') {
         e.preventDefault();
         usePicked.getState().selectAll();
@@ -111,10 +134,10 @@ export function Grid() {
   }
 
   return (
-    <div className="grid-scroll" ref={scrollRef} data-testid="grid" tabIndex={0} aria-label={`${itemCount} items`}>
-      <div ref={contentRef} style={{ height: virtualizer.getTotalSize(), position: 'relative' }} onMouseDown={drag.onMouseDown} onClickCapture={drag.onClickCapture}>
+    <div className="grid-scroll" ref={scrollRef} data-testid="grid" data-scroll-scale={scale} tabIndex={0} aria-label={`${itemCount} items`}>
+      <div ref={contentRef} style={{ height: scale === 1 ? virtualizer.getTotalSize() : MAX_SCROLL_PX, position: 'relative' }} onMouseDown={drag.onMouseDown} onClickCapture={drag.onClickCapture}>
         {virtualRows.map((row) => (
-          <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start}px)`, height: rowHeight }}>
+          <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start - shift}px)`, height: rowHeight }}>
             {Array.from({ length: columns }, (_, c) => {
               const index = row.index * columns + c;
               if (index >= itemCount) return null;

@@ -4,7 +4,8 @@
 import { useCallback, useRef, useState, type MouseEvent as ReactMouseEvent, type RefObject } from 'react';
 import { commitRect, type Range, usePicked } from '../state/picked';
 
-export interface GridGeometry { columns: number; tile: number; rowHeight: number; itemCount: number }
+/** `shift`: row-space minus content-space y (a scaled scroll range draws rows shifted, Grid.tsx). */
+export interface GridGeometry { columns: number; tile: number; rowHeight: number; itemCount: number; shift?: number }
 export interface Rect { x: number; y: number; w: number; h: number }
 
 const DRAG_THRESHOLD = 6;
@@ -14,8 +15,9 @@ export function rectRanges(r: Rect, g: GridGeometry): Range[] {
   if (g.itemCount === 0) return [];
   const c0 = Math.max(0, Math.floor(r.x / g.tile));
   const c1 = Math.min(g.columns - 1, Math.floor((r.x + r.w) / g.tile));
-  const r0 = Math.max(0, Math.floor(r.y / g.rowHeight));
-  const r1 = Math.min(Math.ceil(g.itemCount / g.columns) - 1, Math.floor((r.y + r.h) / g.rowHeight));
+  const y = r.y + (g.shift ?? 0);
+  const r0 = Math.max(0, Math.floor(y / g.rowHeight));
+  const r1 = Math.min(Math.ceil(g.itemCount / g.columns) - 1, Math.floor((y + r.h) / g.rowHeight));
   const out: Range[] = [];
   if (c1 < c0) return out;
   for (let row = r0; row <= r1; row++) {

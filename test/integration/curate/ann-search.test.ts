@@ -1,0 +1,160 @@
+// Search through the saved ANN index vs an exact float64 brute-force scan of the planted vectors the project
+// was built from: recall@10 ≥ 0.95 through the index; the switch between exact and index (small projects scan
+// exactly unless the budget says otherwise); a stale index (rows appended, or the tail rewritten with the same
+// row count) is never used; the search.index job makes it current again; `exact: true` always scans.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatch, type Dispatch } from '../../../main/api/handlers';
+import { indexFile } from '../../../main/engine/curate/semantic-job';
+import { exactIsSlow, savedIndex, searchVector } from '../../../main/engine/curate/search';
+import { predictedScanMs } from '../../../main/engine/curate/scan-cost';
+import { SEARCH_INDEX_JOB } from '../../../main/engine/curate/search-index-job';
+import { Engine } from '../../../main/engine/engine';
+import type { Project } from '../../../main/engine/project';
+import { MatrixFile } from '../../../main/engine/store/matrix-file';
+import type { EmbeddingSet } from '../../../main/engine/store/embeddings';
+import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
+import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
+import { tempDir } from '../../fixtures/images';
+import { mulberry32 } from '../../../main/engine/curate/kmeans';
+
+const ROWS = 20_000;
+const DIM = 128;
+let engine: Engine;
+let project: Project;
+let set: EmbeddingSet;
+let call: Dispatch;
+/** Every row the matrix holds, as the test wrote it (the brute force reads this, never the project). */
+let rows: Float32Array[];
+
+function normalized(v: Float32Array): Float32Array {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+/** Item ids of the k rows with the largest float64 dot product with q. */
+function bruteForce(q: Float32Array, k: number): number[] {
+  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
+  return rows.map((row, r) => {
+    let s = 0;
+    for (let j = 0; j < DIM; j++) s += row[j] * q[j];
+    return { r, s };
+  }).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k).map(({ r }) => itemOf.get(set.id, r) as number);
+}
+
+/** Queries near planted rows (noised) and off them (random directions). */
+function queries(n: number, seed: number): Float32Array[] {
+  const rnd = mulberry32(seed);
+  return Array.from({ length: n }, (_, i) => normalized(i % 2 === 0
+    ? rows[Math.floor(rnd() * rows.length)].map((x) => x + (rnd() - 0.5) * 0.1)
+    : Float32Array.from({ length: DIM }, () => rnd() - 0.5)));
+}
+
+function withBudget<T>(ms: string, f: () => T): T {
+  process.env.WINNOW_EXACT_SCAN_MS = ms;
+  try {
+    return f();
+  } finally {
+    delete process.env.WINNOW_EXACT_SCAN_MS;
+  }
+}
+
+/** Adds an item whose image row is `row` with vector `v` (what an embed run does for one item). */
+function embedItem(row: number, v: Float32Array): number {
+  const m = new MatrixFile(project.embeddings.matrixPath(set, 'image'), DIM);
+  m.write(row, v);
+  m.close();
+  const source = project.db.prepare('SELECT id FROM sources LIMIT 1').pluck().get() as number;
+  const id = Number(project.db.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256) VALUES (?, ?, ?, 'jpeg', 8, 8, 1, ?)`)
+    .run(source, `added-${row}-${Math.random()}`, `/x/${row}.jpg`, `added${row}${Math.random()}`).lastInsertRowid);
+  project.embeddings.addItem(set, id, row, null);
+  rows[row] = v;
+  return id;
+}
+
+beforeAll(async () => {
+  process.env.WINNOW_HOME = await tempDir();
+  engine = new Engine('cli');
+  project = await syntheticProject(engine, path.join(await tempDir(), 'project'), ROWS, DIM, DEFAULT_MODEL, true);
+  set = project.embeddings.getSet(DEFAULT_MODEL)!;
+  const planted = plantedFor(ROWS, DIM);
+  rows = Array.from({ length: ROWS }, (_, r) => planted.row(r));
+  call = createDispatch(engine);
+}, 120_000);
+
+afterAll(async () => {
+  await engine.close();
+  delete process.env.WINNOW_HOME;
+});
+
+describe('search through the saved ANN index', () => {
+  it('recall@10 vs exact brute force is at least 0.95', () => {
+    expect(savedIndex(project, set, ROWS).state).toBe('current');
+    let found = 0;
+    const qs = queries(60, 3);
+    for (const q of qs) {
+      const res = searchVector(project, set, q, 10, undefined, 'index');
+      expect(res.method).toBe('index');
+      const truth = new Set(bruteForce(q, 10));
+      found += res.hits.filter((h) => truth.has(h.itemId)).length;
+    }
+    const recall = found / (qs.length * 10);
+    console.log(`recall@10 through the index: ${recall.toFixed(3)} over ${qs.length} queries (${ROWS} × ${DIM})`);
+    expect(recall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('a small project scans exactly unless the scan budget is below its measured cost; exact hits equal brute force', () => {
+    const q = queries(1, 7)[0];
+    expect(exactIsSlow(ROWS, DIM)).toBe(false);
+    const auto = searchVector(project, set, q, 10);
+    expect(auto.method).toBe('exact');
+    expect(auto.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
+    // The switch point is rows × dims × this machine's cost per element: a zero budget makes any scan slow.
+    expect(withBudget('0', () => searchVector(project, set, q, 10).method)).toBe('index');
+    expect(predictedScanMs(2 * ROWS, DIM)).toBeCloseTo(2 * predictedScanMs(ROWS, DIM), 6);
+    // Deeper than the graph's beam: exact even where the index would answer.
+    expect(withBudget('0', () => searchVector(project, set, q, 600).method)).toBe('exact');
+  });
+
+  it('an index older than appended rows is stale: exact results that include the new rows, and the API starts the index job', async () => {
+    const v = normalized(Float32Array.from({ length: DIM }, (_, j) => Math.cos(j * 0.37)));
+    const id = embedItem(ROWS, v);
+    expect(savedIndex(project, set, ROWS + 1).state).toBe('stale');
+    const res = withBudget('0', () => searchVector(project, set, v, 10));
+    expect(res).toMatchObject({ method: 'exact', index: 'stale', slowExact: true });
+    expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(v, 10));
+    expect(res.hits[0].itemId).toBe(id);
+
+    process.env.WINNOW_EXACT_SCAN_MS = '0';
+    try {
+      const api = (await call('search.similar', { itemId: id, k: 10 })) as { method: string; index: string; indexJobId?: number; hits: { itemId: number }[] };
+      expect(api).toMatchObject({ method: 'exact', index: 'stale' });
+      expect(api.indexJobId).toBeTypeOf('number');
+      const job = await project.jobs.wait(api.indexJobId!);
+      expect(job).toMatchObject({ kind: SEARCH_INDEX_JOB, state: 'done' });
+      const after = (await call('search.similar', { itemId: id, k: 10 })) as typeof api;
+      expect(after).toMatchObject({ method: 'index', index: 'current' });
+      expect(after.indexJobId).toBeUndefined();
+      const exact = (await call('search.similar', { itemId: id, k: 10, exact: true })) as typeof api;
+      expect(exact).toMatchObject({ method: 'exact', index: 'current' });
+    } finally {
+      delete process.env.WINNOW_EXACT_SCAN_MS;
+    }
+  });
+
+  it('a tail rewritten to the same row count is stale too (the digest, not the count, decides)', () => {
+    const n = ROWS + 1;
+    expect(savedIndex(project, set, n).state).toBe('current');
+    // The last item goes, and a new one is embedded into the freed row: the count is what the index covers.
+    project.db.prepare('DELETE FROM embedding_rows WHERE set_id = ? AND image_row = ?').run(set.id, n - 1);
+    const v = normalized(Float32Array.from({ length: DIM }, (_, j) => Math.sin(j * 0.91 + 1)));
+    const id = embedItem(n - 1, v);
+    expect(project.embeddings.committedImageRows(set)).toBe(n);
+    expect(savedIndex(project, set, n).state).toBe('stale');
+    const res = withBudget('0', () => searchVector(project, set, v, 10));
+    expect(res.method).toBe('exact');
+    expect(res.hits[0].itemId).toBe(id);
+    expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(v, 10));
+    expect(indexFile(project, set)).toMatch(/image\.usearch$/);
+  });
+});
