@@ -160,6 +160,8 @@ export class RemovedSets {
   private readonly reading = new Map<string, Promise<void>>();
   /** Sorted copies' files being loaded since the project opened (preload). */
   private readonly preloading = new Map<string, Promise<void>>();
+  /** A recount waits for the preloads: they finish without yielding to the event loop. */
+  private hurry = false;
   /** The version at which a signal's file was found missing, stale or damaged (not read again at that version). */
   private readonly fileTried = new Map<string, string>();
   private readonly dir: string | null;
@@ -226,7 +228,7 @@ export class RemovedSets {
       bytes += file!.bytes;
       started.push(name);
       const version = this.version([`signal:${name}`]);
-      const load = loadSortedFileAsync(dir, name, Number(version), budget).then((order) => {
+      const load = loadSortedFileAsync(dir, name, Number(version), budget, () => this.hurry).then((order) => {
         // A write (from any connection) since the load began makes the copy stale: it is dropped, never kept.
         if (!this.db.open || this.db.inTransaction || this.version([`signal:${name}`]) !== version) return;
         if (!order) this.fileTried.set(name, version);
@@ -247,6 +249,7 @@ export class RemovedSets {
    * of a load costs tens of ms at 1M items, counting the same rules by SQL hundreds (bench:million).
    */
   async preloaded(): Promise<void> {
+    if (this.preloading.size > 0) this.hurry = true;
     while (this.preloading.size > 0) await Promise.all([...this.preloading.values()]);
   }
 
