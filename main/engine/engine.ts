@@ -12,6 +12,7 @@ import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-m
 import { ModelManager } from './vision/model-manager';
 import { SamRefiner } from './review/sam-refiner';
 import { ModelJobs } from './vision/model-pull-job';
+import { removedSets } from './curate/removed-sets';
 
 export const WINNOW_VERSION = pkg.version;
 
@@ -86,6 +87,8 @@ export class Engine {
     }
     await this.closeProject();
     const project = this.attach(opened);
+    // The filter recount's sorted copies load in the background (removed-sets.ts), off the first page's path.
+    removedSets(project.db).preload();
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);
     return project;
