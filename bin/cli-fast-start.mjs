@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 
 export const CLI_FAST_BUNDLE = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'winnow.cjs');
@@ -27,17 +28,15 @@ export function codeCachePath(bundle, source) {
 
 /** The bundle compiled as Node compiles a CommonJS file, with its code cache when there is one. */
 function compile(bundle, source, cachedData) {
-  return new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: bundle,
-    cachedData,
-    // import() of the ES-only packages and chunks the bundle leaves outside resolves as in any CommonJS file.
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname, __winnowImport) {${source}\n})`, { filename: bundle, cachedData });
 }
 
 function run(script, bundle) {
   const module = { exports: {}, filename: bundle };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
+  // The bundle's import()s (scripts/build-cli.ts rewrites them): packages resolve from here as from dist/cli
+  // (one node_modules above both), chunks beside the bundle from the bundle's URL.
+  const importFromBundle = (spec) => import(spec.startsWith('.') ? new URL(spec, pathToFileURL(bundle)).href : spec);
+  script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle), importFromBundle);
 }
 
 /**
@@ -46,8 +45,7 @@ function run(script, bundle) {
  * WINNOW_CLI_START_TRACE=1 prints which way it started on stderr (the tests read it).
  */
 export function startFastBundle(bundle = CLI_FAST_BUNDLE) {
-  // USE_MAIN_CONTEXT_DEFAULT_LOADER arrived in Node 20.12; without it import() inside the script would fail.
-  if (process.env.WINNOW_CLI_FAST_START === '0' || !vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) return null;
+  if (process.env.WINNOW_CLI_FAST_START === '0') return null;
   let script;
   let cache;
   try {

@@ -83,7 +83,7 @@ async function buildFastBundle(esm: Metafile): Promise<void> {
       b.onResolve({ filter: /scripts\/build-app$/ }, () => ({ path: chunkOf('scripts/build-app.ts'), external: true }));
     },
   };
-  await build({
+  const { outputFiles } = await build({
     ...COMMON,
     entryPoints: ['main/cli/index.ts'],
     outfile: CLI_FAST_BUNDLE,
@@ -91,7 +91,12 @@ async function buildFastBundle(esm: Metafile): Promise<void> {
     banner: { js: "const __winnowUrl = (rel) => require('node:url').pathToFileURL(require('node:path').resolve(__dirname, rel)).href;" },
     plugins: [esOnly, packagesExternal, ownImportMetaUrl('cjs')],
     metafile: false,
+    write: false,
   });
+  // import() in a vm.Script needs Node's still experimental USE_MAIN_CONTEXT_DEFAULT_LOADER (a warning on
+  // stderr at every use): each import("…") left in the bundle (externals, the chunk above) goes through
+  // __winnowImport, the launcher's own import() (bin/cli-fast-start.mjs).
+  writeFileSync(CLI_FAST_BUNDLE, outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__winnowImport('));
   buildCodeCache(CLI_FAST_BUNDLE);
 }
 
