@@ -1,9 +1,9 @@
 // The fast start of the bundled `winnow` command: one CommonJS file (dist/cli/winnow.cjs, all commands,
 // each command's modules initialised only when it runs) compiled through vm.Script with a V8 code cache that
-// `npm run build:cli` wrote with this machine's node. Measured on `winnow search` (bench:search): ~0.12 CPU-s
-// less than the split ES-module bundle from the single CommonJS file (esbuild initialises only the modules a
-// command reaches, the ES chunks evaluate every module they hold), ~0.05 more from the code cache (V8
-// deserialises compiled functions instead of parsing and compiling them).
+// `npm run build:cli` wrote with this machine's node. Measured on `winnow search` (load ~12, 2 cores): ~0.12
+// CPU-s less than the split ES-module bundle from the single CommonJS file alone (probably because esbuild's
+// CommonJS output initialises only the modules a command reaches, while each ES chunk evaluates every module it
+// holds), ~0.05 more from the code cache (V8 deserialises compiled functions instead of compiling them).
 // A V8 startup snapshot (node --snapshot-blob) was ruled out: a process cannot load one after it started, so
 // `node bin/winnow.mjs` would have to start a second node (~0.1 CPU-s), about all that remains to save.
 // Anything missing or not matching falls back silently: no bundle → the caller runs the ES-module bundle; a

@@ -62,7 +62,6 @@ const COMMON: BuildOptions = {
   // Identifiers keep their names (error names, stack traces).
   minifyWhitespace: true,
   minifySyntax: true,
-  metafile: true,
   logLevel: 'warning',
 };
 
@@ -90,7 +89,6 @@ async function buildFastBundle(esm: Metafile): Promise<void> {
     format: 'cjs',
     banner: { js: "const __winnowUrl = (rel) => require('node:url').pathToFileURL(require('node:path').resolve(__dirname, rel)).href;" },
     plugins: [esOnly, packagesExternal, ownImportMetaUrl('cjs')],
-    metafile: false,
     write: false,
   });
   // import() in a vm.Script needs Node's still experimental USE_MAIN_CONTEXT_DEFAULT_LOADER (a warning on
@@ -118,6 +116,7 @@ export async function buildCli(): Promise<void> {
     // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
     banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
     plugins: [packagesExternal, ownImportMetaUrl('esm')],
+    metafile: true,
     sourcemap: 'linked',
   });
   await buildFastBundle(result.metafile);

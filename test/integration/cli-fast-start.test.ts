@@ -79,6 +79,10 @@ describe('winnow fast start', () => {
     expect(esm.code, esm.stderr).toBe(0);
     expect(esm.stderr).toContain('winnow start: ES-module bundle');
     expect(esm.stdout).toBe(fast.stdout);
+    // The usage alone is cheaper from the ES bundle's entry chunk than through the fast start.
+    const help = winnowSync(['--help'], TRACE);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stderr).toContain('winnow start: ES-module bundle');
   }, 120_000);
 
   it('no cache for this bundle, a cache V8 rejects, and a cache left from a same-length rebuild all fall back to compiling', () => {
