@@ -8,14 +8,12 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from '
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../main/engine/engine';
-import { DEFAULT_MODEL } from '../../main/engine/vision/active-model';
-import { plantedFor, syntheticProject } from '../../bench/lib/synthetic-project';
 import { freshCliBundle } from '../../bin/cli-bundle.mjs';
 import { buildCodeCache, CLI_FAST_BUNDLE, codeCachePath } from '../../bin/cli-fast-start.mjs';
 import { buildCli } from '../../scripts/build-cli';
 import { ROOT, winnowSync } from '../fixtures/cli';
 import { tempDir } from '../fixtures/images';
+import { searchProject } from '../fixtures/search-project';
 
 const ROWS = 300;
 const DIM = 128;
@@ -44,19 +42,7 @@ beforeAll(async () => {
   process.env.WINNOW_HOME = home;
   const scratch = await tempDir();
   dir = path.join(scratch, 'project');
-  const engine = new Engine('cli');
-  const project = await syntheticProject(engine, dir, ROWS, DIM, DEFAULT_MODEL);
-  const { vectors } = await engine.active.embedTexts(DEFAULT_MODEL, [QUERY]);
-  const planted = plantedFor(ROWS, DIM);
-  const scores = Array.from({ length: ROWS }, (_, r) => {
-    const row = planted.row(r);
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += row[j] * vectors[j];
-    return { r, s };
-  }).sort((a, b) => b.s - a.s);
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE image_row = ?').pluck();
-  expected = scores.slice(0, 5).map(({ r }) => itemOf.get(r) as number);
-  await engine.close();
+  expected = await searchProject(dir, ROWS, DIM, QUERY);
   runner = path.join(scratch, 'start.mjs');
   writeFileSync(runner, `import { startFastBundle } from ${JSON.stringify(path.join(ROOT, 'bin', 'cli-fast-start.mjs'))};
 if (!startFastBundle(process.env.WINNOW_TEST_BUNDLE)) throw new Error('the fast start declined');\n`);
