@@ -94,7 +94,12 @@ async function buildFastBundle(esm: Metafile): Promise<void> {
   // import() in a vm.Script needs Node's still experimental USE_MAIN_CONTEXT_DEFAULT_LOADER (a warning on
   // stderr at every use): each import("…") left in the bundle (externals, the chunk above) goes through
   // __winnowImport, the launcher's own import() (bin/cli-fast-start.mjs).
-  writeFileSync(CLI_FAST_BUNDLE, outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__winnowImport('));
+  const text = outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__winnowImport(');
+  // An import() of a computed name would throw in the vm.Script: refuse to build rather than ship that
+  // (`import(x){` is a method named import).
+  const computed = text.match(/(?<![\w$.])import\((?!")[^)]*\)(?!\{)/);
+  if (computed) throw new Error(`the fast-start bundle cannot serve ${computed[0]}: import() a string literal in the CLI's code`);
+  writeFileSync(CLI_FAST_BUNDLE, text);
   buildCodeCache(CLI_FAST_BUNDLE);
 }
 
