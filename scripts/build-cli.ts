@@ -47,10 +47,18 @@ const ownImportMetaUrl = (format: 'esm' | 'cjs'): Plugin => ({
       const fromBundle = path.relative(path.dirname(CLI_BUNDLE), args.path).split(path.sep).join('/');
       // A CommonJS file has no import.meta: __winnowUrl (the fast bundle's banner) resolves from __dirname.
       const own = format === 'esm' ? `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href` : `__winnowUrl(${JSON.stringify(fromBundle)})`;
-      return { contents: source.replaceAll('import.meta.url', own), loader: 'ts' };
+      return { contents: ownUrlSource(source, own), loader: 'ts' };
     });
   },
 });
+
+/**
+ * Rewrites `import.meta.url` expressions, not the quoted text: electron.config.ts names it as an esbuild `define`
+ * key ('import.meta.url'), and rewriting that key broke `winnow start`'s app build from the bundled CLI.
+ */
+export function ownUrlSource(source: string, own: string): string {
+  return source.replace(/(?<!['"`])\bimport\.meta\.url\b(?!['"`])/g, own);
+}
 
 /** What both bundles share: Node 20, externals, npm packages from node_modules, less text for V8 to read. */
 const COMMON: BuildOptions = {
