@@ -40,14 +40,16 @@ const packagesExternal: Plugin = {
 const ownImportMetaUrl = (format: 'esm' | 'cjs'): Plugin => ({
   name: 'own-import-meta-url',
   setup(b) {
-    b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+    // Plain .mjs sources too (the ingest read worker's file is bundled into commands as well as run as a worker).
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+      const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
+      if (!source.includes('import.meta.url')) return { contents: source, loader };
       const fromBundle = path.relative(path.dirname(CLI_BUNDLE), args.path).split(path.sep).join('/');
       // A CommonJS file has no import.meta: __winnowUrl (the fast bundle's banner) resolves from __dirname.
       const own = format === 'esm' ? `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href` : `__winnowUrl(${JSON.stringify(fromBundle)})`;
-      return { contents: ownUrlSource(source, own), loader: 'ts' };
+      return { contents: ownUrlSource(source, own), loader };
     });
   },
 });
