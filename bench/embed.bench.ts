@@ -97,9 +97,9 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'winnow-bench-input-cache-'));
   let cacheInputs: CachedInput[] | null = null;
   if (inputCacheEligible(model.preprocess)) {
-    const first = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i])!);
+    const first = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i], thumbInputs[i] === file)!);
     await pool.preprocessMany(first);
-    cacheInputs = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i])!);
+    cacheInputs = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i], thumbInputs[i] === file)!);
     if (!cacheInputs.every((input) => input.fresh)) throw new Error('the first pass left no cache entries');
   }
   // CPU time, not wall time: on a shared machine another process's load stretches wall time but not the

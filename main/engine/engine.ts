@@ -10,6 +10,8 @@ import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
 import { ModelManager } from './vision/model-manager';
+import { INPUTS_JOB, inputsCached } from './vision/inputs-job';
+import { requireModelFor } from './vision/task-models';
 import { SamRefiner } from './review/sam-refiner';
 import { ModelJobs } from './vision/model-pull-job';
 
@@ -108,7 +110,12 @@ export class Engine {
     const existing = project.sources.find(resolvedKind, abs);
     const source = existing ?? project.sources.add(resolvedKind, abs, sourceRoot(resolvedKind, abs), path.basename(abs));
     // Importing a source again picks up new files; rows already stored are kept as they are.
+    const lastItemId = project.items.maxId();
     const job = project.jobs.start('import', { sourceId: source.id });
+    // Behind the import, the project's small models get the new images' inputs decoded once (inputs-job.ts).
+    for (const model of new Set([requireModelFor(project, 'embed'), requireModelFor(project, 'detect')])) {
+      if (await inputsCached(this.active, model)) project.jobs.start(INPUTS_JOB, { model, afterItemId: lastItemId });
+    }
     this.events.emit('project.changed', project.info());
     return { source, jobId: job.id };
   }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
-import { readItemBytes, resolveItemFile } from '../media/resolve';
 import type { Project } from '../project';
 import { recordUndecodable } from '../media/undecodable';
 import type { EmbeddingSet } from '../store/embeddings';
@@ -9,7 +8,7 @@ import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
 import { cachedInput } from './input-cache';
 import type { PreprocessInput } from './preprocess';
-import { thumbnailInput } from './thumbnail-input';
+import { itemSource, LOCAL_ITEMS } from './item-inputs';
 
 export const EmbedParams = z.object({ model: z.string().min(1) });
 export type EmbedParams = z.output<typeof EmbedParams>;
@@ -46,11 +45,10 @@ export function embedJob(project: Project, active: ActiveModel) {
         let nextImageRow = committed.image;
         let nextTextRow = committed.text;
         // URL-only items are embedded once the download job has fetched them.
-        const localItems = `FROM items i WHERE ((i.uri NOT LIKE 'http://%' AND i.uri NOT LIKE 'https://%') OR json_extract(i.provenance, '$.downloaded') IS NOT NULL)`;
-        ctx.setTotal((project.db.prepare(`SELECT count(*) n ${localItems}`).get() as { n: number }).n);
-        let done = (project.db.prepare(`SELECT count(*) n ${localItems} AND i.id <= ?`).get(ctx.checkpoint?.lastItemId ?? 0) as { n: number }).n;
+        ctx.setTotal((project.db.prepare(`SELECT count(*) n ${LOCAL_ITEMS}`).get() as { n: number }).n);
+        let done = (project.db.prepare(`SELECT count(*) n ${LOCAL_ITEMS} AND i.id <= ?`).get(ctx.checkpoint?.lastItemId ?? 0) as { n: number }).n;
 
-        const pending = project.db.prepare(`SELECT i.id, i.width, i.height, c.text caption ${localItems.replace('FROM items i', 'FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1')}
+        const pending = project.db.prepare(`SELECT i.id, i.width, i.height, c.text caption ${LOCAL_ITEMS.replace('FROM items i', 'FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1')}
           AND i.id > ? AND NOT EXISTS (SELECT 1 FROM embedding_rows r WHERE r.set_id = ? AND r.item_id = i.id) ORDER BY i.id LIMIT ?`);
         // Items in stream order; the embedder reports positions in this stream.
         const queue: { id: number; caption: string | null }[] = [];
@@ -65,14 +63,11 @@ export function embedJob(project: Project, active: ActiveModel) {
             for (const row of page) {
               cursor = row.id;
               try {
-                const resolved = await resolveItemFile(project, row.id);
                 // A cached thumbnail that covers the model's input is decoded instead of the full-size file (thumbnail-input.ts).
-                const source = resolved.embedded
-                  ? new Uint8Array((await readItemBytes(project, row.id)).data)
-                  : (thumbnailInput(project.thumbsDir, row.id, resolved.file, row, model.preprocess) ?? resolved.file);
+                const { file, source, exact } = await itemSource(project, row, model.preprocess, true);
                 queue.push({ id: row.id, caption: row.caption });
-                // Small models keep the decoded input for later passes (input-cache.ts).
-                yield cachedInput(project.thumbsDir, model.preprocess, row.id, resolved.file, source) ?? source;
+                // Small models read the input the import-time pass left (inputs-job.ts), or leave it for later passes (input-cache.ts).
+                yield cachedInput(project.thumbsDir, model.preprocess, row.id, file, source, exact) ?? source;
               } catch (err) {
                 missing.push({ id: row.id, reason: (err as Error).message });
               }
