@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 describe('demo project', () => {
-  it('is generated once, and opening it runs import → embed → stats → pair scores → labels', async () => {
+  it('is generated once, and opening it runs import → input pass → embed → stats → pair scores → labels', async () => {
     process.env.WINNOW_HOME = await tempDir();
     process.env.WINNOW_DEMO_ITEMS = '60';
     const dir = await ensureDemoProject();
@@ -24,7 +24,7 @@ describe('demo project', () => {
     const project = await engine.openProject(dir);
     await project.jobs.idle();
     const jobs = project.jobs.list().sort((a, b) => a.id - b.id);
-    expect(jobs.map((j) => j.kind)).toEqual(['import', 'embed', 'curate.stats', 'curate.pairscore', 'curate.label']);
+    expect(jobs.map((j) => j.kind)).toEqual(['import', 'inputs', 'embed', 'curate.stats', 'curate.pairscore', 'curate.label']);
     for (const j of jobs) expect(j.state, `${j.kind}: ${j.error ?? ''}`).toBe('done');
     const items = project.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
     expect(items).toBeGreaterThan(50);

@@ -40,10 +40,17 @@ const HEADER = 36;
 const EXACT = 1;
 const MAX_CACHED_PIXELS = 128 * 128;
 
+const keys = new WeakMap<PreprocessSpec, string>();
+
 /** The fields that decide the pixels (normalization is applied after the cache, so it is not part of the key). */
 export function inputCacheKey(spec: PreprocessSpec): string {
-  const { resize, crop, padToSquare, kernel, width, height } = spec;
-  return createHash('sha256').update(JSON.stringify({ v: VERSION, resize, crop, padToSquare, kernel, width, height })).digest('hex').slice(0, 16);
+  let key = keys.get(spec);
+  if (key === undefined) {
+    const { resize, crop, padToSquare, kernel, width, height } = spec;
+    key = createHash('sha256').update(JSON.stringify({ v: VERSION, resize, crop, padToSquare, kernel, width, height })).digest('hex').slice(0, 16);
+    keys.set(spec, key);
+  }
+  return key;
 }
 
 /** Small inputs only, unless `WINNOW_INPUT_CACHE=0` turns the cache off (it costs ~16 KB of disk per image at 64 px). */

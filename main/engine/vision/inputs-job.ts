@@ -11,7 +11,7 @@ import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from './active-model';
 import { cachedInput, inputCacheEligible } from './input-cache';
-import { itemSource, LOCAL_ITEMS } from './item-inputs';
+import { ITEM_SOURCE_COLUMNS, itemSources, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
 import { preprocessorConfigSchema } from './model-config';
 import { preprocessSpecFromConfig, type PreprocessSpec } from './preprocess-spec';
 import { PreprocessPool } from './preprocess-pool';
@@ -53,20 +53,21 @@ export function inputsJob(project: Project, active: ActiveModel) {
       ctx.setTotal((project.db.prepare(`SELECT count(*) n ${LOCAL_ITEMS} AND i.id > ?`).get(after) as { n: number }).n);
       let cursor = ctx.checkpoint?.lastItemId ?? after;
       let done = (project.db.prepare(`SELECT count(*) n ${LOCAL_ITEMS} AND i.id > ? AND i.id <= ?`).get(after, cursor) as { n: number }).n;
-      const page = project.db.prepare(`SELECT i.id, i.width, i.height ${LOCAL_ITEMS} AND i.id > ? ORDER BY i.id LIMIT ?`);
+      const page = project.db.prepare(`SELECT ${ITEM_SOURCE_COLUMNS} ${LOCAL_ITEMS} AND i.id > ? ORDER BY i.id LIMIT ?`);
       // Nothing else runs beside this pass: every core decodes (preprocess-mode.ts, reserve 0).
       const pool = new PreprocessPool(spec, { reserve: 0 });
+      const sourceOf = itemSources(project, spec, false);
       let ready = 0;
       let failed = 0;
       try {
         for (;;) {
           ctx.signal.throwIfAborted();
-          const rows = page.all(cursor, PAGE) as { id: number; width: number | null; height: number | null }[];
+          const rows = page.all(cursor, PAGE) as ItemSourceRow[];
           if (rows.length === 0) break;
           const outcomes = await Promise.all(rows.map(async (row) => {
             try {
               // Always the original: an entry made here equals full decoding bit for bit, so detection may read it.
-              const { file, source } = await itemSource(project, row, spec, false);
+              const { file, source } = await sourceOf(row);
               const input = cachedInput(project.thumbsDir, spec, row.id, file, source, true)!;
               // A fresh entry made from the original is kept (the worker reads it instead of decoding).
               return (await pool.prepareInput({ ...input, requireExact: true })).ok;

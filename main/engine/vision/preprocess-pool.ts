@@ -63,6 +63,7 @@ export class PreprocessPool {
   private readonly removeSlotDir = () => this.slotDir && rmSync(this.slotDir, { recursive: true, force: true });
   private nextId = 0;
   private spawned = 0;
+  private workersStarted = false;
   private failedStarts = 0;
   /** Set when workers cannot start at all: every task then fails with this reason. */
   private broken?: string;
@@ -82,6 +83,15 @@ export class PreprocessPool {
       this.slotDir = mkdtempSync(path.join(sharedMemoryRoot(), 'winnow-preprocess-'));
       process.once('exit', this.removeSlotDir);
     }
+  }
+
+  /**
+   * Workers start with the first task that needs one (or `started()`): a pass whose every image is a
+   * model-input cache hit (served on this thread) never pays for starting them (~0.3 s of CPU each).
+   */
+  private spawnAll(): void {
+    if (this.workersStarted || this.closed) return;
+    this.workersStarted = true;
     for (let i = 0; i < this.size; i++) this.workers.push(this.spawn());
   }
 
@@ -169,6 +179,7 @@ export class PreprocessPool {
   }
 
   private submit(task: PreprocessTask): Promise<PoolResult> {
+    this.spawnAll();
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
       this.queue.push({ task, resolve, crashes: 0 });
@@ -183,6 +194,7 @@ export class PreprocessPool {
   /** Resolves once every live worker has started, or the pool is closed or cannot start workers (tasks go only to
    *  started workers, so a slow start takes no share). */
   started(): Promise<void> {
+    this.spawnAll();
     if (this.workers.every((w) => w.ready)) return Promise.resolve();
     return new Promise((resolve) => this.startWaiters.push(resolve));
   }
