@@ -6,9 +6,8 @@ import { recordUndecodable } from '../media/undecodable';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
-import { cachedInput } from './input-cache';
 import type { PreprocessInput } from './preprocess';
-import { ITEM_SOURCE_COLUMNS, itemSources, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
+import { ITEM_SOURCE_COLUMNS, itemInputs, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
 
 export const EmbedParams = z.object({ model: z.string().min(1) });
 export type EmbedParams = z.output<typeof EmbedParams>;
@@ -55,7 +54,7 @@ export function embedJob(project: Project, active: ActiveModel) {
         // Items whose file cannot be found are not sent to the embedder; they are recorded with the next batch.
         const missing: { id: number; reason: string }[] = [];
         let cursor = ctx.checkpoint?.lastItemId ?? 0;
-        const sourceOf = itemSources(project, model.preprocess, true);
+        const inputOf = itemInputs(project, model.preprocess, true);
         // Plain files go to the workers as paths (they read them); images inside tars or parquet go as bytes.
         async function* paths(): AsyncGenerator<PreprocessInput> {
           for (;;) {
@@ -64,11 +63,10 @@ export function embedJob(project: Project, active: ActiveModel) {
             for (const row of page) {
               cursor = row.id;
               try {
-                // A cached thumbnail that covers the model's input is decoded instead of the full-size file (thumbnail-input.ts).
-                const { file, source, exact } = await sourceOf(row);
+                // Small models read the input the import-time pass left (inputs-job.ts); else a covering thumbnail or the file is decoded.
+                const input = await inputOf(row);
                 queue.push({ id: row.id, caption: row.caption });
-                // Small models read the input the import-time pass left (inputs-job.ts), or leave it for later passes (input-cache.ts).
-                yield cachedInput(project.thumbsDir, model.preprocess, row.id, file, source, exact) ?? source;
+                yield input;
               } catch (err) {
                 missing.push({ id: row.id, reason: (err as Error).message });
               }

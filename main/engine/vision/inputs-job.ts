@@ -10,8 +10,8 @@ import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from './active-model';
-import { cachedInput, inputCacheEligible } from './input-cache';
-import { ITEM_SOURCE_COLUMNS, itemSources, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
+import { inputCacheEligible, isCachedInput } from './input-cache';
+import { ITEM_SOURCE_COLUMNS, itemInputs, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
 import { preprocessorConfigSchema } from './model-config';
 import { preprocessSpecFromConfig, type PreprocessSpec } from './preprocess-spec';
 import { PreprocessPool } from './preprocess-pool';
@@ -56,7 +56,7 @@ export function inputsJob(project: Project, active: ActiveModel) {
       const page = project.db.prepare(`SELECT ${ITEM_SOURCE_COLUMNS} ${LOCAL_ITEMS} AND i.id > ? ORDER BY i.id LIMIT ?`);
       // Nothing else runs beside this pass: every core decodes (preprocess-mode.ts, reserve 0).
       const pool = new PreprocessPool(spec, { reserve: 0 });
-      const sourceOf = itemSources(project, spec, false);
+      const inputOf = itemInputs(project, spec, false);
       let ready = 0;
       let failed = 0;
       try {
@@ -67,10 +67,9 @@ export function inputsJob(project: Project, active: ActiveModel) {
           const outcomes = await Promise.all(rows.map(async (row) => {
             try {
               // Always the original: an entry made here equals full decoding bit for bit, so detection may read it.
-              const { file, source } = await sourceOf(row);
-              const input = cachedInput(project.thumbsDir, spec, row.id, file, source, true)!;
               // A fresh entry made from the original is kept (the worker reads it instead of decoding).
-              return (await pool.prepareInput({ ...input, requireExact: true })).ok;
+              const input = await inputOf(row);
+              return isCachedInput(input) && (await pool.prepareInput(input)).ok;
             } catch {
               return false; // a missing file: the embed job records it
             }
