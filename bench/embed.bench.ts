@@ -38,6 +38,8 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const POOL_SIZE = process.env.BENCH_POOL ? Number(process.env.BENCH_POOL) : undefined;
 const POOL_MODE = process.env.BENCH_POOL_MODE as PreprocessMode | undefined;
 const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-embed-bench');
+/** Every method runs the model as the embed job does: image rows only, no patch tokens (embed-job.ts). */
+const ROWS_ONLY = { patches: false };
 
 /**
  * Wall time, the process's CPU time (worker threads included: on a shared machine another process's load
@@ -139,16 +141,16 @@ async function benchModel(label: string, folder: string, files: string[], import
     // Ready tensors for (a): every image preprocessed up front, so only inference is timed.
     const tensors: Float32Array[] = [];
     for (let i = 0; i < files.length; i += batch) tensors.push((await preprocessBatch(files.slice(i, i + batch), model.preprocess)).data);
-    await model.embedImages(tensors[0], tensors[0].length / length); // warm-up: the first run sizes the arena
+    await model.embedImages(tensors[0], tensors[0].length / length, ROWS_ONLY); // warm-up: the first run sizes the arena
     await pool.preprocessMany(files.slice(0, pool.size * 2)); // warm-up: workers load sharp and the spec
     // ORT's CPU per image, all its threads together.
     ortMs = await cpuMsPerImage(files.length, async () => {
-      for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length);
+      for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length, ROWS_ONLY);
     });
     for (let round = 0; round < ROUNDS; round++) {
       // (a) ONNX Runtime alone.
       const a = await measured(async () => {
-        for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length);
+        for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length, ROWS_ONLY);
       });
       // (d) The decode side alone: the pool turning files into tensors with nothing else running.
       const d = await measured(async () => {
@@ -158,7 +160,7 @@ async function benchModel(label: string, folder: string, files: string[], import
       let inferenceMs = 0;
       const b = await measured(async () => {
         let embedded = 0;
-        for await (const out of embedImageFiles(model, files, { pool, batchSize: batch })) {
+        for await (const out of embedImageFiles(model, files, { pool, batchSize: batch, ...ROWS_ONLY })) {
           embedded += out.indexes.length;
           inferenceMs += out.inferenceMs;
         }
@@ -167,15 +169,15 @@ async function benchModel(label: string, folder: string, files: string[], import
       if (b.result !== files.length) throw new Error(`pipeline embedded ${b.result} of ${files.length}`);
       // (e) The pipeline fed as the embed job feeds it when thumbnails are cached.
       const e = await measured(async () => {
-        for await (const _ of embedImageFiles(model, thumbInputs, { pool, batchSize: batch }));
+        for await (const _ of embedImageFiles(model, thumbInputs, { pool, batchSize: batch, ...ROWS_ONLY }));
       });
       // (f) A later pass through the model-input cache.
       const f = cacheInputs ? await measured(async () => {
-        for await (const _ of embedImageFiles(model, cacheInputs!, { pool, batchSize: batch }));
+        for await (const _ of embedImageFiles(model, cacheInputs!, { pool, batchSize: batch, ...ROWS_ONLY }));
       }) : null;
       // (c) Naive: one image at a time, decode then infer, on the main thread.
       const c = await measured(async () => {
-        for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1);
+        for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1, ROWS_ONLY);
       });
       const rate = (m: { seconds: number }) => files.length / m.seconds;
       process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)}  f ${f ? rate(f).toFixed(1) : '—'} img/s (load ${os.loadavg()[0].toFixed(1)})\n`);
