@@ -78,7 +78,7 @@ export function embedJob(project: Project, active: ActiveModel) {
         };
 
         let consumed = 0;
-        for await (const batch of embedImageFiles(model, paths(), { signal: ctx.signal, patches: false })) {
+        for await (const batch of embedImageFiles(model, paths(), { signal: ctx.signal })) {
           const batchItems = queue.splice(0, batch.indexes.length + batch.errors.length);
           const base = consumed;
           consumed += batchItems.length;
