@@ -109,13 +109,15 @@ export class Engine {
     const resolvedKind = kind ?? (await detectSourceKind(abs));
     const existing = project.sources.find(resolvedKind, abs);
     const source = existing ?? project.sources.add(resolvedKind, abs, sourceRoot(resolvedKind, abs), path.basename(abs));
+    // Behind the import, the project's small models get the new images' inputs decoded once (inputs-job.ts). Which
+    // models is settled before the import starts: nothing may come between its start and project.changed (a fast
+    // import's events would reach a client before the change that makes it drop what it holds).
+    const models = [...new Set([requireModelFor(project, 'embed'), requireModelFor(project, 'detect')])];
+    const cached = (await Promise.all(models.map(async (model) => ((await inputsCached(this.active, model)) ? model : null)))).filter((m) => m !== null);
     // Importing a source again picks up new files; rows already stored are kept as they are.
     const lastItemId = project.items.maxId();
     const job = project.jobs.start('import', { sourceId: source.id });
-    // Behind the import, the project's small models get the new images' inputs decoded once (inputs-job.ts).
-    for (const model of new Set([requireModelFor(project, 'embed'), requireModelFor(project, 'detect')])) {
-      if (await inputsCached(this.active, model)) project.jobs.start(INPUTS_JOB, { model, afterItemId: lastItemId });
-    }
+    for (const model of cached) project.jobs.start(INPUTS_JOB, { model, afterItemId: lastItemId });
     this.events.emit('project.changed', project.info());
     return { source, jobId: job.id };
   }
