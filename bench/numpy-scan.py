@@ -1,6 +1,6 @@
 # Floor for `npm run bench:search`: numpy loads a row-major float32 matrix and scans it for the top k of
 # each query (matrix @ q, argpartition, sort). Prints JSON: load_ms, scan_ms (median), top (rows of the
-# first query). Usage: numpy-scan.py MATRIX DIM QUERIES K REPEATS
+# first query), process_ms, and the python and numpy versions. Usage: numpy-scan.py MATRIX DIM QUERIES K REPEATS
 import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
@@ -20,4 +20,5 @@ for r in range(repeats):
     scans.append((time.perf_counter() - t) * 1000)
     if first is None:
         first = top.tolist()
-print(json.dumps({"load_ms": load_ms, "scan_ms": sorted(scans)[len(scans) // 2], "top": first, "process_ms": (time.perf_counter() - t0) * 1000}))
+print(json.dumps({"load_ms": load_ms, "scan_ms": sorted(scans)[len(scans) // 2], "top": first, "process_ms": (time.perf_counter() - t0) * 1000,
+                  "python": sys.version.split()[0], "numpy": np.__version__}))

@@ -7,17 +7,22 @@
 //     saved, memory-mapped HNSW index and recall@10 against the exact scan; numpy's exact scan alongside;
 //   - `winnow search` as a whole process (node + the bundled CLI that `npm run build:cli` writes, rebuilt here
 //     first + open project + text tower + search + print) vs a python3 + numpy process that loads the matrix
-//     and scans it; with BENCH_TSX=1 also the unbundled path (bin/winnow.mjs running the sources through tsx).
+//     and scans it, wall and CPU time (user + system, all threads); beside it the Node floor, a plain Node
+//     script doing the same search with the same libraries and no Winnow code (bench/lib/node-search-floor.mjs),
+//     and Winnow vs that floor; with BENCH_TSX=1 also the unbundled path (bin/winnow.mjs running the sources
+//     through tsx).
 // Rounds are interleaved (Winnow, numpy, Winnow, …) and medians reported: the machine may be shared.
-// Env: BENCH_TSX, BENCH_ROWS, BENCH_ANN_ROWS (0 skips), BENCH_ANN_DIM, BENCH_ROUNDS (5), WINNOW_BENCH_DIR (cache of built projects).
+// Env: BENCH_TSX, BENCH_ROWS, BENCH_EXACT (0 skips the in-process rows), BENCH_ANN_ROWS (0 skips), BENCH_ANN_DIM,
+// BENCH_ROUNDS (5), WINNOW_BENCH_DIR (cache of built projects).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { topKOf } from '../main/engine/curate/exact-search';
 import { searchVector } from '../main/engine/curate/search';
 import { Engine } from '../main/engine/engine';
 import { dropResident, residentRows } from '../main/engine/store/resident-matrix';
+import { APP_ROOT } from '../main/engine/paths';
 import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
 import { buildCli } from '../scripts/build-cli';
 import { log, plantedFor, syntheticProject } from './lib/synthetic-project';
@@ -29,10 +34,12 @@ const ANN_DIM = env('BENCH_ANN_DIM', 128);
 const ROUNDS = env('BENCH_ROUNDS', 5);
 const K = 10;
 const WITH_TSX = process.env.BENCH_TSX === '1';
+const WITH_EXACT = process.env.BENCH_EXACT !== '0';
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
 const HOME = path.join(CACHE, 'search-home');
 process.env.WINNOW_HOME = HOME;
 const NUMPY = path.join(import.meta.dirname, 'numpy-scan.py');
+const FLOOR = path.join(import.meta.dirname, 'lib', 'node-search-floor.mjs');
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const ms = (t0: number) => performance.now() - t0;
 
@@ -99,6 +106,16 @@ async function exactRows(dim: number, model: string): Promise<string> {
   return dir;
 }
 
+/** The N × dim project the whole-process rows search, built if missing, without the in-process rows. */
+async function projectOnly(dim: number, model: string): Promise<string> {
+  const dir = path.join(CACHE, `search-${ROWS}x${dim}`);
+  const engine = new Engine('cli');
+  await syntheticProject(engine, dir, ROWS, dim, model);
+  writeFileSync(path.join(dir, 'queries.f32'), new Uint8Array(queries(ROWS, dim).buffer));
+  await engine.close();
+  return dir;
+}
+
 async function annRows(): Promise<void> {
   const dir = path.join(CACHE, `search-ann-${ANN_ROWS}x${ANN_DIM}`);
   const engine = new Engine('cli');
@@ -141,41 +158,89 @@ function expectMethod(method: string): void {
   if (method !== 'index') throw new Error(`search used ${method}, not the saved index`);
 }
 
+/**
+ * CPU seconds (user + system) of the children this process has waited for, from /proc/self/stat (cutime +
+ * cstime, in clock ticks of 10 ms); null off Linux. A spawnSync'd child has been waited for when it returns,
+ * so the difference around one call is that child's CPU time, all its threads included.
+ */
+function childCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+interface Timed { wall: number; cpu: number | null; stdout: string }
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Timed {
+  const cpu0 = childCpuMs();
+  const t0 = performance.now();
+  const res = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  const wall = ms(t0);
+  if (res.status !== 0) throw new Error(`${path.basename(command)} ${args[0]} failed: ${res.stderr}`);
+  const cpu1 = childCpuMs();
+  return { wall, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, stdout: res.stdout };
+}
+
+/** The optimized text graph Winnow's CPU provider cached (main/engine/vision/providers.ts), for the Node floor. */
+function cachedTextGraph(model: string): string {
+  const dir = path.join(HOME, 'cache', 'onnx', model);
+  const graphs = readdirSync(dir).filter((f) => f.startsWith('text_model-') && f.endsWith('.ort.onnx')).map((f) => path.join(dir, f));
+  if (!graphs.length) throw new Error(`no cached text graph under ${dir}`);
+  return graphs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
+
+/**
+ * `winnow search` as a user runs it vs python3 + numpy loading the matrix and scanning it, and the Node floor
+ * (bench/lib/node-search-floor.mjs: the same libraries doing the same search with no Winnow code), which says
+ * how much of the gap is Node + onnxruntime + SQLite starting up and how much is Winnow's own code.
+ * numpy runs under /usr/bin/python3 (the system interpreter, no version-manager shim: a pyenv shim alone
+ * adds ~0.3 CPU-s per start, which made an earlier hand-run A/B look twice as good as this row).
+ */
 async function wholeProcess(dir: string): Promise<void> {
   const cli = path.join(import.meta.dirname, '..', 'bin', 'winnow.mjs');
   await buildCli();
   const matrix = path.join(dir, 'embeddings', DEFAULT_MODEL, 'image.f32');
   const queryFile = path.join(dir, 'queries.f32');
-  const run = (bundle: boolean) => {
-    const t0 = performance.now();
-    const res = spawnSync(process.execPath, [cli, 'search', 'a photo of a red circle', '--project', dir, '--k', String(K), '--json'], { encoding: 'utf8', env: { ...process.env, WINNOW_CLI_BUNDLE: bundle ? '1' : '0' } });
-    if (res.status !== 0) throw new Error(`winnow search failed: ${res.stderr}`);
-    return ms(t0);
-  };
-  const py = () => {
-    const t0 = performance.now();
-    numpy(matrix, 128, queryFile, 1);
-    return ms(t0);
-  };
-  run(true); // first runs write ORT's optimized-graph cache and tsx's compile cache
-  run(false);
-  const bundled: number[] = [], tsx: number[] = [], theirs: number[] = [];
+  const query = 'a photo of a red circle';
+  const winnow = (bundle: boolean) => timed(process.execPath, [cli, 'search', query, '--project', dir, '--k', String(K), '--json'], { ...process.env, WINNOW_CLI_BUNDLE: bundle ? '1' : '0' });
+  const py = () => timed('/usr/bin/python3', [NUMPY, matrix, '128', queryFile, String(K), '1']);
+  const first = winnow(true); // first runs write ORT's optimized-graph cache and tsx's compile cache
+  if (WITH_TSX) winnow(false);
+  const floorArgs = [FLOOR, path.join(APP_ROOT, 'models', DEFAULT_MODEL), cachedTextGraph(DEFAULT_MODEL), dir, DEFAULT_MODEL, String(K), query];
+  const floor = () => timed(process.execPath, floorArgs);
+  const ours = (JSON.parse(first.stdout) as { hits: { itemId: number }[] }).hits.map((h) => h.itemId);
+  const theirs = (JSON.parse(floor().stdout) as { itemIds: number[] }).itemIds;
+  if (JSON.stringify(ours) !== JSON.stringify(theirs)) throw new Error(`the Node floor found other items than winnow search: ${theirs} vs ${ours}`);
+  const np = JSON.parse(py().stdout) as { python: string; numpy: string };
+  const runs: Record<'bundled' | 'tsx' | 'floor' | 'numpy', Timed[]> = { bundled: [], tsx: [], floor: [], numpy: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    bundled.push(run(true));
-    theirs.push(py());
-    if (WITH_TSX) tsx.push(run(false));
+    runs.bundled.push(winnow(true));
+    runs.numpy.push(py());
+    runs.floor.push(floor());
+    if (WITH_TSX) runs.tsx.push(winnow(false));
   }
-  const row = (how: string, ours: number[]) => table.push({ measure: `\`winnow search\` whole process (${how}), ${ROWS.toLocaleString('en')} × 128, built-in model (ms)`, winnow: fmt(median(ours)), floor: `python3 + numpy load + scan ${fmt(median(theirs))}`, ratio: `${(median(ours) / median(theirs)).toFixed(2)}×` });
-  row('bundled CLI', bundled);
-  if (WITH_TSX) row('TypeScript through tsx, no bundle', tsx);
+  const wall = (t: Timed[]) => median(t.map((x) => x.wall));
+  const cpu = (t: Timed[]) => (t.some((x) => x.cpu === null) ? null : median(t.map((x) => x.cpu as number)));
+  const both = (t: Timed[]) => `${fmt(wall(t))} (CPU ${cpu(t) === null ? 'n/a' : fmt(cpu(t) as number)})`;
+  const ratio = (a: Timed[], b: Timed[]) => `${(wall(a) / wall(b)).toFixed(2)}× (CPU ${cpu(a) === null ? 'n/a' : `${((cpu(a) as number) / (cpu(b) as number)).toFixed(2)}×`})`;
+  const numpyFloor = `python3 ${np.python} + numpy ${np.numpy} load + scan ${both(runs.numpy)}`;
+  const size = `${ROWS.toLocaleString('en')} × 128, built-in model (ms, wall and CPU)`;
+  table.push({ measure: `\`winnow search\` whole process (bundled CLI), ${size}`, winnow: both(runs.bundled), floor: numpyFloor, ratio: ratio(runs.bundled, runs.numpy) });
+  if (WITH_TSX) table.push({ measure: `\`winnow search\` whole process (TypeScript through tsx, no bundle), ${size}`, winnow: both(runs.tsx), floor: numpyFloor, ratio: ratio(runs.tsx, runs.numpy) });
+  table.push({ measure: `Node floor: the same search with the same libraries and no Winnow code, ${size}`, winnow: both(runs.floor), floor: numpyFloor, ratio: ratio(runs.floor, runs.numpy) });
+  table.push({ measure: `\`winnow search\` vs the Node floor: Winnow's own code (ms, wall and CPU)`, winnow: both(runs.bundled), floor: `Node floor ${both(runs.floor)}`, ratio: ratio(runs.bundled, runs.floor) });
 }
 
 async function main(): Promise<void> {
   mkdirSync(CACHE, { recursive: true });
   const load0 = os.loadavg()[0];
   log(`building / opening projects under ${CACHE}`);
-  await exactRows(512, 'bench-512');
-  const dir128 = await exactRows(128, DEFAULT_MODEL);
+  if (WITH_EXACT) await exactRows(512, 'bench-512');
+  const dir128 = WITH_EXACT ? await exactRows(128, DEFAULT_MODEL) : await projectOnly(128, DEFAULT_MODEL);
   await wholeProcess(dir128);
   if (ANN_ROWS > 0) await annRows();
   console.log(`\nSearch benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}; medians of ${ROUNDS} interleaved rounds; CPU only)\n`);

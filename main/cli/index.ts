@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { commands, type CommandContext } from './commands';
-import { MODEL_SETTINGS_USAGE } from './model-settings';
+import { MODEL_SETTINGS_USAGE } from './model-settings-usage';
 
 const USAGE = `winnow — curate image-text datasets with a local vision-language model
 

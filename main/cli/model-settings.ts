@@ -6,12 +6,6 @@ import { CALIBRATION_KEYS, TASK_SLOTS, type CalibrationKey, type CalibrationValu
 import type { CommandContext } from './commands';
 import { withSession } from './with-session';
 
-export const MODEL_SETTINGS_USAGE = `models choices                   the model each task of the project uses (--project DIR)
-  models choose TASK MODEL|default choose the project's model for a task (${TASK_SLOTS.join(', ')})
-  models calibration [--model ID]  a model's calibrated defaults: model value, project override, source
-  models calibrate --model ID [--set key=value ...] [--reset key|all ...]
-                                   override a model's defaults for this project (templates: "a {}|a photo of a {}")`;
-
 export function formatChoices(choices: TaskChoiceT[]): string {
   const width = Math.max(...choices.map((c) => c.label.length));
   return choices.map((c) => `${c.label.padEnd(width)}  ${c.model ?? '(none installed)'}${c.chosen ? '' : ' (default)'}`).join('\n');

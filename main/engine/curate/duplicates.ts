@@ -4,6 +4,7 @@
 import type { DupGroupT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
+import { statement } from '../store/statements';
 import { distance64, splitHash } from './hash64';
 import { MultiIndex } from './multi-index';
 
@@ -65,12 +66,15 @@ interface MemberRow { id: number; key: string; width: number | null; height: num
  */
 export function listGroups(db: Db, kind: DupKind, offset: number, limit: number, cosineFor?: (runId: number | null) => ((a: number, b: number) => number | null) | null): { total: number; groups: DupGroupT[] } {
   const store = new DupGroupStore(db);
-  const member = db.prepare(
-    `SELECT i.id, i.key, i.width, i.height, c.text caption, h.phash, i.source_id sourceId, s.name source FROM items i JOIN sources s ON s.id = i.source_id
-     LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 LEFT JOIN item_hashes h ON h.item_id = i.id WHERE i.id = ?`,
-  );
-  const groups = store.page(kind, offset, limit).map(({ keeper, members, runId }) => {
-    const rows = members.map((id) => member.get(id) as MemberRow | undefined).filter((r): r is MemberRow => r !== undefined);
+  const page = store.page(kind, offset, limit);
+  // Every member of the page in one statement (one per member cost ~10 µs each on a 1M-item project).
+  const found = statement(db,
+    `SELECT i.id, i.key, i.width, i.height, c.text caption, h.phash, i.source_id sourceId, s.name source FROM json_each(?) e CROSS JOIN items i ON i.id = e.value
+     JOIN sources s ON s.id = i.source_id LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 LEFT JOIN item_hashes h ON h.item_id = i.id`,
+  ).all(JSON.stringify(page.flatMap((g) => g.members))) as MemberRow[];
+  const byId = new Map(found.map((r) => [r.id, r]));
+  const groups = page.map(({ keeper, members, runId }) => {
+    const rows = members.map((id) => byId.get(id)).filter((r): r is MemberRow => r !== undefined);
     const kh = rows.find((r) => r.id === keeper)?.phash;
     const [khi, klo] = kh ? splitHash(kh) : [0, 0];
     const cosine = kind === 'semantic' ? cosineFor?.(runId) ?? null : null;

@@ -8,7 +8,7 @@ import type { EvaluationT, RuleInput, RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { type CompiledRule, compileRules, manualEffect } from './rules';
 import { totalItems } from '../store/items';
-import { Bits, removedSets } from './removed-sets';
+import { removedSets } from './removed-sets';
 
 /** Bits of a JS number that stay exact (the mask is summed as an integer in SQLite, read back as a double). */
 export const MAX_RULES = 52;
@@ -66,20 +66,14 @@ export function evaluateRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Ev
   if (!sets.ready(compiled)) return evaluateWithSql(db, compiled);
   const total = totalItems(db);
   const enabled = compiled.filter((c) => c.rule.enabled && c.source !== null);
-  let removedSoFar = Bits.empty();
-  let removed = 0;
+  // A single enabled rule, and disabled ones, need only their own count (a binary search for a threshold rule).
+  const counted = enabled.length > 1 ? sets.tally(enabled) : null;
+  const removed = counted ? counted.union : enabled.length === 1 ? sets.ruleCount(enabled[0]) : 0;
   const counts = compiled.map((c) => {
-    if (c.source === null) return { alone: 0, cumulative: 0 };
-    if (!c.rule.enabled || enabled.length === 1) {
-      const alone = sets.ruleCount(c);
-      if (c.rule.enabled) removed = alone;
-      return { alone, cumulative: c.rule.enabled ? alone : 0 };
-    }
-    const bits = sets.ruleBits(c);
-    const cumulative = bits.andNot(removedSoFar).count();
-    removedSoFar = removedSoFar.or(bits);
-    removed += cumulative;
-    return { alone: bits.count(), cumulative };
+    const k = counted ? enabled.indexOf(c) : -1;
+    if (k >= 0) return { alone: counted!.alone[k], cumulative: counted!.cumulative[k] };
+    const alone = sets.ruleCount(c);
+    return { alone, cumulative: c.rule.enabled ? alone : 0 };
   });
   const evaluation: EvaluationT = {
     total,

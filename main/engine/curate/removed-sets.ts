@@ -7,9 +7,15 @@
 import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import type { CompiledRule } from './rules';
+import { loadSortedFile, saveSortedFile, type SignalOrder, sortedDir } from './sorted-file';
+
+export type { SignalOrder };
 
 /** Item ids as bits; arrays of different lengths combine as if padded with zeros. */
 export class Bits {
+  /** The popcount, once asked for (a Bits is not changed after it is built). */
+  private counted = -1;
+
   constructor(readonly words: Uint32Array) {}
 
   static empty(): Bits {
@@ -59,19 +65,49 @@ export class Bits {
   }
 
   count(): number {
-    let n = 0;
-    for (let k = 0; k < this.words.length; k++) {
-      let v = this.words[k];
-      v -= (v >>> 1) & 0x55555555;
-      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-      n += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-    }
-    return n;
+    if (this.counted < 0) this.counted = popcount(this.words);
+    return this.counted;
   }
 }
 
-/** A signal's values in ascending order with the item each belongs to (ties in item order). */
-export interface SignalOrder { values: Float64Array; ids: Int32Array }
+function pop32(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+function popcount(words: Uint32Array): number {
+  let count = 0;
+  for (let k = 0; k < words.length; k++) if (words[k] !== 0) count += pop32(words[k]);
+  return count;
+}
+
+/** Per set in order: its own count and what it adds to the sets before it; and the size of their union. */
+export interface Tally { alone: number[]; cumulative: number[]; union: number }
+
+/**
+ * The counts an evaluation and a recount need from a list of sets, in one pass over their words and without building
+ * a union (each OR or AND-NOT of 1M-item bitsets allocated 125 KB, and fresh pages cost more than the pass here).
+ */
+export function tally(list: readonly Bits[]): Tally {
+  const alone = list.map((b) => b.count());
+  const cumulative = alone.map(() => 0);
+  if (list.length <= 1) return { alone, cumulative: alone.slice(), union: alone[0] ?? 0 };
+  const words = list.map((b) => b.words);
+  const n = Math.max(...words.map((w) => w.length));
+  for (let w = 0; w < n; w++) {
+    let soFar = 0;
+    for (let r = 0; r < words.length; r++) {
+      const v = w < words[r].length ? words[r][w] : 0;
+      const added = v & ~soFar;
+      if (added !== 0) {
+        cumulative[r] += pop32(added);
+        soFar |= v;
+      }
+    }
+  }
+  return { alone, cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
+}
 
 /** Index of the first value ≥ t (`strict`: > t). */
 function bound(values: Float64Array, t: number, strict: boolean): number {
@@ -102,6 +138,7 @@ export function removedRange(values: Float64Array, op: '>' | '>=' | '<' | '<=', 
  */
 const MAX_SIGNALS = 4;
 const MAX_SOURCES = 16;
+const MAX_TALLIES = 4;
 /** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
 const chunkRows = () => Math.max(1, Number(process.env.WINNOW_FILTER_CHUNK) || 16_384);
 
@@ -121,11 +158,17 @@ export class RemovedSets {
   private readonly tooLarge = new Map<string, string>();
   /** Sorted copies being read in the background. */
   private readonly reading = new Map<string, Promise<void>>();
+  /** The version at which a signal's file was found missing, stale or damaged (not read again at that version). */
+  private readonly fileTried = new Map<string, string>();
+  private readonly dir: string | null;
   private readonly sources = new Map<string, Cached<Bits>>();
+  /** Recent tallies by the identity of the sets counted (a set changes identity when its version does). */
+  private readonly tallies: { list: Bits[]; value: Tally }[] = [];
   private readonly versionStmt;
 
   constructor(private readonly db: Db) {
     this.versionStmt = db.prepare('SELECT version FROM change_versions WHERE key = ?').pluck();
+    this.dir = sortedDir(db);
   }
 
   private version(keys: readonly string[]): string {
@@ -143,7 +186,18 @@ export class RemovedSets {
     const hit = remember(this.signals, name, version);
     if (hit) return hit;
     // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
-    if (this.tooLarge.get(name) !== version && !this.db.inTransaction) void this.warm(name);
+    if (this.tooLarge.get(name) === version || this.db.inTransaction) return null;
+    // A copy this or another process wrote at this version (sorted-file.ts): one file read and a SHA-256 of 12 bytes
+    // an item (~60 ms CPU for 1M items on the 2-core VM of bench:million, most of it first-touch page faults), not SQL.
+    if (this.dir && this.fileTried.get(name) !== version) {
+      const order = loadSortedFile(this.dir, name, Number(version), sortedBudget());
+      if (order) {
+        this.keep(name, version, order);
+        return order;
+      }
+      this.fileTried.set(name, version);
+    }
+    void this.warm(name);
     return null;
   }
 
@@ -208,8 +262,18 @@ export class RemovedSets {
     }
     if (this.version([`signal:${name}`]) !== version) return;
     const order = { values: values.slice(0, k), ids: ids.slice(0, k) };
+    this.keep(name, version, order);
+    // For the next process that opens the project (and this one, after the copy is dropped for the budget).
+    if (this.dir) {
+      saveSortedFile(this.dir, name, Number(version), order);
+      this.fileTried.delete(name);
+    }
+  }
+
+  /** Keeps a sorted copy read at `version`, within MAX_SIGNALS and the byte budget (least recently used dropped first). */
+  private keep(name: string, version: string, order: SignalOrder): void {
     store(this.db, this.signals, name, { version, value: order }, MAX_SIGNALS);
-    // Within the byte budget too: the least recently used go first (never the one just read).
+    const budget = sortedBudget();
     let bytes = [...this.signals.values()].reduce((n, e) => n + orderBytes(e.value), 0);
     for (const [key, e] of this.signals) {
       if (bytes <= budget || key === name) break;
@@ -271,6 +335,20 @@ export class RemovedSets {
 
   manualExcluded(): Bits {
     return this.sourceBits(MANUAL_EXCLUDED, ['table:manual_decisions']);
+  }
+
+  /**
+   * Counts of the enabled rules' removed sets (`tally`), kept for the last few lists of the same cached sets: a
+   * recount asks for the same union from items.count and selection.evaluate, and again on each refresh.
+   */
+  tally(enabled: readonly CompiledRule[]): Tally {
+    const list = enabled.map((c) => this.ruleBits(c));
+    const hit = this.tallies.find((t) => t.list.length === list.length && t.list.every((b, k) => b === list[k]));
+    if (hit) return hit.value;
+    const value = tally(list);
+    this.tallies.unshift({ list, value });
+    this.tallies.length = Math.min(this.tallies.length, MAX_TALLIES);
+    return value;
   }
 
   /** Union of what the enabled rules remove. */

@@ -137,7 +137,7 @@ export function removedCount(db: Db, list: readonly CompiledRule[]): number {
   const enabled = list.filter((c) => c.rule.enabled && c.source !== null);
   const sets = removedSets(db);
   if (!sets.ready(enabled)) return enabled.length === 0 ? 0 : db.prepare(`SELECT count(*) FROM (${enabled.map((c) => c.source!).join(' UNION ')})`).pluck().get() as number;
-  return enabled.length === 1 ? sets.ruleCount(enabled[0]) : sets.enabledBits(enabled).count();
+  return enabled.length === 1 ? sets.ruleCount(enabled[0]) : sets.tally(enabled).union;
 }
 
 /**

@@ -2,15 +2,17 @@
 // generated data: every item tested against each rule's own predicate, through writes that must invalidate
 // the caches (signal edits, new and deleted items, decisions by hand, duplicate groups, issues, and a write
 // from a second connection, as another Winnow process would make).
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { RuleT } from '../../../main/domain/curation';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
-import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
+import { Bits, removedSets, tally } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
-import type { Db } from '../../../main/engine/store/database';
+import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { ManualStore } from '../../../main/engine/store/manual';
 import { itemDb } from '../../fixtures/item-db';
 
@@ -113,24 +115,29 @@ describe('filter counts from cached removed sets', () => {
       await sets.idle();
       expect(sets.ready(all)).toBe(budget === undefined);
       countAll();
+      // A process opening the project now finds the sorted copies on disk (sorted-file.ts), ready at once.
+      const reopened = openDatabase(file);
+      expect(removedSets(reopened).ready(all)).toBe(budget === undefined);
+      countAll(reopened);
+      reopened.close();
     };
-    const countAll = () => {
+    const countAll = (conn: Db = db) => {
       for (let round = 0; round < 12; round++) {
         const rules = randomRules(g);
-        const want = bruteForce(db, rules);
-        const got = evaluateRules(db, rules);
+        const want = bruteForce(conn, rules);
+        const got = evaluateRules(conn, rules);
         expect(got.total).toBe(want.total);
         expect(got.removed).toBe(want.evaluationRemoved);
         expect(got.rules.map((r) => ({ alone: r.removedAlone, cumulative: r.removedCumulative, withSignal: r.withSignal, threshold: r.threshold }))).toEqual(want.rules);
-        expect(filterCount(db, { rules, show: 'removed' })).toBe(want.decidedRemoved);
-        expect(filterCount(db, { rules, show: 'kept' })).toBe(want.total - want.decidedRemoved);
+        expect(filterCount(conn, { rules, show: 'removed' })).toBe(want.decidedRemoved);
+        expect(filterCount(conn, { rules, show: 'kept' })).toBe(want.total - want.decidedRemoved);
         const target = g.pick(rules);
-        const compiled = compileRules(db, rules);
+        const compiled = compileRules(conn, rules);
         const c = compiled.find((r) => r.rule.id === target.id)!;
         const others = compiled.filter((r) => r !== c && r.rule.enabled).map((r) => `(${r.removes})`).join(' OR ') || '0';
-        const count = (where: string) => db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
-        expect(ruleCount(db, rules, target.id, false)).toBe(count(c.removes));
-        expect(ruleCount(db, rules, target.id, true)).toBe(count(`(${c.removes}) AND NOT (${others})`));
+        const count = (where: string) => conn.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+        expect(ruleCount(conn, rules, target.id, false)).toBe(count(c.removes));
+        expect(ruleCount(conn, rules, target.id, true)).toBe(count(`(${c.removes}) AND NOT (${others})`));
         checks++;
       }
     };
@@ -158,7 +165,7 @@ describe('filter counts from cached removed sets', () => {
     other.prepare(`UPDATE manual_decisions SET decision = CASE decision WHEN 'keep' THEN 'exclude' ELSE 'keep' END`).run();
     other.close();
     await check();
-    expect(checks).toBe(168);
+    expect(checks).toBe(252);
     delete process.env.WINNOW_FILTER_CACHE_MB;
     delete process.env.WINNOW_FILTER_CHUNK;
   });
@@ -189,6 +196,93 @@ describe('filter counts from cached removed sets', () => {
   });
 });
 
+describe('sorted copies on disk', () => {
+  const rules: RuleT[] = [{ id: 'a', kind: 'signal', enabled: true, signal: 's:a', op: '>=', threshold: 0.5 }];
+  /** A project whose signal `s:a` (a name with a character escaped in the file name) has `removed` of 60 items below 0.5. */
+  async function project(removed: number) {
+    const { db, file, addItems } = await itemDb();
+    const ids = addItems(60);
+    ids.forEach((id, k) => db.prepare(`INSERT INTO signals (item_id, name, value) VALUES (?, 's:a', ?)`).run(id, k < removed ? k / 1000 : 0.5 + k / 1000));
+    filterCount(db, { rules, show: 'removed' });
+    await removedSets(db).idle();
+    const copy = path.join(path.dirname(file), 'filter-cache', 's%3aa.sorted');
+    expect(readdirSync(path.dirname(copy))).toEqual(['s%3aa.sorted']);
+    return { db, file, ids, copy };
+  }
+  /** Counts through a new connection (another process opening the project): whether the copy was ready at once, and the count. */
+  async function reopen(file: string) {
+    const db = openDatabase(file);
+    const ready = removedSets(db).ready(compileRules(db, rules));
+    const removed = filterCount(db, { rules, show: 'removed' });
+    expect(evaluateRules(db, rules).rules[0].removedAlone).toBe(removed);
+    await removedSets(db).idle();
+    db.close();
+    return { ready, removed };
+  }
+
+  it('are read by the next process at the version they were written, and not after a write from another connection', async () => {
+    const { db, file, ids } = await project(20);
+    expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
+    const other = openDatabase(file);
+    other.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[40]);
+    other.close();
+    // This connection's copy in memory and the file are both at the old version: SQL counts, then a new file.
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(false);
+    expect(await reopen(file)).toEqual({ ready: false, removed: 21 });
+    expect(await reopen(file)).toEqual({ ready: true, removed: 21 });
+    db.close();
+  });
+
+  it('are not used after a rolled-back write followed by another write of as many rows', async () => {
+    const { db, file, ids } = await project(10);
+    try {
+      db.transaction(() => {
+        db.prepare(`UPDATE signals SET value = 0 WHERE item_id >= ?`).run(ids[50]);
+        // Inside the transaction neither the file nor a copy read there is used (the write may be rolled back).
+        expect(removedSets(db).ready(compileRules(db, rules))).toBe(false);
+        expect(filterCount(db, { rules, show: 'removed' })).toBe(20);
+        throw new Error('roll back');
+      })();
+    } catch { /* the rollback under test */ }
+    expect(await reopen(file)).toEqual({ ready: true, removed: 10 });
+    db.prepare(`UPDATE signals SET value = 0 WHERE item_id >= ? AND item_id < ?`).run(ids[30], ids[40]);
+    expect(await reopen(file)).toEqual({ ready: false, removed: 20 });
+    expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
+    db.close();
+  });
+
+  it.each([
+    ['truncated (a crash mid-write without the rename)', (buf: Buffer) => buf.subarray(0, buf.length - 5)],
+    // Every value 0 would count all 60 items removed, were the file believed.
+    ['with its values overwritten', (buf: Buffer) => Buffer.concat([buf.subarray(0, buf.length - 60 * 12), Buffer.alloc(60 * 8), buf.subarray(buf.length - 60 * 4)])],
+    ['with another header', (buf: Buffer) => Buffer.concat([Buffer.from('WNSORT01\xff\xff\xff\xff', 'latin1'), buf.subarray(12)])],
+    ['empty', () => Buffer.alloc(0)],
+  ])('are rebuilt from SQL when the file is %s, never counted wrong', async (_, damage) => {
+    const { db, file, copy } = await project(25);
+    db.close();
+    writeFileSync(copy, damage(readFileSync(copy)));
+    expect(await reopen(file)).toEqual({ ready: false, removed: 25 });
+    expect(await reopen(file)).toEqual({ ready: true, removed: 25 });
+  });
+
+  it('are neither read nor written with a zero budget', async () => {
+    const { db, file, copy } = await project(30);
+    db.close();
+    process.env.WINNOW_FILTER_CACHE_MB = '0';
+    try {
+      rmSync(copy);
+      expect(await reopen(file)).toEqual({ ready: false, removed: 30 });
+      expect(existsSync(copy)).toBe(false);
+      delete process.env.WINNOW_FILTER_CACHE_MB;
+      expect(await reopen(file)).toEqual({ ready: false, removed: 30 });
+      process.env.WINNOW_FILTER_CACHE_MB = '0';
+      expect(await reopen(file)).toEqual({ ready: false, removed: 30 });
+    } finally {
+      delete process.env.WINNOW_FILTER_CACHE_MB;
+    }
+  });
+});
+
 describe('bitsets', () => {
   it('size to the largest id, and an empty set has no words', () => {
     expect(Bits.fromIds([]).words.length).toBe(0);
@@ -198,5 +292,21 @@ describe('bitsets', () => {
     expect(bits.ids()).toEqual([3, 31, 64, 70]);
     expect(bits.count()).toBe(4);
     expect(bits.andNot(Bits.fromIds([64])).or(Bits.fromIds([100])).ids()).toEqual([3, 31, 70, 100]);
+  });
+
+  it('tally each set, what it adds to those before it, and their union as id sets do', () => {
+    const g = generator(3);
+    for (let round = 0; round < 20; round++) {
+      // Sets of different lengths (words past a shorter set's end), some empty, dense and sparse.
+      const sets = Array.from({ length: 1 + Math.floor(g.random() * 5) }, () => {
+        const max = Math.floor(g.random() * 300);
+        const density = g.random();
+        return [...Array(max).keys()].filter(() => g.random() < density);
+      });
+      const seen = new Set<number>();
+      const want = { alone: sets.map((s) => s.length), cumulative: sets.map((s) => s.filter((id) => !seen.has(id) && seen.add(id)).length), union: 0 };
+      want.union = seen.size;
+      expect(tally(sets.map((ids) => Bits.fromIds(ids)))).toEqual(want);
+    }
   });
 });
