@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
+import { statement } from './statements';
 import { MatrixFile } from './matrix-file';
 
 export interface EmbeddingSet { id: number; model: string; dim: number; modelHash: string | null }
@@ -15,16 +15,7 @@ export function modelFolderName(model: string): string {
  * L2-normalized rows) plus tables mapping items to image rows and caption hashes to text rows.
  */
 export class EmbeddingStore {
-  // The per-item statements of an embed job's commits, compiled once (compiling per row cost more than the insert).
-  private readonly statements = new Map<string, Statement<unknown[]>>();
-
   constructor(private readonly db: Db, private readonly dir: string) {}
-
-  private statement(sql: string): Statement<unknown[]> {
-    let stmt = this.statements.get(sql);
-    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
-    return stmt;
-  }
 
   ensureSet(model: string, dim: number, modelHash: string | null): EmbeddingSet {
     const existing = this.getSet(model);
@@ -68,15 +59,15 @@ export class EmbeddingStore {
   }
 
   textRow(set: EmbeddingSet, hash: string): number | undefined {
-    return (this.statement('SELECT row FROM text_embeddings WHERE set_id = ? AND text_hash = ?').get(set.id, hash) as { row: number } | undefined)?.row;
+    return (statement(this.db, 'SELECT row FROM text_embeddings WHERE set_id = ? AND text_hash = ?').get(set.id, hash) as { row: number } | undefined)?.row;
   }
 
   addText(set: EmbeddingSet, hash: string, row: number): void {
-    this.statement('INSERT INTO text_embeddings (set_id, text_hash, row) VALUES (?, ?, ?)').run(set.id, hash, row);
+    statement(this.db, 'INSERT INTO text_embeddings (set_id, text_hash, row) VALUES (?, ?, ?)').run(set.id, hash, row);
   }
 
   addItem(set: EmbeddingSet, itemId: number, imageRow: number, textRow: number | null): void {
-    this.statement('INSERT OR REPLACE INTO embedding_rows (set_id, item_id, image_row, text_row) VALUES (?, ?, ?, ?)').run(set.id, itemId, imageRow, textRow);
+    statement(this.db, 'INSERT OR REPLACE INTO embedding_rows (set_id, item_id, image_row, text_row) VALUES (?, ?, ?, ?)').run(set.id, itemId, imageRow, textRow);
   }
 
   /** Item → rows for one item, or undefined when it was not embedded (e.g. undecodable). */
