@@ -30,7 +30,7 @@ async function embedScenes(model: ClipModel, scenes: GeneratedScene[]) {
   const embeddings = new Float32Array(scenes.length * model.dim);
   let patches: Float32Array | null = null;
   let tokens = 0;
-  for await (const batch of embedImageFiles(model, scenes.map((s) => new Uint8Array(s.jpeg)), { batchSize: 64 })) {
+  for await (const batch of embedImageFiles(model, scenes.map((s) => new Uint8Array(s.jpeg)), { batchSize: 64, patches: true })) {
     if (batch.errors.length) throw new Error(`generator produced an unreadable image: ${batch.errors[0].reason}`);
     batch.indexes.forEach((index, row) => embeddings.set(batch.embeddings.subarray(row * model.dim, (row + 1) * model.dim), index * model.dim));
     if (batch.patches) {

@@ -56,6 +56,8 @@ describe('PreprocessPool in process mode', () => {
       const processes = new PreprocessPool(spec, { mode: 'process', size: 2 });
       try {
         expect([threads.mode, processes.mode]).toEqual(['thread', 'process']);
+        // Both children up before the work: tasks go only to started workers, and workers start on demand.
+        await processes.started();
         const [a, b] = await Promise.all([threads.preprocessMany(images), processes.preprocessMany(images)]);
         expect(a.every((r) => r.ok)).toBe(true);
         for (const [i, result] of b.entries()) {
