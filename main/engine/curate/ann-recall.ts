@@ -8,7 +8,7 @@
 // so "approximate" has to be proven on the project's own data, not assumed from a planted benchmark.
 import type { Index } from 'usearch';
 import { type RowSource, searchBatch } from './ann-index';
-import { mergeTop, type TopK, topKOf } from './exact-search';
+import { exactTopKMany, type TopK } from './exact-search';
 
 /**
  * Least recall@10 vs the exact scan for which search answers from the index: an answer labelled approximate
@@ -43,16 +43,6 @@ export function indexTopK(index: Index, src: RowSource, query: Float32Array, wan
     return { row, s };
   }).sort((a, b) => b.s - a.s || a.row - b.row).slice(0, want);
   return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
-}
-
-/** Exact top-k of every query in one pass over `src` (each chunk read once, scored for all queries). */
-export function exactTopKMany(src: RowSource, queries: Float32Array[], k: number, chunkRows = 65_536): TopK[] {
-  let best: TopK[] = queries.map(() => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
-  for (let first = 0; first < src.rows; first += chunkRows) {
-    const chunk = src.read(first, Math.min(chunkRows, src.rows - first));
-    best = best.map((b, q) => mergeTop([b, topKOf(chunk, src.dim, queries[q], k, first)], k));
-  }
-  return best;
 }
 
 /** recall@k of the index (through indexTopK) vs the exact scan over `queries`; 1 when there are none. */
