@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
-import { ANN_DEFAULTS, buildIndex, type IndexMeta, loadIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta, tick } from './ann-index';
+import { ANN_DEFAULTS, buildIndex, type IndexMeta, loadIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta } from './ann-index';
 import { measureRecall, RECALL_K, RECALL_PROBES, type RecallMeasure, spreadRows } from './ann-recall';
 import { requireSet } from './embedding-pages';
 import { textProbes } from './recall-probes';
@@ -46,10 +46,9 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
         if (!index) throw new Error(`${file}: the index just saved does not load`);
         const text = await textProbes(project, set, active, RECALL_PROBES);
         ctx.signal.throwIfAborted();
-        await tick();
         const images = spreadRows(src, RECALL_PROBES);
-        const textRecall = text.length ? measureRecall(index, src, text, RECALL_K, SEARCH_POOL) : undefined;
-        const imageRecall = measureRecall(index, src, images, RECALL_K, SEARCH_POOL);
+        const textRecall = text.length ? await measureRecall(index, src, text, RECALL_K, SEARCH_POOL, ctx.signal) : undefined;
+        const imageRecall = await measureRecall(index, src, images, RECALL_K, SEARCH_POOL, ctx.signal);
         const recall: RecallMeasure = {
           recall: Math.min(textRecall ?? 1, imageRecall), probes: text.length + images.length, beam: SEARCH_EXPANSION, pool: SEARCH_POOL, k: RECALL_K,
           ...(textRecall !== undefined && { text: textRecall }), images: imageRecall, measuredAt: new Date().toISOString(),
