@@ -30,6 +30,7 @@ import { thumbnailCovers } from '../main/engine/vision/thumbnail-input';
 import type { PreprocessSpec } from '../main/engine/vision/preprocess-spec';
 import type { PreprocessMode } from '../main/engine/vision/preprocess-mode';
 import { cachedInput, inputCacheEligible, type CachedInput } from '../main/engine/vision/input-cache';
+import { importFolder, importThenEmbed, type ImportEmbed } from './lib/import-embed';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILTIN = path.join(ROOT, 'models', 'winnow-clip-mini');
@@ -37,15 +38,22 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const POOL_SIZE = process.env.BENCH_POOL ? Number(process.env.BENCH_POOL) : undefined;
 const POOL_MODE = process.env.BENCH_POOL_MODE as PreprocessMode | undefined;
 const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-embed-bench');
+/** Every method runs the model as the embed job does: image rows only, no patch tokens (embed-job.ts). */
+const ROWS_ONLY = { patches: false };
 
-/** Peak RSS while `work` runs, sampled every 20 ms (worker threads share the process's RSS). */
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakRss: number }> {
+/**
+ * Wall time, the process's CPU time (worker threads included: on a shared machine another process's load
+ * stretches wall time, not the CPU an image costs) and peak RSS while `work` runs, sampled every 20 ms.
+ */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; cpuMs: number; peakRss: number }> {
   let peakRss = process.memoryUsage.rss();
   const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   try {
     const result = await work();
-    return { result, seconds: (performance.now() - started) / 1000, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
+    const used = process.cpuUsage(cpu);
+    return { result, seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
   } finally {
     clearInterval(timer);
   }
@@ -70,6 +78,10 @@ interface Row {
   decode: number;
   inferenceBusy: number;
   rss: [number, number, number];
+  /** CPU ms per image of each timed method, the lowest over the rounds. */
+  cpu: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f', number>;
+  /** A real project: import, the import-time input pass, the first embed job; and the embed job with the cache off. */
+  flow: { cached: ImportEmbed; plain: ImportEmbed; ortRate: number } | null;
 }
 
 /**
@@ -86,20 +98,22 @@ async function thumbnailInputs(files: string[], spec: PreprocessSpec): Promise<s
   }));
 }
 
-async function benchModel(label: string, folder: string, files: string[]): Promise<Row> {
+async function benchModel(label: string, folder: string, files: string[], importDir: string | null): Promise<Row> {
   const model = await ClipModel.load(folder, { provider: 'cpu' });
   const batch = defaultBatchSize(model);
   const length = model.imageTensorLength;
   const pool = new PreprocessPool(model.preprocess, { size: POOL_SIZE, mode: POOL_MODE });
   const best = { a: 0, b: 0, c: 0, d: 0, e: 0, f: 0, busy: 0 };
+  const cpu = { a: Infinity, b: Infinity, c: Infinity, d: Infinity, e: Infinity, f: Infinity };
+  let flow: Row['flow'] = null;
   const thumbInputs = await thumbnailInputs(files, model.preprocess);
   // (f)'s entries, left by a first pass (as the embed job's first pass leaves them), in a folder of their own.
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'winnow-bench-input-cache-'));
   let cacheInputs: CachedInput[] | null = null;
   if (inputCacheEligible(model.preprocess)) {
-    const first = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i])!);
+    const first = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i], thumbInputs[i] === file)!);
     await pool.preprocessMany(first);
-    cacheInputs = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i])!);
+    cacheInputs = files.map((file, i) => cachedInput(cacheDir, model.preprocess, i, file, thumbInputs[i], thumbInputs[i] === file)!);
     if (!cacheInputs.every((input) => input.fresh)) throw new Error('the first pass left no cache entries');
   }
   // CPU time, not wall time: on a shared machine another process's load stretches wall time but not the
@@ -127,16 +141,16 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
     // Ready tensors for (a): every image preprocessed up front, so only inference is timed.
     const tensors: Float32Array[] = [];
     for (let i = 0; i < files.length; i += batch) tensors.push((await preprocessBatch(files.slice(i, i + batch), model.preprocess)).data);
-    await model.embedImages(tensors[0], tensors[0].length / length); // warm-up: the first run sizes the arena
+    await model.embedImages(tensors[0], tensors[0].length / length, ROWS_ONLY); // warm-up: the first run sizes the arena
     await pool.preprocessMany(files.slice(0, pool.size * 2)); // warm-up: workers load sharp and the spec
     // ORT's CPU per image, all its threads together.
     ortMs = await cpuMsPerImage(files.length, async () => {
-      for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length);
+      for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length, ROWS_ONLY);
     });
     for (let round = 0; round < ROUNDS; round++) {
       // (a) ONNX Runtime alone.
       const a = await measured(async () => {
-        for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length);
+        for (const tensor of tensors) await model.embedImages(tensor, tensor.length / length, ROWS_ONLY);
       });
       // (d) The decode side alone: the pool turning files into tensors with nothing else running.
       const d = await measured(async () => {
@@ -146,7 +160,7 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       let inferenceMs = 0;
       const b = await measured(async () => {
         let embedded = 0;
-        for await (const out of embedImageFiles(model, files, { pool, batchSize: batch })) {
+        for await (const out of embedImageFiles(model, files, { pool, batchSize: batch, ...ROWS_ONLY })) {
           embedded += out.indexes.length;
           inferenceMs += out.inferenceMs;
         }
@@ -155,18 +169,26 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       if (b.result !== files.length) throw new Error(`pipeline embedded ${b.result} of ${files.length}`);
       // (e) The pipeline fed as the embed job feeds it when thumbnails are cached.
       const e = await measured(async () => {
-        for await (const _ of embedImageFiles(model, thumbInputs, { pool, batchSize: batch }));
+        for await (const _ of embedImageFiles(model, thumbInputs, { pool, batchSize: batch, ...ROWS_ONLY }));
       });
       // (f) A later pass through the model-input cache.
       const f = cacheInputs ? await measured(async () => {
-        for await (const _ of embedImageFiles(model, cacheInputs!, { pool, batchSize: batch }));
+        for await (const _ of embedImageFiles(model, cacheInputs!, { pool, batchSize: batch, ...ROWS_ONLY }));
       }) : null;
       // (c) Naive: one image at a time, decode then infer, on the main thread.
       const c = await measured(async () => {
-        for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1);
+        for (const file of files) await model.embedImages((await preprocessImage(file, model.preprocess)).data, 1, ROWS_ONLY);
       });
       const rate = (m: { seconds: number }) => files.length / m.seconds;
-      process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)}  f ${f ? rate(f).toFixed(1) : '—'} img/s\n`);
+      process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)}  f ${f ? rate(f).toFixed(1) : '—'} img/s (load ${os.loadavg()[0].toFixed(1)})\n`);
+      for (const [key, m] of Object.entries({ a, b, c, d, e, f })) if (m) cpu[key as keyof typeof cpu] = Math.min(cpu[key as keyof typeof cpu], m.cpuMs / files.length);
+      // (g) What a user gets, in the same round: import → input pass → first embed job, and the embed job with the cache off.
+      if (importDir) {
+        const cached = await importThenEmbed(importDir, files.length, true);
+        const plain = await importThenEmbed(importDir, files.length, false);
+        process.stderr.write(`    import then embed: inputs ${cached.inputs!.seconds.toFixed(2)} s + embed ${cached.embed.seconds.toFixed(2)} s; cache off: embed ${plain.embed.seconds.toFixed(2)} s\n`);
+        if (!flow || cached.embed.seconds < flow.cached.embed.seconds) flow = { cached, plain, ortRate: rate(a) };
+      }
       best.e = Math.max(best.e, rate(e));
       if (f) best.f = Math.max(best.f, rate(f));
       best.a = Math.max(best.a, rate(a));
@@ -195,6 +217,8 @@ async function benchModel(label: string, folder: string, files: string[]): Promi
       decode: best.d,
       inferenceBusy: best.busy,
       rss,
+      cpu,
+      flow,
     };
   } finally {
     await pool.close();
@@ -229,6 +253,27 @@ function table(rows: Row[]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
+/** (g): a real project's import, input pass and first embed job against ORT alone in the same round. */
+function flowTable(r: Row): string {
+  const { cached, plain, ortRate } = r.flow!;
+  const rate = (seconds: number) => r.images / seconds;
+  const line = (name: string, seconds: number, cpuMs: number) =>
+    `| ${name} | ${seconds.toFixed(2)} | ${rate(seconds).toFixed(0)} | ${cpuMs.toFixed(2)} | ${(rate(seconds) / ortRate).toFixed(2)} | ${(r.cpu.a / cpuMs).toFixed(2)} |`;
+  const both = { seconds: cached.inputs!.seconds + cached.embed.seconds, cpu: cached.inputs!.cpuMsPerImage + cached.embed.cpuMsPerImage };
+  return [
+    `(g) ${r.model}, ${r.images} images, what a user gets: a project imports the folder, the input pass runs behind the import,`,
+    'then the first embed job (the fastest round by that job; "vs ORT" = its rate or CPU against (a) of the same round):',
+    '| stage | s | img/s | CPU ms/img | vs ORT, wall | vs ORT, CPU |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| (a) ORT alone | ${(r.images / ortRate).toFixed(2)} | ${ortRate.toFixed(0)} | ${r.cpu.a.toFixed(2)} | 1.00 | 1.00 |`,
+    line('import (headers + sha256)', cached.import.seconds, cached.import.cpuMsPerImage),
+    line('input pass behind the import', cached.inputs!.seconds, cached.inputs!.cpuMsPerImage),
+    line('**first embed job** (reads the inputs)', cached.embed.seconds, cached.embed.cpuMsPerImage),
+    line('input pass + first embed', both.seconds, both.cpu),
+    line('embed job, cache off (decodes the files)', plain.embed.seconds, plain.embed.cpuMsPerImage),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const load0 = os.loadavg()[0];
   const count = Number(process.env.BENCH_IMAGES ?? 384);
@@ -240,11 +285,11 @@ async function main(): Promise<void> {
     const files = await makeJpegs(dir, count);
     const rows: Row[] = [];
     process.stderr.write('winnow-clip-mini…\n');
-    rows.push(await benchModel('winnow-clip-mini (64 px)', BUILTIN, files));
+    rows.push(await benchModel('winnow-clip-mini (64 px)', BUILTIN, files, process.env.BENCH_SKIP_IMPORT ? null : importFolder(files, dir)));
     const b32 = process.env.BENCH_SKIP_B32 ? undefined : vitB32Folder();
     if (b32) {
       process.stderr.write('ViT-B/32…\n');
-      rows.push(await benchModel('ViT-B/32 random (224 px)', b32, files.slice(0, b32Count)));
+      rows.push(await benchModel('ViT-B/32 random (224 px)', b32, files.slice(0, b32Count), null));
     }
     console.log(`\nImage embedding throughput — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, CPU provider, node ${process.version}; load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`);
     console.log(table(rows));
@@ -256,6 +301,13 @@ async function main(): Promise<void> {
       console.log(`  ${r.model}: ORT ${r.ortMs.toFixed(2)}; decode original ${d.original.toFixed(2)} (≤ ${bound(d.original)}), thumbnail ${d.thumbnail.toFixed(2)} (≤ ${bound(d.thumbnail)})` +
         (d.cache === null ? '' : `, cache entry ${d.cache.toFixed(2)} (≤ ${bound(d.cache)})`));
     }
+    console.log('\nCPU per image of each timed method, ms (lowest over the rounds), and ORT\'s CPU over it: the pipeline / ORT ratio a');
+    console.log('machine whose cores are all this process\'s would reach (wall ratios above swing with other processes\' load).');
+    for (const r of rows) {
+      const ratio = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(2)} (${(r.cpu.a / ms).toFixed(2)})` : '—');
+      console.log(`  ${r.model}: (a) ${r.cpu.a.toFixed(2)}  (b) ${ratio(r.cpu.b)}  (c) ${ratio(r.cpu.c)}  (d) ${ratio(r.cpu.d)}  (e) ${ratio(r.cpu.e)}  (f) ${ratio(r.cpu.f)}`);
+    }
+    for (const r of rows.filter((row) => row.flow)) console.log(`\n${flowTable(r)}`);
     console.log(`\nBest of ${ROUNDS} interleaved rounds per method; peak RSS is the process's (workers included).`);
     console.log('(a) inference only on preprocessed tensors; (b) files → PreprocessPool → embedImageFiles; (c) decode + batch-1 inference, sequential;\n(d) the same pool preprocessing the files with no inference running (the decode side’s own ceiling);\n(e) as (b), fed with cached 320-px thumbnails where the rule allows (used = how many of the images);\n(f) as (b), a later pass through the model-input cache (inputs ≤ 128 px).');
   } finally {

@@ -4,14 +4,17 @@
 // the API dispatch (the same path as the app, server and CLI):
 //   open project + first grid page, a deep grid page (offset N/2: the API-level stand-in for scroll frame
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
-//   selection.evaluate: first calls from the sorted copies' files, repeated, and after a write makes them stale), text
-//   search (built-in model, warm; as the app chooses: an exact scan, or the saved ANN index where the scan would be
-//   over budget and the index's measured recall passes the gate, with its recall@10 vs the exact option and the
-//   gate's measurement), duplicates page, review queue page, export of a 10% selection (manifest, no image copies), resident memory after each stage and peak RSS; and the review
+//   selection.evaluate: first calls from the sorted copies' files, loaded in the background since the open, timed
+//   in fresh processes right after the first page and after an idle pause; repeated; after a write makes them
+//   stale), text search (built-in model, warm; as the app chooses: an exact scan, or the saved ANN index where the
+//   scan would be over budget and the index's measured recall passes the gate, with its recall@10 vs the exact
+//   option and the gate's measurement), duplicates page, review queue page, export of
+//   a 10% selection (manifest, no image copies), resident memory after each stage and peak RSS; and the review
 //   page's query alone at the default score floor, from the per-item queue table (migration 27) and by grouping
 //   every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
 // (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
-// Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), BENCH_ROUNDS (3; interleaved, median), WINNOW_BENCH_DIR (project cache).
+// Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), BENCH_ROUNDS (3; interleaved, median), BENCH_IDLE_MS (1000),
+// WINNOW_BENCH_DIR (project cache).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -111,6 +114,38 @@ async function ensureSearchIndex(dir: string): Promise<void> {
 /** Text queries for the recall row: the built-in model's text tower puts them off every planted vector, as real text queries are off image vectors. */
 const RECALL_QUERIES = ['a photo of a red circle', 'a blue square on white', 'two green triangles', 'a yellow star', 'a dark photo of a car',
   'a dog on grass', 'a cat in a box', 'a purple heart', 'an orange cross', 'a small black hexagon'];
+
+/** Idle time before the second kind of first recount: a user's pause between the first grid paint and a filter edit. */
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 1000);
+
+/**
+ * Child: the first recount of a freshly opened project in its own process, right after open + count + first grid
+ * page (`idle` 0: the sorted copies' files may still be loading, and the recount waits for them), or after `idle` ms
+ * more (the loads have had time to finish in the background). Prints JSON timings in ms, with the process's CPU time.
+ */
+async function recountChild(dir: string, idle: number): Promise<void> {
+  process.env.WINNOW_HOME = path.join(CACHE, 'million-home');
+  const engine = new Engine('cli');
+  const call = createDispatch(engine);
+  const t0 = performance.now();
+  await call('project.open', { dir });
+  await call('items.count', {});
+  await call('items.page', { offset: 0, limit: 200 });
+  const open = performance.now() - t0;
+  if (idle > 0) await new Promise((resolve) => setTimeout(resolve, idle));
+  // Whether the loads were still running when the recount came (reported: the idle row is only meaningful without).
+  const loading = removedSets(engine.requireProject().db).preloadsInFlight().length;
+  const cpu0 = process.cpuUsage();
+  const t1 = performance.now();
+  for (const rules of [RULES, RULES3]) {
+    await call('items.count', { selection: { rules, show: 'kept' } });
+    await call('selection.evaluate', { rules });
+  }
+  const recount = performance.now() - t1;
+  const cpu = process.cpuUsage(cpu0);
+  await engine.close();
+  process.stdout.write(JSON.stringify({ open, recount, cpu: (cpu.user + cpu.system) / 1000, loading }));
+}
 
 /** Child: one size in a fresh process, so peak RSS is its own. Prints JSON timings in ms. */
 async function child(dir: string, size: number): Promise<void> {
@@ -222,6 +257,7 @@ async function child(dir: string, size: number): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3], Number(process.argv[4]));
+  if (process.argv[2] === '--recount-child') return recountChild(process.argv[3], Number(process.argv[4]));
   mkdirSync(CACHE, { recursive: true });
   const dirs: string[] = [];
   for (const size of SIZES) dirs.push(await build(size));
@@ -233,7 +269,15 @@ async function main(): Promise<void> {
     for (const [k, size] of SIZES.entries()) {
       const res = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dirs[k], String(size)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       if (res.status !== 0) throw new Error(`child for ${size} failed: status ${res.status}, signal ${res.signal}`);
-      runs[k].push(JSON.parse(res.stdout));
+      const run = JSON.parse(res.stdout) as Record<string, number>;
+      // The first recount of a fresh process, right after open + first page and after IDLE_MS more (recountChild).
+      for (const [key, idle] of [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--recount-child', dirs[k], String(idle)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        if (r.status !== 0) throw new Error(`recount child for ${size} failed: status ${r.status}, signal ${r.signal}`);
+        const { recount, cpu, loading } = JSON.parse(r.stdout) as Record<string, number>;
+        Object.assign(run, { [key]: recount, [`${key}Cpu`]: cpu, [`${key}Loading`]: loading });
+      }
+      runs[k].push(run);
       loads.push(os.loadavg()[0].toFixed(1));
     }
     log(`round ${round + 1}/${ROUNDS} done (load ${loads.slice(-SIZES.length).join(', ')})`);
@@ -246,7 +290,12 @@ async function main(): Promise<void> {
     ['open project + count + first grid page (ms, first call)', 'open'],
     ['grid page, offset 0 (ms)', 'firstPage'],
     ['grid page, offset N/2 (ms; stand-in for scrolling)', 'deepPage'],
-    ['filter recount, first calls (1 rule, then 3), sorted copies read from their files (ms)', 'filterFirst'],
+    ['filter recount, first calls (1 rule, then 3) right after open + count + first grid page, fresh process; waits for the sorted copies\' files still loading (ms)', 'recountNow'],
+    ['  CPU time of those calls, the loads\' read and checksum included (ms)', 'recountNowCpu'],
+    [`the same after open + first grid page + ${IDLE_MS} ms idle, fresh process (ms)`, 'recountIdle'],
+    ['  CPU time of those calls (ms)', 'recountIdleCpu'],
+    ['  signal files still loading when it came (count; 0: the idle row times the recount alone)', 'recountIdleLoading'],
+    ['filter recount, first calls (1 rule, then 3), after open + 10 grid pages (ms)', 'filterFirst'],
     ['  CPU time of those calls (ms)', 'filterFirstCpu'],
     ['  background reads still running after them (ms)', 'filterWarm'],
     ['filter recount: items.count + selection.evaluate, 1 rule (ms)', 'filterRecount'],

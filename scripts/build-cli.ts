@@ -1,13 +1,15 @@
 // `npm run build:cli`: bundles the `winnow` command into dist/cli/winnow.mjs, so a command starts by
 // parsing one file instead of compiling and resolving ~300 TypeScript modules through tsx (1.3–1.7 s of
 // a 3 s `winnow search`). bin/winnow.mjs runs the bundle while it is fresh (see cli-bundle.mjs) and tsx
-// otherwise, so a checkout that never built it behaves the same, only slower to start.
+// otherwise, so a checkout that never built it behaves the same, only slower to start. It also writes the
+// fast-start bundle dist/cli/winnow.cjs and its V8 code cache for this node (bin/cli-fast-start.mjs).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { APP_ROOT } from '../main/engine/paths';
 import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from '../bin/cli-bundle.mjs';
+import { buildCodeCache, CLI_FAST_BUNDLE } from '../bin/cli-fast-start.mjs';
 
 /** Native modules load from node_modules; build tools and Electron are only imported by commands that need them. */
 const EXTERNAL = ['better-sqlite3', 'sharp', 'onnxruntime-node', 'usearch', 'electron', 'vite', 'esbuild', 'tsx', 'playwright-core'];
@@ -35,23 +37,86 @@ const packagesExternal: Plugin = {
  * createRequire). In the bundle every module would share the bundle's URL, so each source's
  * `import.meta.url` is rewritten to its own file's URL, computed relative to the bundle (the checkout can move).
  */
-const ownImportMetaUrl: Plugin = {
+const ownImportMetaUrl = (format: 'esm' | 'cjs'): Plugin => ({
   name: 'own-import-meta-url',
   setup(b) {
-    b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+    // Plain .mjs sources too (the ingest read worker's file is bundled into commands as well as run as a worker).
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+      const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
+      if (!source.includes('import.meta.url')) return { contents: source, loader };
       const fromBundle = path.relative(path.dirname(CLI_BUNDLE), args.path).split(path.sep).join('/');
-      return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
+      // A CommonJS file has no import.meta: __winnowUrl (the fast bundle's banner) resolves from __dirname.
+      const own = format === 'esm' ? `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href` : `__winnowUrl(${JSON.stringify(fromBundle)})`;
+      return { contents: ownUrlSource(source, own), loader };
     });
   },
+});
+
+/**
+ * Rewrites `import.meta.url` expressions, not the quoted text: electron.config.ts names it as an esbuild `define`
+ * key ('import.meta.url'), and rewriting that key broke `winnow start`'s app build from the bundled CLI.
+ */
+export function ownUrlSource(source: string, own: string): string {
+  return source.replace(/(?<!['"`])\bimport\.meta\.url\b(?!['"`])/g, own);
+}
+
+/** What both bundles share: Node 20, externals, npm packages from node_modules, less text for V8 to read. */
+const COMMON: BuildOptions = {
+  absWorkingDir: APP_ROOT,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  // Identifiers keep their names (error names, stack traces).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
 };
+
+/**
+ * The fast-start bundle: every command in one CommonJS file, which vm.Script can compile with a code cache (an
+ * ES module cannot be, in Node 20). The one module with top-level await, the desktop app's build step
+ * (`winnow start` from a checkout), cannot be CommonJS: it is imported from the ES-module bundle's chunk.
+ */
+async function buildFastBundle(esm: Metafile): Promise<void> {
+  const chunkOf = (entry: string) => {
+    const out = Object.entries(esm.outputs).find(([, o]) => o.entryPoint === entry)?.[0];
+    if (!out) throw new Error(`no chunk for ${entry} in the ES-module bundle`);
+    return `./${path.basename(out)}`;
+  };
+  const esOnly: Plugin = {
+    name: 'es-only-chunks',
+    setup(b) {
+      b.onResolve({ filter: /scripts\/build-app$/ }, () => ({ path: chunkOf('scripts/build-app.ts'), external: true }));
+    },
+  };
+  const { outputFiles } = await build({
+    ...COMMON,
+    entryPoints: ['main/cli/index.ts'],
+    outfile: CLI_FAST_BUNDLE,
+    format: 'cjs',
+    banner: { js: "const __winnowUrl = (rel) => require('node:url').pathToFileURL(require('node:path').resolve(__dirname, rel)).href;" },
+    plugins: [esOnly, packagesExternal, ownImportMetaUrl('cjs')],
+    write: false,
+  });
+  // import() in a vm.Script needs Node's still experimental USE_MAIN_CONTEXT_DEFAULT_LOADER (a warning on
+  // stderr at every use): each import("…") left in the bundle (externals, the chunk above) goes through
+  // __winnowImport, the launcher's own import() (bin/cli-fast-start.mjs).
+  const text = outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__winnowImport(');
+  // An import() of a computed name would throw in the vm.Script: refuse to build rather than ship that
+  // (`import(x){` is a method named import).
+  const computed = text.match(/(?<![\w$.])import\((?!")[^)]*\)(?!\{)/);
+  if (computed) throw new Error(`the fast-start bundle cannot serve ${computed[0]}: import() a string literal in the CLI's code`);
+  writeFileSync(CLI_FAST_BUNDLE, text);
+  buildCodeCache(CLI_FAST_BUNDLE);
+}
 
 export async function buildCli(): Promise<void> {
   rmSync(path.dirname(CLI_BUNDLE), { recursive: true, force: true });
   const result = await build({
-    absWorkingDir: APP_ROOT,
+    ...COMMON,
     entryPoints: { [path.basename(CLI_BUNDLE, '.mjs')]: 'main/cli/index.ts' },
     outdir: path.dirname(CLI_BUNDLE),
     outExtension: { '.js': '.mjs' },
@@ -59,24 +124,17 @@ export async function buildCli(): Promise<void> {
     splitting: true,
     // Chunks sit beside the entry: the import.meta.url rewrite above is relative to that one folder.
     chunkNames: '[name]-[hash]',
-    bundle: true,
-    platform: 'node',
     format: 'esm',
-    target: 'node20',
-    external: EXTERNAL,
     // npm packages load from node_modules as Node loads them (packagesExternal; BUNDLED_PACKAGES excepted).
     // Bundled, a CommonJS package reached through import() in a split chunk came back as a namespace holding
     // only `default` (undici's request, tar-stream's extract were undefined).
     // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
     banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
-    plugins: [packagesExternal, ownImportMetaUrl],
-    // Less text for V8 to read and pre-parse at start; identifiers keep their names (error names, stack traces).
-    minifyWhitespace: true,
-    minifySyntax: true,
+    plugins: [packagesExternal, ownImportMetaUrl('esm')],
     metafile: true,
     sourcemap: 'linked',
-    logLevel: 'warning',
   });
+  await buildFastBundle(result.metafile);
   // The sources it was built from (not node_modules: a reinstall touches package-lock.json, which is listed too).
   const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/')).concat('package-lock.json', 'package.json');
   writeFileSync(CLI_BUNDLE_INPUTS, JSON.stringify(inputs));

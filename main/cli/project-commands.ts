@@ -3,6 +3,7 @@ import path from 'node:path';
 import { localClient } from '../api/client';
 import { describeOwner, type JobT } from '../api/contract';
 import { Engine } from '../engine/engine';
+import { INPUTS_JOB } from '../engine/vision/inputs-job';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
 import { requireProjectDir, withSession } from './with-session';
@@ -26,6 +27,9 @@ export function importCommand(ctx: CommandContext): Promise<number> {
   return withSession(ctx, 'import', async (session) => {
     const { source, jobId } = await session.client.call('sources.add', { path: path.resolve(target) });
     const job = await followJob(session, jobId, ctx);
+    // The input pass queued behind the import (inputs-job.ts) is part of the command: the next one does not inherit it.
+    const inputs = (await session.client.call('jobs.list', {})).filter((j) => j.kind === INPUTS_JOB && (j.state === 'queued' || j.state === 'running'));
+    for (const pass of job.state === 'done' ? inputs : []) await followJob(session, pass.id, ctx);
     const after = (await session.client.call('sources.list', {})).find((s) => s.id === source.id) ?? source;
     ctx.print(`${after.itemCount} items from ${after.name}; ${after.issueCount} issues${job.state !== 'done' ? ` (${jobFailure(job)})` : ''}`, { source: after, job });
     return job.state === 'done' ? 0 : 1;

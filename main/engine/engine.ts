@@ -10,8 +10,11 @@ import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
 import { ModelManager } from './vision/model-manager';
+import { INPUTS_JOB, inputPassEnabled, inputsCached } from './vision/inputs-job';
+import { requireModelFor } from './vision/task-models';
 import { SamRefiner } from './review/sam-refiner';
 import { ModelJobs } from './vision/model-pull-job';
+import { removedSets } from './curate/removed-sets';
 
 export const WINNOW_VERSION = pkg.version;
 
@@ -86,6 +89,8 @@ export class Engine {
     }
     await this.closeProject();
     const project = this.attach(opened);
+    // The filter recount's sorted copies load in the background (removed-sets.ts), off the first page's path.
+    removedSets(project.db).preload();
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);
     return project;
@@ -107,8 +112,15 @@ export class Engine {
     const resolvedKind = kind ?? (await detectSourceKind(abs));
     const existing = project.sources.find(resolvedKind, abs);
     const source = existing ?? project.sources.add(resolvedKind, abs, sourceRoot(resolvedKind, abs), path.basename(abs));
+    // When asked (inputPassEnabled), behind the import the project's small models get the new images' inputs decoded once (inputs-job.ts). Which
+    // models is settled before the import starts: nothing may come between its start and project.changed (a fast
+    // import's events would reach a client before the change that makes it drop what it holds).
+    const models = inputPassEnabled() ? [...new Set([requireModelFor(project, 'embed'), requireModelFor(project, 'detect')])] : [];
+    const cached = (await Promise.all(models.map(async (model) => ((await inputsCached(this.active, model)) ? model : null)))).filter((m) => m !== null);
     // Importing a source again picks up new files; rows already stored are kept as they are.
+    const lastItemId = project.items.maxId();
     const job = project.jobs.start('import', { sourceId: source.id });
+    for (const model of cached) project.jobs.start(INPUTS_JOB, { model, afterItemId: lastItemId });
     this.events.emit('project.changed', project.info());
     return { source, jobId: job.id };
   }

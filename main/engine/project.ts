@@ -30,6 +30,7 @@ import { ItemStore } from './store/items';
 import { SourceStore } from './store/sources';
 import type { ActiveModel } from './vision/active-model';
 import { embedJob } from './vision/embed-job';
+import { inputsJob } from './vision/inputs-job';
 
 export const DB_FILE = 'project.sqlite';
 
@@ -93,6 +94,7 @@ export class Project {
     this.jobs.register(searchIndexJob(this, services.active));
     this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
     this.jobs.register(embedJob(this, services.active));
+    this.jobs.register(inputsJob(this, services.active));
     this.jobs.register(labelJob(this, services.active));
     this.jobs.register(adaptJob(this, services.active));
     this.jobs.register(pairScoreJob(this, services.active));

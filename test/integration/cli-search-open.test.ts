@@ -9,10 +9,9 @@ import { Engine } from '../../main/engine/engine';
 import { TOKEN_FILE } from '../../main/engine/ownership/project-lock';
 import { DB_FILE } from '../../main/engine/project';
 import { migrations } from '../../main/engine/store/migrations';
-import { DEFAULT_MODEL } from '../../main/engine/vision/active-model';
-import { plantedFor, syntheticProject } from '../../bench/lib/synthetic-project';
 import { winnowRun } from '../fixtures/cli';
 import { tempDir } from '../fixtures/images';
+import { searchProject } from '../fixtures/search-project';
 import { publishOwnerApi } from '../fixtures/owner-api';
 
 const ROWS = 400;
@@ -40,19 +39,7 @@ beforeAll(async () => {
   home = await tempDir();
   process.env.WINNOW_HOME = home;
   dir = path.join(await tempDir(), 'project');
-  const engine = new Engine('cli');
-  const project = await syntheticProject(engine, dir, ROWS, DIM, DEFAULT_MODEL);
-  const { vectors } = await engine.active.embedTexts(DEFAULT_MODEL, [QUERY]);
-  const planted = plantedFor(ROWS, DIM);
-  const scores = Array.from({ length: ROWS }, (_, r) => {
-    const row = planted.row(r);
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += row[j] * vectors[j];
-    return { r, s };
-  }).sort((a, b) => b.s - a.s);
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE image_row = ?').pluck();
-  expected = scores.slice(0, 5).map(({ r }) => itemOf.get(r) as number);
-  await engine.close();
+  expected = await searchProject(dir, ROWS, DIM, QUERY);
 }, 120_000);
 
 afterAll(() => {

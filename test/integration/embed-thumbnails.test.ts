@@ -2,7 +2,7 @@
 // for the original, and parity of the embeddings the job stores from them with full decoding of the originals.
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Engine } from '../../main/engine/engine';
 import { DEFAULT_MODEL } from '../../main/engine/vision/active-model';
 import { embedImageFiles } from '../../main/engine/vision/embed-files';
@@ -39,6 +39,12 @@ describe('thumbnails as model input', () => {
 
   it('embeds from cached thumbnails with cosine ≥ 0.99 to full decoding, and ignores stale or missing ones', async () => {
     process.env.WINNOW_HOME = await tempDir();
+    // The built-in model's inputs would otherwise be prepared behind the import (inputs-job.ts) and read
+    // before any thumbnail: with the model-input cache off, thumbnails are what the job decodes.
+    process.env.WINNOW_INPUT_CACHE = '0';
+    onTestFinished(() => {
+      delete process.env.WINNOW_INPUT_CACHE;
+    });
     const data = await tempDir();
     // Generated photographs of shapes on textured backgrounds, 480–960 px: the grid's thumbnails are 320 px.
     const sizes = [[960, 720], [720, 960], [640, 480], [800, 800], [900, 600], [480, 640], [960, 540], [700, 525]];

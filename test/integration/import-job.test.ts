@@ -14,7 +14,7 @@ describe('import job', () => {
     const engine = new Engine('cli');
     const project = await engine.createProject(path.join(home, 'p'));
     const progress: number[] = [];
-    engine.events.on('job.progress', (j) => progress.push(j.done));
+    engine.events.on('job.progress', (j) => j.kind === 'import' && progress.push(j.done));
     const { source, jobId } = await engine.addSource(data);
     const job = await project.jobs.wait(jobId);
     expect(job.state).toBe('done');

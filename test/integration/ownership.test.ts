@@ -17,7 +17,9 @@ import { winnowSpawn, winnowSync } from '../fixtures/cli';
 const ITEMS = 900;
 let home: string;
 let template: string;
-const env = () => ({ WINNOW_HOME: home });
+// The embeds here must run long enough to be watched: with the model-input cache off they decode every image
+// (with it, the import's input pass leaves 900 tiny inputs that the embed reads in well under a second).
+const env = () => ({ WINNOW_HOME: home, WINNOW_INPUT_CACHE: '0' });
 const children: ChildProcess[] = [];
 const engines: Engine[] = [];
 

@@ -7,7 +7,7 @@
 import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import type { CompiledRule } from './rules';
-import { loadSortedFile, saveSortedFile, type SignalOrder, sortedDir } from './sorted-file';
+import { loadSortedFile, loadSortedFileAsync, saveSortedFile, type SignalOrder, sortedDir, sortedFileStat } from './sorted-file';
 
 export type { SignalOrder };
 
@@ -158,6 +158,10 @@ export class RemovedSets {
   private readonly tooLarge = new Map<string, string>();
   /** Sorted copies being read in the background. */
   private readonly reading = new Map<string, Promise<void>>();
+  /** Sorted copies' files being loaded since the project opened (preload). */
+  private readonly preloading = new Map<string, Promise<void>>();
+  /** A recount waits for the preloads: they finish without yielding to the event loop. */
+  private hurry = false;
   /** The version at which a signal's file was found missing, stale or damaged (not read again at that version). */
   private readonly fileTried = new Map<string, string>();
   private readonly dir: string | null;
@@ -199,6 +203,54 @@ export class RemovedSets {
     }
     void this.warm(name);
     return null;
+  }
+
+  /**
+   * Starts loading, without blocking the event loop, the files of the signals' sorted copies that are current, the
+   * most recently written first, at most MAX_SIGNALS within sortedBudget(): called when a project opens, so the first
+   * recount finds them loaded (or awaits the rest: `preloaded`) instead of reading them on its own critical path.
+   * Returns the signals whose files it started loading.
+   */
+  preload(): string[] {
+    if (!this.dir || !this.db.open || this.db.inTransaction) return [];
+    const dir = this.dir;
+    const budget = sortedBudget();
+    const names = (this.db.prepare(`SELECT substr(key, 8) FROM change_versions WHERE key LIKE 'signal:%'`).pluck().all() as string[])
+      .filter((name) => !this.signals.has(name) && !this.preloading.has(name))
+      .map((name) => ({ name, file: sortedFileStat(dir, name) }))
+      .filter((f) => f.file !== null)
+      .sort((a, b) => b.file!.mtimeMs - a.file!.mtimeMs);
+    const started: string[] = [];
+    let bytes = 0;
+    for (const { name, file } of names) {
+      // The file's size bounds the copy's (its header is a few dozen bytes).
+      if (started.length === MAX_SIGNALS || bytes + file!.bytes > budget) continue;
+      bytes += file!.bytes;
+      started.push(name);
+      const version = this.version([`signal:${name}`]);
+      const load = loadSortedFileAsync(dir, name, Number(version), budget, () => this.hurry).then((order) => {
+        // A write (from any connection) since the load began makes the copy stale: it is dropped, never kept.
+        if (!this.db.open || this.db.inTransaction || this.version([`signal:${name}`]) !== version) return;
+        if (!order) this.fileTried.set(name, version);
+        else if (this.signals.get(name)?.version !== version) this.keep(name, version, order);
+      });
+      this.preloading.set(name, load.catch(() => {}).finally(() => this.preloading.delete(name)));
+    }
+    return started;
+  }
+
+  /** The signals whose files are loading now (tests check a preload is in flight). */
+  preloadsInFlight(): string[] {
+    return [...this.preloading.keys()];
+  }
+
+  /**
+   * Resolves when the files `preload` started loading are loaded (or found unusable). A recount awaits this: the rest
+   * of a load costs tens of ms at 1M items, counting the same rules by SQL hundreds (bench:million).
+   */
+  async preloaded(): Promise<void> {
+    if (this.preloading.size > 0) this.hurry = true;
+    while (this.preloading.size > 0) await Promise.all([...this.preloading.values()]);
   }
 
   /** Whether every threshold rule in `list` can be counted from a sorted copy now (starts reading those that cannot). */

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { DetectSettings } from '../../domain/stage-settings';
 import { defineJob } from '../jobs/define-job';
 import { readItemBytes } from '../media/resolve';
+import { cachedInput } from '../vision/input-cache';
+import type { PreprocessSpec } from '../vision/preprocess-spec';
 import { plainDecodeError } from '../media/decode-error';
 import type { NewIssue } from '../store/issues';
 import type { Project } from '../project';
@@ -111,10 +113,11 @@ export function detectJob(project: Project, active: ActiveModel) {
         let done = 0;
         let ids: number[] = [];
         const flush = async () => {
-          const images: { id: number; data: Buffer }[] = [];
+          const images: { id: number; data: Buffer; file: string }[] = [];
           for (const id of ids) {
             try {
-              images.push({ id, data: (await readItemBytes(project, id)).data });
+              const { data, file } = await readItemBytes(project, id);
+              images.push({ id, data, file });
             } catch (error) {
               ctx.issue(detectIssue(project, id, 'detect_unreadable', 'cannot read', error));
             }
@@ -124,7 +127,9 @@ export function detectJob(project: Project, active: ActiveModel) {
           for (const image of images) {
             ctx.signal.throwIfAborted();
             try {
-              results.push((await detector.detect([{ input: image.data }], detectOptions(p, threshold)))[0]);
+              // The model-input cache the import-time pass (inputs-job.ts) or an embed run left stands in for decoding.
+              const cache = (spec: PreprocessSpec) => cachedInput(project.thumbsDir, spec, image.id, image.file, image.data, true);
+              results.push((await detector.detect([{ input: image.data, cache }], detectOptions(p, threshold)))[0]);
               kept.push(image.id);
             } catch (error) {
               ctx.issue(detectIssue(project, image.id, 'detect_failed', 'detection failed on', error));

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { type CocoRle } from '../../domain/rle';
 import type { ClipModel } from '../vision/clip-model';
-import { type ImageInput, preprocessImage } from '../vision/preprocess';
+import type { CachedInput } from '../vision/input-cache';
+import { type ImageInput, type PreprocessInput, preprocessFromCache, preprocessImage } from '../vision/preprocess';
 import { preprocessSpecFromConfig, type PreprocessSpec } from '../vision/preprocess-spec';
 import { type ModelDtype, resolveOnnxGraph } from '../vision/model-folder';
 import { createSessionWithFallback } from '../vision/providers';
@@ -44,8 +45,11 @@ export interface Proposal {
   extra?: Record<string, unknown>;
 }
 
-/** An image to detect in (the original size is read when it is decoded). */
-export interface DetectorImage { input: ImageInput }
+/**
+ * An image to detect in (the original size is read when it is decoded). `cache`: the item's model-input cache
+ * entry for a preprocessing (input-cache.ts), when the caller has one: an exact entry stands in for decoding.
+ */
+export interface DetectorImage { input: ImageInput; cache?: (spec: PreprocessSpec) => CachedInput | null }
 
 export interface Detector {
   readonly kind: DetectorKind;
@@ -119,20 +123,29 @@ export class DenseClipDetector implements Detector {
     const length = model.imageTensorLength;
     // One tensor per image (its center crop), or one per tile for long images.
     const plans: { width: number; height: number; tiles: Tile[] | null; first: number }[] = [];
-    const inputs: ImageInput[] = [];
+    const inputs: (PreprocessInput | Float32Array)[] = [];
     for (const image of images) {
-      const bytes = typeof image.input === 'string' ? await readFile(image.input) : image.input;
-      const meta = await sharp(bytes).metadata();
-      const width = meta.autoOrient?.width ?? meta.width;
-      const height = meta.autoOrient?.height ?? meta.height;
+      // Only an entry made from the original: its tensor is full decoding's, bit for bit (input-cache.ts).
+      const cache = image.cache?.(model.preprocess);
+      const entry = cache ? { ...cache, requireExact: true } : null;
+      const cached = entry ? preprocessFromCache(entry, model.preprocess) : null;
+      const read = async () => (typeof image.input === 'string' ? readFile(image.input) : image.input);
+      const bytes = cached ? null : await read();
+      const meta = bytes ? await sharp(bytes).metadata() : null;
+      const width = cached?.width ?? meta?.autoOrient?.width ?? meta?.width;
+      const height = cached?.height ?? meta?.autoOrient?.height ?? meta?.height;
       if (!width || !height) throw new Error('image has no dimensions');
       const tiles = o.tile === false ? null : tilesFor(width, height);
       plans.push({ width, height, tiles, first: inputs.length });
-      if (tiles) inputs.push(...(await tileImages(bytes, tiles)));
-      else inputs.push(bytes);
+      // One center crop is the embed input; tiles are crops of the original, decoded from it (no entry holds them).
+      if (tiles) inputs.push(...(await tileImages(bytes ?? (await read()), tiles)));
+      else inputs.push(cached?.data ?? (entry ? { ...entry, source: bytes! } : bytes!));
     }
     const pixels = new Float32Array(inputs.length * length);
-    for (let i = 0; i < inputs.length; i++) pixels.set((await preprocessImage(inputs[i], model.preprocess)).data, i * length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      pixels.set(input instanceof Float32Array ? input : (await preprocessImage(input, model.preprocess)).data, i * length);
+    }
     const { patches } = await model.embedImages(pixels, inputs.length);
     if (!patches) throw new Error('the model returned no patch tokens');
     const texts = await model.embedTexts(o.queries);

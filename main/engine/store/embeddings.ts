@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Db } from './database';
+import { statement } from './statements';
 import { MatrixFile } from './matrix-file';
 
 export interface EmbeddingSet { id: number; model: string; dim: number; modelHash: string | null }
@@ -58,15 +59,15 @@ export class EmbeddingStore {
   }
 
   textRow(set: EmbeddingSet, hash: string): number | undefined {
-    return (this.db.prepare('SELECT row FROM text_embeddings WHERE set_id = ? AND text_hash = ?').get(set.id, hash) as { row: number } | undefined)?.row;
+    return (statement(this.db, 'SELECT row FROM text_embeddings WHERE set_id = ? AND text_hash = ?').get(set.id, hash) as { row: number } | undefined)?.row;
   }
 
   addText(set: EmbeddingSet, hash: string, row: number): void {
-    this.db.prepare('INSERT INTO text_embeddings (set_id, text_hash, row) VALUES (?, ?, ?)').run(set.id, hash, row);
+    statement(this.db, 'INSERT INTO text_embeddings (set_id, text_hash, row) VALUES (?, ?, ?)').run(set.id, hash, row);
   }
 
   addItem(set: EmbeddingSet, itemId: number, imageRow: number, textRow: number | null): void {
-    this.db.prepare('INSERT OR REPLACE INTO embedding_rows (set_id, item_id, image_row, text_row) VALUES (?, ?, ?, ?)').run(set.id, itemId, imageRow, textRow);
+    statement(this.db, 'INSERT OR REPLACE INTO embedding_rows (set_id, item_id, image_row, text_row) VALUES (?, ?, ?, ?)').run(set.id, itemId, imageRow, textRow);
   }
 
   /** Item → rows for one item, or undefined when it was not embedded (e.g. undecodable). */

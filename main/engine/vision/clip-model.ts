@@ -97,18 +97,20 @@ export class ClipModel {
   }
 
   /** `pixels` holds `count` preprocessed images back to back (see preprocess.ts). */
-  async embedImages(pixels: Float32Array, count: number): Promise<ImageEmbeddings> {
+  /** `patches: false` fetches the image rows only (an embed pass has no use for a model's patch tokens). */
+  async embedImages(pixels: Float32Array, count: number, options: { patches?: boolean } = {}): Promise<ImageEmbeddings> {
     if (count === 0) return { embeddings: new Float32Array(0) };
     const length = this.imageTensorLength;
     if (pixels.length < count * length) throw new RangeError(`expected ${count} images of ${length} floats, got ${pixels.length} floats`);
     const input = pixels.length === count * length ? pixels : pixels.subarray(0, count * length);
     const feeds = { [this.pixelInput]: new Tensor('float32', input, [count, 3, this.preprocess.height, this.preprocess.width]) };
-    const outputs = await this.vision.run(feeds, this.patchOutput ? [this.imageOutput, this.patchOutput] : [this.imageOutput]);
+    const patchOutput = options.patches === false ? undefined : this.patchOutput;
+    const outputs = await this.vision.run(feeds, patchOutput ? [this.imageOutput, patchOutput] : [this.imageOutput]);
     const embeddings = this.rows(outputs[this.imageOutput], count);
-    if (!this.patchOutput) return { embeddings };
-    const patchTensor = outputs[this.patchOutput];
+    if (!patchOutput) return { embeddings };
+    const patchTensor = outputs[patchOutput];
     const [, tokens, dim] = patchTensor.dims;
-    return { embeddings, patches: { data: normalizeRows(Float32Array.from(patchTensor.data as Float32Array), dim), tokens, dim } };
+    return { embeddings, patches: { data: normalizeRows((patchTensor.data as Float32Array).slice(), dim), tokens, dim } };
   }
 
   /** Each text → one L2-normalized row. */

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
-import { readItemBytes, resolveItemFile } from '../media/resolve';
 import type { Project } from '../project';
 import { recordUndecodable } from '../media/undecodable';
 import type { EmbeddingSet } from '../store/embeddings';
 import type { ActiveModel } from './active-model';
 import { embedImageFiles } from './embed-files';
-import { cachedInput } from './input-cache';
 import type { PreprocessInput } from './preprocess';
-import { thumbnailInput } from './thumbnail-input';
+import { ITEM_SOURCE_COLUMNS, itemInputs, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
 
 export const EmbedParams = z.object({ model: z.string().min(1) });
 export type EmbedParams = z.output<typeof EmbedParams>;
@@ -46,33 +44,29 @@ export function embedJob(project: Project, active: ActiveModel) {
         let nextImageRow = committed.image;
         let nextTextRow = committed.text;
         // URL-only items are embedded once the download job has fetched them.
-        const localItems = `FROM items i WHERE ((i.uri NOT LIKE 'http://%' AND i.uri NOT LIKE 'https://%') OR json_extract(i.provenance, '$.downloaded') IS NOT NULL)`;
-        ctx.setTotal((project.db.prepare(`SELECT count(*) n ${localItems}`).get() as { n: number }).n);
-        let done = (project.db.prepare(`SELECT count(*) n ${localItems} AND i.id <= ?`).get(ctx.checkpoint?.lastItemId ?? 0) as { n: number }).n;
+        ctx.setTotal((project.db.prepare(`SELECT count(*) n ${LOCAL_ITEMS}`).get() as { n: number }).n);
+        let done = (project.db.prepare(`SELECT count(*) n ${LOCAL_ITEMS} AND i.id <= ?`).get(ctx.checkpoint?.lastItemId ?? 0) as { n: number }).n;
 
-        const pending = project.db.prepare(`SELECT i.id, i.width, i.height, c.text caption ${localItems.replace('FROM items i', 'FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1')}
+        const pending = project.db.prepare(`SELECT ${ITEM_SOURCE_COLUMNS}, c.text caption ${LOCAL_ITEMS.replace('FROM items i', 'FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1')}
           AND i.id > ? AND NOT EXISTS (SELECT 1 FROM embedding_rows r WHERE r.set_id = ? AND r.item_id = i.id) ORDER BY i.id LIMIT ?`);
         // Items in stream order; the embedder reports positions in this stream.
         const queue: { id: number; caption: string | null }[] = [];
         // Items whose file cannot be found are not sent to the embedder; they are recorded with the next batch.
         const missing: { id: number; reason: string }[] = [];
         let cursor = ctx.checkpoint?.lastItemId ?? 0;
+        const inputOf = itemInputs(project, model.preprocess, true);
         // Plain files go to the workers as paths (they read them); images inside tars or parquet go as bytes.
         async function* paths(): AsyncGenerator<PreprocessInput> {
           for (;;) {
-            const page = pending.all(cursor, set.id, ID_PAGE) as { id: number; width: number | null; height: number | null; caption: string | null }[];
+            const page = pending.all(cursor, set.id, ID_PAGE) as (ItemSourceRow & { caption: string | null })[];
             if (page.length === 0) return;
             for (const row of page) {
               cursor = row.id;
               try {
-                const resolved = await resolveItemFile(project, row.id);
-                // A cached thumbnail that covers the model's input is decoded instead of the full-size file (thumbnail-input.ts).
-                const source = resolved.embedded
-                  ? new Uint8Array((await readItemBytes(project, row.id)).data)
-                  : (thumbnailInput(project.thumbsDir, row.id, resolved.file, row, model.preprocess) ?? resolved.file);
+                // Small models read the input the import-time pass left (inputs-job.ts); else a covering thumbnail or the file is decoded.
+                const input = await inputOf(row);
                 queue.push({ id: row.id, caption: row.caption });
-                // Small models keep the decoded input for later passes (input-cache.ts).
-                yield cachedInput(project.thumbsDir, model.preprocess, row.id, resolved.file, source) ?? source;
+                yield input;
               } catch (err) {
                 missing.push({ id: row.id, reason: (err as Error).message });
               }

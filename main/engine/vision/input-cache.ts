@@ -14,6 +14,14 @@ export interface CachedInput {
   source: string | Uint8Array;
   cache: string;
   fresh: boolean;
+  /**
+   * Whether `source` is the original image (its entry then equals full decoding bit for bit) rather than a
+   * stand-in for it (the grid's thumbnail: close, not equal). Written into the entry; a reader that needs
+   * full decoding's exact tensor (detection) takes only exact entries.
+   */
+  exact?: boolean;
+  /** Read only entries made from the original (see `exact`). */
+  requireExact?: boolean;
 }
 
 /** Decoded pixels ready to normalize: RGB, crop.width × crop.height, placed at (padLeft, padTop) in the tensor. */
@@ -25,14 +33,24 @@ export interface ModelPixels {
 }
 
 const MAGIC = 0x43494e57; // 'WNIC'
-const VERSION = 1;
-const HEADER = 32;
+// Part of the key: bump it when the entry layout or the decode behind it changes (a new sharp/libvips that
+// resamples differently), so entries of the old kind are decoded again instead of trusted.
+const VERSION = 2;
+const HEADER = 36;
+const EXACT = 1;
 const MAX_CACHED_PIXELS = 128 * 128;
+
+const keys = new WeakMap<PreprocessSpec, string>();
 
 /** The fields that decide the pixels (normalization is applied after the cache, so it is not part of the key). */
 export function inputCacheKey(spec: PreprocessSpec): string {
-  const { resize, crop, padToSquare, kernel, width, height } = spec;
-  return createHash('sha256').update(JSON.stringify({ v: VERSION, resize, crop, padToSquare, kernel, width, height })).digest('hex').slice(0, 16);
+  let key = keys.get(spec);
+  if (key === undefined) {
+    const { resize, crop, padToSquare, kernel, width, height } = spec;
+    key = createHash('sha256').update(JSON.stringify({ v: VERSION, resize, crop, padToSquare, kernel, width, height })).digest('hex').slice(0, 16);
+    keys.set(spec, key);
+  }
+  return key;
 }
 
 /** Small inputs only, unless `WINNOW_INPUT_CACHE=0` turns the cache off (it costs ~16 KB of disk per image at 64 px). */
@@ -47,8 +65,9 @@ export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: 
 /**
  * The cache entry for an item when the spec is eligible: fresh when it exists and is not older than the
  * file it was made from (`file`: the image, or the archive holding it). Null when the spec is not cached.
+ * `exact`: `source` is the original image's file or bytes, not a stand-in such as its thumbnail.
  */
-export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array): CachedInput | null {
+export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean): CachedInput | null {
   if (!inputCacheEligible(spec)) return null;
   const cache = inputCachePath(thumbsDir, spec, itemId);
   let fresh = false;
@@ -57,15 +76,18 @@ export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: num
   } catch {
     // no entry yet (or the file vanished: decoding the source reports that)
   }
-  return { source, cache, fresh };
+  return { source, cache, fresh, exact };
 }
 
 export function isCachedInput(input: unknown): input is CachedInput {
   return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'cache' in input;
 }
 
-/** The entry's pixels, or null when it is missing, truncated or made for other preprocessing. */
-export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number): ModelPixels | null {
+/**
+ * The entry's pixels, or null when it is missing, truncated, made for other preprocessing, or (with
+ * `requireExact`) made from a stand-in for the original.
+ */
+export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number, requireExact = false): ModelPixels | null {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -73,7 +95,8 @@ export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (
     return null;
   }
   if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return null;
-  if (bytes.toString('latin1', 16, 32) !== inputCacheKey(spec)) return null;
+  if (bytes.toString('latin1', 20, 36) !== inputCacheKey(spec)) return null;
+  if (requireExact && !(bytes.readUInt32LE(16) & EXACT)) return null;
   const width = bytes.readUInt32LE(8);
   const height = bytes.readUInt32LE(12);
   if (!width || !height || bytes.length !== HEADER + cropPixels(width, height) * 3) return null;
@@ -81,13 +104,14 @@ export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (
 }
 
 /** Writes an entry atomically (a reader never sees half of one). A failure only means no cache: it is not an error. */
-export function writeInputCache(file: string, spec: PreprocessSpec, decoded: ModelPixels): void {
+export function writeInputCache(file: string, spec: PreprocessSpec, decoded: ModelPixels, exact: boolean): void {
   const header = Buffer.alloc(HEADER);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(VERSION, 4);
   header.writeUInt32LE(decoded.width, 8);
   header.writeUInt32LE(decoded.height, 12);
-  header.write(inputCacheKey(spec), 16, 'latin1');
+  header.writeUInt32LE(exact ? EXACT : 0, 16);
+  header.write(inputCacheKey(spec), 20, 'latin1');
   const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });

@@ -19,10 +19,11 @@ export interface PoolSizing {
 
 /**
  * The pool's mode and worker count: the caller's, else `WINNOW_PREPROCESS_MODE` / `WINNOW_PREPROCESS_WORKERS`,
- * else from the core count. One core is left to the inference that consumes the tensors. Child processes
+ * else from the core count. `reserve` cores (default one) are left to the inference that consumes the tensors;
+ * a pass that only decodes (the import-time input cache) reserves none. Child processes
  * need a Node binary to fork: inside Electron (the app's utility process) the pool always uses threads.
  */
-export function poolSizing(requested: { mode?: PreprocessMode | 'auto'; size?: number } = {}, cores = os.availableParallelism(), env: NodeJS.ProcessEnv = process.env): PoolSizing {
+export function poolSizing(requested: { mode?: PreprocessMode | 'auto'; size?: number; reserve?: number } = {}, cores = os.availableParallelism(), env: NodeJS.ProcessEnv = process.env): PoolSizing {
   const fromEnv = env.WINNOW_PREPROCESS_MODE;
   if (fromEnv && fromEnv !== 'thread' && fromEnv !== 'process' && fromEnv !== 'auto') {
     throw new Error(`WINNOW_PREPROCESS_MODE must be thread, process or auto (got ${JSON.stringify(fromEnv)})`);
@@ -34,7 +35,7 @@ export function poolSizing(requested: { mode?: PreprocessMode | 'auto'; size?: n
   if (envSize !== undefined && !(Number.isInteger(envSize) && envSize > 0)) {
     throw new Error(`WINNOW_PREPROCESS_WORKERS must be a positive integer (got ${JSON.stringify(env.WINNOW_PREPROCESS_WORKERS)})`);
   }
-  const spare = Math.max(1, cores - 1);
+  const spare = Math.max(1, cores - (requested.reserve ?? 1));
   const size = requested.size ?? envSize ?? (mode === 'thread' ? Math.min(spare, MAX_USEFUL_THREADS) : spare);
   return { mode, size: Math.max(1, size) };
 }

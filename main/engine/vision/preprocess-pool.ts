@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isCachedInput } from './input-cache';
+import { isCachedInput, type CachedInput } from './input-cache';
 import { preprocessFromCache, type PreprocessInput } from './preprocess';
 import { poolSizing, type PreprocessMode } from './preprocess-mode';
 import type { PreprocessSpec } from './preprocess-spec';
@@ -13,6 +13,8 @@ export type { PoolResult } from './preprocess-workers';
 export interface PreprocessPoolOptions {
   /** Workers; by default from the core count (preprocess-mode.ts). */
   size?: number;
+  /** Cores left to inference when sizing from the core count (default 1; 0 for a pass that only decodes). */
+  reserve?: number;
   /** Worker threads or child processes; by default from the core count, `WINNOW_PREPROCESS_MODE` overrides. */
   mode?: PreprocessMode | 'auto';
   /** Tasks queued per worker so it never waits on the main thread between images. */
@@ -61,6 +63,7 @@ export class PreprocessPool {
   private readonly removeSlotDir = () => this.slotDir && rmSync(this.slotDir, { recursive: true, force: true });
   private nextId = 0;
   private spawned = 0;
+  private workersStarted = false;
   private failedStarts = 0;
   /** Set when workers cannot start at all: every task then fails with this reason. */
   private broken?: string;
@@ -80,6 +83,15 @@ export class PreprocessPool {
       this.slotDir = mkdtempSync(path.join(sharedMemoryRoot(), 'winnow-preprocess-'));
       process.once('exit', this.removeSlotDir);
     }
+  }
+
+  /**
+   * Workers start with the first task that needs one (or `started()`): a pass whose every image is a
+   * model-input cache hit (served on this thread) never pays for starting them (~0.3 s of CPU each).
+   */
+  private spawnAll(): void {
+    if (this.workersStarted || this.closed) return;
+    this.workersStarted = true;
     for (let i = 0; i < this.size; i++) this.workers.push(this.spawn());
   }
 
@@ -153,9 +165,24 @@ export class PreprocessPool {
     // A usable model-input cache entry is cheaper to read here than to send to a worker (input-cache.ts).
     const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec) : null;
     if (cached) return Promise.resolve({ ok: true, ...cached });
+    return this.submit({ id: this.nextId++, input });
+  }
+
+  /**
+   * Leaves the input's model-input cache entry on a worker (decoding its source unless a usable entry is
+   * there already) and sends no tensor back: the import-time preparation (inputs-job.ts).
+   */
+  async prepareInput(input: CachedInput): Promise<{ ok: true; width: number; height: number } | { ok: false; reason: string }> {
+    if (this.closed) throw new Error('preprocess pool is closed');
+    const result = await this.submit({ id: this.nextId++, input, cacheOnly: true });
+    return result.ok ? { ok: true, width: result.width, height: result.height } : result;
+  }
+
+  private submit(task: PreprocessTask): Promise<PoolResult> {
+    this.spawnAll();
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
-      this.queue.push({ task: { id: this.nextId++, input }, resolve, crashes: 0 });
+      this.queue.push({ task, resolve, crashes: 0 });
       this.dispatch();
     });
   }
@@ -167,6 +194,7 @@ export class PreprocessPool {
   /** Resolves once every live worker has started, or the pool is closed or cannot start workers (tasks go only to
    *  started workers, so a slow start takes no share). */
   started(): Promise<void> {
+    this.spawnAll();
     if (this.workers.every((w) => w.ready)) return Promise.resolve();
     return new Promise((resolve) => this.startWaiters.push(resolve));
   }

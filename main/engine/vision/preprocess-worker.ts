@@ -5,12 +5,15 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { preprocessImage, type PreprocessInput } from './preprocess';
+import type { CachedInput } from './input-cache';
+import { prepareInputCache, preprocessImage, type PreprocessInput } from './preprocess';
 import type { PreprocessSpec } from './preprocess-spec';
 
 export interface PreprocessTask {
   id: number;
   input: PreprocessInput;
+  /** Only leave the input's model-input cache entry (import-time preparation): no tensor comes back. */
+  cacheOnly?: boolean;
   /** Process mode: the slot of the shared file the tensor goes to. */
   slot?: number;
 }
@@ -40,6 +43,7 @@ if (parentPort) {
   const { spec } = workerData as { spec: PreprocessSpec };
   port.on('message', async (task: PreprocessTask) => {
     try {
+      if (task.cacheOnly) return port.postMessage({ id: task.id, ok: true, ...(await prepareInputCache(task.input as CachedInput, spec)) } satisfies PreprocessReply);
       const image = await preprocessImage(task.input, spec);
       port.postMessage({ id: task.id, ok: true, ...image } satisfies PreprocessReply, [image.data.buffer as ArrayBuffer]);
     } catch (error) {
@@ -53,6 +57,7 @@ if (parentPort) {
   const send = (reply: PreprocessReply) => process.send!(reply);
   process.on('message', async (task: PreprocessTask) => {
     try {
+      if (task.cacheOnly) return send({ id: task.id, ok: true, ...(await prepareInputCache(task.input as CachedInput, spec)) });
       const image = await preprocessImage(task.input, spec);
       const bytes = image.data.byteLength;
       writeSync(fd, image.data, 0, bytes, task.slot! * bytes);

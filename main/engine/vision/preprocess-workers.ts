@@ -29,8 +29,9 @@ type TaskReply = Exclude<PreprocessReply, { ready: true }>;
 /** `collect` returns a successful task's tensor and releases what the task held (a child's slot) before the pool hears of it. */
 function route(message: PreprocessReply, events: WorkerEvents, collect: (reply: TaskReply) => Float32Array | undefined): void {
   if ('ready' in message) return events.ready();
-  const data = collect(message);
-  events.done(message.id, message.ok ? { ok: true, data: data!, width: message.width, height: message.height } : { ok: false, reason: message.reason });
+  // A cache-only task (preprocess-worker.ts) succeeds with no tensor: an empty one stands for it.
+  const data = collect(message) ?? new Float32Array(0);
+  events.done(message.id, message.ok ? { ok: true, data, width: message.width, height: message.height } : { ok: false, reason: message.reason });
 }
 
 export function startThreadWorker(entry: URL, spec: PreprocessSpec, events: WorkerEvents): WorkerHandle {
@@ -66,7 +67,7 @@ export function startProcessWorker(entry: URL, spec: PreprocessSpec, slotFile: s
     const slot = slotOf.get(reply.id)!;
     slotOf.delete(reply.id);
     free.push(slot);
-    if (!reply.ok) return undefined;
+    if (!reply.ok || reply.slot === undefined) return undefined;
     const tensor = new Float32Array(bytes / Float32Array.BYTES_PER_ELEMENT);
     readSync(fd, tensor, 0, bytes, slot * bytes);
     return tensor;

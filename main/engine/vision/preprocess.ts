@@ -113,14 +113,35 @@ const cropPixels = (spec: PreprocessSpec) => (width: number, height: number) => 
   return crop.width * crop.height;
 };
 
+const readEntry = (input: CachedInput, spec: PreprocessSpec) => (input.fresh ? readInputCache(input.cache, spec, cropPixels(spec), input.requireExact) : null);
+
 /** A fresh cache entry's pixels, else the source decoded (and, for a cached input, the entry written). */
 async function decodeThroughCache(input: PreprocessInput, spec: PreprocessSpec) {
   if (!isCachedInput(input)) return decodeToRgb(input, spec);
-  const cached = input.fresh ? readInputCache(input.cache, spec, cropPixels(spec)) : null;
+  const cached = readEntry(input, spec);
   if (cached) return cached;
   const decoded = await decodeToRgb(input.source, spec);
-  writeInputCache(input.cache, spec, decoded);
+  writeInputCache(input.cache, spec, decoded, input.exact === true);
   return decoded;
+}
+
+/**
+ * Makes sure a cache entry exists (decoding the source when none is usable) without building the tensor:
+ * what the import-time pass does (inputs-job.ts). Returns the image's upright size.
+ */
+export async function prepareInputCache(input: CachedInput, spec: PreprocessSpec): Promise<{ width: number; height: number }> {
+  const { width, height } = await decodeChecked(input, spec);
+  return { width, height };
+}
+
+/** Every failure to turn an input into pixels is an ImageDecodeError (a per-image failure, not a crash). */
+async function decodeChecked(input: PreprocessInput, spec: PreprocessSpec): Promise<{ pixels: Uint8Array; width: number; height: number }> {
+  try {
+    return await decodeThroughCache(input, spec);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    throw new ImageDecodeError((error as Error).message);
+  }
 }
 
 /** Writes decoded pixels (the crop, RGB) into `target` at `offset` as the normalized CHW tensor. */
@@ -150,7 +171,7 @@ function normalizeInto(decoded: { pixels: Uint8Array; width: number; height: num
  * (~0.1 ms) cost less than handing the image to a worker and back. Null when the entry cannot be used.
  */
 export function preprocessFromCache(input: CachedInput, spec: PreprocessSpec): PreprocessedImage | null {
-  const cached = input.fresh ? readInputCache(input.cache, spec, cropPixels(spec)) : null;
+  const cached = readEntry(input, spec);
   if (!cached) return null;
   const data = new Float32Array(tensorLength(spec));
   normalizeInto(cached, spec, data, 0);
@@ -162,13 +183,7 @@ export function preprocessFromCache(input: CachedInput, spec: PreprocessSpec): P
  * batch fill one preallocated tensor without per-image copies.
  */
 export async function preprocessInto(input: PreprocessInput, spec: PreprocessSpec, target: Float32Array, offset = 0): Promise<{ width: number; height: number }> {
-  let decoded: { pixels: Uint8Array; width: number; height: number };
-  try {
-    decoded = await decodeThroughCache(input, spec);
-  } catch (error) {
-    if (error instanceof ImageDecodeError) throw error;
-    throw new ImageDecodeError((error as Error).message);
-  }
+  const decoded = await decodeChecked(input, spec);
   normalizeInto(decoded, spec, target, offset);
   return { width: decoded.width, height: decoded.height };
 }

@@ -53,7 +53,7 @@ describe('embedImageFiles on a folder with a corrupt file', () => {
 
   it('embeds every readable image, reports the unreadable ones, and keeps stream order', async () => {
     const seen: number[] = [];
-    const batches = await collect(embedImageFiles(model, paths, { batchSize: 4, pool, onBatch: (batch) => void seen.push(batch.indexes.length) }));
+    const batches = await collect(embedImageFiles(model, paths, { batchSize: 4, pool, patches: true, onBatch: (batch) => void seen.push(batch.indexes.length) }));
     expect(batches).toHaveLength(Math.ceil(paths.length / 4));
     expect(seen).toEqual(batches.map((batch) => batch.indexes.length));
     const errors = batches.flatMap((batch) => batch.errors);
@@ -79,6 +79,8 @@ describe('embedImageFiles on a folder with a corrupt file', () => {
     const batches = await collect(embedImageFiles(model, source(), { batchSize: 3, pool }));
     expect(batches.flatMap((batch) => batch.indexes)).toEqual([0, 1, 2, 3, 4, 6, 7]);
     expect(batches.flatMap((batch) => batch.errors.map((error) => error.index))).toEqual([5, 8]);
+    // Patch tokens only when asked for: an embed pass fetches the image rows alone.
+    expect(batches.every((batch) => batch.patches === undefined)).toBe(true);
     const after = pool.completedPerWorker();
     expect(after.every((count, worker) => count > before[worker])).toBe(true);
   });

@@ -58,7 +58,7 @@ describe('model-input cache', () => {
       images.close();
 
       // A later pass through the cache: the same tensors, bit for bit, as decoding each original in full.
-      const inputs = items.map((item) => cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri)!);
+      const inputs = items.map((item) => cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri, true)!);
       expect(inputs.every((input) => input.fresh)).toBe(true);
       for (const [k, input] of inputs.entries()) {
         const [cached, decoded] = [await preprocessImage(input, spec), await preprocessImage(items[k].uri, spec)];
@@ -74,7 +74,7 @@ describe('model-input cache', () => {
       // …an original rewritten after its entry makes the entry stale…
       const later = new Date(statSync(entries[1]).mtimeMs + 60_000);
       utimesSync(items[1].uri, later, later);
-      expect(cachedInput(project.thumbsDir, spec, items[1].id, items[1].uri, items[1].uri)!.fresh).toBe(false);
+      expect(cachedInput(project.thumbsDir, spec, items[1].id, items[1].uri, items[1].uri, true)!.fresh).toBe(false);
       // …and a damaged entry (cut short) or one of another preprocessing is decoded from the source again and rewritten.
       truncateSync(entries[2], 100);
       const repaired = await preprocessImage({ source: items[2].uri, cache: entries[2], fresh: true }, spec);

@@ -1,0 +1,98 @@
+// The fast start of the bundled `winnow` command: one CommonJS file (dist/cli/winnow.cjs, all commands,
+// each command's modules initialised only when it runs) compiled through vm.Script with a V8 code cache that
+// `npm run build:cli` wrote with this machine's node. Measured on `winnow search` (load ~12, 2 cores): ~0.12
+// CPU-s less than the split ES-module bundle from the single CommonJS file alone (probably because esbuild's
+// CommonJS output initialises only the modules a command reaches, while each ES chunk evaluates every module it
+// holds), ~0.05 more from the code cache (V8 deserialises compiled functions instead of compiling them).
+// A V8 startup snapshot (node --snapshot-blob) was ruled out: a process cannot load one after it started, so
+// `node bin/winnow.mjs` would have to start a second node (~0.1 CPU-s), about all that remains to save.
+// Anything missing or not matching falls back silently: no bundle → the caller runs the ES-module bundle; a
+// cache for another bundle or node → compiled without it (V8 checks the node/V8 version and flags itself, and
+// the file name carries the bundle's hash, since V8 only checks the source's length).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+
+export const CLI_FAST_BUNDLE = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'winnow.cjs');
+
+/** The code cache of this bundle text for this node: another bundle or node binary never finds it. */
+export function codeCachePath(bundle, source) {
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  return `${bundle}.${hash}.${process.version}-${process.arch}.v8cache`;
+}
+
+/** The bundle compiled as Node compiles a CommonJS file, with its code cache when there is one. */
+function compile(bundle, source, cachedData) {
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname, __winnowImport) {${source}\n})`, { filename: bundle, cachedData });
+}
+
+function run(script, bundle) {
+  const module = { exports: {}, filename: bundle };
+  // The bundle's import()s (scripts/build-cli.ts rewrites them): packages resolve from here as from dist/cli
+  // (one node_modules above both), chunks beside the bundle from the bundle's URL.
+  const importFromBundle = (spec) => import(spec.startsWith('.') ? new URL(spec, pathToFileURL(bundle)).href : spec);
+  script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle), importFromBundle);
+}
+
+/**
+ * Runs the `winnow` command (process.argv) from `bundle` and says how ('accepted' | 'rejected' | 'missing':
+ * the code cache), or returns null without running anything when the bundle cannot start this way.
+ * WINNOW_CLI_START_TRACE=1 prints which way it started on stderr (the tests read it).
+ */
+export function startFastBundle(bundle = CLI_FAST_BUNDLE) {
+  if (process.env.WINNOW_CLI_FAST_START === '0') return null;
+  let script;
+  let cache;
+  try {
+    const source = readFileSync(bundle, 'utf8');
+    let cachedData;
+    try {
+      cachedData = readFileSync(codeCachePath(bundle, source));
+    } catch {
+      // not written for this bundle and node: compiled from source
+    }
+    script = compile(bundle, source, cachedData);
+    cache = cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  } catch {
+    return null;
+  }
+  if (process.env.WINNOW_CLI_START_TRACE === '1') console.error(`winnow start: ${path.basename(bundle)}, code cache ${cache}`);
+  run(script, bundle);
+  return cache;
+}
+
+/**
+ * Writes `bundle`'s code cache for the node running this (`npm run build:cli` runs it in a child node). The cache
+ * holds what a run compiled, so the child first runs `winnow search` on a folder that is not a project: that
+ * initialises the modules search and most commands share (zod and every schema, the contract, the project
+ * store) and stops at the "not a Winnow project" message, touching nothing.
+ */
+function writeCodeCache(bundle) {
+  const source = readFileSync(bundle, 'utf8');
+  const script = compile(bundle, source, undefined);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'winnow-code-cache-'));
+  process.argv = [process.argv[0], bundle, 'search', 'warm-up', '--project', path.join(scratch, 'not-a-project')];
+  process.on('exit', () => {
+    rmSync(scratch, { recursive: true, force: true });
+    writeFileSync(codeCachePath(bundle, source), script.createCachedData());
+  });
+  run(script, bundle);
+}
+
+/** Writes the code cache in a child node: the warm-up run must not share this process's state. */
+export function buildCodeCache(bundle = CLI_FAST_BUNDLE) {
+  const res = spawnSync(process.execPath, [import.meta.filename, '--write-code-cache', bundle], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const source = readFileSync(bundle, 'utf8');
+  try {
+    readFileSync(codeCachePath(bundle, source));
+  } catch {
+    throw new Error(`writing the CLI code cache failed (exit ${res.status}): ${res.stderr}`);
+  }
+}
+
+if (process.argv[2] === '--write-code-cache' && import.meta.filename === path.resolve(process.argv[1] ?? '')) writeCodeCache(process.argv[3]);

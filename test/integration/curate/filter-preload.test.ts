@@ -1,0 +1,179 @@
+// The filter recount's sorted copies are loaded from their files in the background when a project opens
+// (removed-sets.ts `preload`). Whatever the state of the load when a recount arrives (in flight, stale by a write
+// from another connection, a damaged file, a zero budget, the project closed), the counts are those of a
+// brute-force SQL pass over every item with each rule's own predicate.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDispatch } from '../../../main/api/handlers';
+import type { MethodInput, MethodName, MethodResult } from '../../../main/api/contract';
+import type { RuleT } from '../../../main/domain/curation';
+import { removedSets } from '../../../main/engine/curate/removed-sets';
+import { loadSortedFile, loadSortedFileAsync, saveSortedFile } from '../../../main/engine/curate/sorted-file';
+import { compileRules } from '../../../main/engine/curate/rules';
+import { filterCount } from '../../../main/engine/curate/selection';
+import { Engine } from '../../../main/engine/engine';
+import { type Db, openDatabase } from '../../../main/engine/store/database';
+import { tempDir } from '../../fixtures/images';
+import { itemDb } from '../../fixtures/item-db';
+
+const N = 400;
+const rules: RuleT[] = [
+  { id: 'a', kind: 'signal', enabled: true, signal: 's.a', op: '>=', threshold: 0.3 },
+  { id: 'b', kind: 'signal', enabled: true, signal: 's:b', op: '<', threshold: 0.8 },
+];
+
+/** The independent count: items any enabled rule removes, by each rule's SQL predicate over every item. */
+function bruteForce(db: Db, list: RuleT[]): number {
+  const where = compileRules(db, list).filter((c) => c.rule.enabled).map((c) => `(${c.removes})`).join(' OR ') || '0';
+  return db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
+}
+
+/** A project folder whose two signals have sorted copies on disk (written by a first session), and its file names. */
+async function projectWithFiles() {
+  const { db, file, addItems } = await itemDb();
+  const ids = addItems(N);
+  const insert = db.prepare('INSERT INTO signals (item_id, name, value) VALUES (?, ?, ?)');
+  db.transaction(() => ids.forEach((id, k) => {
+    insert.run(id, 's.a', ((k * 7919) % N) / N);
+    insert.run(id, 's:b', ((k * 104729) % N) / N);
+  }))();
+  filterCount(db, { rules, show: 'removed' });
+  await removedSets(db).idle();
+  db.close();
+  const dir = path.dirname(file);
+  return { dir, file, copies: ['s.a.sorted', 's%3ab.sorted'].map((f) => path.join(dir, 'filter-cache', f)) };
+}
+
+let engine: Engine;
+let call: <M extends MethodName>(m: M, input: MethodInput<M>) => Promise<MethodResult<M>>;
+const rejections: unknown[] = [];
+const onRejection = (reason: unknown) => rejections.push(reason);
+
+beforeEach(async () => {
+  process.env.WINNOW_HOME = await tempDir();
+  engine = new Engine('cli');
+  call = createDispatch(engine) as typeof call;
+  rejections.length = 0;
+  process.on('unhandledRejection', onRejection);
+});
+
+afterEach(async () => {
+  await engine.close();
+  process.off('unhandledRejection', onRejection);
+  delete process.env.WINNOW_FILTER_CACHE_MB;
+});
+
+/** What the API answers for the rules: items.count's removed count and selection.evaluate's. */
+async function apiCounts(list: RuleT[]) {
+  const count = await call('items.count', { selection: { rules: list, show: 'removed' } });
+  const evaluation = await call('selection.evaluate', { rules: list });
+  return { count, evaluated: evaluation.removed };
+}
+
+describe('sorted copies preloaded when a project opens', () => {
+  it('a recount during the load, through the API or directly, equals brute-force SQL, and the load is then used', async () => {
+    const { dir } = await projectWithFiles();
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    const sets = removedSets(db);
+    expect(sets.preloadsInFlight().sort()).toEqual(['s.a', 's:b']);
+    // Directly (no wait: the signal's file is read on the spot) while the loads are in flight.
+    const expected = bruteForce(db, rules);
+    expect(expected).toBeGreaterThan(0);
+    expect(expected).toBeLessThan(N);
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(expected);
+    await engine.closeProject();
+    await engine.openProject(dir);
+    const reopened = engine.requireProject().db;
+    expect(removedSets(reopened).preloadsInFlight().length).toBe(2);
+    // Through the API (which waits for the loads), at several thresholds.
+    for (const t of [0, 0.1, 0.55, 0.99, 1]) {
+      const list = rules.map((r, k) => (k === 0 ? { ...r, threshold: t } : r));
+      expect(await apiCounts(list)).toEqual({ count: bruteForce(reopened, list), evaluated: bruteForce(reopened, list) });
+    }
+    expect(removedSets(reopened).preloadsInFlight()).toEqual([]);
+    expect(removedSets(reopened).ready(compileRules(reopened, rules))).toBe(true);
+    expect(rejections).toEqual([]);
+  });
+
+  it('is never used when a write from another connection lands during the load', async () => {
+    const { dir, file } = await projectWithFiles();
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    const sets = removedSets(db);
+    expect(sets.preloadsInFlight()).toContain('s.a');
+    const other = openDatabase(file);
+    // Every s.a value to 0: the rule on s.a removes nothing more, which the old copy would count otherwise.
+    other.prepare(`UPDATE signals SET value = 0 WHERE name = 's.a'`).run();
+    other.close();
+    await sets.preloaded();
+    // No copy of s.a is kept (its file is at the old version): the count is SQL's, and right.
+    expect(sets.ready(compileRules(db, [rules[0]]))).toBe(false);
+    const expected = bruteForce(db, rules);
+    expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
+    // The untouched signal's copy was loaded and is used.
+    expect(sets.ready(compileRules(db, [rules[1]]))).toBe(true);
+  });
+
+  it.each([
+    ['values overwritten', (buf: Buffer) => Buffer.concat([buf.subarray(0, buf.length - N * 12), Buffer.alloc(N * 8), buf.subarray(buf.length - N * 4)])],
+    ['truncated', (buf: Buffer) => buf.subarray(0, buf.length - 3)],
+  ])('falls back to SQL when a file is damaged (%s)', async (_, damage) => {
+    const { dir, copies } = await projectWithFiles();
+    writeFileSync(copies[0], damage(readFileSync(copies[0])));
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    const sets = removedSets(db);
+    expect(sets.preloadsInFlight()).toContain('s.a');
+    await sets.preloaded();
+    expect(sets.ready(compileRules(db, [rules[0]]))).toBe(false);
+    const expected = bruteForce(db, rules);
+    expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
+  });
+
+  it('loads nothing with a zero budget', async () => {
+    const { dir } = await projectWithFiles();
+    process.env.WINNOW_FILTER_CACHE_MB = '0';
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    expect(removedSets(db).preloadsInFlight()).toEqual([]);
+    const expected = bruteForce(db, rules);
+    expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(false);
+  });
+
+  it('survives the project closing during the load, with no unhandled rejection and nothing left loading', async () => {
+    const { dir } = await projectWithFiles();
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    const sets = removedSets(db);
+    expect(sets.preloadsInFlight().length).toBe(2);
+    await engine.close();
+    expect(db.open).toBe(false);
+    await sets.preloaded();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sets.preloadsInFlight()).toEqual([]);
+    expect(rejections).toEqual([]);
+  });
+});
+
+describe('a sorted copy loaded in slices', () => {
+  it('equals the one-read load over several 1 MB hash slices, and a change in the last slice is a miss', async () => {
+    const dir = await tempDir();
+    const n = 300_000; // 3.6 MB: four slices
+    const values = Float64Array.from({ length: n }, (_, k) => k / n);
+    const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n);
+    saveSortedFile(dir, 'big:one', 5, { values, ids });
+    const order = await loadSortedFileAsync(dir, 'big:one', 5, 2 ** 30);
+    expect(order).toEqual(loadSortedFile(dir, 'big:one', 5, 2 ** 30));
+    expect(order?.ids).toEqual(ids);
+    expect(await loadSortedFileAsync(dir, 'big:one', 6, 2 ** 30)).toBeNull();
+    expect(await loadSortedFileAsync(dir, 'big:one', 5, n * 12 - 1)).toBeNull();
+    const file = path.join(dir, 'big%3aone.sorted');
+    const buf = readFileSync(file);
+    buf[buf.length - 2] ^= 1;
+    writeFileSync(file, buf);
+    expect(await loadSortedFileAsync(dir, 'big:one', 5, 2 ** 30)).toBeNull();
+  });
+});
