@@ -91,7 +91,7 @@ export class Project {
     this.jobs.register(downloadJob(this));
     this.jobs.register(statsJob(this));
     this.jobs.register(semDedupJob(this));
-    this.jobs.register(searchIndexJob(this));
+    this.jobs.register(searchIndexJob(this, services.active));
     this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
     this.jobs.register(embedJob(this, services.active));
     this.jobs.register(inputsJob(this, services.active));

@@ -13,12 +13,14 @@ export const SearchHit = z.object({ itemId: z.number().int(), score: z.number() 
 /**
  * `more`: hits exist past this page (offset + k) above the cutoff. `method`: 'index' = approximate, from the saved
  * ANN index (used when an exact scan would be slow on this machine), 'exact' = every row scanned. `index`: the saved
- * index against the embeddings as they are now (a stale one is never used). `indexJobId`: the job building it, when
- * this search started or found one.
+ * index against the embeddings as they are now (a stale one is never used). `indexJobId`: the job building or
+ * measuring it, when this search started or found one. `indexRecall`: the current index's measured recall@10 vs
+ * exact (ann-recall.ts); the index answers only when it is ≥ MIN_INDEX_RECALL, absent until measured.
  */
 export const SearchResult = z.object({
   model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit), more: z.boolean(),
   index: z.enum(['current', 'stale', 'missing']), indexJobId: z.number().int().optional(),
+  indexRecall: z.number().optional(),
 });
 
 /** The rest of the current view a search runs inside (all AND-ed): source, rule list or selection, label, map region, tag. */

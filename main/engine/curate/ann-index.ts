@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import usearch, { type Index } from 'usearch';
+import type { RecallMeasure } from './ann-recall';
 
 /** Anything row-addressable holding L2-normalized float32 rows (a MatrixFile, a bench matrix). */
 export interface RowSource {
@@ -81,8 +82,11 @@ export function searchBatch(index: Index, queries: Float32Array, dim: number, k:
 
 // ---- saved index: `embeddings/<model>/image.usearch` + a small sidecar saying what it covers ----
 
-/** `digest`: rowsDigest() of the rows the index was built from (older indexes lack it and count as stale where it is checked). */
-export interface IndexMeta { rows: number; dim: number; model: string; options: Required<AnnOptions>; builtAt: string; digest?: string }
+/**
+ * `digest`: rowsDigest() of the rows the index was built from (older indexes lack it and count as stale where
+ * it is checked). `recall`: the recall gate's measurement (ann-recall.ts); absent until search.index measures it.
+ */
+export interface IndexMeta { rows: number; dim: number; model: string; options: Required<AnnOptions>; builtAt: string; digest?: string; recall?: RecallMeasure }
 
 /** Rows sampled by rowsDigest besides the last one. */
 const DIGEST_SAMPLES = 64;
@@ -116,7 +120,13 @@ export function saveIndex(index: Index, file: string, meta: IndexMeta): void {
   const tmp = `${file}.tmp`;
   index.save(tmp);
   renameSync(tmp, file);
-  writeFileSync(`${file}.json`, JSON.stringify(meta));
+  saveIndexMeta(file, meta);
+}
+
+/** Rewrites the sidecar of the index at `file` (atomically: search reads it from other processes). */
+export function saveIndexMeta(file: string, meta: IndexMeta): void {
+  writeFileSync(`${file}.json.tmp`, JSON.stringify(meta));
+  renameSync(`${file}.json.tmp`, `${file}.json`);
 }
 
 export function readIndexMeta(file: string): IndexMeta | null {

@@ -39,10 +39,23 @@ function sortTop(rows: Int32Array, scores: Float32Array): TopK {
 
 /** Top-k rows of a streamed source: `chunkRows` rows in memory at a time. */
 export function exactTopK(src: RowSource, query: Float32Array, k: number, chunkRows = 65_536): TopK {
-  let best: TopK = { rows: new Int32Array(0), scores: new Float32Array(0) };
+  const scan = scanChunks(src, [query], k, chunkRows);
+  for (;;) {
+    const step = scan.next();
+    if (step.done) return step.value[0];
+  }
+}
+
+/**
+ * Top-k rows of every query in one pass over a streamed source (each chunk read once, scored for all queries),
+ * one chunk per step (yielding the rows done), so a job can give the event loop a turn between chunks.
+ */
+export function* scanChunks(src: RowSource, queries: Float32Array[], k: number, chunkRows = 65_536): Generator<number, TopK[]> {
+  let best: TopK[] = queries.map(() => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
   for (let first = 0; first < src.rows; first += chunkRows) {
-    const count = Math.min(chunkRows, src.rows - first);
-    best = mergeTop([best, topKOf(src.read(first, count), src.dim, query, k, first)], k);
+    const chunk = src.read(first, Math.min(chunkRows, src.rows - first));
+    best = best.map((b, q) => mergeTop([b, topKOf(chunk, src.dim, queries[q], k, first)], k));
+    yield first + chunk.length / src.dim;
   }
   return best;
 }

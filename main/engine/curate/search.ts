@@ -4,13 +4,16 @@
 // longer than its budget on this machine (scan-cost.ts: rows × dims × the measured cost per element), the
 // saved ANN index (`embeddings/<model>/image.usearch`, memory-mapped) answers instead, approximately, but only
 // while it was built from exactly the rows the matrix holds now (ann-index.ts indexState); a missing or
-// stale index means an exact scan, never stale hits. Results say which method answered.
+// stale index means an exact scan, never stale hits, and only while its measured recall passes the gate
+// (ann-recall.ts: recall@10 vs exact on the project's own text and image probes ≥ MIN_INDEX_RECALL); an
+// unmeasured or failing index leaves search exact. Results say which method answered.
 import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
-import { indexState, type IndexState, loadIndex, searchBatch } from './ann-index';
+import { indexState, type IndexState, loadIndex, readIndexMeta } from './ann-index';
+import { indexTopK, type RecallMeasure, recallPasses } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
 import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
@@ -25,8 +28,13 @@ export interface SearchResult {
   index: IndexState;
   /** In 'auto' mode, an exact scan of this matrix is over its budget: a current index would answer (search.index builds one). */
   slowExact: boolean;
+  /** The current index's recall@10 vs exact, measured with this search's settings; undefined: not measured (search.index measures it). */
+  indexRecall?: number;
 }
-/** 'auto': exact unless that is slow and a current index exists; 'exact': always scan; 'index': the index whenever it is current. */
+/**
+ * 'auto': exact unless that is slow and a current index whose measured recall passes the gate exists; 'exact':
+ * always scan; 'index': the index whenever it is current, gate or not (measurements and tests).
+ */
 export type SearchMode = 'auto' | 'exact' | 'index';
 
 /**
@@ -38,8 +46,18 @@ export type SearchMode = 'auto' | 'exact' | 'index';
 export const SEARCH_EXPANSION = 2048;
 /** Past this many wanted hits the beam no longer covers them with margin, so deeper requests scan exactly. */
 export const INDEX_MAX_WANT = SEARCH_EXPANSION / 4;
+/** Candidates asked of the index per wanted hit, all re-scored from the float32 matrix. */
+export const SEARCH_POOL = 1;
 
-interface Saved { state: IndexState; index: Index | null; key: string }
+interface Saved {
+  state: IndexState;
+  index: Index | null;
+  key: string;
+  /** The recall measured for this index with SEARCH_EXPANSION and SEARCH_POOL (else undefined). */
+  recall: RecallMeasure | undefined;
+  /** The recall gate passed: 'auto' search may answer from the index. */
+  trusted: boolean;
+}
 /** Index state and loaded index per index file, valid while the index and matrix files and the row count are unchanged. */
 const cache = new Map<string, Saved>();
 
@@ -68,7 +86,9 @@ export function savedIndex(project: Project, set: EmbeddingSet, rows: number): S
     }
   }
   const index = state === 'current' ? loadIndex(file, rows, set.dim, { view: true, expansionSearch: SEARCH_EXPANSION }) : null;
-  const saved: Saved = { state: state === 'current' && !index ? 'stale' : state, index, key };
+  const measured = state === 'current' ? readIndexMeta(file)?.recall : undefined;
+  const recall = measured?.beam === SEARCH_EXPANSION && measured.pool === SEARCH_POOL ? measured : undefined;
+  const saved: Saved = { state: state === 'current' && !index ? 'stale' : state, index, key, recall, trusted: index !== null && recallPasses(recall, SEARCH_EXPANSION, SEARCH_POOL) };
   cache.set(file, saved);
   return saved;
 }
@@ -87,11 +107,11 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   // Judged only where it can change something (the probe behind it costs a few ms once per process): an index
   // to use, or an index job this process could start.
   const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.index !== null || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
-  const useIndex = saved.index !== null && (mode === 'index' || (mode === 'auto' && slowExact && want <= INDEX_MAX_WANT));
+  const useIndex = saved.index !== null && (mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT));
   let rows: ArrayLike<number>;
   let scores: ArrayLike<number>;
   if (useIndex) {
-    ({ rows, scores } = rescored(project, set, searchBatch(saved.index!, query, set.dim, want).keys, query));
+    ({ rows, scores } = rescored(project, set, saved.index!, query, want));
   } else {
     ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want));
   }
@@ -103,23 +123,17 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     if (itemId === undefined || itemId === excludeItem) continue;
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
-  return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact };
+  return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact, ...(saved.recall && { indexRecall: saved.recall.recall }) };
 }
 
 /**
  * The index's candidates scored again from the float32 matrix and sorted: the index holds f16 vectors, whose
  * scores are off by ~1e-3, enough to reorder close hits and to move one across a similarity cutoff.
  */
-function rescored(project: Project, set: EmbeddingSet, keys: BigUint64Array, query: Float32Array): TopK {
+function rescored(project: Project, set: EmbeddingSet, index: Index, query: Float32Array, want: number): TopK {
   const src = imageRows(project, set);
   try {
-    const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => {
-      const v = src.read(row, 1);
-      let s = 0;
-      for (let j = 0; j < v.length; j++) s += v[j] * query[j];
-      return { row, s };
-    }).sort((a, b) => b.s - a.s || a.row - b.row);
-    return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
+    return indexTopK(index, src, query, want, SEARCH_POOL);
   } finally {
     src.close();
   }

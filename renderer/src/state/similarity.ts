@@ -24,7 +24,7 @@ export async function runSearch(search: Search, minScore?: number, label?: strin
     const scores = [...(similar ? [1] : []), ...res.hits.map((h) => h.score)];
     useStore.getState().setResults({
       kind: similar ? 'similar' : 'text', label: label ?? ('text' in search ? `“${search.text}”` : `more like #${search.similarTo}`),
-      ids, scores, method: res.method, search, minScore, more: res.more, exact, ...(res.indexJobId !== undefined && { indexJobId: res.indexJobId }),
+      ids, scores, method: res.method, search, minScore, more: res.more, exact, ...(res.indexJobId !== undefined && { indexJobId: res.indexJobId }), ...(res.indexRecall !== undefined && { indexRecall: res.indexRecall }),
     });
   } catch (err) {
     useStore.getState().report(err);

@@ -12,6 +12,8 @@ export interface GridResults {
   exact?: boolean;
   /** The search index job a slow exact search started (or found running). */
   indexJobId?: number;
+  /** The index's measured recall@10 vs exact (when it is current and measured). */
+  indexRecall?: number;
   /** What was searched (text or an item), with its cutoff, so the search can page on and be saved as a view. */
   search?: { text: string } | { similarTo: number };
   minScore?: number;

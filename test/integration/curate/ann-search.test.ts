@@ -1,14 +1,18 @@
 // Search through the saved ANN index vs an exact float64 brute-force scan of the planted vectors the project
 // was built from: recall@10 ≥ 0.95 through the index; the switch between exact and index (small projects scan
 // exactly unless the budget says otherwise); a stale index (rows appended, or the tail rewritten with the same
-// row count) is never used; the search.index job makes it current again; `exact: true` always scans.
+// row count) is never used; the search.index job makes it current again; `exact: true` always scans. The recall
+// gate: an index whose recall is unmeasured or measured below MIN_INDEX_RECALL (a sidecar saying so, or an
+// index built to answer wrongly) never answers an 'auto' search, whose hits then equal brute force.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatch, type Dispatch } from '../../../main/api/handlers';
-import { indexFile } from '../../../main/engine/curate/semantic-job';
+import { buildIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta } from '../../../main/engine/curate/ann-index';
+import { MIN_INDEX_RECALL } from '../../../main/engine/curate/ann-recall';
+import { imageRows, indexFile } from '../../../main/engine/curate/semantic-job';
 import { exactIsSlow, savedIndex, searchVector } from '../../../main/engine/curate/search';
 import { predictedScanMs } from '../../../main/engine/curate/scan-cost';
-import { SEARCH_INDEX_JOB } from '../../../main/engine/curate/search-index-job';
+import { SEARCH_INDEX_JOB, searchIndexJob } from '../../../main/engine/curate/search-index-job';
 import { Engine } from '../../../main/engine/engine';
 import type { Project } from '../../../main/engine/project';
 import { MatrixFile } from '../../../main/engine/store/matrix-file';
@@ -59,6 +63,11 @@ function withBudget<T>(ms: string, f: () => T): T {
   }
 }
 
+/** The search.index job's typed result. */
+function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall: number } {
+  return project.jobs.result(searchIndexJob(project, engine.active), job.id)!;
+}
+
 /** Adds an item whose image row is `row` with vector `v` (what an embed run does for one item). */
 function embedItem(row: number, v: Float32Array): number {
   const m = new MatrixFile(project.embeddings.matrixPath(set, 'image'), DIM);
@@ -101,6 +110,35 @@ describe('search through the saved ANN index', () => {
     const recall = found / (qs.length * 10);
     console.log(`recall@10 through the index: ${recall.toFixed(3)} over ${qs.length} queries (${ROWS} × ${DIM})`);
     expect(recall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('an unmeasured index never answers; the search.index job measures it (without rebuilding) and then it does', async () => {
+    const q = queries(2, 5)[1];
+    expect(readIndexMeta(indexFile(project, set))?.recall).toBeUndefined();
+    const before = withBudget('0', () => searchVector(project, set, q, 10));
+    expect(before).toMatchObject({ method: 'exact', index: 'current', slowExact: true });
+    expect(before.indexRecall).toBeUndefined();
+    expect(before.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
+    const builtAt = readIndexMeta(indexFile(project, set))!.builtAt;
+    process.env.WINNOW_EXACT_SCAN_MS = '0';
+    try {
+      const api = (await call('search.text', { query: 'a photo of a red circle', k: 10 })) as { method: string; indexJobId?: number };
+      expect(api.method).toBe('exact');
+      expect(api.indexJobId).toBeTypeOf('number');
+      const job = await project.jobs.wait(api.indexJobId!);
+      expect(job).toMatchObject({ kind: SEARCH_INDEX_JOB, state: 'done' });
+      expect(indexJobResult(job)).toMatchObject({ rows: ROWS, built: false });
+    } finally {
+      delete process.env.WINNOW_EXACT_SCAN_MS;
+    }
+    const meta = readIndexMeta(indexFile(project, set))!;
+    expect(meta.builtAt).toBe(builtAt);
+    // Text probes (the project's captions through the built-in model's text tower) and image probes.
+    expect(meta.recall).toMatchObject({ probes: expect.any(Number), text: expect.any(Number), images: expect.any(Number) });
+    console.log(`recall gate on ${ROWS} × ${DIM}: ${JSON.stringify(meta.recall)}`);
+    expect(meta.recall!.recall).toBeGreaterThanOrEqual(MIN_INDEX_RECALL);
+    const after = withBudget('0', () => searchVector(project, set, q, 10));
+    expect(after).toMatchObject({ method: 'index', indexRecall: meta.recall!.recall });
   });
 
   it('a small project scans exactly unless the scan budget is below its measured cost; exact hits equal brute force', () => {
@@ -156,5 +194,58 @@ describe('search through the saved ANN index', () => {
     expect(res.hits[0].itemId).toBe(id);
     expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(v, 10));
     expect(indexFile(project, set)).toMatch(/image\.usearch$/);
+  });
+
+  it('an index measured below the gate is never used by an auto search: a sidecar saying so, or an index that answers wrongly', async () => {
+    const n = project.embeddings.committedImageRows(set);
+    const file = indexFile(project, set);
+    const qs = queries(6, 11);
+    const job = async () => {
+      const run = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
+      expect(run.state).toBe('done');
+      return indexJobResult(run);
+    };
+    expect((await job()).built).toBe(true); // the tail rewrite above made it stale
+    expect(withBudget('0', () => searchVector(project, set, qs[0], 10).method)).toBe('index');
+    const meta = readIndexMeta(file)!;
+    saveIndexMeta(file, { ...meta, recall: { ...meta.recall!, recall: MIN_INDEX_RECALL - 0.01 } });
+    for (const q of qs) {
+      const res = withBudget('0', () => searchVector(project, set, q, 10));
+      expect(res).toMatchObject({ method: 'exact', index: 'current', indexRecall: MIN_INDEX_RECALL - 0.01 });
+      expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
+    }
+    // An index whose key r holds the vector of row r + 1: current by its digest, and wrong on every query.
+    const src = imageRows(project, set);
+    try {
+      const shifted = { dim: DIM, rows: n, read: (row: number, count = 1) => {
+        const out = new Float32Array(count * DIM);
+        for (let i = 0; i < count; i++) out.set(src.read((row + i + 1) % n, 1), i * DIM);
+        return out;
+      } };
+      saveIndex(await buildIndex(shifted), file, { ...meta, recall: undefined, digest: rowsDigest(src) });
+    } finally {
+      src.close();
+    }
+    expect(savedIndex(project, set, n).state).toBe('current');
+    const measured = await job();
+    expect(measured.built).toBe(false);
+    expect(measured.recall).toBeLessThan(MIN_INDEX_RECALL);
+    for (const q of qs) {
+      const res = withBudget('0', () => searchVector(project, set, q, 10));
+      expect(res.method).toBe('exact');
+      expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
+      // The same index forced: what the gate kept out.
+      expect(searchVector(project, set, q, 10, undefined, 'index').hits.map((h) => h.itemId)).not.toEqual(bruteForce(q, 10));
+    }
+    // The API neither claims the index nor restarts the job for a measured, failing one.
+    process.env.WINNOW_EXACT_SCAN_MS = '0';
+    try {
+      const api = (await call('search.text', { query: 'a yellow star', k: 10 })) as { method: string; indexJobId?: number; indexRecall?: number };
+      expect(api.method).toBe('exact');
+      expect(api.indexJobId).toBeUndefined();
+      expect(api.indexRecall).toBe(measured.recall);
+    } finally {
+      delete process.env.WINNOW_EXACT_SCAN_MS;
+    }
   });
 });

@@ -1,0 +1,80 @@
+// The recall gate of the saved ANN index: after the search.index job builds (or finds) an index, it measures
+// recall@10 of the index's answers against an exact scan on probe queries that look like the real ones (the
+// model's text embeddings of a sample of the project's own captions and labels, and a sample of the project's
+// own image vectors, for image → similar), and stores the figure in the index's sidecar. Search trusts the
+// index only while that figure, measured with the search's own beam and candidate pool, is at least
+// MIN_INDEX_RECALL; an unmeasured or failing index leaves search exact. A graph search can miss badly where
+// the queries sit far from every indexed vector (text queries vs image vectors: 0.69 at 1M × 128, beam 2048),
+// so "approximate" has to be proven on the project's own data, not assumed from a planted benchmark.
+import type { Index } from 'usearch';
+import { type RowSource, searchBatch, tick } from './ann-index';
+import { scanChunks, type TopK } from './exact-search';
+
+/**
+ * Least recall@10 vs the exact scan for which search answers from the index: an answer labelled approximate
+ * that misses more than one of the true top 10 in twenty is a defect, and the exact scan is always available.
+ */
+export const MIN_INDEX_RECALL = 0.95;
+/** Hits per probe whose overlap with the exact top list is measured. */
+export const RECALL_K = 10;
+/** Probe queries per kind (text, image): enough that one bad query moves recall by ≤ 0.5 %. */
+export const RECALL_PROBES = 24;
+
+/** What the sidecar records: recall of the weaker probe kind, and the search settings it was measured with. */
+export interface RecallMeasure {
+  recall: number;
+  probes: number;
+  beam: number;
+  /** Candidates the index returns per wanted hit, re-scored exactly (search.ts indexTopK). */
+  pool: number;
+  k: number;
+  text?: number;
+  images?: number;
+  measuredAt: string;
+}
+
+/** The search's path through the index: `want × pool` candidates, re-scored from the float32 rows, best first. */
+export function indexTopK(index: Index, src: RowSource, query: Float32Array, want: number, pool: number): TopK {
+  const keys = searchBatch(index, query, src.dim, want * pool).keys;
+  const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => {
+    const v = src.read(row, 1);
+    let s = 0;
+    for (let j = 0; j < v.length; j++) s += v[j] * query[j];
+    return { row, s };
+  }).sort((a, b) => b.s - a.s || a.row - b.row).slice(0, want);
+  return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
+}
+
+/**
+ * recall@k of the index (through indexTopK) vs the exact scan over `queries`; 1 when there are none. The exact
+ * pass yields to the event loop between chunks (seconds at 1M rows) and stops when `signal` aborts.
+ */
+export async function measureRecall(index: Index, src: RowSource, queries: Float32Array[], k: number, pool: number, signal?: AbortSignal): Promise<number> {
+  if (queries.length === 0) return 1;
+  const scan = scanChunks(src, queries, k);
+  let step = scan.next();
+  for (; !step.done; step = scan.next()) {
+    await tick();
+    signal?.throwIfAborted();
+  }
+  const truth = step.value;
+  let found = 0;
+  let wanted = 0;
+  queries.forEach((q, i) => {
+    const exact = new Set(truth[i].rows);
+    wanted += exact.size;
+    found += Array.from(indexTopK(index, src, q, k, pool).rows).filter((r) => exact.has(r)).length;
+  });
+  return wanted ? found / wanted : 1;
+}
+
+/** `count` rows spread evenly over `src` as queries (image → similar probes). */
+export function spreadRows(src: RowSource, count: number): Float32Array[] {
+  const n = Math.min(count, src.rows);
+  return Array.from({ length: n }, (_, i) => src.read(Math.floor(((i + 0.5) * src.rows) / n), 1).slice());
+}
+
+/** Whether `m` was measured with these search settings and passes the gate. */
+export function recallPasses(m: RecallMeasure | undefined, beam: number, pool: number): boolean {
+  return m !== undefined && m.beam === beam && m.pool === pool && m.recall >= MIN_INDEX_RECALL;
+}
