@@ -41,9 +41,11 @@ export async function followExports(url: string, runId: string, count: number, o
       const done = states.filter(over).length;
       if (done !== reported) { reported = done; o.print?.(`export: ${done}/${count} shards finished`); }
       if (done === count) {
+        // Read again: a job fetched before it finished still has no returnvalue.
+        const final = await Promise.all(jobs.map(async (j, i) => (j ? ((await queue.getJob(exportJobId(runId, i))) ?? j) : j)));
         return {
-          exports: jobs.flatMap((j, i) => (states[i] === 'completed' ? [j!.returnvalue as ShardExportSummary] : [])),
-          failed: jobs.flatMap((j, i) => (states[i] === 'failed' ? [{ shard: i, reason: j!.failedReason ?? 'failed' }] : states[i] === 'missing' ? [{ shard: i, reason: 'removed (the run was cancelled)' }] : [])),
+          exports: final.flatMap((j, i) => (states[i] === 'completed' ? [j!.returnvalue as ShardExportSummary] : [])),
+          failed: final.flatMap((j, i) => (states[i] === 'failed' ? [{ shard: i, reason: j!.failedReason ?? 'failed' }] : states[i] === 'missing' ? [{ shard: i, reason: 'removed (the run was cancelled)' }] : [])),
         };
       }
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));

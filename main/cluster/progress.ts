@@ -64,8 +64,12 @@ export async function followRun(url: string, info: RunInfo, o: FollowOptions = {
         const line = `merge: SemDeDup ${sem.step === 'centroids' ? 'centroids (k-means on a sample)' : `${sem.done}/${sem.total} cluster jobs${sem.step === 'join' ? ', joining' : ''}`}`;
         if (seen.get('semdedup') !== line) { seen.set('semdedup', line); print(line); }
       }
-      if (state === 'completed') return { result: merge!.returnvalue as MergeResult, shards, error: null };
-      if (state === 'failed') return { result: null, shards, error: merge!.failedReason ?? 'merge failed' };
+      if (state === 'completed' || state === 'failed') {
+        // Read again: the job fetched above can predate the state just read, and then its returnvalue is still null.
+        const final = (await queue.getJob(mergeJobId(info.runId))) ?? merge!;
+        if (state === 'completed') return { result: final.returnvalue as MergeResult, shards, error: null };
+        return { result: null, shards, error: final.failedReason ?? 'merge failed' };
+      }
       if (state === 'missing') return { result: null, shards, error: 'the run was cancelled (its merge job is gone)' };
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
     }

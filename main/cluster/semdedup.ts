@@ -58,6 +58,8 @@ async function finished(queue: Queue, id: string, signal?: AbortSignal, onTick?:
       state = 'unreachable';
     }
     if (job && onTick && (state === 'completed' || state === 'waiting-children' || state === 'active')) await onTick(job).catch(() => undefined);
+    // Read again once finished: the job fetched above can predate the state, without its returnvalue.
+    if (state === 'completed' || state === 'failed') job = (await queue.getJob(id)) ?? job;
     if (state === 'completed') return job!;
     if (state === 'failed') throw new Error(`SemDeDup job ${job!.name} failed: ${job!.failedReason}`);
     if (state === 'missing') throw new Error(`SemDeDup job ${id} is gone (cancelled?)`);

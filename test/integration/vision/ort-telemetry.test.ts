@@ -21,7 +21,8 @@ const { session, report } = await createSessionWithFallback(${JSON.stringify(TEX
 process.stdout.write(report.provider);
 await session.dispose();
 `);
-  const { ORT_DISABLE_TELEMETRY: _, ...inherited } = process.env;
+  // Without CI: onnxruntime keeps telemetry off on its own where CI is set, which would make both cases pass for the wrong reason.
+  const { ORT_DISABLE_TELEMETRY: _, CI: _ci, ...inherited } = process.env;
   const run = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', env: { ...inherited, HOME: home, ...env }, timeout: 60_000 });
   expect(run.stderr).toBe('');
   expect(run.stdout).toBe('cpu');
