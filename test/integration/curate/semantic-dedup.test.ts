@@ -250,11 +250,14 @@ describe('search and map (built-in model)', () => {
     rmSync(`${indexFile(project, set)}.json`);
     const exact = (await call('search.text', { query: 'a photo of a red circle', k: 5 })) as { hits: { itemId: number; score: number }[]; method: string };
     expect(exact.method).toBe('exact');
-    // The index finds the exact top 5, up to items that tie with the 5th (same-content scenes score within 1e-4).
+    // The index finds the exact top 5, up to items within its f16 error of the 5th: it ranks candidates by f16
+    // scores (off by ~1e-3) before they are scored again in float32, and same-content scenes score within 1e-4 of
+    // each other, so which of those near-ties make its top 5 varies with the graph (a fresh-clone run missed one by 1.1e-3).
+    const F16_ERROR = 2e-3;
     expect(viaIndex.hits).toHaveLength(5);
     const fifth = exact.hits[4].score;
-    for (const hit of viaIndex.hits) expect(hit.score).toBeGreaterThanOrEqual(fifth - 1e-4);
-    const clearlyAbove = exact.hits.filter((h) => h.score > fifth + 1e-4).map((h) => h.itemId);
+    for (const hit of viaIndex.hits) expect(hit.score).toBeGreaterThanOrEqual(fifth - F16_ERROR);
+    const clearlyAbove = exact.hits.filter((h) => h.score > fifth + F16_ERROR).map((h) => h.itemId);
     expect(viaIndex.hits.map((h) => h.itemId)).toEqual(expect.arrayContaining(clearlyAbove));
     const near = [...byId].find(([, t]) => t.near_duplicate_variant === 'reencode')!;
     const res = (await call('search.similar', { itemId: near[0], k: 5 })) as { hits: { itemId: number; score: number }[] };
