@@ -81,8 +81,13 @@ describe('search, more like this, embedding map', () => {
       await page.getByTestId('search-exact').click();
       await page.getByTestId('search-approximate').waitFor();
       await expect.poll(() => page.getByTestId('search-method').innerText()).toMatch(/exact/);
-      // Both lists are sorted by score; on 120 images the index finds the exact top hits.
-      await expect.poll(async () => (await page.locator('[data-testid=tile-score]').allInnerTexts()).slice(0, 5)).toEqual(approximate.slice(0, 5));
+      // The exact list is the true top: rank by rank it scores at least what the approximate list found (the index's
+      // graph can miss a near-tied hit even on 120 images: a fresh-clone CI run's index skipped the 5th, 0.499).
+      const scores = async () => (await page.locator('[data-testid=tile-score]').allInnerTexts()).slice(0, 5).map(Number);
+      await expect.poll(async () => (await scores()).every((s, i) => s >= Number(approximate[i]) - 1e-3)).toBe(true);
+      const exactTop = await scores();
+      expect(exactTop).toEqual([...exactTop].sort((a, b) => b - a));
+      expect(exactTop[0]).toBe(Number(approximate[0]));
       await page.screenshot({ path: shotPath('similarity-search-02-exact.png') });
 
       // No index: this search scans exactly and starts the job that builds one; the next one uses it.
