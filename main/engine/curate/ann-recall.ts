@@ -9,6 +9,7 @@
 import type { Index } from 'usearch';
 import { type RowSource, searchBatch, tick } from './ann-index';
 import { scanChunks, type TopK } from './exact-search';
+import { dot } from './zero-shot';
 
 /**
  * Least recall@10 vs the exact scan for which search answers from the index: an answer labelled approximate
@@ -36,12 +37,7 @@ export interface RecallMeasure {
 /** The search's path through the index: `want × pool` candidates, re-scored from the float32 rows, best first. */
 export function indexTopK(index: Index, src: RowSource, query: Float32Array, want: number, pool: number): TopK {
   const keys = searchBatch(index, query, src.dim, want * pool).keys;
-  const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => {
-    const v = src.read(row, 1);
-    let s = 0;
-    for (let j = 0; j < v.length; j++) s += v[j] * query[j];
-    return { row, s };
-  }).sort((a, b) => b.s - a.s || a.row - b.row).slice(0, want);
+  const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => ({ row, s: dot(src.read(row, 1), query) })).sort((a, b) => b.s - a.s || a.row - b.row).slice(0, want);
   return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
 }
 

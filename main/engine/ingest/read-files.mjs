@@ -60,16 +60,21 @@ export function readSmallSync(fd, limit) {
 /** @param {unknown} err */
 const code = (err) => /** @type {NodeJS.ErrnoException} */ (err).code ?? /** @type {Error} */ (err).message;
 
+/** @typedef {Pick<import('./read-files.d.mts').ImageBytes, 'type' | 'width' | 'height' | 'orientation' | 'sizeError'>} HeaderSize */
+
+/** What an empty file's header says: nothing. @type {HeaderSize} */
+const NO_HEADER = { type: null, width: null, height: null, orientation: null, sizeError: null };
+
 /**
  * @param {Buffer} header
- * @returns {Pick<import('./read-files.d.mts').ImageBytes, 'type' | 'width' | 'height' | 'orientation' | 'sizeError'>}
+ * @returns {HeaderSize}
  */
 function headerSize(header) {
   try {
     const s = imageSize(header);
     return { type: s.type ?? null, width: s.width ?? null, height: s.height ?? null, orientation: s.orientation ?? null, sizeError: null };
   } catch (err) {
-    return { type: null, width: null, height: null, orientation: null, sizeError: /** @type {Error} */ (err).message };
+    return { ...NO_HEADER, sizeError: /** @type {Error} */ (err).message };
   }
 }
 
@@ -80,7 +85,7 @@ function headerSize(header) {
  */
 export function describeBytes(buf) {
   const sha256 = createHash('sha256').update(buf).digest('hex');
-  if (buf.length === 0) return { bytes: 0, sha256, type: null, width: null, height: null, orientation: null, sizeError: null };
+  if (buf.length === 0) return { bytes: 0, sha256, ...NO_HEADER };
   return { bytes: buf.length, sha256, ...headerSize(buf.subarray(0, HEADER_BYTES)) };
 }
 
@@ -140,7 +145,7 @@ async function readLargeImage(file) {
       hash.update(chunk.subarray(0, bytesRead));
       bytes += bytesRead;
     }
-    if (header === null) return { bytes: 0, sha256: hash.digest('hex'), type: null, width: null, height: null, orientation: null, sizeError: null };
+    if (header === null) return { bytes: 0, sha256: hash.digest('hex'), ...NO_HEADER };
     return { bytes, sha256: hash.digest('hex'), ...headerSize(header) };
   } catch (err) {
     return { ioError: `cannot read: ${code(err)}` };

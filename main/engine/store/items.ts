@@ -61,12 +61,12 @@ export class ItemStore {
     return id;
   }
 
-  /** `where` is an optional trusted SQL predicate over alias `i` (a compiled selection, see curate/selection.ts). */
   /** The largest item id (0 when there are none): what an import adds lies above it. */
   maxId(): number {
     return (this.db.prepare('SELECT coalesce(max(id), 0) m FROM items').get() as { m: number }).m;
   }
 
+  /** `where` is an optional trusted SQL predicate over alias `i` (a compiled selection, see curate/selection.ts). */
   count(sourceId?: number, where?: string | null): number {
     // Unfiltered counts come from the per-source counts that triggers keep (migration 7): O(sources).
     if (!where) {

@@ -1,10 +1,9 @@
-// The import-time model-input pass: right after an import, the project's small models (input ≤ 128 px, the
+// The import-time model-input pass (when asked: inputPassEnabled): right after an import, the project's small models (input ≤ 128 px, the
 // built-in one) get each new image's resized and cropped pixels in the model-input cache (input-cache.ts),
 // decoded from the original, so the first embed run (and detection, re-embedding) reads ~12 KB per image
 // instead of decoding a full-size JPEG. The import itself only reads headers and hashes bytes; decoding
 // there would slow every import by the decode's cost, so this runs as its own job queued behind it: items
 // show as soon as they are imported, and the decode happens while the user looks at them.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
@@ -13,6 +12,7 @@ import type { ActiveModel } from './active-model';
 import { inputCacheEligible, isCachedInput } from './input-cache';
 import { ITEM_SOURCE_COLUMNS, itemInputs, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
 import { preprocessorConfigSchema } from './model-config';
+import { readJsonFile } from './model-folder';
 import { preprocessSpecFromConfig, type PreprocessSpec } from './preprocess-spec';
 import { PreprocessPool } from './preprocess-pool';
 
@@ -28,7 +28,7 @@ const PAGE = 64;
 
 /** A model's preprocessing, from its folder's preprocessor_config.json (no ONNX session is created). */
 export async function modelInputSpec(dir: string): Promise<PreprocessSpec> {
-  return preprocessSpecFromConfig(preprocessorConfigSchema.parse(JSON.parse(await readFile(path.join(dir, 'preprocessor_config.json'), 'utf8'))));
+  return preprocessSpecFromConfig(await readJsonFile(path.join(dir, 'preprocessor_config.json'), preprocessorConfigSchema));
 }
 
 /**
