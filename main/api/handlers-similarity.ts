@@ -61,15 +61,14 @@ function pagingOf(project: Project, p: { k: number; offset: number; minScore?: n
 }
 
 /**
- * The API result; where an exact scan was slow and the saved index is missing, stale or its recall unmeasured,
+ * The API result; where an exact scan was slow and the saved index (graph or quantized copy) is missing, stale or its recall unmeasured,
  * also starts (or finds) the job that builds or measures it (an index measured and failing the gate is left be), so later searches are fast. None while an embed job runs (its rows would make the new
  * index stale again), nor from a read-only process (another owns the project).
  */
 function withIndexJob(project: Project, set: EmbeddingSet, found: PagedHits) {
-  const { slowExact, ...result } = found;
+  const { slowExact, unproven, ...result } = found;
   let indexJobId: number | undefined;
   const embedding = () => project.jobs.list().some((j) => j.kind === 'embed' && (j.state === 'running' || j.state === 'queued'));
-  const unproven = found.index !== 'current' || found.indexRecall === undefined;
   if (slowExact && unproven && !project.readOnly && !embedding()) indexJobId = project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id;
   return { model: set.model, ...result, ...(indexJobId !== undefined && { indexJobId }) };
 }

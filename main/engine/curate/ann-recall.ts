@@ -34,32 +34,48 @@ export interface RecallMeasure {
   measuredAt: string;
 }
 
-/** The search's path through the index: `want × pool` candidates, re-scored from the float32 rows, best first. */
-export function indexTopK(index: Index, src: RowSource, query: Float32Array, want: number, pool: number): TopK {
-  const keys = searchBatch(index, query, src.dim, want * pool).keys;
-  const scored = Array.from(keys, Number).filter((row) => row < src.rows).map((row) => ({ row, s: dot(src.read(row, 1), query) })).sort((a, b) => b.s - a.s || a.row - b.row).slice(0, want);
+/** Candidate rows for a query, best first by the index's own (approximate) scores: a graph walk, a byte scan. */
+export type Candidates = (query: Float32Array, count: number) => ArrayLike<number>;
+
+/** The HNSW index's candidates (rows) for a query. */
+export function graphCandidates(index: Index, dim: number): Candidates {
+  return (query, count) => Array.from(searchBatch(index, query, dim, count).keys, Number);
+}
+
+/** An approximate search's path: `want × pool` candidates, re-scored from the float32 rows, best first. */
+export function rescoredTopK(candidates: Candidates, src: RowSource, query: Float32Array, want: number, pool: number): TopK {
+  const scored = Array.from(candidates(query, want * pool)).filter((row) => row >= 0 && row < src.rows).map((row) => ({ row, s: dot(src.read(row, 1), query) })).sort((a, b) => b.s - a.s || a.row - b.row).slice(0, want);
   return { rows: Int32Array.from(scored, (x) => x.row), scores: Float32Array.from(scored, (x) => x.s) };
 }
 
+/** The search's path through the graph index (rescoredTopK of its candidates). */
+export function indexTopK(index: Index, src: RowSource, query: Float32Array, want: number, pool: number): TopK {
+  return rescoredTopK(graphCandidates(index, src.dim), src, query, want, pool);
+}
+
 /**
- * recall@k of the index (through indexTopK) vs the exact scan over `queries`; 1 when there are none. The exact
- * pass yields to the event loop between chunks (seconds at 1M rows) and stops when `signal` aborts.
+ * The exact top `k` rows of each query, the truth recall is measured against. The scan yields to the event loop
+ * between chunks (seconds at 1M rows) and stops when `signal` aborts.
  */
-export async function measureRecall(index: Index, src: RowSource, queries: Float32Array[], k: number, pool: number, signal?: AbortSignal): Promise<number> {
-  if (queries.length === 0) return 1;
+export async function exactTruth(src: RowSource, queries: Float32Array[], k: number, signal?: AbortSignal): Promise<TopK[]> {
+  if (queries.length === 0) return [];
   const scan = scanChunks(src, queries, k);
   let step = scan.next();
   for (; !step.done; step = scan.next()) {
     await tick();
     signal?.throwIfAborted();
   }
-  const truth = step.value;
+  return step.value;
+}
+
+/** recall@k of an approximate search (rescoredTopK of `candidates`) vs `truth` (exactTruth of the same queries); 1 when there are none. */
+export function recallAgainst(truth: TopK[], candidates: Candidates, src: RowSource, queries: Float32Array[], k: number, pool: number): number {
   let found = 0;
   let wanted = 0;
   queries.forEach((q, i) => {
     const exact = new Set(truth[i].rows);
     wanted += exact.size;
-    found += Array.from(indexTopK(index, src, q, k, pool).rows).filter((r) => exact.has(r)).length;
+    found += Array.from(rescoredTopK(candidates, src, q, k, pool).rows).filter((r) => exact.has(r)).length;
   });
   return wanted ? found / wanted : 1;
 }

@@ -1,24 +1,41 @@
-// The `search.index` job: builds and saves the ANN index (usearch HNSW) over a model's committed image rows,
-// which search uses when an exact scan would be slow (search.ts), then measures the index's recall@10 vs the
-// exact scan on probe queries like the real ones and records it in the sidecar (ann-recall.ts): search trusts
-// the index only when that passes. Started by a search that found the index missing, stale or unmeasured on a
-// project that large; an index already current and only unmeasured is measured, not rebuilt. The search itself
-// scans exactly meanwhile.
+// The `search.index` job: builds and saves the search indexes over a model's committed image rows, which
+// search uses when an exact scan would be slow (search.ts), and measures each one's recall@10 vs the exact scan
+// on probe queries like the real ones, recorded in its sidecar (ann-recall.ts): search trusts an index only
+// when that passes. First the quantized copy (quantized-index.ts: seconds to build, a byte scan), then the
+// HNSW graph (minutes to tens of minutes; sublinear where its recall passes). Started by a search that found
+// either missing, stale or unmeasured on a project that large; an index already current and only unmeasured
+// is measured, not rebuilt. The search itself scans exactly meanwhile.
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
-import { ANN_DEFAULTS, buildIndex, type IndexMeta, loadIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta } from './ann-index';
-import { measureRecall, RECALL_K, RECALL_PROBES, type RecallMeasure, spreadRows } from './ann-recall';
+import { ANN_DEFAULTS, buildIndex, type IndexMeta, loadIndex, readIndexMeta, type RowSource, rowsDigest, saveIndex, saveIndexMeta } from './ann-index';
+import { type Candidates, exactTruth, graphCandidates, RECALL_K, RECALL_PROBES, type RecallMeasure, recallAgainst, spreadRows } from './ann-recall';
 import { requireSet } from './embedding-pages';
+import type { TopK } from './exact-search';
+import { buildQuantized, loadQuantized, quantizedFile, readQuantizedMeta, saveQuantizedMeta } from './quantized-index';
 import { textProbes } from './recall-probes';
-import { SEARCH_EXPANSION, SEARCH_POOL, savedIndex } from './search';
+import { QUANTIZED_POOL, SEARCH_EXPANSION, SEARCH_POOL, savedIndex, savedQuantized } from './search';
 import { imageRows, indexFile } from './semantic-job';
 
 export const SEARCH_INDEX_JOB = 'search.index';
 
 const Params = z.object({ model: z.string().min(1) });
-const Result = z.object({ rows: z.number().int(), built: z.boolean(), recall: z.number() });
+/** `built`/`recall`: the graph index; `quantizedBuilt`/`quantizedRecall`: the quantized copy. */
+const Result = z.object({ rows: z.number().int(), built: z.boolean(), recall: z.number(), quantizedBuilt: z.boolean().optional(), quantizedRecall: z.number().optional() });
+
+/** Probe queries and their exact top lists, computed once for every index the job measures. */
+interface Probes { text: Float32Array[]; images: Float32Array[]; textTruth: TopK[]; imageTruth: TopK[] }
+
+/** The recall record of one index: the weaker probe kind decides. */
+function measure(p: Probes, candidates: Candidates, src: RowSource, beam: number, pool: number): RecallMeasure {
+  const text = p.text.length ? recallAgainst(p.textTruth, candidates, src, p.text, RECALL_K, pool) : undefined;
+  const images = recallAgainst(p.imageTruth, candidates, src, p.images, RECALL_K, pool);
+  return {
+    recall: Math.min(text ?? 1, images), probes: p.text.length + p.images.length, beam, pool, k: RECALL_K,
+    ...(text !== undefined && { text }), images, measuredAt: new Date().toISOString(),
+  };
+}
 
 export function searchIndexJob(project: Project, active: ActiveModel) {
   return defineJob({
@@ -33,6 +50,22 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
       const src = imageRows(project, set);
       try {
         ctx.setTotal(src.rows);
+        const text = await textProbes(project, set, active, RECALL_PROBES);
+        ctx.signal.throwIfAborted();
+        const images = spreadRows(src, RECALL_PROBES);
+        const truth = await exactTruth(src, [...text, ...images], RECALL_K, ctx.signal); // one pass over the matrix
+        const probes: Probes = { text, images, textTruth: truth.slice(0, text.length), imageTruth: truth.slice(text.length) };
+
+        // The quantized copy first: it takes seconds, and search may answer from it while the graph builds.
+        const qfile = quantizedFile(project, set);
+        const quantizedBuilt = savedQuantized(project, set, src.rows).state !== 'current';
+        const qmeta = quantizedBuilt ? await buildQuantized(src, qfile, set.model, undefined, ctx.signal) : readQuantizedMeta(qfile)!;
+        const quantized = loadQuantized(qfile, src.rows, set.dim);
+        // Larger than the resident budget: search could not keep it in memory, so it is not measured (not trusted).
+        const quantizedRecall = quantized ? measure(probes, (q, n) => quantized.candidates(q, n), src, 0, QUANTIZED_POOL) : undefined;
+        ctx.signal.throwIfAborted();
+        if (quantizedRecall) saveQuantizedMeta(qfile, { ...qmeta, recall: quantizedRecall });
+
         let meta: IndexMeta | null = savedIndex(project, set, src.rows).state === 'current' ? readIndexMeta(file) : null;
         const built = meta === null;
         if (!meta) {
@@ -44,19 +77,11 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
         // Measured on the saved file as search maps it, with search's beam and pool.
         const index = loadIndex(file, src.rows, set.dim, { view: true, expansionSearch: SEARCH_EXPANSION });
         if (!index) throw new Error(`${file}: the index just saved does not load`);
-        const text = await textProbes(project, set, active, RECALL_PROBES);
-        ctx.signal.throwIfAborted();
-        const images = spreadRows(src, RECALL_PROBES);
-        const textRecall = text.length ? await measureRecall(index, src, text, RECALL_K, SEARCH_POOL, ctx.signal) : undefined;
-        const imageRecall = await measureRecall(index, src, images, RECALL_K, SEARCH_POOL, ctx.signal);
-        const recall: RecallMeasure = {
-          recall: Math.min(textRecall ?? 1, imageRecall), probes: text.length + images.length, beam: SEARCH_EXPANSION, pool: SEARCH_POOL, k: RECALL_K,
-          ...(textRecall !== undefined && { text: textRecall }), images: imageRecall, measuredAt: new Date().toISOString(),
-        };
+        const recall = measure(probes, graphCandidates(index, set.dim), src, SEARCH_EXPANSION, SEARCH_POOL);
         ctx.signal.throwIfAborted();
         saveIndexMeta(file, { ...meta, recall });
         ctx.progress(src.rows);
-        return { rows: src.rows, built, recall: recall.recall };
+        return { rows: src.rows, built, recall: recall.recall, quantizedBuilt, ...(quantizedRecall && { quantizedRecall: quantizedRecall.recall }) };
       } finally {
         src.close();
       }

@@ -6,15 +6,18 @@
 // while it was built from exactly the rows the matrix holds now (ann-index.ts indexState); a missing or
 // stale index means an exact scan, never stale hits, and only while its measured recall passes the gate
 // (ann-recall.ts: recall@10 vs exact on the project's own text and image probes ≥ MIN_INDEX_RECALL); an
-// unmeasured or failing index leaves search exact. Results say which method answered.
+// unmeasured or failing index leaves search exact. Where the graph fails its gate (text queries far from
+// every image vector, at 1M rows), the scalar-quantized copy (quantized-index.ts: a byte scan whose candidates
+// are re-scored from float32) answers instead, under the same gate. Results say which method answered.
 import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
-import { indexState, type IndexState, loadIndex, readIndexMeta } from './ann-index';
-import { indexTopK, type RecallMeasure, recallPasses } from './ann-recall';
+import { indexState, type IndexState, loadIndex, readIndexMeta, type RowSource } from './ann-index';
+import { indexTopK, type RecallMeasure, recallPasses, rescoredTopK } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
+import { loadQuantized, type QuantizedIndex, quantizedFile, quantizedState, readQuantizedMeta } from './quantized-index';
 import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
 
@@ -28,14 +31,20 @@ export interface SearchResult {
   index: IndexState;
   /** In 'auto' mode, an exact scan of this matrix is over its budget: a current index would answer (search.index builds one). */
   slowExact: boolean;
-  /** The current index's recall@10 vs exact, measured with this search's settings; undefined: not measured (search.index measures it). */
+  /**
+   * The recall@10 vs exact of the index that answered, else of the current graph index, measured with this
+   * search's settings; undefined: not measured (search.index measures it).
+   */
   indexRecall?: number;
+  /** The graph index or the quantized copy is missing, stale or unmeasured: the search.index job would build or measure it. */
+  unproven: boolean;
 }
 /**
  * 'auto': exact unless that is slow and a current index whose measured recall passes the gate exists; 'exact':
- * always scan; 'index': the index whenever it is current, gate or not (measurements and tests).
+ * always scan; 'index': the graph index whenever it is current, gate or not; 'quantized': the quantized copy
+ * likewise (measurements and tests).
  */
-export type SearchMode = 'auto' | 'exact' | 'index';
+export type SearchMode = 'auto' | 'exact' | 'index' | 'quantized';
 
 /**
  * Search-time HNSW beam width. Text queries sit far from every image vector (cosines ~0.3), where a graph
@@ -44,10 +53,18 @@ export type SearchMode = 'auto' | 'exact' | 'index';
  * reach 0.97 already at ef 512 (1M × 128). bench:million measures recall and time at 1M.
  */
 export const SEARCH_EXPANSION = 2048;
-/** Past this many wanted hits the beam no longer covers them with margin, so deeper requests scan exactly. */
+/**
+ * Past this many wanted hits the beam no longer covers them with margin (and re-scoring the quantized scan's
+ * candidates row by row costs more than it saves), so deeper requests scan exactly.
+ */
 export const INDEX_MAX_WANT = SEARCH_EXPANSION / 4;
 /** Candidates asked of the index per wanted hit, all re-scored from the float32 matrix. */
 export const SEARCH_POOL = 1;
+/**
+ * Candidates the quantized scan proposes per wanted hit, all re-scored from float32: the byte scores err by
+ * ~1e-3, which reorders near-ties (recall@10 on the 1M bench's text queries: 0.96 from 1 per hit, 1.0 from 2).
+ */
+export const QUANTIZED_POOL = 4;
 
 interface Saved {
   state: IndexState;
@@ -93,6 +110,39 @@ export function savedIndex(project: Project, set: EmbeddingSet, rows: number): S
   return saved;
 }
 
+interface SavedQuantized { state: IndexState; index: QuantizedIndex | null; key: string; recall: RecallMeasure | undefined; trusted: boolean }
+const quantizedCache = new Map<string, SavedQuantized>();
+
+/** The quantized copy of `set` over its first `rows` rows: its state, its measured recall and, when trusted, the loaded copy. */
+export function savedQuantized(project: Project, set: EmbeddingSet, rows: number): SavedQuantized {
+  const file = quantizedFile(project, set);
+  const key = `${rows}|${fileKey(file)}|${fileKey(`${file}.json`)}|${fileKey(project.embeddings.matrixPath(set, 'image'))}`;
+  const hit = quantizedCache.get(file);
+  if (hit?.key === key) return hit;
+  let state: IndexState = existsSync(file) ? 'stale' : 'missing';
+  if (rows > 0 && state === 'stale') {
+    const src = imageRows(project, set);
+    try {
+      state = quantizedState(file, src, rows);
+    } finally {
+      src.close();
+    }
+  }
+  const measured = state === 'current' ? readQuantizedMeta(file)?.recall : undefined;
+  const recall = measured?.beam === 0 && measured.pool === QUANTIZED_POOL ? measured : undefined;
+  // Loaded (hundreds of MB at 1M rows) only once it has passed the gate: an untrusted copy never answers 'auto'.
+  const passes = recallPasses(recall, 0, QUANTIZED_POOL);
+  const saved: SavedQuantized = { state, index: null, key, recall, trusted: passes };
+  quantizedCache.set(file, saved);
+  return saved;
+}
+
+/** The loaded quantized copy behind `saved` (read on first use), or null when it no longer loads. */
+function quantizedIndex(project: Project, set: EmbeddingSet, saved: SavedQuantized, rows: number): QuantizedIndex | null {
+  if (!saved.index && saved.state === 'current') saved.index = loadQuantized(quantizedFile(project, set), rows, set.dim);
+  return saved.index;
+}
+
 /** Whether an exact scan of `rows` × `dim` is over budget here: predicted slower than the budget, or too large to keep resident. */
 export function exactIsSlow(rows: number, dim: number): boolean {
   return rows * dim * 4 > residentBudget() || predictedScanMs(rows, dim) > exactScanBudgetMs();
@@ -108,10 +158,14 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   // to use, or an index job this process could start.
   const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.index !== null || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
   const useIndex = saved.index !== null && (mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT));
+  const quant = savedQuantized(project, set, rowsCommitted);
+  const quantized = !useIndex && (mode === 'quantized' || (mode === 'auto' && quant.trusted && slowExact && want <= INDEX_MAX_WANT)) ? quantizedIndex(project, set, quant, rowsCommitted) : null;
   let rows: ArrayLike<number>;
   let scores: ArrayLike<number>;
   if (useIndex) {
-    ({ rows, scores } = rescored(project, set, saved.index!, query, want));
+    ({ rows, scores } = rescored(project, set, (src) => indexTopK(saved.index!, src, query, want, SEARCH_POOL)));
+  } else if (quantized) {
+    ({ rows, scores } = rescored(project, set, (src) => rescoredTopK((q, n) => quantized.candidates(q, n), src, query, want, QUANTIZED_POOL)));
   } else {
     ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want));
   }
@@ -123,17 +177,20 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     if (itemId === undefined || itemId === excludeItem) continue;
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
-  return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact, ...(saved.recall && { indexRecall: saved.recall.recall }) };
+  const recall = quantized ? quant.recall : saved.recall;
+  const unproven = saved.state !== 'current' || !saved.recall || quant.state !== 'current' || !quant.recall;
+  return { method: useIndex || quantized ? 'index' : 'exact', hits, index: saved.state, slowExact, unproven, ...(recall && { indexRecall: recall.recall }) };
 }
 
 /**
- * The index's candidates scored again from the float32 matrix and sorted: the index holds f16 vectors, whose
- * scores are off by ~1e-3, enough to reorder close hits and to move one across a similarity cutoff.
+ * An index's candidates scored again from the float32 matrix (read row by row from the file, never made
+ * resident) and sorted: the graph holds f16 vectors and the quantized copy bytes, whose scores are off by
+ * ~1e-3, enough to reorder close hits and to move one across a similarity cutoff.
  */
-function rescored(project: Project, set: EmbeddingSet, index: Index, query: Float32Array, want: number): TopK {
+function rescored(project: Project, set: EmbeddingSet, top: (src: RowSource) => TopK): TopK {
   const src = imageRows(project, set);
   try {
-    return indexTopK(index, src, query, want, SEARCH_POOL);
+    return top(src);
   } finally {
     src.close();
   }

@@ -10,7 +10,8 @@ import { createDispatch, type Dispatch } from '../../../main/api/handlers';
 import { buildIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta } from '../../../main/engine/curate/ann-index';
 import { MIN_INDEX_RECALL } from '../../../main/engine/curate/ann-recall';
 import { imageRows, indexFile } from '../../../main/engine/curate/semantic-job';
-import { exactIsSlow, savedIndex, searchVector } from '../../../main/engine/curate/search';
+import { exactIsSlow, savedIndex, savedQuantized, searchVector } from '../../../main/engine/curate/search';
+import { buildQuantized, quantizedFile, readQuantizedMeta, removeQuantized, saveQuantizedMeta } from '../../../main/engine/curate/quantized-index';
 import { predictedScanMs } from '../../../main/engine/curate/scan-cost';
 import { SEARCH_INDEX_JOB, searchIndexJob } from '../../../main/engine/curate/search-index-job';
 import { Engine } from '../../../main/engine/engine';
@@ -199,22 +200,35 @@ describe('search through the saved ANN index', () => {
   it('an index measured below the gate is never used by an auto search: a sidecar saying so, or an index that answers wrongly', async () => {
     const n = project.embeddings.committedImageRows(set);
     const file = indexFile(project, set);
+    const qfile = quantizedFile(project, set);
     const qs = queries(6, 11);
     const job = async () => {
       const run = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
       expect(run.state).toBe('done');
       return indexJobResult(run);
     };
-    expect((await job()).built).toBe(true); // the tail rewrite above made it stale
+    const built = await job();
+    expect(built).toMatchObject({ built: true, quantizedBuilt: true }); // the tail rewrite above made both stale
     expect(withBudget('0', () => searchVector(project, set, qs[0], 10).method)).toBe('index');
+    // Both measured below the gate (sidecars saying so): exact, equal to brute force.
     const meta = readIndexMeta(file)!;
+    const qmeta = readQuantizedMeta(qfile)!;
     saveIndexMeta(file, { ...meta, recall: { ...meta.recall!, recall: MIN_INDEX_RECALL - 0.01 } });
+    saveQuantizedMeta(qfile, { ...qmeta, recall: { ...qmeta.recall!, recall: MIN_INDEX_RECALL - 0.01 } });
     for (const q of qs) {
       const res = withBudget('0', () => searchVector(project, set, q, 10));
       expect(res).toMatchObject({ method: 'exact', index: 'current', indexRecall: MIN_INDEX_RECALL - 0.01 });
       expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
     }
-    // An index whose key r holds the vector of row r + 1: current by its digest, and wrong on every query.
+    // The graph failing, the quantized copy passing: the copy answers, with brute force's hits.
+    saveQuantizedMeta(qfile, qmeta);
+    for (const q of qs) {
+      const res = withBudget('0', () => searchVector(project, set, q, 10));
+      expect(res).toMatchObject({ method: 'index', indexRecall: qmeta.recall!.recall });
+      expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
+    }
+    // A graph whose key r holds the vector of row r + 1, and a quantized copy whose row r holds row r + 1's bytes:
+    // current by their digests, and wrong on every query.
     const src = imageRows(project, set);
     try {
       const shifted = { dim: DIM, rows: n, read: (row: number, count = 1) => {
@@ -223,21 +237,26 @@ describe('search through the saved ANN index', () => {
         return out;
       } };
       saveIndex(await buildIndex(shifted), file, { ...meta, recall: undefined, digest: rowsDigest(src) });
+      const wrong = await buildQuantized(shifted, qfile, set.model);
+      saveQuantizedMeta(qfile, { ...wrong, digest: rowsDigest(src) });
     } finally {
       src.close();
     }
     expect(savedIndex(project, set, n).state).toBe('current');
+    expect(savedQuantized(project, set, n).state).toBe('current');
     const measured = await job();
-    expect(measured.built).toBe(false);
+    expect(measured).toMatchObject({ built: false, quantizedBuilt: false });
     expect(measured.recall).toBeLessThan(MIN_INDEX_RECALL);
+    expect(measured.quantizedRecall).toBeLessThan(MIN_INDEX_RECALL);
     for (const q of qs) {
       const res = withBudget('0', () => searchVector(project, set, q, 10));
       expect(res.method).toBe('exact');
       expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
-      // The same index forced: what the gate kept out.
+      // The same indexes forced: what the gate kept out.
       expect(searchVector(project, set, q, 10, undefined, 'index').hits.map((h) => h.itemId)).not.toEqual(bruteForce(q, 10));
+      expect(searchVector(project, set, q, 10, undefined, 'quantized').hits.map((h) => h.itemId)).not.toEqual(bruteForce(q, 10));
     }
-    // The API neither claims the index nor restarts the job for a measured, failing one.
+    // The API neither claims an index nor restarts the job for measured, failing ones.
     process.env.WINNOW_EXACT_SCAN_MS = '0';
     try {
       const api = (await call('search.text', { query: 'a yellow star', k: 10 })) as { method: string; indexJobId?: number; indexRecall?: number };
@@ -247,5 +266,25 @@ describe('search through the saved ANN index', () => {
     } finally {
       delete process.env.WINNOW_EXACT_SCAN_MS;
     }
+  });
+
+  it('the quantized copy, rebuilt by the job, answers with brute force\'s top 10 for queries near rows and off them', async () => {
+    removeQuantized(quantizedFile(project, set));
+    const run = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
+    expect(indexJobResult(run)).toMatchObject({ built: false, quantizedBuilt: true });
+    expect(indexJobResult(run).quantizedRecall).toBeGreaterThanOrEqual(MIN_INDEX_RECALL);
+    const qs = queries(60, 13);
+    let same = 0;
+    for (const q of qs) {
+      const res = searchVector(project, set, q, 10, undefined, 'quantized');
+      expect(res.method).toBe('index');
+      const truth = bruteForce(q, 10);
+      if (res.hits.map((h) => h.itemId).join() === truth.join()) same++;
+      // Scores are the float32 ones, not the bytes' estimates.
+      const exact = searchVector(project, set, q, 10, undefined, 'exact').hits;
+      res.hits.forEach((h, i) => { if (h.itemId === exact[i].itemId) expect(h.score).toBeCloseTo(exact[i].score, 4); });
+    }
+    console.log(`quantized copy: ${same}/${qs.length} queries with brute force's exact top 10 (${project.embeddings.committedImageRows(set)} × ${DIM})`);
+    expect(same).toBe(qs.length);
   });
 });
