@@ -109,13 +109,18 @@ const resident = new Map<string, Resident>();
 /** A loaded quantized copy: proposes candidate rows for a query by a native scan of its bytes. */
 export interface QuantizedIndex { rows: number; dim: number; scale: number; candidates(query: Float32Array, count: number): Int32Array }
 
+/** Whether a quantized copy of `rows` × `dim` fits the resident budget (WINNOW_RESIDENT_MB): it is never streamed per query. */
+export function quantizedFits(rows: number, dim: number): boolean {
+  return rows * dim <= residentBudget();
+}
+
 /**
  * The copy at `file` in memory (read once, kept while unchanged), or null when it is missing, does not cover
  * `rows` × `dim`, or is larger than the resident budget (WINNOW_RESIDENT_MB: it must not be streamed per query).
  */
 export function loadQuantized(file: string, rows: number, dim: number): QuantizedIndex | null {
   const meta = readQuantizedMeta(file);
-  if (!meta || meta.rows !== rows || meta.dim !== dim || rows * dim > residentBudget()) return null;
+  if (!meta || meta.rows !== rows || meta.dim !== dim || !quantizedFits(rows, dim)) return null;
   const st = statSync(file);
   const key = `${st.size}:${st.mtimeMs}`;
   let hit = resident.get(file);

@@ -13,7 +13,7 @@ import { ANN_DEFAULTS, buildIndex, type IndexMeta, loadIndex, readIndexMeta, typ
 import { type Candidates, exactTruth, graphCandidates, RECALL_K, RECALL_PROBES, type RecallMeasure, recallAgainst, spreadRows } from './ann-recall';
 import { requireSet } from './embedding-pages';
 import type { TopK } from './exact-search';
-import { buildQuantized, loadQuantized, quantizedFile, readQuantizedMeta, saveQuantizedMeta } from './quantized-index';
+import { buildQuantized, loadQuantized, quantizedFile, quantizedFits, readQuantizedMeta, saveQuantizedMeta } from './quantized-index';
 import { textProbes } from './recall-probes';
 import { QUANTIZED_POOL, SEARCH_EXPANSION, SEARCH_POOL, savedIndex, savedQuantized } from './search';
 import { imageRows, indexFile } from './semantic-job';
@@ -57,14 +57,15 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
         const probes: Probes = { text, images, textTruth: truth.slice(0, text.length), imageTruth: truth.slice(text.length) };
 
         // The quantized copy first: it takes seconds, and search may answer from it while the graph builds.
+        // Not built past the resident budget: search would not keep it in memory, and never streams it.
         const qfile = quantizedFile(project, set);
-        const quantizedBuilt = savedQuantized(project, set, src.rows).state !== 'current';
-        const qmeta = quantizedBuilt ? await buildQuantized(src, qfile, set.model, undefined, ctx.signal) : readQuantizedMeta(qfile)!;
-        const quantized = loadQuantized(qfile, src.rows, set.dim);
-        // Larger than the resident budget: search could not keep it in memory, so it is not measured (not trusted).
-        const quantizedRecall = quantized ? measure(probes, (q, n) => quantized.candidates(q, n), src, 0, QUANTIZED_POOL) : undefined;
+        const fits = quantizedFits(src.rows, set.dim);
+        const quantizedBuilt = fits && savedQuantized(project, set, src.rows).state !== 'current';
+        const qmeta = quantizedBuilt ? await buildQuantized(src, qfile, set.model, undefined, ctx.signal) : readQuantizedMeta(qfile);
+        const quantized = fits ? loadQuantized(qfile, src.rows, set.dim) : null;
+        const quantizedRecall = qmeta && quantized ? measure(probes, (q, n) => quantized.candidates(q, n), src, 0, QUANTIZED_POOL) : undefined;
         ctx.signal.throwIfAborted();
-        if (quantizedRecall) saveQuantizedMeta(qfile, { ...qmeta, recall: quantizedRecall });
+        if (qmeta && quantizedRecall) saveQuantizedMeta(qfile, { ...qmeta, recall: quantizedRecall });
 
         let meta: IndexMeta | null = savedIndex(project, set, src.rows).state === 'current' ? readIndexMeta(file) : null;
         const built = meta === null;

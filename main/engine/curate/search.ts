@@ -17,7 +17,7 @@ import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../st
 import { indexState, type IndexState, loadIndex, readIndexMeta, type RowSource } from './ann-index';
 import { indexTopK, type RecallMeasure, recallPasses, rescoredTopK } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
-import { loadQuantized, type QuantizedIndex, quantizedFile, quantizedState, readQuantizedMeta } from './quantized-index';
+import { loadQuantized, quantizedFits, type QuantizedIndex, quantizedFile, quantizedState, readQuantizedMeta } from './quantized-index';
 import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
 
@@ -68,6 +68,10 @@ export const QUANTIZED_POOL = 4;
 
 interface Saved {
   state: IndexState;
+  /**
+   * The memory-mapped index, mapped on first use: usearch's `view` walks every node to find its offsets, which
+   * brings the whole file into resident memory (+219 MiB at 1M × 128), so an index that does not answer is never mapped.
+   */
   index: Index | null;
   key: string;
   /** The recall measured for this index with SEARCH_EXPANSION and SEARCH_POOL (else undefined). */
@@ -87,7 +91,7 @@ function fileKey(file: string): string {
   }
 }
 
-/** The saved index of `set` over its first `rows` rows: its state and, when current, the loaded (memory-mapped) index. */
+/** The saved index of `set` over its first `rows` rows: its state and its measured recall (graphIndex maps it). */
 export function savedIndex(project: Project, set: EmbeddingSet, rows: number): Saved {
   const file = indexFile(project, set);
   const key = `${rows}|${fileKey(file)}|${fileKey(`${file}.json`)}|${fileKey(project.embeddings.matrixPath(set, 'image'))}`;
@@ -102,12 +106,20 @@ export function savedIndex(project: Project, set: EmbeddingSet, rows: number): S
       src.close();
     }
   }
-  const index = state === 'current' ? loadIndex(file, rows, set.dim, { view: true, expansionSearch: SEARCH_EXPANSION }) : null;
   const measured = state === 'current' ? readIndexMeta(file)?.recall : undefined;
   const recall = measured?.beam === SEARCH_EXPANSION && measured.pool === SEARCH_POOL ? measured : undefined;
-  const saved: Saved = { state: state === 'current' && !index ? 'stale' : state, index, key, recall, trusted: index !== null && recallPasses(recall, SEARCH_EXPANSION, SEARCH_POOL) };
+  const saved: Saved = { state, index: null, key, recall, trusted: state === 'current' && recallPasses(recall, SEARCH_EXPANSION, SEARCH_POOL) };
   cache.set(file, saved);
   return saved;
+}
+
+/** The mapped graph index behind `saved` (mapped on first use); null, and `saved` stale, when it no longer loads. */
+function graphIndex(project: Project, set: EmbeddingSet, saved: Saved, rows: number): Index | null {
+  if (!saved.index && saved.state === 'current') {
+    saved.index = loadIndex(indexFile(project, set), rows, set.dim, { view: true, expansionSearch: SEARCH_EXPANSION });
+    if (!saved.index) Object.assign(saved, { state: 'stale', trusted: false });
+  }
+  return saved.index;
 }
 
 interface SavedQuantized { state: IndexState; index: QuantizedIndex | null; key: string; recall: RecallMeasure | undefined; trusted: boolean }
@@ -156,14 +168,15 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   const saved = savedIndex(project, set, rowsCommitted);
   // Judged only where it can change something (the probe behind it costs a few ms once per process): an index
   // to use, or an index job this process could start.
-  const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.index !== null || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
-  const useIndex = saved.index !== null && (mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT));
   const quant = savedQuantized(project, set, rowsCommitted);
+  const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.state === 'current' || quant.state === 'current' || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
+  const graph = mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT) ? graphIndex(project, set, saved, rowsCommitted) : null;
+  const useIndex = graph !== null;
   const quantized = !useIndex && (mode === 'quantized' || (mode === 'auto' && quant.trusted && slowExact && want <= INDEX_MAX_WANT)) ? quantizedIndex(project, set, quant, rowsCommitted) : null;
   let rows: ArrayLike<number>;
   let scores: ArrayLike<number>;
   if (useIndex) {
-    ({ rows, scores } = rescored(project, set, (src) => indexTopK(saved.index!, src, query, want, SEARCH_POOL)));
+    ({ rows, scores } = rescored(project, set, (src) => indexTopK(graph!, src, query, want, SEARCH_POOL)));
   } else if (quantized) {
     ({ rows, scores } = rescored(project, set, (src) => rescoredTopK((q, n) => quantized.candidates(q, n), src, query, want, QUANTIZED_POOL)));
   } else {
@@ -178,7 +191,7 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
   const recall = quantized ? quant.recall : saved.recall;
-  const unproven = saved.state !== 'current' || !saved.recall || quant.state !== 'current' || !quant.recall;
+  const unproven = saved.state !== 'current' || !saved.recall || (quantizedFits(rowsCommitted, set.dim) && (quant.state !== 'current' || !quant.recall));
   return { method: useIndex || quantized ? 'index' : 'exact', hits, index: saved.state, slowExact, unproven, ...(recall && { indexRecall: recall.recall }) };
 }
 

@@ -65,7 +65,7 @@ function withBudget<T>(ms: string, f: () => T): T {
 }
 
 /** The search.index job's typed result. */
-function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall: number } {
+function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall: number; quantizedBuilt?: boolean; quantizedRecall?: number } {
   return project.jobs.result(searchIndexJob(project, engine.active), job.id)!;
 }
 
