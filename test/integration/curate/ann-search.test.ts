@@ -4,6 +4,7 @@
 // row count) is never used; the search.index job makes it current again; `exact: true` always scans. The recall
 // gate: an index whose recall is unmeasured or measured below MIN_INDEX_RECALL (a sidecar saying so, or an
 // index built to answer wrongly) never answers an 'auto' search, whose hits then equal brute force.
+import { truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatch, type Dispatch } from '../../../main/api/handlers';
@@ -286,5 +287,13 @@ describe('search through the saved ANN index', () => {
     }
     console.log(`quantized copy: ${same}/${qs.length} queries with brute force's exact top 10 (${project.embeddings.committedImageRows(set)} × ${DIM})`);
     expect(same).toBe(qs.length);
+    // A truncated copy (a crash mid-write, a full disk) is stale, never read: search stays correct.
+    const qfile = quantizedFile(project, set);
+    truncateSync(qfile, 1000);
+    const n = project.embeddings.committedImageRows(set);
+    expect(savedQuantized(project, set, n).state).toBe('stale');
+    const res = withBudget('0', () => searchVector(project, set, qs[0], 10, undefined, 'quantized'));
+    expect(res).toMatchObject({ method: 'exact', unproven: true });
+    expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(qs[0], 10));
   });
 });
