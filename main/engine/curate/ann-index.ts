@@ -125,14 +125,24 @@ export function saveIndex(index: Index, file: string, meta: IndexMeta): void {
 
 /** Rewrites the sidecar of the index at `file` (atomically: search reads it from other processes). */
 export function saveIndexMeta(file: string, meta: IndexMeta): void {
+  saveSidecar(file, meta);
+}
+
+export function readIndexMeta(file: string): IndexMeta | null {
+  return readSidecar<IndexMeta>(file);
+}
+
+/** Writes `<file>.json` through a temp name and a rename: search reads sidecars from other processes. */
+export function saveSidecar(file: string, meta: object): void {
   writeFileSync(`${file}.json.tmp`, JSON.stringify(meta));
   renameSync(`${file}.json.tmp`, `${file}.json`);
 }
 
-export function readIndexMeta(file: string): IndexMeta | null {
+/** The sidecar of `file`, or null when either is missing or the sidecar does not parse. */
+export function readSidecar<T>(file: string): T | null {
   if (!existsSync(file) || !existsSync(`${file}.json`)) return null;
   try {
-    return JSON.parse(readFileSync(`${file}.json`, 'utf8')) as IndexMeta;
+    return JSON.parse(readFileSync(`${file}.json`, 'utf8')) as T;
   } catch {
     return null;
   }

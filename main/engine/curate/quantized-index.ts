@@ -7,13 +7,13 @@
 // from 2 candidates per hit). It stays linear in rows, but reads a quarter of the bytes of the exact scan and
 // keeps a quarter of its memory resident. Search uses it only while it is current (the digest of the rows it
 // was built from, as the graph index) and its measured recall passes the gate.
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import usearch from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import { residentBudget } from '../store/resident-matrix';
-import { CHUNK_ROWS, type IndexState, type RowSource, rowsDigest, tick } from './ann-index';
+import { CHUNK_ROWS, type IndexState, readSidecar, type RowSource, rowsDigest, saveSidecar, tick } from './ann-index';
 import type { RecallMeasure } from './ann-recall';
 import { indexFile } from './semantic-job';
 
@@ -70,23 +70,18 @@ export async function buildQuantized(src: RowSource, file: string, model: string
   }
   renameSync(tmp, file);
   const meta: QuantizedMeta = { kind: 'i8', rows: src.rows, dim: src.dim, model, scale, builtAt: new Date().toISOString(), digest: rowsDigest(src) };
-  saveQuantizedMeta(file, meta);
+  saveSidecar(file, meta);
   return meta;
 }
 
 export function saveQuantizedMeta(file: string, meta: QuantizedMeta): void {
-  writeFileSync(`${file}.json.tmp`, JSON.stringify(meta));
-  renameSync(`${file}.json.tmp`, `${file}.json`);
+  saveSidecar(file, meta);
 }
 
+/** The sidecar, or null when it is missing, unreadable or the copy's size is not what it says (a truncated write). */
 export function readQuantizedMeta(file: string): QuantizedMeta | null {
-  if (!existsSync(file) || !existsSync(`${file}.json`)) return null;
-  try {
-    const meta = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as QuantizedMeta;
-    return meta.kind === 'i8' && statSync(file).size === meta.rows * meta.dim ? meta : null;
-  } catch {
-    return null;
-  }
+  const meta = readSidecar<QuantizedMeta>(file);
+  return meta?.kind === 'i8' && statSync(file).size === meta.rows * meta.dim ? meta : null;
 }
 
 /** Whether the copy at `file` was built from exactly the first `rows` rows of `src` as they are now. */

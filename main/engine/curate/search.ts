@@ -66,21 +66,22 @@ export const SEARCH_POOL = 1;
  */
 export const QUANTIZED_POOL = 4;
 
-interface Saved {
+interface Saved<I> {
   state: IndexState;
   /**
-   * The memory-mapped index, mapped on first use: usearch's `view` walks every node to find its offsets, which
-   * brings the whole file into resident memory (+219 MiB at 1M × 128), so an index that does not answer is never mapped.
+   * The loaded index, on first use: the graph memory-mapped (usearch's `view` walks every node to find its
+   * offsets, which brings the whole file into resident memory: +219 MiB at 1M × 128), the quantized copy read
+   * into memory; so an index that does not answer is never loaded.
    */
-  index: Index | null;
+  index: I | null;
   key: string;
-  /** The recall measured for this index with SEARCH_EXPANSION and SEARCH_POOL (else undefined). */
+  /** The recall measured for this index with the search's settings (else undefined). */
   recall: RecallMeasure | undefined;
-  /** The recall gate passed: 'auto' search may answer from the index. */
+  /** Current, and the recall gate passed: 'auto' search may answer from the index. */
   trusted: boolean;
 }
-/** Index state and loaded index per index file, valid while the index and matrix files and the row count are unchanged. */
-const cache = new Map<string, Saved>();
+/** Index state and measured recall per index file, valid while the index and matrix files and the row count are unchanged. */
+const cache = new Map<string, Saved<unknown>>();
 
 function fileKey(file: string): string {
   try {
@@ -91,30 +92,45 @@ function fileKey(file: string): string {
   }
 }
 
-/** The saved index of `set` over its first `rows` rows: its state and its measured recall (graphIndex maps it). */
-export function savedIndex(project: Project, set: EmbeddingSet, rows: number): Saved {
-  const file = indexFile(project, set);
+/**
+ * The state of the index at `file` over the first `rows` rows of `set` (`check`: its digest against the rows)
+ * and its recall as measured with `beam` and `pool`, checked again only when the index, its sidecar, the
+ * matrix or the row count changes.
+ */
+function savedAt<I>(project: Project, set: EmbeddingSet, rows: number, file: string, check: (src: RowSource) => IndexState, measured: () => RecallMeasure | undefined, beam: number, pool: number): Saved<I> {
   const key = `${rows}|${fileKey(file)}|${fileKey(`${file}.json`)}|${fileKey(project.embeddings.matrixPath(set, 'image'))}`;
-  const hit = cache.get(file);
+  const hit = cache.get(file) as Saved<I> | undefined;
   if (hit?.key === key) return hit;
   let state: IndexState = existsSync(file) ? 'stale' : 'missing';
   if (rows > 0 && state === 'stale') {
     const src = imageRows(project, set);
     try {
-      state = indexState(file, src, rows);
+      state = check(src);
     } finally {
       src.close();
     }
   }
-  const measured = state === 'current' ? readIndexMeta(file)?.recall : undefined;
-  const recall = measured?.beam === SEARCH_EXPANSION && measured.pool === SEARCH_POOL ? measured : undefined;
-  const saved: Saved = { state, index: null, key, recall, trusted: state === 'current' && recallPasses(recall, SEARCH_EXPANSION, SEARCH_POOL) };
+  const m = state === 'current' ? measured() : undefined;
+  const recall = m?.beam === beam && m.pool === pool ? m : undefined;
+  const saved: Saved<I> = { state, index: null, key, recall, trusted: state === 'current' && recallPasses(recall, beam, pool) };
   cache.set(file, saved);
   return saved;
 }
 
-/** The mapped graph index behind `saved` (mapped on first use); null, and `saved` stale, when it no longer loads. */
-function graphIndex(project: Project, set: EmbeddingSet, saved: Saved, rows: number): Index | null {
+/** The saved graph index of `set` over its first `rows` rows: its state and its measured recall (graphIndex maps it). */
+export function savedIndex(project: Project, set: EmbeddingSet, rows: number): Saved<Index> {
+  const file = indexFile(project, set);
+  return savedAt(project, set, rows, file, (src) => indexState(file, src, rows), () => readIndexMeta(file)?.recall, SEARCH_EXPANSION, SEARCH_POOL);
+}
+
+/** The quantized copy of `set` over its first `rows` rows: its state and its measured recall (quantizedIndex loads it). */
+export function savedQuantized(project: Project, set: EmbeddingSet, rows: number): Saved<QuantizedIndex> {
+  const file = quantizedFile(project, set);
+  return savedAt(project, set, rows, file, (src) => quantizedState(file, src, rows), () => readQuantizedMeta(file)?.recall, 0, QUANTIZED_POOL);
+}
+
+/** The mapped graph index behind `saved` (on first use); null, and `saved` stale, when it no longer loads. */
+function graphIndex(project: Project, set: EmbeddingSet, saved: Saved<Index>, rows: number): Index | null {
   if (!saved.index && saved.state === 'current') {
     saved.index = loadIndex(indexFile(project, set), rows, set.dim, { view: true, expansionSearch: SEARCH_EXPANSION });
     if (!saved.index) Object.assign(saved, { state: 'stale', trusted: false });
@@ -122,35 +138,8 @@ function graphIndex(project: Project, set: EmbeddingSet, saved: Saved, rows: num
   return saved.index;
 }
 
-interface SavedQuantized { state: IndexState; index: QuantizedIndex | null; key: string; recall: RecallMeasure | undefined; trusted: boolean }
-const quantizedCache = new Map<string, SavedQuantized>();
-
-/** The quantized copy of `set` over its first `rows` rows: its state, its measured recall and, when trusted, the loaded copy. */
-export function savedQuantized(project: Project, set: EmbeddingSet, rows: number): SavedQuantized {
-  const file = quantizedFile(project, set);
-  const key = `${rows}|${fileKey(file)}|${fileKey(`${file}.json`)}|${fileKey(project.embeddings.matrixPath(set, 'image'))}`;
-  const hit = quantizedCache.get(file);
-  if (hit?.key === key) return hit;
-  let state: IndexState = existsSync(file) ? 'stale' : 'missing';
-  if (rows > 0 && state === 'stale') {
-    const src = imageRows(project, set);
-    try {
-      state = quantizedState(file, src, rows);
-    } finally {
-      src.close();
-    }
-  }
-  const measured = state === 'current' ? readQuantizedMeta(file)?.recall : undefined;
-  const recall = measured?.beam === 0 && measured.pool === QUANTIZED_POOL ? measured : undefined;
-  // Loaded (hundreds of MB at 1M rows) only once it has passed the gate: an untrusted copy never answers 'auto'.
-  const passes = recallPasses(recall, 0, QUANTIZED_POOL);
-  const saved: SavedQuantized = { state, index: null, key, recall, trusted: passes };
-  quantizedCache.set(file, saved);
-  return saved;
-}
-
-/** The loaded quantized copy behind `saved` (read on first use), or null when it no longer loads. */
-function quantizedIndex(project: Project, set: EmbeddingSet, saved: SavedQuantized, rows: number): QuantizedIndex | null {
+/** The quantized copy behind `saved` in memory (read on first use), or null when it does not load (past the resident budget). */
+function quantizedIndex(project: Project, set: EmbeddingSet, saved: Saved<QuantizedIndex>, rows: number): QuantizedIndex | null {
   if (!saved.index && saved.state === 'current') saved.index = loadQuantized(quantizedFile(project, set), rows, set.dim);
   return saved.index;
 }
