@@ -93,9 +93,11 @@ describe('search, more like this, embedding map', () => {
       expect(exactTop).toEqual([...exactTop].sort((a, b) => b - a));
       await page.screenshot({ path: shotPath('similarity-search-02-exact.png') });
 
-      // No index: this search scans exactly and starts the job that builds one; the next one uses it.
+      // No index (neither the graph nor its quantized copy): this search scans exactly and starts the job that builds them; the next one uses one.
       const { removeIndex } = await import('../../main/engine/curate/ann-index');
+      const { quantizedFile, removeQuantized } = await import('../../main/engine/curate/quantized-index');
       removeIndex(indexFile(project, set));
+      removeQuantized(quantizedFile(project, set));
       await page.getByTestId('results-clear').click();
       await search();
       await expect.poll(() => page.getByTestId('search-method').innerText()).toContain('preparing the search index');
