@@ -155,9 +155,9 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   const rowsCommitted = committedImageRows(project, set);
   const want = Math.min(k + (excludeItem !== undefined ? 1 : 0) + 4, Math.max(1, rowsCommitted)); // a few spare for unmapped rows
   const saved = savedIndex(project, set, rowsCommitted);
+  const quant = savedQuantized(project, set, rowsCommitted);
   // Judged only where it can change something (the probe behind it costs a few ms once per process): an index
   // to use, or an index job this process could start.
-  const quant = savedQuantized(project, set, rowsCommitted);
   const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.state === 'current' || quant.state === 'current' || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
   const graph = mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT) ? graphIndex(project, set, saved, rowsCommitted) : null;
   const useIndex = graph !== null;
