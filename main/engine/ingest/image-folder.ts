@@ -91,17 +91,18 @@ export class ImageFolderSource implements IngestSource {
     let files: Walked[] = [];
     for (const d of dirents) {
       if (d.name.startsWith('.')) continue;
-      const full = dirPrefix + d.name;
-      const key = keyPrefix + d.name;
       if (d.isDirectory()) {
         // Files before a subfolder come before its files, as in a per-file walk.
         if (files.length) yield files;
         files = [];
-        yield* this.walk(full, signal, realRoot, `${key}/`);
+        yield* this.walk(dirPrefix + d.name, signal, realRoot, `${keyPrefix + d.name}/`);
         continue;
       }
+      // Sidecars and other files are passed over before any string is built for them.
       const ext = extensionOf(d.name);
       if (ext === null) continue;
+      const full = dirPrefix + d.name;
+      const key = keyPrefix + d.name;
       const stem = d.name.slice(0, d.name.length - ext.length);
       if (d.isFile()) files.push({ file: full, key, stem, siblings: names });
       else if (d.isSymbolicLink()) {
