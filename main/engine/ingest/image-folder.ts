@@ -77,8 +77,8 @@ export class ImageFolderSource implements IngestSource {
 
   /**
    * Yields the image files of one directory at a time, in sorted order (one directory's names are held at a
-   * time: needed to sort and to find sidecars). Per directory, not per file: counting a folder of 100k images
-   * then costs its readdir calls, not 100k async-generator steps.
+   * time: needed to sort and to find sidecars). Per directory, not per file: a folder of 100k images then costs
+   * its readdir calls, not 100k async-generator steps.
    */
   private async *walk(dir: string, signal?: AbortSignal, realRoot?: string, keyPrefix = ''): AsyncIterable<Walked[]> {
     signal?.throwIfAborted();
