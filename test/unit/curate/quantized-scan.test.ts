@@ -1,0 +1,118 @@
+// The int8-guided exact top-k against two independent scans of the same float32 matrix: a float64 JS brute
+// force (rows, where scores are apart by far more than float32 rounding) and usearch's float32 scan of every
+// row (rows and scores, bit for bit). Data: planted clusters with near-duplicates, and adversarial matrices
+// where the int8 codes cannot tell the top rows apart (near-ties 1e-5 apart, far below the int8 error),
+// an outlier dimension, unnormalized rows and queries, and a width that needs fewer than 127 levels.
+import { describe, expect, it } from 'vitest';
+import { topKOf } from '../../../main/engine/curate/exact-search';
+import { mulberry32 } from '../../../main/engine/curate/kmeans';
+import { FIRST_POOL, levelsFor, quantize, quantizedFor, quantizedTopK } from '../../../main/engine/curate/quantized-scan';
+import { PlantedVectors } from '../../fixtures/planted-vectors';
+
+function bruteForce64(data: Float32Array, dim: number, q: Float32Array, k: number): { rows: number[]; scores: number[] } {
+  const all = Array.from({ length: data.length / dim }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[i * dim + j] * q[j];
+    return { i, s };
+  }).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
+  return { rows: all.map((a) => a.i), scores: all.map((a) => a.s) };
+}
+
+/** Asserts the fast path's answer is the float32 scan's, row for row and bit for bit, and the float64 one's rows. */
+function expectExact(data: Float32Array, dim: number, q: Float32Array, k: number, minGap = 1e-6) {
+  const qz = quantize(data, dim)!;
+  const got = quantizedTopK(data, qz, q, k);
+  const f32 = topKOf(data, dim, q, k);
+  expect([...got.rows]).toEqual([...f32.rows]);
+  expect([...got.scores]).toEqual([...f32.scores]);
+  const f64 = bruteForce64(data, dim, q, k + 1);
+  // The float64 order is the true one wherever neighbouring scores are apart by more than float32 rounding.
+  const separated = f64.scores.every((s, i) => i === 0 || f64.scores[i - 1] - s > minGap);
+  if (separated) expect([...got.rows]).toEqual(f64.rows.slice(0, k));
+  return got;
+}
+
+function unit(v: Float32Array): Float32Array {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+describe('int8-guided exact top-k', () => {
+  it('equals the float32 and float64 brute-force scans on planted clusters, re-scoring only a small pool', () => {
+    const planted = new PlantedVectors({ rows: 20_000, dim: 96, clusters: 20, dupRate: 0.03, seed: 3 });
+    const data = planted.read(0, planted.rows);
+    const rnd = mulberry32(7);
+    let bounded = 0;
+    for (let t = 0; t < 24; t++) {
+      const q = t % 2 === 0
+        ? unit(planted.row(Math.floor(rnd() * planted.rows)).map((x) => x + (rnd() - 0.5) * 0.05))
+        : unit(Float32Array.from({ length: planted.dim }, () => rnd() - 0.5));
+      const got = expectExact(data, planted.dim, q, t % 3 === 0 ? 1 : 15);
+      if (got.bounded && got.rescored <= FIRST_POOL) bounded++;
+    }
+    expect(bounded).toBeGreaterThanOrEqual(20); // the int8 pass did the work, not the float32 fallback
+  });
+
+  it('near-ties below the int8 error: 3,000 rows 1e-5 apart in score, in no particular row order', () => {
+    const dim = 64;
+    const rnd = mulberry32(11);
+    const q = unit(Float32Array.from({ length: dim }, () => rnd() - 0.5));
+    const rows = 60_000;
+    const data = new Float32Array(rows * dim);
+    for (let r = 0; r < rows; r++) {
+      // Every 20th row scores exactly cos θ = 0.9 − 1e-5 · (its rank, shuffled against the row order) with q:
+      // q cos θ + u sin θ, u a random unit vector orthogonal to q; the rest are random directions (scores ~0 ± 0.12).
+      const u = Float32Array.from({ length: dim }, () => rnd() - 0.5);
+      if (r % 20 === 0) {
+        const along = u.reduce((a, x, j) => a + x * q[j], 0);
+        const w = unit(u.map((x, j) => x - along * q[j]));
+        const cos = 0.9 - 1e-5 * ((r / 20) * 1597 % 3000);
+        const sin = Math.sqrt(1 - cos * cos);
+        data.set(w.map((x, j) => q[j] * cos + x * sin), r * dim);
+      } else data.set(unit(u), r * dim);
+    }
+    for (const k of [1, 10, 50]) {
+      const got = expectExact(data, dim, q, k);
+      expect(got.rescored).toBeGreaterThan(FIRST_POOL); // the first pool could not separate them: it grew
+    }
+  });
+
+  it('an outlier dimension, unnormalized rows and queries, exact duplicates', () => {
+    const dim = 48;
+    const rnd = mulberry32(5);
+    const rows = 30_000;
+    const data = new Float32Array(rows * dim);
+    for (let r = 0; r < rows; r++) {
+      const norm = 0.2 + 3 * rnd();
+      for (let j = 0; j < dim; j++) data[r * dim + j] = norm * (rnd() - 0.5) * (j === 5 && r % 1000 === 0 ? 40 : 1);
+    }
+    // Rows 17 and 4321 are one long vector (off the outlier dimension): the top two for itself, tied, lower row first.
+    const dup = unit(Float32Array.from({ length: dim }, (_, j) => (j === 5 ? 0 : rnd() - 0.5))).map((x) => 10 * x);
+    data.set(dup, 17 * dim);
+    data.set(dup, 4321 * dim);
+    for (let t = 0; t < 6; t++) {
+      const q = t === 0 ? dup : Float32Array.from({ length: dim }, () => 5 * (rnd() - 0.5));
+      const got = expectExact(data, dim, q, 10);
+      if (t === 0) expect([...got.rows.slice(0, 2)]).toEqual([17, 4321]);
+    }
+  });
+
+  it('wide rows get fewer levels so integer dot products stay exact in float32', () => {
+    expect(levelsFor(512)).toBe(127);
+    expect(levelsFor(1536)).toBeLessThan(127);
+    const dim = 1536;
+    expect(levelsFor(dim) ** 2 * dim).toBeLessThan(2 ** 24);
+    const planted = new PlantedVectors({ rows: 2000, dim, clusters: 4, seed: 8 });
+    const data = planted.read(0, planted.rows);
+    for (const r of [5, 1234]) expectExact(data, dim, unit(planted.row(r).map((x, j) => x + 0.02 * Math.sin(j))), 10);
+  });
+
+  it('no int8 copy for non-finite values or small matrices; the copy is kept per matrix', () => {
+    const data = new Float32Array(40_000 * 32).map((_, i) => Math.sin(i));
+    data[12345] = Number.NaN;
+    expect(quantize(data, 32)).toBeNull();
+    expect(quantizedFor(new Float32Array(1000 * 32), 32)).toBeNull();
+    const ok = new Float32Array(40_000 * 32).map((_, i) => Math.sin(i * 0.7));
+    expect(quantizedFor(ok, 32)).toBe(quantizedFor(ok, 32));
+  });
+});
