@@ -12,7 +12,7 @@
 // ≤ maxCodeNorm·‖f‖ + maxErrNorm·‖y‖, both maxima over all rows, taken when the copy is made. The float32 scan
 // itself rounds: its score is within dim·2⁻²⁴·‖x‖·‖y‖ of x·y, whatever the summation order.
 import usearch from 'usearch';
-import { sortTop, topKOf, type TopK } from './exact-search';
+import { topKOf, type TopK } from './exact-search';
 
 export interface Quantized {
   dim: number;
@@ -33,8 +33,12 @@ export const MIN_QUANTIZED_ELEMENTS = 1 << 20;
 /** Candidates re-scored at first; a query whose bound does not separate them asks for POOL_GROWTH times more. */
 export const FIRST_POOL = 256;
 const POOL_GROWTH = 8;
-/** Threads of the int8 scan: usearch splits the rows between them (0: one per core). */
-const SCAN_THREADS = 0;
+/**
+ * Threads of the int8 scan. usearch splits the rows evenly between threads it starts per call, so on a busy
+ * machine the call waits for the thread that got the least CPU: on this 2-core machine under load one thread
+ * was as fast at best and steadier (100k × 512: best 2.4 vs 2.6 ms, median 2.9 vs 8.0 ms), and cost less CPU.
+ */
+const SCAN_THREADS = 1;
 
 /**
  * Int8 codes per dimension. usearch returns an int8 dot product as the float32 1 − dot, exact while
@@ -151,10 +155,14 @@ let gathered: Float32Array | null = null;
 
 /** Float32 top k of the candidate rows, scored by the kernel of the full scan; ties by row, as there. */
 function rescore(data: Float32Array, dim: number, query: Float32Array, k: number, keys: BigUint64Array): TopK {
-  const rows = Int32Array.from(keys, Number).sort();
+  const rows = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) rows[i] = Number(keys[i]);
+  rows.sort(); // gathered in row order, so that equal scores come out lower row first
   const size = rows.length * dim;
   const buf = gathered && gathered.length >= size ? gathered : (gathered = new Float32Array(size));
   for (let i = 0; i < rows.length; i++) buf.set(data.subarray(rows[i] * dim, (rows[i] + 1) * dim), i * dim);
+  // A prefix view of the reused buffer: it starts at the buffer's start, which is all exactSearch needs.
   const top = topKOf(buf.length === size ? buf : buf.subarray(0, size), dim, query, k, 0, 1);
-  return sortTop(Int32Array.from(top.rows, (i) => rows[i]), top.scores);
+  for (let i = 0; i < top.rows.length; i++) top.rows[i] = rows[top.rows[i]]; // stays sorted: row order is gathered order
+  return top;
 }
