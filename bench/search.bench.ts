@@ -4,8 +4,8 @@
 //     project (resident matrix and its int8 copy, native SIMD scans, item lookup; quantized-scan.ts) vs numpy's
 //     `X @ q` + argpartition with the matrix already in memory, wall and CPU time per query (CPU: this
 //     process's user + system over the queries, all threads; numpy's process time per scan, all BLAS threads);
-//     the first (cold) query, which streams the matrix from disk, vs numpy's load + scan; and the second query,
-//     which makes the matrix resident and its int8 copy (once per matrix version);
+//     the first (cold) query, which streams the matrix from disk, vs numpy's load + scan; the second query,
+//     which makes the matrix resident, and the int8 copy made after it (once per matrix version);
 //   - ANN search over BENCH_ANN_ROWS (default 1,000,000) × BENCH_ANN_DIM (128): ms per query through the
 //     saved, memory-mapped HNSW index and recall@10 against the exact scan; numpy's exact scan alongside;
 //   - `winnow search` as a whole process (node + the bundled CLI that `npm run build:cli` writes, rebuilt here
@@ -23,6 +23,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { topKOf } from '../main/engine/curate/exact-search';
+import { whenQuantized } from '../main/engine/curate/quantized-scan';
 import { searchVector } from '../main/engine/curate/search';
 import { Engine } from '../main/engine/engine';
 import { dropResident, residentRows } from '../main/engine/store/resident-matrix';
@@ -85,15 +86,18 @@ async function exactRows(dim: number, model: string): Promise<string> {
   const nq = q.length / dim;
   const query = (i: number) => q.subarray(i * dim, (i + 1) * dim);
   const rowOf = project.db.prepare('SELECT image_row FROM embedding_rows WHERE set_id = ? AND item_id = ?').pluck();
-  const cold: number[] = [], second: number[] = [], warm: number[] = [], warmBest: number[] = [], npBest: number[] = [], warmCpu: number[] = [], npLoad: number[] = [], npScan: number[] = [], npCpu: number[] = [];
+  const cold: number[] = [], second: number[] = [], copy: number[] = [], warm: number[] = [], warmBest: number[] = [], npBest: number[] = [], warmCpu: number[] = [], npLoad: number[] = [], npScan: number[] = [], npCpu: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     dropResident();
     let t0 = performance.now();
     const first = searchVector(project, set, query(0), K);
     cold.push(ms(t0));
     t0 = performance.now();
-    searchVector(project, set, query(1), K); // the matrix becomes resident, with its int8 copy
+    searchVector(project, set, query(1), K); // the matrix becomes resident and starts its int8 copy
     second.push(ms(t0));
+    t0 = performance.now();
+    await whenQuantized(residentRows(matrix, dim, ROWS)!, dim); // made in steps between other work
+    copy.push(ms(t0));
     const times: number[] = [];
     const cpu0 = process.cpuUsage();
     for (let i = 0; i < nq; i++) {
@@ -123,7 +127,8 @@ async function exactRows(dim: number, model: string): Promise<string> {
   });
   const npCold = npLoad.map((l, i) => l + npScan[i]);
   table.push({ measure: `exact top-${K}, ${size}, first query: matrix streamed from disk (ms)`, winnow: fmt(median(cold)), floor: `numpy load + scan ${fmt(median(npCold))}`, ratio: `${(median(cold) / median(npCold)).toFixed(2)}×` });
-  table.push({ measure: `exact top-${K}, ${size}, second query: matrix read into memory + its int8 copy made (ms, once per matrix version)`, winnow: fmt(median(second)), floor: `numpy load + scan ${fmt(median(npCold))}`, ratio: `${(median(second) / median(npCold)).toFixed(2)}×` });
+  table.push({ measure: `exact top-${K}, ${size}, second query: matrix read into memory (ms, once per matrix version)`, winnow: fmt(median(second)), floor: `numpy load + scan ${fmt(median(npCold))}`, ratio: `${(median(second) / median(npCold)).toFixed(2)}×` });
+  table.push({ measure: `int8 copy of the ${size} matrix, made after the second query in steps between other work (ms, once per matrix version)`, winnow: fmt(median(copy)), floor: `numpy load + scan ${fmt(median(npCold))}`, ratio: `${(median(copy) / median(npCold)).toFixed(2)}×` });
   await engine.close();
   return dir;
 }

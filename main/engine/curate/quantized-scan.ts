@@ -50,15 +50,31 @@ export function levelsFor(dim: number): number {
 
 /** The int8 copy of `data` (`dim` wide); null when a value is not finite (the float32 scan handles those rows). */
 export function quantize(data: Float32Array, dim: number): Quantized | null {
+  const steps = quantizeSteps(data, dim);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Matrix values handled per step of a background build: a few milliseconds of this thread each. */
+const SLICE_ELEMENTS = 1 << 20;
+
+/** `quantize` in steps of about SLICE_ELEMENTS values, so that it can run between other work on this thread. */
+function* quantizeSteps(data: Float32Array, dim: number): Generator<void, Quantized | null> {
   const rows = data.length / dim;
+  const sliceRows = Math.max(1, Math.floor(SLICE_ELEMENTS / dim));
   const levels = levelsFor(dim);
   const largest = new Float64Array(dim);
-  for (let r = 0; r < rows; r++) {
-    const o = r * dim;
-    for (let j = 0; j < dim; j++) {
-      const a = Math.abs(data[o + j]);
-      if (a > largest[j]) largest[j] = a;
+  for (let first = 0; first < rows; first += 4 * sliceRows) {
+    for (let r = first, end = Math.min(rows, first + 4 * sliceRows); r < end; r++) {
+      const o = r * dim;
+      for (let j = 0; j < dim; j++) {
+        const a = Math.abs(data[o + j]);
+        if (a > largest[j]) largest[j] = a;
+      }
     }
+    yield;
   }
   const step = new Float64Array(dim);
   const inv = new Float64Array(dim);
@@ -68,38 +84,71 @@ export function quantize(data: Float32Array, dim: number): Quantized | null {
   }
   const codes = new Int8Array(rows * dim);
   let maxCode = 0, maxErr = 0, maxRow = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * dim;
-    let c2 = 0, e2 = 0, x2 = 0;
-    for (let j = 0; j < dim; j++) {
-      const x = data[o + j];
-      // Round half up: x·inv lies in [−levels, levels], so the shifted value is positive and truncation floors it.
-      const c = ((x * inv[j] + levels + 0.5) | 0) - levels;
-      codes[o + j] = c;
-      const e = x - c * step[j];
-      c2 += c * c;
-      e2 += e * e;
-      x2 += x * x;
+  for (let first = 0; first < rows; first += sliceRows) {
+    for (let r = first, end = Math.min(rows, first + sliceRows); r < end; r++) {
+      const o = r * dim;
+      let c2 = 0, e2 = 0, x2 = 0;
+      for (let j = 0; j < dim; j++) {
+        const x = data[o + j];
+        // Round half up: x·inv lies in [−levels, levels], so the shifted value is positive and truncation floors it.
+        const c = ((x * inv[j] + levels + 0.5) | 0) - levels;
+        codes[o + j] = c;
+        const e = x - c * step[j];
+        c2 += c * c;
+        e2 += e * e;
+        x2 += x * x;
+      }
+      if (!(x2 < Infinity)) return null; // NaN or ±Infinity in the row
+      if (c2 > maxCode) maxCode = c2;
+      if (e2 > maxErr) maxErr = e2;
+      if (x2 > maxRow) maxRow = x2;
     }
-    if (!(x2 < Infinity)) return null; // NaN or ±Infinity in the row
-    if (c2 > maxCode) maxCode = c2;
-    if (e2 > maxErr) maxErr = e2;
-    if (x2 > maxRow) maxRow = x2;
+    yield;
   }
   return { dim, rows, codes, step, levels, maxCodeNorm: Math.sqrt(maxCode), maxErrNorm: Math.sqrt(maxErr), maxRowNorm: Math.sqrt(maxRow) };
 }
 
+/** Finished copies (null: the matrix has non-finite values), and builds under way, per resident matrix. */
 const copies = new WeakMap<Float32Array, Quantized | null>();
+const building = new WeakMap<Float32Array, Promise<Quantized | null>>();
 
-/** The int8 copy kept beside a resident matrix (made on first use, dropped with the matrix); null: scan float32. */
+/**
+ * The int8 copy kept beside a resident matrix, dropped with it; null while it is being made or when there is
+ * none (small or non-finite matrices): scan float32 then. The first call starts making it in steps of a few
+ * ms between this thread's other work (~0.2 s of CPU at 100k × 512 would otherwise stall one search).
+ */
 export function quantizedFor(data: Float32Array, dim: number): Quantized | null {
   if (data.length < MIN_QUANTIZED_ELEMENTS) return null;
-  let q = copies.get(data);
-  if (q === undefined) {
-    q = quantize(data, dim);
-    copies.set(data, q);
+  const done = copies.get(data);
+  if (done !== undefined) return done;
+  void whenQuantized(data, dim);
+  return null;
+}
+
+/** Resolves with the int8 copy of `data` once made (starting it if need be); null for a matrix that gets none. */
+export function whenQuantized(data: Float32Array, dim: number): Promise<Quantized | null> {
+  if (data.length < MIN_QUANTIZED_ELEMENTS) return Promise.resolve(null);
+  const done = copies.get(data);
+  if (done !== undefined) return Promise.resolve(done);
+  let pending = building.get(data);
+  if (!pending) {
+    const steps = quantizeSteps(data, dim);
+    pending = new Promise((resolve) => {
+      const next = () => {
+        const step = steps.next();
+        if (!step.done) {
+          setImmediate(next);
+          return;
+        }
+        copies.set(data, step.value);
+        building.delete(data);
+        resolve(step.value);
+      };
+      setImmediate(next);
+    });
+    building.set(data, pending);
   }
-  return q;
+  return pending;
 }
 
 export interface QuantizedTopK extends TopK {
@@ -109,11 +158,17 @@ export interface QuantizedTopK extends TopK {
   bounded: boolean;
 }
 
+/** Queries this process answered through an int8 copy: bounded by it, or by a whole float32 scan after it (benchmarks, tests). */
+export const quantizedScans = { bounded: 0, full: 0 };
+
 /** The float32 top k of `data` by dot product with `query`, the int8 copy `qz` choosing which rows to score. */
 export function quantizedTopK(data: Float32Array, qz: Quantized, query: Float32Array, k: number): QuantizedTopK {
   const { dim, rows } = qz;
   const kk = Math.min(k, rows);
-  const full = (): QuantizedTopK => ({ ...topKOf(data, dim, query, kk), rescored: rows, bounded: false });
+  const full = (): QuantizedTopK => {
+    quantizedScans.full++;
+    return { ...topKOf(data, dim, query, kk), rescored: rows, bounded: false };
+  };
   const qq = queryCodes(qz, query);
   if (!qq || kk <= 0) return full();
   const { codes, scale, bound } = qq;
@@ -121,7 +176,10 @@ export function quantizedTopK(data: Float32Array, qz: Quantized, query: Float32A
     const m = usearch.exactSearch(qz.codes, codes, dim, pool, usearch.MetricKind.IP, SCAN_THREADS) as { keys: BigUint64Array; distances: Float32Array };
     const lowest = scale * (1 - m.distances[pool - 1]); // the pool's lowest int8 score: every row outside is at most this
     const top = rescore(data, dim, query, kk, m.keys);
-    if (lowest + bound < top.scores[kk - 1]) return { ...top, rescored: pool, bounded: true };
+    if (lowest + bound < top.scores[kk - 1]) {
+      quantizedScans.bounded++;
+      return { ...top, rescored: pool, bounded: true };
+    }
   }
   return full();
 }

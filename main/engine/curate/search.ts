@@ -153,7 +153,7 @@ function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Flo
   const file = project.embeddings.matrixPath(set, 'image');
   const resident = residentRows(file, set.dim, rows);
   if (resident) {
-    const qz = quantizedFor(resident, set.dim); // made on the matrix's first resident scan, outside the timing
+    const qz = quantizedFor(resident, set.dim); // started by the matrix's first resident scan, made between searches
     const t0 = performance.now();
     const top = qz ? quantizedTopK(resident, qz, query, k) : topKOf(resident, set.dim, query, k);
     recordScan(rows * set.dim, performance.now() - t0);

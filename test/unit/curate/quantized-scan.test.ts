@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { topKOf } from '../../../main/engine/curate/exact-search';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
-import { FIRST_POOL, levelsFor, quantize, quantizedFor, quantizedTopK } from '../../../main/engine/curate/quantized-scan';
+import { FIRST_POOL, levelsFor, quantize, quantizedFor, quantizedTopK, whenQuantized } from '../../../main/engine/curate/quantized-scan';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
 function bruteForce64(data: Float32Array, dim: number, q: Float32Array, k: number): { rows: number[]; scores: number[] } {
@@ -107,12 +107,27 @@ describe('int8-guided exact top-k', () => {
     for (const r of [5, 1234]) expectExact(data, dim, unit(planted.row(r).map((x, j) => x + 0.02 * Math.sin(j))), 10);
   });
 
-  it('no int8 copy for non-finite values or small matrices; the copy is kept per matrix', () => {
+  it('no int8 copy for non-finite values or small matrices', async () => {
     const data = new Float32Array(40_000 * 32).map((_, i) => Math.sin(i));
     data[12345] = Number.NaN;
     expect(quantize(data, 32)).toBeNull();
+    expect(await whenQuantized(data, 32)).toBeNull();
+    expect(quantizedFor(data, 32)).toBeNull();
     expect(quantizedFor(new Float32Array(1000 * 32), 32)).toBeNull();
-    const ok = new Float32Array(40_000 * 32).map((_, i) => Math.sin(i * 0.7));
-    expect(quantizedFor(ok, 32)).toBe(quantizedFor(ok, 32));
+  });
+
+  it('the copy of a resident matrix is made in steps after the first call, equals the one made at once, and is kept', async () => {
+    const data = new Float32Array(70_000 * 32).map((_, i) => Math.sin(i * 0.7) * (1 + (i % 32)));
+    expect(quantizedFor(data, 32)).toBeNull(); // not made inside the call: a search meanwhile scans float32
+    let made = false;
+    const pending = whenQuantized(data, 32).then((q) => ((made = true), q));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(made).toBe(false); // one step done, more to go
+    const copy = (await pending)!;
+    expect(quantizedFor(data, 32)).toBe(copy);
+    expect(await whenQuantized(data, 32)).toBe(copy);
+    const once = quantize(data, 32)!;
+    expect(copy.codes).toEqual(once.codes);
+    expect([copy.maxCodeNorm, copy.maxErrNorm, copy.maxRowNorm]).toEqual([once.maxCodeNorm, once.maxErrNorm, once.maxRowNorm]);
   });
 });
