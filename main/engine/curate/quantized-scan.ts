@@ -125,6 +125,11 @@ export function quantizedFor(data: Float32Array, dim: number): Quantized | null 
   return null;
 }
 
+/** Whether the int8 copy of `data` is being made (scans meanwhile are float32 and say little about later ones). */
+export function quantizing(data: Float32Array): boolean {
+  return building.has(data);
+}
+
 /** Resolves with the int8 copy of `data` once made (starting it if need be); null for a matrix that gets none. */
 export function whenQuantized(data: Float32Array, dim: number): Promise<Quantized | null> {
   if (data.length < MIN_QUANTIZED_ELEMENTS) return Promise.resolve(null);

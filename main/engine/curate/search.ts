@@ -16,7 +16,7 @@ import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../st
 import { indexState, type IndexState, loadIndex, readIndexMeta } from './ann-index';
 import { indexTopK, type RecallMeasure, recallPasses } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
-import { quantizedFor, quantizedTopK } from './quantized-scan';
+import { quantizedFor, quantizedTopK, quantizing } from './quantized-scan';
 import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
 
@@ -156,7 +156,8 @@ function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Flo
     const qz = quantizedFor(resident, set.dim); // started by the matrix's first resident scan, made between searches
     const t0 = performance.now();
     const top = qz ? quantizedTopK(resident, qz, query, k) : topKOf(resident, set.dim, query, k);
-    recordScan(rows * set.dim, performance.now() - t0);
+    // The cost that predicts later scans: not that of the float32 scans made while the int8 copy is being made.
+    if (!quantizing(resident)) recordScan(rows * set.dim, performance.now() - t0);
     return top;
   }
   const src = streamedRows(file, set.dim, rows);
