@@ -1,8 +1,10 @@
 // The int8-guided exact top-k against two independent scans of the same float32 matrix: a float64 JS brute
 // force (rows, where scores are apart by far more than float32 rounding) and usearch's float32 scan of every
 // row (rows and scores, bit for bit). Data: planted clusters with near-duplicates, and adversarial matrices
-// where the int8 codes cannot tell the top rows apart (near-ties 1e-5 apart, far below the int8 error),
-// an outlier dimension, unnormalized rows and queries, and a width that needs fewer than 127 levels.
+// where the int8 codes cannot tell the top rows apart (near-ties 1e-5 apart, far below the int8 error), where
+// the query's or the rows' rounding hides the true top row behind 300 rows that lead in int8 only (each fails
+// if its term of the bound is left out), an outlier dimension, unnormalized rows and queries, and a width that
+// needs fewer than 127 levels.
 import { describe, expect, it } from 'vitest';
 import { topKOf } from '../../../main/engine/curate/exact-search';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
@@ -77,6 +79,63 @@ describe('int8-guided exact top-k', () => {
     }
   });
 
+  it("the query's own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", () => {
+    // Rows on the int8 grid (x = code · 2⁻¹⁰ exactly, so the rows' rounding error is 0 and only the query's counts).
+    // Query (1, 10.49/127, …): its codes are (127, 10, …), each rounded down by 0.49 of a step. Row B = (0, 127, …)
+    // loses the most to that: int8 19,050 steps, float 19,983. 300 decoys (127, codes summing to 300–360) score
+    // 19,129–19,729 in int8 (above B) but at most 19,905 in float32 (below B). B is the top 1 only if the bound
+    // counts the query's rounding; the first pool of 256 holds decoys alone.
+    const dim = 16;
+    const s = 2 ** -10;
+    const rnd = mulberry32(21);
+    const rows = 10_000;
+    const codes: number[][] = [[127, ...Array(15).fill(-127)], [0, ...Array(15).fill(127)]]; // the first sets every step to 2⁻¹⁰
+    for (let d = 0; d < 300; d++) {
+      const c = [127, ...Array(15).fill(0)];
+      for (let left = 300 + (d % 61); left > 0; left--) {
+        const j = 1 + Math.floor(rnd() * 15);
+        if (c[j] < 127) c[j]++;
+        else left++;
+      }
+      codes.push(c);
+    }
+    while (codes.length < rows) codes.push(Array.from({ length: dim }, () => Math.floor(rnd() * 81) - 40));
+    const order = codes.map((_, i) => i).sort(() => rnd() - 0.5); // B at no particular row
+    const data = new Float32Array(rows * dim);
+    order.forEach((from, r) => codes[from].forEach((c, j) => (data[r * dim + j] = c * s)));
+    const q = Float32Array.from({ length: dim }, (_, j) => (j === 0 ? 1 : 10.49 / 127));
+    const b = order.indexOf(1);
+    const got = expectExact(data, dim, q, 1);
+    expect(got.rows[0]).toBe(b);
+    expect(got.rescored).toBeGreaterThan(FIRST_POOL);
+  });
+
+  it("the rows' own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", () => {
+    // The query (1, …, 1) is on the int8 grid; decoys are too (x = code · 2⁻¹⁰): only row B's rounding counts.
+    // B = 126.49 · 2⁻¹⁰ in every dimension: int8 2,016 steps, float 2,023.84. Decoys (126 or 127, summing to
+    // 2,017–2,023) are above B in int8 and below it in float32.
+    const dim = 16;
+    const s = 2 ** -10;
+    const rnd = mulberry32(22);
+    const rows = 10_000;
+    const vectors: number[][] = [Array(dim).fill(-127), Array(dim).fill(126.49)]; // the first sets every step to 2⁻¹⁰
+    for (let d = 0; d < 300; d++) {
+      const c = Array(dim).fill(126);
+      for (let up = 1 + (d % 7); up > 0; ) {
+        const j = Math.floor(rnd() * dim);
+        if (c[j] === 126) (c[j] = 127), up--;
+      }
+      vectors.push(c);
+    }
+    while (vectors.length < rows) vectors.push(Array.from({ length: dim }, () => Math.floor(rnd() * 81) - 40));
+    const order = vectors.map((_, i) => i).sort(() => rnd() - 0.5);
+    const data = new Float32Array(rows * dim);
+    order.forEach((from, r) => vectors[from].forEach((v, j) => (data[r * dim + j] = v * s)));
+    const got = expectExact(data, dim, new Float32Array(dim).fill(1), 1);
+    expect(got.rows[0]).toBe(order.indexOf(1));
+    expect(got.rescored).toBeGreaterThan(FIRST_POOL);
+  });
+
   it('an outlier dimension, unnormalized rows and queries, exact duplicates', () => {
     const dim = 48;
     const rnd = mulberry32(5);
@@ -127,7 +186,7 @@ describe('int8-guided exact top-k', () => {
     expect(quantizedFor(data, 32)).toBe(copy);
     expect(await whenQuantized(data, 32)).toBe(copy);
     const once = quantize(data, 32)!;
-    expect(copy.codes).toEqual(once.codes);
+    expect(Buffer.compare(Buffer.from(copy.codes.buffer), Buffer.from(once.codes.buffer))).toBe(0); // toEqual walks 2M values slowly
     expect([copy.maxCodeNorm, copy.maxErrNorm, copy.maxRowNorm]).toEqual([once.maxCodeNorm, once.maxErrNorm, once.maxRowNorm]);
   });
 });
