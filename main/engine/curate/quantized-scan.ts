@@ -215,6 +215,7 @@ function queryCodes(qz: Quantized, query: Float32Array): { codes: Int8Array; sca
 }
 
 let gathered: Float32Array | null = null;
+const KEPT_GATHER = 1 << 20;
 
 /** Float32 top k of the candidate rows, scored by the kernel of the full scan; ties by row, as there. */
 function rescore(data: Float32Array, dim: number, query: Float32Array, k: number, keys: BigUint64Array): TopK {
@@ -222,7 +223,8 @@ function rescore(data: Float32Array, dim: number, query: Float32Array, k: number
   for (let i = 0; i < keys.length; i++) rows[i] = Number(keys[i]);
   rows.sort(); // gathered in row order, so that equal scores come out lower row first
   const size = rows.length * dim;
-  const buf = gathered && gathered.length >= size ? gathered : (gathered = new Float32Array(size));
+  // Reused up to 4 MB (the first pool at 4,096 dims); a grown pool's buffer is not kept.
+  const buf = gathered && gathered.length >= size ? gathered : size <= KEPT_GATHER ? (gathered = new Float32Array(size)) : new Float32Array(size);
   for (let i = 0; i < rows.length; i++) buf.set(data.subarray(rows[i] * dim, (rows[i] + 1) * dim), i * dim);
   // A prefix view of the reused buffer: it starts at the buffer's start, which is all exactSearch needs.
   const top = topKOf(buf.length === size ? buf : buf.subarray(0, size), dim, query, k, 0, 1);
