@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ACCEPTED_IMAGE_FORMATS, sniffImageFormat } from '../ingest/image-formats';
 import sharp from '../media/lazy-sharp';
@@ -83,9 +84,20 @@ function cropRgb(pixels: Uint8Array, width: number, crop: Geometry['crop']): Uin
   return out;
 }
 
+let readSource: (file: string) => Uint8Array | Promise<Uint8Array> = (file) => readFile(file);
+
+/**
+ * For a preprocessing worker, whose thread does nothing else: files are read with blocking reads. The promise
+ * read's five thread-pool round trips cost 0.4–1.2 CPU-ms per 160 KB JPEG on 2 shared cores, 10–20% of the
+ * whole decode (measured in-thread, interleaved, at load ~9: 4.16 → 3.42 ms for 64 px, 6.13 → 4.84 for 224 px).
+ */
+export function readSourcesSynchronously(): void {
+  readSource = readFileSync;
+}
+
 async function decodeToRgb(source: string | Uint8Array, spec: PreprocessSpec) {
   // Read once: metadata and decode both need the bytes, and a missing file should fail here clearly.
-  const input = typeof source === 'string' ? await readFile(source) : source;
+  const input = typeof source === 'string' ? await readSource(source) : source;
   if (!ACCEPTED_IMAGE_FORMATS.has(sniffImageFormat(input) ?? '')) throw new ImageDecodeError('not an accepted image format (JPEG, PNG, WebP, GIF, AVIF/HEIF, TIFF)');
   const metadata = await sharp(input).metadata();
   const width = metadata.autoOrient?.width ?? metadata.width;
@@ -167,13 +179,14 @@ function normalizeInto(decoded: { pixels: Uint8Array; width: number; height: num
 }
 
 /**
- * A fresh model-input cache entry as a tensor, on the calling thread: a ~12 KB read and a normalize
- * (~0.1 ms) cost less than handing the image to a worker and back. Null when the entry cannot be used.
+ * A fresh model-input cache entry as a tensor (written into `target` when given), on the calling thread: a
+ * ~12 KB read and a normalize (~0.1 ms) cost less than handing the image to a worker and back. Null when the
+ * entry cannot be used.
  */
-export function preprocessFromCache(input: CachedInput, spec: PreprocessSpec): PreprocessedImage | null {
+export function preprocessFromCache(input: CachedInput, spec: PreprocessSpec, target?: Float32Array): PreprocessedImage | null {
   const cached = readEntry(input, spec);
   if (!cached) return null;
-  const data = new Float32Array(tensorLength(spec));
+  const data = target ?? new Float32Array(tensorLength(spec));
   normalizeInto(cached, spec, data, 0);
   return { data, width: cached.width, height: cached.height };
 }
