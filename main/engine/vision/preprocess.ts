@@ -109,15 +109,27 @@ async function decodeToRgb(source: string | Uint8Array, spec: PreprocessSpec) {
   if (metadata.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
   const pil = isPilFilter(spec.kernel) ? spec.kernel : null;
   // PIL's bilinear/box filters are resampled here on the decoded pixels (sharp's kernels differ, see pil-resample.ts).
-  if (!pil) pipeline = pipeline.resize(geometry.resizeWidth, geometry.resizeHeight, { fit: 'fill', kernel: spec.kernel as SharpKernel }).extract(geometry.crop);
+  // An EXIF-oriented image is cropped here, not by sharp's extract(): with orientation on, extract() makes sharp
+  // rotate before resizing, which turned JPEG shrink-on-load off for every rotated photo (a phone's portrait shots:
+  // 15.3 → 5.7 CPU-ms at 64 px, 16.8 → 11.7 at 224). An upright one keeps extract(), which spares the resize the
+  // cropped-off margins (0.3–0.6 ms less at 224 px than cropping here).
+  const oriented = (metadata.orientation ?? 1) > 1;
+  if (!pil) {
+    pipeline = pipeline.resize(geometry.resizeWidth, geometry.resizeHeight, { fit: 'fill', kernel: spec.kernel as SharpKernel });
+    if (!oriented) pipeline = pipeline.extract(geometry.crop);
+  }
   // CMYK (through its ICC profile or sharp's default one), greyscale and 16-bit all end as 8-bit sRGB.
   pipeline = pipeline.toColourspace('srgb').removeAlpha();
   const { data: decoded, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || decoded.length !== info.width * info.height * 3) {
     throw new ImageDecodeError(`unexpected decoded layout: ${info.width}x${info.height}x${info.channels}, ${decoded.length} bytes`);
   }
-  const data = pil ? cropRgb(pilResizeRgb(decoded, info.width, info.height, geometry.resizeWidth, geometry.resizeHeight, pil), geometry.resizeWidth, geometry.crop) : decoded;
-  return { pixels: data, geometry, width, height };
+  if (!pil && oriented && (info.width !== geometry.resizeWidth || info.height !== geometry.resizeHeight)) {
+    throw new ImageDecodeError(`resized to ${info.width}x${info.height}, expected ${geometry.resizeWidth}x${geometry.resizeHeight}`);
+  }
+  const resized = pil ? pilResizeRgb(decoded, info.width, info.height, geometry.resizeWidth, geometry.resizeHeight, pil) : decoded;
+  const pixels = pil || oriented ? cropRgb(resized, geometry.resizeWidth, geometry.crop) : decoded;
+  return { pixels, geometry, width, height };
 }
 
 const cropPixels = (spec: PreprocessSpec) => (width: number, height: number) => {
