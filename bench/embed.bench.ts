@@ -9,7 +9,8 @@
 //       (e)/(a) is the "file pipeline vs ORT alone" ratio with thumbnails; (b)/(a) without them;
 //   (f) a later pass of the same preprocessing (input ≤ 128 px only) through the model-input cache that the
 //       first pass leaves (input-cache.ts): a file read and normalization instead of a decode.
-// Below the table, the CPU one image costs: decoding the original, the thumbnail, the cache entry, and ORT
+// Below the table, the CPU one image costs: decoding the original, the thumbnail, the cache entry, 32 originals
+// re-encoded upright and EXIF-rotated, and ORT
 // (all its threads), and the ceiling that sets for the pipeline / ORT ratio when both share every core.
 // Options (env): BENCH_IMAGES (built-in model, default 384), BENCH_B32_IMAGES (default 64),
 // BENCH_ROUNDS (default 2; the best round is reported), BENCH_SKIP_B32=1, BENCH_POOL (preprocess workers; the pipeline's default otherwise), BENCH_POOL_MODE (thread|process; default from the cores), BENCH_CACHE (where the B/32 folder is built; default $TMPDIR/winnow-embed-bench).
@@ -68,7 +69,7 @@ interface Row {
   ceiling: number;
   fromCache: number | null;
   /** One image on one core, ms: decoding the original, the thumbnail, the cache entry. */
-  decodeMs: { original: number; thumbnail: number; cache: number | null };
+  decodeMs: { original: number; thumbnail: number; cache: number | null; upright: number; rotated: number };
   /** ORT's CPU per image, ms (all its threads). */
   ortMs: number;
   pipeline: number;
@@ -130,10 +131,15 @@ async function benchModel(label: string, folder: string, files: string[], import
       for (const input of inputs) await preprocessImage(input, model.preprocess);
     });
   };
+  // The same pixels as an upright JPEG and as one tagged EXIF orientation 6 (how phones store portrait shots):
+  // a rotated photo must be shrunk on load like an upright one (preprocess.ts).
+  const reencoded = (orientation: number) => Promise.all(files.slice(0, 32).map((file) => sharp(file).withMetadata({ orientation }).jpeg({ quality: 88 }).toBuffer()));
   const decodeMs = {
     original: await sequentialMs(files),
     thumbnail: await sequentialMs(thumbInputs),
     cache: cacheInputs ? await sequentialMs(cacheInputs) : null,
+    upright: await sequentialMs(await reencoded(1)),
+    rotated: await sequentialMs(await reencoded(6)),
   };
   let ortMs = 0;
   const rss: [number, number, number] = [0, 0, 0];
@@ -299,7 +305,8 @@ async function main(): Promise<void> {
       const d = r.decodeMs;
       const bound = (decode: number) => (r.ortMs / (r.ortMs + decode)).toFixed(2);
       console.log(`  ${r.model}: ORT ${r.ortMs.toFixed(2)}; decode original ${d.original.toFixed(2)} (≤ ${bound(d.original)}), thumbnail ${d.thumbnail.toFixed(2)} (≤ ${bound(d.thumbnail)})` +
-        (d.cache === null ? '' : `, cache entry ${d.cache.toFixed(2)} (≤ ${bound(d.cache)})`));
+        (d.cache === null ? '' : `, cache entry ${d.cache.toFixed(2)} (≤ ${bound(d.cache)})`) +
+        `; 32 re-encoded: upright ${d.upright.toFixed(2)}, EXIF-rotated ${d.rotated.toFixed(2)}`);
     }
     console.log('\nCPU per image of each timed method, ms (lowest over the rounds), and ORT\'s CPU over it: the pipeline / ORT ratio a');
     console.log('machine whose cores are all this process\'s would reach (wall ratios above swing with other processes\' load).');

@@ -21,7 +21,8 @@ beforeAll(async () => {
     if (url === '/ok/a.jpg') return img(a.jpeg);
     if (url === '/ok/b.jpg') return img(b.jpeg);
     if (url === '/flaky.jpg') { if (hits.get(url)! === 1) { res.writeHead(500); res.end('oops'); return; } return img(a.jpeg); }
-    if (url === '/slow.jpg') { setTimeout(() => img(a.jpeg), 1500); return; }
+    // Far past the 2 s timeout below, which is long enough that a loaded CI machine still reaches the server in time.
+    if (url === '/slow.jpg') { setTimeout(() => img(a.jpeg), 6000); return; }
     if (url === '/big.jpg') { res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': 300_000 }); res.end(Buffer.alloc(300_000)); return; }
     if (url === '/big-chunked.jpg') { res.writeHead(200, { 'content-type': 'image/jpeg' }); for (let i = 0; i < 30; i++) res.write(Buffer.alloc(10_000)); res.end(); return; }
     if (url === '/page.html') { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html></html>'); return; }
@@ -45,7 +46,7 @@ describe('URL download job', () => {
     const dispatch = createDispatch(engine);
     const { jobId: importId } = await engine.addSource(manifest);
     await project.jobs.wait(importId);
-    const started = await dispatch('downloads.start', { options: { concurrency: 3, timeoutMs: 400, retries: 1, maxBytes: 100_000, resize: 20, allowPrivateNetwork: true } }) as { jobId: number; pending: number };
+    const started = await dispatch('downloads.start', { options: { concurrency: 3, timeoutMs: 2000, retries: 1, maxBytes: 100_000, resize: 20, allowPrivateNetwork: true } }) as { jobId: number; pending: number };
     expect(started.pending).toBe(9);
     const job = await project.jobs.wait(started.jobId);
     expect(job.state).toBe('done');
@@ -63,7 +64,7 @@ describe('URL download job', () => {
     expect((await engine.getMedia('image', a.id)).contentType).toBe('image/jpeg');
     expect(project.issues.list(0, 100).filter((i) => i.kind === 'download_failed')).toHaveLength(6);
     // Resumable / repeatable: a new run only retries what is not downloaded yet.
-    const again = await dispatch('downloads.start', { options: { timeoutMs: 400, retries: 0, maxBytes: 100_000, allowPrivateNetwork: true } }) as { jobId: number; pending: number };
+    const again = await dispatch('downloads.start', { options: { timeoutMs: 2000, retries: 0, maxBytes: 100_000, allowPrivateNetwork: true } }) as { jobId: number; pending: number };
     expect(again.pending).toBe(6);
     await project.jobs.wait(again.jobId);
     expect(hits.get('/ok/a.jpg')).toBe(1);

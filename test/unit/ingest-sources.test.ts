@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IngestEntry } from '../../main/engine/ingest/entry';
@@ -29,6 +29,37 @@ describe('image folder source', () => {
     expect(png?.type === 'file' && png.captionOrigin).toBe('sidecar.caption');
     const rest = await collect(src.entries(5));
     expect(rest.map((e) => e.key)).toEqual(keys.slice(5));
+  });
+
+  it('counts what it yields, and yields the same entries in batches, with links inside, outside, dangling and to a folder', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await makeImageFolder(dir, { count: 300, dirty: true });
+    await solid(8, 8).png().toFile(path.join(outside, 'private.png'));
+    mkdirSync(path.join(dir, 'links', 'deeper', 'deepest'), { recursive: true });
+    mkdirSync(path.join(dir, '.hidden'));
+    await solid(8, 8).png().toFile(path.join(dir, '.hidden', 'skipped.png'));
+    await solid(8, 8).png().toFile(path.join(dir, '.dotted.png'));
+    writeFileSync(path.join(dir, 'links', 'notes.md'), 'not an image');
+    await solid(8, 8).png().toFile(path.join(dir, 'links', 'deeper', 'deepest', 'real.png'));
+    symlinkSync(path.join(dir, 'links', 'deeper', 'deepest', 'real.png'), path.join(dir, 'links', 'inside.png'));
+    symlinkSync(path.join(outside, 'private.png'), path.join(dir, 'links', 'escape.png'));
+    symlinkSync(path.join(dir, 'links', 'gone.png'), path.join(dir, 'links', 'dangling.png'));
+    symlinkSync(path.join(dir, 'links', 'deeper'), path.join(dir, 'links', 'folder.png'));
+    const src = new ImageFolderSource(dir);
+    const all = await collect(src.entries(0));
+    expect(await src.count()).toBe(all.length);
+    const links = all.filter((e) => e.key.startsWith('links/'));
+    expect(links.map((e) => [e.key, e.type === 'bad' ? e.kind : e.type])).toEqual([
+      ['links/dangling.png', 'outside_source'], ['links/deeper/deepest/real.png', 'file'], ['links/escape.png', 'outside_source'], ['links/inside.png', 'file'],
+    ]);
+    expect(all.some((e) => e.key.includes('.hidden') || e.key.includes('.dotted'))).toBe(false);
+    for (const skip of [0, 1, 255, 256, 299, all.length, all.length + 3]) {
+      const batches: IngestEntry[][] = [];
+      for await (const b of src.entryBatches(skip)) batches.push(b);
+      expect(batches.every((b) => b.length > 0 && b.length <= 256)).toBe(true);
+      expect(batches.flat()).toEqual(all.slice(skip));
+    }
   });
 
   it('keeps an image whose JSON sidecar is unparseable, without a caption and with a bad_caption problem', async () => {

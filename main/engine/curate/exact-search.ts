@@ -2,17 +2,19 @@
 // usearch's native SIMD scan instead of a JS loop: one call over a resident matrix, or chunk by chunk
 // (each chunk's top k merged) when the matrix is streamed.
 import usearch from 'usearch';
-import { ownBuffer, type RowSource } from './ann-index';
+import type { RowSource } from './ann-index';
 
 export interface TopK { rows: Int32Array; scores: Float32Array }
 
-/** Rows of `data` (`dim` wide) by descending dot product with `query`; ties by row, offset by `first`. */
-export function topKOf(data: Float32Array, dim: number, query: Float32Array, k: number, first = 0): TopK {
+/**
+ * Rows of `data` (`dim` wide) by descending dot product with `query`; ties by row, offset by `first`.
+ * `threads`: usearch splits the rows between them (0: one per core).
+ */
+export function topKOf(data: Float32Array, dim: number, query: Float32Array, k: number, first = 0, threads = 0): TopK {
   const n = data.length / dim;
   const kk = Math.min(k, n);
   if (kk <= 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
-  // exactSearch reads each typed array's buffer from its start: pass arrays that own their buffer.
-  const m = usearch.exactSearch(ownBuffer(data), ownBuffer(query), dim, kk, usearch.MetricKind.IP, 0) as { keys: BigUint64Array; distances: Float32Array };
+  const m = usearch.exactSearch(fromStart(data), fromStart(query), dim, kk, usearch.MetricKind.IP, threads) as { keys: BigUint64Array; distances: Float32Array };
   const rows = Int32Array.from(m.keys, (key) => Number(key) + first);
   const scores = Float32Array.from(m.distances, (d) => 1 - d); // usearch's IP distance is 1 − dot
   return sortTop(rows, scores);
@@ -32,6 +34,15 @@ export function mergeTop(parts: TopK[], k: number): TopK {
   return { rows: top.rows.slice(0, k), scores: top.scores.slice(0, k) };
 }
 
+/**
+ * exactSearch reads each typed array from the start of its buffer (for the array's length): a view that
+ * starts elsewhere is copied, a prefix of a larger buffer is passed as it is.
+ */
+function fromStart(a: Float32Array): Float32Array {
+  return a.byteOffset === 0 ? a : a.slice();
+}
+
+/** Sorted by descending score, ties by row. */
 function sortTop(rows: Int32Array, scores: Float32Array): TopK {
   const order = Array.from({ length: rows.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || rows[a] - rows[b]);
   return { rows: Int32Array.from(order, (i) => rows[i]), scores: Float32Array.from(order, (i) => scores[i]) };

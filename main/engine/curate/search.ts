@@ -13,11 +13,13 @@ import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
+import { statement } from '../store/statements';
 import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
 import { indexState, type IndexState, loadIndex, readIndexMeta, type RowSource } from './ann-index';
 import { indexTopK, type RecallMeasure, recallPasses, rescoredTopK } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
 import { loadQuantized, quantizedFits, type QuantizedIndex, quantizedFile, quantizedState, readQuantizedMeta } from './quantized-index';
+import { quantizedFor, quantizedTopK, quantizing } from './quantized-scan';
 import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
 
@@ -171,7 +173,7 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   } else {
     ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want));
   }
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
+  const itemOf = statement(project.db, 'SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?', { pluck: true });
   const hits: Hit[] = [];
   for (let i = 0; i < rows.length && hits.length < k; i++) {
     if (rows[i] < 0) continue;
@@ -210,9 +212,11 @@ function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Flo
   const file = project.embeddings.matrixPath(set, 'image');
   const resident = residentRows(file, set.dim, rows);
   if (resident) {
+    const qz = quantizedFor(resident, set.dim); // started by the matrix's first resident scan, made between searches
     const t0 = performance.now();
-    const top = topKOf(resident, set.dim, query, k);
-    recordScan(rows * set.dim, performance.now() - t0);
+    const top = qz ? quantizedTopK(resident, qz, query, k) : topKOf(resident, set.dim, query, k);
+    // The cost that predicts later scans: not that of the float32 scans made while the int8 copy is being made.
+    if (!quantizing(resident)) recordScan(rows * set.dim, performance.now() - t0);
     return top;
   }
   const src = streamedRows(file, set.dim, rows);

@@ -69,6 +69,11 @@ export interface IngestSource {
   count(signal?: AbortSignal): Promise<number>;
   /** Entries in a deterministic order, skipping the first `skip` (the resume position). */
   entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry>;
+  /**
+   * The same entries in arrays, for a source that has them in groups anyway (a folder's files): an import then
+   * takes one async step per array instead of per entry (in a fresh process ~4 µs each, 45 ms per 10k entries).
+   */
+  entryBatches?(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry[]>;
 }
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.avif', '.tif', '.tiff']);

@@ -18,20 +18,38 @@ export class ImageFolderSource implements IngestSource {
   constructor(readonly root: string, private readonly reads: FileReads = inThreadReads) {}
 
   async count(signal?: AbortSignal): Promise<number> {
+    return this.countIn(this.root, await realpath(this.root), signal);
+  }
+
+  /**
+   * How many files walk() yields under `dir`, counted without what only entries need (sorting, keys, sidecar
+   * names): the count runs beside the import on the same thread.
+   */
+  private async countIn(dir: string, realRoot: string, signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted();
+    const dirPrefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
     let n = 0;
-    for await (const files of this.walk(this.root, signal)) n += files.length;
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      if (d.name.startsWith('.')) continue;
+      if (d.isDirectory()) n += await this.countIn(dirPrefix + d.name, realRoot, signal);
+      else if (extensionOf(d.name) !== null && (d.isFile() || (d.isSymbolicLink() && (await linkedFile(dirPrefix + d.name, realRoot)) !== null))) n++;
+    }
     return n;
   }
 
   async *entries(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry> {
+    for await (const entries of this.entryBatches(skip, signal)) yield* entries;
+  }
+
+  async *entryBatches(skip: number, signal?: AbortSignal): AsyncIterable<IngestEntry[]> {
     // The sidecars of the next chunk are being read while this chunk's entries are used.
     let ahead: { files: Walked[]; captions: Promise<(Sidecar | null)[]> } | null = null;
     for await (const files of this.chunks(skip, signal)) {
       const next = { files, captions: this.captions(files) };
-      if (ahead) yield* this.chunkEntries(ahead.files, await ahead.captions);
+      if (ahead) yield chunkEntries(ahead.files, await ahead.captions);
       ahead = next;
     }
-    if (ahead) yield* this.chunkEntries(ahead.files, await ahead.captions);
+    if (ahead) yield chunkEntries(ahead.files, await ahead.captions);
   }
 
   /** The walk from position `skip` on, in chunks of at most CHUNK files. */
@@ -57,14 +75,10 @@ export class ImageFolderSource implements IngestSource {
     return sidecars.map((s) => (s === null ? null : { ...s, read: texts[k++] }));
   }
 
-  private *chunkEntries(files: Walked[], captions: (Sidecar | null)[]): Iterable<IngestEntry> {
-    for (let i = 0; i < files.length; i++) yield entryOf(files[i], captions[i]);
-  }
-
   /**
    * Yields the image files of one directory at a time, in sorted order (one directory's names are held at a
-   * time: needed to sort and to find sidecars). Per directory, not per file: counting a folder of 100k images
-   * then costs its readdir calls, not 100k async-generator steps.
+   * time: needed to sort and to find sidecars). Per directory, not per file: a folder of 100k images then costs
+   * its readdir calls, not 100k async-generator steps.
    */
   private async *walk(dir: string, signal?: AbortSignal, realRoot?: string, keyPrefix = ''): AsyncIterable<Walked[]> {
     signal?.throwIfAborted();
@@ -77,31 +91,56 @@ export class ImageFolderSource implements IngestSource {
     let files: Walked[] = [];
     for (const d of dirents) {
       if (d.name.startsWith('.')) continue;
-      const full = dirPrefix + d.name;
-      const key = keyPrefix + d.name;
       if (d.isDirectory()) {
         // Files before a subfolder come before its files, as in a per-file walk.
         if (files.length) yield files;
         files = [];
-        yield* this.walk(full, signal, realRoot, `${key}/`);
+        yield* this.walk(dirPrefix + d.name, signal, realRoot, `${keyPrefix + d.name}/`);
         continue;
       }
-      // A name's extension without path.extname, which parses a whole path (it showed in import profiles).
-      const dot = d.name.lastIndexOf('.');
-      const ext = dot > 0 ? d.name.slice(dot) : '';
-      if (!IMAGE_EXTENSIONS.has(ext.toLowerCase())) continue;
+      // Sidecars and other files are passed over before any string is built for them.
+      const ext = extensionOf(d.name);
+      if (ext === null) continue;
+      const full = dirPrefix + d.name;
+      const key = keyPrefix + d.name;
       const stem = d.name.slice(0, d.name.length - ext.length);
       if (d.isFile()) files.push({ file: full, key, stem, siblings: names });
       else if (d.isSymbolicLink()) {
-        // Linked files are imported only when they resolve inside the source: the media server serves nothing else.
-        const target = await realpath(full).catch(() => null);
-        const isFile = target !== null && (await stat(target)).isFile();
-        const rel = target === null ? '..' : path.relative(realRoot, target);
-        if (isFile || target === null) files.push({ file: full, key, stem, siblings: names, outside: rel.startsWith('..') || path.isAbsolute(rel) });
+        const link = await linkedFile(full, realRoot);
+        if (link) files.push({ file: full, key, stem, siblings: names, outside: link.outside });
       }
     }
     if (files.length) yield files;
   }
+}
+
+/**
+ * The extension of an image file's name (as written), or null for any other name. Not path.extname, which
+ * parses a whole path (it showed in import profiles).
+ */
+function extensionOf(name: string): string | null {
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? name.slice(dot) : '';
+  return IMAGE_EXTENSIONS.has(ext.toLowerCase()) ? ext : null;
+}
+
+/**
+ * A symbolic link's part in the walk: null when it names no file (a folder), else whether it leads outside the
+ * source; a dangling link counts as outside. Linked files are imported only when they resolve inside the
+ * source: the media server serves nothing else.
+ */
+async function linkedFile(link: string, realRoot: string): Promise<{ outside: boolean } | null> {
+  const target = await realpath(link).catch(() => null);
+  if (target === null) return { outside: true };
+  if (!(await stat(target)).isFile()) return null;
+  const rel = path.relative(realRoot, target);
+  return { outside: rel.startsWith('..') || path.isAbsolute(rel) };
+}
+
+function chunkEntries(files: Walked[], captions: (Sidecar | null)[]): IngestEntry[] {
+  const out = new Array<IngestEntry>(files.length);
+  for (let i = 0; i < files.length; i++) out[i] = entryOf(files[i], captions[i]);
+  return out;
 }
 
 type SidecarExt = (typeof CAPTION_SIDECARS)[number];

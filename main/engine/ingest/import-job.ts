@@ -87,14 +87,19 @@ export function importJob(project: Project) {
         await previous; // at most two batches in flight: memory stays bounded
       };
       let batchBytes = 0;
+      /** Adds an entry to the batch; true when the batch is full. */
+      const add = (entry: IngestEntry): boolean => {
+        batch.push(entry);
+        if (entry.type === 'embedded') batchBytes += entry.data.length;
+        if (batch.length < BATCH && batchBytes < BATCH_BYTES) return false;
+        batchBytes = 0;
+        return true;
+      };
       try {
-        for await (const entry of ingest.entries(position, ctx.signal)) {
-          batch.push(entry);
-          if (entry.type === 'embedded') batchBytes += entry.data.length;
-          if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
-            batchBytes = 0;
-            await flush();
-          }
+        if (ingest.entryBatches) {
+          for await (const group of ingest.entryBatches(position, ctx.signal)) for (const entry of group) if (add(entry)) await flush();
+        } else {
+          for await (const entry of ingest.entries(position, ctx.signal)) if (add(entry)) await flush();
         }
         if (batch.length) await flush();
       } finally {

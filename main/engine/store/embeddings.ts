@@ -55,7 +55,7 @@ export class EmbeddingStore {
 
   /** Committed image rows alone: one index lookup (the text count scans its table). */
   committedImageRows(set: EmbeddingSet): number {
-    return (this.db.prepare('SELECT coalesce(max(image_row) + 1, 0) n FROM embedding_rows WHERE set_id = ?').get(set.id) as { n: number }).n;
+    return (statement(this.db, 'SELECT coalesce(max(image_row) + 1, 0) n FROM embedding_rows WHERE set_id = ?').get(set.id) as { n: number }).n;
   }
 
   textRow(set: EmbeddingSet, hash: string): number | undefined {

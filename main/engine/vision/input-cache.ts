@@ -35,7 +35,8 @@ export interface ModelPixels {
 const MAGIC = 0x43494e57; // 'WNIC'
 // Part of the key: bump it when the entry layout or the decode behind it changes (a new sharp/libvips that
 // resamples differently), so entries of the old kind are decoded again instead of trusted.
-const VERSION = 2;
+// 3: EXIF-rotated images are decoded at reduced size too (preprocess.ts), which moves their pixels by rounding.
+const VERSION = 3;
 const HEADER = 36;
 const EXACT = 1;
 const MAX_CACHED_PIXELS = 128 * 128;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isCachedInput, type CachedInput } from './input-cache';
 import { preprocessFromCache, type PreprocessInput } from './preprocess';
 import { poolSizing, type PreprocessMode } from './preprocess-mode';
-import type { PreprocessSpec } from './preprocess-spec';
+import { tensorLength, type PreprocessSpec } from './preprocess-spec';
 import type { PreprocessTask } from './preprocess-worker';
 import { startProcessWorker, startThreadWorker, type PoolResult, type WorkerHandle } from './preprocess-workers';
 
@@ -25,6 +25,8 @@ export interface PreprocessPoolOptions {
 
 interface Pending {
   task: PreprocessTask;
+  /** Where the tensor goes (a slice of the caller's batch), when the caller gave one. */
+  target?: Float32Array;
   resolve: (result: PoolResult) => void;
   /** Workers that died while holding this task: it is retried once, then reported. */
   crashes: number;
@@ -53,7 +55,10 @@ function sharedMemoryRoot(): string {
  * killed worker never loses an image and an image that kills workers never hangs the pool.
  */
 export class PreprocessPool {
-  readonly size: number;
+  /** Workers now; `grow()` adds one up to `maxSize`. */
+  size: number;
+  /** What `grow()` may reach: every core's worth (no core reserved) unless the caller or the environment fixed the size. */
+  readonly maxSize: number;
   readonly mode: PreprocessMode;
   private readonly workers: PoolWorker[] = [];
   private readonly queue: Pending[] = [];
@@ -77,6 +82,8 @@ export class PreprocessPool {
     const sizing = poolSizing(options);
     this.size = sizing.size;
     this.mode = sizing.mode;
+    const fixed = options.size !== undefined || process.env.WINNOW_PREPROCESS_WORKERS !== undefined;
+    this.maxSize = fixed ? this.size : Math.max(this.size, poolSizing({ ...options, reserve: 0 }).size);
     this.inFlightPerWorker = Math.max(1, options.inFlightPerWorker ?? 2);
     this.workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
     if (this.mode === 'process') {
@@ -93,6 +100,17 @@ export class PreprocessPool {
     if (this.workersStarted || this.closed) return;
     this.workersStarted = true;
     for (let i = 0; i < this.size; i++) this.workers.push(this.spawn());
+  }
+
+  /**
+   * One more worker, when the pool is below `maxSize`: the embedding stream grows its pool while inference
+   * waits on decoding (embed-files.ts), so a core reserved for a model that needs little of it goes to decoding.
+   */
+  grow(): boolean {
+    if (this.closed || this.size >= this.maxSize) return false;
+    this.size++;
+    if (this.workersStarted) this.workers.push(this.spawn());
+    return true;
   }
 
   private spawn(): PoolWorker {
@@ -117,7 +135,7 @@ export class PreprocessPool {
     entry.handle =
       this.mode === 'process'
         ? startProcessWorker(this.workerUrl, this.spec, path.join(this.slotDir!, `${this.spawned++}.f32`), this.inFlightPerWorker, events)
-        : startThreadWorker(this.workerUrl, this.spec, events);
+        : startThreadWorker(this.workerUrl, this.spec, this.inFlightPerWorker, events);
     return entry;
   }
 
@@ -156,16 +174,21 @@ export class PreprocessPool {
       if (!idle) return;
       const pending = this.queue.shift()!;
       idle.running.set(pending.task.id, pending);
-      idle.handle.post(pending.task);
+      idle.handle.post(pending.task, pending.target);
     }
   }
 
-  preprocess(input: PreprocessInput): Promise<PoolResult> {
+  /**
+   * The input's tensor, written into `target` when given (one tensor long: a slice of the caller's batch, so
+   * the batch is filled without a tensor per image); `data` is then `target`.
+   */
+  preprocess(input: PreprocessInput, target?: Float32Array): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('preprocess pool is closed'));
+    if (target && target.length !== tensorLength(this.spec)) return Promise.reject(new RangeError(`target holds ${target.length} floats, a tensor is ${tensorLength(this.spec)}`));
     // A usable model-input cache entry is cheaper to read here than to send to a worker (input-cache.ts).
-    const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec) : null;
+    const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec, target) : null;
     if (cached) return Promise.resolve({ ok: true, ...cached });
-    return this.submit({ id: this.nextId++, input });
+    return this.submit({ id: this.nextId++, input }, target);
   }
 
   /**
@@ -178,17 +201,20 @@ export class PreprocessPool {
     return result.ok ? { ok: true, width: result.width, height: result.height } : result;
   }
 
-  private submit(task: PreprocessTask): Promise<PoolResult> {
+  private submit(task: PreprocessTask, target?: Float32Array): Promise<PoolResult> {
     this.spawnAll();
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
-      this.queue.push({ task, resolve, crashes: 0 });
+      this.queue.push({ task, target, resolve, crashes: 0 });
       this.dispatch();
     });
   }
 
-  preprocessMany(inputs: readonly PreprocessInput[]): Promise<PoolResult[]> {
-    return Promise.all(inputs.map((input) => this.preprocess(input)));
+  /** With `batch`, image i's tensor is written at i × the tensor length (as the model takes a batch). */
+  preprocessMany(inputs: readonly PreprocessInput[], batch?: Float32Array): Promise<PoolResult[]> {
+    const length = tensorLength(this.spec);
+    if (batch && batch.length < inputs.length * length) return Promise.reject(new RangeError(`batch holds ${batch.length} floats, ${inputs.length} tensors need ${inputs.length * length}`));
+    return Promise.all(inputs.map((input, i) => this.preprocess(input, batch?.subarray(i * length, (i + 1) * length))));
   }
 
   /** Resolves once every live worker has started, or the pool is closed or cannot start workers (tasks go only to

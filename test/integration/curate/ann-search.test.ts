@@ -145,8 +145,10 @@ describe('search through the saved ANN index', () => {
 
   it('a small project scans exactly unless the scan budget is below its measured cost; exact hits equal brute force', () => {
     const q = queries(1, 7)[0];
-    expect(exactIsSlow(ROWS, DIM)).toBe(false);
-    const auto = searchVector(project, set, q, 10);
+    // A budget well above this machine's measured cost (not the default: under CI load a 20k scan can exceed it).
+    const ample = String(Math.ceil(10 * predictedScanMs(ROWS, DIM)) + 5);
+    expect(withBudget(ample, () => exactIsSlow(ROWS, DIM))).toBe(false);
+    const auto = withBudget(ample, () => searchVector(project, set, q, 10));
     expect(auto.method).toBe('exact');
     expect(auto.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
     // The switch point is rows × dims × this machine's cost per element: a zero budget makes any scan slow.

@@ -1,0 +1,233 @@
+// Exact top-k over a resident matrix at a quarter of the memory traffic. An exact scan of a float32 matrix is
+// bound by memory bandwidth (100k × 512 is 205 MB per query), so a resident matrix also keeps an int8 copy
+// (a step per dimension), which usearch scans with integer SIMD dot products (exact integers). The int8 score
+// of a row differs from its float32 score by at most a bound known before the scan (below), so every row whose
+// int8 score is more than that bound under the k-th best float32 score of the int8 candidates cannot be in the
+// float32 top k: the candidates alone are re-scored from the float32 matrix, by the same kernel as the full
+// scan, and the answer is the float32 top k, not an approximation. When the bound does not separate them (many
+// near-ties), the pool grows, and past a quarter of the rows the float32 matrix is scanned whole.
+//
+// The bound. Row x = step ∘ c + e (c the int8 codes, |e_j| ≤ step_j / 2); query y, z = step ∘ y = t·p + f (p the
+// query's int8 codes, one scale t). Then x·y = t (c·p) + c·f + e·y, so |x·y − t (c·p)| ≤ ‖c‖·‖f‖ + ‖e‖·‖y‖
+// ≤ maxCodeNorm·‖f‖ + maxErrNorm·‖y‖, both maxima over all rows, taken when the copy is made. The float32 scan
+// itself rounds: its score is within dim·2⁻²⁴·‖x‖·‖y‖ of x·y, whatever the summation order.
+import usearch from 'usearch';
+import { topKOf, type TopK } from './exact-search';
+
+export interface Quantized {
+  dim: number;
+  rows: number;
+  /** Row-major int8 codes, code = round(x / step), in [−levels, levels]. */
+  codes: Int8Array;
+  /** Per-dimension step: the dimension's largest |x| over levels (0 for a dimension that is 0 in every row). */
+  step: Float64Array;
+  levels: number;
+  /** Largest ‖code row‖₂, ‖x − step ∘ code‖₂ and ‖x‖₂ over the rows. */
+  maxCodeNorm: number;
+  maxErrNorm: number;
+  maxRowNorm: number;
+}
+
+/** Below this many matrix values a float32 scan takes well under a millisecond: no copy is made. */
+export const MIN_QUANTIZED_ELEMENTS = 1 << 20;
+/** Candidates re-scored at first; a query whose bound does not separate them asks for POOL_GROWTH times more. */
+export const FIRST_POOL = 256;
+const POOL_GROWTH = 8;
+/**
+ * Threads of the int8 scan. usearch splits the rows evenly between threads it starts per call, so on a busy
+ * machine the call waits for the thread that got the least CPU: on this 2-core machine under load one thread
+ * was as fast at best and steadier (100k × 512: best 2.4 vs 2.6 ms, median 2.9 vs 8.0 ms), and cost less CPU.
+ */
+const SCAN_THREADS = 1;
+
+/**
+ * Int8 codes per dimension. usearch returns an int8 dot product as the float32 1 − dot, exact while
+ * |dot| ≤ levels² · dim stays under 2²⁴, so wide embeddings get fewer levels than 127.
+ */
+export function levelsFor(dim: number): number {
+  return Math.min(127, Math.floor(Math.sqrt((2 ** 24 - 2) / dim)));
+}
+
+/** The int8 copy of `data` (`dim` wide); null when a value is not finite (the float32 scan handles those rows). */
+export function quantize(data: Float32Array, dim: number): Quantized | null {
+  const steps = quantizeSteps(data, dim);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Matrix values handled per step of a background build: a few milliseconds of this thread each. */
+const SLICE_ELEMENTS = 1 << 20;
+
+/** `quantize` in steps of about SLICE_ELEMENTS values, so that it can run between other work on this thread. */
+function* quantizeSteps(data: Float32Array, dim: number): Generator<void, Quantized | null> {
+  const rows = data.length / dim;
+  const sliceRows = Math.max(1, Math.floor(SLICE_ELEMENTS / dim));
+  const levels = levelsFor(dim);
+  const largest = new Float64Array(dim);
+  for (let first = 0; first < rows; first += 4 * sliceRows) {
+    for (let r = first, end = Math.min(rows, first + 4 * sliceRows); r < end; r++) {
+      const o = r * dim;
+      for (let j = 0; j < dim; j++) {
+        const a = Math.abs(data[o + j]);
+        if (a > largest[j]) largest[j] = a;
+      }
+    }
+    yield;
+  }
+  const step = new Float64Array(dim);
+  const inv = new Float64Array(dim);
+  for (let j = 0; j < dim; j++) {
+    step[j] = largest[j] / levels;
+    inv[j] = largest[j] > 0 ? levels / largest[j] : 0;
+  }
+  const codes = new Int8Array(rows * dim);
+  let maxCode = 0, maxErr = 0, maxRow = 0;
+  for (let first = 0; first < rows; first += sliceRows) {
+    for (let r = first, end = Math.min(rows, first + sliceRows); r < end; r++) {
+      const o = r * dim;
+      let c2 = 0, e2 = 0, x2 = 0;
+      for (let j = 0; j < dim; j++) {
+        const x = data[o + j];
+        // Round half up: x·inv lies in [−levels, levels], so the shifted value is positive and truncation floors it.
+        const c = ((x * inv[j] + levels + 0.5) | 0) - levels;
+        codes[o + j] = c;
+        const e = x - c * step[j];
+        c2 += c * c;
+        e2 += e * e;
+        x2 += x * x;
+      }
+      if (!(x2 < Infinity)) return null; // NaN or ±Infinity in the row
+      if (c2 > maxCode) maxCode = c2;
+      if (e2 > maxErr) maxErr = e2;
+      if (x2 > maxRow) maxRow = x2;
+    }
+    yield;
+  }
+  return { dim, rows, codes, step, levels, maxCodeNorm: Math.sqrt(maxCode), maxErrNorm: Math.sqrt(maxErr), maxRowNorm: Math.sqrt(maxRow) };
+}
+
+/** Finished copies (null: the matrix has non-finite values), and builds under way, per resident matrix. */
+const copies = new WeakMap<Float32Array, Quantized | null>();
+const building = new WeakMap<Float32Array, Promise<Quantized | null>>();
+
+/**
+ * The int8 copy kept beside a resident matrix, dropped with it; null while it is being made or when there is
+ * none (small or non-finite matrices): scan float32 then. The first call starts making it in steps of a few
+ * ms between this thread's other work (~0.2 s of CPU at 100k × 512 would otherwise stall one search).
+ */
+export function quantizedFor(data: Float32Array, dim: number): Quantized | null {
+  if (data.length < MIN_QUANTIZED_ELEMENTS) return null;
+  const done = copies.get(data);
+  if (done !== undefined) return done;
+  void whenQuantized(data, dim);
+  return null;
+}
+
+/** Whether the int8 copy of `data` is being made (scans meanwhile are float32 and say little about later ones). */
+export function quantizing(data: Float32Array): boolean {
+  return building.has(data);
+}
+
+/** Resolves with the int8 copy of `data` once made (starting it if need be); null for a matrix that gets none. */
+export function whenQuantized(data: Float32Array, dim: number): Promise<Quantized | null> {
+  if (data.length < MIN_QUANTIZED_ELEMENTS) return Promise.resolve(null);
+  const done = copies.get(data);
+  if (done !== undefined) return Promise.resolve(done);
+  let pending = building.get(data);
+  if (!pending) {
+    const steps = quantizeSteps(data, dim);
+    pending = new Promise((resolve) => {
+      const next = () => {
+        const step = steps.next();
+        if (!step.done) {
+          setImmediate(next);
+          return;
+        }
+        copies.set(data, step.value);
+        building.delete(data);
+        resolve(step.value);
+      };
+      setImmediate(next);
+    });
+    building.set(data, pending);
+  }
+  return pending;
+}
+
+export interface QuantizedTopK extends TopK {
+  /** Rows re-scored from the float32 matrix, or every row when the float32 matrix was scanned whole. */
+  rescored: number;
+  /** The int8 bound separated the top k from every row left out. */
+  bounded: boolean;
+}
+
+/** Queries this process answered through an int8 copy: bounded by it, or by a whole float32 scan after it (benchmarks, tests). */
+export const quantizedScans = { bounded: 0, full: 0 };
+
+/** The float32 top k of `data` by dot product with `query`, the int8 copy `qz` choosing which rows to score. */
+export function quantizedTopK(data: Float32Array, qz: Quantized, query: Float32Array, k: number): QuantizedTopK {
+  const { dim, rows } = qz;
+  const kk = Math.min(k, rows);
+  const full = (): QuantizedTopK => {
+    quantizedScans.full++;
+    return { ...topKOf(data, dim, query, kk), rescored: rows, bounded: false };
+  };
+  const qq = queryCodes(qz, query);
+  if (!qq || kk <= 0) return full();
+  const { codes, scale, bound } = qq;
+  for (let pool = Math.min(rows, Math.max(FIRST_POOL, POOL_GROWTH * kk)); pool * 4 <= rows; pool *= POOL_GROWTH) {
+    const m = usearch.exactSearch(qz.codes, codes, dim, pool, usearch.MetricKind.IP, SCAN_THREADS) as { keys: BigUint64Array; distances: Float32Array };
+    const lowest = scale * (1 - m.distances[pool - 1]); // the pool's lowest int8 score: every row outside is at most this
+    const top = rescore(data, dim, query, kk, m.keys);
+    if (lowest + bound < top.scores[kk - 1]) {
+      quantizedScans.bounded++;
+      return { ...top, rescored: pool, bounded: true };
+    }
+  }
+  return full();
+}
+
+/** The query's int8 codes under the copy's steps, their scale, and the bound on |float32 score − int8 score|. */
+function queryCodes(qz: Quantized, query: Float32Array): { codes: Int8Array; scale: number; bound: number } | null {
+  const { dim, step, levels } = qz;
+  const z = new Float64Array(dim);
+  let zmax = 0, y2 = 0;
+  for (let j = 0; j < dim; j++) {
+    z[j] = query[j] * step[j];
+    zmax = Math.max(zmax, Math.abs(z[j]));
+    y2 += query[j] * query[j];
+  }
+  if (!(zmax > 0 && y2 < Infinity)) return null;
+  const scale = zmax / levels;
+  const codes = new Int8Array(dim);
+  let f2 = 0;
+  for (let j = 0; j < dim; j++) {
+    codes[j] = Math.round(z[j] / scale);
+    f2 += (z[j] - scale * codes[j]) ** 2;
+  }
+  const yNorm = Math.sqrt(y2);
+  // The float32 scan's own rounding (any summation order, FMA or not), and 2⁻²⁰ for the conversions of
+  // scores to 1 − dot and back and the float64 arithmetic of this bound.
+  const rounding = 1.01 * dim * 2 ** -24 * qz.maxRowNorm * yNorm + 2 ** -20;
+  return { codes, scale, bound: qz.maxCodeNorm * Math.sqrt(f2) + qz.maxErrNorm * yNorm + rounding };
+}
+
+let gathered: Float32Array | null = null;
+const KEPT_GATHER = 1 << 20;
+
+/** Float32 top k of the candidate rows, scored by the kernel of the full scan; ties by row, as there. */
+function rescore(data: Float32Array, dim: number, query: Float32Array, k: number, keys: BigUint64Array): TopK {
+  const rows = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) rows[i] = Number(keys[i]);
+  rows.sort(); // gathered in row order, so that equal scores come out lower row first
+  const size = rows.length * dim;
+  // Reused up to 4 MB (the first pool at 4,096 dims); a grown pool's buffer is not kept.
+  const buf = gathered && gathered.length >= size ? gathered : size <= KEPT_GATHER ? (gathered = new Float32Array(size)) : new Float32Array(size);
+  for (let i = 0; i < rows.length; i++) buf.set(data.subarray(rows[i] * dim, (rows[i] + 1) * dim), i * dim);
+  // A prefix view of the reused buffer: it starts at the buffer's start, which is all exactSearch needs.
+  const top = topKOf(buf.length === size ? buf : buf.subarray(0, size), dim, query, k, 0, 1);
+  for (let i = 0; i < top.rows.length; i++) top.rows[i] = rows[top.rows[i]]; // stays sorted: row order is gathered order
+  return top;
+}
