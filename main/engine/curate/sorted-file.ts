@@ -5,8 +5,10 @@
 // corrupt file, another signal) is a miss, and the caller reads SQL.
 // The arrays are checked in blocks (8192 items by default) (a SHA-256 each, listed in the header with each block's first
 // value), so a count reads and checks only the blocks it touches: a threshold rule's count one block of values
-// (found from the first values), its removed ids the blocks of its range. Reading and checking a 1M-item copy
-// whole cost ~40–60 ms of CPU on the bench VM (fresh pages and the hash), which a first recount used to wait for.
+// (found from the first values), its removed ids the blocks of its range; the file stays open while the copy is
+// kept. Reading and checking a 1M-item copy whole cost ~40–60 ms of CPU on the bench VM (fresh pages and the
+// hash), which a first recount used to wait for; read in the background instead, it slowed each interaction
+// meanwhile ~1 ms (a block's read and hash between two awaits) for the first second after opening.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -96,6 +98,11 @@ export class SortedCopy implements SignalOrder {
     return this.damaged;
   }
 
+  /** Whether its file is open (blocks left to read, none damaged). */
+  get open(): boolean {
+    return this.fd !== null;
+  }
+
   /** Whether every block is read (the file is closed then). */
   complete(): boolean {
     return this.left === 0;
@@ -133,23 +140,6 @@ export class SortedCopy implements SignalOrder {
     const ok = this.have('values', 0, this.values.length) && this.have('ids', 0, this.ids.length);
     this.close();
     return ok;
-  }
-
-  /**
-   * Reads the blocks not read yet one per event-loop turn (requests arriving meanwhile are served, reading what they
-   * need themselves), until done, damaged, or `stop` says the copy is no longer wanted; closes the file then.
-   */
-  async loadRest(stop: () => boolean): Promise<boolean> {
-    try {
-      for (let b = 0; b < this.loaded.length; b++) {
-        if (stop()) return false;
-        if (!this.have('values', b * this.block, b * this.block + 1) || !this.have('ids', b * this.block, b * this.block + 1)) return false;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      return !this.damaged;
-    } finally {
-      this.close();
-    }
   }
 
   private load(b: number, bit: 1 | 2): boolean {
@@ -196,7 +186,7 @@ function readAt(fd: number, length: number, position: number): Buffer | null {
 /**
  * Opens the copy of `name` at change version `version`: reads its header and block table, and checks the first
  * and last blocks of both arrays (a copy of one block is read whole here). Null when the file is missing,
- * stale, damaged there or over `maxBytes`. The caller reads the rest with `have`, `loadAll` or `loadRest`.
+ * stale, damaged there or over `maxBytes`. The caller reads the rest with `have` or `loadAll`, and closes it.
  */
 export function openSortedFile(dir: string, name: string, version: number, maxBytes: number): SortedCopy | null {
   let fd: number;
@@ -239,12 +229,6 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
 export function loadSortedFile(dir: string, name: string, version: number, maxBytes: number): SignalOrder | null {
   const copy = openSortedFile(dir, name, version, maxBytes);
   return copy?.loadAll() ? { values: copy.values, ids: copy.ids } : null;
-}
-
-/** loadSortedFile a block per event-loop turn. */
-export async function loadSortedFileAsync(dir: string, name: string, version: number, maxBytes: number): Promise<SignalOrder | null> {
-  const copy = openSortedFile(dir, name, version, maxBytes);
-  return copy && (await copy.loadRest(() => false)) ? { values: copy.values, ids: copy.ids } : null;
 }
 
 /** Writes the copy of `name` at `version` (best effort: cache-file.ts). */

@@ -38,7 +38,7 @@ describe('upgrading a schema-25 project', () => {
     old.close();
 
     const db = openDatabase(file);
-    expect(schemaVersion(db)).toBe(27);
+    expect(schemaVersion(db)).toBe(28);
     const review = new ReviewService(db);
     const check = (floor: number) => {
       const counted = floor > 0 ? `(a.state != 'proposed' OR a.score IS NULL OR a.score >= ${floor})` : '1';
