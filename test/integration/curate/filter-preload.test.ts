@@ -181,7 +181,7 @@ describe('sorted copies opened when a project opens', () => {
 describe('a sorted copy read in blocks', () => {
   it('equals what was saved, read whole or block by block, and a change in any block is a miss', async () => {
     const dir = await tempDir();
-    delete process.env.WINNOW_FILTER_BLOCK;
+    process.env.WINNOW_FILTER_BLOCK = '8192';
     const n = 300_000; // 3.6 MB: 37 blocks of 8192 items
     // Runs of 7 equal values, so thresholds fall on ties and between them.
     const values = Float64Array.from({ length: n }, (_, k) => Math.floor(k / 7) / n);
