@@ -119,7 +119,15 @@ export class SortedCopy implements SignalOrder {
     to = Math.min(to, this.values.length);
     if (to <= from) return !this.damaged;
     const bit = part === 'values' ? 1 : 2;
-    for (let b = Math.floor(from / this.block); b * this.block < to; b++) if (!(this.loaded[b] & bit) && !this.load(b, bit)) return false;
+    const last = Math.ceil(to / this.block);
+    for (let b = Math.floor(from / this.block); b < last; b++) {
+      if (this.loaded[b] & bit) continue;
+      // A run of blocks not read yet in one read (a range's ids span hundreds of blocks), each then checked.
+      let end = b + 1;
+      while (end < last && !(this.loaded[end] & bit)) end++;
+      if (!this.load(b, end, bit)) return false;
+      b = end - 1;
+    }
     return true;
   }
 
@@ -143,10 +151,11 @@ export class SortedCopy implements SignalOrder {
     return ok;
   }
 
-  private load(b: number, bit: 1 | 2): boolean {
+  /** Reads blocks [b, end) of one array and checks each. */
+  private load(b: number, end: number, bit: 1 | 2): boolean {
     if (this.damaged || this.fd === null) return false;
     const count = this.values.length;
-    const [from, to] = [b * this.block, Math.min((b + 1) * this.block, count)];
+    const [from, to] = [b * this.block, Math.min(end * this.block, count)];
     const array = bit === 1 ? this.values : this.ids;
     const target = bytesOf(array, from, to);
     const position = this.at + (bit === 1 ? 0 : count * 8) + from * array.BYTES_PER_ELEMENT;
@@ -160,16 +169,21 @@ export class SortedCopy implements SignalOrder {
     } catch {
       got = -1;
     }
-    const want = this.checks.subarray(((bit === 1 ? 0 : this.fences.length) + b) * HASH, ((bit === 1 ? 0 : this.fences.length) + b + 1) * HASH);
-    // A block's first value must also be the one the header promised (narrow relies on it).
-    if (got !== target.length || !sha(target).equals(want) || (bit === 1 && this.values[from] !== this.fences[b])) {
-      this.damaged = true;
-      this.close();
-      return false;
+    for (let k = b; k < end && got === target.length; k++) {
+      const at = (bit === 1 ? 0 : this.fences.length) + k;
+      const [start, stop] = [k * this.block, Math.min((k + 1) * this.block, count)];
+      // A block's first value must also be the one the header promised (narrow relies on it).
+      if (!sha(bytesOf(array, start, stop)).equals(this.checks.subarray(at * HASH, (at + 1) * HASH)) || (bit === 1 && this.values[start] !== this.fences[k])) break;
+      this.loaded[k] |= bit;
+      this.left--;
+      if (k === end - 1) {
+        if (this.left === 0) this.close();
+        return true;
+      }
     }
-    this.loaded[b] |= bit;
-    if (--this.left === 0) this.close();
-    return true;
+    this.damaged = true;
+    this.close();
+    return false;
   }
 }
 
