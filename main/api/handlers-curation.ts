@@ -7,7 +7,6 @@ import { signalHistogram } from '../engine/curate/histogram';
 import { filtersPanel } from '../engine/curate/panel';
 import { defaultRules } from '../engine/curate/rules';
 import { filterPredicate, SelectionStore } from '../engine/curate/selection';
-import { removedSets } from '../engine/curate/removed-sets';
 import { SignalStore } from '../engine/curate/signals';
 import { STATS_JOB } from '../engine/curate/stats-job';
 import type { Project } from '../engine/project';
@@ -30,9 +29,8 @@ export function curationHandlers(engine: Engine): HandlersFor<keyof typeof curat
     'runs.list': ({ ids }) => (ids ? project().runs.many(ids) : project().runs.list()),
     'signals.histogram': ({ name, scale, bins, rules, excludeRule }) => signalHistogram(project().db, name, { scale, bins, rules, excludeRule }),
     'selection.defaults': () => defaultRules(),
-    // Recounts right after the project opens wait for its sorted copies' files (removed-sets.ts `preloaded`).
-    'selection.evaluate': async ({ rules }) => (await removedSets(project().db).preloaded(), evaluateRules(project().db, rules)),
-    'selection.panel': async ({ rules }) => (await removedSets(project().db).preloaded(), filtersPanel(project().db, rules)),
+    'selection.evaluate': ({ rules }) => evaluateRules(project().db, rules),
+    'selection.panel': ({ rules }) => filtersPanel(project().db, rules),
     'selection.save': ({ name, rules }) => selections().save(name, rules),
     'selection.list': () => new SelectionStore(project().db).list(),
     'selection.get': ({ name }) => new SelectionStore(project().db).get(name),

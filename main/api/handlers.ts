@@ -12,7 +12,6 @@ import { scaleHandlers } from './handlers-scale';
 import { projectHandlers } from './handlers-projects';
 import { decisionHandlers } from './handlers-decisions';
 import { filterCount } from '../engine/curate/selection';
-import { removedSets } from '../engine/curate/removed-sets';
 import { viewHandlers } from './handlers-views';
 import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
 
@@ -30,9 +29,8 @@ export function createHandlers(engine: Engine): Handlers {
     'project.open': async ({ dir }) => (await engine.openProject(dir, { access: engine.mode === 'cli' ? 'owner' : 'owner-or-read-only' })).info(),
     'sources.list': () => project().sources.list(),
     'sources.add': ({ path, kind }) => engine.addSource(path, kind),
-    'items.count': async ({ sourceId, selection, label, region, tag }) => (selection && sourceId === undefined && !label && !region && !tag
-      // A recount right after the project opens waits for its sorted copies' files, faster than counting by SQL.
-      ? (await removedSets(project().db).preloaded(), filterCount(project().db, selection))
+    'items.count': ({ sourceId, selection, label, region, tag }) => (selection && sourceId === undefined && !label && !region && !tag
+      ? filterCount(project().db, selection)
       : project().items.count(sourceId, withinWhere(project(), { selection, label, region, tag }))),
     'items.page': ({ offset, limit, sourceId, selection, label, region, tag }) => project().items.page(offset, limit, sourceId, withinWhere(project(), { selection, label, region, tag })),
     'items.get': ({ id }) => {

@@ -148,6 +148,7 @@ export class Engine {
     const p = this.current;
     this.current = null;
     this.media = null;
+    removedSets(p.db).close();
     await p.close();
   }
 

@@ -4,32 +4,33 @@
 // once (the removed ids are a prefix or suffix of that order), a union is an OR of 32-bit words and a count
 // is a popcount. Caches are checked against change_versions (migration 26, bumped by triggers on every
 // write to the tables a rule reads), so a cache is never used stale, whichever process wrote.
+import { readdirSync } from 'node:fs';
 import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
+import { loadBitsFile, saveBitsFile } from './bits-file';
 import type { CompiledRule } from './rules';
-import { loadSortedFile, loadSortedFileAsync, saveSortedFile, type SignalOrder, sortedDir, sortedFileStat } from './sorted-file';
+import { openSortedFile, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat } from './sorted-file';
 
 export type { SignalOrder };
 
 /** Item ids as bits; arrays of different lengths combine as if padded with zeros. */
 export class Bits {
-  /** The popcount, once asked for (a Bits is not changed after it is built). */
-  private counted = -1;
-
-  constructor(readonly words: Uint32Array) {}
+  /** The popcount, once asked for or known (a Bits is not changed after it is built). */
+  constructor(readonly words: Uint32Array, private counted = -1) {}
 
   static empty(): Bits {
     return new Bits(new Uint32Array(0));
   }
 
-  static fromIds(ids: ArrayLike<number>, from = 0, to = ids.length): Bits {
+  /** `distinct`: how many distinct ids [from, to) holds, when the caller knows. */
+  static fromIds(ids: ArrayLike<number>, from = 0, to = ids.length, distinct = -1): Bits {
     let max = -1;
     for (let k = from; k < to; k++) if (ids[k] > max) max = ids[k];
     // No ids: no words (-1 >>> 5 would size the array at 2^27 words, 512 MB).
     if (max < 0) return Bits.empty();
     const words = new Uint32Array((max >>> 5) + 1);
     for (let k = from; k < to; k++) words[ids[k] >>> 5] |= 1 << (ids[k] & 31);
-    return new Bits(words);
+    return new Bits(words, distinct);
   }
 
   has(id: number): boolean {
@@ -109,10 +110,13 @@ export function tally(list: readonly Bits[]): Tally {
   return { alone, cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
 }
 
-/** Index of the first value ≥ t (`strict`: > t). */
-function bound(values: Float64Array, t: number, strict: boolean): number {
-  let lo = 0;
-  let hi = values.length;
+/** Index of the first value ≥ t (`strict`: > t); null when a copy read from its file finds the block damaged. */
+function bound(order: SignalOrder, t: number, strict: boolean): number | null {
+  const { values } = order;
+  let [lo, hi] = [0, values.length];
+  // A copy opened from its file reads only the block the answer is in.
+  if (order.narrow) [lo, hi] = order.narrow(t, strict);
+  if (order.have && !order.have('values', lo, hi)) return null;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (strict ? values[mid] <= t : values[mid] < t) lo = mid + 1;
@@ -121,14 +125,16 @@ function bound(values: Float64Array, t: number, strict: boolean): number {
   return lo;
 }
 
-/** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t`. */
-export function removedRange(values: Float64Array, op: '>' | '>=' | '<' | '<=', t: number): [number, number] {
-  switch (op) {
-    case '>': return [0, bound(values, t, true)];
-    case '>=': return [0, bound(values, t, false)];
-    case '<': return [bound(values, t, false), values.length];
-    case '<=': return [bound(values, t, true), values.length];
-  }
+/** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t` (null: a damaged file). */
+export function removedRange(order: SignalOrder, op: '>' | '>=' | '<' | '<=', t: number): [number, number] | null {
+  const at = bound(order, t, op === '>' || op === '<=');
+  if (at === null) return null;
+  return op === '>' || op === '>=' ? [0, at] : [at, order.values.length];
+}
+
+/** The k-th smallest value (null: a damaged file). */
+export function valueAt(order: SignalOrder, k: number): number | null {
+  return !order.have || order.have('values', k, k + 1) ? order.values[k] : null;
 }
 
 /**
@@ -139,6 +145,10 @@ export function removedRange(values: Float64Array, op: '>' | '>=' | '<' | '<=', 
 const MAX_SIGNALS = 4;
 const MAX_SOURCES = 16;
 const MAX_TALLIES = 4;
+/** Versions signal_log keeps per signal (migration 28): a copy further behind is read again whole. */
+const LOG_RING = 1024;
+/** Rows from which a rule source's bitset is saved to a file for the next process (bits-file.ts). */
+const SAVED_SOURCE_ROWS = 4096;
 /** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
 const chunkRows = () => Math.max(1, Number(process.env.WINNOW_FILTER_CHUNK) || 16_384);
 
@@ -158,10 +168,8 @@ export class RemovedSets {
   private readonly tooLarge = new Map<string, string>();
   /** Sorted copies being read in the background. */
   private readonly reading = new Map<string, Promise<void>>();
-  /** Sorted copies' files being loaded since the project opened (preload). */
-  private readonly preloading = new Map<string, Promise<void>>();
-  /** A recount waits for the preloads: they finish without yielding to the event loop. */
-  private hurry = false;
+  /** Sorted copies open on their files (sorted-file.ts): closed once no longer kept, or by `close`. */
+  private readonly files = new Set<SortedCopy>();
   /** The version at which a signal's file was found missing, stale or damaged (not read again at that version). */
   private readonly fileTried = new Map<string, string>();
   private readonly dir: string | null;
@@ -187,36 +195,110 @@ export class RemovedSets {
    */
   signalOrder(name: string): SignalOrder | null {
     const version = this.version([`signal:${name}`]);
+    const stale = this.signals.get(name);
     const hit = remember(this.signals, name, version);
-    if (hit) return hit;
+    if (hit && !(hit instanceof SortedCopy && hit.broken)) return hit;
+    // A block of its file was found damaged: counted with SQL, and the copy read again from SQL.
+    if (hit) {
+      this.signals.delete(name);
+      this.fileTried.set(name, version);
+    }
     // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
     if (this.tooLarge.get(name) === version || this.db.inTransaction) return null;
-    // A copy this or another process wrote at this version (sorted-file.ts): one file read and a SHA-256 of 12 bytes
-    // an item (~60 ms CPU for 1M items on the 2-core VM of bench:million, most of it first-touch page faults), not SQL.
+    // A copy a small write made stale catches up from the rows the write changed (signal_log, migration 28).
+    const patched = stale && stale.version !== version && !(stale.value instanceof SortedCopy && stale.value.broken) ? this.patch(name, stale, version) : null;
+    // The stale copy's file, if it has one, is closed now.
+    if (stale) this.release();
+    if (patched) return patched;
+    // A copy this or another process wrote at this version (sorted-file.ts): its header and a few blocks now, the
+    // blocks a count needs when it needs them, the rest in the background; not SQL.
     if (this.dir && this.fileTried.get(name) !== version) {
-      const order = loadSortedFile(this.dir, name, Number(version), sortedBudget());
-      if (order) {
-        this.keep(name, version, order);
-        return order;
-      }
-      this.fileTried.set(name, version);
+      const copy = this.open(this.dir, name, version);
+      if (copy) return copy;
     }
     void this.warm(name);
     return null;
   }
 
   /**
-   * Starts loading, without blocking the event loop, the files of the signals' sorted copies that are current, the
-   * most recently written first, at most MAX_SIGNALS within sortedBudget(): called when a project opens, so the first
-   * recount finds them loaded (or awaits the rest: `preloaded`) instead of reading them on its own critical path.
-   * Returns the signals whose files it started loading.
+   * The copy at `version` from the one at `stale.version` and the items signal_log names for the versions between,
+   * when it names every one of them (a ring of the last 1,024); null otherwise (the caller reads the signal again).
+   * Costs a pass over the copy (~10–20 ms at 1M items here) instead of ~0.2–0.4 s of SQL counts and 1.5 s of reads.
+   */
+  private patch(name: string, stale: Cached<SignalOrder>, version: string): SignalOrder | null {
+    const [from, to] = [Number(stale.version), Number(version)];
+    const old = stale.value;
+    const n = old.values.length;
+    if (!(to > from && to - from <= LOG_RING) || (old.have && !(old.have('values', 0, n) && old.have('ids', 0, n)))) return null;
+    // One snapshot for the version, the log and the values (a write from another connection may land between statements).
+    const read = this.db.transaction(() => {
+      if (this.version([`signal:${name}`]) !== version) return null;
+      const items = this.db.prepare('SELECT DISTINCT item_id FROM signal_log WHERE name = ? AND version > ? AND version <= ?').pluck().all(name, from, to) as number[];
+      const logged = this.db.prepare('SELECT count(*) FROM signal_log WHERE name = ? AND version > ? AND version <= ?').pluck().get(name, from, to) as number;
+      if (logged !== to - from) return null;
+      // By primary key, item by item (the planner otherwise walks the name's whole value index).
+      const rows = this.db.prepare('SELECT s.item_id, s.value FROM json_each(?) e CROSS JOIN signals s ON s.item_id = e.value AND s.name = ?').raw().all(JSON.stringify(items), name) as [number, number][];
+      return { changed: Bits.fromIds(items), rows: rows.sort((a, b) => a[1] - b[1] || a[0] - b[0]) };
+    })();
+    if (!read) return null;
+    const order = merge(old, read.changed, read.rows);
+    this.keep(name, version, order);
+    // The file for the next process, once the event loop is free (a SHA-256 of the copy and a write: ~30 ms at 1M).
+    if (this.dir && !this.reading.has(name)) {
+      const dir = this.dir;
+      const save = new Promise<void>((resolve) => setTimeout(resolve, 0).unref()).then(() => {
+        if (this.signals.get(name)?.value === order) saveSortedFile(dir, name, to, order);
+      });
+      this.reading.set(name, save.finally(() => this.reading.delete(name)));
+    }
+    return order;
+  }
+
+  /** Opens a signal's file (sorted-file.ts: its blocks read when a count needs them) and keeps it. */
+  private open(dir: string, name: string, version: string): SortedCopy | null {
+    const copy = openSortedFile(dir, name, Number(version), sortedBudget());
+    if (!copy) {
+      this.fileTried.set(name, version);
+      return null;
+    }
+    if (copy.open) this.files.add(copy);
+    this.keep(name, version, copy);
+    return copy;
+  }
+
+  /** Closes the files of copies no longer kept (dropped for the budget, stale, damaged) or read whole. */
+  private release(): void {
+    const kept = new Set([...this.signals.values()].map((e) => e.value));
+    for (const copy of this.files) {
+      if (kept.has(copy) && copy.open) continue;
+      copy.close();
+      this.files.delete(copy);
+    }
+  }
+
+  /** Closes every copy's file (the project closes). */
+  close(): void {
+    for (const copy of this.files) copy.close();
+    this.files.clear();
+  }
+
+  /**
+   * Opens the files of the signals' sorted copies that are current, the most recently written first, at most
+   * MAX_SIGNALS within sortedBudget(), and reads them in the background: called when a project opens, so the first
+   * recount finds them open and reads only the blocks it needs. Returns the signals whose files it opened.
    */
   preload(): string[] {
     if (!this.dir || !this.db.open || this.db.inTransaction) return [];
     const dir = this.dir;
     const budget = sortedBudget();
-    const names = (this.db.prepare(`SELECT substr(key, 8) FROM change_versions WHERE key LIKE 'signal:%'`).pluck().all() as string[])
-      .filter((name) => !this.signals.has(name) && !this.preloading.has(name))
+    // A signal written only before change_versions existed (migration 26) has no key there, only its file.
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir).map(signalOfFile).filter((n): n is string => n !== null);
+    } catch { /* no folder yet */ }
+    const keyed = this.db.prepare(`SELECT substr(key, 8) FROM change_versions WHERE key LIKE 'signal:%'`).pluck().all() as string[];
+    const names = [...new Set([...keyed, ...files])]
+      .filter((name) => !this.signals.has(name))
       .map((name) => ({ name, file: sortedFileStat(dir, name) }))
       .filter((f) => f.file !== null)
       .sort((a, b) => b.file!.mtimeMs - a.file!.mtimeMs);
@@ -226,31 +308,14 @@ export class RemovedSets {
       // The file's size bounds the copy's (its header is a few dozen bytes).
       if (started.length === MAX_SIGNALS || bytes + file!.bytes > budget) continue;
       bytes += file!.bytes;
-      started.push(name);
-      const version = this.version([`signal:${name}`]);
-      const load = loadSortedFileAsync(dir, name, Number(version), budget, () => this.hurry).then((order) => {
-        // A write (from any connection) since the load began makes the copy stale: it is dropped, never kept.
-        if (!this.db.open || this.db.inTransaction || this.version([`signal:${name}`]) !== version) return;
-        if (!order) this.fileTried.set(name, version);
-        else if (this.signals.get(name)?.version !== version) this.keep(name, version, order);
-      });
-      this.preloading.set(name, load.catch(() => {}).finally(() => this.preloading.delete(name)));
+      if (this.open(dir, name, this.version([`signal:${name}`]))) started.push(name);
     }
     return started;
   }
 
-  /** The signals whose files are loading now (tests check a preload is in flight). */
-  preloadsInFlight(): string[] {
-    return [...this.preloading.keys()];
-  }
-
-  /**
-   * Resolves when the files `preload` started loading are loaded (or found unusable). A recount awaits this: the rest
-   * of a load costs tens of ms at 1M items, counting the same rules by SQL hundreds (bench:million).
-   */
-  async preloaded(): Promise<void> {
-    if (this.preloading.size > 0) this.hurry = true;
-    while (this.preloading.size > 0) await Promise.all([...this.preloading.values()]);
+  /** The signals whose copies are open on their files (not read whole yet). */
+  openFiles(): string[] {
+    return [...this.signals].filter(([, e]) => this.files.has(e.value as SortedCopy) && (e.value as SortedCopy).open).map(([name]) => name);
   }
 
   /** Whether every threshold rule in `list` can be counted from a sorted copy now (starts reading those that cannot). */
@@ -332,6 +397,7 @@ export class RemovedSets {
       this.signals.delete(key);
       bytes -= orderBytes(e.value);
     }
+    this.release();
   }
 
   /** How many items have the signal (from the sorted copy when there is one). */
@@ -344,7 +410,16 @@ export class RemovedSets {
     const version = this.version(keys);
     const hit = remember(this.sources, sql, version);
     if (hit) return hit;
-    const bits = Bits.fromIds(Int32Array.from(this.db.prepare(sql).pluck().all() as number[]));
+    // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
+    const dir = this.db.inTransaction ? null : this.dir;
+    const saved = dir && loadBitsFile(dir, sql, version);
+    let bits = saved ? new Bits(saved) : null;
+    if (!bits) {
+      const ids = this.db.prepare(sql).pluck().all() as number[];
+      bits = Bits.fromIds(Int32Array.from(ids));
+      // For the next process (a duplicate rule's join costs 10–50 ms at 1M items; small sources are not worth a file).
+      if (dir && ids.length >= SAVED_SOURCE_ROWS) saveBitsFile(dir, sql, version, bits.words);
+    }
     store(this.db, this.sources, sql, { version, value: bits }, MAX_SOURCES);
     return bits;
   }
@@ -352,22 +427,23 @@ export class RemovedSets {
   /** A threshold rule's [from, to) in its signal's sorted values, or null when the signal is not kept sorted. */
   private range(c: CompiledRule): { order: SignalOrder; from: number; to: number } | null {
     const order = c.range ? this.signalOrder(c.range.signal) : null;
-    if (!order || !c.range) return null;
-    const [from, to] = removedRange(order.values, c.range.keepOp, c.range.threshold);
-    return { order, from, to };
+    const range = order && c.range ? removedRange(order, c.range.keepOp, c.range.threshold) : null;
+    return range && { order: order!, from: range[0], to: range[1] };
   }
 
   /** What one compiled rule removes (enabled or not). */
   ruleBits(c: CompiledRule): Bits {
     if (c.source === null) return Bits.empty();
     const r = this.range(c);
-    if (r) {
+    // A copy opened from its file reads the range's ids first (a damaged block: SQL below).
+    if (r && (!r.order.have || r.order.have('ids', r.from, r.to))) {
       // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
       const key = `range:${c.range!.signal}:${r.from}:${r.to}`;
       const version = this.version([`signal:${c.range!.signal}`]);
       const hit = remember(this.sources, key, version);
       if (hit) return hit;
-      const bits = Bits.fromIds(r.order.ids, r.from, r.to);
+      // A signal has one value per item, so the range's ids are distinct: its count is its length.
+      const bits = Bits.fromIds(r.order.ids, r.from, r.to, r.to - r.from);
       store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
       return bits;
     }
@@ -407,6 +483,40 @@ export class RemovedSets {
   enabledBits(list: readonly CompiledRule[]): Bits {
     return list.filter((c) => c.rule.enabled && c.source !== null).reduce((acc, c) => acc.or(this.ruleBits(c)), Bits.empty());
   }
+}
+
+/**
+ * `old` without the `changed` items, merged with their `rows` now (both in (value, item) order). In place in the old
+ * arrays (the stale copy is dropped) unless the copy grows: fresh pages for 12 MB cost tens of ms on the bench VM.
+ */
+function merge(old: SignalOrder, changed: Bits, rows: [number, number][]): SignalOrder {
+  const n = old.values.length;
+  let kept = 0;
+  // Compacts the kept entries to the front (the write position never passes the read position).
+  for (let k = 0; k < n; k++) {
+    if (changed.has(old.ids[k])) continue;
+    old.values[kept] = old.values[k];
+    old.ids[kept++] = old.ids[k];
+  }
+  const size = kept + rows.length;
+  const values = size <= n ? old.values.subarray(0, size) : new Float64Array(size);
+  const ids = size <= n ? old.ids.subarray(0, size) : new Int32Array(size);
+  if (size > n) {
+    values.set(old.values.subarray(0, kept));
+    ids.set(old.ids.subarray(0, kept));
+  }
+  // From the back: the write position never falls below the kept entries not yet placed.
+  let [k, r] = [kept - 1, rows.length - 1];
+  for (let out = size - 1; r >= 0; out--) {
+    if (k >= 0 && (values[k] > rows[r][1] || (values[k] === rows[r][1] && ids[k] > rows[r][0]))) {
+      values[out] = values[k];
+      ids[out] = ids[k--];
+    } else {
+      values[out] = rows[r][1];
+      ids[out] = rows[r--][0];
+    }
+  }
+  return { values, ids };
 }
 
 function remember<T>(map: Map<string, Cached<T>>, key: string, version: string): T | undefined {

@@ -9,7 +9,7 @@ import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
-import { type Bits, removedSets } from './removed-sets';
+import { type Bits, removedSets, valueAt } from './removed-sets';
 
 /** Duplicate rules read the duplicate groups (dup-groups.ts): they remove every member but the keeper. */
 export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_dup: 'exact', near_dup: 'phash', semantic_dup: 'semantic' };
@@ -95,7 +95,8 @@ function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): num
   const keep = Math.max(1, Math.round(keepTop * n));
   // For ">"-style rules the top is the largest values; for "<"-style the smallest.
   const smallest = op === '<' || op === '<=';
-  if (order) return smallest ? order.values[keep - 1] : order.values[n - keep];
+  const value = order && valueAt(order, smallest ? keep - 1 : n - keep);
+  if (value !== null && value !== undefined) return value;
   return db.prepare(`SELECT value FROM signals WHERE name = ? ORDER BY value ${smallest ? 'ASC' : 'DESC'} LIMIT 1 OFFSET ?`).pluck().get(signal, keep - 1) as number;
 }
 
@@ -136,7 +137,13 @@ export function compileRules(db: Db, rules: readonly (RuleInput | RuleT)[]): Com
 export function removedCount(db: Db, list: readonly CompiledRule[]): number {
   const enabled = list.filter((c) => c.rule.enabled && c.source !== null);
   const sets = removedSets(db);
-  if (!sets.ready(enabled)) return enabled.length === 0 ? 0 : db.prepare(`SELECT count(*) FROM (${enabled.map((c) => c.source!).join(' UNION ')})`).pluck().get() as number;
+  if (!sets.ready(enabled)) {
+    if (enabled.length === 0) return 0;
+    // One threshold rule's rows are distinct items already: an index-only count, without the UNION's temporary
+    // b-tree of every removed id (~300 ms for half a million at 1M items).
+    const sql = enabled.length === 1 && enabled[0].range ? enabled[0].source! : enabled.map((c) => c.source!).join(' UNION ');
+    return db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get() as number;
+  }
   return enabled.length === 1 ? sets.ruleCount(enabled[0]) : sets.tally(enabled).union;
 }
 

@@ -1,7 +1,8 @@
-// The filter recount's sorted copies are loaded from their files in the background when a project opens
-// (removed-sets.ts `preload`). Whatever the state of the load when a recount arrives (in flight, stale by a write
-// from another connection, a damaged file, a zero budget, the project closed), the counts are those of a
-// brute-force SQL pass over every item with each rule's own predicate.
+// The filter recount's sorted copies are opened from their files when a project opens and read in the background,
+// block by block (removed-sets.ts `preload`, sorted-file.ts); a recount reads and checks the blocks it needs itself.
+// Whatever the state of the load when a recount arrives (in flight, stale by a write from another connection, a
+// damaged file or block, a zero budget, the project closed), the counts are those of a brute-force SQL pass over
+// every item with each rule's own predicate. Files are written in blocks of 16 items here (25 blocks a signal).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { createDispatch } from '../../../main/api/handlers';
 import type { MethodInput, MethodName, MethodResult } from '../../../main/api/contract';
 import type { RuleT } from '../../../main/domain/curation';
 import { removedSets } from '../../../main/engine/curate/removed-sets';
-import { loadSortedFile, loadSortedFileAsync, saveSortedFile } from '../../../main/engine/curate/sorted-file';
+import { loadSortedFile, openSortedFile, saveSortedFile } from '../../../main/engine/curate/sorted-file';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { Engine } from '../../../main/engine/engine';
@@ -52,6 +53,7 @@ const onRejection = (reason: unknown) => rejections.push(reason);
 
 beforeEach(async () => {
   process.env.WINNOW_HOME = await tempDir();
+  process.env.WINNOW_FILTER_BLOCK = '16';
   engine = new Engine('cli');
   call = createDispatch(engine) as typeof call;
   rejections.length = 0;
@@ -62,6 +64,7 @@ afterEach(async () => {
   await engine.close();
   process.off('unhandledRejection', onRejection);
   delete process.env.WINNOW_FILTER_CACHE_MB;
+  delete process.env.WINNOW_FILTER_BLOCK;
 });
 
 /** What the API answers for the rules: items.count's removed count and selection.evaluate's. */
@@ -71,63 +74,81 @@ async function apiCounts(list: RuleT[]) {
   return { count, evaluated: evaluation.removed };
 }
 
-describe('sorted copies preloaded when a project opens', () => {
-  it('a recount during the load, through the API or directly, equals brute-force SQL, and the load is then used', async () => {
+describe('sorted copies opened when a project opens', () => {
+  it('a recount, through the API or directly, equals brute-force SQL, reading only some blocks; the files close with the project', async () => {
     const { dir } = await projectWithFiles();
     await call('project.open', { dir });
     const db = engine.requireProject().db;
     const sets = removedSets(db);
-    expect(sets.preloadsInFlight().sort()).toEqual(['s.a', 's:b']);
-    // Directly (no wait: the signal's file is read on the spot) while the loads are in flight.
+    expect(sets.openFiles().sort()).toEqual(['s.a', 's:b']);
+    // Directly, reading the blocks the count needs.
     const expected = bruteForce(db, rules);
     expect(expected).toBeGreaterThan(0);
     expect(expected).toBeLessThan(N);
     expect(filterCount(db, { rules, show: 'removed' })).toBe(expected);
     await engine.closeProject();
+    expect(sets.openFiles()).toEqual([]);
     await engine.openProject(dir);
     const reopened = engine.requireProject().db;
-    expect(removedSets(reopened).preloadsInFlight().length).toBe(2);
-    // Through the API (which waits for the loads), at several thresholds.
+    expect(removedSets(reopened).openFiles().length).toBe(2);
+    // Through the API, at several thresholds, one rule (a values block) and two (their ids too).
     for (const t of [0, 0.1, 0.55, 0.99, 1]) {
       const list = rules.map((r, k) => (k === 0 ? { ...r, threshold: t } : r));
+      expect(await call('items.count', { selection: { rules: [list[0]], show: 'removed' } })).toBe(bruteForce(reopened, [list[0]]));
       expect(await apiCounts(list)).toEqual({ count: bruteForce(reopened, list), evaluated: bruteForce(reopened, list) });
     }
-    expect(removedSets(reopened).preloadsInFlight()).toEqual([]);
     expect(removedSets(reopened).ready(compileRules(reopened, rules))).toBe(true);
     expect(rejections).toEqual([]);
   });
 
-  it('is never used when a write from another connection lands during the load', async () => {
+  it.each([[1, true], [2, false]])('after %i writes of every row from another connection, catches up from signal_log: %s', async (writes, patched) => {
     const { dir, file } = await projectWithFiles();
     await call('project.open', { dir });
     const db = engine.requireProject().db;
     const sets = removedSets(db);
-    expect(sets.preloadsInFlight()).toContain('s.a');
+    expect(sets.openFiles()).toContain('s.a');
     const other = openDatabase(file);
-    // Every s.a value to 0: the rule on s.a removes nothing more, which the old copy would count otherwise.
-    other.prepare(`UPDATE signals SET value = 0 WHERE name = 's.a'`).run();
+    // Every s.a value to 0 (800 versions a write: the log keeps 1,024): the rule on s.a removes fewer, which the old copy would not see.
+    for (let k = 0; k < writes; k++) other.prepare(`UPDATE signals SET value = ? WHERE name = 's.a'`).run(k);
     other.close();
-    await sets.preloaded();
-    // No copy of s.a is kept (its file is at the old version): the count is SQL's, and right.
-    expect(sets.ready(compileRules(db, [rules[0]]))).toBe(false);
+    // Caught up from the log, or (too far behind) no copy of s.a: the count is SQL's. Right either way.
+    expect(sets.ready(compileRules(db, [rules[0]]))).toBe(patched);
     const expected = bruteForce(db, rules);
     expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
-    // The untouched signal's copy was loaded and is used.
+    // The untouched signal's copy is used.
     expect(sets.ready(compileRules(db, [rules[1]]))).toBe(true);
   });
 
+  // Blocks of 16: positions 32–47 of s.a lie inside what its rule removes (its 120 smallest values), so ids or
+  // values believed there change the counts.
+  const ids = (buf: Buffer) => buf.length - N * 4;
+  const values = (buf: Buffer) => buf.length - N * 12;
   it.each([
-    ['values overwritten', (buf: Buffer) => Buffer.concat([buf.subarray(0, buf.length - N * 12), Buffer.alloc(N * 8), buf.subarray(buf.length - N * 4)])],
-    ['truncated', (buf: Buffer) => buf.subarray(0, buf.length - 3)],
-  ])('falls back to SQL when a file is damaged (%s)', async (_, damage) => {
+    ['values overwritten', 'open', (buf: Buffer) => buf.fill(0, values(buf), ids(buf))],
+    ['truncated', 'open', (buf: Buffer) => buf.subarray(0, buf.length - 3)],
+    ['one block of ids in the middle zeroed', 'count', (buf: Buffer) => buf.fill(0, ids(buf) + 32 * 4, ids(buf) + 48 * 4)],
+    ['one block of values in the middle zeroed', 'count', (buf: Buffer) => buf.fill(0, values(buf) + 32 * 8, values(buf) + 48 * 8)],
+  ])('falls back to SQL when a file is damaged (%s), found at %s', async (_, when, damage) => {
     const { dir, copies } = await projectWithFiles();
     writeFileSync(copies[0], damage(readFileSync(copies[0])));
     await call('project.open', { dir });
     const db = engine.requireProject().db;
     const sets = removedSets(db);
-    expect(sets.preloadsInFlight()).toContain('s.a');
-    await sets.preloaded();
-    expect(sets.ready(compileRules(db, [rules[0]]))).toBe(false);
+    // Damage in the first or last blocks, or in the layout, is found when the file is opened; elsewhere when read.
+    expect(sets.openFiles().includes('s.a')).toBe(when === 'count');
+    const before = compileRules(db, [{ ...rules[0], threshold: 0.1 }, rules[1], { ...rules[0], id: 'c', threshold: 0.2 }]);
+    for (const list of [rules, before.map((c) => c.rule)]) {
+      const expected = bruteForce(db, list);
+      expect(await apiCounts(list)).toEqual({ count: expected, evaluated: expected });
+      const evaluation = await call('selection.evaluate', { rules: list });
+      expect(evaluation.rules.map((r) => r.removedCumulative)).toEqual(list.map((r, k) => bruteForce(db, list.slice(0, k + 1)) - bruteForce(db, list.slice(0, k))));
+    }
+    // The damaged copy was dropped (its file closed) and the signal read again from SQL, its file rewritten whole.
+    expect(sets.openFiles()).not.toContain('s.a');
+    await sets.idle();
+    expect(sets.ready(compileRules(db, [rules[0]]))).toBe(true);
+    const version = db.prepare(`SELECT version FROM change_versions WHERE key = 'signal:s.a'`).pluck().get() as number;
+    expect(loadSortedFile(path.dirname(copies[0]), 's.a', version, 2 ** 30)?.values.length).toBe(N);
     const expected = bruteForce(db, rules);
     expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
   });
@@ -137,43 +158,67 @@ describe('sorted copies preloaded when a project opens', () => {
     process.env.WINNOW_FILTER_CACHE_MB = '0';
     await call('project.open', { dir });
     const db = engine.requireProject().db;
-    expect(removedSets(db).preloadsInFlight()).toEqual([]);
+    expect(removedSets(db).openFiles()).toEqual([]);
     const expected = bruteForce(db, rules);
     expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
     expect(removedSets(db).ready(compileRules(db, rules))).toBe(false);
   });
 
-  it('survives the project closing during the load, with no unhandled rejection and nothing left loading', async () => {
+  it('closes its files when the project closes, with no unhandled rejection', async () => {
     const { dir } = await projectWithFiles();
     await call('project.open', { dir });
     const db = engine.requireProject().db;
     const sets = removedSets(db);
-    expect(sets.preloadsInFlight().length).toBe(2);
+    expect(sets.openFiles().length).toBe(2);
     await engine.close();
     expect(db.open).toBe(false);
-    await sets.preloaded();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sets.preloadsInFlight()).toEqual([]);
+    expect(sets.openFiles()).toEqual([]);
     expect(rejections).toEqual([]);
   });
 });
 
-describe('a sorted copy loaded in slices', () => {
-  it('equals the one-read load over several 1 MB hash slices, and a change in the last slice is a miss', async () => {
+describe('a sorted copy read in blocks', () => {
+  it('equals what was saved, read whole or block by block, and a change in any block is a miss', async () => {
     const dir = await tempDir();
-    const n = 300_000; // 3.6 MB: four slices
-    const values = Float64Array.from({ length: n }, (_, k) => k / n);
+    process.env.WINNOW_FILTER_BLOCK = '8192';
+    const n = 300_000; // 3.6 MB: 37 blocks of 8192 items
+    // Runs of 7 equal values, so thresholds fall on ties and between them.
+    const values = Float64Array.from({ length: n }, (_, k) => Math.floor(k / 7) / n);
     const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n);
+    const same = (a: ArrayBufferView, b: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     saveSortedFile(dir, 'big:one', 5, { values, ids });
-    const order = await loadSortedFileAsync(dir, 'big:one', 5, 2 ** 30);
-    expect(order).toEqual(loadSortedFile(dir, 'big:one', 5, 2 ** 30));
-    expect(order?.ids).toEqual(ids);
-    expect(await loadSortedFileAsync(dir, 'big:one', 6, 2 ** 30)).toBeNull();
-    expect(await loadSortedFileAsync(dir, 'big:one', 5, n * 12 - 1)).toBeNull();
+    const order = loadSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+    expect(same(order.values, values) && same(order.ids, ids)).toBe(true);
+    // Block by block: the first value ≥ t found from the one block narrow names, as a scan of every value finds it.
+    const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+    for (const t of [-1, 0, 1 / n, 1000.5 / n, 8191 / 7 / n, 8192 / 7 / n, 20000 / n, 42857 / n, 1]) {
+      for (const strict of [false, true]) {
+        const [lo, hi] = copy.narrow(t, strict);
+        expect(hi - lo).toBeLessThanOrEqual(8192);
+        expect(copy.have('values', lo, hi)).toBe(true);
+        let at = lo;
+        while (at < hi && (strict ? copy.values[at] <= t : copy.values[at] < t)) at++;
+        const want = values.findIndex((v) => (strict ? v > t : v >= t));
+        expect(at).toBe(want < 0 ? n : want);
+      }
+    }
+    expect(copy.have('ids', 100_000, 200_000) && same(copy.ids.subarray(100_000, 200_000), ids.subarray(100_000, 200_000))).toBe(true);
+    copy.close();
+    expect(loadSortedFile(dir, 'big:one', 6, 2 ** 30)).toBeNull();
+    expect(loadSortedFile(dir, 'big:one', 5, n * 12 - 1)).toBeNull();
     const file = path.join(dir, 'big%3aone.sorted');
-    const buf = readFileSync(file);
-    buf[buf.length - 2] ^= 1;
-    writeFileSync(file, buf);
-    expect(await loadSortedFileAsync(dir, 'big:one', 5, 2 ** 30)).toBeNull();
+    const good = readFileSync(file);
+    // The last block (found on open), and a middle one (found when read).
+    for (const at of [good.length - 2, good.length - n * 4 + 20 * 8192 * 4 + 3]) {
+      const buf = Buffer.from(good);
+      buf[at] ^= 1;
+      writeFileSync(file, buf);
+      expect(loadSortedFile(dir, 'big:one', 5, 2 ** 30)).toBeNull();
+    }
+    const damaged = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+    expect(damaged.have('ids', 0, 8192)).toBe(true);
+    expect(damaged.have('ids', 20 * 8192, 20 * 8192 + 1)).toBe(false);
+    expect(damaged.broken).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import type { RuleT } from '../../../main/domain/curation';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
+import { saveBitsFile } from '../../../main/engine/curate/bits-file';
 import { Bits, removedSets, tally } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
@@ -106,11 +107,13 @@ describe('filter counts from cached removed sets', () => {
     const manual = new ManualStore(db);
 
     let checks = 0;
+    // No copies yet.
     const sets = removedSets(db);
-    // Each state twice: counted by SQL while the sorted copies are read in the background, then from them.
-    const check = async (signalsWritten = true) => {
+    // Each state twice: right after the write (from sorted copies caught up with the rows the write changed, signal_log,
+    // when `patched`; else by SQL while the copies are read again in the background), then from the copies.
+    const check = async (patched = true) => {
       const all = compileRules(db, SIGNALS.map((signal, k): RuleT => ({ id: `all${k}`, kind: 'signal', enabled: true, signal, op: '>', threshold: 0 })));
-      expect(sets.ready(all)).toBe(!signalsWritten && budget === undefined);
+      expect(sets.ready(all)).toBe(patched && budget === undefined);
       countAll();
       await sets.idle();
       expect(sets.ready(all)).toBe(budget === undefined);
@@ -141,13 +144,13 @@ describe('filter counts from cached removed sets', () => {
         checks++;
       }
     };
-    await check();
+    await check(false);
     // Edits of values already cached (same item set, new values).
     writeSignals(ids.filter(() => g.random() < 0.3));
     await check();
     manual.decide(ids.filter(() => g.random() < 0.05), 'keep', 'test', 'test');
     manual.decide(ids.filter(() => g.random() < 0.05), 'exclude', 'test', 'test');
-    await check(false);
+    await check();
     ids = [...ids, ...addItems(150)];
     writeSignals(ids.slice(400));
     addDupGroups(10);
@@ -165,7 +168,10 @@ describe('filter counts from cached removed sets', () => {
     other.prepare(`UPDATE manual_decisions SET decision = CASE decision WHEN 'keep' THEN 'exclude' ELSE 'keep' END`).run();
     other.close();
     await check();
-    expect(checks).toBe(252);
+    // More changed rows than signal_log keeps (1,024 versions a signal): the copy of s.c is read again whole.
+    for (let k = 0; k < 2; k++) db.prepare(`UPDATE signals SET value = value * 1 WHERE name = 's.c'`).run();
+    await check(false);
+    expect(checks).toBe(288);
     delete process.env.WINNOW_FILTER_CACHE_MB;
     delete process.env.WINNOW_FILTER_CHUNK;
   });
@@ -225,11 +231,18 @@ describe('sorted copies on disk', () => {
     expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
     const other = openDatabase(file);
     other.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[40]);
-    other.close();
-    // This connection's copy in memory and the file are both at the old version: SQL counts, then a new file.
-    expect(removedSets(db).ready(compileRules(db, rules))).toBe(false);
+    // The file is at the old version: a process opening now counts by SQL, then writes a new file.
     expect(await reopen(file)).toEqual({ ready: false, removed: 21 });
     expect(await reopen(file)).toEqual({ ready: true, removed: 21 });
+    // This connection's copy catches up from signal_log (the one row written), and saves its file.
+    other.close();
+    const another = openDatabase(file);
+    another.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[41]);
+    another.close();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(22);
+    await removedSets(db).idle();
+    expect(await reopen(file)).toEqual({ ready: true, removed: 22 });
     db.close();
   });
 
@@ -248,6 +261,21 @@ describe('sorted copies on disk', () => {
     db.prepare(`UPDATE signals SET value = 0 WHERE item_id >= ? AND item_id < ?`).run(ids[30], ids[40]);
     expect(await reopen(file)).toEqual({ ready: false, removed: 20 });
     expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
+    db.close();
+  });
+
+  it('are not caught up from signal_log when it misses a version (bumps from before migration 28)', async () => {
+    const { db, ids } = await project(10);
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
+    db.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[40]);
+    db.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[41]);
+    // The first write's rows gone from the log, as for a write made before the log existed.
+    db.prepare(`DELETE FROM signal_log WHERE version <= (SELECT version FROM change_versions WHERE key = 'signal:s:a') - 2`).run();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(false);
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(12);
+    await removedSets(db).idle();
+    expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
+    expect(evaluateRules(db, rules).rules[0].removedAlone).toBe(12);
     db.close();
   });
 
@@ -280,6 +308,70 @@ describe('sorted copies on disk', () => {
     } finally {
       delete process.env.WINNOW_FILTER_CACHE_MB;
     }
+  });
+});
+
+describe('duplicate rule bitsets on disk', () => {
+  const rules: RuleT[] = [{ id: 'dup', kind: 'exact_dup', enabled: true }];
+  /** Removed by the duplicate rule, counted over every item with the rule's own predicate. */
+  const bruteForce = (db: Db) => db.prepare(`SELECT count(*) FROM items i WHERE ${compileRules(db, rules)[0].removes}`).pluck().get() as number;
+  const reopen = (file: string) => {
+    const db = openDatabase(file);
+    const counts = { count: filterCount(db, { rules, show: 'removed' }), evaluated: evaluateRules(db, rules).removed, want: bruteForce(db) };
+    db.close();
+    return counts;
+  };
+
+  it('are read by the next process at the versions they were written, never after a write or when damaged', async () => {
+    const { db, file, addItems } = await itemDb();
+    // 5,000 groups of two (over the rows from which a source is saved), keeper the first of each.
+    const ids = addItems(10_000);
+    db.transaction(() => {
+      for (let k = 0; k < ids.length; k += 2) {
+        const group = Number(db.prepare(`INSERT INTO dup_groups (kind, run_id, keeper_id) VALUES ('exact', NULL, ?)`).run(ids[k]).lastInsertRowid);
+        for (const m of [ids[k], ids[k + 1]]) db.prepare('INSERT INTO dup_members (group_id, item_id) VALUES (?, ?)').run(group, m);
+      }
+    })();
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(5000);
+    const dir = path.join(path.dirname(file), 'filter-cache');
+    const saved = readdirSync(dir).filter((f) => f.endsWith('.bits'));
+    expect(saved.length).toBe(1);
+    const bits = path.join(dir, saved[0]);
+    // The file is what the next process counts from: one naming 2 removed items at the current versions counts 2.
+    const good = readFileSync(bits);
+    const source = compileRules(db, rules)[0].source!;
+    const version = ['dup_groups', 'dup_members'].map((t) => db.prepare('SELECT version FROM change_versions WHERE key = ?').pluck().get(`table:${t}`)).join(',');
+    saveBitsFile(dir, source, version, Bits.fromIds([ids[1], ids[3]]).words);
+    expect(reopen(file)).toEqual({ count: 2, evaluated: 2, want: 5000 });
+    writeFileSync(bits, good);
+    expect(reopen(file)).toEqual({ count: 5000, evaluated: 5000, want: 5000 });
+    // A write from another connection: the file is stale, SQL counts and a new file is written.
+    const other = new Database(file);
+    other.prepare(`UPDATE dup_groups SET keeper_id = (SELECT max(item_id) FROM dup_members WHERE group_id = dup_groups.id) WHERE id % 3 = 0`).run();
+    other.prepare(`DELETE FROM dup_members WHERE group_id % 7 = 0 AND item_id = (SELECT keeper_id FROM dup_groups WHERE id = group_id)`).run();
+    other.close();
+    const afterWrite = reopen(file);
+    expect(afterWrite.count).toBe(afterWrite.want);
+    expect(afterWrite.evaluated).toBe(afterWrite.want);
+    expect(readFileSync(bits).equals(good)).toBe(false);
+    // A rolled-back write inside a transaction writes no file.
+    const rewritten = readFileSync(bits);
+    try {
+      db.transaction(() => {
+        db.prepare(`DELETE FROM dup_members WHERE group_id % 2 = 0`).run();
+        expect(filterCount(db, { rules, show: 'removed' })).toBe(bruteForce(db));
+        throw new Error('roll back');
+      })();
+    } catch { /* the rollback under test */ }
+    expect(readFileSync(bits).equals(rewritten)).toBe(true);
+    expect(reopen(file)).toEqual(afterWrite);
+    // Damaged in its words or header, or another source's file under this name: a miss, never a wrong count.
+    const words = rewritten.length - Math.ceil((ids.at(-1)! + 1) / 32) * 4;
+    for (const damaged of [Buffer.concat([rewritten.subarray(0, words), Buffer.alloc(rewritten.length - words)]), rewritten.subarray(0, rewritten.length - 4), Buffer.from(rewritten.toString('latin1').replace('dup_members', 'dup_membert'), 'latin1')]) {
+      writeFileSync(bits, damaged);
+      expect(reopen(file)).toEqual(afterWrite);
+    }
+    db.close();
   });
 });
 

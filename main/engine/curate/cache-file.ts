@@ -1,0 +1,33 @@
+// The layout shared by the filter caches' files (sorted-file.ts, bits-file.ts): an 8-byte magic, the header's JSON
+// length (u32), the JSON padded with spaces so the binary body starts aligned, then the body. Written to a
+// temporary name and renamed over the old file, so a crash mid-write leaves the old file or none, never a torn one.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Bytes before the JSON: the magic and its length. */
+export const PREFIX = 8 + 4;
+
+/** Writes `magic`, `header` and the body parts to `file` (best effort: a read-only folder or a full disk leaves no file). */
+export function writeCacheFile(file: string, magic: string, header: object, align: number, body: Uint8Array[]): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    let json = JSON.stringify(header);
+    json += ' '.repeat((align - ((PREFIX + Buffer.byteLength(json)) % align)) % align);
+    const head = Buffer.alloc(PREFIX + Buffer.byteLength(json));
+    head.write(magic, 0, 'latin1');
+    head.writeUInt32LE(Buffer.byteLength(json), 8);
+    head.write(json, PREFIX, 'utf8');
+    writeFileSync(temp, Buffer.concat([head, ...body]));
+    renameSync(temp, file);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** The end of the header (where the body starts) from the file's first PREFIX bytes, or null when it is not `magic`'s. */
+export function headerEnd(prefix: Buffer, magic: string, size: number, align: number): number | null {
+  if (prefix.length < PREFIX || prefix.toString('latin1', 0, 8) !== magic) return null;
+  const end = PREFIX + prefix.readUInt32LE(8);
+  return end > size || end % align !== 0 ? null : end;
+}
