@@ -294,7 +294,7 @@ describe('search through the saved ANN index', () => {
     const whole = readFileSync(qfile);
     truncateSync(qfile, 1000);
     expect(savedQuantized(project, set, n).state).toBe('stale');
-    const res = withBudget('0', () => searchVector(project, set, qs[0], 10));
+    const res = searchVector(project, set, qs[0], 10, undefined, 'exact');
     expect(res).toMatchObject({ method: 'exact', unproven: true });
     expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(qs[0], 10));
     // Its bytes altered (the size and sidecar unchanged): the codes' digest no longer matches, and the copy is
