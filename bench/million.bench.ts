@@ -343,7 +343,7 @@ async function main(): Promise<void> {
     ['  array buffers after search (MiB; + the int8 copy\'s codes)', 'ab_search'],
     ['  array buffers at the end (MiB)', 'arrayBuffersMiB'],
     ['peak RSS (MiB)', 'peakMiB'],
-    ['peak RSS after the exact-search rows (MiB; the resident matrix)', 'peakWithExactMiB'],
+    ['peak RSS after the exact-search rows (MiB; exact: true also answers from the saved int8 copy, the float32 matrix never resident)', 'peakWithExactMiB'],
   ];
   console.log(`\nMillion-item benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}; 1-min load average after each child ${loads.join(', ')}; API dispatch in-process; medians of ${REPEATS} calls, then the median over ${ROUNDS} interleaved rounds; no browser frame timing)\n`);
   console.log(`| measure | ${label(SIZES[0])} items | ${label(SIZES.at(-1)!)} items | ratio |`);
