@@ -61,7 +61,7 @@ function pagingOf(project: Project, p: { k: number; offset: number; minScore?: n
 }
 
 /**
- * The API result; where an exact scan was slow and the saved index (graph or quantized copy) is missing, stale or its recall unmeasured,
+ * The API result; where an exact scan was slow and the graph index or the int8 copy is missing or stale, or the graph's recall unmeasured,
  * also starts (or finds) the job that builds or measures it (an index measured and failing the gate is left be), so later searches are fast. None while an embed job runs (its rows would make the new
  * index stale again), nor from a read-only process (another owns the project).
  */

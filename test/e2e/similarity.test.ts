@@ -93,7 +93,7 @@ describe('search, more like this, embedding map', () => {
       expect(exactTop).toEqual([...exactTop].sort((a, b) => b - a));
       await page.screenshot({ path: shotPath('similarity-search-02-exact.png') });
 
-      // No index (neither the graph nor its quantized copy): this search scans exactly and starts the job that builds them; the next one uses one.
+      // No index (neither the graph nor the int8 copy): this search scans exactly and starts the job that builds them; the next one uses the graph.
       const { removeIndex } = await import('../../main/engine/curate/ann-index');
       const { quantizedFile, removeQuantized } = await import('../../main/engine/curate/quantized-index');
       removeIndex(indexFile(project, set));

@@ -34,7 +34,7 @@ export interface RecallMeasure {
   measuredAt: string;
 }
 
-/** Candidate rows for a query, best first by the index's own (approximate) scores: a graph walk, a byte scan. */
+/** Candidate rows for a query, best first by the index's own (approximate) scores (a graph walk). */
 export type Candidates = (query: Float32Array, count: number) => ArrayLike<number>;
 
 /** The HNSW index's candidates (rows) for a query. */

@@ -1,87 +1,98 @@
-// A scalar-quantized copy of a model's image matrix (`embeddings/<model>/image.i8`: one signed byte per value,
-// a quarter of the float32 matrix) that search scans natively to propose candidates, which are then scored
-// again from the float32 rows (ann-recall.ts rescoredTopK). Where a graph index misses, it does not: text
-// queries sit far from every image vector, so their true top 10 barely stands out from the bulk and a graph
-// walk or a few partitions cannot reach it (1M × 128 bench: HNSW beam 2048 recall@10 0.69, k-means lists
-// scanning 30% of rows 0.83), while the byte scan sees every row with a score error of ~1e-3 (recall@10 1.0
-// from 2 candidates per hit). It stays linear in rows, but reads a quarter of the bytes of the exact scan and
-// keeps a quarter of its memory resident. Search uses it only while it is current (the digest of the rows it
-// was built from, as the graph index) and its measured recall passes the gate.
+// The int8 copy of quantized-scan.ts saved beside a model's image matrix (`embeddings/<model>/image.i8`, one
+// signed byte per value, a quarter of the float32 matrix), so that exact search on a large project keeps only
+// the codes in memory, never the float32 matrix: the codes are scanned natively, the candidates are read row
+// by row from the embeddings file and re-scored in float32, and quantized-scan.ts's bound proves that no row
+// left out can enter the top k (else the pool grows, and last of all the file is scanned whole). The answer is
+// exact, so no recall gate applies. The sidecar holds what the bound needs (every dimension's largest |x|,
+// from which the steps follow, and the largest norms), the digest of the rows it was built from (staleness, as
+// the graph index) and a digest of the codes, checked on every load: the bound holds only for the codes of
+// these rows, so a copy whose bytes changed is removed, never scanned. The rows re-scored are checked against
+// their codes as well, which catches a copy built from other rows under a forged sidecar.
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import usearch from 'usearch';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
 import { residentBudget } from '../store/resident-matrix';
 import { CHUNK_ROWS, type IndexState, readSidecar, type RowSource, rowsDigest, saveSidecar, tick } from './ann-index';
-import type { RecallMeasure } from './ann-recall';
+import type { TopK } from './exact-search';
+import { boundedTopK, Encoder, type Quantized, type QuantizedTopK, widenLargest } from './quantized-scan';
 import { indexFile } from './semantic-job';
 
-/** `scale`: stored byte = round(value × scale), from the largest magnitude in the matrix (so none clips). */
-export interface QuantizedMeta { kind: 'i8'; rows: number; dim: number; model: string; scale: number; builtAt: string; digest: string; recall?: RecallMeasure }
+/**
+ * `largest`: every dimension's largest |x| (the steps are largest / levels); `codes`: sha256 of the file's
+ * bytes. Copies of an earlier format (one global scale) have another `kind` and count as stale.
+ */
+export interface QuantizedMeta {
+  kind: 'i8-dims';
+  rows: number;
+  dim: number;
+  model: string;
+  largest: number[];
+  maxCodeNorm: number;
+  maxErrNorm: number;
+  maxRowNorm: number;
+  builtAt: string;
+  digest: string;
+  codes: string;
+}
 
 export function quantizedFile(project: Project, set: EmbeddingSet): string {
   return path.join(path.dirname(indexFile(project, set)), 'image.i8');
 }
 
-/** Largest |value| over the rows, streamed. */
-async function maxMagnitude(src: RowSource, signal?: AbortSignal): Promise<number> {
-  let max = 0;
-  for (let first = 0; first < src.rows; first += CHUNK_ROWS * 8) {
-    signal?.throwIfAborted();
-    const chunk = src.read(first, Math.min(CHUNK_ROWS * 8, src.rows - first));
-    for (let i = 0; i < chunk.length; i++) {
-      const a = Math.abs(chunk[i]);
-      if (a > max) max = a;
-    }
-    await tick();
-  }
-  return max;
-}
-
-/** Rounds `values × scale` into `out` (clamped to ±127). */
-function quantizeInto(values: Float32Array, scale: number, out: Int8Array): Int8Array {
-  for (let i = 0; i < values.length; i++) out[i] = Math.max(-127, Math.min(127, Math.round(values[i] * scale)));
-  return out;
-}
+/** Rows per streamed block of the build. */
+const BLOCK_ROWS = CHUNK_ROWS * 8;
 
 /**
- * Writes the quantized copy of rows [0, src.rows) and its sidecar (both through a temp name and a rename:
- * search reads them from other processes). Two streamed passes: the largest magnitude, then the bytes.
+ * Writes the int8 copy of rows [0, src.rows) and its sidecar (both through a temp name and a rename: search
+ * reads them from other processes), in two streamed passes: every dimension's largest |x|, then the codes and
+ * the bound's norms. Null, and nothing written, when a value is not finite (search scans float32 then).
  */
-export async function buildQuantized(src: RowSource, file: string, model: string, progress?: (done: number) => void, signal?: AbortSignal): Promise<QuantizedMeta> {
-  const max = await maxMagnitude(src, signal);
-  const scale = max > 0 ? 127 / max : 1;
+export async function buildQuantized(src: RowSource, file: string, model: string, signal?: AbortSignal): Promise<QuantizedMeta | null> {
+  const { dim, rows } = src;
+  const largest = new Float64Array(dim);
+  for (let first = 0; first < rows; first += BLOCK_ROWS) {
+    signal?.throwIfAborted();
+    widenLargest(src.read(first, Math.min(BLOCK_ROWS, rows - first)), dim, largest);
+    await tick();
+  }
+  const enc = new Encoder(dim, largest);
+  const hash = createHash('sha256');
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    const step = CHUNK_ROWS * 8;
-    const bytes = new Int8Array(step * src.dim);
-    for (let first = 0; first < src.rows; first += step) {
+    const bytes = new Int8Array(BLOCK_ROWS * dim);
+    for (let first = 0; first < rows && enc.finite; first += BLOCK_ROWS) {
       signal?.throwIfAborted();
-      const chunk = src.read(first, Math.min(step, src.rows - first));
-      const out = quantizeInto(chunk, scale, bytes.subarray(0, chunk.length));
-      writeSync(fd, out, 0, out.length, first * src.dim);
-      progress?.(first + chunk.length / src.dim);
+      const chunk = src.read(first, Math.min(BLOCK_ROWS, rows - first));
+      const out = bytes.subarray(0, chunk.length);
+      enc.encode(chunk, out);
+      hash.update(out);
+      writeSync(fd, out, 0, out.length, first * dim);
       await tick();
     }
   } finally {
     closeSync(fd);
   }
+  if (!enc.finite) {
+    rmSync(tmp, { force: true });
+    return null;
+  }
   renameSync(tmp, file);
-  const meta: QuantizedMeta = { kind: 'i8', rows: src.rows, dim: src.dim, model, scale, builtAt: new Date().toISOString(), digest: rowsDigest(src) };
+  const b = enc.bounds();
+  const meta: QuantizedMeta = {
+    kind: 'i8-dims', rows, dim, model, largest: Array.from(largest), maxCodeNorm: b.maxCodeNorm, maxErrNorm: b.maxErrNorm, maxRowNorm: b.maxRowNorm,
+    builtAt: new Date().toISOString(), digest: rowsDigest(src), codes: hash.digest('hex'),
+  };
   saveSidecar(file, meta);
   return meta;
 }
 
-export function saveQuantizedMeta(file: string, meta: QuantizedMeta): void {
-  saveSidecar(file, meta);
-}
-
-/** The sidecar, or null when it is missing, unreadable or the copy's size is not what it says (a truncated write). */
+/** The sidecar, or null when it is missing, unreadable, of an earlier format, or the copy's size is not what it says (a truncated write). */
 export function readQuantizedMeta(file: string): QuantizedMeta | null {
   const meta = readSidecar<QuantizedMeta>(file);
-  return meta?.kind === 'i8' && statSync(file).size === meta.rows * meta.dim ? meta : null;
+  return meta?.kind === 'i8-dims' && meta.largest?.length === meta.dim && existsSync(file) && statSync(file).size === meta.rows * meta.dim ? meta : null;
 }
 
 /** Whether the copy at `file` was built from exactly the first `rows` rows of `src` as they are now. */
@@ -97,58 +108,73 @@ export function removeQuantized(file: string): void {
   resident.delete(file);
 }
 
-interface Resident { key: string; bytes: Int8Array }
+/** A loaded copy: its codes and bound, and the encoder that checks re-scored rows against their codes. */
+export interface SavedCopy { file: string; qz: Quantized; encoder: Encoder }
+interface Resident { key: string; copy: SavedCopy }
 /** Loaded copies by file, valid while the file's size and mtime are unchanged. */
 const resident = new Map<string, Resident>();
 
-/** A loaded quantized copy: proposes candidate rows for a query by a native scan of its bytes. */
-export interface QuantizedIndex { rows: number; dim: number; scale: number; candidates(query: Float32Array, count: number): Int32Array }
-
-/** Whether a quantized copy of `rows` × `dim` fits the resident budget (WINNOW_RESIDENT_MB): it is never streamed per query. */
+/** Whether a copy of `rows` × `dim` fits the resident budget (WINNOW_RESIDENT_MB): its codes are kept in memory. */
 export function quantizedFits(rows: number, dim: number): boolean {
   return rows * dim <= residentBudget();
 }
 
 /**
  * The copy at `file` in memory (read once, kept while unchanged), or null when it is missing, does not cover
- * `rows` × `dim`, or is larger than the resident budget (WINNOW_RESIDENT_MB: it must not be streamed per query).
+ * `rows` × `dim`, or is larger than the resident budget. A copy whose bytes do not match the digest of its codes
+ * is removed (the search.index job builds it again).
  */
-export function loadQuantized(file: string, rows: number, dim: number): QuantizedIndex | null {
+export function loadQuantized(file: string, rows: number, dim: number): SavedCopy | null {
   const meta = readQuantizedMeta(file);
   if (!meta || meta.rows !== rows || meta.dim !== dim || !quantizedFits(rows, dim)) return null;
   const st = statSync(file);
   const key = `${st.size}:${st.mtimeMs}`;
-  let hit = resident.get(file);
-  if (hit?.key !== key) {
-    // Its own buffer from offset 0: usearch's exactSearch reads a typed array's buffer from its start.
-    const bytes = new Int8Array(rows * dim);
-    const fd = openSync(file, 'r');
-    try {
-      for (let at = 0; at < bytes.length;) {
-        const n = readSync(fd, bytes, at, Math.min(bytes.length - at, 2 ** 28), at);
-        if (n <= 0) return null;
-        at += n;
-      }
-    } finally {
-      closeSync(fd);
+  const hit = resident.get(file);
+  if (hit?.key === key) return hit.copy;
+  // Its own buffer from offset 0: usearch's exactSearch reads a typed array's buffer from its start.
+  const codes = new Int8Array(rows * dim);
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    for (let at = 0; at < codes.length;) {
+      const n = readSync(fd, codes, at, Math.min(codes.length - at, 2 ** 26), at);
+      if (n <= 0) return null;
+      hash.update(codes.subarray(at, at + n));
+      at += n;
     }
-    hit = { key, bytes };
-    resident.set(file, hit);
+  } finally {
+    closeSync(fd);
   }
-  const data = hit.bytes;
-  return {
-    rows, dim, scale: meta.scale,
-    candidates(query, count) {
-      const n = Math.min(count, rows);
-      if (n <= 0) return new Int32Array(0);
-      // Ranking is unchanged by the query's own scale: use the byte range fully.
-      let max = 0;
-      for (const x of query) max = Math.max(max, Math.abs(x));
-      const q = quantizeInto(query, max > 0 ? 127 / max : 1, new Int8Array(dim));
-      const m = usearch.exactSearch(data, q, dim, n, usearch.MetricKind.IP, 0) as { keys: BigUint64Array };
-      return Int32Array.from(m.keys, Number);
-    },
-  };
+  if (hash.digest('hex') !== meta.codes) {
+    console.warn(`${file}: the int8 copy does not match its digest; removed (search.index builds it again)`);
+    removeQuantized(file);
+    return null;
+  }
+  const encoder = new Encoder(dim, Float64Array.from(meta.largest));
+  const qz: Quantized = { dim, rows, codes, step: encoder.step, levels: encoder.levels, maxCodeNorm: meta.maxCodeNorm, maxErrNorm: meta.maxErrNorm, maxRowNorm: meta.maxRowNorm };
+  const copy = { file, qz, encoder };
+  resident.set(file, { key, copy });
+  return copy;
+}
+
+/** The copy's codes of a row re-scored differ from the row's own: the copy is not of these rows. */
+export class CopyMismatch extends Error {}
+
+/**
+ * The exact float32 top k of `src` (the rows the copy was built from), the copy choosing the rows read and
+ * re-scored; `full` scans every row. Throws CopyMismatch (the copy removed) when a re-scored row's codes are
+ * not its own.
+ */
+export function savedCopyTopK(copy: SavedCopy, src: RowSource, query: Float32Array, k: number, full: () => TopK): QuantizedTopK {
+  const { qz, encoder } = copy;
+  return boundedTopK(qz, query, k, (row) => {
+    const x = src.read(row, 1);
+    if (!encoder.matches(x, qz.codes, row * qz.dim)) {
+      removeQuantized(copy.file);
+      throw new CopyMismatch(`${copy.file}: row ${row}'s codes are not those of the row; the copy was removed`);
+    }
+    return x;
+  }, full);
 }
 
 /** Forgets the loaded copies (tests). */

@@ -60,52 +60,93 @@ export function quantize(data: Float32Array, dim: number): Quantized | null {
 /** Matrix values handled per step of a background build: a few milliseconds of this thread each. */
 const SLICE_ELEMENTS = 1 << 20;
 
-/** `quantize` in steps of about SLICE_ELEMENTS values, so that it can run between other work on this thread. */
-function* quantizeSteps(data: Float32Array, dim: number): Generator<void, Quantized | null> {
-  const rows = data.length / dim;
-  const sliceRows = Math.max(1, Math.floor(SLICE_ELEMENTS / dim));
-  const levels = levelsFor(dim);
-  const largest = new Float64Array(dim);
-  for (let first = 0; first < rows; first += 4 * sliceRows) {
-    for (let r = first, end = Math.min(rows, first + 4 * sliceRows); r < end; r++) {
-      const o = r * dim;
-      for (let j = 0; j < dim; j++) {
-        const a = Math.abs(data[o + j]);
-        if (a > largest[j]) largest[j] = a;
-      }
+/** Widens `largest[j]` to the largest |x_j| over the rows of `data` (the first pass of a copy). */
+export function widenLargest(data: Float32Array, dim: number, largest: Float64Array): void {
+  for (let o = 0; o < data.length; o += dim) {
+    for (let j = 0; j < dim; j++) {
+      const a = Math.abs(data[o + j]);
+      if (a > largest[j]) largest[j] = a;
     }
-    yield;
   }
-  const step = new Float64Array(dim);
-  const inv = new Float64Array(dim);
-  for (let j = 0; j < dim; j++) {
-    step[j] = largest[j] / levels;
-    inv[j] = largest[j] > 0 ? levels / largest[j] : 0;
+}
+
+/**
+ * The second pass of a copy, in row blocks: codes under the steps taken from every dimension's largest |x|,
+ * and the largest norms the bound needs. The copy in memory and the saved one (quantized-index.ts) share it.
+ */
+export class Encoder {
+  readonly levels: number;
+  readonly step: Float64Array;
+  private readonly inv: Float64Array;
+  private maxCode = 0;
+  private maxErr = 0;
+  private maxRow = 0;
+  /** False once a row had a value that is not finite: such a matrix gets no copy. */
+  finite = true;
+
+  constructor(readonly dim: number, largest: Float64Array) {
+    this.levels = levelsFor(dim);
+    this.step = new Float64Array(dim);
+    this.inv = new Float64Array(dim);
+    for (let j = 0; j < dim; j++) {
+      this.step[j] = largest[j] / this.levels;
+      this.inv[j] = largest[j] > 0 ? this.levels / largest[j] : 0;
+    }
   }
-  const codes = new Int8Array(rows * dim);
-  let maxCode = 0, maxErr = 0, maxRow = 0;
-  for (let first = 0; first < rows; first += sliceRows) {
-    for (let r = first, end = Math.min(rows, first + sliceRows); r < end; r++) {
-      const o = r * dim;
+
+  /** Codes of the rows of `data` into `out` (as long as `data`). */
+  encode(data: Float32Array, out: Int8Array): void {
+    const { dim, levels, step, inv } = this;
+    for (let o = 0; o < data.length; o += dim) {
       let c2 = 0, e2 = 0, x2 = 0;
       for (let j = 0; j < dim; j++) {
         const x = data[o + j];
         // Round half up: x·inv lies in [−levels, levels], so the shifted value is positive and truncation floors it.
         const c = ((x * inv[j] + levels + 0.5) | 0) - levels;
-        codes[o + j] = c;
+        out[o + j] = c;
         const e = x - c * step[j];
         c2 += c * c;
         e2 += e * e;
         x2 += x * x;
       }
-      if (!(x2 < Infinity)) return null; // NaN or ±Infinity in the row
-      if (c2 > maxCode) maxCode = c2;
-      if (e2 > maxErr) maxErr = e2;
-      if (x2 > maxRow) maxRow = x2;
+      if (!(x2 < Infinity)) this.finite = false; // NaN or ±Infinity in the row
+      if (c2 > this.maxCode) this.maxCode = c2;
+      if (e2 > this.maxErr) this.maxErr = e2;
+      if (x2 > this.maxRow) this.maxRow = x2;
     }
+  }
+
+  /** Whether `codes` are this encoder's codes of the row `x` (a saved copy checked against the rows it re-scores). */
+  matches(x: Float32Array, codes: Int8Array, at: number): boolean {
+    const { dim, levels, inv } = this;
+    for (let j = 0; j < dim; j++) if (((x[j] * inv[j] + levels + 0.5) | 0) - levels !== codes[at + j]) return false;
+    return true;
+  }
+
+  /** The bound's terms, once every row is encoded. */
+  bounds(): Pick<Quantized, 'step' | 'levels' | 'maxCodeNorm' | 'maxErrNorm' | 'maxRowNorm'> {
+    return { step: this.step, levels: this.levels, maxCodeNorm: Math.sqrt(this.maxCode), maxErrNorm: Math.sqrt(this.maxErr), maxRowNorm: Math.sqrt(this.maxRow) };
+  }
+}
+
+/** `quantize` in steps of about SLICE_ELEMENTS values, so that it can run between other work on this thread. */
+function* quantizeSteps(data: Float32Array, dim: number): Generator<void, Quantized | null> {
+  const rows = data.length / dim;
+  const slice = Math.max(1, Math.floor(SLICE_ELEMENTS / dim)) * dim;
+  const largest = new Float64Array(dim);
+  for (let at = 0; at < data.length; at += 4 * slice) {
+    widenLargest(data.subarray(at, Math.min(data.length, at + 4 * slice)), dim, largest);
     yield;
   }
-  return { dim, rows, codes, step, levels, maxCodeNorm: Math.sqrt(maxCode), maxErrNorm: Math.sqrt(maxErr), maxRowNorm: Math.sqrt(maxRow) };
+  const enc = new Encoder(dim, largest);
+  const codes = new Int8Array(rows * dim);
+  for (let at = 0; at < data.length; at += slice) {
+    const end = Math.min(data.length, at + slice);
+    enc.encode(data.subarray(at, end), codes.subarray(at, end));
+    if (!enc.finite) return null;
+    yield;
+  }
+  return { dim, rows, codes, ...enc.bounds() };
 }
 
 /** Finished copies (null: the matrix has non-finite values), and builds under way, per resident matrix. */
@@ -168,25 +209,35 @@ export const quantizedScans = { bounded: 0, full: 0 };
 
 /** The float32 top k of `data` by dot product with `query`, the int8 copy `qz` choosing which rows to score. */
 export function quantizedTopK(data: Float32Array, qz: Quantized, query: Float32Array, k: number): QuantizedTopK {
+  const { dim } = qz;
+  return boundedTopK(qz, query, k, (row) => data.subarray(row * dim, (row + 1) * dim), () => topKOf(data, dim, query, Math.min(k, qz.rows)));
+}
+
+/**
+ * The float32 top k of the rows `rowAt` reads (the matrix in memory, or rows read one by one from its file),
+ * the int8 copy `qz` choosing which rows to score; `full` scans every row in float32 when the bound cannot
+ * separate a pool of a quarter of the rows. `rowAt` may throw (a copy whose codes do not match the rows).
+ */
+export function boundedTopK(qz: Quantized, query: Float32Array, k: number, rowAt: (row: number) => Float32Array, full: () => TopK): QuantizedTopK {
   const { dim, rows } = qz;
   const kk = Math.min(k, rows);
-  const full = (): QuantizedTopK => {
+  const scanAll = (): QuantizedTopK => {
     quantizedScans.full++;
-    return { ...topKOf(data, dim, query, kk), rescored: rows, bounded: false };
+    return { ...full(), rescored: rows, bounded: false };
   };
   const qq = queryCodes(qz, query);
-  if (!qq || kk <= 0) return full();
+  if (!qq || kk <= 0) return scanAll();
   const { codes, scale, bound } = qq;
   for (let pool = Math.min(rows, Math.max(FIRST_POOL, POOL_GROWTH * kk)); pool * 4 <= rows; pool *= POOL_GROWTH) {
     const m = usearch.exactSearch(qz.codes, codes, dim, pool, usearch.MetricKind.IP, SCAN_THREADS) as { keys: BigUint64Array; distances: Float32Array };
     const lowest = scale * (1 - m.distances[pool - 1]); // the pool's lowest int8 score: every row outside is at most this
-    const top = rescore(data, dim, query, kk, m.keys);
+    const top = rescore(rowAt, dim, query, kk, m.keys);
     if (lowest + bound < top.scores[kk - 1]) {
       quantizedScans.bounded++;
       return { ...top, rescored: pool, bounded: true };
     }
   }
-  return full();
+  return scanAll();
 }
 
 /** The query's int8 codes under the copy's steps, their scale, and the bound on |float32 score − int8 score|. */
@@ -218,14 +269,14 @@ let gathered: Float32Array | null = null;
 const KEPT_GATHER = 1 << 20;
 
 /** Float32 top k of the candidate rows, scored by the kernel of the full scan; ties by row, as there. */
-function rescore(data: Float32Array, dim: number, query: Float32Array, k: number, keys: BigUint64Array): TopK {
+function rescore(rowAt: (row: number) => Float32Array, dim: number, query: Float32Array, k: number, keys: BigUint64Array): TopK {
   const rows = new Int32Array(keys.length);
   for (let i = 0; i < keys.length; i++) rows[i] = Number(keys[i]);
   rows.sort(); // gathered in row order, so that equal scores come out lower row first
   const size = rows.length * dim;
   // Reused up to 4 MB (the first pool at 4,096 dims); a grown pool's buffer is not kept.
   const buf = gathered && gathered.length >= size ? gathered : size <= KEPT_GATHER ? (gathered = new Float32Array(size)) : new Float32Array(size);
-  for (let i = 0; i < rows.length; i++) buf.set(data.subarray(rows[i] * dim, (rows[i] + 1) * dim), i * dim);
+  for (let i = 0; i < rows.length; i++) buf.set(rowAt(rows[i]), i * dim);
   // A prefix view of the reused buffer: it starts at the buffer's start, which is all exactSearch needs.
   const top = topKOf(buf.length === size ? buf : buf.subarray(0, size), dim, query, k, 0, 1);
   for (let i = 0; i < top.rows.length; i++) top.rows[i] = rows[top.rows[i]]; // stays sorted: row order is gathered order

@@ -1,10 +1,10 @@
-// The `search.index` job: builds and saves the search indexes over a model's committed image rows, which
-// search uses when an exact scan would be slow (search.ts), and measures each one's recall@10 vs the exact scan
-// on probe queries like the real ones, recorded in its sidecar (ann-recall.ts): search trusts an index only
-// when that passes. First the quantized copy (quantized-index.ts: seconds to build, a byte scan), then the
-// HNSW graph (minutes to tens of minutes; sublinear where its recall passes). Started by a search that found
-// either missing, stale or unmeasured on a project that large; an index already current and only unmeasured
-// is measured, not rebuilt. The search itself scans exactly meanwhile.
+// The `search.index` job: builds and saves what search uses on a large project (search.ts). First the int8
+// copy of the matrix (quantized-index.ts: seconds to build; the exact scan runs from it with only its codes
+// resident, so it needs no measurement), then the HNSW graph (minutes to tens of minutes; sublinear), whose
+// recall@10 vs the exact scan on probe queries like the real ones is measured and recorded in its sidecar
+// (ann-recall.ts): search trusts the graph only when that passes. Started by a search that found either
+// missing or stale, or the graph unmeasured, on a project that large; a graph already current and only
+// unmeasured is measured, not rebuilt. The search itself scans exactly meanwhile.
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
@@ -13,16 +13,16 @@ import { ANN_DEFAULTS, buildIndex, type IndexMeta, loadIndex, readIndexMeta, typ
 import { type Candidates, exactTruth, graphCandidates, RECALL_K, RECALL_PROBES, type RecallMeasure, recallAgainst, spreadRows } from './ann-recall';
 import { requireSet } from './embedding-pages';
 import type { TopK } from './exact-search';
-import { buildQuantized, loadQuantized, quantizedFile, quantizedFits, readQuantizedMeta, saveQuantizedMeta } from './quantized-index';
+import { buildQuantized, quantizedFile, quantizedFits } from './quantized-index';
 import { textProbes } from './recall-probes';
-import { QUANTIZED_POOL, SEARCH_EXPANSION, SEARCH_POOL, savedIndex, savedQuantized } from './search';
+import { SEARCH_EXPANSION, SEARCH_POOL, savedIndex, savedQuantized } from './search';
 import { imageRows, indexFile } from './semantic-job';
 
 export const SEARCH_INDEX_JOB = 'search.index';
 
 const Params = z.object({ model: z.string().min(1) });
-/** `built`/`recall`: the graph index; `quantizedBuilt`/`quantizedRecall`: the quantized copy. */
-const Result = z.object({ rows: z.number().int(), built: z.boolean(), recall: z.number(), quantizedBuilt: z.boolean().optional(), quantizedRecall: z.number().optional() });
+/** `built`/`recall`: the graph index; `quantizedBuilt`: the int8 copy was (re)built. */
+const Result = z.object({ rows: z.number().int(), built: z.boolean(), recall: z.number(), quantizedBuilt: z.boolean().optional() });
 
 /** Probe queries and their exact top lists, computed once for every index the job measures. */
 interface Probes { text: Float32Array[]; images: Float32Array[]; textTruth: TopK[]; imageTruth: TopK[] }
@@ -56,16 +56,10 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
         const truth = await exactTruth(src, [...text, ...images], RECALL_K, ctx.signal); // one pass over the matrix
         const probes: Probes = { text, images, textTruth: truth.slice(0, text.length), imageTruth: truth.slice(text.length) };
 
-        // The quantized copy first: it takes seconds, and search may answer from it while the graph builds.
-        // Not built past the resident budget: search would not keep it in memory, and never streams it.
-        const qfile = quantizedFile(project, set);
-        const fits = quantizedFits(src.rows, set.dim);
-        const quantizedBuilt = fits && savedQuantized(project, set, src.rows).state !== 'current';
-        const qmeta = quantizedBuilt ? await buildQuantized(src, qfile, set.model, undefined, ctx.signal) : readQuantizedMeta(qfile);
-        const quantized = fits ? loadQuantized(qfile, src.rows, set.dim) : null;
-        const quantizedRecall = qmeta && quantized ? measure(probes, (q, n) => quantized.candidates(q, n), src, 0, QUANTIZED_POOL) : undefined;
-        ctx.signal.throwIfAborted();
-        if (qmeta && quantizedRecall) saveQuantizedMeta(qfile, { ...qmeta, recall: quantizedRecall });
+        // The int8 copy first: it takes seconds, and exact search runs from it while the graph builds. Not
+        // built past the resident budget: search keeps its codes in memory, and never streams them.
+        const quantizedBuilt = quantizedFits(src.rows, set.dim) && savedQuantized(project, set, src.rows).state !== 'current';
+        if (quantizedBuilt) await buildQuantized(src, quantizedFile(project, set), set.model, ctx.signal);
 
         let meta: IndexMeta | null = savedIndex(project, set, src.rows).state === 'current' ? readIndexMeta(file) : null;
         const built = meta === null;
@@ -82,7 +76,7 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
         ctx.signal.throwIfAborted();
         saveIndexMeta(file, { ...meta, recall });
         ctx.progress(src.rows);
-        return { rows: src.rows, built, recall: recall.recall, quantizedBuilt, ...(quantizedRecall && { quantizedRecall: quantizedRecall.recall }) };
+        return { rows: src.rows, built, recall: recall.recall, quantizedBuilt };
       } finally {
         src.close();
       }

@@ -6,9 +6,11 @@
 // while it was built from exactly the rows the matrix holds now (ann-index.ts indexState); a missing or
 // stale index means an exact scan, never stale hits, and only while its measured recall passes the gate
 // (ann-recall.ts: recall@10 vs exact on the project's own text and image probes ≥ MIN_INDEX_RECALL); an
-// unmeasured or failing index leaves search exact. Where the graph fails its gate (text queries far from
-// every image vector, at 1M rows), the scalar-quantized copy (quantized-index.ts: a byte scan whose candidates
-// are re-scored from float32) answers instead, under the same gate. Results say which method answered.
+// unmeasured or failing index leaves search exact. The exact scan itself is guided by an int8 copy of the
+// matrix (quantized-scan.ts: a byte scan proposes candidates, re-scored in float32, and a bound proves the
+// top k exact): the saved copy (quantized-index.ts, built by the search.index job) while it is current, so
+// that only its codes are resident and candidates are read from the file, else a copy made beside the
+// resident float32 matrix. Results say which method answered.
 import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
@@ -16,9 +18,9 @@ import type { EmbeddingSet } from '../store/embeddings';
 import { statement } from '../store/statements';
 import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../store/resident-matrix';
 import { indexState, type IndexState, loadIndex, readIndexMeta, type RowSource } from './ann-index';
-import { indexTopK, type RecallMeasure, recallPasses, rescoredTopK } from './ann-recall';
+import { indexTopK, type RecallMeasure, recallPasses } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
-import { loadQuantized, quantizedFits, type QuantizedIndex, quantizedFile, quantizedState, readQuantizedMeta } from './quantized-index';
+import { CopyMismatch, loadQuantized, quantizedFits, quantizedFile, quantizedState, type SavedCopy, savedCopyTopK } from './quantized-index';
 import { quantizedFor, quantizedTopK, quantizing } from './quantized-scan';
 import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
@@ -38,15 +40,14 @@ export interface SearchResult {
    * search's settings; undefined: not measured (search.index measures it).
    */
   indexRecall?: number;
-  /** The graph index or the quantized copy is missing, stale or unmeasured: the search.index job would build or measure it. */
+  /** The graph index is missing, stale or unmeasured, or the int8 copy missing or stale: the search.index job would build or measure them. */
   unproven: boolean;
 }
 /**
  * 'auto': exact unless that is slow and a current index whose measured recall passes the gate exists; 'exact':
- * always scan; 'index': the graph index whenever it is current, gate or not; 'quantized': the quantized copy
- * likewise (measurements and tests).
+ * always scan; 'index': the graph index whenever it is current, gate or not (measurements and tests).
  */
-export type SearchMode = 'auto' | 'exact' | 'index' | 'quantized';
+export type SearchMode = 'auto' | 'exact' | 'index';
 
 /**
  * Search-time HNSW beam width. Text queries sit far from every image vector (cosines ~0.3), where a graph
@@ -55,25 +56,17 @@ export type SearchMode = 'auto' | 'exact' | 'index' | 'quantized';
  * reach 0.97 already at ef 512 (1M × 128). bench:million measures recall and time at 1M.
  */
 export const SEARCH_EXPANSION = 2048;
-/**
- * Past this many wanted hits the beam no longer covers them with margin (and re-scoring the quantized scan's
- * candidates row by row costs more than it saves), so deeper requests scan exactly.
- */
+/** Past this many wanted hits the beam no longer covers them with margin, so deeper requests scan exactly. */
 export const INDEX_MAX_WANT = SEARCH_EXPANSION / 4;
 /** Candidates asked of the index per wanted hit, all re-scored from the float32 matrix. */
 export const SEARCH_POOL = 1;
-/**
- * Candidates the quantized scan proposes per wanted hit, all re-scored from float32: the byte scores err by
- * ~1e-3, which reorders near-ties (recall@10 on the 1M bench's text queries: 0.96 from 1 per hit, 1.0 from 2).
- */
-export const QUANTIZED_POOL = 4;
 
 interface Saved<I> {
   state: IndexState;
   /**
    * The loaded index, on first use: the graph memory-mapped (usearch's `view` walks every node to find its
-   * offsets, which brings the whole file into resident memory: +219 MiB at 1M × 128), the quantized copy read
-   * into memory; so an index that does not answer is never loaded.
+   * offsets, which brings the whole file into resident memory: +219 MiB at 1M × 128), the int8 copy's codes
+   * read into memory; so an index that does not answer is never loaded.
    */
   index: I | null;
   key: string;
@@ -125,10 +118,10 @@ export function savedIndex(project: Project, set: EmbeddingSet, rows: number): S
   return savedAt(project, set, rows, file, (src) => indexState(file, src, rows), () => readIndexMeta(file)?.recall, SEARCH_EXPANSION, SEARCH_POOL);
 }
 
-/** The quantized copy of `set` over its first `rows` rows: its state and its measured recall (quantizedIndex loads it). */
-export function savedQuantized(project: Project, set: EmbeddingSet, rows: number): Saved<QuantizedIndex> {
+/** The saved int8 copy of `set` over its first `rows` rows: its state (savedCopy loads it; exact, so never measured). */
+export function savedQuantized(project: Project, set: EmbeddingSet, rows: number): Saved<SavedCopy> {
   const file = quantizedFile(project, set);
-  return savedAt(project, set, rows, file, (src) => quantizedState(file, src, rows), () => readQuantizedMeta(file)?.recall, 0, QUANTIZED_POOL);
+  return savedAt(project, set, rows, file, (src) => quantizedState(file, src, rows), () => undefined, 0, 0);
 }
 
 /** The mapped graph index behind `saved` (on first use); null, and `saved` stale, when it no longer loads. */
@@ -140,8 +133,8 @@ function graphIndex(project: Project, set: EmbeddingSet, saved: Saved<Index>, ro
   return saved.index;
 }
 
-/** The quantized copy behind `saved` in memory (read on first use), or null when it does not load (past the resident budget). */
-function quantizedIndex(project: Project, set: EmbeddingSet, saved: Saved<QuantizedIndex>, rows: number): QuantizedIndex | null {
+/** The int8 copy behind `saved` in memory (read on first use), or null when it does not load (past the resident budget, or its bytes changed). */
+function savedCopy(project: Project, set: EmbeddingSet, saved: Saved<SavedCopy>, rows: number): SavedCopy | null {
   if (!saved.index && saved.state === 'current') saved.index = loadQuantized(quantizedFile(project, set), rows, set.dim);
   return saved.index;
 }
@@ -163,15 +156,12 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.state === 'current' || quant.state === 'current' || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
   const graph = mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT) ? graphIndex(project, set, saved, rowsCommitted) : null;
   const useIndex = graph !== null;
-  const quantized = !useIndex && (mode === 'quantized' || (mode === 'auto' && quant.trusted && slowExact && want <= INDEX_MAX_WANT)) ? quantizedIndex(project, set, quant, rowsCommitted) : null;
   let rows: ArrayLike<number>;
   let scores: ArrayLike<number>;
   if (useIndex) {
     ({ rows, scores } = rescored(project, set, (src) => indexTopK(graph!, src, query, want, SEARCH_POOL)));
-  } else if (quantized) {
-    ({ rows, scores } = rescored(project, set, (src) => rescoredTopK((q, n) => quantized.candidates(q, n), src, query, want, QUANTIZED_POOL)));
   } else {
-    ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want));
+    ({ rows, scores } = exactScan(project, set, rowsCommitted, query, want, quant));
   }
   const itemOf = statement(project.db, 'SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?', { pluck: true });
   const hits: Hit[] = [];
@@ -181,15 +171,15 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     if (itemId === undefined || itemId === excludeItem) continue;
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
-  const recall = quantized ? quant.recall : saved.recall;
-  const unproven = saved.state !== 'current' || !saved.recall || (quantizedFits(rowsCommitted, set.dim) && (quant.state !== 'current' || !quant.recall));
-  return { method: useIndex || quantized ? 'index' : 'exact', hits, index: saved.state, slowExact, unproven, ...(recall && { indexRecall: recall.recall }) };
+  const recall = saved.recall;
+  const unproven = saved.state !== 'current' || !saved.recall || (quantizedFits(rowsCommitted, set.dim) && quant.state !== 'current');
+  return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact, unproven, ...(recall && { indexRecall: recall.recall }) };
 }
 
 /**
- * An index's candidates scored again from the float32 matrix (read row by row from the file, never made
- * resident) and sorted: the graph holds f16 vectors and the quantized copy bytes, whose scores are off by
- * ~1e-3, enough to reorder close hits and to move one across a similarity cutoff.
+ * The graph's candidates scored again from the float32 matrix (read row by row from the file, never made
+ * resident) and sorted: the graph holds f16 vectors, whose scores are off by ~1e-3, enough to reorder close
+ * hits and to move one across a similarity cutoff.
  */
 function rescored(project: Project, set: EmbeddingSet, top: (src: RowSource) => TopK): TopK {
   const src = imageRows(project, set);
@@ -206,10 +196,27 @@ function committedImageRows(project: Project, set: EmbeddingSet): number {
   return Math.min(onDisk, project.embeddings.committedImageRows(set));
 }
 
-/** From the resident copy of the matrix when it fits the budget, else streamed through a reused buffer. */
-function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Float32Array, k: number): TopK {
+/**
+ * Guided by the saved int8 copy while it is current (its codes resident, the candidates read from the file:
+ * the float32 matrix is never made resident), else from the resident matrix when it fits the budget (with its
+ * own int8 copy), else streamed through a reused buffer.
+ */
+function exactScan(project: Project, set: EmbeddingSet, rows: number, query: Float32Array, k: number, quant: Saved<SavedCopy>): TopK {
   if (rows === 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
   const file = project.embeddings.matrixPath(set, 'image');
+  const copy = savedCopy(project, set, quant, rows);
+  if (copy) {
+    const src = streamedRows(file, set.dim, rows);
+    try {
+      return savedCopyTopK(copy, src, query, k, () => exactTopK(src, query, k, scanChunkRows(set.dim)));
+    } catch (err) {
+      if (!(err instanceof CopyMismatch)) throw err;
+      console.warn(err.message);
+      Object.assign(quant, { state: 'stale', index: null });
+    } finally {
+      src.close();
+    }
+  }
   const resident = residentRows(file, set.dim, rows);
   if (resident) {
     const qz = quantizedFor(resident, set.dim); // started by the matrix's first resident scan, made between searches

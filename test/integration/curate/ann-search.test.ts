@@ -3,16 +3,20 @@
 // exactly unless the budget says otherwise); a stale index (rows appended, or the tail rewritten with the same
 // row count) is never used; the search.index job makes it current again; `exact: true` always scans. The recall
 // gate: an index whose recall is unmeasured or measured below MIN_INDEX_RECALL (a sidecar saying so, or an
-// index built to answer wrongly) never answers an 'auto' search, whose hits then equal brute force.
-import { truncateSync } from 'node:fs';
+// index built to answer wrongly) never answers an 'auto' search, whose hits then equal brute force. The saved
+// int8 copy the exact scan runs from: exact hits (k 1, 10, 50) with the float32 matrix never resident; a stale,
+// truncated, altered (bytes) or wrong (codes of other rows under a forged sidecar) copy is never trusted.
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatch, type Dispatch } from '../../../main/api/handlers';
-import { buildIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta } from '../../../main/engine/curate/ann-index';
+import { buildIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta, saveSidecar } from '../../../main/engine/curate/ann-index';
 import { MIN_INDEX_RECALL } from '../../../main/engine/curate/ann-recall';
 import { imageRows, indexFile } from '../../../main/engine/curate/semantic-job';
 import { exactIsSlow, savedIndex, savedQuantized, searchVector } from '../../../main/engine/curate/search';
-import { buildQuantized, quantizedFile, readQuantizedMeta, removeQuantized, saveQuantizedMeta } from '../../../main/engine/curate/quantized-index';
+import { buildQuantized, quantizedFile, removeQuantized } from '../../../main/engine/curate/quantized-index';
+import { quantizedScans } from '../../../main/engine/curate/quantized-scan';
+import { dropResident, residentRows } from '../../../main/engine/store/resident-matrix';
 import { predictedScanMs } from '../../../main/engine/curate/scan-cost';
 import { SEARCH_INDEX_JOB, searchIndexJob } from '../../../main/engine/curate/search-index-job';
 import { Engine } from '../../../main/engine/engine';
@@ -66,7 +70,7 @@ function withBudget<T>(ms: string, f: () => T): T {
 }
 
 /** The search.index job's typed result. */
-function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall: number; quantizedBuilt?: boolean; quantizedRecall?: number } {
+function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall: number; quantizedBuilt?: boolean } {
   return project.jobs.result(searchIndexJob(project, engine.active), job.id)!;
 }
 
@@ -213,25 +217,18 @@ describe('search through the saved ANN index', () => {
     const built = await job();
     expect(built).toMatchObject({ built: true, quantizedBuilt: true }); // the tail rewrite above made both stale
     expect(withBudget('0', () => searchVector(project, set, qs[0], 10).method)).toBe('index');
-    // Both measured below the gate (sidecars saying so): exact, equal to brute force.
+    // Measured below the gate (a sidecar saying so): exact, from the saved int8 copy, equal to brute force.
     const meta = readIndexMeta(file)!;
-    const qmeta = readQuantizedMeta(qfile)!;
     saveIndexMeta(file, { ...meta, recall: { ...meta.recall!, recall: MIN_INDEX_RECALL - 0.01 } });
-    saveQuantizedMeta(qfile, { ...qmeta, recall: { ...qmeta.recall!, recall: MIN_INDEX_RECALL - 0.01 } });
+    const bounded = quantizedScans.bounded;
     for (const q of qs) {
       const res = withBudget('0', () => searchVector(project, set, q, 10));
       expect(res).toMatchObject({ method: 'exact', index: 'current', indexRecall: MIN_INDEX_RECALL - 0.01 });
       expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
     }
-    // The graph failing, the quantized copy passing: the copy answers, with brute force's hits.
-    saveQuantizedMeta(qfile, qmeta);
-    for (const q of qs) {
-      const res = withBudget('0', () => searchVector(project, set, q, 10));
-      expect(res).toMatchObject({ method: 'index', indexRecall: qmeta.recall!.recall });
-      expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
-    }
-    // A graph whose key r holds the vector of row r + 1, and a quantized copy whose row r holds row r + 1's bytes:
-    // current by their digests, and wrong on every query.
+    expect(quantizedScans.bounded - bounded).toBe(qs.length);
+    // A graph whose key r holds the vector of row r + 1, and an int8 copy whose row r holds row r + 1's codes
+    // (its own digest of the codes right): current by the rows' digests, and wrong on every query.
     const src = imageRows(project, set);
     try {
       const shifted = { dim: DIM, rows: n, read: (row: number, count = 1) => {
@@ -240,8 +237,8 @@ describe('search through the saved ANN index', () => {
         return out;
       } };
       saveIndex(await buildIndex(shifted), file, { ...meta, recall: undefined, digest: rowsDigest(src) });
-      const wrong = await buildQuantized(shifted, qfile, set.model);
-      saveQuantizedMeta(qfile, { ...wrong, digest: rowsDigest(src) });
+      const wrong = (await buildQuantized(shifted, qfile, set.model))!;
+      saveSidecar(qfile, { ...wrong, digest: rowsDigest(src) });
     } finally {
       src.close();
     }
@@ -250,52 +247,65 @@ describe('search through the saved ANN index', () => {
     const measured = await job();
     expect(measured).toMatchObject({ built: false, quantizedBuilt: false });
     expect(measured.recall).toBeLessThan(MIN_INDEX_RECALL);
-    expect(measured.quantizedRecall).toBeLessThan(MIN_INDEX_RECALL);
     for (const q of qs) {
       const res = withBudget('0', () => searchVector(project, set, q, 10));
       expect(res.method).toBe('exact');
       expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
-      // The same indexes forced: what the gate kept out.
+      // The graph forced: what the gate kept out.
       expect(searchVector(project, set, q, 10, undefined, 'index').hits.map((h) => h.itemId)).not.toEqual(bruteForce(q, 10));
-      expect(searchVector(project, set, q, 10, undefined, 'quantized').hits.map((h) => h.itemId)).not.toEqual(bruteForce(q, 10));
     }
-    // The API neither claims an index nor restarts the job for measured, failing ones.
+    // The wrong copy was caught by the first re-scored row whose codes are not its own, and removed.
+    expect(existsSync(qfile)).toBe(false);
+    expect(savedQuantized(project, set, n).state).toBe('missing');
+    // The API neither claims an index nor restarts the job for a measured, failing graph... once the copy is back.
+    const rebuilt = await job();
+    expect(rebuilt).toMatchObject({ built: false, quantizedBuilt: true });
     process.env.WINNOW_EXACT_SCAN_MS = '0';
     try {
       const api = (await call('search.text', { query: 'a yellow star', k: 10 })) as { method: string; indexJobId?: number; indexRecall?: number };
       expect(api.method).toBe('exact');
       expect(api.indexJobId).toBeUndefined();
-      expect(api.indexRecall).toBe(measured.recall);
+      expect(api.indexRecall).toBe(rebuilt.recall);
     } finally {
       delete process.env.WINNOW_EXACT_SCAN_MS;
     }
   });
 
-  it('the quantized copy, rebuilt by the job, answers with brute force\'s top 10 for queries near rows and off them', async () => {
+  it('the saved int8 copy answers exact searches with brute force\'s top 10, without the float32 matrix resident; a truncated or altered copy is never scanned', async () => {
     removeQuantized(quantizedFile(project, set));
     const run = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
     expect(indexJobResult(run)).toMatchObject({ built: false, quantizedBuilt: true });
-    expect(indexJobResult(run).quantizedRecall).toBeGreaterThanOrEqual(MIN_INDEX_RECALL);
+    const n = project.embeddings.committedImageRows(set);
+    const matrix = project.embeddings.matrixPath(set, 'image');
+    dropResident(matrix);
     const qs = queries(60, 13);
-    let same = 0;
-    for (const q of qs) {
-      const res = searchVector(project, set, q, 10, undefined, 'quantized');
-      expect(res.method).toBe('index');
-      const truth = bruteForce(q, 10);
-      if (res.hits.map((h) => h.itemId).join() === truth.join()) same++;
-      // Scores are the float32 ones, not the bytes' estimates.
-      const exact = searchVector(project, set, q, 10, undefined, 'exact').hits;
-      res.hits.forEach((h, i) => { if (h.itemId === exact[i].itemId) expect(h.score).toBeCloseTo(exact[i].score, 4); });
+    const bounded = quantizedScans.bounded;
+    for (const q of [...qs, ...qs.slice(0, 6).map((q) => q.map((x) => x * 3.7))]) {
+      for (const k of [1, 10, 50]) {
+        const res = searchVector(project, set, q, k, undefined, 'exact');
+        expect(res.method).toBe('exact');
+        expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(q, k));
+      }
     }
-    console.log(`quantized copy: ${same}/${qs.length} queries with brute force's exact top 10 (${project.embeddings.committedImageRows(set)} × ${DIM})`);
-    expect(same).toBe(qs.length);
+    expect(quantizedScans.bounded - bounded).toBe(3 * 66);
+    expect(residentRows(matrix, DIM, n)).toBeNull(); // a first look: the float32 matrix was never asked for (the codes answered)
     // A truncated copy (a crash mid-write, a full disk) is stale, never read: search stays correct.
     const qfile = quantizedFile(project, set);
+    const whole = readFileSync(qfile);
     truncateSync(qfile, 1000);
-    const n = project.embeddings.committedImageRows(set);
     expect(savedQuantized(project, set, n).state).toBe('stale');
-    const res = withBudget('0', () => searchVector(project, set, qs[0], 10, undefined, 'quantized'));
+    const res = searchVector(project, set, qs[0], 10, undefined, 'exact');
     expect(res).toMatchObject({ method: 'exact', unproven: true });
     expect(res.hits.map((h) => h.itemId)).toEqual(bruteForce(qs[0], 10));
+    // Its bytes altered (the size and sidecar unchanged): the codes' digest no longer matches, and the copy is
+    // removed on load, never scanned. Here the top row of qs[1] gets codes that score it low, which a scan of
+    // the altered codes would leave out of the pool while the bound (over the other rows' norms) still held.
+    const top = rows.map((row, r) => ({ r, s: row.reduce((a, x, j) => a + x * qs[1][j], 0) })).sort((a, b) => b.s - a.s)[0].r;
+    for (let j = 0; j < DIM; j++) whole[top * DIM + j] = qs[1][j] > 0 ? 0x81 : 0x7f; // −127 where the query is positive
+    writeFileSync(qfile, whole);
+    expect(savedQuantized(project, set, n).state).toBe('current'); // the rows' digest cannot see it
+    const altered = searchVector(project, set, qs[1], 10, undefined, 'exact');
+    expect(altered.hits.map((h) => h.itemId)).toEqual(bruteForce(qs[1], 10));
+    expect(existsSync(qfile)).toBe(false);
   });
 });

@@ -4,10 +4,16 @@
 // where the int8 codes cannot tell the top rows apart (near-ties 1e-5 apart, far below the int8 error), where
 // the query's or the rows' rounding hides the true top row behind 300 rows that lead in int8 only (each fails
 // if its term of the bound is left out), an outlier dimension, unnormalized rows and queries, and a width that
-// needs fewer than 127 levels.
-import { describe, expect, it } from 'vitest';
+// needs fewer than 127 levels. Every case also runs through the saved copy (quantized-index.ts: built in two
+// streamed passes into a file, loaded with its digest checked, candidates read row by row), which must make the
+// same codes and bound as the copy in memory and give the same answer.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { topKOf } from '../../../main/engine/curate/exact-search';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
+import { buildQuantized, loadQuantized, type SavedCopy, savedCopyTopK } from '../../../main/engine/curate/quantized-index';
 import { FIRST_POOL, levelsFor, quantize, quantizedFor, quantizedTopK, whenQuantized } from '../../../main/engine/curate/quantized-scan';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
@@ -20,10 +26,43 @@ function bruteForce64(data: Float32Array, dim: number, q: Float32Array, k: numbe
   return { rows: all.map((a) => a.i), scores: all.map((a) => a.s) };
 }
 
-/** Asserts the fast path's answer is the float32 scan's, row for row and bit for bit, and the float64 one's rows. */
-function expectExact(data: Float32Array, dim: number, q: Float32Array, k: number, minGap = 1e-6) {
+const dir = mkdtempSync(path.join(os.tmpdir(), 'quantized-scan-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** The saved copy of each matrix, built once. */
+const saved = new WeakMap<Float32Array, SavedCopy>();
+let files = 0;
+
+/** Rows of `data` read as from a matrix file: a fresh array per read. */
+function rowSource(data: Float32Array, dim: number) {
+  return { dim, rows: data.length / dim, read: (row: number, count = 1) => data.slice(row * dim, (row + count) * dim) };
+}
+
+async function savedCopyOf(data: Float32Array, dim: number): Promise<SavedCopy> {
+  let copy = saved.get(data);
+  if (!copy) {
+    const file = path.join(dir, `copy-${files++}.i8`);
+    expect(await buildQuantized(rowSource(data, dim), file, 'test')).not.toBeNull();
+    copy = loadQuantized(file, data.length / dim, dim)!;
+    const once = quantize(data, dim)!;
+    expect(Buffer.compare(Buffer.from(copy.qz.codes.buffer), Buffer.from(once.codes.buffer))).toBe(0);
+    expect([...copy.qz.step]).toEqual([...once.step]);
+    expect([copy.qz.maxCodeNorm, copy.qz.maxErrNorm, copy.qz.maxRowNorm, copy.qz.levels]).toEqual([once.maxCodeNorm, once.maxErrNorm, once.maxRowNorm, once.levels]);
+    saved.set(data, copy);
+  }
+  return copy;
+}
+
+/**
+ * Asserts the fast path's answer is the float32 scan's, row for row and bit for bit, and the float64 one's
+ * rows; and that the saved copy answers the same, re-scoring the same pool.
+ */
+async function expectExact(data: Float32Array, dim: number, q: Float32Array, k: number, minGap = 1e-6) {
   const qz = quantize(data, dim)!;
   const got = quantizedTopK(data, qz, q, k);
+  const fromFile = savedCopyTopK(await savedCopyOf(data, dim), rowSource(data, dim), q, k, () => topKOf(data, dim, q, k));
+  expect([...fromFile.rows]).toEqual([...got.rows]);
+  expect([...fromFile.scores]).toEqual([...got.scores]);
+  expect([fromFile.rescored, fromFile.bounded]).toEqual([got.rescored, got.bounded]);
   const f32 = topKOf(data, dim, q, k);
   expect([...got.rows]).toEqual([...f32.rows]);
   expect([...got.scores]).toEqual([...f32.scores]);
@@ -40,7 +79,7 @@ function unit(v: Float32Array): Float32Array {
 }
 
 describe('int8-guided exact top-k', () => {
-  it('equals the float32 and float64 brute-force scans on planted clusters, re-scoring only a small pool', () => {
+  it('equals the float32 and float64 brute-force scans on planted clusters, re-scoring only a small pool', async () => {
     const planted = new PlantedVectors({ rows: 20_000, dim: 96, clusters: 20, dupRate: 0.03, seed: 3 });
     const data = planted.read(0, planted.rows);
     const rnd = mulberry32(7);
@@ -49,13 +88,13 @@ describe('int8-guided exact top-k', () => {
       const q = t % 2 === 0
         ? unit(planted.row(Math.floor(rnd() * planted.rows)).map((x) => x + (rnd() - 0.5) * 0.05))
         : unit(Float32Array.from({ length: planted.dim }, () => rnd() - 0.5));
-      const got = expectExact(data, planted.dim, q, t % 3 === 0 ? 1 : 15);
+      const got = await expectExact(data, planted.dim, q, t % 3 === 0 ? 1 : 15);
       if (got.bounded && got.rescored <= FIRST_POOL) bounded++;
     }
     expect(bounded).toBeGreaterThanOrEqual(20); // the int8 pass did the work, not the float32 fallback
   });
 
-  it('near-ties below the int8 error: 3,000 rows 1e-5 apart in score, in no particular row order', () => {
+  it('near-ties below the int8 error: 3,000 rows 1e-5 apart in score, in no particular row order', async () => {
     const dim = 64;
     const rnd = mulberry32(11);
     const q = unit(Float32Array.from({ length: dim }, () => rnd() - 0.5));
@@ -74,12 +113,12 @@ describe('int8-guided exact top-k', () => {
       } else data.set(unit(u), r * dim);
     }
     for (const k of [1, 10, 50]) {
-      const got = expectExact(data, dim, q, k);
+      const got = await expectExact(data, dim, q, k);
       expect(got.rescored).toBeGreaterThan(FIRST_POOL); // the first pool could not separate them: it grew
     }
   });
 
-  it("the query's own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", () => {
+  it("the query's own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", async () => {
     // Rows on the int8 grid (x = code · 2⁻¹⁰ exactly, so the rows' rounding error is 0 and only the query's counts).
     // Query (1, 10.49/127, …): its codes are (127, 10, …), each rounded down by 0.49 of a step. Row B = (0, 127, …)
     // loses the most to that: int8 19,050 steps, float 19,983. 300 decoys (127, codes summing to 300–360) score
@@ -105,12 +144,12 @@ describe('int8-guided exact top-k', () => {
     order.forEach((from, r) => codes[from].forEach((c, j) => (data[r * dim + j] = c * s)));
     const q = Float32Array.from({ length: dim }, (_, j) => (j === 0 ? 1 : 10.49 / 127));
     const b = order.indexOf(1);
-    const got = expectExact(data, dim, q, 1);
+    const got = await expectExact(data, dim, q, 1);
     expect(got.rows[0]).toBe(b);
     expect(got.rescored).toBeGreaterThan(FIRST_POOL);
   });
 
-  it("the rows' own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", () => {
+  it("the rows' own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", async () => {
     // The query (1, …, 1) is on the int8 grid; decoys are too (x = code · 2⁻¹⁰): only row B's rounding counts.
     // B = 126.49 · 2⁻¹⁰ in every dimension: int8 2,016 steps, float 2,023.84. Decoys (126 or 127, summing to
     // 2,017–2,023) are above B in int8 and below it in float32.
@@ -131,12 +170,12 @@ describe('int8-guided exact top-k', () => {
     const order = vectors.map((_, i) => i).sort(() => rnd() - 0.5);
     const data = new Float32Array(rows * dim);
     order.forEach((from, r) => vectors[from].forEach((v, j) => (data[r * dim + j] = v * s)));
-    const got = expectExact(data, dim, new Float32Array(dim).fill(1), 1);
+    const got = await expectExact(data, dim, new Float32Array(dim).fill(1), 1);
     expect(got.rows[0]).toBe(order.indexOf(1));
     expect(got.rescored).toBeGreaterThan(FIRST_POOL);
   });
 
-  it('an outlier dimension, unnormalized rows and queries, exact duplicates', () => {
+  it('an outlier dimension, unnormalized rows and queries, exact duplicates', async () => {
     const dim = 48;
     const rnd = mulberry32(5);
     const rows = 30_000;
@@ -151,19 +190,19 @@ describe('int8-guided exact top-k', () => {
     data.set(dup, 4321 * dim);
     for (let t = 0; t < 6; t++) {
       const q = t === 0 ? dup : Float32Array.from({ length: dim }, () => 5 * (rnd() - 0.5));
-      const got = expectExact(data, dim, q, 10);
+      const got = await expectExact(data, dim, q, 10);
       if (t === 0) expect([...got.rows.slice(0, 2)]).toEqual([17, 4321]);
     }
   });
 
-  it('wide rows get fewer levels so integer dot products stay exact in float32', () => {
+  it('wide rows get fewer levels so integer dot products stay exact in float32', async () => {
     expect(levelsFor(512)).toBe(127);
     expect(levelsFor(1536)).toBeLessThan(127);
     const dim = 1536;
     expect(levelsFor(dim) ** 2 * dim).toBeLessThan(2 ** 24);
     const planted = new PlantedVectors({ rows: 2000, dim, clusters: 4, seed: 8 });
     const data = planted.read(0, planted.rows);
-    for (const r of [5, 1234]) expectExact(data, dim, unit(planted.row(r).map((x, j) => x + 0.02 * Math.sin(j))), 10);
+    for (const r of [5, 1234]) await expectExact(data, dim, unit(planted.row(r).map((x, j) => x + 0.02 * Math.sin(j))), 10);
   });
 
   it('no int8 copy for non-finite values or small matrices', async () => {
@@ -173,6 +212,9 @@ describe('int8-guided exact top-k', () => {
     expect(await whenQuantized(data, 32)).toBeNull();
     expect(quantizedFor(data, 32)).toBeNull();
     expect(quantizedFor(new Float32Array(1000 * 32), 32)).toBeNull();
+    const file = path.join(dir, 'non-finite.i8');
+    expect(await buildQuantized(rowSource(data, 32), file, 'test')).toBeNull();
+    expect(loadQuantized(file, 40_000, 32)).toBeNull(); // nothing was written
   });
 
   it('the copy of a resident matrix is made in steps after the first call, equals the one made at once, and is kept', async () => {
