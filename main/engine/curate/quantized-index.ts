@@ -9,7 +9,7 @@
 // these rows, so a copy whose bytes changed is removed, never scanned. The rows re-scored are checked against
 // their codes as well, which catches a copy built from other rows under a forged sidecar.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Project } from '../project';
 import type { EmbeddingSet } from '../store/embeddings';
@@ -36,6 +36,9 @@ export interface QuantizedMeta {
   digest: string;
   codes: string;
 }
+
+/** The sidecar of the rows no copy can be made of (a value not finite). */
+interface NoCopyMeta { kind: 'none'; rows: number; dim: number; model: string; builtAt: string; digest: string }
 
 export function quantizedFile(project: Project, set: EmbeddingSet): string {
   return path.join(path.dirname(indexFile(project, set)), 'image.i8');
@@ -77,6 +80,11 @@ export async function buildQuantized(src: RowSource, file: string, model: string
   }
   if (!enc.finite) {
     rmSync(tmp, { force: true });
+    // An empty copy and a sidecar saying none can be made of these rows: the copy counts as current (so searches do
+    // not start the job again on every slow scan) and never loads (search scans float32).
+    writeFileSync(file, '');
+    const none: NoCopyMeta = { kind: 'none', rows, dim, model, builtAt: new Date().toISOString(), digest: rowsDigest(src) };
+    saveSidecar(file, none);
     return null;
   }
   renameSync(tmp, file);
@@ -95,9 +103,10 @@ export function readQuantizedMeta(file: string): QuantizedMeta | null {
   return meta?.kind === 'i8-dims' && meta.largest?.length === meta.dim && existsSync(file) && statSync(file).size === meta.rows * meta.dim ? meta : null;
 }
 
-/** Whether the copy at `file` was built from exactly the first `rows` rows of `src` as they are now. */
+/** Whether the copy at `file` was built (or found impossible: a value not finite) from exactly the first `rows` rows of `src` as they are now. */
 export function quantizedState(file: string, src: RowSource, rows = src.rows): IndexState {
-  const meta = readQuantizedMeta(file);
+  const none = readSidecar<NoCopyMeta>(file);
+  const meta = none?.kind === 'none' ? none : readQuantizedMeta(file);
   if (!meta) return existsSync(file) ? 'stale' : 'missing';
   return meta.rows === rows && meta.dim === src.dim && meta.digest === rowsDigest(src, rows) ? 'current' : 'stale';
 }

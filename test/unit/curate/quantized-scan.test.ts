@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topKOf } from '../../../main/engine/curate/exact-search';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
-import { buildQuantized, loadQuantized, type SavedCopy, savedCopyTopK } from '../../../main/engine/curate/quantized-index';
+import { buildQuantized, loadQuantized, quantizedState, type SavedCopy, savedCopyTopK } from '../../../main/engine/curate/quantized-index';
 import { FIRST_POOL, levelsFor, quantize, quantizedFor, quantizedTopK, whenQuantized } from '../../../main/engine/curate/quantized-scan';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
@@ -213,8 +213,13 @@ describe('int8-guided exact top-k', () => {
     expect(quantizedFor(data, 32)).toBeNull();
     expect(quantizedFor(new Float32Array(1000 * 32), 32)).toBeNull();
     const file = path.join(dir, 'non-finite.i8');
-    expect(await buildQuantized(rowSource(data, 32), file, 'test')).toBeNull();
-    expect(loadQuantized(file, 40_000, 32)).toBeNull(); // nothing was written
+    const src = rowSource(data, 32);
+    expect(await buildQuantized(src, file, 'test')).toBeNull();
+    expect(loadQuantized(file, 40_000, 32)).toBeNull(); // no codes were written
+    // Recorded as impossible for these rows, so a slow search does not start the job again; rows changed, it is stale.
+    expect(quantizedState(file, src)).toBe('current');
+    data[0] = 2; // a row the digest reads
+    expect(quantizedState(file, src)).toBe('stale');
   });
 
   it('the copy of a resident matrix is made in steps after the first call, equals the one made at once, and is kept', async () => {
