@@ -97,16 +97,19 @@ export async function buildQuantized(src: RowSource, file: string, model: string
   return meta;
 }
 
-/** The sidecar, or null when it is missing, unreadable, of an earlier format, or the copy's size is not what it says (a truncated write). */
-export function readQuantizedMeta(file: string): QuantizedMeta | null {
-  const meta = readSidecar<QuantizedMeta>(file);
-  return meta?.kind === 'i8-dims' && meta.largest?.length === meta.dim && existsSync(file) && statSync(file).size === meta.rows * meta.dim ? meta : null;
+/**
+ * The sidecar: a copy's, or the record that none can be made of the rows; null when it is missing, unreadable, of
+ * an earlier format, or the copy's size is not what it says (a truncated write).
+ */
+function readMeta(file: string): QuantizedMeta | NoCopyMeta | null {
+  const meta = readSidecar<QuantizedMeta | NoCopyMeta>(file);
+  if (meta?.kind === 'none') return meta;
+  return meta?.kind === 'i8-dims' && meta.largest?.length === meta.dim && statSync(file).size === meta.rows * meta.dim ? meta : null;
 }
 
 /** Whether the copy at `file` was built (or found impossible: a value not finite) from exactly the first `rows` rows of `src` as they are now. */
 export function quantizedState(file: string, src: RowSource, rows = src.rows): IndexState {
-  const none = readSidecar<NoCopyMeta>(file);
-  const meta = none?.kind === 'none' ? none : readQuantizedMeta(file);
+  const meta = readMeta(file);
   if (!meta) return existsSync(file) ? 'stale' : 'missing';
   return meta.rows === rows && meta.dim === src.dim && meta.digest === rowsDigest(src, rows) ? 'current' : 'stale';
 }
@@ -134,8 +137,8 @@ export function quantizedFits(rows: number, dim: number): boolean {
  * is removed (the search.index job builds it again).
  */
 export function loadQuantized(file: string, rows: number, dim: number): SavedCopy | null {
-  const meta = readQuantizedMeta(file);
-  if (!meta || meta.rows !== rows || meta.dim !== dim || !quantizedFits(rows, dim)) return null;
+  const meta = readMeta(file);
+  if (meta?.kind !== 'i8-dims' || meta.rows !== rows || meta.dim !== dim || !quantizedFits(rows, dim)) return null;
   const st = statSync(file);
   const key = `${st.size}:${st.mtimeMs}`;
   const hit = resident.get(file);

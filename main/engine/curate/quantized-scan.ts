@@ -70,6 +70,11 @@ export function widenLargest(data: Float32Array, dim: number, largest: Float64Ar
   }
 }
 
+/** The code of `x` under the step 1 / `inv`, rounded half up: x·inv lies in [−levels, levels], so the shifted value is positive and truncation floors it. */
+function codeOf(x: number, inv: number, levels: number): number {
+  return ((x * inv + levels + 0.5) | 0) - levels;
+}
+
 /**
  * The second pass of a copy, in row blocks: codes under the steps taken from every dimension's largest |x|,
  * and the largest norms the bound needs. The copy in memory and the saved one (quantized-index.ts) share it.
@@ -101,8 +106,7 @@ export class Encoder {
       let c2 = 0, e2 = 0, x2 = 0;
       for (let j = 0; j < dim; j++) {
         const x = data[o + j];
-        // Round half up: x·inv lies in [−levels, levels], so the shifted value is positive and truncation floors it.
-        const c = ((x * inv[j] + levels + 0.5) | 0) - levels;
+        const c = codeOf(x, inv[j], levels);
         out[o + j] = c;
         const e = x - c * step[j];
         c2 += c * c;
@@ -119,7 +123,7 @@ export class Encoder {
   /** Whether `codes` are this encoder's codes of the row `x` (a saved copy checked against the rows it re-scores). */
   matches(x: Float32Array, codes: Int8Array, at: number): boolean {
     const { dim, levels, inv } = this;
-    for (let j = 0; j < dim; j++) if (((x[j] * inv[j] + levels + 0.5) | 0) - levels !== codes[at + j]) return false;
+    for (let j = 0; j < dim; j++) if (codeOf(x[j], inv[j], levels) !== codes[at + j]) return false;
     return true;
   }
 
