@@ -20,6 +20,11 @@ import vm from 'node:vm';
 
 export const CLI_FAST_BUNDLE = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'winnow.cjs');
 
+/** Says how `winnow` started (WINNOW_CLI_START_TRACE=1: tests read it). */
+export function traceStart(how) {
+  if (process.env.WINNOW_CLI_START_TRACE === '1') console.error(`winnow start: ${how}`);
+}
+
 /** The code cache of this bundle text for this node: another bundle or node binary never finds it. */
 export function codeCachePath(bundle, source) {
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
@@ -61,7 +66,7 @@ export function startFastBundle(bundle = CLI_FAST_BUNDLE) {
   } catch {
     return null;
   }
-  if (process.env.WINNOW_CLI_START_TRACE === '1') console.error(`winnow start: ${path.basename(bundle)}, code cache ${cache}`);
+  traceStart(`${path.basename(bundle)}, code cache ${cache}`);
   run(script, bundle);
   return cache;
 }

@@ -5,9 +5,8 @@
 // WINNOW_CLI_FAST_START=0 the ES-module bundle.
 import { pathToFileURL } from 'node:url';
 import { freshCliBundle } from './cli-bundle.mjs';
-import { startFastBundle } from './cli-fast-start.mjs';
+import { startFastBundle, traceStart as trace } from './cli-fast-start.mjs';
 
-const trace = (how) => process.env.WINNOW_CLI_START_TRACE === '1' && console.error(`winnow start: ${how}`);
 const bundle = freshCliBundle();
 // The usage needs none of what the fast start reads and deserialises (~0.04 CPU-s): the ES bundle prints it.
 const usageOnly = process.argv.length <= 2 || process.argv.includes('--help') || process.argv.includes('-h');
