@@ -89,7 +89,7 @@ export class Engine {
     }
     await this.closeProject();
     const project = this.attach(opened);
-    // The filter recount's sorted copies load in the background (removed-sets.ts), off the first page's path.
+    // The filter recount's sorted copies are opened (header and end blocks: removed-sets.ts), so the first recount reads only the blocks it needs.
     removedSets(project.db).preload();
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);

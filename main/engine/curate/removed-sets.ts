@@ -211,7 +211,7 @@ export class RemovedSets {
     if (stale) this.release();
     if (patched) return patched;
     // A copy this or another process wrote at this version (sorted-file.ts): its header and a few blocks now, the
-    // blocks a count needs when it needs them, the rest in the background; not SQL.
+    // blocks a count needs when it needs them; not SQL.
     if (this.dir && this.fileTried.get(name) !== version) {
       const copy = this.open(this.dir, name, version);
       if (copy) return copy;
@@ -284,11 +284,11 @@ export class RemovedSets {
 
   /**
    * Opens the files of the signals' sorted copies that are current, the most recently written first, at most
-   * MAX_SIGNALS within sortedBudget(), and reads them in the background: called when a project opens, so the first
-   * recount finds them open and reads only the blocks it needs. Returns the signals whose files it opened.
+   * MAX_SIGNALS within sortedBudget(): called when a project opens, so the first recount finds them open and reads
+   * only the blocks it needs.
    */
-  preload(): string[] {
-    if (!this.dir || !this.db.open || this.db.inTransaction) return [];
+  preload(): void {
+    if (!this.dir || !this.db.open || this.db.inTransaction) return;
     const dir = this.dir;
     const budget = sortedBudget();
     // A signal written only before change_versions existed (migration 26) has no key there, only its file.
@@ -302,15 +302,14 @@ export class RemovedSets {
       .map((name) => ({ name, file: sortedFileStat(dir, name) }))
       .filter((f) => f.file !== null)
       .sort((a, b) => b.file!.mtimeMs - a.file!.mtimeMs);
-    const started: string[] = [];
+    let opened = 0;
     let bytes = 0;
     for (const { name, file } of names) {
       // The file's size bounds the copy's (its header is a few dozen bytes).
-      if (started.length === MAX_SIGNALS || bytes + file!.bytes > budget) continue;
+      if (opened === MAX_SIGNALS || bytes + file!.bytes > budget) continue;
       bytes += file!.bytes;
-      if (this.open(dir, name, this.version([`signal:${name}`]))) started.push(name);
+      if (this.open(dir, name, this.version([`signal:${name}`]))) opened++;
     }
-    return started;
   }
 
   /** The signals whose copies are open on their files (not read whole yet). */

@@ -104,11 +104,6 @@ export class SortedCopy implements SignalOrder {
     return this.fd !== null;
   }
 
-  /** Whether every block is read (the file is closed then). */
-  complete(): boolean {
-    return this.left === 0;
-  }
-
   /** Closes the file; blocks not read yet are unavailable from then on (`have` answers false). */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
@@ -159,17 +154,13 @@ export class SortedCopy implements SignalOrder {
     const array = bit === 1 ? this.values : this.ids;
     const target = bytesOf(array, from, to);
     const position = this.at + (bit === 1 ? 0 : count * 8) + from * array.BYTES_PER_ELEMENT;
-    let got = 0;
+    let read: boolean;
     try {
-      while (got < target.length) {
-        const n = readSync(this.fd, target, got, target.length - got, position + got);
-        if (n === 0) break;
-        got += n;
-      }
+      read = readFully(this.fd, target, position);
     } catch {
-      got = -1;
+      read = false;
     }
-    for (let k = b; k < end && got === target.length; k++) {
+    for (let k = b; k < end && read; k++) {
       const at = (bit === 1 ? 0 : this.fences.length) + k;
       const [start, stop] = [k * this.block, Math.min((k + 1) * this.block, count)];
       // A block's first value must also be the one the header promised (narrow relies on it).
@@ -187,15 +178,19 @@ export class SortedCopy implements SignalOrder {
   }
 }
 
-function readAt(fd: number, length: number, position: number): Buffer | null {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) return null;
+/** Fills `target` from `position` (false: the file ended first). */
+function readFully(fd: number, target: Uint8Array, position: number): boolean {
+  for (let got = 0; got < target.length;) {
+    const n = readSync(fd, target, got, target.length - got, position + got);
+    if (n === 0) return false;
     got += n;
   }
-  return buf;
+  return true;
+}
+
+function readAt(fd: number, length: number, position: number): Buffer | null {
+  const buf = Buffer.allocUnsafe(length);
+  return readFully(fd, buf, position) ? buf : null;
 }
 
 /**
@@ -236,7 +231,6 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
   } finally {
     // Open only while a copy may still read from it (the copy closes it once read whole or damaged).
     if (copy === null) closeSync(fd);
-    else if (copy.complete()) copy.close();
   }
 }
 
