@@ -404,15 +404,19 @@ export class RemovedSets {
     return this.signalOrder(name)?.values.length ?? (this.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(name) as number);
   }
 
-  /** Ids a SQL source yields, cached until one of `keys` (change_versions keys of what it reads) changes. */
-  sourceBits(sql: string, keys: readonly string[]): Bits {
+  /**
+   * Ids a SQL source yields, cached until one of `keys` (change_versions keys of what it reads) changes; `saved`:
+   * also on disk for the next process (a rule's join, not the manual decisions or a threshold's SQL fallback,
+   * whose files would be rewritten after every click or left for threshold values never asked again).
+   */
+  sourceBits(sql: string, keys: readonly string[], saved = false): Bits {
     const version = this.version(keys);
     const hit = remember(this.sources, sql, version);
     if (hit) return hit;
     // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
-    const dir = this.db.inTransaction ? null : this.dir;
-    const saved = dir && loadBitsFile(dir, sql, version);
-    let bits = saved ? new Bits(saved) : null;
+    const dir = saved && !this.db.inTransaction ? this.dir : null;
+    const words = dir && loadBitsFile(dir, sql, version);
+    let bits = words ? new Bits(words) : null;
     if (!bits) {
       const ids = this.db.prepare(sql).pluck().all() as number[];
       bits = Bits.fromIds(Int32Array.from(ids));
@@ -446,7 +450,7 @@ export class RemovedSets {
       store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
       return bits;
     }
-    return this.sourceBits(c.source, c.range ? [`signal:${c.range.signal}`] : c.tables.map((t) => `table:${t}`));
+    return c.range ? this.sourceBits(c.source, [`signal:${c.range.signal}`]) : this.sourceBits(c.source, c.tables.map((t) => `table:${t}`), true);
   }
 
   /** How many items one rule removes; a threshold rule without building its bits. */
