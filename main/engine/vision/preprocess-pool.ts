@@ -82,8 +82,8 @@ export class PreprocessPool {
     const sizing = poolSizing(options);
     this.size = sizing.size;
     this.mode = sizing.mode;
-    const fixed = options.size !== undefined || process.env.WINNOW_PREPROCESS_WORKERS !== undefined;
-    this.maxSize = fixed ? this.size : Math.max(this.size, poolSizing({ ...options, reserve: 0 }).size);
+    // A size asked for (option or WINNOW_PREPROCESS_WORKERS) is the same without the reserve: such a pool never grows.
+    this.maxSize = Math.max(this.size, poolSizing({ ...options, reserve: 0 }).size);
     this.inFlightPerWorker = Math.max(1, options.inFlightPerWorker ?? 2);
     this.workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
     if (this.mode === 'process') {
