@@ -9,6 +9,7 @@ import { openStorage } from '../engine/scale/storage';
 import { allShards, planUnits } from '../engine/scale/units';
 import { withShardQueue } from './connection';
 import { exportJobId, type ExportJobData, SHARD_ATTEMPTS } from './jobs';
+import { jobAndState } from './job-state';
 
 export async function enqueueExports(url: string, runId: string, plan: ScalePlanT, count: number, format: ShardExportFormat): Promise<void> {
   await withShardQueue(url, async (queue) => {
@@ -34,15 +35,14 @@ export async function followExports(url: string, runId: string, count: number, o
   let reported = -1;
   return withShardQueue(url, async (queue) => {
     for (;;) {
-      const jobs = await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(exportJobId(runId, i))));
-      const states = await Promise.all(jobs.map((j) => (j ? j.getState() : 'missing')));
+      const found = await Promise.all(Array.from({ length: count }, (_, i) => jobAndState(queue, exportJobId(runId, i))));
+      const states = found.map((f) => f.state);
       // A missing job was removed (cluster cancel): finished, as a failure.
       const over = (s: string) => s === 'completed' || s === 'failed' || s === 'missing';
       const done = states.filter(over).length;
       if (done !== reported) { reported = done; o.print?.(`export: ${done}/${count} shards finished`); }
       if (done === count) {
-        // Read again: a job fetched before it finished still has no returnvalue.
-        const final = await Promise.all(jobs.map(async (j, i) => (j ? ((await queue.getJob(exportJobId(runId, i))) ?? j) : j)));
+        const final = found.map((f) => f.job);
         return {
           exports: final.flatMap((j, i) => (states[i] === 'completed' ? [j!.returnvalue as ShardExportSummary] : [])),
           failed: final.flatMap((j, i) => (states[i] === 'failed' ? [{ shard: i, reason: j!.failedReason ?? 'failed' }] : states[i] === 'missing' ? [{ shard: i, reason: 'removed (the run was cancelled)' }] : [])),

@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import type { MergeResult } from '../engine/scale/merge';
 import { shardName } from '../domain/scale';
 import { withShardQueue } from './connection';
+import { type JobAndState, jobAndState } from './job-state';
 import { mergeJobId, type ShardProgress, shardJobId } from './jobs';
 import type { SemDedupProgress } from './semdedup';
 import type { RunInfo } from './submit';
@@ -18,9 +19,8 @@ const eta = (done: number, total: number, elapsedMs: number) => (done > 0 && tot
 export async function shardStatuses(queue: Queue, info: RunInfo): Promise<ShardStatus[]> {
   const out: ShardStatus[] = [];
   for (let index = 0; index < info.count; index++) {
-    const job = await queue.getJob(shardJobId(info.runId, index));
+    const { job, state } = await jobAndState(queue, shardJobId(info.runId, index));
     const p = (job?.progress ?? null) as ShardProgress | null;
-    const state = job ? await job.getState() : 'missing';
     const done = p && typeof p === 'object' ? p.done : 0;
     const total = p && typeof p === 'object' ? p.total : 0;
     out.push({
@@ -41,10 +41,10 @@ export async function followRun(url: string, info: RunInfo, o: FollowOptions = {
     for (;;) {
       o.signal?.throwIfAborted();
       let shards: ShardStatus[] = [];
-      let merge;
+      let merge: JobAndState;
       try {
         shards = await shardStatuses(queue, info);
-        merge = await queue.getJob(mergeJobId(info.runId));
+        merge = await jobAndState(queue, mergeJobId(info.runId));
       } catch (err) {
         print(`queue unreachable (${(err as Error).message}); retrying`);
         await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
@@ -58,17 +58,15 @@ export async function followRun(url: string, info: RunInfo, o: FollowOptions = {
       const items = shards.reduce((a, s) => a + s.done, 0);
       const summary = `run ${info.runId}: ${finished}/${info.count} shards finished, ${items} items, ${Math.round((Date.now() - started) / 1000)} s${finished > 0 && finished < info.count ? `, ETA ${Math.round(((info.count - finished) * (Date.now() - started)) / finished / 1000)}s` : ''}`;
       if (seen.get('*') !== summary.replace(/, \d+ s.*$/, '')) { seen.set('*', summary.replace(/, \d+ s.*$/, '')); print(summary); }
-      const state = merge ? await merge.getState() : 'missing';
-      const sem = (merge?.progress as { semdedup?: SemDedupProgress } | undefined)?.semdedup;
+      const { state } = merge;
+      const sem = (merge.job?.progress as { semdedup?: SemDedupProgress } | undefined)?.semdedup;
       if (state === 'active' && sem) {
         const line = `merge: SemDeDup ${sem.step === 'centroids' ? 'centroids (k-means on a sample)' : `${sem.done}/${sem.total} cluster jobs${sem.step === 'join' ? ', joining' : ''}`}`;
         if (seen.get('semdedup') !== line) { seen.set('semdedup', line); print(line); }
       }
       if (state === 'completed' || state === 'failed') {
-        // Read again: the job fetched above can predate the state just read, and then its returnvalue is still null.
-        const final = (await queue.getJob(mergeJobId(info.runId))) ?? merge!;
-        if (state === 'completed') return { result: final.returnvalue as MergeResult, shards, error: null };
-        return { result: null, shards, error: final.failedReason ?? 'merge failed' };
+        if (state === 'completed') return { result: merge.job!.returnvalue as MergeResult, shards, error: null };
+        return { result: null, shards, error: merge.job!.failedReason ?? 'merge failed' };
       }
       if (state === 'missing') return { result: null, shards, error: 'the run was cancelled (its merge job is gone)' };
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));

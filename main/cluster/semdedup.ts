@@ -11,6 +11,7 @@ import { centroidStep, clusterStep, joinStep, publishMatrix, type Dedup } from '
 import type { NpyRows } from '../engine/scale/npy-rows';
 import type { ShardStorage } from '../engine/scale/storage';
 import { connect, PREFIX } from './connection';
+import { jobAndState } from './job-state';
 
 export const SEMDEDUP_QUEUE = 'winnow-semdedup';
 
@@ -52,14 +53,11 @@ async function finished(queue: Queue, id: string, signal?: AbortSignal, onTick?:
     let job: Job | undefined;
     let state: string;
     try {
-      job = await queue.getJob(id);
-      state = job ? await job.getState() : 'missing';
+      ({ job, state } = await jobAndState(queue, id));
     } catch {
       state = 'unreachable';
     }
     if (job && onTick && (state === 'completed' || state === 'waiting-children' || state === 'active')) await onTick(job).catch(() => undefined);
-    // Read again once finished: the job fetched above can predate the state, without its returnvalue.
-    if (state === 'completed' || state === 'failed') job = (await queue.getJob(id)) ?? job;
     if (state === 'completed') return job!;
     if (state === 'failed') throw new Error(`SemDeDup job ${job!.name} failed: ${job!.failedReason}`);
     if (state === 'missing') throw new Error(`SemDeDup job ${id} is gone (cancelled?)`);
