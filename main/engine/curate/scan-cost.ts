@@ -1,7 +1,9 @@
 // What an exact scan costs on this machine, measured rather than assumed: nanoseconds per matrix element
 // (rows × dims) from the resident scans this process has run, seeded by one small probe scan. Search uses
 // it to decide when an exact scan is too slow and the saved ANN index should answer instead (search.ts),
-// so the switch point moves with the machine and the model's dimension, not with a fitted row count.
+// so the switch point moves with the machine and the model's dimension, not with a fitted row count. The saved
+// int8 copy's search is timed the same way, once, by the search.index job (ScanMeasure): within the budget, no
+// ANN graph is needed.
 import os from 'node:os';
 import { topKOf } from './exact-search';
 

@@ -10,7 +10,9 @@
 // matrix (quantized-scan.ts: a byte scan proposes candidates, re-scored in float32, and a bound proves the
 // top k exact): the saved copy (quantized-index.ts, built by the search.index job) while it is current, so
 // that only its codes are resident and candidates are read from the file, else a copy made beside the
-// resident float32 matrix. Results say which method answered.
+// resident float32 matrix. Where the search.index job timed the saved copy's search on this machine within
+// the budget (scan-cost.ts), no graph is built and none is needed: results report the graph as 'not-needed'
+// with that timing, and such a search starts no job. Results say which method answered.
 import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
