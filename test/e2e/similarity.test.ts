@@ -108,9 +108,10 @@ describe('search, more like this, embedding map', () => {
       await expect.poll(() => page.getByTestId('search-method').innerText()).toContain('approximate (ANN index)');
       await page.getByTestId('results-clear').click();
 
-      // Within the budget the job builds no graph (and removes this one): the int8 copy's exact search, timed on
-      // this machine, answers every search, and the search line says so.
+      // Without a graph, within the budget the job builds none: the int8 copy's exact search, timed on this
+      // machine, answers every search, and the search line says so.
       process.env.WINNOW_EXACT_SCAN_MS = '1000';
+      removeIndex(indexFile(project, set));
       expect((await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id)).state).toBe('done');
       expect(readIndexMeta(indexFile(project, set))).toBeNull();
       await search();

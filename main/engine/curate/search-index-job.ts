@@ -2,7 +2,7 @@
 // copy of the matrix (quantized-index.ts: seconds to build; the exact scan runs from it with only its codes
 // resident), whose exact search it then times on this machine with probe queries like the real ones
 // (scan-cost.ts measureScans). Within the interactive budget, that copy answers every search: no graph is
-// built (one left from before is removed), and search says the graph is not needed. Over it (a wider or
+// built (a stale one left from before is removed), and search says the graph is not needed. Over it (a wider or
 // larger matrix, a slower machine) the job builds the HNSW graph (minutes to tens of minutes; sublinear),
 // whose recall@10 vs the exact scan on the same probes is measured and recorded in its sidecar
 // (ann-recall.ts): search trusts the graph only when that passes. Started by a search that found the copy
@@ -10,6 +10,7 @@
 // that large; a graph already current and only unmeasured is measured, not rebuilt. The search itself scans
 // exactly meanwhile. A project that grows makes the copy stale, so the next slow search starts the job,
 // which times the new copy and builds the graph then if it is over budget.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
@@ -108,8 +109,9 @@ export function searchIndexJob(project: Project, active: ActiveModel) {
         }
         const timed = scan && { scanMs: scan.ms };
         if (scanWithinBudget(scan)) {
-          // The copy answers every search within the budget: a graph would cost minutes of both cores for nothing.
-          removeIndex(file);
+          // The copy answers every search within the budget: a graph would cost minutes of both cores for nothing. A
+          // stale one goes; a current one stays (semantic dedup's graph method reuses it), unused by search.
+          if (existsSync(file) && savedIndex(project, set, src.rows).state !== 'current') removeIndex(file);
           ctx.progress(src.rows);
           return { rows: src.rows, built: false, quantizedBuilt, ...timed, graph: 'not-needed' as const };
         }

@@ -26,6 +26,7 @@ import type { EmbeddingSet } from '../../../main/engine/store/embeddings';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
 import { tempDir } from '../../fixtures/images';
+import { bruteForceItems } from '../../fixtures/search-truth';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
 
 const ROWS = 20_000;
@@ -43,14 +44,7 @@ function normalized(v: Float32Array): Float32Array {
 }
 
 /** Item ids of the k rows with the largest float64 dot product with q. */
-function bruteForce(q: Float32Array, k: number): number[] {
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
-  return rows.map((row, r) => {
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += row[j] * q[j];
-    return { r, s };
-  }).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k).map(({ r }) => itemOf.get(set.id, r) as number);
-}
+const bruteForce = (q: Float32Array, k: number) => bruteForceItems(project, set, rows, q, k);
 
 /** Queries near planted rows (noised) and off them (random directions). */
 function queries(n: number, seed: number): Float32Array[] {

@@ -1,9 +1,10 @@
 // The search.index job's choice between the int8 copy alone and the HNSW graph, on a real project whose float32
 // matrix is over the resident budget while its int8 copy fits (as at 1M × 128): the job times the copy's exact
-// search on this machine and, within the (injected) budget, builds no graph, removes one left from before, and
-// records the timing in the copy's sidecar; search then reports the graph as 'not-needed' with that timing, starts
+// search on this machine and, within the (injected) budget, builds no graph (a stale one left from before is
+// removed, a current one kept), and records the timing in the copy's sidecar; search then reports the graph as 'not-needed' with that timing, starts
 // no job, and its hits equal a float64 brute force, also after the project is reopened with every cache dropped.
-// Over budget (a budget below the timing, or rows appended and the budget lowered) the job builds the graph. A
+// Over budget (a budget below the timing, or rows appended and the budget lowered) the job builds the graph;
+// rows appended within budget make a new copy, timed again, and the stale graph goes. A
 // timing taken on another machine does not count: the job times the copy again without rebuilding it.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import { dropResident } from '../../../main/engine/store/resident-matrix';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
 import { tempDir } from '../../fixtures/images';
+import { bruteForceItems } from '../../fixtures/search-truth';
 
 const ROWS = 12_000;
 const DIM = 128;
@@ -52,14 +54,7 @@ async function finished(id: number) {
 }
 
 /** Item ids of the k rows with the largest float64 dot product with q. */
-function bruteForce(q: Float32Array, k: number): number[] {
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
-  return rows.map((row, r) => {
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += row[j] * q[j];
-    return { r, s };
-  }).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k).map(({ r }) => itemOf.get(set.id, r) as number);
-}
+const bruteForce = (q: Float32Array, k: number) => bruteForceItems(project, set, rows, q, k);
 
 function randomQueries(n: number, seed: number): Float32Array[] {
   const rnd = mulberry32(seed);
@@ -167,34 +162,53 @@ describe('the search.index job builds the graph only when the int8 copy is over 
       expect(existsSync(indexFile(project, set))).toBe(true);
       expect((await textSearch()).index).toBe('current');
     });
-    // Within budget again (the job run by hand): the graph goes.
+    // Within budget again (the job run by hand): a current graph stays (semantic dedup reuses it), and the exact scan answers.
     await withBudget(AMPLE_MS, async () => {
       const result = await finished(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
       expect(result).toMatchObject({ built: false, quantizedBuilt: false, graph: 'not-needed' });
+      expect(existsSync(indexFile(project, set))).toBe(true);
+      expectExact('current');
+    });
+    // The project grows: the copy and the graph are stale. Within budget the job builds and times a new copy, and the stale graph goes.
+    const v1 = appendRow(Float32Array.from({ length: DIM }, (_, j) => Math.cos(j * 0.37)));
+    expect(savedQuantized(project, set, ROWS + 1).state).toBe('stale');
+    await withBudget(AMPLE_MS, async () => {
+      const res = await textSearch();
+      expect(res).toMatchObject({ method: 'exact', index: 'stale' });
+      const result = await finished(res.indexJobId!);
+      expect(result).toMatchObject({ rows: ROWS + 1, built: false, quantizedBuilt: true, graph: 'not-needed' });
       expect(existsSync(indexFile(project, set))).toBe(false);
       expectExact('not-needed');
     });
-    // The project grows; the new copy is timed over a (lowered) budget: the graph is built then.
-    const added = Float32Array.from({ length: DIM }, (_, j) => Math.cos(j * 0.37));
-    const v = added.map((x) => x / Math.hypot(...added));
-    const m = new MatrixFile(project.embeddings.matrixPath(set, 'image'), DIM);
-    m.write(ROWS, v);
-    m.close();
-    const source = project.db.prepare('SELECT id FROM sources LIMIT 1').pluck().get() as number;
-    const id = Number(project.db.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256) VALUES (?, 'added', '/x/added.jpg', 'jpeg', 8, 8, 1, 'added')`).run(source).lastInsertRowid);
-    project.embeddings.addItem(set, id, ROWS, null);
-    rows.push(v);
-    expect(savedQuantized(project, set, ROWS + 1).state).toBe('stale');
+    // It grows again, and the new copy is timed over a (lowered) budget: the graph is built then.
+    const v2 = appendRow(Float32Array.from({ length: DIM }, (_, j) => Math.sin(j * 0.91 + 1)));
     await withBudget('0', async () => {
       const res = await textSearch();
       expect(res).toMatchObject({ method: 'exact', index: 'missing' });
       const result = await finished(res.indexJobId!);
-      expect(result).toMatchObject({ rows: ROWS + 1, built: true, quantizedBuilt: true, graph: 'built' });
+      expect(result).toMatchObject({ rows: ROWS + 2, built: true, quantizedBuilt: true, graph: 'built' });
       expect(copyScan(quantizedFile(project, set))).toMatchObject({ machine: thisMachine() });
       expect(existsSync(indexFile(project, set))).toBe(true);
     });
-    const top = searchVector(project, set, v, 10, undefined, 'exact');
-    expect(top.hits.map((h) => h.itemId)).toEqual(bruteForce(v, 10));
-    expect(top.hits[0].itemId).toBe(id);
+    for (const v of [v1, v2]) {
+      const top = searchVector(project, set, v.vector, 10, undefined, 'exact');
+      expect(top.hits.map((h) => h.itemId)).toEqual(bruteForce(v.vector, 10));
+      expect(top.hits[0].itemId).toBe(v.id);
+    }
   });
 });
+
+/** Appends an embedded item whose image row is the next one, with `direction` normalized (what an embed run does for one item). */
+function appendRow(direction: Float32Array): { id: number; vector: Float32Array } {
+  const vector = direction.map((x) => x / Math.hypot(...direction));
+  const row = rows.length;
+  const m = new MatrixFile(project.embeddings.matrixPath(set, 'image'), DIM);
+  m.write(row, vector);
+  m.close();
+  const source = project.db.prepare('SELECT id FROM sources LIMIT 1').pluck().get() as number;
+  const id = Number(project.db.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256) VALUES (?, ?, ?, 'jpeg', 8, 8, 1, ?)`)
+    .run(source, `added-${row}`, `/x/added-${row}.jpg`, `added${row}`).lastInsertRowid);
+  project.embeddings.addItem(set, id, row, null);
+  rows.push(vector);
+  return { id, vector };
+}
