@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatch, type Dispatch } from '../../../main/api/handlers';
+import type { Dispatch } from '../../../main/api/handlers';
 import { buildIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta, saveSidecar } from '../../../main/engine/curate/ann-index';
 import { MIN_INDEX_RECALL } from '../../../main/engine/curate/ann-recall';
 import { imageRows, indexFile } from '../../../main/engine/curate/semantic-job';
@@ -19,14 +19,12 @@ import { quantizedScans } from '../../../main/engine/curate/quantized-scan';
 import { dropResident, residentRows } from '../../../main/engine/store/resident-matrix';
 import { predictedScanMs } from '../../../main/engine/curate/scan-cost';
 import { SEARCH_INDEX_JOB, searchIndexJob } from '../../../main/engine/curate/search-index-job';
-import { Engine } from '../../../main/engine/engine';
+import type { Engine } from '../../../main/engine/engine';
 import type { Project } from '../../../main/engine/project';
 import { MatrixFile } from '../../../main/engine/store/matrix-file';
 import type { EmbeddingSet } from '../../../main/engine/store/embeddings';
-import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
-import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
 import { tempDir } from '../../fixtures/images';
-import { bruteForceItems } from '../../fixtures/search-truth';
+import { bruteForceItems, plantedSearchProject } from '../../fixtures/search-truth';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
 
 const ROWS = 20_000;
@@ -83,12 +81,7 @@ function embedItem(row: number, v: Float32Array): number {
 
 beforeAll(async () => {
   process.env.WINNOW_HOME = await tempDir();
-  engine = new Engine('cli');
-  project = await syntheticProject(engine, path.join(await tempDir(), 'project'), ROWS, DIM, DEFAULT_MODEL, true);
-  set = project.embeddings.getSet(DEFAULT_MODEL)!;
-  const planted = plantedFor(ROWS, DIM);
-  rows = Array.from({ length: ROWS }, (_, r) => planted.row(r));
-  call = createDispatch(engine);
+  ({ engine, project, set, rows, call } = await plantedSearchProject(path.join(await tempDir(), 'project'), ROWS, DIM, true));
 }, 120_000);
 
 afterAll(async () => {

@@ -23,9 +23,8 @@ import type { EmbeddingSet } from '../../../main/engine/store/embeddings';
 import { MatrixFile } from '../../../main/engine/store/matrix-file';
 import { dropResident } from '../../../main/engine/store/resident-matrix';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
-import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
 import { tempDir } from '../../fixtures/images';
-import { bruteForceItems } from '../../fixtures/search-truth';
+import { bruteForceItems, plantedSearchProject } from '../../fixtures/search-truth';
 
 const ROWS = 12_000;
 const DIM = 128;
@@ -79,12 +78,7 @@ beforeAll(async () => {
   // The float32 matrix (6.1 MB) past the resident budget, its int8 copy (1.5 MB) within it: the 1M × 128 case in small.
   process.env.WINNOW_RESIDENT_MB = '4';
   dir = path.join(await tempDir(), 'project');
-  engine = new Engine('cli');
-  project = await syntheticProject(engine, dir, ROWS, DIM, DEFAULT_MODEL);
-  set = project.embeddings.getSet(DEFAULT_MODEL)!;
-  const planted = plantedFor(ROWS, DIM);
-  rows = Array.from({ length: ROWS }, (_, r) => planted.row(r));
-  call = createDispatch(engine);
+  ({ engine, project, set, rows, call } = await plantedSearchProject(dir, ROWS, DIM));
 }, 120_000);
 
 afterAll(async () => {
