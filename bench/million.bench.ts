@@ -14,7 +14,8 @@
 //   every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
 // (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
 // Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), BENCH_ROUNDS (3; interleaved, median), BENCH_IDLE_MS (1000),
-// WINNOW_BENCH_DIR (project cache).
+// WINNOW_BENCH_DIR (project cache), BENCH_ROWS=filter (only the in-process filter rows: no search, review, export,
+// nor the fresh-process recount rows).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +35,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Rounds, each running every size once in turn (interleaved on a shared machine); the table shows medians over rounds. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
+const FILTER_ONLY = process.env.BENCH_ROWS === 'filter';
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const RULES = [{ id: 'pair', kind: 'signal', signal: 'clip.pair', op: '>=', threshold: 0.25 }];
 /** Three rules whose removed sets overlap: the recount needs their union (bitsets, removed-sets.ts). */
@@ -198,12 +200,28 @@ async function child(dir: string, size: number): Promise<void> {
     sliding[0].threshold = Math.round((sliding[0].threshold + 0.037) * 1000 % 500) / 1000;
     await recount(sliding)();
   });
+  // A decision by hand on one item (then taken back, so the cached project stays as built): the 3-rule recount after it.
+  const decided = engine.requireProject().db.prepare('SELECT min(id) FROM items').pluck().get() as number;
+  await call('decide.set', { ids: [decided], decision: 'exclude' });
+  let cpu = process.cpuUsage();
+  out.filterAfterDecision = await time(recount(RULES3));
+  cpu = process.cpuUsage(cpu);
+  out.filterAfterDecisionCpu = (cpu.user + cpu.system) / 1000;
+  await call('decide.set', { ids: [decided], decision: null });
   // A write to the signal (here one row rewritten as it was) makes its sorted copy and file stale: the next recount
-  // catches the copy up from the rows signal_log names (migration 28), and its file is rewritten in the background.
+  // overlays the copy with the rows signal_log names (migrations 28, 30; signal-overlay.ts), nothing of the copy read.
   engine.requireProject().db.prepare(`UPDATE signals SET value = value WHERE name = 'clip.pair' AND item_id = (SELECT min(id) FROM items)`).run();
+  cpu = process.cpuUsage();
   out.filterAfterWrite = await time(recount(RULES));
+  cpu = process.cpuUsage(cpu);
+  out.filterAfterWriteCpu = (cpu.user + cpu.system) / 1000;
   out.filterRebuild = await time(() => sets.idle());
   rss('filter');
+  if (FILTER_ONLY) {
+    await engine.close();
+    process.stdout.write(JSON.stringify(out));
+    return;
+  }
   out.searchFirst = await time(() => call('search.text', { query: 'a photo of a red circle', k: 50 }));
   const searchCpu0 = process.cpuUsage();
   const bounded0 = quantizedScans.bounded;
@@ -275,7 +293,7 @@ async function main(): Promise<void> {
   const dirs: string[] = [];
   for (const size of SIZES) dirs.push(await build(size));
   for (const dir of dirs) await keepSortedCopies(dir);
-  for (const dir of dirs) await ensureSearchIndex(dir);
+  if (!FILTER_ONLY) for (const dir of dirs) await ensureSearchIndex(dir);
   const runs: Record<string, number>[][] = SIZES.map(() => []);
   const loads: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -284,7 +302,7 @@ async function main(): Promise<void> {
       if (res.status !== 0) throw new Error(`child for ${size} failed: status ${res.status}, signal ${res.signal}`);
       const run = JSON.parse(res.stdout) as Record<string, number>;
       // The first recount of a fresh process, right after open + first page and after IDLE_MS more (recountChild).
-      for (const [key, idle] of [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
+      for (const [key, idle] of FILTER_ONLY ? [] : [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
         const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--recount-child', dirs[k], String(idle)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (r.status !== 0) throw new Error(`recount child for ${size} failed: status ${r.status}, signal ${r.signal}`);
         const { recount, cpu } = JSON.parse(r.stdout) as Record<string, number>;
@@ -313,8 +331,11 @@ async function main(): Promise<void> {
     ['filter recount: items.count + selection.evaluate, 1 rule (ms)', 'filterRecount'],
     ['filter recount, 3 overlapping rules (2 signals + exact duplicates) (ms)', 'filterRecount3'],
     ['filter recount while dragging a threshold (new value each call) (ms)', 'filterSlide'],
-    ['first recount after a write to the signal (copy caught up from signal_log) (ms)', 'filterAfterWrite'],
-    ['  its file rewritten, in the background (ms)', 'filterRebuild'],
+    ['first recount after a decision by hand on one item, 3 rules (ms)', 'filterAfterDecision'],
+    ['  CPU time of those calls (ms)', 'filterAfterDecisionCpu'],
+    ['first recount after a write to the signal (copy caught up from signal_log: the old copy overlaid with the changed items) (ms)', 'filterAfterWrite'],
+    ['  CPU time of those calls (ms)', 'filterAfterWriteCpu'],
+    ['  background work after them (ms; the file is rewritten only once half the log is spent)', 'filterRebuild'],
     ['text search k=50, first call incl. text tower load + matrix read (ms)', 'searchFirst'],
     ['text search k=50, warm, as the app chooses (ms)', 'search'],
     ['  CPU time per call (ms; both cores count, the native scans use them)', 'searchCpu'],
@@ -349,7 +370,7 @@ async function main(): Promise<void> {
   console.log('| --- | ---: | ---: | ---: |');
   const cell = (v: number | undefined, key?: string) => (v === undefined ? 'n/a' : v.toFixed(key && /Recall$|^searchRecall$/.test(key) ? 3 : 1));
   for (const [name, key] of rows) console.log(`| ${name} | ${cell(small[key], key)} | ${cell(big[key], key)} | ${small[key] && big[key] ? `${(big[key] / small[key]).toFixed(2)}×` : 'n/a'} |`);
-  console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
+  if (!FILTER_ONLY) console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
 }
 
 await main();
