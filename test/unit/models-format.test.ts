@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelInfoT } from '../../main/api/methods/models';
-import { modelMethods } from '../../main/api/methods/models';
+import { methods } from '../../main/api/contract';
 import { formatModelTable } from '../../main/cli/models';
 import { formatBytes, formatJob } from '../../main/cli/progress-bar';
 
@@ -32,10 +32,10 @@ describe('model pull progress and listings in the terminal', () => {
   });
 
   it('validates model ids and dtypes before anything reaches the engine', () => {
-    const pull = modelMethods['models.pull'].input;
+    const pull = methods['models.pull'].input;
     expect(pull.safeParse({ id: 'clip-vit-base-patch32', dtype: 'fp16' }).success).toBe(true);
     for (const bad of [{ id: '../x' }, { id: 'A' }, { id: '' }, { id: 'ok', dtype: 'fp16/../x' }, { id: 'ok', extra: true }]) expect(pull.safeParse(bad).success).toBe(false);
-    expect(modelMethods['models.import'].input.safeParse({ path: '' }).success).toBe(false);
-    expect(modelMethods['models.remove'].input.safeParse({ id: '.partial' }).success).toBe(false);
+    expect(methods['models.import'].input.safeParse({ path: '' }).success).toBe(false);
+    expect(methods['models.remove'].input.safeParse({ id: '.partial' }).success).toBe(false);
   });
 });
