@@ -27,7 +27,8 @@ export function traceStart(how) {
 /**
  * The code cache of this bundle file as written for this node: another node binary, or the bundle written again
  * (a rebuild, an edit), never finds it. Named by the file's modification time (ns) and size, not a hash of its
- * text: hashing the 1.45 MB text cost every start ~6 ms, and every write of the file changes its time.
+ * text: hashing the 1.45 MB text cost every start ~6 ms, and every write of the file changes its time. A copy that
+ * does not keep the time to the nanosecond (tar, for one) finds no cache and compiles the bundle from source.
  */
 export function codeCachePath(bundle) {
   const { mtimeNs, size } = statSync(bundle, { bigint: true });
