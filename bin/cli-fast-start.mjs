@@ -9,7 +9,6 @@
 // Anything missing or not matching falls back silently: no bundle → the caller runs the ES-module bundle; a
 // cache for another bundle or node → compiled without it (V8 checks the node/V8 version and flags itself, and
 // the file name carries the bundle file's modification time and size, since V8 only checks the source's length).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -96,6 +95,8 @@ function writeCodeCache(bundle) {
 
 /** Writes the code cache in a child node: the warm-up run must not share this process's state. */
 export function buildCodeCache(bundle = CLI_FAST_BUNDLE) {
+  // Required here, not imported above: every start imports this file and never builds (node:child_process ~4 ms).
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process');
   const res = spawnSync(process.execPath, [import.meta.filename, '--write-code-cache', bundle], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   try {
     readFileSync(codeCachePath(bundle));
