@@ -67,6 +67,8 @@ export class PreprocessPool {
   private readonly slotDir?: string;
   private readonly removeSlotDir = () => this.slotDir && rmSync(this.slotDir, { recursive: true, force: true });
   private nextId = 0;
+  /** Tasks handed to workers so far (model-input cache hits are served here and not counted). */
+  submitted = 0;
   private spawned = 0;
   private workersStarted = false;
   private failedStarts = 0;
@@ -202,6 +204,7 @@ export class PreprocessPool {
   }
 
   private submit(task: PreprocessTask, target?: Float32Array): Promise<PoolResult> {
+    this.submitted++;
     this.spawnAll();
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
