@@ -89,12 +89,11 @@ const READ_CAPACITY = HEADER + MAX_CACHED_PIXELS * 3 + 1;
 let scratch: Buffer | undefined;
 
 /**
- * The entry's bytes: one open, one read and one close (readFileSync adds an fstat and a fresh buffer per file,
- * ~40% more CPU per 12 KB entry). Into a buffer reused across calls when `reuse` (the caller is done with the
- * pixels before the next read); a fresh one otherwise. Null when the file cannot be read.
+ * The entry's bytes, in a buffer the next read overwrites: one open, one read and one close (readFileSync adds an
+ * fstat and a fresh buffer per file, ~40% more CPU per 12 KB entry). Null when the file cannot be read.
  */
-function readEntryBytes(file: string, reuse: boolean): Buffer | null {
-  const buffer = reuse ? (scratch ??= Buffer.allocUnsafe(READ_CAPACITY)) : Buffer.allocUnsafe(READ_CAPACITY);
+function readEntryBytes(file: string): Buffer | null {
+  const buffer = (scratch ??= Buffer.allocUnsafe(READ_CAPACITY));
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -114,10 +113,11 @@ function readEntryBytes(file: string, reuse: boolean): Buffer | null {
 /**
  * The entry's pixels, or null when it is missing, truncated or longer than its header says, made for other
  * preprocessing, or (with `requireExact`) made from a stand-in for the original. With `reuse` the pixels live in
- * a buffer the next such read overwrites: only for a caller that uses them at once (normalizing into a tensor).
+ * the read buffer, which the next read overwrites: only for a caller that uses them at once (normalizing into a
+ * tensor); otherwise they are copied out.
  */
 export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number, requireExact = false, reuse = false): ModelPixels | null {
-  const bytes = readEntryBytes(file, reuse);
+  const bytes = readEntryBytes(file);
   if (!bytes) return null;
   if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return null;
   if (bytes.toString('latin1', 20, 36) !== inputCacheKey(spec)) return null;
@@ -125,7 +125,8 @@ export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (
   const width = bytes.readUInt32LE(8);
   const height = bytes.readUInt32LE(12);
   if (!width || !height || bytes.length !== HEADER + cropPixels(width, height) * 3) return null;
-  return { pixels: new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER, bytes.length - HEADER), width, height };
+  const pixels = new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER, bytes.length - HEADER);
+  return { pixels: reuse ? pixels : pixels.slice(), width, height };
 }
 
 /** Writes an entry atomically (a reader never sees half of one). A failure only means no cache: it is not an error. */
