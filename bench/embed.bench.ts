@@ -9,6 +9,9 @@
 //       (e)/(a) is the "file pipeline vs ORT alone" ratio with thumbnails; (b)/(a) without them;
 //   (f) a later pass of the same preprocessing (input ≤ 128 px only) through the model-input cache that the
 //       first pass leaves (input-cache.ts): a file read and normalization instead of a decode.
+// Then, per method, the share of its CPU inside ORT's runs over (a)'s share: the CPU ratio vs ORT alone without the
+// ±20% swing that load puts into ORT's own CPU between runs (for (b)/(e) it counts ORT slowed by the decode workers
+// beside it as ORT's, so there it flatters the pipeline; (f) reads on the same thread, between runs).
 // Below the table, the CPU one image costs: decoding the original, the thumbnail, the cache entry, 32 originals
 // re-encoded upright and EXIF-rotated, and ORT
 // (all its threads), and the ceiling that sets for the pipeline / ORT ratio when both share every core.
@@ -43,18 +46,40 @@ const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'winnow-embed-be
 const ROWS_ONLY = { patches: false };
 
 /**
- * Wall time, the process's CPU time (worker threads included: on a shared machine another process's load
- * stretches wall time, not the CPU an image costs) and peak RSS while `work` runs, sampled every 20 ms.
+ * The process's CPU (µs) spent inside ONNX Runtime's runs so far. onnxruntime-node runs a session synchronously in a
+ * setImmediate callback (its backend.js), so the CPU of those callbacks is ORT's, its own threads included. Under
+ * load ORT's CPU per image swings by ±20% between runs, so (f)'s CPU against (a)'s, from two runs, does too; the share
+ * of one run's CPU that ORT took is measured within that run, and (f)'s share over (a)'s is the CPU ratio with that
+ * swing taken out. A later onnxruntime-node that runs elsewhere leaves this at 0 and the share reads "—".
  */
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; cpuMs: number; peakRss: number }> {
+let ortCpuUs = 0;
+const plainSetImmediate = globalThis.setImmediate;
+globalThis.setImmediate = Object.assign(<A extends unknown[]>(callback: (...args: A) => void, ...args: A) => plainSetImmediate(() => {
+  const before = process.cpuUsage();
+  try {
+    callback(...args);
+  } finally {
+    const used = process.cpuUsage(before);
+    ortCpuUs += used.user + used.system;
+  }
+}), plainSetImmediate) as typeof setImmediate;
+
+/**
+ * Wall time, the process's CPU time (worker threads included: on a shared machine another process's load
+ * stretches wall time, not the CPU an image costs), the part of it inside ORT's runs, and peak RSS while `work`
+ * runs, sampled every 20 ms.
+ */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; cpuMs: number; ortShare: number; peakRss: number }> {
   let peakRss = process.memoryUsage.rss();
   const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
   const cpu = process.cpuUsage();
+  const ortBefore = ortCpuUs;
   const started = performance.now();
   try {
     const result = await work();
     const used = process.cpuUsage(cpu);
-    return { result, seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
+    const cpuUs = used.user + used.system;
+    return { result, seconds: (performance.now() - started) / 1000, cpuMs: cpuUs / 1000, ortShare: (ortCpuUs - ortBefore) / cpuUs, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
   } finally {
     clearInterval(timer);
   }
@@ -81,6 +106,8 @@ interface Row {
   rss: [number, number, number];
   /** CPU ms per image of each timed method, the lowest over the rounds. */
   cpu: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f', number>;
+  /** Each round's share of the process's CPU that ORT's runs took, per inferring method (see ortCpuUs). */
+  ortShare: Record<'a' | 'b' | 'e' | 'f', number[]>;
   /** A real project: import, the import-time input pass, the first embed job; and the embed job with the cache off. */
   flow: { cached: ImportEmbed; plain: ImportEmbed; ortRate: number } | null;
 }
@@ -106,6 +133,7 @@ async function benchModel(label: string, folder: string, files: string[], import
   const pool = new PreprocessPool(model.preprocess, { size: POOL_SIZE, mode: POOL_MODE });
   const best = { a: 0, b: 0, c: 0, d: 0, e: 0, f: 0, busy: 0 };
   const cpu = { a: Infinity, b: Infinity, c: Infinity, d: Infinity, e: Infinity, f: Infinity };
+  const ortShare: Row['ortShare'] = { a: [], b: [], e: [], f: [] };
   let flow: Row['flow'] = null;
   const thumbInputs = await thumbnailInputs(files, model.preprocess);
   // (f)'s entries, left by a first pass (as the embed job's first pass leaves them), in a folder of their own.
@@ -188,6 +216,7 @@ async function benchModel(label: string, folder: string, files: string[], import
       const rate = (m: { seconds: number }) => files.length / m.seconds;
       process.stderr.write(`  round ${round + 1}: a ${rate(a).toFixed(1)}  b ${rate(b).toFixed(1)}  c ${rate(c).toFixed(1)}  d ${rate(d).toFixed(1)}  e ${rate(e).toFixed(1)}  f ${f ? rate(f).toFixed(1) : '—'} img/s (load ${os.loadavg()[0].toFixed(1)})\n`);
       for (const [key, m] of Object.entries({ a, b, c, d, e, f })) if (m) cpu[key as keyof typeof cpu] = Math.min(cpu[key as keyof typeof cpu], m.cpuMs / files.length);
+      for (const [key, m] of Object.entries({ a, b, e, f })) if (m) ortShare[key as keyof typeof ortShare].push(m.ortShare);
       // (g) What a user gets, in the same round: import → input pass → first embed job, and the embed job with the cache off.
       if (importDir) {
         const cached = await importThenEmbed(importDir, files.length, true);
@@ -224,6 +253,7 @@ async function benchModel(label: string, folder: string, files: string[], import
       inferenceBusy: best.busy,
       rss,
       cpu,
+      ortShare,
       flow,
     };
   } finally {
@@ -313,6 +343,17 @@ async function main(): Promise<void> {
     for (const r of rows) {
       const ratio = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(2)} (${(r.cpu.a / ms).toFixed(2)})` : '—');
       console.log(`  ${r.model}: (a) ${r.cpu.a.toFixed(2)}  (b) ${ratio(r.cpu.b)}  (c) ${ratio(r.cpu.c)}  (d) ${ratio(r.cpu.d)}  (e) ${ratio(r.cpu.e)}  (f) ${ratio(r.cpu.f)}`);
+    }
+    console.log('\nShare of each method\'s CPU inside ORT\'s runs (median over the rounds), and over (a)\'s: the CPU ratio vs ORT alone');
+    console.log('with the load\'s swing in ORT\'s own CPU between runs taken out (both shares come from the same kind of run).');
+    for (const r of rows) {
+      const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+      const a = median(r.ortShare.a);
+      const share = (key: keyof Row['ortShare']) => {
+        const value = r.ortShare[key].length ? median(r.ortShare[key]) : NaN;
+        return Number.isFinite(value) && a > 0 ? `${value.toFixed(3)} (${(value / a).toFixed(2)})` : '—';
+      };
+      console.log(`  ${r.model}: (a) ${share('a')}  (b) ${share('b')}  (e) ${share('e')}  (f) ${share('f')}`);
     }
     for (const r of rows.filter((row) => row.flow)) console.log(`\n${flowTable(r)}`);
     console.log(`\nBest of ${ROUNDS} interleaved rounds per method; peak RSS is the process's (workers included).`);

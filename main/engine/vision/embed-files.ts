@@ -64,6 +64,8 @@ async function* chunked(source: AsyncIterable<PreprocessInput> | Iterable<Prepro
 interface PreparedBatch {
   firstIndex: number;
   results: PoolResult[];
+  /** Images of the batch that went to the pool's workers (the rest were model-input cache hits). */
+  decoded: number;
   /** Image i's tensor at i × the tensor length (the pool wrote them there); failed images leave gaps. */
   tensor: Float32Array;
 }
@@ -96,7 +98,9 @@ export async function* embedImageFiles(
     const firstIndex = nextIndex;
     nextIndex += next.value.length;
     const tensor = spare.pop() ?? new Float32Array(batchSize * model.imageTensorLength);
-    return { firstIndex, tensor, results: await pool.preprocessMany(next.value, tensor) };
+    const submitted = pool.submitted;
+    const results = pool.preprocessMany(next.value, tensor);
+    return { firstIndex, tensor, decoded: pool.submitted - submitted, results: await results };
   };
   const depth = Math.max(1, Math.floor(options.prefetch ?? 2));
   const upcoming: Promise<PreparedBatch | undefined>[] = [];
@@ -121,7 +125,9 @@ export async function* embedImageFiles(
       fill();
       const batch = await inferBatch(model, prepared, options.patches === true);
       spare.push(prepared.tensor);
-      if (growth.decodeBound(waitedMs, batch.inferenceMs)) pool.grow();
+      // A batch read whole from the model-input cache gave the workers nothing to do: it says nothing about them
+      // (and sampling the system's idle time, os.cpus(), cost ~0.4 ms per batch).
+      if (prepared.decoded > 0 && growth.decodeBound(waitedMs, batch.inferenceMs)) pool.grow();
       options.signal?.throwIfAborted();
       await options.onBatch?.(batch);
       yield batch;

@@ -5,7 +5,7 @@
 // normalizing those pixels gives exactly the tensor that full decoding gives (no second lossy step), at a
 // small fraction of the decode's cost. Larger inputs are not cached: 224 px would be 150 KB per image.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PreprocessSpec } from './preprocess-spec';
 
@@ -84,24 +84,49 @@ export function isCachedInput(input: unknown): input is CachedInput {
   return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'cache' in input;
 }
 
+// The largest valid entry plus one byte: a read that fills it found a file longer than any entry (damaged).
+const READ_CAPACITY = HEADER + MAX_CACHED_PIXELS * 3 + 1;
+let scratch: Buffer | undefined;
+
 /**
- * The entry's pixels, or null when it is missing, truncated, made for other preprocessing, or (with
- * `requireExact`) made from a stand-in for the original.
+ * The entry's bytes, in a buffer the next read overwrites: one open, one read and one close (readFileSync adds an
+ * fstat and a fresh buffer per file, ~40% more CPU per 12 KB entry). Null when the file cannot be read.
  */
-export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number, requireExact = false): ModelPixels | null {
-  let bytes: Buffer;
+function readEntryBytes(file: string): Buffer | null {
+  const buffer = (scratch ??= Buffer.allocUnsafe(READ_CAPACITY));
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch {
     return null;
   }
+  try {
+    // One read is the whole file on a local disk; a short read can only fail the length check below (decoded again).
+    return buffer.subarray(0, readSync(fd, buffer, 0, READ_CAPACITY, 0));
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The entry's pixels, or null when it is missing, truncated or longer than its header says, made for other
+ * preprocessing, or (with `requireExact`) made from a stand-in for the original. With `reuse` the pixels live in
+ * the read buffer, which the next read overwrites: only for a caller that uses them at once (normalizing into a
+ * tensor); otherwise they are copied out.
+ */
+export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number, requireExact = false, reuse = false): ModelPixels | null {
+  const bytes = readEntryBytes(file);
+  if (!bytes) return null;
   if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return null;
   if (bytes.toString('latin1', 20, 36) !== inputCacheKey(spec)) return null;
   if (requireExact && !(bytes.readUInt32LE(16) & EXACT)) return null;
   const width = bytes.readUInt32LE(8);
   const height = bytes.readUInt32LE(12);
   if (!width || !height || bytes.length !== HEADER + cropPixels(width, height) * 3) return null;
-  return { pixels: new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER, bytes.length - HEADER), width, height };
+  const pixels = new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER, bytes.length - HEADER);
+  return { pixels: reuse ? pixels : pixels.slice(), width, height };
 }
 
 /** Writes an entry atomically (a reader never sees half of one). A failure only means no cache: it is not an error. */

@@ -67,6 +67,8 @@ export class PreprocessPool {
   private readonly slotDir?: string;
   private readonly removeSlotDir = () => this.slotDir && rmSync(this.slotDir, { recursive: true, force: true });
   private nextId = 0;
+  /** Tasks handed to workers so far (model-input cache hits are served here and not counted). */
+  submitted = 0;
   private spawned = 0;
   private workersStarted = false;
   private failedStarts = 0;
@@ -182,12 +184,18 @@ export class PreprocessPool {
    * The input's tensor, written into `target` when given (one tensor long: a slice of the caller's batch, so
    * the batch is filled without a tensor per image); `data` is then `target`.
    */
-  preprocess(input: PreprocessInput, target?: Float32Array): Promise<PoolResult> {
+  preprocess(input: PreprocessInput, target?: Float32Array): Promise<PoolResult>;
+  /** `wrap` false: a cache hit comes back as the result itself, not a promise of it (preprocessMany). */
+  preprocess(input: PreprocessInput, target: Float32Array | undefined, wrap: false): PoolResult | Promise<PoolResult>;
+  preprocess(input: PreprocessInput, target?: Float32Array, wrap = true): PoolResult | Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('preprocess pool is closed'));
     if (target && target.length !== tensorLength(this.spec)) return Promise.reject(new RangeError(`target holds ${target.length} floats, a tensor is ${tensorLength(this.spec)}`));
     // A usable model-input cache entry is cheaper to read here than to send to a worker (input-cache.ts).
     const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec, target) : null;
-    if (cached) return Promise.resolve({ ok: true, ...cached });
+    if (cached) {
+      const result: PoolResult = { ok: true, data: cached.data, width: cached.width, height: cached.height };
+      return wrap ? Promise.resolve(result) : result;
+    }
     return this.submit({ id: this.nextId++, input }, target);
   }
 
@@ -202,6 +210,7 @@ export class PreprocessPool {
   }
 
   private submit(task: PreprocessTask, target?: Float32Array): Promise<PoolResult> {
+    this.submitted++;
     this.spawnAll();
     if (this.broken && this.workers.every((w) => !w.ready)) return Promise.resolve({ ok: false, reason: this.broken });
     return new Promise((resolve) => {
@@ -210,11 +219,22 @@ export class PreprocessPool {
     });
   }
 
-  /** With `batch`, image i's tensor is written at i × the tensor length (as the model takes a batch). */
+  /**
+   * With `batch`, image i's tensor is written at i × the tensor length (as the model takes a batch). Cache hits are
+   * served in one synchronous loop, and a batch of nothing but hits resolves without a promise per image.
+   */
   preprocessMany(inputs: readonly PreprocessInput[], batch?: Float32Array): Promise<PoolResult[]> {
     const length = tensorLength(this.spec);
     if (batch && batch.length < inputs.length * length) return Promise.reject(new RangeError(`batch holds ${batch.length} floats, ${inputs.length} tensors need ${inputs.length * length}`));
-    return Promise.all(inputs.map((input, i) => this.preprocess(input, batch?.subarray(i * length, (i + 1) * length))));
+    const results: (PoolResult | Promise<PoolResult>)[] = new Array(inputs.length);
+    let pending = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const target = batch?.subarray(i * length, (i + 1) * length);
+      const result = this.preprocess(inputs[i], target, false);
+      results[i] = result;
+      pending ||= result instanceof Promise;
+    }
+    return pending ? Promise.all(results) : Promise.resolve(results as PoolResult[]);
   }
 
   /** Resolves once every live worker has started, or the pool is closed or cannot start workers (tasks go only to

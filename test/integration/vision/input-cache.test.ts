@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../../main/engine/engine';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { embedImageFiles } from '../../../main/engine/vision/embed-files';
+import { PreprocessPool } from '../../../main/engine/vision/preprocess-pool';
 import { cachedInput, inputCacheEligible, inputCachePath } from '../../../main/engine/vision/input-cache';
 import { preprocessorConfigSchema } from '../../../main/engine/vision/model-config';
 import { preprocessImage } from '../../../main/engine/vision/preprocess';
@@ -65,8 +66,12 @@ describe('model-input cache', () => {
         expect(sameBits(cached.data, decoded.data)).toBe(true);
         expect([cached.width, cached.height]).toEqual(sizes[k]);
       }
-      const throughCache = (await embedImageFiles(model, inputs).next()).value!;
+      // Served on this thread: no image goes to a worker, and none is started.
+      const pool = new PreprocessPool(spec);
+      const throughCache = (await embedImageFiles(model, inputs, { pool }).next()).value!;
       expect(sameBits(throughCache.embeddings, full.embeddings)).toBe(true);
+      expect([pool.submitted, pool.completedPerWorker()]).toEqual([0, []]);
+      await pool.close();
 
       // The entry is read, not the original: a source that is gone no longer matters while the entry is fresh…
       const viaEntryOnly = await preprocessImage({ source: '/nonexistent/original.jpg', cache: entries[0], fresh: true }, spec);
