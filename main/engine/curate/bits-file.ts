@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { headerEnd, PREFIX, writeCacheFile } from './cache-file';
+import { bytesOf, headerEnd, PREFIX, writeCacheFile } from './cache-file';
 
 const MAGIC = 'WNBITS01';
 
 interface Header { sql: string; version: string; words: number; check: string }
 
 const fileOf = (dir: string, sql: string) => path.join(dir, `source-${createHash('sha256').update(sql).digest('hex').slice(0, 24)}.bits`);
-const sha = (words: Uint32Array) => createHash('sha256').update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength)).digest('base64');
+const sha = (words: Uint32Array) => createHash('sha256').update(bytesOf(words)).digest('base64');
 
 /** The words saved for `sql` at `version`, or null when the file is missing, stale or damaged. */
 export function loadBitsFile(dir: string, sql: string, version: string): Uint32Array | null {
@@ -32,11 +32,11 @@ export function loadBitsFile(dir: string, sql: string, version: string): Uint32A
   }
   if (header.sql !== sql || header.version !== version || !Number.isSafeInteger(header.words) || buf.length !== end + header.words * 4) return null;
   const words = new Uint32Array(header.words);
-  new Uint8Array(words.buffer).set(buf.subarray(end));
+  bytesOf(words).set(buf.subarray(end));
   return sha(words) === header.check ? words : null;
 }
 
 /** Writes the words of `sql` at `version` (best effort). */
 export function saveBitsFile(dir: string, sql: string, version: string, words: Uint32Array): void {
-  writeCacheFile(fileOf(dir, sql), MAGIC, { sql, version, words: words.length, check: sha(words) } satisfies Header, 4, [new Uint8Array(words.buffer, words.byteOffset, words.byteLength)]);
+  writeCacheFile(fileOf(dir, sql), MAGIC, { sql, version, words: words.length, check: sha(words) } satisfies Header, 4, [bytesOf(words)]);
 }

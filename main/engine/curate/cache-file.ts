@@ -4,6 +4,10 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+/** The bytes of a typed array's elements [from, to) (a view, no copy): what the caches write, hash and read into. */
+export const bytesOf = (a: Float64Array | Int32Array | Uint32Array, from = 0, to = a.length): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset + from * a.BYTES_PER_ELEMENT, (to - from) * a.BYTES_PER_ELEMENT);
+
 /** Bytes before the JSON: the magic and its length. */
 export const PREFIX = 8 + 4;
 

@@ -8,8 +8,9 @@ import { readdirSync } from 'node:fs';
 import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import { loadBitsFile, saveBitsFile } from './bits-file';
+import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
-import { openSortedFile, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat } from './sorted-file';
+import { openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, valueOf } from './sorted-file';
 
 export type { SignalOrder };
 
@@ -24,12 +25,8 @@ export class Bits {
 
   /** `distinct`: how many distinct ids [from, to) holds, when the caller knows. */
   static fromIds(ids: ArrayLike<number>, from = 0, to = ids.length, distinct = -1): Bits {
-    let max = -1;
-    for (let k = from; k < to; k++) if (ids[k] > max) max = ids[k];
-    // No ids: no words (-1 >>> 5 would size the array at 2^27 words, 512 MB).
-    if (max < 0) return Bits.empty();
-    const words = new Uint32Array((max >>> 5) + 1);
-    for (let k = from; k < to; k++) words[ids[k] >>> 5] |= 1 << (ids[k] & 31);
+    const words = new Uint32Array(wordsFor(maxId(ids, from, to)));
+    setIds(words, ids, from, to);
     return new Bits(words, distinct);
   }
 
@@ -110,32 +107,15 @@ export function tally(list: readonly Bits[]): Tally {
   return { alone, cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
 }
 
-/** Index of the first value ≥ t (`strict`: > t); null when a copy read from its file finds the block damaged. */
-function bound(order: SignalOrder, t: number, strict: boolean): number | null {
-  const { values } = order;
-  let [lo, hi] = [0, values.length];
-  // A copy opened from its file reads only the block the answer is in.
-  if (order.narrow) [lo, hi] = order.narrow(t, strict);
-  if (order.have && !order.have('values', lo, hi)) return null;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (strict ? values[mid] <= t : values[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t` (null: a damaged file). */
 export function removedRange(order: SignalOrder, op: '>' | '>=' | '<' | '<=', t: number): [number, number] | null {
-  const at = bound(order, t, op === '>' || op === '<=');
+  const at = positionOf(order, t, op === '>' || op === '<=');
   if (at === null) return null;
   return op === '>' || op === '>=' ? [0, at] : [at, order.values.length];
 }
 
 /** The k-th smallest value (null: a damaged file). */
-export function valueAt(order: SignalOrder, k: number): number | null {
-  return !order.have || order.have('values', k, k + 1) ? order.values[k] : null;
-}
+export const valueAt = (order: SignalOrder, k: number): number | null => valueOf(order, k);
 
 /**
  * Sorted signals cost 12 bytes per item each (Float64 value + Int32 id): 12 MB on a 1M-item project. At most
@@ -228,8 +208,7 @@ export class RemovedSets {
   private patch(name: string, stale: Cached<SignalOrder>, version: string): SignalOrder | null {
     const [from, to] = [Number(stale.version), Number(version)];
     const old = stale.value;
-    const n = old.values.length;
-    if (!(to > from && to - from <= LOG_RING) || (old.have && !(old.have('values', 0, n) && old.have('ids', 0, n)))) return null;
+    if (!(to > from && to - from <= LOG_RING) || !readWhole(old)) return null;
     // One snapshot for the version, the log and the values (a write from another connection may land between statements).
     const read = this.db.transaction(() => {
       if (this.version([`signal:${name}`]) !== version) return null;
@@ -438,17 +417,20 @@ export class RemovedSets {
   ruleBits(c: CompiledRule): Bits {
     if (c.source === null) return Bits.empty();
     const r = this.range(c);
-    // A copy opened from its file reads the range's ids first (a damaged block: SQL below).
-    if (r && (!r.order.have || r.order.have('ids', r.from, r.to))) {
+    if (r) {
       // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
       const key = `range:${c.range!.signal}:${r.from}:${r.to}`;
       const version = this.version([`signal:${c.range!.signal}`]);
       const hit = remember(this.sources, key, version);
       if (hit) return hit;
-      // A signal has one value per item, so the range's ids are distinct: its count is its length.
-      const bits = Bits.fromIds(r.order.ids, r.from, r.to, r.to - r.from);
-      store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
-      return bits;
+      // A copy opened from its file reads the range from its prefix bitsets and blocks (a damaged one: SQL below).
+      const words = rangeWords(r.order, r.from, r.to);
+      if (words) {
+        // A signal has one value per item, so the range's ids are distinct: its count is its length.
+        const bits = new Bits(words, r.to - r.from);
+        store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
+        return bits;
+      }
     }
     return c.range ? this.sourceBits(c.source, [`signal:${c.range.signal}`]) : this.sourceBits(c.source, c.tables.map((t) => `table:${t}`), true);
   }
