@@ -4,11 +4,12 @@
 // arrays (no parsing). A file is only ever a cache: anything unexpected in it (another version, a short or
 // corrupt file, another signal) is a miss, and the caller reads SQL.
 // The arrays are checked in blocks (1,024 items by default: a SHA-256 each, listed in the header with each block's first
-// value), so a count reads and checks only the blocks it touches: a threshold rule's count one block of values
-// (found from the first values), its removed ids the blocks of its range; the file stays open while the copy is
-// kept. Reading and checking a 1M-item copy whole cost ~40–60 ms of CPU on the bench VM (fresh pages and the
-// hash), which a first recount used to wait for; read in the background instead, it slowed each interaction
-// meanwhile ~1 ms (a block's read and hash between two awaits) for the first second after opening.
+// value), so a count reads and checks only what it touches: a threshold rule's count one block of values (found
+// from the first values), its removed ids a prefix bitset or two and the blocks between them and the range's ends
+// (each bitset has its SHA-256 in the table too); the file stays open while the copy is kept. Reading and checking
+// a 1M-item copy whole cost ~40–60 ms of CPU on the bench VM (fresh pages and the hash), which a first recount used
+// to wait for; read in the background instead, it slowed each interaction meanwhile ~1 ms (a block's read and hash
+// between two awaits) for the first second after opening.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -216,7 +217,8 @@ export class SortedCopy implements SignalOrder {
     if (!toHigh) return null;
     if (!low) return words;
     if (low.m >= 0 && !this.readMark(words, low.m, true)) return null;
-    // Less bitset m, the ids between its position and `from` are out too (pos < from), or the ones of them below `to` back in.
+    // Less bitset m, the ids between its position and `from` are out too (pos ≤ from), or back in (pos > from; never
+    // past `to`, which would have cost more than the range's own ids, but bounded by it all the same).
     const toLow = low.pos <= from ? this.eachIds(low.pos, from, (ids, a, b) => clearIds(words, ids, a, b)) : this.eachIds(from, Math.min(low.pos, to), (ids, a, b) => setIds(words, ids, a, b));
     return toLow ? words : null;
   }
