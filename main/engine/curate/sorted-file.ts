@@ -11,10 +11,10 @@
 // to wait for; read in the background instead, it slowed each interaction meanwhile ~1 ms (a block's read and hash
 // between two awaits) for the first second after opening.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/database';
-import { bytesOf, headerEnd, PREFIX, writeCacheFile } from './cache-file';
+import { bytesOf, readFully, readHeader, writeCacheFile } from './cache-file';
 import { clearIds, maxId, setIds, wordsFor } from './id-words';
 
 /**
@@ -46,10 +46,15 @@ const markWanted = () => {
   return process.env.WINNOW_FILTER_MARKS && Number.isInteger(n) && n >= 0 ? n : 32;
 };
 const HASH = 32;
-/** Blocks of each array kept after a count read them (reused buffers: a drag reads no block twice in a row). */
-const RING = 8;
-/** Words of a prefix bitset read at a time when one is subtracted (a reused buffer). */
+/**
+ * Blocks of each array kept after a count read them, in buffers reused from then on: a count and the evaluation after
+ * it read one block once, and a range's ids pass through them. More cost more first reads: each new buffer is pages
+ * touched for the first time (~60–200 µs per 4 KB read into one on the bench VM, against ~4 µs into a used one).
+ */
+const RING = 2;
+/** Words of a prefix bitset read at a time when one is subtracted (one buffer for every copy, for the same reason). */
 const SCRATCH_WORDS = 4096;
+let scratch = new Uint32Array(0);
 
 /**
  * `stride`: items between prefix bitsets (0: none); `words`: each one's length (the largest id's word + 1).
@@ -129,7 +134,6 @@ export class SortedCopy implements SignalOrder {
   private damaged = false;
   /** Blocks read for counts, least recent first (at most RING of each part, their buffers reused). */
   private readonly recent: { bit: 1 | 2; b: number; array: Float64Array | Int32Array }[] = [];
-  private scratch: Uint32Array | null = null;
   /** Bytes read from the file since it was opened (tests check that a range reads its prefix bitsets, not its ids). */
   bytesRead = 0;
 
@@ -278,7 +282,7 @@ export class SortedCopy implements SignalOrder {
         this.bytesRead += words.byteLength;
         hash.update(bytesOf(words));
       } else {
-        const scratch = (this.scratch ??= new Uint32Array(Math.min(length, SCRATCH_WORDS)));
+        if (scratch.length === 0) scratch = new Uint32Array(SCRATCH_WORDS);
         for (let w = 0; w < length; w += scratch.length) {
           const part = scratch.subarray(0, Math.min(scratch.length, length - w));
           if (!readFully(this.fd, bytesOf(part), position + w * 4)) return this.fail();
@@ -355,16 +359,6 @@ export function readWhole(order: SignalOrder): boolean {
   return !(order instanceof SortedCopy) || order.readWhole();
 }
 
-/** Fills `target` from `position` (false: the file ended first). */
-function readFully(fd: number, target: Uint8Array, position: number): boolean {
-  for (let got = 0; got < target.length;) {
-    const n = readSync(fd, target, got, target.length - got, position + got);
-    if (n === 0) return false;
-    got += n;
-  }
-  return true;
-}
-
 function readAt(fd: number, length: number, position: number): Buffer | null {
   const buf = Buffer.allocUnsafe(length);
   return readFully(fd, buf, position) ? buf : null;
@@ -386,11 +380,10 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
   }
   let copy: SortedCopy | null = null;
   try {
-    const size = fstatSync(fd).size;
-    const prefix = size >= PREFIX ? readAt(fd, PREFIX, 0) : null;
-    const end = prefix && headerEnd(prefix, MAGIC, size, 8);
-    if (!end) return null;
-    const header = JSON.parse(readAt(fd, end - PREFIX, PREFIX)!.toString('utf8')) as Header;
+    const read = readHeader(fd, MAGIC, 8);
+    if (!read) return null;
+    const { end, size } = read;
+    const header = read.header as Header;
     const { count, block, stride, words } = header;
     const whole = (n: unknown, min: number) => Number.isSafeInteger(n) && (n as number) >= min;
     if (header.name !== name || header.version !== version || !whole(count, 0) || !whole(block, 1) || !whole(stride, 0) || !whole(words, 0)) return null;
