@@ -94,10 +94,12 @@ export function tally(list: readonly Bits[]): Tally {
   const alone = list.map((b) => b.count());
   const cumulative = alone.map(() => 0);
   if (list.length <= 1) return { alone, cumulative: alone.slice(), union: alone[0] ?? 0 };
-  const words = list.map((b) => b.words);
-  const n = Math.max(...words.map((w) => w.length));
+  // The first set adds all of itself, known from its count: its words only start each word's union.
+  const [first, ...words] = list.map((b) => b.words);
+  cumulative[0] = alone[0];
+  const n = Math.max(first.length, ...words.map((w) => w.length));
   for (let w = 0; w < n; w++) {
-    let soFar = 0;
+    let soFar = w < first.length ? first[w] : 0;
     for (let r = 0; r < words.length; r++) {
       const list = words[r];
       const v = w < list.length ? list[w] : 0;
@@ -109,7 +111,7 @@ export function tally(list: readonly Bits[]): Tally {
       added = (added & 0x33333333) + ((added >>> 2) & 0x33333333);
       added = (added + (added >>> 4)) & 0x0f0f0f0f;
       added += added >>> 8;
-      cumulative[r] += (added + (added >>> 16)) & 0x3f;
+      cumulative[r + 1] += (added + (added >>> 16)) & 0x3f;
     }
   }
   return { alone, cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
