@@ -414,7 +414,7 @@ export function saveSortedFile(dir: string, name: string, version: number, order
   const words = wordsFor(maxId(order.ids));
   // Bitsets only where one is smaller than the ids it stands for (sparse ids would make each larger than the copy).
   const wanted = markWanted();
-  const stride = wanted > 0 && count > 0 && words <= count ? block * Math.ceil(nb / wanted) : 0;
+  const stride = wanted > 0 && words > 0 && words <= count ? block * Math.ceil(nb / wanted) : 0;
   const marks = markCountOf(count, stride);
   const table = Buffer.alloc(nb * (8 + 2 * HASH) + marks * HASH);
   for (let b = 0; b < nb; b++) {
