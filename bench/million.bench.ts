@@ -4,9 +4,9 @@
 // the API dispatch (the same path as the app, server and CLI):
 //   open project + first grid page, a deep grid page (offset N/2: the API-level stand-in for scroll frame
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
-//   selection.evaluate: first calls from the sorted copies' files, loaded in the background since the open, timed
-//   in fresh processes right after the first page and after an idle pause; repeated; after a write makes them
-//   stale), text search (built-in model, warm; as the app chooses: an exact scan, or the saved ANN index where the
+//   selection.evaluate: first calls from the sorted copies' files, opened with the project and read as counts
+//   need them: a values block, prefix bitsets and the id blocks between; timed in fresh processes right after the
+//   first page and after an idle pause; repeated; after a write makes them stale), text search (built-in model, warm; as the app chooses: an exact scan, or the saved ANN index where the
 //   scan would be over budget and the index's measured recall passes the gate, with its recall@10 vs the exact
 //   option and the gate's measurement), duplicates page, review queue page, export of
 //   a 10% selection (manifest, no image copies), resident memory after each stage and peak RSS; and the review
