@@ -6,16 +6,17 @@
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
 //   selection.evaluate: first calls from the sorted copies' files, opened with the project and read as counts
 //   need them: a values block, prefix bitsets and the id blocks between; timed in fresh processes right after the
-//   first page and after an idle pause; repeated; after a write makes them stale), text search (built-in model, warm; as the app chooses: an exact scan, or the saved ANN index where the
-//   scan would be over budget and the index's measured recall passes the gate, with its recall@10 vs the exact
-//   option and the gate's measurement), duplicates page, review queue page, export of
+//   first page and after an idle pause; repeated; after a write makes them stale), text search (built-in model, warm;
+//   as the app chooses: an exact scan, from the saved int8 copy where it is current, or the saved ANN graph where the
+//   copy's timed search is over budget and the graph's measured recall passes the gate, with its recall@10 vs the
+//   exact option and the gate's measurement), duplicates page, review queue page, export of
 //   a 10% selection (manifest, no image copies), resident memory after each stage and peak RSS; and the review
 //   page's query alone at the default score floor, from the per-item queue table (migration 27) and by grouping
 //   every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
 // (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
 // Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), BENCH_ROUNDS (3; interleaved, median), BENCH_IDLE_MS (1000),
-// WINNOW_BENCH_DIR (project cache), BENCH_ONLY=recount (only open, grid pages and the filter recount rows: no search,
-// duplicates, review or export, and no search index built).
+// WINNOW_BENCH_DIR (project cache), BENCH_ROWS=filter (only the in-process filter rows: no search, review, export,
+// nor the fresh-process recount rows), BENCH_ROWS=recount (the same with the fresh-process recount rows).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,7 @@ import { createDispatch } from '../main/api/handlers';
 import { removedSets } from '../main/engine/curate/removed-sets';
 import { MIN_INDEX_RECALL } from '../main/engine/curate/ann-recall';
 import { quantizedScans } from '../main/engine/curate/quantized-scan';
-import { savedIndex, savedQuantized } from '../main/engine/curate/search';
+import { itemVector, savedIndex, searchVector } from '../main/engine/curate/search';
 import { SEARCH_INDEX_JOB, searchIndexJob } from '../main/engine/curate/search-index-job';
 import { Engine } from '../main/engine/engine';
 import { DEFAULT_MODEL } from '../main/engine/vision/active-model';
@@ -35,13 +36,12 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Rounds, each running every size once in turn (interleaved on a shared machine); the table shows medians over rounds. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
+const FILTER_ONLY = process.env.BENCH_ROWS === 'filter' || process.env.BENCH_ROWS === 'recount';
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const RULES = [{ id: 'pair', kind: 'signal', signal: 'clip.pair', op: '>=', threshold: 0.25 }];
 /** Three rules whose removed sets overlap: the recount needs their union (bitsets, removed-sets.ts). */
 const RULES3 = [...RULES, { id: 'words', kind: 'signal', signal: 'caption.words', op: '>', threshold: 8 }, { id: 'dup', kind: 'exact_dup' }];
 const mib = (bytes: number) => bytes / 2 ** 20;
-/** BENCH_ONLY=recount: the filter recount rows alone (a run of a few minutes instead of ~20 at 1M). */
-const RECOUNT_ONLY = process.env.BENCH_ONLY === 'recount';
 
 /** Adds what the UI views read: two signals per item, 2% exact duplicates, proposals on 10% of items. */
 async function build(size: number): Promise<string> {
@@ -96,23 +96,20 @@ async function keepSortedCopies(dir: string): Promise<void> {
 }
 
 /**
- * The saved ANN index search uses on a large project, built once by the app's own job (search.index) when it is
- * missing or stale, and its recall measured (the gate search applies: ann-recall.ts); the search rows then time
- * what a curator gets. Logs how long the build or measurement took.
+ * What search uses on a large project, built once by the app's own job (search.index) where a search would start
+ * it (an exact scan over budget, and the int8 copy missing, stale or untimed, or, the copy over budget, the graph
+ * missing, stale or unmeasured: search.ts), so the search rows time what a curator gets. Logs what the job did.
  */
 async function ensureSearchIndex(dir: string): Promise<void> {
   const engine = new Engine('cli');
   const project = await engine.openProject(dir, { resume: false });
   const set = project.embeddings.getSet(DEFAULT_MODEL)!;
-  const rows = project.embeddings.committedImageRows(set);
-  const saved = savedIndex(project, set, rows);
-  const quantized = savedQuantized(project, set, rows);
-  if (saved.state !== 'current' || !saved.recall || quantized.state !== 'current') {
-    // Builds what is missing or stale (the int8 copy, then the graph); a current graph lacking its recall measurement is only measured.
+  const probe = searchVector(project, set, itemVector(project, set, project.db.prepare('SELECT min(item_id) FROM embedding_rows').pluck().get() as number)!, 10);
+  if (probe.slowExact && probe.unproven) {
     const t0 = performance.now();
     const job = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
     if (job.state !== 'done') throw new Error(`search index ${job.state}: ${job.error}`);
-    log(`search indexes for ${dir} (graph ${saved.state}, quantized copy ${quantized.state} before) done in ${((performance.now() - t0) / 1000).toFixed(1)} s (load ${os.loadavg()[0].toFixed(1)}): ${JSON.stringify(project.jobs.result(searchIndexJob(project, engine.active), job.id))}`);
+    log(`search indexes for ${dir} (graph ${probe.index} before) done in ${((performance.now() - t0) / 1000).toFixed(1)} s (load ${os.loadavg()[0].toFixed(1)}): ${JSON.stringify(project.jobs.result(searchIndexJob(project, engine.active), job.id))}`);
   }
   await engine.close();
 }
@@ -204,13 +201,24 @@ async function child(dir: string, size: number): Promise<void> {
     sliding[0].threshold = Math.round((sliding[0].threshold + 0.037) * 1000 % 500) / 1000;
     await recount(sliding)();
   });
+  // A decision by hand on one item (then taken back, so the cached project stays as built): the 3-rule recount after it.
+  const decided = engine.requireProject().db.prepare('SELECT min(id) FROM items').pluck().get() as number;
+  await call('decide.set', { ids: [decided], decision: 'exclude' });
+  let cpu = process.cpuUsage();
+  out.filterAfterDecision = await time(recount(RULES3));
+  cpu = process.cpuUsage(cpu);
+  out.filterAfterDecisionCpu = (cpu.user + cpu.system) / 1000;
+  await call('decide.set', { ids: [decided], decision: null });
   // A write to the signal (here one row rewritten as it was) makes its sorted copy and file stale: the next recount
-  // catches the copy up from the rows signal_log names (migration 28), and its file is rewritten in the background.
+  // overlays the copy with the rows signal_log names (migrations 28, 30; signal-overlay.ts), nothing of the copy read.
   engine.requireProject().db.prepare(`UPDATE signals SET value = value WHERE name = 'clip.pair' AND item_id = (SELECT min(id) FROM items)`).run();
+  cpu = process.cpuUsage();
   out.filterAfterWrite = await time(recount(RULES));
+  cpu = process.cpuUsage(cpu);
+  out.filterAfterWriteCpu = (cpu.user + cpu.system) / 1000;
   out.filterRebuild = await time(() => sets.idle());
   rss('filter');
-  if (RECOUNT_ONLY) {
+  if (FILTER_ONLY) {
     out.peakMiB = process.resourceUsage().maxRSS / 1024;
     await engine.close();
     process.stdout.write(JSON.stringify(out));
@@ -223,8 +231,10 @@ async function child(dir: string, size: number): Promise<void> {
   const searchCpu = process.cpuUsage(searchCpu0);
   out.searchCpu = (searchCpu.user + searchCpu.system) / 1000 / REPEATS;
   out.searchBounded = (quantizedScans.bounded - bounded0) / REPEATS;
-  const chosen = (await call('search.text', { query: 'a photo of a red circle', k: 50 })) as { method: string; indexRecall?: number };
+  const chosen = (await call('search.text', { query: 'a photo of a red circle', k: 50 })) as { method: string; index: string; scanMs?: number; indexRecall?: number };
   out.searchIndexUsed = chosen.method === 'index' ? 1 : 0;
+  out.graphNotNeeded = chosen.index === 'not-needed' ? 1 : 0;
+  if (chosen.scanMs !== undefined) out.scanMs = chosen.scanMs;
   if (chosen.indexRecall !== undefined) out.indexRecall = chosen.indexRecall;
   {
     // The graph's own gate measurement.
@@ -285,7 +295,7 @@ async function main(): Promise<void> {
   const dirs: string[] = [];
   for (const size of SIZES) dirs.push(await build(size));
   for (const dir of dirs) await keepSortedCopies(dir);
-  if (!RECOUNT_ONLY) for (const dir of dirs) await ensureSearchIndex(dir);
+  if (!FILTER_ONLY) for (const dir of dirs) await ensureSearchIndex(dir);
   const runs: Record<string, number>[][] = SIZES.map(() => []);
   const loads: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -294,7 +304,7 @@ async function main(): Promise<void> {
       if (res.status !== 0) throw new Error(`child for ${size} failed: status ${res.status}, signal ${res.signal}`);
       const run = JSON.parse(res.stdout) as Record<string, number>;
       // The first recount of a fresh process, right after open + first page and after IDLE_MS more (recountChild).
-      for (const [key, idle] of [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
+      for (const [key, idle] of process.env.BENCH_ROWS === 'filter' ? [] : [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
         const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--recount-child', dirs[k], String(idle)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (r.status !== 0) throw new Error(`recount child for ${size} failed: status ${r.status}, signal ${r.signal}`);
         const { recount, cpu } = JSON.parse(r.stdout) as Record<string, number>;
@@ -323,14 +333,19 @@ async function main(): Promise<void> {
     ['filter recount: items.count + selection.evaluate, 1 rule (ms)', 'filterRecount'],
     ['filter recount, 3 overlapping rules (2 signals + exact duplicates) (ms)', 'filterRecount3'],
     ['filter recount while dragging a threshold (new value each call) (ms)', 'filterSlide'],
-    ['first recount after a write to the signal (copy caught up from signal_log) (ms)', 'filterAfterWrite'],
-    ['  its file rewritten, in the background (ms)', 'filterRebuild'],
+    ['first recount after a decision by hand on one item, 3 rules (ms)', 'filterAfterDecision'],
+    ['  CPU time of those calls (ms)', 'filterAfterDecisionCpu'],
+    ['first recount after a write to the signal (copy caught up from signal_log: the old copy overlaid with the changed items) (ms)', 'filterAfterWrite'],
+    ['  CPU time of those calls (ms)', 'filterAfterWriteCpu'],
+    ['  background work after them (ms; the file is rewritten only once half the log is spent)', 'filterRebuild'],
     ['text search k=50, first call incl. text tower load + matrix read (ms)', 'searchFirst'],
     ['text search k=50, warm, as the app chooses (ms)', 'search'],
     ['  CPU time per call (ms; both cores count, the native scans use them)', 'searchCpu'],
     ['  answered by the ANN index (1) or an exact scan (0): the index only when its measured recall passes the gate', 'searchIndexUsed'],
     [`  the answering index's recall@10 vs exact as the gate measured it (text + image probes; used at ≥ ${MIN_INDEX_RECALL})`, 'indexRecall'],
     ['    the HNSW graph\'s measured recall@10 (answers when it passes)', 'graphRecall'],
+    ['  no graph needed (1): the int8 copy\'s exact search, timed by search.index, within the budget', 'graphNotNeeded'],
+    ['    that timing (ms per search, idle machine: min of wall and CPU; the slower of text and image probes)', 'scanMs'],
     ['  share of warm calls answered exactly from the saved int8 copy, its bound proving the top k (1: all)', 'searchBounded'],
     ['  the exact option (exact: true), warm, from the saved int8 copy (ms)', 'searchExact'],
     ['  recall@10 of the app\'s choice vs the exact option, 10 text queries', 'searchRecall'],
@@ -357,7 +372,7 @@ async function main(): Promise<void> {
   console.log('| --- | ---: | ---: | ---: |');
   const cell = (v: number | undefined, key?: string) => (v === undefined ? 'n/a' : v.toFixed(key && /Recall$|^searchRecall$/.test(key) ? 3 : 1));
   for (const [name, key] of rows) if (small[key] !== undefined || big[key] !== undefined) console.log(`| ${name} | ${cell(small[key], key)} | ${cell(big[key], key)} | ${small[key] && big[key] ? `${(big[key] / small[key]).toFixed(2)}×` : 'n/a'} |`);
-  if (!RECOUNT_ONLY) console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
+  if (!FILTER_ONLY) console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
 }
 
 await main();

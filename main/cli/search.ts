@@ -14,7 +14,10 @@ export function searchCommand(ctx: CommandContext): Promise<number> {
     const result = await client.call('search.text', { query, k, ...(v.model && { model: v.model }) });
     const items = new Map((await client.call('search.items', { ids: result.hits.map((h) => h.itemId) })).map((i) => [i.id, i]));
     const hits = result.hits.map((hit) => ({ ...hit, key: items.get(hit.itemId)?.key ?? null, caption: items.get(hit.itemId)?.caption ?? null }));
-    ctx.print(hits.map((x, i) => `${String(i + 1).padStart(3)}. ${x.score.toFixed(4)}  #${x.itemId} ${x.key}${x.caption ? `  “${x.caption}”` : ''}`).join('\n') || 'no embedded images', { query, model: result.model, method: result.method, hits });
+    const lines = hits.map((x, i) => `${String(i + 1).padStart(3)}. ${x.score.toFixed(4)}  #${x.itemId} ${x.key}${x.caption ? `  “${x.caption}”` : ''}`);
+    // Why a large project has no approximate index: its int8 copy's exact search was timed within budget (search.index).
+    if (result.index === 'not-needed' && result.scanMs !== undefined) lines.push(`(exact; ${result.scanMs.toFixed(1)} ms per search on this machine, no approximate index needed)`);
+    ctx.print(lines.join('\n') || 'no embedded images', { query, model: result.model, method: result.method, index: result.index, ...(result.scanMs !== undefined && { scanMs: result.scanMs }), hits });
     return 0;
   }, { access: 'read-when-free' });
 }

@@ -148,7 +148,6 @@ export class Engine {
     const p = this.current;
     this.current = null;
     this.media = null;
-    removedSets(p.db).close();
     await p.close();
   }
 

@@ -15,6 +15,7 @@ import { adaptJob } from './adapt/adapt-job';
 import { pairScoreJob } from './curate/pair-score-job';
 import { semDedupJob } from './curate/semantic-job';
 import { searchIndexJob } from './curate/search-index-job';
+import { removedSets } from './curate/removed-sets';
 import { importJob } from './ingest/import-job';
 import { exportJob } from './export/export-job';
 import { downloadJob } from './ingest/download-job';
@@ -197,6 +198,8 @@ export class Project {
   async close(): Promise<void> {
     this.lock?.withdrawApi();
     await this.jobs.close();
+    // After the jobs: a job still finishing could otherwise reopen a sorted copy's file.
+    removedSets(this.db).close();
     this.lock?.release();
     this.db.close();
   }

@@ -47,7 +47,7 @@ describe('search, more like this, embedding map', () => {
     await expect.poll(() => page.locator('[data-testid=tile-score]').count()).toBe(0);
   });
 
-  it('says when hits are approximate (ANN index), searches exactly on request, and builds a missing index when the exact scan is slow', async () => {
+  it('says when hits are approximate (ANN index), searches exactly on request, builds a missing index when the exact scan is slow, and says when none is needed', async () => {
     // A zero exact-scan budget makes this small project behave like a large one (scan-cost.ts).
     process.env.WINNOW_EXACT_SCAN_MS = '0';
     try {
@@ -106,6 +106,18 @@ describe('search, more like this, embedding map', () => {
       await page.getByTestId('results-clear').click();
       await search();
       await expect.poll(() => page.getByTestId('search-method').innerText()).toContain('approximate (ANN index)');
+      await page.getByTestId('results-clear').click();
+
+      // Without a graph, within the budget the job builds none: the int8 copy's exact search, timed on this
+      // machine, answers every search, and the search line says so.
+      process.env.WINNOW_EXACT_SCAN_MS = '1000';
+      removeIndex(indexFile(project, set));
+      expect((await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id)).state).toBe('done');
+      expect(readIndexMeta(indexFile(project, set))).toBeNull();
+      await search();
+      await expect.poll(() => page.getByTestId('search-method').innerText()).toMatch(/^\s*· exact · [\d.]+ ms per search on this machine, no approximate index needed$/);
+      expect(await page.getByTestId('search-method').innerText()).not.toContain('preparing');
+      await page.screenshot({ path: shotPath('similarity-search-04-no-index-needed.png') });
       await page.getByTestId('results-clear').click();
     } finally {
       delete process.env.WINNOW_EXACT_SCAN_MS;

@@ -12,14 +12,16 @@ const k = z.number().int().min(1).max(1000);
 export const SearchHit = z.object({ itemId: z.number().int(), score: z.number() });
 /**
  * `more`: hits exist past this page (offset + k) above the cutoff. `method`: 'index' = approximate, from the saved
- * ANN index (used when an exact scan would be slow on this machine), 'exact' = every row scanned. `index`: the saved
- * index against the embeddings as they are now (a stale one is never used). `indexJobId`: the job building or
- * measuring it, when this search started or found one. `indexRecall`: the current index's measured recall@10 vs
- * exact (ann-recall.ts); the index answers only when it is ≥ MIN_INDEX_RECALL, absent until measured.
+ * ANN index (used when an exact scan would be slow on this machine), 'exact' = the exact top k (every row scanned,
+ * or the int8 copy's scan with its bound). `index`: the saved graph index against the embeddings as they are now (a
+ * stale one is never used), or 'not-needed': the saved int8 copy's exact search, timed on this machine, answers
+ * within the interactive budget, so no graph is built; `scanMs` is that timing (ms per query). `indexJobId`: the job
+ * building or measuring them, when this search started or found one. `indexRecall`: the current index's measured
+ * recall@10 vs exact (ann-recall.ts); the index answers only when it is ≥ MIN_INDEX_RECALL, absent until measured.
  */
 export const SearchResult = z.object({
   model: z.string(), method: z.enum(['index', 'exact']), hits: z.array(SearchHit), more: z.boolean(),
-  index: z.enum(['current', 'stale', 'missing']), indexJobId: z.number().int().optional(),
+  index: z.enum(['current', 'stale', 'missing', 'not-needed']), scanMs: z.number().optional(), indexJobId: z.number().int().optional(),
   indexRecall: z.number().optional(),
 });
 

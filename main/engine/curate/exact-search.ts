@@ -43,7 +43,7 @@ function fromStart(a: Float32Array): Float32Array {
 }
 
 /** Sorted by descending score, ties by row. */
-function sortTop(rows: Int32Array, scores: Float32Array): TopK {
+export function sortTop(rows: Int32Array, scores: Float32Array): TopK {
   const order = Array.from({ length: rows.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || rows[a] - rows[b]);
   return { rows: Int32Array.from(order, (i) => rows[i]), scores: Float32Array.from(order, (i) => scores[i]) };
 }

@@ -16,6 +16,7 @@ import type { EmbeddingSet } from '../store/embeddings';
 import { residentBudget } from '../store/resident-matrix';
 import { CHUNK_ROWS, type IndexState, readSidecar, type RowSource, rowsDigest, saveSidecar, tick } from './ann-index';
 import type { TopK } from './exact-search';
+import type { ScanMeasure } from './scan-cost';
 import { boundedTopK, Encoder, type Quantized, type QuantizedTopK, widenLargest } from './quantized-scan';
 import { indexFile } from './semantic-job';
 
@@ -35,6 +36,8 @@ export interface QuantizedMeta {
   builtAt: string;
   digest: string;
   codes: string;
+  /** Its exact search timed by the search.index job (scan-cost.ts): within the budget, no ANN graph is built. */
+  scan?: ScanMeasure;
 }
 
 /** The sidecar of the rows no copy can be made of (a value not finite). */
@@ -112,6 +115,21 @@ export function quantizedState(file: string, src: RowSource, rows = src.rows): I
   const meta = readMeta(file);
   if (!meta) return existsSync(file) ? 'stale' : 'missing';
   return meta.rows === rows && meta.dim === src.dim && meta.digest === rowsDigest(src, rows) ? 'current' : 'stale';
+}
+
+/**
+ * The copy's timed search (scan-cost.ts ScanMeasure); 'none' where no copy can be made of the rows (nothing to
+ * time: search scans float32); undefined when missing or not yet timed.
+ */
+export function copyScan(file: string): ScanMeasure | 'none' | undefined {
+  const meta = readMeta(file);
+  return meta?.kind === 'none' ? 'none' : meta?.scan;
+}
+
+/** Records the copy's timed search in its sidecar (the copy itself unchanged). */
+export function saveCopyScan(file: string, scan: ScanMeasure): void {
+  const meta = readMeta(file);
+  if (meta?.kind === 'i8-dims') saveSidecar(file, { ...meta, scan });
 }
 
 export function removeQuantized(file: string): void {

@@ -12,7 +12,7 @@
 // ≤ maxCodeNorm·‖f‖ + maxErrNorm·‖y‖, both maxima over all rows, taken when the copy is made. The float32 scan
 // itself rounds: its score is within dim·2⁻²⁴·‖x‖·‖y‖ of x·y, whatever the summation order.
 import usearch from 'usearch';
-import { topKOf, type TopK } from './exact-search';
+import { sortTop, topKOf, type TopK } from './exact-search';
 
 export interface Quantized {
   dim: number;
@@ -30,9 +30,11 @@ export interface Quantized {
 
 /** Below this many matrix values a float32 scan takes well under a millisecond: no copy is made. */
 export const MIN_QUANTIZED_ELEMENTS = 1 << 20;
-/** Candidates re-scored at first; a query whose bound does not separate them asks for POOL_GROWTH times more. */
+/** Candidates the int8 scan returns at first; a query whose bound does not separate them asks for POOL_GROWTH times more. */
 export const FIRST_POOL = 256;
 const POOL_GROWTH = 8;
+/** Candidates re-scored past k at first; a prefix that does not prove the top k doubles, up to the whole pool. */
+const RESCORE_MARGIN = 16;
 /**
  * Threads of the int8 scan. usearch splits the rows evenly between threads it starts per call, so on a busy
  * machine the call waits for the thread that got the least CPU: on this 2-core machine under load one thread
@@ -234,11 +236,22 @@ export function boundedTopK(qz: Quantized, query: Float32Array, k: number, rowAt
   const { codes, scale, bound } = qq;
   for (let pool = Math.min(rows, Math.max(FIRST_POOL, POOL_GROWTH * kk)); pool * 4 <= rows; pool *= POOL_GROWTH) {
     const m = usearch.exactSearch(qz.codes, codes, dim, pool, usearch.MetricKind.IP, SCAN_THREADS) as { keys: BigUint64Array; distances: Float32Array };
-    const lowest = scale * (1 - m.distances[pool - 1]); // the pool's lowest int8 score: every row outside is at most this
-    const top = rescore(rowAt, dim, query, kk, m.keys);
-    if (lowest + bound < top.scores[kk - 1]) {
-      quantizedScans.bounded++;
-      return { ...top, rescored: pool, bounded: true };
+    const int8At = (i: number) => scale * (1 - m.distances[i]);
+    // The pool comes best first by int8 score, and only a prefix of it is re-scored (for a saved copy each row is
+    // a read from the file): once the best int8 score left out of the prefix, plus the bound, is under the prefix's
+    // k-th float32 score, no row past it (in the pool or not: those score at most the pool's lowest) can enter the
+    // top k. The first prefix runs to where int8 scores fall the bound under the int8 k-th (the float32 k-th is
+    // close to it), and a little past; one that does not prove the top k grows by a quarter, reading only new rows.
+    const gathered = new Gathered(rowAt, dim, pool, m.keys);
+    let take = kk;
+    while (take < pool && int8At(take) + bound >= int8At(kk - 1)) take++;
+    for (take = Math.min(pool, take + (take >> 3) + 8); ; take = Math.min(pool, take + (take >> 2) + 8)) {
+      const top = gathered.topOf(take, query, kk);
+      if (int8At(take < pool ? take : pool - 1) + bound < top.scores[kk - 1]) {
+        quantizedScans.bounded++;
+        return { ...top, rescored: take, bounded: true };
+      }
+      if (take === pool) break;
     }
   }
   return scanAll();
@@ -269,20 +282,28 @@ function queryCodes(qz: Quantized, query: Float32Array): { codes: Int8Array; sca
   return { codes, scale, bound: qz.maxCodeNorm * Math.sqrt(f2) + qz.maxErrNorm * yNorm + rounding };
 }
 
-let gathered: Float32Array | null = null;
+let scratch: Float32Array | null = null;
 const KEPT_GATHER = 1 << 20;
 
-/** Float32 top k of the candidate rows, scored by the kernel of the full scan; ties by row, as there. */
-function rescore(rowAt: (row: number) => Float32Array, dim: number, query: Float32Array, k: number, keys: BigUint64Array): TopK {
-  const rows = new Int32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) rows[i] = Number(keys[i]);
-  rows.sort(); // gathered in row order, so that equal scores come out lower row first
-  const size = rows.length * dim;
-  // Reused up to 4 MB (the first pool at 4,096 dims); a grown pool's buffer is not kept.
-  const buf = gathered && gathered.length >= size ? gathered : size <= KEPT_GATHER ? (gathered = new Float32Array(size)) : new Float32Array(size);
-  for (let i = 0; i < rows.length; i++) buf.set(rowAt(rows[i]), i * dim);
-  // A prefix view of the reused buffer: it starts at the buffer's start, which is all exactSearch needs.
-  const top = topKOf(buf.length === size ? buf : buf.subarray(0, size), dim, query, k, 0, 1);
-  for (let i = 0; i < top.rows.length; i++) top.rows[i] = rows[top.rows[i]]; // stays sorted: row order is gathered order
-  return top;
+/** The pool's candidate rows read in pool order (a growing prefix), scored by the kernel of the full scan. */
+class Gathered {
+  private readonly rows: Int32Array;
+  private readonly buf: Float32Array;
+  private read = 0;
+
+  constructor(private readonly rowAt: (row: number) => Float32Array, private readonly dim: number, pool: number, keys: BigUint64Array) {
+    this.rows = Int32Array.from(keys, Number);
+    const size = pool * dim;
+    // Reused up to 4 MB (the first pool at 4,096 dims); a grown pool's buffer is not kept.
+    this.buf = scratch && scratch.length >= size ? scratch : size <= KEPT_GATHER ? (scratch = new Float32Array(size)) : new Float32Array(size);
+  }
+
+  /** Float32 top k of the first `take` candidates, ties by row as in the full scan (every one scored, then sorted by score and row). */
+  topOf(take: number, query: Float32Array, k: number): TopK {
+    for (; this.read < take; this.read++) this.buf.set(this.rowAt(this.rows[this.read]), this.read * this.dim);
+    // A prefix view of the buffer: it starts at the buffer's start, which is all exactSearch needs.
+    const scored = topKOf(this.buf.subarray(0, take * this.dim), this.dim, query, take, 0, 1);
+    const top = sortTop(Int32Array.from(scored.rows, (at) => this.rows[at]), scored.scores);
+    return { rows: top.rows.subarray(0, k), scores: top.scores.subarray(0, k) };
+  }
 }

@@ -10,9 +10,15 @@ import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import { loadBitsFile, saveBitsFile } from './bits-file';
 import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
-import { openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, valueOf } from './sorted-file';
+import { entries, Overlaid } from './signal-overlay';
+import { openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, sortedFileVersion, valueOf } from './sorted-file';
 
 export type { SignalOrder };
+/** A signal's sorted copy as kept: its arrays, or an older copy overlaid with the items written since (signal-overlay.ts). */
+export type KeptOrder = SignalOrder | Overlaid;
+
+/** How many items a kept copy holds. */
+export const orderLength = (order: KeptOrder) => (order instanceof Overlaid ? order.length : order.values.length);
 
 /** Item ids as bits; arrays of different lengths combine as if padded with zeros. */
 export class Bits {
@@ -68,17 +74,31 @@ export class Bits {
   }
 }
 
-/** Set bits of a 32-bit word (written out where it is used: a first recount runs before V8 optimizes, and a call per word cost more than the word). */
+/** Set bits of a 32-bit word. */
+function pop32(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  v = (v + (v >>> 4)) & 0x0f0f0f0f;
+  v += v >>> 8;
+  return (v + (v >>> 16)) & 0x3f;
+}
+
 function popcount(words: Uint32Array): number {
   let count = 0;
-  for (let k = 0; k < words.length; k++) {
-    let v = words[k];
+  for (let k = 0; k < words.length; k++) if (words[k] !== 0) count += pop32(words[k]);
+  return count;
+}
+
+/** How many of `ids` are in any of `list`: a pass over the words `ids` has set, none built (decisions by hand are few). */
+export function countIn(ids: Bits, list: readonly Bits[]): number {
+  let count = 0;
+  const words = list.map((b) => b.words);
+  for (let w = 0; w < ids.words.length; w++) {
+    const v = ids.words[w];
     if (v === 0) continue;
-    v -= (v >>> 1) & 0x55555555;
-    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-    v = (v + (v >>> 4)) & 0x0f0f0f0f;
-    v += v >>> 8;
-    count += (v + (v >>> 16)) & 0x3f;
+    let any = 0;
+    for (const other of words) if (w < other.length) any |= other[w];
+    if ((v & any) !== 0) count += pop32(v & any);
   }
   return count;
 }
@@ -106,7 +126,7 @@ export function tally(list: readonly Bits[]): Tally {
       let added = v & ~soFar;
       if (added === 0) continue;
       soFar |= v;
-      // popcount's bit count, written out (see there).
+      // pop32, written out: a first recount runs before V8 optimizes, and a call per word cost more than the word.
       added -= (added >>> 1) & 0x55555555;
       added = (added & 0x33333333) + ((added >>> 2) & 0x33333333);
       added = (added + (added >>> 4)) & 0x0f0f0f0f;
@@ -118,14 +138,20 @@ export function tally(list: readonly Bits[]): Tally {
 }
 
 /** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t` (null: a damaged file). */
-export function removedRange(order: SignalOrder, op: '>' | '>=' | '<' | '<=', t: number): [number, number] | null {
-  const at = positionOf(order, t, op === '>' || op === '<=');
+export function removedRange(order: KeptOrder, op: '>' | '>=' | '<' | '<=', t: number): [number, number] | null {
+  const strict = op === '>' || op === '<=';
+  const base = order instanceof Overlaid ? order.base : order;
+  let at = positionOf(base, t, strict);
   if (at === null) return null;
-  return op === '>' || op === '>=' ? [0, at] : [at, order.values.length];
+  if (order instanceof Overlaid) at = order.at(at, t, strict);
+  return op === '>' || op === '>=' ? [0, at] : [at, orderLength(order)];
 }
 
 /** The k-th smallest value (null: a damaged file). */
-export const valueAt = (order: SignalOrder, k: number): number | null => valueOf(order, k);
+export function valueAt(order: KeptOrder, k: number): number | null {
+  if (order instanceof Overlaid) return order.valueAt(k, (p) => valueOf(order.base, p), (v) => positionOf(order.base, v, true));
+  return valueOf(order, k);
+}
 
 /**
  * Sorted signals cost 12 bytes per item each (Float64 value + Int32 id): 12 MB on a 1M-item project. At most
@@ -137,6 +163,11 @@ const MAX_SOURCES = 16;
 const MAX_TALLIES = 4;
 /** Versions signal_log keeps per signal (migration 28): a copy further behind is read again whole. */
 const LOG_RING = 1024;
+/** How long after a catch-up from signal_log the copy's file is rewritten (a write burst rewrites it once). */
+const SAVE_DELAY_MS = 2000;
+
+/** How copies caught up from signal_log: overlaid with the changed items, or read whole and merged (tests assert which). */
+export const catchUps = { overlaid: 0, merged: 0 };
 /** Rows from which a rule source's bitset is saved to a file for the next process (bits-file.ts). */
 const SAVED_SOURCE_ROWS = 4096;
 /** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
@@ -148,16 +179,22 @@ export function sortedBudget(): number {
   return (process.env.WINNOW_FILTER_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? mb : 192) * 2 ** 20;
 }
 
-const orderBytes = (o: SignalOrder) => o.values.byteLength + o.ids.byteLength;
+const orderBytes = (o: KeptOrder): number => (o instanceof Overlaid ? orderBytes(o.base) + o.changed * 24 : o.values.byteLength + o.ids.byteLength);
+/** The copy read from SQL or a file that a kept copy is (or overlays). */
+const baseOf = (o: KeptOrder): SignalOrder => (o instanceof Overlaid ? o.base : o);
+const broken = (o: KeptOrder) => { const b = baseOf(o); return b instanceof SortedCopy && b.broken; };
 
 interface Cached<T> { version: string; value: T }
 
 export class RemovedSets {
-  private readonly signals = new Map<string, Cached<SignalOrder>>();
+  private readonly signals = new Map<string, Cached<KeptOrder>>();
   /** Signals found larger than the budget, at the version seen (not read again until they change). */
   private readonly tooLarge = new Map<string, string>();
   /** Sorted copies being read in the background. */
   private readonly reading = new Map<string, Promise<void>>();
+  /** Files to be rewritten after a catch-up (`saveLater`), and what starts each now. */
+  private readonly saving = new Map<string, Promise<void>>();
+  private readonly flushes = new Set<() => void>();
   /** Sorted copies open on their files (sorted-file.ts): closed once no longer kept, or by `close`. */
   private readonly files = new Set<SortedCopy>();
   /** The version at which a signal's file was found missing, stale or damaged (not read again at that version). */
@@ -183,11 +220,11 @@ export class RemovedSets {
    * The signal's values sorted ascending, when a current copy is kept; otherwise null, and a copy is read in the
    * background (a million rows cost ~1 s of row reads: the caller counts with SQL meanwhile, never waiting).
    */
-  signalOrder(name: string): SignalOrder | null {
+  signalOrder(name: string): KeptOrder | null {
     const version = this.version([`signal:${name}`]);
     const stale = this.signals.get(name);
     const hit = remember(this.signals, name, version);
-    if (hit && !(hit instanceof SortedCopy && hit.broken)) return hit;
+    if (hit && !broken(hit)) return hit;
     // A block of its file was found damaged: counted with SQL, and the copy read again from SQL.
     if (hit) {
       this.signals.delete(name);
@@ -196,7 +233,7 @@ export class RemovedSets {
     // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
     if (this.tooLarge.get(name) === version || this.db.inTransaction) return null;
     // A copy a small write made stale catches up from the rows the write changed (signal_log, migration 28).
-    const patched = stale && stale.version !== version && !(stale.value instanceof SortedCopy && stale.value.broken) ? this.patch(name, stale, version) : null;
+    const patched = stale && stale.version !== version && !broken(stale.value) ? this.patch(name, stale, version) : null;
     // The stale copy's file, if it has one, is closed now.
     if (stale) this.release();
     if (patched) return patched;
@@ -211,53 +248,112 @@ export class RemovedSets {
   }
 
   /**
-   * The copy at `version` from the one at `stale.version` and the items signal_log names for the versions between,
-   * when it names every one of them (a ring of the last 1,024); null otherwise (the caller reads the signal again).
-   * Costs a pass over the copy (~10–20 ms at 1M items here) instead of ~0.2–0.4 s of SQL counts and 1.5 s of reads.
+   * The copy at `version` from the one kept at `stale.version` (or the older copy that one overlays) and the items
+   * signal_log names for the versions between, when it names every one of them (a ring of the last 1,024); null
+   * otherwise (the caller reads the signal again). When each changed item's first logged change carries the value it
+   * had in that copy (migration 30), the copy is overlaid with the changed items (signal-overlay.ts: nothing of the
+   * copy is read, ~the changed items' cost); otherwise the copy is read whole and merged with them (60–120 ms at 1M
+   * items when it is read from its file). Its file is rewritten later (`saveLater`).
    */
-  private patch(name: string, stale: Cached<SignalOrder>, version: string): SignalOrder | null {
-    const [from, to] = [Number(stale.version), Number(version)];
-    const old = stale.value;
-    if (!(to > from && to - from <= LOG_RING) || !readWhole(old)) return null;
+  private patch(name: string, stale: Cached<KeptOrder>, version: string): KeptOrder | null {
+    const [baseVersion, old] = stale.value instanceof Overlaid ? [stale.value.baseVersion, stale.value.base] : [stale.version, stale.value];
+    const [from, to] = [Number(baseVersion), Number(version)];
+    if (!(to > from && to - from <= LOG_RING)) return null;
     // One snapshot for the version, the log and the values (a write from another connection may land between statements).
     const read = this.db.transaction(() => {
       if (this.version([`signal:${name}`]) !== version) return null;
-      const items = this.db.prepare('SELECT DISTINCT item_id FROM signal_log WHERE name = ? AND version > ? AND version <= ?').pluck().all(name, from, to) as number[];
-      const logged = this.db.prepare('SELECT count(*) FROM signal_log WHERE name = ? AND version > ? AND version <= ?').pluck().get(name, from, to) as number;
-      if (logged !== to - from) return null;
+      const log = this.db.prepare('SELECT item_id, old_value FROM signal_log WHERE name = ? AND version > ? AND version <= ? ORDER BY version').raw().all(name, from, to) as [number, number | null][];
+      if (log.length !== to - from) return null;
+      // An item's first change since the copy carries its value in the copy (null: absent there, or not known).
+      const first = new Map<number, number | null>();
+      for (const [id, value] of log) if (!first.has(id)) first.set(id, value);
       // By primary key, item by item (the planner otherwise walks the name's whole value index).
-      const rows = this.db.prepare('SELECT s.item_id, s.value FROM json_each(?) e CROSS JOIN signals s ON s.item_id = e.value AND s.name = ?').raw().all(JSON.stringify(items), name) as [number, number][];
-      return { changed: Bits.fromIds(items), rows: rows.sort((a, b) => a[1] - b[1] || a[0] - b[0]) };
+      const rows = this.db.prepare('SELECT s.item_id, s.value FROM json_each(?) e CROSS JOIN signals s ON s.item_id = e.value AND s.name = ?').raw().all(JSON.stringify([...first.keys()]), name) as [number, number][];
+      return { first, rows };
     })();
     if (!read) return null;
-    const order = merge(old, read.changed, read.rows);
-    this.keep(name, version, order);
-    // The file for the next process, once the event loop is free (a SHA-256 of the copy and a write: ~30 ms at 1M).
-    if (this.dir && !this.reading.has(name)) {
-      const dir = this.dir;
-      const save = new Promise<void>((resolve) => setTimeout(resolve, 0).unref()).then(() => {
-        if (this.signals.get(name)?.value === order) saveSortedFile(dir, name, to, order);
-      });
-      this.reading.set(name, save.finally(() => this.reading.delete(name)));
+    let order: KeptOrder;
+    if ([...read.first.values()].every((v) => v !== null)) {
+      order = new Overlaid(old, baseVersion, entries([...read.first].map(([id, value]) => [id, value!])), entries(read.rows));
+    } else {
+      if (!readWhole(old)) return null;
+      order = merge(old, Bits.fromIds([...read.first.keys()]), read.rows.sort((a, b) => a[1] - b[1] || a[0] - b[0]));
     }
+    catchUps[order instanceof Overlaid ? 'overlaid' : 'merged']++;
+    this.keep(name, version, order);
+    this.saveLater(name);
     return order;
   }
 
+  /**
+   * Writes the signal's copy to its file for the next process, SAVE_DELAY_MS after the first catch-up since (at once
+   * when a caller waits in `idle`), as it is then: an overlaid copy is read whole and merged (60–120 ms at 1M items),
+   * which a burst of writes pays once, not per write. Not while the signal is read again (that read writes the file).
+   */
+  private saveLater(name: string): void {
+    if (!this.dir || this.reading.has(name) || this.saving.has(name)) return;
+    const dir = this.dir;
+    const save = new Promise<void>((resolve) => {
+      const timer = setTimeout(now, SAVE_DELAY_MS).unref();
+      const flushes = this.flushes;
+      function now() {
+        clearTimeout(timer);
+        flushes.delete(now);
+        resolve();
+      }
+      flushes.add(now);
+    }).then(() => {
+      const kept = this.signals.get(name);
+      if (!kept || !this.db.open || this.db.inTransaction || kept.version !== this.version([`signal:${name}`])) return;
+      let order = kept.value;
+      // The file the overlay's base was opened from stays: a process opening it catches up from the log (`openBehind`),
+      // until the log is half spent.
+      if (order instanceof Overlaid && order.base instanceof SortedCopy && Number(kept.version) - Number(order.baseVersion) <= LOG_RING / 2) return;
+      if (order instanceof Overlaid) {
+        const { base, in_: now } = order;
+        if (!readWhole(base)) return;
+        const changed = Bits.fromIds([...order.out.ids, ...now.ids]);
+        // In place in the base's arrays: the overlay is replaced at once, and nothing else holds the base.
+        order = merge(base, changed, Array.from(now.ids, (id, k): [number, number] => [id, now.values[k]]));
+        this.keep(name, kept.version, order);
+      }
+      saveSortedFile(dir, name, Number(kept.version), order);
+    });
+    this.saving.set(name, save.finally(() => this.saving.delete(name)));
+  }
+
   /** Opens a signal's file (sorted-file.ts: its blocks read when a count needs them) and keeps it. */
-  private open(dir: string, name: string, version: string): SortedCopy | null {
+  private open(dir: string, name: string, version: string): KeptOrder | null {
     const copy = openSortedFile(dir, name, Number(version), sortedBudget());
     if (!copy) {
-      this.fileTried.set(name, version);
-      return null;
+      const caught = this.openBehind(dir, name, version);
+      if (!caught) this.fileTried.set(name, version);
+      return caught;
     }
     if (copy.open) this.files.add(copy);
     this.keep(name, version, copy);
     return copy;
   }
 
+  /**
+   * A file written a few versions ago (this or another process wrote the signal since, and the file was left to be
+   * caught up: `saveLater`), opened at its version and caught up from signal_log; null when it is further behind
+   * than the log reaches, or the catch-up fails.
+   */
+  private openBehind(dir: string, name: string, version: string): KeptOrder | null {
+    const at = sortedFileVersion(dir, name);
+    if (at === null || !(at < Number(version) && Number(version) - at <= LOG_RING) || this.db.inTransaction) return null;
+    const old = openSortedFile(dir, name, at, sortedBudget());
+    if (!old) return null;
+    if (old.open) this.files.add(old);
+    const caught = this.patch(name, { version: String(at), value: old }, version);
+    this.release();
+    return caught;
+  }
+
   /** Closes the files of copies no longer kept (dropped for the budget, stale, damaged) or read whole. */
   private release(): void {
-    const kept = new Set([...this.signals.values()].map((e) => e.value));
+    const kept = new Set([...this.signals.values()].map((e) => baseOf(e.value)));
     for (const copy of this.files) {
       if (kept.has(copy) && copy.open) continue;
       copy.close();
@@ -303,7 +399,7 @@ export class RemovedSets {
 
   /** The signals whose copies are open on their files (not read whole yet). */
   openFiles(): string[] {
-    return [...this.signals].filter(([, e]) => this.files.has(e.value as SortedCopy) && (e.value as SortedCopy).open).map(([name]) => name);
+    return [...this.signals].filter(([, e]) => this.files.has(baseOf(e.value) as SortedCopy) && (baseOf(e.value) as SortedCopy).open).map(([name]) => name);
   }
 
   /** Whether every threshold rule in `list` can be counted from a sorted copy now (starts reading those that cannot). */
@@ -316,7 +412,10 @@ export class RemovedSets {
     // The reads wait on unref'd timers (a CLI exits without waiting for them); whoever waits keeps the process up.
     const keepAlive = setInterval(() => {}, 1000);
     try {
-      while (this.reading.size > 0) await Promise.all([...this.reading.values()]);
+      while (this.reading.size > 0 || this.saving.size > 0) {
+        for (const now of [...this.flushes]) now();
+        await Promise.all([...this.reading.values(), ...this.saving.values()]);
+      }
     } finally {
       clearInterval(keepAlive);
     }
@@ -376,7 +475,7 @@ export class RemovedSets {
   }
 
   /** Keeps a sorted copy read at `version`, within MAX_SIGNALS and the byte budget (least recently used dropped first). */
-  private keep(name: string, version: string, order: SignalOrder): void {
+  private keep(name: string, version: string, order: KeptOrder): void {
     store(this.db, this.signals, name, { version, value: order }, MAX_SIGNALS);
     const budget = sortedBudget();
     let bytes = [...this.signals.values()].reduce((n, e) => n + orderBytes(e.value), 0);
@@ -390,7 +489,8 @@ export class RemovedSets {
 
   /** How many items have the signal (from the sorted copy when there is one). */
   signalCount(name: string): number {
-    return this.signalOrder(name)?.values.length ?? (this.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(name) as number);
+    const order = this.signalOrder(name);
+    return order ? orderLength(order) : (this.db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(name) as number);
   }
 
   /**
@@ -417,7 +517,7 @@ export class RemovedSets {
   }
 
   /** A threshold rule's [from, to) in its signal's sorted values, or null when the signal is not kept sorted. */
-  private range(c: CompiledRule): { order: SignalOrder; from: number; to: number } | null {
+  private range(c: CompiledRule): { order: KeptOrder; from: number; to: number } | null {
     const order = c.range ? this.signalOrder(c.range.signal) : null;
     const range = order && c.range ? removedRange(order, c.range.keepOp, c.range.threshold) : null;
     return range && { order: order!, from: range[0], to: range[1] };
@@ -427,22 +527,42 @@ export class RemovedSets {
   ruleBits(c: CompiledRule): Bits {
     if (c.source === null) return Bits.empty();
     const r = this.range(c);
-    if (r) {
-      // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
-      const key = `range:${c.range!.signal}:${r.from}:${r.to}`;
-      const version = this.version([`signal:${c.range!.signal}`]);
-      const hit = remember(this.sources, key, version);
-      if (hit) return hit;
-      // A copy opened from its file reads the range from its prefix bitsets and blocks (a damaged one: SQL below).
-      const words = rangeWords(r.order, r.from, r.to);
-      if (words) {
-        // A signal has one value per item, so the range's ids are distinct: its count is its length.
-        const bits = new Bits(words, r.to - r.from);
-        store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
-        return bits;
-      }
-    }
+    const bits = r && (r.order instanceof Overlaid ? this.overlaidBits(c, r.order, r.from, r.to) : this.rangeBits(c.range!.signal, r.order, r.from, r.to, this.version([`signal:${c.range!.signal}`])));
+    if (bits) return bits;
     return c.range ? this.sourceBits(c.source, [`signal:${c.range.signal}`]) : this.sourceBits(c.source, c.tables.map((t) => `table:${t}`), true);
+  }
+
+  /** The ids at positions [from, to) of a signal's copy at `version` (null: a damaged block of its file). */
+  private rangeBits(signal: string, order: SignalOrder, from: number, to: number, version: string): Bits | null {
+    // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
+    const key = `range:${signal}:${from}:${to}`;
+    const hit = remember(this.sources, key, version);
+    if (hit) return hit;
+    // A copy opened from its file reads the range from its prefix bitsets and blocks (a damaged one: SQL).
+    const words = rangeWords(order, from, to);
+    if (!words) return null;
+    // A signal has one value per item, so the range's ids are distinct: its count is its length.
+    const bits = new Bits(words, to - from);
+    store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
+    return bits;
+  }
+
+  /**
+   * A threshold rule's ids at [from, to) of a copy overlaid with a write (signal-overlay.ts): its base copy's range
+   * for the same threshold, with the changed items' bits flipped (null: a damaged block of the base's file).
+   */
+  private overlaidBits(c: CompiledRule, order: Overlaid, from: number, to: number): Bits | null {
+    const { signal, keepOp, threshold } = c.range!;
+    const key = `overlaid:${signal}:${from}:${to}`;
+    const version = this.version([`signal:${signal}`]);
+    const hit = remember(this.sources, key, version);
+    if (hit) return hit;
+    const range = removedRange(order.base, keepOp, threshold);
+    const base = range && this.rangeBits(signal, order.base, range[0], range[1], order.baseVersion);
+    if (!base) return null;
+    const bits = new Bits(order.adjust(base.words, threshold, keepOp === '>' || keepOp === '<=', keepOp === '>' || keepOp === '>='), to - from);
+    store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
+    return bits;
   }
 
   /** How many items one rule removes; a threshold rule without building its bits. */

@@ -9,7 +9,7 @@ import type { Db } from '../store/database';
 import { DupGroupStore, type DupKind } from '../store/dup-groups';
 import { SIGNAL } from './signals';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
-import { type Bits, removedSets, valueAt } from './removed-sets';
+import { type Bits, countIn, orderLength, removedSets, valueAt } from './removed-sets';
 
 /** Duplicate rules read the duplicate groups (dup-groups.ts): they remove every member but the keeper. */
 export const DUP_RULE_KIND: Partial<Record<RuleT['kind'], DupKind>> = { exact_dup: 'exact', near_dup: 'phash', semantic_dup: 'semantic' };
@@ -90,7 +90,7 @@ const num = (n: number): string => {
 /** The value at the (1 - keepTop) quantile, so `>= value` keeps the top fraction (ties may keep a few more). */
 function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): number | null {
   const order = removedSets(db).signalOrder(signal);
-  const n = order?.values.length ?? (db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(signal) as number);
+  const n = order ? orderLength(order) : (db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(signal) as number);
   if (n === 0) return null;
   const keep = Math.max(1, Math.round(keepTop * n));
   // For ">"-style rules the top is the largest values; for "<"-style the smallest.
@@ -169,7 +169,13 @@ export function decidedRemovedCount(db: Db, list: readonly CompiledRule[]): numb
     const sources = [...list.filter((c) => c.rule.enabled && c.source !== null).map((c) => c.source!), MANUAL_EXCLUDED];
     return db.prepare(`SELECT count(*) FROM (${sources.join(' UNION ')} EXCEPT ${MANUAL_KEPT})`).pluck().get() as number;
   }
-  return sets.enabledBits(list).or(excluded).andNot(kept).count();
+  // |(U ∪ E) \ K| = |U| + |E \ U| − |K ∩ U|, U the rules' union (its size kept with their bits), K and E disjoint (one
+  // decision an item): only the decided items' words are visited. Building U ∪ E \ K took three 125 KB passes and allocations at 1M items (~9 ms
+  // after a decision, when nothing of it was cached).
+  const rules = list.filter((c) => c.rule.enabled && c.source !== null);
+  const bits = rules.map((c) => sets.ruleBits(c));
+  const union = rules.length === 0 ? 0 : rules.length === 1 ? bits[0].count() : sets.tally(rules).union;
+  return union + excluded.count() - countIn(excluded, bits) - countIn(kept, bits);
 }
 
 /** How decisions by hand move an evaluation: kept by hand although a rule removes them, excluded by hand although every rule keeps them. */
@@ -183,7 +189,7 @@ export function manualEffect(db: Db, list: readonly CompiledRule[]): { rescued: 
   // Only the hand-decided items are asked about, by id: a few lookups whether or not the sorted copies are ready.
   const removed = (ids: Bits) => {
     const enabled = list.filter((c) => c.rule.enabled && c.source !== null);
-    if (sets.ready(enabled)) return ids.and(sets.enabledBits(enabled)).count();
+    if (sets.ready(enabled)) return countIn(ids, enabled.map((c) => sets.ruleBits(c)));
     if (enabled.length === 0) return 0;
     const inRemoved = db.prepare(`SELECT count(*) FROM (${enabled.map((c) => c.source!).join(' UNION ')}) WHERE item_id IN (SELECT value FROM json_each(?))`).pluck();
     return inRemoved.get(JSON.stringify(ids.ids())) as number;

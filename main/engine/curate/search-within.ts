@@ -19,7 +19,7 @@ export interface WithinOptions {
   mode?: SearchMode;
 }
 
-export interface PagedHits extends Pick<SearchResult, 'method' | 'index' | 'slowExact' | 'unproven' | 'indexRecall'> { hits: Hit[]; more: boolean }
+export interface PagedHits extends Pick<SearchResult, 'method' | 'index' | 'scanMs' | 'slowExact' | 'unproven' | 'indexRecall'> { hits: Hit[]; more: boolean }
 
 export function searchWithin(project: Project, set: EmbeddingSet, query: Float32Array, opts: WithinOptions): PagedHits {
   const need = opts.offset + opts.k + 1; // one more than the page: whether there is a next page
@@ -32,7 +32,7 @@ export function searchWithin(project: Project, set: EmbeddingSet, query: Float32
     const last = found.hits.at(-1);
     const exhausted = found.hits.length < want || (opts.minScore !== undefined && last !== undefined && last.score < opts.minScore);
     if (kept.length >= need || exhausted) {
-      return { method: found.method, index: found.index, slowExact: found.slowExact, unproven: found.unproven, ...(found.indexRecall !== undefined && { indexRecall: found.indexRecall }), hits: kept.slice(opts.offset, opts.offset + opts.k), more: kept.length > opts.offset + opts.k };
+      return { method: found.method, index: found.index, slowExact: found.slowExact, unproven: found.unproven, ...(found.indexRecall !== undefined && { indexRecall: found.indexRecall }), ...(found.scanMs !== undefined && { scanMs: found.scanMs }), hits: kept.slice(opts.offset, opts.offset + opts.k), more: kept.length > opts.offset + opts.k };
     }
     want *= 4;
   }

@@ -10,7 +10,9 @@
 // matrix (quantized-scan.ts: a byte scan proposes candidates, re-scored in float32, and a bound proves the
 // top k exact): the saved copy (quantized-index.ts, built by the search.index job) while it is current, so
 // that only its codes are resident and candidates are read from the file, else a copy made beside the
-// resident float32 matrix. Results say which method answered.
+// resident float32 matrix. Where the search.index job timed the saved copy's search on this machine within
+// the budget (scan-cost.ts), no graph is built and none is needed: results report the graph as 'not-needed'
+// with that timing, and such a search starts no job. Results say which method answered.
 import { existsSync, statSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { Project } from '../project';
@@ -20,19 +22,26 @@ import { residentBudget, residentRows, scanChunkRows, streamedRows } from '../st
 import { indexState, type IndexState, loadIndex, readIndexMeta, type RowSource } from './ann-index';
 import { indexTopK, type RecallMeasure, recallPasses } from './ann-recall';
 import { exactTopK, type TopK, topKOf } from './exact-search';
-import { CopyMismatch, loadQuantized, quantizedFits, quantizedFile, quantizedState, type SavedCopy, savedCopyTopK } from './quantized-index';
+import { CopyMismatch, copyScan, loadQuantized, quantizedFits, quantizedFile, quantizedState, type SavedCopy, savedCopyTopK } from './quantized-index';
 import { quantizedFor, quantizedTopK, quantizing } from './quantized-scan';
-import { exactScanBudgetMs, predictedScanMs, recordScan } from './scan-cost';
+import { exactScanBudgetMs, predictedScanMs, recordScan, type ScanMeasure, scanWithinBudget, thisMachine } from './scan-cost';
 import { imageRows, indexFile } from './semantic-job';
 
 export { exactTopK } from './exact-search';
 
 export interface Hit { itemId: number; score: number }
+/**
+ * The graph index's state, or 'not-needed': the saved int8 copy is current and its exact search, timed on this
+ * machine by the search.index job, answers within the budget, so the job built no graph.
+ */
+export type GraphState = IndexState | 'not-needed';
 export interface SearchResult {
   method: 'index' | 'exact';
   hits: Hit[];
-  /** The saved index against the matrix as it is now. */
-  index: IndexState;
+  /** The saved graph index against the matrix as it is now. */
+  index: GraphState;
+  /** With index 'not-needed': the int8 copy's timed exact search (ms per query on this machine, scan-cost.ts ScanMeasure). */
+  scanMs?: number;
   /** In 'auto' mode, an exact scan of this matrix is over its budget: a current index would answer (search.index builds one). */
   slowExact: boolean;
   /**
@@ -60,6 +69,8 @@ export const SEARCH_EXPANSION = 2048;
 export const INDEX_MAX_WANT = SEARCH_EXPANSION / 4;
 /** Candidates asked of the index per wanted hit, all re-scored from the float32 matrix. */
 export const SEARCH_POOL = 1;
+/** Hits per query when the search.index job times the int8 copy's search: a results page (the API's default 50) and the spares searchVector asks for. */
+export const SCAN_PROBE_K = 55;
 
 interface Saved<I> {
   state: IndexState;
@@ -74,9 +85,16 @@ interface Saved<I> {
   recall: RecallMeasure | undefined;
   /** Current, and the recall gate passed: 'auto' search may answer from the index. */
   trusted: boolean;
+  /** The int8 copy's timed search (quantized-index.ts copyScan), while current. */
+  scan?: ScanMeasure | 'none';
 }
 /** Index state and measured recall per index file, valid while the index and matrix files and the row count are unchanged. */
 const cache = new Map<string, Saved<unknown>>();
+
+/** Forgets every index state read (tests: a project reopened in a fresh process). */
+export function forgetSavedStates(): void {
+  cache.clear();
+}
 
 function fileKey(file: string): string {
   try {
@@ -92,7 +110,7 @@ function fileKey(file: string): string {
  * and its recall as measured with `beam` and `pool`, checked again only when the index, its sidecar, the
  * matrix or the row count changes.
  */
-function savedAt<I>(project: Project, set: EmbeddingSet, rows: number, file: string, check: (src: RowSource) => IndexState, measured: () => RecallMeasure | undefined, beam: number, pool: number): Saved<I> {
+function savedAt<I>(project: Project, set: EmbeddingSet, rows: number, file: string, check: (src: RowSource) => IndexState, measured: () => RecallMeasure | undefined, beam: number, pool: number, timed?: () => ScanMeasure | 'none' | undefined): Saved<I> {
   const key = `${rows}|${fileKey(file)}|${fileKey(`${file}.json`)}|${fileKey(project.embeddings.matrixPath(set, 'image'))}`;
   const hit = cache.get(file) as Saved<I> | undefined;
   if (hit?.key === key) return hit;
@@ -107,7 +125,7 @@ function savedAt<I>(project: Project, set: EmbeddingSet, rows: number, file: str
   }
   const m = state === 'current' ? measured() : undefined;
   const recall = m?.beam === beam && m.pool === pool ? m : undefined;
-  const saved: Saved<I> = { state, index: null, key, recall, trusted: state === 'current' && recallPasses(recall, beam, pool) };
+  const saved: Saved<I> = { state, index: null, key, recall, trusted: state === 'current' && recallPasses(recall, beam, pool), ...(state === 'current' && timed && { scan: timed() }) };
   cache.set(file, saved);
   return saved;
 }
@@ -118,10 +136,10 @@ export function savedIndex(project: Project, set: EmbeddingSet, rows: number): S
   return savedAt(project, set, rows, file, (src) => indexState(file, src, rows), () => readIndexMeta(file)?.recall, SEARCH_EXPANSION, SEARCH_POOL);
 }
 
-/** The saved int8 copy of `set` over its first `rows` rows: its state (savedCopy loads it; exact, so never measured). */
+/** The saved int8 copy of `set` over its first `rows` rows: its state and its timed search (savedCopy loads it; exact, so its recall is never measured). */
 export function savedQuantized(project: Project, set: EmbeddingSet, rows: number): Saved<SavedCopy> {
   const file = quantizedFile(project, set);
-  return savedAt(project, set, rows, file, (src) => quantizedState(file, src, rows), () => undefined, 0, 0);
+  return savedAt(project, set, rows, file, (src) => quantizedState(file, src, rows), () => undefined, 0, 0, () => copyScan(file));
 }
 
 /** The mapped graph index behind `saved` (on first use); null, and `saved` stale, when it no longer loads. */
@@ -151,9 +169,11 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
   const want = Math.min(k + (excludeItem !== undefined ? 1 : 0) + 4, Math.max(1, rowsCommitted)); // a few spare for unmapped rows
   const saved = savedIndex(project, set, rowsCommitted);
   const quant = savedQuantized(project, set, rowsCommitted);
+  const fits = quantizedFits(rowsCommitted, set.dim);
+  const copy = copyStanding(quant, fits);
   // Judged only where it can change something (the probe behind it costs a few ms once per process): an index
-  // to use, or an index job this process could start.
-  const slowExact = rowsCommitted > 0 && mode === 'auto' && (saved.state === 'current' || quant.state === 'current' || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
+  // to use, or an index job this process could start. A copy timed within the budget is not slow.
+  const slowExact = rowsCommitted > 0 && mode === 'auto' && !copy.answers && (saved.state === 'current' || quant.state === 'current' || !project.readOnly) && exactIsSlow(rowsCommitted, set.dim);
   const graph = mode === 'index' || (mode === 'auto' && saved.trusted && slowExact && want <= INDEX_MAX_WANT) ? graphIndex(project, set, saved, rowsCommitted) : null;
   const useIndex = graph !== null;
   let rows: ArrayLike<number>;
@@ -172,8 +192,24 @@ export function searchVector(project: Project, set: EmbeddingSet, query: Float32
     hits.push({ itemId, score: Math.round(scores[i] * 1e5) / 1e5 });
   }
   const recall = saved.recall;
-  const unproven = saved.state !== 'current' || !saved.recall || (quantizedFits(rowsCommitted, set.dim) && quant.state !== 'current');
-  return { method: useIndex ? 'index' : 'exact', hits, index: saved.state, slowExact, unproven, ...(recall && { indexRecall: recall.recall }) };
+  // What the search.index job would still do: build or time the copy, else (the copy over budget) build or measure the graph.
+  const unproven = (fits && !copy.timed) || (!copy.answers && (saved.state !== 'current' || !saved.recall));
+  const notNeeded = copy.answers && saved.state !== 'current';
+  return {
+    method: useIndex ? 'index' : 'exact', hits, index: notNeeded ? 'not-needed' : saved.state, slowExact, unproven,
+    ...(recall && { indexRecall: recall.recall }), ...(notNeeded && { scanMs: (quant.scan as ScanMeasure).ms }),
+  };
+}
+
+/**
+ * Where the saved int8 copy stands: `timed`, current and its search timed on this machine (or no copy can be
+ * made of the rows: nothing to time); `answers`, timed within the budget, so no graph is needed.
+ */
+function copyStanding(quant: Saved<SavedCopy>, fits: boolean): { timed: boolean; answers: boolean } {
+  if (quant.state !== 'current' || quant.scan === undefined) return { timed: false, answers: false };
+  if (quant.scan === 'none') return { timed: true, answers: false };
+  const here = quant.scan.machine === thisMachine();
+  return { timed: here, answers: fits && here && scanWithinBudget(quant.scan) };
 }
 
 /**

@@ -406,6 +406,27 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
   }
 }
 
+/**
+ * The change version the copy of `name` on disk was written at (null: none, or unreadable), so a copy written a few
+ * versions ago is opened at its version and caught up from signal_log (removed-sets.ts) instead of being read again.
+ */
+export function sortedFileVersion(dir: string, name: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(fileOf(dir, name), 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const header = readHeader(fd, MAGIC, 8)?.header as Header | undefined;
+    return header?.name === name && Number.isSafeInteger(header.version) ? header.version : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes the copy of `name` at `version` (best effort: cache-file.ts), with its prefix bitsets. */
 export function saveSortedFile(dir: string, name: string, version: number, order: SignalOrder): void {
   const count = order.values.length;

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type IngestEntry, type IngestSource } from './entry';
@@ -30,9 +31,9 @@ export class ImageFolderSource implements IngestSource {
     const dirPrefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
     let n = 0;
     for (const d of await readdir(dir, { withFileTypes: true })) {
-      if (d.name.startsWith('.')) continue;
-      if (d.isDirectory()) n += await this.countIn(dirPrefix + d.name, realRoot, signal);
-      else if (extensionOf(d.name) !== null && (d.isFile() || (d.isSymbolicLink() && (await linkedFile(dirPrefix + d.name, realRoot)) !== null))) n++;
+      const found = await walked(d, dirPrefix, realRoot);
+      if (found === 'folder') n += await this.countIn(dirPrefix + d.name, realRoot, signal);
+      else if (found) n++;
     }
     return n;
   }
@@ -90,24 +91,16 @@ export class ImageFolderSource implements IngestSource {
     const names = new Set(dirents.filter((d) => d.isFile() || d.isSymbolicLink()).map((d) => d.name));
     let files: Walked[] = [];
     for (const d of dirents) {
-      if (d.name.startsWith('.')) continue;
-      if (d.isDirectory()) {
+      const found = await walked(d, dirPrefix, realRoot);
+      if (found === 'folder') {
         // Files before a subfolder come before its files, as in a per-file walk.
         if (files.length) yield files;
         files = [];
         yield* this.walk(dirPrefix + d.name, signal, realRoot, `${keyPrefix + d.name}/`);
-        continue;
-      }
-      // Sidecars and other files are passed over before any string is built for them.
-      const ext = extensionOf(d.name);
-      if (ext === null) continue;
-      const full = dirPrefix + d.name;
-      const key = keyPrefix + d.name;
-      const stem = d.name.slice(0, d.name.length - ext.length);
-      if (d.isFile()) files.push({ file: full, key, stem, siblings: names });
-      else if (d.isSymbolicLink()) {
-        const link = await linkedFile(full, realRoot);
-        if (link) files.push({ file: full, key, stem, siblings: names, outside: link.outside });
+      } else if (found) {
+        const file: Walked = { file: dirPrefix + d.name, key: keyPrefix + d.name, stem: d.name.slice(0, d.name.length - found.ext.length), siblings: names };
+        if (found.outside !== undefined) file.outside = found.outside;
+        files.push(file);
       }
     }
     if (files.length) yield files;
@@ -122,6 +115,22 @@ function extensionOf(name: string): string | null {
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 ? name.slice(dot) : '';
   return IMAGE_EXTENSIONS.has(ext.toLowerCase()) ? ext : null;
+}
+
+/**
+ * What the walk (and its count) makes of a directory entry: a folder to descend into, an image file with its
+ * extension (and, for a link, whether it leads outside the source), or nothing (hidden names, sidecars and other
+ * files, links to folders). Sidecars and other files are passed over before any string is built for them.
+ */
+async function walked(d: Dirent, dirPrefix: string, realRoot: string): Promise<'folder' | { ext: string; outside?: boolean } | null> {
+  if (d.name.startsWith('.')) return null;
+  if (d.isDirectory()) return 'folder';
+  const ext = extensionOf(d.name);
+  if (ext === null) return null;
+  if (d.isFile()) return { ext };
+  if (!d.isSymbolicLink()) return null;
+  const link = await linkedFile(dirPrefix + d.name, realRoot);
+  return link && { ext, outside: link.outside };
 }
 
 /**

@@ -18,7 +18,6 @@ export type ReadReply = { ready: true } | { id: number; out: ImageRead[] | TextR
 
 export declare const READ_WORKER: string;
 export declare function imageSize(input: Uint8Array): ReturnType<typeof ImageSizeFn>;
-export declare function readSmallSync(fd: number, limit: number): Buffer | null;
 export declare function describeBytes(buf: Buffer): ImageBytes;
 export declare function readImage(file: string): Promise<ImageRead>;
 export declare function readImages(files: string[]): Promise<ImageRead[]>;

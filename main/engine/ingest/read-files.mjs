@@ -49,7 +49,7 @@ let scratch = Buffer.allocUnsafe(0);
  * @param {number} limit
  * @returns {Buffer | null}
  */
-export function readSmallSync(fd, limit) {
+function readSmallSync(fd, limit) {
   if (scratch.length < limit + 1) scratch = Buffer.allocUnsafe(limit + 1);
   let got = 0;
   // One byte past the limit tells "larger" apart from "exactly the limit"; a read of 0 is the end of the file.
@@ -99,24 +99,33 @@ export async function readImage(file) {
 }
 
 /**
+ * The whole of `file` when it is at most `limit` bytes, else null. Errors are fs errors (their `syscall` says
+ * whether the open or the read failed); the bytes are readSmallSync's shared view.
+ * @param {string} file
+ * @param {number} limit
+ * @returns {Buffer | null}
+ */
+function readSmallFile(file, limit) {
+  const fd = openSync(file, 'r');
+  try {
+    return readSmallSync(fd, limit);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The read of an image small enough for one synchronous read (SYNC_IMAGE_BYTES), else null.
  * @param {string} file
  * @returns {import('./read-files.d.mts').ImageRead | null}
  */
 function readSmallImage(file) {
-  let fd;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    return { ioError: `cannot open: ${code(err)}` };
-  }
   let small;
   try {
-    small = readSmallSync(fd, SYNC_IMAGE_BYTES);
+    small = readSmallFile(file, SYNC_IMAGE_BYTES);
   } catch (err) {
-    return { ioError: `cannot read: ${code(err)}` };
-  } finally {
-    closeSync(fd);
+    const step = /** @type {NodeJS.ErrnoException} */ (err).syscall === 'open' ? 'open' : 'read';
+    return { ioError: `cannot ${step}: ${code(err)}` };
   }
   return small && describeBytes(small);
 }
@@ -187,13 +196,7 @@ export async function readTexts(files) {
   const out = [];
   for (const file of files) {
     try {
-      const fd = openSync(file, 'r');
-      let small;
-      try {
-        small = readSmallSync(fd, SYNC_TEXT_BYTES);
-      } finally {
-        closeSync(fd);
-      }
+      const small = readSmallFile(file, SYNC_TEXT_BYTES);
       out.push({ text: small ? small.toString('utf8') : await readFile(file, 'utf8') });
     } catch (err) {
       out.push({ error: /** @type {Error} */ (err).message });

@@ -490,4 +490,24 @@ ${[['insert', ['new']], ['update', ['old', 'new']], ['delete', ['old']]].map(([o
     // 10k items with captions cost ~190 CPU-ms of inserts with it and ~110 without; 100k, 3.6 s and 1.0 s.
     sql: 'DROP INDEX IF EXISTS items_sha256;',
   },
+  {
+    version: 30,
+    name: 'signal_log.old_value: the value a logged item had before the write, so a sorted copy answers a small write from itself plus the changed items instead of being read whole',
+    // Read by curate/removed-sets.ts (`patch`): an item's first logged change since a copy's version carries its value
+    // in that copy, so the copy's entry is found by binary search. NULL where the row did not exist before (an insert,
+    // an update that moved the row to another key) or is unknown (rows logged before this migration, and the row an
+    // INSERT OR REPLACE deletes without a trigger): such an item makes the copy be caught up by a pass over it, as before.
+    sql: `
+      ALTER TABLE signal_log ADD COLUMN old_value REAL;
+      DROP TRIGGER change_signals_insert;
+      DROP TRIGGER change_signals_update;
+      DROP TRIGGER change_signals_delete;
+${([['insert', [['new', 'NULL']]], ['update', [['old', 'old.value'], ['new', 'CASE WHEN new.item_id = old.item_id AND new.name = old.name THEN old.value END']]], ['delete', [['old', 'old.value']]]] as const).map(([op, rows]) => `
+      CREATE TRIGGER change_signals_${op} AFTER ${op.toUpperCase()} ON signals BEGIN${rows.map(([r, old]) => `
+        INSERT INTO change_versions VALUES ('signal:' || ${r}.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+        INSERT INTO signal_log (name, slot, version, item_id, old_value) SELECT ${r}.name, version % 1024, version, ${r}.item_id, ${old} FROM change_versions WHERE key = 'signal:' || ${r}.name
+          ON CONFLICT (name, slot) DO UPDATE SET version = excluded.version, item_id = excluded.item_id, old_value = excluded.old_value;`).join('')}
+      END;`).join('')}
+    `,
+  },
 ];

@@ -75,7 +75,7 @@ export function SearchBar() {
 /**
  * How the hits were found: approximately through the ANN index (large projects whose index passed its recall
  * check; "search exactly" scans every row), or by an exact scan, with the index being built or checked when
- * that scan was slow.
+ * that scan was slow, or, where the int8 copy's exact scan was timed within budget, why no ANN index is built.
  */
 function SearchMethod() {
   const results = useStore((s) => s.results);
@@ -93,6 +93,11 @@ function SearchMethod() {
     <span className="muted small" data-testid="search-method">
       {' · exact'}
       {results.indexJobId !== undefined && !results.exact && ' (preparing the search index for faster searches)'}
+      {results.scanMs !== undefined && results.indexJobId === undefined && (
+        <span data-testid="search-scan" title="Every search here is exact: a compact int8 copy of the embeddings is scanned and the best candidates scored again in full precision. It was timed on this machine within the interactive budget, so no approximate (HNSW) index is built.">
+          {` · ${results.scanMs < 10 ? results.scanMs.toFixed(1) : Math.round(results.scanMs)} ms per search on this machine, no approximate index needed`}
+        </span>
+      )}
       {results.exact && <>{' '}<button className="link" data-testid="search-approximate" onClick={() => again(false)}>back to fast search</button></>}
     </span>
   );

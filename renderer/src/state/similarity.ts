@@ -25,6 +25,7 @@ export async function runSearch(search: Search, minScore?: number, label?: strin
     useStore.getState().setResults({
       kind: similar ? 'similar' : 'text', label: label ?? ('text' in search ? `“${search.text}”` : `more like #${search.similarTo}`),
       ids, scores, method: res.method, search, minScore, more: res.more, exact, ...(res.indexJobId !== undefined && { indexJobId: res.indexJobId }), ...(res.indexRecall !== undefined && { indexRecall: res.indexRecall }),
+      ...(res.index === 'not-needed' && res.scanMs !== undefined && { scanMs: res.scanMs }),
     });
   } catch (err) {
     useStore.getState().report(err);

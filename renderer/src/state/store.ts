@@ -14,6 +14,8 @@ export interface GridResults {
   indexJobId?: number;
   /** The index's measured recall@10 vs exact (when it is current and measured). */
   indexRecall?: number;
+  /** No graph index is needed: the int8 copy's exact search, timed on this machine, takes this many ms per query. */
+  scanMs?: number;
   /** What was searched (text or an item), with its cutoff, so the search can page on and be saved as a view. */
   search?: { text: string } | { similarTo: number };
   minScore?: number;

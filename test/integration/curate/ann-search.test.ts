@@ -9,23 +9,22 @@
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatch, type Dispatch } from '../../../main/api/handlers';
+import type { Dispatch } from '../../../main/api/handlers';
 import { buildIndex, readIndexMeta, rowsDigest, saveIndex, saveIndexMeta, saveSidecar } from '../../../main/engine/curate/ann-index';
 import { MIN_INDEX_RECALL } from '../../../main/engine/curate/ann-recall';
 import { imageRows, indexFile } from '../../../main/engine/curate/semantic-job';
 import { exactIsSlow, savedIndex, savedQuantized, searchVector } from '../../../main/engine/curate/search';
-import { buildQuantized, quantizedFile, removeQuantized } from '../../../main/engine/curate/quantized-index';
+import { buildQuantized, copyScan, quantizedFile, removeQuantized } from '../../../main/engine/curate/quantized-index';
 import { quantizedScans } from '../../../main/engine/curate/quantized-scan';
 import { dropResident, residentRows } from '../../../main/engine/store/resident-matrix';
 import { predictedScanMs } from '../../../main/engine/curate/scan-cost';
 import { SEARCH_INDEX_JOB, searchIndexJob } from '../../../main/engine/curate/search-index-job';
-import { Engine } from '../../../main/engine/engine';
+import type { Engine } from '../../../main/engine/engine';
 import type { Project } from '../../../main/engine/project';
 import { MatrixFile } from '../../../main/engine/store/matrix-file';
 import type { EmbeddingSet } from '../../../main/engine/store/embeddings';
-import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
-import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
 import { tempDir } from '../../fixtures/images';
+import { bruteForceItems, plantedSearchProject } from '../../fixtures/search-truth';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
 
 const ROWS = 20_000;
@@ -43,14 +42,7 @@ function normalized(v: Float32Array): Float32Array {
 }
 
 /** Item ids of the k rows with the largest float64 dot product with q. */
-function bruteForce(q: Float32Array, k: number): number[] {
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
-  return rows.map((row, r) => {
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += row[j] * q[j];
-    return { r, s };
-  }).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k).map(({ r }) => itemOf.get(set.id, r) as number);
-}
+const bruteForce = (q: Float32Array, k: number) => bruteForceItems(project, set, rows, q, k);
 
 /** Queries near planted rows (noised) and off them (random directions). */
 function queries(n: number, seed: number): Float32Array[] {
@@ -70,7 +62,7 @@ function withBudget<T>(ms: string, f: () => T): T {
 }
 
 /** The search.index job's typed result. */
-function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall: number; quantizedBuilt?: boolean } {
+function indexJobResult(job: { id: number }): { rows: number; built: boolean; recall?: number; quantizedBuilt?: boolean } {
   return project.jobs.result(searchIndexJob(project, engine.active), job.id)!;
 }
 
@@ -89,12 +81,7 @@ function embedItem(row: number, v: Float32Array): number {
 
 beforeAll(async () => {
   process.env.WINNOW_HOME = await tempDir();
-  engine = new Engine('cli');
-  project = await syntheticProject(engine, path.join(await tempDir(), 'project'), ROWS, DIM, DEFAULT_MODEL, true);
-  set = project.embeddings.getSet(DEFAULT_MODEL)!;
-  const planted = plantedFor(ROWS, DIM);
-  rows = Array.from({ length: ROWS }, (_, r) => planted.row(r));
-  call = createDispatch(engine);
+  ({ engine, project, set, rows, call } = await plantedSearchProject(path.join(await tempDir(), 'project'), ROWS, DIM, true));
 }, 120_000);
 
 afterAll(async () => {
@@ -209,10 +196,16 @@ describe('search through the saved ANN index', () => {
     const file = indexFile(project, set);
     const qfile = quantizedFile(project, set);
     const qs = queries(6, 11);
+    // A zero budget: the int8 copy's search is over it, so the job builds and measures the graph (graph-not-needed.test.ts covers the other branch).
     const job = async () => {
-      const run = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
-      expect(run.state).toBe('done');
-      return indexJobResult(run);
+      process.env.WINNOW_EXACT_SCAN_MS = '0';
+      try {
+        const run = await project.jobs.wait(project.jobs.start(SEARCH_INDEX_JOB, { model: set.model }).id);
+        expect(run.state).toBe('done');
+        return indexJobResult(run);
+      } finally {
+        delete process.env.WINNOW_EXACT_SCAN_MS;
+      }
     };
     const built = await job();
     expect(built).toMatchObject({ built: true, quantizedBuilt: true }); // the tail rewrite above made both stale
@@ -229,24 +222,26 @@ describe('search through the saved ANN index', () => {
     expect(quantizedScans.bounded - bounded).toBe(qs.length);
     // A graph whose key r holds the vector of row r + 1, and an int8 copy whose row r holds row r + 1's codes
     // (its own digest of the codes right): current by the rows' digests, and wrong on every query.
+    // The forged sidecar keeps the right copy's timing too, so that the job does not time (and so catch) it.
+    const timing = copyScan(qfile);
+    expect(timing).toMatchObject({ ms: expect.any(Number) });
     const src = imageRows(project, set);
-    try {
-      const shifted = { dim: DIM, rows: n, read: (row: number, count = 1) => {
-        const out = new Float32Array(count * DIM);
-        for (let i = 0; i < count; i++) out.set(src.read((row + i + 1) % n, 1), i * DIM);
-        return out;
-      } };
-      saveIndex(await buildIndex(shifted), file, { ...meta, recall: undefined, digest: rowsDigest(src) });
+    const shifted = { dim: DIM, rows: n, read: (row: number, count = 1) => {
+      const out = new Float32Array(count * DIM);
+      for (let i = 0; i < count; i++) out.set(src.read((row + i + 1) % n, 1), i * DIM);
+      return out;
+    } };
+    const plantWrongCopy = async (scan?: ReturnType<typeof copyScan>) => {
       const wrong = (await buildQuantized(shifted, qfile, set.model))!;
-      saveSidecar(qfile, { ...wrong, digest: rowsDigest(src) });
-    } finally {
-      src.close();
-    }
+      saveSidecar(qfile, { ...wrong, digest: rowsDigest(src), ...(scan && { scan }) });
+    };
+    saveIndex(await buildIndex(shifted), file, { ...meta, recall: undefined, digest: rowsDigest(src) });
+    await plantWrongCopy(timing);
     expect(savedIndex(project, set, n).state).toBe('current');
     expect(savedQuantized(project, set, n).state).toBe('current');
     const measured = await job();
     expect(measured).toMatchObject({ built: false, quantizedBuilt: false });
-    expect(measured.recall).toBeLessThan(MIN_INDEX_RECALL);
+    expect(measured.recall!).toBeLessThan(MIN_INDEX_RECALL);
     for (const q of qs) {
       const res = withBudget('0', () => searchVector(project, set, q, 10));
       expect(res.method).toBe('exact');
@@ -269,6 +264,12 @@ describe('search through the saved ANN index', () => {
     } finally {
       delete process.env.WINNOW_EXACT_SCAN_MS;
     }
+    // A wrong copy not yet timed: the job's timing reads its rows, catches it, and builds the copy again.
+    await plantWrongCopy();
+    expect(await job()).toMatchObject({ built: false, quantizedBuilt: true });
+    expect(copyScan(qfile)).toMatchObject({ ms: expect.any(Number) });
+    src.close();
+    for (const q of qs) expect(searchVector(project, set, q, 10, undefined, 'exact').hits.map((h) => h.itemId)).toEqual(bruteForce(q, 10));
   });
 
   it('the saved int8 copy answers exact searches with brute force\'s top 10, without the float32 matrix resident; a truncated or altered copy is never scanned', async () => {

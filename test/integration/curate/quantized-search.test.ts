@@ -14,6 +14,7 @@ import { MatrixFile } from '../../../main/engine/store/matrix-file';
 import { residentRows } from '../../../main/engine/store/resident-matrix';
 import { plantedFor, syntheticProject } from '../../../bench/lib/synthetic-project';
 import { tempDir } from '../../fixtures/images';
+import { bruteForceItems } from '../../fixtures/search-truth';
 
 const ROWS = 24_000;
 const DIM = 64; // 1.5M values: over the size that gets an int8 copy
@@ -23,11 +24,7 @@ let project: Project;
 let set: EmbeddingSet;
 let rows: Float32Array[];
 
-function bruteForce(q: Float32Array, k: number): number[] {
-  const itemOf = project.db.prepare('SELECT item_id FROM embedding_rows WHERE set_id = ? AND image_row = ?').pluck();
-  return rows.map((row, r) => ({ r, s: row.reduce((a, x, j) => a + x * q[j], 0) }))
-    .sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k).map(({ r }) => itemOf.get(set.id, r) as number);
-}
+const bruteForce = (q: Float32Array, k: number) => bruteForceItems(project, set, rows, q, k);
 
 function queries(n: number, seed: number): Float32Array[] {
   const rnd = mulberry32(seed);

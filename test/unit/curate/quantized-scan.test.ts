@@ -149,15 +149,19 @@ describe('int8-guided exact top-k', () => {
     expect(got.rescored).toBeGreaterThan(FIRST_POOL);
   });
 
-  it("the rows' own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only", async () => {
+  it.each([false, true])("the rows' own int8 rounding: a row it hides most, behind 300 rows that score higher in int8 only (a lead row too: %s)", async (lead) => {
     // The query (1, …, 1) is on the int8 grid; decoys are too (x = code · 2⁻¹⁰): only row B's rounding counts.
     // B = 126.49 · 2⁻¹⁰ in every dimension: int8 2,016 steps, float 2,023.84. Decoys (126 or 127, summing to
-    // 2,017–2,023) are above B in int8 and below it in float32.
+    // 2,017–2,023) are above B in int8 and below it in float32. The lead row A (126.51 in 15 dimensions, 125.51 in
+    // one) tops the int8 scores (2,031) and is below B in float32 (2,023.16): the first prefix re-scored, cut where
+    // int8 scores fall the bound (7.84) under A's, holds A and a few decoys, and proves nothing, since the best int8
+    // score it leaves out, a decoy's, plus the bound is above A's float32 score; only the pool's lowest score is not.
     const dim = 16;
     const s = 2 ** -10;
     const rnd = mulberry32(22);
     const rows = 10_000;
     const vectors: number[][] = [Array(dim).fill(-127), Array(dim).fill(126.49)]; // the first sets every step to 2⁻¹⁰
+    if (lead) vectors.push([125.51, ...Array(dim - 1).fill(126.51)]);
     for (let d = 0; d < 300; d++) {
       const c = Array(dim).fill(126);
       for (let up = 1 + (d % 7); up > 0; ) {

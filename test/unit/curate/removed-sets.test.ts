@@ -11,7 +11,7 @@ import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { saveBitsFile } from '../../../main/engine/curate/bits-file';
-import { Bits, removedSets, tally } from '../../../main/engine/curate/removed-sets';
+import { Bits, catchUps, removedSets, tally } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { ManualStore } from '../../../main/engine/store/manual';
@@ -226,23 +226,29 @@ describe('sorted copies on disk', () => {
     return { ready, removed };
   }
 
-  it('are read by the next process at the version they were written, and not after a write from another connection', async () => {
+  it('are read by the next process at the version they were written, caught up from signal_log after a write from another connection, and not when the log misses it', async () => {
     const { db, file, ids } = await project(20);
     expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
     const other = openDatabase(file);
     other.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[40]);
-    // The file is at the old version: a process opening now counts by SQL, then writes a new file.
-    expect(await reopen(file)).toEqual({ ready: false, removed: 21 });
+    // The file is at the old version: a process opening now opens it at that version and catches it up from the log.
+    const overlaid = catchUps.overlaid;
     expect(await reopen(file)).toEqual({ ready: true, removed: 21 });
+    expect(catchUps.overlaid).toBe(overlaid + 1);
+    // The log without the next write's versions: counted by SQL, then a new file is written.
+    other.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[39]);
+    other.prepare('DELETE FROM signal_log').run();
+    expect(await reopen(file)).toEqual({ ready: false, removed: 22 });
+    expect(await reopen(file)).toEqual({ ready: true, removed: 22 });
     // This connection's copy catches up from signal_log (the one row written), and saves its file.
     other.close();
     const another = openDatabase(file);
     another.prepare(`UPDATE signals SET value = 0 WHERE item_id = ?`).run(ids[41]);
     another.close();
     expect(removedSets(db).ready(compileRules(db, rules))).toBe(true);
-    expect(filterCount(db, { rules, show: 'removed' })).toBe(22);
+    expect(filterCount(db, { rules, show: 'removed' })).toBe(23);
     await removedSets(db).idle();
-    expect(await reopen(file)).toEqual({ ready: true, removed: 22 });
+    expect(await reopen(file)).toEqual({ ready: true, removed: 23 });
     db.close();
   });
 
@@ -258,8 +264,9 @@ describe('sorted copies on disk', () => {
       })();
     } catch { /* the rollback under test */ }
     expect(await reopen(file)).toEqual({ ready: true, removed: 10 });
+    // As many rows again, other ones: the file is caught up from the log, which holds this write's rows only.
     db.prepare(`UPDATE signals SET value = 0 WHERE item_id >= ? AND item_id < ?`).run(ids[30], ids[40]);
-    expect(await reopen(file)).toEqual({ ready: false, removed: 20 });
+    expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
     expect(await reopen(file)).toEqual({ ready: true, removed: 20 });
     db.close();
   });
