@@ -109,6 +109,8 @@ async function buildFastBundle(esm: Metafile): Promise<void> {
   // (`import(x){` is a method named import).
   const computed = text.match(/(?<![\w$.])import\((?!")[^)]*\)(?!\{)/);
   if (computed) throw new Error(`the fast-start bundle cannot serve ${computed[0]}: import() a string literal in the CLI's code`);
+  // bin/cli-fast-start.mjs reads the bundle as latin1 (no UTF-8 decoding): esbuild's default ASCII charset makes it so.
+  if (/[^\x00-\x7f]/.test(text)) throw new Error('the fast-start bundle is not ASCII: bin/cli-fast-start.mjs reads it as latin1');
   writeFileSync(CLI_FAST_BUNDLE, text);
   buildCodeCache(CLI_FAST_BUNDLE);
 }

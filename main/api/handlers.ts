@@ -1,26 +1,15 @@
 import type { Engine } from '../engine/engine';
-import { visionHandlers } from './handlers-vision';
-import { createModelHandlers } from './handlers-models';
-import { modelSettingsHandlers } from './handlers-model-settings';
-import { curationHandlers } from './handlers-curation';
-import { labelHandlers } from './handlers-labels';
-import { adaptHandlers } from './handlers-adapt';
-import { similarityHandlers, withinWhere } from './handlers-similarity';
-import { formatHandlers } from './handlers-formats';
-import { detectionHandlers } from './handlers-detection';
-import { scaleHandlers } from './handlers-scale';
-import { projectHandlers } from './handlers-projects';
-import { decisionHandlers } from './handlers-decisions';
+import { withinWhere } from './handlers-similarity';
 import { filterCount } from '../engine/curate/selection';
-import { viewHandlers } from './handlers-views';
-import { ApiError, type MethodArgs, type MethodName, type MethodResult, isMethodName, methods } from './contract';
+import { ApiError, type MethodArea, type MethodArgs, type MethodName, type MethodResult, isMethodName, methodAreas, methodSchemas } from './contract';
 
 /** Handlers for a subset of the contract: each area (vision, curation, formats, models) supplies its own. */
 export type HandlersFor<K extends MethodName> = { [M in K]: (args: MethodArgs<M>) => Promise<MethodResult<M>> | MethodResult<M> };
 type Handlers = HandlersFor<MethodName>;
+type AreaMethods<A extends MethodArea> = { [M in MethodName]: (typeof methodAreas)[M] extends A ? M : never }[MethodName];
 
-/** The contract mapped onto the engine: the only place that knows both. */
-export function createHandlers(engine: Engine): Handlers {
+/** The core methods mapped onto the engine. */
+function coreHandlers(engine: Engine): HandlersFor<AreaMethods<'core'>> {
   const project = () => engine.requireProject();
   return {
     'app.info': () => engine.info(),
@@ -43,19 +32,41 @@ export function createHandlers(engine: Engine): Handlers {
     'jobs.get': ({ id }) => project().jobs.get(id),
     'jobs.cancel': ({ id }) => project().jobs.cancel(id),
     'jobs.resume': ({ id }) => project().jobs.resume(id),
-    ...visionHandlers(engine),
-    ...createModelHandlers(engine),
-    ...modelSettingsHandlers(engine),
-    ...curationHandlers(engine),
-    ...formatHandlers(engine),
-    ...labelHandlers(engine),
-    ...adaptHandlers(engine),
-    ...similarityHandlers(engine),
-    ...detectionHandlers(engine),
-    ...viewHandlers(engine),
-    ...scaleHandlers(engine),
-    ...projectHandlers(engine),
-    ...decisionHandlers(engine),
+  };
+}
+
+/**
+ * Each area's handlers, loaded on the first call of one of its methods: the handler modules reach most of the
+ * engine (jobs, exports, detection, downloads), which a one-shot CLI command calling one or two methods never needs.
+ */
+const areaHandlers: { [A in MethodArea]: (engine: Engine) => Promise<HandlersFor<AreaMethods<A>>> } = {
+  core: async (engine) => coreHandlers(engine),
+  models: async (engine) => (await import('./handlers-models')).createModelHandlers(engine),
+  modelSettings: async (engine) => (await import('./handlers-model-settings')).modelSettingsHandlers(engine),
+  vision: async (engine) => (await import('./handlers-vision')).visionHandlers(engine),
+  curation: async (engine) => (await import('./handlers-curation')).curationHandlers(engine),
+  labels: async (engine) => (await import('./handlers-labels')).labelHandlers(engine),
+  similarity: async (engine) => (await import('./handlers-similarity')).similarityHandlers(engine),
+  formats: async (engine) => (await import('./handlers-formats')).formatHandlers(engine),
+  detection: async (engine) => (await import('./handlers-detection')).detectionHandlers(engine),
+  adapt: async (engine) => (await import('./handlers-adapt')).adaptHandlers(engine),
+  views: async (engine) => (await import('./handlers-views')).viewHandlers(engine),
+  scale: async (engine) => (await import('./handlers-scale')).scaleHandlers(engine),
+  projects: async (engine) => (await import('./handlers-projects')).projectHandlers(engine),
+  decisions: async (engine) => (await import('./handlers-decisions')).decisionHandlers(engine),
+};
+
+/** The contract mapped onto the engine, one area at a time as calls reach it: the only place that knows both. */
+function createHandlers(engine: Engine): <M extends MethodName>(method: M) => Promise<Handlers[M]> {
+  const loaded = new Map<MethodArea, Promise<Record<string, unknown>>>();
+  return async (method) => {
+    const area = methodAreas[method];
+    let handlers = loaded.get(area);
+    if (!handlers) {
+      handlers = areaHandlers[area](engine) as Promise<Record<string, unknown>>;
+      loaded.set(area, handlers);
+    }
+    return (await handlers)[method] as Handlers[typeof method];
   };
 }
 
@@ -63,14 +74,14 @@ export type Dispatch = (method: string, input: unknown) => Promise<unknown>;
 
 /** Validates a call from any transport against the contract, then runs it. */
 export function createDispatch(engine: Engine): Dispatch {
-  const handlers = createHandlers(engine);
+  const handlerOf = createHandlers(engine);
   return async (method, input) => {
     if (!isMethodName(method)) throw new ApiError('not_found', `unknown method ${method}`);
-    const parsed = methods[method].input.safeParse(input ?? {});
+    const parsed = (await methodSchemas(method)).input.safeParse(input ?? {});
     if (!parsed.success) {
       throw new ApiError('bad_input', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
     }
-    const handler = handlers[method] as (args: unknown) => unknown;
+    const handler = (await handlerOf(method)) as (args: unknown) => unknown;
     try {
       return await handler(parsed.data);
     } catch (err) {

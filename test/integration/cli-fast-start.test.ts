@@ -80,14 +80,14 @@ describe('winnow fast start', () => {
     expect(hits(missing.stdout)).toEqual(expected);
 
     // Garbage where this bundle's cache belongs (a truncated write, another V8): rejected, compiled from source.
-    writeFileSync(codeCachePath(copy, source), Buffer.alloc(4096, 7));
+    writeFileSync(codeCachePath(copy), Buffer.alloc(4096, 7));
     const rejected = fromBundle(copy);
     expect(rejected.code, rejected.stderr).toBe(0);
     expect(rejected.stderr).toContain('code cache rejected');
     expect(hits(rejected.stdout)).toEqual(expected);
 
     // A real cache, then the bundle rebuilt to the same length: V8 alone would accept the old cache (it checks
-    // only the length), the bundle's hash in the cache's name keeps it from being found.
+    // only the length), the bundle file's modification time in the cache's name keeps it from being found.
     buildCodeCache(copy);
     expect(fromBundle(copy).stderr).toContain('code cache accepted');
     const changed = source.replace('curate image-text datasets', 'CURATE image-text datasets');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelInfoT } from '../../main/api/methods/models';
-import { modelMethods } from '../../main/api/methods/models';
+import { methodSchemas } from '../../main/api/contract';
 import { formatModelTable } from '../../main/cli/models';
 import { formatBytes, formatJob } from '../../main/cli/progress-bar';
 
@@ -31,11 +31,11 @@ describe('model pull progress and listings in the terminal', () => {
     expect(table.split('\n')[2]).toMatch(/^winnow-clip-mini\s+clip\s+MIT\s+built-in\s+fp32 7.4 MB$/);
   });
 
-  it('validates model ids and dtypes before anything reaches the engine', () => {
-    const pull = modelMethods['models.pull'].input;
+  it('validates model ids and dtypes before anything reaches the engine', async () => {
+    const pull = (await methodSchemas('models.pull')).input;
     expect(pull.safeParse({ id: 'clip-vit-base-patch32', dtype: 'fp16' }).success).toBe(true);
     for (const bad of [{ id: '../x' }, { id: 'A' }, { id: '' }, { id: 'ok', dtype: 'fp16/../x' }, { id: 'ok', extra: true }]) expect(pull.safeParse(bad).success).toBe(false);
-    expect(modelMethods['models.import'].input.safeParse({ path: '' }).success).toBe(false);
-    expect(modelMethods['models.remove'].input.safeParse({ id: '.partial' }).success).toBe(false);
+    expect((await methodSchemas('models.import')).input.safeParse({ path: '' }).success).toBe(false);
+    expect((await methodSchemas('models.remove')).input.safeParse({ id: '.partial' }).success).toBe(false);
   });
 });

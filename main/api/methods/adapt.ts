@@ -8,7 +8,7 @@ const absPath = z.string().min(1).max(4096);
 
 export const adaptMethods = {
   /** Adapts the latest single-label run's classifier to the reviews and relabels unreviewed items; `head` labels with a distilled head instead. */
-  'adapt.run': {
+  'adapt.run': () => ({
     input: z.object({
       model: z.string().min(1).max(200).optional(),
       classes: z.array(ClassSpecSchema).min(2).max(1000).optional(),
@@ -19,15 +19,15 @@ export const adaptMethods = {
       head: absPath.optional(),
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
-  },
+  }),
   /** Every finished adaptation, oldest first: training-set size and cross-validated accuracy (the chart). */
-  'adapt.reports': { input: z.object({}).strict(), output: z.array(AdaptReport) },
+  'adapt.reports': () => ({ input: z.object({}).strict(), output: z.array(AdaptReport) }),
   /** Items with pending label proposals, most useful to review first. */
-  'adapt.queue': {
+  'adapt.queue': () => ({
     input: z.object({ strategy: AdaptStrategy, limit: z.number().int().min(1).max(1000).default(100), model: z.string().min(1).max(200).optional() }).strict(),
     output: z.array(z.object({ itemId: z.number().int(), confidence: z.number(), margin: z.number() })),
-  },
+  }),
   /** Writes the adapted classifier (latest, or of `job`) as a model folder: head.onnx + winnow-head.json + README.md. */
-  'adapt.distill': { input: z.object({ out: absPath, job: z.number().int().optional() }).strict(), output: HeadCard },
-  'adapt.regions': { input: z.object({}).strict(), output: z.array(RegionThreshold) },
+  'adapt.distill': () => ({ input: z.object({ out: absPath, job: z.number().int().optional() }).strict(), output: HeadCard }),
+  'adapt.regions': () => ({ input: z.object({}).strict(), output: z.array(RegionThreshold) }),
 } as const;

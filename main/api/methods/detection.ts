@@ -31,7 +31,7 @@ const HistoryStep = z.object({ action: z.string().nullable(), itemIds: z.array(z
 
 export const detectionMethods = {
   /** Zero-shot detection (boxes; with `segment`, masks too) over a saved selection (default: every item). */
-  'detect.run': {
+  'detect.run': () => ({
     input: z.object({
       queries: z.array(label).min(1).max(64),
       model: modelId.optional(),
@@ -49,10 +49,10 @@ export const detectionMethods = {
       regionCache: z.boolean().optional(),
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
-  },
+  }),
   /** Proposals per label written by one detection job. */
-  'detect.counts': { input: z.object({ jobId: z.number().int().positive() }).strict(), output: z.array(z.object({ label: z.string(), count: z.number().int() })) },
-  'review.queue': {
+  'detect.counts': () => ({ input: z.object({ jobId: z.number().int().positive() }).strict(), output: z.array(z.object({ label: z.string(), count: z.number().int() })) }),
+  'review.queue': () => ({
     input: z.object({ filter: QueueFilter.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1000) }).strict(),
     output: z.object({
       items: z.array(z.object({ itemId: z.number().int(), pending: z.number().int(), total: z.number().int(), uncertainty: z.number().nullable() })),
@@ -62,21 +62,21 @@ export const detectionMethods = {
       /** The score floor applied, and how many proposals it leaves out. */
       minScore: z.number(), belowFloor: z.number().int(),
     }),
-  },
-  'review.item': {
+  }),
+  'review.item': () => ({
     input: z.object({ itemId: annId }).strict(),
     output: z.object({ itemId: z.number().int(), width: z.number().int().nullable(), height: z.number().int().nullable(), annotations: z.array(ReviewAnnotationSchema) }),
-  },
-  'review.decide': { input: z.object({ ids: z.array(annId).min(1).max(10_000), state: z.enum(['accepted', 'rejected', 'proposed']), user }).strict(), output: Edited },
-  'review.relabel': { input: z.object({ id: annId, label, user }).strict(), output: Edited },
+  }),
+  'review.decide': () => ({ input: z.object({ ids: z.array(annId).min(1).max(10_000), state: z.enum(['accepted', 'rejected', 'proposed']), user }).strict(), output: Edited }),
+  'review.relabel': () => ({ input: z.object({ id: annId, label, user }).strict(), output: Edited }),
   /** `nudge`: a keyboard step; nudges of the same box in a row are one undo step. */
-  'review.setBox': { input: z.object({ id: annId, bbox: Bbox, nudge: z.boolean().optional(), user }).strict(), output: Edited },
-  'review.setMask': { input: z.object({ id: annId, rle: Rle, user }).strict(), output: Edited },
-  'review.add': { input: z.object({ itemId: annId, label, bbox: Bbox, kind: z.enum(['box', 'mask']).optional(), rle: Rle.optional(), user }).strict(), output: Edited },
-  'review.delete': { input: z.object({ id: annId, user }).strict(), output: Edited },
-  'review.acceptAbove': { input: z.object({ threshold: z.number().min(0).max(1), filter: QueueFilter.optional(), user }).strict(), output: z.object({ count: z.number().int(), progress: Progress }) },
+  'review.setBox': () => ({ input: z.object({ id: annId, bbox: Bbox, nudge: z.boolean().optional(), user }).strict(), output: Edited }),
+  'review.setMask': () => ({ input: z.object({ id: annId, rle: Rle, user }).strict(), output: Edited }),
+  'review.add': () => ({ input: z.object({ itemId: annId, label, bbox: Bbox, kind: z.enum(['box', 'mask']).optional(), rle: Rle.optional(), user }).strict(), output: Edited }),
+  'review.delete': () => ({ input: z.object({ id: annId, user }).strict(), output: Edited }),
+  'review.acceptAbove': () => ({ input: z.object({ threshold: z.number().min(0).max(1), filter: QueueFilter.optional(), user }).strict(), output: z.object({ count: z.number().int(), progress: Progress }) }),
   /** A Segment Anything mask from the annotation's box (and optional clicks, image pixels): undoable like any edit. */
-  'review.refine': {
+  'review.refine': () => ({
     input: z.object({
       id: annId,
       points: z.array(z.object({ x: z.number().min(0), y: z.number().min(0), label: z.union([z.literal(0), z.literal(1)]) })).max(32).optional(),
@@ -84,9 +84,9 @@ export const detectionMethods = {
       user,
     }).strict(),
     output: Edited,
-  },
-  'review.undo': { input: z.object({}).strict(), output: HistoryStep },
-  'review.redo': { input: z.object({}).strict(), output: HistoryStep },
+  }),
+  'review.undo': () => ({ input: z.object({}).strict(), output: HistoryStep }),
+  'review.redo': () => ({ input: z.object({}).strict(), output: HistoryStep }),
 } as const;
 
 export type ReviewAnnotationT = z.output<typeof ReviewAnnotationSchema>;

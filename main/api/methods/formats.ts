@@ -38,22 +38,22 @@ const options = z.record(z.string().max(60), z.union([z.boolean(), z.number(), z
 
 /** Export (formats, preview, start) and URL downloads. */
 export const formatMethods = {
-  'export.formats': { input: z.object({}).strict(), output: z.array(ExportFormatInfo) },
-  'export.preview': {
+  'export.formats': () => ({ input: z.object({}).strict(), output: z.array(ExportFormatInfo) }),
+  'export.preview': () => ({
     input: z.object({ format: formatId, selection, options }).strict(),
     output: ExportPreview,
-  },
-  'export.start': {
+  }),
+  'export.start': () => ({
     input: z.object({ format: formatId, dest: z.string().min(1).max(4096), selection, options }).strict(),
     /** `options` as the format typed and filled them (defaults included). */
     output: z.object({ jobId: z.number().int(), dest: z.string(), options: z.record(z.string(), z.unknown()) }),
-  },
-  'downloads.start': {
+  }),
+  'downloads.start': () => ({
     input: z.object({ sourceId: z.number().int().positive().optional(), options: DownloadOptions.default(DownloadOptions.parse({})) }).strict(),
     output: z.object({ jobId: z.number().int(), pending: z.number().int() }),
-  },
+  }),
   /** URL items per download status (ok, http_404, timeout, ...). */
-  'downloads.status': { input: z.object({}).strict(), output: z.record(z.string(), z.number().int()) },
+  'downloads.status': () => ({ input: z.object({}).strict(), output: z.record(z.string(), z.number().int()) }),
 } as const;
 
 export type ExportFormatInfoT = z.output<typeof ExportFormatInfo>;

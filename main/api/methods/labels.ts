@@ -29,7 +29,7 @@ export const LabelRunSchema = z.object({
 
 export const labelMethods = {
   /** Zero-shot labeling job; queues an embed job first when the model's embeddings are incomplete. */
-  'labels.run': {
+  'labels.run': () => ({
     input: z.object({
       model: modelId.optional(),
       classes: z.array(ClassSpecSchema).min(2).max(1000),
@@ -43,20 +43,20 @@ export const labelMethods = {
       thresholds: z.record(z.string(), z.number().min(-1).max(1)).optional(),
     }).strict().refine((v) => new Set(v.classes.map((c) => c.name)).size === v.classes.length, 'class names must be unique'),
     output: jobId,
-  },
-  'labels.counts': { input: z.object({ run: z.enum(['zero-shot', 'multi-label', 'adapted']).optional() }).strict(), output: LabelCountsSchema },
+  }),
+  'labels.counts': () => ({ input: z.object({ run: z.enum(['zero-shot', 'multi-label', 'adapted']).optional() }).strict(), output: LabelCountsSchema }),
   /** Every labeling run, newest first: runs add up, and an item's current label is its reviewed one, else the newest run's. */
-  'labels.runs': { input: z.object({}).strict(), output: z.array(LabelRunSchema) },
+  'labels.runs': () => ({ input: z.object({}).strict(), output: z.array(LabelRunSchema) }),
   /** Defaults for the labels model (`model`, else the project's choice): templates and threshold come from its calibration (null: it has none). */
-  'labels.defaults': {
+  'labels.defaults': () => ({
     input: z.object({ model: modelId.optional() }).strict(),
     output: z.object({ model: z.string(), templates: z.array(z.string()), k: z.number().int(), threshold: z.number().nullable(), multiThreshold: z.number(), uncertainLabel: z.string() }),
-  },
-  'pairscore.run': { input: z.object({ model: modelId.optional() }).strict(), output: jobId },
-  'concepts.run': {
+  }),
+  'pairscore.run': () => ({ input: z.object({ model: modelId.optional() }).strict(), output: jobId }),
+  'concepts.run': () => ({
     input: z.object({ prompts: z.array(text).min(1).max(32), model: modelId.optional() }).strict(),
     output: jobId.extend({ signals: z.array(z.string()) }),
-  },
+  }),
 } as const;
 
 export type ClassSpecT = z.output<typeof ClassSpecSchema>;

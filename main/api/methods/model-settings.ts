@@ -21,20 +21,20 @@ export const TaskChoice = z.object({
 export const ModelCalibration = z.object({ model: z.string(), entries: z.array(CalibrationEntry) });
 
 export const modelSettingsMethods = {
-  'models.choices': { input: z.object({}).strict(), output: z.array(TaskChoice) },
+  'models.choices': () => ({ input: z.object({}).strict(), output: z.array(TaskChoice) }),
   /** Chooses the project's model for a task (null: back to the default). */
-  'models.choose': { input: z.object({ task: TaskSlotName, model: modelId.nullable() }).strict(), output: z.array(TaskChoice) },
+  'models.choose': () => ({ input: z.object({ task: TaskSlotName, model: modelId.nullable() }).strict(), output: z.array(TaskChoice) }),
   /** A model's calibration as this project sees it (default model: the labels task's). */
-  'models.calibration': { input: z.object({ model: modelId.optional() }).strict(), output: ModelCalibration },
+  'models.calibration': () => ({ input: z.object({ model: modelId.optional() }).strict(), output: ModelCalibration }),
   /** Sets (`set`) or drops (`reset`; 'all') the project's overrides of a model's calibration values. */
-  'models.calibrate': {
+  'models.calibrate': () => ({
     input: z.object({
       model: modelId,
       set: z.partialRecord(CalibrationKeyName, z.unknown()).optional(),
       reset: z.union([z.array(CalibrationKeyName).max(CALIBRATION_KEYS.length), z.literal('all')]).optional(),
     }).strict(),
     output: ModelCalibration,
-  },
+  }),
 } as const;
 
 export type TaskChoiceT = z.output<typeof TaskChoice>;

@@ -35,17 +35,17 @@ export const ModelInfo = z.object({
 });
 
 export const modelMethods = {
-  'models.list': { input: z.object({}).strict(), output: z.array(ModelInfo) },
-  'models.pull': { input: z.object({ id: modelId, dtype: dtype.optional() }).strict(), output: ModelJob },
+  'models.list': () => ({ input: z.object({}).strict(), output: z.array(ModelInfo) }),
+  'models.pull': () => ({ input: z.object({ id: modelId, dtype: dtype.optional() }).strict(), output: ModelJob }),
   /** Model pulls of this session (they belong to the app, not to a project), newest first. */
-  'models.jobs': { input: z.object({}).strict(), output: z.array(ModelJob) },
-  'models.cancel': { input: z.object({ jobId: z.number().int().positive() }).strict(), output: ModelJob },
-  'models.import': {
+  'models.jobs': () => ({ input: z.object({}).strict(), output: z.array(ModelJob) }),
+  'models.cancel': () => ({ input: z.object({ jobId: z.number().int().positive() }).strict(), output: ModelJob }),
+  'models.import': () => ({
     input: z.object({ path: z.string().min(1).max(4096), id: modelId.optional() }).strict(),
     output: z.object({ id: z.string(), path: z.string(), report: ValidationReport }),
-  },
-  'models.validate': { input: z.object({ id: modelId, dtype: dtype.optional() }).strict(), output: ValidationReport },
-  'models.remove': { input: z.object({ id: modelId }).strict(), output: z.object({ id: z.string(), removed: z.literal(true) }) },
+  }),
+  'models.validate': () => ({ input: z.object({ id: modelId, dtype: dtype.optional() }).strict(), output: ValidationReport }),
+  'models.remove': () => ({ input: z.object({ id: modelId }).strict(), output: z.object({ id: z.string(), removed: z.literal(true) }) }),
 } as const;
 
 export type ModelInfoT = z.output<typeof ModelInfo>;

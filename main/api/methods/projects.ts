@@ -11,15 +11,15 @@ const Entry = z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir'
 
 export const projectMethods = {
   /** Closes the open project (jobs checkpointed); the UI goes back to the welcome screen. */
-  'project.close': { input: z.object({}).strict(), output: z.object({ closed: z.boolean() }) },
+  'project.close': () => ({ input: z.object({}).strict(), output: z.object({ closed: z.boolean() }) }),
   /** Readable sub-folders (and with `files`, files) of `dir` (default: the first allowed root, else home), within WINNOW_BROWSE_ROOTS when set. */
-  'fs.list': {
+  'fs.list': () => ({
     input: z.object({ dir: absolutePath.optional(), files: z.boolean().optional(), hidden: z.boolean().optional() }).strict(),
     output: z.object({ dir: z.string(), parent: z.string().nullable(), entries: z.array(Entry), roots: z.array(z.string()), truncated: z.boolean() }),
-  },
+  }),
   /** What a typed path means: "~" is home, a relative path starts at the first browse root (else home), never the server's working folder; the UI shows it and asks. */
-  'fs.resolve': {
+  'fs.resolve': () => ({
     input: z.object({ path: z.string().trim().min(1).max(4096) }).strict(),
     output: z.object({ input: z.string(), absolute: z.string(), wasRelative: z.boolean(), exists: z.boolean(), kind: z.enum(['dir', 'file']).nullable(), base: z.string().nullable() }),
-  },
+  }),
 } as const;

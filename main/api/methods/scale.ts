@@ -5,7 +5,7 @@ import { DupKind, Rule } from '../../domain/curation';
 import { PlanDedup, ScalePlan } from '../../domain/scale';
 
 export const scaleMethods = {
-  'plan.export': {
+  'plan.export': () => ({
     input: z.object({
       /** Where shard outputs and the merged result go: a folder every worker sees, or s3://bucket/prefix. */
       output: z.string().min(1).max(4096),
@@ -23,17 +23,17 @@ export const scaleMethods = {
       out: z.string().min(1).max(4096).optional(),
     }).strict(),
     output: ScalePlan,
-  },
+  }),
   /**
    * Duplicate groups found elsewhere (a merged scale-out result, `winnow cluster open`) for items of one
    * source, by item key: replaces every group of the kinds listed. Keys not in the source are skipped.
    */
-  'duplicates.adopt': {
+  'duplicates.adopt': () => ({
     input: z.object({
       sourceId: z.number().int().positive(),
       kinds: z.array(DupKind).min(1),
       groups: z.array(z.object({ kind: DupKind, keeper: z.string().min(1), members: z.array(z.string().min(1)).min(2) }).strict()).max(1_000_000),
     }).strict(),
     output: z.object({ groups: z.number().int(), missing: z.number().int() }),
-  },
+  }),
 } as const;

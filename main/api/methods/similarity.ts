@@ -54,7 +54,7 @@ export const MapPoints = z.object({
 });
 
 export const similarityMethods = {
-  'dedup.semantic.run': {
+  'dedup.semantic.run': () => ({
     input: z.object({
       model: modelId.optional(),
       threshold: z.number().min(0.5).max(1).optional(),
@@ -66,15 +66,15 @@ export const similarityMethods = {
       k: z.number().int().min(1).max(256).optional(),
     }).strict(),
     output: z.object({ jobId: z.number().int() }),
-  },
-  'search.text': { input: z.object({ query: z.string().trim().min(1).max(1000), model: modelId.optional(), ...paging }).strict(), output: SearchResult },
-  'search.similar': { input: z.object({ itemId: id, model: modelId.optional(), ...paging }).strict(), output: SearchResult },
+  }),
+  'search.text': () => ({ input: z.object({ query: z.string().trim().min(1).max(1000), model: modelId.optional(), ...paging }).strict(), output: SearchResult }),
+  'search.similar': () => ({ input: z.object({ itemId: id, model: modelId.optional(), ...paging }).strict(), output: SearchResult }),
   /** Items by id in the given order (a results page of the grid); unknown ids are left out. */
-  'search.items': { input: z.object({ ids: z.array(id).max(1000) }).strict(), output: z.array(z.custom<ItemT>()) },
-  'map.get': {
+  'search.items': () => ({ input: z.object({ ids: z.array(id).max(1000) }).strict(), output: z.array(z.custom<ItemT>()) }),
+  'map.get': () => ({
     input: z.object({ model: modelId.optional(), colorBy: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional() }).strict(),
     output: MapPoints,
-  },
+  }),
 } as const;
 
 export type SearchHitT = z.output<typeof SearchHit>;

@@ -28,8 +28,8 @@ export const ModelFit = z.object({
 
 /** The loaded model (and the execution provider it really runs on) and embedding jobs. */
 export const visionMethods = {
-  'vision.status': { input: z.object({ model: modelId.optional() }).strict(), output: VisionStatus },
-  'embed.start': { input: z.object({ model: modelId.optional() }).strict(), output: z.object({ jobId: z.number().int() }) },
-  'embeddings.list': { input: z.object({}).strict(), output: z.array(EmbeddingSetInfo) },
-  'models.fit': { input: z.object({ model: modelId.optional() }).strict(), output: ModelFit },
+  'vision.status': () => ({ input: z.object({ model: modelId.optional() }).strict(), output: VisionStatus }),
+  'embed.start': () => ({ input: z.object({ model: modelId.optional() }).strict(), output: z.object({ jobId: z.number().int() }) }),
+  'embeddings.list': () => ({ input: z.object({}).strict(), output: z.array(EmbeddingSetInfo) }),
+  'models.fit': () => ({ input: z.object({ model: modelId.optional() }).strict(), output: ModelFit }),
 } as const;

@@ -1,6 +1,6 @@
 // Keeps URL downloads from untrusted manifests away from this machine and its private networks (SSRF): every connection's
 // resolved address is checked, on every redirect hop, unless the user allowed private targets.
-import { lookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import type { Agent, Response } from 'undici';
 
@@ -42,7 +42,7 @@ export function blockedReason(address: string, policy: NetworkPolicy, allowed = 
   return `${address} is a loopback, private or link-local address (allow private networks to download from it)`;
 }
 
-function guardedAgent(policy: NetworkPolicy, { Agent }: typeof import('undici')): Agent {
+function guardedAgent(policy: NetworkPolicy, { Agent }: typeof import('undici'), { lookup }: typeof import('node:dns')): Agent {
   const allowed = allowList(policy);
   return new Agent({
     connect: {
@@ -69,9 +69,10 @@ const MAX_REDIRECTS = 10;
  * host is checked on the address the connection really uses.
  */
 export async function guardedFetch(url: string, policy: NetworkPolicy, init: { signal: AbortSignal; headers: Record<string, string> }): Promise<Response> {
-  // undici (~1 MB of JavaScript) is loaded by the first download, not by every command that imports this file.
+  // undici (~1 MB of JavaScript) and node:dns (~3 ms) are loaded by the first download, not by every command that
+  // imports this file (every project open does, through the download job).
   const undici = await import('undici');
-  const dispatcher = policy.allowPrivateNetwork ? undefined : guardedAgent(policy, undici);
+  const dispatcher = policy.allowPrivateNetwork ? undefined : guardedAgent(policy, undici, await import('node:dns'));
   const allowed = allowList(policy);
   let current = new URL(url);
   try {
