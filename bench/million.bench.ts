@@ -4,18 +4,19 @@
 // the API dispatch (the same path as the app, server and CLI):
 //   open project + first grid page, a deep grid page (offset N/2: the API-level stand-in for scroll frame
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
-//   selection.evaluate: first calls from the sorted copies' files, loaded in the background since the open, timed
-//   in fresh processes right after the first page and after an idle pause; repeated; after a write makes them
-//   stale), text search (built-in model, warm; as the app chooses: an exact scan, from the saved int8 copy where it
-//   is current, or the saved ANN graph where the copy's timed search is over budget and the graph's measured recall
-//   passes the gate, with its recall@10 vs the exact option and the gate's measurement), duplicates page, review queue page, export of
+//   selection.evaluate: first calls from the sorted copies' files, opened with the project and read as counts
+//   need them: a values block, prefix bitsets and the id blocks between; timed in fresh processes right after the
+//   first page and after an idle pause; repeated; after a write makes them stale), text search (built-in model, warm;
+//   as the app chooses: an exact scan, from the saved int8 copy where it is current, or the saved ANN graph where the
+//   copy's timed search is over budget and the graph's measured recall passes the gate, with its recall@10 vs the
+//   exact option and the gate's measurement), duplicates page, review queue page, export of
 //   a 10% selection (manifest, no image copies), resident memory after each stage and peak RSS; and the review
 //   page's query alone at the default score floor, from the per-item queue table (migration 27) and by grouping
 //   every proposal as before it, back to back in one process. Ratio column: 1M vs 1k (target ≤ 1.5× for UI calls).
 // (Built for the current schema: signals carry a run id, exact duplicates are groups in dup_groups/dup_members.)
 // Env: BENCH_SIZES (default 1000,1000000), BENCH_REPEATS (5; median), BENCH_ROUNDS (3; interleaved, median), BENCH_IDLE_MS (1000),
 // WINNOW_BENCH_DIR (project cache), BENCH_ROWS=filter (only the in-process filter rows: no search, review, export,
-// nor the fresh-process recount rows).
+// nor the fresh-process recount rows), BENCH_ROWS=recount (the same with the fresh-process recount rows).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,7 +36,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Rounds, each running every size once in turn (interleaved on a shared machine); the table shows medians over rounds. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CACHE = process.env.WINNOW_BENCH_DIR ?? path.join(os.tmpdir(), 'winnow-bench');
-const FILTER_ONLY = process.env.BENCH_ROWS === 'filter';
+const FILTER_ONLY = process.env.BENCH_ROWS === 'filter' || process.env.BENCH_ROWS === 'recount';
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const RULES = [{ id: 'pair', kind: 'signal', signal: 'clip.pair', op: '>=', threshold: 0.25 }];
 /** Three rules whose removed sets overlap: the recount needs their union (bitsets, removed-sets.ts). */
@@ -218,6 +219,7 @@ async function child(dir: string, size: number): Promise<void> {
   out.filterRebuild = await time(() => sets.idle());
   rss('filter');
   if (FILTER_ONLY) {
+    out.peakMiB = process.resourceUsage().maxRSS / 1024;
     await engine.close();
     process.stdout.write(JSON.stringify(out));
     return;
@@ -302,7 +304,7 @@ async function main(): Promise<void> {
       if (res.status !== 0) throw new Error(`child for ${size} failed: status ${res.status}, signal ${res.signal}`);
       const run = JSON.parse(res.stdout) as Record<string, number>;
       // The first recount of a fresh process, right after open + first page and after IDLE_MS more (recountChild).
-      for (const [key, idle] of FILTER_ONLY ? [] : [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
+      for (const [key, idle] of process.env.BENCH_ROWS === 'filter' ? [] : [['recountNow', 0], ['recountIdle', IDLE_MS]] as const) {
         const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--recount-child', dirs[k], String(idle)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (r.status !== 0) throw new Error(`recount child for ${size} failed: status ${r.status}, signal ${r.signal}`);
         const { recount, cpu } = JSON.parse(r.stdout) as Record<string, number>;
@@ -369,7 +371,7 @@ async function main(): Promise<void> {
   console.log(`| measure | ${label(SIZES[0])} items | ${label(SIZES.at(-1)!)} items | ratio |`);
   console.log('| --- | ---: | ---: | ---: |');
   const cell = (v: number | undefined, key?: string) => (v === undefined ? 'n/a' : v.toFixed(key && /Recall$|^searchRecall$/.test(key) ? 3 : 1));
-  for (const [name, key] of rows) console.log(`| ${name} | ${cell(small[key], key)} | ${cell(big[key], key)} | ${small[key] && big[key] ? `${(big[key] / small[key]).toFixed(2)}×` : 'n/a'} |`);
+  for (const [name, key] of rows) if (small[key] !== undefined || big[key] !== undefined) console.log(`| ${name} | ${cell(small[key], key)} | ${cell(big[key], key)} | ${small[key] && big[key] ? `${(big[key] / small[key]).toFixed(2)}×` : 'n/a'} |`);
   if (!FILTER_ONLY) console.log(`| export throughput (items/s) | ${(small.exported / (small.export / 1000)).toFixed(0)} | ${(big.exported / (big.export / 1000)).toFixed(0)} | ${((big.exported / big.export) / (small.exported / small.export)).toFixed(2)}× |`);
 }
 

@@ -8,9 +8,10 @@ import { readdirSync } from 'node:fs';
 import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import { loadBitsFile, saveBitsFile } from './bits-file';
+import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
 import { entries, Overlaid } from './signal-overlay';
-import { openSortedFile, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, sortedFileVersion } from './sorted-file';
+import { openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, sortedFileVersion, valueOf } from './sorted-file';
 
 export type { SignalOrder };
 /** A signal's sorted copy as kept: its arrays, or an older copy overlaid with the items written since (signal-overlay.ts). */
@@ -30,12 +31,8 @@ export class Bits {
 
   /** `distinct`: how many distinct ids [from, to) holds, when the caller knows. */
   static fromIds(ids: ArrayLike<number>, from = 0, to = ids.length, distinct = -1): Bits {
-    let max = -1;
-    for (let k = from; k < to; k++) if (ids[k] > max) max = ids[k];
-    // No ids: no words (-1 >>> 5 would size the array at 2^27 words, 512 MB).
-    if (max < 0) return Bits.empty();
-    const words = new Uint32Array((max >>> 5) + 1);
-    for (let k = from; k < to; k++) words[ids[k] >>> 5] |= 1 << (ids[k] & 31);
+    const words = new Uint32Array(wordsFor(maxId(ids, from, to)));
+    setIds(words, ids, from, to);
     return new Bits(words, distinct);
   }
 
@@ -77,10 +74,13 @@ export class Bits {
   }
 }
 
+/** Set bits of a 32-bit word. */
 function pop32(v: number): number {
   v -= (v >>> 1) & 0x55555555;
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+  v = (v + (v >>> 4)) & 0x0f0f0f0f;
+  v += v >>> 8;
+  return (v + (v >>> 16)) & 0x3f;
 }
 
 function popcount(words: Uint32Array): number {
@@ -114,42 +114,34 @@ export function tally(list: readonly Bits[]): Tally {
   const alone = list.map((b) => b.count());
   const cumulative = alone.map(() => 0);
   if (list.length <= 1) return { alone, cumulative: alone.slice(), union: alone[0] ?? 0 };
-  const words = list.map((b) => b.words);
-  const n = Math.max(...words.map((w) => w.length));
+  // The first set adds all of itself, known from its count: its words only start each word's union.
+  const [first, ...words] = list.map((b) => b.words);
+  cumulative[0] = alone[0];
+  const n = Math.max(first.length, ...words.map((w) => w.length));
   for (let w = 0; w < n; w++) {
-    let soFar = 0;
+    let soFar = w < first.length ? first[w] : 0;
     for (let r = 0; r < words.length; r++) {
-      const v = w < words[r].length ? words[r][w] : 0;
-      const added = v & ~soFar;
-      if (added !== 0) {
-        cumulative[r] += pop32(added);
-        soFar |= v;
-      }
+      const list = words[r];
+      const v = w < list.length ? list[w] : 0;
+      let added = v & ~soFar;
+      if (added === 0) continue;
+      soFar |= v;
+      // pop32, written out: a first recount runs before V8 optimizes, and a call per word cost more than the word.
+      added -= (added >>> 1) & 0x55555555;
+      added = (added & 0x33333333) + ((added >>> 2) & 0x33333333);
+      added = (added + (added >>> 4)) & 0x0f0f0f0f;
+      added += added >>> 8;
+      cumulative[r + 1] += (added + (added >>> 16)) & 0x3f;
     }
   }
   return { alone, cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
-}
-
-/** Index of the first value ≥ t (`strict`: > t); null when a copy read from its file finds the block damaged. */
-function bound(order: SignalOrder, t: number, strict: boolean): number | null {
-  const { values } = order;
-  let [lo, hi] = [0, values.length];
-  // A copy opened from its file reads only the block the answer is in.
-  if (order.narrow) [lo, hi] = order.narrow(t, strict);
-  if (order.have && !order.have('values', lo, hi)) return null;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (strict ? values[mid] <= t : values[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t` (null: a damaged file). */
 export function removedRange(order: KeptOrder, op: '>' | '>=' | '<' | '<=', t: number): [number, number] | null {
   const strict = op === '>' || op === '<=';
   const base = order instanceof Overlaid ? order.base : order;
-  let at = bound(base, t, strict);
+  let at = positionOf(base, t, strict);
   if (at === null) return null;
   if (order instanceof Overlaid) at = order.at(at, t, strict);
   return op === '>' || op === '>=' ? [0, at] : [at, orderLength(order)];
@@ -157,8 +149,8 @@ export function removedRange(order: KeptOrder, op: '>' | '>=' | '<' | '<=', t: n
 
 /** The k-th smallest value (null: a damaged file). */
 export function valueAt(order: KeptOrder, k: number): number | null {
-  if (order instanceof Overlaid) return order.valueAt(k, (p) => valueAt(order.base, p), (v) => bound(order.base, v, true));
-  return !order.have || order.have('values', k, k + 1) ? order.values[k] : null;
+  if (order instanceof Overlaid) return order.valueAt(k, (p) => valueOf(order.base, p), (v) => positionOf(order.base, v, true));
+  return valueOf(order, k);
 }
 
 /**
@@ -284,8 +276,7 @@ export class RemovedSets {
     if ([...read.first.values()].every((v) => v !== null)) {
       order = new Overlaid(old, baseVersion, entries([...read.first].map(([id, value]) => [id, value!])), entries(read.rows));
     } else {
-      const n = old.values.length;
-      if (old.have && !(old.have('values', 0, n) && old.have('ids', 0, n))) return null;
+      if (!readWhole(old)) return null;
       order = merge(old, Bits.fromIds([...read.first.keys()]), read.rows.sort((a, b) => a[1] - b[1] || a[0] - b[0]));
     }
     catchUps[order instanceof Overlaid ? 'overlaid' : 'merged']++;
@@ -320,8 +311,7 @@ export class RemovedSets {
       if (order instanceof Overlaid && order.base instanceof SortedCopy && Number(kept.version) - Number(order.baseVersion) <= LOG_RING / 2) return;
       if (order instanceof Overlaid) {
         const { base, in_: now } = order;
-        const n = base.values.length;
-        if (base.have && !(base.have('values', 0, n) && base.have('ids', 0, n))) return;
+        if (!readWhole(base)) return;
         const changed = Bits.fromIds([...order.out.ids, ...now.ids]);
         // In place in the base's arrays: the overlay is replaced at once, and nothing else holds the base.
         order = merge(base, changed, Array.from(now.ids, (id, k): [number, number] => [id, now.values[k]]));
@@ -514,13 +504,13 @@ export class RemovedSets {
     if (hit) return hit;
     // Not from inside a transaction: the version seen there may be rolled back (see readSorted).
     const dir = saved && !this.db.inTransaction ? this.dir : null;
-    const words = dir && loadBitsFile(dir, sql, version);
-    let bits = words ? new Bits(words) : null;
+    const file = dir && loadBitsFile(dir, sql, version);
+    let bits = file ? new Bits(file.words, file.count) : null;
     if (!bits) {
       const ids = this.db.prepare(sql).pluck().all() as number[];
       bits = Bits.fromIds(Int32Array.from(ids));
       // For the next process (a duplicate rule's join costs 10–50 ms at 1M items; small sources are not worth a file).
-      if (dir && ids.length >= SAVED_SOURCE_ROWS) saveBitsFile(dir, sql, version, bits.words);
+      if (dir && ids.length >= SAVED_SOURCE_ROWS) saveBitsFile(dir, sql, version, bits.words, bits.count());
     }
     store(this.db, this.sources, sql, { version, value: bits }, MAX_SOURCES);
     return bits;
@@ -544,14 +534,15 @@ export class RemovedSets {
 
   /** The ids at positions [from, to) of a signal's copy at `version` (null: a damaged block of its file). */
   private rangeBits(signal: string, order: SignalOrder, from: number, to: number, version: string): Bits | null {
-    // A copy opened from its file reads the range's ids first (a damaged block: SQL).
-    if (order.have && !order.have('ids', from, to)) return null;
     // A recount asks for the same rule's bits several times (count, evaluation): keep the last few ranges.
     const key = `range:${signal}:${from}:${to}`;
     const hit = remember(this.sources, key, version);
     if (hit) return hit;
+    // A copy opened from its file reads the range from its prefix bitsets and blocks (a damaged one: SQL).
+    const words = rangeWords(order, from, to);
+    if (!words) return null;
     // A signal has one value per item, so the range's ids are distinct: its count is its length.
-    const bits = Bits.fromIds(order.ids, from, to, to - from);
+    const bits = new Bits(words, to - from);
     store(this.db, this.sources, key, { version, value: bits }, MAX_SOURCES);
     return bits;
   }

@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDispatch } from '../../../main/api/handlers';
 import type { MethodInput, MethodName, MethodResult } from '../../../main/api/contract';
 import type { RuleT } from '../../../main/domain/curation';
-import { removedSets } from '../../../main/engine/curate/removed-sets';
-import { loadSortedFile, openSortedFile, saveSortedFile } from '../../../main/engine/curate/sorted-file';
+import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
+import { openSortedFile, positionOf, rangeWords, saveSortedFile, valueOf } from '../../../main/engine/curate/sorted-file';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { Engine } from '../../../main/engine/engine';
@@ -44,6 +44,12 @@ async function projectWithFiles() {
   db.close();
   const dir = path.dirname(file);
   return { dir, file, copies: ['s.a.sorted', 's%3ab.sorted'].map((f) => path.join(dir, 'filter-cache', f)) };
+}
+
+/** A copy's file read whole through the path counts use (null: missing, stale, damaged or over `maxBytes`). */
+function readWholeFile(dir: string, name: string, version: number, maxBytes: number) {
+  const copy = openSortedFile(dir, name, version, maxBytes);
+  return copy?.readWhole() ? copy : null;
 }
 
 let engine: Engine;
@@ -120,14 +126,22 @@ describe('sorted copies opened when a project opens', () => {
   });
 
   // Blocks of 16: positions 32–47 of s.a lie inside what its rule removes (its 120 smallest values), so ids or
-  // values believed there change the counts.
+  // values believed there change the counts. Its 25 prefix bitsets (one per block, 13 words each: ids up to 400)
+  // lie just before the values; its rule at 0.3 reads bitset 6 (the ids of positions 0–111) and ids 112–119.
   const ids = (buf: Buffer) => buf.length - N * 4;
   const values = (buf: Buffer) => buf.length - N * 12;
+  const mark = (buf: Buffer, m: number) => values(buf) - (25 - m) * 13 * 4;
   it.each([
     ['values overwritten', 'open', (buf: Buffer) => buf.fill(0, values(buf), ids(buf))],
     ['truncated', 'open', (buf: Buffer) => buf.subarray(0, buf.length - 3)],
     ['one block of ids in the middle zeroed', 'count', (buf: Buffer) => buf.fill(0, ids(buf) + 32 * 4, ids(buf) + 48 * 4)],
     ['one block of values in the middle zeroed', 'count', (buf: Buffer) => buf.fill(0, values(buf) + 32 * 8, values(buf) + 48 * 8)],
+    ['every prefix bitset zeroed', 'count', (buf: Buffer) => buf.fill(0, mark(buf, 0), values(buf))],
+    ['one bit of the prefix bitset the rule reads flipped', 'count', (buf: Buffer) => {
+      buf[mark(buf, 6) + 1] ^= 4;
+      return buf;
+    }],
+    ['its layout changed (prefix bitsets every 2 blocks)', 'open', (buf: Buffer) => Buffer.from(buf.toString('latin1').replace('"stride":16,', '"stride":32,'), 'latin1')],
   ])('falls back to SQL when a file is damaged (%s), found at %s', async (_, when, damage) => {
     const { dir, copies } = await projectWithFiles();
     writeFileSync(copies[0], damage(readFileSync(copies[0])));
@@ -148,7 +162,7 @@ describe('sorted copies opened when a project opens', () => {
     await sets.idle();
     expect(sets.ready(compileRules(db, [rules[0]]))).toBe(true);
     const version = db.prepare(`SELECT version FROM change_versions WHERE key = 'signal:s.a'`).pluck().get() as number;
-    expect(loadSortedFile(path.dirname(copies[0]), 's.a', version, 2 ** 30)?.values.length).toBe(N);
+    expect(readWholeFile(path.dirname(copies[0]), 's.a', version, 2 ** 30)?.values.length).toBe(N);
     const expected = bruteForce(db, rules);
     expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
   });
@@ -179,46 +193,109 @@ describe('sorted copies opened when a project opens', () => {
 });
 
 describe('a sorted copy read in blocks', () => {
+  const n = 300_000; // 3.6 MB: 293 blocks of 1,024 items, a prefix bitset every 10 blocks (30 of 9,375 words)
+  // Runs of 7 equal values, so thresholds fall on ties and between them.
+  const values = Float64Array.from({ length: n }, (_, k) => Math.floor(k / 7) / n);
+  const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n);
+  const same = (a: ArrayBufferView, b: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const stride = 10 * 1024;
+  // Prefixes, suffixes and middles ending on a bitset, next to one, half-way between two, at the ends and empty.
+  const cuts = [0, 1, 1023, 1024, stride - 1, stride, stride + 1, 3 * stride + stride / 2, 3 * stride + stride / 2 + 1, 150_000, 29 * stride - 1, 29 * stride, 29 * stride + 3, n - 1, n];
+  const ranges = [...cuts.flatMap((c) => [[0, c], [c, n]]), [stride, 2 * stride], [1000, 200_000], [5 * stride + 7, 25 * stride - 7], [70_000, 70_001], [n - 1, n], [4, 4]];
+  /** The ids of positions [from, to) as words, from the saved arrays (the independent answer), padded with zeros to `length`. */
+  const truth = (from: number, to: number, length: number) => {
+    const words = new Uint32Array(Math.max(length, Math.ceil(n / 32)));
+    words.set(Bits.fromIds(ids, from, to).words);
+    return words;
+  };
+  const expectRange = (words: Uint32Array | null, from: number, to: number) => {
+    expect(words).not.toBeNull();
+    expect(same(truth(from, to, words!.length).subarray(0, words!.length), words!) && truth(from, to, 0).subarray(words!.length).every((w) => w === 0)).toBe(true);
+    expect(new Bits(words!).count()).toBe(to - from);
+  };
+
+  beforeEach(() => {
+    process.env.WINNOW_FILTER_BLOCK = '1024';
+  });
+
+  afterEach(() => {
+    delete process.env.WINNOW_FILTER_MARKS;
+  });
+
   it('equals what was saved, read whole or block by block, and a change in any block is a miss', async () => {
     const dir = await tempDir();
-    process.env.WINNOW_FILTER_BLOCK = '8192';
-    const n = 300_000; // 3.6 MB: 37 blocks of 8192 items
-    // Runs of 7 equal values, so thresholds fall on ties and between them.
-    const values = Float64Array.from({ length: n }, (_, k) => Math.floor(k / 7) / n);
-    const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n);
-    const same = (a: ArrayBufferView, b: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     saveSortedFile(dir, 'big:one', 5, { values, ids });
-    const order = loadSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+    const order = readWholeFile(dir, 'big:one', 5, 2 ** 30)!;
     expect(same(order.values, values) && same(order.ids, ids)).toBe(true);
-    // Block by block: the first value ≥ t found from the one block narrow names, as a scan of every value finds it.
+    // Block by block: the first value ≥ t found from the one block the first values name, as a scan of every value finds it.
     const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
     for (const t of [-1, 0, 1 / n, 1000.5 / n, 8191 / 7 / n, 8192 / 7 / n, 20000 / n, 42857 / n, 1]) {
       for (const strict of [false, true]) {
-        const [lo, hi] = copy.narrow(t, strict);
-        expect(hi - lo).toBeLessThanOrEqual(8192);
-        expect(copy.have('values', lo, hi)).toBe(true);
-        let at = lo;
-        while (at < hi && (strict ? copy.values[at] <= t : copy.values[at] < t)) at++;
         const want = values.findIndex((v) => (strict ? v > t : v >= t));
-        expect(at).toBe(want < 0 ? n : want);
+        expect(positionOf(copy, t, strict)).toBe(want < 0 ? n : want);
       }
     }
-    expect(copy.have('ids', 100_000, 200_000) && same(copy.ids.subarray(100_000, 200_000), ids.subarray(100_000, 200_000))).toBe(true);
+    for (const k of [0, 1, 5000, 123_457, n - 1]) expect(valueOf(copy, k)).toBe(values[k]);
     copy.close();
-    expect(loadSortedFile(dir, 'big:one', 6, 2 ** 30)).toBeNull();
-    expect(loadSortedFile(dir, 'big:one', 5, n * 12 - 1)).toBeNull();
+    expect(readWholeFile(dir, 'big:one', 6, 2 ** 30)).toBeNull();
+    expect(readWholeFile(dir, 'big:one', 5, n * 12 - 1)).toBeNull();
     const file = path.join(dir, 'big%3aone.sorted');
     const good = readFileSync(file);
     // The last block (found on open), and a middle one (found when read).
-    for (const at of [good.length - 2, good.length - n * 4 + 20 * 8192 * 4 + 3]) {
+    for (const at of [good.length - 2, good.length - n * 4 + 200 * 1024 * 4 + 3]) {
       const buf = Buffer.from(good);
       buf[at] ^= 1;
       writeFileSync(file, buf);
-      expect(loadSortedFile(dir, 'big:one', 5, 2 ** 30)).toBeNull();
+      expect(readWholeFile(dir, 'big:one', 5, 2 ** 30)).toBeNull();
     }
     const damaged = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
-    expect(damaged.have('ids', 0, 8192)).toBe(true);
-    expect(damaged.have('ids', 20 * 8192, 20 * 8192 + 1)).toBe(false);
+    expect(rangeWords(damaged, 0, 1024)).not.toBeNull();
+    expect(rangeWords(damaged, 200 * 1024, 200 * 1024 + 1)).toBeNull();
     expect(damaged.broken).toBe(true);
+  });
+
+  it.each([['prefix bitsets', undefined], ['no prefix bitsets', '0']])('gives the ids of any range as the saved ids do (%s); with prefix bitsets it reads one or two and a few blocks, not every id', async (_, marks) => {
+    const dir = await tempDir();
+    if (marks !== undefined) process.env.WINNOW_FILTER_MARKS = marks;
+    saveSortedFile(dir, 'big:one', 5, { values, ids });
+    for (const [from, to] of ranges) {
+      // A fresh copy each time, so what the range reads is its own.
+      const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+      const before = copy.bytesRead;
+      expectRange(rangeWords(copy, from, to), from, to);
+      // With bitsets at most two of them (37.5 KB each) and the ids of half the stride on each side, whatever the range.
+      const read = copy.bytesRead - before;
+      if (marks === undefined) expect(read).toBeLessThanOrEqual(Math.min(4 * (to - from) + 8192, 2 * (9375 * 4 + (stride / 2 + 1024) * 4)));
+      else expect(read).toBeGreaterThanOrEqual(4 * (to - from) - 2 * 4096); // the first and last blocks were read at open
+      copy.close();
+    }
+    // Again on one copy, in turn: blocks kept from one range to the next give the same answers.
+    const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+    for (const [from, to] of ranges) expectRange(rangeWords(copy, from, to), from, to);
+    copy.close();
+  });
+
+  it('is never counted from a damaged prefix bitset, and a file whose layout changed is a miss', async () => {
+    const dir = await tempDir();
+    saveSortedFile(dir, 'big:one', 5, { values, ids });
+    const file = path.join(dir, 'big%3aone.sorted');
+    const good = readFileSync(file);
+    const markAt = (m: number) => good.length - n * 12 - (30 - m) * 9375 * 4;
+    // Bitset 14 holds positions [0, 15 * stride): the ranges ending there read it, and find it damaged.
+    const buf = Buffer.from(good);
+    buf[markAt(14) + 777] ^= 0x10;
+    writeFileSync(file, buf);
+    for (const [from, to] of [[0, 15 * stride], [15 * stride, n], [0, 15 * stride + 5]]) {
+      const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+      expect(rangeWords(copy, from, to)).toBeNull();
+      expect(copy.broken).toBe(true);
+    }
+    // Ranges that read other bitsets are right.
+    const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+    expectRange(rangeWords(copy, 0, 3 * stride), 0, 3 * stride);
+    copy.close();
+    // Bitsets said to lie one item further apart (as many of them, the file the same size): the table's hash covers the layout.
+    writeFileSync(file, Buffer.from(good.toString('latin1').replace(`"stride":${stride},`, `"stride":${stride + 1},`), 'latin1'));
+    expect(openSortedFile(dir, 'big:one', 5, 2 ** 30)).toBeNull();
   });
 });

@@ -348,7 +348,7 @@ describe('duplicate rule bitsets on disk', () => {
     const good = readFileSync(bits);
     const source = compileRules(db, rules)[0].source!;
     const version = ['dup_groups', 'dup_members'].map((t) => db.prepare('SELECT version FROM change_versions WHERE key = ?').pluck().get(`table:${t}`)).join(',');
-    saveBitsFile(dir, source, version, Bits.fromIds([ids[1], ids[3]]).words);
+    saveBitsFile(dir, source, version, Bits.fromIds([ids[1], ids[3]]).words, 2);
     expect(reopen(file)).toEqual({ count: 2, evaluated: 2, want: 5000 });
     writeFileSync(bits, good);
     expect(reopen(file)).toEqual({ count: 5000, evaluated: 5000, want: 5000 });
@@ -372,9 +372,13 @@ describe('duplicate rule bitsets on disk', () => {
     } catch { /* the rollback under test */ }
     expect(readFileSync(bits).equals(rewritten)).toBe(true);
     expect(reopen(file)).toEqual(afterWrite);
-    // Damaged in its words or header, or another source's file under this name: a miss, never a wrong count.
+    // Damaged in its words or header (its count of bits too, which a count would use), or another source's file
+    // under this name: a miss, never a wrong count.
     const words = rewritten.length - Math.ceil((ids.at(-1)! + 1) / 32) * 4;
-    for (const damaged of [Buffer.concat([rewritten.subarray(0, words), Buffer.alloc(rewritten.length - words)]), rewritten.subarray(0, rewritten.length - 4), Buffer.from(rewritten.toString('latin1').replace('dup_members', 'dup_membert'), 'latin1')]) {
+    const header = rewritten.toString('latin1');
+    const otherCount = header.replace(/"count":(\d+)/, (_, c: string) => `"count":${c.slice(0, -1)}${(Number(c.at(-1)) + 1) % 10}`);
+    expect(otherCount).not.toBe(header);
+    for (const damaged of [Buffer.concat([rewritten.subarray(0, words), Buffer.alloc(rewritten.length - words)]), rewritten.subarray(0, rewritten.length - 4), Buffer.from(header.replace('dup_members', 'dup_membert'), 'latin1'), Buffer.from(otherCount, 'latin1')]) {
       writeFileSync(bits, damaged);
       expect(reopen(file)).toEqual(afterWrite);
     }
