@@ -12,7 +12,7 @@
 //     first + open project + text tower + search + print) vs a python3 + numpy process that loads the matrix
 //     and scans it, wall and CPU time (user + system, all threads); beside it the Node floor, a plain Node
 //     script doing the same search with the same libraries and no Winnow code (bench/lib/node-search-floor.mjs),
-//     and Winnow vs that floor; with BENCH_TSX=1 also the unbundled path (bin/winnow.mjs running the sources
+//     and Winnow vs that floor; with BENCH_TSX=1 also the unbundled path (bin/winnow.cjs running the sources
 //     through tsx).
 // Rounds are interleaved (Winnow, numpy, Winnow, …) and medians reported: the machine may be shared.
 // Env: BENCH_TSX, BENCH_ROWS, BENCH_EXACT (0 skips the in-process rows), BENCH_WHOLE (0 skips the whole-process
@@ -228,7 +228,7 @@ function cachedTextGraph(model: string): string {
  * adds ~0.3 CPU-s per start, which made an earlier hand-run A/B look twice as good as this row).
  */
 async function wholeProcess(dir: string): Promise<void> {
-  const cli = path.join(import.meta.dirname, '..', 'bin', 'winnow.mjs');
+  const cli = path.join(import.meta.dirname, '..', 'bin', 'winnow.cjs');
   await buildCli();
   const matrix = path.join(dir, 'embeddings', DEFAULT_MODEL, 'image.f32');
   const queryFile = path.join(dir, 'queries.f32');

@@ -1,15 +1,15 @@
 // `npm run build:cli`: bundles the `winnow` command into dist/cli/winnow.mjs, so a command starts by
 // parsing one file instead of compiling and resolving ~300 TypeScript modules through tsx (1.3–1.7 s of
-// a 3 s `winnow search`). bin/winnow.mjs runs the bundle while it is fresh (see cli-bundle.mjs) and tsx
+// a 3 s `winnow search`). bin/winnow.cjs runs the bundle while it is fresh (see cli-bundle.cjs) and tsx
 // otherwise, so a checkout that never built it behaves the same, only slower to start. It also writes the
-// fast-start bundle dist/cli/winnow.cjs and its V8 code cache for this node (bin/cli-fast-start.mjs).
+// fast-start bundle dist/cli/winnow.cjs and its V8 code cache for this node (bin/cli-fast-start.cjs).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { APP_ROOT } from '../main/engine/paths';
-import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from '../bin/cli-bundle.mjs';
-import { buildCodeCache, CLI_FAST_BUNDLE } from '../bin/cli-fast-start.mjs';
+import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from '../bin/cli-bundle.cjs';
+import { buildCodeCache, CLI_FAST_BUNDLE } from '../bin/cli-fast-start.cjs';
 
 /** Native modules load from node_modules; build tools and Electron are only imported by commands that need them. */
 const EXTERNAL = ['better-sqlite3', 'sharp', 'onnxruntime-node', 'usearch', 'electron', 'vite', 'esbuild', 'tsx', 'playwright-core'];
@@ -103,14 +103,14 @@ async function buildFastBundle(esm: Metafile): Promise<void> {
   });
   // import() in a vm.Script needs Node's still experimental USE_MAIN_CONTEXT_DEFAULT_LOADER (a warning on
   // stderr at every use): each import("…") left in the bundle (externals, the chunk above) goes through
-  // __winnowImport, the launcher's own import() (bin/cli-fast-start.mjs).
+  // __winnowImport, the launcher's own import() (bin/cli-fast-start.cjs).
   const text = outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__winnowImport(');
   // An import() of a computed name would throw in the vm.Script: refuse to build rather than ship that
   // (`import(x){` is a method named import).
   const computed = text.match(/(?<![\w$.])import\((?!")[^)]*\)(?!\{)/);
   if (computed) throw new Error(`the fast-start bundle cannot serve ${computed[0]}: import() a string literal in the CLI's code`);
-  // bin/cli-fast-start.mjs reads the bundle as latin1 (no UTF-8 decoding): esbuild's default ASCII charset makes it so.
-  if (/[^\x00-\x7f]/.test(text)) throw new Error('the fast-start bundle is not ASCII: bin/cli-fast-start.mjs reads it as latin1');
+  // bin/cli-fast-start.cjs reads the bundle as latin1 (no UTF-8 decoding): esbuild's default ASCII charset makes it so.
+  if (/[^\x00-\x7f]/.test(text)) throw new Error('the fast-start bundle is not ASCII: bin/cli-fast-start.cjs reads it as latin1');
   writeFileSync(CLI_FAST_BUNDLE, text);
   buildCodeCache(CLI_FAST_BUNDLE);
 }

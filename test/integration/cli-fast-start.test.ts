@@ -1,5 +1,5 @@
 // After `npm run build:cli`, `winnow` starts from the single CommonJS bundle with its V8 code cache
-// (bin/cli-fast-start.mjs), and every way the cache can fail to match (none for this bundle or node, one V8
+// (bin/cli-fast-start.cjs), and every way the cache can fail to match (none for this bundle or node, one V8
 // rejects, one left from a rebuild of the same length) still runs the command, compiled from source. Each run
 // is a real `winnow search` whose hits are checked against a brute-force scan of the planted vectors, and
 // against the ES-module bundle (WINNOW_CLI_FAST_START=0). The changed bundles are copies beside the real one
@@ -8,8 +8,8 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from '
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshCliBundle } from '../../bin/cli-bundle.mjs';
-import { buildCodeCache, CLI_FAST_BUNDLE, codeCachePath } from '../../bin/cli-fast-start.mjs';
+import { freshCliBundle } from '../../bin/cli-bundle.cjs';
+import { buildCodeCache, CLI_FAST_BUNDLE, codeCachePath } from '../../bin/cli-fast-start.cjs';
 import { buildCli } from '../../scripts/build-cli';
 import { ROOT, winnowSync } from '../fixtures/cli';
 import { tempDir } from '../fixtures/images';
@@ -30,7 +30,7 @@ const args = () => ['search', QUERY, '--k', '5', '--json', '--project', dir];
 const TRACE = { WINNOW_CLI_START_TRACE: '1' };
 const hits = (stdout: string) => (JSON.parse(stdout) as { hits: { itemId: number }[] }).hits.map((h) => h.itemId);
 
-/** `winnow search` started by startFastBundle(bundle), as bin/winnow.mjs starts it. */
+/** `winnow search` started by startFastBundle(bundle), as bin/winnow.cjs starts it. */
 function fromBundle(bundle: string) {
   const res = spawnSync(process.execPath, [runner, ...args()], { encoding: 'utf8', env: { ...process.env, ...TRACE, WINNOW_HOME: home, WINNOW_TEST_BUNDLE: bundle }, timeout: 120_000 });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
@@ -44,7 +44,7 @@ beforeAll(async () => {
   dir = path.join(scratch, 'project');
   expected = await searchProject(dir, ROWS, DIM, QUERY);
   runner = path.join(scratch, 'start.mjs');
-  writeFileSync(runner, `import { startFastBundle } from ${JSON.stringify(path.join(ROOT, 'bin', 'cli-fast-start.mjs'))};
+  writeFileSync(runner, `import { startFastBundle } from ${JSON.stringify(path.join(ROOT, 'bin', 'cli-fast-start.cjs'))};
 if (!startFastBundle(process.env.WINNOW_TEST_BUNDLE)) throw new Error('the fast start declined');\n`);
   copy = path.join(path.dirname(CLI_FAST_BUNDLE), `fast-start-test-${process.pid}.cjs`);
 }, 120_000);
@@ -65,6 +65,11 @@ describe('winnow fast start', () => {
     expect(esm.code, esm.stderr).toBe(0);
     expect(esm.stderr).toContain('winnow start: ES-module bundle');
     expect(esm.stdout).toBe(fast.stdout);
+    // The former entry, bin/winnow.mjs (scripts and docs name it), starts the same way and prints the same.
+    const former = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'winnow.mjs'), ...args()], { encoding: 'utf8', env: { ...process.env, ...TRACE, WINNOW_HOME: home }, timeout: 120_000 });
+    expect(former.status, former.stderr).toBe(0);
+    expect(former.stderr).toContain('winnow start: winnow.cjs, code cache accepted');
+    expect(former.stdout).toBe(fast.stdout);
     // The usage alone is cheaper from the ES bundle's entry chunk than through the fast start.
     const help = winnowSync(['--help'], TRACE);
     expect(help.code, help.stderr).toBe(0);

@@ -1,5 +1,5 @@
 // Worker threads start without the parent's TypeScript loader (tsx registered through its API, as
-// bin/winnow.mjs does, or vitest's transform), so this plain-JS entry loads the TypeScript worker
+// bin/winnow.cjs does, or vitest's transform), so this plain-JS entry loads the TypeScript worker
 // itself through tsx's scoped importer, which also works when the parent already has tsx.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

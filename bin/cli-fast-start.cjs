@@ -5,21 +5,22 @@
 // CommonJS output initialises only the modules a command reaches, while each ES chunk evaluates every module it
 // holds), ~0.05 more from the code cache (V8 deserialises compiled functions instead of compiling them).
 // A V8 startup snapshot (node --snapshot-blob) was ruled out: a process cannot load one after it started, so
-// `node bin/winnow.mjs` would have to start a second node (~0.1 CPU-s), about all that remains to save.
+// `node bin/winnow.cjs` would have to start a second node (~0.1 CPU-s), about all that remains to save.
 // Anything missing or not matching falls back silently: no bundle → the caller runs the ES-module bundle; a
 // cache for another bundle or node → compiled without it (V8 checks the node/V8 version and flags itself, and
 // the file name carries the bundle file's modification time and size, since V8 only checks the source's length).
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import vm from 'node:vm';
+'use strict';
+const { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const os = require('node:os');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
 
-export const CLI_FAST_BUNDLE = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'winnow.cjs');
+const CLI_FAST_BUNDLE = path.resolve(__dirname, '..', 'dist', 'cli', 'winnow.cjs');
 
 /** Says how `winnow` started (WINNOW_CLI_START_TRACE=1: tests read it). */
-export function traceStart(how) {
+function traceStart(how) {
   if (process.env.WINNOW_CLI_START_TRACE === '1') console.error(`winnow start: ${how}`);
 }
 
@@ -29,7 +30,7 @@ export function traceStart(how) {
  * text: hashing the 1.45 MB text cost every start ~6 ms, and every write of the file changes its time. A copy that
  * does not keep the time to the nanosecond (tar, for one) finds no cache and compiles the bundle from source.
  */
-export function codeCachePath(bundle) {
+function codeCachePath(bundle) {
   const { mtimeNs, size } = statSync(bundle, { bigint: true });
   return `${bundle}.${mtimeNs.toString(36)}-${size.toString(36)}.${process.version}-${process.arch}.v8cache`;
 }
@@ -52,7 +53,7 @@ function run(script, bundle) {
  * the code cache), or returns null without running anything when the bundle cannot start this way.
  * WINNOW_CLI_START_TRACE=1 prints which way it started on stderr (the tests read it).
  */
-export function startFastBundle(bundle = CLI_FAST_BUNDLE) {
+function startFastBundle(bundle = CLI_FAST_BUNDLE) {
   if (process.env.WINNOW_CLI_FAST_START === '0') return null;
   let script;
   let cache;
@@ -94,10 +95,10 @@ function writeCodeCache(bundle) {
 }
 
 /** Writes the code cache in a child node: the warm-up run must not share this process's state. */
-export function buildCodeCache(bundle = CLI_FAST_BUNDLE) {
+function buildCodeCache(bundle = CLI_FAST_BUNDLE) {
   // Required here, not imported above: every start imports this file and never builds (node:child_process ~4 ms).
-  const { spawnSync } = createRequire(import.meta.url)('node:child_process');
-  const res = spawnSync(process.execPath, [import.meta.filename, '--write-code-cache', bundle], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const { spawnSync } = require('node:child_process');
+  const res = spawnSync(process.execPath, [__filename, '--write-code-cache', bundle], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   try {
     readFileSync(codeCachePath(bundle));
   } catch {
@@ -105,4 +106,6 @@ export function buildCodeCache(bundle = CLI_FAST_BUNDLE) {
   }
 }
 
-if (process.argv[2] === '--write-code-cache' && import.meta.filename === path.resolve(process.argv[1] ?? '')) writeCodeCache(process.argv[3]);
+module.exports = { CLI_FAST_BUNDLE, traceStart, codeCachePath, startFastBundle, buildCodeCache };
+
+if (process.argv[2] === '--write-code-cache' && require.main === module) writeCodeCache(process.argv[3]);

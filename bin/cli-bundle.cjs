@@ -1,14 +1,15 @@
 // Where `npm run build:cli` writes the bundled `winnow` command, and whether it is still fresh: built
 // after every source file it was built from was last changed. A stale or missing bundle is never run.
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const path = require('node:path');
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-export const CLI_BUNDLE = path.join(ROOT, 'dist', 'cli', 'winnow.mjs');
-export const CLI_BUNDLE_INPUTS = path.join(ROOT, 'dist', 'cli', 'inputs.json');
+const ROOT = path.resolve(__dirname, '..');
+const CLI_BUNDLE = path.join(ROOT, 'dist', 'cli', 'winnow.mjs');
+const CLI_BUNDLE_INPUTS = path.join(ROOT, 'dist', 'cli', 'inputs.json');
 
 /** The bundle's path when it exists and no input changed since it was built, else null. */
-export function freshCliBundle() {
+function freshCliBundle() {
   if (process.env.WINNOW_CLI_BUNDLE === '0') return null;
   try {
     const built = statSync(CLI_BUNDLE).mtimeMs;
@@ -22,3 +23,5 @@ export function freshCliBundle() {
     return null; // not built, or an input was removed
   }
 }
+
+module.exports = { CLI_BUNDLE, CLI_BUNDLE_INPUTS, freshCliBundle };
