@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../../main/engine/engine';
+import { defaultBatchSize } from '../../main/engine/vision/embed-files';
 import { INPUTS_JOB } from '../../main/engine/vision/inputs-job';
 
 export interface Stage {
@@ -18,6 +19,8 @@ export interface ImportEmbed {
   /** The import-time input pass (absent with the cache off). */
   inputs: Stage | null;
   embed: Stage;
+  /** CPU of the vision session's first run (a zero batch at the job's batch size), made before the job as (a) makes its warm-up. */
+  firstRunCpuMs: number;
 }
 
 /** The files hard-linked into a folder of their own (the bench's folder also holds thumbnails). */
@@ -46,7 +49,14 @@ export async function importThenEmbed(folder: string, images: number, cache: boo
   const engine = new Engine('cli');
   try {
     const project = await engine.createProject(path.join(home, 'project'));
-    await engine.active.get(); // the model is loaded before timing, as (a) has it loaded
+    // The model is loaded and its session run once before timing, as (a) has it: a session's first run at a batch size
+    // costs ~4× a later one (ORT sizing its buffers: ~75 CPU-ms for the built-in model at 32, whatever the session
+    // options), once per process, which would otherwise be charged to this job's ~400 images.
+    const { model } = await engine.active.get();
+    const batch = defaultBatchSize(model);
+    const first = process.cpuUsage();
+    await model.embedImages(new Float32Array(batch * model.imageTensorLength), batch, { patches: false });
+    const firstUsed = process.cpuUsage(first);
     let importId = 0;
     const imported = await stage(images, async () => {
       importId = (await engine.addSource(folder)).jobId;
@@ -60,7 +70,7 @@ export async function importThenEmbed(folder: string, images: number, cache: boo
       const job = await project.jobs.wait(engine.embed());
       if (job.state !== 'done' || job.done !== images) throw new Error(`embed ended ${job.state} after ${job.done} of ${images}`);
     });
-    return { import: imported, inputs, embed };
+    return { import: imported, inputs, embed, firstRunCpuMs: (firstUsed.user + firstUsed.system) / 1000 };
   } finally {
     await engine.close();
     process.env.WINNOW_HOME = saved.home;
