@@ -12,6 +12,8 @@ import { INPUTS_JOB } from '../../main/engine/vision/inputs-job';
 export interface Stage {
   seconds: number;
   cpuMsPerImage: number;
+  /** The part of the stage's CPU inside ORT's runs, when the caller counts them (`ortCpuUs`). */
+  ortShare: number;
 }
 
 export interface ImportEmbed {
@@ -31,16 +33,17 @@ export function importFolder(files: string[], dir: string): string {
   return folder;
 }
 
-async function stage(images: number, work: () => Promise<unknown>): Promise<Stage> {
+async function stage(images: number, work: () => Promise<unknown>, ortCpuUs: () => number): Promise<Stage> {
   const cpu = process.cpuUsage();
+  const ortBefore = ortCpuUs();
   const started = performance.now();
   await work();
   const used = process.cpuUsage(cpu);
-  return { seconds: (performance.now() - started) / 1000, cpuMsPerImage: (used.user + used.system) / 1000 / images };
+  return { seconds: (performance.now() - started) / 1000, cpuMsPerImage: (used.user + used.system) / 1000 / images, ortShare: (ortCpuUs() - ortBefore) / (used.user + used.system) };
 }
 
 /** Import `folder` into a fresh project, then embed with the built-in model; `cache` true asks for the input pass (WINNOW_INPUT_PASS=1), false sets WINNOW_INPUT_CACHE=0. */
-export async function importThenEmbed(folder: string, images: number, cache: boolean): Promise<ImportEmbed> {
+export async function importThenEmbed(folder: string, images: number, cache: boolean, ortCpuUs: () => number = () => 0): Promise<ImportEmbed> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'winnow-bench-import-embed-'));
   const saved = { home: process.env.WINNOW_HOME, cache: process.env.WINNOW_INPUT_CACHE, pass: process.env.WINNOW_INPUT_PASS };
   process.env.WINNOW_HOME = home;
@@ -62,14 +65,14 @@ export async function importThenEmbed(folder: string, images: number, cache: boo
       importId = (await engine.addSource(folder)).jobId;
       const job = await project.jobs.wait(importId);
       if (job.state !== 'done') throw new Error(`import ended ${job.state}: ${job.error}`);
-    });
+    }, ortCpuUs);
     const inputsJob = project.jobs.list().find((job) => job.kind === INPUTS_JOB);
     if (cache !== (inputsJob !== undefined)) throw new Error(cache ? 'the import queued no input pass' : 'an input pass ran with the cache off');
-    const inputs = inputsJob ? await stage(images, () => project.jobs.wait(inputsJob.id)) : null;
+    const inputs = inputsJob ? await stage(images, () => project.jobs.wait(inputsJob.id), ortCpuUs) : null;
     const embed = await stage(images, async () => {
       const job = await project.jobs.wait(engine.embed());
       if (job.state !== 'done' || job.done !== images) throw new Error(`embed ended ${job.state} after ${job.done} of ${images}`);
-    });
+    }, ortCpuUs);
     return { import: imported, inputs, embed, firstRunCpuMs: (firstUsed.user + firstUsed.system) / 1000 };
   } finally {
     await engine.close();
