@@ -11,7 +11,7 @@
 //       first pass leaves (input-cache.ts): a file read and normalization instead of a decode.
 // Then, per method, the share of its CPU inside ORT's runs over (a)'s share: the CPU ratio vs ORT alone without the
 // ±20% swing that load puts into ORT's own CPU between runs (for (b)/(e) it counts ORT slowed by the decode workers
-// beside it as ORT's, so there it flatters the pipeline; (f) reads on the same thread, between runs).
+// beside it as ORT's, so there it flatters the pipeline; (f) reads on the same thread, between runs; (g) is the first embed job).
 // Below the table, the CPU one image costs: decoding the original, the thumbnail, the cache entry, 32 originals
 // re-encoded upright and EXIF-rotated, and ORT
 // (all its threads), and the ceiling that sets for the pipeline / ORT ratio when both share every core.
@@ -107,7 +107,7 @@ interface Row {
   /** CPU ms per image of each timed method, the lowest over the rounds. */
   cpu: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f', number>;
   /** Each round's share of the process's CPU that ORT's runs took, per inferring method (see ortCpuUs). */
-  ortShare: Record<'a' | 'b' | 'e' | 'f', number[]>;
+  ortShare: Record<'a' | 'b' | 'e' | 'f' | 'g', number[]>;
   /** A real project: import, the import-time input pass, the first embed job; and the embed job with the cache off. */
   flow: { cached: ImportEmbed; plain: ImportEmbed; ortRate: number } | null;
 }
@@ -133,7 +133,7 @@ async function benchModel(label: string, folder: string, files: string[], import
   const pool = new PreprocessPool(model.preprocess, { size: POOL_SIZE, mode: POOL_MODE });
   const best = { a: 0, b: 0, c: 0, d: 0, e: 0, f: 0, busy: 0 };
   const cpu = { a: Infinity, b: Infinity, c: Infinity, d: Infinity, e: Infinity, f: Infinity };
-  const ortShare: Row['ortShare'] = { a: [], b: [], e: [], f: [] };
+  const ortShare: Row['ortShare'] = { a: [], b: [], e: [], f: [], g: [] };
   let flow: Row['flow'] = null;
   const thumbInputs = await thumbnailInputs(files, model.preprocess);
   // (f)'s entries, left by a first pass (as the embed job's first pass leaves them), in a folder of their own.
@@ -219,8 +219,9 @@ async function benchModel(label: string, folder: string, files: string[], import
       for (const [key, m] of Object.entries({ a, b, e, f })) if (m) ortShare[key as keyof typeof ortShare].push(m.ortShare);
       // (g) What a user gets, in the same round: import → input pass → first embed job, and the embed job with the cache off.
       if (importDir) {
-        const cached = await importThenEmbed(importDir, files.length, true);
-        const plain = await importThenEmbed(importDir, files.length, false);
+        const cached = await importThenEmbed(importDir, files.length, true, () => ortCpuUs);
+        const plain = await importThenEmbed(importDir, files.length, false, () => ortCpuUs);
+        ortShare.g.push(cached.embed.ortShare);
         process.stderr.write(`    import then embed: inputs ${cached.inputs!.seconds.toFixed(2)} s + embed ${cached.embed.seconds.toFixed(2)} s; cache off: embed ${plain.embed.seconds.toFixed(2)} s\n`);
         if (!flow || cached.embed.seconds < flow.cached.embed.seconds) flow = { cached, plain, ortRate: rate(a) };
       }
@@ -298,7 +299,7 @@ function flowTable(r: Row): string {
   const both = { seconds: cached.inputs!.seconds + cached.embed.seconds, cpu: cached.inputs!.cpuMsPerImage + cached.embed.cpuMsPerImage };
   return [
     `(g) ${r.model}, ${r.images} images, what a user gets: a project imports the folder, the input pass runs behind the import,`,
-    'then the first embed job (the fastest round by that job; "vs ORT" = its rate or CPU against (a) of the same round):',
+    'then the first embed job, its model loaded and run once (the fastest round by that job; "vs ORT" = its rate or CPU against (a) of the same round):',
     '| stage | s | img/s | CPU ms/img | vs ORT, wall | vs ORT, CPU |',
     '|---|---:|---:|---:|---:|---:|',
     `| (a) ORT alone | ${(r.images / ortRate).toFixed(2)} | ${ortRate.toFixed(0)} | ${r.cpu.a.toFixed(2)} | 1.00 | 1.00 |`,
@@ -307,6 +308,7 @@ function flowTable(r: Row): string {
     line('**first embed job** (reads the inputs)', cached.embed.seconds, cached.embed.cpuMsPerImage),
     line('input pass + first embed', both.seconds, both.cpu),
     line('embed job, cache off (decodes the files)', plain.embed.seconds, plain.embed.cpuMsPerImage),
+    `The session's first run (made before each job, as (a) makes its warm-up; once per process): ${cached.firstRunCpuMs.toFixed(0)} CPU ms, ${(cached.firstRunCpuMs / r.images).toFixed(2)} ms per image of this job.`,
   ].join('\n');
 }
 
@@ -353,7 +355,7 @@ async function main(): Promise<void> {
         const value = r.ortShare[key].length ? median(r.ortShare[key]) : NaN;
         return Number.isFinite(value) && a > 0 ? `${value.toFixed(3)} (${(value / a).toFixed(2)})` : '—';
       };
-      console.log(`  ${r.model}: (a) ${share('a')}  (b) ${share('b')}  (e) ${share('e')}  (f) ${share('f')}`);
+      console.log(`  ${r.model}: (a) ${share('a')}  (b) ${share('b')}  (e) ${share('e')}  (f) ${share('f')}  (g) first embed job ${share('g')}`);
     }
     for (const r of rows.filter((row) => row.flow)) console.log(`\n${flowTable(r)}`);
     console.log(`\nBest of ${ROUNDS} interleaved rounds per method; peak RSS is the process's (workers included).`);

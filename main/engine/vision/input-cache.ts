@@ -66,14 +66,16 @@ export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: 
 /**
  * The cache entry for an item when the spec is eligible: fresh when it exists and is not older than the
  * file it was made from (`file`: the image, or the archive holding it). Null when the spec is not cached.
- * `exact`: `source` is the original image's file or bytes, not a stand-in such as its thumbnail.
+ * `exact`: `source` is the original image's file or bytes, not a stand-in such as its thumbnail. `fileMtimeMs`: `file`'s
+ * mtime when the caller has it.
  */
-export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean): CachedInput | null {
+export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean, fileMtimeMs?: number): CachedInput | null {
   if (!inputCacheEligible(spec)) return null;
   const cache = inputCachePath(thumbsDir, spec, itemId);
   let fresh = false;
   try {
-    fresh = statSync(cache).mtimeMs >= statSync(file).mtimeMs;
+    // `fileMtimeMs`: the caller stat'ed the file already (the item resolver's lstat), one stat per item fewer.
+    fresh = statSync(cache).mtimeMs >= (fileMtimeMs ?? statSync(file).mtimeMs);
   } catch {
     // no entry yet (or the file vanished: decoding the source reports that)
   }
