@@ -10,7 +10,7 @@ import { createDispatch } from '../../../main/api/handlers';
 import type { MethodInput, MethodName, MethodResult } from '../../../main/api/contract';
 import type { RuleT } from '../../../main/domain/curation';
 import { chunkedTally } from '../../../main/engine/curate/chunked-tally';
-import { Bits, removedSets, streamedTallies } from '../../../main/engine/curate/removed-sets';
+import { Bits, catchUps, removedSets, streamedTallies } from '../../../main/engine/curate/removed-sets';
 import { openSortedFile, positionOf, rangeWords, saveSortedFile, valueOf } from '../../../main/engine/curate/sorted-file';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { filterCount } from '../../../main/engine/curate/selection';
@@ -126,6 +126,32 @@ describe('sorted copies opened when a project opens', () => {
     expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
     // The untouched signal's copy is used.
     expect(sets.ready(compileRules(db, [rules[1]]))).toBe(true);
+  });
+
+  it('counts a copy overlaid with a small write from another connection as brute-force SQL does, streamed with the changed items flipped', async () => {
+    const { dir, file } = await projectWithFiles();
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    const other = openDatabase(file);
+    // Items moved across every threshold below, both ways, and one deleted: the overlay clears their old bits and sets their new ones.
+    const ids = other.prepare(`SELECT item_id FROM signals WHERE name = 's.a' ORDER BY item_id`).pluck().all() as number[];
+    other.transaction(() => {
+      for (const [k, value] of [[3, 0.01], [50, 0.99], [120, 0.31], [201, 0.29], [333, 0.6]] as const) other.prepare(`UPDATE signals SET value = ? WHERE name = 's.a' AND item_id = ?`).run(value, ids[k]);
+      other.prepare(`DELETE FROM signals WHERE name = 's.a' AND item_id = ?`).run(ids[7]);
+    })();
+    other.close();
+    const [overlaid, streamed] = [catchUps.overlaid, streamedTallies.counted];
+    for (const t of [0.1, 0.3, 0.55, 0.9]) {
+      for (const op of ['>=', '<'] as const) {
+        const list = [{ ...rules[1] }, { ...rules[0], op, threshold: t }];
+        const expected = bruteForce(db, list);
+        expect(await apiCounts(list)).toEqual({ count: expected, evaluated: expected });
+        const evaluation = await call('selection.evaluate', { rules: list });
+        expect(evaluation.rules.map((r) => r.removedCumulative)).toEqual(list.map((r, k) => bruteForce(db, list.slice(0, k + 1)) - bruteForce(db, list.slice(0, k))));
+      }
+    }
+    expect(catchUps.overlaid).toBeGreaterThan(overlaid);
+    expect(streamedTallies.counted).toBeGreaterThan(streamed);
   });
 
   // Blocks of 16: positions 32–47 of s.a lie inside what its rule removes (its 120 smallest values), so ids or
