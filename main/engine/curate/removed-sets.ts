@@ -8,6 +8,8 @@ import { readdirSync } from 'node:fs';
 import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import { loadBitsFile, saveBitsFile } from './bits-file';
+import { tallyKernel } from './tally-kernel';
+import { chunkedTally, type CountedSet, type StreamedSet, type Tally } from './chunked-tally';
 import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
 import { entries, Overlaid } from './signal-overlay';
@@ -103,38 +105,11 @@ export function countIn(ids: Bits, list: readonly Bits[]): number {
   return count;
 }
 
-/** Per set in order: its own count and what it adds to the sets before it; and the size of their union. */
-export interface Tally { alone: number[]; cumulative: number[]; union: number }
+export type { Tally };
 
-/**
- * The counts an evaluation and a recount need from a list of sets, in one pass over their words and without building
- * a union (each OR or AND-NOT of 1M-item bitsets allocated 125 KB, and fresh pages cost more than the pass here).
- */
+/** The counts an evaluation and a recount need from a list of sets, in one pass over their words and without building a union. */
 export function tally(list: readonly Bits[]): Tally {
-  const alone = list.map((b) => b.count());
-  const cumulative = alone.map(() => 0);
-  if (list.length <= 1) return { alone, cumulative: alone.slice(), union: alone[0] ?? 0 };
-  // The first set adds all of itself, known from its count: its words only start each word's union.
-  const [first, ...words] = list.map((b) => b.words);
-  cumulative[0] = alone[0];
-  const n = Math.max(first.length, ...words.map((w) => w.length));
-  for (let w = 0; w < n; w++) {
-    let soFar = w < first.length ? first[w] : 0;
-    for (let r = 0; r < words.length; r++) {
-      const list = words[r];
-      const v = w < list.length ? list[w] : 0;
-      let added = v & ~soFar;
-      if (added === 0) continue;
-      soFar |= v;
-      // pop32, written out: a first recount runs before V8 optimizes, and a call per word cost more than the word.
-      added -= (added >>> 1) & 0x55555555;
-      added = (added & 0x33333333) + ((added >>> 2) & 0x33333333);
-      added = (added + (added >>> 4)) & 0x0f0f0f0f;
-      added += added >>> 8;
-      cumulative[r + 1] += (added + (added >>> 16)) & 0x3f;
-    }
-  }
-  return { alone, cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
+  return chunkedTally(list)!;
 }
 
 /** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t` (null: a damaged file). */
@@ -168,6 +143,8 @@ const SAVE_DELAY_MS = 2000;
 
 /** How copies caught up from signal_log: overlaid with the changed items, or read whole and merged (tests assert which). */
 export const catchUps = { overlaid: 0, merged: 0 };
+/** Tallies counted with sets streamed from sorted copies' files (tests assert the path was taken). */
+export const streamedTallies = { counted: 0 };
 /** Rows from which a rule source's bitset is saved to a file for the next process (bits-file.ts). */
 const SAVED_SOURCE_ROWS = 4096;
 /** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
@@ -202,7 +179,7 @@ export class RemovedSets {
   private readonly dir: string | null;
   private readonly sources = new Map<string, Cached<Bits>>();
   /** Recent tallies by the identity of the sets counted (a set changes identity when its version does). */
-  private readonly tallies: { list: Bits[]; value: Tally }[] = [];
+  private readonly tallies: { keys: (Bits | string)[]; value: Tally }[] = [];
   private readonly versionStmt;
 
   constructor(private readonly db: Db) {
@@ -395,6 +372,8 @@ export class RemovedSets {
       bytes += file!.bytes;
       if (this.open(dir, name, this.version([`signal:${name}`]))) opened++;
     }
+    // The counts' kernel (chunked-tally.ts) compiled now rather than in the first recount.
+    if (opened > 0) tallyKernel();
   }
 
   /** The signals whose copies are open on their files (not read whole yet). */
@@ -581,17 +560,59 @@ export class RemovedSets {
   }
 
   /**
-   * Counts of the enabled rules' removed sets (`tally`), kept for the last few lists of the same cached sets: a
-   * recount asks for the same union from items.count and selection.evaluate, and again on each refresh.
+   * Counts of the enabled rules' removed sets (`tally`), kept for the last few lists of the same sets: a recount asks
+   * for the same union from items.count and selection.evaluate, and again on each refresh. A threshold rule whose bits
+   * are not built yet is streamed from its copy's file (`countedPart`) instead of built for the count.
    */
   tally(enabled: readonly CompiledRule[]): Tally {
-    const list = enabled.map((c) => this.ruleBits(c));
-    const hit = this.tallies.find((t) => t.list.length === list.length && t.list.every((b, k) => b === list[k]));
+    const parts = enabled.map((c) => this.countedPart(c));
+    const keys = parts.map((p) => p.key);
+    const hit = this.tallies.find((t) => t.keys.length === keys.length && t.keys.every((k, i) => k === keys[i]));
     if (hit) return hit.value;
-    const value = tally(list);
-    this.tallies.unshift({ list, value });
+    const streamedValue = parts.some((p) => p.key !== p.set) ? chunkedTally(parts.map((p) => p.set)) : null;
+    if (streamedValue) streamedTallies.counted++;
+    // A streamed part found damaged: its copy is dropped, and its rule counted from SQL.
+    const [value, used] = streamedValue ? [streamedValue, keys] : ((list) => [chunkedTally(list)!, list])(enabled.map((c) => this.ruleBits(c)));
+    this.tallies.unshift({ keys: used, value });
     this.tallies.length = Math.min(this.tallies.length, MAX_TALLIES);
     return value;
+  }
+
+  /**
+   * What a tally counts of one rule: its bits when built (or cheap to build), else its threshold range streamed from
+   * its copy's file, keyed by range and version (the same range at the same version is the same set).
+   */
+  private countedPart(c: CompiledRule): { key: Bits | string; set: CountedSet } {
+    const r = c.source !== null ? this.range(c) : null;
+    const base = r && baseOf(r.order);
+    if (r && base instanceof SortedCopy) {
+      const overlaid = r.order instanceof Overlaid ? r.order : null;
+      const signal = c.range!.signal;
+      const version = this.version([`signal:${signal}`]);
+      const key = `${overlaid ? 'overlaid' : 'range'}:${signal}:${r.from}:${r.to}`;
+      if (!this.sources.has(key)) {
+        const stream = overlaid ? this.overlaidStream(c, overlaid, r.from, r.to) : base.rangeStream(r.from, r.to);
+        if (stream) return { key: `${key}@${version}`, set: stream };
+      }
+    }
+    const bits = this.ruleBits(c);
+    return { key: bits, set: bits };
+  }
+
+  /** overlaidBits streamed: the base's range for the threshold, with the overlay's flips as more fixes. */
+  private overlaidStream(c: CompiledRule, order: Overlaid, from: number, to: number): StreamedSet | null {
+    const { keepOp, threshold } = c.range!;
+    const range = removedRange(order.base, keepOp, threshold);
+    const base = range && order.base instanceof SortedCopy ? order.base.rangeStream(range[0], range[1]) : null;
+    if (!base) return null;
+    const { clear, set } = order.flips(threshold, keepOp === '>' || keepOp === '<=', keepOp === '>' || keepOp === '>=');
+    return {
+      length: Math.max(base.length, wordsFor(maxId(set))),
+      count: to - from,
+      fill: (w, out) => base.fill(w, out),
+      fixes: [...base.fixes, { set: false, each: (use) => (use(clear, 0, clear.length), true) }, { set: true, each: (use) => (use(set, 0, set.length), true) }],
+      verify: () => base.verify(),
+    };
   }
 
   /** Union of what the enabled rules remove. */

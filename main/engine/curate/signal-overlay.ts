@@ -53,21 +53,23 @@ export class Overlaid {
    * (`words`, not changed): the entries out on that side cleared, then those in set (an item may be in both).
    */
   adjust(words: Uint32Array, t: number, strict: boolean, prefix: boolean): Uint32Array {
-    const [outCut, inCut] = [below(this.out.values, t, strict), below(this.in_.values, t, strict)];
-    const side = (values: Float64Array, k: number) => (k < (values === this.out.values ? outCut : inCut)) === prefix;
+    const { clear, set } = this.flips(t, strict, prefix);
     let max = words.length;
-    for (let k = 0; k < this.in_.ids.length; k++) if (side(this.in_.values, k)) max = Math.max(max, (this.in_.ids[k] >>> 5) + 1);
+    for (const id of set) max = Math.max(max, (id >>> 5) + 1);
     const out = new Uint32Array(max);
     out.set(words);
-    for (let k = 0; k < this.out.ids.length; k++) {
-      const id = this.out.ids[k];
-      if (side(this.out.values, k) && (id >>> 5) < out.length) out[id >>> 5] &= ~(1 << (id & 31));
-    }
-    for (let k = 0; k < this.in_.ids.length; k++) {
-      const id = this.in_.ids[k];
-      if (side(this.in_.values, k)) out[id >>> 5] |= 1 << (id & 31);
-    }
+    for (const id of clear) if ((id >>> 5) < out.length) out[id >>> 5] &= ~(1 << (id & 31));
+    for (const id of set) out[id >>> 5] |= 1 << (id & 31);
     return out;
+  }
+
+  /** The ids `adjust` clears (entries out on that side), then sets (entries in on it): a streamed count applies them itself. */
+  flips(t: number, strict: boolean, prefix: boolean): { clear: Int32Array; set: Int32Array } {
+    const side = (e: Entries) => {
+      const cut = below(e.values, t, strict);
+      return prefix ? e.ids.subarray(0, cut) : e.ids.subarray(cut);
+    };
+    return { clear: side(this.out), set: side(this.in_) };
   }
 
   /**

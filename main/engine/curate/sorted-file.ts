@@ -15,6 +15,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/database';
 import { bytesOf, readFully, readHeader, writeCacheFile } from './cache-file';
+import type { Fix, StreamedSet } from './chunked-tally';
 import { clearIds, maxId, setIds, wordsFor } from './id-words';
 
 /**
@@ -55,6 +56,11 @@ const RING = 2;
 /** Words of a prefix bitset read at a time when one is subtracted (one buffer for every copy, for the same reason). */
 const SCRATCH_WORDS = 4096;
 let scratch = new Uint32Array(0);
+/** The first `n` words of the shared scratch buffer. */
+const scratchOf = (n: number) => {
+  if (scratch.length < n) scratch = new Uint32Array(Math.max(n, SCRATCH_WORDS));
+  return scratch.subarray(0, n);
+};
 
 /**
  * `stride`: items between prefix bitsets (0: none); `words`: each one's length (the largest id's word + 1).
@@ -233,6 +239,61 @@ export class SortedCopy implements SignalOrder {
     return toLow ? words : null;
   }
 
+  /**
+   * The ids of positions [from, to) as a set streamed to a count (chunked-tally.ts), from the nearest prefix bitsets
+   * read a chunk at a time (their SHA-256 checked once the last chunk is read) and the ids between them and the
+   * range's ends; null where the ids alone are cheaper, or there are no prefix bitsets (the caller builds the words).
+   */
+  rangeStream(from: number, to: number): StreamedSet | null {
+    const { stride, words: length, at, marks } = this.shape;
+    if (stride === 0 || this.fd === null || this.damaged || to <= from) return null;
+    const high = this.plan(to);
+    const low = from > 0 ? this.plan(from) : null;
+    const lowPos = low ? low.pos : 0;
+    // Bitset high less bitset low holds positions [lowPos, high.pos): the fixes below then make it [from, to).
+    if (to - from <= high.cost + (low?.cost ?? 0) || lowPos > high.pos) return null;
+    const parts = [high.m, low ? low.m : -1].map((m) => (m < 0 ? null : { m, position: at - (marks - m) * length * 4, hash: createHash('sha256') }));
+    let done = 0;
+    const range = (set: boolean, a: number, b: number): Fix[] => (a < b ? [{ set, each: (use) => this.eachIds(a, b, use) }] : []);
+    return {
+      length,
+      count: to - from,
+      fill: (w, out) => {
+        if (this.damaged || this.fd === null || Math.min(w, length) !== done) return false;
+        const inside = Math.max(0, Math.min(out.length, length - w));
+        out.fill(0, inside);
+        const head = out.subarray(0, inside);
+        try {
+          for (const [k, part] of parts.entries()) {
+            if (!part) {
+              if (k === 0) head.fill(0);
+              continue;
+            }
+            const target = k === 0 ? head : scratchOf(inside);
+            if (!readFully(this.fd, bytesOf(target), part.position + w * 4)) return this.fail();
+            this.bytesRead += target.byteLength;
+            part.hash.update(bytesOf(target));
+            if (k === 1) for (let j = 0; j < inside; j++) head[j] &= ~target[j];
+          }
+        } catch {
+          return this.fail();
+        }
+        done = w + inside;
+        return true;
+      },
+      fixes: [...range(true, from, lowPos), ...range(false, lowPos, from), ...range(true, high.pos, to), ...range(false, to, high.pos)],
+      verify: () => {
+        if (done !== length) return false;
+        for (const part of parts) {
+          if (!part) continue;
+          const k = 2 * this.fences.length + part.m;
+          if (!part.hash.digest().equals(this.checks.subarray(k * HASH, (k + 1) * HASH))) return this.fail();
+        }
+        return true;
+      },
+    };
+  }
+
   /** The cheaper way to the ids of [0, at): the prefix bitset at or below it, or the one above (ids and words both 4 bytes). */
   private plan(at: number): Plan {
     const { stride, words, count, marks } = this.shape;
@@ -288,9 +349,8 @@ export class SortedCopy implements SignalOrder {
         this.bytesRead += words.byteLength;
         hash.update(bytesOf(words));
       } else {
-        if (scratch.length === 0) scratch = new Uint32Array(SCRATCH_WORDS);
-        for (let w = 0; w < length; w += scratch.length) {
-          const part = scratch.subarray(0, Math.min(scratch.length, length - w));
+        for (let w = 0; w < length; w += SCRATCH_WORDS) {
+          const part = scratchOf(Math.min(SCRATCH_WORDS, length - w));
           if (!readFully(this.fd, bytesOf(part), position + w * 4)) return this.fail();
           this.bytesRead += part.byteLength;
           hash.update(bytesOf(part));

@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDispatch } from '../../../main/api/handlers';
 import type { MethodInput, MethodName, MethodResult } from '../../../main/api/contract';
 import type { RuleT } from '../../../main/domain/curation';
-import { Bits, removedSets } from '../../../main/engine/curate/removed-sets';
+import { chunkedTally } from '../../../main/engine/curate/chunked-tally';
+import { Bits, catchUps, removedSets, streamedTallies } from '../../../main/engine/curate/removed-sets';
 import { openSortedFile, positionOf, rangeWords, saveSortedFile, valueOf } from '../../../main/engine/curate/sorted-file';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { filterCount } from '../../../main/engine/curate/selection';
@@ -97,12 +98,14 @@ describe('sorted copies opened when a project opens', () => {
     await engine.openProject(dir);
     const reopened = engine.requireProject().db;
     expect(removedSets(reopened).openFiles().length).toBe(2);
-    // Through the API, at several thresholds, one rule (a values block) and two (their ids too).
+    // Through the API, at several thresholds, one rule (a values block) and two (their ids too, streamed to the tally).
+    const streamed = streamedTallies.counted;
     for (const t of [0, 0.1, 0.55, 0.99, 1]) {
       const list = rules.map((r, k) => (k === 0 ? { ...r, threshold: t } : r));
       expect(await call('items.count', { selection: { rules: [list[0]], show: 'removed' } })).toBe(bruteForce(reopened, [list[0]]));
       expect(await apiCounts(list)).toEqual({ count: bruteForce(reopened, list), evaluated: bruteForce(reopened, list) });
     }
+    expect(streamedTallies.counted).toBeGreaterThan(streamed);
     expect(removedSets(reopened).ready(compileRules(reopened, rules))).toBe(true);
     expect(rejections).toEqual([]);
   });
@@ -123,6 +126,32 @@ describe('sorted copies opened when a project opens', () => {
     expect(await apiCounts(rules)).toEqual({ count: expected, evaluated: expected });
     // The untouched signal's copy is used.
     expect(sets.ready(compileRules(db, [rules[1]]))).toBe(true);
+  });
+
+  it('counts a copy overlaid with a small write from another connection as brute-force SQL does, streamed with the changed items flipped', async () => {
+    const { dir, file } = await projectWithFiles();
+    await call('project.open', { dir });
+    const db = engine.requireProject().db;
+    const other = openDatabase(file);
+    // Items moved across every threshold below, both ways, and one deleted: the overlay clears their old bits and sets their new ones.
+    const ids = other.prepare(`SELECT item_id FROM signals WHERE name = 's.a' ORDER BY item_id`).pluck().all() as number[];
+    other.transaction(() => {
+      for (const [k, value] of [[3, 0.01], [50, 0.99], [120, 0.31], [201, 0.29], [333, 0.6]] as const) other.prepare(`UPDATE signals SET value = ? WHERE name = 's.a' AND item_id = ?`).run(value, ids[k]);
+      other.prepare(`DELETE FROM signals WHERE name = 's.a' AND item_id = ?`).run(ids[7]);
+    })();
+    other.close();
+    const [overlaid, streamed] = [catchUps.overlaid, streamedTallies.counted];
+    for (const t of [0.1, 0.3, 0.55, 0.9]) {
+      for (const op of ['>=', '<'] as const) {
+        const list = [{ ...rules[1] }, { ...rules[0], op, threshold: t }];
+        const expected = bruteForce(db, list);
+        expect(await apiCounts(list)).toEqual({ count: expected, evaluated: expected });
+        const evaluation = await call('selection.evaluate', { rules: list });
+        expect(evaluation.rules.map((r) => r.removedCumulative)).toEqual(list.map((r, k) => bruteForce(db, list.slice(0, k + 1)) - bruteForce(db, list.slice(0, k))));
+      }
+    }
+    expect(catchUps.overlaid).toBeGreaterThan(overlaid);
+    expect(streamedTallies.counted).toBeGreaterThan(streamed);
   });
 
   // Blocks of 16: positions 32–47 of s.a lie inside what its rule removes (its 120 smallest values), so ids or
@@ -297,5 +326,59 @@ describe('a sorted copy read in blocks', () => {
     // Bitsets said to lie one item further apart (as many of them, the file the same size): the table's hash covers the layout.
     writeFileSync(file, Buffer.from(good.toString('latin1').replace(`"stride":${stride},`, `"stride":${stride + 1},`), 'latin1'));
     expect(openSortedFile(dir, 'big:one', 5, 2 ** 30)).toBeNull();
+  });
+
+  /** The tally of id sets as position ranges of the saved order or ids, counted one id at a time (the independent answer). */
+  const bruteTally = (sets: ArrayLike<number>[]) => {
+    const seen = new Uint8Array(n + 200);
+    const cumulative = sets.map((list) => {
+      let added = 0;
+      for (let k = 0; k < list.length; k++) if (!seen[list[k]]) added += seen[list[k]] = 1;
+      return added;
+    });
+    return { alone: sets.map((list) => new Set(Array.from(list)).size), cumulative, union: cumulative.reduce((a, b) => a + b, 0) };
+  };
+
+  it('streams a range to a tally from its prefix bitsets, chunk by chunk, counting as the saved ids do', async () => {
+    const dir = await tempDir();
+    saveSortedFile(dir, 'big:one', 5, { values, ids });
+    // Another set with ids past the copy's (its words longer than the streamed ones), and a middle range built whole.
+    const extra = Int32Array.from({ length: 3000 }, (_, k) => (k * 101) % (n + 150));
+    let streamed = 0;
+    for (const [from, to] of ranges) {
+      const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+      const stream = copy.rangeStream(from, to);
+      if (stream) {
+        streamed++;
+        const other = copy.rangeStream(40_000, 250_000)!;
+        const sets = [Bits.fromIds(extra, 0, extra.length, new Set(extra).size), stream, other, Bits.fromIds(ids, 100_000, 100_500, 500)];
+        expect(chunkedTally(sets)).toEqual(bruteTally([extra, ids.subarray(from, to), ids.subarray(40_000, 250_000), ids.subarray(100_000, 100_500)]));
+      }
+      copy.close();
+    }
+    // Every range long enough to cost more in ids than in bitsets.
+    expect(streamed).toBeGreaterThan(20);
+  });
+
+  it('never counts a streamed range whose prefix bitset is damaged in any chunk', async () => {
+    const dir = await tempDir();
+    saveSortedFile(dir, 'big:one', 5, { values, ids });
+    const file = path.join(dir, 'big%3aone.sorted');
+    const good = readFileSync(file);
+    const markAt = (m: number) => good.length - n * 12 - (30 - m) * 9375 * 4;
+    // Bitset 14 (positions [0, 15 * stride)): a bit flipped in its first chunk of 4,096 words, its last, and its last byte.
+    for (const at of [markAt(14) + 777, markAt(14) + 4 * 9000 + 2, markAt(15) - 1]) {
+      const buf = Buffer.from(good);
+      buf[at] ^= 0x10;
+      writeFileSync(file, buf);
+      for (const [from, to] of [[0, 15 * stride], [15 * stride, n], [0, 15 * stride + 5]]) {
+        const copy = openSortedFile(dir, 'big:one', 5, 2 ** 30)!;
+        const stream = copy.rangeStream(from, to)!;
+        expect(stream).not.toBeNull();
+        expect(chunkedTally([Bits.fromIds(ids, 0, 10, 10), stream])).toBeNull();
+        expect(copy.broken).toBe(true);
+        copy.close();
+      }
+    }
   });
 });
