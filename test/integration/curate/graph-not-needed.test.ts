@@ -23,6 +23,7 @@ import type { EmbeddingSet } from '../../../main/engine/store/embeddings';
 import { MatrixFile } from '../../../main/engine/store/matrix-file';
 import { dropResident } from '../../../main/engine/store/resident-matrix';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
+import { winnowRun } from '../../fixtures/cli';
 import { tempDir } from '../../fixtures/images';
 import { bruteForceItems, plantedSearchProject } from '../../fixtures/search-truth';
 
@@ -113,6 +114,14 @@ describe('the search.index job builds the graph only when the int8 copy is over 
   it('the state survives a reopen with every cache dropped', async () => {
     const jobs = project.jobs.list().length;
     await engine.close();
+    // `winnow search` in a fresh process says why there is no approximate index, in its plain output and in --json.
+    const env = { WINNOW_EXACT_SCAN_MS: AMPLE_MS };
+    const plain = await winnowRun(['search', 'a photo of a red circle', '--k', '3', '--project', dir], env);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^\(exact; \d+\.\d ms per search on this machine, no approximate index needed\)$/m);
+    const json = await winnowRun(['search', 'a photo of a red circle', '--k', '3', '--json', '--project', dir], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ method: 'exact', index: 'not-needed', scanMs: expect.any(Number) });
     forgetSavedStates();
     dropQuantized();
     dropResident();
