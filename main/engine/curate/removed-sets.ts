@@ -91,20 +91,6 @@ function popcount(words: Uint32Array): number {
   return count;
 }
 
-/** How many of `ids` are in any of `list`: a pass over the words `ids` has set, none built (decisions by hand are few). */
-export function countIn(ids: Bits, list: readonly Bits[]): number {
-  let count = 0;
-  const words = list.map((b) => b.words);
-  for (let w = 0; w < ids.words.length; w++) {
-    const v = ids.words[w];
-    if (v === 0) continue;
-    let any = 0;
-    for (const other of words) if (w < other.length) any |= other[w];
-    if ((v & any) !== 0) count += pop32(v & any);
-  }
-  return count;
-}
-
 export type { Tally };
 
 /** The counts an evaluation and a recount need from a list of sets, in one pass over their words and without building a union. */
@@ -562,17 +548,18 @@ export class RemovedSets {
   /**
    * Counts of the enabled rules' removed sets (`tally`), kept for the last few lists of the same sets: a recount asks
    * for the same union from items.count and selection.evaluate, and again on each refresh. A threshold rule whose bits
-   * are not built yet is streamed from its copy's file (`countedPart`) instead of built for the count.
+   * are not built yet is streamed from its copy's file (`countedPart`) instead of built for the count. `extra` sets
+   * (the decisions by hand) are counted after the rules: what each adds to the rules' union.
    */
-  tally(enabled: readonly CompiledRule[]): Tally {
-    const parts = enabled.map((c) => this.countedPart(c));
+  tally(enabled: readonly CompiledRule[], extra: readonly Bits[] = []): Tally {
+    const parts = [...enabled.map((c) => this.countedPart(c)), ...extra.map((b): { key: Bits | string; set: CountedSet } => ({ key: b, set: b }))];
     const keys = parts.map((p) => p.key);
     const hit = this.tallies.find((t) => t.keys.length === keys.length && t.keys.every((k, i) => k === keys[i]));
     if (hit) return hit.value;
     const streamedValue = parts.some((p) => p.key !== p.set) ? chunkedTally(parts.map((p) => p.set)) : null;
     if (streamedValue) streamedTallies.counted++;
     // A streamed part found damaged: its copy is dropped, and its rule counted from SQL.
-    const [value, used] = streamedValue ? [streamedValue, keys] : ((list) => [chunkedTally(list)!, list])(enabled.map((c) => this.ruleBits(c)));
+    const [value, used] = streamedValue ? [streamedValue, keys] : ((list) => [chunkedTally(list)!, list])([...enabled.map((c) => this.ruleBits(c)), ...extra]);
     this.tallies.unshift({ keys: used, value });
     this.tallies.length = Math.min(this.tallies.length, MAX_TALLIES);
     return value;
