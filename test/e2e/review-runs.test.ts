@@ -137,7 +137,12 @@ describe('labels and review (issue 15 point 6)', () => {
     const queue = ((await dispatch('review.queue', {})) as MethodResult<'review.queue'>).items.map((i) => i.itemId);
     // The UI's queue is the snapshot it loaded; find where an id sits in it by jumping to it.
     const target = queue[queue.length - 3];
+    // The previous jump's submit clears and blurs the field when it finishes: typing before then loses the keys.
+    const jumpField = page.locator('input[name=review-jump]');
+    await expect.poll(() => jumpField.inputValue()).toBe('');
+    await expect.poll(() => jumpField.evaluate((el) => el === document.activeElement)).toBe(false);
     await page.keyboard.press('g');
+    await expect.poll(() => jumpField.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type(`#${target}`);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('[data-testid=review-anns] li[data-testid^=ann-]').first().getAttribute('data-testid')).toMatch(/^ann-/);
