@@ -91,12 +91,6 @@ function popcount(words: Uint32Array): number {
   return count;
 }
 
-export type { Tally };
-
-/** The counts an evaluation and a recount need from a list of sets, in one pass over their words and without building a union. */
-export function tally(list: readonly Bits[]): Tally {
-  return chunkedTally(list)!;
-}
 
 /** The positions [from, to) of a sorted signal that fail the keep-condition `value <op> t` (null: a damaged file). */
 export function removedRange(order: KeptOrder, op: '>' | '>=' | '<' | '<=', t: number): [number, number] | null {

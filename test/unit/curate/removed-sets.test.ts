@@ -11,7 +11,8 @@ import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { saveBitsFile } from '../../../main/engine/curate/bits-file';
-import { Bits, catchUps, removedSets, tally } from '../../../main/engine/curate/removed-sets';
+import { chunkedTally } from '../../../main/engine/curate/chunked-tally';
+import { Bits, catchUps, removedSets } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { ManualStore } from '../../../main/engine/store/manual';
@@ -409,7 +410,7 @@ describe('bitsets', () => {
       const seen = new Set<number>();
       const want = { alone: sets.map((s) => s.length), cumulative: sets.map((s) => s.filter((id) => !seen.has(id) && seen.add(id)).length), union: 0 };
       want.union = seen.size;
-      expect(tally(sets.map((ids) => Bits.fromIds(ids)))).toEqual(want);
+      expect(chunkedTally(sets.map((ids) => Bits.fromIds(ids)))).toEqual(want);
     }
   });
 });
