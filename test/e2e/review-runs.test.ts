@@ -129,29 +129,34 @@ describe('labels and review (issue 15 point 6)', () => {
     await expect.poll(() => position()).toBe(`item ${N} of ${N}`);
     await page.keyboard.press('Home');
     await expect.poll(() => position()).toBe(`item 1 of ${N}`);
-    await page.keyboard.press('g');
-    await page.keyboard.type('7');
-    await page.keyboard.press('Enter');
-    await expect.poll(() => position()).toBe(`item 7 of ${N}`);
     const dispatch = createDispatch(engine);
     const queue = ((await dispatch('review.queue', {})) as MethodResult<'review.queue'>).items.map((i) => i.itemId);
     // The UI's queue is the snapshot it loaded; find where an id sits in it by jumping to it.
     const target = queue[queue.length - 3];
-    // The previous jump's submit clears and blurs the field when it finishes: typing before then loses the keys.
     const jumpField = page.locator('input[name=review-jump]');
+    // Keys pressed straight on, with no wait between them: Enter clears and leaves the field at once, so a `j` right
+    // after it moves on from the jump's item (the jump takes its turn first) instead of being typed into the field.
+    for (const key of ['g', '7', 'Enter', 'j']) await page.keyboard.press(key);
+    await expect.poll(() => position()).toBe(`item 8 of ${N}`);
     await expect.poll(() => jumpField.inputValue()).toBe('');
     await expect.poll(() => jumpField.evaluate((el) => el === document.activeElement)).toBe(false);
-    await page.keyboard.press('g');
-    await expect.poll(() => jumpField.evaluate((el) => el === document.activeElement)).toBe(true);
+    // A second jump typed while the first one's item is still loading: its `g` and id land in the field, not on the view.
+    for (const key of ['g', '3', 'Enter', 'g']) await page.keyboard.press(key);
     await page.keyboard.type(`#${target}`);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('[data-testid=review-anns] li[data-testid^=ann-]').first().getAttribute('data-testid')).toMatch(/^ann-/);
     const shownItem = async () => Number((await page.locator('[data-testid=review-stage] img').getAttribute('src'))!.match(/(\d+)(?:\D*)$/)![1]);
     await expect.poll(shownItem).toBe(target);
+    const jumpedTo = await position();
+    await page.screenshot({ path: shotPath('15-review-03-jumped.png') });
     await page.keyboard.press('g');
     await page.keyboard.type('#999999');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('input[name=review-jump]').getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => jumpField.getAttribute('aria-invalid')).toBe('true');
+    // A miss keeps the text and the focus, to be corrected; the view stays where it was.
+    expect(await jumpField.inputValue()).toBe('#999999');
+    expect(await jumpField.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await position()).toBe(jumpedTo);
     await page.screenshot({ path: shotPath('15-review-03-jump-miss.png') });
     await page.keyboard.press('Escape');
     await page.locator('input[name=review-jump]').blur();

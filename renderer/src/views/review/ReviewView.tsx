@@ -46,17 +46,24 @@ export function ReviewView() {
     return () => { off(); if (timer) clearTimeout(timer); };
   }, []);
 
+  // Keys (and jumps) are applied one after another, each on the state the previous one left (a burst of 30 "a" or "j"
+  // presses does 30 things, in order, however slow the engine answers).
+  const pending = useRef<Promise<void>>(Promise.resolve());
+  const inTurn = (step: () => Promise<void>) => {
+    pending.current = pending.current.then(step).catch((err: unknown) => useStore.getState().report(err));
+  };
+
   useEffect(() => {
-    // Keys are applied one after another, each on the state the previous one left (a burst of 30 "a" or "j"
-    // presses does 30 things, in order, however slow the engine answers); preventDefault must happen at once.
-    let pending: Promise<void> = Promise.resolve();
+    // preventDefault must happen at once; the key's work waits its turn.
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
       if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') && e.key !== 'Escape') return;
       if (!handles(e)) return;
       e.preventDefault();
+      // The jump field takes the keys typed next at once, not after the keys before it have run.
+      if (e.key === 'g') { jumpRef.current?.focus(); return; }
       const key = { key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, shiftKey: e.shiftKey };
-      pending = pending.then(() => apply(key)).catch((err: unknown) => useStore.getState().report(err));
+      inTurn(() => apply(key));
     };
     const apply = async (e: KeyLike): Promise<void> => {
       const r = useReview.getState();
@@ -91,7 +98,6 @@ export function ReviewView() {
       else if (key === 'k' || key === 'ArrowLeft') await r.go(r.index - 1);
       else if (key === 'Home') await r.go(0);
       else if (key === 'End') await r.go(r.queue.length - 1);
-      else if (key === 'g') jumpRef.current?.focus();
       else if (key === 'Tab') r.select(e.shiftKey ? -1 : 1);
       else if (key === 'a') await r.decide('accepted');
       else if (key === 'r' || key === 'x') await r.decide('rejected');
@@ -126,11 +132,16 @@ export function ReviewView() {
           <span>{s.progress.reviewed} / {s.progress.total} reviewed</span>
         </div>
         <span className="muted" data-testid="review-position">item {s.queue.length ? s.index + 1 : 0} of {s.queue.length}</span>
-        <form className="review-jump" onSubmit={async (e) => {
+        <form className="review-jump" onSubmit={(e) => {
           e.preventDefault();
-          const ok = await s.jump(jump);
-          setJumpMiss(!ok);
-          if (ok) { setJump(''); jumpRef.current?.blur(); }
+          // A miss keeps the text and the focus, to be corrected. A hit clears and leaves the field at once, before the
+          // item loads: keys typed next (a second `g`, `j`) reach the view, and the jump takes its turn before them.
+          const at = s.jumpIndex(jump);
+          setJumpMiss(at === null);
+          if (at === null) return;
+          setJump('');
+          jumpRef.current?.blur();
+          inTurn(() => useReview.getState().go(at));
         }}>
           <input ref={jumpRef} name="review-jump" value={jump} onChange={(e) => { setJump(e.target.value); setJumpMiss(false); }} placeholder="Go to № or #id" title="Type a position in the queue (12) or an item id (#34), then Enter · g" className={jumpMiss ? 'miss' : ''} aria-invalid={jumpMiss} />
         </form>

@@ -21,8 +21,11 @@ interface ReviewState {
   belowFloor: number;
   /** Per-class view: only items with annotations of this class (null = every class). */
   classFilter: string | null;
-  /** Jumps to a queue position ("12", 1-based) or an item id ("#34"); false when nothing matches. */
-  jump(target: string): Promise<boolean>;
+  /**
+   * The queue index a jump target names: a position ("12", 1-based) or an item id ("#34"); null when nothing matches.
+   * Synchronous, so the jump field can say "no such item" (or clear itself) at Enter, before the item loads.
+   */
+  jumpIndex(target: string): number | null;
   item: { itemId: number; width: number | null; height: number | null; annotations: Ann[] } | null;
   selected: number | null;
   hidden: string[];
@@ -126,13 +129,11 @@ export const useReview = create<ReviewState>((set, get) => {
         set({ index: i, item, selected: first?.id ?? null, drawing: false });
       } catch (err) { report(err); }
     },
-    async jump(target) {
+    jumpIndex(target) {
       const t = target.trim();
       const byId = /^(#|id\s*:?\s*)(\d+)$/i.exec(t);
       const at = byId ? get().queue.indexOf(Number(byId[2])) : /^\d+$/.test(t) ? Number(t) - 1 : -1;
-      if (at < 0 || at >= get().queue.length) return false;
-      await get().go(at);
-      return true;
+      return at < 0 || at >= get().queue.length ? null : at;
     },
     async reloadItem() {
       const cur = get().item;
