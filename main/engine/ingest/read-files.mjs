@@ -47,13 +47,14 @@ let scratch = Buffer.allocUnsafe(0);
  * The bytes are a view of a buffer the next call overwrites: use them before reading another file.
  * @param {number} fd
  * @param {number} limit
+ * @param {number} reads at most this many read calls (see readSmallFile)
  * @returns {Buffer | null}
  */
-function readSmallSync(fd, limit) {
+function readSmallSync(fd, limit, reads) {
   if (scratch.length < limit + 1) scratch = Buffer.allocUnsafe(limit + 1);
   let got = 0;
   // One byte past the limit tells "larger" apart from "exactly the limit"; a read of 0 is the end of the file.
-  for (let n; got <= limit && (n = readSync(fd, scratch, got, limit + 1 - got, null)) > 0;) got += n;
+  for (let n; reads-- > 0 && got <= limit && (n = readSync(fd, scratch, got, limit + 1 - got, null)) > 0;) got += n;
   return got > limit ? null : scratch.subarray(0, got);
 }
 
@@ -100,15 +101,20 @@ export async function readImage(file) {
 
 /**
  * The whole of `file` when it is at most `limit` bytes, else null. Errors are fs errors (their `syscall` says
- * whether the open or the read failed); the bytes are readSmallSync's shared view.
+ * whether the open or the read failed); the bytes are readSmallSync's shared view, overwritten by the next small
+ * read in this thread (an import's captions and images, the model-input cache's entries: input-cache.ts).
+ * `reads`: by default the file is read to its end (a read of 0), so a short read never passes for the whole file;
+ * a caller that checks the length itself can pass 1 (on a local disk one read is the whole file; the read of 0
+ * costs ~3 µs, about a fifth of reading a 12 KB file).
  * @param {string} file
  * @param {number} limit
+ * @param {number} [reads]
  * @returns {Buffer | null}
  */
-function readSmallFile(file, limit) {
+export function readSmallFile(file, limit, reads = Infinity) {
   const fd = openSync(file, 'r');
   try {
-    return readSmallSync(fd, limit);
+    return readSmallSync(fd, limit, reads);
   } finally {
     closeSync(fd);
   }

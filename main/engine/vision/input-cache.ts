@@ -5,8 +5,9 @@
 // normalizing those pixels gives exactly the tensor that full decoding gives (no second lossy step), at a
 // small fraction of the decode's cost. Larger inputs are not cached: 224 px would be 150 KB per image.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readSmallFile } from '../ingest/read-files.mjs';
 import type { PreprocessSpec } from './preprocess-spec';
 
 /** An image to preprocess through the cache: read `cache` when `fresh`, else decode `source` and write it. */
@@ -86,29 +87,20 @@ export function isCachedInput(input: unknown): input is CachedInput {
   return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'cache' in input;
 }
 
-// The largest valid entry plus one byte: a read that fills it found a file longer than any entry (damaged).
-const READ_CAPACITY = HEADER + MAX_CACHED_PIXELS * 3 + 1;
-let scratch: Buffer | undefined;
+/** The largest valid entry: a longer file is damaged (decoded again). */
+const MAX_ENTRY = HEADER + MAX_CACHED_PIXELS * 3;
 
 /**
- * The entry's bytes, in a buffer the next read overwrites: one open, one read and one close (readFileSync adds an
- * fstat and a fresh buffer per file, ~40% more CPU per 12 KB entry). Null when the file cannot be read.
+ * The entry's bytes, in the import reads' buffer (read-files.mjs), which the next small read overwrites: one open, one
+ * read and one close (readFileSync adds an fstat and a fresh buffer per file, ~40% more CPU per 12 KB entry). One read
+ * is the whole file on a local disk; a short one can only fail readInputCache's length check (decoded again). Null when
+ * the file cannot be read or is longer than any entry.
  */
 function readEntryBytes(file: string): Buffer | null {
-  const buffer = (scratch ??= Buffer.allocUnsafe(READ_CAPACITY));
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    return readSmallFile(file, MAX_ENTRY, 1);
   } catch {
     return null;
-  }
-  try {
-    // One read is the whole file on a local disk; a short read can only fail the length check below (decoded again).
-    return buffer.subarray(0, readSync(fd, buffer, 0, READ_CAPACITY, 0));
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -94,6 +94,11 @@ describe('model-input cache reads', () => {
     const short = write('short.rgb');
     truncateSync(short, 36 + 64 * 64 * 3 - 1);
     expect(read(short)).toBeNull();
+    // Longer than any entry can be (128 × 128 pixels): refused by the read itself, and the next entry still reads.
+    const huge = write('huge.rgb');
+    appendFileSync(huge, Buffer.alloc(128 * 128 * 3));
+    expect(read(huge)).toBeNull();
+    expect(read(path.join(dir, 'good.rgb'))).not.toBeNull();
     expect(read(write('other.rgb'), specs.owlv2)).toBeNull();
     expect(read(path.join(dir, 'absent.rgb'))).toBeNull();
     expect(read(dir)).toBeNull();
