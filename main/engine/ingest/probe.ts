@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ACCEPTED_IMAGE_FORMATS } from './image-formats';
-import { describeBytes, readImage, type ImageBytes, type ImageRead } from './read-files.mjs';
+import { describeBytes, type ImageBytes, type ImageRead } from './read-files.mjs';
 
 /** Decoders refuse images above this many pixels (sharp's default): anything larger is treated as a decompression bomb. */
 export const MAX_PIXELS = 268_402_689;
@@ -26,12 +26,10 @@ const EXTENSION_FORMATS: Record<string, string[]> = {
   '.avif': ['avif', 'heif'], '.tif': ['tiff'], '.tiff': ['tiff'],
 };
 
-/** Reads width/height from the header (no decode) and hashes the bytes in one pass. */
-export async function probeImage(file: string): Promise<Probe> {
-  return probeRead(await readImage(file), file);
-}
-
-/** What a read of `file` (read-files.mjs, in this thread or a worker) says about it; throws UnreadableImage. */
+/**
+ * What a read of `file` (read-files.mjs, in this thread or a worker: its size, sha256 and header, no decode) says about
+ * it; throws UnreadableImage.
+ */
 export function probeRead(read: ImageRead, file: string): Probe {
   if ('ioError' in read) throw new UnreadableImage('io_error', read.ioError);
   return describe(read, file);

@@ -21,6 +21,5 @@ export declare function imageSize(input: Uint8Array): ReturnType<typeof ImageSiz
 export declare function describeBytes(buf: Buffer): ImageBytes;
 /** The whole of `file` when it is at most `limit` bytes (a view the next small read overwrites), else null; throws fs errors. `reads`: at most this many read calls (default: to the end of the file). */
 export declare function readSmallFile(file: string, limit: number, reads?: number): Buffer | null;
-export declare function readImage(file: string): Promise<ImageRead>;
 export declare function readImages(files: string[]): Promise<ImageRead[]>;
 export declare function readTexts(files: string[]): Promise<TextRead[]>;

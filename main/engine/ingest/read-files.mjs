@@ -91,15 +91,6 @@ export function describeBytes(buf) {
 }
 
 /**
- * Reads one image file: its size, sha256 and header dimensions, or why it could not be read.
- * @param {string} file
- * @returns {Promise<import('./read-files.d.mts').ImageRead>}
- */
-export async function readImage(file) {
-  return readSmallImage(file) ?? readLargeImage(file);
-}
-
-/**
  * The whole of `file` when it is at most `limit` bytes, else null. Errors are fs errors (their `syscall` says
  * whether the open or the read failed); the bytes are readSmallSync's shared view, overwritten by the next small
  * read in this thread (an import's captions and images, the model-input cache's entries: input-cache.ts).

@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchImage } from '../../../main/engine/ingest/fetch-image';
-import { probeImage } from '../../../main/engine/ingest/probe';
+import { probeFile } from '../../fixtures/probe-file';
 import { tempDir } from '../../fixtures/images';
 
 let server: Server;
@@ -66,6 +66,6 @@ describe('only raster formats Winnow accepts are decoded', () => {
     expect(fetched.ok ? '' : fetched.error).toMatch(/svg content is not an accepted image format/);
     const dir = await tempDir();
     await writeFile(path.join(dir, 'fake.png'), svg);
-    await expect(probeImage(path.join(dir, 'fake.png'))).rejects.toThrow(/svg content is not an accepted image format/);
+    await expect(probeFile(path.join(dir, 'fake.png'))).rejects.toThrow(/svg content is not an accepted image format/);
   });
 });

@@ -11,7 +11,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inThreadReads, workerReads, type WorkerReads } from '../../../main/engine/ingest/file-reads';
 import { ImageFolderSource } from '../../../main/engine/ingest/image-folder';
 import type { IngestEntry } from '../../../main/engine/ingest/entry';
-import { probeImage, probeRead, UnreadableImage } from '../../../main/engine/ingest/probe';
+import { probeRead, UnreadableImage } from '../../../main/engine/ingest/probe';
+import { probeFile } from '../../fixtures/probe-file';
 import { makeImageFolder, solid, tempDir } from '../../fixtures/images';
 
 let dir: string;
@@ -96,7 +97,7 @@ describe('read worker', () => {
     const kinds = new Set<string>();
     for (const [i, file] of images.entries()) {
       const viaWorker = await outcome(() => probeRead(fromWorker[i], file));
-      expect(viaWorker).toEqual(await outcome(() => probeImage(file)));
+      expect(viaWorker).toEqual(await outcome(() => probeFile(file)));
       if ((viaWorker as { kind?: string }).kind) kinds.add((viaWorker as { kind: string }).kind);
     }
     // The dirty folder's broken files and the dangling link reach every kind an unreadable image can have.
