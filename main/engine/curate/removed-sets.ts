@@ -13,14 +13,14 @@ import { chunkedTally, type CountedSet, type StreamedSet, type Tally } from './c
 import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
 import { entries, Overlaid } from './signal-overlay';
-import { openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, sortedFileVersion, valueOf } from './sorted-file';
+import { countOf, openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, sortedFileVersion, valueOf } from './sorted-file';
 
 export type { SignalOrder };
 /** A signal's sorted copy as kept: its arrays, or an older copy overlaid with the items written since (signal-overlay.ts). */
 export type KeptOrder = SignalOrder | Overlaid;
 
 /** How many items a kept copy holds. */
-export const orderLength = (order: KeptOrder) => (order instanceof Overlaid ? order.length : order.values.length);
+export const orderLength = (order: KeptOrder) => (order instanceof Overlaid ? order.length : countOf(order));
 
 /** Item ids as bits; arrays of different lengths combine as if padded with zeros. */
 export class Bits {
@@ -136,7 +136,8 @@ export function sortedBudget(): number {
   return (process.env.WINNOW_FILTER_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? mb : 192) * 2 ** 20;
 }
 
-const orderBytes = (o: KeptOrder): number => (o instanceof Overlaid ? orderBytes(o.base) + o.changed * 24 : o.values.byteLength + o.ids.byteLength);
+/** Bytes a kept copy holds, or will once read whole (a copy on its file allocates its arrays then). */
+const orderBytes = (o: KeptOrder): number => (o instanceof Overlaid ? orderBytes(o.base) + o.changed * 24 : countOf(o) * 12);
 /** The copy read from SQL or a file that a kept copy is (or overlays). */
 const baseOf = (o: KeptOrder): SignalOrder => (o instanceof Overlaid ? o.base : o);
 const broken = (o: KeptOrder) => { const b = baseOf(o); return b instanceof SortedCopy && b.broken; };
