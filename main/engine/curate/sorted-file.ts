@@ -153,7 +153,8 @@ export class SortedCopy implements SignalOrder {
   /** Bytes read from the file since it was opened (tests check that a range reads its prefix bitsets, not its ids). */
   bytesRead = 0;
 
-  constructor(private fd: number | null, private readonly shape: Shape, private readonly fences: Float64Array, private readonly checks: Uint8Array) {
+  /** `version`: the change version the file was written at. */
+  constructor(private fd: number | null, readonly version: number, private readonly shape: Shape, private readonly fences: Float64Array, private readonly checks: Uint8Array) {
     this.loaded = new Uint8Array(fences.length);
     this.left = 2 * fences.length;
   }
@@ -457,11 +458,13 @@ function readAt(fd: number, length: number, position: number): Buffer | null {
 const markCountOf = (count: number, stride: number) => (stride > 0 ? Math.ceil(count / stride) : 0);
 
 /**
- * Opens the copy of `name` at change version `version`: reads its header and block table, and checks the first
- * and last blocks of both arrays. Null when the file is missing, stale, damaged there or over `maxBytes`. The
- * caller counts through positionOf, valueOf and rangeWords (which read the blocks they need), and closes it.
+ * Opens the copy of `name` at change version `version`, or at any version `version` accepts (a copy written a few
+ * versions ago, to be caught up from signal_log: removed-sets.ts; its `version` says which): reads its header and
+ * block table once, and checks the first and last blocks of both arrays. Null when the file is missing, at a version
+ * not accepted, damaged there or over `maxBytes`. The caller counts through positionOf, valueOf and rangeWords
+ * (which read the blocks they need), and closes it.
  */
-export function openSortedFile(dir: string, name: string, version: number, maxBytes: number): SortedCopy | null {
+export function openSortedFile(dir: string, name: string, version: number | ((written: number) => boolean), maxBytes: number): SortedCopy | null {
   let fd: number;
   try {
     fd = openSync(fileOf(dir, name), 'r');
@@ -476,7 +479,8 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
     const header = read.header as Header;
     const { count, block, stride, words } = header;
     const whole = (n: unknown, min: number) => Number.isSafeInteger(n) && (n as number) >= min;
-    if (header.name !== name || header.version !== version || !whole(count, 0) || !whole(block, 1) || !whole(stride, 0) || !whole(words, 0)) return null;
+    const accepted = typeof version === 'number' ? header.version === version : whole(header.version, 0) && version(header.version);
+    if (header.name !== name || !accepted || !whole(count, 0) || !whole(block, 1) || !whole(stride, 0) || !whole(words, 0)) return null;
     const nb = blocks(count, block);
     const marks = markCountOf(count, stride);
     const at = end + nb * (8 + 2 * HASH) + marks * HASH + marks * words * 4;
@@ -486,34 +490,13 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
     // The table's own buffer may start anywhere: the first values are copied out to an aligned array.
     const fences = new Float64Array(nb);
     bytesOf(fences).set(table.subarray(0, nb * 8));
-    copy = new SortedCopy(fd, { at, count, block, stride, words, marks }, fences, table.subarray(nb * 8));
+    copy = new SortedCopy(fd, header.version, { at, count, block, stride, words, marks }, fences, table.subarray(nb * 8));
     return copy.ends() ? copy : null;
   } catch {
     return null;
   } finally {
     // Open only while a copy may still read from it (a copy closes it once read whole or damaged).
     if (copy === null) closeSync(fd);
-  }
-}
-
-/**
- * The change version the copy of `name` on disk was written at (null: none, or unreadable), so a copy written a few
- * versions ago is opened at its version and caught up from signal_log (removed-sets.ts) instead of being read again.
- */
-export function sortedFileVersion(dir: string, name: string): number | null {
-  let fd: number;
-  try {
-    fd = openSync(fileOf(dir, name), 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const header = readHeader(fd, MAGIC, 8)?.header as Header | undefined;
-    return header?.name === name && Number.isSafeInteger(header.version) ? header.version : null;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
   }
 }
 
