@@ -17,7 +17,7 @@ import { residentBudget } from '../store/resident-matrix';
 import { CHUNK_ROWS, type IndexState, readSidecar, type RowSource, rowsDigest, saveSidecar, tick } from './ann-index';
 import type { TopK } from './exact-search';
 import type { ScanMeasure } from './scan-cost';
-import { boundedTopK, Encoder, type Quantized, type QuantizedTopK, widenLargest } from './quantized-scan';
+import { boundedTopK, codeParts, Encoder, partRowsFor, type Quantized, type QuantizedTopK, rowCodes, widenLargest } from './quantized-scan';
 import { indexFile } from './semantic-job';
 
 /**
@@ -161,16 +161,20 @@ export function loadQuantized(file: string, rows: number, dim: number): SavedCop
   const key = `${st.size}:${st.mtimeMs}`;
   const hit = resident.get(file);
   if (hit?.key === key) return hit.copy;
-  // Its own buffer from offset 0: usearch's exactSearch reads a typed array's buffer from its start.
-  const codes = new Int8Array(rows * dim);
+  const partRows = partRowsFor();
+  const parts = codeParts(rows, dim, partRows);
   const hash = createHash('sha256');
   const fd = openSync(file, 'r');
   try {
-    for (let at = 0; at < codes.length;) {
-      const n = readSync(fd, codes, at, Math.min(codes.length - at, 2 ** 26), at);
-      if (n <= 0) return null;
-      hash.update(codes.subarray(at, at + n));
-      at += n;
+    let position = 0;
+    for (const codes of parts) {
+      for (let at = 0; at < codes.length;) {
+        const n = readSync(fd, codes, at, Math.min(codes.length - at, 2 ** 26), position);
+        if (n <= 0) return null;
+        hash.update(codes.subarray(at, at + n));
+        at += n;
+        position += n;
+      }
     }
   } finally {
     closeSync(fd);
@@ -181,7 +185,7 @@ export function loadQuantized(file: string, rows: number, dim: number): SavedCop
     return null;
   }
   const encoder = new Encoder(dim, Float64Array.from(meta.largest));
-  const qz: Quantized = { dim, rows, codes, step: encoder.step, levels: encoder.levels, maxCodeNorm: meta.maxCodeNorm, maxErrNorm: meta.maxErrNorm, maxRowNorm: meta.maxRowNorm };
+  const qz: Quantized = { dim, rows, parts, partRows, step: encoder.step, levels: encoder.levels, maxCodeNorm: meta.maxCodeNorm, maxErrNorm: meta.maxErrNorm, maxRowNorm: meta.maxRowNorm };
   const copy = { file, qz, encoder };
   resident.set(file, { key, copy });
   return copy;
@@ -199,7 +203,7 @@ export function savedCopyTopK(copy: SavedCopy, src: RowSource, query: Float32Arr
   const { qz, encoder } = copy;
   return boundedTopK(qz, query, k, (row) => {
     const x = src.read(row, 1);
-    if (!encoder.matches(x, qz.codes, row * qz.dim)) {
+    if (!encoder.matches(x, rowCodes(qz, row))) {
       removeQuantized(copy.file);
       throw new CopyMismatch(`${copy.file}: row ${row}'s codes are not those of the row; the copy was removed`);
     }

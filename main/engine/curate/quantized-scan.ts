@@ -17,8 +17,12 @@ import { sortTop, topKOf, type TopK } from './exact-search';
 export interface Quantized {
   dim: number;
   rows: number;
-  /** Row-major int8 codes, code = round(x / step), in [−levels, levels]. */
-  codes: Int8Array;
+  /**
+   * Row-major int8 codes, code = round(x / step), in [−levels, levels], in parts of `partRows` rows (the last may
+   * have fewer), each its own buffer: usearch's exactSearch reads a typed array's buffer from its start.
+   */
+  parts: Int8Array[];
+  partRows: number;
   /** Per-dimension step: the dimension's largest |x| over levels (0 for a dimension that is 0 in every row). */
   step: Float64Array;
   levels: number;
@@ -57,6 +61,28 @@ export function quantize(data: Float32Array, dim: number): Quantized | null {
     const step = steps.next();
     if (step.done) return step.value;
   }
+}
+
+/**
+ * Rows per part of the codes. usearch's exact search allocates 16 bytes per row scanned per call (a key and a distance,
+ * then their transpose) and the allocator keeps that buffer: one call over 1M rows kept 15 MiB, one over a part of
+ * 2¹⁸ rows keeps 4 MiB, at about the same scan cost (4 calls at 1M; 16 cost ~4 ms more). WINNOW_I8_PART_ROWS sets it
+ * (tests cross part boundaries with small parts).
+ */
+export function partRowsFor(): number {
+  const n = Math.floor(Number(process.env.WINNOW_I8_PART_ROWS));
+  return n >= 1 ? n : 2 ** 18;
+}
+
+/** Empty parts for `rows` × `dim` codes, `partRows` rows each. */
+export function codeParts(rows: number, dim: number, partRows: number): Int8Array[] {
+  return Array.from({ length: Math.ceil(rows / partRows) }, (_, p) => new Int8Array(Math.min(partRows, rows - p * partRows) * dim));
+}
+
+/** The codes of `row`. */
+export function rowCodes(qz: Pick<Quantized, 'parts' | 'partRows' | 'dim'>, row: number): Int8Array {
+  const at = (row % qz.partRows) * qz.dim;
+  return qz.parts[Math.floor(row / qz.partRows)].subarray(at, at + qz.dim);
 }
 
 /** Matrix values handled per step of a background build: a few milliseconds of this thread each. */
@@ -122,10 +148,10 @@ export class Encoder {
     }
   }
 
-  /** Whether `codes` are this encoder's codes of the row `x` (a saved copy checked against the rows it re-scores). */
-  matches(x: Float32Array, codes: Int8Array, at: number): boolean {
+  /** Whether `codes` (one row's) are this encoder's codes of the row `x` (a saved copy checked against the rows it re-scores). */
+  matches(x: Float32Array, codes: Int8Array): boolean {
     const { dim, levels, inv } = this;
-    for (let j = 0; j < dim; j++) if (codeOf(x[j], inv[j], levels) !== codes[at + j]) return false;
+    for (let j = 0; j < dim; j++) if (codeOf(x[j], inv[j], levels) !== codes[j]) return false;
     return true;
   }
 
@@ -145,14 +171,18 @@ function* quantizeSteps(data: Float32Array, dim: number): Generator<void, Quanti
     yield;
   }
   const enc = new Encoder(dim, largest);
-  const codes = new Int8Array(rows * dim);
-  for (let at = 0; at < data.length; at += slice) {
-    const end = Math.min(data.length, at + slice);
-    enc.encode(data.subarray(at, end), codes.subarray(at, end));
-    if (!enc.finite) return null;
-    yield;
+  const partRows = partRowsFor();
+  const parts = codeParts(rows, dim, partRows);
+  for (const [p, codes] of parts.entries()) {
+    const first = p * partRows * dim;
+    for (let at = 0; at < codes.length; at += slice) {
+      const end = Math.min(codes.length, at + slice);
+      enc.encode(data.subarray(first + at, first + end), codes.subarray(at, end));
+      if (!enc.finite) return null;
+      yield;
+    }
   }
-  return { dim, rows, codes, ...enc.bounds() };
+  return { dim, rows, parts, partRows, ...enc.bounds() };
 }
 
 /** Finished copies (null: the matrix has non-finite values), and builds under way, per resident matrix. */
@@ -235,14 +265,14 @@ export function boundedTopK(qz: Quantized, query: Float32Array, k: number, rowAt
   if (!qq || kk <= 0) return scanAll();
   const { codes, scale, bound } = qq;
   for (let pool = Math.min(rows, Math.max(FIRST_POOL, POOL_GROWTH * kk)); pool * 4 <= rows; pool *= POOL_GROWTH) {
-    const m = usearch.exactSearch(qz.codes, codes, dim, pool, usearch.MetricKind.IP, SCAN_THREADS) as { keys: BigUint64Array; distances: Float32Array };
+    const m = int8Pool(qz, codes, pool);
     const int8At = (i: number) => scale * (1 - m.distances[i]);
     // The pool comes best first by int8 score, and only a prefix of it is re-scored (for a saved copy each row is
     // a read from the file): once the best int8 score left out of the prefix, plus the bound, is under the prefix's
     // k-th float32 score, no row past it (in the pool or not: those score at most the pool's lowest) can enter the
     // top k. The first prefix runs to where int8 scores fall the bound under the int8 k-th (the float32 k-th is
     // close to it), and a little past; one that does not prove the top k grows by a quarter, reading only new rows.
-    const gathered = new Gathered(rowAt, dim, pool, m.keys);
+    const gathered = new Gathered(rowAt, dim, pool, m.rows);
     let take = kk;
     while (take < pool && int8At(take) + bound >= int8At(kk - 1)) take++;
     for (take = Math.min(pool, take + (take >> 3) + 8); ; take = Math.min(pool, take + (take >> 2) + 8)) {
@@ -255,6 +285,33 @@ export function boundedTopK(qz: Quantized, query: Float32Array, k: number, rowAt
     }
   }
   return scanAll();
+}
+
+/**
+ * The `pool` rows of best int8 score (least usearch distance, 1 − dot), best first: each part's best `pool` (all of a
+ * smaller part), merged. A row left out scores at most its part's pool-th, which at least `pool` rows of the merged
+ * lists reach: at most the merged pool's lowest, as for one scan of every row.
+ */
+function int8Pool(qz: Quantized, query: Int8Array, pool: number): { rows: Int32Array; distances: Float32Array } {
+  const { dim, partRows } = qz;
+  const lists = qz.parts.map((part, p) => {
+    const m = usearch.exactSearch(part, query, dim, Math.min(pool, part.length / dim), usearch.MetricKind.IP, SCAN_THREADS) as { keys: BigUint64Array; distances: Float32Array };
+    return { first: p * partRows, keys: m.keys, distances: m.distances };
+  });
+  if (lists.length === 1) return { rows: Int32Array.from(lists[0].keys, Number), distances: lists[0].distances };
+  const rows = new Int32Array(pool);
+  const distances = new Float32Array(pool);
+  const next = new Array<number>(lists.length).fill(0);
+  for (let i = 0; i < pool; i++) {
+    let best = -1;
+    for (let p = 0; p < lists.length; p++) {
+      if (next[p] < lists[p].distances.length && (best < 0 || lists[p].distances[next[p]] < lists[best].distances[next[best]])) best = p;
+    }
+    const list = lists[best];
+    rows[i] = list.first + Number(list.keys[next[best]]);
+    distances[i] = list.distances[next[best]++];
+  }
+  return { rows, distances };
 }
 
 /** The query's int8 codes under the copy's steps, their scale, and the bound on |float32 score − int8 score|. */
@@ -287,12 +344,10 @@ const KEPT_GATHER = 1 << 20;
 
 /** The pool's candidate rows read in pool order (a growing prefix), scored by the kernel of the full scan. */
 class Gathered {
-  private readonly rows: Int32Array;
   private readonly buf: Float32Array;
   private read = 0;
 
-  constructor(private readonly rowAt: (row: number) => Float32Array, private readonly dim: number, pool: number, keys: BigUint64Array) {
-    this.rows = Int32Array.from(keys, Number);
+  constructor(private readonly rowAt: (row: number) => Float32Array, private readonly dim: number, pool: number, private readonly rows: Int32Array) {
     const size = pool * dim;
     // Reused up to 4 MB (the first pool at 4,096 dims); a grown pool's buffer is not kept.
     this.buf = scratch && scratch.length >= size ? scratch : size <= KEPT_GATHER ? (scratch = new Float32Array(size)) : new Float32Array(size);

@@ -13,14 +13,14 @@ import { chunkedTally, type CountedSet, type StreamedSet, type Tally } from './c
 import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
 import { entries, Overlaid } from './signal-overlay';
-import { openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, sortedFileVersion, valueOf } from './sorted-file';
+import { countOf, openSortedFile, positionOf, rangeWords, readWhole, saveSortedFile, type SignalOrder, SortedCopy, signalOfFile, sortedDir, sortedFileStat, valueOf } from './sorted-file';
 
 export type { SignalOrder };
 /** A signal's sorted copy as kept: its arrays, or an older copy overlaid with the items written since (signal-overlay.ts). */
 export type KeptOrder = SignalOrder | Overlaid;
 
 /** How many items a kept copy holds. */
-export const orderLength = (order: KeptOrder) => (order instanceof Overlaid ? order.length : order.values.length);
+export const orderLength = (order: KeptOrder) => (order instanceof Overlaid ? order.length : countOf(order));
 
 /** Item ids as bits; arrays of different lengths combine as if padded with zeros. */
 export class Bits {
@@ -136,7 +136,8 @@ export function sortedBudget(): number {
   return (process.env.WINNOW_FILTER_CACHE_MB && Number.isFinite(mb) && mb >= 0 ? mb : 192) * 2 ** 20;
 }
 
-const orderBytes = (o: KeptOrder): number => (o instanceof Overlaid ? orderBytes(o.base) + o.changed * 24 : o.values.byteLength + o.ids.byteLength);
+/** Bytes a kept copy holds, or will once read whole (a copy on its file allocates its arrays then). */
+const orderBytes = (o: KeptOrder): number => (o instanceof Overlaid ? orderBytes(o.base) + o.changed * 24 : countOf(o) * 12);
 /** The copy read from SQL or a file that a kept copy is (or overlays). */
 const baseOf = (o: KeptOrder): SignalOrder => (o instanceof Overlaid ? o.base : o);
 const broken = (o: KeptOrder) => { const b = baseOf(o); return b instanceof SortedCopy && b.broken; };
@@ -263,7 +264,7 @@ export class RemovedSets {
       const kept = this.signals.get(name);
       if (!kept || !this.db.open || this.db.inTransaction || kept.version !== this.version([`signal:${name}`])) return;
       let order = kept.value;
-      // The file the overlay's base was opened from stays: a process opening it catches up from the log (`openBehind`),
+      // The file the overlay's base was opened from stays: a process opening it catches up from the log (`open`),
       // until the log is half spent.
       if (order instanceof Overlaid && order.base instanceof SortedCopy && Number(kept.version) - Number(order.baseVersion) <= LOG_RING / 2) return;
       if (order instanceof Overlaid) {
@@ -279,32 +280,24 @@ export class RemovedSets {
     this.saving.set(name, save.finally(() => this.saving.delete(name)));
   }
 
-  /** Opens a signal's file (sorted-file.ts: its blocks read when a count needs them) and keeps it. */
-  private open(dir: string, name: string, version: string): KeptOrder | null {
-    const copy = openSortedFile(dir, name, Number(version), sortedBudget());
-    if (!copy) {
-      const caught = this.openBehind(dir, name, version);
-      if (!caught) this.fileTried.set(name, version);
-      return caught;
-    }
-    if (copy.open) this.files.add(copy);
-    this.keep(name, version, copy);
-    return copy;
-  }
-
   /**
-   * A file written a few versions ago (this or another process wrote the signal since, and the file was left to be
-   * caught up: `saveLater`), opened at its version and caught up from signal_log; null when it is further behind
-   * than the log reaches, or the catch-up fails.
+   * Opens a signal's file (sorted-file.ts: its blocks read when a count needs them) and keeps it. A file written a few
+   * versions ago (this or another process wrote the signal since, and the file was left to be caught up: `saveLater`)
+   * is opened at its version and caught up from signal_log; one further behind than the log reaches is not used.
    */
-  private openBehind(dir: string, name: string, version: string): KeptOrder | null {
-    const at = sortedFileVersion(dir, name);
-    if (at === null || !(at < Number(version) && Number(version) - at <= LOG_RING) || this.db.inTransaction) return null;
-    const old = openSortedFile(dir, name, at, sortedBudget());
-    if (!old) return null;
-    if (old.open) this.files.add(old);
-    const caught = this.patch(name, { version: String(at), value: old }, version);
+  private open(dir: string, name: string, version: string): KeptOrder | null {
+    const now = Number(version);
+    const behind = (at: number) => at === now || (at < now && now - at <= LOG_RING && !this.db.inTransaction);
+    const copy = openSortedFile(dir, name, behind, sortedBudget());
+    if (copy?.open) this.files.add(copy);
+    if (!copy || copy.version === now) {
+      if (copy) this.keep(name, version, copy);
+      else this.fileTried.set(name, version);
+      return copy;
+    }
+    const caught = this.patch(name, { version: String(copy.version), value: copy }, version);
     this.release();
+    if (!caught) this.fileTried.set(name, version);
     return caught;
   }
 

@@ -5,7 +5,7 @@
 // Catching up by reading the copy whole and merging cost 60–120 ms at 1M items (the read and its SHA-256 checks); this
 // costs about what the changed items cost. removed-sets.ts builds it from signal_log (migration 30) and rewrites the
 // copy's file later.
-import type { SignalOrder } from './sorted-file';
+import { countOf, type SignalOrder } from './sorted-file';
 
 /** Entries sorted by (value, item). */
 export interface Entries { values: Float64Array; ids: Int32Array }
@@ -35,7 +35,7 @@ export class Overlaid {
   constructor(readonly base: SignalOrder, readonly baseVersion: string, readonly out: Entries, readonly in_: Entries) {}
 
   get length(): number {
-    return this.base.values.length - this.out.values.length + this.in_.values.length;
+    return countOf(this.base) - this.out.values.length + this.in_.values.length;
   }
 
   /** Items changed since the base. */
@@ -96,7 +96,7 @@ export class Overlaid {
       }
       return lo < n ? value(lo) : null;
     };
-    const fromBase = smallest(this.base.values.length, baseValue);
+    const fromBase = smallest(countOf(this.base), baseValue);
     const fromIn = smallest(this.in_.values.length, (p) => this.in_.values[p]);
     if (damaged) return null;
     const found = [fromBase, fromIn].filter((v): v is number => v !== null);

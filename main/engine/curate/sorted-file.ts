@@ -138,8 +138,12 @@ interface Plan { m: number; pos: number; cost: number }
  * two fresh pages: 0.3 of its 0.6 ms). `readWhole` fills the arrays (a catch-up merges into them).
  */
 export class SortedCopy implements SignalOrder {
-  readonly values: Float64Array;
-  readonly ids: Int32Array;
+  /**
+   * Allocated on first use (`readWhole`, a catch-up's merge), not at open: at 1M items 12 MB per signal of array
+   * buffers that V8 counts against the old generation's limit as they are made, so making them at open started an
+   * incremental mark whose finalizing landed in the first recount (7–12 ms at 1M), though no count reads them.
+   */
+  private arrays: { values: Float64Array; ids: Int32Array } | null = null;
   /** Per block: bit 1 its values are read into `values` and checked, bit 2 its ids into `ids`. */
   private readonly loaded: Uint8Array;
   private left: number;
@@ -149,11 +153,27 @@ export class SortedCopy implements SignalOrder {
   /** Bytes read from the file since it was opened (tests check that a range reads its prefix bitsets, not its ids). */
   bytesRead = 0;
 
-  constructor(private fd: number | null, private readonly shape: Shape, private readonly fences: Float64Array, private readonly checks: Uint8Array) {
-    this.values = new Float64Array(shape.count);
-    this.ids = new Int32Array(shape.count);
+  /** `version`: the change version the file was written at. */
+  constructor(private fd: number | null, readonly version: number, private readonly shape: Shape, private readonly fences: Float64Array, private readonly checks: Uint8Array) {
     this.loaded = new Uint8Array(fences.length);
     this.left = 2 * fences.length;
+  }
+
+  get values(): Float64Array {
+    return this.whole().values;
+  }
+
+  get ids(): Int32Array {
+    return this.whole().ids;
+  }
+
+  /** Items in the copy (without allocating its arrays). */
+  get count(): number {
+    return this.shape.count;
+  }
+
+  private whole(): { values: Float64Array; ids: Int32Array } {
+    return (this.arrays ??= { values: new Float64Array(this.shape.count), ids: new Int32Array(this.shape.count) });
   }
 
   /** Whether a block or prefix bitset was found damaged (the copy must not be used). */
@@ -402,6 +422,11 @@ export class SortedCopy implements SignalOrder {
   }
 }
 
+/** How many items `order` holds (a copy read from its file: without allocating its arrays). */
+export function countOf(order: SignalOrder): number {
+  return order instanceof SortedCopy ? order.count : order.values.length;
+}
+
 /** The position of the first value ≥ t (`strict`: > t); null when a copy read from its file finds damage. */
 export function positionOf(order: SignalOrder, t: number, strict: boolean): number | null {
   return order instanceof SortedCopy ? order.position(t, strict) : firstAt(order.values, 0, order.values.length, t, strict);
@@ -433,11 +458,13 @@ function readAt(fd: number, length: number, position: number): Buffer | null {
 const markCountOf = (count: number, stride: number) => (stride > 0 ? Math.ceil(count / stride) : 0);
 
 /**
- * Opens the copy of `name` at change version `version`: reads its header and block table, and checks the first
- * and last blocks of both arrays. Null when the file is missing, stale, damaged there or over `maxBytes`. The
- * caller counts through positionOf, valueOf and rangeWords (which read the blocks they need), and closes it.
+ * Opens the copy of `name` at change version `version`, or at any version `version` accepts (a copy written a few
+ * versions ago, to be caught up from signal_log: removed-sets.ts; its `version` says which): reads its header and
+ * block table once, and checks the first and last blocks of both arrays. Null when the file is missing, at a version
+ * not accepted, damaged there or over `maxBytes`. The caller counts through positionOf, valueOf and rangeWords
+ * (which read the blocks they need), and closes it.
  */
-export function openSortedFile(dir: string, name: string, version: number, maxBytes: number): SortedCopy | null {
+export function openSortedFile(dir: string, name: string, version: number | ((written: number) => boolean), maxBytes: number): SortedCopy | null {
   let fd: number;
   try {
     fd = openSync(fileOf(dir, name), 'r');
@@ -452,7 +479,8 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
     const header = read.header as Header;
     const { count, block, stride, words } = header;
     const whole = (n: unknown, min: number) => Number.isSafeInteger(n) && (n as number) >= min;
-    if (header.name !== name || header.version !== version || !whole(count, 0) || !whole(block, 1) || !whole(stride, 0) || !whole(words, 0)) return null;
+    const accepted = typeof version === 'number' ? header.version === version : whole(header.version, 0) && version(header.version);
+    if (header.name !== name || !accepted || !whole(count, 0) || !whole(block, 1) || !whole(stride, 0) || !whole(words, 0)) return null;
     const nb = blocks(count, block);
     const marks = markCountOf(count, stride);
     const at = end + nb * (8 + 2 * HASH) + marks * HASH + marks * words * 4;
@@ -462,34 +490,13 @@ export function openSortedFile(dir: string, name: string, version: number, maxBy
     // The table's own buffer may start anywhere: the first values are copied out to an aligned array.
     const fences = new Float64Array(nb);
     bytesOf(fences).set(table.subarray(0, nb * 8));
-    copy = new SortedCopy(fd, { at, count, block, stride, words, marks }, fences, table.subarray(nb * 8));
+    copy = new SortedCopy(fd, header.version, { at, count, block, stride, words, marks }, fences, table.subarray(nb * 8));
     return copy.ends() ? copy : null;
   } catch {
     return null;
   } finally {
     // Open only while a copy may still read from it (a copy closes it once read whole or damaged).
     if (copy === null) closeSync(fd);
-  }
-}
-
-/**
- * The change version the copy of `name` on disk was written at (null: none, or unreadable), so a copy written a few
- * versions ago is opened at its version and caught up from signal_log (removed-sets.ts) instead of being read again.
- */
-export function sortedFileVersion(dir: string, name: string): number | null {
-  let fd: number;
-  try {
-    fd = openSync(fileOf(dir, name), 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const header = readHeader(fd, MAGIC, 8)?.header as Header | undefined;
-    return header?.name === name && Number.isSafeInteger(header.version) ? header.version : null;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
   }
 }
 

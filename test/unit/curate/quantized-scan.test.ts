@@ -6,7 +6,8 @@
 // if its term of the bound is left out), an outlier dimension, unnormalized rows and queries, and a width that
 // needs fewer than 127 levels. Every case also runs through the saved copy (quantized-index.ts: built in two
 // streamed passes into a file, loaded with its digest checked, candidates read row by row), which must make the
-// same codes and bound as the copy in memory and give the same answer.
+// same codes and bound as the copy in memory and give the same answer. Codes in parts (one buffer and one native scan
+// each, merged): top rows at every part's first and last row, and near-ties whose pool outgrows a part.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { topKOf } from '../../../main/engine/curate/exact-search';
 import { mulberry32 } from '../../../main/engine/curate/kmeans';
 import { buildQuantized, loadQuantized, quantizedState, type SavedCopy, savedCopyTopK } from '../../../main/engine/curate/quantized-index';
-import { FIRST_POOL, levelsFor, quantize, quantizedFor, quantizedTopK, whenQuantized } from '../../../main/engine/curate/quantized-scan';
+import { FIRST_POOL, levelsFor, type Quantized, quantize, quantizedFor, quantizedTopK, whenQuantized } from '../../../main/engine/curate/quantized-scan';
 import { PlantedVectors } from '../../fixtures/planted-vectors';
 
 function bruteForce64(data: Float32Array, dim: number, q: Float32Array, k: number): { rows: number[]; scores: number[] } {
@@ -25,6 +26,9 @@ function bruteForce64(data: Float32Array, dim: number, q: Float32Array, k: numbe
   }).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
   return { rows: all.map((a) => a.i), scores: all.map((a) => a.s) };
 }
+
+/** Every code, parts joined in row order. */
+const codeBytes = (qz: Quantized) => Buffer.concat(qz.parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'quantized-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +48,8 @@ async function savedCopyOf(data: Float32Array, dim: number): Promise<SavedCopy> 
     expect(await buildQuantized(rowSource(data, dim), file, 'test')).not.toBeNull();
     copy = loadQuantized(file, data.length / dim, dim)!;
     const once = quantize(data, dim)!;
-    expect(Buffer.compare(Buffer.from(copy.qz.codes.buffer), Buffer.from(once.codes.buffer))).toBe(0);
+    expect(Buffer.compare(codeBytes(copy.qz), codeBytes(once))).toBe(0);
+    expect(copy.qz.partRows).toBe(once.partRows);
     expect([...copy.qz.step]).toEqual([...once.step]);
     expect([copy.qz.maxCodeNorm, copy.qz.maxErrNorm, copy.qz.maxRowNorm, copy.qz.levels]).toEqual([once.maxCodeNorm, once.maxErrNorm, once.maxRowNorm, once.levels]);
     saved.set(data, copy);
@@ -78,6 +83,28 @@ function unit(v: Float32Array): Float32Array {
   return v.map((x) => x / n);
 }
 
+/** 60,000 rows, every 20th scoring 0.9 − 1e-5 · (its rank, shuffled against the row order) with `q`, far below the int8 error apart. */
+function nearTies(): { data: Float32Array; dim: number; q: Float32Array } {
+  const dim = 64;
+  const rnd = mulberry32(11);
+  const q = unit(Float32Array.from({ length: dim }, () => rnd() - 0.5));
+  const rows = 60_000;
+  const data = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    // Every 20th row scores exactly cos θ = 0.9 − 1e-5 · (its rank, shuffled against the row order) with q:
+    // q cos θ + u sin θ, u a random unit vector orthogonal to q; the rest are random directions (scores ~0 ± 0.12).
+    const u = Float32Array.from({ length: dim }, () => rnd() - 0.5);
+    if (r % 20 === 0) {
+      const along = u.reduce((a, x, j) => a + x * q[j], 0);
+      const w = unit(u.map((x, j) => x - along * q[j]));
+      const cos = 0.9 - 1e-5 * ((r / 20) * 1597 % 3000);
+      const sin = Math.sqrt(1 - cos * cos);
+      data.set(w.map((x, j) => q[j] * cos + x * sin), r * dim);
+    } else data.set(unit(u), r * dim);
+  }
+  return { data, dim, q };
+}
+
 describe('int8-guided exact top-k', () => {
   it('equals the float32 and float64 brute-force scans on planted clusters, re-scoring only a small pool', async () => {
     const planted = new PlantedVectors({ rows: 20_000, dim: 96, clusters: 20, dupRate: 0.03, seed: 3 });
@@ -95,23 +122,7 @@ describe('int8-guided exact top-k', () => {
   });
 
   it('near-ties below the int8 error: 3,000 rows 1e-5 apart in score, in no particular row order', async () => {
-    const dim = 64;
-    const rnd = mulberry32(11);
-    const q = unit(Float32Array.from({ length: dim }, () => rnd() - 0.5));
-    const rows = 60_000;
-    const data = new Float32Array(rows * dim);
-    for (let r = 0; r < rows; r++) {
-      // Every 20th row scores exactly cos θ = 0.9 − 1e-5 · (its rank, shuffled against the row order) with q:
-      // q cos θ + u sin θ, u a random unit vector orthogonal to q; the rest are random directions (scores ~0 ± 0.12).
-      const u = Float32Array.from({ length: dim }, () => rnd() - 0.5);
-      if (r % 20 === 0) {
-        const along = u.reduce((a, x, j) => a + x * q[j], 0);
-        const w = unit(u.map((x, j) => x - along * q[j]));
-        const cos = 0.9 - 1e-5 * ((r / 20) * 1597 % 3000);
-        const sin = Math.sqrt(1 - cos * cos);
-        data.set(w.map((x, j) => q[j] * cos + x * sin), r * dim);
-      } else data.set(unit(u), r * dim);
-    }
+    const { data, dim, q } = nearTies();
     for (const k of [1, 10, 50]) {
       const got = await expectExact(data, dim, q, k);
       expect(got.rescored).toBeGreaterThan(FIRST_POOL); // the first pool could not separate them: it grew
@@ -237,7 +248,61 @@ describe('int8-guided exact top-k', () => {
     expect(quantizedFor(data, 32)).toBe(copy);
     expect(await whenQuantized(data, 32)).toBe(copy);
     const once = quantize(data, 32)!;
-    expect(Buffer.compare(Buffer.from(copy.codes.buffer), Buffer.from(once.codes.buffer))).toBe(0); // toEqual walks 2M values slowly
+    expect(Buffer.compare(codeBytes(copy), codeBytes(once))).toBe(0); // toEqual walks 2M values slowly
     expect([copy.maxCodeNorm, copy.maxErrNorm, copy.maxRowNorm]).toEqual([once.maxCodeNorm, once.maxErrNorm, once.maxRowNorm]);
   });
+});
+
+describe('codes in parts (each its own buffer, scanned one call each and merged)', () => {
+  /** Runs `body` with parts of `rows` rows (the default is 2¹⁸, more than these matrices have). */
+  async function inParts(rows: number, body: () => Promise<void>) {
+    const was = process.env.WINNOW_I8_PART_ROWS;
+    process.env.WINNOW_I8_PART_ROWS = String(rows);
+    try {
+      await body();
+    } finally {
+      if (was === undefined) delete process.env.WINNOW_I8_PART_ROWS;
+      else process.env.WINNOW_I8_PART_ROWS = was;
+    }
+  }
+
+  it("the top rows at every part's first and last row, the last row of a shorter last part, and 300 in one part", () => inParts(1000, async () => {
+    // 10,500 rows in parts of 1,000 (the last of 500). The top 22 for q are the first and last row of each part (scores
+    // 0.95 down to 0.74, ranked against the row order), the next 300 rows 4,100–4,399 (0.70 down to 0.40); every other
+    // row scores under 0.3. A part left out of the scan, or a part's rows taken at another offset, loses some of the 22;
+    // a part giving fewer than min(pool, its rows) candidates loses some of the 300 (the top 322's pool is 2,576).
+    const dim = 24;
+    const rows = 10_500;
+    const rnd = mulberry32(31);
+    const q = unit(Float32Array.from({ length: dim }, () => rnd() - 0.5));
+    const data = new Float32Array(rows * dim);
+    for (let r = 0; r < rows; r++) data.set(unit(Float32Array.from({ length: dim }, () => rnd() - 0.5)).map((x) => 0.3 * x), r * dim);
+    const plant = (row: number, cos: number) => {
+      const u = Float32Array.from({ length: dim }, () => rnd() - 0.5);
+      const along = u.reduce((a, x, j) => a + x * q[j], 0);
+      const w = unit(u.map((x, j) => x - along * q[j]));
+      data.set(w.map((x, j) => q[j] * cos + x * Math.sqrt(1 - cos * cos)), row * dim);
+    };
+    const ends = Array.from({ length: 11 }, (_, p) => [p * 1000, Math.min(rows, (p + 1) * 1000) - 1]).flat();
+    ends.forEach((row, i) => plant(row, 0.95 - 0.01 * ((i * 7) % ends.length)));
+    const inOne = Array.from({ length: 300 }, (_, i) => 4100 + i);
+    inOne.forEach((row, i) => plant(row, 0.7 - 0.001 * ((i * 7) % inOne.length)));
+    const qz = quantize(data, dim)!;
+    expect(qz.parts.map((p) => p.length / dim)).toEqual([...Array(10).fill(1000), 500]);
+    const sorted = (a: ArrayLike<number>) => [...Array.from(a)].sort((x, y) => x - y);
+    for (const top of [ends, [...ends, ...inOne]]) {
+      const got = await expectExact(data, dim, q, top.length);
+      expect(sorted(got.rows)).toEqual(sorted(top));
+      expect(got.bounded).toBe(true); // the merged first pool proved it (no whole float32 scan)
+    }
+  }));
+
+  it('near-ties with a pool grown past the part size (each part gives all its rows)', () => inParts(300, async () => {
+    const { data, dim, q } = nearTies();
+    expect(quantize(data, dim)!.parts).toHaveLength(200);
+    for (const k of [1, 50]) {
+      const got = await expectExact(data, dim, q, k);
+      expect(got.rescored).toBeGreaterThan(300);
+    }
+  }));
 });
