@@ -1,3 +1,4 @@
 export declare const CLI_BUNDLE: string;
 export declare const CLI_BUNDLE_INPUTS: string;
 export declare function freshCliBundle(): string | null;
+export declare function freshCliBundleAsync(): Promise<string | null>;

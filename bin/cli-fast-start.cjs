@@ -49,14 +49,11 @@ function run(script, bundle) {
 }
 
 /**
- * Runs the `winnow` command (process.argv) from `bundle` and says how ('accepted' | 'rejected' | 'missing':
- * the code cache), or returns null without running anything when the bundle cannot start this way.
- * WINNOW_CLI_START_TRACE=1 prints which way it started on stderr (the tests read it).
+ * `bundle` read and compiled with its code cache, not run yet: { script, cache } ('accepted' | 'rejected' |
+ * 'missing': the code cache), or null when the bundle cannot start this way.
  */
-function startFastBundle(bundle = CLI_FAST_BUNDLE) {
+function compileFastBundle(bundle = CLI_FAST_BUNDLE) {
   if (process.env.WINNOW_CLI_FAST_START === '0') return null;
-  let script;
-  let cache;
   try {
     // esbuild writes ASCII (it escapes the rest), which latin1 reads as it is, without UTF-8's decoding (~4 ms).
     const source = readFileSync(bundle, 'latin1');
@@ -66,14 +63,28 @@ function startFastBundle(bundle = CLI_FAST_BUNDLE) {
     } catch {
       // not written for this bundle and node: compiled from source
     }
-    script = compile(bundle, source, cachedData);
-    cache = cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted';
+    const script = compile(bundle, source, cachedData);
+    return { bundle, script, cache: cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted' };
   } catch {
     return null;
   }
-  traceStart(`${path.basename(bundle)}, code cache ${cache}`);
-  run(script, bundle);
-  return cache;
+}
+
+/** Runs the `winnow` command (process.argv) from a compiled bundle; says how its code cache served. */
+function runFastBundle(compiled) {
+  traceStart(`${path.basename(compiled.bundle)}, code cache ${compiled.cache}`);
+  run(compiled.script, compiled.bundle);
+  return compiled.cache;
+}
+
+/**
+ * Runs the `winnow` command (process.argv) from `bundle` and says how ('accepted' | 'rejected' | 'missing':
+ * the code cache), or returns null without running anything when the bundle cannot start this way.
+ * WINNOW_CLI_START_TRACE=1 prints which way it started on stderr (the tests read it).
+ */
+function startFastBundle(bundle = CLI_FAST_BUNDLE) {
+  const compiled = compileFastBundle(bundle);
+  return compiled && runFastBundle(compiled);
 }
 
 /**
@@ -106,6 +117,6 @@ function buildCodeCache(bundle = CLI_FAST_BUNDLE) {
   }
 }
 
-module.exports = { CLI_FAST_BUNDLE, traceStart, codeCachePath, startFastBundle, buildCodeCache };
+module.exports = { CLI_FAST_BUNDLE, traceStart, codeCachePath, compileFastBundle, runFastBundle, startFastBundle, buildCodeCache };
 
 if (process.argv[2] === '--write-code-cache' && require.main === module) writeCodeCache(process.argv[3]);

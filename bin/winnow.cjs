@@ -9,21 +9,27 @@
 // bin/winnow.mjs, the entry's former name, loads this file.
 'use strict';
 const { pathToFileURL } = require('node:url');
-const { freshCliBundle } = require('./cli-bundle.cjs');
-const { startFastBundle, traceStart: trace } = require('./cli-fast-start.cjs');
+const { freshCliBundleAsync } = require('./cli-bundle.cjs');
+const { compileFastBundle, runFastBundle, traceStart: trace } = require('./cli-fast-start.cjs');
 
-const bundle = freshCliBundle();
 // The usage needs none of what the fast start reads and deserialises (~0.04 CPU-s): the ES bundle prints it.
 const usageOnly = process.argv.length <= 2 || process.argv.includes('--help') || process.argv.includes('-h');
-if (bundle) {
-  if (usageOnly || !startFastBundle()) {
-    trace('ES-module bundle');
-    import(pathToFileURL(bundle).href);
+// Whether the bundle is fresh is found by stats on libuv's threads while the main thread compiles the bundle; it
+// runs only once they say no source changed since the build.
+const fresh = freshCliBundleAsync();
+const fast = usageOnly ? null : compileFastBundle();
+fresh.then((bundle) => {
+  if (bundle) {
+    if (fast) runFastBundle(fast);
+    else {
+      trace('ES-module bundle');
+      import(pathToFileURL(bundle).href);
+    }
+  } else {
+    trace('TypeScript sources');
+    import('tsx/esm/api').then(({ register }) => {
+      register();
+      return import('../main/cli/index.ts');
+    });
   }
-} else {
-  trace('TypeScript sources');
-  import('tsx/esm/api').then(({ register }) => {
-    register();
-    return import('../main/cli/index.ts');
-  });
-}
+});

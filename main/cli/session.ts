@@ -110,7 +110,8 @@ export class ProjectSession {
   private async openReadOnly(): Promise<boolean> {
     const engine = new Engine('cli', { command: `winnow ${this.command}` });
     try {
-      const project = await engine.openProject(this.dir, { access: 'read-only', resume: false });
+      // It starts no job (search.text starts the index job only as owner): the job modules stay unloaded.
+      const project = await engine.openProject(this.dir, { access: 'read-only', resume: false, jobs: false });
       if (!project.liveOwner()) {
         this.engine = engine;
         this.inner = localClient(engine);

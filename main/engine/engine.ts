@@ -68,17 +68,24 @@ export class Engine {
 
   async createProject(dir: string, name?: string): Promise<Project> {
     await this.closeProject();
-    return this.attach(Project.create(dir, this.services(), this.command, name));
+    const project = this.attach(Project.create(dir, this.services(), this.command, name));
+    await project.jobs.load();
+    return project;
   }
 
   /**
    * Opens a project. As its owner (the default) it takes the project's lock, failing with ProjectOwnedError
    * while another live process owns it, then marks the jobs dead owners left unfinished as interrupted and
    * (with `resume`) resumes them. Read-only it never writes, so it can sit beside a live owner.
+   * `jobs: false` (a caller that neither starts nor resumes jobs, e.g. `winnow search` read-only) leaves the job
+   * kinds' modules unloaded: starting or resuming a job then fails (JobRunner.registerLazy).
    */
-  async openProject(dir: string, { resume = true, access = 'owner' as OpenMode['access'] | 'owner-or-read-only' } = {}): Promise<Project> {
+  async openProject(dir: string, { resume = true, access = 'owner' as OpenMode['access'] | 'owner-or-read-only', jobs = true } = {}): Promise<Project> {
     const current = this.current;
-    if (current && current.dir === path.resolve(dir) && (access !== 'owner' || !current.readOnly)) return current;
+    if (current && current.dir === path.resolve(dir) && (access !== 'owner' || !current.readOnly)) {
+      if (jobs) await current.jobs.load();
+      return current;
+    }
     // Open the new one first: a project another process owns must not close the one on screen.
     let opened: Project;
     try {
@@ -91,6 +98,7 @@ export class Engine {
     const project = this.attach(opened);
     // The filter recount's sorted copies are opened (header and end blocks: removed-sets.ts), so the first recount reads only the blocks it needs.
     removedSets(project.db).preload();
+    if (jobs || resume) await project.jobs.load();
     const interrupted = project.jobs.recoverInterrupted();
     if (resume) for (const id of interrupted) project.jobs.resume(id);
     return project;

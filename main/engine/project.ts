@@ -7,19 +7,9 @@ import { ownerState, ProjectLock } from './ownership/project-lock';
 import { type OwnerRecord, readOwner } from './ownership/owner-record';
 import type { EventPayload } from '../domain/events';
 import type { EngineEvents } from './events';
-import { statsJob } from './curate/stats-job';
-import { conceptsJob } from './curate/concepts-job';
-import { detectJob } from './detect/detect-job';
-import { labelJob } from './curate/label-job';
-import { adaptJob } from './adapt/adapt-job';
-import { pairScoreJob } from './curate/pair-score-job';
-import { semDedupJob } from './curate/semantic-job';
-import { searchIndexJob } from './curate/search-index-job';
 import { removedSets } from './curate/removed-sets';
-import { importJob } from './ingest/import-job';
-import { exportJob } from './export/export-job';
-import { downloadJob } from './ingest/download-job';
 import { JobRunner } from './jobs/runner';
+import type { RegisteredJob } from './jobs/define-job';
 import { JobStore } from './store/jobs';
 import { type Db, openDatabase, schemaVersion } from './store/database';
 import { AnnotationStore } from './store/annotations';
@@ -30,8 +20,6 @@ import { IssueStore } from './store/issues';
 import { ItemStore } from './store/items';
 import { SourceStore } from './store/sources';
 import type { ActiveModel } from './vision/active-model';
-import { embedJob } from './vision/embed-job';
-import { inputsJob } from './vision/inputs-job';
 
 export const DB_FILE = 'project.sqlite';
 
@@ -87,20 +75,26 @@ export class Project {
         else this.events.emit(`${domain}.changed`, { jobId });
       },
     });
-    this.jobs.register(importJob(this));
-    this.jobs.register(exportJob(this));
-    this.jobs.register(downloadJob(this));
-    this.jobs.register(statsJob(this));
-    this.jobs.register(semDedupJob(this));
-    this.jobs.register(searchIndexJob(this, services.active));
     this.embeddings = new EmbeddingStore(db, path.join(dir, 'embeddings'));
-    this.jobs.register(embedJob(this, services.active));
-    this.jobs.register(inputsJob(this, services.active));
-    this.jobs.register(labelJob(this, services.active));
-    this.jobs.register(adaptJob(this, services.active));
-    this.jobs.register(pairScoreJob(this, services.active));
-    this.jobs.register(conceptsJob(this, services.active));
-    this.jobs.register(detectJob(this, services.active));
+    // Each kind's module is imported when the jobs are loaded (Engine.openProject, before any job is started or
+    // resumed): a command that only reads never evaluates them (JobRunner.registerLazy).
+    const active = services.active;
+    const kinds: Record<string, () => Promise<RegisteredJob>> = {
+      import: async () => (await import('./ingest/import-job')).importJob(this),
+      export: async () => (await import('./export/export-job')).exportJob(this),
+      download: async () => (await import('./ingest/download-job')).downloadJob(this),
+      'curate.stats': async () => (await import('./curate/stats-job')).statsJob(this),
+      'curate.semdedup': async () => (await import('./curate/semantic-job')).semDedupJob(this),
+      'search.index': async () => (await import('./curate/search-index-job')).searchIndexJob(this, active),
+      embed: async () => (await import('./vision/embed-job')).embedJob(this, active),
+      inputs: async () => (await import('./vision/inputs-job')).inputsJob(this, active),
+      'curate.label': async () => (await import('./curate/label-job')).labelJob(this, active),
+      'adapt.run': async () => (await import('./adapt/adapt-job')).adaptJob(this, active),
+      'curate.pairscore': async () => (await import('./curate/pair-score-job')).pairScoreJob(this, active),
+      'curate.concepts': async () => (await import('./curate/concepts-job')).conceptsJob(this, active),
+      'detect.run': async () => (await import('./detect/detect-job')).detectJob(this, active),
+    };
+    for (const [kind, load] of Object.entries(kinds)) this.jobs.registerLazy(kind, load);
     this.thumbsDir = path.join(dir, 'thumbs');
   }
 

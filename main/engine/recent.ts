@@ -17,7 +17,10 @@ export function readRecent(): string[] {
 }
 
 export function rememberRecent(dir: string): void {
-  const list = [dir, ...readRecent().filter((p) => p !== dir)].slice(0, 10);
+  const recent = readRecent();
+  // Already the latest (every command run again on one project): nothing to write.
+  if (recent[0] === dir) return;
+  const list = [dir, ...recent.filter((p) => p !== dir)].slice(0, 10);
   try {
     mkdirSync(winnowHome(), { recursive: true });
     writeFileSync(path.join(winnowHome(), 'recent.json'), JSON.stringify(list, null, 1));

@@ -4,11 +4,11 @@
 // is a real `winnow search` whose hits are checked against a brute-force scan of the planted vectors, and
 // against the ES-module bundle (WINNOW_CLI_FAST_START=0). The changed bundles are copies beside the real one
 // (their relative paths to models/ and node_modules/ hold), so other tests keep the real bundle untouched.
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshCliBundle } from '../../bin/cli-bundle.cjs';
+import { CLI_BUNDLE, freshCliBundle, freshCliBundleAsync } from '../../bin/cli-bundle.cjs';
 import { buildCodeCache, CLI_FAST_BUNDLE, codeCachePath } from '../../bin/cli-fast-start.cjs';
 import { buildCli } from '../../scripts/build-cli';
 import { ROOT, winnowSync } from '../fixtures/cli';
@@ -103,5 +103,24 @@ describe('winnow fast start', () => {
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     expect(rebuilt.stderr).toContain('code cache missing');
     expect(hits(rebuilt.stdout)).toEqual(expected);
+  }, 120_000);
+
+  it('a source changed after the build: the stats (run beside the compile) say so, and the command runs the sources', async () => {
+    expect(freshCliBundle()).toBe(CLI_BUNDLE);
+    expect(await freshCliBundleAsync()).toBe(CLI_BUNDLE);
+    const source = path.join(ROOT, 'main', 'cli', 'search.ts');
+    const { atime, mtime } = statSync(source);
+    utimesSync(source, atime, new Date(Date.now() + 3_600_000));
+    try {
+      expect(freshCliBundle()).toBeNull();
+      expect(await freshCliBundleAsync()).toBeNull();
+      const run = winnowSync(args(), { ...TRACE, WINNOW_HOME: home });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain('winnow start: TypeScript sources');
+      expect(hits(run.stdout)).toEqual(expected);
+    } finally {
+      utimesSync(source, atime, mtime);
+    }
+    expect(await freshCliBundleAsync()).toBe(CLI_BUNDLE);
   }, 120_000);
 });

@@ -48,6 +48,9 @@ const PROGRESS_EVERY_MS = 100;
 export class JobRunner {
   private readonly store: JobRecords;
   private readonly kinds = new Map<string, RegisteredJob>();
+  /** Kinds registered by name whose module `load()` has not imported yet. */
+  private readonly unloaded = new Map<string, () => Promise<RegisteredJob>>();
+  private loading: Promise<void> | null = null;
   private readonly queue: number[] = [];
   private readonly active = new Map<number, Promise<void>>();
   private readonly meters = new Map<number, RateMeter>();
@@ -65,6 +68,30 @@ export class JobRunner {
 
   register(kind: RegisteredJob): void {
     this.kinds.set(kind.kind, kind);
+  }
+
+  /**
+   * Registers a kind by name; its module is imported by `load()`, which must run before a job of the kind is
+   * started or resumed. A process that only reads (`winnow search`) never loads them: the job modules and all
+   * they import (~50 modules: detectors, export formats, the adapt trainer) cost a one-shot command ~40 ms of CPU.
+   */
+  registerLazy(kind: string, load: () => Promise<RegisteredJob>): void {
+    this.unloaded.set(kind, load);
+    this.loading = null;
+  }
+
+  /** Imports every kind registered with `registerLazy` (once; later calls wait for the same import). */
+  load(): Promise<void> {
+    this.loading ??= (async () => {
+      for (const [name, load] of [...this.unloaded]) {
+        const kind = await load();
+        // The name is all that stands for the kind until it loads: a loader that yields another kind would leave jobs of this one unrunnable.
+        if (kind.kind !== name) throw new Error(`job kind ${name}: its loader gave kind ${kind.kind}`);
+        this.register(kind);
+        this.unloaded.delete(name);
+      }
+    })();
+    return this.loading;
   }
 
   /**
@@ -91,6 +118,7 @@ export class JobRunner {
   resume(id: number): JobT {
     this.requireOwner();
     const row = this.requireJob(id);
+    this.requireLoaded(row.kind);
     if (row.state === 'done') throw new ApiError('conflict', `job ${id} is already done`);
     if (this.active.has(id) || this.queue.includes(id)) return this.toJob(row);
     this.store.setState(id, 'queued');
@@ -170,7 +198,18 @@ export class JobRunner {
     await this.idle();
   }
 
+  /**
+   * A kind registered by name but not loaded can be neither prepared nor run (a failed run would mark a good job
+   * failed): a read-only runner answers as for any job it may not start, an owner's caller forgot `load()`.
+   */
+  private requireLoaded(kind: string): void {
+    if (!this.unloaded.has(kind)) return;
+    this.requireOwner();
+    throw new Error(`job kind ${kind} is not loaded: await the runner's load() before starting or resuming its jobs`);
+  }
+
   private prepare(kind: string, params: unknown): PreparedJob {
+    this.requireLoaded(kind);
     const def = this.kinds.get(kind);
     if (!def) throw new ApiError('bad_input', `unknown job kind ${kind}`);
     try {

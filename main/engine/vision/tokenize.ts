@@ -1,7 +1,21 @@
+import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
-// The decoder alone: the package's index also builds its encoding tables (~3 ms of every process that tokenizes).
-import { decodeHTML } from 'entities/decode';
 import { tokenContent, type TokenizerConfig } from './model-config';
+
+const require = createRequire(import.meta.url);
+type DecodeHtml = typeof import('entities/decode').decodeHTML;
+let decodeHTML: DecodeHtml | undefined;
+
+/**
+ * `html.unescape(html.unescape(text))`. A text without "&" holds no entity and is returned as it is, so the
+ * decoder (the package's decode module alone: its index also builds the encoding tables) is loaded on the first
+ * text that has one: loading it (7 files, its decode trie built from base64) cost every `winnow search` ~5-10 ms.
+ */
+function unescapeTwice(text: string): string {
+  if (!text.includes('&')) return text;
+  decodeHTML ??= (require('entities/decode') as { decodeHTML: DecodeHtml }).decodeHTML;
+  return decodeHTML(decodeHTML(text));
+}
 
 /**
  * OpenAI CLIP's own text cleaning, which tokenizer.json cannot express: HTML entities unescaped twice
@@ -9,7 +23,7 @@ import { tokenContent, type TokenizerConfig } from './model-config';
  * Captions scraped from the web are full of entities; without this "&amp;" tokenizes as four tokens.
  */
 export function clipBasicClean(text: string): string {
-  return decodeHTML(decodeHTML(text)).replace(/\s+/g, ' ').trim();
+  return unescapeTwice(text).replace(/\s+/g, ' ').trim();
 }
 
 /** Tokenizers whose original implementation cleans text the CLIP way before BPE. */

@@ -188,3 +188,49 @@ describe('job registry', () => {
     await runner.idle();
   });
 });
+
+describe('job kinds registered by name (JobRunner.registerLazy)', () => {
+  async function lazySetup(owner: string | null) {
+    db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
+    const store = new JobStore(db);
+    const runner = new JobRunner({ store, emit: () => undefined, owner, readOnlyReason: () => 'owned by another process' });
+    const counting = countingJob(db);
+    let loads = 0;
+    runner.registerLazy('test.count', async () => {
+      loads++;
+      return counting;
+    });
+    return { db, store, runner, loads: () => loads };
+  }
+
+  it('imports nothing until load(); a job left in the queue by another process then resumes and finishes from its checkpoint', async () => {
+    const { db, store, runner, loads } = await lazySetup('test');
+    const left = store.create('test.count', 'left by a dead process', JSON.stringify({ table: 'lz', count: 5, batch: 2 }));
+    store.checkpoint(left.id, 2, { next: 2 });
+    store.setState(left.id, 'interrupted');
+    expect(loads()).toBe(0);
+    // Before load() the kind can be neither started nor resumed, and the stored job is left as it was (not failed).
+    expect(() => runner.resume(left.id)).toThrow(/not loaded/);
+    expect(() => runner.start('test.count', { table: 'lz', count: 5 })).toThrow(/not loaded/);
+    expect(runner.get(left.id).state).toBe('interrupted');
+    await Promise.all([runner.load(), runner.load()]);
+    expect(loads()).toBe(1);
+    runner.resume(left.id);
+    await runner.idle();
+    expect(runner.get(left.id)).toMatchObject({ state: 'done', done: 5 });
+    // Rows 0 and 1 were the dead process's: the resumed run wrote from its checkpoint on.
+    expect(db.prepare('SELECT n FROM lz ORDER BY n').pluck().all()).toEqual([2, 3, 4]);
+  });
+
+  it('a read-only runner without the kind loaded refuses as it refuses any job it may not start', async () => {
+    const { runner } = await lazySetup(null);
+    expect(() => runner.start('test.count', { table: 'ro', count: 1 })).toThrow('owned by another process');
+  });
+
+  it('a loader that yields another kind fails load() naming both, rather than leaving the kind unrunnable', async () => {
+    db = openDatabase(path.join(await tempDir(), 'project.sqlite'));
+    const runner = new JobRunner({ store: new JobStore(db), emit: () => undefined, owner: 'test' });
+    runner.registerLazy('test.other', async () => failing);
+    await expect(runner.load()).rejects.toThrow('job kind test.other: its loader gave kind test.fail');
+  });
+});
