@@ -7,7 +7,8 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const CLI_BUNDLE = path.join(ROOT, 'dist', 'cli', 'winnow.mjs');
 const CLI_BUNDLE_INPUTS = path.join(ROOT, 'dist', 'cli', 'inputs.json');
-// The preprocessing worker, bundled beside the command (a worker thread loads it in ~1/2 the CPU tsx takes for its sources).
+// The preprocessing worker, bundled beside the command (a worker thread starts from it in ~40% of the CPU that tsx takes
+// to compile its sources: preprocess-worker-entry.mjs).
 const PREPROCESS_WORKER_BUNDLE = path.join(ROOT, 'dist', 'cli', 'preprocess-worker.mjs');
 const PREPROCESS_WORKER_INPUTS = path.join(ROOT, 'dist', 'cli', 'preprocess-worker-inputs.json');
 

@@ -62,6 +62,9 @@ export function ownUrlSource(source: string, own: string): string {
   return source.replace(/(?<!['"`])\bimport\.meta\.url\b(?!['"`])/g, own);
 }
 
+/** An ES-module bundle's require() (see buildCli). */
+const ESM_REQUIRE = "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);";
+
 /** What both bundles share: Node 20, externals, npm packages from node_modules, less text for V8 to read. */
 const COMMON: BuildOptions = {
   absWorkingDir: APP_ROOT,
@@ -131,7 +134,7 @@ export async function buildCli(): Promise<void> {
     // Bundled, a CommonJS package reached through import() in a split chunk came back as a namespace holding
     // only `default` (undici's request, tar-stream's extract were undefined).
     // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
-    banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
+    banner: { js: ESM_REQUIRE },
     plugins: [packagesExternal, ownImportMetaUrl('esm')],
     metafile: true,
     sourcemap: 'linked',
@@ -157,7 +160,7 @@ async function buildPreprocessWorker(): Promise<void> {
     entryPoints: ['main/engine/vision/preprocess-worker.ts'],
     outfile: PREPROCESS_WORKER_BUNDLE,
     format: 'esm',
-    banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
+    banner: { js: ESM_REQUIRE },
     plugins: [packagesExternal, ownImportMetaUrl('esm')],
     metafile: true,
   });

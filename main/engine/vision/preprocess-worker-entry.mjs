@@ -2,8 +2,9 @@
 // bin/winnow.cjs does, or vitest's transform), so this plain-JS entry loads the worker itself. In a checkout:
 // the bundle `npm run build:cli` wrote (dist/cli/preprocess-worker.mjs) while it is fresh, by the CLI's own rule
 // (bin/cli-bundle.cjs), else the TypeScript sources through tsx's scoped importer (which also works when the
-// parent already has tsx). Compiling the sources cost each worker 520–710 CPU-ms, the bundle 260–400 (sharp
-// ~170 of it). WINNOW_CLI_START_TRACE=1 says on stderr which one a worker loaded.
+// parent already has tsx). A worker thread's start to ready, median of 5 interleaved at load ~6.4: 705 CPU-ms from the
+// sources, 270 from the bundle (sharp ~170 of it), 69 for an empty worker. WINNOW_CLI_START_TRACE=1 says on stderr
+// which one a worker loads.
 import { existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
