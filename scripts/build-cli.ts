@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { APP_ROOT } from '../main/engine/paths';
-import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from '../bin/cli-bundle.cjs';
+import { CLI_BUNDLE, CLI_BUNDLE_INPUTS, PREPROCESS_WORKER_BUNDLE, PREPROCESS_WORKER_INPUTS } from '../bin/cli-bundle.cjs';
 import { buildCodeCache, CLI_FAST_BUNDLE } from '../bin/cli-fast-start.cjs';
 
 /** Native modules load from node_modules; build tools and Electron are only imported by commands that need them. */
@@ -61,6 +61,9 @@ const ownImportMetaUrl = (format: 'esm' | 'cjs'): Plugin => ({
 export function ownUrlSource(source: string, own: string): string {
   return source.replace(/(?<!['"`])\bimport\.meta\.url\b(?!['"`])/g, own);
 }
+
+/** An ES-module bundle's require() (see buildCli). */
+const ESM_REQUIRE = "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);";
 
 /** What both bundles share: Node 20, externals, npm packages from node_modules, less text for V8 to read. */
 const COMMON: BuildOptions = {
@@ -131,15 +134,37 @@ export async function buildCli(): Promise<void> {
     // Bundled, a CommonJS package reached through import() in a split chunk came back as a namespace holding
     // only `default` (undici's request, tar-stream's extract were undefined).
     // CommonJS dependencies bundled into an ES module still call require() for Node built-ins and externals.
-    banner: { js: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);" },
+    banner: { js: ESM_REQUIRE },
     plugins: [packagesExternal, ownImportMetaUrl('esm')],
     metafile: true,
     sourcemap: 'linked',
   });
   await buildFastBundle(result.metafile);
-  // The sources it was built from (not node_modules: a reinstall touches package-lock.json, which is listed too).
-  const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/')).concat('package-lock.json', 'package.json');
-  writeFileSync(CLI_BUNDLE_INPUTS, JSON.stringify(inputs));
+  writeFileSync(CLI_BUNDLE_INPUTS, JSON.stringify(bundleInputs(result.metafile)));
+  await buildPreprocessWorker();
+}
+
+/** The sources a bundle was built from (not node_modules: a reinstall touches package-lock.json, which is listed too). */
+function bundleInputs(metafile: Metafile): string[] {
+  return Object.keys(metafile.inputs).filter((p) => !p.includes('node_modules/')).concat('package-lock.json', 'package.json');
+}
+
+/**
+ * The preprocessing worker as one ES module beside the command: preprocess-worker-entry.mjs loads it while it is
+ * fresh (the CLI's own rule, bin/cli-bundle.cjs) instead of compiling its TypeScript sources through tsx in every
+ * worker the pool starts, which cost each worker more CPU than the bundle's whole start (sharp included).
+ */
+async function buildPreprocessWorker(): Promise<void> {
+  const { metafile } = await build({
+    ...COMMON,
+    entryPoints: ['main/engine/vision/preprocess-worker.ts'],
+    outfile: PREPROCESS_WORKER_BUNDLE,
+    format: 'esm',
+    banner: { js: ESM_REQUIRE },
+    plugins: [packagesExternal, ownImportMetaUrl('esm')],
+    metafile: true,
+  });
+  writeFileSync(PREPROCESS_WORKER_INPUTS, JSON.stringify(bundleInputs(metafile)));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

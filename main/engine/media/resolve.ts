@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync } from 'node:fs';
+import { type BigIntStats, lstatSync, realpathSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../domain/errors';
@@ -18,8 +18,8 @@ export interface ResolvedItemFile {
   file: string;
   format: string | null;
   embedded?: Embedded | null;
-  /** The file's mtime when the resolver stat'ed it on the way (a pass's fast path), so callers need not stat it again. */
-  mtimeMs?: number;
+  /** The file's stat when the resolver took it on the way (a pass's fast path), so callers need not stat it again. */
+  stats?: BigIntStats;
 }
 
 /** Whether `real` (a resolved path) is `realRoot` or lies under it. */
@@ -65,11 +65,12 @@ export function itemFileResolver(project: Project): (item: ItemLocation, format?
     if (realDir !== undefined) {
       let stats;
       try {
-        stats = lstatSync(target);
+        // bigint: the model-input cache compares the file's times to the nanosecond (input-cache.ts sourceStamp).
+        stats = lstatSync(target, { bigint: true });
       } catch {
         // missing, or a path through a non-folder: the full path below reports it
       }
-      if (stats?.isFile()) return { file: path.join(realDir, path.basename(target)), format, embedded, mtimeMs: stats.mtimeMs };
+      if (stats?.isFile()) return { file: path.join(realDir, path.basename(target)), format, embedded, stats };
     }
     try {
       // One realpath(3) call, not the promise API's thread-pool round trip (3–4× the CPU per item in a pass).

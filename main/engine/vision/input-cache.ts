@@ -5,7 +5,7 @@
 // normalizing those pixels gives exactly the tensor that full decoding gives (no second lossy step), at a
 // small fraction of the decode's cost. Larger inputs are not cached: 224 px would be 150 KB per image.
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type BigIntStats, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSmallFile } from '../ingest/read-files.mjs';
 import type { PreprocessSpec } from './preprocess-spec';
@@ -14,7 +14,10 @@ import type { PreprocessSpec } from './preprocess-spec';
 export interface CachedInput {
   source: string | Uint8Array;
   cache: string;
+  /** An entry exists; it is read only if it was made from the file `stamp` describes. */
   fresh: boolean;
+  /** The file the pixels come from, as stat'ed before decoding (sourceStamp): written into the entry, compared on read. */
+  stamp: Uint8Array;
   /**
    * Whether `source` is the original image (its entry then equals full decoding bit for bit) rather than a
    * stand-in for it (the grid's thumbnail: close, not equal). Written into the entry; a reader that needs
@@ -37,8 +40,11 @@ const MAGIC = 0x43494e57; // 'WNIC'
 // Part of the key: bump it when the entry layout or the decode behind it changes (a new sharp/libvips that
 // resamples differently), so entries of the old kind are decoded again instead of trusted.
 // 3: EXIF-rotated images are decoded at reduced size too (preprocess.ts), which moves their pixels by rounding.
-const VERSION = 3;
-const HEADER = 36;
+// 4: the header holds the source file's stamp (an entry of version 3 was trusted when not older than its file).
+const VERSION = 4;
+const STAMP = 36;
+const STAMP_BYTES = 24;
+const HEADER = STAMP + STAMP_BYTES;
 const EXACT = 1;
 const MAX_CACHED_PIXELS = 128 * 128;
 
@@ -65,22 +71,38 @@ export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: 
 }
 
 /**
- * The cache entry for an item when the spec is eligible: fresh when it exists and is not older than the
- * file it was made from (`file`: the image, or the archive holding it). Null when the spec is not cached.
- * `exact`: `source` is the original image's file or bytes, not a stand-in such as its thumbnail. `fileMtimeMs`: `file`'s
- * mtime when the caller has it.
+ * What identifies the file an entry was made from: its mtime and ctime in nanoseconds and its size. Compared for
+ * equality, not "entry newer than file": a file replaced by another picture carrying an older mtime (`cp -p`,
+ * `rsync -t`, an unpacked archive) has another stamp. The ctime catches even a replacement with the same mtime and
+ * size, since no tool can set it; what else changes it (chmod, a move) costs one decode, never a stale tensor.
+ * Nothing cheaper is sound: the import's sha256 in the database describes the file as imported, not as it is now.
  */
-export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean, fileMtimeMs?: number): CachedInput | null {
+export function sourceStamp(stats: BigIntStats): Uint8Array {
+  const stamp = new BigUint64Array(3);
+  stamp[0] = stats.mtimeNs;
+  stamp[1] = stats.ctimeNs;
+  stamp[2] = stats.size;
+  return new Uint8Array(stamp.buffer);
+}
+
+/**
+ * The cache entry for an item when the spec is eligible, null when the spec is not cached. `fresh` says an entry
+ * exists; reading it checks that it was made from `file` as it is now (the image, or the archive holding it: its
+ * `stamp`, taken here, before any decode, so a file changed while it decodes leaves an entry the next pass refuses).
+ * `exact`: `source` is the original image's file or bytes, not a stand-in such as its thumbnail. `fileStats`:
+ * `file`'s stat when the caller has it (the item resolver's lstat), one stat per item fewer.
+ */
+export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean, fileStats?: BigIntStats): CachedInput | null {
   if (!inputCacheEligible(spec)) return null;
   const cache = inputCachePath(thumbsDir, spec, itemId);
-  let fresh = false;
+  let stamp: Uint8Array;
   try {
-    // `fileMtimeMs`: the caller stat'ed the file already (the item resolver's lstat), one stat per item fewer.
-    fresh = statSync(cache).mtimeMs >= (fileMtimeMs ?? statSync(file).mtimeMs);
+    stamp = sourceStamp(fileStats ?? statSync(file, { bigint: true }));
   } catch {
-    // no entry yet (or the file vanished: decoding the source reports that)
+    // The file vanished: decoding the source reports that; no entry can match an empty stamp.
+    return { source, cache, fresh: false, stamp: new Uint8Array(0), exact };
   }
-  return { source, cache, fresh, exact };
+  return { source, cache, fresh: existsSync(cache), stamp, exact };
 }
 
 export function isCachedInput(input: unknown): input is CachedInput {
@@ -106,15 +128,17 @@ function readEntryBytes(file: string): Buffer | null {
 
 /**
  * The entry's pixels, or null when it is missing, truncated or longer than its header says, made for other
- * preprocessing, or (with `requireExact`) made from a stand-in for the original. With `reuse` the pixels live in
+ * preprocessing or from a file other than the one `stamp` describes (sourceStamp), or (with `requireExact`) made from a stand-in for the original. With `reuse` the pixels live in
  * the read buffer, which the next read overwrites: only for a caller that uses them at once (normalizing into a
  * tensor); otherwise they are copied out.
  */
-export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (width: number, height: number) => number, requireExact = false, reuse = false): ModelPixels | null {
+export function readInputCache(file: string, spec: PreprocessSpec, stamp: Uint8Array, cropPixels: (width: number, height: number) => number, requireExact = false, reuse = false): ModelPixels | null {
+  if (stamp.length !== STAMP_BYTES) return null;
   const bytes = readEntryBytes(file);
   if (!bytes) return null;
   if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return null;
   if (bytes.toString('latin1', 20, 36) !== inputCacheKey(spec)) return null;
+  if (bytes.compare(stamp, 0, STAMP_BYTES, STAMP, HEADER) !== 0) return null;
   if (requireExact && !(bytes.readUInt32LE(16) & EXACT)) return null;
   const width = bytes.readUInt32LE(8);
   const height = bytes.readUInt32LE(12);
@@ -124,7 +148,8 @@ export function readInputCache(file: string, spec: PreprocessSpec, cropPixels: (
 }
 
 /** Writes an entry atomically (a reader never sees half of one). A failure only means no cache: it is not an error. */
-export function writeInputCache(file: string, spec: PreprocessSpec, decoded: ModelPixels, exact: boolean): void {
+export function writeInputCache(file: string, spec: PreprocessSpec, decoded: ModelPixels, exact: boolean, stamp: Uint8Array): void {
+  if (stamp.length !== STAMP_BYTES) return; // the file could not be stat'ed: an entry nothing can ever match
   const header = Buffer.alloc(HEADER);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(VERSION, 4);
@@ -132,6 +157,7 @@ export function writeInputCache(file: string, spec: PreprocessSpec, decoded: Mod
   header.writeUInt32LE(decoded.height, 12);
   header.writeUInt32LE(exact ? EXACT : 0, 16);
   header.write(inputCacheKey(spec), 20, 'latin1');
+  header.set(stamp, STAMP);
   const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });

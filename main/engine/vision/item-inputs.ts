@@ -38,7 +38,7 @@ export function itemInputs(project: Project, spec: PreprocessSpec, thumbnails: b
     const location: ItemLocation = { id: row.id, uri: row.uri, sourceId: row.sourceId, provenance: row.provenance ? (JSON.parse(row.provenance) as Record<string, unknown>) : null };
     const resolved = await resolve(location);
     const original = resolved.embedded ? new Uint8Array(await readEmbedded(resolved.file, resolved.embedded)) : resolved.file;
-    const cached = cachedInput(project.thumbsDir, spec, row.id, resolved.file, original, true, resolved.mtimeMs);
+    const cached = cachedInput(project.thumbsDir, spec, row.id, resolved.file, original, true, resolved.stats);
     if (!thumbnails) return cached ? { ...cached, requireExact: true } : original;
     if (cached?.fresh) return cached;
     const thumb = resolved.embedded ? null : thumbnailInput(project.thumbsDir, row.id, resolved.file, row, spec);

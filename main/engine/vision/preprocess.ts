@@ -162,7 +162,7 @@ const cropPixels = (spec: PreprocessSpec) => (width: number, height: number) => 
   return crop.width * crop.height;
 };
 
-const readEntry = (input: CachedInput, spec: PreprocessSpec, reuse = false) => (input.fresh ? readInputCache(input.cache, spec, cropPixels(spec), input.requireExact, reuse) : null);
+const readEntry = (input: CachedInput, spec: PreprocessSpec, reuse = false) => (input.fresh ? readInputCache(input.cache, spec, input.stamp, cropPixels(spec), input.requireExact, reuse) : null);
 
 /** A fresh cache entry's pixels, else the source decoded (and, for a cached input, the entry written). */
 async function decodeThroughCache(input: PreprocessInput, spec: PreprocessSpec) {
@@ -170,7 +170,7 @@ async function decodeThroughCache(input: PreprocessInput, spec: PreprocessSpec) 
   const cached = readEntry(input, spec);
   if (cached) return cached;
   const decoded = await decodeToRgb(input.source, spec);
-  writeInputCache(input.cache, spec, decoded, input.exact === true);
+  writeInputCache(input.cache, spec, decoded, input.exact === true, input.stamp);
   return decoded;
 }
 

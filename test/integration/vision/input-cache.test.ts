@@ -10,7 +10,7 @@ import { embedImageFiles } from '../../../main/engine/vision/embed-files';
 import { PreprocessPool } from '../../../main/engine/vision/preprocess-pool';
 import { cachedInput, inputCacheEligible, inputCachePath } from '../../../main/engine/vision/input-cache';
 import { preprocessorConfigSchema } from '../../../main/engine/vision/model-config';
-import { preprocessImage } from '../../../main/engine/vision/preprocess';
+import { preprocessFromCache, preprocessImage } from '../../../main/engine/vision/preprocess';
 import { preprocessSpecFromConfig } from '../../../main/engine/vision/preprocess-spec';
 import { generateScenes } from '../../../main/synthetic/generate';
 import { tempDir } from '../../fixtures/images';
@@ -74,21 +74,36 @@ describe('model-input cache', () => {
       await pool.close();
 
       // The entry is read, not the original: a source that is gone no longer matters while the entry is fresh…
-      const viaEntryOnly = await preprocessImage({ source: '/nonexistent/original.jpg', cache: entries[0], fresh: true }, spec);
+      const viaEntryOnly = await preprocessImage({ ...inputs[0], source: '/nonexistent/original.jpg' }, spec);
       expect(sameBits(viaEntryOnly.data, (await preprocessImage(items[0].uri, spec)).data)).toBe(true);
       // …an original rewritten after its entry makes the entry stale…
       const later = new Date(statSync(entries[1]).mtimeMs + 60_000);
       utimesSync(items[1].uri, later, later);
-      expect(cachedInput(project.thumbsDir, spec, items[1].id, items[1].uri, items[1].uri, true)!.fresh).toBe(false);
+      expect(preprocessFromCache(cachedInput(project.thumbsDir, spec, items[1].id, items[1].uri, items[1].uri, true)!, spec)).toBeNull();
       // …and a damaged entry (cut short) or one of another preprocessing is decoded from the source again and rewritten.
       truncateSync(entries[2], 100);
-      const repaired = await preprocessImage({ source: items[2].uri, cache: entries[2], fresh: true }, spec);
+      const repaired = await preprocessImage(inputs[2], spec);
       expect(sameBits(repaired.data, (await preprocessImage(items[2].uri, spec)).data)).toBe(true);
       expect(statSync(entries[2]).size).toBeGreaterThan(100);
       const other = preprocessSpecFromConfig(preprocessorConfigSchema.parse({ size: { shortest_edge: 48 }, crop_size: { height: 48, width: 48 } }));
-      const foreign = await preprocessImage({ source: items[3].uri, cache: entries[3], fresh: true }, other);
+      const foreign = await preprocessImage(inputs[3], other);
       expect(sameBits(foreign.data, (await preprocessImage(items[3].uri, other)).data)).toBe(true);
       expect(readdirSync(path.dirname(entries[0])).every((name) => name.endsWith('.rgb'))).toBe(true);
+
+      // A source replaced by another picture that carries an OLDER mtime than its entry (`cp -p`, `rsync -t`, an
+      // unpacked archive) is decoded again: the entry names the file it was made from, not a time to beat.
+      const oldPixels = preprocessFromCache(inputs[4], spec)!;
+      const [replacement] = await generateScenes(1, { seed: 'input-cache-replacement', width: sizes[4][0], height: sizes[4][1] });
+      writeFileSync(items[4].uri, replacement.jpeg);
+      const older = new Date(statSync(entries[4]).mtimeMs - 3_600_000);
+      utimesSync(items[4].uri, older, older);
+      const newPixels = await preprocessImage(items[4].uri, spec);
+      expect(sameBits(oldPixels.data, newPixels.data)).toBe(false);
+      const replaced = cachedInput(project.thumbsDir, spec, items[4].id, items[4].uri, items[4].uri, true)!;
+      expect(replaced.fresh).toBe(true); // the old entry is still there…
+      expect(sameBits((await preprocessImage(replaced, spec)).data, newPixels.data)).toBe(true);
+      // …and was rewritten from the new pixels: the next pass reads them from the entry.
+      expect(sameBits(preprocessFromCache(replaced, spec)!.data, newPixels.data)).toBe(true);
     } finally {
       await engine.close();
     }

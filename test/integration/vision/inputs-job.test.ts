@@ -2,16 +2,16 @@
 // small model, its entries give full decoding's tensors bit for bit, the first embed run reads them and
 // stores the same vectors as an embed from the files, detection reads them and proposes what it proposes
 // from the files, and an entry made for other preprocessing or from a thumbnail is never taken for exact.
-import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETECT_JOB } from '../../../main/engine/detect/detect-job';
 import { Engine } from '../../../main/engine/engine';
 import type { Project } from '../../../main/engine/project';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
-import { cachedInput, inputCacheKey, inputCachePath } from '../../../main/engine/vision/input-cache';
+import { cachedInput, inputCacheKey, inputCachePath, readInputCache, writeInputCache } from '../../../main/engine/vision/input-cache';
 import { INPUTS_JOB, inputsJob } from '../../../main/engine/vision/inputs-job';
-import { preprocessFromCache, preprocessImage } from '../../../main/engine/vision/preprocess';
+import { computeGeometry, preprocessFromCache, preprocessImage } from '../../../main/engine/vision/preprocess';
 import type { PreprocessSpec } from '../../../main/engine/vision/preprocess-spec';
 import { generateScenes } from '../../../main/synthetic/generate';
 import { tempDir } from '../../fixtures/images';
@@ -134,13 +134,16 @@ describe('import-time model inputs', () => {
     expect(proposals.size).toBeGreaterThanOrEqual(7);
     expect(proposals).toEqual(fromFiles.proposals);
 
-    // The entry is what detection looks at: scene-1's entry in scene-0's place gives scene-0 scene-1's proposals
-    // (boxes too: the entry carries its image's size).
+    // The entry is what detection looks at: scene-1's pixels in scene-0's entry (made out to scene-0's file, so the
+    // read takes it) give scene-0 scene-1's proposals (boxes too: the entry carries its image's size).
     const byName = new Map(project.items.page(0, 100).map((item) => [path.basename(item.uri), item.id]));
     const [square, nearSquare] = [inputCachePath(project.thumbsDir, spec, byName.get('scene-0.jpg')!), inputCachePath(project.thumbsDir, spec, byName.get('scene-1.jpg')!)];
     const original = readFileSync(square);
     try {
-      copyFileSync(nearSquare, square);
+      const [item0, item1] = ['scene-0.jpg', 'scene-1.jpg'].map((name) => project.items.get(byName.get(name)!)!);
+      const cropPixels = (w: number, h: number) => computeGeometry(spec, w, h).crop.width * computeGeometry(spec, w, h).crop.height;
+      const planted = readInputCache(nearSquare, spec, cachedInput(project.thumbsDir, spec, item1.id, item1.uri, item1.uri, true)!.stamp, cropPixels)!;
+      writeInputCache(square, spec, planted, true, cachedInput(project.thumbsDir, spec, item0.id, item0.uri, item0.uri, true)!.stamp);
       await project.jobs.wait(project.jobs.start(DETECT_JOB, { queries: QUERIES, threshold: 0, segment: false, selection: null }).id);
       const swapped = await proposalsByName(project);
       expect(swapped.get('scene-0.jpg')).toEqual(swapped.get('scene-1.jpg'));
@@ -164,12 +167,12 @@ describe('import-time model inputs', () => {
       expect(inputCachePath(project.thumbsDir, other, item.id)).not.toBe(entry);
       expect(cachedInput(project.thumbsDir, other, item.id, item.uri, item.uri, true)!.fresh).toBe(false);
       // …and an entry found where another spec's should be is refused and decoded again with that spec.
-      const foreign = { source: item.uri, cache: entry, fresh: true, exact: true, requireExact: true };
+      const foreign = { ...cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri, true)!, fresh: true, requireExact: true };
       expect(preprocessFromCache(foreign, other)).toBeNull();
     }
     // An entry the embed job made from a thumbnail serves embedding, but never detection's exact read.
     const copy = `${entry}.thumb-made`;
-    const approx = { source: item.uri, cache: copy, fresh: false, exact: false };
+    const approx = { ...cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri, true)!, cache: copy, fresh: false, exact: false };
     const thumbSized = (await import('sharp')).default(item.uri).resize(320, 240).webp({ quality: 78 }).toBuffer();
     await preprocessImage({ ...approx, source: new Uint8Array(await thumbSized) }, spec);
     expect(preprocessFromCache({ ...approx, fresh: true }, spec)).not.toBeNull();
@@ -188,5 +191,23 @@ describe('import-time model inputs', () => {
     expect(added.id).toBeGreaterThan(before);
     const cached = preprocessFromCache({ ...cachedInput(project.thumbsDir, spec, added.id, added.uri, added.uri, true)!, requireExact: true }, spec);
     expect(sameBits(cached!.data, (await preprocessImage(added.uri, spec)).data)).toBe(true);
+  });
+
+  it('a source replaced by another picture with an older mtime than its entry is decoded again by the next pass', async () => {
+    // `cp -p`, `rsync -t` or an unpacked archive leave the new picture an old mtime: the entry must not win by age.
+    const item = project.items.page(0, 100).find((i) => i.uri.endsWith('scene-2.jpg'))!;
+    const entry = inputCachePath(project.thumbsDir, spec, item.id);
+    const old = preprocessFromCache({ ...cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri, true)!, requireExact: true }, spec)!;
+    expect(old).not.toBeNull();
+    const [other] = await generateScenes(1, { seed: 'inputs-job-replaced', width: 960, height: 720 });
+    writeFileSync(item.uri, other.jpeg);
+    const older = new Date(statSync(entry).mtimeMs - 3_600_000);
+    utimesSync(item.uri, older, older);
+    const decoded = await preprocessImage(item.uri, spec);
+    expect(sameBits(decoded.data, old.data)).toBe(false);
+    await project.jobs.wait(project.jobs.start(INPUTS_JOB, { model: DEFAULT_MODEL, afterItemId: 0 }).id);
+    const cached = preprocessFromCache({ ...cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri, true)!, requireExact: true }, spec);
+    expect(cached).not.toBeNull();
+    expect(sameBits(cached!.data, decoded.data)).toBe(true);
   });
 });

@@ -2,8 +2,8 @@
 // read into a reused buffer and normalized in one pass through a per-level table. Checked against the arithmetic
 // written out per pixel and channel (level × rescale / std − mean / std, padding at the normalized pad value), bit
 // for bit, on full crops, letterboxed OWLv2 inputs and crops larger than the resized image; and every damaged
-// entry (cut short, one byte too long, another spec's) is refused.
-import { appendFileSync, truncateSync } from 'node:fs';
+// entry (cut short, one byte too long, another spec's, another source file's stamp) is refused.
+import { appendFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeInputCache } from '../../../main/engine/vision/input-cache';
@@ -50,6 +50,9 @@ function randomPixels(count: number, seed: number): Uint8Array {
   return out;
 }
 
+// A source file's stamp (input-cache.ts sourceStamp): what the entry was made from, as the reader expects it.
+const STAMP = Uint8Array.from({ length: 24 }, (_, i) => i * 7 + 1);
+
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('model-input cache reads', () => {
@@ -61,7 +64,7 @@ describe('model-input cache reads', () => {
       const { crop } = computeGeometry(spec, width, height);
       const pixels = randomPixels(crop.width * crop.height, k + 1);
       const file = path.join(dir, `${k}.rgb`);
-      writeInputCache(file, spec, { pixels, width, height }, true);
+      writeInputCache(file, spec, { pixels, width, height }, true, STAMP);
       return { spec, file, pixels, width, height, crop };
     });
     // Some inputs must leave padding, or the padded branch goes untested.
@@ -69,7 +72,7 @@ describe('model-input cache reads', () => {
     const tensors = entries.map((e) => {
       // A tensor slot that already holds other values: padding must be written, not assumed.
       const target = new Float32Array(tensorLength(e.spec)).fill(7);
-      const read = preprocessFromCache({ source: '/nonexistent.jpg', cache: e.file, fresh: true }, e.spec, target);
+      const read = preprocessFromCache({ source: '/nonexistent.jpg', cache: e.file, fresh: true, stamp: STAMP }, e.spec, target);
       expect(read).not.toBeNull();
       expect([read!.width, read!.height]).toEqual([e.width, e.height]);
       return target;
@@ -78,21 +81,21 @@ describe('model-input cache reads', () => {
     for (const [k, e] of entries.entries()) expect(sameBits(tensors[k], expected(e.spec, e.pixels, e.width, e.height))).toBe(true);
   });
 
-  it('refuses an entry cut short, one byte too long, of another preprocessing, or missing', async () => {
+  it('refuses an entry cut short, one byte too long, of another preprocessing, of another source file, or missing', async () => {
     const dir = await tempDir();
     const spec = specs.clip;
     const write = (name: string) => {
       const file = path.join(dir, name);
-      writeInputCache(file, spec, { pixels: randomPixels(64 * 64, 9), width: 800, height: 600 }, true);
+      writeInputCache(file, spec, { pixels: randomPixels(64 * 64, 9), width: 800, height: 600 }, true, STAMP);
       return file;
     };
-    const read = (file: string, s = spec) => preprocessFromCache({ source: '/nonexistent.jpg', cache: file, fresh: true }, s);
+    const read = (file: string, s = spec, stamp = STAMP) => preprocessFromCache({ source: '/nonexistent.jpg', cache: file, fresh: true, stamp }, s);
     expect(read(write('good.rgb'))).not.toBeNull();
     const long = write('long.rgb');
     appendFileSync(long, Buffer.from([0]));
     expect(read(long)).toBeNull();
     const short = write('short.rgb');
-    truncateSync(short, 36 + 64 * 64 * 3 - 1);
+    truncateSync(short, statSync(short).size - 1);
     expect(read(short)).toBeNull();
     // Longer than any entry can be (128 × 128 pixels): refused by the read itself, and the next entry still reads.
     const huge = write('huge.rgb');
@@ -100,6 +103,13 @@ describe('model-input cache reads', () => {
     expect(read(huge)).toBeNull();
     expect(read(path.join(dir, 'good.rgb'))).not.toBeNull();
     expect(read(write('other.rgb'), specs.owlv2)).toBeNull();
+    // Made from another file (or the same path holding another picture): any byte of the stamp differing refuses it.
+    for (const at of [0, 7, 8, 15, 16, 23]) {
+      const other = STAMP.slice();
+      other[at] ^= 1;
+      expect(read(path.join(dir, 'good.rgb'), spec, other)).toBeNull();
+    }
+    expect(read(path.join(dir, 'good.rgb'), spec, new Uint8Array(0))).toBeNull();
     expect(read(path.join(dir, 'absent.rgb'))).toBeNull();
     expect(read(dir)).toBeNull();
   });
