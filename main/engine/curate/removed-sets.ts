@@ -148,17 +148,18 @@ const lookUpPays = (parts: readonly Part[], extra: readonly Bits[]) => lookUpChe
   extra.reduce((n, b) => n + b.count(), 0),
   new Set(parts.flatMap((p) => (p.lookup ? [p.lookup.rule.range!.signal] : []))).size,
   parts.length,
-  Math.max(0, ...parts.map((p) => (p.set instanceof Bits ? p.set.words.length : p.set.length))),
+  Math.max(0, ...parts.map((p) => p.words)),
 );
 const broken = (o: KeptOrder) => { const b = baseOf(o); return b instanceof SortedCopy && b.broken; };
 
 interface Cached<T> { version: string; value: T }
 
 /**
- * One set of a tally: its bits, or a threshold rule's range streamed from its copy's file, which `lookup` says how to
- * ask about single items (the rule's signal values at the version the part was taken).
+ * One set of a tally: its bits, or a threshold rule's range in its copy's file, keyed by range and version and streamed
+ * only when no tally of it is kept (a stream's set-up hashes and overlay flips cost ~0.1 ms a rule on every recount);
+ * `lookup` asks about single items (the rule's signal values at that version); `words`: about its length.
  */
-interface Part { key: Bits | string; set: Bits | StreamedSet; lookup?: { rule: CompiledRule; version: string } }
+interface Part { key: Bits | string; bits?: Bits; stream?: () => StreamedSet | null; words: number; lookup?: { rule: CompiledRule; version: string } }
 
 export class RemovedSets {
   private readonly signals = new Map<string, Cached<KeptOrder>>();
@@ -566,7 +567,7 @@ export class RemovedSets {
    */
   tally(enabled: readonly CompiledRule[], extra: readonly Bits[] = []): Tally {
     const rules = enabled.map((c) => this.countedPart(c));
-    const parts = [...rules, ...extra.map((b): Part => ({ key: b, set: b }))];
+    const parts = [...rules, ...extra.map((b): Part => ({ key: b, bits: b, words: b.words.length }))];
     return this.cachedTally(parts.map((p) => p.key), () => {
       const looked = extra.length > 0 && lookUpPays(parts, extra) ? this.lookUpExtra(enabled, rules, extra) : null;
       return looked ?? this.countParts(enabled, parts, extra);
@@ -588,9 +589,13 @@ export class RemovedSets {
     return value;
   }
 
-  /** The tally of `parts` in one pass over their words, the streamed ones read from their copies' files. */
+  /**
+   * The tally of `parts` in one pass over their words, the streamed ones read from their copies' files (a range that is
+   * cheaper as ids than as prefix bitsets is built: `ruleBits`).
+   */
   private countParts(enabled: readonly CompiledRule[], parts: readonly Part[], extra: readonly Bits[]): { value: Tally; keys: (Bits | string)[] } {
-    const streamed = parts.some((p) => p.key !== p.set) ? chunkedTally(parts.map((p) => p.set)) : null;
+    const sets = parts.map((p) => p.bits ?? p.stream!() ?? this.ruleBits(p.lookup!.rule));
+    const streamed = sets.some((set) => !(set instanceof Bits)) ? chunkedTally(sets) : null;
     if (!streamed) return this.countBits(enabled, extra);
     streamedTallies.counted++;
     return { value: streamed, keys: parts.map((p) => p.key) };
@@ -623,7 +628,7 @@ export class RemovedSets {
   /** Which of `ids` the rules' parts remove (null: a streamed rule's signal is no longer at its part's version). */
   private removedAmong(rules: readonly Part[], ids: readonly number[]): Set<number> | null {
     const out = new Set<number>();
-    for (const p of rules) if (p.set instanceof Bits) for (const id of ids) if (p.set.has(id)) out.add(id);
+    for (const { bits } of rules) if (bits) for (const id of ids) if (bits.has(id)) out.add(id);
     const streamed = rules.flatMap((p) => (p.lookup ? [p.lookup] : []));
     if (streamed.length === 0 || ids.length === 0) return out;
     const values = new Map<string, [number, number][]>();
@@ -644,8 +649,9 @@ export class RemovedSets {
   }
 
   /**
-   * What a tally counts of one rule: its bits when built (or cheap to build), else its threshold range streamed from
-   * its copy's file, keyed by range and version (the same range at the same version is the same set).
+   * What a tally counts of one rule: its bits when built (or cheap to build), else its threshold range in its copy's
+   * file, keyed by range and version (the same range at the same version is the same set), streamed when counted;
+   * `words` from the copy's length (ids about as many).
    */
   private countedPart(c: CompiledRule): Part {
     const r = c.source !== null ? this.range(c) : null;
@@ -656,12 +662,12 @@ export class RemovedSets {
       const version = this.version([`signal:${signal}`]);
       const key = `${overlaid ? 'overlaid' : 'range'}:${signal}:${r.from}:${r.to}`;
       if (!this.sources.has(key)) {
-        const stream = overlaid ? this.overlaidStream(c, overlaid, r.from, r.to) : base.rangeStream(r.from, r.to);
-        if (stream) return { key: `${key}@${version}`, set: stream, lookup: { rule: c, version } };
+        const stream = () => (overlaid ? this.overlaidStream(c, overlaid, r.from, r.to) : base.rangeStream(r.from, r.to));
+        return { key: `${key}@${version}`, stream, words: wordsFor(orderLength(r.order)), lookup: { rule: c, version } };
       }
     }
     const bits = this.ruleBits(c);
-    return { key: bits, set: bits };
+    return { key: bits, bits, words: bits.words.length };
   }
 
   /** overlaidBits streamed: the base's range for the threshold, with the overlay's flips as more fixes. */
