@@ -14,8 +14,7 @@ import { filterCount } from '../../../main/engine/curate/selection';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { ItemStore } from '../../../main/engine/store/items';
 import { ManualStore } from '../../../main/engine/store/manual';
-import { bruteForce } from '../../fixtures/filter-truth';
-import { itemDb } from '../../fixtures/item-db';
+import { bruteForce, projectWithCopies } from '../../fixtures/filter-truth';
 
 const N = 400;
 const RULES: RuleT[] = [
@@ -27,18 +26,10 @@ const RULES: RuleT[] = [
 
 /** A project whose two signals have sorted copies on disk (a first session wrote them), with duplicate groups and issues. */
 async function project() {
-  const { db, file, addItems } = await itemDb();
-  const ids = addItems(N);
-  const insert = db.prepare('INSERT INTO signals (item_id, name, value) VALUES (?, ?, ?)');
-  db.transaction(() => ids.forEach((id, k) => {
-    insert.run(id, 's.a', ((k * 7919) % N) / N);
-    insert.run(id, 's:b', ((k * 104729) % N) / N);
-    if (k % 40 === 1) addDupGroup(db, [ids[k - 1], id]);
-    if (k % 50 === 7) db.prepare(`INSERT INTO issues (severity, kind, message, item_id) VALUES ('error', 'decode_failed', 'x', ?)`).run(id);
-  }))();
-  filterCount(db, { rules: RULES, show: 'removed' });
-  await removedSets(db).idle();
-  db.close();
+  const { file, ids } = await projectWithCopies(N, RULES, (db, ids, k) => {
+    if (k % 40 === 1) addDupGroup(db, [ids[k - 1], ids[k]]);
+    if (k % 50 === 7) db.prepare(`INSERT INTO issues (severity, kind, message, item_id) VALUES ('error', 'decode_failed', 'x', ?)`).run(ids[k]);
+  });
   // Another process opening the project: its copies are read from their files, streamed to the tallies.
   return { db: openDatabase(file), file, ids };
 }
