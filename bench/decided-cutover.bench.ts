@@ -2,8 +2,9 @@
 // million bench's projects (WINNOW_BENCH_DIR, built by `npm run bench:million`; BENCH_SIZES, default 1000,1000000), for a
 // growing number of items decided by hand (half excluded, half kept), the first count after the decisions with the rules'
 // own tally kept (as after a click): looked up item by item, and streamed with the decided sets, interleaved (BENCH_ROUNDS
-// rounds, the order swapped each round), wall and CPU ms at median. Both paths must give the same count. Prints the cost
-// of one lookup in words of the streamed tally (decided-tally.ts `cutover.wordsPerLookup`).
+// rounds, the order swapped each round), wall and CPU ms at median. Both paths must give the same count. Prints what a
+// lookup and a streamed word cost (all of each path's time over its lookups or words: at few decisions the fixed costs
+// dominate), from which decided-tally.ts `cutover` takes its constants.
 // The decisions are cleared again after each measure (the project's change_versions move on).
 import os from 'node:os';
 import path from 'node:path';
@@ -43,21 +44,21 @@ async function measure(size: number): Promise<void> {
   if ((db.prepare('SELECT count(*) FROM manual_decisions').pluck().get() as number) > 0) throw new Error(`${dir} has decisions by hand: the bench clears what it decides, not what it found`);
   const words = Math.ceil((ids.at(-1)! + 1) / 32);
   log(`${size.toLocaleString('en')} items (load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-  console.log(`| decided | looked up: wall ms | CPU ms | streamed: wall ms | CPU ms | one lookup in streamed words |`);
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`| decided | looked up: wall ms | CPU ms | streamed: wall ms | CPU ms | µs a lookup | ns a streamed word |`);
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const decided of DECIDED.filter((d) => d <= ids.length)) {
     // Spread over the ids (a stride), so every chunk of the streamed tally holds some.
     const chosen = Array.from({ length: decided }, (_, k) => ids[Math.floor((k * ids.length) / decided)]);
     const times: Record<'lookup' | 'stream', { wall: number[]; cpu: number[]; count: number[] }> = { lookup: { wall: [], cpu: [], count: [] }, stream: { wall: [], cpu: [], count: [] } };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const path of round % 2 === 0 ? (['lookup', 'stream'] as const) : (['stream', 'lookup'] as const)) {
+      for (const path of round % 2 === 0 ? (['lookup', 'stream'] as const) : (['stream', 'lookup'] as const)) try {
         db.transaction(() => {
           manual.decide(chosen.filter((_, k) => k % 2 === 0), 'exclude', 'bench', 'bench');
           manual.decide(chosen.filter((_, k) => k % 2 === 1), 'keep', 'bench', 'bench');
         })();
         // The rules' own tally kept, as after the recount before a click (a hit here).
         sets.tally(rules);
-        cutover.wordsPerLookup = path === 'lookup' ? 0 : Infinity;
+        cutover.forced = path === 'lookup';
         const looked = lookedUpTallies.counted;
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
@@ -68,17 +69,17 @@ async function measure(size: number): Promise<void> {
         times[path].wall.push(wall);
         times[path].cpu.push((cpu.user + cpu.system) / 1000);
         times[path].count.push(count);
+      } finally {
         db.prepare('DELETE FROM manual_decisions').run();
       }
     }
     if (new Set([...times.lookup.count, ...times.stream.count]).size !== 1) throw new Error(`the paths disagree at ${decided} decided: ${JSON.stringify(times)}`);
     const [lw, lc, sw, sc] = [median(times.lookup.wall), median(times.lookup.cpu), median(times.stream.wall), median(times.stream.cpu)];
-    // A lookup's cost in streamed words: the lookups' time over the streamed tally's, times its words over the lookups made
-    // (2 signals each); the lower of wall and CPU of each (a shared machine's load inflates one or the other).
-    const even = ((5 * words) / (decided * 2)) * (Math.min(lw, lc) / Math.min(sw, sc));
-    console.log(`| ${decided} | ${lw.toFixed(2)} | ${lc.toFixed(2)} | ${sw.toFixed(2)} | ${sc.toFixed(2)} | ${even.toFixed(1)} |`);
+    // Per lookup (2 signals a decided item) and per streamed word (5 sets): the lower of wall and CPU (load inflates one or the other).
+    const [perLookup, perWord] = [(Math.min(lw, lc) * 1000) / (decided * 2), (Math.min(sw, sc) * 1e6) / (5 * words)];
+    console.log(`| ${decided} | ${lw.toFixed(2)} | ${lc.toFixed(2)} | ${sw.toFixed(2)} | ${sc.toFixed(2)} | ${perLookup.toFixed(2)} | ${perWord.toFixed(1)} |`);
   }
-  cutover.wordsPerLookup = 1;
+  cutover.forced = null;
   await engine.close();
 }
 

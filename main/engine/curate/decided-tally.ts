@@ -29,17 +29,20 @@ export function withExtra(rules: Tally, removed: (id: number) => boolean, extra:
 }
 
 /**
- * What looking one decided item up in one signal costs (a row read by primary key), in words of a streamed tally (a set's
- * 32-bit word): ~300, from `npm run bench:decided-cutover` at 1M items (310–320 at 1,000 and 10,000 decided items;
- * 100 decided items looked up cost as much as the streamed tally, 1,000 six times as much). Mutable for that bench and the
- * tests, which force either path.
+ * The costs, in words of a streamed tally (a set's 32-bit word), from `npm run bench:decided-cutover` (load ~6.5):
+ * looking one decided item up in one signal (a row read by primary key: 5–6 µs at 1M items, pages mostly cold) is
+ * ~600 words (~9 ns a word streamed at 1M: 2.0 ms for 5 sets × 31,250 words); setting a streamed tally up (its streams'
+ * hashes and files, the kernel's calls: 0.5–0.7 ms at 1k items) ~60,000 words, whatever its length. So at 1M items the
+ * lookups pay up to ~180 decided items (measured: 100 looked up 1.8 ms vs streamed 2.1 ms; 300: 4.1 vs 2.2 ms).
+ * `forced`: always (true) or never (false) look up, for that bench and the tests.
  */
-export const cutover = { wordsPerLookup: 300 };
+export const cutover = { wordsPerLookup: 600, wordsPerTally: 60_000, forced: null as boolean | null };
 
 /**
  * Whether `decided` items looked up in `signals` signals cost less than a streamed tally of `sets` sets of `words` words.
  * A rule's bits answer for an item with a bit test, about a word's cost.
  */
 export function lookUpCheaper(decided: number, signals: number, sets: number, words: number): boolean {
-  return decided * (signals * cutover.wordsPerLookup + 1) <= sets * words;
+  if (cutover.forced !== null) return cutover.forced;
+  return decided * (signals * cutover.wordsPerLookup + 1) <= cutover.wordsPerTally + sets * words;
 }

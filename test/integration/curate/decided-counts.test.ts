@@ -65,13 +65,13 @@ beforeEach(() => {
 
 afterEach(() => {
   delete process.env.WINNOW_FILTER_BLOCK;
-  cutover.wordsPerLookup = 300;
+  cutover.forced = null;
 });
 
 describe('counts after decisions by hand', () => {
   it('look the decided items up against the rules\' kept tally, through every change that alters what the rules remove', async () => {
-    // Forced: at 400 items a streamed tally is cheaper than any lookup (the cut-over is tested below).
-    cutover.wordsPerLookup = 0;
+    // Forced: past ~50 decided items a streamed tally of 400 items is cheaper (the cut-over is tested below).
+    cutover.forced = true;
     const { db, file, ids } = await project();
     const manual = new ManualStore(db);
     const decide = (list: number[], decision: 'keep' | 'exclude' | null) => manual.decide(list, decision, 'test', 'test');
@@ -152,17 +152,20 @@ describe('counts after decisions by hand', () => {
     const { db } = await project();
     const manual = new ManualStore(db);
     recount(db);
+    // 4 decided items × (2 signals × 600 words a lookup + a bit test) ≤ 60,000 words to set a streamed tally up + 6 sets × 13 words.
     manual.decide(pick(db, RULES, true, 2), 'exclude', 'test', 'test');
     manual.decide(pick(db, RULES, true, 2, 2), 'keep', 'test', 'test');
-    // 4 decided items × 2 signals × 300 words a lookup, over 6 sets of 13 words: streamed.
-    expect(recount(db)).toEqual({ lookedUp: 0, streamed: 1 });
-    // 60 decisions, each way: counted the same by lookups (forced) and by the streamed tally.
+    expect(recount(db)).toEqual({ lookedUp: 1, streamed: 0 });
+    // 64: past it, streamed with the rules.
     manual.decide(pick(db, RULES, true, 30, 4), 'exclude', 'test', 'test');
     manual.decide(pick(db, RULES, false, 30), 'keep', 'test', 'test');
-    cutover.wordsPerLookup = 0;
-    expect(recount(db)).toEqual({ lookedUp: 1, streamed: 0 });
+    expect(recount(db)).toEqual({ lookedUp: 0, streamed: 1 });
+    // One more decision each time, looked up (forced), then streamed (forced): both equal brute-force SQL.
     manual.decide(pick(db, RULES, false, 1, 40), 'exclude', 'test', 'test');
-    cutover.wordsPerLookup = 1e9;
+    cutover.forced = true;
+    expect(recount(db)).toEqual({ lookedUp: 1, streamed: 0 });
+    manual.decide(pick(db, RULES, true, 1, 40), 'keep', 'test', 'test');
+    cutover.forced = false;
     expect(recount(db)).toEqual({ lookedUp: 0, streamed: 1 });
     db.close();
   });
