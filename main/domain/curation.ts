@@ -11,6 +11,11 @@ export const RuleKind = z.enum([
 ]);
 export const RuleOp = z.enum(['<', '<=', '>', '>=']);
 
+/** The keep-conditions, as a rule's SQL applies them (curate/rules.ts removes items that fail them). */
+export const KEEPS: Record<z.output<typeof RuleOp>, (value: number, threshold: number) => boolean> = {
+  '>': (v, t) => v > t, '>=': (v, t) => v >= t, '<': (v, t) => v < t, '<=': (v, t) => v <= t,
+};
+
 /**
  * A filter rule. `op threshold` says what an item needs to be KEPT ("caption.words > 2"); items whose
  * signal fails it are removed. An item without the signal is not touched by the rule. `keepTop` (0-1]

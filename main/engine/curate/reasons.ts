@@ -4,7 +4,7 @@
 // is asked once for the whole id set through its own compiled source, so the reasons are by
 // construction the same predicates that decide the grid, the counts and the export.
 import type { ItemMarksT, RemovalReasonT } from '../../domain/decisions';
-import type { RuleInput, RuleT } from '../../domain/curation';
+import { KEEPS, type RuleInput, type RuleT } from '../../domain/curation';
 import type { Db } from '../store/database';
 import { ManualStore } from '../store/manual';
 import { type CompiledRule, compileRules, DUP_RULE_KIND, UNREADABLE_KINDS } from './rules';
@@ -14,15 +14,12 @@ import { sourceCount } from './evaluate';
 const DUP_WORDS = { exact: 'exact', phash: 'perceptual', semantic: 'semantic' } as const;
 
 /** The keep-condition a compiled rule applies (keepTop resolves to ≥ / ≤ a quantile). */
-function keepOp(c: CompiledRule): string | null {
+function keepOp(c: CompiledRule): keyof typeof KEEPS | null {
   const op = c.rule.op ?? null;
   if (op === null) return null;
   if (c.rule.keepTop !== undefined) return op === '<' || op === '<=' ? '<=' : '>=';
   return op;
 }
-
-/** The keep-conditions, as the rule SQL applies them (rules.ts removes the complement). */
-const KEEPS: Record<string, (v: number, t: number) => boolean> = { '>': (v, t) => v > t, '>=': (v, t) => v >= t, '<': (v, t) => v < t, '<=': (v, t) => v <= t };
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
 

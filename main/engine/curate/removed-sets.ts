@@ -9,7 +9,9 @@ import type { Db } from '../store/database';
 import { MANUAL_EXCLUDED, MANUAL_KEPT } from '../store/manual';
 import { loadBitsFile, saveBitsFile } from './bits-file';
 import { tallyKernel } from './tally-kernel';
-import { chunkedTally, type CountedSet, type StreamedSet, type Tally } from './chunked-tally';
+import { KEEPS } from '../../domain/curation';
+import { chunkedTally, type StreamedSet, type Tally } from './chunked-tally';
+import { lookUpCheaper, withExtra } from './decided-tally';
 import { maxId, setIds, wordsFor } from './id-words';
 import type { CompiledRule } from './rules';
 import { entries, Overlaid } from './signal-overlay';
@@ -125,6 +127,8 @@ const SAVE_DELAY_MS = 2000;
 export const catchUps = { overlaid: 0, merged: 0 };
 /** Tallies counted with sets streamed from sorted copies' files (tests assert the path was taken). */
 export const streamedTallies = { counted: 0 };
+/** Tallies with decisions by hand counted item by item against the rules' own tally (tests assert the path was taken). */
+export const lookedUpTallies = { counted: 0 };
 /** Rows from which a rule source's bitset is saved to a file for the next process (bits-file.ts). */
 const SAVED_SOURCE_ROWS = 4096;
 /** Rows per background read (one event-loop turn each); WINNOW_FILTER_CHUNK sets it (tests cross chunk edges with small ones). */
@@ -140,9 +144,23 @@ export function sortedBudget(): number {
 const orderBytes = (o: KeptOrder): number => (o instanceof Overlaid ? orderBytes(o.base) + o.changed * 24 : countOf(o) * 12);
 /** The copy read from SQL or a file that a kept copy is (or overlays). */
 const baseOf = (o: KeptOrder): SignalOrder => (o instanceof Overlaid ? o.base : o);
+/** Whether looking the extra sets' ids up costs less than streaming `parts` (decided-tally.ts). */
+const lookUpPays = (parts: readonly Part[], extra: readonly Bits[]) => lookUpCheaper(
+  extra.reduce((n, b) => n + b.count(), 0),
+  new Set(parts.flatMap((p) => (p.lookup ? [p.lookup.rule.range!.signal] : []))).size,
+  parts.length,
+  Math.max(0, ...parts.map((p) => p.words)),
+);
 const broken = (o: KeptOrder) => { const b = baseOf(o); return b instanceof SortedCopy && b.broken; };
 
 interface Cached<T> { version: string; value: T }
+
+/**
+ * One set of a tally: its bits, or a threshold rule's range in its copy's file, keyed by range and version and streamed
+ * only when no tally of it is kept (a stream's set-up hashes and overlay flips cost ~0.1 ms a rule on every recount);
+ * `lookup` asks about single items (the rule's signal values at that version); `words`: about its length.
+ */
+interface Part { key: Bits | string; bits?: Bits; stream?: () => StreamedSet | null; words: number; lookup?: { rule: CompiledRule; version: string } }
 
 export class RemovedSets {
   private readonly signals = new Map<string, Cached<KeptOrder>>();
@@ -162,9 +180,11 @@ export class RemovedSets {
   /** Recent tallies by the identity of the sets counted (a set changes identity when its version does). */
   private readonly tallies: { keys: (Bits | string)[]; value: Tally }[] = [];
   private readonly versionStmt;
+  private readonly valuesStmt;
 
   constructor(private readonly db: Db) {
     this.versionStmt = db.prepare('SELECT version FROM change_versions WHERE key = ?').pluck();
+    this.valuesStmt = db.prepare('SELECT s.item_id, s.value FROM json_each(?) e CROSS JOIN signals s ON s.item_id = e.value AND s.name = ?').raw();
     this.dir = sortedDir(db);
   }
 
@@ -225,8 +245,7 @@ export class RemovedSets {
       // An item's first change since the copy carries its value in the copy (null: absent there, or not known).
       const first = new Map<number, number | null>();
       for (const [id, value] of log) if (!first.has(id)) first.set(id, value);
-      // By primary key, item by item (the planner otherwise walks the name's whole value index).
-      const rows = this.db.prepare('SELECT s.item_id, s.value FROM json_each(?) e CROSS JOIN signals s ON s.item_id = e.value AND s.name = ?').raw().all(JSON.stringify([...first.keys()]), name) as [number, number][];
+      const rows = this.valuesOf(name, [...first.keys()]);
       return { first, rows };
     })();
     if (!read) return null;
@@ -536,27 +555,98 @@ export class RemovedSets {
    * Counts of the enabled rules' removed sets (`tally`), kept for the last few lists of the same sets: a recount asks
    * for the same union from items.count and selection.evaluate, and again on each refresh. A threshold rule whose bits
    * are not built yet is streamed from its copy's file (`countedPart`) instead of built for the count. `extra` sets
-   * (the decisions by hand) are counted after the rules: what each adds to the rules' union.
+   * (the decisions by hand) are counted after the rules: what each adds to the rules' union; a few of them are looked
+   * up item by item against the rules' own tally (`lookUpExtra`), which a decision by hand leaves as it was.
    */
   tally(enabled: readonly CompiledRule[], extra: readonly Bits[] = []): Tally {
-    const parts = [...enabled.map((c) => this.countedPart(c)), ...extra.map((b): { key: Bits | string; set: CountedSet } => ({ key: b, set: b }))];
-    const keys = parts.map((p) => p.key);
-    const hit = this.tallies.find((t) => t.keys.length === keys.length && t.keys.every((k, i) => k === keys[i]));
-    if (hit) return hit.value;
-    const streamedValue = parts.some((p) => p.key !== p.set) ? chunkedTally(parts.map((p) => p.set)) : null;
-    if (streamedValue) streamedTallies.counted++;
-    // A streamed part found damaged: its copy is dropped, and its rule counted from SQL.
-    const [value, used] = streamedValue ? [streamedValue, keys] : ((list) => [chunkedTally(list)!, list])([...enabled.map((c) => this.ruleBits(c)), ...extra]);
+    const rules = enabled.map((c) => this.countedPart(c));
+    const parts = [...rules, ...extra.map((b): Part => ({ key: b, bits: b, words: b.words.length }))];
+    return this.cachedTally(parts.map((p) => p.key), () => {
+      const looked = extra.length > 0 && lookUpPays(parts, extra) ? this.lookUpExtra(enabled, rules, extra) : null;
+      return looked ?? this.countParts(enabled, parts, extra);
+    });
+  }
+
+  /** The tally kept under `keys` (the sets' identities), else `count`'s, kept under the keys of the sets it counted (least recently used dropped). */
+  private cachedTally(keys: readonly (Bits | string)[], count: () => { value: Tally; keys: (Bits | string)[] }): Tally {
+    const at = this.tallies.findIndex((t) => t.keys.length === keys.length && t.keys.every((k, i) => k === keys[i]));
+    // The most recently used first: the rules' own tally, which every click's decided tally starts from, stays kept.
+    if (at >= 0) {
+      const [hit] = this.tallies.splice(at, 1);
+      this.tallies.unshift(hit);
+      return hit.value;
+    }
+    const { value, keys: used } = count();
     this.tallies.unshift({ keys: used, value });
     this.tallies.length = Math.min(this.tallies.length, MAX_TALLIES);
     return value;
   }
 
   /**
-   * What a tally counts of one rule: its bits when built (or cheap to build), else its threshold range streamed from
-   * its copy's file, keyed by range and version (the same range at the same version is the same set).
+   * The tally of `parts` in one pass over their words, the streamed ones read from their copies' files (a range that is
+   * cheaper as ids than as prefix bitsets is built: `ruleBits`).
    */
-  private countedPart(c: CompiledRule): { key: Bits | string; set: CountedSet } {
+  private countParts(enabled: readonly CompiledRule[], parts: readonly Part[], extra: readonly Bits[]): { value: Tally; keys: (Bits | string)[] } {
+    const sets = parts.map((p) => p.bits ?? p.stream!() ?? this.ruleBits(p.lookup!.rule));
+    const streamed = sets.some((set) => !(set instanceof Bits)) ? chunkedTally(sets) : null;
+    if (!streamed) return this.countBits(enabled, extra);
+    streamedTallies.counted++;
+    return { value: streamed, keys: parts.map((p) => p.key) };
+  }
+
+  /**
+   * The tally of the rules' bits (`ruleBits`) and `extra`: where nothing is streamed, or a streamed part was found
+   * damaged (its copy is then dropped, and its rule counted from SQL).
+   */
+  private countBits(enabled: readonly CompiledRule[], extra: readonly Bits[]): { value: Tally; keys: Bits[] } {
+    const sets = [...enabled.map((c) => this.ruleBits(c)), ...extra];
+    return { value: chunkedTally(sets)!, keys: sets };
+  }
+
+  /**
+   * The tally of the rules then `extra`, from the rules' own tally (kept, or counted now and kept) and the extra sets'
+   * ids, each asked whether a rule removes it: a rule's bits answer at once, a threshold rule streamed from its copy's
+   * file compares the items' values (read by primary key) with its threshold. Null when a streamed rule's signal was
+   * written since its part was taken (the caller streams everything).
+   */
+  private lookUpExtra(enabled: readonly CompiledRule[], rules: readonly Part[], extra: readonly Bits[]): { value: Tally; keys: (Bits | string)[] } | null {
+    const base = this.cachedTally(rules.map((p) => p.key), () => this.countParts(enabled, rules, []));
+    const ids = [...new Set(extra.flatMap((b) => b.ids()))];
+    const removed = this.removedAmong(rules, ids);
+    if (!removed) return null;
+    lookedUpTallies.counted++;
+    return { value: withExtra(base, (id) => removed.has(id), extra), keys: [...rules.map((p) => p.key), ...extra] };
+  }
+
+  /** Which of `ids` the rules' parts remove (null: a streamed rule's signal is no longer at its part's version). */
+  private removedAmong(rules: readonly Part[], ids: readonly number[]): Set<number> | null {
+    const out = new Set<number>();
+    for (const { bits } of rules) if (bits) for (const id of ids) if (bits.has(id)) out.add(id);
+    const streamed = rules.flatMap((p) => (p.lookup ? [p.lookup] : []));
+    if (streamed.length === 0 || ids.length === 0) return out;
+    const values = new Map<string, [number, number][]>();
+    // One snapshot for the versions and the values: a write from another connection may land between statements.
+    const current = this.db.transaction(() => streamed.every(({ rule, version }) => {
+      const { signal, keepOp, threshold } = rule.range!;
+      if (this.version([`signal:${signal}`]) !== version) return false;
+      if (!values.has(signal)) values.set(signal, this.valuesOf(signal, ids));
+      for (const [id, value] of values.get(signal)!) if (!KEEPS[keepOp](value, threshold)) out.add(id);
+      return true;
+    }))();
+    return current ? out : null;
+  }
+
+  /** The (item, value) rows of `ids` that have the signal, by primary key (the planner otherwise walks the name's whole value index). */
+  private valuesOf(signal: string, ids: readonly number[]): [number, number][] {
+    return this.valuesStmt.all(JSON.stringify(ids), signal) as [number, number][];
+  }
+
+  /**
+   * What a tally counts of one rule: its bits when built (or cheap to build), else its threshold range in its copy's
+   * file, keyed by range and version (the same range at the same version is the same set), streamed when counted;
+   * `words` from the copy's length (ids about as many).
+   */
+  private countedPart(c: CompiledRule): Part {
     const r = c.source !== null ? this.range(c) : null;
     const base = r && baseOf(r.order);
     if (r && base instanceof SortedCopy) {
@@ -565,12 +655,12 @@ export class RemovedSets {
       const version = this.version([`signal:${signal}`]);
       const key = `${overlaid ? 'overlaid' : 'range'}:${signal}:${r.from}:${r.to}`;
       if (!this.sources.has(key)) {
-        const stream = overlaid ? this.overlaidStream(c, overlaid, r.from, r.to) : base.rangeStream(r.from, r.to);
-        if (stream) return { key: `${key}@${version}`, set: stream };
+        const stream = () => (overlaid ? this.overlaidStream(c, overlaid, r.from, r.to) : base.rangeStream(r.from, r.to));
+        return { key: `${key}@${version}`, stream, words: wordsFor(orderLength(r.order)), lookup: { rule: c, version } };
       }
     }
     const bits = this.ruleBits(c);
-    return { key: bits, set: bits };
+    return { key: bits, bits, words: bits.words.length };
   }
 
   /** overlaidBits streamed: the base's range for the threshold, with the overlay's flips as more fixes. */

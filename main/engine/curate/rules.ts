@@ -171,7 +171,8 @@ export function decidedRemovedCount(db: Db, list: readonly CompiledRule[]): numb
   }
   // |(U ∪ E) \ K| = |U| + |E \ U| − |K ∩ U|, U the rules' union, K and E disjoint (one decision an item). One tally of the
   // rules, then E, then K gives them all (decidedCounts), with each threshold rule's range streamed from its copy's file:
-  // building each rule's 125 KB bitset for this cost ~4 ms at 1M items after the first decision.
+  // building each rule's 125 KB bitset for this cost ~4 ms at 1M items after the first decision. After a click, the
+  // rules' part is the tally kept from the recount before, and E and K are looked up item by item (decided-tally.ts).
   const { union, excludedAdded, keptAdded } = decidedCounts(sets, list.filter((c) => c.rule.enabled && c.source !== null), excluded, kept);
   return union + excludedAdded - (kept.count() - keptAdded);
 }

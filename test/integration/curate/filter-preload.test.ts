@@ -17,7 +17,7 @@ import { filterCount } from '../../../main/engine/curate/selection';
 import { Engine } from '../../../main/engine/engine';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { tempDir } from '../../fixtures/images';
-import { itemDb } from '../../fixtures/item-db';
+import { projectWithCopies } from '../../fixtures/filter-truth';
 
 const N = 400;
 const rules: RuleT[] = [
@@ -33,17 +33,7 @@ function bruteForce(db: Db, list: RuleT[]): number {
 
 /** A project folder whose two signals have sorted copies on disk (written by a first session), and its file names. */
 async function projectWithFiles() {
-  const { db, file, addItems } = await itemDb();
-  const ids = addItems(N);
-  const insert = db.prepare('INSERT INTO signals (item_id, name, value) VALUES (?, ?, ?)');
-  db.transaction(() => ids.forEach((id, k) => {
-    insert.run(id, 's.a', ((k * 7919) % N) / N);
-    insert.run(id, 's:b', ((k * 104729) % N) / N);
-  }))();
-  filterCount(db, { rules, show: 'removed' });
-  await removedSets(db).idle();
-  db.close();
-  const dir = path.dirname(file);
+  const { dir, file } = await projectWithCopies(N, rules);
   return { dir, file, copies: ['s.a.sorted', 's%3ab.sorted'].map((f) => path.join(dir, 'filter-cache', f)) };
 }
 

@@ -12,10 +12,12 @@ import { ruleCount } from '../../../main/engine/curate/reasons';
 import { compileRules } from '../../../main/engine/curate/rules';
 import { saveBitsFile } from '../../../main/engine/curate/bits-file';
 import { chunkedTally } from '../../../main/engine/curate/chunked-tally';
+import { withExtra } from '../../../main/engine/curate/decided-tally';
 import { Bits, catchUps, removedSets } from '../../../main/engine/curate/removed-sets';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
 import { ManualStore } from '../../../main/engine/store/manual';
+import { bruteForce } from '../../fixtures/filter-truth';
 import { itemDb } from '../../fixtures/item-db';
 
 const OPS = ['>', '>=', '<', '<='] as const;
@@ -25,41 +27,6 @@ function generator(seed: number) {
   let state = seed;
   const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
   return { random, pick: <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] };
-}
-
-/** The independent count: one pass over every item with the predicate SQL of the rule (rules.ts `removes`). */
-function bruteForce(db: Db, rules: RuleT[]) {
-  const compiled = compileRules(db, rules);
-  const count = (where: string) => db.prepare(`SELECT count(*) FROM items i WHERE ${where}`).pluck().get() as number;
-  const enabled = compiled.filter((c) => c.rule.enabled);
-  const anyEnabled = enabled.length ? enabled.map((c) => `(${c.removes})`).join(' OR ') : '0';
-  const kept = `SELECT item_id FROM manual_decisions WHERE decision = 'keep'`;
-  const excluded = `SELECT item_id FROM manual_decisions WHERE decision = 'exclude'`;
-  const decidedRemoved = `(((${anyEnabled}) OR i.id IN (${excluded})) AND i.id NOT IN (${kept}))`;
-  const total = count('1');
-  const rulesRemoved = count(anyEnabled);
-  const rescued = count(`(${anyEnabled}) AND i.id IN (${kept})`);
-  const added = count(`NOT (${anyEnabled}) AND i.id IN (${excluded})`);
-  return {
-    total,
-    rulesRemoved,
-    decidedRemoved: count(decidedRemoved),
-    evaluationRemoved: rulesRemoved - rescued + added,
-    rules: compiled.map((c, k) => ({
-      alone: count(c.removes),
-      cumulative: c.rule.enabled ? count(`(${c.removes}) AND NOT (${compiled.slice(0, k).filter((e) => e.rule.enabled).map((e) => `(${e.removes})`).join(' OR ') || '0'})`) : 0,
-      withSignal: c.signal && c.threshold !== null ? (db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(c.signal) as number) : null,
-      // keepTop's quantile the way rules.ts read it before the sorted cache: ORDER BY value with an OFFSET.
-      threshold: c.rule.keepTop !== undefined ? sqlQuantile(db, c.rule.signal!, c.rule.keepTop, c.rule.op!) : c.threshold,
-    })),
-  };
-}
-
-function sqlQuantile(db: Db, signal: string, keepTop: number, op: string): number | null {
-  const n = db.prepare('SELECT count(*) FROM signals WHERE name = ?').pluck().get(signal) as number;
-  if (n === 0) return null;
-  const keep = Math.max(1, Math.round(keepTop * n));
-  return db.prepare(`SELECT value FROM signals WHERE name = ? ORDER BY value ${op === '<' || op === '<=' ? 'ASC' : 'DESC'} LIMIT 1 OFFSET ?`).pluck().get(signal, keep - 1) as number;
 }
 
 function randomRules(g: ReturnType<typeof generator>): RuleT[] {
@@ -411,6 +378,11 @@ describe('bitsets', () => {
       const want = { alone: sets.map((s) => s.length), cumulative: sets.map((s) => s.filter((id) => !seen.has(id) && seen.add(id)).length), union: 0 };
       want.union = seen.size;
       expect(chunkedTally(sets.map((ids) => Bits.fromIds(ids)))).toEqual(want);
+      // The same counts from the first sets' tally and the others' ids looked up in their union (decided-tally.ts).
+      const split = Math.floor(g.random() * (sets.length + 1));
+      const rules = sets.slice(0, split).map((ids) => Bits.fromIds(ids));
+      const union = new Set(sets.slice(0, split).flat());
+      expect(withExtra(chunkedTally(rules)!, (id) => union.has(id), sets.slice(split).map((ids) => Bits.fromIds(ids)))).toEqual(want);
     }
   });
 });
