@@ -10,6 +10,7 @@ import { renderThumbnail, thumbnailPath } from '../../main/engine/media/media';
 import { preprocessSpecFromConfig } from '../../main/engine/vision/preprocess-spec';
 import { thumbnailInput } from '../../main/engine/vision/thumbnail-input';
 import { generateScenes } from '../../main/synthetic/generate';
+import { tarBuffer } from '../fixtures/formats';
 import { tempDir } from '../fixtures/images';
 
 // A 64-px CLIP spec: an 800×600 original's 320×240 thumbnail covers its resize, so the thumbnail may stand in.
@@ -79,5 +80,30 @@ describe('thumbnail freshness', () => {
     expect(distance(await means(served), await means(await renderThumbnail(sharp(scene.jpeg).rotate())))).toBeLessThan(1);
     expect(readFileSync(thumb).subarray(0, served.length).equals(served)).toBe(true);
     expect(readFileSync(thumb).length).toBeGreaterThan(served.length); // stamped now
+  });
+
+  it('a tar member follows its shard: the shard replaced by another with an older mtime gets new thumbnails', async () => {
+    process.env.WINNOW_HOME = await tempDir();
+    const data = await tempDir();
+    const pictures = await Promise.all([1, 2].map(async (k) => (await generateScenes(1, { seed: `shard-${k}`, width: 640, height: 480 }))[0].jpeg));
+    // Padded to one length after the JPEG's end, so both shards put the member at the byte range the import recorded.
+    const length = Math.max(...pictures.map((p) => p.length));
+    const [first, second] = pictures.map((p) => Buffer.concat([p, Buffer.alloc(length - p.length)]));
+    const shard = path.join(data, '00000.tar');
+    writeFileSync(shard, await tarBuffer([{ name: '000000000.jpg', data: first }]));
+    const engine = new Engine('cli');
+    onTestFinished(() => engine.close());
+    const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
+    await project.jobs.wait((await engine.addSource(data)).jobId);
+    const [item] = project.items.page(0, 10);
+    expect(item.uri).toBe(`${shard}#000000000.jpg`);
+    const [expectFirst, expectSecond] = await Promise.all([first, second].map(async (bytes) => means(await renderThumbnail(sharp(bytes).rotate()))));
+    expect(distance(expectFirst, expectSecond)).toBeGreaterThan(10);
+    expect(distance(await means((await engine.getMedia('thumb', item.id)).body), expectFirst)).toBeLessThan(1);
+
+    writeFileSync(shard, await tarBuffer([{ name: '000000000.jpg', data: second }]));
+    const older = new Date(statSync(thumbnailPath(project.thumbsDir, item.id)).mtimeMs - 3_600_000);
+    utimesSync(shard, older, older);
+    expect(distance(await means((await engine.getMedia('thumb', item.id)).body), expectSecond)).toBeLessThan(1);
   });
 });
