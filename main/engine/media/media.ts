@@ -7,11 +7,14 @@ import { ApiError } from '../../domain/errors';
 import { MAX_PIXELS } from '../ingest/probe';
 import type { Project } from '../project';
 import { readEmbedded } from './embedded';
-import { resolveItemFile } from './resolve';
+import { itemFileResolver, resolveItemFile, resolveItemWith, type ResolvedItemFile } from './resolve';
+import { currentStamp } from './source-stamp';
+import { stampedThumbnail, thumbnailWebp } from './thumbnail-file';
 import { plainDecodeError } from './decode-error';
 import { recordUndecodable } from './undecodable';
 
 export const THUMB_SIZE = 320;
+const RESOLVER_LIFE_MS = 1000;
 const BROWSER_FORMATS: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif' };
 
 export interface Media { body: Buffer; contentType: string }
@@ -22,14 +25,15 @@ export function renderThumbnail(img: Sharp): Promise<Buffer> {
   return img.resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 78 }).toBuffer();
 }
 
-/** Where an item's cached thumbnail lives (a WebP, at most THUMB_SIZE on its longer side, already upright). */
+/** Where an item's cached thumbnail lives (a WebP, at most THUMB_SIZE on its longer side, already upright; thumbnail-file.ts). */
 export function thumbnailPath(thumbsDir: string, itemId: number): string {
   return path.join(thumbsDir, String(Math.floor(itemId / 1000)), `${itemId}.webp`);
 }
 
-/** Thumbnails (made on first request, cached in the project) and full images, for the protocol and /media. */
+/** Thumbnails (made on first request, cached in the project while their file is unchanged) and full images, for the protocol and /media. */
 export class MediaService {
   private readonly inFlight = new Map<number, Promise<Media>>();
+  private resolver: ReturnType<typeof itemFileResolver> | null = null;
 
   constructor(private readonly project: Project) {}
 
@@ -50,20 +54,40 @@ export class MediaService {
     return pending;
   }
 
+  /**
+   * Locating files cell by cell: a resolver keeps the source roots and the folders it resolved, so a cell in a folder
+   * it has seen costs one lstat (which is also the stamp's stat), not a realpath of every component. It is kept for a
+   * second, as a pass keeps one for its run: a folder swapped for a link, or a source removed, is seen a second later.
+   */
+  private locate(itemId: number): Promise<ResolvedItemFile> {
+    if (!this.resolver) {
+      this.resolver = itemFileResolver(this.project);
+      setTimeout(() => (this.resolver = null), RESOLVER_LIFE_MS).unref();
+    }
+    return resolveItemWith(this.project, this.resolver, itemId);
+  }
+
   private async makeThumb(itemId: number): Promise<Media> {
     const cached = this.thumbPath(itemId);
-    try {
-      return { body: await readFile(cached), contentType: 'image/webp' };
-    } catch {
-      // not cached yet
+    const { file, embedded, stats } = await this.locate(itemId);
+    // The file the pixels come from (a tar or parquet file for an embedded item), stamped before it is read, so a
+    // file changed while it decodes leaves a thumbnail the next request refuses.
+    const stamp = currentStamp(file, stats);
+    if (stamp) {
+      try {
+        const body = thumbnailWebp(await readFile(cached), stamp);
+        if (body) return { body, contentType: 'image/webp' };
+      } catch {
+        // not cached yet
+      }
     }
-    const { file, embedded } = await resolveItemFile(this.project, itemId);
     // Tar members and parquet cells are read by range into memory; plain files are opened by libvips.
     const input = embedded ? await readEmbedded(file, embedded) : file;
     const body = await this.decode(itemId, input, renderThumbnail);
+    if (!stamp) return { body, contentType: 'image/webp' };
     await mkdir(path.dirname(cached), { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;
-    await writeFile(tmp, body);
+    await writeFile(tmp, stampedThumbnail(body, stamp));
     await rename(tmp, cached);
     return { body, contentType: 'image/webp' };
   }

@@ -3,6 +3,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../domain/errors';
 import { sourceRoots } from '../ingest/open-source';
+import { statement } from '../store/statements';
 import type { Project } from '../project';
 import { type Embedded, embeddedOf, readEmbedded } from './embedded';
 
@@ -65,7 +66,7 @@ export function itemFileResolver(project: Project): (item: ItemLocation, format?
     if (realDir !== undefined) {
       let stats;
       try {
-        // bigint: the model-input cache compares the file's times to the nanosecond (input-cache.ts sourceStamp).
+        // bigint: the model-input cache and the thumbnails compare the file's times to the nanosecond (source-stamp.ts).
         stats = lstatSync(target, { bigint: true });
       } catch {
         // missing, or a path through a non-folder: the full path below reports it
@@ -92,11 +93,24 @@ export function itemFileResolver(project: Project): (item: ItemLocation, format?
   };
 }
 
+/** What locating an item's file needs, in one prepared lookup (not the grid's full item row); null for no such item. */
+export function itemLocation(project: Project, itemId: number): (ItemLocation & { format: string | null }) | null {
+  const row = statement(project.db, 'SELECT uri, source_id sourceId, provenance, format FROM items WHERE id = ?').get(itemId) as
+    | { uri: string; sourceId: number; provenance: string | null; format: string | null }
+    | undefined;
+  return row ? { id: itemId, uri: row.uri, sourceId: row.sourceId, provenance: row.provenance ? (JSON.parse(row.provenance) as Record<string, unknown>) : null, format: row.format } : null;
+}
+
+/** `itemId`'s file, located by `resolve` (a resolver kept for a pass, or a fresh one). */
+export function resolveItemWith(project: Project, resolve: ReturnType<typeof itemFileResolver>, itemId: number): Promise<ResolvedItemFile> {
+  const item = itemLocation(project, itemId);
+  if (!item) return Promise.reject(new ApiError('not_found', `no item ${itemId}`));
+  return resolve(item, item.format);
+}
+
 /** The file behind an item, only if it really lies under its source's folder (symlinks resolved). */
-export async function resolveItemFile(project: Project, itemId: number): Promise<ResolvedItemFile> {
-  const item = project.items.get(itemId);
-  if (!item) throw new ApiError('not_found', `no item ${itemId}`);
-  return itemFileResolver(project)({ id: itemId, uri: item.uri, sourceId: item.sourceId, provenance: project.items.provenance(itemId) }, item.format);
+export function resolveItemFile(project: Project, itemId: number): Promise<ResolvedItemFile> {
+  return resolveItemWith(project, itemFileResolver(project), itemId);
 }
 
 /** The bytes of an item, wherever they live (file, tar member, parquet cell, download), with the same checks. */

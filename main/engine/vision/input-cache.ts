@@ -5,9 +5,10 @@
 // normalizing those pixels gives exactly the tensor that full decoding gives (no second lossy step), at a
 // small fraction of the decode's cost. Larger inputs are not cached: 224 px would be 150 KB per image.
 import { createHash } from 'node:crypto';
-import { type BigIntStats, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type BigIntStats, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSmallFile } from '../ingest/read-files.mjs';
+import { currentStamp, holdsStamp, STAMP_BYTES } from '../media/source-stamp';
 import type { PreprocessSpec } from './preprocess-spec';
 
 /** An image to preprocess through the cache: read `cache` when `fresh`, else decode `source` and write it. */
@@ -16,7 +17,7 @@ export interface CachedInput {
   cache: string;
   /** An entry exists; it is read only if it was made from the file `stamp` describes. */
   fresh: boolean;
-  /** The file the pixels come from, as stat'ed before decoding (sourceStamp): written into the entry, compared on read. */
+  /** The file the pixels come from, as stat'ed before decoding (media/source-stamp.ts): written into the entry, compared on read. */
   stamp: Uint8Array;
   /**
    * Whether `source` is the original image (its entry then equals full decoding bit for bit) rather than a
@@ -43,7 +44,6 @@ const MAGIC = 0x43494e57; // 'WNIC'
 // 4: the header holds the source file's stamp (an entry of version 3 was trusted when not older than its file).
 const VERSION = 4;
 const STAMP = 36;
-const STAMP_BYTES = 24;
 const HEADER = STAMP + STAMP_BYTES;
 const EXACT = 1;
 const MAX_CACHED_PIXELS = 128 * 128;
@@ -71,21 +71,6 @@ export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: 
 }
 
 /**
- * What identifies the file an entry was made from: its mtime and ctime in nanoseconds and its size. Compared for
- * equality, not "entry newer than file": a file replaced by another picture carrying an older mtime (`cp -p`,
- * `rsync -t`, an unpacked archive) has another stamp. The ctime catches even a replacement with the same mtime and
- * size, since no tool can set it; what else changes it (chmod, a move) costs one decode, never a stale tensor.
- * Nothing cheaper is sound: the import's sha256 in the database describes the file as imported, not as it is now.
- */
-export function sourceStamp(stats: BigIntStats): Uint8Array {
-  const stamp = new BigUint64Array(3);
-  stamp[0] = stats.mtimeNs;
-  stamp[1] = stats.ctimeNs;
-  stamp[2] = stats.size;
-  return new Uint8Array(stamp.buffer);
-}
-
-/**
  * The cache entry for an item when the spec is eligible, null when the spec is not cached. `fresh` says an entry
  * exists; reading it checks that it was made from `file` as it is now (the image, or the archive holding it: its
  * `stamp`, taken here, before any decode, so a file changed while it decodes leaves an entry the next pass refuses).
@@ -95,13 +80,9 @@ export function sourceStamp(stats: BigIntStats): Uint8Array {
 export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean, fileStats?: BigIntStats): CachedInput | null {
   if (!inputCacheEligible(spec)) return null;
   const cache = inputCachePath(thumbsDir, spec, itemId);
-  let stamp: Uint8Array;
-  try {
-    stamp = sourceStamp(fileStats ?? statSync(file, { bigint: true }));
-  } catch {
-    // The file vanished: decoding the source reports that; no entry can match an empty stamp.
-    return { source, cache, fresh: false, stamp: new Uint8Array(0), exact };
-  }
+  const stamp = currentStamp(file, fileStats);
+  // The file vanished: decoding the source reports that; no entry can match an empty stamp.
+  if (!stamp) return { source, cache, fresh: false, stamp: new Uint8Array(0), exact };
   return { source, cache, fresh: existsSync(cache), stamp, exact };
 }
 
@@ -128,7 +109,7 @@ function readEntryBytes(file: string): Buffer | null {
 
 /**
  * The entry's pixels, or null when it is missing, truncated or longer than its header says, made for other
- * preprocessing or from a file other than the one `stamp` describes (sourceStamp), or (with `requireExact`) made from a stand-in for the original. With `reuse` the pixels live in
+ * preprocessing or from a file other than the one `stamp` describes (media/source-stamp.ts), or (with `requireExact`) made from a stand-in for the original. With `reuse` the pixels live in
  * the read buffer, which the next read overwrites: only for a caller that uses them at once (normalizing into a
  * tensor); otherwise they are copied out.
  */
@@ -138,7 +119,7 @@ export function readInputCache(file: string, spec: PreprocessSpec, stamp: Uint8A
   if (!bytes) return null;
   if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return null;
   if (bytes.toString('latin1', 20, 36) !== inputCacheKey(spec)) return null;
-  if (bytes.compare(stamp, 0, STAMP_BYTES, STAMP, HEADER) !== 0) return null;
+  if (!holdsStamp(bytes, STAMP, stamp)) return null;
   if (requireExact && !(bytes.readUInt32LE(16) & EXACT)) return null;
   const width = bytes.readUInt32LE(8);
   const height = bytes.readUInt32LE(12);

@@ -41,7 +41,7 @@ export function itemInputs(project: Project, spec: PreprocessSpec, thumbnails: b
     const cached = cachedInput(project.thumbsDir, spec, row.id, resolved.file, original, true, resolved.stats);
     if (!thumbnails) return cached ? { ...cached, requireExact: true } : original;
     if (cached?.fresh) return cached;
-    const thumb = resolved.embedded ? null : thumbnailInput(project.thumbsDir, row.id, resolved.file, row, spec);
+    const thumb = resolved.embedded ? null : thumbnailInput(project.thumbsDir, row.id, resolved.file, row, spec, resolved.stats);
     if (!cached) return thumb ?? original;
     return thumb ? { ...cached, source: thumb, exact: false } : cached;
   };

@@ -1,9 +1,11 @@
 // When a cached thumbnail may feed the model instead of the original file. Decoding a 320-px WebP costs a
 // fraction of a 512–4000-px JPEG, and for a model whose input is 64–256 px the thumbnail holds every pixel
 // the processor's resize keeps. Thumbnails are made when the grid first shows an item (media.ts), not at import.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { type BigIntStats, readFileSync } from 'node:fs';
 import { imageSize } from '../ingest/lazy-image-size';
 import { thumbnailPath } from '../media/media';
+import { currentStamp } from '../media/source-stamp';
+import { thumbnailWebp } from '../media/thumbnail-file';
 import { computeGeometry } from './preprocess';
 import type { PreprocessSpec } from './preprocess-spec';
 
@@ -23,25 +25,21 @@ export function thumbnailCovers(spec: PreprocessSpec, original: Size, thumb: Siz
   return thumb.width >= resizeWidth && thumb.height >= resizeHeight;
 }
 
-const HEADER_BYTES = 64;
-
 /**
- * The item's cached thumbnail when the rule allows it and it is not older than the file it was made from;
- * else null (embed the original). `original` is the item's stored, upright size.
+ * The item's cached thumbnail when the rule allows it and it was made from `file` as it is now (its stamp,
+ * thumbnail-file.ts: a file replaced by another picture with an older mtime is not "unchanged"); else null (embed
+ * the original). `original` is the item's stored, upright size; `fileStats`, `file`'s stat when the caller has it.
  */
-export function thumbnailInput(thumbsDir: string, itemId: number, file: string, original: { width: number | null; height: number | null }, spec: PreprocessSpec): string | null {
+export function thumbnailInput(thumbsDir: string, itemId: number, file: string, original: { width: number | null; height: number | null }, spec: PreprocessSpec, fileStats?: BigIntStats): string | null {
   if (!original.width || !original.height) return null;
+  const stamp = currentStamp(file, fileStats);
+  if (!stamp) return null;
   const thumb = thumbnailPath(thumbsDir, itemId);
   try {
-    if (statSync(thumb).mtimeMs < statSync(file).mtimeMs) return null;
-    const fd = openSync(thumb, 'r');
-    const header = Buffer.alloc(HEADER_BYTES);
-    try {
-      readSync(fd, header, 0, HEADER_BYTES, 0);
-    } finally {
-      closeSync(fd);
-    }
-    const size = imageSize(header);
+    // The whole file (a 320-px WebP, ~10–20 KB): its stamp is at the end, and decoding it follows.
+    const webp = thumbnailWebp(readFileSync(thumb), stamp);
+    if (!webp) return null;
+    const size = imageSize(webp);
     if (!size.width || !size.height) return null;
     return thumbnailCovers(spec, { width: original.width, height: original.height }, { width: size.width, height: size.height }) ? thumb : null;
   } catch {

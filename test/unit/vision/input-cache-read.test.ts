@@ -50,7 +50,7 @@ function randomPixels(count: number, seed: number): Uint8Array {
   return out;
 }
 
-// A source file's stamp (input-cache.ts sourceStamp): what the entry was made from, as the reader expects it.
+// A source file's stamp (media/source-stamp.ts): what the entry was made from, as the reader expects it.
 const STAMP = Uint8Array.from({ length: 24 }, (_, i) => i * 7 + 1);
 
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
