@@ -1,7 +1,7 @@
 // The grid's cached thumbnails (media/thumbnail-file.ts) and the embed job's use of them (vision/thumbnail-input.ts)
 // follow the file they were made from: a source replaced by another picture whose mtime is older than the thumbnail
 // (`cp -p`, `rsync -t`, an unpacked archive) gets a new thumbnail, and the model is never fed the old one.
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -105,5 +105,33 @@ describe('thumbnail freshness', () => {
     const older = new Date(statSync(thumbnailPath(project.thumbsDir, item.id)).mtimeMs - 3_600_000);
     utimesSync(shard, older, older);
     expect(distance(await means((await engine.getMedia('thumb', item.id)).body), expectSecond)).toBeLessThan(1);
+  });
+
+  it('a source that is offline keeps the thumbnail it had, and an unknown item gets none', async () => {
+    process.env.WINNOW_HOME = await tempDir();
+    const data = await tempDir();
+    const [scene] = await generateScenes(1, { seed: 'offline', width: 640, height: 480 });
+    const file = path.join(data, 'photo.jpg');
+    writeFileSync(file, scene.jpeg);
+    const engine = new Engine('cli');
+    onTestFinished(() => engine.close());
+    const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
+    await project.jobs.wait((await engine.addSource(data)).jobId);
+    const [item] = project.items.page(0, 10);
+    const shown = (await engine.getMedia('thumb', item.id)).body;
+    const thumb = thumbnailPath(project.thumbsDir, item.id);
+    const made = statSync(thumb, { bigint: true }).mtimeNs;
+
+    // The drive is unplugged: the file is gone, not replaced. After the media service's resolver has lapsed (1 s),
+    // the grid still shows what it showed, untouched; the full image reports the missing file.
+    rmSync(file);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await engine.getMedia('thumb', item.id)).body.equals(shown)).toBe(true);
+    expect(statSync(thumb, { bigint: true }).mtimeNs).toBe(made);
+    await expect(engine.getMedia('image', item.id)).rejects.toThrow(/missing/);
+    // A thumbnail file left for an id no item has is never served.
+    const stray = thumbnailPath(project.thumbsDir, item.id + 1);
+    copyFileSync(thumb, stray);
+    await expect(engine.getMedia('thumb', item.id + 1)).rejects.toThrow(/no item/);
   });
 });

@@ -7,9 +7,9 @@ import { ApiError } from '../../domain/errors';
 import { MAX_PIXELS } from '../ingest/probe';
 import type { Project } from '../project';
 import { readEmbedded } from './embedded';
-import { itemFileResolver, resolveItemFile, resolveItemWith, type ResolvedItemFile } from './resolve';
+import { itemFileResolver, itemLocation, resolveItemFile, resolveItemWith, type ResolvedItemFile } from './resolve';
 import { currentStamp } from './source-stamp';
-import { stampedThumbnail, thumbnailWebp } from './thumbnail-file';
+import { stampedThumbnail, thumbnailWebp, unstampedWebp } from './thumbnail-file';
 import { plainDecodeError } from './decode-error';
 import { recordUndecodable } from './undecodable';
 
@@ -69,7 +69,15 @@ export class MediaService {
 
   private async makeThumb(itemId: number): Promise<Media> {
     const cached = this.thumbPath(itemId);
-    const { file, embedded, stats } = await this.locate(itemId);
+    let located: ResolvedItemFile;
+    try {
+      located = await this.locate(itemId);
+    } catch (err) {
+      const offline = await this.offlineThumb(itemId, cached);
+      if (offline) return offline;
+      throw err;
+    }
+    const { file, embedded, stats } = located;
     // The file the pixels come from (a tar or parquet file for an embedded item), stamped before it is read, so a
     // file changed while it decodes leaves a thumbnail the next request refuses.
     const stamp = currentStamp(file, stats);
@@ -90,6 +98,21 @@ export class MediaService {
     await writeFile(tmp, stampedThumbnail(body, stamp));
     await rename(tmp, cached);
     return { body, contentType: 'image/webp' };
+  }
+
+  /**
+   * A known item whose file cannot be reached now (a drive unplugged, a share offline) keeps the thumbnail it had: the
+   * file was not replaced by another picture, it is absent, and a grid of blank cells helps no curator. Nothing is
+   * rendered or rewritten; the full image still fails with the resolver's message.
+   */
+  private async offlineThumb(itemId: number, cached: string): Promise<Media | null> {
+    if (!itemLocation(this.project, itemId)) return null;
+    try {
+      const body = unstampedWebp(await readFile(cached));
+      return body ? { body, contentType: 'image/webp' } : null;
+    } catch {
+      return null;
+    }
   }
 
   private async image(itemId: number): Promise<Media> {

@@ -18,8 +18,19 @@ export function stampedThumbnail(webp: Buffer, stamp: Uint8Array): Buffer {
  * unstamped (older) one, or a damaged one (its RIFF size must end exactly at the trailer).
  */
 export function thumbnailWebp(bytes: Buffer, stamp: Uint8Array): Buffer | null {
+  const end = trailerAt(bytes);
+  return end !== null && holdsStamp(bytes, end + MAGIC.length, stamp) ? bytes.subarray(0, end) : null;
+}
+
+/** The WebP in a well-formed stamped thumbnail file, whatever file it was made from (for a source that is offline). */
+export function unstampedWebp(bytes: Buffer): Buffer | null {
+  const end = trailerAt(bytes);
+  return end === null ? null : bytes.subarray(0, end);
+}
+
+/** Where the trailer starts, when the RIFF's declared size ends exactly there and the magic follows; else null. */
+function trailerAt(bytes: Buffer): number | null {
   const end = bytes.length - TRAILER;
   if (end < 12 || bytes.readUInt32LE(4) + 8 !== end) return null;
-  if (bytes.compare(MAGIC, 0, MAGIC.length, end, end + MAGIC.length) !== 0 || !holdsStamp(bytes, end + MAGIC.length, stamp)) return null;
-  return bytes.subarray(0, end);
+  return bytes.compare(MAGIC, 0, MAGIC.length, end, end + MAGIC.length) === 0 ? end : null;
 }
