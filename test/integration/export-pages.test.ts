@@ -81,6 +81,11 @@ describe('export of a selection spanning several pages', () => {
       expect((r.labels ?? []).map((l) => l.label)).toEqual(labels);
     });
     expect(rows.some((r) => r.labels?.length)).toBe(true);
+    // The Export dialog's preview reads the same pages: its annotation counts over exactly the exported items.
+    const preview = (await call('export.preview', { format: 'manifest', selection: 'big', options: { format: 'jsonl', copyImages: false } })) as { annotations: { kept: number; rejected: number } };
+    const byState = (state: string) => expected.reduce((n, id) => n + project.annotations.forItem(id).filter((a) => a.state === state).length, 0);
+    expect(preview.annotations).toMatchObject({ kept: byState('source'), rejected: byState('rejected') });
+    expect(byState('rejected')).toBeGreaterThan(0);
     expect(rows.some((r) => r.key === keyOf.get(keptByHand[2]))).toBe(true);
   });
 });

@@ -1,14 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../domain/errors';
-import { resolveSelection, selectionCounts } from '../curate/selection';
+import { selectionCounts } from '../curate/selection';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { checkDestination, destinationOwner, lockDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
 import { datasetCard } from './card';
 import { exportFormat } from './formats';
-import { PAGE, RecordPageReader, UNDECODABLE_KINDS } from './record-page';
+import { RecordPageReader, selectionPages, undecodableOfPage } from './record-page';
 import { resolveOptions, type ExportRecord, type ExportScore, type FormatWriter, type WriterContext } from './types';
 import { chosenScores, signalNames } from './parquet';
 
@@ -58,13 +58,19 @@ export function previewExport(project: Project, format: string, selection: strin
   const byState = new Map<string, number>();
   let remote = 0;
   let undecodable = 0;
-  const stmtUndecodable = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE_KINDS} LIMIT 1`).pluck();
-  const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id = ? GROUP BY state');
-  const stmtRemote = project.db.prepare(`SELECT (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL) FROM items WHERE id = ?`).pluck();
-  for (const id of resolveSelection(project, selection)) {
-    if (opts.includeUndecodable !== true && stmtUndecodable.get(id)) { undecodable++; continue; }
-    for (const r of stmtAnn.all(id) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
-    if (stmtRemote.get(id)) remote++;
+  // A page of ids at a time, one statement per table per page (as the export job reads), not three per item.
+  const stmtUndecodable = undecodableOfPage(project);
+  const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id IN (SELECT value FROM json_each(?)) GROUP BY state');
+  const stmtRemote = project.db.prepare(`SELECT count(*) FROM items WHERE id IN (SELECT value FROM json_each(?))
+    AND (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL)`).pluck();
+  for (const ids of selectionPages(project, selection)) {
+    let json = JSON.stringify(ids);
+    if (opts.includeUndecodable !== true) {
+      const bad = new Set(stmtUndecodable.all(json) as number[]);
+      if (bad.size) { undecodable += bad.size; json = JSON.stringify(ids.filter((id) => !bad.has(id))); }
+    }
+    for (const r of stmtAnn.all(json) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
+    remote += stmtRemote.get(json) as number;
   }
   const kept = (byState.get('source') ?? 0) + (byState.get('accepted') ?? 0) + (byState.get('edited') ?? 0) + (opts.includeProposed ? byState.get('proposed') ?? 0 : 0);
   return {
@@ -151,12 +157,7 @@ export function exportJob(project: Project) {
           }
         };
         // The selection a page at a time: one page's rows are in memory at once, whatever the selection's size.
-        const ids: number[] = [];
-        for (const id of resolveSelection(project, selection)) {
-          ids.push(id);
-          if (ids.length === PAGE) { await exportPage(ids); ids.length = 0; }
-        }
-        if (ids.length) await exportPage(ids);
+        for (const ids of selectionPages(project, selection)) await exportPage(ids);
         while (queue.length) await addNext();
         ctx.signal.throwIfAborted();
         const summary = await w.finish();
