@@ -1,14 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../domain/errors';
-import { resolveSelection, selectionCounts } from '../curate/selection';
+import { selectionCounts } from '../curate/selection';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import { checkDestination, destinationOwner, lockDestination, makePartial, publish, removeStalePartials, safeJoin } from './atomic';
 import { datasetCard } from './card';
 import { exportFormat } from './formats';
-import { ItemReader } from './item-reader';
+import { RecordPageReader, selectionPages, undecodableOfPage } from './record-page';
 import { resolveOptions, type ExportRecord, type ExportScore, type FormatWriter, type WriterContext } from './types';
 import { chosenScores, signalNames } from './parquet';
 
@@ -46,9 +46,6 @@ export async function validateExport(project: Project, params: ExportParams): Pr
   return { ...params, dest, options };
 }
 
-/** Issue kinds that mark an item Winnow could not decode (the `unreadable` curation rule uses the same list). */
-const UNDECODABLE = `kind IN ('decode_failed', 'unreadable', 'io_error')`;
-
 
 /** Counts an export would write, without writing: for the Export dialog's preview. */
 export function previewExport(project: Project, format: string, selection: string | null, options: Record<string, unknown> = {}) {
@@ -61,13 +58,19 @@ export function previewExport(project: Project, format: string, selection: strin
   const byState = new Map<string, number>();
   let remote = 0;
   let undecodable = 0;
-  const stmtUndecodable = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE} LIMIT 1`).pluck();
-  const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id = ? GROUP BY state');
-  const stmtRemote = project.db.prepare(`SELECT (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL) FROM items WHERE id = ?`).pluck();
-  for (const id of resolveSelection(project, selection)) {
-    if (opts.includeUndecodable !== true && stmtUndecodable.get(id)) { undecodable++; continue; }
-    for (const r of stmtAnn.all(id) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
-    if (stmtRemote.get(id)) remote++;
+  // A page of ids at a time, one statement per table per page (as the export job reads), not three per item.
+  const stmtUndecodable = undecodableOfPage(project);
+  const stmtAnn = project.db.prepare('SELECT state, count(*) n FROM annotations WHERE item_id IN (SELECT value FROM json_each(?)) GROUP BY state');
+  const stmtRemote = project.db.prepare(`SELECT count(*) FROM items WHERE id IN (SELECT value FROM json_each(?))
+    AND (uri LIKE 'http://%' OR uri LIKE 'https://%') AND (provenance IS NULL OR json_extract(provenance, '$.downloaded') IS NULL)`).pluck();
+  for (const ids of selectionPages(project, selection)) {
+    let json = JSON.stringify(ids);
+    if (opts.includeUndecodable !== true) {
+      const bad = new Set(stmtUndecodable.all(json) as number[]);
+      if (bad.size) { undecodable += bad.size; json = JSON.stringify(ids.filter((id) => !bad.has(id))); }
+    }
+    for (const r of stmtAnn.all(json) as { state: string; n: number }[]) byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
+    remote += stmtRemote.get(json) as number;
   }
   const kept = (byState.get('source') ?? 0) + (byState.get('accepted') ?? 0) + (byState.get('edited') ?? 0) + (opts.includeProposed ? byState.get('proposed') ?? 0 : 0);
   return {
@@ -116,14 +119,11 @@ export function exportJob(project: Project) {
         const includeProposed = options.includeProposed === true;
         const review = { droppedRejected: 0, droppedProposed: 0, undecodable: 0 };
         const scoreNames = chosenScores(project, options.scores);
-        const scoreStmt = scoreNames.length && signalNames(project).length
-          ? project.db.prepare(`SELECT s.name, s.value, r.model FROM signals s LEFT JOIN runs r ON r.id = s.run_id WHERE s.item_id = ? AND s.name IN (${scoreNames.map(() => '?').join(',')}) ORDER BY s.name`)
-          : null;
-        const undecodableStmt = project.db.prepare(`SELECT 1 FROM issues WHERE item_id = ? AND ${UNDECODABLE} LIMIT 1`).pluck();
+        const pages = new RecordPageReader(project, signalNames(project).length ? scoreNames : []);
+        const reader = pages.reader;
         const sourceNames = new Map(project.sources.list().map((src) => [src.id, src.name]));
         let index = 0;
         let added = 0;
-        const reader = new ItemReader(project);
         const prefetch = spec.needsImages || options.includeImages === true || options.copyImages === true;
         const queue: ExportRecord[] = [];
         const addNext = async () => {
@@ -131,27 +131,33 @@ export function exportJob(project: Project) {
           await w.add(queue.shift()!);
           if (++added % PROGRESS_EVERY === 0) ctx.progress(added);
         };
-        for (const id of resolveSelection(project, selection)) {
-          ctx.signal.throwIfAborted();
-          if (options.includeUndecodable !== true && undecodableStmt.get(id)) { review.undecodable++; continue; }
-          const loaded = reader.get(id);
-          if (!loaded) continue;
-          const { item, provenance } = loaded;
-          const all = project.annotations.current(id);
-          const annotations = all.filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
-          review.droppedRejected += all.filter((a) => a.state === 'rejected').length;
-          review.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;
-          const scores = scoreStmt ? (scoreStmt.all(id, ...scoreNames) as ExportScore[]) : [];
-          let pending: Promise<Buffer | null> | null = null;
-          const bytes = () => (pending ??= reader.bytes(item, provenance).catch((err: Error) => {
-            wctx.warn(`item ${id} (${item.key}) has no image to export: ${err.message}`, id);
-            return null;
-          }));
-          // Read-ahead: the next few items' bytes are read while the writer works on this one (bounded by READ_AHEAD).
-          if (prefetch) void bytes();
-          queue.push({ index: index++, item, annotations, scores, source: sourceNames.get(item.sourceId) ?? null, provenance, bytes });
-          if (queue.length > READ_AHEAD) await addNext();
-        }
+        const includeUndecodable = options.includeUndecodable === true;
+        const exportPage = async (ids: readonly number[]) => {
+          const page = pages.read(ids, includeUndecodable);
+          for (const id of ids) {
+            ctx.signal.throwIfAborted();
+            if (page.undecodable.has(id)) { review.undecodable++; continue; }
+            const loaded = page.items.get(id);
+            if (!loaded) continue;
+            const { item, provenance } = loaded;
+            const all = page.annotations.get(id) ?? [];
+            const annotations = all.filter((a) => a.state !== 'rejected' && (includeProposed || a.state !== 'proposed'));
+            review.droppedRejected += all.filter((a) => a.state === 'rejected').length;
+            review.droppedProposed += includeProposed ? 0 : all.filter((a) => a.state === 'proposed').length;
+            const scores = page.scores.get(id) ?? [];
+            let pending: Promise<Buffer | null> | null = null;
+            const bytes = () => (pending ??= reader.bytes(item, provenance).catch((err: Error) => {
+              wctx.warn(`item ${id} (${item.key}) has no image to export: ${err.message}`, id);
+              return null;
+            }));
+            // Read-ahead: the next few items' bytes are read while the writer works on this one (bounded by READ_AHEAD).
+            if (prefetch) void bytes();
+            queue.push({ index: index++, item, annotations, scores, source: sourceNames.get(item.sourceId) ?? null, provenance, bytes });
+            if (queue.length > READ_AHEAD) await addNext();
+          }
+        };
+        // The selection a page at a time: one page's rows are in memory at once, whatever the selection's size.
+        for (const ids of selectionPages(project, selection)) await exportPage(ids);
         while (queue.length) await addNext();
         ctx.signal.throwIfAborted();
         const summary = await w.finish();

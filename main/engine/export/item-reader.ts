@@ -1,4 +1,4 @@
-// Reads what an export needs per item in one query, and its bytes with the media server's checks (root realpaths cached).
+// Reads what an export needs for a page of items in one query, and each item's bytes with the media server's checks (root realpaths cached).
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,27 +12,35 @@ interface Row {
   bytes: number | null; sha256: string | null; extra: string | null; provenance: string | null; caption: string | null; caption_origin: string | null;
 }
 
+export interface LoadedItem { item: ItemT; provenance: Record<string, unknown> | null }
+
+const toLoaded = (r: Row): LoadedItem => ({
+  item: {
+    id: r.id, sourceId: r.source_id, key: r.key, uri: r.uri, format: r.format, width: r.width, height: r.height, bytes: r.bytes, sha256: r.sha256,
+    caption: r.caption, captionOrigin: r.caption_origin, extra: r.extra ? JSON.parse(r.extra) : null, issueCount: 0,
+  },
+  provenance: r.provenance ? JSON.parse(r.provenance) : null,
+});
+
 export class ItemReader {
   private readonly stmt;
   private readonly roots = new Map<string, Promise<string | null>>();
   private sourceRoots: Map<number, string>;
 
   constructor(private readonly project: Project) {
+    // Ids as a JSON array: one statement per page of the selection however long the page, rows in id order.
     this.stmt = project.db.prepare(`SELECT i.id, i.source_id, i.key, i.uri, i.format, i.width, i.height, i.bytes, i.sha256, i.extra, i.provenance,
-      c.text caption, c.origin caption_origin FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1 WHERE i.id = ?`);
+      c.text caption, c.origin caption_origin FROM items i LEFT JOIN captions c ON c.item_id = i.id AND c.is_primary = 1
+      WHERE i.id IN (SELECT value FROM json_each(?)) ORDER BY i.id`);
     this.sourceRoots = sourceRoots(project);
   }
 
-  get(id: number): { item: ItemT; provenance: Record<string, unknown> | null } | null {
-    const r = this.stmt.get(id) as Row | undefined;
-    if (!r) return null;
-    return {
-      item: {
-        id: r.id, sourceId: r.source_id, key: r.key, uri: r.uri, format: r.format, width: r.width, height: r.height, bytes: r.bytes, sha256: r.sha256,
-        caption: r.caption, captionOrigin: r.caption_origin, extra: r.extra ? JSON.parse(r.extra) : null, issueCount: 0,
-      },
-      provenance: r.provenance ? JSON.parse(r.provenance) : null,
-    };
+  /** The items of a page of ids (a JSON array), by id; an id with no item (deleted since) is absent. */
+  page(idsJson: string): Map<number, LoadedItem> {
+    const out = new Map<number, LoadedItem>();
+    // The first row per id, as a per-item get() took (a second primary caption would add a row).
+    for (const r of this.stmt.iterate(idsJson) as Iterable<Row>) if (!out.has(r.id)) out.set(r.id, toLoaded(r));
+    return out;
   }
 
   private root(dir: string): Promise<string | null> {

@@ -41,7 +41,12 @@ const toAnnotation = (r: Row): Annotation => ({
 /** Boxes, masks and labels per item: from the source (origin 'source') or a model (origin = model id), with a review state. */
 export class AnnotationStore {
   private readonly insertStmt;
+  private readonly currentStmt;
+  private readonly currentPageStmt;
   constructor(private readonly db: Db) {
+    this.currentStmt = db.prepare('SELECT * FROM annotations WHERE item_id = ? AND superseded_by IS NULL ORDER BY id');
+    // A page of items (ids as a JSON array) in one statement: an export reads a page at a time, not a query per item.
+    this.currentPageStmt = db.prepare('SELECT * FROM annotations WHERE item_id IN (SELECT value FROM json_each(?)) AND superseded_by IS NULL ORDER BY item_id, id');
     this.insertStmt = db.prepare(
       `INSERT INTO annotations (item_id, kind, label, score, bbox, rle, origin, params, state, created_by, run_id)
        VALUES (@itemId, @kind, @label, @score, @bbox, @rle, @origin, @params, @state, @createdBy, @runId)`,
@@ -73,7 +78,18 @@ export class AnnotationStore {
 
   /** The item's annotations without the proposals a later labeling run superseded (those are run history, not the item's labels). */
   current(itemId: number): Annotation[] {
-    return (this.db.prepare('SELECT * FROM annotations WHERE item_id = ? AND superseded_by IS NULL ORDER BY id').all(itemId) as Row[]).map(toAnnotation);
+    return (this.currentStmt.all(itemId) as Row[]).map(toAnnotation);
+  }
+
+  /** current() for a page of items, by item (items without annotations are absent); each item's list in id order as current(). */
+  currentOfPage(idsJson: string): Map<number, Annotation[]> {
+    const out = new Map<number, Annotation[]>();
+    for (const r of this.currentPageStmt.iterate(idsJson) as Iterable<Row>) {
+      const list = out.get(r.item_id);
+      if (list) list.push(toAnnotation(r));
+      else out.set(r.item_id, [toAnnotation(r)]);
+    }
+    return out;
   }
 
   /** What an export keeps: review decisions applied ('rejected' dropped, 'proposed' only when asked). */
