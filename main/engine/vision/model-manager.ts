@@ -169,11 +169,29 @@ export class ModelManager {
 
   /** The folder to load for `id`, or an error saying how to get it. */
   async resolve(id: string): Promise<string> {
-    const listing = (await this.list()).find((entry) => entry.id === id);
-    if (!listing) throw new Error(`unknown model '${id}'`);
-    if (!listing.path) throw new Error(`model '${id}' is not installed; pull it first`);
-    if (!listing.builtin) await this.lock.verifyFolder(id, listing.path);
-    return listing.path;
+    const found = await this.locate(id);
+    if (!found) throw new Error(`unknown model '${id}'`);
+    if (!found.path) throw new Error(`model '${id}' is not installed; pull it first`);
+    if (!found.builtin) await this.lock.verifyFolder(id, found.path);
+    return found.path;
+  }
+
+  /**
+   * What list() says of `id`, looking only at that model's folder: a one-shot command resolves a model
+   * without paying a file check for every other model, and a broken folder of another model cannot affect it.
+   */
+  private async locate(id: string): Promise<{ builtin: boolean; path?: string } | undefined> {
+    const entry = await this.registryEntry(id);
+    if (entry) {
+      const folder = isBuiltin(entry) ? path.join(this.builtinRoot, entry.folder) : this.installedPath(entry.id);
+      return { builtin: isBuiltin(entry), path: (await this.isFolder(folder)) ? folder : undefined };
+    }
+    // Imported: exactly a listed name of the models folder (never a path) with an install record, as list() finds them.
+    if (id.startsWith('.')) return undefined;
+    const names = await readdir(this.modelsDir).catch(() => [] as string[]);
+    if (!names.includes(id)) return undefined;
+    const folder = this.installedPath(id);
+    return (await this.readRecord(folder)) ? { builtin: false, path: folder } : undefined;
   }
 
   validate(folder: string, options: { task?: ModelTask; dtype?: string } = {}): Promise<ValidationReport> {

@@ -128,6 +128,26 @@ describe('ModelManager against a loopback hub serving the built-in model', () =>
     expect(await readdir(path.join(modelsDir, '.staging'))).toEqual([]);
   });
 
+  it('resolves each id to what the full listing says of it, without listing every model', async () => {
+    const models = manager();
+    await models.import(BUILTIN_MODEL_DIR, { id: 'my-mini' });
+    // A folder without an install record is not a model; a partial download is not one either.
+    await cp(BUILTIN_MODEL_DIR, path.join(modelsDir, 'no-record'), { recursive: true });
+    await cp(BUILTIN_MODEL_DIR, path.join(modelsDir, '.partial', 'my-mini'), { recursive: true });
+    await writeFile(path.join(modelsDir, '.partial', 'my-mini', INSTALL_RECORD), '{}');
+    const slow = async (id: string) => {
+      const listing = (await models.list()).find((entry) => entry.id === id);
+      if (!listing) return `unknown model '${id}'`;
+      return listing.path ?? `model '${id}' is not installed; pull it first`;
+    };
+    const ids = ['winnow-clip-mini', 'mini-hub', 'my-mini', 'no-record', '.partial', '.staging', '../my-mini', 'my-mini/', 'nothing'];
+    for (const id of ids) {
+      const fast = await models.resolve(id).catch((error: Error) => error.message);
+      expect({ id, answer: fast }).toEqual({ id, answer: await slow(id) });
+    }
+    expect(await models.resolve('my-mini')).toBe(path.join(modelsDir, 'my-mini'));
+  });
+
   it('validates a folder into a report instead of throwing', async () => {
     const good = await manager().validate(BUILTIN_MODEL_DIR);
     expect(good).toMatchObject({ ok: true, task: 'clip', dtype: 'fp32', problems: [] });
