@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../../main/engine/engine';
 import { defaultBatchSize } from '../../main/engine/vision/embed-files';
-import { INPUTS_JOB } from '../../main/engine/vision/inputs-job';
+import { INPUTS_JOB } from '../../main/engine/vision/input-pass';
 
 export interface Stage {
   seconds: number;

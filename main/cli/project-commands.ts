@@ -3,7 +3,7 @@ import path from 'node:path';
 import { localClient } from '../api/client';
 import { describeOwner, type JobT } from '../api/contract';
 import { Engine } from '../engine/engine';
-import { INPUTS_JOB } from '../engine/vision/inputs-job';
+import { INPUTS_JOB } from '../engine/vision/input-pass';
 import type { CommandContext } from './commands';
 import { followJob, jobFailure } from './follow';
 import { requireProjectDir, withSession } from './with-session';

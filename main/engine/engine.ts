@@ -10,7 +10,7 @@ import { APP_ROOT } from './paths';
 import { readRecent, rememberRecent, winnowHome } from './recent';
 import { ActiveModel, DEFAULT_MODEL, type VisionStatus } from './vision/active-model';
 import { ModelManager } from './vision/model-manager';
-import { INPUTS_JOB, inputPassEnabled, inputsCached } from './vision/inputs-job';
+import { INPUTS_JOB, inputPassEnabled } from './vision/input-pass';
 import { requireModelFor } from './vision/task-models';
 import { SamRefiner } from './review/sam-refiner';
 import { ModelJobs } from './vision/model-pull-job';
@@ -124,7 +124,9 @@ export class Engine {
     // models is settled before the import starts: nothing may come between its start and project.changed (a fast
     // import's events would reach a client before the change that makes it drop what it holds).
     const models = inputPassEnabled() ? [...new Set([requireModelFor(project, 'embed'), requireModelFor(project, 'detect')])] : [];
-    const cached = (await Promise.all(models.map(async (model) => ((await inputsCached(this.active, model)) ? model : null)))).filter((m) => m !== null);
+    // The pass's module (and the preprocessing pool under it) loads only when the pass is asked for.
+    const inputsCached = models.length ? (await import('./vision/inputs-job')).inputsCached : undefined;
+    const cached = (await Promise.all(models.map(async (model) => ((await inputsCached!(this.active, model)) ? model : null)))).filter((m) => m !== null);
     // Importing a source again picks up new files; rows already stored are kept as they are.
     const lastItemId = project.items.maxId();
     const job = project.jobs.start('import', { sourceId: source.id });

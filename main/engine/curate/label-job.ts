@@ -16,14 +16,14 @@ import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
 import type { ActiveModel } from '../vision/active-model';
 import { embeddedCount, embeddedPages, readRows, requireSet, totalEmbedded } from './embedding-pages';
+import { LABEL_SIGNAL, type LabelRun } from './labels-query';
 import { SignalStore } from './signals';
 import { type ClassSpec, classEmbeddings, configHash, cosines, CosineHistogram, sigmoidProb, softmax, topK } from './zero-shot';
 
 export const LABEL_JOB = 'curate.label';
 
-export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.margin', uncertain: 'label.uncertain' } as const;
-
-export type LabelRun = 'zero-shot' | 'multi-label' | 'adapted';
+// The stored names live with the read side (labels-query.ts), which a search loads without this job's schemas.
+export { LABEL_SIGNAL, type LabelRun } from './labels-query';
 
 export const LabelParams = LabelSettings.extend({
   model: z.string().min(1),

@@ -3,7 +3,11 @@
 import type { Engine } from '../engine';
 import type { Db } from '../store/database';
 import { DEFAULT_MODEL } from '../vision/active-model';
-import { LABEL_SIGNAL, type LabelRun } from './label-job';
+
+/** The signals a labeling run (label-job.ts) stores per item. */
+export const LABEL_SIGNAL = { confidence: 'label.confidence', margin: 'label.margin', uncertain: 'label.uncertain' } as const;
+
+export type LabelRun = 'zero-shot' | 'multi-label' | 'adapted';
 
 /** Pseudo-label of the grid filter and the counts: items the latest run could not label confidently. */
 export const UNCERTAIN = '__uncertain__';

@@ -1,4 +1,4 @@
-// The import-time model-input pass (when asked: inputPassEnabled): right after an import, the project's small models (input ≤ 128 px, the
+// The import-time model-input pass (when asked: inputPassEnabled, input-pass.ts): right after an import, the project's small models (input ≤ 128 px, the
 // built-in one) get each new image's resized and cropped pixels in the model-input cache (input-cache.ts),
 // decoded from the original, so the first embed run (and detection, re-embedding) reads ~12 KB per image
 // instead of decoding a full-size JPEG. The import itself only reads headers and hashes bytes; decoding
@@ -12,11 +12,11 @@ import type { ActiveModel } from './active-model';
 import { inputCacheEligible, isCachedInput } from './input-cache';
 import { ITEM_SOURCE_COLUMNS, itemInputs, LOCAL_ITEMS, type ItemSourceRow } from './item-inputs';
 import { preprocessorConfigSchema } from './model-config';
+import { INPUTS_JOB } from './input-pass';
 import { readJsonFile } from './model-folder';
 import { preprocessSpecFromConfig, type PreprocessSpec } from './preprocess-spec';
 import { PreprocessPool } from './preprocess-pool';
 
-export const INPUTS_JOB = 'inputs';
 /** `afterItemId`: only items with larger ids (those an import adds), so importing a source again costs only its new files. */
 export const InputsParams = z.object({ model: z.string().min(1), afterItemId: z.number().int().nonnegative().default(0) });
 export type InputsParams = z.output<typeof InputsParams>;
@@ -29,16 +29,6 @@ const PAGE = 64;
 /** A model's preprocessing, from its folder's preprocessor_config.json (no ONNX session is created). */
 export async function modelInputSpec(dir: string): Promise<PreprocessSpec> {
   return preprocessSpecFromConfig(await readJsonFile(path.join(dir, 'preprocessor_config.json'), preprocessorConfigSchema));
-}
-
-/**
- * The pass runs only when asked (WINNOW_INPUT_PASS=1): it moves the decode out of the first embed but does not
- * remove it, and started right before an embed it costs more than it saves (bench:embed, 2 cores: input pass +
- * first embed 8.5 CPU ms per image against 6.6 for the embed job decoding the files itself). It pays on a machine
- * that idles between import and embed, or when detection and re-embeds follow.
- */
-export function inputPassEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.WINNOW_INPUT_PASS === '1';
 }
 
 /** Whether model `id` is installed and its inputs are cached (small enough, cache not turned off). */

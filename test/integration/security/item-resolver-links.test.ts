@@ -13,7 +13,7 @@ import { UNDECODABLE } from '../../../main/engine/media/undecodable';
 import type { Project } from '../../../main/engine/project';
 import { DEFAULT_MODEL } from '../../../main/engine/vision/active-model';
 import { inputCachePath } from '../../../main/engine/vision/input-cache';
-import { INPUTS_JOB } from '../../../main/engine/vision/inputs-job';
+import { INPUTS_JOB } from '../../../main/engine/vision/input-pass';
 import { tempDir } from '../../fixtures/images';
 
 const png = (colour: string) => sharp({ create: { width: 96, height: 80, channels: 3, background: colour } }).png().toBuffer();
