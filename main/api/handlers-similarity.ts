@@ -12,7 +12,7 @@ import { andWhere, labelPredicate } from '../engine/curate/labels-query';
 import type { Project } from '../engine/project';
 import { selectionWhere } from './handlers-curation';
 import type { SearchWithinT } from './methods/similarity';
-import { SEMDEDUP_JOB } from '../engine/curate/semantic-job';
+import { SEMDEDUP_JOB } from '../engine/curate/semantic-index';
 import { Calibration, requireModelFor } from '../engine/vision/task-models';
 import type { HandlersFor } from './handlers';
 import type { similarityMethods } from './methods/similarity';

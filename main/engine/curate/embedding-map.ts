@@ -11,7 +11,7 @@ import type { Project } from '../project';
 import { type EmbeddingSet, modelFolderName } from '../store/embeddings';
 import { type RowSource, tick } from './ann-index';
 import { mulberry32 } from './kmeans';
-import { imageRows } from './semantic-job';
+import { imageRows } from './semantic-index';
 
 export const MAP_ITERATIONS = 12;
 const CHUNK = 4096;

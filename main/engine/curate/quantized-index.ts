@@ -18,7 +18,7 @@ import { CHUNK_ROWS, type IndexState, readSidecar, type RowSource, rowsDigest, s
 import type { TopK } from './exact-search';
 import type { ScanMeasure } from './scan-cost';
 import { boundedTopK, codeParts, Encoder, partRowsFor, type Quantized, type QuantizedTopK, rowCodes, widenLargest } from './quantized-scan';
-import { indexFile } from './semantic-job';
+import { indexFile } from './semantic-index';
 
 /**
  * `largest`: every dimension's largest |x| (the steps are largest / levels); `codes`: sha256 of the file's

@@ -23,7 +23,7 @@ import { buildQuantized, CopyMismatch, copyScan, loadQuantized, quantizedFile, q
 import { textProbes } from './recall-probes';
 import { measureScans, type ScanMeasure, scanWithinBudget, thisMachine } from './scan-cost';
 import { SCAN_PROBE_K, SEARCH_EXPANSION, SEARCH_POOL, savedIndex, savedQuantized } from './search';
-import { imageRows, indexFile } from './semantic-job';
+import { imageRows, indexFile } from './semantic-index';
 import { scanChunkRows, streamedRows } from '../store/resident-matrix';
 
 export const SEARCH_INDEX_JOB = 'search.index';

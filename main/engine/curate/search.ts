@@ -25,7 +25,7 @@ import { exactTopK, type TopK, topKOf } from './exact-search';
 import { CopyMismatch, copyScan, loadQuantized, quantizedFits, quantizedFile, quantizedState, type SavedCopy, savedCopyTopK } from './quantized-index';
 import { quantizedFor, quantizedTopK, quantizing } from './quantized-scan';
 import { exactScanBudgetMs, predictedScanMs, recordScan, type ScanMeasure, scanWithinBudget, thisMachine } from './scan-cost';
-import { imageRows, indexFile } from './semantic-job';
+import { imageRows, indexFile } from './semantic-index';
 
 export { exactTopK } from './exact-search';
 

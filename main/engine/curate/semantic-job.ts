@@ -3,22 +3,23 @@
 // so the Duplicates view, the rules and the export read them the same way. Resumable: the search phase
 // reuses a saved ANN index; its candidate pairs are checkpointed, so a killed run continues verifying at
 // the next unverified pair (semantic-verify.ts); the groups are written in one final commit.
-import path from 'node:path';
 import { SEMANTIC_DEDUP_DEFAULTS } from '../../domain/similarity-defaults';
 import { z } from 'zod';
 import { defineJob } from '../jobs/define-job';
 import type { Project } from '../project';
-import { type EmbeddingSet, modelFolderName } from '../store/embeddings';
+import type { EmbeddingSet } from '../store/embeddings';
 import { DEFAULT_MODEL } from '../vision/active-model';
-import { ANN_DEFAULTS, loadIndex, type RowSource, rowsDigest, saveIndex, tick } from './ann-index';
+import { ANN_DEFAULTS, loadIndex, rowsDigest, saveIndex, tick } from './ann-index';
 import { requireSet } from './embedding-pages';
 import { chooseMethod, findNearDuplicates, type UnionFind } from './semantic-dedup';
 import { DEFAULT_MIN_ALIGNMENT } from './pixel-verify';
 import { candidatesFile, keptGroups, loadCandidates, removeCandidates, saveCandidates, verifyCandidates, type VerifyState } from './semantic-verify';
 import { DupGroupStore } from '../store/dup-groups';
 import { PAIR_SIGNAL } from './pair-score-job';
+import { imageRows, indexFile, SEMDEDUP_JOB } from './semantic-index';
 
-export const SEMDEDUP_JOB = 'curate.semdedup';
+// Search's side of the job lives in semantic-index.ts (search loads it without this job).
+export { imageRows, indexFile, SEMDEDUP_JOB } from './semantic-index';
 /**
  * Cosine threshold when pairs are not verified by pixels. Measured with the built-in model (winnow-clip-mini,
  * 64 px input) on the 400-item synthetic dirty set (test/integration/curate/semantic-dedup.test.ts): the model
@@ -70,17 +71,6 @@ export function semanticDefaults(p: SemDedupParams) {
     minAlignment: p.minAlignment ?? DEFAULT_MIN_ALIGNMENT,
     k: p.k ?? (verify === 'pixels' ? VERIFY_K : undefined),
   };
-}
-
-export function indexFile(project: Project, set: EmbeddingSet): string {
-  return path.join(project.dir, 'embeddings', modelFolderName(set.model), 'image.usearch');
-}
-
-/** The committed image rows of a set as a RowSource (rows a killed embed run wrote past its checkpoint are left out). */
-export function imageRows(project: Project, set: EmbeddingSet): RowSource & { close(): void } {
-  const matrix = project.embeddings.matrix(set, 'image');
-  const rows = Math.min(matrix.rows, project.embeddings.committedImageRows(set));
-  return { dim: set.dim, rows, read: (row, count = 1) => matrix.read(row, count), close: () => matrix.close() };
 }
 
 /** Item id of every image row (0 where no item points at the row). Int32Array: 4 bytes per row. */
