@@ -17,8 +17,8 @@ import { compileRules } from '../../../main/engine/curate/rules';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { Overlaid } from '../../../main/engine/curate/signal-overlay';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
-import { migrations } from '../../../main/engine/store/migrations';
 import { tempDir } from '../../fixtures/images';
+import { databaseAt } from '../../fixtures/upgrade/schema-at';
 import { itemDb } from '../../fixtures/item-db';
 
 const OPS = ['>', '>=', '<', '<='] as const;
@@ -225,12 +225,7 @@ describe('sorted copies overlaid with a small write', () => {
 
   it('upgrading from schema 30 drops the inserts logged with no old value, which may hide a replaced row', async () => {
     const file = path.join(await tempDir('winnow-upgrade-'), 'project.sqlite');
-    const old = new Database(file);
-    for (const m of [...migrations].sort((a, b) => a.version - b.version).filter((m) => m.version <= 30)) {
-      old.exec(m.sql);
-      m.up?.(old);
-      old.pragma(`user_version = ${m.version}`);
-    }
+    const old = databaseAt(file, 30);
     old.prepare(`INSERT INTO sources (kind, path, root, name) VALUES ('folder', '/d', '/d', 'd')`).run();
     for (let k = 1; k <= 3; k++) old.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256) VALUES (1, ?, ?, 'jpg', 10, 10, 1, ?)`).run(`k${k}`, `/d/${k}.jpg`, `s${k}`);
     old.exec(`INSERT INTO signals (item_id, name, value) VALUES (1, 's.a', 0.1), (2, 's.a', 0.2);
