@@ -6,7 +6,7 @@
 //   timing, which this benchmark does not measure in a browser), filter recount (items.count with a rule +
 //   selection.evaluate: first calls from the sorted copies' files, opened with the project and read as counts
 //   need them: a values block, prefix bitsets and the id blocks between; timed in fresh processes right after the
-//   first page and after an idle pause; repeated; after a write makes them stale), text search (built-in model, warm;
+//   first page and after an idle pause; repeated; after a write or an insert of new items' values makes them stale), text search (built-in model, warm;
 //   as the app chooses: an exact scan, from the saved int8 copy where it is current, or the saved ANN graph where the
 //   copy's timed search is over budget and the graph's measured recall passes the gate, with its recall@10 vs the
 //   exact option and the gate's measurement), duplicates page, review queue page, export of
@@ -22,7 +22,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDispatch } from '../main/api/handlers';
-import { removedSets } from '../main/engine/curate/removed-sets';
+import { catchUps, removedSets } from '../main/engine/curate/removed-sets';
+import { SignalStore } from '../main/engine/curate/signals';
 import { MIN_INDEX_RECALL } from '../main/engine/curate/ann-recall';
 import { quantizedScans } from '../main/engine/curate/quantized-scan';
 import { itemVector, savedIndex, searchVector } from '../main/engine/curate/search';
@@ -217,6 +218,25 @@ async function child(dir: string, size: number): Promise<void> {
   cpu = process.cpuUsage(cpu);
   out.filterAfterWriteCpu = (cpu.user + cpu.system) / 1000;
   out.filterRebuild = await time(() => sets.idle());
+  // A job writing values for items that had none in the sorted copy: 10 items added (recounted untimed, the signal
+  // unchanged), then their values written through the jobs' upsert. The next recount overlays the copy with them:
+  // migration 31 logs the row a REPLACE deletes, so a logged insert with no old value proves the item had no row (before
+  // it, the copy was read whole and merged). The items are deleted after, so the cached project stays as built.
+  const pdb = engine.requireProject().db;
+  const added = pdb.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256)
+    SELECT source_id, 'bench-insert-' || id, uri, format, width, height, bytes, 'bench-insert-' || id FROM items ORDER BY id LIMIT 10 RETURNING id`).pluck().all() as number[];
+  await recount(RULES)();
+  const store = new SignalStore(pdb);
+  pdb.transaction(() => added.forEach((id, k) => store.set(id, 'clip.pair', k / 10, null)))();
+  const overlaid = catchUps.overlaid;
+  cpu = process.cpuUsage();
+  out.filterAfterInsert = await time(recount(RULES));
+  cpu = process.cpuUsage(cpu);
+  out.filterAfterInsertCpu = (cpu.user + cpu.system) / 1000;
+  out.filterAfterInsertOverlaid = catchUps.overlaid - overlaid;
+  pdb.prepare('DELETE FROM items WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(added));
+  await recount(RULES)();
+  await sets.idle();
   rss('filter');
   if (FILTER_ONLY) {
     out.peakMiB = process.resourceUsage().maxRSS / 1024;
@@ -338,6 +358,9 @@ async function main(): Promise<void> {
     ['first recount after a write to the signal (copy caught up from signal_log: the old copy overlaid with the changed items) (ms)', 'filterAfterWrite'],
     ['  CPU time of those calls (ms)', 'filterAfterWriteCpu'],
     ['  background work after them (ms; the file is rewritten only once half the log is spent)', 'filterRebuild'],
+    ['first recount after an insert of new items\' values (10 new items\' rows through the jobs\' upsert; the copy overlaid with them) (ms)', 'filterAfterInsert'],
+    ['  CPU time of those calls (ms)', 'filterAfterInsertCpu'],
+    ['  copies overlaid by them (1: overlaid; 0: read whole and merged, as before migration 31)', 'filterAfterInsertOverlaid'],
     ['text search k=50, first call incl. text tower load + matrix read (ms)', 'searchFirst'],
     ['text search k=50, warm, as the app chooses (ms)', 'search'],
     ['  CPU time per call (ms; both cores count, the native scans use them)', 'searchCpu'],

@@ -123,8 +123,8 @@ const LOG_RING = 1024;
 /** How long after a catch-up from signal_log the copy's file is rewritten (a write burst rewrites it once). */
 const SAVE_DELAY_MS = 2000;
 
-/** How copies caught up from signal_log: overlaid with the changed items, or read whole and merged (tests assert which). */
-export const catchUps = { overlaid: 0, merged: 0 };
+/** Copies caught up from signal_log by overlaying the changed items (tests assert the path was taken). */
+export const catchUps = { overlaid: 0 };
 /** Tallies counted with sets streamed from sorted copies' files (tests assert the path was taken). */
 export const streamedTallies = { counted: 0 };
 /** Tallies with decisions by hand counted item by item against the rules' own tally (tests assert the path was taken). */
@@ -228,10 +228,10 @@ export class RemovedSets {
   /**
    * The copy at `version` from the one kept at `stale.version` (or the older copy that one overlays) and the items
    * signal_log names for the versions between, when it names every one of them (a ring of the last 1,024); null
-   * otherwise (the caller reads the signal again). When each changed item's first logged change carries the value it
-   * had in that copy (migration 30), the copy is overlaid with the changed items (signal-overlay.ts: nothing of the
-   * copy is read, ~the changed items' cost); otherwise the copy is read whole and merged with them (60–120 ms at 1M
-   * items when it is read from its file). Its file is rewritten later (`saveLater`).
+   * otherwise (the caller reads the signal again). Each changed item's first logged change carries the value it had in
+   * that copy (migration 30), or NULL when it had no row there (migration 31 logs the rows a REPLACE deletes, so NULL
+   * proves it): the copy is overlaid with the changed items (signal-overlay.ts: nothing of the copy is read, ~the
+   * changed items' cost), never read whole and merged (60–120 ms at 1M items). Its file is rewritten later (`saveLater`).
    */
   private patch(name: string, stale: Cached<KeptOrder>, version: string): KeptOrder | null {
     const [baseVersion, old] = stale.value instanceof Overlaid ? [stale.value.baseVersion, stale.value.base] : [stale.version, stale.value];
@@ -242,21 +242,16 @@ export class RemovedSets {
       if (this.version([`signal:${name}`]) !== version) return null;
       const log = this.db.prepare('SELECT item_id, old_value FROM signal_log WHERE name = ? AND version > ? AND version <= ? ORDER BY version').raw().all(name, from, to) as [number, number | null][];
       if (log.length !== to - from) return null;
-      // An item's first change since the copy carries its value in the copy (null: absent there, or not known).
+      // An item's first change since the copy carries its value in the copy (null: it had no row there).
       const first = new Map<number, number | null>();
       for (const [id, value] of log) if (!first.has(id)) first.set(id, value);
       const rows = this.valuesOf(name, [...first.keys()]);
       return { first, rows };
     })();
     if (!read) return null;
-    let order: KeptOrder;
-    if ([...read.first.values()].every((v) => v !== null)) {
-      order = new Overlaid(old, baseVersion, entries([...read.first].map(([id, value]) => [id, value!])), entries(read.rows));
-    } else {
-      if (!readWhole(old)) return null;
-      order = merge(old, Bits.fromIds([...read.first.keys()]), read.rows.sort((a, b) => a[1] - b[1] || a[0] - b[0]));
-    }
-    catchUps[order instanceof Overlaid ? 'overlaid' : 'merged']++;
+    const out = [...read.first].filter((e): e is [number, number] => e[1] !== null);
+    const order = new Overlaid(old, baseVersion, entries(out), entries(read.rows));
+    catchUps.overlaid++;
     this.keep(name, version, order);
     this.saveLater(name);
     return order;

@@ -3,7 +3,8 @@
 // (in). A threshold rule's removed set is a prefix or suffix of the sorted order by value, so its size is the copy's
 // minus the entries out on that side plus those in, and its ids are the copy's range with those few bits flipped.
 // Catching up by reading the copy whole and merging cost 60–120 ms at 1M items (the read and its SHA-256 checks); this
-// costs about what the changed items cost. removed-sets.ts builds it from signal_log (migration 30) and rewrites the
+// costs about what the changed items cost. removed-sets.ts builds it from signal_log (migrations 30, 31: an item logged
+// with no old value had no row in the copy, so an insert is an entry put in) and rewrites the
 // copy's file later.
 import { countOf, type SignalOrder } from './sorted-file';
 

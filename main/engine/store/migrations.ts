@@ -510,4 +510,32 @@ ${([['insert', [['new', 'NULL']]], ['update', [['old', 'old.value'], ['new', 'CA
       END;`).join('')}
     `,
   },
+  {
+    version: 31,
+    name: 'signal_log: the row an INSERT OR REPLACE or UPDATE OR REPLACE deletes without a trigger is logged with its value, so a logged insert with no old value proves the item had no row and a sorted copy overlays it instead of being read whole',
+    // Read by curate/removed-sets.ts (`patch`). Before this, an insert's NULL old_value could hide a replaced row, so
+    // any insert made the copy be read whole and merged (60–120 ms at 1M items). Each insert pays one primary-key
+    // lookup (the WHEN), and an upsert onto an existing row one more version (BEFORE INSERT fires before the conflict
+    // turns it into an update). An update that keeps its key now logs one version, not two (its old and new sides were
+    // the same item), which pays that back for the jobs' upserts: bench/signal-write.bench.ts measures both. Rows
+    // logged NULL before this migration are unknown, not absent: dropped, so a copy whose versions they covered is
+    // read again instead of caught up.
+    sql: `
+      DELETE FROM signal_log WHERE old_value IS NULL;
+      DROP TRIGGER change_signals_update;
+      CREATE TRIGGER change_signals_update AFTER UPDATE ON signals BEGIN${(['old', 'new'] as const).map((r) => `
+        INSERT INTO change_versions SELECT 'signal:' || ${r}.name, 1 WHERE ${r === 'old' ? '1' : 'new.item_id != old.item_id OR new.name != old.name'} ON CONFLICT (key) DO UPDATE SET version = version + 1;
+        INSERT INTO signal_log (name, slot, version, item_id, old_value) SELECT ${r}.name, version % 1024, version, ${r}.item_id, ${r === 'old' ? 'old.value' : 'NULL'}
+          FROM change_versions WHERE key = 'signal:' || ${r}.name AND (${r === 'old' ? '1' : 'new.item_id != old.item_id OR new.name != old.name'})
+          ON CONFLICT (name, slot) DO UPDATE SET version = excluded.version, item_id = excluded.item_id, old_value = excluded.old_value;`).join('')}
+      END;
+${([['replace', 'INSERT', ''], ['move', 'UPDATE', '(new.item_id != old.item_id OR new.name != old.name) AND ']] as const).map(([what, op, moved]) => `
+      CREATE TRIGGER change_signals_${what} BEFORE ${op} ON signals WHEN ${moved}EXISTS (SELECT 1 FROM signals WHERE item_id = new.item_id AND name = new.name) BEGIN
+        INSERT INTO change_versions VALUES ('signal:' || new.name, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1;
+        INSERT INTO signal_log (name, slot, version, item_id, old_value)
+          SELECT new.name, c.version % 1024, c.version, new.item_id, s.value FROM change_versions c, signals s WHERE c.key = 'signal:' || new.name AND s.item_id = new.item_id AND s.name = new.name
+          ON CONFLICT (name, slot) DO UPDATE SET version = excluded.version, item_id = excluded.item_id, old_value = excluded.old_value;
+      END;`).join('')}
+    `,
+  },
 ];

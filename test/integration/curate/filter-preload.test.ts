@@ -100,14 +100,14 @@ describe('sorted copies opened when a project opens', () => {
     expect(rejections).toEqual([]);
   });
 
-  it.each([[1, true], [2, false]])('after %i writes of every row from another connection, catches up from signal_log: %s', async (writes, patched) => {
+  it.each([[1, true], [3, false]])('after %i writes of every row from another connection, catches up from signal_log: %s', async (writes, patched) => {
     const { dir, file } = await projectWithFiles();
     await call('project.open', { dir });
     const db = engine.requireProject().db;
     const sets = removedSets(db);
     expect(sets.openFiles()).toContain('s.a');
     const other = openDatabase(file);
-    // Every s.a value to 0 (800 versions a write: the log keeps 1,024): the rule on s.a removes fewer, which the old copy would not see.
+    // Every s.a value to k (400 versions a write, one a row: the log keeps 1,024): the rule on s.a removes fewer, which the old copy would not see.
     for (let k = 0; k < writes; k++) other.prepare(`UPDATE signals SET value = ? WHERE name = 's.a'`).run(k);
     other.close();
     // Caught up from the log, or (too far behind) no copy of s.a: the count is SQL's. Right either way.

@@ -1,9 +1,11 @@
 // A sorted copy caught up with a small write by overlaying the changed items (signal-overlay.ts, removed-sets.ts
-// `patch`, signal_log.old_value from migration 30) against brute-force SQL: after random sequences of writes of every
-// kind (updates, deletes, inserts, INSERT OR REPLACE, a row moved to another item, items deleted, writes from another
-// connection, rolled-back transactions), every threshold rule's count and removed ids, every keep-top quantile and the
-// signal's item count equal what SQL computes over every row. The copy overlaid is opened on its file and read block
-// by block (blocks of 16 items), so the test also sees that an overlaid catch-up does not read the copy whole.
+// `patch`, signal_log.old_value from migration 30, the rows a REPLACE deletes logged by migration 31) against
+// brute-force SQL: after random sequences of writes of every kind (updates, deletes, inserts of new items' values,
+// INSERT OR REPLACE and INSERT OR IGNORE onto existing rows, a row moved to another item, items deleted, writes from
+// another connection, rolled-back transactions), every threshold rule's count and removed ids, every keep-top
+// quantile and the signal's item count equal what SQL computes over every row, and every write was overlaid (never a
+// copy read whole). The copy overlaid is opened on its file and read block by block (blocks of 16 items), so the
+// test also sees that an overlaid catch-up does not read the copy whole.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,6 +17,8 @@ import { compileRules } from '../../../main/engine/curate/rules';
 import { filterCount } from '../../../main/engine/curate/selection';
 import { Overlaid } from '../../../main/engine/curate/signal-overlay';
 import { type Db, openDatabase } from '../../../main/engine/store/database';
+import { tempDir } from '../../fixtures/images';
+import { databaseAt } from '../../fixtures/upgrade/schema-at';
 import { itemDb } from '../../fixtures/item-db';
 
 const OPS = ['>', '>=', '<', '<='] as const;
@@ -89,9 +93,26 @@ describe('sorted copies overlaid with a small write', () => {
         const id = ids.find((k) => !has(k));
         if (id !== undefined) conn.prepare(`INSERT INTO signals (item_id, name, value) VALUES (?, 's.a', ?)`).run(id, value(g));
       }],
-      // Deletes the row it replaces without a trigger (recursive triggers are off): logged as an insert.
+      // A job's batch: values for items that had none (some just imported), in one transaction, as SignalStore writes them.
+      ['insert of new items\' values', (conn) => {
+        const fresh = [...addItems(Math.floor(g.random() * 3)), ...ids.filter((k) => !has(k)).slice(0, 1 + Math.floor(g.random() * 4))];
+        ids = [...new Set([...ids, ...fresh])];
+        const job = conn.prepare('INSERT INTO signals (item_id, name, value) VALUES (?, ?, ?) ON CONFLICT (item_id, name) DO UPDATE SET value = excluded.value');
+        conn.transaction(() => fresh.forEach((id) => job.run(id, 's.a', value(g))))();
+      }],
+      // Deletes the row it replaces without a delete trigger (recursive triggers are off): migration 31 logs it first.
       ['insert or replace', (conn) => conn.prepare(`INSERT OR REPLACE INTO signals (item_id, name, value) VALUES (?, 's.a', ?)`).run(g.pick(ids), value(g))],
+      ['insert or replace onto an existing row', (conn) => {
+        const id = ids.find((k) => has(k) && g.random() < 0.2) ?? ids.find(has);
+        if (id !== undefined) conn.prepare(`INSERT OR REPLACE INTO signals (item_id, name, value) VALUES (?, 's.a', ?)`).run(id, value(g));
+      }],
+      // Changes nothing, but its BEFORE INSERT trigger logs the row (a version with the item's value unchanged).
+      ['insert or ignore onto an existing row', (conn) => conn.prepare(`INSERT OR IGNORE INTO signals (item_id, name, value) VALUES (?, 's.a', ?)`).run(g.pick(ids), value(g))],
       ['a row moved to another item (replacing its row)', (conn) => conn.prepare(`UPDATE OR REPLACE signals SET item_id = ? WHERE name = 's.a' AND item_id = ?`).run(g.pick(ids), g.pick(ids))],
+      ['a row moved to an item without one', (conn) => {
+        const to = ids.find((k) => !has(k));
+        if (to !== undefined) conn.prepare(`UPDATE signals SET item_id = ? WHERE name = 's.a' AND item_id = ?`).run(to, g.pick(ids));
+      }],
       ['a row moved to another signal and back', (conn) => {
         const id = g.pick(ids);
         conn.prepare(`UPDATE signals SET name = 's.b' WHERE name = 's.a' AND item_id = ?`).run(id);
@@ -111,15 +132,24 @@ describe('sorted copies overlaid with a small write', () => {
         } catch { /* the rollback under test */ }
       }],
     ];
-    const counts = { overlaid: catchUps.overlaid, merged: catchUps.merged };
+    const counts = { overlaid: catchUps.overlaid };
+    const version = () => db.prepare(`SELECT version FROM change_versions WHERE key = 'signal:s.a'`).pluck().get() as number;
+    const inserted = () => db.prepare(`SELECT count(*) FROM signal_log WHERE name = 's.a' AND old_value IS NULL`).pluck().get() as number;
     let overlaidWhileOpen = 0;
+    let overlaidInserts = 0;
     for (let step = 0; step < 40; step++) {
       const [kind, write] = g.pick(writes);
       const conn = g.random() < 0.3 ? other : db;
       const before = { ...catchUps };
+      const [v0, inserts0] = [version(), inserted()];
       // 1–3 writes between counts (a copy overlaid again, from its base).
       for (let k = Math.floor(g.random() * 3); k >= 0; k--) write(conn);
+      const changed = version() !== v0;
       compare(db, g);
+      // Every write, inserts included, was caught up by one overlay of the kept copy: none read the copy whole.
+      expect([kind, catchUps.overlaid - before.overlaid]).toEqual([kind, changed ? 1 : 0]);
+      if (changed) expect(sets.signalOrder('s.a')).toBeInstanceOf(Overlaid);
+      if (changed && inserted() > inserts0) overlaidInserts++;
       if (catchUps.overlaid > before.overlaid && sets.openFiles().includes('s.a')) overlaidWhileOpen++;
       // Sometimes the delayed rewrite runs (the copy read whole and merged, its file written) before the next write.
       if (g.random() < 0.2) {
@@ -136,9 +166,9 @@ describe('sorted copies overlaid with a small write', () => {
         sets.preload();
       }
     }
-    // Both catch-ups ran (inserts make a copy be read whole and merged), and overlays left the base file unread.
+    // Overlays left the base file unread, and writes that inserted rows (logged with no old value) were overlaid too.
     expect(catchUps.overlaid - counts.overlaid).toBeGreaterThan(5);
-    expect(catchUps.merged - counts.merged).toBeGreaterThan(0);
+    expect(overlaidInserts).toBeGreaterThan(2);
     expect(overlaidWhileOpen).toBeGreaterThan(0);
     // The file written last is the signal as SQL has it: a third process counts from it.
     await sets.idle();
@@ -190,6 +220,26 @@ describe('sorted copies overlaid with a small write', () => {
     for (let k = 0; k < 4; k++) db.prepare(`UPDATE signals SET value = 1 - value WHERE name = 's.a'`).run();
     expect(sets.ready(compileRules(db, rules))).toBe(false);
     expect(filterCount(db, { rules, show: 'removed' })).toBe(brute(db));
+    db.close();
+  });
+
+  it('upgrading from schema 30 drops the inserts logged with no old value, which may hide a replaced row', async () => {
+    const file = path.join(await tempDir('winnow-upgrade-'), 'project.sqlite');
+    const old = databaseAt(file, 30);
+    old.prepare(`INSERT INTO sources (kind, path, root, name) VALUES ('folder', '/d', '/d', 'd')`).run();
+    for (let k = 1; k <= 3; k++) old.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256) VALUES (1, ?, ?, 'jpg', 10, 10, 1, ?)`).run(`k${k}`, `/d/${k}.jpg`, `s${k}`);
+    old.exec(`INSERT INTO signals (item_id, name, value) VALUES (1, 's.a', 0.1), (2, 's.a', 0.2);
+      UPDATE signals SET value = 0.3 WHERE item_id = 2; INSERT OR REPLACE INTO signals (item_id, name, value) VALUES (1, 's.a', 0.9)`);
+    const log = (conn: Db | Database.Database) => conn.prepare(`SELECT version, item_id itemId, old_value oldValue FROM signal_log WHERE name = 's.a' ORDER BY version`).all();
+    // Schema 30 logs the replace as an insert with no old value, although item 1 had 0.1 (an update logs both sides).
+    const updated = [{ version: 3, itemId: 2, oldValue: 0.2 }, { version: 4, itemId: 2, oldValue: 0.2 }];
+    expect(log(old)).toEqual([{ version: 1, itemId: 1, oldValue: null }, { version: 2, itemId: 2, oldValue: null }, ...updated, { version: 5, itemId: 1, oldValue: null }]);
+    old.close();
+    const db = openDatabase(file);
+    expect(log(db)).toEqual(updated);
+    // From now on a replace logs the row it deletes first, and a new item's insert is the only NULL.
+    db.exec(`INSERT OR REPLACE INTO signals (item_id, name, value) VALUES (1, 's.a', 0.5), (3, 's.a', 0.7)`);
+    expect(log(db).slice(2)).toEqual([{ version: 6, itemId: 1, oldValue: 0.9 }, { version: 7, itemId: 1, oldValue: null }, { version: 8, itemId: 3, oldValue: null }]);
     db.close();
   });
 

@@ -3,25 +3,20 @@
 // already there, and the triggers they add keep counts and filter caches right for later writes. Expected
 // values come from plain SQL over the annotations and signals, not from the code under test.
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from '../../../main/engine/curate/evaluate';
 import { ReviewService } from '../../../main/engine/review/review';
 import { openDatabase, schemaVersion } from '../../../main/engine/store/database';
 import { migrations } from '../../../main/engine/store/migrations';
 import { tempDir } from '../../fixtures/images';
+import { databaseAt } from '../../fixtures/upgrade/schema-at';
 
 const U = `abs(a.score - coalesce(json_extract(a.params, '$.threshold'), 0.5))`;
 
 describe('upgrading a schema-25 project', () => {
   it('fills the floored queue, the totals and the labels from existing annotations, and keeps them after', async () => {
     const file = path.join(await tempDir('winnow-upgrade-'), 'project.sqlite');
-    const old = new Database(file);
-    for (const m of [...migrations].sort((a, b) => a.version - b.version).filter((m) => m.version <= 25)) {
-      old.exec(m.sql);
-      m.up?.(old);
-      old.pragma(`user_version = ${m.version}`);
-    }
+    const old = databaseAt(file, 25);
     old.prepare(`INSERT INTO sources (kind, path, root, name) VALUES ('folder', '/d', '/d', 'd')`).run();
     const item = old.prepare(`INSERT INTO items (source_id, key, uri, format, width, height, bytes, sha256) VALUES (1, ?, ?, 'jpg', 10, 10, 1, ?)`);
     const ann = old.prepare(`INSERT INTO annotations (item_id, kind, label, score, bbox, origin, params, state, created_by) VALUES (?, 'label', ?, ?, NULL, ?, ?, ?, 'test')`);
