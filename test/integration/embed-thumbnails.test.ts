@@ -26,6 +26,27 @@ const cosine = (a: Float32Array, b: Float32Array) => {
   return dot / Math.sqrt(na * nb);
 };
 
+/**
+ * A project that imported generated photographs of shapes on textured backgrounds (`sizes`, 480–960 px: the grid's
+ * thumbnails are 320 px), with `name` set to `value` in the environment for the test.
+ */
+async function importScenes(seed: string, sizes: number[][], name: string, value: string) {
+  process.env.WINNOW_HOME = await tempDir();
+  process.env[name] = value;
+  onTestFinished(() => {
+    delete process.env[name];
+  });
+  const data = await tempDir();
+  for (const [i, [width, height]] of sizes.entries()) {
+    const [scene] = await generateScenes(1, { seed: `${seed}-${i}`, width, height });
+    writeFileSync(path.join(data, `scene-${i}.jpg`), scene.jpeg);
+  }
+  const engine = new Engine('cli');
+  const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
+  await project.jobs.wait((await engine.addSource(data)).jobId);
+  return { engine, project };
+}
+
 describe('thumbnails as model input', () => {
   it('allows a thumbnail only when it downscales the original and covers the size the processor resizes to', () => {
     // A 64-px CLIP model resizes a 1200×900 photo to 85×64: a 320×240 thumbnail covers it.
@@ -41,23 +62,10 @@ describe('thumbnails as model input', () => {
   });
 
   it('embeds from cached thumbnails with cosine ≥ 0.99 to full decoding, and ignores stale or missing ones', async () => {
-    process.env.WINNOW_HOME = await tempDir();
     // The built-in model's inputs would otherwise be prepared behind the import (inputs-job.ts) and read
     // before any thumbnail: with the model-input cache off, thumbnails are what the job decodes.
-    process.env.WINNOW_INPUT_CACHE = '0';
-    onTestFinished(() => {
-      delete process.env.WINNOW_INPUT_CACHE;
-    });
-    const data = await tempDir();
-    // Generated photographs of shapes on textured backgrounds, 480–960 px: the grid's thumbnails are 320 px.
     const sizes = [[960, 720], [720, 960], [640, 480], [800, 800], [900, 600], [480, 640], [960, 540], [700, 525]];
-    for (const [i, [width, height]] of sizes.entries()) {
-      const [scene] = await generateScenes(1, { seed: `thumb-parity-${i}`, width, height });
-      writeFileSync(path.join(data, `scene-${i}.jpg`), scene.jpeg);
-    }
-    const engine = new Engine('cli');
-    const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
-    await project.jobs.wait((await engine.addSource(data)).jobId);
+    const { engine, project } = await importScenes('thumb-parity', sizes, 'WINNOW_INPUT_CACHE', '0');
     const items = project.items.page(0, 100);
     expect(items).toHaveLength(sizes.length);
     const { model } = await engine.active.get();
@@ -89,24 +97,13 @@ describe('thumbnails as model input', () => {
     images.close();
     await engine.close();
   });
+
   it('with the model-input cache on, reads the entries that exist and decodes the thumbnail only where none does', async () => {
     // The embed job tries each entry's read without looking for it first and looks up the thumbnail only on a miss
     // (item-inputs.ts onMiss): items with an entry must get full decoding's vector bit for bit, the others the
     // thumbnail's, and their new entries must be marked as made from a stand-in.
-    process.env.WINNOW_HOME = await tempDir();
-    process.env.WINNOW_INPUT_PASS = '1';
-    onTestFinished(() => {
-      delete process.env.WINNOW_INPUT_PASS;
-    });
-    const data = await tempDir();
     const sizes = [[960, 720], [720, 960], [640, 480], [800, 800], [900, 600], [480, 640]];
-    for (const [i, [width, height]] of sizes.entries()) {
-      const [scene] = await generateScenes(1, { seed: `thumb-miss-${i}`, width, height });
-      writeFileSync(path.join(data, `scene-${i}.jpg`), scene.jpeg);
-    }
-    const engine = new Engine('cli');
-    const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
-    await project.jobs.wait((await engine.addSource(data)).jobId);
+    const { engine, project } = await importScenes('thumb-miss', sizes, 'WINNOW_INPUT_PASS', '1');
     const pass = project.jobs.list().find((job) => job.kind === INPUTS_JOB)!;
     await project.jobs.wait(pass.id);
     const items = project.items.page(0, 100);
