@@ -1,11 +1,14 @@
 // Cached thumbnails as model input (main/engine/vision/thumbnail-input.ts): the rule for when they may stand in
 // for the original, and parity of the embeddings the job stores from them with full decoding of the originals.
-import { utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Engine } from '../../main/engine/engine';
 import { DEFAULT_MODEL } from '../../main/engine/vision/active-model';
 import { embedImageFiles } from '../../main/engine/vision/embed-files';
+import { cachedInput, inputCachePath } from '../../main/engine/vision/input-cache';
+import { INPUTS_JOB } from '../../main/engine/vision/inputs-job';
+import { preprocessFromCache } from '../../main/engine/vision/preprocess';
 import { preprocessSpecFromConfig } from '../../main/engine/vision/preprocess-spec';
 import { thumbnailCovers, thumbnailInput } from '../../main/engine/vision/thumbnail-input';
 import { generateScenes } from '../../main/synthetic/generate';
@@ -23,6 +26,27 @@ const cosine = (a: Float32Array, b: Float32Array) => {
   return dot / Math.sqrt(na * nb);
 };
 
+/**
+ * A project that imported generated photographs of shapes on textured backgrounds (`sizes`, 480–960 px: the grid's
+ * thumbnails are 320 px), with `name` set to `value` in the environment for the test.
+ */
+async function importScenes(seed: string, sizes: number[][], name: string, value: string) {
+  process.env.WINNOW_HOME = await tempDir();
+  process.env[name] = value;
+  onTestFinished(() => {
+    delete process.env[name];
+  });
+  const data = await tempDir();
+  for (const [i, [width, height]] of sizes.entries()) {
+    const [scene] = await generateScenes(1, { seed: `${seed}-${i}`, width, height });
+    writeFileSync(path.join(data, `scene-${i}.jpg`), scene.jpeg);
+  }
+  const engine = new Engine('cli');
+  const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
+  await project.jobs.wait((await engine.addSource(data)).jobId);
+  return { engine, project };
+}
+
 describe('thumbnails as model input', () => {
   it('allows a thumbnail only when it downscales the original and covers the size the processor resizes to', () => {
     // A 64-px CLIP model resizes a 1200×900 photo to 85×64: a 320×240 thumbnail covers it.
@@ -38,23 +62,10 @@ describe('thumbnails as model input', () => {
   });
 
   it('embeds from cached thumbnails with cosine ≥ 0.99 to full decoding, and ignores stale or missing ones', async () => {
-    process.env.WINNOW_HOME = await tempDir();
     // The built-in model's inputs would otherwise be prepared behind the import (inputs-job.ts) and read
     // before any thumbnail: with the model-input cache off, thumbnails are what the job decodes.
-    process.env.WINNOW_INPUT_CACHE = '0';
-    onTestFinished(() => {
-      delete process.env.WINNOW_INPUT_CACHE;
-    });
-    const data = await tempDir();
-    // Generated photographs of shapes on textured backgrounds, 480–960 px: the grid's thumbnails are 320 px.
     const sizes = [[960, 720], [720, 960], [640, 480], [800, 800], [900, 600], [480, 640], [960, 540], [700, 525]];
-    for (const [i, [width, height]] of sizes.entries()) {
-      const [scene] = await generateScenes(1, { seed: `thumb-parity-${i}`, width, height });
-      writeFileSync(path.join(data, `scene-${i}.jpg`), scene.jpeg);
-    }
-    const engine = new Engine('cli');
-    const project = await engine.createProject(path.join(process.env.WINNOW_HOME, 'p'));
-    await project.jobs.wait((await engine.addSource(data)).jobId);
+    const { engine, project } = await importScenes('thumb-parity', sizes, 'WINNOW_INPUT_CACHE', '0');
     const items = project.items.page(0, 100);
     expect(items).toHaveLength(sizes.length);
     const { model } = await engine.active.get();
@@ -82,6 +93,50 @@ describe('thumbnails as model input', () => {
       expect(Math.max(...stored.map((v, j) => Math.abs(v - expectedInput[j])))).toBeLessThan(1e-5);
       // …and it agrees with full decoding of the original.
       expect(cosine(stored, expectedFull)).toBeGreaterThanOrEqual(0.99);
+    }
+    images.close();
+    await engine.close();
+  });
+
+  it('with the model-input cache on, reads the entries that exist and decodes the thumbnail only where none does', async () => {
+    // The embed job tries each entry's read without looking for it first and looks up the thumbnail only on a miss
+    // (item-inputs.ts onMiss): items with an entry must get full decoding's vector bit for bit, the others the
+    // thumbnail's, and their new entries must be marked as made from a stand-in.
+    const sizes = [[960, 720], [720, 960], [640, 480], [800, 800], [900, 600], [480, 640]];
+    const { engine, project } = await importScenes('thumb-miss', sizes, 'WINNOW_INPUT_PASS', '1');
+    const pass = project.jobs.list().find((job) => job.kind === INPUTS_JOB)!;
+    await project.jobs.wait(pass.id);
+    const items = project.items.page(0, 100);
+    const { model } = await engine.active.get();
+    const spec = model.preprocess;
+    for (const item of items) await engine.getMedia('thumb', item.id);
+    // Odd items lose their entry: the job must fall back to their thumbnails.
+    const missing = items.filter((_, k) => k % 2 === 1);
+    for (const item of missing) rmSync(inputCachePath(project.thumbsDir, spec, item.id));
+    const thumbs = items.map((i) => thumbnailInput(project.thumbsDir, i.id, i.uri, i, spec));
+    expect(thumbs.every((t) => t !== null)).toBe(true);
+
+    const job = await project.jobs.wait(engine.embed());
+    expect(job).toMatchObject({ state: 'done', done: sizes.length });
+    const set = project.embeddings.getSet(DEFAULT_MODEL)!;
+    const images = project.embeddings.matrix(set, 'image');
+    const full = (await embedImageFiles(model, items.map((i) => i.uri)).next()).value!.embeddings;
+    const fromThumbs = (await embedImageFiles(model, thumbs.map((t) => t!)).next()).value!.embeddings;
+    for (const [k, item] of items.entries()) {
+      const stored = images.read(project.embeddings.rowsOf(set, item.id)!.imageRow);
+      const row = (m: Float32Array) => m.subarray(k * model.dim, (k + 1) * model.dim);
+      const gap = (m: Float32Array) => Math.max(...stored.map((v, j) => Math.abs(v - row(m)[j])));
+      const entry = cachedInput(project.thumbsDir, spec, item.id, item.uri, item.uri, true)!;
+      expect(existsSync(entry.cache)).toBe(true);
+      if (k % 2 === 0) {
+        expect(gap(full)).toBe(0);
+        expect(preprocessFromCache({ ...entry, requireExact: true }, spec)).not.toBeNull();
+      } else {
+        // The thumbnail's vector, which is not the original's: the fallback really took the thumbnail.
+        expect(gap(fromThumbs)).toBeLessThan(1e-5);
+        expect(gap(full)).toBeGreaterThan(1e-5);
+        expect(preprocessFromCache({ ...entry, requireExact: true }, spec)).toBeNull();
+      }
     }
     images.close();
     await engine.close();

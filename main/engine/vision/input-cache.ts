@@ -15,7 +15,10 @@ import type { PreprocessSpec } from './preprocess-spec';
 export interface CachedInput {
   source: string | Uint8Array;
   cache: string;
-  /** An entry exists; it is read only if it was made from the file `stamp` describes. */
+  /**
+   * The entry is worth reading (it exists, or was not looked for: a missing one then reads as a miss); it is used only
+   * if it was made from the file `stamp` describes.
+   */
   fresh: boolean;
   /** The file the pixels come from, as stat'ed before decoding (media/source-stamp.ts): written into the entry, compared on read. */
   stamp: Uint8Array;
@@ -27,6 +30,11 @@ export interface CachedInput {
   exact?: boolean;
   /** Read only entries made from the original (see `exact`). */
   requireExact?: boolean;
+  /**
+   * What to decode when the entry cannot be used, asked only then (the embed job's thumbnail lookup reads a file, which
+   * a hit never needs). Main thread only: the pool calls it before an image goes to a worker (a function cannot cross).
+   */
+  onMiss?: () => CachedInput;
 }
 
 /** Decoded pixels ready to normalize: RGB, crop.width × crop.height, placed at (padLeft, padTop) in the tensor. */
@@ -75,19 +83,30 @@ export function inputCachePath(thumbsDir: string, spec: PreprocessSpec, itemId: 
  * exists; reading it checks that it was made from `file` as it is now (the image, or the archive holding it: its
  * `stamp`, taken here, before any decode, so a file changed while it decodes leaves an entry the next pass refuses).
  * `exact`: `source` is the original image's file or bytes, not a stand-in such as its thumbnail. `fileStats`:
- * `file`'s stat when the caller has it (the item resolver's lstat), one stat per item fewer.
+ * `file`'s stat when the caller has it (the item resolver's lstat), one stat per item fewer. `look` false: the entry is
+ * not looked for (`fresh` true), for a caller whose reader tries the read anyway: its open() failing says the same as
+ * an existsSync, and a hit, the common case once the input pass ran, then costs one system call fewer.
  */
-export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean, fileStats?: BigIntStats): CachedInput | null {
+export function cachedInput(thumbsDir: string, spec: PreprocessSpec, itemId: number, file: string, source: string | Uint8Array, exact: boolean, fileStats?: BigIntStats, look = true): CachedInput | null {
   if (!inputCacheEligible(spec)) return null;
   const cache = inputCachePath(thumbsDir, spec, itemId);
   const stamp = currentStamp(file, fileStats);
   // The file vanished: decoding the source reports that; no entry can match an empty stamp.
   if (!stamp) return { source, cache, fresh: false, stamp: new Uint8Array(0), exact };
-  return { source, cache, fresh: existsSync(cache), stamp, exact };
+  return { source, cache, fresh: !look || existsSync(cache), stamp, exact };
 }
 
 export function isCachedInput(input: unknown): input is CachedInput {
   return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'cache' in input;
+}
+
+/**
+ * What a worker decodes for a cached input whose entry the main thread just failed to use: its `onMiss` choice, else the
+ * input itself marked not fresh (the worker would only read the same unusable entry again).
+ */
+export function missedInput(input: CachedInput): CachedInput {
+  if (input.onMiss) return input.onMiss();
+  return input.fresh ? { ...input, fresh: false, onMiss: undefined } : input;
 }
 
 /** The largest valid entry: a longer file is damaged (decoded again). */

@@ -28,7 +28,7 @@ export interface ItemSourceRow {
 /**
  * What a pass preprocesses for each item. For a model whose inputs are cached (input-cache.ts): the item's entry
  * when it is fresh, else the image to decode through the cache so the entry is made. `thumbnails` (the embed
- * job): with no fresh entry, a cached thumbnail that covers the model's input is decoded instead of a full-size
+ * job, read through the pool, which asks `onMiss` when the entry cannot be used): with no usable entry, a cached thumbnail that covers the model's input is decoded instead of a full-size
  * file (thumbnail-input.ts; close to full decoding, not equal, so its entry is marked not exact). Without
  * `thumbnails` (the import-time pass) only entries made from the original count, and only the original is decoded.
  */
@@ -38,11 +38,16 @@ export function itemInputs(project: Project, spec: PreprocessSpec, thumbnails: b
     const location: ItemLocation = { id: row.id, uri: row.uri, sourceId: row.sourceId, provenance: row.provenance ? (JSON.parse(row.provenance) as Record<string, unknown>) : null };
     const resolved = await resolve(location);
     const original = resolved.embedded ? new Uint8Array(await readEmbedded(resolved.file, resolved.embedded)) : resolved.file;
-    const cached = cachedInput(project.thumbsDir, spec, row.id, resolved.file, original, true, resolved.stats);
+    // The embed job's reader (the pool) tries the entry's read without an existence check first; the thumbnail is looked up only on a miss.
+    const cached = cachedInput(project.thumbsDir, spec, row.id, resolved.file, original, true, resolved.stats, !thumbnails);
     if (!thumbnails) return cached ? { ...cached, requireExact: true } : original;
-    if (cached?.fresh) return cached;
-    const thumb = resolved.embedded ? null : thumbnailInput(project.thumbsDir, row.id, resolved.file, row, spec, resolved.stats);
-    if (!cached) return thumb ?? original;
-    return thumb ? { ...cached, source: thumb, exact: false } : cached;
+    if (!cached) return (resolved.embedded ? null : thumbnailInput(project.thumbsDir, row.id, resolved.file, row, spec, resolved.stats)) ?? original;
+    // The file vanished (no stamp): nothing to read, and decoding the original reports it.
+    if (!cached.fresh || resolved.embedded) return cached;
+    cached.onMiss = () => {
+      const thumb = thumbnailInput(project.thumbsDir, row.id, resolved.file, row, spec, resolved.stats);
+      return thumb ? { ...cached, fresh: false, onMiss: undefined, source: thumb, exact: false } : { ...cached, fresh: false, onMiss: undefined };
+    };
+    return cached;
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isCachedInput, type CachedInput } from './input-cache';
+import { isCachedInput, missedInput, type CachedInput } from './input-cache';
 import { preprocessFromCache, type PreprocessInput } from './preprocess';
 import { poolSizing, type PreprocessMode } from './preprocess-mode';
 import { tensorLength, type PreprocessSpec } from './preprocess-spec';
@@ -191,12 +191,13 @@ export class PreprocessPool {
     if (this.closed) return Promise.reject(new Error('preprocess pool is closed'));
     if (target && target.length !== tensorLength(this.spec)) return Promise.reject(new RangeError(`target holds ${target.length} floats, a tensor is ${tensorLength(this.spec)}`));
     // A usable model-input cache entry is cheaper to read here than to send to a worker (input-cache.ts).
-    const cached = isCachedInput(input) ? preprocessFromCache(input, this.spec, target) : null;
+    if (!isCachedInput(input)) return this.submit({ id: this.nextId++, input }, target);
+    const cached = preprocessFromCache(input, this.spec, target);
     if (cached) {
       const result: PoolResult = { ok: true, data: cached.data, width: cached.width, height: cached.height };
       return wrap ? Promise.resolve(result) : result;
     }
-    return this.submit({ id: this.nextId++, input }, target);
+    return this.submit({ id: this.nextId++, input: missedInput(input) }, target);
   }
 
   /**

@@ -157,10 +157,19 @@ async function decodeToRgb(source: string | Uint8Array, spec: PreprocessSpec) {
   return { pixels, geometry, width, height };
 }
 
-const cropPixels = (spec: PreprocessSpec) => (width: number, height: number) => {
-  const { crop } = computeGeometry(spec, width, height);
-  return crop.width * crop.height;
-};
+const cropCounters = new WeakMap<PreprocessSpec, (width: number, height: number) => number>();
+/** One counter per spec, not a closure per entry read. */
+function cropPixels(spec: PreprocessSpec): (width: number, height: number) => number {
+  let count = cropCounters.get(spec);
+  if (!count) {
+    count = (width, height) => {
+      const { crop } = computeGeometry(spec, width, height);
+      return crop.width * crop.height;
+    };
+    cropCounters.set(spec, count);
+  }
+  return count;
+}
 
 const readEntry = (input: CachedInput, spec: PreprocessSpec, reuse = false) => (input.fresh ? readInputCache(input.cache, spec, input.stamp, cropPixels(spec), input.requireExact, reuse) : null);
 
