@@ -7,7 +7,7 @@ import { Engine } from '../../main/engine/engine';
 import { DEFAULT_MODEL } from '../../main/engine/vision/active-model';
 import { embedImageFiles } from '../../main/engine/vision/embed-files';
 import { cachedInput, inputCachePath } from '../../main/engine/vision/input-cache';
-import { INPUTS_JOB } from '../../main/engine/vision/inputs-job';
+import { INPUTS_JOB } from '../../main/engine/vision/input-pass';
 import { preprocessFromCache } from '../../main/engine/vision/preprocess';
 import { preprocessSpecFromConfig } from '../../main/engine/vision/preprocess-spec';
 import { thumbnailCovers, thumbnailInput } from '../../main/engine/vision/thumbnail-input';
