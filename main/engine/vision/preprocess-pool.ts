@@ -176,7 +176,13 @@ export class PreprocessPool {
       if (!idle) return;
       const pending = this.queue.shift()!;
       idle.running.set(pending.task.id, pending);
-      idle.handle.post(pending.task, pending.target);
+      try {
+        idle.handle.post(pending.task, pending.target);
+      } catch (error) {
+        // A task the worker cannot be sent fails alone, with the reason; waiting for a reply would hang the job.
+        idle.running.delete(pending.task.id);
+        pending.resolve({ ok: false, reason: `cannot send the image to a preprocessing worker: ${(error as Error).message}` });
+      }
     }
   }
 

@@ -52,11 +52,11 @@ export function startThreadWorker(entry: URL, spec: PreprocessSpec, slots: numbe
     if (!gone) events.gone(reason);
     gone = true;
   };
-  worker.on('message', (message: PreprocessReply) => route(message, events, (reply) => claims.release(reply, (target) => copyInto(slotView, reply, target))));
+  worker.on('message', (message: PreprocessReply) => route(message, events, (reply) => claims.release(reply.id, (target) => copyInto(slotView, reply, target))));
   worker.on('error', (error) => end(`preprocess worker crashed: ${error.message}`));
   worker.on('exit', (code) => end(`preprocess worker exited with code ${code}`));
   return {
-    post: (task, target) => worker.postMessage({ ...task, slot: claims.claim(task.id, target) }),
+    post: (task, target) => claims.send(task, target, (message) => worker.postMessage(message)),
     terminate: async () => {
       gone = true;
       await worker.terminate();
@@ -83,11 +83,21 @@ function slotClaims(slots: number) {
       held.set(id, { slot, target });
       return slot;
     },
+    /** Sends `task` with a claimed slot; a message that cannot be sent (not cloneable) gives its slot back and throws. */
+    send<T extends { id: number }>(task: T, target: Float32Array | undefined, post: (message: T & { slot: number }) => void): void {
+      const slot = this.claim(task.id, target);
+      try {
+        post({ ...task, slot });
+      } catch (error) {
+        this.release(task.id, () => undefined);
+        throw error;
+      }
+    },
     /** Reads the reply's tensor (through `read`) and frees its slot. */
-    release(reply: TaskReply, read: (target: Float32Array | undefined) => Float32Array | undefined): Float32Array | undefined {
-      const claim = held.get(reply.id);
+    release(id: number, read: (target: Float32Array | undefined) => Float32Array | undefined): Float32Array | undefined {
+      const claim = held.get(id);
       if (!claim) return undefined;
-      held.delete(reply.id);
+      held.delete(id);
       try {
         return read(claim.target);
       } finally {
@@ -107,7 +117,7 @@ export function startProcessWorker(entry: URL, spec: PreprocessSpec, slotFile: s
   ftruncateSync(fd, bytes * slots);
   const claims = slotClaims(slots);
   const collect = (reply: TaskReply) =>
-    claims.release(reply, (target) => {
+    claims.release(reply.id, (target) => {
       if (!reply.ok || reply.slot === undefined) return undefined;
       const tensor = target ?? new Float32Array(bytes / Float32Array.BYTES_PER_ELEMENT);
       readSync(fd, new Uint8Array(tensor.buffer, tensor.byteOffset, bytes), 0, bytes, reply.slot * bytes);
@@ -137,7 +147,7 @@ export function startProcessWorker(entry: URL, spec: PreprocessSpec, slotFile: s
   });
   return {
     pid: child.pid,
-    post: (task, target) => child.send({ ...task, slot: claims.claim(task.id, target) }),
+    post: (task, target) => claims.send(task, target, (message) => child.send(message)),
     terminate: async () => {
       if (gone) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -38,4 +38,14 @@ describe('PreprocessPool', () => {
     const results = await pool.preprocessMany(images);
     expect(results.every((result, i) => result.ok && result.width === 32 + i)).toBe(true);
   });
+
+  it('fails a task that cannot be sent to a worker with the reason, and keeps working (it used to wait forever)', async () => {
+    const unsendable = { source: await plainJpeg(32, 32), cache: '/nonexistent/winnow-entry', fresh: false, stamp: new Uint8Array(24), onMiss: () => unsendable };
+    const result = await pool.prepareInput(unsendable);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(/cannot send the image to a preprocessing worker/);
+    // Its slot was given back: a full round of tasks afterwards still completes.
+    const images = await Promise.all(Array.from({ length: 12 }, (_, i) => plainJpeg(32 + i, 32, RED)));
+    expect((await pool.preprocessMany(images)).every((r, i) => r.ok && r.width === 32 + i)).toBe(true);
+  }, 20_000);
 });
