@@ -19,8 +19,9 @@ export function withExtra(rules: Tally, removed: (id: number) => boolean, extra:
   const cumulative = [...rules.cumulative];
   let union = rules.union;
   extra.forEach((set, k) => {
+    const before = extra.slice(0, k);
     let added = 0;
-    for (const id of set.ids()) if (!removed(id) && !extra.slice(0, k).some((before) => before.has(id))) added++;
+    for (const id of set.ids()) if (!removed(id) && !before.some((earlier) => earlier.has(id))) added++;
     alone.push(set.count());
     cumulative.push(added);
     union += added;

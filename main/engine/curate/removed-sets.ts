@@ -583,15 +583,17 @@ export class RemovedSets {
    */
   private countParts(enabled: readonly CompiledRule[], parts: readonly Part[], extra: readonly Bits[]): { value: Tally; keys: (Bits | string)[] } {
     const sets = parts.map((p) => p.bits ?? p.stream!() ?? this.ruleBits(p.lookup!.rule));
-    const streamed = sets.some((set) => !(set instanceof Bits)) ? chunkedTally(sets) : null;
+    // Nothing streamed: these are the rules' bits and `extra` already, as countBits would gather them.
+    if (sets.every((set) => set instanceof Bits)) return { value: chunkedTally(sets)!, keys: sets as Bits[] };
+    const streamed = chunkedTally(sets);
     if (!streamed) return this.countBits(enabled, extra);
     streamedTallies.counted++;
     return { value: streamed, keys: parts.map((p) => p.key) };
   }
 
   /**
-   * The tally of the rules' bits (`ruleBits`) and `extra`: where nothing is streamed, or a streamed part was found
-   * damaged (its copy is then dropped, and its rule counted from SQL).
+   * The tally of the rules' bits (`ruleBits`) and `extra`, where a streamed part was found damaged (its copy is then
+   * dropped, and its rule counted from SQL).
    */
   private countBits(enabled: readonly CompiledRule[], extra: readonly Bits[]): { value: Tally; keys: Bits[] } {
     const sets = [...enabled.map((c) => this.ruleBits(c)), ...extra];
