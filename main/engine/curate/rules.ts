@@ -82,6 +82,9 @@ const COMPLEMENT: Record<Op, string> = { '>': '<=', '>=': '<', '<': '>=', '<=': 
 
 /** A SQL string literal; names are also restricted to SIGNAL_NAME_RE before they get here. */
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** SQL over `issues` true for an issue of UNREADABLE_KINDS (the unreadable rule, and what an export leaves out). */
+export const UNREADABLE_ISSUE = `kind IN (${UNREADABLE_KINDS.map(lit).join(', ')})`;
 const num = (n: number): string => {
   if (!Number.isFinite(n)) throw new ApiError('bad_input', `threshold must be a finite number, got ${n}`);
   return String(n);
@@ -103,7 +106,7 @@ function quantileThreshold(db: Db, signal: string, keepTop: number, op: Op): num
 export function compileRule(db: Db, input: RuleInput | RuleT): CompiledRule {
   const rule = normalizeRule(input);
   if (rule.kind === 'unreadable') {
-    return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND kind IN (${UNREADABLE_KINDS.map(lit).join(', ')})`, ['issues']);
+    return compiled(rule, null, null, `SELECT DISTINCT item_id FROM issues WHERE item_id IS NOT NULL AND ${UNREADABLE_ISSUE}`, ['issues']);
   }
   const dup = DUP_RULE_KIND[rule.kind];
   if (dup) return compiled(rule, null, null, DupGroupStore.removedSource(dup), ['dup_groups', 'dup_members']);

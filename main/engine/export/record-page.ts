@@ -1,13 +1,12 @@
 // What an export needs for a page of the selection, read with one statement per table per page (ids as a JSON array):
 // at 1M a query per item per table was most of an export's CPU, and its rows most of its garbage.
+import { UNREADABLE_ISSUE } from '../curate/rules';
 import { resolveSelection } from '../curate/selection';
 import type { Annotation } from '../store/annotations';
 import type { Project } from '../project';
 import { ItemReader, type LoadedItem } from './item-reader';
 import type { ExportScore } from './types';
 
-/** Issue kinds that mark an item Winnow could not decode (the `unreadable` curation rule uses the same list). */
-export const UNDECODABLE_KINDS = `kind IN ('decode_failed', 'unreadable', 'io_error')`;
 
 /** Items per page: bounds what one page holds in memory (its rows and parsed JSON) while keeping statements few. */
 export const PAGE = 512;
@@ -24,7 +23,7 @@ export function* selectionPages(project: Project, selection: string | null): Ite
 
 /** Which ids of a page (a JSON array) Winnow could not decode. */
 export const undecodableOfPage = (project: Project) =>
-  project.db.prepare(`SELECT DISTINCT item_id FROM issues WHERE item_id IN (SELECT value FROM json_each(?)) AND ${UNDECODABLE_KINDS}`).pluck();
+  project.db.prepare(`SELECT DISTINCT item_id FROM issues WHERE item_id IN (SELECT value FROM json_each(?)) AND ${UNREADABLE_ISSUE}`).pluck();
 
 export interface RecordPage {
   undecodable: Set<number>;
