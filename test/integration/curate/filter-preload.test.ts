@@ -300,12 +300,17 @@ describe('a sorted copy read in blocks', () => {
     copy.close();
   });
 
-  it('is never counted from a damaged prefix bitset, and a file whose layout changed is a miss', async () => {
+  /** The big copy saved to its file: the file, its bytes as written, and where prefix bitset m starts in them. */
+  const savedWithBitsets = async () => {
     const dir = await tempDir();
     saveSortedFile(dir, 'big:one', 5, { values, ids });
     const file = path.join(dir, 'big%3aone.sorted');
     const good = readFileSync(file);
-    const markAt = (m: number) => good.length - n * 12 - (30 - m) * 9375 * 4;
+    return { dir, file, good, markAt: (m: number) => good.length - n * 12 - (30 - m) * 9375 * 4 };
+  };
+
+  it('is never counted from a damaged prefix bitset, and a file whose layout changed is a miss', async () => {
+    const { dir, file, good, markAt } = await savedWithBitsets();
     // Bitset 14 holds positions [0, 15 * stride): the ranges ending there read it, and find it damaged.
     const buf = Buffer.from(good);
     buf[markAt(14) + 777] ^= 0x10;
@@ -357,11 +362,7 @@ describe('a sorted copy read in blocks', () => {
   });
 
   it('never counts a streamed range whose prefix bitset is damaged in any chunk', async () => {
-    const dir = await tempDir();
-    saveSortedFile(dir, 'big:one', 5, { values, ids });
-    const file = path.join(dir, 'big%3aone.sorted');
-    const good = readFileSync(file);
-    const markAt = (m: number) => good.length - n * 12 - (30 - m) * 9375 * 4;
+    const { dir, file, good, markAt } = await savedWithBitsets();
     // Bitset 14 (positions [0, 15 * stride)): a bit flipped in its first chunk of 4,096 words, its last, and its last byte.
     for (const at of [markAt(14) + 777, markAt(14) + 4 * 9000 + 2, markAt(15) - 1]) {
       const buf = Buffer.from(good);
